@@ -1,0 +1,448 @@
+/* "tcp" transport plugin: plain non-blocking TCP sockets.
+ *
+ * INI section [tcp] (all optional):
+ *   nodelay    = yes|no   TCP_NODELAY on every connection [yes]
+ *   sndbuf_kib = N        SO_SNDBUF in KiB, 0 = kernel default [0]
+ *   rcvbuf_kib = N        SO_RCVBUF in KiB, 0 = kernel default [0]
+ *
+ * Includes only transport.h and libc: it links against no gdfs code. */
+#define GDFS_PLUGIN_BUILD
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct tcp_conf {
+    bool nodelay;
+    int sndbuf; /* bytes, 0 = default */
+    int rcvbuf;
+};
+
+struct tcp_sock {
+    int fd;
+};
+
+/* ---- configuration ------------------------------------------------------ */
+
+static int parse_kib(const char *s, int *out)
+{
+    unsigned long v = 0;
+
+    if (*s == '\0')
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(*s - '0');
+        if (v > 65536) /* 64 MiB is plenty */
+            return -1;
+    }
+    *out = (int)v * 1024;
+    return 0;
+}
+
+static int tcp_init(struct gdfs_transport *t)
+{
+    struct tcp_conf *cf = calloc(1, sizeof(*cf));
+    const struct gdfs_host_api *h = t->host;
+
+    if (cf == NULL) {
+        snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
+        return GDFS_ENOMEM;
+    }
+    cf->nodelay = true;
+    for (size_t i = 0; i < h->nconf; i++) {
+        const char *k = h->conf_keys[i], *v = h->conf_values[i];
+        int bad = 0;
+
+        if (strcmp(k, "nodelay") == 0) {
+            if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+                strcmp(v, "1") == 0)
+                cf->nodelay = true;
+            else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+                     strcmp(v, "0") == 0)
+                cf->nodelay = false;
+            else
+                bad = 1;
+        } else if (strcmp(k, "sndbuf_kib") == 0) {
+            bad = parse_kib(v, &cf->sndbuf) != 0;
+        } else if (strcmp(k, "rcvbuf_kib") == 0) {
+            bad = parse_kib(v, &cf->rcvbuf) != 0;
+        } else {
+            snprintf(t->errmsg, sizeof(t->errmsg), "[tcp] %s: unknown key",
+                     k);
+            free(cf);
+            return GDFS_ECONFIG;
+        }
+        if (bad) {
+            snprintf(t->errmsg, sizeof(t->errmsg),
+                     "[tcp] %s: bad value '%s' (nodelay: yes|no; *_kib: "
+                     "0..65536)",
+                     k, v);
+            free(cf);
+            return GDFS_ECONFIG;
+        }
+    }
+    t->impl = cf;
+    return GDFS_OK;
+}
+
+static void tcp_shutdown(struct gdfs_transport *t)
+{
+    free(t->impl);
+    t->impl = NULL;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int errno_status(int e)
+{
+    switch (e) {
+    case EAGAIN:
+        return GDFS_EAGAIN;
+    case EPIPE:
+    case ECONNRESET:
+    case ENOTCONN:
+        return GDFS_ECLOSED;
+    case ETIMEDOUT:
+        return GDFS_ETIMEDOUT;
+    case ENOMEM:
+    case ENOBUFS:
+        return GDFS_ENOMEM;
+    default:
+        return GDFS_ENET;
+    }
+}
+
+/* Split "host:port" or "[v6]:port". */
+static int split_addr(const char *addr, char *host, size_t hostlen,
+                      char *port, size_t portlen)
+{
+    const char *colon, *h = addr;
+    size_t n;
+
+    if (addr[0] == '[') {
+        const char *end = strchr(addr, ']');
+        if (end == NULL || end[1] != ':')
+            return -1;
+        h = addr + 1;
+        n = (size_t)(end - h);
+        colon = end + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return -1;
+        n = (size_t)(colon - addr);
+    }
+    if (n == 0 || n >= hostlen || strlen(colon + 1) == 0 ||
+        strlen(colon + 1) >= portlen)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    strcpy(port, colon + 1);
+    return 0;
+}
+
+static void tune(struct gdfs_transport *t, int fd)
+{
+    const struct tcp_conf *cf = t->impl;
+    int one = 1;
+
+    if (cf->nodelay)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (cf->sndbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cf->sndbuf,
+                   sizeof(cf->sndbuf));
+    if (cf->rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cf->rcvbuf,
+                   sizeof(cf->rcvbuf));
+}
+
+
+static struct tcp_sock *wrap(int fd)
+{
+    struct tcp_sock *s = malloc(sizeof(*s));
+
+    if (s != NULL)
+        s->fd = fd;
+    return s;
+}
+
+static void describe(int fd, int peer, char *out, size_t outlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char h[64], p[16];
+
+    out[0] = '\0';
+    if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
+              : getsockname(fd, (struct sockaddr *)&ss, &sl)) != 0)
+        return;
+    if (getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return;
+    snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h,
+             p);
+}
+
+/* ---- listening ----------------------------------------------------------- */
+
+static int tcp_listen(struct gdfs_listener *l, const char *addr)
+{
+    char host[256], port[16];
+    struct addrinfo hints = {0}, *res = NULL;
+    int fd = -1, one = 1, e;
+
+    if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
+        snprintf(l->errmsg, sizeof(l->errmsg),
+                 "listen: '%s' is not HOST:PORT", addr);
+        return GDFS_EINVAL;
+    }
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    e = getaddrinfo(host, port, &hints, &res);
+    if (e != 0) {
+        snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
+                 gai_strerror(e));
+        return GDFS_ENET;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                0);
+    if (fd < 0)
+        goto fail;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0)
+        goto fail;
+    freeaddrinfo(res);
+    l->impl = wrap(fd);
+    if (l->impl == NULL) {
+        close(fd);
+        snprintf(l->errmsg, sizeof(l->errmsg), "out of memory");
+        return GDFS_ENOMEM;
+    }
+    return GDFS_OK;
+fail:
+    e = errno;
+    snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
+             strerror(e));
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(res);
+    return GDFS_ENET;
+}
+
+static int tcp_listener_fd(struct gdfs_listener *l)
+{
+    return ((struct tcp_sock *)l->impl)->fd;
+}
+
+static int tcp_accept(struct gdfs_listener *l, struct gdfs_conn *c)
+{
+    int lfd = ((struct tcp_sock *)l->impl)->fd;
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (fd < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
+            return GDFS_EAGAIN;
+        snprintf(l->errmsg, sizeof(l->errmsg), "accept: %s", strerror(e));
+        return e == EMFILE || e == ENFILE ? GDFS_EBUSY : GDFS_ENET;
+    }
+    tune(l->t, fd);
+    c->impl = wrap(fd);
+    if (c->impl == NULL) {
+        close(fd);
+        return GDFS_ENOMEM;
+    }
+    describe(fd, 1, c->peer, sizeof(c->peer));
+    return GDFS_OK;
+}
+
+static void tcp_listener_close(struct gdfs_listener *l)
+{
+    struct tcp_sock *s = l->impl;
+
+    close(s->fd);
+    free(s);
+    l->impl = NULL;
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int tcp_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
+{
+    char host[256], port[16];
+    struct addrinfo hints = {0}, *res = NULL, *ai;
+    long deadline = now_ms() + timeout_ms;
+    int fd = -1, e, last = ECONNREFUSED;
+
+    if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "'%s' is not HOST:PORT",
+                 addr);
+        return GDFS_EINVAL;
+    }
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    e = getaddrinfo(host, port, &hints, &res);
+    if (e != 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "dial %s: %s", addr,
+                 gai_strerror(e));
+        return GDFS_ENET;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        struct pollfd pfd;
+        socklen_t sl = sizeof(e);
+        long left;
+
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    0);
+        if (fd < 0) {
+            last = errno;
+            continue;
+        }
+        tune(c->t, fd);
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        if (errno != EINPROGRESS) {
+            last = errno;
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        pfd.fd = fd;
+        pfd.events = POLLOUT;
+        do {
+            left = deadline - now_ms();
+            e = poll(&pfd, 1, left > 0 ? (int)left : 0);
+        } while (e < 0 && errno == EINTR);
+        if (e == 0) {
+            last = ETIMEDOUT;
+        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 &&
+                   e == 0) {
+            break;
+        } else {
+            last = e;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "connect %s: %s", addr,
+                 last == ETIMEDOUT ? "timed out" : strerror(last));
+        return last == ETIMEDOUT ? GDFS_ETIMEDOUT : GDFS_ENET;
+    }
+    c->impl = wrap(fd);
+    if (c->impl == NULL) {
+        close(fd);
+        return GDFS_ENOMEM;
+    }
+    snprintf(c->peer, sizeof(c->peer), "%s", addr);
+    return GDFS_OK;
+}
+
+static int tcp_send(struct gdfs_conn *c, const void *buf, size_t len,
+                    size_t *nsent)
+{
+    ssize_t n;
+
+    *nsent = 0;
+    do
+        n = send(((struct tcp_sock *)c->impl)->fd, buf, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int e = errno;
+        snprintf(c->errmsg, sizeof(c->errmsg), "send to %s: %s", c->peer,
+                 strerror(e));
+        return errno_status(e);
+    }
+    *nsent = (size_t)n;
+    return GDFS_OK;
+}
+
+static int tcp_recv(struct gdfs_conn *c, void *buf, size_t len,
+                    size_t *nread)
+{
+    ssize_t n;
+
+    *nread = 0;
+    do
+        n = recv(((struct tcp_sock *)c->impl)->fd, buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int e = errno;
+        snprintf(c->errmsg, sizeof(c->errmsg), "recv from %s: %s", c->peer,
+                 strerror(e));
+        return errno_status(e);
+    }
+    if (n == 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "%s closed the connection",
+                 c->peer);
+        return GDFS_ECLOSED;
+    }
+    *nread = (size_t)n;
+    return GDFS_OK;
+}
+
+static int tcp_events(struct gdfs_conn *c, int want, int *fd, int *mask)
+{
+    *fd = ((struct tcp_sock *)c->impl)->fd;
+    *mask = want;
+    return GDFS_OK;
+}
+
+static void tcp_close(struct gdfs_conn *c)
+{
+    struct tcp_sock *s = c->impl;
+
+    close(s->fd);
+    free(s);
+    c->impl = NULL;
+}
+
+static const struct gdfs_transport_ops tcp_ops = {
+    .abi_version = GDFS_TRANSPORT_ABI,
+    .name = "tcp",
+    .init = tcp_init,
+    .shutdown = tcp_shutdown,
+    .listen = tcp_listen,
+    .listener_fd = tcp_listener_fd,
+    .accept = tcp_accept,
+    .listener_close = tcp_listener_close,
+    .dial = tcp_dial,
+    .send = tcp_send,
+    .recv = tcp_recv,
+    .events = tcp_events,
+    .close = tcp_close,
+};
+
+const struct gdfs_transport_ops *
+gdfs_transport_entry(unsigned host_abi, char *err, size_t errlen)
+{
+    if ((host_abi >> 16) != GDFS_TRANSPORT_ABI_MAJOR) {
+        snprintf(err, errlen, "tcp plugin implements ABI %u.%u, host has %u.%u",
+                 GDFS_TRANSPORT_ABI_MAJOR, GDFS_TRANSPORT_ABI_MINOR,
+                 host_abi >> 16, host_abi & 0xffff);
+        return NULL;
+    }
+    return &tcp_ops;
+}

@@ -1,0 +1,557 @@
+/* gdfs-cli: the user's tool.
+ *
+ *   gdfs-cli [-c FILE | -n HOST:PORT] [options] COMMAND ...
+ *     put LOCAL NAME        upload (or update: a new version); LOCAL - = stdin
+ *     get NAME LOCAL        download; LOCAL - = stdout; --version N for an
+ *                           older version
+ *     remove NAME           remove a file (commits a tombstone)
+ *     locate NAME           which nodes hold NAME
+ *     ls                    every file
+ *     lshere [HOST:PORT]    files with a replica on that node
+ *     versions NAME         kept versions of NAME
+ *     status                the node, its group, leader, term and members
+ *
+ * Exit status: 0 success, 1 the operation failed, 2 usage or configuration
+ * error. Sections: helpers, connection, commands, main. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "config.h"
+#include "log.h"
+#include "net.h"
+
+#define LIST_PAGE 1000
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int exit_for(int rc)
+{
+    switch (rc) {
+    case GDFS_EINVAL:
+    case GDFS_ENAME:
+    case GDFS_ECONFIG:
+    case GDFS_EPLUGIN:
+        return CLI_EXIT_USAGE;
+    default:
+        return CLI_EXIT_FAIL;
+    }
+}
+
+int cli_fail(int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("gdfs-cli: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, ": %s\n", gdfs_strerror(rc));
+    return exit_for(rc);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("gdfs-cli: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (gdfs-cli --help for usage)\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+static int check_name(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (gdfs_proto_check_name((const uint8_t *)name, len) == GDFS_OK)
+        return 0;
+    if (len == 0)
+        return usage_error("invalid name: empty (names are 1-%d bytes)",
+                           GDFS_NAME_MAX);
+    if (len > GDFS_NAME_MAX)
+        return usage_error("invalid name: %zu bytes long (at most %d)", len,
+                           GDFS_NAME_MAX);
+    return usage_error("invalid name: contains a control character "
+                       "(bytes 0x01-0x1f and 0x7f are not allowed)");
+}
+
+/* ---- connection ---------------------------------------------------------- */
+
+int cli_connect(struct cli *c)
+{
+    int rc;
+
+    if (c->connected)
+        return 0;
+    rc = gdfs_conn_dial(c->t, &c->conn, c->addr, c->dial_timeout_ms);
+    if (rc != GDFS_OK)
+        return cli_fail(rc, "cannot reach node %s: %s", c->addr,
+                        c->conn.errmsg);
+    c->connected = true;
+    return 0;
+}
+
+int cli_recv(struct cli *c, struct gdfs_msg *r, const char *what)
+{
+    int rc = gdfs_net_recv_msg(&c->conn, c->in, c->incap,
+                               GDFS_PROTO_MAX_PAYLOAD, c->io_timeout_ms,
+                               c->io_timeout_ms, r);
+
+    if (rc != GDFS_OK)
+        return cli_fail(rc, "%s: node %s: %s", what, c->addr, c->conn.errmsg);
+    if (r->type == GDFS_MSG_NDTOCL_ERROR) {
+        rc = (int)r->u.error.status;
+        fprintf(stderr, "gdfs-cli: %s: %s: %.*s\n", what, gdfs_strerror(rc),
+                (int)r->u.error.msg.len, (const char *)r->u.error.msg.p);
+        return exit_for(rc);
+    }
+    if (r->reqid != c->reqid)
+        return cli_fail(GDFS_EPROTO, "%s: reply to request %u, expected %u",
+                        what, r->reqid, c->reqid);
+    return 0;
+}
+
+int cli_call(struct cli *c, struct gdfs_msg *m, struct gdfs_msg *r,
+             const char *what)
+{
+    int rc = cli_connect(c);
+
+    if (rc != 0)
+        return rc;
+    if (m->type != GDFS_MSG_CLTOND_PUT_END)
+        c->reqid++;
+    m->reqid = c->reqid;
+    rc = gdfs_net_send_msg(&c->conn, m, c->out, c->outcap, c->io_timeout_ms);
+    if (rc != GDFS_OK) {
+        /* The node may have answered (refused) before it stopped reading. */
+        if (gdfs_net_readable(&c->conn))
+            return cli_recv(c, r, what);
+        return cli_fail(rc, "%s: node %s: %s", what, c->addr, c->conn.errmsg);
+    }
+    return cli_recv(c, r, what);
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static int cmd_remove(struct cli *c, const char *name)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_REMOVE}, r;
+    int rc;
+
+    m.u.put.name.p = (const uint8_t *)name;
+    m.u.put.name.len = strlen(name);
+    if ((rc = cli_call(c, &m, &r, "remove")) != 0)
+        return rc;
+    if (r.type != GDFS_MSG_NDTOCL_OK)
+        return cli_fail(GDFS_EPROTO, "remove: unexpected reply");
+    if (!c->json)
+        printf("removed %s (version %llu)\n", name,
+               (unsigned long long)r.u.ok.version.seq);
+    return 0;
+}
+
+static int cmd_ls(struct cli *c, int scope)
+{
+    uint8_t after[GDFS_NAME_MAX];
+    size_t afterlen = 0;
+    int first = 1, rc;
+    bool more;
+
+    if (c->json)
+        printf("[");
+    do {
+        struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_LIST}, r;
+        struct gdfs_list_entry e;
+        size_t off = 0;
+
+        m.u.list.scope = (uint8_t)scope;
+        m.u.list.max = LIST_PAGE;
+        m.u.list.after.p = after;
+        m.u.list.after.len = afterlen;
+        if ((rc = cli_call(c, &m, &r, scope ? "lshere" : "ls")) != 0)
+            return rc;
+        if (r.type != GDFS_MSG_NDTOCL_LIST)
+            return cli_fail(GDFS_EPROTO, "ls: unexpected reply");
+        more = r.u.list_reply.more;
+        while (gdfs_proto_next_list(&r.u.list_reply.body, &off, &e)) {
+            if (c->json) {
+                printf("%s\n  {\"name\": ", first ? "" : ",");
+                output_json_string(stdout, e.name.p, e.name.len);
+                printf(", \"size\": %llu, \"version\": %llu, "
+                       "\"replicas\": %u}",
+                       (unsigned long long)e.size,
+                       (unsigned long long)e.version.seq, e.replicas);
+            } else {
+                printf("%12llu %6llu  ", (unsigned long long)e.size,
+                       (unsigned long long)e.version.seq);
+                output_raw(stdout, e.name.p, e.name.len);
+                putchar('\n');
+            }
+            first = 0;
+            memcpy(after, e.name.p, e.name.len);
+            afterlen = e.name.len;
+        }
+        if (r.u.list_reply.body.count == 0)
+            more = false;
+    } while (more);
+    if (c->json)
+        printf("%s]\n", first ? "" : "\n");
+    return 0;
+}
+
+static int cmd_locate(struct cli *c, const char *name)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_LOCATE}, r;
+    struct gdfs_replica_entry e;
+    size_t off = 0;
+    int rc, first = 1;
+
+    m.u.put.name.p = (const uint8_t *)name;
+    m.u.put.name.len = strlen(name);
+    if ((rc = cli_call(c, &m, &r, "locate")) != 0)
+        return rc;
+    if (r.type != GDFS_MSG_NDTOCL_LOCATE)
+        return cli_fail(GDFS_EPROTO, "locate: unexpected reply");
+    if (c->json) {
+        printf("{\"name\": ");
+        output_json_string(stdout, (const uint8_t *)name, strlen(name));
+        printf(", \"version\": %llu, \"size\": %llu, \"replicas\": [",
+               (unsigned long long)r.u.locate_reply.version.seq,
+               (unsigned long long)r.u.locate_reply.size);
+    } else {
+        printf("%s: version %llu, %llu bytes\n", name,
+               (unsigned long long)r.u.locate_reply.version.seq,
+               (unsigned long long)r.u.locate_reply.size);
+    }
+    while (gdfs_proto_next_replica(&r.u.locate_reply.body, &off, &e)) {
+        if (c->json) {
+            printf("%s{\"node\": \"%.*s\", \"addr\": \"%.*s\", "
+                   "\"version\": %llu, \"state\": \"%s\"}",
+                   first ? "" : ", ", (int)e.id.len, (const char *)e.id.p,
+                   (int)e.addr.len, (const char *)e.addr.p,
+                   (unsigned long long)e.version.seq,
+                   output_state_name(e.state));
+        } else {
+            printf("  %-16.*s %-24.*s version %-6llu %s\n", (int)e.id.len,
+                   (const char *)e.id.p, (int)e.addr.len,
+                   (const char *)e.addr.p, (unsigned long long)e.version.seq,
+                   output_state_name(e.state));
+        }
+        first = 0;
+    }
+    if (c->json)
+        printf("]}\n");
+    return 0;
+}
+
+static int cmd_versions(struct cli *c, const char *name)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_VERSIONS}, r;
+    struct gdfs_version_entry e;
+    size_t off = 0;
+    int rc, first = 1;
+
+    m.u.put.name.p = (const uint8_t *)name;
+    m.u.put.name.len = strlen(name);
+    if ((rc = cli_call(c, &m, &r, "versions")) != 0)
+        return rc;
+    if (r.type != GDFS_MSG_NDTOCL_VERSIONS)
+        return cli_fail(GDFS_EPROTO, "versions: unexpected reply");
+    if (c->json)
+        printf("[");
+    while (gdfs_proto_next_version(&r.u.versions_reply.body, &off, &e)) {
+        if (c->json)
+            printf("%s{\"version\": %llu, \"term\": %llu, \"size\": %llu, "
+                   "\"removed\": %s}",
+                   first ? "" : ", ", (unsigned long long)e.version.seq,
+                   (unsigned long long)e.version.term,
+                   (unsigned long long)e.size,
+                   e.tombstone ? "true" : "false");
+        else
+            printf("%6llu  %12llu  %s\n", (unsigned long long)e.version.seq,
+                   (unsigned long long)e.size,
+                   e.tombstone ? "removed" : "");
+        first = 0;
+    }
+    if (c->json)
+        printf("]\n");
+    return 0;
+}
+
+static int cmd_status(struct cli *c)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_STATUS}, r;
+    struct gdfs_member_entry e;
+    size_t off = 0;
+    int rc, first = 1;
+
+    if ((rc = cli_call(c, &m, &r, "status")) != 0)
+        return rc;
+    if (r.type != GDFS_MSG_NDTOCL_STATUS)
+        return cli_fail(GDFS_EPROTO, "status: unexpected reply");
+#define BS(b) (int)(b).len, (const char *)(b).p
+    if (c->json) {
+        printf("{\"node\": \"%.*s\", \"group\": \"%.*s\", ",
+               BS(r.u.status_reply.id), BS(r.u.status_reply.group));
+        if (r.u.status_reply.leader.len > 0)
+            printf("\"leader\": \"%.*s\", ", BS(r.u.status_reply.leader));
+        else
+            printf("\"leader\": null, ");
+        printf("\"term\": %llu, \"members\": [",
+               (unsigned long long)r.u.status_reply.term);
+    } else {
+        printf("node    %.*s\ngroup   %.*s\nleader  %.*s\nterm    %llu\n"
+               "members\n",
+               BS(r.u.status_reply.id), BS(r.u.status_reply.group),
+               BS(r.u.status_reply.leader),
+               (unsigned long long)r.u.status_reply.term);
+    }
+    while (gdfs_proto_next_member(&r.u.status_reply.body, &off, &e)) {
+        if (c->json)
+            printf("%s{\"id\": \"%.*s\", \"addr\": \"%.*s\", "
+                   "\"state\": \"%s\"}",
+                   first ? "" : ", ", BS(e.id), BS(e.addr),
+                   output_state_name(e.state));
+        else
+            printf("  %-16.*s %-24.*s %s\n", BS(e.id), BS(e.addr),
+                   output_state_name(e.state));
+        first = 0;
+    }
+#undef BS
+    if (c->json)
+        printf("]}\n");
+    return 0;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fputs("usage: gdfs-cli [-c FILE | -n HOST:PORT] [options] COMMAND ...\n"
+          "commands:\n"
+          "  put LOCAL NAME        upload, or update NAME (new version); "
+          "LOCAL - reads stdin\n"
+          "  get NAME LOCAL        download; LOCAL - writes stdout\n"
+          "  remove NAME           remove NAME\n"
+          "  locate NAME           which nodes hold NAME\n"
+          "  ls                    list every file\n"
+          "  lshere [HOST:PORT]    list the files held by one node\n"
+          "  versions NAME         list the kept versions of NAME\n"
+          "  status                node, group, leader, term and members\n"
+          "options:\n"
+          "  -c, --config FILE     take the node address and transport from "
+          "a node's INI file\n"
+          "  -n, --node HOST:PORT  the node to ask (default: $GDFS_NODE)\n"
+          "  -j, --json            print JSON (ls, lshere, locate, status, "
+          "versions, put)\n"
+          "  -v, --version N       get: read version N instead of the newest\n"
+          "  -t, --transport NAME  transport plugin with -n (default tcp)\n"
+          "  -P, --plugin-dir DIR  where plugins are (default "
+          "$GDFS_PLUGIN_DIR or " GDFS_PLUGIN_DIR ")\n"
+          "  -T, --timeout MS      network timeout (default 10000)\n"
+          "exit status: 0 success, 1 operation failed, 2 usage or "
+          "configuration error\n",
+          f);
+}
+
+/* Number of operands each command takes: min, max. */
+static const struct {
+    const char *name;
+    int min, max;
+} commands[] = {
+    {"put", 2, 2},    {"get", 2, 2},    {"remove", 1, 1},
+    {"locate", 1, 1}, {"ls", 0, 0},     {"lshere", 0, 1},
+    {"status", 0, 0}, {"versions", 1, 1},
+};
+
+static int run(struct cli *c, const char *cmd, char **args)
+{
+    if (strcmp(cmd, "put") == 0)
+        return cli_put(c, args[0], args[1]);
+    if (strcmp(cmd, "get") == 0)
+        return cli_get(c, args[0], args[1]);
+    if (strcmp(cmd, "remove") == 0)
+        return cmd_remove(c, args[0]);
+    if (strcmp(cmd, "locate") == 0)
+        return cmd_locate(c, args[0]);
+    if (strcmp(cmd, "ls") == 0)
+        return cmd_ls(c, GDFS_LIST_ALL);
+    if (strcmp(cmd, "lshere") == 0)
+        return cmd_ls(c, GDFS_LIST_HERE);
+    if (strcmp(cmd, "versions") == 0)
+        return cmd_versions(c, args[0]);
+    return cmd_status(c);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"node", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"version", required_argument, NULL, 'v'},
+        {"transport", required_argument, NULL, 't'},
+        {"plugin-dir", required_argument, NULL, 'P'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli c;
+    struct gdfs_config cfg;
+    const char *config = NULL, *node = NULL, *transport = NULL;
+    const char *plugin_dir = NULL, *cmd, *name = NULL;
+    const char *keys[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    const char *vals[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    char err[1024];
+    uint32_t v;
+    int opt, ncmd, nargs, status;
+
+    memset(&c, 0, sizeof(c));
+    c.io_timeout_ms = 10000;
+    c.dial_timeout_ms = 3000;
+    while ((opt = getopt_long(argc, argv, "c:n:jv:t:P:T:h", longopts,
+                              NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'n':
+            node = optarg;
+            break;
+        case 'j':
+            c.json = true;
+            break;
+        case 'v':
+            if (gdfs_config_parse_u32(optarg, 1, UINT32_MAX, &v) != GDFS_OK)
+                return usage_error("--version: '%s' is not a version number",
+                                   optarg);
+            c.seq = v;
+            break;
+        case 't':
+            transport = optarg;
+            break;
+        case 'P':
+            plugin_dir = optarg;
+            break;
+        case 'T':
+            if (gdfs_config_parse_u32(optarg, 10, 3600000, &v) != GDFS_OK)
+                return usage_error("--timeout: '%s' is not 10..3600000 ms",
+                                   optarg);
+            c.io_timeout_ms = c.dial_timeout_ms = (int)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return usage_error("bad option");
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no command given");
+    cmd = argv[optind];
+    nargs = argc - optind - 1;
+    for (ncmd = 0; ncmd < (int)(sizeof(commands) / sizeof(commands[0]));
+         ncmd++)
+        if (strcmp(commands[ncmd].name, cmd) == 0)
+            break;
+    if (ncmd == (int)(sizeof(commands) / sizeof(commands[0])))
+        return usage_error("unknown command '%s'", cmd);
+    if (nargs < commands[ncmd].min || nargs > commands[ncmd].max)
+        return usage_error("%s takes %d%s operand(s), got %d", cmd,
+                           commands[ncmd].min,
+                           commands[ncmd].max > commands[ncmd].min
+                               ? " or more"
+                               : "",
+                           nargs);
+    if (strcmp(cmd, "put") == 0)
+        name = argv[optind + 2];
+    else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "remove") == 0 ||
+             strcmp(cmd, "locate") == 0 || strcmp(cmd, "versions") == 0)
+        name = argv[optind + 1];
+    if (name != NULL && check_name(name) != 0)
+        return CLI_EXIT_USAGE;
+    if (c.seq != 0 && strcmp(cmd, "get") != 0)
+        return usage_error("--version goes with get");
+    if (config != NULL && node != NULL)
+        return usage_error("give -c FILE or -n HOST:PORT, not both");
+
+    /* Where to connect, and through which transport. */
+    if (config != NULL) {
+        if (gdfs_config_load(config, &cfg, 0, err, sizeof(err)) != GDFS_OK) {
+            fprintf(stderr, "gdfs-cli: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        node = cfg.advertise;
+        c.dial_timeout_ms = (int)cfg.dial_timeout_ms;
+        c.io_timeout_ms = (int)cfg.io_timeout_ms;
+        if (transport != NULL || plugin_dir != NULL) {
+            gdfs_config_free(&cfg);
+            return usage_error("-t/-P go with -n, not with -c");
+        }
+    } else {
+        gdfs_config_defaults(&cfg);
+        if (node == NULL)
+            node = getenv("GDFS_NODE");
+        if (node == NULL) {
+            gdfs_config_free(&cfg);
+            return usage_error("no node: give -c FILE or -n HOST:PORT (or "
+                               "set GDFS_NODE)");
+        }
+        if (transport != NULL) {
+            free(cfg.plugin);
+            cfg.plugin = strdup(transport);
+        }
+        if (plugin_dir == NULL)
+            plugin_dir = getenv("GDFS_PLUGIN_DIR");
+        if (plugin_dir != NULL) {
+            free(cfg.plugin_dir);
+            cfg.plugin_dir = strdup(plugin_dir);
+        }
+    }
+    if (strcmp(cmd, "lshere") == 0 && nargs == 1)
+        node = argv[optind + 1];
+    if (strlen(node) > GDFS_ADDR_MAX) {
+        gdfs_config_free(&cfg);
+        return usage_error("node address too long");
+    }
+    snprintf(c.addr, sizeof(c.addr), "%s", node);
+    gdfs_log_init("cli", GDFS_LOG_WARN);
+    signal(SIGPIPE, SIG_IGN);
+    c.progress = isatty(STDERR_FILENO) && !c.json;
+    for (size_t i = 0; i < cfg.nplugin_kv; i++) {
+        keys[i] = cfg.plugin_kv[i].key;
+        vals[i] = cfg.plugin_kv[i].value;
+    }
+    if (gdfs_transport_new(cfg.plugin_dir, cfg.plugin, cfg.nplugin_kv, keys,
+                           vals, &c.t, err, sizeof(err)) != GDFS_OK) {
+        fprintf(stderr, "gdfs-cli: %s\n", err);
+        gdfs_config_free(&cfg);
+        return CLI_EXIT_USAGE;
+    }
+    c.incap = c.outcap = GDFS_PROTO_HDR_LEN + GDFS_PROTO_MAX_PAYLOAD;
+    c.in = malloc(c.incap);
+    c.out = malloc(c.outcap);
+    if (c.in == NULL || c.out == NULL)
+        status = cli_fail(GDFS_ENOMEM, "buffers");
+    else
+        status = run(&c, cmd, argv + optind + 1);
+    if (c.connected)
+        gdfs_conn_close(&c.conn);
+    gdfs_transport_free(c.t);
+    gdfs_config_free(&cfg);
+    free(c.in);
+    free(c.out);
+    return status;
+}

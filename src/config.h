@@ -1,0 +1,89 @@
+/* Node configuration: one INI file -> struct gdfs_config.
+ *
+ * config.c is the only file that includes iniparser.h. Every value is
+ * copied out of the iniparser dictionary, which is freed before
+ * gdfs_config_load returns. Unknown sections or keys, bad numbers (parsed in
+ * base 10 by us: iniparser would read "042" as octal), out-of-range values
+ * and unusable paths are refused with a message that names the file, the
+ * key and the reason.
+ *
+ * Sections and keys (defaults in brackets; see examples/node.ini):
+ *   [node]      id (required), listen (required, HOST:PORT), advertise
+ *               [= listen], data_dir (required), log_level [info],
+ *               max_clients [256], idle_timeout_ms [30000]
+ *   [transport] plugin [tcp], plugin_dir [$(pkglibdir)],
+ *               dial_timeout_ms [3000], io_timeout_ms [10000]
+ *   [files]     chunk_size [262144], keep_versions [3]
+ *   [store]     page_size [65536], cache_kib [2048]
+ *   [<plugin>]  a section named like the transport plugin: its keys go to
+ *               the plugin unchecked here; the plugin refuses unknown ones.
+ */
+#ifndef GDFS_CONFIG_H
+#define GDFS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define GDFS_CONFIG_MAX_PLUGIN_KEYS 32
+
+struct gdfs_config_kv {
+    char *key;
+    char *value;
+};
+
+struct gdfs_config {
+    char *path; /* the INI file this came from */
+    /* [node] */
+    char *node_id;
+    char *listen;
+    char *advertise;
+    char *data_dir;
+    int log_level; /* GDFS_LOG_* */
+    uint32_t max_clients;
+    uint32_t idle_timeout_ms;
+    /* [transport] */
+    char *plugin;
+    char *plugin_dir;
+    uint32_t dial_timeout_ms;
+    uint32_t io_timeout_ms;
+    /* [files] */
+    uint32_t chunk_size;
+    uint32_t keep_versions;
+    /* [store] */
+    uint32_t page_size;
+    uint32_t cache_kib;
+    /* [<plugin>] section, handed to the transport plugin as is */
+    size_t nplugin_kv;
+    struct gdfs_config_kv plugin_kv[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+};
+
+/* Read @path into @cfg (which need not be initialised).
+ * Returns GDFS_OK, or GDFS_ECONFIG with a message in @err like
+ * "node.ini: [node] listen: expected HOST:PORT, got 'x'". On error @cfg
+ * holds nothing that needs freeing. @check_data_dir: also require data_dir
+ * to exist (or be creatable) and be writable. */
+int gdfs_config_load(const char *path, struct gdfs_config *cfg,
+                     int check_data_dir, char *err, size_t errlen);
+
+/* Fill @cfg with defaults only (no file); used by the CLI with -n. Strings
+ * that have no default stay NULL. */
+void gdfs_config_defaults(struct gdfs_config *cfg);
+
+/* Free what gdfs_config_load or gdfs_config_defaults allocated. */
+void gdfs_config_free(struct gdfs_config *cfg);
+
+/* Parse an unsigned decimal number in [min, max] from @s: digits only, no
+ * sign, no spaces, no base prefix ("042" is forty-two). GDFS_EINVAL on
+ * anything else or out of range. */
+int gdfs_config_parse_u32(const char *s, uint32_t min, uint32_t max,
+                          uint32_t *out);
+
+/* Split "HOST:PORT" (HOST may be "[v6]") into @host (NUL-terminated,
+ * brackets removed) and @port. GDFS_EINVAL if malformed or port not in
+ * 1..65535. */
+int gdfs_config_parse_hostport(const char *s, char *host, size_t hostlen,
+                               uint16_t *port);
+
+#endif

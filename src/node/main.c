@@ -1,0 +1,328 @@
+/* gdfs-node: one storage node.
+ *
+ *   gdfs-node -c FILE init   start a new group with this node as its first
+ *                            leader (term 1), then serve
+ *   gdfs-node -c FILE        restart a node from its database, then serve
+ *
+ * Start-up is an ordered table of steps, undone in reverse on exit (moosefs
+ * RunTab). Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure,
+ * 2 usage or configuration error (bad INI, missing plugin, database of
+ * another group or node). */
+#define GDFS_LOG_MODULE "node"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hash.h"
+#include "log.h"
+#include "net.h"
+#include "node/server.h"
+#include "store/store.h"
+#include "transport.h"
+
+#define EXIT_USAGE 2
+
+struct node {
+    const char *config_path;
+    int do_init;
+    struct gdfs_config cfg;
+    struct gdfs_store *st; /* the main thread's connection */
+    struct gdfs_node_state state;
+    struct gdfs_server srv;
+    int stop_pipe[2];
+    int exit_code; /* for the failing step: 1 or EXIT_USAGE */
+};
+
+static int stop_wr = -1;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    char c = (char)sig;
+
+    if (write(stop_wr, &c, 1) < 0) {
+        /* Pipe full: a stop is already pending. */
+    }
+    errno = saved;
+}
+
+/* ---- start-up steps ------------------------------------------------------ */
+
+static int step_signals(struct node *n)
+{
+    struct sigaction sa;
+
+    if (pipe2(n->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        gdfs_log(GDFS_LOG_ERROR, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    stop_wr = n->stop_pipe[1];
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    gdfs_net_set_stop_fd(n->stop_pipe[0]);
+    n->srv.stop_rd = n->stop_pipe[0];
+    return 0;
+}
+
+static void undo_signals(struct node *n)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    gdfs_net_set_stop_fd(-1);
+    close(n->stop_pipe[0]);
+    close(n->stop_pipe[1]);
+}
+
+static int step_store(struct node *n)
+{
+    struct gdfs_store_opts so = {n->cfg.page_size, n->cfg.cache_kib,
+                                 n->cfg.keep_versions};
+    char err[1024];
+    int rc;
+
+    snprintf(n->srv.db_path, sizeof(n->srv.db_path), "%s/%s",
+             n->cfg.data_dir, GDFS_STORE_DB_NAME);
+    rc = gdfs_store_open(n->srv.db_path, &so, &n->st, err, sizeof(err));
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        n->exit_code = rc == GDFS_EVERSION ? EXIT_USAGE : 1;
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_store(struct node *n)
+{
+    gdfs_store_close(n->st);
+    n->st = NULL;
+}
+
+/* A random 128-bit group id, hex. */
+static int new_group_id(char *out)
+{
+    uint8_t raw[16];
+
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+        return -1;
+    gdfs_hash_hex(raw, sizeof(raw), out);
+    return 0;
+}
+
+/* init: make the database belong to a new group; otherwise check that it
+ * belongs to one, as this node. */
+static int step_identity(struct node *n)
+{
+    int rc;
+
+    if (n->do_init) {
+        char gid[33];
+
+        if (new_group_id(gid) != 0) {
+            gdfs_log(GDFS_LOG_ERROR, "getrandom: %s", strerror(errno));
+            return -1;
+        }
+        rc = gdfs_store_init_node(n->st, n->cfg.node_id, gid,
+                                  n->cfg.advertise, 1);
+        if (rc != GDFS_OK) {
+            gdfs_log(GDFS_LOG_ERROR, "init: %s%s", gdfs_store_errmsg(n->st),
+                     rc == GDFS_EGROUP ? "; start it without 'init'" : "");
+            n->exit_code = rc == GDFS_EGROUP ? EXIT_USAGE : 1;
+            return -1;
+        }
+        gdfs_log(GDFS_LOG_NOTICE, "initialised group %s; leader is %s (term 1)",
+                 gid, n->cfg.node_id);
+    }
+    rc = gdfs_store_get_node(n->st, &n->state);
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s: %s; start a group with '%s -c %s init'",
+                 n->srv.db_path, gdfs_store_errmsg(n->st), "gdfs-node",
+                 n->config_path);
+        n->exit_code = rc == GDFS_ENOENT ? EXIT_USAGE : 1;
+        return -1;
+    }
+    if (strcmp(n->state.node_id, n->cfg.node_id) != 0) {
+        gdfs_log(GDFS_LOG_ERROR,
+                 "%s belongs to node '%s', but %s says [node] id = '%s'",
+                 n->srv.db_path, n->state.node_id, n->config_path,
+                 n->cfg.node_id);
+        n->exit_code = EXIT_USAGE;
+        return -1;
+    }
+    if (gdfs_store_set_member_addr(n->st, n->cfg.node_id, n->cfg.advertise) !=
+        GDFS_OK)
+        gdfs_log(GDFS_LOG_WARN, "cannot record address: %s",
+                 gdfs_store_errmsg(n->st));
+    return 0;
+}
+
+static int step_recover(struct node *n)
+{
+    int dropped = 0;
+
+    if (gdfs_store_recover(n->st, &dropped) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "recover: %s", gdfs_store_errmsg(n->st));
+        return -1;
+    }
+    if (dropped > 0)
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "dropped %d unfinished put(s) left by an earlier run",
+                 dropped);
+    return 0;
+}
+
+static int step_transport(struct node *n)
+{
+    const char *keys[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    const char *vals[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    char err[1024];
+
+    for (size_t i = 0; i < n->cfg.nplugin_kv; i++) {
+        keys[i] = n->cfg.plugin_kv[i].key;
+        vals[i] = n->cfg.plugin_kv[i].value;
+    }
+    if (gdfs_transport_new(n->cfg.plugin_dir, n->cfg.plugin,
+                           n->cfg.nplugin_kv, keys, vals, &n->srv.transport,
+                           err, sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s: %s", n->config_path, err);
+        n->exit_code = EXIT_USAGE;
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_transport(struct node *n)
+{
+    gdfs_transport_free(n->srv.transport);
+    n->srv.transport = NULL;
+}
+
+static int step_listen(struct node *n)
+{
+    if (gdfs_listener_open(n->srv.transport, &n->srv.listener,
+                           n->cfg.listen) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", n->srv.listener.errmsg);
+        return -1;
+    }
+    gdfs_log(GDFS_LOG_NOTICE,
+             "node %s of group %s listening on %s (%s transport)",
+             n->cfg.node_id, n->state.group_id, n->cfg.listen, n->cfg.plugin);
+    return 0;
+}
+
+static void undo_listen(struct node *n)
+{
+    gdfs_listener_close(&n->srv.listener);
+}
+
+/* Ordered start-up; each row's undo runs in reverse on exit. */
+static const struct {
+    int (*run)(struct node *);
+    void (*undo)(struct node *);
+    const char *name;
+} steps[] = {
+    /* Signals first: a SIGTERM during start-up must reach the stop pipe. */
+    {step_signals, undo_signals, "signals"},
+    {step_store, undo_store, "store"},
+    /* identity needs the store; recover only on a database we own. */
+    {step_identity, NULL, "identity"},
+    {step_recover, NULL, "recover"},
+    {step_transport, undo_transport, "transport"},
+    /* Listen last: no client may arrive before the store is ready. */
+    {step_listen, undo_listen, "listen"},
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: gdfs-node -c FILE [init]\n"
+            "  -c FILE   node configuration (INI); see examples/node.ini\n"
+            "  init      start a new group with this node as its leader\n"
+            "  (no command: restart the node from its database)\n"
+            "  -h        this help;  -V  version\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct node n;
+    char err[1024];
+    size_t done = 0;
+    int opt, rc = 0;
+
+    memset(&n, 0, sizeof(n));
+    n.exit_code = 1;
+    while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+        switch (opt) {
+        case 'c':
+            n.config_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("gdfs-node %s (schema %d, transport ABI %d.%d)\n",
+                   PACKAGE_VERSION, gdfs_store_schema_version(),
+                   GDFS_TRANSPORT_ABI_MAJOR, GDFS_TRANSPORT_ABI_MINOR);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (n.config_path == NULL) {
+        fprintf(stderr, "gdfs-node: -c FILE is required\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc) {
+            n.do_init = 1;
+        } else {
+            fprintf(stderr, "gdfs-node: unknown command '%s'\n",
+                    argv[optind]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (gdfs_config_load(n.config_path, &n.cfg, 1, err, sizeof(err)) !=
+        GDFS_OK) {
+        fprintf(stderr, "gdfs-node: %s\n", err);
+        return EXIT_USAGE;
+    }
+    gdfs_log_init(n.cfg.node_id, n.cfg.log_level);
+    n.srv.cfg = &n.cfg;
+    n.srv.node = &n.state;
+    for (; done < NSTEPS; done++) {
+        if (steps[done].run(&n) != 0) {
+            gdfs_log(GDFS_LOG_ERROR, "start-up failed at step '%s'",
+                     steps[done].name);
+            rc = n.exit_code;
+            break;
+        }
+    }
+    if (done == NSTEPS) {
+        if (gdfs_server_run(&n.srv) != GDFS_OK)
+            rc = 1;
+        gdfs_log(GDFS_LOG_NOTICE, "stopping");
+    }
+    while (done-- > 0)
+        if (steps[done].undo != NULL)
+            steps[done].undo(&n);
+    gdfs_config_free(&n.cfg);
+    if (rc == 0)
+        gdfs_log(GDFS_LOG_NOTICE, "stopped cleanly");
+    return rc;
+}

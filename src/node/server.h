@@ -1,0 +1,26 @@
+/* gdfs-node's server: accepts connections through the transport plugin
+ * and serves each on a thread of its own (bounded by max_clients), so a
+ * slow or stalled client only ever holds up itself; idle connections are
+ * dropped after idle_timeout_ms. */
+#ifndef GDFS_NODE_SERVER_H
+#define GDFS_NODE_SERVER_H
+
+#include "config.h"
+#include "store/store.h"
+#include "transport.h"
+
+struct gdfs_server {
+    const struct gdfs_config *cfg;
+    const struct gdfs_node_state *node;
+    struct gdfs_transport *transport;
+    struct gdfs_listener listener;
+    char db_path[4096];
+    int stop_rd; /* readable once shutdown was asked for */
+};
+
+/* Accept and serve until @srv->stop_rd becomes readable, then wait (up to
+ * a bound) for the connection threads to finish. The listener must be
+ * open. Returns GDFS_OK or an accept-loop error. */
+int gdfs_server_run(struct gdfs_server *srv);
+
+#endif

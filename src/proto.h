@@ -1,0 +1,294 @@
+/* gdfs wire protocol: frames and messages. The whole protocol lives here.
+ *
+ * Pure code: bytes in, structs out (and back). No I/O, no allocation.
+ * Every integer is big-endian. Every length is checked against the bytes
+ * actually present and against the limits below; anything else is
+ * GDFS_EPROTO.
+ *
+ * Frame = 16-byte header + payload:
+ *   magic:32 ("GDFS" = 0x47444653) version:8 (=1) type:8 flags:16 (=0)
+ *   reqid:32 (echoed in the reply) len:32 (payload bytes, <= max_payload)
+ *
+ * Names (file names) are 1..GDFS_NAME_MAX bytes without NUL or control
+ * bytes (0x00-0x1f, 0x7f); a frame carrying any other name is GDFS_EPROTO.
+ * Node ids are 1..GDFS_NODE_ID_MAX bytes of [A-Za-z0-9._-]; addresses are
+ * 1..GDFS_ADDR_MAX printable bytes.
+ *
+ * Versions: a version is (seq, term). seq is the user-visible version
+ * number: unique among committed versions of the group and increasing in
+ * commit order; term says which leader assigned it. seq 0 means "none" /
+ * "newest" where a field says so.
+ *
+ * Decoded pointers (gdfs_bytes, list bodies) point into the input buffer and
+ * live as long as it does. */
+#ifndef GDFS_PROTO_H
+#define GDFS_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define GDFS_PROTO_MAGIC 0x47444653u
+#define GDFS_PROTO_VERSION 1
+#define GDFS_PROTO_HDR_LEN 16
+/* Largest chunk a node may be configured with, and so the largest CHUNK. */
+#define GDFS_CHUNK_MAX (4u * 1024 * 1024)
+#define GDFS_CHUNK_MIN (4u * 1024)
+/* Largest payload any frame may carry. */
+#define GDFS_PROTO_MAX_PAYLOAD (GDFS_CHUNK_MAX + 64u * 1024)
+#define GDFS_NAME_MAX 1024
+#define GDFS_NODE_ID_MAX 64
+#define GDFS_ADDR_MAX 255
+#define GDFS_ERRMSG_MAX 1024
+#define GDFS_SHA256_LEN 32
+
+/* Message types. Direction in the name: CLTOND client to node, NDTOCL node
+ * to client (a node that dials another node is its client). */
+enum gdfs_msg_type {
+    /* status:32 msglen:16 msg:msglen  (status is a GDFS_E* code != 0) */
+    GDFS_MSG_NDTOCL_ERROR = 1,
+    /* seq:64 term:64  (generic success; the version the operation made) */
+    GDFS_MSG_NDTOCL_OK = 2,
+    /* namelen:16 name:namelen  (start a put; chunks follow once READY) */
+    GDFS_MSG_CLTOND_PUT = 3,
+    /* chunk_size:32 seq:64 term:64  (the version this put will create) */
+    GDFS_MSG_NDTOCL_PUT_READY = 4,
+    /* idx:32 sha256:32B len:32 data:len  (either direction; len >= 1
+     * except for the only chunk of an empty file, which is never sent) */
+    GDFS_MSG_CHUNK = 5,
+    /* size:64 nchunks:32 sha256:32B  (file hash = SHA-256 over the
+     * concatenated chunk hashes; reply is OK or ERROR) */
+    GDFS_MSG_CLTOND_PUT_END = 6,
+    /* seq:64 namelen:16 name:namelen  (seq 0 = newest) */
+    GDFS_MSG_CLTOND_GET = 7,
+    /* seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B
+     * (then nchunks CHUNK frames, idx 0..nchunks-1) */
+    GDFS_MSG_NDTOCL_GET_INFO = 8,
+    /* namelen:16 name:namelen  (reply OK with the tombstone's version) */
+    GDFS_MSG_CLTOND_REMOVE = 9,
+    /* scope:8 (0 all files, 1 files held here) max:32 afterlen:16 after
+     * (names sorted bytewise; entries with name > after; afterlen may be 0) */
+    GDFS_MSG_CLTOND_LIST = 10,
+    /* more:8 count:32 then count x
+     *   { namelen:16 name size:64 seq:64 term:64 replicas:8 } */
+    GDFS_MSG_NDTOCL_LIST = 11,
+    /* namelen:16 name:namelen */
+    GDFS_MSG_CLTOND_LOCATE = 12,
+    /* seq:64 term:64 size:64 count:8 then count x
+     *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */
+    GDFS_MSG_NDTOCL_LOCATE = 13,
+    /* (empty payload) */
+    GDFS_MSG_CLTOND_STATUS = 14,
+    /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 count:16 then
+     * count x { idlen:8 id addrlen:8 addr state:8 }  (leaderlen may be 0) */
+    GDFS_MSG_NDTOCL_STATUS = 15,
+    /* namelen:16 name:namelen */
+    GDFS_MSG_CLTOND_VERSIONS = 16,
+    /* count:16 then count x { seq:64 term:64 size:64 tombstone:8 } */
+    GDFS_MSG_NDTOCL_VERSIONS = 17,
+};
+#define GDFS_MSG_TYPE_MAX 17
+
+/* Member and replica states, as on the wire (state:8). */
+enum gdfs_member_state {
+    GDFS_MEMBER_ALIVE = 0,
+    GDFS_MEMBER_SUSPECT = 1,
+    GDFS_MEMBER_FAILED = 2,
+    GDFS_MEMBER_LEFT = 3,
+};
+#define GDFS_MEMBER_STATE_MAX 3
+
+enum gdfs_list_scope { GDFS_LIST_ALL = 0, GDFS_LIST_HERE = 1 };
+
+/* A byte string inside a frame (not NUL-terminated). */
+struct gdfs_bytes {
+    const uint8_t *p;
+    size_t len;
+};
+
+struct gdfs_version {
+    uint64_t seq;
+    uint64_t term;
+};
+
+struct gdfs_frame_hdr {
+    uint8_t type;
+    uint16_t flags;
+    uint32_t reqid;
+    uint32_t len;
+};
+
+/* One entry of NDTOCL_LIST. */
+struct gdfs_list_entry {
+    struct gdfs_bytes name;
+    uint64_t size;
+    struct gdfs_version version;
+    uint8_t replicas;
+};
+
+/* One replica of NDTOCL_LOCATE. */
+struct gdfs_replica_entry {
+    struct gdfs_bytes id;
+    struct gdfs_bytes addr;
+    struct gdfs_version version;
+    uint8_t state;
+};
+
+/* One member of NDTOCL_STATUS. */
+struct gdfs_member_entry {
+    struct gdfs_bytes id;
+    struct gdfs_bytes addr;
+    uint8_t state;
+};
+
+/* One entry of NDTOCL_VERSIONS. */
+struct gdfs_version_entry {
+    struct gdfs_version version;
+    uint64_t size;
+    bool tombstone;
+};
+
+/* A list body inside a decoded frame: @count entries, already validated by
+ * decode, read with the gdfs_proto_next_* iterators below. */
+struct gdfs_list_body {
+    const uint8_t *p;
+    size_t len;
+    uint32_t count;
+};
+
+/* A decoded (or to-be-encoded) message. Only the member of @u named after
+ * @type is meaningful. */
+struct gdfs_msg {
+    uint8_t type;
+    uint32_t reqid;
+    union {
+        struct { uint32_t status; struct gdfs_bytes msg; } error;
+        struct { struct gdfs_version version; } ok;
+        struct { struct gdfs_bytes name; } put;     /* also REMOVE, LOCATE, VERSIONS */
+        struct { uint32_t chunk_size; struct gdfs_version version; } put_ready;
+        struct {
+            uint32_t idx;
+            uint8_t sha256[GDFS_SHA256_LEN];
+            struct gdfs_bytes data;
+        } chunk;
+        struct {
+            uint64_t size;
+            uint32_t nchunks;
+            uint8_t sha256[GDFS_SHA256_LEN];
+        } put_end;
+        struct { uint64_t seq; struct gdfs_bytes name; } get;
+        struct {
+            struct gdfs_version version;
+            uint64_t size;
+            uint32_t chunk_size;
+            uint32_t nchunks;
+            uint8_t sha256[GDFS_SHA256_LEN];
+        } get_info;
+        struct { uint8_t scope; uint32_t max; struct gdfs_bytes after; } list;
+        struct { bool more; struct gdfs_list_body body; } list_reply;
+        struct {
+            struct gdfs_version version;
+            uint64_t size;
+            struct gdfs_list_body body;
+        } locate_reply;
+        struct {
+            struct gdfs_bytes id;
+            struct gdfs_bytes group;
+            struct gdfs_bytes leader;
+            uint64_t term;
+            struct gdfs_list_body body;
+        } status_reply;
+        struct { struct gdfs_list_body body; } versions_reply;
+    } u;
+};
+
+/* ---- frame header -------------------------------------------------------- */
+
+/* Decode the 16-byte header at @buf (at least GDFS_PROTO_HDR_LEN bytes).
+ * GDFS_EPROTO on a wrong magic, version, nonzero flags, unknown type, or a
+ * payload length above @max_payload (which itself is capped at
+ * GDFS_PROTO_MAX_PAYLOAD). */
+int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
+                          struct gdfs_frame_hdr *hdr);
+
+/* ---- whole messages ------------------------------------------------------ */
+
+/* Decode the payload of a frame whose header is @hdr into @m.
+ * @payload holds exactly hdr->len bytes. Returns GDFS_OK or GDFS_EPROTO
+ * (trailing bytes, truncated field, bad name, bad count, bad state...).
+ * Pointers in @m point into @payload. */
+int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
+                      struct gdfs_msg *m);
+
+/* Encode @m (header included) into @buf of @cap bytes; *len gets the frame
+ * size. GDFS_ETOOBIG if it does not fit or a field is over its limit;
+ * GDFS_EINVAL for a message that cannot be encoded this way (list replies:
+ * use the list writer below). No reference to @m is kept. */
+int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
+                      size_t *len);
+
+/* Encode only the fixed part of a CHUNK frame (header + idx + sha + len)
+ * into @buf (GDFS_PROTO_CHUNK_OVERHEAD bytes) for a chunk of @datalen bytes
+ * that the caller sends right after it (or placed right behind it). */
+#define GDFS_PROTO_CHUNK_OVERHEAD (GDFS_PROTO_HDR_LEN + 4 + GDFS_SHA256_LEN + 4)
+void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
+                                 const uint8_t sha256[GDFS_SHA256_LEN],
+                                 uint32_t datalen);
+
+/* ---- list replies: writer ------------------------------------------------ */
+
+/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS and NDTOCL_VERSIONS in a
+ * caller-supplied buffer: begin with the fixed fields in @m (body ignored),
+ * add entries, finish. An add that does not fit returns GDFS_ETOOBIG and
+ * leaves the frame as it was, so the caller can finish it with "more". */
+struct gdfs_proto_writer {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;      /* bytes used so far */
+    size_t count_off; /* where the entry count lives */
+    uint32_t count;
+    uint32_t count_max; /* 255 or 65535 or UINT32_MAX by message type */
+    uint8_t type;
+};
+
+int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
+                            size_t cap, const struct gdfs_msg *m);
+int gdfs_proto_add_list(struct gdfs_proto_writer *w,
+                        const struct gdfs_list_entry *e);
+int gdfs_proto_add_replica(struct gdfs_proto_writer *w,
+                           const struct gdfs_replica_entry *e);
+int gdfs_proto_add_member(struct gdfs_proto_writer *w,
+                          const struct gdfs_member_entry *e);
+int gdfs_proto_add_version(struct gdfs_proto_writer *w,
+                           const struct gdfs_version_entry *e);
+/* Patch count (and, for LIST, @more) and the header length; *len gets the
+ * frame size. */
+int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
+                             size_t *len);
+
+/* ---- list replies: readers ----------------------------------------------- */
+
+/* Iterate a decoded body. *off starts at 0. Returns true and fills @e while
+ * entries remain. Never fails on a body that gdfs_proto_decode accepted. */
+bool gdfs_proto_next_list(const struct gdfs_list_body *b, size_t *off,
+                          struct gdfs_list_entry *e);
+bool gdfs_proto_next_replica(const struct gdfs_list_body *b, size_t *off,
+                             struct gdfs_replica_entry *e);
+bool gdfs_proto_next_member(const struct gdfs_list_body *b, size_t *off,
+                            struct gdfs_member_entry *e);
+bool gdfs_proto_next_version(const struct gdfs_list_body *b, size_t *off,
+                             struct gdfs_version_entry *e);
+
+/* ---- validation ---------------------------------------------------------- */
+
+/* GDFS_OK if @p/@len is a valid file name, else GDFS_ENAME. */
+int gdfs_proto_check_name(const uint8_t *p, size_t len);
+/* GDFS_OK if @p/@len is a valid node id, else GDFS_EINVAL. */
+int gdfs_proto_check_node_id(const uint8_t *p, size_t len);
+
+/* Name of a message type for logs ("CLTOND_PUT"); "?" if unknown. */
+const char *gdfs_proto_type_name(uint8_t type);
+
+#endif

@@ -1,0 +1,854 @@
+/* The node's SQLite store; see store.h for the contract.
+ *
+ * Sections: errors, open/close and schema, node state and members,
+ * writing versions, reading. */
+#define GDFS_LOG_MODULE "store"
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store/schema.h"
+
+#define BUSY_TIMEOUT_MS 30000
+
+struct gdfs_store {
+    sqlite3 *db;
+    struct gdfs_store_opts opts;
+    bool durable; /* the open transaction commits with fsync */
+    char errmsg[512];
+};
+
+/* ---- errors -------------------------------------------------------------- */
+
+static int fail(struct gdfs_store *st, const char *what)
+{
+    int code = sqlite3_extended_errcode(st->db);
+
+    snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s (sqlite %d)", what,
+             sqlite3_errmsg(st->db), code);
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+        return GDFS_ENOSPC;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return GDFS_ECORRUPT;
+    case SQLITE_NOMEM:
+        return GDFS_ENOMEM;
+    case SQLITE_IOERR:
+        return GDFS_EIO;
+    default:
+        return GDFS_ESTORE;
+    }
+}
+
+const char *gdfs_store_errmsg(const struct gdfs_store *st)
+{
+    return st->errmsg;
+}
+
+static int exec(struct gdfs_store *st, const char *sql)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(st, sql);
+    return GDFS_OK;
+}
+
+/* Prepare @sql into *stmt; on failure sets errmsg. */
+static int prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+        *stmt = NULL;
+        return fail(st, "prepare");
+    }
+    return GDFS_OK;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s) == SQLITE_DONE ? GDFS_OK : fail(st, what);
+
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Begin a write transaction. A @durable one commits with
+ * synchronous=FULL (fsync of the WAL); SQLite only lets the level change
+ * outside a transaction, hence here and in finish(). */
+static int begin(struct gdfs_store *st, bool durable)
+{
+    int rc;
+
+    st->durable = durable;
+    if (durable && (rc = exec(st, "PRAGMA synchronous=FULL")) != GDFS_OK)
+        return rc;
+    rc = exec(st, "BEGIN IMMEDIATE");
+    if (rc != GDFS_OK && durable)
+        exec(st, "PRAGMA synchronous=NORMAL");
+    return rc;
+}
+
+static void restore_sync(struct gdfs_store *st)
+{
+    if (st->durable)
+        sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    st->durable = false;
+}
+
+static void rollback(struct gdfs_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    restore_sync(st);
+}
+
+/* Commit the transaction begin() opened (rolled back if COMMIT fails). */
+static int commit(struct gdfs_store *st)
+{
+    int rc = exec(st, "COMMIT");
+
+    if (rc != GDFS_OK)
+        rollback(st);
+    restore_sync(st);
+    return rc;
+}
+
+/* ---- open/close and schema ----------------------------------------------- */
+
+int gdfs_store_schema_version(void)
+{
+    int v = 0;
+
+    for (unsigned i = 0; i < gdfs_migrations_count; i++)
+        if (gdfs_migrations[i].version > v)
+            v = gdfs_migrations[i].version;
+    return v;
+}
+
+static int user_version(struct gdfs_store *st, int *v)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "PRAGMA user_version", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *v = sqlite3_column_int(s, 0);
+        rc = GDFS_OK;
+    } else {
+        rc = fail(st, "read user_version");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Apply every migration newer than user_version, one transaction each. */
+static int migrate(struct gdfs_store *st)
+{
+    int have, want = gdfs_store_schema_version(), rc;
+    char sql[64];
+
+    rc = begin(st, false);
+    if (rc != GDFS_OK)
+        return rc;
+    rc = user_version(st, &have);
+    commit(st);
+    if (rc != GDFS_OK)
+        return rc;
+    if (have > want) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "database schema version %d is newer than this gdfs "
+                 "(knows up to %d): refusing to open it",
+                 have, want);
+        return GDFS_EVERSION;
+    }
+    for (unsigned i = 0; i < gdfs_migrations_count; i++) {
+        const struct gdfs_migration *m = &gdfs_migrations[i];
+        int now;
+
+        if (m->version <= have)
+            continue;
+        rc = begin(st, true);
+        if (rc != GDFS_OK)
+            return rc;
+        /* Another connection may have migrated while we waited. */
+        rc = user_version(st, &now);
+        if (rc == GDFS_OK && now < m->version) {
+            if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) !=
+                SQLITE_OK) {
+                rc = fail(st, m->file);
+            } else {
+                snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+                         m->version);
+                rc = exec(st, sql);
+            }
+        }
+        if (rc != GDFS_OK) {
+            rollback(st);
+            return rc;
+        }
+        rc = commit(st);
+        if (rc != GDFS_OK)
+            return rc;
+        if (now < m->version)
+            gdfs_log(GDFS_LOG_INFO, "applied schema %s", m->file);
+    }
+    return GDFS_OK;
+}
+
+int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
+                    struct gdfs_store **out, char *err, size_t errlen)
+{
+    struct gdfs_store *st = calloc(1, sizeof(*st));
+    char sql[96];
+    int rc;
+
+    *out = NULL;
+    if (st == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    st->opts = *opts;
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = st->db ? fail(st, path) : GDFS_ENOMEM;
+        goto out;
+    }
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(st->db, 1);
+    /* page_size only takes effect on a new (empty) database. */
+    snprintf(sql, sizeof(sql), "PRAGMA page_size=%u", opts->page_size);
+    if ((rc = exec(st, sql)) != GDFS_OK)
+        goto out;
+    if ((rc = exec(st, "PRAGMA journal_mode=WAL")) != GDFS_OK)
+        goto out;
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", opts->cache_kib);
+    if ((rc = exec(st, sql)) != GDFS_OK ||
+        (rc = exec(st, "PRAGMA synchronous=NORMAL")) != GDFS_OK ||
+        (rc = exec(st, "PRAGMA foreign_keys=OFF")) != GDFS_OK ||
+        (rc = exec(st, "PRAGMA journal_size_limit=67108864")) != GDFS_OK)
+        goto out;
+    rc = migrate(st);
+out:
+    if (rc != GDFS_OK) {
+        snprintf(err, errlen, "%s: %s", path,
+                 st->db ? st->errmsg : "out of memory");
+        gdfs_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return GDFS_OK;
+}
+
+void gdfs_store_close(struct gdfs_store *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_close_v2(st->db);
+    free(st);
+}
+
+int gdfs_store_recover(struct gdfs_store *st, int *n)
+{
+    int rc = begin(st, true);
+
+    *n = 0;
+    if (rc != GDFS_OK)
+        return rc;
+    rc = exec(st, "DELETE FROM chunks WHERE version_id IN "
+                  "(SELECT id FROM versions WHERE state = 0)");
+    if (rc == GDFS_OK)
+        rc = exec(st, "DELETE FROM versions WHERE state = 0");
+    if (rc != GDFS_OK) {
+        rollback(st);
+        return rc;
+    }
+    *n = sqlite3_changes(st->db);
+    return commit(st);
+}
+
+/* ---- node state and members ---------------------------------------------- */
+
+static void copy_text(char *dst, size_t cap, const unsigned char *src)
+{
+    snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT node_id, group_id, current_term, last_seq "
+                  "FROM node WHERE one = 1",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        copy_text(out->node_id, sizeof(out->node_id),
+                  sqlite3_column_text(s, 0));
+        copy_text(out->group_id, sizeof(out->group_id),
+                  sqlite3_column_text(s, 1));
+        out->term = (uint64_t)sqlite3_column_int64(s, 2);
+        out->last_seq = (uint64_t)sqlite3_column_int64(s, 3);
+        rc = GDFS_OK;
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "this node belongs to no group yet");
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = fail(st, "read node state");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
+                         const char *group_id, const char *addr,
+                         uint64_t term)
+{
+    struct gdfs_node_state have;
+    sqlite3_stmt *s;
+    int rc = begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = gdfs_store_get_node(st, &have);
+    if (rc == GDFS_OK) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "this database already belongs to group %s as node %s",
+                 have.group_id, have.node_id);
+        rc = GDFS_EGROUP;
+        goto fail;
+    }
+    if (rc != GDFS_ENOENT)
+        goto fail;
+    rc = prep(st,
+              "INSERT INTO node (one, node_id, group_id, current_term) "
+              "VALUES (1, ?1, ?2, ?3)",
+              &s);
+    if (rc != GDFS_OK)
+        goto fail;
+    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, group_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)term);
+    if ((rc = step_done(st, s, "insert node")) != GDFS_OK)
+        goto fail;
+    rc = prep(st, "INSERT INTO members (node_id, addr) VALUES (?1, ?2)", &s);
+    if (rc != GDFS_OK)
+        goto fail;
+    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
+    if ((rc = step_done(st, s, "insert member")) != GDFS_OK)
+        goto fail;
+    return commit(st);
+fail:
+    rollback(st);
+    return rc;
+}
+
+int gdfs_store_set_member_addr(struct gdfs_store *st, const char *node_id,
+                               const char *addr)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "UPDATE members SET addr = ?2 WHERE node_id = ?1", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
+    return step_done(st, s, "update member address");
+}
+
+int gdfs_store_members(struct gdfs_store *st, gdfs_store_member_cb cb,
+                       void *ctx)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT node_id, addr, state, incarnation FROM members "
+                  "ORDER BY node_id",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cb(ctx, (const char *)sqlite3_column_text(s, 0),
+               (const char *)sqlite3_column_text(s, 1),
+               sqlite3_column_int(s, 2),
+               (uint64_t)sqlite3_column_int64(s, 3)) != 0)
+            break;
+    }
+    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GDFS_OK
+                                                 : fail(st, "read members");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- writing versions ---------------------------------------------------- */
+
+/* Inside a write transaction: the next local version (term, last_seq+1),
+ * persisted. */
+static int next_version(struct gdfs_store *st, struct gdfs_version *v)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "UPDATE node SET last_seq = last_seq + 1 WHERE one = 1 "
+                  "RETURNING last_seq, current_term",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        v->seq = (uint64_t)sqlite3_column_int64(s, 0);
+        v->term = (uint64_t)sqlite3_column_int64(s, 1);
+        rc = GDFS_OK;
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg), "node is not initialised");
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = fail(st, "allocate version");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int insert_version(struct gdfs_store *st, const uint8_t *name,
+                          size_t namelen, const struct gdfs_version *v,
+                          int state, uint32_t chunk_size, int64_t *id)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "INSERT INTO versions (name, seq, term, state, chunk_size, "
+                  "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
+    sqlite3_bind_int(s, 4, state);
+    sqlite3_bind_int64(s, 5, chunk_size);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)time(NULL));
+    rc = step_done(st, s, "insert version");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
+                         size_t namelen, uint32_t chunk_size,
+                         const struct gdfs_version *v,
+                         struct gdfs_store_version *out)
+{
+    int rc = begin(st, false);
+
+    memset(out, 0, sizeof(*out));
+    if (rc != GDFS_OK)
+        return rc;
+    if (v != NULL)
+        out->version = *v;
+    else
+        rc = next_version(st, &out->version);
+    if (rc == GDFS_OK)
+        rc = insert_version(st, name, namelen, &out->version,
+                            GDFS_VERSION_WRITING, chunk_size, &out->id);
+    if (rc != GDFS_OK) {
+        rollback(st);
+        return rc;
+    }
+    out->state = GDFS_VERSION_WRITING;
+    out->chunk_size = chunk_size;
+    return commit(st);
+}
+
+int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                         const uint8_t sha256[GDFS_SHA256_LEN],
+                         const void *data, size_t len)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "INSERT INTO chunks (version_id, idx, sha256, data) "
+                  "VALUES (?1, ?2, ?3, ?4)",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, idx);
+    sqlite3_bind_blob(s, 3, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
+    return step_done(st, s, "store chunk");
+}
+
+/* Inside a write transaction: delete version @id and its chunks. */
+static int drop_version(struct gdfs_store *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "DELETE FROM chunks WHERE version_id = ?1", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    if ((rc = step_done(st, s, "drop chunks")) != GDFS_OK)
+        return rc;
+    if ((rc = prep(st, "DELETE FROM versions WHERE id = ?1", &s)) != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    return step_done(st, s, "drop version");
+}
+
+/* Inside a write transaction: drop visible versions of @name beyond the
+ * newest @keep (all older ones when @keep is 0 relative to @newest). */
+static int collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
+                   uint32_t keep)
+{
+    sqlite3_stmt *s;
+    int64_t ids[64];
+    int n, rc;
+
+    do {
+        rc = prep(st,
+                  "SELECT id FROM versions WHERE name = ?1 AND state > 0 "
+                  "ORDER BY term DESC, seq DESC LIMIT 64 OFFSET ?2",
+                  &s);
+        if (rc != GDFS_OK)
+            return rc;
+        sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, keep);
+        for (n = 0; n < 64 && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
+            ids[n] = sqlite3_column_int64(s, 0);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            rc = fail(st, "list old versions");
+            sqlite3_finalize(s);
+            return rc;
+        }
+        sqlite3_finalize(s);
+        for (int i = 0; i < n; i++)
+            if ((rc = drop_version(st, ids[i])) != GDFS_OK)
+                return rc;
+    } while (n == 64);
+    return GDFS_OK;
+}
+
+static int version_name(struct gdfs_store *st, int64_t vid, uint8_t *name,
+                        size_t *namelen, int *state)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT name, state FROM versions WHERE id = ?1", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *namelen = (size_t)sqlite3_column_bytes(s, 0);
+        if (*namelen > GDFS_NAME_MAX)
+            *namelen = GDFS_NAME_MAX;
+        memcpy(name, sqlite3_column_blob(s, 0), *namelen);
+        *state = sqlite3_column_int(s, 1);
+        rc = GDFS_OK;
+    } else {
+        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld is gone",
+                 (long long)vid);
+        rc = GDFS_ENOENT;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT count(*), coalesce(max(idx), -1) FROM chunks "
+                  "WHERE version_id = ?1",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        int64_t count = sqlite3_column_int64(s, 0);
+        int64_t max = sqlite3_column_int64(s, 1);
+        /* Chunks are numbered 0..n-1 with no gaps (idx is unique). */
+        *n = count == max + 1 ? (uint32_t)count : UINT32_MAX;
+        rc = GDFS_OK;
+    } else {
+        rc = fail(st, "count chunks");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
+                          uint32_t nchunks,
+                          const uint8_t sha256[GDFS_SHA256_LEN])
+{
+    uint8_t name[GDFS_NAME_MAX];
+    size_t namelen;
+    uint32_t have = 0;
+    int state, rc;
+    sqlite3_stmt *s;
+
+    if ((rc = begin(st, true)) != GDFS_OK)
+        return rc;
+    if ((rc = version_name(st, vid, name, &namelen, &state)) != GDFS_OK)
+        goto fail;
+    if ((rc = count_chunks(st, vid, &have)) != GDFS_OK)
+        goto fail;
+    if (state != GDFS_VERSION_WRITING || have != nchunks) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld: state %d, %u chunks stored, %u expected",
+                 (long long)vid, state, have, nchunks);
+        rc = GDFS_ECORRUPT;
+        goto fail;
+    }
+    rc = prep(st,
+              "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
+              "sha256 = ?4 WHERE id = ?1",
+              &s);
+    if (rc != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)size);
+    sqlite3_bind_int64(s, 3, nchunks);
+    sqlite3_bind_blob(s, 4, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
+    if ((rc = step_done(st, s, "commit version")) != GDFS_OK)
+        goto fail;
+    if ((rc = collect(st, name, namelen, st->opts.keep_versions)) != GDFS_OK)
+        goto fail;
+    return commit(st);
+fail:
+    rollback(st);
+    return rc;
+}
+
+int gdfs_store_put_abort(struct gdfs_store *st, int64_t vid)
+{
+    int rc = begin(st, false);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = drop_version(st, vid);
+    if (rc != GDFS_OK) {
+        rollback(st);
+        return rc;
+    }
+    return commit(st);
+}
+
+int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
+                      size_t namelen, const struct gdfs_version *v,
+                      struct gdfs_version *out)
+{
+    struct gdfs_store_version cur;
+    int64_t id;
+    int rc = begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if ((rc = gdfs_store_lookup(st, name, namelen, 0, &cur)) != GDFS_OK)
+        goto fail;
+    if (v != NULL)
+        *out = *v;
+    else if ((rc = next_version(st, out)) != GDFS_OK)
+        goto fail;
+    /* Drop every older version first, then record the tombstone. */
+    if ((rc = collect(st, name, namelen, 0)) != GDFS_OK)
+        goto fail;
+    rc = insert_version(st, name, namelen, out, GDFS_VERSION_TOMBSTONE, 0,
+                        &id);
+    if (rc != GDFS_OK)
+        goto fail;
+    return commit(st);
+fail:
+    rollback(st);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+#define VERSION_COLS "id, seq, term, state, size, chunk_size, nchunks, sha256"
+
+static void read_version(sqlite3_stmt *s, int col,
+                         struct gdfs_store_version *v)
+{
+    const void *sha = sqlite3_column_blob(s, col + 7);
+
+    v->id = sqlite3_column_int64(s, col);
+    v->version.seq = (uint64_t)sqlite3_column_int64(s, col + 1);
+    v->version.term = (uint64_t)sqlite3_column_int64(s, col + 2);
+    v->state = sqlite3_column_int(s, col + 3);
+    v->size = (uint64_t)sqlite3_column_int64(s, col + 4);
+    v->chunk_size = (uint32_t)sqlite3_column_int64(s, col + 5);
+    v->nchunks = (uint32_t)sqlite3_column_int64(s, col + 6);
+    memset(v->sha256, 0, sizeof(v->sha256));
+    if (sha != NULL && sqlite3_column_bytes(s, col + 7) == GDFS_SHA256_LEN)
+        memcpy(v->sha256, sha, GDFS_SHA256_LEN);
+}
+
+int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
+                      size_t namelen, uint64_t seq,
+                      struct gdfs_store_version *out)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
+                             "WHERE name = ?1 AND state > 0 "
+                             "ORDER BY term DESC, seq DESC LIMIT 1"
+                           : "SELECT " VERSION_COLS " FROM versions "
+                             "WHERE name = ?1 AND state > 0 AND seq = ?2 "
+                             "ORDER BY term DESC LIMIT 1",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
+    if (seq != 0)
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        read_version(s, 0, out);
+        rc = GDFS_OK;
+        if (out->state == GDFS_VERSION_TOMBSTONE) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "file was removed");
+            rc = GDFS_ENOENT;
+        }
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 seq == 0 ? "no such file" : "no such version");
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = fail(st, "look up file");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                          void *buf, size_t cap, size_t *len,
+                          uint8_t sha256[GDFS_SHA256_LEN])
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT sha256, data FROM chunks "
+                  "WHERE version_id = ?1 AND idx = ?2",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, idx);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW: {
+        size_t n = (size_t)sqlite3_column_bytes(s, 1);
+        const void *data = sqlite3_column_blob(s, 1);
+
+        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN || n > cap ||
+            (data == NULL && n > 0)) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "chunk %u of version row %lld is malformed", idx,
+                     (long long)vid);
+            rc = GDFS_ECORRUPT;
+            break;
+        }
+        memcpy(sha256, sqlite3_column_blob(s, 0), GDFS_SHA256_LEN);
+        if (n > 0)
+            memcpy(buf, data, n);
+        *len = n;
+        rc = GDFS_OK;
+        break;
+    }
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "chunk %u of version row %lld is gone", idx, (long long)vid);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = fail(st, "read chunk");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
+                    size_t afterlen, uint32_t max, gdfs_store_file_cb cb,
+                    void *ctx, bool *more)
+{
+    sqlite3_stmt *s;
+    uint32_t n = 0;
+    int rc;
+
+    /* The newest visible version of each name, complete ones only. */
+    rc = prep(st,
+              "SELECT name, " VERSION_COLS " FROM versions v "
+              "WHERE state > 0 AND name > ?1 AND NOT EXISTS ("
+              "  SELECT 1 FROM versions w WHERE w.name = v.name "
+              "  AND w.state > 0 AND (w.term, w.seq) > (v.term, v.seq)) "
+              "AND state = 1 ORDER BY name LIMIT ?2",
+              &s);
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, after ? (const void *)after : "",
+                      (int)afterlen, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, max);
+    *more = false;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct gdfs_store_version v;
+
+        read_version(s, 1, &v);
+        n++;
+        if (cb(ctx, sqlite3_column_blob(s, 0),
+               (size_t)sqlite3_column_bytes(s, 0), &v) != 0) {
+            *more = true;
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (n == max)
+        *more = true;
+    rc = rc == SQLITE_DONE ? GDFS_OK : fail(st, "list files");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
+                        size_t namelen, gdfs_store_file_cb cb, void *ctx)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT " VERSION_COLS " FROM versions "
+                  "WHERE name = ?1 AND state > 0 "
+                  "ORDER BY term DESC, seq DESC",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct gdfs_store_version v;
+
+        read_version(s, 0, &v);
+        if (cb(ctx, name, namelen, &v) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    rc = rc == SQLITE_DONE ? GDFS_OK : fail(st, "list versions");
+    sqlite3_finalize(s);
+    return rc;
+}

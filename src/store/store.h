@@ -1,0 +1,165 @@
+/* The node's store: one SQLite database in data_dir holding node state,
+ * the member table, the file versions held here, and their chunks.
+ *
+ * store.c is the only code that includes sqlite3.h. It exposes verbs,
+ * never SQL. A struct gdfs_store is one SQLite connection and is used by
+ * one thread at a time; threads open their own (WAL lets readers run
+ * beside the one writer; writers wait up to a busy timeout).
+ *
+ * Durability (DESIGN.md "Storage"): chunk rows are written in short
+ * autocommit transactions with synchronous=NORMAL (WAL: atomic, not yet
+ * fsynced) while the version row is in state "writing"; the commit that
+ * makes the version visible runs with synchronous=FULL, which fsyncs the
+ * WAL and so every chunk written before it. A crash before that commit
+ * leaves an invisible "writing" version, deleted by gdfs_store_recover. */
+#ifndef GDFS_STORE_H
+#define GDFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "proto.h"
+
+#define GDFS_STORE_DB_NAME "gdfs.db"
+
+struct gdfs_store;
+
+struct gdfs_store_opts {
+    uint32_t page_size;     /* for a new database only */
+    uint32_t cache_kib;     /* page cache per connection */
+    uint32_t keep_versions; /* complete versions kept per file */
+};
+
+enum gdfs_version_state {
+    GDFS_VERSION_WRITING = 0,
+    GDFS_VERSION_COMPLETE = 1,
+    GDFS_VERSION_TOMBSTONE = 2,
+};
+
+/* One file version held here. */
+struct gdfs_store_version {
+    int64_t id; /* local row id: handle for chunk I/O */
+    struct gdfs_version version;
+    int state;
+    uint64_t size;
+    uint32_t chunk_size;
+    uint32_t nchunks;
+    uint8_t sha256[GDFS_SHA256_LEN];
+};
+
+struct gdfs_node_state {
+    char node_id[GDFS_NODE_ID_MAX + 1];
+    char group_id[GDFS_NODE_ID_MAX + 1];
+    uint64_t term;
+    uint64_t last_seq;
+};
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+/* Open (creating if needed) the database at @path and bring its schema up
+ * to date. A database whose user_version is newer than this binary knows is
+ * refused with GDFS_EVERSION. Errors: GDFS_ESTORE/GDFS_ENOSPC/GDFS_EVERSION
+ * with a reason in @err. *out is freed with gdfs_store_close. */
+int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
+                    struct gdfs_store **out, char *err, size_t errlen);
+void gdfs_store_close(struct gdfs_store *st);
+
+/* The reason for the last failure on @st (valid until the next call). */
+const char *gdfs_store_errmsg(const struct gdfs_store *st);
+
+/* Schema version this binary writes (highest sql/NNN). */
+int gdfs_store_schema_version(void);
+
+/* Delete versions left in state "writing" by a crash or an abandoned put;
+ * *n gets how many. Run once at start-up, before serving. */
+int gdfs_store_recover(struct gdfs_store *st, int *n);
+
+/* ---- node state and members ---------------------------------------------- */
+
+/* GDFS_ENOENT if the node was never initialised. */
+int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out);
+
+/* Make this database belong to group @group_id as node @node_id at @addr,
+ * with itself as the only member, at @term. GDFS_EGROUP if it already
+ * belongs to a group (the message names it). Commits with fsync. */
+int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
+                         const char *group_id, const char *addr,
+                         uint64_t term);
+
+/* Update the address of member @node_id (e.g. advertise changed). */
+int gdfs_store_set_member_addr(struct gdfs_store *st, const char *node_id,
+                               const char *addr);
+
+/* Call @cb for each member, ordered by id; a nonzero return stops. */
+typedef int (*gdfs_store_member_cb)(void *ctx, const char *node_id,
+                                    const char *addr, int state,
+                                    uint64_t incarnation);
+int gdfs_store_members(struct gdfs_store *st, gdfs_store_member_cb cb,
+                       void *ctx);
+
+/* ---- writing a version --------------------------------------------------- */
+
+/* Start a put of @name: create an invisible version row. @v gives the
+ * version to store under; NULL allocates the next local one (single node:
+ * this node's term, last_seq + 1, persisted). *out gets the row. */
+int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
+                         size_t namelen, uint32_t chunk_size,
+                         const struct gdfs_version *v,
+                         struct gdfs_store_version *out);
+
+/* Store chunk @idx of version row @vid. No transaction stays open after
+ * return, so a slow sender never holds the write lock. */
+int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                         const uint8_t sha256[GDFS_SHA256_LEN],
+                         const void *data, size_t len);
+
+/* Make version row @vid visible (fsynced) after checking that it holds
+ * exactly @nchunks chunks; then drop versions of the same name beyond
+ * keep_versions. GDFS_ECORRUPT if the chunk count does not match. */
+int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
+                          uint32_t nchunks,
+                          const uint8_t sha256[GDFS_SHA256_LEN]);
+
+/* Drop an unfinished version row and its chunks. */
+int gdfs_store_put_abort(struct gdfs_store *st, int64_t vid);
+
+/* Commit a tombstone for @name (version allocated as in put_begin when
+ * @v is NULL) and drop every older version's chunks. GDFS_ENOENT if the
+ * newest visible version is missing or already a tombstone. */
+int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
+                      size_t namelen, const struct gdfs_version *v,
+                      struct gdfs_version *out);
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* The newest visible version of @name (@seq 0), or the one with seq @seq.
+ * GDFS_ENOENT if none, or if the one found is a tombstone. */
+int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
+                      size_t namelen, uint64_t seq,
+                      struct gdfs_store_version *out);
+
+/* Copy chunk @idx of version row @vid into @buf (@cap bytes); *len gets
+ * its length and @sha256 its stored checksum. GDFS_ENOENT if the chunk is
+ * gone (version removed meanwhile), GDFS_ECORRUPT if it is larger than
+ * @cap. */
+int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                          void *buf, size_t cap, size_t *len,
+                          uint8_t sha256[GDFS_SHA256_LEN]);
+
+/* Files whose newest version is complete, with name > @after (bytewise),
+ * in name order, at most @max; *more says whether more may follow. @cb's
+ * pointers live until it returns; a nonzero return stops early. */
+typedef int (*gdfs_store_file_cb)(void *ctx, const uint8_t *name,
+                                  size_t namelen,
+                                  const struct gdfs_store_version *v);
+int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
+                    size_t afterlen, uint32_t max, gdfs_store_file_cb cb,
+                    void *ctx, bool *more);
+
+/* Every visible version (complete or tombstone) of @name, newest first. */
+int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
+                        size_t namelen, gdfs_store_file_cb cb, void *ctx);
+
+#endif

@@ -1,0 +1,345 @@
+/* libFuzzer target for src/proto.c.
+ *
+ * The input is taken as a frame (bytes after the frame are ignored). If the
+ * header and payload decode, the oracles are:
+ *   - a list body is iterated fully and yields exactly @count entries that
+ *     end exactly at the end of the body;
+ *   - the message re-encodes (gdfs_proto_encode, or the list writer for the
+ *     four list replies) to exactly the input frame, since the encoding is
+ *     canonical, and the re-encoded frame decodes to an equal message;
+ *   - for a list reply with entries, rebuilding it into a buffer one byte too
+ *     small makes the last add fail with GDFS_ETOOBIG, leaves the frame as it
+ *     was, and the frame finished with "more" decodes to all entries but the
+ *     last;
+ *   - decode refuses only with GDFS_EPROTO.
+ * Any violation calls abort(). The payload is decoded from an exact-size
+ * heap copy so that AddressSanitizer sees a read one byte past its end. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define HDR GDFS_PROTO_HDR_LEN
+
+/* Results go here so the compiler cannot drop the work. */
+static volatile uint64_t sink;
+/* Re-encoding target: large enough for any frame. */
+static uint8_t out[HDR + GDFS_PROTO_MAX_PAYLOAD];
+
+#define CHECK(cond)                                                         \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            fprintf(stderr, "fuzz_proto: oracle failed: %s (line %d)\n",    \
+                    #cond, __LINE__);                                       \
+            abort();                                                        \
+        }                                                                   \
+    } while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void eat(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    uint64_t h = sink;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    sink = h;
+}
+
+static bool bytes_eq(struct gdfs_bytes a, struct gdfs_bytes b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+static bool version_eq(struct gdfs_version a, struct gdfs_version b)
+{
+    return a.seq == b.seq && a.term == b.term;
+}
+
+static bool body_eq(const struct gdfs_list_body *a,
+                    const struct gdfs_list_body *b)
+{
+    return a->count == b->count && a->len == b->len &&
+           (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
+static bool is_list_reply(uint8_t type)
+{
+    return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
+           type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS;
+}
+
+static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
+{
+    switch (m->type) {
+    case GDFS_MSG_NDTOCL_LIST:
+        return &m->u.list_reply.body;
+    case GDFS_MSG_NDTOCL_LOCATE:
+        return &m->u.locate_reply.body;
+    case GDFS_MSG_NDTOCL_STATUS:
+        return &m->u.status_reply.body;
+    case GDFS_MSG_NDTOCL_VERSIONS:
+        return &m->u.versions_reply.body;
+    }
+    return NULL;
+}
+
+/* Field-by-field equality of two decoded messages. */
+static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
+{
+    if (a->type != b->type || a->reqid != b->reqid)
+        return false;
+    switch (a->type) {
+    case GDFS_MSG_NDTOCL_ERROR:
+        return a->u.error.status == b->u.error.status &&
+               bytes_eq(a->u.error.msg, b->u.error.msg);
+    case GDFS_MSG_NDTOCL_OK:
+        return version_eq(a->u.ok.version, b->u.ok.version);
+    case GDFS_MSG_CLTOND_PUT:
+    case GDFS_MSG_CLTOND_REMOVE:
+    case GDFS_MSG_CLTOND_LOCATE:
+    case GDFS_MSG_CLTOND_VERSIONS:
+        return bytes_eq(a->u.put.name, b->u.put.name);
+    case GDFS_MSG_NDTOCL_PUT_READY:
+        return a->u.put_ready.chunk_size == b->u.put_ready.chunk_size &&
+               version_eq(a->u.put_ready.version, b->u.put_ready.version);
+    case GDFS_MSG_CHUNK:
+        return a->u.chunk.idx == b->u.chunk.idx &&
+               memcmp(a->u.chunk.sha256, b->u.chunk.sha256,
+                      GDFS_SHA256_LEN) == 0 &&
+               bytes_eq(a->u.chunk.data, b->u.chunk.data);
+    case GDFS_MSG_CLTOND_PUT_END:
+        return a->u.put_end.size == b->u.put_end.size &&
+               a->u.put_end.nchunks == b->u.put_end.nchunks &&
+               memcmp(a->u.put_end.sha256, b->u.put_end.sha256,
+                      GDFS_SHA256_LEN) == 0;
+    case GDFS_MSG_CLTOND_GET:
+        return a->u.get.seq == b->u.get.seq &&
+               bytes_eq(a->u.get.name, b->u.get.name);
+    case GDFS_MSG_NDTOCL_GET_INFO:
+        return version_eq(a->u.get_info.version, b->u.get_info.version) &&
+               a->u.get_info.size == b->u.get_info.size &&
+               a->u.get_info.chunk_size == b->u.get_info.chunk_size &&
+               a->u.get_info.nchunks == b->u.get_info.nchunks &&
+               memcmp(a->u.get_info.sha256, b->u.get_info.sha256,
+                      GDFS_SHA256_LEN) == 0;
+    case GDFS_MSG_CLTOND_LIST:
+        return a->u.list.scope == b->u.list.scope &&
+               a->u.list.max == b->u.list.max &&
+               bytes_eq(a->u.list.after, b->u.list.after);
+    case GDFS_MSG_NDTOCL_LIST:
+        return a->u.list_reply.more == b->u.list_reply.more &&
+               body_eq(&a->u.list_reply.body, &b->u.list_reply.body);
+    case GDFS_MSG_NDTOCL_LOCATE:
+        return version_eq(a->u.locate_reply.version,
+                          b->u.locate_reply.version) &&
+               a->u.locate_reply.size == b->u.locate_reply.size &&
+               body_eq(&a->u.locate_reply.body, &b->u.locate_reply.body);
+    case GDFS_MSG_CLTOND_STATUS:
+        return true;
+    case GDFS_MSG_NDTOCL_STATUS:
+        return bytes_eq(a->u.status_reply.id, b->u.status_reply.id) &&
+               bytes_eq(a->u.status_reply.group, b->u.status_reply.group) &&
+               bytes_eq(a->u.status_reply.leader, b->u.status_reply.leader) &&
+               a->u.status_reply.term == b->u.status_reply.term &&
+               body_eq(&a->u.status_reply.body, &b->u.status_reply.body);
+    case GDFS_MSG_NDTOCL_VERSIONS:
+        return body_eq(&a->u.versions_reply.body, &b->u.versions_reply.body);
+    }
+    return false;
+}
+
+/* Iterate the body of list reply @m; add each entry to @w unless it is NULL
+ * or the entry is number @stop_at (counting from 0), whose add result is
+ * returned in *@stop_rc. Returns the number of entries seen. */
+static uint32_t walk_body(const struct gdfs_msg *m,
+                          struct gdfs_proto_writer *w, uint32_t stop_at,
+                          int *stop_rc)
+{
+    const struct gdfs_list_body *b = body_of(m);
+    struct gdfs_list_entry le;
+    struct gdfs_replica_entry re;
+    struct gdfs_member_entry me;
+    struct gdfs_version_entry ve;
+    size_t off = 0;
+    uint32_t n = 0;
+    int rc;
+
+    for (;;) {
+        switch (m->type) {
+        case GDFS_MSG_NDTOCL_LIST:
+            if (!gdfs_proto_next_list(b, &off, &le))
+                goto done;
+            CHECK(gdfs_proto_check_name(le.name.p, le.name.len) == GDFS_OK);
+            eat(le.name.p, le.name.len);
+            eat(&le.size, sizeof(le.size));
+            rc = w ? gdfs_proto_add_list(w, &le) : GDFS_OK;
+            break;
+        case GDFS_MSG_NDTOCL_LOCATE:
+            if (!gdfs_proto_next_replica(b, &off, &re))
+                goto done;
+            CHECK(gdfs_proto_check_node_id(re.id.p, re.id.len) == GDFS_OK);
+            CHECK(re.state <= GDFS_MEMBER_STATE_MAX);
+            eat(re.addr.p, re.addr.len);
+            rc = w ? gdfs_proto_add_replica(w, &re) : GDFS_OK;
+            break;
+        case GDFS_MSG_NDTOCL_STATUS:
+            if (!gdfs_proto_next_member(b, &off, &me))
+                goto done;
+            CHECK(gdfs_proto_check_node_id(me.id.p, me.id.len) == GDFS_OK);
+            CHECK(me.state <= GDFS_MEMBER_STATE_MAX);
+            eat(me.addr.p, me.addr.len);
+            rc = w ? gdfs_proto_add_member(w, &me) : GDFS_OK;
+            break;
+        default:
+            if (!gdfs_proto_next_version(b, &off, &ve))
+                goto done;
+            eat(&ve.version, sizeof(ve.version));
+            rc = w ? gdfs_proto_add_version(w, &ve) : GDFS_OK;
+            break;
+        }
+        if (n == stop_at) {
+            *stop_rc = rc;
+            n++;
+            goto done;
+        }
+        CHECK(rc == GDFS_OK);
+        n++;
+        CHECK(n <= b->count);
+    }
+done:
+    return n;
+}
+
+/* Re-encode @m into @buf (@cap bytes); the list writer for list replies. */
+static int reencode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
+                    size_t *len)
+{
+    struct gdfs_proto_writer w;
+    uint32_t n;
+    int rc;
+
+    if (!is_list_reply(m->type))
+        return gdfs_proto_encode(m, buf, cap, len);
+    rc = gdfs_proto_writer_begin(&w, buf, cap, m);
+    if (rc != GDFS_OK)
+        return rc;
+    n = walk_body(m, &w, UINT32_MAX, &rc);
+    CHECK(n == body_of(m)->count && w.count == n);
+    return gdfs_proto_writer_finish(
+        &w, m->type == GDFS_MSG_NDTOCL_LIST && m->u.list_reply.more, len);
+}
+
+/* Rebuild list reply @m (count > 0) into a buffer one byte short of
+ * @flen: the last add must fail and leave a decodable frame with more. */
+static void check_overflow(const struct gdfs_msg *m, size_t flen)
+{
+    const struct gdfs_list_body *b = body_of(m);
+    struct gdfs_proto_writer w;
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_msg m2;
+    size_t len = 0, before;
+    uint32_t n;
+    int rc = GDFS_OK;
+
+    CHECK(gdfs_proto_writer_begin(&w, out, flen - 1, m) == GDFS_OK);
+    if (b->count > 1) {
+        n = walk_body(m, &w, b->count - 1, &rc);
+        CHECK(n == b->count);
+    }
+    before = w.len;
+    /* the last entry again, through a fresh walk that stops at it */
+    if (b->count == 1) {
+        n = walk_body(m, &w, 0, &rc);
+        CHECK(n == 1);
+    }
+    CHECK(rc == GDFS_ETOOBIG);
+    CHECK(w.len == before && w.count == b->count - 1);
+    CHECK(gdfs_proto_writer_finish(&w, true, &len) == GDFS_OK);
+    CHECK(len == before && len <= flen - 1);
+    CHECK(gdfs_proto_decode_hdr(out, GDFS_PROTO_MAX_PAYLOAD, &hdr) == GDFS_OK);
+    CHECK(HDR + hdr.len == len);
+    CHECK(gdfs_proto_decode(&hdr, out + HDR, &m2) == GDFS_OK);
+    CHECK(body_of(&m2)->count == b->count - 1);
+    CHECK(body_of(&m2)->len < b->len);
+    CHECK(memcmp(body_of(&m2)->p, b->p, body_of(&m2)->len) == 0);
+    if (m->type == GDFS_MSG_NDTOCL_LIST)
+        CHECK(m2.u.list_reply.more);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct gdfs_frame_hdr hdr, hdr2;
+    struct gdfs_msg m, m2;
+    uint8_t *payload;
+    size_t flen, len = 0;
+    int rc;
+
+    /* The validators on raw bytes, against their rules spelled out. */
+    if (size <= GDFS_NAME_MAX + 1) {
+        bool ok = size >= 1 && size <= GDFS_NAME_MAX;
+        for (size_t i = 0; i < size; i++)
+            ok = ok && data[i] >= 0x20 && data[i] != 0x7f;
+        CHECK((gdfs_proto_check_name(data, size) == GDFS_OK) == ok);
+    }
+
+    if (size < HDR)
+        return 0;
+    rc = gdfs_proto_decode_hdr(data, GDFS_PROTO_MAX_PAYLOAD, &hdr);
+    if (rc != GDFS_OK) {
+        CHECK(rc == GDFS_EPROTO);
+        return 0;
+    }
+    CHECK(hdr.type >= 1 && hdr.type <= GDFS_MSG_TYPE_MAX && hdr.flags == 0 &&
+          hdr.len <= GDFS_PROTO_MAX_PAYLOAD);
+    eat(gdfs_proto_type_name(hdr.type), 1);
+    if (size - HDR < hdr.len)
+        return 0;
+    flen = HDR + hdr.len;
+
+    payload = malloc(hdr.len > 0 ? hdr.len : 1);
+    if (payload == NULL)
+        abort();
+    memcpy(payload, data + HDR, hdr.len);
+    rc = gdfs_proto_decode(&hdr, payload, &m);
+    if (rc != GDFS_OK) {
+        CHECK(rc == GDFS_EPROTO);
+        free(payload);
+        return 0;
+    }
+    CHECK(m.type == hdr.type && m.reqid == hdr.reqid);
+
+    /* Iterate any list body fully (no writer). */
+    if (is_list_reply(m.type)) {
+        const struct gdfs_list_body *b = body_of(&m);
+        CHECK(walk_body(&m, NULL, UINT32_MAX, &rc) == b->count);
+        CHECK(b->p >= payload && b->p + b->len <= payload + hdr.len);
+    }
+
+    /* Canonical re-encoding, then decode it back. */
+    rc = reencode(&m, out, sizeof(out), &len);
+    CHECK(rc == GDFS_OK);
+    CHECK(len == flen);
+    CHECK(memcmp(out, data, flen) == 0);
+    CHECK(gdfs_proto_decode_hdr(out, GDFS_PROTO_MAX_PAYLOAD, &hdr2) ==
+          GDFS_OK);
+    CHECK(hdr2.type == hdr.type && hdr2.reqid == hdr.reqid &&
+          hdr2.len == hdr.len);
+    CHECK(gdfs_proto_decode(&hdr2, out + HDR, &m2) == GDFS_OK);
+    CHECK(msg_eq(&m, &m2));
+
+    /* Too small by one byte: every non-empty message refuses to encode. */
+    if (!is_list_reply(m.type)) {
+        CHECK(gdfs_proto_encode(&m, out, flen - 1, &len) == GDFS_ETOOBIG);
+    } else if (body_of(&m)->count > 0) {
+        check_overflow(&m, flen);
+    }
+
+    eat(&m, sizeof(m.type) + sizeof(m.reqid));
+    free(payload);
+    return 0;
+}

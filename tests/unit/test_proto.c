@@ -1,0 +1,1997 @@
+/* Unit tests for src/proto.c: round trips of every message, the exact wire
+ * layout, truncated and garbage input, the validation rules, the list
+ * writer's overflow behaviour and the list iterators.
+ *
+ * Decoding always runs on an exact-size heap copy of the payload so that
+ * AddressSanitizer catches a read one byte past the end. Frames that must be
+ * refused are built with a small raw builder (below) that does not share
+ * code with proto.c. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+#define HDR GDFS_PROTO_HDR_LEN
+#define BIG_CAP (HDR + GDFS_PROTO_MAX_PAYLOAD + 4096)
+
+/* Frame buffers; each test runs in its own process. */
+static uint8_t frame[BIG_CAP];
+static uint8_t frame2[BIG_CAP];
+/* The heap copy that decoded pointers point into, kept until the next
+ * decode or teardown. */
+static uint8_t *held;
+
+static void teardown(void)
+{
+    free(held);
+    held = NULL;
+}
+
+static struct gdfs_bytes bs(const char *s)
+{
+    struct gdfs_bytes b = {(const uint8_t *)s, strlen(s)};
+    return b;
+}
+
+static struct gdfs_bytes bn(const uint8_t *p, size_t len)
+{
+    struct gdfs_bytes b = {p, len};
+    return b;
+}
+
+#define ck_assert_bytes_eq(a, b)                                            \
+    do {                                                                    \
+        ck_assert_uint_eq((a).len, (b).len);                                \
+        if ((a).len > 0)                                                    \
+            ck_assert_mem_eq((a).p, (b).p, (a).len);                        \
+    } while (0)
+
+#define ck_assert_version_eq(a, b)                                          \
+    do {                                                                    \
+        ck_assert_uint_eq((a).seq, (b).seq);                                \
+        ck_assert_uint_eq((a).term, (b).term);                              \
+    } while (0)
+
+/* Decode a whole frame: header with the protocol maximum, then the payload
+ * from an exact-size heap copy. The frame must be exactly as long as its
+ * header says. */
+static int decode_frame(const uint8_t *f, size_t len, struct gdfs_msg *m)
+{
+    struct gdfs_frame_hdr hdr;
+    int rc;
+
+    ck_assert_uint_ge(len, HDR);
+    rc = gdfs_proto_decode_hdr(f, GDFS_PROTO_MAX_PAYLOAD, &hdr);
+    if (rc != GDFS_OK)
+        return rc;
+    ck_assert_uint_eq(hdr.len, len - HDR);
+    free(held);
+    held = malloc(hdr.len > 0 ? hdr.len : 1);
+    ck_assert_ptr_nonnull(held);
+    memcpy(held, f + HDR, hdr.len);
+    return gdfs_proto_decode(&hdr, held, m);
+}
+
+/* Decode only a payload of @len bytes under a header that says @type and
+ * @len (exact-size copy). */
+static int decode_payload(uint8_t type, const uint8_t *p, size_t len,
+                          struct gdfs_msg *m)
+{
+    struct gdfs_frame_hdr hdr = {type, 0, 7, (uint32_t)len};
+
+    free(held);
+    held = malloc(len > 0 ? len : 1);
+    ck_assert_ptr_nonnull(held);
+    if (len > 0)
+        memcpy(held, p, len);
+    return gdfs_proto_decode(&hdr, held, m);
+}
+
+static size_t encode_ok(const struct gdfs_msg *m, uint8_t *buf)
+{
+    size_t len = 0;
+
+    ck_assert_int_eq(gdfs_proto_encode(m, buf, BIG_CAP, &len), GDFS_OK);
+    ck_assert_uint_ge(len, HDR);
+    return len;
+}
+
+static void roundtrip(const struct gdfs_msg *in, struct gdfs_msg *out)
+{
+    size_t len = encode_ok(in, frame);
+
+    ck_assert_int_eq(decode_frame(frame, len, out), GDFS_OK);
+    ck_assert_uint_eq(out->type, in->type);
+    ck_assert_uint_eq(out->reqid, in->reqid);
+}
+
+/* Raw frame builder, independent of proto.c/pack.h. */
+struct raw {
+    uint8_t b[HDR + 8192];
+    size_t n;
+};
+
+static void raw_u8(struct raw *r, unsigned v)
+{
+    r->b[r->n++] = (uint8_t)v;
+}
+
+static void raw_u16(struct raw *r, unsigned v)
+{
+    raw_u8(r, (v >> 8) & 0xff);
+    raw_u8(r, v & 0xff);
+}
+
+static void raw_u32(struct raw *r, uint32_t v)
+{
+    raw_u16(r, v >> 16);
+    raw_u16(r, v & 0xffff);
+}
+
+static void raw_u64(struct raw *r, uint64_t v)
+{
+    raw_u32(r, (uint32_t)(v >> 32));
+    raw_u32(r, (uint32_t)v);
+}
+
+static void raw_mem(struct raw *r, const void *p, size_t n)
+{
+    memcpy(r->b + r->n, p, n);
+    r->n += n;
+}
+
+static void raw_str8(struct raw *r, const char *s)
+{
+    raw_u8(r, (unsigned)strlen(s));
+    raw_mem(r, s, strlen(s));
+}
+
+static void raw_str16(struct raw *r, const char *s)
+{
+    raw_u16(r, (unsigned)strlen(s));
+    raw_mem(r, s, strlen(s));
+}
+
+/* Start a frame with header len 0; raw_end patches it. */
+static void raw_begin(struct raw *r, unsigned type)
+{
+    r->n = 0;
+    raw_u32(r, GDFS_PROTO_MAGIC);
+    raw_u8(r, GDFS_PROTO_VERSION);
+    raw_u8(r, type);
+    raw_u16(r, 0);
+    raw_u32(r, 0x01020304);
+    raw_u32(r, 0);
+}
+
+static void raw_end(struct raw *r)
+{
+    uint32_t len = (uint32_t)(r->n - HDR);
+
+    r->b[12] = (uint8_t)(len >> 24);
+    r->b[13] = (uint8_t)(len >> 16);
+    r->b[14] = (uint8_t)(len >> 8);
+    r->b[15] = (uint8_t)len;
+}
+
+static int raw_decode(struct raw *r, struct gdfs_msg *m)
+{
+    raw_end(r);
+    return decode_frame(r->b, r->n, m);
+}
+
+/* ---- sample frames: one or more valid frames of every type -------------- */
+
+static const uint8_t sha_a[GDFS_SHA256_LEN] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+    0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+    0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0xff};
+
+static const struct gdfs_list_entry list_entries[] = {
+    {{(const uint8_t *)"a.txt", 5}, 0, {1, 1}, 3},
+    {{(const uint8_t *)"dir/b c", 7}, 4096, {0x1122334455667788ull, 9}, 2},
+    {{(const uint8_t *)"\xc3\xa9t\xc3\xa9", 5}, UINT64_MAX, {3, UINT64_MAX},
+     255},
+};
+#define NLIST (sizeof(list_entries) / sizeof(list_entries[0]))
+
+static const struct gdfs_replica_entry replica_entries[] = {
+    {{(const uint8_t *)"n1", 2}, {(const uint8_t *)"127.0.0.1:7001", 14},
+     {5, 2}, GDFS_MEMBER_ALIVE},
+    {{(const uint8_t *)"node-2.b_x", 10},
+     {(const uint8_t *)"[::1]:7002", 10}, {4, 1}, GDFS_MEMBER_SUSPECT},
+    {{(const uint8_t *)"N3", 2}, {(const uint8_t *)"host3:7003", 10},
+     {0, 0}, GDFS_MEMBER_LEFT},
+};
+#define NREPLICA (sizeof(replica_entries) / sizeof(replica_entries[0]))
+
+static const struct gdfs_member_entry member_entries[] = {
+    {{(const uint8_t *)"n1", 2}, {(const uint8_t *)"127.0.0.1:7001", 14},
+     GDFS_MEMBER_ALIVE},
+    {{(const uint8_t *)"n2", 2}, {(const uint8_t *)"127.0.0.2:7002", 14},
+     GDFS_MEMBER_FAILED},
+    {{(const uint8_t *)"n3", 2}, {(const uint8_t *)"127.0.0.3:7003", 14},
+     GDFS_MEMBER_LEFT},
+};
+#define NMEMBER (sizeof(member_entries) / sizeof(member_entries[0]))
+
+static const struct gdfs_version_entry version_entries[] = {
+    {{7, 2}, 100, false},
+    {{8, 2}, 0, true},
+    {{UINT64_MAX, UINT64_MAX}, UINT64_MAX, false},
+};
+#define NVERSION (sizeof(version_entries) / sizeof(version_entries[0]))
+
+/* Build list reply @type with the first @n sample entries. */
+static size_t build_list_reply(uint8_t type, size_t n, bool more,
+                               const char *leader, uint8_t *buf, size_t cap)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+    size_t len = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.type = type;
+    m.reqid = 0xa1b2c3d4;
+    if (type == GDFS_MSG_NDTOCL_LOCATE) {
+        m.u.locate_reply.version.seq = 42;
+        m.u.locate_reply.version.term = 6;
+        m.u.locate_reply.size = 123456789;
+    } else if (type == GDFS_MSG_NDTOCL_STATUS) {
+        m.u.status_reply.id = bs("n2");
+        m.u.status_reply.group = bs("grp:demo");
+        m.u.status_reply.leader = bs(leader);
+        m.u.status_reply.term = 77;
+    }
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, buf, cap, &m), GDFS_OK);
+    for (size_t i = 0; i < n; i++) {
+        int rc = GDFS_EINVAL;
+        switch (type) {
+        case GDFS_MSG_NDTOCL_LIST:
+            rc = gdfs_proto_add_list(&w, &list_entries[i]);
+            break;
+        case GDFS_MSG_NDTOCL_LOCATE:
+            rc = gdfs_proto_add_replica(&w, &replica_entries[i]);
+            break;
+        case GDFS_MSG_NDTOCL_STATUS:
+            rc = gdfs_proto_add_member(&w, &member_entries[i]);
+            break;
+        case GDFS_MSG_NDTOCL_VERSIONS:
+            rc = gdfs_proto_add_version(&w, &version_entries[i]);
+            break;
+        }
+        ck_assert_int_eq(rc, GDFS_OK);
+    }
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, more, &len), GDFS_OK);
+    return len;
+}
+
+static const char chunk_data[] = "hello, chunk";
+
+/* Sample @i into @buf; 0 when there is no sample @i. */
+static size_t sample_frame(int i, uint8_t *buf)
+{
+    struct gdfs_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.reqid = (uint32_t)i * 0x01010101u;
+    switch (i) {
+    case 0:
+        m.type = GDFS_MSG_NDTOCL_ERROR;
+        m.u.error.status = GDFS_ENOENT;
+        m.u.error.msg = bs("no such file: x");
+        break;
+    case 1:
+        m.type = GDFS_MSG_NDTOCL_ERROR;
+        m.u.error.status = GDFS_EUNKNOWN;
+        break;
+    case 2:
+        m.type = GDFS_MSG_NDTOCL_OK;
+        m.u.ok.version.seq = 9;
+        m.u.ok.version.term = 3;
+        break;
+    case 3:
+        m.type = GDFS_MSG_CLTOND_PUT;
+        m.u.put.name = bs("dir/file.txt");
+        break;
+    case 4:
+        m.type = GDFS_MSG_NDTOCL_PUT_READY;
+        m.u.put_ready.chunk_size = 65536;
+        m.u.put_ready.version.seq = 10;
+        m.u.put_ready.version.term = 3;
+        break;
+    case 5:
+        m.type = GDFS_MSG_CHUNK;
+        m.u.chunk.idx = 4;
+        memcpy(m.u.chunk.sha256, sha_a, GDFS_SHA256_LEN);
+        m.u.chunk.data = bs(chunk_data);
+        break;
+    case 6:
+        m.type = GDFS_MSG_CLTOND_PUT_END;
+        m.u.put_end.size = 1000000;
+        m.u.put_end.nchunks = 16;
+        memcpy(m.u.put_end.sha256, sha_a, GDFS_SHA256_LEN);
+        break;
+    case 7:
+        m.type = GDFS_MSG_CLTOND_GET;
+        m.u.get.seq = 0;
+        m.u.get.name = bs("f");
+        break;
+    case 8:
+        m.type = GDFS_MSG_NDTOCL_GET_INFO;
+        m.u.get_info.version.seq = 10;
+        m.u.get_info.version.term = 3;
+        m.u.get_info.size = 65537;
+        m.u.get_info.chunk_size = 65536;
+        m.u.get_info.nchunks = 2;
+        memcpy(m.u.get_info.sha256, sha_a, GDFS_SHA256_LEN);
+        break;
+    case 9:
+        m.type = GDFS_MSG_CLTOND_REMOVE;
+        m.u.put.name = bs("gone");
+        break;
+    case 10:
+        m.type = GDFS_MSG_CLTOND_LIST;
+        m.u.list.scope = GDFS_LIST_ALL;
+        m.u.list.max = 100;
+        break;
+    case 11:
+        m.type = GDFS_MSG_CLTOND_LIST;
+        m.u.list.scope = GDFS_LIST_HERE;
+        m.u.list.max = 1;
+        m.u.list.after = bs("m");
+        break;
+    case 12:
+        return build_list_reply(GDFS_MSG_NDTOCL_LIST, NLIST, true, "", buf,
+                                BIG_CAP);
+    case 13:
+        return build_list_reply(GDFS_MSG_NDTOCL_LIST, 0, false, "", buf,
+                                BIG_CAP);
+    case 14:
+        m.type = GDFS_MSG_CLTOND_LOCATE;
+        m.u.put.name = bs("x");
+        break;
+    case 15:
+        return build_list_reply(GDFS_MSG_NDTOCL_LOCATE, NREPLICA, false, "",
+                                buf, BIG_CAP);
+    case 16:
+        m.type = GDFS_MSG_CLTOND_STATUS;
+        break;
+    case 17:
+        return build_list_reply(GDFS_MSG_NDTOCL_STATUS, NMEMBER, false, "n1",
+                                buf, BIG_CAP);
+    case 18:
+        return build_list_reply(GDFS_MSG_NDTOCL_STATUS, 1, false, "", buf,
+                                BIG_CAP);
+    case 19:
+        m.type = GDFS_MSG_CLTOND_VERSIONS;
+        m.u.put.name = bs("v");
+        break;
+    case 20:
+        return build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, NVERSION, false,
+                                "", buf, BIG_CAP);
+    default:
+        return 0;
+    }
+    return encode_ok(&m, buf);
+}
+
+/* ---- frame header -------------------------------------------------------- */
+
+START_TEST(test_proto_hdr_golden_bytes)
+{
+    /* PUT "ab", reqid 0x01020304: the layout of proto.h, byte by byte. */
+    static const uint8_t want[] = {0x47, 0x44, 0x46, 0x53, 0x01, 0x03, 0x00,
+                                   0x00, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00,
+                                   0x00, 0x04, 0x00, 0x02, 'a',  'b'};
+    struct gdfs_msg m;
+    size_t len = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_PUT;
+    m.reqid = 0x01020304;
+    m.u.put.name = bs("ab");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    ck_assert_uint_eq(len, sizeof(want));
+    ck_assert_mem_eq(frame, want, sizeof(want));
+}
+END_TEST
+
+START_TEST(test_proto_hdr_fields_and_reqid_echo)
+{
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_msg m;
+    size_t len;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_OK;
+    m.reqid = 0xdeadbeef;
+    len = encode_ok(&m, frame);
+    ck_assert_uint_eq(len, HDR + 16);
+    memset(&hdr, 0xaa, sizeof(hdr));
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, 16, &hdr), GDFS_OK);
+    ck_assert_uint_eq(hdr.type, GDFS_MSG_NDTOCL_OK);
+    ck_assert_uint_eq(hdr.flags, 0);
+    ck_assert_uint_eq(hdr.reqid, 0xdeadbeef);
+    ck_assert_uint_eq(hdr.len, 16);
+    /* len == max_payload is fine, one more is not */
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, 15, &hdr), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_hdr_rejects_garbage)
+{
+    struct gdfs_frame_hdr hdr;
+    struct raw r;
+    static const unsigned bad_types[] = {0, GDFS_MSG_TYPE_MAX + 1, 100, 255};
+
+    raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_OK);
+
+    /* every single-bit flip of magic, version and flags is refused */
+    for (int byte = 0; byte < 8; byte++) {
+        if (byte == 5)
+            continue; /* type: below */
+        for (int bit = 0; bit < 8; bit++) {
+            raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
+            r.b[byte] ^= (uint8_t)(1u << bit);
+            ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr),
+                             GDFS_EPROTO);
+        }
+    }
+    for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
+        raw_begin(&r, bad_types[i]);
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+    }
+    /* version 0 and 2 */
+    raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
+    r.b[4] = 0;
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+    r.b[4] = 2;
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_hdr_rejects_oversized_length)
+{
+    struct gdfs_frame_hdr hdr;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_CHUNK);
+    r.n = 12;
+    raw_u32(&r, 1000);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 999, &hdr), GDFS_EPROTO);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 1000, &hdr), GDFS_OK);
+    ck_assert_uint_eq(hdr.len, 1000);
+
+    /* max_payload above the protocol limit is capped to it */
+    r.n = 12;
+    raw_u32(&r, GDFS_PROTO_MAX_PAYLOAD);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, UINT32_MAX, &hdr), GDFS_OK);
+    r.n = 12;
+    raw_u32(&r, GDFS_PROTO_MAX_PAYLOAD + 1);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, UINT32_MAX, &hdr),
+                     GDFS_EPROTO);
+    r.n = 12;
+    raw_u32(&r, UINT32_MAX);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, UINT32_MAX, &hdr),
+                     GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_decode_checks_hdr_itself)
+{
+    /* gdfs_proto_decode must not trust a header it did not decode */
+    static const uint8_t none[1];
+    struct gdfs_frame_hdr hdr = {GDFS_MSG_CLTOND_STATUS, 0, 1, 0};
+    struct gdfs_msg m;
+
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, NULL, &m), GDFS_OK);
+    ck_assert_uint_eq(m.type, GDFS_MSG_CLTOND_STATUS);
+    hdr.flags = 1;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+    hdr.flags = 0;
+    hdr.type = 0;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+    hdr.type = GDFS_MSG_TYPE_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+}
+END_TEST
+
+/* ---- round trips: simple messages ---------------------------------------- */
+
+START_TEST(test_proto_roundtrip_error)
+{
+    struct gdfs_msg in, out;
+    uint8_t msg[GDFS_ERRMSG_MAX];
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOCL_ERROR;
+    in.reqid = 5;
+    in.u.error.status = GDFS_ENOQUORUM;
+    in.u.error.msg = bs("put chunk 42: node 3: connect: refused");
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.error.status, GDFS_ENOQUORUM);
+    ck_assert_bytes_eq(out.u.error.msg, in.u.error.msg);
+
+    /* empty message, and the longest message */
+    in.u.error.msg = bn(NULL, 0);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.error.msg.len, 0);
+    memset(msg, 'e', sizeof(msg));
+    in.u.error.msg = bn(msg, sizeof(msg));
+    in.u.error.status = 0xffffffffu;
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.error.status, 0xffffffffu);
+    ck_assert_bytes_eq(out.u.error.msg, in.u.error.msg);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_ok)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOCL_OK;
+    in.reqid = UINT32_MAX;
+    in.u.ok.version.seq = 0x0102030405060708ull;
+    in.u.ok.version.term = UINT64_MAX;
+    roundtrip(&in, &out);
+    ck_assert_version_eq(out.u.ok.version, in.u.ok.version);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_name_messages)
+{
+    static const uint8_t types[] = {
+        GDFS_MSG_CLTOND_PUT, GDFS_MSG_CLTOND_REMOVE, GDFS_MSG_CLTOND_LOCATE,
+        GDFS_MSG_CLTOND_VERSIONS};
+    uint8_t longest[GDFS_NAME_MAX];
+    struct gdfs_msg in, out;
+
+    memset(longest, 0x80, sizeof(longest)); /* high bytes are allowed */
+    for (size_t i = 0; i < sizeof(types); i++) {
+        memset(&in, 0, sizeof(in));
+        in.type = types[i];
+        in.reqid = (uint32_t)i;
+        in.u.put.name = bs("a/b c~d");
+        roundtrip(&in, &out);
+        ck_assert_bytes_eq(out.u.put.name, in.u.put.name);
+        in.u.put.name = bn(longest, sizeof(longest));
+        roundtrip(&in, &out);
+        ck_assert_bytes_eq(out.u.put.name, in.u.put.name);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_put_ready)
+{
+    static const uint32_t sizes[] = {GDFS_CHUNK_MIN, 65536, GDFS_CHUNK_MAX};
+    struct gdfs_msg in, out;
+
+    for (size_t i = 0; i < 3; i++) {
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_NDTOCL_PUT_READY;
+        in.u.put_ready.chunk_size = sizes[i];
+        in.u.put_ready.version.seq = 11 + i;
+        in.u.put_ready.version.term = 4;
+        roundtrip(&in, &out);
+        ck_assert_uint_eq(out.u.put_ready.chunk_size, sizes[i]);
+        ck_assert_version_eq(out.u.put_ready.version, in.u.put_ready.version);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_chunk)
+{
+    static uint8_t data[GDFS_CHUNK_MAX];
+    struct gdfs_msg in, out;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7 + (i >> 9));
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CHUNK;
+    in.reqid = 99;
+    in.u.chunk.idx = 0xfffffffe;
+    memcpy(in.u.chunk.sha256, sha_a, GDFS_SHA256_LEN);
+    in.u.chunk.data = bn(data, 1);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.chunk.idx, 0xfffffffe);
+    ck_assert_mem_eq(out.u.chunk.sha256, sha_a, GDFS_SHA256_LEN);
+    ck_assert_bytes_eq(out.u.chunk.data, in.u.chunk.data);
+
+    in.u.chunk.data = bn(data, sizeof(data));
+    roundtrip(&in, &out);
+    ck_assert_bytes_eq(out.u.chunk.data, in.u.chunk.data);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_put_end)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_PUT_END;
+    in.u.put_end.size = 0x123456789abull;
+    in.u.put_end.nchunks = 77;
+    memcpy(in.u.put_end.sha256, sha_a, GDFS_SHA256_LEN);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.put_end.size, in.u.put_end.size);
+    ck_assert_uint_eq(out.u.put_end.nchunks, 77);
+    ck_assert_mem_eq(out.u.put_end.sha256, sha_a, GDFS_SHA256_LEN);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_get)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_GET;
+    in.u.get.seq = 0;
+    in.u.get.name = bs("newest");
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.get.seq, 0);
+    ck_assert_bytes_eq(out.u.get.name, in.u.get.name);
+    in.u.get.seq = 0x8000000000000001ull;
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.get.seq, 0x8000000000000001ull);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_get_info)
+{
+    static const struct {
+        uint64_t size;
+        uint32_t chunk_size, nchunks;
+    } cases[] = {
+        {0, GDFS_CHUNK_MIN, 0},
+        {1, GDFS_CHUNK_MIN, 1},
+        {GDFS_CHUNK_MIN, GDFS_CHUNK_MIN, 1},
+        {GDFS_CHUNK_MIN + 1, GDFS_CHUNK_MIN, 2},
+        {10ull * GDFS_CHUNK_MAX, GDFS_CHUNK_MAX, 10},
+        {(uint64_t)UINT32_MAX * GDFS_CHUNK_MIN, GDFS_CHUNK_MIN, UINT32_MAX},
+    };
+    struct gdfs_msg in, out;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_NDTOCL_GET_INFO;
+        in.u.get_info.version.seq = 3;
+        in.u.get_info.version.term = 1;
+        in.u.get_info.size = cases[i].size;
+        in.u.get_info.chunk_size = cases[i].chunk_size;
+        in.u.get_info.nchunks = cases[i].nchunks;
+        memcpy(in.u.get_info.sha256, sha_a, GDFS_SHA256_LEN);
+        roundtrip(&in, &out);
+        ck_assert_version_eq(out.u.get_info.version, in.u.get_info.version);
+        ck_assert_uint_eq(out.u.get_info.size, cases[i].size);
+        ck_assert_uint_eq(out.u.get_info.chunk_size, cases[i].chunk_size);
+        ck_assert_uint_eq(out.u.get_info.nchunks, cases[i].nchunks);
+        ck_assert_mem_eq(out.u.get_info.sha256, sha_a, GDFS_SHA256_LEN);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_list_request)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_LIST;
+    in.u.list.scope = GDFS_LIST_ALL;
+    in.u.list.max = 0xffffffff;
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.list.scope, GDFS_LIST_ALL);
+    ck_assert_uint_eq(out.u.list.max, 0xffffffff);
+    ck_assert_uint_eq(out.u.list.after.len, 0);
+
+    in.u.list.scope = GDFS_LIST_HERE;
+    in.u.list.max = 10;
+    in.u.list.after = bs("dir/");
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.list.scope, GDFS_LIST_HERE);
+    ck_assert_uint_eq(out.u.list.max, 10);
+    ck_assert_bytes_eq(out.u.list.after, in.u.list.after);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_status_request)
+{
+    struct gdfs_msg in, out;
+    size_t len;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_STATUS;
+    in.reqid = 12;
+    len = encode_ok(&in, frame);
+    ck_assert_uint_eq(len, HDR);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.reqid, 12);
+}
+END_TEST
+
+/* ---- round trips: list replies ------------------------------------------- */
+
+START_TEST(test_proto_roundtrip_list_reply)
+{
+    struct gdfs_list_entry e;
+    struct gdfs_msg m;
+    size_t len, off = 0, i = 0;
+
+    for (int more = 0; more <= 1; more++) {
+        len = build_list_reply(GDFS_MSG_NDTOCL_LIST, NLIST, more, "", frame,
+                               sizeof(frame));
+        ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+        ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_LIST);
+        ck_assert_uint_eq(m.reqid, 0xa1b2c3d4);
+        ck_assert(m.u.list_reply.more == (more == 1));
+        ck_assert_uint_eq(m.u.list_reply.body.count, NLIST);
+        off = 0;
+        i = 0;
+        while (gdfs_proto_next_list(&m.u.list_reply.body, &off, &e)) {
+            ck_assert_uint_lt(i, NLIST);
+            ck_assert_bytes_eq(e.name, list_entries[i].name);
+            ck_assert_uint_eq(e.size, list_entries[i].size);
+            ck_assert_version_eq(e.version, list_entries[i].version);
+            ck_assert_uint_eq(e.replicas, list_entries[i].replicas);
+            i++;
+        }
+        ck_assert_uint_eq(i, NLIST);
+        ck_assert_uint_eq(off, m.u.list_reply.body.len);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_locate_reply)
+{
+    struct gdfs_replica_entry e;
+    struct gdfs_msg m;
+    size_t len, off = 0, i = 0;
+
+    len = build_list_reply(GDFS_MSG_NDTOCL_LOCATE, NREPLICA, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_LOCATE);
+    ck_assert_uint_eq(m.u.locate_reply.version.seq, 42);
+    ck_assert_uint_eq(m.u.locate_reply.version.term, 6);
+    ck_assert_uint_eq(m.u.locate_reply.size, 123456789);
+    ck_assert_uint_eq(m.u.locate_reply.body.count, NREPLICA);
+    while (gdfs_proto_next_replica(&m.u.locate_reply.body, &off, &e)) {
+        ck_assert_uint_lt(i, NREPLICA);
+        ck_assert_bytes_eq(e.id, replica_entries[i].id);
+        ck_assert_bytes_eq(e.addr, replica_entries[i].addr);
+        ck_assert_version_eq(e.version, replica_entries[i].version);
+        ck_assert_uint_eq(e.state, replica_entries[i].state);
+        i++;
+    }
+    ck_assert_uint_eq(i, NREPLICA);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_status_reply)
+{
+    struct gdfs_member_entry e;
+    struct gdfs_msg m;
+    size_t len, off = 0, i = 0;
+
+    len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, NMEMBER, false, "n1",
+                           frame, sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_STATUS);
+    ck_assert_bytes_eq(m.u.status_reply.id, bs("n2"));
+    ck_assert_bytes_eq(m.u.status_reply.group, bs("grp:demo"));
+    ck_assert_bytes_eq(m.u.status_reply.leader, bs("n1"));
+    ck_assert_uint_eq(m.u.status_reply.term, 77);
+    ck_assert_uint_eq(m.u.status_reply.body.count, NMEMBER);
+    while (gdfs_proto_next_member(&m.u.status_reply.body, &off, &e)) {
+        ck_assert_uint_lt(i, NMEMBER);
+        ck_assert_bytes_eq(e.id, member_entries[i].id);
+        ck_assert_bytes_eq(e.addr, member_entries[i].addr);
+        ck_assert_uint_eq(e.state, member_entries[i].state);
+        i++;
+    }
+    ck_assert_uint_eq(i, NMEMBER);
+
+    /* no known leader */
+    len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, 2, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.status_reply.leader.len, 0);
+    ck_assert_uint_eq(m.u.status_reply.body.count, 2);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_versions_reply)
+{
+    struct gdfs_version_entry e;
+    struct gdfs_msg m;
+    size_t len, off = 0, i = 0;
+
+    len = build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, NVERSION, false, "",
+                           frame, sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_VERSIONS);
+    ck_assert_uint_eq(m.u.versions_reply.body.count, NVERSION);
+    while (gdfs_proto_next_version(&m.u.versions_reply.body, &off, &e)) {
+        ck_assert_uint_lt(i, NVERSION);
+        ck_assert_version_eq(e.version, version_entries[i].version);
+        ck_assert_uint_eq(e.size, version_entries[i].size);
+        ck_assert(e.tombstone == version_entries[i].tombstone);
+        i++;
+    }
+    ck_assert_uint_eq(i, NVERSION);
+}
+END_TEST
+
+START_TEST(test_proto_list_reply_wire_layout)
+{
+    /* LIST reply, more=1, one entry, checked against the raw layout */
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+    struct raw r;
+    size_t len = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    m.reqid = 0x01020304;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_add_list(&w, &list_entries[1]), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, true, &len), GDFS_OK);
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_LIST);
+    raw_u8(&r, 1);
+    raw_u32(&r, 1);
+    raw_str16(&r, "dir/b c");
+    raw_u64(&r, 4096);
+    raw_u64(&r, 0x1122334455667788ull);
+    raw_u64(&r, 9);
+    raw_u8(&r, 2);
+    raw_end(&r);
+    ck_assert_uint_eq(len, r.n);
+    ck_assert_mem_eq(frame, r.b, r.n);
+}
+END_TEST
+
+START_TEST(test_proto_list_reply_empty)
+{
+    static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST, GDFS_MSG_NDTOCL_LOCATE,
+                                    GDFS_MSG_NDTOCL_STATUS,
+                                    GDFS_MSG_NDTOCL_VERSIONS};
+    struct gdfs_list_entry le;
+    struct gdfs_replica_entry re;
+    struct gdfs_member_entry me;
+    struct gdfs_version_entry ve;
+    struct gdfs_msg m;
+    size_t len, off;
+
+    for (size_t i = 0; i < sizeof(types); i++) {
+        len = build_list_reply(types[i], 0, false, "n1", frame, sizeof(frame));
+        ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+        ck_assert_uint_eq(m.type, types[i]);
+    }
+    /* each iterator finds nothing in its empty body */
+    len = build_list_reply(GDFS_MSG_NDTOCL_LIST, 0, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    off = 0;
+    ck_assert_uint_eq(m.u.list_reply.body.count, 0);
+    ck_assert(!gdfs_proto_next_list(&m.u.list_reply.body, &off, &le));
+    len = build_list_reply(GDFS_MSG_NDTOCL_LOCATE, 0, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert(!gdfs_proto_next_replica(&m.u.locate_reply.body, &off, &re));
+    len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, 0, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert(!gdfs_proto_next_member(&m.u.status_reply.body, &off, &me));
+    len = build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, 0, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert(!gdfs_proto_next_version(&m.u.versions_reply.body, &off, &ve));
+    ck_assert_uint_eq(off, 0);
+}
+END_TEST
+
+/* ---- truncated and padded frames ----------------------------------------- */
+
+START_TEST(test_proto_truncated_payload_every_length)
+{
+    struct gdfs_msg m;
+    size_t len, checked = 0;
+
+    for (int i = 0; (len = sample_frame(i, frame)) != 0; i++) {
+        ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+        /* every strict prefix, under a header that claims the prefix */
+        for (size_t plen = 0; plen < len - HDR; plen++) {
+            int rc = decode_payload(frame[5], frame + HDR, plen, &m);
+            if (rc != GDFS_EPROTO)
+                ck_abort_msg("sample %d (%s): prefix %zu of %zu decoded", i,
+                             gdfs_proto_type_name(frame[5]), plen,
+                             len - HDR);
+            checked++;
+        }
+    }
+    ck_assert_uint_gt(checked, 500);
+}
+END_TEST
+
+START_TEST(test_proto_trailing_bytes_rejected)
+{
+    struct gdfs_msg m;
+    size_t len;
+    int n = 0;
+
+    for (int i = 0; (len = sample_frame(i, frame)) != 0; i++, n++) {
+        for (unsigned extra = 1; extra <= 3; extra++) {
+            memset(frame + len, 0, extra);
+            ck_assert_int_eq(
+                decode_payload(frame[5], frame + HDR, len - HDR + extra, &m),
+                GDFS_EPROTO);
+        }
+    }
+    ck_assert_int_ge(n, 21);
+}
+END_TEST
+
+START_TEST(test_proto_every_type_has_a_sample)
+{
+    bool seen[GDFS_MSG_TYPE_MAX + 1] = {false};
+    size_t len;
+
+    for (int i = 0; (len = sample_frame(i, frame)) != 0; i++)
+        seen[frame[5]] = true;
+    for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
+        if (!seen[t])
+            ck_abort_msg("no sample for type %d", t);
+}
+END_TEST
+
+START_TEST(test_proto_payload_for_other_type_rejected)
+{
+    /* the same payload under a wrong type rarely makes sense; a few cases
+     * where the bytes certainly do not fit */
+    struct gdfs_msg m;
+    size_t len = sample_frame(5, frame); /* CHUNK */
+
+    ck_assert_int_eq(decode_payload(GDFS_MSG_CLTOND_STATUS, frame + HDR,
+                                    len - HDR, &m),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(
+        decode_payload(GDFS_MSG_NDTOCL_OK, frame + HDR, len - HDR, &m),
+        GDFS_EPROTO);
+}
+END_TEST
+
+/* ---- names, ids, addresses ----------------------------------------------- */
+
+START_TEST(test_proto_check_name_rules)
+{
+    uint8_t name[GDFS_NAME_MAX + 1];
+
+    memset(name, 'n', sizeof(name));
+    ck_assert_int_eq(gdfs_proto_check_name(name, 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_check_name(name, GDFS_NAME_MAX), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_check_name(name, 0), GDFS_ENAME);
+    ck_assert_int_eq(gdfs_proto_check_name(name, GDFS_NAME_MAX + 1),
+                     GDFS_ENAME);
+    for (unsigned c = 0; c < 256; c++) {
+        name[3] = (uint8_t)c;
+        int want = (c < 0x20 || c == 0x7f) ? GDFS_ENAME : GDFS_OK;
+        ck_assert_int_eq(gdfs_proto_check_name(name, 8), want);
+    }
+    ck_assert_int_eq(gdfs_proto_check_name((const uint8_t *)" ", 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_check_name((const uint8_t *)"a\nb", 3),
+                     GDFS_ENAME);
+}
+END_TEST
+
+START_TEST(test_proto_bad_names_rejected_by_decode)
+{
+    static const uint8_t types[] = {GDFS_MSG_CLTOND_PUT, GDFS_MSG_CLTOND_REMOVE,
+                                    GDFS_MSG_CLTOND_LOCATE,
+                                    GDFS_MSG_CLTOND_VERSIONS,
+                                    GDFS_MSG_CLTOND_GET};
+    static const struct {
+        const char *p;
+        size_t len;
+    } bad[] = {{"", 0}, {"a\nb", 3}, {"a\0b", 3}, {"\x7f", 1}, {"x\x1f", 2},
+               {"\t", 1}};
+    static uint8_t longname[GDFS_NAME_MAX + 1];
+    struct gdfs_msg m;
+    struct raw r;
+
+    memset(longname, 'L', sizeof(longname));
+    for (size_t t = 0; t < sizeof(types); t++) {
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) + 1; i++) {
+            const uint8_t *p =
+                i < sizeof(bad) / sizeof(bad[0]) ? (const uint8_t *)bad[i].p
+                                                 : longname;
+            size_t n = i < sizeof(bad) / sizeof(bad[0]) ? bad[i].len
+                                                        : sizeof(longname);
+            raw_begin(&r, types[t]);
+            if (types[t] == GDFS_MSG_CLTOND_GET)
+                raw_u64(&r, 0);
+            raw_u16(&r, (unsigned)n);
+            raw_mem(&r, p, n);
+            ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+        }
+        /* and the same frame with a good name passes */
+        raw_begin(&r, types[t]);
+        if (types[t] == GDFS_MSG_CLTOND_GET)
+            raw_u64(&r, 0);
+        raw_str16(&r, "ok");
+        ck_assert_int_eq(raw_decode(&r, &m), GDFS_OK);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_bad_names_rejected_by_encode)
+{
+    static uint8_t longname[GDFS_NAME_MAX + 1];
+    struct gdfs_msg m;
+    size_t len = 0;
+
+    memset(longname, 'L', sizeof(longname));
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_PUT;
+    m.u.put.name = bn(longname, sizeof(longname));
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+    m.u.put.name = bn(NULL, 0);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.put.name = bs("a\nb");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.put.name = bn((const uint8_t *)"a\0b", 3);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.put.name = bs("\x7f");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.type = GDFS_MSG_CLTOND_LIST;
+    m.u.list.after = bs("bad\n");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_proto_list_after_name_rules)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_CLTOND_LIST);
+    raw_u8(&r, 0);
+    raw_u32(&r, 5);
+    raw_str16(&r, "ok");
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_OK);
+    raw_begin(&r, GDFS_MSG_CLTOND_LIST);
+    raw_u8(&r, 0);
+    raw_u32(&r, 5);
+    raw_str16(&r, "a\rb");
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_check_node_id_rules)
+{
+    uint8_t id[GDFS_NODE_ID_MAX + 1];
+
+    memset(id, 'a', sizeof(id));
+    ck_assert_int_eq(gdfs_proto_check_node_id(id, 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_check_node_id(id, GDFS_NODE_ID_MAX), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_check_node_id(id, 0), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_proto_check_node_id(id, GDFS_NODE_ID_MAX + 1),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(
+        gdfs_proto_check_node_id((const uint8_t *)"Az09._-", 7), GDFS_OK);
+    for (unsigned c = 0; c < 256; c++) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        id[2] = (uint8_t)c;
+        ck_assert_int_eq(gdfs_proto_check_node_id(id, 4),
+                         ok ? GDFS_OK : GDFS_EINVAL);
+    }
+}
+END_TEST
+
+/* A LOCATE reply with one replica whose fields are given raw. */
+static int locate_with(const char *id, const char *addr, unsigned state)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_LOCATE);
+    raw_u64(&r, 1);
+    raw_u64(&r, 1);
+    raw_u64(&r, 10);
+    raw_u8(&r, 1);
+    raw_str8(&r, id);
+    raw_str8(&r, addr);
+    raw_u64(&r, 1);
+    raw_u64(&r, 1);
+    raw_u8(&r, state);
+    return raw_decode(&r, &m);
+}
+
+/* A STATUS reply with one member, fields given raw. */
+static int status_with(const char *id, const char *group, const char *leader,
+                       const char *mid, const char *maddr, unsigned state)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_STATUS);
+    raw_str8(&r, id);
+    raw_str8(&r, group);
+    raw_str8(&r, leader);
+    raw_u64(&r, 3);
+    raw_u16(&r, 1);
+    raw_str8(&r, mid);
+    raw_str8(&r, maddr);
+    raw_u8(&r, state);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_replica_fields_validated)
+{
+    char addr[GDFS_ADDR_MAX + 1];
+
+    memset(addr, 'h', GDFS_ADDR_MAX);
+    addr[GDFS_ADDR_MAX] = '\0';
+    ck_assert_int_eq(locate_with("n1", "h:1", 0), GDFS_OK);
+    ck_assert_int_eq(locate_with("n1", addr, GDFS_MEMBER_STATE_MAX), GDFS_OK);
+    ck_assert_int_eq(locate_with("", "h:1", 0), GDFS_EPROTO);
+    ck_assert_int_eq(locate_with("n/1", "h:1", 0), GDFS_EPROTO);
+    ck_assert_int_eq(locate_with("n1", "", 0), GDFS_EPROTO);
+    ck_assert_int_eq(locate_with("n1", "h 1", 0), GDFS_EPROTO);
+    ck_assert_int_eq(locate_with("n1", "h\x7f", 0), GDFS_EPROTO);
+    ck_assert_int_eq(locate_with("n1", "h\x80", 0), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_bad_states_rejected)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_replica_entry re = replica_entries[0];
+    struct gdfs_member_entry me = member_entries[0];
+    struct gdfs_msg m;
+
+    for (unsigned s = GDFS_MEMBER_STATE_MAX + 1; s < 256; s += 17) {
+        ck_assert_int_eq(locate_with("n1", "h:1", s), GDFS_EPROTO);
+        ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h:2", s),
+                         GDFS_EPROTO);
+    }
+    ck_assert_int_eq(locate_with("n1", "h:1", GDFS_MEMBER_STATE_MAX + 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(
+        status_with("n1", "g", "n1", "n2", "h:2", GDFS_MEMBER_STATE_MAX + 1),
+        GDFS_EPROTO);
+
+    /* and the writer refuses to produce them */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LOCATE;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    re.state = GDFS_MEMBER_STATE_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_add_replica(&w, &re), GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, 0);
+    m.type = GDFS_MSG_NDTOCL_STATUS;
+    m.u.status_reply.id = bs("n1");
+    m.u.status_reply.group = bs("g");
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    me.state = 200;
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &me), GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, 0);
+}
+END_TEST
+
+START_TEST(test_proto_status_fields_validated)
+{
+    char group[GDFS_NODE_ID_MAX + 2];
+
+    memset(group, 'g', sizeof(group));
+    group[GDFS_NODE_ID_MAX] = '\0';
+    ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h:2", 1), GDFS_OK);
+    ck_assert_int_eq(status_with("n1", "g", "", "n2", "h:2", 1), GDFS_OK);
+    ck_assert_int_eq(status_with("n1", group, "", "n2", "h:2", 1), GDFS_OK);
+    group[GDFS_NODE_ID_MAX] = 'g';
+    group[GDFS_NODE_ID_MAX + 1] = '\0';
+    ck_assert_int_eq(status_with("n1", group, "", "n2", "h:2", 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(status_with("", "g", "", "n2", "h:2", 1), GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n 1", "g", "", "n2", "h:2", 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "", "", "n2", "h:2", 1), GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "a b", "", "n2", "h:2", 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "g", "n:1", "n2", "h:2", 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "g", "n1", "", "h:2", 1), GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "", 1), GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h\t2", 1),
+                     GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_writer_begin_status_validates)
+{
+    struct gdfs_proto_writer w;
+    uint8_t longid[GDFS_NODE_ID_MAX + 1];
+    struct gdfs_msg m;
+
+    memset(longid, 'i', sizeof(longid));
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_STATUS;
+    m.u.status_reply.id = bs("n1");
+    m.u.status_reply.group = bs("g");
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    m.u.status_reply.leader = bs("bad leader");
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_EINVAL);
+    m.u.status_reply.leader = bn(longid, sizeof(longid));
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_ETOOBIG);
+    m.u.status_reply.leader = bs("");
+    m.u.status_reply.id = bs("");
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_EINVAL);
+    m.u.status_reply.id = bs("n1");
+    m.u.status_reply.group = bs("");
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_EINVAL);
+}
+END_TEST
+
+/* ---- per-message field rules --------------------------------------------- */
+
+START_TEST(test_proto_error_rules)
+{
+    static uint8_t msg[GDFS_ERRMSG_MAX + 1];
+    struct gdfs_msg m;
+    struct raw r;
+    size_t len = 0;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_ERROR);
+    raw_u32(&r, 0);
+    raw_str16(&r, "x");
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+
+    memset(msg, 'm', sizeof(msg));
+    raw_begin(&r, GDFS_MSG_NDTOCL_ERROR);
+    raw_u32(&r, GDFS_EIO);
+    raw_u16(&r, GDFS_ERRMSG_MAX + 1);
+    raw_mem(&r, msg, GDFS_ERRMSG_MAX + 1);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_ERROR;
+    m.u.error.status = 0;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.error.status = GDFS_EIO;
+    m.u.error.msg = bn(msg, GDFS_ERRMSG_MAX + 1);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+}
+END_TEST
+
+START_TEST(test_proto_chunk_rules)
+{
+    struct gdfs_msg m;
+    struct raw r;
+    size_t len;
+
+    /* len 0 */
+    raw_begin(&r, GDFS_MSG_CHUNK);
+    raw_u32(&r, 0);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    raw_u32(&r, 0);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    /* len says more than present, and less than present */
+    raw_begin(&r, GDFS_MSG_CHUNK);
+    raw_u32(&r, 0);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    raw_u32(&r, 4);
+    raw_mem(&r, "abc", 3);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    raw_begin(&r, GDFS_MSG_CHUNK);
+    raw_u32(&r, 0);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    raw_u32(&r, 2);
+    raw_mem(&r, "abc", 3);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    /* huge len field with a tiny payload */
+    raw_begin(&r, GDFS_MSG_CHUNK);
+    raw_u32(&r, 0);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    raw_u32(&r, UINT32_MAX);
+    raw_mem(&r, "abc", 3);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+
+    /* len = GDFS_CHUNK_MAX + 1 with all the bytes present (fits in the
+     * payload limit) */
+    len = GDFS_PROTO_CHUNK_OVERHEAD + GDFS_CHUNK_MAX + 1;
+    ck_assert_uint_le(len - HDR, GDFS_PROTO_MAX_PAYLOAD);
+    memset(frame, 0, len);
+    memcpy(frame, r.b, 12);
+    frame[5] = GDFS_MSG_CHUNK;
+    frame[12] = (uint8_t)((len - HDR) >> 24);
+    frame[13] = (uint8_t)((len - HDR) >> 16);
+    frame[14] = (uint8_t)((len - HDR) >> 8);
+    frame[15] = (uint8_t)(len - HDR);
+    frame[HDR + 36] = (uint8_t)((GDFS_CHUNK_MAX + 1) >> 24);
+    frame[HDR + 37] = (uint8_t)((GDFS_CHUNK_MAX + 1) >> 16);
+    frame[HDR + 38] = (uint8_t)((GDFS_CHUNK_MAX + 1) >> 8);
+    frame[HDR + 39] = (uint8_t)(GDFS_CHUNK_MAX + 1);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_EPROTO);
+    /* the same frame one byte shorter is a valid maximal chunk */
+    len--;
+    frame[15]--;
+    frame[HDR + 39]--;
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.chunk.data.len, GDFS_CHUNK_MAX);
+
+    /* encode refuses the same */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CHUNK;
+    m.u.chunk.data = bn(frame2, 0);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.chunk.data = bn(frame2, GDFS_CHUNK_MAX + 1);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+}
+END_TEST
+
+static int put_ready_with(uint32_t chunk_size)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_PUT_READY);
+    raw_u32(&r, chunk_size);
+    raw_u64(&r, 1);
+    raw_u64(&r, 1);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_put_ready_chunk_size_range)
+{
+    struct gdfs_msg m;
+    size_t len;
+
+    ck_assert_int_eq(put_ready_with(GDFS_CHUNK_MIN), GDFS_OK);
+    ck_assert_int_eq(put_ready_with(GDFS_CHUNK_MAX), GDFS_OK);
+    ck_assert_int_eq(put_ready_with(GDFS_CHUNK_MIN - 1), GDFS_EPROTO);
+    ck_assert_int_eq(put_ready_with(GDFS_CHUNK_MAX + 1), GDFS_EPROTO);
+    ck_assert_int_eq(put_ready_with(0), GDFS_EPROTO);
+    ck_assert_int_eq(put_ready_with(UINT32_MAX), GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PUT_READY;
+    m.u.put_ready.chunk_size = GDFS_CHUNK_MIN - 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.put_ready.chunk_size = GDFS_CHUNK_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+}
+END_TEST
+
+static int get_info_with(uint64_t size, uint32_t chunk_size, uint32_t n)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_GET_INFO);
+    raw_u64(&r, 1);
+    raw_u64(&r, 1);
+    raw_u64(&r, size);
+    raw_u32(&r, chunk_size);
+    raw_u32(&r, n);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_get_info_consistency)
+{
+    const uint32_t cs = 65536;
+    struct gdfs_msg m;
+    size_t len;
+
+    ck_assert_int_eq(get_info_with(0, cs, 0), GDFS_OK);
+    ck_assert_int_eq(get_info_with(0, cs, 1), GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with(1, cs, 0), GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with(1, cs, 1), GDFS_OK);
+    ck_assert_int_eq(get_info_with(cs, cs, 1), GDFS_OK);
+    ck_assert_int_eq(get_info_with(cs, cs, 2), GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with(cs + 1, cs, 1), GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with(cs + 1, cs, 2), GDFS_OK);
+    /* a chunk count that does not fit in 32 bits never matches */
+    ck_assert_int_eq(get_info_with(UINT64_MAX, GDFS_CHUNK_MIN, UINT32_MAX),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with((uint64_t)UINT32_MAX * GDFS_CHUNK_MIN + 1,
+                                   GDFS_CHUNK_MIN, 0),
+                     GDFS_EPROTO);
+    /* chunk size range */
+    ck_assert_int_eq(get_info_with(0, 0, 0), GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with(0, GDFS_CHUNK_MIN - 1, 0), GDFS_EPROTO);
+    ck_assert_int_eq(get_info_with(0, GDFS_CHUNK_MAX + 1, 0), GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_GET_INFO;
+    m.u.get_info.size = 10;
+    m.u.get_info.chunk_size = cs;
+    m.u.get_info.nchunks = 2;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_proto_put_end_not_checked_for_nchunks)
+{
+    /* PUT_END carries no chunk size, so any nchunks decodes */
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_CLTOND_PUT_END);
+    raw_u64(&r, 0);
+    raw_u32(&r, 5);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.put_end.nchunks, 5);
+    ck_assert_uint_eq(m.u.put_end.size, 0);
+}
+END_TEST
+
+START_TEST(test_proto_list_scope_and_booleans)
+{
+    struct gdfs_msg m;
+    struct raw r;
+    size_t len;
+
+    for (unsigned scope = 0; scope < 4; scope++) {
+        raw_begin(&r, GDFS_MSG_CLTOND_LIST);
+        raw_u8(&r, scope);
+        raw_u32(&r, 5);
+        raw_u16(&r, 0);
+        ck_assert_int_eq(raw_decode(&r, &m), scope <= 1 ? GDFS_OK
+                                                        : GDFS_EPROTO);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_LIST;
+    m.u.list.scope = 2;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+
+    /* LIST reply more byte must be 0 or 1 */
+    for (unsigned more = 0; more < 4; more++) {
+        raw_begin(&r, GDFS_MSG_NDTOCL_LIST);
+        raw_u8(&r, more);
+        raw_u32(&r, 0);
+        ck_assert_int_eq(raw_decode(&r, &m), more <= 1 ? GDFS_OK
+                                                       : GDFS_EPROTO);
+        if (more <= 1)
+            ck_assert(m.u.list_reply.more == (more == 1));
+    }
+    /* VERSIONS tombstone byte must be 0 or 1 */
+    for (unsigned tomb = 0; tomb < 4; tomb++) {
+        raw_begin(&r, GDFS_MSG_NDTOCL_VERSIONS);
+        raw_u16(&r, 1);
+        raw_u64(&r, 1);
+        raw_u64(&r, 1);
+        raw_u64(&r, 1);
+        raw_u8(&r, tomb);
+        ck_assert_int_eq(raw_decode(&r, &m), tomb <= 1 ? GDFS_OK
+                                                       : GDFS_EPROTO);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_list_reply_bad_entry_rejected)
+{
+    /* one bad name among good entries fails the whole frame at decode time,
+     * so the iterators never see it */
+    struct gdfs_msg m;
+    struct raw r;
+    static const char *const names[] = {"good", "", "bad\n", "ok2"};
+
+    for (size_t bad = 1; bad <= 2; bad++) {
+        raw_begin(&r, GDFS_MSG_NDTOCL_LIST);
+        raw_u8(&r, 0);
+        raw_u32(&r, 3);
+        for (size_t i = 0; i < 4; i++) {
+            if (i != 0 && i != 3 && i != bad)
+                continue;
+            raw_str16(&r, names[i]);
+            raw_u64(&r, 1);
+            raw_u64(&r, 2);
+            raw_u64(&r, 3);
+            raw_u8(&r, 3);
+        }
+        ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_list_reply_count_mismatch)
+{
+    struct gdfs_msg m;
+    size_t len = sample_frame(12, frame); /* LIST reply, 3 entries */
+
+    /* count 2 with 3 entries present: trailing bytes */
+    frame[HDR + 4] = 2;
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_EPROTO);
+    /* count 4 with 3 entries present: truncated */
+    frame[HDR + 4] = 4;
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_EPROTO);
+    /* huge count */
+    frame[HDR + 1] = 0xff;
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_EPROTO);
+    frame[HDR + 1] = 0;
+    frame[HDR + 4] = 3;
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+}
+END_TEST
+
+/* ---- encode -------------------------------------------------------------- */
+
+START_TEST(test_proto_encode_small_buffer)
+{
+    struct gdfs_msg m;
+    size_t len, full;
+
+    for (int i = 0; (full = sample_frame(i, frame2)) != 0; i++) {
+        uint8_t type = frame2[5];
+        if (type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
+            type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS)
+            continue;
+        ck_assert_int_eq(decode_frame(frame2, full, &m), GDFS_OK);
+        for (size_t cap = 0; cap < full; cap++) {
+            len = 12345;
+            ck_assert_int_eq(gdfs_proto_encode(&m, frame, cap, &len),
+                             GDFS_ETOOBIG);
+            ck_assert_uint_eq(len, 12345);
+        }
+        ck_assert_int_eq(gdfs_proto_encode(&m, frame, full, &len), GDFS_OK);
+        ck_assert_uint_eq(len, full);
+        ck_assert_mem_eq(frame, frame2, full);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_encode_rejects_list_replies_and_unknown)
+{
+    static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST, GDFS_MSG_NDTOCL_LOCATE,
+                                    GDFS_MSG_NDTOCL_STATUS,
+                                    GDFS_MSG_NDTOCL_VERSIONS, 0,
+                                    GDFS_MSG_TYPE_MAX + 1, 255};
+    struct gdfs_msg m;
+    size_t len;
+
+    memset(&m, 0, sizeof(m));
+    m.u.status_reply.id = bs("n1");
+    m.u.status_reply.group = bs("g");
+    for (size_t i = 0; i < sizeof(types); i++) {
+        m.type = types[i];
+        ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                         GDFS_EINVAL);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_encode_chunk_hdr_matches_encode)
+{
+    struct gdfs_msg m, out;
+    size_t len;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CHUNK;
+    m.reqid = 0x55667788;
+    m.u.chunk.idx = 31;
+    memcpy(m.u.chunk.sha256, sha_a, GDFS_SHA256_LEN);
+    m.u.chunk.data = bs(chunk_data);
+    len = encode_ok(&m, frame2);
+    ck_assert_uint_eq(len, GDFS_PROTO_CHUNK_OVERHEAD + strlen(chunk_data));
+
+    memset(frame, 0xee, sizeof(frame[0]) * 256);
+    gdfs_proto_encode_chunk_hdr(frame, 0x55667788, 31, sha_a,
+                                (uint32_t)strlen(chunk_data));
+    ck_assert_uint_eq(frame[GDFS_PROTO_CHUNK_OVERHEAD], 0xee); /* no spill */
+    ck_assert_mem_eq(frame, frame2, GDFS_PROTO_CHUNK_OVERHEAD);
+    memcpy(frame + GDFS_PROTO_CHUNK_OVERHEAD, chunk_data, strlen(chunk_data));
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.u.chunk.idx, 31);
+    ck_assert_bytes_eq(out.u.chunk.data, m.u.chunk.data);
+}
+END_TEST
+
+/* ---- list writer --------------------------------------------------------- */
+
+START_TEST(test_proto_writer_begin_rejects_other_types)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+    size_t len;
+
+    memset(&m, 0, sizeof(m));
+    for (unsigned t = 0; t < 256; t++) {
+        m.type = (uint8_t)t;
+        m.u.status_reply.id = bs("n1");
+        m.u.status_reply.group = bs("g");
+        bool list = t == GDFS_MSG_NDTOCL_LIST || t == GDFS_MSG_NDTOCL_LOCATE ||
+                    t == GDFS_MSG_NDTOCL_STATUS ||
+                    t == GDFS_MSG_NDTOCL_VERSIONS;
+        ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                         list ? GDFS_OK : GDFS_EINVAL);
+        if (!list)
+            ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len),
+                             GDFS_EINVAL);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_writer_begin_small_buffer)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 4, &m),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 5, &m),
+                     GDFS_OK);
+    m.type = GDFS_MSG_NDTOCL_LOCATE;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 24, &m),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 25, &m),
+                     GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_proto_writer_add_wrong_kind)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_VERSIONS;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_add_list(&w, &list_entries[0]), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_proto_add_replica(&w, &replica_entries[0]),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &member_entries[0]),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_proto_add_version(&w, &version_entries[0]),
+                     GDFS_OK);
+    ck_assert_uint_eq(w.count, 1);
+}
+END_TEST
+
+START_TEST(test_proto_writer_overflow_leaves_frame)
+{
+    static uint8_t snap[4096];
+    struct gdfs_proto_writer w;
+    struct gdfs_list_entry e;
+    struct gdfs_msg m;
+    char name[32];
+    size_t len = 0, off = 0, cap = 300, wlen;
+    uint32_t added = 0, i = 0;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    m.reqid = 4;
+    memset(frame, 0xcc, cap + 64);
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, cap, &m), GDFS_OK);
+    for (;;) {
+        snprintf(name, sizeof(name), "file-%03u", added);
+        e = list_entries[0];
+        e.name = bs(name);
+        e.size = added;
+        memcpy(snap, frame, cap);
+        wlen = w.len;
+        rc = gdfs_proto_add_list(&w, &e);
+        if (rc != GDFS_OK)
+            break;
+        added++;
+        ck_assert_uint_le(w.len, cap);
+    }
+    ck_assert_int_eq(rc, GDFS_ETOOBIG);
+    ck_assert_uint_gt(added, 3);
+    ck_assert_uint_eq(w.count, added);
+    ck_assert_uint_eq(w.len, wlen);
+    ck_assert_mem_eq(frame, snap, wlen);           /* frame unchanged */
+    ck_assert_uint_eq(frame[cap], 0xcc);           /* nothing past cap */
+    ck_assert_int_eq(gdfs_proto_add_list(&w, &e), GDFS_ETOOBIG); /* again */
+    ck_assert_uint_eq(w.len, wlen);
+
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, true, &len), GDFS_OK);
+    ck_assert_uint_eq(len, wlen);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert(m.u.list_reply.more);
+    ck_assert_uint_eq(m.u.list_reply.body.count, added);
+    while (gdfs_proto_next_list(&m.u.list_reply.body, &off, &e)) {
+        snprintf(name, sizeof(name), "file-%03u", i);
+        ck_assert_bytes_eq(e.name, bs(name));
+        ck_assert_uint_eq(e.size, i);
+        i++;
+    }
+    ck_assert_uint_eq(i, added);
+}
+END_TEST
+
+START_TEST(test_proto_writer_count_max)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_replica_entry e = replica_entries[0], got;
+    struct gdfs_msg m;
+    size_t len = 0, off = 0;
+    uint32_t n = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LOCATE;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    for (int i = 0; i < 255; i++) {
+        e.version.seq = (uint64_t)i;
+        ck_assert_int_eq(gdfs_proto_add_replica(&w, &e), GDFS_OK);
+    }
+    ck_assert_int_eq(gdfs_proto_add_replica(&w, &e), GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.locate_reply.body.count, 255);
+    while (gdfs_proto_next_replica(&m.u.locate_reply.body, &off, &got))
+        ck_assert_uint_eq(got.version.seq, n++);
+    ck_assert_uint_eq(n, 255);
+
+    /* VERSIONS: 65535 entries */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_VERSIONS;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    for (int i = 0; i < 65535; i++)
+        ck_assert_int_eq(gdfs_proto_add_version(&w, &version_entries[0]),
+                         GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_add_version(&w, &version_entries[0]),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.versions_reply.body.count, 65535);
+}
+END_TEST
+
+START_TEST(test_proto_writer_payload_limit)
+{
+    /* a buffer larger than any frame: the payload limit stops the writer */
+    static uint8_t name[GDFS_NAME_MAX];
+    struct gdfs_proto_writer w;
+    struct gdfs_list_entry e = list_entries[0];
+    struct gdfs_msg m;
+    size_t len = 0;
+    uint32_t added = 0;
+
+    memset(name, 'q', sizeof(name));
+    e.name = bn(name, sizeof(name));
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    while (gdfs_proto_add_list(&w, &e) == GDFS_OK)
+        added++;
+    ck_assert_uint_le(w.len - HDR, GDFS_PROTO_MAX_PAYLOAD);
+    ck_assert_uint_gt(w.len - HDR + 2 + sizeof(name) + 25,
+                      GDFS_PROTO_MAX_PAYLOAD);
+    ck_assert_uint_lt(w.len + 2 + sizeof(name) + 25, sizeof(frame));
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, true, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.list_reply.body.count, added);
+    ck_assert(m.u.list_reply.more);
+}
+END_TEST
+
+START_TEST(test_proto_writer_rejects_invalid_entries)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_list_entry le = list_entries[0];
+    struct gdfs_replica_entry re = replica_entries[0];
+    struct gdfs_msg m;
+    size_t len = 0;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    le.name = bs("x\ny");
+    ck_assert_int_eq(gdfs_proto_add_list(&w, &le), GDFS_EINVAL);
+    le.name = bs("");
+    ck_assert_int_eq(gdfs_proto_add_list(&w, &le), GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, 0);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_uint_eq(len, HDR + 5);
+
+    m.type = GDFS_MSG_NDTOCL_LOCATE;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    re.id = bs("bad id");
+    ck_assert_int_eq(gdfs_proto_add_replica(&w, &re), GDFS_EINVAL);
+    re = replica_entries[0];
+    re.addr = bs("");
+    ck_assert_int_eq(gdfs_proto_add_replica(&w, &re), GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, 0);
+}
+END_TEST
+
+/* ---- iterators ----------------------------------------------------------- */
+
+START_TEST(test_proto_iterator_stops_and_keeps_offset)
+{
+    struct gdfs_version_entry e;
+    struct gdfs_msg m;
+    size_t len, off = 0;
+    int n = 0;
+
+    len = build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, NVERSION, false, "",
+                           frame, sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.versions_reply.body.len, NVERSION * 25);
+    while (gdfs_proto_next_version(&m.u.versions_reply.body, &off, &e)) {
+        n++;
+        ck_assert_uint_eq(off, (size_t)n * 25);
+    }
+    ck_assert_int_eq(n, (int)NVERSION);
+    /* past the end it keeps answering false without moving */
+    ck_assert(!gdfs_proto_next_version(&m.u.versions_reply.body, &off, &e));
+    ck_assert_uint_eq(off, NVERSION * 25);
+    /* restarting from 0 gives the first entry again */
+    off = 0;
+    ck_assert(gdfs_proto_next_version(&m.u.versions_reply.body, &off, &e));
+    ck_assert_uint_eq(e.version.seq, version_entries[0].version.seq);
+}
+END_TEST
+
+START_TEST(test_proto_iterator_body_points_into_payload)
+{
+    struct gdfs_list_entry e;
+    struct gdfs_msg m;
+    size_t len, off = 0;
+
+    len = build_list_reply(GDFS_MSG_NDTOCL_LIST, NLIST, false, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_ptr_eq(m.u.list_reply.body.p, held + 5);
+    ck_assert_uint_eq(m.u.list_reply.body.len, len - HDR - 5);
+    ck_assert(gdfs_proto_next_list(&m.u.list_reply.body, &off, &e));
+    ck_assert_ptr_eq(e.name.p, held + 5 + 2);
+}
+END_TEST
+
+START_TEST(test_proto_iterator_on_foreign_body_is_safe)
+{
+    /* an iterator used on a body it was not made for, or on raw garbage,
+     * stops instead of reading outside the body */
+    static const uint8_t junk[] = {0xff, 0xff, 1, 2, 3};
+    struct gdfs_list_body b = {junk, sizeof(junk), 1};
+    struct gdfs_list_entry le;
+    struct gdfs_member_entry me;
+    struct gdfs_version_entry ve;
+    size_t off = 0;
+
+    ck_assert(!gdfs_proto_next_list(&b, &off, &le));
+    ck_assert(!gdfs_proto_next_member(&b, &off, &me));
+    ck_assert(!gdfs_proto_next_version(&b, &off, &ve));
+    ck_assert_uint_eq(off, 0);
+    off = 1000;
+    ck_assert(!gdfs_proto_next_list(&b, &off, &le));
+}
+END_TEST
+
+/* ---- type names ---------------------------------------------------------- */
+
+START_TEST(test_proto_type_names)
+{
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CLTOND_PUT), "CLTOND_PUT");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CHUNK), "CHUNK");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_VERSIONS),
+                     "NDTOCL_VERSIONS");
+    ck_assert_str_eq(gdfs_proto_type_name(0), "?");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
+    for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
+        ck_assert_str_ne(gdfs_proto_type_name((uint8_t)t), "?");
+}
+END_TEST
+
+/* ---- suite --------------------------------------------------------------- */
+
+static Suite *proto_suite(void)
+{
+    Suite *s = suite_create("proto");
+    TCase *tc = tcase_create("proto");
+
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_proto_hdr_golden_bytes);
+    tcase_add_test(tc, test_proto_hdr_fields_and_reqid_echo);
+    tcase_add_test(tc, test_proto_hdr_rejects_garbage);
+    tcase_add_test(tc, test_proto_hdr_rejects_oversized_length);
+    tcase_add_test(tc, test_proto_decode_checks_hdr_itself);
+    tcase_add_test(tc, test_proto_roundtrip_error);
+    tcase_add_test(tc, test_proto_roundtrip_ok);
+    tcase_add_test(tc, test_proto_roundtrip_name_messages);
+    tcase_add_test(tc, test_proto_roundtrip_put_ready);
+    tcase_add_test(tc, test_proto_roundtrip_chunk);
+    tcase_add_test(tc, test_proto_roundtrip_put_end);
+    tcase_add_test(tc, test_proto_roundtrip_get);
+    tcase_add_test(tc, test_proto_roundtrip_get_info);
+    tcase_add_test(tc, test_proto_roundtrip_list_request);
+    tcase_add_test(tc, test_proto_roundtrip_status_request);
+    tcase_add_test(tc, test_proto_roundtrip_list_reply);
+    tcase_add_test(tc, test_proto_roundtrip_locate_reply);
+    tcase_add_test(tc, test_proto_roundtrip_status_reply);
+    tcase_add_test(tc, test_proto_roundtrip_versions_reply);
+    tcase_add_test(tc, test_proto_list_reply_wire_layout);
+    tcase_add_test(tc, test_proto_list_reply_empty);
+    tcase_add_test(tc, test_proto_truncated_payload_every_length);
+    tcase_add_test(tc, test_proto_trailing_bytes_rejected);
+    tcase_add_test(tc, test_proto_every_type_has_a_sample);
+    tcase_add_test(tc, test_proto_payload_for_other_type_rejected);
+    tcase_add_test(tc, test_proto_check_name_rules);
+    tcase_add_test(tc, test_proto_bad_names_rejected_by_decode);
+    tcase_add_test(tc, test_proto_bad_names_rejected_by_encode);
+    tcase_add_test(tc, test_proto_list_after_name_rules);
+    tcase_add_test(tc, test_proto_check_node_id_rules);
+    tcase_add_test(tc, test_proto_replica_fields_validated);
+    tcase_add_test(tc, test_proto_bad_states_rejected);
+    tcase_add_test(tc, test_proto_status_fields_validated);
+    tcase_add_test(tc, test_proto_writer_begin_status_validates);
+    tcase_add_test(tc, test_proto_error_rules);
+    tcase_add_test(tc, test_proto_chunk_rules);
+    tcase_add_test(tc, test_proto_put_ready_chunk_size_range);
+    tcase_add_test(tc, test_proto_get_info_consistency);
+    tcase_add_test(tc, test_proto_put_end_not_checked_for_nchunks);
+    tcase_add_test(tc, test_proto_list_scope_and_booleans);
+    tcase_add_test(tc, test_proto_list_reply_bad_entry_rejected);
+    tcase_add_test(tc, test_proto_list_reply_count_mismatch);
+    tcase_add_test(tc, test_proto_encode_small_buffer);
+    tcase_add_test(tc, test_proto_encode_rejects_list_replies_and_unknown);
+    tcase_add_test(tc, test_proto_encode_chunk_hdr_matches_encode);
+    tcase_add_test(tc, test_proto_writer_begin_rejects_other_types);
+    tcase_add_test(tc, test_proto_writer_begin_small_buffer);
+    tcase_add_test(tc, test_proto_writer_add_wrong_kind);
+    tcase_add_test(tc, test_proto_writer_overflow_leaves_frame);
+    tcase_add_test(tc, test_proto_writer_count_max);
+    tcase_add_test(tc, test_proto_writer_payload_limit);
+    tcase_add_test(tc, test_proto_writer_rejects_invalid_entries);
+    tcase_add_test(tc, test_proto_iterator_stops_and_keeps_offset);
+    tcase_add_test(tc, test_proto_iterator_body_points_into_payload);
+    tcase_add_test(tc, test_proto_iterator_on_foreign_body_is_safe);
+    tcase_add_test(tc, test_proto_type_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(proto_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -153,23 +153,31 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
     return false;
 }
 
-/* Iterate the body of list reply @m; add each entry to @w unless it is NULL
- * or the entry is number @stop_at (counting from 0), whose add result is
- * returned in *@stop_rc. Returns the number of entries seen. */
+/* Where walk_body() stops adding: entry number @at (from 0); it records
+ * that add's result and the frame length just before it. */
+struct stop {
+    uint32_t at;
+    int rc;
+    size_t len_before;
+};
+
+/* Iterate the body of list reply @m, checking each entry, and add each one
+ * to @w unless @w is NULL. With @st, the walk ends after entry st->at.
+ * Returns the number of entries seen. */
 static uint32_t walk_body(const struct gdfs_msg *m,
-                          struct gdfs_proto_writer *w, uint32_t stop_at,
-                          int *stop_rc)
+                          struct gdfs_proto_writer *w, struct stop *st)
 {
     const struct gdfs_list_body *b = body_of(m);
     struct gdfs_list_entry le;
     struct gdfs_replica_entry re;
     struct gdfs_member_entry me;
     struct gdfs_version_entry ve;
-    size_t off = 0;
+    size_t off = 0, pre;
     uint32_t n = 0;
     int rc;
 
     for (;;) {
+        pre = w != NULL ? w->len : 0;
         switch (m->type) {
         case GDFS_MSG_NDTOCL_LIST:
             if (!gdfs_proto_next_list(b, &off, &le))
@@ -177,7 +185,7 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             CHECK(gdfs_proto_check_name(le.name.p, le.name.len) == GDFS_OK);
             eat(le.name.p, le.name.len);
             eat(&le.size, sizeof(le.size));
-            rc = w ? gdfs_proto_add_list(w, &le) : GDFS_OK;
+            rc = w != NULL ? gdfs_proto_add_list(w, &le) : GDFS_OK;
             break;
         case GDFS_MSG_NDTOCL_LOCATE:
             if (!gdfs_proto_next_replica(b, &off, &re))
@@ -185,7 +193,7 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             CHECK(gdfs_proto_check_node_id(re.id.p, re.id.len) == GDFS_OK);
             CHECK(re.state <= GDFS_MEMBER_STATE_MAX);
             eat(re.addr.p, re.addr.len);
-            rc = w ? gdfs_proto_add_replica(w, &re) : GDFS_OK;
+            rc = w != NULL ? gdfs_proto_add_replica(w, &re) : GDFS_OK;
             break;
         case GDFS_MSG_NDTOCL_STATUS:
             if (!gdfs_proto_next_member(b, &off, &me))
@@ -193,25 +201,27 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             CHECK(gdfs_proto_check_node_id(me.id.p, me.id.len) == GDFS_OK);
             CHECK(me.state <= GDFS_MEMBER_STATE_MAX);
             eat(me.addr.p, me.addr.len);
-            rc = w ? gdfs_proto_add_member(w, &me) : GDFS_OK;
+            rc = w != NULL ? gdfs_proto_add_member(w, &me) : GDFS_OK;
             break;
         default:
             if (!gdfs_proto_next_version(b, &off, &ve))
                 goto done;
             eat(&ve.version, sizeof(ve.version));
-            rc = w ? gdfs_proto_add_version(w, &ve) : GDFS_OK;
+            rc = w != NULL ? gdfs_proto_add_version(w, &ve) : GDFS_OK;
             break;
         }
-        if (n == stop_at) {
-            *stop_rc = rc;
-            n++;
-            goto done;
-        }
-        CHECK(rc == GDFS_OK);
         n++;
         CHECK(n <= b->count);
+        if (st != NULL && n - 1 == st->at) {
+            st->rc = rc;
+            st->len_before = pre;
+            break;
+        }
+        CHECK(rc == GDFS_OK);
     }
 done:
+    /* both callers end at the last entry */
+    CHECK(off == b->len);
     return n;
 }
 
@@ -228,42 +238,38 @@ static int reencode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     rc = gdfs_proto_writer_begin(&w, buf, cap, m);
     if (rc != GDFS_OK)
         return rc;
-    n = walk_body(m, &w, UINT32_MAX, &rc);
+    n = walk_body(m, &w, NULL);
     CHECK(n == body_of(m)->count && w.count == n);
     return gdfs_proto_writer_finish(
         &w, m->type == GDFS_MSG_NDTOCL_LIST && m->u.list_reply.more, len);
 }
 
 /* Rebuild list reply @m (count > 0) into a buffer one byte short of
- * @flen: the last add must fail and leave a decodable frame with more. */
-static void check_overflow(const struct gdfs_msg *m, size_t flen)
+ * @flen: the last add must fail with GDFS_ETOOBIG and change nothing, and
+ * the frame finished with "more" must decode to all entries but the last. */
+static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
+                           size_t flen)
 {
     const struct gdfs_list_body *b = body_of(m);
+    struct stop st = {b->count - 1, GDFS_OK, 0};
     struct gdfs_proto_writer w;
     struct gdfs_frame_hdr hdr;
     struct gdfs_msg m2;
-    size_t len = 0, before;
-    uint32_t n;
-    int rc = GDFS_OK;
+    size_t len = 0, fixed;
 
     CHECK(gdfs_proto_writer_begin(&w, out, flen - 1, m) == GDFS_OK);
-    if (b->count > 1) {
-        n = walk_body(m, &w, b->count - 1, &rc);
-        CHECK(n == b->count);
-    }
-    before = w.len;
-    /* the last entry again, through a fresh walk that stops at it */
-    if (b->count == 1) {
-        n = walk_body(m, &w, 0, &rc);
-        CHECK(n == 1);
-    }
-    CHECK(rc == GDFS_ETOOBIG);
-    CHECK(w.len == before && w.count == b->count - 1);
+    CHECK(walk_body(m, &w, &st) == b->count);
+    CHECK(st.rc == GDFS_ETOOBIG);
+    CHECK(w.len == st.len_before && w.count == b->count - 1);
     CHECK(gdfs_proto_writer_finish(&w, true, &len) == GDFS_OK);
-    CHECK(len == before && len <= flen - 1);
+    CHECK(len == st.len_before && len <= flen - 1);
     CHECK(gdfs_proto_decode_hdr(out, GDFS_PROTO_MAX_PAYLOAD, &hdr) == GDFS_OK);
     CHECK(HDR + hdr.len == len);
     CHECK(gdfs_proto_decode(&hdr, out + HDR, &m2) == GDFS_OK);
+    /* fixed fields as in the input (LIST: only "more", now 1, precedes the
+     * count); body a prefix of the input's */
+    fixed = m->type == GDFS_MSG_NDTOCL_LIST ? 0 : w.count_off - HDR;
+    CHECK(memcmp(out + HDR, frame + HDR, fixed) == 0);
     CHECK(body_of(&m2)->count == b->count - 1);
     CHECK(body_of(&m2)->len < b->len);
     CHECK(memcmp(body_of(&m2)->p, b->p, body_of(&m2)->len) == 0);
@@ -316,7 +322,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Iterate any list body fully (no writer). */
     if (is_list_reply(m.type)) {
         const struct gdfs_list_body *b = body_of(&m);
-        CHECK(walk_body(&m, NULL, UINT32_MAX, &rc) == b->count);
+        CHECK(walk_body(&m, NULL, NULL) == b->count);
         CHECK(b->p >= payload && b->p + b->len <= payload + hdr.len);
     }
 
@@ -332,11 +338,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(gdfs_proto_decode(&hdr2, out + HDR, &m2) == GDFS_OK);
     CHECK(msg_eq(&m, &m2));
 
-    /* Too small by one byte: every non-empty message refuses to encode. */
+    /* One byte too small: every message refuses to encode. */
     if (!is_list_reply(m.type)) {
         CHECK(gdfs_proto_encode(&m, out, flen - 1, &len) == GDFS_ETOOBIG);
     } else if (body_of(&m)->count > 0) {
-        check_overflow(&m, flen);
+        check_overflow(&m, data, flen);
     }
 
     eat(&m, sizeof(m.type) + sizeof(m.reqid));

@@ -5,7 +5,9 @@
  * parse_u32, parse_hostport, defaults/free, load (valid files, structure,
  * required keys, numbers, strings, plugin section, files and data_dir,
  * shipped examples). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
@@ -550,7 +552,7 @@ static uint32_t num_field(const struct num_case *c)
 START_TEST(test_config_number_range_edges)
 {
     const struct num_case *c = &num_cases[_i];
-    char v[32], want[128], name[64];
+    char v[32], want[256], name[64];
 
     snprintf(name, sizeof(name), "[%s] %s", c->section, c->key);
 

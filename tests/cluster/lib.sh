@@ -1,0 +1,369 @@
+# tests/cluster/lib.sh: shared helpers for the multi-process test scripts.
+#
+# Sourced by every tests/cluster/NN-<topic>.sh:  . "$(dirname "$0")/lib.sh"
+#
+# Needs GDFS_BUILDDIR (gdfs-node, gdfs-cli), GDFS_SRCDIR and GDFS_PLUGIN_DIR
+# (set by "make check"; by hand: GDFS_BUILDDIR=/tmp/b GDFS_SRCDIR=$PWD
+# GDFS_PLUGIN_DIR=/tmp/b/plugins/tcp/.libs bash tests/cluster/01-put-get.sh).
+#
+# What it gives a script:
+#   TAP      ok DESC CMD...          step passes if CMD exits 0
+#            exits CODE DESC CMD...  step passes if CMD exits with CODE
+#                                    (its stdout/stderr stay in $OUT / $ERR)
+#            result RC DESC [NOTE]   step passes if RC is 0 (NOTE: a comment)
+#            skip DESC REASON, diag MSG..., done_testing (prints the plan)
+#            TODO="reason" before a step marks it "# TODO reason"
+#   nodes    make_node_ini I [section.key=value | raw line]...
+#            start_node I [init], kill_node I [SIG], node_pid I, addr_of I
+#            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
+#   waiting  expect_within SECS EXPECTED CMD...   (glusterfs EXPECT_WITHIN:
+#            poll CMD every 0.1 s until its output matches ^EXPECTED$)
+#   misc     free_port, track_pid PID, rand_file PATH BYTES, sha FILE
+#   $T       a private temporary directory: node I lives in $T/nI
+#            (node.ini, data/, log)
+#
+# The whole script runs under "timeout" (GDFS_TEST_TIMEOUT seconds, 300 by
+# default). On exit every process it started is SIGKILLed by pid; $T is
+# removed unless a step failed, in which case it is kept and the tail of
+# every node log is printed as TAP comments.
+
+# ---- watchdog: re-run this script under timeout ------------------------------
+if [ -z "${GDFS_TEST_WATCHDOG:-}" ]; then
+    export GDFS_TEST_WATCHDOG=1
+    exec timeout -k 10 "${GDFS_TEST_TIMEOUT:-300}" bash "$0" "$@"
+fi
+
+set -u
+
+for v in GDFS_BUILDDIR GDFS_SRCDIR GDFS_PLUGIN_DIR; do
+    if [ -z "${!v:-}" ]; then
+        echo "Bail out! $v is not set (run under make check, or see lib.sh)"
+        exit 99
+    fi
+done
+NODE_BIN=$GDFS_BUILDDIR/gdfs-node
+CLI_BIN=$GDFS_BUILDDIR/gdfs-cli
+for f in "$NODE_BIN" "$CLI_BIN" "$GDFS_PLUGIN_DIR/tcp.so"; do
+    if [ ! -e "$f" ]; then
+        echo "Bail out! $f is missing"
+        exit 99
+    fi
+done
+export GDFS_PLUGIN_DIR
+unset GDFS_NODE
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/gdfs-test.XXXXXX") || exit 99
+OUT=$T/out
+ERR=$T/err
+
+TAP_N=0
+TAP_FAILED=0
+TODO=""
+PIDS=()
+declare -A NODE_PID=() NODE_PORT=() NODE_RC=()
+
+# ---- TAP -----------------------------------------------------------------------
+
+diag() {
+    local line
+    printf '%s\n' "$*" | while IFS= read -r line; do printf '# %s\n' "$line"; done
+}
+
+# result RC DESC [NOTE]: one TAP line for a step whose outcome is RC.
+result() {
+    local rc=$1 desc=$2 note=${3:-} dir=""
+    TAP_N=$((TAP_N + 1))
+    if [ -n "$TODO" ]; then
+        dir=" # TODO $TODO"
+    fi
+    if [ "$rc" -eq 0 ]; then
+        printf 'ok %d - %s%s%s\n' "$TAP_N" "$desc" "${note:+ ($note)}" "$dir"
+    else
+        printf 'not ok %d - %s%s%s\n' "$TAP_N" "$desc" "${note:+ ($note)}" "$dir"
+        [ -n "$TODO" ] || TAP_FAILED=1
+    fi
+    return "$rc"
+}
+
+# Show the last command's output when a step failed.
+show_output() {
+    if [ -s "$OUT" ]; then
+        diag "stdout:"
+        head -c 2000 "$OUT" | head -n 15 | sed 's/^/#   /'
+        echo
+    fi
+    if [ -s "$ERR" ]; then
+        diag "stderr:"
+        head -c 2000 "$ERR" | head -n 15 | sed 's/^/#   /'
+        echo
+    fi
+}
+
+# ok DESC CMD...: the step passes if CMD exits 0.
+ok() {
+    local desc=$1 rc
+    shift
+    "$@" >"$OUT" 2>"$ERR"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        result 1 "$desc"
+        diag "command: $* -> exit $rc"
+        show_output
+        return 1
+    fi
+    result 0 "$desc"
+}
+
+# exits CODE DESC CMD...: the step passes if CMD exits with CODE.
+exits() {
+    local want=$1 desc=$2 rc
+    shift 2
+    "$@" >"$OUT" 2>"$ERR"
+    rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        result 1 "$desc"
+        diag "command: $* -> exit $rc, expected $want"
+        show_output
+        return 1
+    fi
+    result 0 "$desc"
+}
+
+skip() {
+    TAP_N=$((TAP_N + 1))
+    printf 'ok %d - %s # SKIP %s\n' "$TAP_N" "$1" "$2"
+}
+
+done_testing() {
+    printf '1..%d\n' "$TAP_N"
+    exit "$TAP_FAILED"
+}
+
+# ---- processes and clean-up ----------------------------------------------------
+
+track_pid() {
+    PIDS+=("$1")
+}
+
+cleanup() {
+    local rc=$? pid i f
+    trap - EXIT TERM INT
+    for pid in "${PIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null
+    done
+    wait 2>/dev/null
+    if [ "$rc" -ne 0 ] || [ "$TAP_FAILED" -ne 0 ]; then
+        for f in "$T"/n*/log; do
+            [ -e "$f" ] || continue
+            echo "# ---- last 30 lines of $f" >&2
+            tail -n 30 "$f" | sed 's/^/# /' >&2
+        done
+        echo "# kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+}
+trap cleanup EXIT
+trap 'echo "# killed by signal"; TAP_FAILED=1; exit 1' TERM INT
+
+# ---- waiting -----------------------------------------------------------------
+
+# expect_within SECS EXPECTED CMD...: run CMD every 0.1 s until its stdout
+# (trailing newlines removed) matches the extended regex ^(EXPECTED)$, or
+# SECS seconds pass. Returns 0 on a match; the last output is in $EW_LAST.
+EW_LAST=""
+expect_within() {
+    local secs=$1 want=$2 deadline
+    shift 2
+    deadline=$(($(date +%s%N) + secs * 1000000000))
+    while :; do
+        EW_LAST=$("$@" 2>/dev/null)
+        if [[ $EW_LAST =~ ^($want)$ ]]; then
+            return 0
+        fi
+        if [ "$(date +%s%N)" -ge "$deadline" ]; then
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# ---- ports and nodes ---------------------------------------------------------
+
+declare -A USED_PORTS=()
+free_port() {
+    local p n
+    for n in $(seq 1 200); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        [ -z "${USED_PORTS[$p]:-}" ] || continue
+        if ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
+            continue
+        fi
+        USED_PORTS[$p]=1
+        echo "$p"
+        return 0
+    done
+    return 1
+}
+
+addr_of() {
+    echo "127.0.0.1:${NODE_PORT[$1]}"
+}
+
+node_pid() {
+    echo "${NODE_PID[$1]:-}"
+}
+
+# make_node_ini I [section.key=value | raw line]...: write $T/nI/node.ini.
+# section.key=value sets (or replaces) a key in that section; a key set to
+# the empty value ("node.id=") is left out. Any other argument is a raw
+# line appended at the end of the file.
+make_node_ini() {
+    local i=$1 arg sec key val s
+    shift
+    local dir=$T/n$i
+    mkdir -p "$dir"
+    if [ -z "${NODE_PORT[$i]:-}" ]; then
+        NODE_PORT[$i]=$(free_port) || return 1
+    fi
+    declare -A kv=(
+        [node.id]=n$i
+        [node.listen]=$(addr_of "$i")
+        [node.data_dir]=$dir/data
+        [node.log_level]=info
+        [transport.plugin_dir]=$GDFS_PLUGIN_DIR
+    )
+    local order=(node.id node.listen node.data_dir node.log_level
+        transport.plugin_dir)
+    local raw=()
+    for arg in "$@"; do
+        if [[ $arg =~ ^([a-z_]+)\.([a-z_]+)=(.*)$ ]]; then
+            if [ -z "${kv[${BASH_REMATCH[1]}.${BASH_REMATCH[2]}]+x}" ]; then
+                order+=("${BASH_REMATCH[1]}.${BASH_REMATCH[2]}")
+            fi
+            kv[${BASH_REMATCH[1]}.${BASH_REMATCH[2]}]=${BASH_REMATCH[3]}
+        else
+            raw+=("$arg")
+        fi
+    done
+    {
+        echo "; written by tests/cluster/lib.sh"
+        for s in node transport files store; do
+            echo "[$s]"
+            for key in "${order[@]}"; do
+                sec=${key%%.*}
+                [ "$sec" = "$s" ] || continue
+                val=${kv[$key]}
+                [ -n "$val" ] || continue
+                echo "${key#*.} = $val"
+            done
+        done
+        for arg in "${raw[@]}"; do
+            echo "$arg"
+        done
+    } >"$dir/node.ini"
+}
+
+# start_node I [init]: start gdfs-node in the background (log in $T/nI/log)
+# and wait, at most 10 s, until it answers "status". Returns 1 if it exited
+# or did not answer in time.
+start_node() {
+    local i=$1 pid
+    shift
+    "$NODE_BIN" -c "$T/n$i/node.ini" "$@" >>"$T/n$i/log" 2>&1 &
+    pid=$!
+    track_pid "$pid"
+    NODE_PID[$i]=$pid
+    NODE_RC[$i]=""
+    local deadline=$(($(date +%s%N) + 10000000000))
+    while :; do
+        if ! kill -0 "$pid" 2>/dev/null || [ "$(proc_state "$pid")" = Z ]; then
+            wait "$pid"
+            NODE_RC[$i]=$?
+            diag "node n$i exited with status ${NODE_RC[$i]} during start-up"
+            return 1
+        fi
+        if "$CLI_BIN" -n "$(addr_of "$i")" -T 1000 status >/dev/null 2>&1; then
+            return 0
+        fi
+        if [ "$(date +%s%N)" -ge "$deadline" ]; then
+            diag "node n$i did not answer status within 10 s"
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+proc_state() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    s=${s##*) }
+    echo "${s%% *}"
+}
+
+# proc_gone PID: true once PID has exited (possibly a zombie).
+proc_gone() {
+    ! kill -0 "$1" 2>/dev/null || [ "$(proc_state "$1")" = Z ]
+}
+
+gone_yes() {
+    if proc_gone "$1"; then echo yes; else echo no; fi
+}
+
+# kill_node I [SIG]: send SIG (default KILL) to node I and wait for it to
+# exit (15 s at most, then SIGKILL). Its exit status goes to NODE_RC[I].
+kill_node() {
+    local i=$1 sig=${2:-KILL} pid=${NODE_PID[$1]:-}
+    [ -n "$pid" ] || return 1
+    kill -"$sig" "$pid" 2>/dev/null
+    if ! expect_within 15 yes gone_yes "$pid"; then
+        diag "node n$i still running 15 s after SIG$sig; killing it"
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    NODE_RC[$i]=$?
+    NODE_PID[$i]=""
+    return 0
+}
+
+# cli I ARGS...: gdfs-cli talking to node I.
+cli() {
+    local i=$1
+    shift
+    "$CLI_BIN" -n "$(addr_of "$i")" "$@"
+}
+
+# ---- data --------------------------------------------------------------------
+
+# rand_file PATH BYTES: BYTES random bytes into PATH.
+rand_file() {
+    head -c "$2" /dev/urandom >"$1"
+}
+
+sha() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+# same FILE1 FILE2: byte-identical (cmp, quiet).
+same() {
+    cmp -s "$1" "$2"
+}
+
+# json EXPR: read JSON from stdin into "d" and print the Python expression
+# EXPR (e.g. json 'd["node"]').
+json() {
+    python3 -c 'import json, sys
+d = json.load(sys.stdin)
+r = eval(sys.argv[1])
+print(r if not isinstance(r, bool) else str(r).lower())' "$1"
+}
+
+# json_ok FILE EXPR: true if the Python expression EXPR holds for the JSON
+# document in FILE (bound to "d"); prints the document when it does not.
+json_ok() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+if not eval(sys.argv[2]):
+    print("JSON was:", json.dumps(d)[:1500], file=sys.stderr)
+    sys.exit(1)' "$1" "$2"
+}

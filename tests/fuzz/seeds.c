@@ -1,0 +1,228 @@
+/* Seed corpus for fuzz_proto: writes one or more valid frames of every
+ * message type into the directory given as argv[1], one frame per file
+ * ("NN-TYPE.bin"). Built and run by tests/fuzz/run.sh. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+static const char *dir;
+static uint8_t buf[GDFS_PROTO_HDR_LEN + GDFS_PROTO_MAX_PAYLOAD];
+static int nseeds;
+
+static struct gdfs_bytes bs(const char *s)
+{
+    struct gdfs_bytes b = {(const uint8_t *)s, strlen(s)};
+    return b;
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "seeds: %s: %s\n", what, gdfs_strerror(rc));
+    exit(1);
+}
+
+static void save(size_t len)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%02d-%s.bin", dir, nseeds++,
+             gdfs_proto_type_name(buf[5]));
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+static void emit(const struct gdfs_msg *m)
+{
+    size_t len = 0;
+    int rc = gdfs_proto_encode(m, buf, sizeof(buf), &len);
+
+    if (rc != GDFS_OK)
+        die(gdfs_proto_type_name(m->type), rc);
+    save(len);
+}
+
+static void emit_lists(void)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+    size_t len = 0;
+    int rc = GDFS_OK;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    m.reqid = 11;
+    if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+        die("list", GDFS_EINVAL);
+    for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
+        struct gdfs_list_entry e = {bs(i == 0 ? "a" : i == 1 ? "b/c" : "z z"),
+                                    (uint64_t)i * 5000, {(uint64_t)i + 1, 2},
+                                    3};
+        rc = gdfs_proto_add_list(&w, &e);
+    }
+    if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, true, &len) != GDFS_OK)
+        die("list", rc);
+    save(len);
+
+    m.type = GDFS_MSG_NDTOCL_LOCATE;
+    m.reqid = 13;
+    m.u.locate_reply.version.seq = 7;
+    m.u.locate_reply.version.term = 2;
+    m.u.locate_reply.size = 70000;
+    if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+        die("locate", GDFS_EINVAL);
+    for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
+        struct gdfs_replica_entry e = {
+            bs(i == 0 ? "n1" : i == 1 ? "n2" : "n3"),
+            bs(i == 0 ? "127.0.0.1:7001" : i == 1 ? "127.0.0.1:7002"
+                                                  : "127.0.0.1:7003"),
+            {7, 2}, (uint8_t)i};
+        rc = gdfs_proto_add_replica(&w, &e);
+    }
+    if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
+        die("locate", rc);
+    save(len);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_STATUS;
+    m.reqid = 15;
+    m.u.status_reply.id = bs("n2");
+    m.u.status_reply.group = bs("demo");
+    m.u.status_reply.leader = bs("n1");
+    m.u.status_reply.term = 4;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            m.u.status_reply.leader = bs(""); /* no leader known */
+        if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+            die("status", GDFS_EINVAL);
+        for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
+            struct gdfs_member_entry e = {
+                bs(i == 0 ? "n1" : i == 1 ? "n2" : "n3"),
+                bs(i == 0 ? "127.0.0.1:7001" : i == 1 ? "127.0.0.1:7002"
+                                                      : "127.0.0.1:7003"),
+                (uint8_t)(3 - i)};
+            rc = gdfs_proto_add_member(&w, &e);
+        }
+        if (rc != GDFS_OK ||
+            gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
+            die("status", rc);
+        save(len);
+    }
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_VERSIONS;
+    m.reqid = 17;
+    if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+        die("versions", GDFS_EINVAL);
+    for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
+        struct gdfs_version_entry e = {{(uint64_t)i + 1, 1}, 100, i == 2};
+        rc = gdfs_proto_add_version(&w, &e);
+    }
+    if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
+        die("versions", rc);
+    save(len);
+}
+
+int main(int argc, char **argv)
+{
+    static const uint8_t sha[GDFS_SHA256_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
+    struct gdfs_msg m;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        return 2;
+    }
+    dir = argv[1];
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_ERROR;
+    m.reqid = 1;
+    m.u.error.status = GDFS_ENOENT;
+    m.u.error.msg = bs("no such file");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_OK;
+    m.reqid = 2;
+    m.u.ok.version.seq = 5;
+    m.u.ok.version.term = 1;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_PUT;
+    m.reqid = 3;
+    m.u.put.name = bs("dir/file.txt");
+    emit(&m);
+    m.type = GDFS_MSG_CLTOND_REMOVE;
+    emit(&m);
+    m.type = GDFS_MSG_CLTOND_LOCATE;
+    emit(&m);
+    m.type = GDFS_MSG_CLTOND_VERSIONS;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PUT_READY;
+    m.reqid = 4;
+    m.u.put_ready.chunk_size = 65536;
+    m.u.put_ready.version.seq = 6;
+    m.u.put_ready.version.term = 1;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CHUNK;
+    m.reqid = 5;
+    m.u.chunk.idx = 2;
+    memcpy(m.u.chunk.sha256, sha, sizeof(sha));
+    m.u.chunk.data = bs("chunk bytes");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_PUT_END;
+    m.reqid = 6;
+    m.u.put_end.size = 131073;
+    m.u.put_end.nchunks = 3;
+    memcpy(m.u.put_end.sha256, sha, sizeof(sha));
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_GET;
+    m.reqid = 7;
+    m.u.get.seq = 5;
+    m.u.get.name = bs("dir/file.txt");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_GET_INFO;
+    m.reqid = 8;
+    m.u.get_info.version.seq = 5;
+    m.u.get_info.version.term = 1;
+    m.u.get_info.size = 131073;
+    m.u.get_info.chunk_size = 65536;
+    m.u.get_info.nchunks = 3;
+    memcpy(m.u.get_info.sha256, sha, sizeof(sha));
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_LIST;
+    m.reqid = 10;
+    m.u.list.scope = GDFS_LIST_HERE;
+    m.u.list.max = 100;
+    m.u.list.after = bs("b");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_STATUS;
+    m.reqid = 14;
+    emit(&m);
+
+    emit_lists();
+    printf("seeds: %d frames in %s\n", nseeds, dir);
+    return 0;
+}

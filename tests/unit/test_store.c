@@ -1,0 +1,483 @@
+/* Unit tests of the store (src/store/store.c) on real SQLite files in a
+ * temporary directory: schema and migration, node identity, versions,
+ * visibility of unfinished puts, garbage collection, tombstones, listing,
+ * corruption detection. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hash.h"
+#include "store/store.h"
+
+/* ---- fixture ------------------------------------------------------------- */
+
+static char dir[256];
+static char path[300];
+static struct gdfs_store *st;
+static const struct gdfs_store_opts opts = {65536, 1024, 3};
+
+static struct gdfs_store *open_store(void)
+{
+    struct gdfs_store *s = NULL;
+    char err[512];
+    int rc = gdfs_store_open(path, &opts, &s, err, sizeof(err));
+
+    ck_assert_msg(rc == GDFS_OK, "open: %s", err);
+    return s;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/gdfs-test-store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, GDFS_STORE_DB_NAME);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_init_node(st, "n1", "g1", "127.0.0.1:1", 1),
+                     GDFS_OK);
+}
+
+static void teardown(void)
+{
+    char cmd[400];
+
+    gdfs_store_close(st);
+    st = NULL;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+#define NAME(s) (const uint8_t *)(s), strlen(s)
+
+/* Put @nchunks chunks of @chunk bytes (last one @last bytes) filled with
+ * @fill under @name; returns the version row, committed if @commit. */
+static struct gdfs_store_version put_file(struct gdfs_store *s,
+                                          const char *name, uint32_t chunk,
+                                          uint32_t nchunks, uint32_t last,
+                                          int fill, int commit)
+{
+    struct gdfs_store_version v;
+    struct gdfs_hash list;
+    uint8_t *buf = malloc(chunk), sha[GDFS_SHA256_LEN];
+    uint64_t size = 0;
+
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(gdfs_store_put_begin(s, NAME(name), chunk, NULL, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_hash_init(&list), GDFS_OK);
+    for (uint32_t i = 0; i < nchunks; i++) {
+        uint32_t len = i + 1 == nchunks ? last : chunk;
+
+        memset(buf, fill + (int)i, len);
+        gdfs_hash_sha256(buf, len, sha);
+        gdfs_hash_update(&list, sha, sizeof(sha));
+        ck_assert_int_eq(gdfs_store_put_chunk(s, v.id, i, sha, buf, len),
+                         GDFS_OK);
+        size += len;
+    }
+    gdfs_hash_final(&list, sha);
+    if (commit)
+        ck_assert_int_eq(gdfs_store_put_commit(s, v.id, size, nchunks, sha),
+                         GDFS_OK);
+    free(buf);
+    v.size = size;
+    v.nchunks = nchunks;
+    return v;
+}
+
+static int count_cb(void *ctx, const uint8_t *name, size_t namelen,
+                    const struct gdfs_store_version *v)
+{
+    (void)name;
+    (void)namelen;
+    (void)v;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* ---- schema -------------------------------------------------------------- */
+
+START_TEST(test_store_schema_version_set)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+
+    ck_assert_int_ge(gdfs_store_schema_version(), 1);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s,
+                                        NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(s, 0), gdfs_store_schema_version());
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_store_refuses_newer_database)
+{
+    struct gdfs_store *s = NULL;
+    sqlite3 *db;
+    char sql[64], err[512];
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
+             gdfs_store_schema_version() + 1);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(gdfs_store_open(path, &opts, &s, err, sizeof(err)),
+                     GDFS_EVERSION);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(err, "newer"));
+}
+END_TEST
+
+START_TEST(test_store_reopen_keeps_data)
+{
+    struct gdfs_store_version v = put_file(st, "a", 4096, 2, 10, 1, 1), got;
+
+    gdfs_store_close(st);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("a"), 0, &got), GDFS_OK);
+    ck_assert_int_eq(got.id, v.id);
+    ck_assert_int_eq(got.size, 4096 + 10);
+}
+END_TEST
+
+START_TEST(test_store_refuses_non_database)
+{
+    struct gdfs_store *s = NULL;
+    char junk[300], err[512];
+    FILE *f;
+
+    snprintf(junk, sizeof(junk), "%s/junk.db", dir);
+    f = fopen(junk, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an sqlite database at all. ", f);
+    fclose(f);
+    ck_assert_int_ne(gdfs_store_open(junk, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(err, "junk.db"));
+}
+END_TEST
+
+/* ---- node identity ------------------------------------------------------- */
+
+START_TEST(test_store_init_twice_refused)
+{
+    struct gdfs_node_state ns;
+
+    ck_assert_int_eq(gdfs_store_init_node(st, "n2", "g2", "x:1", 1),
+                     GDFS_EGROUP);
+    ck_assert_ptr_nonnull(strstr(gdfs_store_errmsg(st), "g1"));
+    ck_assert_int_eq(gdfs_store_get_node(st, &ns), GDFS_OK);
+    ck_assert_str_eq(ns.node_id, "n1");
+    ck_assert_str_eq(ns.group_id, "g1");
+    ck_assert_int_eq(ns.term, 1);
+}
+END_TEST
+
+START_TEST(test_store_uninitialised_is_enoent)
+{
+    struct gdfs_store *s = NULL;
+    struct gdfs_node_state ns;
+    struct gdfs_store_version v;
+    char p2[300], err[512];
+
+    snprintf(p2, sizeof(p2), "%s/other.db", dir);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_get_node(s, &ns), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_put_begin(s, NAME("x"), 4096, NULL, &v),
+                     GDFS_ENOENT);
+    gdfs_store_close(s);
+}
+END_TEST
+
+static int member_cb(void *ctx, const char *id, const char *addr, int state,
+                     uint64_t inc)
+{
+    char *out = ctx;
+
+    snprintf(out, 128, "%s@%s/%d/%llu", id, addr, state,
+             (unsigned long long)inc);
+    return 0;
+}
+
+START_TEST(test_store_members_self)
+{
+    char got[128] = "";
+
+    ck_assert_int_eq(gdfs_store_set_member_addr(st, "n1", "127.0.0.1:2"),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_members(st, member_cb, got), GDFS_OK);
+    ck_assert_str_eq(got, "n1@127.0.0.1:2/0/0");
+}
+END_TEST
+
+/* ---- versions ------------------------------------------------------------ */
+
+START_TEST(test_store_versions_increase)
+{
+    struct gdfs_store_version a = put_file(st, "f", 4096, 1, 100, 1, 1);
+    struct gdfs_store_version b = put_file(st, "g", 4096, 1, 100, 1, 1);
+    struct gdfs_store_version c = put_file(st, "f", 4096, 1, 200, 2, 1);
+    struct gdfs_store_version got;
+
+    ck_assert_int_eq(a.version.seq, 1);
+    ck_assert_int_eq(b.version.seq, 2);
+    ck_assert_int_eq(c.version.seq, 3);
+    ck_assert_int_eq(a.version.term, 1);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &got), GDFS_OK);
+    ck_assert_int_eq(got.version.seq, 3);
+    ck_assert_int_eq(got.size, 200);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 1, &got), GDFS_OK);
+    ck_assert_int_eq(got.size, 100);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 2, &got), GDFS_ENOENT);
+}
+END_TEST
+
+START_TEST(test_store_unfinished_put_invisible)
+{
+    struct gdfs_store_version v = put_file(st, "w", 4096, 3, 4096, 1, 0), got;
+    struct gdfs_store *other = open_store();
+    int n = 0;
+    bool more;
+
+    /* Not visible to this or another connection before the commit. */
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("w"), 0, &got), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_lookup(other, NAME("w"), 0, &got),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_list(other, NULL, 0, 100, count_cb, &n,
+                                     &more),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 0);
+    /* A crash here: recovery drops it. */
+    gdfs_store_close(other);
+    ck_assert_int_eq(gdfs_store_recover(st, &n), GDFS_OK);
+    ck_assert_int_eq(n, 1);
+    /* Its row is gone: a late commit cannot resurrect it. */
+    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 3 * 4096, 3,
+                                           (uint8_t[32]){0}),
+                     GDFS_ENOENT);
+}
+END_TEST
+
+START_TEST(test_store_commit_checks_chunk_count)
+{
+    struct gdfs_store_version v = put_file(st, "c", 4096, 2, 4096, 1, 0), got;
+    uint8_t sha[GDFS_SHA256_LEN] = {0};
+
+    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 3 * 4096, 3, sha),
+                     GDFS_ECORRUPT);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("c"), 0, &got), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_put_abort(st, v.id), GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_store_abort_drops_chunks)
+{
+    struct gdfs_store_version v = put_file(st, "ab", 4096, 2, 4096, 1, 0);
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    size_t len;
+
+    ck_assert_int_eq(gdfs_store_put_abort(st, v.id), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf),
+                                           &len, sha),
+                     GDFS_ENOENT);
+}
+END_TEST
+
+START_TEST(test_store_read_chunks_back)
+{
+    struct gdfs_store_version v = put_file(st, "r", 8192, 3, 5, 7, 1);
+    uint8_t buf[8192], sha[GDFS_SHA256_LEN], want[GDFS_SHA256_LEN];
+    size_t len;
+
+    for (uint32_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, i, buf, sizeof(buf),
+                                               &len, sha),
+                         GDFS_OK);
+        ck_assert_uint_eq(len, i == 2 ? 5 : 8192);
+        ck_assert_int_eq(buf[0], 7 + (int)i);
+        gdfs_hash_sha256(buf, len, want);
+        ck_assert_mem_eq(sha, want, sizeof(want));
+    }
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 3, buf, sizeof(buf),
+                                           &len, sha),
+                     GDFS_ENOENT);
+    /* A buffer too small for the chunk is refused, not overrun. */
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, 100, &len, sha),
+                     GDFS_ECORRUPT);
+}
+END_TEST
+
+START_TEST(test_store_keep_versions)
+{
+    int n = 0;
+
+    for (int i = 0; i < 6; i++)
+        put_file(st, "k", 4096, 1, 10 + (uint32_t)i, i, 1);
+    ck_assert_int_eq(gdfs_store_versions(st, NAME("k"), count_cb, &n),
+                     GDFS_OK);
+    ck_assert_int_eq(n, (int)opts.keep_versions);
+}
+END_TEST
+
+START_TEST(test_store_remove_tombstone)
+{
+    struct gdfs_store_version v = put_file(st, "t", 4096, 2, 1, 1, 1), got;
+    struct gdfs_version tomb;
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    size_t len;
+    int n = 0;
+    bool more;
+
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("t"), NULL, &tomb), GDFS_OK);
+    ck_assert_int_gt(tomb.seq, v.version.seq);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("t"), 0, &got), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("t"), NULL, &tomb),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("never"), NULL, &tomb),
+                     GDFS_ENOENT);
+    /* Chunks of the removed version are gone. */
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf),
+                                           &len, sha),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_list(st, NULL, 0, 10, count_cb, &n, &more),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 0);
+    /* A put after the remove brings the name back, newer. */
+    v = put_file(st, "t", 4096, 1, 3, 1, 1);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("t"), 0, &got), GDFS_OK);
+    ck_assert_int_gt(got.version.seq, tomb.seq);
+}
+END_TEST
+
+/* ---- listing ------------------------------------------------------------- */
+
+struct names {
+    char got[16][8];
+    int n;
+};
+
+static int names_cb(void *ctx, const uint8_t *name, size_t namelen,
+                    const struct gdfs_store_version *v)
+{
+    struct names *ns = ctx;
+
+    (void)v;
+    ck_assert_int_lt(ns->n, 16);
+    snprintf(ns->got[ns->n++], 8, "%.*s", (int)namelen, (const char *)name);
+    return 0;
+}
+
+START_TEST(test_store_list_pages_in_order)
+{
+    const char *in[] = {"d", "b", "a", "e", "c"};
+    struct names ns = {.n = 0};
+    bool more;
+
+    for (int i = 0; i < 5; i++)
+        put_file(st, in[i], 4096, 1, 1, i, 1);
+    put_file(st, "b", 4096, 1, 2, 9, 1); /* an update lists once */
+    ck_assert_int_eq(gdfs_store_list(st, NULL, 0, 2, names_cb, &ns, &more),
+                     GDFS_OK);
+    ck_assert_int_eq(ns.n, 2);
+    ck_assert(more);
+    ck_assert_str_eq(ns.got[0], "a");
+    ck_assert_str_eq(ns.got[1], "b");
+    ck_assert_int_eq(gdfs_store_list(st, NAME("b"), 10, names_cb, &ns,
+                                     &more),
+                     GDFS_OK);
+    ck_assert_int_eq(ns.n, 5);
+    ck_assert(!more);
+    ck_assert_str_eq(ns.got[2], "c");
+    ck_assert_str_eq(ns.got[4], "e");
+}
+END_TEST
+
+START_TEST(test_store_names_are_bytes)
+{
+    const uint8_t n1[] = {0xff, 'x'}, n2[] = {'x', 0xc3, 0xa9};
+    struct gdfs_store_version v, got;
+
+    ck_assert_int_eq(gdfs_store_put_begin(st, n1, 2, 4096, NULL, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 0, 0, (uint8_t[32]){0}),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, n1, 2, 0, &got), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, n1, 1, 0, &got), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_lookup(st, n2, 3, 0, &got), GDFS_ENOENT);
+}
+END_TEST
+
+/* ---- corruption ---------------------------------------------------------- */
+
+START_TEST(test_store_flipped_byte_detected_by_checksum)
+{
+    struct gdfs_store_version v = put_file(st, "z", 4096, 1, 4096, 3, 1);
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN], actual[GDFS_SHA256_LEN];
+    sqlite3 *db;
+    size_t len;
+
+    /* Flip one byte of the stored chunk behind the store's back. */
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "UPDATE chunks SET data = "
+                                  "x'00' || substr(data, 2)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf),
+                                           &len, sha),
+                     GDFS_OK);
+    gdfs_hash_sha256(buf, len, actual);
+    ck_assert_mem_ne(sha, actual, sizeof(sha));
+}
+END_TEST
+
+/* ---- suite --------------------------------------------------------------- */
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_store_schema_version_set);
+    tcase_add_test(tc, test_store_refuses_newer_database);
+    tcase_add_test(tc, test_store_reopen_keeps_data);
+    tcase_add_test(tc, test_store_refuses_non_database);
+    tcase_add_test(tc, test_store_init_twice_refused);
+    tcase_add_test(tc, test_store_uninitialised_is_enoent);
+    tcase_add_test(tc, test_store_members_self);
+    tcase_add_test(tc, test_store_versions_increase);
+    tcase_add_test(tc, test_store_unfinished_put_invisible);
+    tcase_add_test(tc, test_store_commit_checks_chunk_count);
+    tcase_add_test(tc, test_store_abort_drops_chunks);
+    tcase_add_test(tc, test_store_read_chunks_back);
+    tcase_add_test(tc, test_store_keep_versions);
+    tcase_add_test(tc, test_store_remove_tombstone);
+    tcase_add_test(tc, test_store_list_pages_in_order);
+    tcase_add_test(tc, test_store_names_are_bytes);
+    tcase_add_test(tc, test_store_flipped_byte_detected_by_checksum);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(store_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,79 @@
+#!/bin/bash
+# The test command: install what is missing (Debian 12, as root), build,
+# and run every test:
+#   1. a -Werror build and `make check` (unit + cluster tests),
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   3. `make distcheck` (tarball builds, installs and passes its tests),
+#   4. a short libFuzzer run of the frame and INI parsers.
+# Builds go to _build/ in the source tree. Ends with "N passed, N failed".
+#   GDFS_CI_FUZZ_SECONDS   seconds per fuzz target (default 30; 0 skips)
+#   GDFS_CI_QUICK=1        only step 1
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+jobs=$(nproc)
+passed=0 failed=0
+t_start=$(date +%s)
+
+step() { echo; echo "==== $* ($(($(date +%s) - t_start)) s)"; }
+
+# Add the results of one `make check` (automake's test-suite.log summary).
+count() {
+    local log=$1 p f
+    if [ ! -f "$log" ]; then failed=$((failed + 1)); return; fi
+    p=$(sed -n 's/^# PASS: *//p' "$log" | head -1)
+    f=$(($(sed -n 's/^# FAIL: *//p' "$log" | head -1) + $(sed -n 's/^# ERROR: *//p' "$log" | head -1) + $(sed -n 's/^# XPASS: *//p' "$log" | head -1)))
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + f))
+}
+
+# Run make check in build dir $1 configured with the rest; show failures.
+check_build() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    (cd "$dir" && "$src/configure" --quiet --enable-werror "$@") || { failed=$((failed + 1)); return; }
+    make -s -C "$dir" -j"$jobs" >/dev/null || { failed=$((failed + 1)); return; }
+    rm -f "$dir/test-suite.log"
+    make -C "$dir" -j"$jobs" check 2>&1 | grep -E '^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS|# )'
+    count "$dir/test-suite.log"
+    if grep -qE '^# (FAIL|ERROR): *[1-9]' "$dir/test-suite.log" 2>/dev/null; then
+        sed -n '/^\(FAIL\|ERROR\)/,/^$/p' "$dir/test-suite.log" | head -200
+        for l in "$dir"/tests/*/*.log; do
+            grep -qE '^(not ok|FAIL|ERROR)|Failures: [1-9]|Errors: [1-9]' "$l" 2>/dev/null &&
+                { echo "---- $l"; tail -60 "$l"; }
+        done
+    fi
+}
+
+step "install dependencies"
+bash tests/install-deps.sh || { echo "cannot install dependencies"; echo "ci: 0 passed, 1 failed"; exit 1; }
+
+step "autoreconf"
+autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; autoreconf -fi; echo "ci: 0 passed, 1 failed"; exit 1; }
+
+step "build (-Werror) and make check"
+check_build _build/ci
+
+if [ "${GDFS_CI_QUICK:-0}" != 1 ]; then
+    step "ASan + UBSan build and make check"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        check_build _build/sanitize --enable-sanitize
+
+    step "make distcheck"
+    if make -s -C _build/ci -j"$jobs" distcheck >_build/distcheck.log 2>&1; then
+        passed=$((passed + 1)); tail -4 _build/distcheck.log
+    else
+        failed=$((failed + 1)); tail -80 _build/distcheck.log
+    fi
+
+    secs=${GDFS_CI_FUZZ_SECONDS:-30}
+    if [ "$secs" -gt 0 ]; then
+        step "fuzz each parser for $secs s"
+        if bash tests/fuzz/run.sh "$secs"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    fi
+fi
+
+step "done"
+echo "ci: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -215,7 +215,7 @@ static int tcp_listen(struct gdfs_listener *l, const char *addr)
     if (e != 0) {
         snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
                  gai_strerror(e));
-        return GDFS_ENET;
+        return GDFS_EINVAL;
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                 0);

@@ -113,8 +113,12 @@ int cli_recv(struct cli *c, struct gdfs_msg *r, const char *what)
         return cli_fail(rc, "%s: node %s: %s", what, c->addr, c->conn.errmsg);
     if (r->type == GDFS_MSG_NDTOCL_ERROR) {
         rc = (int)r->u.error.status;
-        fprintf(stderr, "gdfs-cli: %s: %s: %.*s\n", what, gdfs_strerror(rc),
-                (int)r->u.error.msg.len, (const char *)r->u.error.msg.p);
+        /* The node's message names the operation and the cause. */
+        if (r->u.error.msg.len > 0)
+            fprintf(stderr, "gdfs-cli: %.*s\n", (int)r->u.error.msg.len,
+                    (const char *)r->u.error.msg.p);
+        else
+            fprintf(stderr, "gdfs-cli: %s: %s\n", what, gdfs_strerror(rc));
         return exit_for(rc);
     }
     if (r->reqid != c->reqid)

@@ -163,6 +163,9 @@ static int step_identity(struct node *n)
         GDFS_OK)
         gdfs_log(GDFS_LOG_WARN, "cannot record address: %s",
                  gdfs_store_errmsg(n->st));
+    gdfs_log(GDFS_LOG_NOTICE, "node %s of group %s, term %llu, serving",
+             n->state.node_id, n->state.group_id,
+             (unsigned long long)n->state.term);
     return 0;
 }
 
@@ -209,14 +212,19 @@ static void undo_transport(struct node *n)
 
 static int step_listen(struct node *n)
 {
-    if (gdfs_listener_open(n->srv.transport, &n->srv.listener,
-                           n->cfg.listen) != GDFS_OK) {
-        gdfs_log(GDFS_LOG_ERROR, "%s", n->srv.listener.errmsg);
+    int rc = gdfs_listener_open(n->srv.transport, &n->srv.listener,
+                                n->cfg.listen);
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s: [node] listen = %s: %s",
+                 n->config_path, n->cfg.listen, n->srv.listener.errmsg);
+        /* An address that does not parse or resolve is a configuration
+         * error; one that is busy or not ours is a runtime failure. */
+        n->exit_code = rc == GDFS_EINVAL ? EXIT_USAGE : 1;
         return -1;
     }
-    gdfs_log(GDFS_LOG_NOTICE,
-             "node %s of group %s listening on %s (%s transport)",
-             n->cfg.node_id, n->state.group_id, n->cfg.listen, n->cfg.plugin);
+    gdfs_log(GDFS_LOG_NOTICE, "listening on %s (%s transport)",
+             n->cfg.listen, n->cfg.plugin);
     return 0;
 }
 
@@ -234,12 +242,15 @@ static const struct {
     /* Signals first: a SIGTERM during start-up must reach the stop pipe. */
     {step_signals, undo_signals, "signals"},
     {step_store, undo_store, "store"},
-    /* identity needs the store; recover only on a database we own. */
-    {step_identity, NULL, "identity"},
-    {step_recover, NULL, "recover"},
+    /* Transport and listener before identity: `init` writes the new group
+     * to the database, so everything that can still fail (a missing
+     * plugin, a busy port) must fail before it. Clients that connect now
+     * wait in the backlog until the server runs. */
     {step_transport, undo_transport, "transport"},
-    /* Listen last: no client may arrive before the store is ready. */
     {step_listen, undo_listen, "listen"},
+    {step_identity, NULL, "identity"},
+    /* Recover only a database we own. */
+    {step_recover, NULL, "recover"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

@@ -104,7 +104,7 @@ static void start_client(struct gdfs_server *srv, struct client *cl)
         gdfs_log(GDFS_LOG_WARN, "refusing %s: %u clients connected",
                  cl->conn.peer, srv->cfg->max_clients);
         gdfs_net_send_error(&cl->conn, 0, GDFS_EBUSY, 200,
-                            "node has max_clients (%u) connections",
+                            "node busy: it has max_clients (%u) connections",
                             srv->cfg->max_clients);
         goto refuse;
     }

@@ -9,12 +9,14 @@
 # What it gives a script:
 #   TAP      ok DESC CMD...          step passes if CMD exits 0
 #            exits CODE DESC CMD...  step passes if CMD exits with CODE
-#                                    (its stdout/stderr stay in $OUT / $ERR)
+#                                    (after ok/exits, CMD's stdout/stderr
+#                                    are in $OUT / $ERR)
 #            result RC DESC [NOTE]   step passes if RC is 0 (NOTE: a comment)
 #            skip DESC REASON, diag MSG..., done_testing (prints the plan)
 #            TODO="reason" before a step marks it "# TODO reason"
 #   nodes    make_node_ini I [section.key=value | raw line]...
-#            start_node I [init], kill_node I [SIG], node_pid I, addr_of I
+#            start_node I [init], kill_node I [SIG], stop_node I,
+#            launch_cluster N [ini args], node_pid I, addr_of I
 #            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
 #   waiting  expect_within SECS EXPECTED CMD...   (glusterfs EXPECT_WITHIN:
 #            poll CMD every 0.1 s until its output matches ^EXPECTED$)
@@ -60,7 +62,7 @@ TAP_N=0
 TAP_FAILED=0
 TODO=""
 PIDS=()
-declare -A NODE_PID=() NODE_PORT=() NODE_RC=()
+declare -A NODE_PID=() NODE_PORT=() NODE_RC=() NODE_WRAPPER=()
 
 # ---- TAP -----------------------------------------------------------------------
 
@@ -103,8 +105,10 @@ show_output() {
 ok() {
     local desc=$1 rc
     shift
-    "$@" >"$OUT" 2>"$ERR"
+    "$@" >"$T/.step.out" 2>"$T/.step.err"
     rc=$?
+    mv -f "$T/.step.out" "$OUT"
+    mv -f "$T/.step.err" "$ERR"
     if [ "$rc" -ne 0 ]; then
         result 1 "$desc"
         diag "command: $* -> exit $rc"
@@ -118,8 +122,10 @@ ok() {
 exits() {
     local want=$1 desc=$2 rc
     shift 2
-    "$@" >"$OUT" 2>"$ERR"
+    "$@" >"$T/.step.out" 2>"$T/.step.err"
     rc=$?
+    mv -f "$T/.step.out" "$OUT"
+    mv -f "$T/.step.err" "$ERR"
     if [ "$rc" -ne "$want" ]; then
         result 1 "$desc"
         diag "command: $* -> exit $rc, expected $want"
@@ -141,17 +147,53 @@ done_testing() {
 
 # ---- processes and clean-up ----------------------------------------------------
 
+# track_pid PID: record a background child (at exit every background job
+# still running is SIGKILLed, tracked or not).
 track_pid() {
     PIDS+=("$1")
 }
 
-cleanup() {
-    local rc=$? pid i f
-    trap - EXIT TERM INT
-    for pid in "${PIDS[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
+# alive PID: PID exists and is not a zombie.
+alive() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    [ "${st%% *}" != Z ]
+}
+
+# freeze_tree PID: SIGSTOP PID, then (so that it cannot start new ones) its
+# children, grandchildren...; print every pid stopped.
+freeze_tree() {
+    local p
+    kill -STOP "$1" 2>/dev/null || return 0
+    echo "$1"
+    for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        freeze_tree "$p"
     done
-    wait 2>/dev/null
+}
+
+# At exit, SIGKILL by pid every background job still running and everything
+# under it (nodes run under a wrapper subshell; clients under loops): stop
+# the whole tree first, then kill it. The jobs are disowned so that bash
+# does not print "Killed" for them.
+cleanup() {
+    local rc=$? pid f all=() left
+    trap - EXIT TERM INT
+    for pid in $(jobs -rp); do
+        mapfile -t -O "${#all[@]}" all < <(freeze_tree "$pid")
+    done
+    disown -a
+    if [ "${#all[@]}" -gt 0 ]; then
+        kill -KILL "${all[@]}" 2>/dev/null
+        for _ in $(seq 1 50); do
+            left=0
+            for pid in "${all[@]}"; do
+                alive "$pid" && left=1 && break
+            done
+            [ $left -eq 0 ] && break
+            sleep 0.1
+        done
+    fi
     if [ "$rc" -ne 0 ] || [ "$TAP_FAILED" -ne 0 ]; then
         for f in "$T"/n*/log; do
             [ -e "$f" ] || continue
@@ -190,16 +232,21 @@ expect_within() {
 
 # ---- ports and nodes ---------------------------------------------------------
 
+# free_port: print a random TCP port in 20000..60000 that nothing listens
+# on or uses (ss), that refuses a connection, and that this script has not
+# handed out before (make_node_ini records the ports it takes).
 declare -A USED_PORTS=()
 free_port() {
-    local p n
-    for n in $(seq 1 200); do
+    local p _
+    for _ in $(seq 1 200); do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
         [ -z "${USED_PORTS[$p]:-}" ] || continue
         if ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
             continue
         fi
-        USED_PORTS[$p]=1
+        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            continue
+        fi
         echo "$p"
         return 0
     done
@@ -225,6 +272,7 @@ make_node_ini() {
     mkdir -p "$dir"
     if [ -z "${NODE_PORT[$i]:-}" ]; then
         NODE_PORT[$i]=$(free_port) || return 1
+        USED_PORTS[${NODE_PORT[$i]}]=1
     fi
     declare -A kv=(
         [node.id]=n$i
@@ -266,20 +314,33 @@ make_node_ini() {
 
 # start_node I [init]: start gdfs-node in the background (log in $T/nI/log)
 # and wait, at most 10 s, until it answers "status". Returns 1 if it exited
-# or did not answer in time.
+# (its status is then in NODE_RC[I]) or did not answer in time.
+# The node runs under a small wrapper subshell that waits for it and writes
+# its exit status to $T/nI/rc (so that a node killed by a signal does not
+# make bash print "Killed" into the TAP stream).
 start_node() {
-    local i=$1 pid
+    local i=$1 pid=""
     shift
-    "$NODE_BIN" -c "$T/n$i/node.ini" "$@" >>"$T/n$i/log" 2>&1 &
-    pid=$!
-    track_pid "$pid"
-    NODE_PID[$i]=$pid
+    rm -f "$T/n$i/pid" "$T/n$i/rc"
+    (
+        "$NODE_BIN" -c "$T/n$i/node.ini" "$@" >>"$T/n$i/log" 2>&1 &
+        echo $! >"$T/n$i/pid"
+        wait $!
+        echo $? >"$T/n$i/rc.tmp"
+        mv "$T/n$i/rc.tmp" "$T/n$i/rc"
+    ) 2>/dev/null &
+    NODE_WRAPPER[$i]=$!
     NODE_RC[$i]=""
+    if expect_within 5 '[0-9]+' cat "$T/n$i/pid"; then
+        pid=$EW_LAST
+    fi
+    NODE_PID[$i]=$pid
     local deadline=$(($(date +%s%N) + 10000000000))
     while :; do
-        if ! kill -0 "$pid" 2>/dev/null || [ "$(proc_state "$pid")" = Z ]; then
-            wait "$pid"
-            NODE_RC[$i]=$?
+        if [ -e "$T/n$i/rc" ]; then
+            NODE_RC[$i]=$(cat "$T/n$i/rc")
+            NODE_PID[$i]=""
+            wait "${NODE_WRAPPER[$i]}"
             diag "node n$i exited with status ${NODE_RC[$i]} during start-up"
             return 1
         fi
@@ -294,36 +355,47 @@ start_node() {
     done
 }
 
-proc_state() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    echo "${s%% *}"
-}
-
-# proc_gone PID: true once PID has exited (possibly a zombie).
-proc_gone() {
-    ! kill -0 "$1" 2>/dev/null || [ "$(proc_state "$1")" = Z ]
-}
-
-gone_yes() {
-    if proc_gone "$1"; then echo yes; else echo no; fi
-}
-
 # kill_node I [SIG]: send SIG (default KILL) to node I and wait for it to
-# exit (15 s at most, then SIGKILL). Its exit status goes to NODE_RC[I].
+# exit (15 s at most, then SIGKILL). Its exit status goes to NODE_RC[I]
+# (128 + signal number if a signal ended it).
 kill_node() {
     local i=$1 sig=${2:-KILL} pid=${NODE_PID[$1]:-}
     [ -n "$pid" ] || return 1
     kill -"$sig" "$pid" 2>/dev/null
-    if ! expect_within 15 yes gone_yes "$pid"; then
+    if ! expect_within 15 rc cat_rc "$i"; then
         diag "node n$i still running 15 s after SIG$sig; killing it"
         kill -KILL "$pid" 2>/dev/null
+        expect_within 5 rc cat_rc "$i"
     fi
-    wait "$pid" 2>/dev/null
-    NODE_RC[$i]=$?
+    wait "${NODE_WRAPPER[$i]}"
+    NODE_RC[$i]=$(cat "$T/n$i/rc" 2>/dev/null)
     NODE_PID[$i]=""
     return 0
+}
+
+# stop_node I: SIGTERM node I and wait for it (exit status in NODE_RC[I]).
+stop_node() {
+    kill_node "$1" TERM
+}
+
+# launch_cluster N [make_node_ini args...]: write an INI for nodes 1..N and
+# start the group: node 1 with init. gdfs is a group of one for now, so N
+# must be 1 until nodes can join a group.
+launch_cluster() {
+    local n=$1 i
+    shift
+    if [ "$n" -ne 1 ]; then
+        diag "launch_cluster: groups of $n nodes are not supported yet"
+        return 1
+    fi
+    for i in $(seq 1 "$n"); do
+        make_node_ini "$i" "$@" || return 1
+    done
+    start_node 1 init
+}
+
+cat_rc() {
+    [ -e "$T/n$1/rc" ] && echo rc
 }
 
 # cli I ARGS...: gdfs-cli talking to node I.
@@ -354,7 +426,7 @@ same() {
 json() {
     python3 -c 'import json, sys
 d = json.load(sys.stdin)
-r = eval(sys.argv[1])
+r = eval("(" + sys.argv[1] + ")")
 print(r if not isinstance(r, bool) else str(r).lower())' "$1"
 }
 
@@ -363,7 +435,7 @@ print(r if not isinstance(r, bool) else str(r).lower())' "$1"
 json_ok() {
     python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-if not eval(sys.argv[2]):
+if not eval("(" + sys.argv[2] + ")"):
     print("JSON was:", json.dumps(d)[:1500], file=sys.stderr)
     sys.exit(1)' "$1" "$2"
 }

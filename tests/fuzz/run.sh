@@ -11,9 +11,10 @@
 set -euo pipefail
 
 secs=${1:-60}
+# 0 would mean "forever" to libFuzzer.
 case $secs in
-'' | *[!0-9]*)
-    echo "usage: $0 [SECONDS]" >&2
+'' | *[!0-9]* | 0*)
+    echo "usage: $0 [SECONDS]  (SECONDS >= 1)" >&2
     exit 2
     ;;
 esac

@@ -19,7 +19,7 @@ static struct gdfs_bytes bs(const char *s)
     return b;
 }
 
-static void die(const char *what, int rc)
+static __attribute__((noreturn)) void die(const char *what, int rc)
 {
     fprintf(stderr, "seeds: %s: %s\n", what, gdfs_strerror(rc));
     exit(1);

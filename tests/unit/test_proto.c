@@ -942,6 +942,24 @@ START_TEST(test_proto_trailing_bytes_rejected)
 }
 END_TEST
 
+START_TEST(test_proto_hdr_len_matches_frame)
+{
+    /* the header's len is what a stream reader waits for: it must be the
+     * exact payload size of every frame, list replies included */
+    struct gdfs_frame_hdr hdr;
+    size_t len;
+    int n = 0;
+
+    for (int i = 0; (len = sample_frame(i, frame)) != 0; i++, n++) {
+        ck_assert_int_eq(
+            gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD, &hdr),
+            GDFS_OK);
+        ck_assert_uint_eq(HDR + hdr.len, len);
+    }
+    ck_assert_int_ge(n, 21);
+}
+END_TEST
+
 START_TEST(test_proto_every_type_has_a_sample)
 {
     bool seen[GDFS_MSG_TYPE_MAX + 1] = {false};
@@ -1948,6 +1966,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_list_reply_empty);
     tcase_add_test(tc, test_proto_truncated_payload_every_length);
     tcase_add_test(tc, test_proto_trailing_bytes_rejected);
+    tcase_add_test(tc, test_proto_hdr_len_matches_frame);
     tcase_add_test(tc, test_proto_every_type_has_a_sample);
     tcase_add_test(tc, test_proto_payload_for_other_type_rejected);
     tcase_add_test(tc, test_proto_check_name_rules);

@@ -1,0 +1,821 @@
+/* The group state machine; see group.h for the rules and their sources.
+ *
+ * Sections: helpers, member set, roles and elections, failure detection,
+ * message handlers, public entry points. */
+#include "core/group.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ring.h"
+#include "err.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b)
+{
+    if (a->term != b->term)
+        return a->term < b->term ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return 0;
+}
+
+int gdfs_group_find(const struct gdfs_members *set, const char *id)
+{
+    for (uint32_t i = 0; i < set->n; i++)
+        if (strcmp(set->m[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *gdfs_group_role_name(int role)
+{
+    static const char *const names[] = {"follower", "precandidate",
+                                        "candidate", "leader", "joining",
+                                        "removed"};
+
+    return role >= 0 && role <= GDFS_ROLE_REMOVED ? names[role] : "?";
+}
+
+static void copy_id(char *dst, const char *src)
+{
+    snprintf(dst, GDFS_NODE_ID_MAX + 1, "%s", src);
+}
+
+static void event(struct gdfs_group *g, int ev, const char *detail)
+{
+    if (g->io.event != NULL)
+        g->io.event(g->io.ctx, ev, detail);
+}
+
+static uint64_t election_timeout(struct gdfs_group *g)
+{
+    return g->cfg.election_ms + g->io.random(g->io.ctx) % g->cfg.election_ms;
+}
+
+uint32_t gdfs_group_quorum(const struct gdfs_group *g)
+{
+    return g->set.n / 2 + 1;
+}
+
+static int self_index(const struct gdfs_group *g)
+{
+    return gdfs_group_find(&g->set, g->self);
+}
+
+/* Fill the common header and hand @m to the host for member @i. */
+static void send_to(struct gdfs_group *g, int i, struct gdfs_gmsg *m)
+{
+    copy_id(m->from, g->self);
+    copy_id(m->group_id, g->set.group_id);
+    g->io.send(g->io.ctx, g->set.m[i].id, g->set.m[i].addr, m);
+}
+
+/* Send @m to every member but this node. */
+static void broadcast(struct gdfs_group *g, struct gdfs_gmsg *m)
+{
+    for (uint32_t i = 0; i < g->set.n; i++)
+        if (strcmp(g->set.m[i].id, g->self) != 0)
+            send_to(g, (int)i, m);
+}
+
+/* Persist a new term/vote; false if the host could not (nothing
+ * changes then). */
+static bool save_term(struct gdfs_group *g, uint64_t term, const char *vote)
+{
+    if (g->io.save_term(g->io.ctx, term, vote) != 0)
+        return false;
+    g->term = term;
+    copy_id(g->voted_for, vote);
+    return true;
+}
+
+/* ---- member set ---------------------------------------------------------- */
+
+/* Take @set as the member set: keep per-peer bookkeeping by id, start
+ * fresh timers for newcomers. */
+static void adopt_set(struct gdfs_group *g, const struct gdfs_members *set,
+                      uint64_t now)
+{
+    struct gdfs_peer old[GDFS_GROUP_MAX];
+    bool reshaped = gdfs_version_cmp(&set->version, &g->set.version) != 0;
+
+    memcpy(old, g->peer, sizeof(old));
+    g->prev = g->set;
+    g->set = *set;
+    for (uint32_t i = 0; i < g->set.n; i++) {
+        int j = gdfs_group_find(&g->prev, g->set.m[i].id);
+
+        if (j >= 0) {
+            g->peer[i] = old[j];
+            /* The ring changed: new neighbours get a fresh grace period
+             * instead of being suspected for silence they owed no one. */
+            if (reshaped && !g->peer[i].suspect)
+                g->peer[i].last_rx = now;
+        } else {
+            memset(&g->peer[i], 0, sizeof(g->peer[i]));
+            g->peer[i].last_rx = now;
+            g->peer[i].last_ack = now;
+        }
+    }
+}
+
+/* The leader changes member @i's liveness state. */
+static void set_state(struct gdfs_group *g, int i, uint8_t state,
+                      uint64_t now)
+{
+    if (g->set.m[i].state == state)
+        return;
+    g->set.m[i].state = state;
+    g->set.m[i].since = now;
+    g->io.save_members(g->io.ctx, &g->set);
+    event(g, GDFS_GEV_STATE, g->set.m[i].id);
+}
+
+static bool pending_change(const struct gdfs_group *g)
+{
+    return gdfs_version_cmp(&g->set.version, &g->committed) > 0;
+}
+
+/* Leader: a new member set, one node more or less than the current one. */
+static int propose(struct gdfs_group *g, struct gdfs_members *next,
+                   uint64_t now)
+{
+    next->version.seq = g->set.version.seq + 1;
+    next->version.term = g->term;
+    if (g->io.save_members(g->io.ctx, next) != 0)
+        return GDFS_ESTORE;
+    adopt_set(g, next, now);
+    event(g, GDFS_GEV_MEMBERS, g->self);
+    g->next_heartbeat = now; /* tell everyone at the next tick */
+    return GDFS_OK;
+}
+
+static int propose_add(struct gdfs_group *g, const char *id,
+                       const char *addr, uint64_t now)
+{
+    struct gdfs_members next = g->set;
+    struct gdfs_member *m;
+
+    if (next.n >= GDFS_GROUP_MAX)
+        return GDFS_ETOOBIG;
+    m = &next.m[next.n++];
+    memset(m, 0, sizeof(*m));
+    copy_id(m->id, id);
+    snprintf(m->addr, sizeof(m->addr), "%s", addr);
+    m->state = GDFS_MEMBER_ALIVE;
+    m->since = now;
+    return propose(g, &next, now);
+}
+
+static int propose_remove(struct gdfs_group *g, int i, uint64_t now)
+{
+    struct gdfs_members next = g->set;
+
+    /* The removed node gets the new set too, so that it learns it is out. */
+    g->leaving = g->set.m[i];
+    g->has_leaving = true;
+    next.m[i] = next.m[next.n - 1];
+    next.n--;
+    return propose(g, &next, now);
+}
+
+/* Leader: commit the member set once a majority of it holds it. */
+static void check_commit(struct gdfs_group *g)
+{
+    uint32_t have = 0;
+
+    if (!pending_change(g))
+        return;
+    for (uint32_t i = 0; i < g->set.n; i++)
+        if (strcmp(g->set.m[i].id, g->self) == 0 ||
+            gdfs_version_cmp(&g->peer[i].acked, &g->set.version) >= 0)
+            have++;
+    if (have >= gdfs_group_quorum(g)) {
+        g->committed = g->set.version;
+        event(g, GDFS_GEV_COMMITTED, g->self);
+    }
+}
+
+/* ---- roles and elections ------------------------------------------------- */
+
+static void become_follower(struct gdfs_group *g, const char *leader,
+                            uint64_t now)
+{
+    bool was_leader = g->role == GDFS_ROLE_LEADER;
+
+    if (g->role == GDFS_ROLE_JOINING || g->role == GDFS_ROLE_REMOVED)
+        return;
+    g->role = GDFS_ROLE_FOLLOWER;
+    if (was_leader)
+        event(g, GDFS_GEV_STEP_DOWN, g->self);
+    if (strcmp(g->leader, leader) != 0) {
+        copy_id(g->leader, leader);
+        if (leader[0] != '\0')
+            event(g, GDFS_GEV_NEW_LEADER, leader);
+    }
+    g->election_at = now + election_timeout(g);
+}
+
+/* A higher term was seen: adopt it (no vote yet) and follow. */
+static bool adopt_term(struct gdfs_group *g, uint64_t term, uint64_t now)
+{
+    if (!save_term(g, term, ""))
+        return false;
+    become_follower(g, "", now);
+    return true;
+}
+
+static void become_leader(struct gdfs_group *g, uint64_t now)
+{
+    char detail[32];
+
+    g->role = GDFS_ROLE_LEADER;
+    copy_id(g->leader, g->self);
+    for (uint32_t i = 0; i < g->set.n; i++) {
+        /* A grace period for the step-down check; the lease itself needs
+         * acks of this term's APPENDs. */
+        g->peer[i].last_ack = now;
+        g->peer[i].ack_sent_at = 0;
+        g->peer[i].reported_by_other = false;
+        memset(&g->peer[i].acked, 0, sizeof(g->peer[i].acked));
+    }
+    g->next_heartbeat = now;
+    snprintf(detail, sizeof(detail), "%llu", (unsigned long long)g->term);
+    event(g, GDFS_GEV_LEADER, detail);
+    /* A set this node holds but never saw committed (an earlier leader's
+     * last change) is committed by this term's acks, as Raft commits an
+     * earlier term's entries under a new one. */
+    check_commit(g);
+}
+
+static uint32_t count_votes(const struct gdfs_group *g)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < g->set.n; i++)
+        if (g->peer[i].vote)
+            n++;
+    return n;
+}
+
+static void clear_votes(struct gdfs_group *g)
+{
+    int self = self_index(g);
+
+    for (uint32_t i = 0; i < g->set.n; i++)
+        g->peer[i].vote = (int)i == self;
+}
+
+static void ask_votes(struct gdfs_group *g, bool pre)
+{
+    struct gdfs_gmsg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_GMSG_VOTE;
+    m.term = pre ? g->term + 1 : g->term;
+    m.u.vote.pre = pre;
+    m.u.vote.version = g->set.version;
+    broadcast(g, &m);
+}
+
+static void start_election(struct gdfs_group *g, uint64_t now)
+{
+    if (!save_term(g, g->term + 1, g->self))
+        return;
+    g->role = GDFS_ROLE_CANDIDATE;
+    g->leader[0] = '\0';
+    g->election_at = now + election_timeout(g);
+    clear_votes(g);
+    if (count_votes(g) >= gdfs_group_quorum(g)) {
+        become_leader(g, now);
+        return;
+    }
+    ask_votes(g, false);
+}
+
+static void start_prevote(struct gdfs_group *g, uint64_t now)
+{
+    g->role = GDFS_ROLE_PRECANDIDATE;
+    g->leader[0] = '\0';
+    g->election_at = now + election_timeout(g);
+    clear_votes(g);
+    if (count_votes(g) >= gdfs_group_quorum(g)) {
+        start_election(g, now);
+        return;
+    }
+    ask_votes(g, true);
+}
+
+/* Members (this one included) heard from since @since (leader's view). */
+static uint32_t heard_since(const struct gdfs_group *g, uint64_t since,
+                            bool by_sent_at)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < g->set.n; i++) {
+        uint64_t t = by_sent_at ? g->peer[i].ack_sent_at : g->peer[i].last_ack;
+
+        if (strcmp(g->set.m[i].id, g->self) == 0 || (t != 0 && t >= since))
+            n++;
+    }
+    return n;
+}
+
+bool gdfs_group_can_write(const struct gdfs_group *g, uint64_t now)
+{
+    uint64_t since = now > g->cfg.lease_ms ? now - g->cfg.lease_ms : 1;
+
+    return g->role == GDFS_ROLE_LEADER &&
+           heard_since(g, since, true) >= gdfs_group_quorum(g);
+}
+
+/* ---- failure detection --------------------------------------------------- */
+
+/* Ring heartbeats out; silent neighbours turn suspect and are reported. */
+static void ring_tick(struct gdfs_group *g, uint64_t now, bool beat)
+{
+    int nb[2 * GDFS_RING_SIDE], self = self_index(g);
+    size_t n = self >= 0 ? gdfs_ring_neighbours(&g->set, self, nb) : 0;
+    struct gdfs_gmsg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_GMSG_HEARTBEAT;
+    m.term = g->term;
+    m.u.heartbeat.incarnation = g->incarnation;
+    for (size_t k = 0; k < n; k++) {
+        struct gdfs_peer *p = &g->peer[nb[k]];
+        const char *id = g->set.m[nb[k]].id;
+
+        if (beat)
+            send_to(g, nb[k], &m);
+        if (now - p->last_rx <= g->cfg.suspect_ms)
+            continue;
+        if (!p->suspect) {
+            p->suspect = true;
+            event(g, GDFS_GEV_SUSPECT, id);
+        }
+        if (p->reported != 0 && now - p->reported < g->cfg.suspect_ms)
+            continue;
+        p->reported = now;
+        if (g->role == GDFS_ROLE_LEADER) {
+            g->peer[nb[k]].reported_by_other = true;
+        } else if (g->leader[0] != '\0') {
+            int l = gdfs_group_find(&g->set, g->leader);
+            struct gdfs_gmsg s;
+
+            if (l < 0)
+                continue;
+            memset(&s, 0, sizeof(s));
+            s.type = GDFS_GMSG_SUSPECT;
+            s.term = g->term;
+            copy_id(s.u.suspect.target, id);
+            s.u.suspect.incarnation = g->set.m[nb[k]].incarnation;
+            send_to(g, l, &s);
+        }
+    }
+}
+
+/* Leader: confirm reported members it does not hear from either, and
+ * remove members failed for longer than dead_ms. */
+static void leader_confirm(struct gdfs_group *g, uint64_t now)
+{
+    for (uint32_t i = 0; i < g->set.n; i++) {
+        struct gdfs_member *m = &g->set.m[i];
+        uint64_t silent = now - g->peer[i].last_ack;
+
+        if (strcmp(m->id, g->self) == 0)
+            continue;
+        if (m->state != GDFS_MEMBER_FAILED && silent > g->cfg.suspect_ms &&
+            (g->peer[i].reported_by_other || silent > 2 * g->cfg.suspect_ms))
+            set_state(g, (int)i, GDFS_MEMBER_FAILED, now);
+        if (m->state == GDFS_MEMBER_FAILED && g->cfg.dead_ms != 0 &&
+            now - m->since > g->cfg.dead_ms && !pending_change(g)) {
+            propose_remove(g, (int)i, now);
+            return; /* the set changed under the loop */
+        }
+    }
+}
+
+/* ---- message handlers ---------------------------------------------------- */
+
+static void reply(struct gdfs_group *g, const struct gdfs_gmsg *to,
+                  struct gdfs_gmsg *m)
+{
+    int i = gdfs_group_find(&g->set, to->from);
+
+    if (i >= 0)
+        send_to(g, i, m);
+}
+
+static void on_heartbeat(struct gdfs_group *g, int from,
+                         const struct gdfs_gmsg *m, uint64_t now)
+{
+    struct gdfs_peer *p = &g->peer[from];
+
+    p->last_rx = now;
+    if (m->u.heartbeat.incarnation > g->set.m[from].incarnation &&
+        g->role != GDFS_ROLE_LEADER)
+        g->set.m[from].incarnation = m->u.heartbeat.incarnation;
+    if (p->suspect) {
+        p->suspect = false;
+        p->reported = 0;
+    }
+}
+
+/* Follower side of APPEND: the leader's member set and liveness view. */
+static bool follow_set(struct gdfs_group *g, const struct gdfs_members *set,
+                       uint64_t now)
+{
+    int me = gdfs_group_find(set, g->self);
+    bool changed = gdfs_version_cmp(&set->version, &g->set.version) != 0;
+
+    if (me < 0) {
+        if (g->role == GDFS_ROLE_JOINING)
+            return false; /* not added yet */
+        g->io.save_members(g->io.ctx, set);
+        adopt_set(g, set, now);
+        g->role = GDFS_ROLE_REMOVED;
+        g->leader[0] = '\0';
+        event(g, GDFS_GEV_REMOVED, g->self);
+        return false;
+    }
+    if (!changed) {
+        /* Same membership: take the leader's liveness view. */
+        for (uint32_t i = 0; i < set->n && i < g->set.n; i++) {
+            if (g->set.m[i].state != set->m[i].state ||
+                strcmp(g->set.m[i].id, set->m[i].id) != 0) {
+                changed = true;
+                break;
+            }
+        }
+    }
+    if (changed) {
+        if (g->io.save_members(g->io.ctx, set) != 0)
+            return false;
+        for (uint32_t i = 0; i < set->n; i++) {
+            int j = gdfs_group_find(&g->set, set->m[i].id);
+
+            if (j >= 0 && g->set.m[j].state != set->m[i].state)
+                event(g, GDFS_GEV_STATE, set->m[i].id);
+        }
+        if (gdfs_version_cmp(&set->version, &g->set.version) != 0) {
+            adopt_set(g, set, now);
+            event(g, GDFS_GEV_MEMBERS, g->self);
+        } else {
+            adopt_set(g, set, now);
+        }
+    }
+    /* Refute: shown suspect or failed at our incarnation or later. */
+    if (set->m[me].state != GDFS_MEMBER_ALIVE &&
+        set->m[me].incarnation >= g->incarnation)
+        g->incarnation = set->m[me].incarnation + 1;
+    return true;
+}
+
+static void on_append(struct gdfs_group *g, const struct gdfs_gmsg *m,
+                      uint64_t now)
+{
+    struct gdfs_gmsg ack;
+
+    memset(&ack, 0, sizeof(ack));
+    ack.type = GDFS_GMSG_APPEND_ACK;
+    if (m->term < g->term) {
+        /* A stale leader: tell it the newer term. */
+        ack.term = g->term;
+        reply(g, m, &ack);
+        return;
+    }
+    assert(!(g->role == GDFS_ROLE_LEADER && m->term == g->term));
+    if (g->role == GDFS_ROLE_JOINING) {
+        if (gdfs_group_find(&m->u.append.set, g->self) < 0)
+            return;
+        if (g->io.save_members(g->io.ctx, &m->u.append.set) != 0)
+            return;
+        adopt_set(g, &m->u.append.set, now);
+        g->role = GDFS_ROLE_FOLLOWER;
+        event(g, GDFS_GEV_MEMBERS, g->self);
+    } else if (!follow_set(g, &m->u.append.set, now)) {
+        return;
+    }
+    if (g->role == GDFS_ROLE_REMOVED)
+        return;
+    become_follower(g, m->from, now);
+    g->heard_leader = now;
+    if (gdfs_version_cmp(&m->u.append.committed, &g->committed) > 0)
+        g->committed = m->u.append.committed;
+    ack.term = g->term;
+    ack.u.append_ack.sent_at = m->u.append.sent_at;
+    ack.u.append_ack.version = g->set.version;
+    ack.u.append_ack.incarnation = g->incarnation;
+    reply(g, m, &ack);
+}
+
+static void on_append_ack(struct gdfs_group *g, int from,
+                          const struct gdfs_gmsg *m, uint64_t now)
+{
+    struct gdfs_peer *p = &g->peer[from];
+    struct gdfs_member *mem = &g->set.m[from];
+
+    if (g->role != GDFS_ROLE_LEADER || m->term != g->term)
+        return;
+    p->last_ack = now;
+    if (m->u.append_ack.sent_at > p->ack_sent_at)
+        p->ack_sent_at = m->u.append_ack.sent_at;
+    p->acked = m->u.append_ack.version;
+    p->reported_by_other = false;
+    if (m->u.append_ack.incarnation > mem->incarnation) {
+        mem->incarnation = m->u.append_ack.incarnation;
+        set_state(g, from, GDFS_MEMBER_ALIVE, now);
+    }
+    check_commit(g);
+}
+
+static void on_vote(struct gdfs_group *g, int from, const struct gdfs_gmsg *m,
+                    uint64_t now)
+{
+    struct gdfs_gmsg ack;
+    bool sticky = g->role == GDFS_ROLE_LEADER ||
+                  (g->leader[0] != '\0' &&
+                   now - g->heard_leader < g->cfg.election_ms);
+    bool fresh = gdfs_version_cmp(&m->u.vote.version, &g->set.version) >= 0;
+
+    memset(&ack, 0, sizeof(ack));
+    ack.type = GDFS_GMSG_VOTE_ACK;
+    ack.u.vote_ack.pre = m->u.vote.pre;
+    if (m->u.vote.pre) {
+        ack.u.vote_ack.granted = m->term > g->term && fresh && !sticky;
+        ack.term = ack.u.vote_ack.granted ? m->term : g->term;
+        reply(g, m, &ack);
+        return;
+    }
+    if (sticky) {
+        /* Thesis §4.2.3: neither raise the term nor vote. */
+        ack.term = g->term;
+        reply(g, m, &ack);
+        return;
+    }
+    if (m->term > g->term && !adopt_term(g, m->term, now))
+        return;
+    if (m->term == g->term && fresh &&
+        (g->voted_for[0] == '\0' || strcmp(g->voted_for, m->from) == 0) &&
+        save_term(g, g->term, m->from)) {
+        ack.u.vote_ack.granted = true;
+        g->election_at = now + election_timeout(g);
+    }
+    (void)from;
+    ack.term = g->term;
+    reply(g, m, &ack);
+}
+
+static void on_vote_ack(struct gdfs_group *g, int from,
+                        const struct gdfs_gmsg *m, uint64_t now)
+{
+    if (!m->u.vote_ack.granted)
+        return; /* a higher term was already adopted by the caller */
+    if (m->u.vote_ack.pre) {
+        if (g->role != GDFS_ROLE_PRECANDIDATE || m->term != g->term + 1)
+            return;
+        g->peer[from].vote = true;
+        if (count_votes(g) >= gdfs_group_quorum(g))
+            start_election(g, now);
+        return;
+    }
+    if (g->role != GDFS_ROLE_CANDIDATE || m->term != g->term)
+        return;
+    g->peer[from].vote = true;
+    if (count_votes(g) >= gdfs_group_quorum(g))
+        become_leader(g, now);
+}
+
+static void on_suspect(struct gdfs_group *g, const struct gdfs_gmsg *m,
+                       uint64_t now)
+{
+    int t = gdfs_group_find(&g->set, m->u.suspect.target);
+
+    if (g->role != GDFS_ROLE_LEADER || t < 0 ||
+        strcmp(m->u.suspect.target, g->self) == 0 ||
+        m->u.suspect.incarnation < g->set.m[t].incarnation)
+        return;
+    g->peer[t].reported_by_other = true;
+    if (now - g->peer[t].last_ack > g->cfg.suspect_ms)
+        set_state(g, t, GDFS_MEMBER_FAILED, now);
+    else if (g->set.m[t].state == GDFS_MEMBER_ALIVE)
+        set_state(g, t, GDFS_MEMBER_SUSPECT, now); /* it will refute */
+}
+
+static void on_join(struct gdfs_group *g, const struct gdfs_gmsg *m,
+                    uint64_t now)
+{
+    int i = gdfs_group_find(&g->set, m->from);
+
+    if (g->role != GDFS_ROLE_LEADER) {
+        /* Pass it on to the leader we know. */
+        int l = g->leader[0] ? gdfs_group_find(&g->set, g->leader) : -1;
+
+        if (l >= 0 && g->role == GDFS_ROLE_FOLLOWER)
+            g->io.send(g->io.ctx, g->set.m[l].id, g->set.m[l].addr, m);
+        return;
+    }
+    if (i >= 0 || pending_change(g))
+        return; /* already in (the next APPEND tells it) or busy: retried */
+    propose_add(g, m->from, m->u.join.addr, now);
+}
+
+/* ---- public entry points ------------------------------------------------- */
+
+static void init_common(struct gdfs_group *g, const char *self,
+                        const struct gdfs_group_cfg *cfg,
+                        const struct gdfs_group_io *io)
+{
+    memset(g, 0, sizeof(*g));
+    g->cfg = *cfg;
+    g->io = *io;
+    copy_id(g->self, self);
+}
+
+int gdfs_group_start(struct gdfs_group *g, const char *self,
+                     const struct gdfs_group_cfg *cfg,
+                     const struct gdfs_group_io *io, uint64_t term,
+                     const char *voted_for, const struct gdfs_members *set,
+                     uint64_t now)
+{
+    int me;
+
+    init_common(g, self, cfg, io);
+    g->term = term;
+    copy_id(g->voted_for, voted_for ? voted_for : "");
+    me = gdfs_group_find(set, self);
+    if (me < 0) {
+        g->set = *set;
+        g->role = GDFS_ROLE_REMOVED;
+        return GDFS_EGROUP;
+    }
+    adopt_set(g, set, now);
+    /* What we knew may be older than the truth: a restart refutes any
+     * suspicion at once. */
+    g->incarnation = set->m[me].incarnation + 1;
+    snprintf(g->self_addr, sizeof(g->self_addr), "%s", set->m[me].addr);
+    g->role = GDFS_ROLE_FOLLOWER;
+    /* A group of one need not wait: its first tick elects it. */
+    g->election_at = set->n == 1 ? now : now + election_timeout(g);
+    g->next_heartbeat = now;
+    return GDFS_OK;
+}
+
+int gdfs_group_start_join(struct gdfs_group *g, const char *self,
+                          const char *self_addr, const char *seed_addr,
+                          const struct gdfs_group_cfg *cfg,
+                          const struct gdfs_group_io *io, uint64_t now)
+{
+    init_common(g, self, cfg, io);
+    snprintf(g->self_addr, sizeof(g->self_addr), "%s", self_addr);
+    snprintf(g->seed_addr, sizeof(g->seed_addr), "%s", seed_addr);
+    g->role = GDFS_ROLE_JOINING;
+    g->next_join = now;
+    return GDFS_OK;
+}
+
+static void send_appends(struct gdfs_group *g, uint64_t now)
+{
+    struct gdfs_gmsg *m = &g->scratch; /* large: not on the stack */
+
+    memset(m, 0, sizeof(*m));
+    m->type = GDFS_GMSG_APPEND;
+    m->term = g->term;
+    m->u.append.sent_at = now;
+    m->u.append.committed = g->committed;
+    m->u.append.set = g->set;
+    broadcast(g, m);
+    if (g->has_leaving) {
+        copy_id(m->from, g->self);
+        copy_id(m->group_id, g->set.group_id);
+        g->io.send(g->io.ctx, g->leaving.id, g->leaving.addr, m);
+        if (!pending_change(g))
+            g->has_leaving = false; /* committed: told once more, done */
+    }
+}
+
+void gdfs_group_tick(struct gdfs_group *g, uint64_t now)
+{
+    bool beat = now >= g->next_heartbeat;
+
+    if (g->role == GDFS_ROLE_REMOVED)
+        return;
+    if (g->role == GDFS_ROLE_JOINING) {
+        if (now >= g->next_join) {
+            struct gdfs_gmsg m;
+
+            memset(&m, 0, sizeof(m));
+            m.type = GDFS_GMSG_JOIN;
+            copy_id(m.from, g->self);
+            snprintf(m.u.join.addr, sizeof(m.u.join.addr), "%s",
+                     g->self_addr);
+            g->io.send(g->io.ctx, "", g->seed_addr, &m);
+            g->next_join = now + g->cfg.election_ms;
+        }
+        return;
+    }
+    if (beat)
+        g->next_heartbeat = now + g->cfg.heartbeat_ms;
+    ring_tick(g, now, beat);
+    if (g->role == GDFS_ROLE_LEADER) {
+        uint64_t since = now > g->cfg.election_ms ? now - g->cfg.election_ms
+                                                  : 0;
+
+        if (heard_since(g, since, false) < gdfs_group_quorum(g)) {
+            /* Lost the majority: stop acting as leader. */
+            become_follower(g, "", now);
+            return;
+        }
+        if (beat)
+            send_appends(g, now);
+        leader_confirm(g, now);
+        return;
+    }
+    if (now >= g->election_at)
+        start_prevote(g, now);
+}
+
+void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
+                     uint64_t now)
+{
+    int from;
+
+    if (g->role == GDFS_ROLE_REMOVED)
+        return;
+    if (g->role == GDFS_ROLE_JOINING) {
+        if (m->type == GDFS_GMSG_APPEND)
+            on_append(g, m, now);
+        return;
+    }
+    if (m->type == GDFS_GMSG_JOIN) {
+        /* From a node that is no member yet: it has no group id. */
+        on_join(g, m, now);
+        return;
+    }
+    if (strcmp(m->group_id, g->set.group_id) != 0)
+        return; /* another group */
+    from = gdfs_group_find(&g->set, m->from);
+    if (from < 0 || strcmp(m->from, g->self) == 0)
+        return; /* not a member */
+    /* Any message shows its sender is up. */
+    g->peer[from].last_rx = now;
+    if (m->type == GDFS_GMSG_VOTE_ACK && m->u.vote_ack.pre &&
+        m->u.vote_ack.granted) {
+        /* Carries the term the pre-candidate proposed, not a term anyone
+         * holds: no fencing. */
+        on_vote_ack(g, from, m, now);
+        return;
+    }
+    switch (m->type) {
+    case GDFS_GMSG_HEARTBEAT:
+        on_heartbeat(g, from, m, now);
+        return;
+    case GDFS_GMSG_VOTE:
+        on_vote(g, from, m, now);
+        return;
+    default:
+        break;
+    }
+    /* Every other message carries its sender's term (fencing). */
+    if (m->term > g->term && !adopt_term(g, m->term, now))
+        return;
+    switch (m->type) {
+    case GDFS_GMSG_APPEND:
+        on_append(g, m, now);
+        break;
+    case GDFS_GMSG_APPEND_ACK:
+        on_append_ack(g, from, m, now);
+        break;
+    case GDFS_GMSG_VOTE_ACK:
+        on_vote_ack(g, from, m, now);
+        break;
+    case GDFS_GMSG_SUSPECT:
+        if (m->term == g->term)
+            on_suspect(g, m, now);
+        break;
+    case GDFS_GMSG_LEAVE:
+        if (g->role == GDFS_ROLE_LEADER && !pending_change(g))
+            propose_remove(g, from, now);
+        break;
+    }
+}
+
+int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
+                             uint64_t now)
+{
+    int i = gdfs_group_find(&g->set, id);
+
+    if (g->role != GDFS_ROLE_LEADER)
+        return GDFS_ENOTLEADER;
+    if (i < 0)
+        return GDFS_ENOENT;
+    if (pending_change(g))
+        return GDFS_EBUSY;
+    if (g->set.n == 1)
+        return GDFS_EINVAL; /* the last member cannot leave */
+    return propose_remove(g, i, now);
+}

@@ -1,0 +1,243 @@
+/* The group: membership, ring heartbeats, failure detection and leader
+ * election, as one deterministic state machine (DESIGN.md "Group").
+ *
+ * Pure: no sockets, no SQLite, no clock, no randomness of its own. The host
+ * feeds it events (a message received, time passed) with the current time,
+ * and it acts through the callbacks in struct gdfs_group_io: send a
+ * message, persist term/vote or the member set (durably, before it goes
+ * on), draw a random number, report an event. That makes every schedule
+ * reproducible from a seed (tests/unit/test_group_sim.c), the way
+ * canonical/raft's fixture drives its core.
+ *
+ * Rules, with where they come from:
+ * - Terms and votes are Raft's (Ongaro's thesis §3.4): one vote per term,
+ *   persisted before the reply; randomized timeouts in [election_ms,
+ *   2 election_ms); a candidate needs a majority of its member set.
+ * - Pre-vote (thesis §9.6): a node first asks whether it could win, without
+ *   raising its term, so a node that was cut off does not disrupt a healthy
+ *   leader when it comes back.
+ * - Leader stickiness (thesis §4.2.3): a node that heard from a live leader
+ *   within election_ms neither grants a (pre)vote nor raises its term for a
+ *   vote request.
+ * - Membership changes one node at a time (thesis §4.1): a new member set
+ *   takes effect on each node when it arrives, is committed once a majority
+ *   of the new set has it, and the next change waits for that commit. A
+ *   voter refuses a candidate whose member set is older than its own (the
+ *   set's version plays the part of Raft's last log entry).
+ * - Leader lease: the leader holds writes only while a majority (itself
+ *   included) acknowledged an APPEND it sent less than lease_ms ago, with
+ *   lease_ms < election_ms; since those followers refuse votes for
+ *   election_ms after hearing it, no other leader can be elected while the
+ *   lease holds. A leader that loses its majority steps down.
+ * - Failure detection (SWIM-like, leader-confirmed): each node heartbeats
+ *   its ring neighbours; a neighbour silent for suspect_ms is suspect and
+ *   reported to the leader, which marks it failed only if it has not heard
+ *   from it for suspect_ms either. A node shown suspect or failed refutes
+ *   by raising its incarnation. */
+#ifndef GDFS_CORE_GROUP_H
+#define GDFS_CORE_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define GDFS_GROUP_MAX 64
+
+/* One member of the member set. */
+struct gdfs_member {
+    char id[GDFS_NODE_ID_MAX + 1];
+    char addr[GDFS_ADDR_MAX + 1];
+    uint8_t state;        /* GDFS_MEMBER_ALIVE/SUSPECT/FAILED/LEFT */
+    uint64_t incarnation; /* raised by the member to refute suspicion */
+    uint64_t since;       /* leader's clock: when state last changed */
+};
+
+/* The member set: which nodes form the group (versioned, changed one node
+ * at a time through the leader) and the leader's view of their liveness
+ * (soft state, carried along). */
+struct gdfs_members {
+    char group_id[GDFS_NODE_ID_MAX + 1];
+    struct gdfs_version version; /* (index, term of the leader that made it) */
+    uint32_t n;
+    struct gdfs_member m[GDFS_GROUP_MAX];
+};
+
+enum gdfs_gmsg_type {
+    GDFS_GMSG_HEARTBEAT = 1, /* ring neighbour -> neighbour */
+    GDFS_GMSG_APPEND,        /* leader -> member: authority, member set */
+    GDFS_GMSG_APPEND_ACK,    /* member -> leader */
+    GDFS_GMSG_VOTE,          /* candidate -> member (pre-vote or vote) */
+    GDFS_GMSG_VOTE_ACK,      /* member -> candidate */
+    GDFS_GMSG_SUSPECT,       /* monitor -> leader: a neighbour is silent */
+    GDFS_GMSG_JOIN,          /* new node -> leader: add me */
+    GDFS_GMSG_LEAVE,         /* member -> leader: remove me */
+};
+
+/* A group message. @from is filled by the sender's state machine; the host
+ * carries the whole struct to @to (encoding it on the wire). */
+struct gdfs_gmsg {
+    uint8_t type;
+    char from[GDFS_NODE_ID_MAX + 1];
+    char group_id[GDFS_NODE_ID_MAX + 1]; /* empty from a node still joining */
+    uint64_t term;
+    union {
+        struct {
+            uint64_t incarnation;
+        } heartbeat;
+        struct {
+            uint64_t sent_at;            /* leader's clock, echoed in the ack */
+            struct gdfs_version committed; /* newest member set committed */
+            struct gdfs_members set;
+        } append;
+        struct {
+            uint64_t sent_at;
+            struct gdfs_version version; /* member set version held */
+            uint64_t incarnation;
+        } append_ack;
+        struct {
+            bool pre;
+            struct gdfs_version version; /* candidate's member set */
+        } vote;
+        struct {
+            bool pre;
+            bool granted;
+        } vote_ack;
+        struct {
+            char target[GDFS_NODE_ID_MAX + 1];
+            uint64_t incarnation;
+        } suspect;
+        struct {
+            char addr[GDFS_ADDR_MAX + 1];
+        } join;
+    } u;
+};
+
+enum gdfs_group_role {
+    GDFS_ROLE_FOLLOWER = 0,
+    GDFS_ROLE_PRECANDIDATE,
+    GDFS_ROLE_CANDIDATE,
+    GDFS_ROLE_LEADER,
+    GDFS_ROLE_JOINING, /* not yet a member: waits for a leader's APPEND */
+    GDFS_ROLE_REMOVED, /* no longer in the member set */
+};
+
+/* Events reported through io->event (for logs and the host's reactions). */
+enum gdfs_group_event {
+    GDFS_GEV_LEADER,       /* this node became leader (detail: term) */
+    GDFS_GEV_STEP_DOWN,    /* this node stopped being leader */
+    GDFS_GEV_NEW_LEADER,   /* a leader was learned (detail: its id) */
+    GDFS_GEV_SUSPECT,      /* a neighbour turned suspect (detail: its id) */
+    GDFS_GEV_STATE,        /* a member's state changed (detail: its id) */
+    GDFS_GEV_MEMBERS,      /* the member set changed */
+    GDFS_GEV_COMMITTED,    /* a member set change was committed */
+    GDFS_GEV_REMOVED,      /* this node was removed from the group */
+};
+
+struct gdfs_group_cfg {
+    uint32_t heartbeat_ms; /* ring heartbeats and leader APPENDs */
+    uint32_t suspect_ms;   /* silence before suspicion / failure */
+    uint32_t election_ms;  /* election timeout base: [e, 2e) */
+    uint32_t lease_ms;     /* < election_ms: leader lease length */
+    uint32_t dead_ms;      /* failed this long: removed (0 = never) */
+};
+
+/* What the state machine asks of its host. Every callback may be called
+ * from inside gdfs_group_* calls; none may call back into the group. */
+struct gdfs_group_io {
+    void *ctx;
+    /* Queue @m for node @to (at @addr). No reference to @m is kept. */
+    void (*send)(void *ctx, const char *to, const char *addr,
+                 const struct gdfs_gmsg *m);
+    /* Durably store term and vote ("" = none) before returning; nonzero
+     * if that failed (the state machine then does not act on it). */
+    int (*save_term)(void *ctx, uint64_t term, const char *voted_for);
+    /* Durably store the member set (and its group id). */
+    int (*save_members)(void *ctx, const struct gdfs_members *set);
+    uint64_t (*random)(void *ctx);
+    void (*event)(void *ctx, int event, const char *detail);
+};
+
+/* Per-peer bookkeeping, indexed like the member set. */
+struct gdfs_peer {
+    uint64_t last_rx;       /* last ring heartbeat from it (our clock) */
+    uint64_t last_ack;      /* leader: last APPEND_ACK from it */
+    uint64_t ack_sent_at;   /* leader: sent_at of the newest acked APPEND */
+    struct gdfs_version acked; /* leader: member set version it holds */
+    bool suspect;           /* our own ring view */
+    uint64_t reported;      /* when we last reported it to the leader */
+    bool reported_by_other; /* leader: someone reported it suspect */
+    bool vote;              /* candidate: granted in this round */
+};
+
+struct gdfs_group {
+    struct gdfs_group_cfg cfg;
+    struct gdfs_group_io io;
+    char self[GDFS_NODE_ID_MAX + 1];
+    char self_addr[GDFS_ADDR_MAX + 1];
+    int role;
+    uint64_t term;
+    char voted_for[GDFS_NODE_ID_MAX + 1];
+    char leader[GDFS_NODE_ID_MAX + 1]; /* "" when unknown */
+    uint64_t incarnation;
+    struct gdfs_members set;
+    struct gdfs_version committed;
+    struct gdfs_peer peer[GDFS_GROUP_MAX];
+    uint64_t election_at;   /* follower/candidate: when to start (pre)voting */
+    uint64_t heard_leader;  /* last APPEND from the current leader */
+    uint64_t next_heartbeat;
+    char seed_addr[GDFS_ADDR_MAX + 1]; /* joining: whom to ask */
+    uint64_t next_join;
+    struct gdfs_member leaving; /* leader: the member being removed, told */
+    bool has_leaving;           /* of its removal until it is committed */
+    struct gdfs_members prev; /* scratch for adopt_set */
+    struct gdfs_gmsg scratch; /* scratch for large messages */
+};
+
+/* Start as a member of @set (a restart, or the first node after init).
+ * @term/@voted_for are the persisted election state. @set must contain
+ * @self. A group of one elects itself on its first tick. */
+int gdfs_group_start(struct gdfs_group *g, const char *self,
+                     const struct gdfs_group_cfg *cfg,
+                     const struct gdfs_group_io *io, uint64_t term,
+                     const char *voted_for, const struct gdfs_members *set,
+                     uint64_t now);
+
+/* Start as a node that wants to join through the member at @seed_addr.
+ * It sends JOIN until a leader's APPEND makes it a member. */
+int gdfs_group_start_join(struct gdfs_group *g, const char *self,
+                          const char *self_addr, const char *seed_addr,
+                          const struct gdfs_group_cfg *cfg,
+                          const struct gdfs_group_io *io, uint64_t now);
+
+/* Time passed: send heartbeats, detect silence, start elections. */
+void gdfs_group_tick(struct gdfs_group *g, uint64_t now);
+
+/* A message arrived. Messages of another group are dropped. */
+void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
+                     uint64_t now);
+
+/* Leader only: propose removing @id (a graceful leave, or by hand).
+ * GDFS_ENOTLEADER, GDFS_EBUSY (another change not yet committed),
+ * GDFS_ENOENT, or GDFS_OK (proposed; watch for GDFS_GEV_COMMITTED). */
+int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
+                             uint64_t now);
+
+/* True while this node is leader and holds its lease: the only state in
+ * which it may accept writes (DESIGN.md invariant 3). */
+bool gdfs_group_can_write(const struct gdfs_group *g, uint64_t now);
+
+/* Majority of the current member set (members in state LEFT excluded). */
+uint32_t gdfs_group_quorum(const struct gdfs_group *g);
+
+/* Index of @id in the member set, or -1. */
+int gdfs_group_find(const struct gdfs_members *set, const char *id);
+
+const char *gdfs_group_role_name(int role);
+
+/* Compare versions: <0, 0, >0 as a is older, equal, newer than b
+ * (by term, then index). */
+int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b);
+
+#endif

@@ -1,0 +1,748 @@
+/* Deterministic tests of the group state machine (src/core/group.c) over
+ * an in-memory network with an injected clock, in the manner of
+ * canonical/raft's fixture: exact scenarios first (election, failure
+ * detection, partitions, pause, join, leave), then thousands of randomized
+ * schedules (drops, delays, partitions, crashes, restarts) from seeds,
+ * checking the safety invariants at every step. A failing seed is printed;
+ * GDFS_SIM_SEED=N replays only that one, GDFS_SIM_SEEDS=N sets how many. */
+#include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/group.h"
+#include "core/ring.h"
+
+/* ---- the simulated world ------------------------------------------------- */
+
+#define MAXN 9
+#define MAXTERM 4096
+#define STEP_MS 5
+
+static const struct gdfs_group_cfg cfg = {
+    .heartbeat_ms = 50,
+    .suspect_ms = 300,
+    .election_ms = 500,
+    .lease_ms = 400,
+    .dead_ms = 0,
+};
+
+struct disk { /* what survives a crash */
+    uint64_t term;
+    char vote[GDFS_NODE_ID_MAX + 1];
+    struct gdfs_members set;
+    bool has_set;
+};
+
+struct node {
+    char id[8];
+    char addr[32];
+    struct gdfs_group g;
+    struct disk disk;
+    bool up;     /* process running */
+    bool paused; /* SIGSTOPped: neither ticks nor receives */
+    uint64_t rng;
+};
+
+struct msg {
+    uint64_t due;
+    int to;
+    struct gdfs_gmsg m;
+    struct msg *next;
+};
+
+struct world {
+    int n;
+    struct node node[MAXN];
+    uint64_t now;
+    uint64_t rng;
+    struct msg *inflight;
+    bool cut[MAXN][MAXN]; /* cut[a][b]: a's messages to b are lost */
+    unsigned drop_pct;
+    unsigned delay_max;
+    char leader_of[MAXTERM][8]; /* who led each term */
+    char failure[512];
+};
+
+static struct world W;
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+static void sim_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sim_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (W.failure[0] != '\0')
+        return;
+    va_start(ap, fmt);
+    vsnprintf(W.failure, sizeof(W.failure), fmt, ap);
+    va_end(ap);
+}
+
+static int node_index(const char *id)
+{
+    for (int i = 0; i < W.n; i++)
+        if (strcmp(W.node[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+static int addr_index(const char *addr)
+{
+    for (int i = 0; i < W.n; i++)
+        if (strcmp(W.node[i].addr, addr) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- io callbacks -------------------------------------------------------- */
+
+static void io_send(void *ctx, const char *to, const char *addr,
+                    const struct gdfs_gmsg *m)
+{
+    struct node *from = ctx;
+    int f = (int)(from - W.node);
+    int t = to[0] ? node_index(to) : addr_index(addr);
+    struct msg *q;
+
+    if (t < 0 || W.cut[f][t])
+        return;
+    if (W.drop_pct && xorshift(&W.rng) % 100 < W.drop_pct)
+        return;
+    q = malloc(sizeof(*q));
+    ck_assert_ptr_nonnull(q);
+    q->due = W.now + 1 + (W.delay_max ? xorshift(&W.rng) % W.delay_max : 0);
+    q->to = t;
+    q->m = *m;
+    q->next = W.inflight;
+    W.inflight = q;
+}
+
+static int io_save_term(void *ctx, uint64_t term, const char *vote)
+{
+    struct node *nd = ctx;
+
+    if (term < nd->disk.term)
+        sim_fail("%s: term went back from %" PRIu64 " to %" PRIu64, nd->id,
+             nd->disk.term, term);
+    if (term == nd->disk.term && nd->disk.vote[0] && vote[0] &&
+        strcmp(vote, nd->disk.vote) != 0)
+        sim_fail("%s voted twice in term %" PRIu64 " (%s, then %s)", nd->id,
+             term, nd->disk.vote, vote);
+    if (term == nd->disk.term && nd->disk.vote[0] && !vote[0])
+        sim_fail("%s forgot its vote in term %" PRIu64, nd->id, term);
+    nd->disk.term = term;
+    snprintf(nd->disk.vote, sizeof(nd->disk.vote), "%s", vote);
+    return 0;
+}
+
+static int io_save_members(void *ctx, const struct gdfs_members *set)
+{
+    struct node *nd = ctx;
+
+    nd->disk.set = *set;
+    nd->disk.has_set = true;
+    return 0;
+}
+
+static uint64_t io_random(void *ctx)
+{
+    return xorshift(&((struct node *)ctx)->rng);
+}
+
+static void io_event(void *ctx, int ev, const char *detail)
+{
+    struct node *nd = ctx;
+
+    if (ev == GDFS_GEV_LEADER) {
+        uint64_t term = strtoull(detail, NULL, 10);
+
+        if (term >= MAXTERM) {
+            sim_fail("term %" PRIu64 " too high for the test", term);
+            return;
+        }
+        if (W.leader_of[term][0] && strcmp(W.leader_of[term], nd->id) != 0)
+            sim_fail("two leaders in term %" PRIu64 ": %s and %s", term,
+                 W.leader_of[term], nd->id);
+        snprintf(W.leader_of[term], sizeof(W.leader_of[term]), "%s", nd->id);
+    }
+}
+
+static struct gdfs_group_io io_for(struct node *nd)
+{
+    struct gdfs_group_io io = {nd, io_send, io_save_term, io_save_members,
+                               io_random, io_event};
+    return io;
+}
+
+/* ---- world control ------------------------------------------------------- */
+
+static void world_free(void)
+{
+    while (W.inflight) {
+        struct msg *q = W.inflight;
+        W.inflight = q->next;
+        free(q);
+    }
+}
+
+/* @n nodes, all members of one group from the start (as after n joins). */
+static void world_init(int n, uint64_t seed)
+{
+    struct gdfs_members set;
+
+    world_free();
+    memset(&W, 0, sizeof(W));
+    W.n = n;
+    W.rng = seed * 2654435761u + 1;
+    W.now = 1000;
+    memset(&set, 0, sizeof(set));
+    snprintf(set.group_id, sizeof(set.group_id), "g");
+    set.version.seq = (uint64_t)n;
+    set.version.term = 1;
+    set.n = (uint32_t)n;
+    for (int i = 0; i < n; i++) {
+        struct node *nd = &W.node[i];
+
+        snprintf(nd->id, sizeof(nd->id), "n%d", i + 1);
+        snprintf(nd->addr, sizeof(nd->addr), "10.0.0.%d:7000", i + 1);
+        snprintf(set.m[i].id, sizeof(set.m[i].id), "%s", nd->id);
+        snprintf(set.m[i].addr, sizeof(set.m[i].addr), "%s", nd->addr);
+    }
+    for (int i = 0; i < n; i++) {
+        struct node *nd = &W.node[i];
+        struct gdfs_group_io io = io_for(nd);
+
+        nd->rng = seed * 7919 + (uint64_t)i * 104729 + 17;
+        nd->disk.set = set;
+        nd->disk.has_set = true;
+        nd->up = true;
+        ck_assert_int_eq(gdfs_group_start(&nd->g, nd->id, &cfg, &io, 0, "",
+                                          &set, W.now),
+                         GDFS_OK);
+    }
+}
+
+static void crash(int i)
+{
+    W.node[i].up = false;
+}
+
+static void restart(int i)
+{
+    struct node *nd = &W.node[i];
+    struct gdfs_group_io io = io_for(nd);
+
+    nd->up = true;
+    nd->paused = false;
+    gdfs_group_start(&nd->g, nd->id, &cfg, &io, nd->disk.term, nd->disk.vote,
+                     &nd->disk.set, W.now);
+}
+
+/* Cut every link between the nodes in mask @a and the others. */
+static void partition(unsigned a)
+{
+    for (int x = 0; x < W.n; x++)
+        for (int y = 0; y < W.n; y++)
+            W.cut[x][y] = ((a >> x) & 1) != ((a >> y) & 1);
+}
+
+static void heal(void)
+{
+    memset(W.cut, 0, sizeof(W.cut));
+}
+
+/* Safety checked at every step. */
+static void check_invariants(void)
+{
+    int writers = 0;
+
+    for (int i = 0; i < W.n; i++) {
+        struct node *nd = &W.node[i];
+
+        /* Paused nodes too: one resumed now could take a write before its
+         * next tick. */
+        if (nd->up && gdfs_group_can_write(&nd->g, W.now))
+            writers++;
+    }
+    /* One clock for all here, so leases admit no overlap at all. */
+    if (writers > 1)
+        sim_fail("%d nodes may accept writes at t=%" PRIu64, writers, W.now);
+}
+
+/* Advance the world by @ms, delivering messages and ticking nodes. */
+static void run(uint64_t ms)
+{
+    uint64_t end = W.now + ms;
+
+    while (W.now < end && W.failure[0] == '\0') {
+        struct msg **pp = &W.inflight;
+
+        W.now += STEP_MS;
+        while (*pp) {
+            struct msg *q = *pp;
+            struct node *nd = &W.node[q->to];
+
+            if (q->due > W.now || (nd->up && nd->paused)) {
+                pp = &q->next;
+                continue;
+            }
+            *pp = q->next;
+            if (nd->up)
+                gdfs_group_recv(&nd->g, &q->m, W.now);
+            free(q);
+        }
+        for (int i = 0; i < W.n; i++)
+            if (W.node[i].up && !W.node[i].paused)
+                gdfs_group_tick(&W.node[i].g, W.now);
+        check_invariants();
+    }
+}
+
+static int leaders(unsigned mask, int *who)
+{
+    int n = 0;
+
+    for (int i = 0; i < W.n; i++) {
+        struct node *nd = &W.node[i];
+
+        if (((mask >> i) & 1) && nd->up && !nd->paused &&
+            nd->g.role == GDFS_ROLE_LEADER) {
+            n++;
+            if (who)
+                *who = i;
+        }
+    }
+    return n;
+}
+
+#define ALL ((1u << W.n) - 1)
+
+/* Every running node in @mask follows the same leader in the same term. */
+static bool agree(unsigned mask, int leader)
+{
+    for (int i = 0; i < W.n; i++) {
+        struct node *nd = &W.node[i];
+
+        if (!((mask >> i) & 1) || !nd->up)
+            continue;
+        if (strcmp(nd->g.leader, W.node[leader].id) != 0 ||
+            nd->g.term != W.node[leader].g.term)
+            return false;
+    }
+    return true;
+}
+
+static int state_of(int viewer, int member)
+{
+    int j = gdfs_group_find(&W.node[viewer].g.set, W.node[member].id);
+
+    return j < 0 ? -1 : W.node[viewer].g.set.m[j].state;
+}
+
+/* ---- ring ---------------------------------------------------------------- */
+
+START_TEST(test_ring_neighbours_are_two_each_side)
+{
+    struct gdfs_members set;
+    int nb[4], count[15] = {0};
+
+    world_init(1, 1);
+    memset(&set, 0, sizeof(set));
+    set.n = 15;
+    for (int i = 0; i < 15; i++)
+        snprintf(set.m[i].id, sizeof(set.m[i].id), "node-%d", i);
+    for (int i = 0; i < 15; i++) {
+        size_t k = gdfs_ring_neighbours(&set, i, nb);
+
+        ck_assert_uint_eq(k, 4);
+        for (size_t x = 0; x < k; x++) {
+            ck_assert_int_ne(nb[x], i);
+            count[nb[x]]++;
+        }
+    }
+    /* Symmetric: everyone is watched by exactly four. */
+    for (int i = 0; i < 15; i++)
+        ck_assert_int_eq(count[i], 4);
+    set.n = 3;
+    ck_assert_uint_eq(gdfs_ring_neighbours(&set, 0, nb), 2);
+    set.n = 1;
+    ck_assert_uint_eq(gdfs_ring_neighbours(&set, 0, nb), 0);
+    ck_assert_uint_eq(gdfs_ring_key("n1"), gdfs_ring_key("n1"));
+    ck_assert_uint_ne(gdfs_ring_key("n1"), gdfs_ring_key("n2"));
+}
+END_TEST
+
+/* ---- exact scenarios ----------------------------------------------------- */
+
+START_TEST(test_group_of_one_leads_at_once)
+{
+    world_init(1, 3);
+    run(STEP_MS);
+    ck_assert_int_eq(W.node[0].g.role, GDFS_ROLE_LEADER);
+    ck_assert_uint_eq(W.node[0].g.term, 1);
+    ck_assert(gdfs_group_can_write(&W.node[0].g, W.now));
+}
+END_TEST
+
+START_TEST(test_group_elects_one_leader)
+{
+    int l = -1;
+
+    world_init(5, 11);
+    run(3000);
+    ck_assert_str_eq(W.failure, "");
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    ck_assert(agree(ALL, l));
+    ck_assert(gdfs_group_can_write(&W.node[l].g, W.now));
+    /* Pre-vote: no term was wasted on split votes beyond a few. */
+    ck_assert_uint_le(W.node[l].g.term, 3);
+}
+END_TEST
+
+START_TEST(test_group_leader_crash_replaced)
+{
+    int l = -1, l2 = -1;
+    uint64_t t0, term;
+
+    world_init(5, 12);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    term = W.node[l].g.term;
+    crash(l);
+    t0 = W.now;
+    while (leaders(ALL, &l2) == 0 && W.now - t0 < 5000)
+        run(STEP_MS);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert_int_ne(l2, l);
+    ck_assert_uint_gt(W.node[l2].g.term, term);
+    /* election_ms 500: replaced within two timeouts plus a round. */
+    ck_assert_uint_lt(W.now - t0, 2 * cfg.election_ms + 200);
+    run(500);
+    ck_assert(agree(ALL & ~(1u << l), l2));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_follower_crash_marked_failed_then_alive)
+{
+    int l = -1, f;
+    uint64_t t0;
+    bool everywhere;
+
+    world_init(5, 13);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % W.n;
+    crash(f);
+    t0 = W.now;
+    do {
+        run(STEP_MS);
+        everywhere = true;
+        for (int i = 0; i < W.n; i++)
+            if (i != f && state_of(i, f) != GDFS_MEMBER_FAILED)
+                everywhere = false;
+    } while (!everywhere && W.now - t0 < 5000);
+    ck_assert_msg(everywhere, "follower not marked failed everywhere");
+    ck_assert_uint_lt(W.now - t0, 2 * cfg.suspect_ms + 3 * cfg.heartbeat_ms);
+    /* The leader kept its place: a follower's death costs no election. */
+    ck_assert_int_eq(W.node[l].g.role, GDFS_ROLE_LEADER);
+    restart(f);
+    run(2000);
+    for (int i = 0; i < W.n; i++)
+        ck_assert_int_eq(state_of(i, f), GDFS_MEMBER_ALIVE);
+    ck_assert(agree(ALL, l));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_partition_minority_has_no_leader)
+{
+    int l = -1, l2 = -1;
+    unsigned minority, majority;
+
+    world_init(5, 14);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    /* The old leader and one follower on the small side. */
+    minority = (1u << l) | (1u << ((l + 1) % 5));
+    majority = ALL & ~minority;
+    partition(minority);
+    run(3000);
+    ck_assert_int_eq(leaders(minority, NULL), 0);
+    for (int i = 0; i < W.n; i++)
+        if ((minority >> i) & 1)
+            ck_assert(!gdfs_group_can_write(&W.node[i].g, W.now));
+    ck_assert_int_eq(leaders(majority, &l2), 1);
+    ck_assert(gdfs_group_can_write(&W.node[l2].g, W.now));
+    heal();
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert(agree(ALL, l2));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_cut_off_node_does_not_disrupt_leader)
+{
+    int l = -1, l2 = -1, f;
+    uint64_t term;
+
+    world_init(5, 15);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    term = W.node[l].g.term;
+    f = (l + 2) % W.n;
+    partition(1u << f);
+    run(5000);
+    /* Pre-vote: the isolated node never raised its term. */
+    ck_assert_uint_eq(W.node[f].g.term, term);
+    heal();
+    run(2000);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert_int_eq(l2, l);
+    ck_assert_uint_eq(W.node[l].g.term, term);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_paused_leader_steps_down)
+{
+    int l = -1, l2 = -1;
+
+    world_init(5, 16);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    W.node[l].paused = true; /* SIGSTOP */
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert_int_ne(l2, l);
+    W.node[l].paused = false; /* SIGCONT */
+    /* At once, before it hears anyone: its lease has run out. */
+    ck_assert(!gdfs_group_can_write(&W.node[l].g, W.now + STEP_MS));
+    run(1000);
+    ck_assert_int_ne(W.node[l].g.role, GDFS_ROLE_LEADER);
+    ck_assert(agree(ALL, l2));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_join_and_leave)
+{
+    int l = -1;
+    struct node *nd;
+    struct gdfs_group_io io;
+
+    world_init(4, 17);
+    /* Node 4 is not a member yet: start 1..3 as a group of three. */
+    W.n = 4;
+    {
+        struct gdfs_members set = W.node[0].disk.set;
+
+        set.n = 3;
+        for (int i = 0; i < 3; i++) {
+            W.node[i].disk.set = set;
+            io = io_for(&W.node[i]);
+            gdfs_group_start(&W.node[i].g, W.node[i].id, &cfg, &io, 0, "",
+                             &set, W.now);
+        }
+    }
+    nd = &W.node[3];
+    memset(&nd->disk, 0, sizeof(nd->disk));
+    io = io_for(nd);
+    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[0].addr, &cfg,
+                          &io, W.now);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(W.node[i].g.set.n, 4);
+        ck_assert_int_eq(gdfs_version_cmp(&W.node[i].g.committed,
+                                          &W.node[l].g.set.version),
+                         0);
+    }
+    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert(nd->disk.has_set);
+    ck_assert_str_eq(nd->disk.set.group_id, "g");
+    /* A follower leaves through the leader. */
+    {
+        int f = (l + 1) % 4;
+
+        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g,
+                                                  W.node[f].id, W.now),
+                         GDFS_OK);
+        /* Already out of the leader's set; and one change at a time. */
+        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g,
+                                                  W.node[f].id, W.now),
+                         GDFS_ENOENT);
+        ck_assert_int_eq(gdfs_group_propose_leave(
+                             &W.node[l].g, W.node[(l + 2) % 4].id, W.now),
+                         GDFS_EBUSY);
+        run(2000);
+        ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_REMOVED);
+        for (int i = 0; i < 4; i++)
+            if (i != f)
+                ck_assert_uint_eq(W.node[i].g.set.n, 3);
+        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[(l + 2) % 4].g,
+                                                  W.node[l].id, W.now),
+                         GDFS_ENOTLEADER);
+    }
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+/* ---- randomized schedules ------------------------------------------------ */
+
+static unsigned popcount(unsigned x)
+{
+    return (unsigned)__builtin_popcount(x);
+}
+
+/* One schedule: random faults for ~20 s of simulated time, then a long
+ * calm. Returns "" or what failed. */
+static const char *simulate(uint64_t seed)
+{
+    uint64_t calm_from = 0;
+    unsigned side = 0; /* current partition mask, 0 = healed */
+    int n = 3 + (int)(seed % 3) * 2; /* 3, 5 or 7 */
+
+    world_init(n, seed);
+    for (int phase = 0; phase < 40 && W.failure[0] == '\0'; phase++) {
+        uint64_t r = xorshift(&W.rng);
+        int victim = (int)(r % (uint64_t)n);
+
+        switch ((r >> 8) % 8) {
+        case 0:
+            side = (unsigned)(xorshift(&W.rng) % ALL);
+            partition(side);
+            break;
+        case 1:
+            side = 0;
+            heal();
+            break;
+        case 2:
+            crash(victim);
+            break;
+        case 3:
+            if (!W.node[victim].up)
+                restart(victim);
+            break;
+        case 4:
+            W.node[victim].paused = !W.node[victim].paused;
+            break;
+        case 5:
+            W.drop_pct = (unsigned)(xorshift(&W.rng) % 30);
+            break;
+        case 6:
+            W.delay_max = (unsigned)(xorshift(&W.rng) % 200);
+            break;
+        default:
+            break;
+        }
+        run(100 + xorshift(&W.rng) % 900);
+        calm_from = W.now;
+        /* Whenever the network has held still for a while, check that a
+         * side without a majority of the members has no leader. */
+        if (side != 0 && W.drop_pct == 0) {
+            unsigned sides[2] = {side, ALL & ~side};
+
+            run(2 * cfg.election_ms + 2 * (uint64_t)W.delay_max);
+            for (int s = 0; s < 2; s++)
+                if (popcount(sides[s]) < (unsigned)n / 2 + 1 &&
+                    leaders(sides[s], NULL) > 0)
+                    sim_fail("a leader on the minority side (mask %#x) at "
+                         "t=%" PRIu64,
+                         sides[s], W.now);
+        }
+    }
+    /* Calm: everyone up, no faults. One leader, agreed by all. */
+    heal();
+    W.drop_pct = 0;
+    W.delay_max = 0;
+    for (int i = 0; i < n; i++) {
+        W.node[i].paused = false;
+        if (!W.node[i].up)
+            restart(i);
+    }
+    (void)calm_from;
+    run(6000);
+    if (W.failure[0] == '\0') {
+        int l = -1;
+
+        if (leaders(ALL, &l) != 1)
+            sim_fail("%d leaders after 6 s of calm", leaders(ALL, NULL));
+        else if (!agree(ALL, l))
+            sim_fail("members disagree on leader or term after calm");
+        else if (!gdfs_group_can_write(&W.node[l].g, W.now))
+            sim_fail("the leader holds no lease after calm");
+    }
+    world_free();
+    return W.failure;
+}
+
+START_TEST(test_group_random_schedules)
+{
+    const char *one = getenv("GDFS_SIM_SEED");
+    const char *many = getenv("GDFS_SIM_SEEDS");
+    uint64_t first = one ? strtoull(one, NULL, 10) : 1;
+    uint64_t count = one ? 1 : many ? strtoull(many, NULL, 10) : 1000;
+    unsigned bad = 0;
+
+    for (uint64_t s = first; s < first + count; s++) {
+        const char *why = simulate(s);
+
+        if (why[0] != '\0') {
+            fprintf(stderr,
+                    "seed %" PRIu64 " failed: %s (replay: GDFS_SIM_SEED=%"
+                    PRIu64 " tests/unit/test_group)\n",
+                    s, why, s);
+            if (++bad >= 5)
+                break;
+        }
+    }
+    ck_assert_msg(bad == 0, "%u schedule(s) failed; see stderr", bad);
+}
+END_TEST
+
+static Suite *group_suite(void)
+{
+    Suite *s = suite_create("group");
+    TCase *exact = tcase_create("exact"), *random = tcase_create("random");
+
+    tcase_add_test(exact, test_ring_neighbours_are_two_each_side);
+    tcase_add_test(exact, test_group_of_one_leads_at_once);
+    tcase_add_test(exact, test_group_elects_one_leader);
+    tcase_add_test(exact, test_group_leader_crash_replaced);
+    tcase_add_test(exact, test_group_follower_crash_marked_failed_then_alive);
+    tcase_add_test(exact, test_group_partition_minority_has_no_leader);
+    tcase_add_test(exact, test_group_cut_off_node_does_not_disrupt_leader);
+    tcase_add_test(exact, test_group_paused_leader_steps_down);
+    tcase_add_test(exact, test_group_join_and_leave);
+    tcase_add_test(random, test_group_random_schedules);
+    tcase_set_timeout(random, 120);
+    suite_add_tcase(s, exact);
+    suite_add_tcase(s, random);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(group_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -7,6 +7,7 @@
  * GDFS_SIM_SEED=N replays only that one, GDFS_SIM_SEEDS=N sets how many. */
 #include <check.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -740,6 +741,11 @@ int main(void)
 {
     SRunner *sr = srunner_create(group_suite());
     int failed;
+
+    /* Messages are malloc'd and freed by the thousand: keep the heap
+     * instead of returning it to the kernel and faulting it back in. */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -105,6 +105,13 @@ static void adopt_set(struct gdfs_group *g, const struct gdfs_members *set,
     memcpy(old, g->peer, sizeof(old));
     g->prev = g->set;
     g->set = *set;
+    /* Remember where removed members were: a leader removing itself
+     * still needs its acks. */
+    for (uint32_t i = 0; i < g->prev.n; i++)
+        if (gdfs_group_find(&g->set, g->prev.m[i].id) < 0) {
+            g->gone[g->ngone % GDFS_GONE_MAX] = g->prev.m[i];
+            g->ngone++;
+        }
     for (uint32_t i = 0; i < g->set.n; i++) {
         int j = gdfs_group_find(&g->prev, g->set.m[i].id);
 
@@ -128,9 +135,10 @@ static void set_state(struct gdfs_group *g, int i, uint8_t state,
 {
     if (g->set.m[i].state == state)
         return;
+    /* Liveness is soft state: not persisted (a restarted leader learns it
+     * again within suspect_ms), so no fsync ever delays a heartbeat. */
     g->set.m[i].state = state;
     g->set.m[i].since = now;
-    g->io.save_members(g->io.ctx, &g->set);
     event(g, GDFS_GEV_STATE, g->set.m[i].id);
 }
 
@@ -174,9 +182,10 @@ static int propose_remove(struct gdfs_group *g, int i, uint64_t now)
 {
     struct gdfs_members next = g->set;
 
-    /* The removed node gets the new set too, so that it learns it is out. */
+    /* The removed node gets the new set too, so that it learns it is out
+     * (a leader removing itself is told by its own commit). */
     g->leaving = g->set.m[i];
-    g->has_leaving = true;
+    g->has_leaving = strcmp(g->set.m[i].id, g->self) != 0;
     next.m[i] = next.m[next.n - 1];
     next.n--;
     return propose(g, &next, now);
@@ -196,6 +205,15 @@ static void check_commit(struct gdfs_group *g)
     if (have >= gdfs_group_quorum(g)) {
         g->committed = g->set.version;
         event(g, GDFS_GEV_COMMITTED, g->self);
+        if (self_index(g) < 0 && g->role == GDFS_ROLE_LEADER) {
+            /* It led the change that removed it (thesis §4.2.2): tell the
+             * others once more, then go. */
+            g->next_heartbeat = 0;
+            g->role = GDFS_ROLE_REMOVED;
+            g->leader[0] = '\0';
+            event(g, GDFS_GEV_STEP_DOWN, g->self);
+            event(g, GDFS_GEV_REMOVED, g->self);
+        }
     }
 }
 
@@ -406,8 +424,17 @@ static void reply(struct gdfs_group *g, const struct gdfs_gmsg *to,
 {
     int i = gdfs_group_find(&g->set, to->from);
 
-    if (i >= 0)
+    if (i >= 0) {
         send_to(g, i, m);
+        return;
+    }
+    for (unsigned k = 0; k < GDFS_GONE_MAX && k < g->ngone; k++)
+        if (strcmp(g->gone[k].id, to->from) == 0) {
+            copy_id(m->from, g->self);
+            copy_id(m->group_id, g->set.group_id);
+            g->io.send(g->io.ctx, g->gone[k].id, g->gone[k].addr, m);
+            return;
+        }
 }
 
 static void on_heartbeat(struct gdfs_group *g, int from,
@@ -453,7 +480,8 @@ static bool follow_set(struct gdfs_group *g, const struct gdfs_members *set,
         }
     }
     if (changed) {
-        if (g->io.save_members(g->io.ctx, set) != 0)
+        if (gdfs_version_cmp(&set->version, &g->set.version) != 0 &&
+            g->io.save_members(g->io.ctx, set) != 0)
             return false;
         for (uint32_t i = 0; i < set->n; i++) {
             int j = gdfs_group_find(&g->set, set->m[i].id);
@@ -759,7 +787,18 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
     if (strcmp(m->group_id, g->set.group_id) != 0)
         return; /* another group */
     from = gdfs_group_find(&g->set, m->from);
-    if (from < 0 || strcmp(m->from, g->self) == 0)
+    if (strcmp(m->from, g->self) == 0)
+        return;
+    if (from < 0 && m->type == GDFS_GMSG_APPEND) {
+        /* A leader that is removing itself is no longer in the set it
+         * sends; it still leads until that set is committed (thesis
+         * §4.2.2). */
+        if (m->term > g->term && !adopt_term(g, m->term, now))
+            return;
+        on_append(g, m, now);
+        return;
+    }
+    if (from < 0)
         return; /* not a member */
     /* Any message shows its sender is up. */
     g->peer[from].last_rx = now;
@@ -818,4 +857,21 @@ int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
     if (g->set.n == 1)
         return GDFS_EINVAL; /* the last member cannot leave */
     return propose_remove(g, i, now);
+}
+
+int gdfs_group_request_leave(struct gdfs_group *g, uint64_t now)
+{
+    struct gdfs_gmsg m;
+    int l;
+
+    if (g->role == GDFS_ROLE_LEADER)
+        return gdfs_group_propose_leave(g, g->self, now);
+    l = g->leader[0] ? gdfs_group_find(&g->set, g->leader) : -1;
+    if (l < 0 || g->role != GDFS_ROLE_FOLLOWER)
+        return GDFS_ENOTLEADER;
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_GMSG_LEAVE;
+    m.term = g->term;
+    send_to(g, l, &m);
+    return GDFS_OK;
 }

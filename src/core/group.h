@@ -43,77 +43,6 @@
 
 #include "proto.h"
 
-#define GDFS_GROUP_MAX 64
-
-/* One member of the member set. */
-struct gdfs_member {
-    char id[GDFS_NODE_ID_MAX + 1];
-    char addr[GDFS_ADDR_MAX + 1];
-    uint8_t state;        /* GDFS_MEMBER_ALIVE/SUSPECT/FAILED/LEFT */
-    uint64_t incarnation; /* raised by the member to refute suspicion */
-    uint64_t since;       /* leader's clock: when state last changed */
-};
-
-/* The member set: which nodes form the group (versioned, changed one node
- * at a time through the leader) and the leader's view of their liveness
- * (soft state, carried along). */
-struct gdfs_members {
-    char group_id[GDFS_NODE_ID_MAX + 1];
-    struct gdfs_version version; /* (index, term of the leader that made it) */
-    uint32_t n;
-    struct gdfs_member m[GDFS_GROUP_MAX];
-};
-
-enum gdfs_gmsg_type {
-    GDFS_GMSG_HEARTBEAT = 1, /* ring neighbour -> neighbour */
-    GDFS_GMSG_APPEND,        /* leader -> member: authority, member set */
-    GDFS_GMSG_APPEND_ACK,    /* member -> leader */
-    GDFS_GMSG_VOTE,          /* candidate -> member (pre-vote or vote) */
-    GDFS_GMSG_VOTE_ACK,      /* member -> candidate */
-    GDFS_GMSG_SUSPECT,       /* monitor -> leader: a neighbour is silent */
-    GDFS_GMSG_JOIN,          /* new node -> leader: add me */
-    GDFS_GMSG_LEAVE,         /* member -> leader: remove me */
-};
-
-/* A group message. @from is filled by the sender's state machine; the host
- * carries the whole struct to @to (encoding it on the wire). */
-struct gdfs_gmsg {
-    uint8_t type;
-    char from[GDFS_NODE_ID_MAX + 1];
-    char group_id[GDFS_NODE_ID_MAX + 1]; /* empty from a node still joining */
-    uint64_t term;
-    union {
-        struct {
-            uint64_t incarnation;
-        } heartbeat;
-        struct {
-            uint64_t sent_at;            /* leader's clock, echoed in the ack */
-            struct gdfs_version committed; /* newest member set committed */
-            struct gdfs_members set;
-        } append;
-        struct {
-            uint64_t sent_at;
-            struct gdfs_version version; /* member set version held */
-            uint64_t incarnation;
-        } append_ack;
-        struct {
-            bool pre;
-            struct gdfs_version version; /* candidate's member set */
-        } vote;
-        struct {
-            bool pre;
-            bool granted;
-        } vote_ack;
-        struct {
-            char target[GDFS_NODE_ID_MAX + 1];
-            uint64_t incarnation;
-        } suspect;
-        struct {
-            char addr[GDFS_ADDR_MAX + 1];
-        } join;
-    } u;
-};
-
 enum gdfs_group_role {
     GDFS_ROLE_FOLLOWER = 0,
     GDFS_ROLE_PRECANDIDATE,
@@ -191,6 +120,9 @@ struct gdfs_group {
     uint64_t next_join;
     struct gdfs_member leaving; /* leader: the member being removed, told */
     bool has_leaving;           /* of its removal until it is committed */
+#define GDFS_GONE_MAX 4
+    struct gdfs_member gone[GDFS_GONE_MAX]; /* recently removed members */
+    unsigned ngone;
     struct gdfs_members prev; /* scratch for adopt_set */
     struct gdfs_gmsg scratch; /* scratch for large messages */
 };
@@ -223,6 +155,12 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
  * GDFS_ENOENT, or GDFS_OK (proposed; watch for GDFS_GEV_COMMITTED). */
 int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
                              uint64_t now);
+
+/* Ask to leave the group: the leader proposes its own removal (and goes
+ * once it is committed); a follower asks the leader. GDFS_OK (asked; watch
+ * for GDFS_GEV_REMOVED), GDFS_ENOTLEADER (no leader known), or what
+ * gdfs_group_propose_leave returns. */
+int gdfs_group_request_leave(struct gdfs_group *g, uint64_t now);
 
 /* True while this node is leader and holds its lease: the only state in
  * which it may accept writes (DESIGN.md invariant 3). */

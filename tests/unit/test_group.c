@@ -598,6 +598,20 @@ START_TEST(test_group_join_and_leave)
         ck_assert_int_eq(gdfs_group_propose_leave(&W.node[(l + 2) % 4].g,
                                                   W.node[l].id, W.now),
                          GDFS_ENOTLEADER);
+        /* The leader itself leaves: it commits its removal, goes, and the
+         * two left elect one of them. */
+        ck_assert_int_eq(gdfs_group_request_leave(&W.node[l].g, W.now),
+                         GDFS_OK);
+        run(3000);
+        ck_assert_int_eq(W.node[l].g.role, GDFS_ROLE_REMOVED);
+        {
+            int l2 = -1;
+            unsigned rest = ALL & ~(1u << l) & ~(1u << f);
+
+            ck_assert_int_eq(leaders(rest, &l2), 1);
+            ck_assert_uint_eq(W.node[l2].g.set.n, 2);
+            ck_assert(agree(rest, l2));
+        }
     }
     ck_assert_str_eq(W.failure, "");
 }

@@ -81,15 +81,36 @@ enum gdfs_msg_type {
     GDFS_MSG_NDTOCL_LOCATE = 13,
     /* (empty payload) */
     GDFS_MSG_CLTOND_STATUS = 14,
-    /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 count:16 then
-     * count x { idlen:8 id addrlen:8 addr state:8 }  (leaderlen may be 0) */
+    /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8
+     * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }
+     * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =
+     * the node asked heartbeats this member, bit 1 = this member's
+     * heartbeats reach the node asked; other bits 0) */
     GDFS_MSG_NDTOCL_STATUS = 15,
     /* namelen:16 name:namelen */
     GDFS_MSG_CLTOND_VERSIONS = 16,
     /* count:16 then count x { seq:64 term:64 size:64 tombstone:8 } */
     GDFS_MSG_NDTOCL_VERSIONS = 17,
+    /* One group message (struct gdfs_gmsg):
+     *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:
+     *   HEARTBEAT  incarnation:64
+     *   APPEND     sent_at:64 committed:VER set:SET
+     *   APPEND_ACK sent_at:64 version:VER incarnation:64
+     *   VOTE       pre:8 version:VER
+     *   VOTE_ACK   pre:8 granted:8
+     *   SUSPECT    targetlen:8 target incarnation:64
+     *   JOIN       addrlen:8 addr
+     *   LEAVE      (nothing)
+     * VER = seq:64 term:64; SET = grouplen:8 group version:VER count:8 then
+     * count x { idlen:8 id addrlen:8 addr state:8 incarnation:64 since:64 }
+     * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is
+     * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */
+    GDFS_MSG_NDTOND_GROUP = 18,
+    /* (empty payload) ask the node to leave its group gracefully; reply OK
+     * (version of the member set without it) or ERROR */
+    GDFS_MSG_CLTOND_LEAVE = 19,
 };
-#define GDFS_MSG_TYPE_MAX 17
+#define GDFS_MSG_TYPE_MAX 19
 
 /* Member and replica states, as on the wire (state:8). */
 enum gdfs_member_state {
@@ -137,10 +158,13 @@ struct gdfs_replica_entry {
 };
 
 /* One member of NDTOCL_STATUS. */
+#define GDFS_RING_TO 1   /* the node asked heartbeats this member */
+#define GDFS_RING_FROM 2 /* this member's heartbeats reach the node asked */
 struct gdfs_member_entry {
     struct gdfs_bytes id;
     struct gdfs_bytes addr;
     uint8_t state;
+    uint8_t ring; /* GDFS_RING_* bits */
 };
 
 /* One entry of NDTOCL_VERSIONS. */
@@ -198,9 +222,88 @@ struct gdfs_msg {
             struct gdfs_bytes group;
             struct gdfs_bytes leader;
             uint64_t term;
+            uint8_t role;
             struct gdfs_list_body body;
         } status_reply;
         struct { struct gdfs_list_body body; } versions_reply;
+        /* NDTOND_GROUP: the raw payload, checked by
+         * gdfs_proto_decode_group (gdfs_proto_decode validates it fully). */
+        struct { struct gdfs_bytes raw; } group;
+    } u;
+};
+
+/* ---- group messages ------------------------------------------------------ */
+
+/* The group state machine (src/core/group.h) speaks in these structs;
+ * GDFS_MSG_NDTOND_GROUP carries one on the wire. */
+#define GDFS_GROUP_MAX 64
+
+/* One member of the member set. */
+struct gdfs_member {
+    char id[GDFS_NODE_ID_MAX + 1];
+    char addr[GDFS_ADDR_MAX + 1];
+    uint8_t state;        /* GDFS_MEMBER_ALIVE/SUSPECT/FAILED/LEFT */
+    uint64_t incarnation; /* raised by the member to refute suspicion */
+    uint64_t since;       /* leader's clock: when state last changed */
+};
+
+/* The member set: which nodes form the group (versioned, changed one node
+ * at a time through the leader) and the leader's view of their liveness
+ * (soft state, carried along). */
+struct gdfs_members {
+    char group_id[GDFS_NODE_ID_MAX + 1];
+    struct gdfs_version version; /* (index, term of the leader that made it) */
+    uint32_t n;
+    struct gdfs_member m[GDFS_GROUP_MAX];
+};
+
+enum gdfs_gmsg_type {
+    GDFS_GMSG_HEARTBEAT = 1, /* ring neighbour -> neighbour */
+    GDFS_GMSG_APPEND,        /* leader -> member: authority, member set */
+    GDFS_GMSG_APPEND_ACK,    /* member -> leader */
+    GDFS_GMSG_VOTE,          /* candidate -> member (pre-vote or vote) */
+    GDFS_GMSG_VOTE_ACK,      /* member -> candidate */
+    GDFS_GMSG_SUSPECT,       /* monitor -> leader: a neighbour is silent */
+    GDFS_GMSG_JOIN,          /* new node -> leader: add me */
+    GDFS_GMSG_LEAVE,         /* member -> leader: remove me */
+};
+
+/* A group message. @from is filled by the sender's state machine; the host
+ * carries the whole struct to @to (encoding it on the wire). */
+struct gdfs_gmsg {
+    uint8_t type;
+    char from[GDFS_NODE_ID_MAX + 1];
+    char group_id[GDFS_NODE_ID_MAX + 1]; /* empty from a node still joining */
+    uint64_t term;
+    union {
+        struct {
+            uint64_t incarnation;
+        } heartbeat;
+        struct {
+            uint64_t sent_at;            /* leader's clock, echoed in the ack */
+            struct gdfs_version committed; /* newest member set committed */
+            struct gdfs_members set;
+        } append;
+        struct {
+            uint64_t sent_at;
+            struct gdfs_version version; /* member set version held */
+            uint64_t incarnation;
+        } append_ack;
+        struct {
+            bool pre;
+            struct gdfs_version version; /* candidate's member set */
+        } vote;
+        struct {
+            bool pre;
+            bool granted;
+        } vote_ack;
+        struct {
+            char target[GDFS_NODE_ID_MAX + 1];
+            uint64_t incarnation;
+        } suspect;
+        struct {
+            char addr[GDFS_ADDR_MAX + 1];
+        } join;
     } u;
 };
 
@@ -287,6 +390,21 @@ bool gdfs_proto_next_version(const struct gdfs_list_body *b, size_t *off,
 int gdfs_proto_check_name(const uint8_t *p, size_t len);
 /* GDFS_OK if @p/@len is a valid node id, else GDFS_EINVAL. */
 int gdfs_proto_check_node_id(const uint8_t *p, size_t len);
+
+/* ---- group messages on the wire ------------------------------------------ */
+
+/* Encode @g as a whole NDTOND_GROUP frame (header included, reqid 0) into
+ * @buf of @cap bytes; *len gets the frame size. GDFS_ETOOBIG if it does not
+ * fit, GDFS_EINVAL for a message decode would refuse (bad kind, id, group,
+ * address, state, count over GDFS_GROUP_MAX, duplicate ids). */
+int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
+                            size_t cap, size_t *len);
+
+/* Decode the payload of an NDTOND_GROUP frame (as gdfs_proto_decode
+ * returns it in m->u.group.raw) into @g, which owns copies of every string
+ * (no pointer into the input). GDFS_EPROTO on anything malformed. */
+int gdfs_proto_decode_group(const uint8_t *p, size_t len,
+                            struct gdfs_gmsg *g);
 
 /* Name of a message type for logs ("CLTOND_PUT"); "?" if unknown. */
 const char *gdfs_proto_type_name(uint8_t type);

@@ -357,6 +357,153 @@ fail:
     return rc;
 }
 
+int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
+                        const char *voted_for)
+{
+    sqlite3_stmt *s;
+    int rc = begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = prep(st,
+              "UPDATE node SET current_term = ?1, voted_for = ?2 "
+              "WHERE one = 1",
+              &s);
+    if (rc != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)term);
+    if (voted_for[0] != '\0')
+        sqlite3_bind_text(s, 2, voted_for, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 2);
+    if ((rc = step_done(st, s, "save term")) != GDFS_OK)
+        goto fail;
+    if (sqlite3_changes(st->db) != 1) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "save term: node is not initialised");
+        rc = GDFS_ENOENT;
+        goto fail;
+    }
+    return commit(st);
+fail:
+    rollback(st);
+    return rc;
+}
+
+int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
+                          struct gdfs_members *set)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "SELECT group_id, current_term, coalesce(voted_for, ''), "
+                  "members_seq, members_term FROM node WHERE one = 1",
+                  &s);
+
+    memset(set, 0, sizeof(*set));
+    if (rc != GDFS_OK)
+        return rc;
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        copy_text(set->group_id, sizeof(set->group_id),
+                  sqlite3_column_text(s, 0));
+        *term = (uint64_t)sqlite3_column_int64(s, 1);
+        copy_text(vote, GDFS_NODE_ID_MAX + 1, sqlite3_column_text(s, 2));
+        set->version.seq = (uint64_t)sqlite3_column_int64(s, 3);
+        set->version.term = (uint64_t)sqlite3_column_int64(s, 4);
+        rc = GDFS_OK;
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "this node belongs to no group yet");
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = fail(st, "load group state");
+    }
+    sqlite3_finalize(s);
+    if (rc != GDFS_OK)
+        return rc;
+    rc = prep(st,
+              "SELECT node_id, addr, state, incarnation FROM members "
+              "ORDER BY rowid",
+              &s);
+    if (rc != GDFS_OK)
+        return rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && set->n < GDFS_GROUP_MAX) {
+        struct gdfs_member *m = &set->m[set->n++];
+
+        copy_text(m->id, sizeof(m->id), sqlite3_column_text(s, 0));
+        copy_text(m->addr, sizeof(m->addr), sqlite3_column_text(s, 1));
+        m->state = (uint8_t)sqlite3_column_int(s, 2);
+        m->incarnation = (uint64_t)sqlite3_column_int64(s, 3);
+    }
+    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GDFS_OK
+                                                 : fail(st, "load members");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
+                            const struct gdfs_members *set)
+{
+    struct gdfs_node_state have;
+    sqlite3_stmt *s;
+    int rc = begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = gdfs_store_get_node(st, &have);
+    if (rc == GDFS_ENOENT) {
+        /* A joining node becomes a member. */
+        rc = prep(st,
+                  "INSERT INTO node (one, node_id, group_id) "
+                  "VALUES (1, ?1, ?2)",
+                  &s);
+        if (rc != GDFS_OK)
+            goto fail;
+        sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, set->group_id, -1, SQLITE_STATIC);
+        rc = step_done(st, s, "join group");
+    } else if (rc == GDFS_OK && strcmp(have.group_id, set->group_id) != 0) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "member set of group %s offered to a node of group %s",
+                 set->group_id, have.group_id);
+        rc = GDFS_EGROUP;
+    }
+    if (rc != GDFS_OK)
+        goto fail;
+    rc = prep(st,
+              "UPDATE node SET members_seq = ?1, members_term = ?2 "
+              "WHERE one = 1",
+              &s);
+    if (rc != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)set->version.seq);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)set->version.term);
+    if ((rc = step_done(st, s, "save set version")) != GDFS_OK)
+        goto fail;
+    if ((rc = exec(st, "DELETE FROM members")) != GDFS_OK)
+        goto fail;
+    for (uint32_t i = 0; i < set->n; i++) {
+        rc = prep(st,
+                  "INSERT INTO members (node_id, addr, state, incarnation) "
+                  "VALUES (?1, ?2, ?3, ?4)",
+                  &s);
+        if (rc != GDFS_OK)
+            goto fail;
+        sqlite3_bind_text(s, 1, set->m[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, set->m[i].addr, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, set->m[i].state);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)set->m[i].incarnation);
+        if ((rc = step_done(st, s, "save member")) != GDFS_OK)
+            goto fail;
+    }
+    return commit(st);
+fail:
+    rollback(st);
+    return rc;
+}
+
 int gdfs_store_set_member_addr(struct gdfs_store *st, const char *node_id,
                                const char *addr)
 {

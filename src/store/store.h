@@ -88,6 +88,23 @@ int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
                          const char *group_id, const char *addr,
                          uint64_t term);
 
+/* Persist term and vote ("" = none) with fsync before returning (Raft:
+ * before any reply that depends on them). */
+int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
+                        const char *voted_for);
+
+/* The persisted election state and member set. GDFS_ENOENT if the node
+ * belongs to no group. @vote gets GDFS_NODE_ID_MAX + 1 bytes. */
+int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
+                          struct gdfs_members *set);
+
+/* Replace the member set with @set (fsynced). On a node that belongs to no
+ * group yet (one that is joining) this makes it a member of
+ * set->group_id as @node_id; a set of another group is refused with
+ * GDFS_EGROUP. Member liveness states are stored as given. */
+int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
+                            const struct gdfs_members *set);
+
 /* Update the address of member @node_id (e.g. advertise changed). */
 int gdfs_store_set_member_addr(struct gdfs_store *st, const char *node_id,
                                const char *addr);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "hash.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -163,6 +164,42 @@ START_TEST(test_store_refuses_non_database)
                      GDFS_OK);
     ck_assert_ptr_null(s);
     ck_assert_ptr_nonnull(strstr(err, "junk.db"));
+}
+END_TEST
+
+
+START_TEST(test_store_migrates_v1_database)
+{
+    struct gdfs_store *s = NULL;
+    struct gdfs_node_state ns;
+    sqlite3 *db;
+    char p2[300], err[512];
+
+    /* A database as schema 1 left it, with a node row. */
+    snprintf(p2, sizeof(p2), "%s/v1.db", dir);
+    ck_assert_int_eq(sqlite3_open(p2, &db), SQLITE_OK);
+    ck_assert_int_eq(gdfs_migrations[0].version, 1);
+    ck_assert_int_eq(sqlite3_exec(db, gdfs_migrations[0].sql, NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "PRAGMA user_version=1; INSERT INTO node "
+                                  "(one, node_id, group_id, current_term) "
+                                  "VALUES (1, 'old', 'gold', 5)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_get_node(s, &ns), GDFS_OK);
+    ck_assert_str_eq(ns.node_id, "old");
+    ck_assert_uint_eq(ns.term, 5);
+    gdfs_store_close(s);
+    ck_assert_int_eq(sqlite3_open(p2, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "SELECT members_seq FROM node", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
 }
 END_TEST
 
@@ -442,6 +479,97 @@ START_TEST(test_store_flipped_byte_detected_by_checksum)
 }
 END_TEST
 
+
+/* ---- group state --------------------------------------------------------- */
+
+START_TEST(test_store_term_and_vote_persist)
+{
+    uint64_t term;
+    char vote[GDFS_NODE_ID_MAX + 1];
+    struct gdfs_members set;
+
+    ck_assert_int_eq(gdfs_store_set_term(st, 7, "n3"), GDFS_OK);
+    gdfs_store_close(st);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_load_group(st, &term, vote, &set), GDFS_OK);
+    ck_assert_uint_eq(term, 7);
+    ck_assert_str_eq(vote, "n3");
+    ck_assert_str_eq(set.group_id, "g1");
+    ck_assert_uint_eq(set.n, 1);
+    ck_assert_str_eq(set.m[0].id, "n1");
+    ck_assert_int_eq(gdfs_store_set_term(st, 8, ""), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_load_group(st, &term, vote, &set), GDFS_OK);
+    ck_assert_uint_eq(term, 8);
+    ck_assert_str_eq(vote, "");
+}
+END_TEST
+
+START_TEST(test_store_member_set_round_trip)
+{
+    struct gdfs_members set, got;
+    uint64_t term;
+    char vote[GDFS_NODE_ID_MAX + 1];
+
+    memset(&set, 0, sizeof(set));
+    snprintf(set.group_id, sizeof(set.group_id), "g1");
+    set.version.seq = 4;
+    set.version.term = 2;
+    set.n = 3;
+    for (int i = 0; i < 3; i++) {
+        snprintf(set.m[i].id, sizeof(set.m[i].id), "n%d", 3 - i);
+        snprintf(set.m[i].addr, sizeof(set.m[i].addr), "h%d:1", i);
+        set.m[i].state = (uint8_t)i;
+        set.m[i].incarnation = (uint64_t)i * 10;
+    }
+    ck_assert_int_eq(gdfs_store_save_members(st, "n1", &set), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_load_group(st, &term, vote, &got), GDFS_OK);
+    ck_assert_uint_eq(got.version.seq, 4);
+    ck_assert_uint_eq(got.version.term, 2);
+    ck_assert_uint_eq(got.n, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_str_eq(got.m[i].id, set.m[i].id); /* order kept */
+        ck_assert_str_eq(got.m[i].addr, set.m[i].addr);
+        ck_assert_int_eq(got.m[i].state, set.m[i].state);
+        ck_assert_uint_eq(got.m[i].incarnation, set.m[i].incarnation);
+    }
+    /* A set of another group is refused and changes nothing. */
+    snprintf(set.group_id, sizeof(set.group_id), "other");
+    set.n = 1;
+    ck_assert_int_eq(gdfs_store_save_members(st, "n1", &set), GDFS_EGROUP);
+    ck_assert_int_eq(gdfs_store_load_group(st, &term, vote, &got), GDFS_OK);
+    ck_assert_uint_eq(got.n, 3);
+}
+END_TEST
+
+START_TEST(test_store_joining_node_becomes_member)
+{
+    struct gdfs_store *s = NULL;
+    struct gdfs_members set, got;
+    struct gdfs_node_state ns;
+    uint64_t term;
+    char p2[300], err[512], vote[GDFS_NODE_ID_MAX + 1];
+
+    snprintf(p2, sizeof(p2), "%s/joiner.db", dir);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_load_group(s, &term, vote, &got),
+                     GDFS_ENOENT);
+    memset(&set, 0, sizeof(set));
+    snprintf(set.group_id, sizeof(set.group_id), "gj");
+    set.n = 2;
+    snprintf(set.m[0].id, sizeof(set.m[0].id), "a");
+    snprintf(set.m[1].id, sizeof(set.m[1].id), "b");
+    snprintf(set.m[0].addr, sizeof(set.m[0].addr), "a:1");
+    snprintf(set.m[1].addr, sizeof(set.m[1].addr), "b:1");
+    ck_assert_int_eq(gdfs_store_save_members(s, "b", &set), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_get_node(s, &ns), GDFS_OK);
+    ck_assert_str_eq(ns.node_id, "b");
+    ck_assert_str_eq(ns.group_id, "gj");
+    ck_assert_uint_eq(ns.term, 0);
+    gdfs_store_close(s);
+}
+END_TEST
+
 /* ---- suite --------------------------------------------------------------- */
 
 static Suite *store_suite(void)
@@ -454,6 +582,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_refuses_newer_database);
     tcase_add_test(tc, test_store_reopen_keeps_data);
     tcase_add_test(tc, test_store_refuses_non_database);
+    tcase_add_test(tc, test_store_migrates_v1_database);
     tcase_add_test(tc, test_store_init_twice_refused);
     tcase_add_test(tc, test_store_uninitialised_is_enoent);
     tcase_add_test(tc, test_store_members_self);
@@ -467,6 +596,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_list_pages_in_order);
     tcase_add_test(tc, test_store_names_are_bytes);
     tcase_add_test(tc, test_store_flipped_byte_detected_by_checksum);
+    tcase_add_test(tc, test_store_term_and_vote_persist);
+    tcase_add_test(tc, test_store_member_set_round_trip);
+    tcase_add_test(tc, test_store_joining_node_becomes_member);
     suite_add_tcase(s, tc);
     return s;
 }

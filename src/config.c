@@ -81,6 +81,11 @@ static const struct key_def key_defs[] = {
     U32("files", keep_versions, KEY_U32, 1, 1000, 3),
     U32("store", page_size, KEY_U32_POW2, 512, 65536, 65536),
     U32("store", cache_kib, KEY_U32, 64, 1048576, 2048),
+    U32("group", heartbeat_ms, KEY_U32, 10, 60000, 100),
+    U32("group", suspect_ms, KEY_U32, 20, 600000, 600),
+    U32("group", election_ms, KEY_U32, 20, 600000, 700),
+    U32("group", lease_ms, KEY_U32, 10, 600000, 560),
+    U32("group", dead_ms, KEY_U32, 0, 604800000, 3600000),
 };
 
 #undef U32
@@ -88,7 +93,8 @@ static const struct key_def key_defs[] = {
 
 #define NKEY_DEFS (sizeof(key_defs) / sizeof(key_defs[0]))
 
-static const char *const sections[] = {"node", "transport", "files", "store"};
+static const char *const sections[] = {"node", "transport", "files", "store",
+                                       "group"};
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -624,6 +630,23 @@ static int load_dict(dictionary *d, const char *path, struct gdfs_config *c,
     rc = get_numbers(d, path, c, err, errlen);
     if (rc != GDFS_OK)
         return rc;
+    /* [group] timing: the rules that make leases and detection sound. */
+    if (c->suspect_ms < 2 * c->heartbeat_ms)
+        return errorf(err, errlen,
+                      "%s: [group] suspect_ms: %u is less than two "
+                      "heartbeats (heartbeat_ms = %u)",
+                      path, c->suspect_ms, c->heartbeat_ms);
+    if (c->election_ms < 2 * c->heartbeat_ms)
+        return errorf(err, errlen,
+                      "%s: [group] election_ms: %u is less than two "
+                      "heartbeats (heartbeat_ms = %u)",
+                      path, c->election_ms, c->heartbeat_ms);
+    if (c->lease_ms >= c->election_ms)
+        return errorf(err, errlen,
+                      "%s: [group] lease_ms: %u must be less than "
+                      "election_ms (%u): a lease outliving the election "
+                      "timeout would allow two leaders to accept writes",
+                      path, c->lease_ms, c->election_ms);
 
     if (set_str(&c->node_id, id) != GDFS_OK ||
         set_str(&c->listen, listen) != GDFS_OK ||

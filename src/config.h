@@ -15,6 +15,10 @@
  *               dial_timeout_ms [3000], io_timeout_ms [10000]
  *   [files]     chunk_size [262144], keep_versions [3]
  *   [store]     page_size [65536], cache_kib [2048]
+ *   [group]     heartbeat_ms [100], suspect_ms [600] (>= 2 heartbeats),
+ *               election_ms [700] (timeouts drawn in [e, 2e)), lease_ms
+ *               [560] (< election_ms), dead_ms [3600000] (a member failed
+ *               this long is removed from the group; 0 = never)
  *   [<plugin>]  a section named like the transport plugin: its keys go to
  *               the plugin unchecked here; the plugin refuses unknown ones.
  */
@@ -54,6 +58,12 @@ struct gdfs_config {
     /* [store] */
     uint32_t page_size;
     uint32_t cache_kib;
+    /* [group] */
+    uint32_t heartbeat_ms;
+    uint32_t suspect_ms;
+    uint32_t election_ms;
+    uint32_t lease_ms;
+    uint32_t dead_ms;
     /* [<plugin>] section, handed to the transport plugin as is */
     size_t nplugin_kv;
     struct gdfs_config_kv plugin_kv[GDFS_CONFIG_MAX_PLUGIN_KEYS];

@@ -10,6 +10,7 @@
  *     lshere [HOST:PORT]    files with a replica on that node
  *     versions NAME         kept versions of NAME
  *     status                the node, its group, leader, term and members
+ *     leave                 the node asked leaves its group
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage or configuration
  * error. Sections: helpers, connection, commands, main. */
@@ -294,10 +295,40 @@ static int cmd_versions(struct cli *c, const char *name)
     return 0;
 }
 
+static const char *role_name(int role)
+{
+    static const char *const names[] = {"follower", "precandidate",
+                                        "candidate", "leader", "joining",
+                                        "removed"};
+
+    return role >= 0 && role <= 5 ? names[role] : "unknown";
+}
+
+/* Print the ids of the members whose ring bits include @bit, as a JSON
+ * list or space-separated. */
+static void ring_list(const struct gdfs_list_body *body, int bit, bool json)
+{
+    struct gdfs_member_entry e;
+    size_t off = 0;
+    int first = 1;
+
+    if (json)
+        printf("[");
+    while (gdfs_proto_next_member(body, &off, &e)) {
+        if (!(e.ring & bit))
+            continue;
+        printf(json ? "%s\"%.*s\"" : "%s%.*s", first ? "" : json ? ", " : " ",
+               (int)e.id.len, (const char *)e.id.p);
+        first = 0;
+    }
+    printf(json ? "]" : first ? "-\n" : "\n");
+}
+
 static int cmd_status(struct cli *c)
 {
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_STATUS}, r;
     struct gdfs_member_entry e;
+    const struct gdfs_list_body *body;
     size_t off = 0;
     int rc, first = 1;
 
@@ -305,6 +336,7 @@ static int cmd_status(struct cli *c)
         return rc;
     if (r.type != GDFS_MSG_NDTOCL_STATUS)
         return cli_fail(GDFS_EPROTO, "status: unexpected reply");
+    body = &r.u.status_reply.body;
 #define BS(b) (int)(b).len, (const char *)(b).p
     if (c->json) {
         printf("{\"node\": \"%.*s\", \"group\": \"%.*s\", ",
@@ -313,29 +345,66 @@ static int cmd_status(struct cli *c)
             printf("\"leader\": \"%.*s\", ", BS(r.u.status_reply.leader));
         else
             printf("\"leader\": null, ");
-        printf("\"term\": %llu, \"members\": [",
-               (unsigned long long)r.u.status_reply.term);
+        printf("\"term\": %llu, \"role\": \"%s\", \"heartbeats_to\": ",
+               (unsigned long long)r.u.status_reply.term,
+               role_name(r.u.status_reply.role));
+        ring_list(body, GDFS_RING_TO, true);
+        printf(", \"heartbeats_from\": ");
+        ring_list(body, GDFS_RING_FROM, true);
+        printf(", \"members\": [");
     } else {
-        printf("node    %.*s\ngroup   %.*s\nleader  %.*s\nterm    %llu\n"
-               "members\n",
-               BS(r.u.status_reply.id), BS(r.u.status_reply.group),
-               BS(r.u.status_reply.leader),
+        printf("node             %.*s (%s)\ngroup            %.*s\n"
+               "leader           %.*s\nterm             %llu\n",
+               BS(r.u.status_reply.id), role_name(r.u.status_reply.role),
+               BS(r.u.status_reply.group),
+               r.u.status_reply.leader.len ? (int)r.u.status_reply.leader.len
+                                           : 1,
+               r.u.status_reply.leader.len
+                   ? (const char *)r.u.status_reply.leader.p
+                   : "-",
                (unsigned long long)r.u.status_reply.term);
+        printf("heartbeats to    ");
+        ring_list(body, GDFS_RING_TO, false);
+        printf("heartbeats from  ");
+        ring_list(body, GDFS_RING_FROM, false);
+        printf("members\n");
     }
-    while (gdfs_proto_next_member(&r.u.status_reply.body, &off, &e)) {
+    while (gdfs_proto_next_member(body, &off, &e)) {
         if (c->json)
             printf("%s{\"id\": \"%.*s\", \"addr\": \"%.*s\", "
                    "\"state\": \"%s\"}",
                    first ? "" : ", ", BS(e.id), BS(e.addr),
                    output_state_name(e.state));
         else
-            printf("  %-16.*s %-24.*s %s\n", BS(e.id), BS(e.addr),
-                   output_state_name(e.state));
+            printf("  %-16.*s %-24.*s %s%s\n", BS(e.id), BS(e.addr),
+                   output_state_name(e.state),
+                   e.id.len == r.u.status_reply.leader.len &&
+                           memcmp(e.id.p, r.u.status_reply.leader.p,
+                                  e.id.len) == 0
+                       ? " (leader)"
+                       : "");
         first = 0;
     }
 #undef BS
     if (c->json)
         printf("]}\n");
+    return 0;
+}
+
+static int cmd_leave(struct cli *c)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_LEAVE}, r;
+    int rc;
+
+    /* The node waits for the group to commit its removal. */
+    if (c->io_timeout_ms < 30000)
+        c->io_timeout_ms = 30000;
+    if ((rc = cli_call(c, &m, &r, "leave")) != 0)
+        return rc;
+    if (r.type != GDFS_MSG_NDTOCL_OK)
+        return cli_fail(GDFS_EPROTO, "leave: unexpected reply");
+    if (!c->json)
+        printf("node %s left its group\n", c->addr);
     return 0;
 }
 
@@ -353,7 +422,10 @@ static void usage(FILE *f)
           "  ls                    list every file\n"
           "  lshere [HOST:PORT]    list the files held by one node\n"
           "  versions NAME         list the kept versions of NAME\n"
-          "  status                node, group, leader, term and members\n"
+          "  status                node, group, leader, term, ring and "
+          "members\n"
+          "  leave                 the node asked leaves its group "
+          "gracefully\n"
           "options:\n"
           "  -c, --config FILE     take the node address and transport from "
           "a node's INI file\n"
@@ -377,7 +449,7 @@ static const struct {
 } commands[] = {
     {"put", 2, 2},    {"get", 2, 2},    {"remove", 1, 1},
     {"locate", 1, 1}, {"ls", 0, 0},     {"lshere", 0, 1},
-    {"status", 0, 0}, {"versions", 1, 1},
+    {"status", 0, 0}, {"versions", 1, 1}, {"leave", 0, 0},
 };
 
 static int run(struct cli *c, const char *cmd, char **args)
@@ -396,6 +468,8 @@ static int run(struct cli *c, const char *cmd, char **args)
         return cmd_ls(c, GDFS_LIST_HERE);
     if (strcmp(cmd, "versions") == 0)
         return cmd_versions(c, args[0]);
+    if (strcmp(cmd, "leave") == 0)
+        return cmd_leave(c);
     return cmd_status(c);
 }
 

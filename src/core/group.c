@@ -369,7 +369,7 @@ static void ring_tick(struct gdfs_group *g, uint64_t now, bool beat)
 
         if (beat)
             send_to(g, nb[k], &m);
-        if (now - p->last_rx <= g->cfg.suspect_ms)
+        if (p->last_rx >= now || now - p->last_rx <= g->cfg.suspect_ms)
             continue;
         if (!p->suspect) {
             p->suspect = true;
@@ -480,21 +480,21 @@ static bool follow_set(struct gdfs_group *g, const struct gdfs_members *set,
         }
     }
     if (changed) {
-        if (gdfs_version_cmp(&set->version, &g->set.version) != 0 &&
-            g->io.save_members(g->io.ctx, set) != 0)
-            return false;
-        for (uint32_t i = 0; i < set->n; i++) {
-            int j = gdfs_group_find(&g->set, set->m[i].id);
+        bool reshaped =
+            gdfs_version_cmp(&set->version, &g->set.version) != 0;
 
-            if (j >= 0 && g->set.m[j].state != set->m[i].state)
-                event(g, GDFS_GEV_STATE, set->m[i].id);
+        if (reshaped && g->io.save_members(g->io.ctx, set) != 0)
+            return false;
+        adopt_set(g, set, now);
+        /* Events after adopting, so that they see the new states. */
+        for (uint32_t i = 0; i < g->set.n; i++) {
+            int j = gdfs_group_find(&g->prev, g->set.m[i].id);
+
+            if (j >= 0 && g->prev.m[j].state != g->set.m[i].state)
+                event(g, GDFS_GEV_STATE, g->set.m[i].id);
         }
-        if (gdfs_version_cmp(&set->version, &g->set.version) != 0) {
-            adopt_set(g, set, now);
+        if (reshaped)
             event(g, GDFS_GEV_MEMBERS, g->self);
-        } else {
-            adopt_set(g, set, now);
-        }
     }
     /* Refute: shown suspect or failed at our incarnation or later. */
     if (set->m[me].state != GDFS_MEMBER_ALIVE &&
@@ -682,6 +682,10 @@ int gdfs_group_start(struct gdfs_group *g, const char *self,
         return GDFS_EGROUP;
     }
     adopt_set(g, set, now);
+    /* Peers' links to a restarted node come back with some delay: give
+     * them a second suspect_ms before suspecting anyone. */
+    for (uint32_t i = 0; i < g->set.n; i++)
+        g->peer[i].last_rx = now + g->cfg.suspect_ms;
     /* What we knew may be older than the truth: a restart refutes any
      * suspicion at once. */
     g->incarnation = set->m[me].incarnation + 1;

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
@@ -186,6 +187,9 @@ static int handle_put(struct gdfs_session *s, const struct gdfs_msg *m)
     int rc;
 
     log_name(&m->u.put.name, name, sizeof(name));
+    if ((rc = gdfs_grouphost_check_write(s->group, why, sizeof(why))) !=
+        GDFS_OK)
+        return reply_error(s, m->reqid, rc, "put %s: %s", name, why);
     rc = gdfs_store_put_begin(s->st, m->u.put.name.p, m->u.put.name.len,
                               s->cfg->chunk_size, NULL, &v);
     if (rc != GDFS_OK) {
@@ -276,7 +280,7 @@ static int handle_get(struct gdfs_session *s, const struct gdfs_msg *m)
                      name, (unsigned long long)v.version.seq, i);
             return reply_error(s, m->reqid, GDFS_ECORRUPT,
                                "get %s: chunk %u is corrupt on node %s",
-                               name, i, s->node->node_id);
+                               name, i, s->cfg->node_id);
         }
         gdfs_proto_encode_chunk_hdr(s->out, m->reqid, i, stored,
                                     (uint32_t)len);
@@ -293,10 +297,13 @@ static int handle_get(struct gdfs_session *s, const struct gdfs_msg *m)
 static int handle_remove(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_version v;
-    char name[256];
+    char name[256], why[512];
     int rc;
 
     log_name(&m->u.put.name, name, sizeof(name));
+    if ((rc = gdfs_grouphost_check_write(s->group, why, sizeof(why))) !=
+        GDFS_OK)
+        return reply_error(s, m->reqid, rc, "remove %s: %s", name, why);
     rc = gdfs_store_remove(s->st, m->u.put.name.p, m->u.put.name.len, NULL,
                            &v);
     if (rc != GDFS_OK)
@@ -369,8 +376,8 @@ static int handle_locate(struct gdfs_session *s, const struct gdfs_msg *m)
     r.u.locate_reply.version = v.version;
     r.u.locate_reply.size = v.size;
     /* A group of one holds every file on its only node. */
-    e.id.p = (const uint8_t *)s->node->node_id;
-    e.id.len = strlen(s->node->node_id);
+    e.id.p = (const uint8_t *)s->cfg->node_id;
+    e.id.len = strlen(s->cfg->node_id);
     e.addr.p = (const uint8_t *)s->cfg->advertise;
     e.addr.len = strlen(s->cfg->advertise);
     e.version = v.version;
@@ -424,52 +431,86 @@ static int handle_versions(struct gdfs_session *s, const struct gdfs_msg *m)
     return reply_writer(s, &w, false);
 }
 
-/* ---- status -------------------------------------------------------------- */
-
-static int add_member(void *ctx, const char *node_id, const char *addr,
-                      int state, uint64_t incarnation)
-{
-    struct list_ctx *lc = ctx;
-    struct gdfs_member_entry e = {.id = {(const uint8_t *)node_id,
-                                         strlen(node_id)},
-                                  .addr = {(const uint8_t *)addr,
-                                           strlen(addr)},
-                                  .state = (uint8_t)state};
-
-    (void)incarnation;
-    if (gdfs_proto_add_member(lc->w, &e) != GDFS_OK) {
-        lc->full = 1;
-        return 1;
-    }
-    return 0;
-}
+/* ---- status and group -------------------------------------------------- */
 
 static int handle_status(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_STATUS, .reqid = m->reqid};
-    struct gdfs_node_state ns;
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
     struct gdfs_proto_writer w;
-    struct list_ctx lc = {&w, 0};
     int rc;
 
-    rc = gdfs_store_get_node(s->st, &ns);
-    if (rc != GDFS_OK)
-        return reply_error(s, m->reqid, rc, "status: %s",
-                           gdfs_store_errmsg(s->st));
-    r.u.status_reply.id.p = (const uint8_t *)ns.node_id;
-    r.u.status_reply.id.len = strlen(ns.node_id);
-    r.u.status_reply.group.p = (const uint8_t *)ns.group_id;
-    r.u.status_reply.group.len = strlen(ns.group_id);
-    /* A group of one: this node is its leader. */
-    r.u.status_reply.leader = r.u.status_reply.id;
-    r.u.status_reply.term = ns.term;
+    if (gs == NULL)
+        return reply_error(s, m->reqid, GDFS_ENOMEM, "status: out of memory");
+    gdfs_grouphost_status(s->group, gs);
+    r.u.status_reply.id.p = (const uint8_t *)gs->self;
+    r.u.status_reply.id.len = strlen(gs->self);
+    /* A joining node has no group yet. */
+    r.u.status_reply.group.p =
+        (const uint8_t *)(gs->group_id[0] ? gs->group_id : "-");
+    r.u.status_reply.group.len = gs->group_id[0] ? strlen(gs->group_id) : 1;
+    r.u.status_reply.leader.p = (const uint8_t *)gs->leader;
+    r.u.status_reply.leader.len = strlen(gs->leader);
+    r.u.status_reply.term = gs->term;
+    r.u.status_reply.role = (uint8_t)gs->role;
     rc = gdfs_proto_writer_begin(&w, s->out, s->outcap, &r);
-    if (rc == GDFS_OK)
-        rc = gdfs_store_members(s->st, add_member, &lc);
+    for (uint32_t i = 0; rc == GDFS_OK && i < gs->n; i++) {
+        struct gdfs_member_entry e = {
+            .id = {(const uint8_t *)gs->m[i].id, strlen(gs->m[i].id)},
+            .addr = {(const uint8_t *)gs->m[i].addr, strlen(gs->m[i].addr)},
+            .state = gs->m[i].state,
+            .ring = gs->m[i].ring};
+
+        rc = gdfs_proto_add_member(&w, &e);
+    }
+    free(gs);
     if (rc != GDFS_OK)
-        return reply_error(s, m->reqid, rc, "status: %s",
-                           gdfs_store_errmsg(s->st));
+        return reply_error(s, m->reqid, rc, "status: reply too large");
     return reply_writer(s, &w, false);
+}
+
+static int handle_group(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_gmsg *g = malloc(sizeof(*g));
+    int rc;
+
+    if (g == NULL)
+        return GDFS_ENOMEM;
+    rc = gdfs_proto_decode_group(m->u.group.raw.p, m->u.group.raw.len, g);
+    if (rc == GDFS_OK)
+        gdfs_grouphost_deliver(s->group, g);
+    free(g);
+    return rc; /* one-way: no reply */
+}
+
+static int handle_leave(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_version none = {0, 0};
+    int rc = gdfs_grouphost_leave(s->group,
+                                  (int)(20 * s->cfg->election_ms));
+
+    switch (rc) {
+    case GDFS_OK:
+        return reply_ok(s, m->reqid, &none);
+    case GDFS_ENOTLEADER:
+        return reply_error(s, m->reqid, GDFS_ENOQUORUM,
+                           "leave: node %s knows no leader to ask; try again "
+                           "when the group has one",
+                           s->cfg->node_id);
+    case GDFS_EINVAL:
+        return reply_error(s, m->reqid, rc,
+                           "leave: node %s is the only member of its group",
+                           s->cfg->node_id);
+    case GDFS_EBUSY:
+        return reply_error(s, m->reqid, rc,
+                           "leave: another membership change is in "
+                           "progress; try again");
+    default:
+        return reply_error(s, m->reqid, rc,
+                           "leave: the group did not commit the removal of "
+                           "%s in time",
+                           s->cfg->node_id);
+    }
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -491,6 +532,10 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return handle_versions(s, m);
     case GDFS_MSG_CLTOND_STATUS:
         return handle_status(s, m);
+    case GDFS_MSG_NDTOND_GROUP:
+        return handle_group(s, m);
+    case GDFS_MSG_CLTOND_LEAVE:
+        return handle_leave(s, m);
     default:
         gdfs_log(GDFS_LOG_WARN, "%s sent %s out of place; closing",
                  s->conn->peer, gdfs_proto_type_name(m->type));

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "node/grouphost.h"
 #include "proto.h"
 #include "store/store.h"
 #include "transport.h"
@@ -16,6 +17,7 @@
 struct gdfs_session {
     const struct gdfs_config *cfg;
     const struct gdfs_node_state *node; /* identity; read-only */
+    struct gdfs_grouphost *group;       /* the group thread */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
     uint8_t *in;  /* receive buffer: frame header + max payload */

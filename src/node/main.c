@@ -1,8 +1,10 @@
 /* gdfs-node: one storage node.
  *
- *   gdfs-node -c FILE init   start a new group with this node as its first
- *                            leader (term 1), then serve
- *   gdfs-node -c FILE        restart a node from its database, then serve
+ *   gdfs-node -c FILE init            start a new group with this node as
+ *                                     its first leader (term 1), then serve
+ *   gdfs-node -c FILE join HOST:PORT  join the group of the member at
+ *                                     HOST:PORT, then serve
+ *   gdfs-node -c FILE                 restart a member from its database
  *
  * Start-up is an ordered table of steps, undone in reverse on exit (moosefs
  * RunTab). Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure,
@@ -22,6 +24,7 @@
 #include "hash.h"
 #include "log.h"
 #include "net.h"
+#include "node/grouphost.h"
 #include "node/server.h"
 #include "store/store.h"
 #include "transport.h"
@@ -31,6 +34,7 @@
 struct node {
     const char *config_path;
     int do_init;
+    const char *join; /* seed address with `join` */
     struct gdfs_config cfg;
     struct gdfs_store *st; /* the main thread's connection */
     struct gdfs_node_state state;
@@ -119,8 +123,8 @@ static int new_group_id(char *out)
     return 0;
 }
 
-/* init: make the database belong to a new group; otherwise check that it
- * belongs to one, as this node. */
+/* init: make the database belong to a new group; join: check that it
+ * belongs to none; restart: check that it belongs to one, as this node. */
 static int step_identity(struct node *n)
 {
     int rc;
@@ -132,22 +136,42 @@ static int step_identity(struct node *n)
             gdfs_log(GDFS_LOG_ERROR, "getrandom: %s", strerror(errno));
             return -1;
         }
+        /* Term 0: the first election makes it leader in term 1. */
         rc = gdfs_store_init_node(n->st, n->cfg.node_id, gid,
-                                  n->cfg.advertise, 1);
+                                  n->cfg.advertise, 0);
         if (rc != GDFS_OK) {
             gdfs_log(GDFS_LOG_ERROR, "init: %s%s", gdfs_store_errmsg(n->st),
                      rc == GDFS_EGROUP ? "; start it without 'init'" : "");
             n->exit_code = rc == GDFS_EGROUP ? EXIT_USAGE : 1;
             return -1;
         }
-        gdfs_log(GDFS_LOG_NOTICE, "initialised group %s; leader is %s (term 1)",
-                 gid, n->cfg.node_id);
+        gdfs_log(GDFS_LOG_NOTICE, "initialised group %s", gid);
     }
     rc = gdfs_store_get_node(n->st, &n->state);
+    if (n->join != NULL) {
+        if (rc == GDFS_OK) {
+            gdfs_log(GDFS_LOG_ERROR,
+                     "join: %s already belongs to group %s as node %s; "
+                     "restart it without 'join' (or empty data_dir to join "
+                     "anew)",
+                     n->srv.db_path, n->state.group_id, n->state.node_id);
+            n->exit_code = EXIT_USAGE;
+            return -1;
+        }
+        if (rc != GDFS_ENOENT) {
+            gdfs_log(GDFS_LOG_ERROR, "%s", gdfs_store_errmsg(n->st));
+            return -1;
+        }
+        snprintf(n->state.node_id, sizeof(n->state.node_id), "%s",
+                 n->cfg.node_id);
+        return 0;
+    }
     if (rc != GDFS_OK) {
-        gdfs_log(GDFS_LOG_ERROR, "%s: %s; start a group with '%s -c %s init'",
+        gdfs_log(GDFS_LOG_ERROR,
+                 "%s: %s; start a group with '%s -c %s init' or join one "
+                 "with '%s -c %s join HOST:PORT'",
                  n->srv.db_path, gdfs_store_errmsg(n->st), "gdfs-node",
-                 n->config_path);
+                 n->config_path, "gdfs-node", n->config_path);
         n->exit_code = rc == GDFS_ENOENT ? EXIT_USAGE : 1;
         return -1;
     }
@@ -159,14 +183,29 @@ static int step_identity(struct node *n)
         n->exit_code = EXIT_USAGE;
         return -1;
     }
-    if (gdfs_store_set_member_addr(n->st, n->cfg.node_id, n->cfg.advertise) !=
-        GDFS_OK)
-        gdfs_log(GDFS_LOG_WARN, "cannot record address: %s",
-                 gdfs_store_errmsg(n->st));
-    gdfs_log(GDFS_LOG_NOTICE, "node %s of group %s, term %llu, serving",
-             n->state.node_id, n->state.group_id,
-             (unsigned long long)n->state.term);
     return 0;
+}
+
+static int step_group(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_grouphost_start(
+        &n->cfg, n->srv.db_path, n->srv.transport,
+        n->join ? GDFS_GROUPHOST_JOIN : GDFS_GROUPHOST_RESTART, n->join,
+        n->stop_pipe[1], &n->srv.group, err, sizeof(err));
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        n->exit_code = rc == GDFS_EGROUP ? EXIT_USAGE : 1;
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_group(struct node *n)
+{
+    gdfs_grouphost_stop(n->srv.group);
+    n->srv.group = NULL;
 }
 
 static int step_recover(struct node *n)
@@ -251,6 +290,8 @@ static const struct {
     {step_identity, NULL, "identity"},
     /* Recover only a database we own. */
     {step_recover, NULL, "recover"},
+    /* Last: the group thread starts sending at once. */
+    {step_group, undo_group, "group"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -259,9 +300,12 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: gdfs-node -c FILE [init]\n"
-            "  -c FILE   node configuration (INI); see examples/node.ini\n"
-            "  init      start a new group with this node as its leader\n"
+            "usage: gdfs-node -c FILE [init | join HOST:PORT]\n"
+            "  -c FILE         node configuration (INI); see "
+            "examples/node.ini\n"
+            "  init            start a new group with this node as its "
+            "leader\n"
+            "  join HOST:PORT  join the group of the member at HOST:PORT\n"
             "  (no command: restart the node from its database)\n"
             "  -h        this help;  -V  version\n");
 }
@@ -301,6 +345,18 @@ int main(int argc, char **argv)
     if (optind < argc) {
         if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc) {
             n.do_init = 1;
+        } else if (strcmp(argv[optind], "join") == 0 &&
+                   optind + 2 == argc) {
+            char host[256];
+            uint16_t port;
+
+            n.join = argv[optind + 1];
+            if (gdfs_config_parse_hostport(n.join, host, sizeof(host),
+                                           &port) != GDFS_OK) {
+                fprintf(stderr,
+                        "gdfs-node: join: '%s' is not HOST:PORT\n", n.join);
+                return EXIT_USAGE;
+            }
         } else {
             fprintf(stderr, "gdfs-node: unknown command '%s'\n",
                     argv[optind]);
@@ -327,6 +383,8 @@ int main(int argc, char **argv)
     if (done == NSTEPS) {
         if (gdfs_server_run(&n.srv) != GDFS_OK)
             rc = 1;
+        if (gdfs_grouphost_exit_code(n.srv.group) != 0)
+            rc = gdfs_grouphost_exit_code(n.srv.group);
         gdfs_log(GDFS_LOG_NOTICE, "stopping");
     }
     while (done-- > 0)

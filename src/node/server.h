@@ -6,6 +6,7 @@
 #define GDFS_NODE_SERVER_H
 
 #include "config.h"
+#include "node/grouphost.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -13,6 +14,7 @@ struct gdfs_server {
     const struct gdfs_config *cfg;
     const struct gdfs_node_state *node;
     struct gdfs_transport *transport;
+    struct gdfs_grouphost *group;
     struct gdfs_listener listener;
     char db_path[4096];
     int stop_rd; /* readable once shutdown was asked for */

@@ -379,26 +379,46 @@ stop_node() {
 }
 
 # launch_cluster N [make_node_ini args...]: write an INI for nodes 1..N and
-# start the group: node 1 with init. gdfs is a group of one for now, so N
-# must be 1 until nodes can join a group.
+# start the group: node 1 with init, the others join through node 1; returns
+# once node 1 sees all N alive.
 launch_cluster() {
     local n=$1 i
     shift
-    if [ "$n" -ne 1 ]; then
-        diag "launch_cluster: groups of $n nodes are not supported yet"
-        return 1
-    fi
     for i in $(seq 1 "$n"); do
         make_node_ini "$i" "$@" || return 1
     done
-    start_node 1 init
+    start_node 1 init || return 1
+    for i in $(seq 2 "$n"); do
+        start_node "$i" join "$(addr_of 1)" || return 1
+    done
+    # Joins are committed one at a time: wait for all of them.
+    expect_within 30 "$n" alive_count 1
 }
 
 cat_rc() {
     [ -e "$T/n$1/rc" ] && echo rc
 }
 
-# cli I ARGS...: gdfs-cli talking to node I.
+# exit_status I: the exit status of node I once it has ended (else nothing).
+exit_status() {
+    cat "$T/n$1/rc" 2>/dev/null
+}
+
+# alive_count I: how many members node I sees alive.
+alive_count() {
+    cli "$1" --json status | json 'sum(1 for m in d["members"] if m["state"] == "alive")'
+}
+
+# view I: "LEADER TERM" as node I sees them ("None" for no leader).
+view() {
+    cli "$1" --json status | json 'str(d["leader"]) + " " + str(d["term"])'
+}
+
+# state_of I J: the state node I gives member nJ.
+state_of() {
+    cli "$1" --json status | json '[m["state"] for m in d["members"] if m["id"] == "n'"$2"'"][0]'
+}
+
 cli() {
     local i=$1
     shift

@@ -97,9 +97,12 @@ static void emit_lists(void)
     m.u.status_reply.group = bs("demo");
     m.u.status_reply.leader = bs("n1");
     m.u.status_reply.term = 4;
+    m.u.status_reply.role = 3;
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
+        if (pass == 1) {
             m.u.status_reply.leader = bs(""); /* no leader known */
+            m.u.status_reply.role = 4;
+        }
         if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
             die("status", GDFS_EINVAL);
         for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
@@ -107,7 +110,7 @@ static void emit_lists(void)
                 bs(i == 0 ? "n1" : i == 1 ? "n2" : "n3"),
                 bs(i == 0 ? "127.0.0.1:7001" : i == 1 ? "127.0.0.1:7002"
                                                       : "127.0.0.1:7003"),
-                (uint8_t)(3 - i)};
+                (uint8_t)(3 - i), (uint8_t)i};
             rc = gdfs_proto_add_member(&w, &e);
         }
         if (rc != GDFS_OK ||
@@ -128,6 +131,73 @@ static void emit_lists(void)
     if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
         die("versions", rc);
     save(len);
+}
+
+/* One group message of every kind, and the member set's edge cases. */
+static void emit_groups(void)
+{
+    static struct gdfs_gmsg g; /* large: not on the stack */
+    size_t len = 0;
+    int rc;
+
+    for (int k = GDFS_GMSG_HEARTBEAT; k <= GDFS_GMSG_LEAVE + 2; k++) {
+        memset(&g, 0, sizeof(g));
+        g.type = (uint8_t)(k <= GDFS_GMSG_LEAVE ? k : GDFS_GMSG_APPEND);
+        snprintf(g.from, sizeof(g.from), "n2");
+        snprintf(g.group_id, sizeof(g.group_id), "6f1e2d3c");
+        g.term = 7;
+        switch (g.type) {
+        case GDFS_GMSG_HEARTBEAT:
+            g.u.heartbeat.incarnation = 3;
+            break;
+        case GDFS_GMSG_APPEND:
+            /* k == APPEND: 3 members; then 0 members; then GDFS_GROUP_MAX */
+            g.u.append.sent_at = 1000;
+            g.u.append.committed = (struct gdfs_version){4, 7};
+            snprintf(g.u.append.set.group_id,
+                     sizeof(g.u.append.set.group_id), "6f1e2d3c");
+            g.u.append.set.version = (struct gdfs_version){5, 7};
+            g.u.append.set.n = k == GDFS_GMSG_APPEND ? 3
+                               : k == GDFS_GMSG_LEAVE + 1 ? 0
+                                                          : GDFS_GROUP_MAX;
+            for (uint32_t i = 0; i < g.u.append.set.n; i++) {
+                struct gdfs_member *mb = &g.u.append.set.m[i];
+                snprintf(mb->id, sizeof(mb->id), "n%u", i + 1);
+                snprintf(mb->addr, sizeof(mb->addr), "127.0.0.1:%u",
+                         7001 + i);
+                mb->state = (uint8_t)(i % 4);
+                mb->incarnation = i;
+                mb->since = 900 + i;
+            }
+            break;
+        case GDFS_GMSG_APPEND_ACK:
+            g.u.append_ack.sent_at = 1000;
+            g.u.append_ack.version = (struct gdfs_version){5, 7};
+            g.u.append_ack.incarnation = 2;
+            break;
+        case GDFS_GMSG_VOTE:
+            g.u.vote.pre = true;
+            g.u.vote.version = (struct gdfs_version){5, 7};
+            break;
+        case GDFS_GMSG_VOTE_ACK:
+            g.u.vote_ack.pre = true;
+            g.u.vote_ack.granted = true;
+            break;
+        case GDFS_GMSG_SUSPECT:
+            snprintf(g.u.suspect.target, sizeof(g.u.suspect.target), "n3");
+            g.u.suspect.incarnation = 1;
+            break;
+        case GDFS_GMSG_JOIN:
+            g.group_id[0] = '\0'; /* not a member yet */
+            snprintf(g.u.join.addr, sizeof(g.u.join.addr),
+                     "127.0.0.1:7004");
+            break;
+        }
+        rc = gdfs_proto_encode_group(&g, buf, sizeof(buf), &len);
+        if (rc != GDFS_OK)
+            die("group", rc);
+        save(len);
+    }
 }
 
 int main(int argc, char **argv)
@@ -222,7 +292,13 @@ int main(int argc, char **argv)
     m.reqid = 14;
     emit(&m);
 
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_LEAVE;
+    m.reqid = 19;
+    emit(&m);
+
     emit_lists();
+    emit_groups();
     printf("seeds: %d frames in %s\n", nseeds, dir);
     return 0;
 }

@@ -411,14 +411,37 @@ START_TEST(test_config_later_key_wins)
 }
 END_TEST
 
+START_TEST(test_config_group_timing_rules)
+{
+    ASSERT_LOAD_OK(load(MINIMAL ""));
+    ck_assert_uint_eq(cfg.heartbeat_ms, 100);
+    ck_assert_uint_eq(cfg.suspect_ms, 600);
+    ck_assert_uint_eq(cfg.election_ms, 700);
+    ck_assert_uint_eq(cfg.lease_ms, 560);
+    ck_assert_uint_eq(cfg.dead_ms, 3600000);
+    gdfs_config_free(&cfg);
+    ASSERT_LOAD_FAILS(load(MINIMAL "[group]\nlease_ms = 700\n"),
+                      "[group] lease_ms: 700 must be less than election_ms");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[group]\nsuspect_ms = 150\n"),
+                      "[group] suspect_ms: 150 is less than two heartbeats");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[group]\nheartbeat_ms = 400\n"),
+                      "[group] suspect_ms: 600 is less than two heartbeats");
+    ASSERT_LOAD_OK(load(MINIMAL "[group]\nheartbeat_ms = 50\nsuspect_ms = "
+                                "300\nelection_ms = 400\nlease_ms = 300\n"));
+    ck_assert_uint_eq(cfg.election_ms, 400);
+}
+END_TEST
+
 /* ======================================================================
  * gdfs_config_load: structure (sections, keys)
  * ====================================================================== */
 
 START_TEST(test_config_unknown_section)
 {
+    ASSERT_LOAD_FAILS(load(MINIMAL "[groups]\nseeds = a:1\n"),
+                      "unknown section [groups]");
     ASSERT_LOAD_FAILS(load(MINIMAL "[group]\nseeds = a:1\n"),
-                      "unknown section [group]");
+                      "[group] seeds: unknown key");
     ASSERT_LOAD_FAILS(load(MINIMAL "[empty]\n"), "unknown section [empty]");
     ASSERT_LOAD_FAILS(load(MINIMAL "[node:id]\n"),
                       "unknown section [node:id]");
@@ -981,6 +1004,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_quoted_values);
     tcase_add_test(tc, test_config_later_key_wins);
     tcase_add_test(tc, test_config_unknown_section);
+    tcase_add_test(tc, test_config_group_timing_rules);
     tcase_add_test(tc, test_config_unknown_key);
     tcase_add_test(tc, test_config_key_outside_section);
     tcase_add_test(tc, test_config_syntax_error);

@@ -212,11 +212,11 @@ static const struct gdfs_replica_entry replica_entries[] = {
 
 static const struct gdfs_member_entry member_entries[] = {
     {{(const uint8_t *)"n1", 2}, {(const uint8_t *)"127.0.0.1:7001", 14},
-     GDFS_MEMBER_ALIVE},
+     GDFS_MEMBER_ALIVE, GDFS_RING_TO},
     {{(const uint8_t *)"n2", 2}, {(const uint8_t *)"127.0.0.2:7002", 14},
-     GDFS_MEMBER_FAILED},
+     GDFS_MEMBER_FAILED, GDFS_RING_TO | GDFS_RING_FROM},
     {{(const uint8_t *)"n3", 2}, {(const uint8_t *)"127.0.0.3:7003", 14},
-     GDFS_MEMBER_LEFT},
+     GDFS_MEMBER_LEFT, 0},
 };
 #define NMEMBER (sizeof(member_entries) / sizeof(member_entries[0]))
 
@@ -247,6 +247,7 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
         m.u.status_reply.group = bs("grp:demo");
         m.u.status_reply.leader = bs(leader);
         m.u.status_reply.term = 77;
+        m.u.status_reply.role = 3;
     }
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, buf, cap, &m), GDFS_OK);
     for (size_t i = 0; i < n; i++) {
@@ -268,6 +269,160 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
         ck_assert_int_eq(rc, GDFS_OK);
     }
     ck_assert_int_eq(gdfs_proto_writer_finish(&w, more, &len), GDFS_OK);
+    return len;
+}
+
+/* Group messages: large structs, kept out of the stack. */
+static struct gdfs_gmsg gin, gout, gtmp;
+
+/* A valid group message of @kind with recognisable field values; an
+ * APPEND carries @n members with short ids and addresses. */
+static void make_gmsg(uint8_t kind, uint32_t n, struct gdfs_gmsg *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->type = kind;
+    snprintf(g->from, sizeof(g->from), "n1");
+    snprintf(g->group_id, sizeof(g->group_id), "0123abcdef");
+    g->term = 0x0102030405060708ull + kind;
+    switch (kind) {
+    case GDFS_GMSG_HEARTBEAT:
+        g->u.heartbeat.incarnation = 17;
+        break;
+    case GDFS_GMSG_APPEND:
+        g->u.append.sent_at = 123456789;
+        g->u.append.committed.seq = 4;
+        g->u.append.committed.term = 2;
+        snprintf(g->u.append.set.group_id, sizeof(g->u.append.set.group_id),
+                 "0123abcdef");
+        g->u.append.set.version.seq = 5;
+        g->u.append.set.version.term = 3;
+        g->u.append.set.n = n;
+        for (uint32_t i = 0; i < n; i++) {
+            struct gdfs_member *mb = &g->u.append.set.m[i];
+            snprintf(mb->id, sizeof(mb->id), "n%u", i + 1);
+            snprintf(mb->addr, sizeof(mb->addr), "10.0.0.%u:7000", i + 1);
+            mb->state = (uint8_t)(i % (GDFS_MEMBER_STATE_MAX + 1));
+            mb->incarnation = i * 3;
+            mb->since = UINT64_MAX - i;
+        }
+        break;
+    case GDFS_GMSG_APPEND_ACK:
+        g->u.append_ack.sent_at = 99;
+        g->u.append_ack.version.seq = 5;
+        g->u.append_ack.version.term = 3;
+        g->u.append_ack.incarnation = UINT64_MAX;
+        break;
+    case GDFS_GMSG_VOTE:
+        g->u.vote.pre = true;
+        g->u.vote.version.seq = 8;
+        g->u.vote.version.term = 7;
+        break;
+    case GDFS_GMSG_VOTE_ACK:
+        g->u.vote_ack.pre = false;
+        g->u.vote_ack.granted = true;
+        break;
+    case GDFS_GMSG_SUSPECT:
+        snprintf(g->u.suspect.target, sizeof(g->u.suspect.target), "node-3");
+        g->u.suspect.incarnation = 2;
+        break;
+    case GDFS_GMSG_JOIN:
+        g->group_id[0] = '\0'; /* a joining node has no group yet */
+        snprintf(g->u.join.addr, sizeof(g->u.join.addr), "[::1]:7009");
+        break;
+    default: /* LEAVE */
+        break;
+    }
+}
+
+static size_t encode_group_ok(const struct gdfs_gmsg *g, uint8_t *buf)
+{
+    size_t len = 0;
+
+    ck_assert_int_eq(gdfs_proto_encode_group(g, buf, BIG_CAP, &len),
+                     GDFS_OK);
+    ck_assert_uint_gt(len, HDR);
+    return len;
+}
+
+/* Field-by-field equality of two group messages (only the union member
+ * named by the type). */
+static void assert_gmsg_eq(const struct gdfs_gmsg *a, const struct gdfs_gmsg *b)
+{
+    ck_assert_uint_eq(a->type, b->type);
+    ck_assert_str_eq(a->from, b->from);
+    ck_assert_str_eq(a->group_id, b->group_id);
+    ck_assert_uint_eq(a->term, b->term);
+    switch (a->type) {
+    case GDFS_GMSG_HEARTBEAT:
+        ck_assert_uint_eq(a->u.heartbeat.incarnation,
+                          b->u.heartbeat.incarnation);
+        break;
+    case GDFS_GMSG_APPEND:
+        ck_assert_uint_eq(a->u.append.sent_at, b->u.append.sent_at);
+        ck_assert_version_eq(a->u.append.committed, b->u.append.committed);
+        ck_assert_str_eq(a->u.append.set.group_id, b->u.append.set.group_id);
+        ck_assert_version_eq(a->u.append.set.version,
+                             b->u.append.set.version);
+        ck_assert_uint_eq(a->u.append.set.n, b->u.append.set.n);
+        for (uint32_t i = 0; i < a->u.append.set.n; i++) {
+            const struct gdfs_member *x = &a->u.append.set.m[i];
+            const struct gdfs_member *y = &b->u.append.set.m[i];
+            ck_assert_str_eq(x->id, y->id);
+            ck_assert_str_eq(x->addr, y->addr);
+            ck_assert_uint_eq(x->state, y->state);
+            ck_assert_uint_eq(x->incarnation, y->incarnation);
+            ck_assert_uint_eq(x->since, y->since);
+        }
+        break;
+    case GDFS_GMSG_APPEND_ACK:
+        ck_assert_uint_eq(a->u.append_ack.sent_at, b->u.append_ack.sent_at);
+        ck_assert_version_eq(a->u.append_ack.version,
+                             b->u.append_ack.version);
+        ck_assert_uint_eq(a->u.append_ack.incarnation,
+                          b->u.append_ack.incarnation);
+        break;
+    case GDFS_GMSG_VOTE:
+        ck_assert(a->u.vote.pre == b->u.vote.pre);
+        ck_assert_version_eq(a->u.vote.version, b->u.vote.version);
+        break;
+    case GDFS_GMSG_VOTE_ACK:
+        ck_assert(a->u.vote_ack.pre == b->u.vote_ack.pre);
+        ck_assert(a->u.vote_ack.granted == b->u.vote_ack.granted);
+        break;
+    case GDFS_GMSG_SUSPECT:
+        ck_assert_str_eq(a->u.suspect.target, b->u.suspect.target);
+        ck_assert_uint_eq(a->u.suspect.incarnation,
+                          b->u.suspect.incarnation);
+        break;
+    case GDFS_GMSG_JOIN:
+        ck_assert_str_eq(a->u.join.addr, b->u.join.addr);
+        break;
+    }
+}
+
+/* Encode @in, decode the frame (gdfs_proto_decode, then
+ * gdfs_proto_decode_group on its raw payload) into gout, compare, and check
+ * that gout re-encodes to the same bytes. Returns the frame size. */
+static size_t group_roundtrip(const struct gdfs_gmsg *in)
+{
+    struct gdfs_msg m;
+    size_t len = encode_group_ok(in, frame), len2;
+
+    ck_assert_uint_eq(frame[5], GDFS_MSG_NDTOND_GROUP);
+    ck_assert_uint_eq(frame[8] | frame[9] | frame[10] | frame[11], 0);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.type, GDFS_MSG_NDTOND_GROUP);
+    ck_assert_uint_eq(m.reqid, 0);
+    ck_assert_ptr_eq(m.u.group.raw.p, held);
+    ck_assert_uint_eq(m.u.group.raw.len, len - HDR);
+    memset(&gout, 0xa5, sizeof(gout));
+    ck_assert_int_eq(
+        gdfs_proto_decode_group(m.u.group.raw.p, m.u.group.raw.len, &gout),
+        GDFS_OK);
+    assert_gmsg_eq(in, &gout);
+    len2 = encode_group_ok(&gout, frame2);
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(frame2, frame, len);
     return len;
 }
 
@@ -375,6 +530,29 @@ static size_t sample_frame(int i, uint8_t *buf)
     case 20:
         return build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, NVERSION, false,
                                 "", buf, BIG_CAP);
+    case 21:
+        m.type = GDFS_MSG_CLTOND_LEAVE;
+        break;
+    case 22: /* every group message kind, HEARTBEAT .. LEAVE */
+    case 23:
+    case 24:
+    case 25:
+    case 26:
+    case 27:
+    case 28:
+    case 29:
+        make_gmsg((uint8_t)(i - 22 + GDFS_GMSG_HEARTBEAT), 3, &gtmp);
+        return encode_group_ok(&gtmp, buf);
+    case 30: /* an APPEND without members, and one with the most */
+        make_gmsg(GDFS_GMSG_APPEND, 0, &gtmp);
+        return encode_group_ok(&gtmp, buf);
+    case 31:
+        make_gmsg(GDFS_GMSG_APPEND, GDFS_GROUP_MAX, &gtmp);
+        return encode_group_ok(&gtmp, buf);
+    case 32: /* a JOIN that names a group */
+        make_gmsg(GDFS_GMSG_JOIN, 0, &gtmp);
+        snprintf(gtmp.group_id, sizeof(gtmp.group_id), "g-1");
+        return encode_group_ok(&gtmp, buf);
     default:
         return 0;
     }
@@ -790,12 +968,14 @@ START_TEST(test_proto_roundtrip_status_reply)
     ck_assert_bytes_eq(m.u.status_reply.group, bs("grp:demo"));
     ck_assert_bytes_eq(m.u.status_reply.leader, bs("n1"));
     ck_assert_uint_eq(m.u.status_reply.term, 77);
+    ck_assert_uint_eq(m.u.status_reply.role, 3);
     ck_assert_uint_eq(m.u.status_reply.body.count, NMEMBER);
     while (gdfs_proto_next_member(&m.u.status_reply.body, &off, &e)) {
         ck_assert_uint_lt(i, NMEMBER);
         ck_assert_bytes_eq(e.id, member_entries[i].id);
         ck_assert_bytes_eq(e.addr, member_entries[i].addr);
         ck_assert_uint_eq(e.state, member_entries[i].state);
+        ck_assert_uint_eq(e.ring, member_entries[i].ring);
         i++;
     }
     ck_assert_uint_eq(i, NMEMBER);
@@ -1142,9 +1322,10 @@ static int locate_with(const char *id, const char *addr, unsigned state)
     return raw_decode(&r, &m);
 }
 
-/* A STATUS reply with one member, fields given raw. */
-static int status_with(const char *id, const char *group, const char *leader,
-                       const char *mid, const char *maddr, unsigned state)
+/* A STATUS reply with one member, fields given raw, role and ring too. */
+static int status_full(const char *id, const char *group, const char *leader,
+                       unsigned role, const char *mid, const char *maddr,
+                       unsigned state, unsigned ring)
 {
     struct gdfs_msg m;
     struct raw r;
@@ -1154,11 +1335,19 @@ static int status_with(const char *id, const char *group, const char *leader,
     raw_str8(&r, group);
     raw_str8(&r, leader);
     raw_u64(&r, 3);
+    raw_u8(&r, role);
     raw_u16(&r, 1);
     raw_str8(&r, mid);
     raw_str8(&r, maddr);
     raw_u8(&r, state);
+    raw_u8(&r, ring);
     return raw_decode(&r, &m);
+}
+
+static int status_with(const char *id, const char *group, const char *leader,
+                       const char *mid, const char *maddr, unsigned state)
+{
+    return status_full(id, group, leader, 0, mid, maddr, state, 0);
 }
 
 START_TEST(test_proto_replica_fields_validated)
@@ -1575,7 +1764,9 @@ START_TEST(test_proto_encode_small_buffer)
     for (int i = 0; (full = sample_frame(i, frame2)) != 0; i++) {
         uint8_t type = frame2[5];
         if (type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
-            type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS)
+            type == GDFS_MSG_NDTOCL_STATUS ||
+            type == GDFS_MSG_NDTOCL_VERSIONS ||
+            type == GDFS_MSG_NDTOND_GROUP) /* group: own test below */
             continue;
         ck_assert_int_eq(decode_frame(frame2, full, &m), GDFS_OK);
         for (size_t cap = 0; cap < full; cap++) {
@@ -1595,7 +1786,8 @@ START_TEST(test_proto_encode_rejects_list_replies_and_unknown)
 {
     static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST, GDFS_MSG_NDTOCL_LOCATE,
                                     GDFS_MSG_NDTOCL_STATUS,
-                                    GDFS_MSG_NDTOCL_VERSIONS, 0,
+                                    GDFS_MSG_NDTOCL_VERSIONS,
+                                    GDFS_MSG_NDTOND_GROUP, 0,
                                     GDFS_MSG_TYPE_MAX + 1, 255};
     struct gdfs_msg m;
     size_t len;
@@ -1919,6 +2111,643 @@ START_TEST(test_proto_iterator_on_foreign_body_is_safe)
 }
 END_TEST
 
+/* ---- STATUS role and ring, LEAVE ------------------------------------------ */
+
+START_TEST(test_proto_status_role_and_ring)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_member_entry me = member_entries[0], got;
+    struct gdfs_msg m;
+    size_t len = 0, off = 0;
+
+    for (unsigned role = 0; role <= 5; role++)
+        ck_assert_int_eq(status_full("n1", "g", "", role, "n2", "h:2", 0, 0),
+                         GDFS_OK);
+    for (unsigned role = 6; role < 256; role += 25)
+        ck_assert_int_eq(status_full("n1", "g", "", role, "n2", "h:2", 0, 0),
+                         GDFS_EPROTO);
+    for (unsigned ring = 0; ring < 256; ring++)
+        ck_assert_int_eq(
+            status_full("n1", "g", "", 1, "n2", "h:2", 0, ring),
+            ring <= (GDFS_RING_TO | GDFS_RING_FROM) ? GDFS_OK : GDFS_EPROTO);
+
+    /* the writer refuses the same, and writes role and ring where the
+     * layout says */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_STATUS;
+    m.u.status_reply.id = bs("n1");
+    m.u.status_reply.group = bs("g");
+    m.u.status_reply.role = 6;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_EINVAL);
+    m.u.status_reply.role = 5;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    ck_assert_uint_eq(frame[HDR + 2 + 2 + 1 + 1 + 8], 5);
+    me.ring = 4;
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &me), GDFS_EINVAL);
+    me.ring = 0x80 | GDFS_RING_TO;
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &me), GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, 0);
+    me.ring = GDFS_RING_FROM;
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &me), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_uint_eq(frame[len - 1], GDFS_RING_FROM);
+    ck_assert_uint_eq(frame[len - 2], me.state);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.status_reply.role, 5);
+    ck_assert(gdfs_proto_next_member(&m.u.status_reply.body, &off, &got));
+    ck_assert_uint_eq(got.ring, GDFS_RING_FROM);
+    ck_assert(!gdfs_proto_next_member(&m.u.status_reply.body, &off, &got));
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_leave)
+{
+    struct gdfs_msg in, out;
+    struct raw r;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_LEAVE;
+    in.reqid = 0x19191919;
+    ck_assert_uint_eq(encode_ok(&in, frame), HDR);
+    ck_assert_uint_eq(frame[5], GDFS_MSG_CLTOND_LEAVE);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.reqid, 0x19191919);
+    /* the payload must be empty */
+    raw_begin(&r, GDFS_MSG_CLTOND_LEAVE);
+    raw_u8(&r, 0);
+    ck_assert_int_eq(raw_decode(&r, &out), GDFS_EPROTO);
+}
+END_TEST
+
+/* ---- group messages ------------------------------------------------------- */
+
+/* Raw group frame start: the common fields (term 9). */
+static void raw_gbegin(struct raw *r, unsigned kind, const char *from,
+                       const char *group)
+{
+    raw_begin(r, GDFS_MSG_NDTOND_GROUP);
+    raw_u8(r, kind);
+    raw_str8(r, from);
+    raw_str8(r, group);
+    raw_u64(r, 9);
+}
+
+/* APPEND up to the member count (sent_at 1, committed (2,3), set group
+ * @group, version (4,5)). */
+static void raw_append(struct raw *r, const char *group, unsigned count)
+{
+    raw_gbegin(r, GDFS_GMSG_APPEND, "n1", "g");
+    raw_u64(r, 1);
+    raw_u64(r, 2);
+    raw_u64(r, 3);
+    raw_str8(r, group);
+    raw_u64(r, 4);
+    raw_u64(r, 5);
+    raw_u8(r, count);
+}
+
+static void raw_gmember(struct raw *r, const char *id, const char *addr,
+                        unsigned state)
+{
+    raw_str8(r, id);
+    raw_str8(r, addr);
+    raw_u8(r, state);
+    raw_u64(r, 6);
+    raw_u64(r, 7);
+}
+
+/* Decode a raw group frame both ways (gdfs_proto_decode and
+ * gdfs_proto_decode_group), which must agree; a refused message leaves
+ * gout zeroed. Returns the result. */
+static int raw_gdecode(struct raw *r)
+{
+    struct gdfs_msg m;
+    int rc, rc2;
+
+    raw_end(r);
+    rc = decode_frame(r->b, r->n, &m);
+    memset(&gout, 0xa5, sizeof(gout));
+    rc2 = gdfs_proto_decode_group(held, r->n - HDR, &gout);
+    ck_assert_int_eq(rc, rc2);
+    if (rc2 != GDFS_OK) {
+        ck_assert_uint_eq(gout.type, 0);
+        ck_assert_uint_eq(gout.from[0], 0);
+        ck_assert_uint_eq(gout.u.append.set.n, 0);
+    }
+    return rc;
+}
+
+START_TEST(test_proto_roundtrip_group_every_kind)
+{
+    for (uint8_t k = GDFS_GMSG_HEARTBEAT; k <= GDFS_GMSG_LEAVE; k++) {
+        make_gmsg(k, 3, &gin);
+        group_roundtrip(&gin);
+    }
+    /* every boolean value */
+    make_gmsg(GDFS_GMSG_VOTE, 0, &gin);
+    gin.u.vote.pre = false;
+    group_roundtrip(&gin);
+    ck_assert(!gout.u.vote.pre);
+    make_gmsg(GDFS_GMSG_VOTE_ACK, 0, &gin);
+    for (int b = 0; b < 4; b++) {
+        gin.u.vote_ack.pre = (b & 1) != 0;
+        gin.u.vote_ack.granted = (b & 2) != 0;
+        group_roundtrip(&gin);
+    }
+    /* JOIN with or without a group */
+    make_gmsg(GDFS_GMSG_JOIN, 0, &gin);
+    group_roundtrip(&gin);
+    ck_assert_str_eq(gout.group_id, "");
+    snprintf(gin.group_id, sizeof(gin.group_id), "Az09._-");
+    group_roundtrip(&gin);
+    ck_assert_str_eq(gout.group_id, "Az09._-");
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_group_append_sizes)
+{
+    size_t len, want;
+
+    /* no members */
+    make_gmsg(GDFS_GMSG_APPEND, 0, &gin);
+    len = group_roundtrip(&gin);
+    ck_assert_uint_eq(gout.u.append.set.n, 0);
+    ck_assert_uint_eq(len, HDR + 1 + 3 + 11 + 8 + 8 + 16 + 11 + 16 + 1);
+
+    /* GDFS_GROUP_MAX members, every string at its longest */
+    make_gmsg(GDFS_GMSG_APPEND, GDFS_GROUP_MAX, &gin);
+    memset(gin.from, 'f', GDFS_NODE_ID_MAX);
+    memset(gin.group_id, 'g', GDFS_NODE_ID_MAX);
+    memset(gin.u.append.set.group_id, 'G', GDFS_NODE_ID_MAX);
+    for (uint32_t i = 0; i < GDFS_GROUP_MAX; i++) {
+        struct gdfs_member *mb = &gin.u.append.set.m[i];
+        memset(mb->id, 'i', GDFS_NODE_ID_MAX);
+        mb->id[0] = (char)('A' + i % 26);
+        mb->id[1] = (char)('a' + i / 26);
+        memset(mb->addr, '~', GDFS_ADDR_MAX);
+        mb->addr[GDFS_ADDR_MAX] = '\0';
+    }
+    len = group_roundtrip(&gin);
+    want = HDR + 1 + 65 + 65 + 8 + 8 + 16 + 65 + 16 + 1 +
+           GDFS_GROUP_MAX * (65 + 256 + 1 + 8 + 8);
+    ck_assert_uint_eq(len, want);
+    ck_assert_uint_eq(gout.u.append.set.n, GDFS_GROUP_MAX);
+    ck_assert_uint_eq(strlen(gout.u.append.set.m[63].addr), GDFS_ADDR_MAX);
+    ck_assert_uint_eq(strlen(gout.from), GDFS_NODE_ID_MAX);
+}
+END_TEST
+
+START_TEST(test_proto_group_wire_layout)
+{
+    struct raw r;
+    size_t len;
+
+    /* APPEND with one member, byte by byte as proto.h lays it out */
+    make_gmsg(GDFS_GMSG_APPEND, 1, &gin);
+    len = encode_group_ok(&gin, frame);
+    raw_begin(&r, GDFS_MSG_NDTOND_GROUP);
+    memset(r.b + 8, 0, 4); /* reqid 0 */
+    raw_u8(&r, GDFS_GMSG_APPEND);
+    raw_str8(&r, "n1");
+    raw_str8(&r, "0123abcdef");
+    raw_u64(&r, 0x0102030405060708ull + GDFS_GMSG_APPEND);
+    raw_u64(&r, 123456789);
+    raw_u64(&r, 4);
+    raw_u64(&r, 2);
+    raw_str8(&r, "0123abcdef");
+    raw_u64(&r, 5);
+    raw_u64(&r, 3);
+    raw_u8(&r, 1);
+    raw_str8(&r, "n1");
+    raw_str8(&r, "10.0.0.1:7000");
+    raw_u8(&r, 0);
+    raw_u64(&r, 0);
+    raw_u64(&r, UINT64_MAX);
+    raw_end(&r);
+    ck_assert_uint_eq(len, r.n);
+    ck_assert_mem_eq(frame, r.b, r.n);
+
+    /* SUSPECT */
+    make_gmsg(GDFS_GMSG_SUSPECT, 0, &gin);
+    len = encode_group_ok(&gin, frame);
+    r.n = HDR;
+    raw_u8(&r, GDFS_GMSG_SUSPECT);
+    raw_str8(&r, "n1");
+    raw_str8(&r, "0123abcdef");
+    raw_u64(&r, 0x0102030405060708ull + GDFS_GMSG_SUSPECT);
+    raw_str8(&r, "node-3");
+    raw_u64(&r, 2);
+    raw_end(&r);
+    ck_assert_uint_eq(len, r.n);
+    ck_assert_mem_eq(frame, r.b, r.n);
+
+    /* VOTE_ACK, then JOIN (empty group) and LEAVE */
+    make_gmsg(GDFS_GMSG_VOTE_ACK, 0, &gin);
+    len = encode_group_ok(&gin, frame);
+    ck_assert_uint_eq(len, HDR + 1 + 3 + 11 + 8 + 2);
+    ck_assert_uint_eq(frame[len - 2], 0);
+    ck_assert_uint_eq(frame[len - 1], 1);
+    make_gmsg(GDFS_GMSG_JOIN, 0, &gin);
+    len = encode_group_ok(&gin, frame);
+    ck_assert_uint_eq(len, HDR + 1 + 3 + 1 + 8 + 1 + 10);
+    ck_assert_uint_eq(frame[HDR + 4], 0);
+    ck_assert_mem_eq(frame + len - 10, "[::1]:7009", 10);
+    make_gmsg(GDFS_GMSG_LEAVE, 0, &gin);
+    ck_assert_uint_eq(encode_group_ok(&gin, frame), HDR + 1 + 3 + 11 + 8);
+}
+END_TEST
+
+START_TEST(test_proto_group_truncated_every_length)
+{
+    struct gdfs_msg m;
+    size_t len, checked = 0;
+
+    for (int i = 0; (len = sample_frame(i, frame)) != 0; i++) {
+        if (frame[5] != GDFS_MSG_NDTOND_GROUP)
+            continue;
+        ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+        ck_assert_int_eq(gdfs_proto_decode_group(held, len - HDR, &gout),
+                         GDFS_OK);
+        for (size_t plen = 0; plen < len - HDR; plen++) {
+            if (decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR, plen,
+                               &m) != GDFS_EPROTO)
+                ck_abort_msg("sample %d: prefix %zu of %zu decoded", i, plen,
+                             len - HDR);
+            if (gdfs_proto_decode_group(held, plen, &gout) != GDFS_EPROTO)
+                ck_abort_msg("sample %d: prefix %zu of %zu decode_group", i,
+                             plen, len - HDR);
+            checked++;
+        }
+        /* and one byte too many */
+        frame[len] = 0;
+        ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR,
+                                        len - HDR + 1, &m),
+                         GDFS_EPROTO);
+        ck_assert_int_eq(gdfs_proto_decode_group(held, len - HDR + 1, &gout),
+                         GDFS_EPROTO);
+    }
+    ck_assert_uint_gt(checked, 2000);
+    ck_assert_int_eq(gdfs_proto_decode_group(NULL, 0, &gout), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_group_bad_kind)
+{
+    static const unsigned bad[] = {0, GDFS_GMSG_LEAVE + 1, 100, 255};
+    struct raw r;
+
+    raw_gbegin(&r, GDFS_GMSG_LEAVE, "n1", "g");
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        raw_gbegin(&r, bad[i], "n1", "g");
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+        /* with some body too */
+        raw_gbegin(&r, bad[i], "n1", "g");
+        raw_u64(&r, 1);
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_group_bad_from_and_group)
+{
+    char longid[GDFS_NODE_ID_MAX + 2];
+    static const char *const bad_ids[] = {"", "a b", "n:1", "n/1", "\x7f",
+                                          "n\xc3\xa9"};
+    struct raw r;
+
+    memset(longid, 'x', sizeof(longid));
+    longid[GDFS_NODE_ID_MAX + 1] = '\0';
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+        raw_gbegin(&r, GDFS_GMSG_LEAVE, bad_ids[i], "g");
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+        if (bad_ids[i][0] == '\0')
+            continue; /* empty group: below */
+        raw_gbegin(&r, GDFS_GMSG_LEAVE, "n1", bad_ids[i]);
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+        raw_gbegin(&r, GDFS_GMSG_JOIN, "n1", bad_ids[i]);
+        raw_str8(&r, "h:1");
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    }
+    raw_gbegin(&r, GDFS_GMSG_LEAVE, longid, "g");
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_gbegin(&r, GDFS_GMSG_LEAVE, "n1", longid);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    longid[GDFS_NODE_ID_MAX] = '\0'; /* 64 bytes: fine */
+    raw_gbegin(&r, GDFS_GMSG_LEAVE, longid, longid);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    ck_assert_str_eq(gout.from, longid);
+    ck_assert_str_eq(gout.group_id, longid);
+
+    /* an empty group: only in JOIN */
+    for (uint8_t k = GDFS_GMSG_HEARTBEAT; k <= GDFS_GMSG_LEAVE; k++) {
+        struct gdfs_msg m;
+        size_t len;
+
+        make_gmsg(k, 2, &gin);
+        len = encode_group_ok(&gin, frame);
+        ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+        /* re-encode with the group field emptied: same body, shorter */
+        raw_gbegin(&r, k, "n1", "");
+        r.n -= 8;
+        raw_mem(&r, frame + HDR + 1 + 3 + 1 + strlen(gin.group_id),
+                len - (HDR + 1 + 3 + 1 + strlen(gin.group_id)));
+        ck_assert_int_eq(raw_gdecode(&r),
+                         k == GDFS_GMSG_JOIN ? GDFS_OK : GDFS_EPROTO);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_group_bad_booleans)
+{
+    struct raw r;
+
+    for (unsigned v = 0; v < 256; v += (v < 4 ? 1 : 63)) {
+        int want = v <= 1 ? GDFS_OK : GDFS_EPROTO;
+
+        raw_gbegin(&r, GDFS_GMSG_VOTE, "n1", "g");
+        raw_u8(&r, v);
+        raw_u64(&r, 1);
+        raw_u64(&r, 1);
+        ck_assert_int_eq(raw_gdecode(&r), want);
+        if (want == GDFS_OK)
+            ck_assert(gout.u.vote.pre == (v == 1));
+        raw_gbegin(&r, GDFS_GMSG_VOTE_ACK, "n1", "g");
+        raw_u8(&r, v);
+        raw_u8(&r, 1);
+        ck_assert_int_eq(raw_gdecode(&r), want);
+        raw_gbegin(&r, GDFS_GMSG_VOTE_ACK, "n1", "g");
+        raw_u8(&r, 0);
+        raw_u8(&r, v);
+        ck_assert_int_eq(raw_gdecode(&r), want);
+        if (want == GDFS_OK)
+            ck_assert(gout.u.vote_ack.granted == (v == 1));
+    }
+}
+END_TEST
+
+START_TEST(test_proto_group_bad_member_set)
+{
+    char id[16];
+    struct raw r;
+
+    /* the good case first */
+    raw_append(&r, "g", 2);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_gmember(&r, "n2", "h:2", GDFS_MEMBER_STATE_MAX);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    ck_assert_uint_eq(gout.u.append.set.n, 2);
+    ck_assert_str_eq(gout.u.append.set.m[1].addr, "h:2");
+
+    /* bad states */
+    for (unsigned s = GDFS_MEMBER_STATE_MAX + 1; s < 256; s += 50) {
+        raw_append(&r, "g", 2);
+        raw_gmember(&r, "n1", "h:1", 0);
+        raw_gmember(&r, "n2", "h:2", s);
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    }
+    /* duplicate ids: adjacent, and first and last of many */
+    raw_append(&r, "g", 2);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_gmember(&r, "n1", "h:2", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "g", GDFS_GROUP_MAX);
+    for (unsigned i = 0; i < GDFS_GROUP_MAX; i++) {
+        snprintf(id, sizeof(id), "n%u", i == GDFS_GROUP_MAX - 1 ? 0 : i);
+        raw_gmember(&r, id, "h:1", 0);
+    }
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    /* ids differing only in case are different */
+    raw_append(&r, "g", 2);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_gmember(&r, "N1", "h:1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    /* ... nor is a prefix a duplicate */
+    raw_append(&r, "g", 2);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_gmember(&r, "n12", "h:1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+
+    /* count: GDFS_GROUP_MAX is fine, one more is not (all present) */
+    for (unsigned n = GDFS_GROUP_MAX; n <= GDFS_GROUP_MAX + 1; n++) {
+        raw_append(&r, "g", n);
+        for (unsigned i = 0; i < n; i++) {
+            snprintf(id, sizeof(id), "n%u", i);
+            raw_gmember(&r, id, "h:1", 0);
+        }
+        ck_assert_int_eq(raw_gdecode(&r),
+                         n <= GDFS_GROUP_MAX ? GDFS_OK : GDFS_EPROTO);
+    }
+    raw_append(&r, "g", 255);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    /* count and members disagree */
+    raw_append(&r, "g", 2);
+    raw_gmember(&r, "n1", "h:1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_gmember(&r, "n2", "h:1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+
+    /* the set's group: never empty, same rules as any group */
+    raw_append(&r, "", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "a b", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "a-b", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+
+    /* member ids and addresses */
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "", "h:1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "n 1", "h:1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "n1", "", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "n1", "h 1", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "n1", "h\x80", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_group_suspect_and_join_fields)
+{
+    static const char *const bad_ids[] = {"", "a b", "n:1", "\t"};
+    static const char *const bad_addrs[] = {"", "a b", "h\x7f", "h\x1f",
+                                            "\xff"};
+    struct raw r;
+
+    raw_gbegin(&r, GDFS_GMSG_SUSPECT, "n1", "g");
+    raw_str8(&r, "n2");
+    raw_u64(&r, 3);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    ck_assert_str_eq(gout.u.suspect.target, "n2");
+    ck_assert_uint_eq(gout.u.suspect.incarnation, 3);
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+        raw_gbegin(&r, GDFS_GMSG_SUSPECT, "n1", "g");
+        raw_str8(&r, bad_ids[i]);
+        raw_u64(&r, 3);
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    }
+    raw_gbegin(&r, GDFS_GMSG_JOIN, "n1", "");
+    raw_str8(&r, "!~");
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    ck_assert_str_eq(gout.u.join.addr, "!~");
+    for (size_t i = 0; i < sizeof(bad_addrs) / sizeof(bad_addrs[0]); i++) {
+        raw_gbegin(&r, GDFS_GMSG_JOIN, "n1", "");
+        raw_str8(&r, bad_addrs[i]);
+        ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    }
+}
+END_TEST
+
+static int encode_group_rc(const struct gdfs_gmsg *g)
+{
+    size_t len = 12345;
+    int rc = gdfs_proto_encode_group(g, frame, sizeof(frame), &len);
+
+    if (rc != GDFS_OK)
+        ck_assert_uint_eq(len, 12345);
+    return rc;
+}
+
+START_TEST(test_proto_group_encode_rejects_invalid)
+{
+    struct gdfs_member *mb;
+
+    make_gmsg(GDFS_GMSG_LEAVE, 0, &gin);
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_OK);
+    gin.type = 0;
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    gin.type = GDFS_GMSG_LEAVE + 1;
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+
+    /* from: empty, bad, unterminated */
+    make_gmsg(GDFS_GMSG_HEARTBEAT, 0, &gin);
+    gin.from[0] = '\0';
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    snprintf(gin.from, sizeof(gin.from), "a b");
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    memset(gin.from, 'a', sizeof(gin.from));
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+
+    /* group: bad, unterminated, empty except in JOIN */
+    make_gmsg(GDFS_GMSG_HEARTBEAT, 0, &gin);
+    snprintf(gin.group_id, sizeof(gin.group_id), "g:1");
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    memset(gin.group_id, 'g', sizeof(gin.group_id));
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    for (uint8_t k = GDFS_GMSG_HEARTBEAT; k <= GDFS_GMSG_LEAVE; k++) {
+        make_gmsg(k, 1, &gin);
+        gin.group_id[0] = '\0';
+        ck_assert_int_eq(encode_group_rc(&gin),
+                         k == GDFS_GMSG_JOIN ? GDFS_OK : GDFS_EINVAL);
+    }
+
+    /* the member set */
+    make_gmsg(GDFS_GMSG_APPEND, GDFS_GROUP_MAX, &gin);
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_OK);
+    gin.u.append.set.n = GDFS_GROUP_MAX + 1;
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    gin.u.append.set.n = UINT32_MAX;
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    gin.u.append.set.group_id[0] = '\0';
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    mb = &gin.u.append.set.m[4];
+    snprintf(mb->id, sizeof(mb->id), "n2"); /* duplicate of m[1] */
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    mb->state = GDFS_MEMBER_STATE_MAX + 1;
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    mb->addr[0] = '\0';
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    memset(mb->addr, 'a', sizeof(mb->addr)); /* unterminated */
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    memset(mb->id, 'a', sizeof(mb->id)); /* unterminated */
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_APPEND, 5, &gin);
+    snprintf(mb->id, sizeof(mb->id), "n#");
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+
+    /* SUSPECT target, JOIN address */
+    make_gmsg(GDFS_GMSG_SUSPECT, 0, &gin);
+    gin.u.suspect.target[0] = '\0';
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    snprintf(gin.u.suspect.target, sizeof(gin.u.suspect.target), "n 2");
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    make_gmsg(GDFS_GMSG_JOIN, 0, &gin);
+    gin.u.join.addr[0] = '\0';
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    snprintf(gin.u.join.addr, sizeof(gin.u.join.addr), "h 1");
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+    snprintf(gin.u.join.addr, sizeof(gin.u.join.addr), "h:1");
+    snprintf(gin.group_id, sizeof(gin.group_id), "bad group");
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_EINVAL);
+
+    /* union members of other kinds are not looked at */
+    make_gmsg(GDFS_GMSG_HEARTBEAT, 0, &gin);
+    memset(&gin.u, 0xff, sizeof(gin.u));
+    ck_assert_int_eq(encode_group_rc(&gin), GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_proto_encode_group_small_buffer)
+{
+    size_t full, len;
+    int n = 0;
+
+    for (int i = 0; (full = sample_frame(i, frame2)) != 0; i++) {
+        if (frame2[5] != GDFS_MSG_NDTOND_GROUP)
+            continue;
+        n++;
+        ck_assert_int_eq(
+            gdfs_proto_decode_group(frame2 + HDR, full - HDR, &gin), GDFS_OK);
+        for (size_t cap = 0; cap < full; cap++) {
+            len = 12345;
+            ck_assert_int_eq(gdfs_proto_encode_group(&gin, frame, cap, &len),
+                             GDFS_ETOOBIG);
+            ck_assert_uint_eq(len, 12345);
+        }
+        frame[full] = 0xcc;
+        ck_assert_int_eq(gdfs_proto_encode_group(&gin, frame, full, &len),
+                         GDFS_OK);
+        ck_assert_uint_eq(len, full);
+        ck_assert_mem_eq(frame, frame2, full);
+        ck_assert_uint_eq(frame[full], 0xcc);
+    }
+    ck_assert_int_ge(n, 10);
+}
+END_TEST
+
+START_TEST(test_proto_decode_group_other_payloads)
+{
+    /* payloads of other messages are not group messages */
+    struct gdfs_msg m;
+    size_t len = sample_frame(5, frame); /* CHUNK */
+
+    ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR,
+                                    len - HDR, &m),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(gdfs_proto_decode_group(held, len - HDR, &gout),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOND_GROUP, NULL, 0, &m),
+                     GDFS_EPROTO);
+}
+END_TEST
+
 /* ---- type names ---------------------------------------------------------- */
 
 START_TEST(test_proto_type_names)
@@ -1927,6 +2756,11 @@ START_TEST(test_proto_type_names)
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CHUNK), "CHUNK");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_VERSIONS),
                      "NDTOCL_VERSIONS");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_GROUP),
+                     "NDTOND_GROUP");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CLTOND_LEAVE),
+                     "CLTOND_LEAVE");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 19);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
@@ -1999,6 +2833,20 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_iterator_stops_and_keeps_offset);
     tcase_add_test(tc, test_proto_iterator_body_points_into_payload);
     tcase_add_test(tc, test_proto_iterator_on_foreign_body_is_safe);
+    tcase_add_test(tc, test_proto_status_role_and_ring);
+    tcase_add_test(tc, test_proto_roundtrip_leave);
+    tcase_add_test(tc, test_proto_roundtrip_group_every_kind);
+    tcase_add_test(tc, test_proto_roundtrip_group_append_sizes);
+    tcase_add_test(tc, test_proto_group_wire_layout);
+    tcase_add_test(tc, test_proto_group_truncated_every_length);
+    tcase_add_test(tc, test_proto_group_bad_kind);
+    tcase_add_test(tc, test_proto_group_bad_from_and_group);
+    tcase_add_test(tc, test_proto_group_bad_booleans);
+    tcase_add_test(tc, test_proto_group_bad_member_set);
+    tcase_add_test(tc, test_proto_group_suspect_and_join_fields);
+    tcase_add_test(tc, test_proto_group_encode_rejects_invalid);
+    tcase_add_test(tc, test_proto_encode_group_small_buffer);
+    tcase_add_test(tc, test_proto_decode_group_other_payloads);
     tcase_add_test(tc, test_proto_type_names);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,501 @@
+/* The group thread; see grouphost.h.
+ *
+ * Locking: one mutex guards the state machine. The group thread holds it
+ * while it feeds the machine an event (CPU work, plus an fsync when a term,
+ * vote or member set changes); connection threads hold it briefly to read
+ * a snapshot or to queue a message. */
+#define GDFS_LOG_MODULE "group"
+#include "node/grouphost.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/ring.h"
+#include "log.h"
+#include "node/peers.h"
+#include "store/store.h"
+
+#define INBOX_MAX 1024
+#define TICK_MS 10
+#define JOIN_TIMEOUT_FACTOR 40 /* election timeouts to wait for admission */
+
+struct gdfs_grouphost {
+    const struct gdfs_config *cfg;
+    struct gdfs_store *st;
+    struct gdfs_peers *peers;
+    struct gdfs_group g;
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t changed; /* role or member set changed */
+    int wake[2];            /* pipe: inbox has messages, or stop */
+    bool stop;
+    int stop_wr;
+    int exit_code;
+    uint64_t rng;
+    uint64_t join_deadline;
+    struct gdfs_gmsg *inbox[INBOX_MAX];
+    unsigned in_head, in_count;
+    uint8_t *frame; /* encode buffer of the group thread */
+    size_t frame_cap;
+    bool warned_group[GDFS_GROUP_MAX];
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Ask the node to stop with @code. */
+static void request_exit(struct gdfs_grouphost *h, int code)
+{
+    char c = 'g';
+
+    h->exit_code = code;
+    if (write(h->stop_wr, &c, 1) < 0) {
+        /* A stop is pending already. */
+    }
+}
+
+/* ---- io callbacks (called with the lock held, on the group thread) ------- */
+
+static void io_send(void *ctx, const char *to, const char *addr,
+                    const struct gdfs_gmsg *m)
+{
+    struct gdfs_grouphost *h = ctx;
+    size_t len;
+
+    (void)to;
+    if (gdfs_proto_encode_group(m, h->frame, h->frame_cap, &len) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "cannot encode a group message for %s",
+                 addr);
+        return;
+    }
+    gdfs_peers_send(h->peers, addr, h->frame, len);
+}
+
+static int io_save_term(void *ctx, uint64_t term, const char *vote)
+{
+    struct gdfs_grouphost *h = ctx;
+    int rc = gdfs_store_set_term(h->st, term, vote);
+
+    if (rc != GDFS_OK)
+        gdfs_log(GDFS_LOG_ERROR, "cannot save term %llu: %s",
+                 (unsigned long long)term, gdfs_store_errmsg(h->st));
+    return rc;
+}
+
+static int io_save_members(void *ctx, const struct gdfs_members *set)
+{
+    struct gdfs_grouphost *h = ctx;
+    int rc = gdfs_store_save_members(h->st, h->cfg->node_id, set);
+
+    if (rc != GDFS_OK)
+        gdfs_log(GDFS_LOG_ERROR, "cannot save the member set: %s",
+                 gdfs_store_errmsg(h->st));
+    return rc;
+}
+
+static uint64_t io_random(void *ctx)
+{
+    struct gdfs_grouphost *h = ctx;
+    uint64_t x = h->rng;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return h->rng = x;
+}
+
+static const char *state_name(int s)
+{
+    static const char *const names[] = {"alive", "suspect", "failed", "left"};
+
+    return s >= 0 && s <= GDFS_MEMBER_STATE_MAX ? names[s] : "?";
+}
+
+static void io_event(void *ctx, int ev, const char *detail)
+{
+    struct gdfs_grouphost *h = ctx;
+    struct gdfs_group *g = &h->g;
+    int i;
+
+    switch (ev) {
+    case GDFS_GEV_LEADER:
+        gdfs_log(GDFS_LOG_NOTICE, "leader is %s (term %s): this node",
+                 g->self, detail);
+        break;
+    case GDFS_GEV_STEP_DOWN:
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "no longer leader in term %llu (lost the majority or saw "
+                 "a newer term)",
+                 (unsigned long long)g->term);
+        break;
+    case GDFS_GEV_NEW_LEADER:
+        gdfs_log(GDFS_LOG_NOTICE, "leader is %s (term %llu)", detail,
+                 (unsigned long long)g->term);
+        break;
+    case GDFS_GEV_SUSPECT:
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "node %s suspect (no heartbeat for %u ms); told the leader",
+                 detail, g->cfg.suspect_ms);
+        break;
+    case GDFS_GEV_STATE:
+        i = gdfs_group_find(&g->set, detail);
+        gdfs_log(GDFS_LOG_NOTICE, "node %s is %s", detail,
+                 i >= 0 ? state_name(g->set.m[i].state) : "gone");
+        break;
+    case GDFS_GEV_MEMBERS:
+        gdfs_log(GDFS_LOG_NOTICE, "member set version %llu.%llu: %u members",
+                 (unsigned long long)g->set.version.term,
+                 (unsigned long long)g->set.version.seq, g->set.n);
+        break;
+    case GDFS_GEV_COMMITTED:
+        gdfs_log(GDFS_LOG_INFO, "member set version %llu.%llu committed",
+                 (unsigned long long)g->set.version.term,
+                 (unsigned long long)g->set.version.seq);
+        break;
+    case GDFS_GEV_REMOVED:
+        gdfs_log(GDFS_LOG_NOTICE, "this node left group %s; stopping",
+                 g->set.group_id);
+        request_exit(h, 0);
+        break;
+    }
+    pthread_cond_broadcast(&h->changed);
+}
+
+/* ---- the thread ---------------------------------------------------------- */
+
+static void warn_other_group(struct gdfs_grouphost *h,
+                             const struct gdfs_gmsg *m)
+{
+    int i = gdfs_group_find(&h->g.set, m->from);
+
+    if (m->type == GDFS_GMSG_JOIN || m->group_id[0] == '\0' || i < 0 ||
+        strcmp(m->group_id, h->g.set.group_id) == 0 || h->warned_group[i])
+        return;
+    h->warned_group[i] = true;
+    gdfs_log(GDFS_LOG_ERROR,
+             "member %s belongs to group %s, this node to group %s: one of "
+             "the two databases is from another group",
+             m->from, m->group_id, h->g.set.group_id);
+}
+
+static void *group_main(void *arg)
+{
+    struct gdfs_grouphost *h = arg;
+    struct pollfd p = {.fd = h->wake[0], .events = POLLIN};
+
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        uint64_t now;
+        char drain[64];
+
+        pthread_mutex_unlock(&h->mu);
+        poll(&p, 1, TICK_MS);
+        if (p.revents & POLLIN)
+            while (read(h->wake[0], drain, sizeof(drain)) > 0) {
+            }
+        pthread_mutex_lock(&h->mu);
+        now = now_ms();
+        while (h->in_count > 0) {
+            struct gdfs_gmsg *m = h->inbox[h->in_head];
+
+            h->in_head = (h->in_head + 1) % INBOX_MAX;
+            h->in_count--;
+            warn_other_group(h, m);
+            gdfs_group_recv(&h->g, m, now);
+            free(m);
+        }
+        gdfs_group_tick(&h->g, now);
+        if (h->g.role == GDFS_ROLE_JOINING && h->join_deadline != 0 &&
+            now > h->join_deadline) {
+            gdfs_log(GDFS_LOG_ERROR,
+                     "not admitted to a group within %llu ms: is %s "
+                     "reachable, and is the id %s free?",
+                     (unsigned long long)JOIN_TIMEOUT_FACTOR *
+                         h->cfg->election_ms,
+                     h->g.seed_addr, h->g.self);
+            h->join_deadline = 0;
+            request_exit(h, 1);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
+                         struct gdfs_transport *t, int mode,
+                         const char *seed, int stop_wr,
+                         struct gdfs_grouphost **out, char *err,
+                         size_t errlen)
+{
+    struct gdfs_grouphost *h = calloc(1, sizeof(*h));
+    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
+                                 cfg->keep_versions};
+    struct gdfs_group_cfg gc = {cfg->heartbeat_ms, cfg->suspect_ms,
+                                cfg->election_ms, cfg->lease_ms,
+                                cfg->dead_ms};
+    struct gdfs_group_io io;
+    struct gdfs_members *set = NULL;
+    char vote[GDFS_NODE_ID_MAX + 1];
+    uint64_t term;
+    int rc;
+
+    *out = NULL;
+    if (h == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    h->cfg = cfg;
+    h->stop_wr = stop_wr;
+    h->wake[0] = h->wake[1] = -1;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->changed, NULL);
+    h->frame_cap = GDFS_PROTO_HDR_LEN + 64 * 1024;
+    h->frame = malloc(h->frame_cap);
+    set = malloc(sizeof(*set));
+    if (h->frame == NULL || set == NULL ||
+        pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) != 0 ||
+        getrandom(&h->rng, sizeof(h->rng), 0) != sizeof(h->rng)) {
+        snprintf(err, errlen, "cannot set up the group thread: %s",
+                 strerror(errno));
+        rc = GDFS_ENOMEM;
+        goto fail;
+    }
+    h->rng |= 1;
+    rc = gdfs_store_open(db_path, &so, &h->st, err, errlen);
+    if (rc != GDFS_OK)
+        goto fail;
+    rc = gdfs_peers_new(t, (int)cfg->dial_timeout_ms, (int)cfg->io_timeout_ms,
+                        &h->peers);
+    if (rc != GDFS_OK) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    io = (struct gdfs_group_io){h, io_send, io_save_term, io_save_members,
+                                io_random, io_event};
+    if (mode == GDFS_GROUPHOST_JOIN) {
+        gdfs_group_start_join(&h->g, cfg->node_id, cfg->advertise, seed, &gc,
+                              &io, now_ms());
+        h->join_deadline = now_ms() +
+                           (uint64_t)JOIN_TIMEOUT_FACTOR * cfg->election_ms;
+        gdfs_log(GDFS_LOG_NOTICE, "asking %s to let node %s (%s) join", seed,
+                 cfg->node_id, cfg->advertise);
+    } else {
+        rc = gdfs_store_load_group(h->st, &term, vote, set);
+        if (rc != GDFS_OK) {
+            snprintf(err, errlen, "%s", gdfs_store_errmsg(h->st));
+            goto fail;
+        }
+        rc = gdfs_group_start(&h->g, cfg->node_id, &gc, &io, term, vote, set,
+                              now_ms());
+        if (rc != GDFS_OK) {
+            snprintf(err, errlen,
+                     "node %s is not a member of group %s any more (it "
+                     "left or was removed): to use it again, empty its "
+                     "data_dir and join",
+                     cfg->node_id, set->group_id);
+            rc = GDFS_EGROUP;
+            goto fail;
+        }
+        {
+            int me = gdfs_group_find(&h->g.set, cfg->node_id);
+
+            /* The address may have changed in the INI since. */
+            if (me >= 0 && strcmp(h->g.set.m[me].addr, cfg->advertise) != 0)
+                gdfs_log(GDFS_LOG_WARN,
+                         "advertise %s differs from the address the group "
+                         "knows (%s); the group keeps using the latter",
+                         cfg->advertise, h->g.set.m[me].addr);
+        }
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "member of group %s (term %llu, %u members)",
+                 set->group_id, (unsigned long long)term, set->n);
+        /* A group of one elects itself here, before the first client. */
+        gdfs_group_tick(&h->g, now_ms());
+    }
+    if (pthread_create(&h->thread, NULL, group_main, h) != 0) {
+        snprintf(err, errlen, "cannot start the group thread");
+        rc = GDFS_ENOMEM;
+        goto fail;
+    }
+    h->running = true;
+    free(set);
+    *out = h;
+    return GDFS_OK;
+fail:
+    free(set);
+    gdfs_grouphost_stop(h);
+    return rc;
+}
+
+void gdfs_grouphost_stop(struct gdfs_grouphost *h)
+{
+    if (h == NULL)
+        return;
+    if (h->running) {
+        pthread_mutex_lock(&h->mu);
+        h->stop = true;
+        pthread_mutex_unlock(&h->mu);
+        if (write(h->wake[1], "s", 1) < 0) {
+            /* The pipe is full: the thread wakes anyway. */
+        }
+        pthread_join(h->thread, NULL);
+    }
+    gdfs_peers_free(h->peers);
+    while (h->in_count > 0) {
+        free(h->inbox[h->in_head]);
+        h->in_head = (h->in_head + 1) % INBOX_MAX;
+        h->in_count--;
+    }
+    gdfs_store_close(h->st);
+    if (h->wake[0] >= 0) {
+        close(h->wake[0]);
+        close(h->wake[1]);
+    }
+    pthread_cond_destroy(&h->changed);
+    pthread_mutex_destroy(&h->mu);
+    free(h->frame);
+    free(h);
+}
+
+/* ---- calls from connection threads --------------------------------------- */
+
+void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
+                            const struct gdfs_gmsg *m)
+{
+    struct gdfs_gmsg *copy = malloc(sizeof(*copy));
+    bool queued = false;
+
+    if (copy == NULL)
+        return;
+    *copy = *m;
+    pthread_mutex_lock(&h->mu);
+    if (h->in_count < INBOX_MAX) {
+        h->inbox[(h->in_head + h->in_count) % INBOX_MAX] = copy;
+        h->in_count++;
+        queued = true;
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (!queued) {
+        free(copy);
+        return;
+    }
+    if (write(h->wake[1], "m", 1) < 0) {
+        /* Full: the thread is awake already. */
+    }
+}
+
+void gdfs_grouphost_status(struct gdfs_grouphost *h,
+                           struct gdfs_group_status *out)
+{
+    struct gdfs_group *g = &h->g;
+    uint64_t now = now_ms();
+    int nb[2 * GDFS_RING_SIDE], self;
+    size_t k = 0;
+
+    pthread_mutex_lock(&h->mu);
+    memset(out, 0, sizeof(*out));
+    out->role = g->role;
+    out->term = g->term;
+    snprintf(out->self, sizeof(out->self), "%s", g->self);
+    snprintf(out->leader, sizeof(out->leader), "%s", g->leader);
+    snprintf(out->group_id, sizeof(out->group_id), "%s", g->set.group_id);
+    self = gdfs_group_find(&g->set, g->self);
+    if (self >= 0)
+        k = gdfs_ring_neighbours(&g->set, self, nb);
+    out->n = g->set.n;
+    for (uint32_t i = 0; i < g->set.n; i++) {
+        snprintf(out->m[i].id, sizeof(out->m[i].id), "%s", g->set.m[i].id);
+        snprintf(out->m[i].addr, sizeof(out->m[i].addr), "%s",
+                 g->set.m[i].addr);
+        out->m[i].state = g->set.m[i].state;
+        for (size_t x = 0; x < k; x++)
+            if (nb[x] == (int)i) {
+                out->m[i].ring |= GDFS_RING_TO;
+                if (g->peer[i].last_rx >= now ||
+                    now - g->peer[i].last_rx <= g->cfg.suspect_ms)
+                    out->m[i].ring |= GDFS_RING_FROM;
+            }
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
+                               size_t whylen)
+{
+    struct gdfs_group *g = &h->g;
+    int rc = GDFS_OK;
+
+    pthread_mutex_lock(&h->mu);
+    if (g->role != GDFS_ROLE_LEADER) {
+        int l = g->leader[0] ? gdfs_group_find(&g->set, g->leader) : -1;
+
+        if (l >= 0)
+            snprintf(why, whylen,
+                     "node %s is not the leader; the leader is %s at %s "
+                     "(term %llu)",
+                     g->self, g->leader, g->set.m[l].addr,
+                     (unsigned long long)g->term);
+        else
+            snprintf(why, whylen,
+                     "no quorum: node %s knows no leader (term %llu); a "
+                     "majority of the %u members may be unreachable",
+                     g->self, (unsigned long long)g->term, g->set.n);
+        rc = l >= 0 ? GDFS_ENOTLEADER : GDFS_ENOQUORUM;
+    } else if (!gdfs_group_can_write(g, now_ms())) {
+        snprintf(why, whylen,
+                 "no quorum: leader %s has not heard from a majority of the "
+                 "%u members within its lease (term %llu)",
+                 g->self, g->set.n, (unsigned long long)g->term);
+        rc = GDFS_ENOQUORUM;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+int gdfs_grouphost_leave(struct gdfs_grouphost *h, int timeout_ms)
+{
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    int rc;
+
+    pthread_mutex_lock(&h->mu);
+    rc = gdfs_group_request_leave(&h->g, now_ms());
+    while (rc == GDFS_OK && h->g.role != GDFS_ROLE_REMOVED) {
+        struct timespec until;
+
+        if (now_ms() >= deadline) {
+            rc = GDFS_ETIMEDOUT;
+            break;
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->changed, &h->mu, &until);
+        /* A follower's request may be lost: ask again until it is done. */
+        if (h->g.role == GDFS_ROLE_FOLLOWER)
+            gdfs_group_request_leave(&h->g, now_ms());
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+int gdfs_grouphost_exit_code(struct gdfs_grouphost *h)
+{
+    return h != NULL ? h->exit_code : 0;
+}

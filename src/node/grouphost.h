@@ -1,0 +1,78 @@
+/* The node's group thread: runs the group state machine (core/group.h)
+ * on a thread of its own with a poll loop, so that client transfers and
+ * SQLite commits on the connection threads never delay a heartbeat.
+ * Messages from peers reach it through gdfs_grouphost_deliver (called by
+ * connection threads); messages to peers leave through peer links
+ * (peers.h); term/vote and member set changes go to its own SQLite
+ * connection, fsynced before the state machine acts on them. */
+#ifndef GDFS_NODE_GROUPHOST_H
+#define GDFS_NODE_GROUPHOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core/group.h"
+#include "proto.h"
+#include "transport.h"
+
+struct gdfs_grouphost;
+
+enum gdfs_grouphost_mode {
+    GDFS_GROUPHOST_RESTART, /* member set from the database */
+    GDFS_GROUPHOST_JOIN,    /* ask the member at the seed address */
+};
+
+/* A snapshot of the group for status replies. */
+struct gdfs_group_status {
+    int role;
+    uint64_t term;
+    char self[GDFS_NODE_ID_MAX + 1];
+    char leader[GDFS_NODE_ID_MAX + 1];
+    char group_id[GDFS_NODE_ID_MAX + 1];
+    uint32_t n;
+    struct {
+        char id[GDFS_NODE_ID_MAX + 1];
+        char addr[GDFS_ADDR_MAX + 1];
+        uint8_t state;
+        uint8_t ring; /* GDFS_RING_* */
+    } m[GDFS_GROUP_MAX];
+};
+
+/* Start the group thread. @db_path is the node's database (the thread
+ * opens its own connection); @seed is the member to join through (JOIN
+ * mode only). @stop_wr is written to when the node must stop on its own
+ * (it was removed from the group, or a join was not accepted in time):
+ * gdfs_grouphost_exit_code then says with which status. */
+int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
+                         struct gdfs_transport *t, int mode,
+                         const char *seed, int stop_wr,
+                         struct gdfs_grouphost **out, char *err,
+                         size_t errlen);
+
+/* Stop the thread and free everything. NULL is fine. */
+void gdfs_grouphost_stop(struct gdfs_grouphost *h);
+
+/* A peer's message (decoded from an NDTOND_GROUP frame). Copied; never
+ * blocks (a full inbox drops the message). */
+void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
+                            const struct gdfs_gmsg *m);
+
+void gdfs_grouphost_status(struct gdfs_grouphost *h,
+                           struct gdfs_group_status *out);
+
+/* GDFS_OK when this node may accept a write now (leader with a lease);
+ * else GDFS_ENOTLEADER or GDFS_ENOQUORUM with a reason in @why. */
+int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
+                               size_t whylen);
+
+/* Leave the group and wait up to @timeout_ms for the removal to be
+ * committed. GDFS_OK, GDFS_ENOTLEADER (no leader known), GDFS_EINVAL (the
+ * only member), GDFS_EBUSY (another change in progress), GDFS_ETIMEDOUT. */
+int gdfs_grouphost_leave(struct gdfs_grouphost *h, int timeout_ms);
+
+/* 0 while running normally; the exit status the node should end with
+ * after the group thread asked it to stop. */
+int gdfs_grouphost_exit_code(struct gdfs_grouphost *h);
+
+#endif

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int stop_fd = -1;
 
@@ -67,26 +68,45 @@ int gdfs_net_send_all(struct gdfs_conn *c, const void *buf, size_t len,
     return GDFS_OK;
 }
 
-static int recv_all(struct gdfs_conn *c, uint8_t *p, size_t len,
-                    int first_timeout_ms, int timeout_ms)
+static long now_ms(void)
 {
-    int wait = first_timeout_ms;
+    struct timespec ts;
 
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Receive exactly @len bytes. The first byte may take @first_timeout_ms;
+ * from then on, all of them must arrive within @timeout_ms in total (a
+ * deadline, not a per-byte allowance: one byte every few seconds must not
+ * hold a connection thread for ever). */
+static int recv_all(struct gdfs_conn *c, uint8_t *p, size_t len,
+                    int first_timeout_ms, int timeout_ms, long *deadline)
+{
     while (len > 0) {
         size_t n = 0;
         int rc = gdfs_conn_recv(c, p, len, &n);
 
         if (rc == GDFS_EAGAIN) {
-            rc = gdfs_net_wait(c, GDFS_EV_READ, wait);
+            long left = *deadline ? *deadline - now_ms() : first_timeout_ms;
+
+            if (left <= 0) {
+                snprintf(c->errmsg, sizeof(c->errmsg),
+                         "%s: frame not complete within %d ms", c->peer,
+                         timeout_ms);
+                return GDFS_ETIMEDOUT;
+            }
+            rc = gdfs_net_wait(c, GDFS_EV_READ, (int)left);
             if (rc != GDFS_OK)
                 return rc;
             continue;
         }
         if (rc != GDFS_OK)
             return rc;
+        if (*deadline == 0)
+            *deadline = now_ms() + timeout_ms;
         p += n;
         len -= n;
-        wait = timeout_ms;
     }
     return GDFS_OK;
 }
@@ -94,7 +114,9 @@ static int recv_all(struct gdfs_conn *c, uint8_t *p, size_t len,
 int gdfs_net_recv_all(struct gdfs_conn *c, void *buf, size_t len,
                       int timeout_ms)
 {
-    return recv_all(c, buf, len, timeout_ms, timeout_ms);
+    long deadline = 0;
+
+    return recv_all(c, buf, len, timeout_ms, timeout_ms, &deadline);
 }
 
 int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
@@ -102,11 +124,13 @@ int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
                       int timeout_ms, struct gdfs_msg *m)
 {
     struct gdfs_frame_hdr hdr;
+    long deadline = 0; /* set when the frame's first byte arrives */
     int rc;
 
     if (cap < GDFS_PROTO_HDR_LEN + (size_t)max_payload)
         max_payload = (uint32_t)(cap - GDFS_PROTO_HDR_LEN);
-    rc = recv_all(c, buf, GDFS_PROTO_HDR_LEN, first_timeout_ms, timeout_ms);
+    rc = recv_all(c, buf, GDFS_PROTO_HDR_LEN, first_timeout_ms, timeout_ms,
+                  &deadline);
     if (rc != GDFS_OK)
         return rc;
     rc = gdfs_proto_decode_hdr(buf, max_payload, &hdr);
@@ -118,7 +142,7 @@ int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
         return rc;
     }
     rc = recv_all(c, buf + GDFS_PROTO_HDR_LEN, hdr.len, timeout_ms,
-                  timeout_ms);
+                  timeout_ms, &deadline);
     if (rc != GDFS_OK)
         return rc;
     rc = gdfs_proto_decode(&hdr, buf + GDFS_PROTO_HDR_LEN, m);

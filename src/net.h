@@ -26,7 +26,8 @@ int gdfs_net_wait(struct gdfs_conn *c, int want, int timeout_ms);
 int gdfs_net_send_all(struct gdfs_conn *c, const void *buf, size_t len,
                       int timeout_ms);
 
-/* Receive exactly @len bytes. GDFS_ECLOSED if the peer closed first. */
+/* Receive exactly @len bytes within @timeout_ms from the first byte.
+ * GDFS_ECLOSED if the peer closed first. */
 int gdfs_net_recv_all(struct gdfs_conn *c, void *buf, size_t len,
                       int timeout_ms);
 
@@ -34,7 +35,7 @@ int gdfs_net_recv_all(struct gdfs_conn *c, void *buf, size_t len,
  * and decode it into @m, whose pointers then point into @buf.
  * GDFS_EPROTO for a bad header, an oversized length or a bad payload;
  * @c->errmsg says what. @first_timeout_ms bounds the wait for the first
- * byte (an idle connection), @timeout_ms every later wait. */
+ * byte (an idle connection), @timeout_ms the whole frame from then on. */
 int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
                       uint32_t max_payload, int first_timeout_ms,
                       int timeout_ms, struct gdfs_msg *m);

@@ -53,7 +53,8 @@ enum gdfs_msg_type {
     GDFS_MSG_NDTOCL_OK = 2,
     /* namelen:16 name:namelen  (start a put; chunks follow once READY) */
     GDFS_MSG_CLTOND_PUT = 3,
-    /* chunk_size:32 seq:64 term:64  (the version this put will create) */
+    /* chunk_size:32 seq:64 term:64  (the version this put will create, or
+     * 0 when it is assigned at commit: the OK that ends the put says) */
     GDFS_MSG_NDTOCL_PUT_READY = 4,
     /* idx:32 sha256:32B len:32 data:len  (either direction; len >= 1
      * except for the only chunk of an empty file, which is never sent) */
@@ -328,7 +329,8 @@ int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
 /* Encode @m (header included) into @buf of @cap bytes; *len gets the frame
  * size. GDFS_ETOOBIG if it does not fit or a field is over its limit;
  * GDFS_EINVAL for a message that cannot be encoded this way (list replies:
- * use the list writer below). No reference to @m is kept. */
+ * use the list writer below; NDTOND_GROUP: gdfs_proto_encode_group). No
+ * reference to @m is kept. */
 int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
                       size_t *len);
 

@@ -161,9 +161,15 @@ static int cmd_remove(struct cli *c, const char *name)
         return rc;
     if (r.type != GDFS_MSG_NDTOCL_OK)
         return cli_fail(GDFS_EPROTO, "remove: unexpected reply");
-    if (!c->json)
+    if (c->json) {
+        printf("{\"name\": ");
+        output_json_string(stdout, (const uint8_t *)name, strlen(name));
+        printf(", \"version\": %llu, \"removed\": true}\n",
+               (unsigned long long)r.u.ok.version.seq);
+    } else {
         printf("removed %s (version %llu)\n", name,
                (unsigned long long)r.u.ok.version.seq);
+    }
     return 0;
 }
 
@@ -242,10 +248,11 @@ static int cmd_locate(struct cli *c, const char *name)
     }
     while (gdfs_proto_next_replica(&r.u.locate_reply.body, &off, &e)) {
         if (c->json) {
-            printf("%s{\"node\": \"%.*s\", \"addr\": \"%.*s\", "
-                   "\"version\": %llu, \"state\": \"%s\"}",
-                   first ? "" : ", ", (int)e.id.len, (const char *)e.id.p,
-                   (int)e.addr.len, (const char *)e.addr.p,
+            printf("%s{\"node\": ", first ? "" : ", ");
+            output_json_string(stdout, e.id.p, e.id.len);
+            printf(", \"addr\": ");
+            output_json_string(stdout, e.addr.p, e.addr.len);
+            printf(", \"version\": %llu, \"state\": \"%s\"}",
                    (unsigned long long)e.version.seq,
                    output_state_name(e.state));
         } else {
@@ -317,8 +324,11 @@ static void ring_list(const struct gdfs_list_body *body, int bit, bool json)
     while (gdfs_proto_next_member(body, &off, &e)) {
         if (!(e.ring & bit))
             continue;
-        printf(json ? "%s\"%.*s\"" : "%s%.*s", first ? "" : json ? ", " : " ",
-               (int)e.id.len, (const char *)e.id.p);
+        printf("%s", first ? "" : json ? ", " : " ");
+        if (json)
+            output_json_string(stdout, e.id.p, e.id.len);
+        else
+            output_raw(stdout, e.id.p, e.id.len);
         first = 0;
     }
     printf(json ? "]" : first ? "-\n" : "\n");
@@ -339,12 +349,23 @@ static int cmd_status(struct cli *c)
     body = &r.u.status_reply.body;
 #define BS(b) (int)(b).len, (const char *)(b).p
     if (c->json) {
-        printf("{\"node\": \"%.*s\", \"group\": \"%.*s\", ",
-               BS(r.u.status_reply.id), BS(r.u.status_reply.group));
-        if (r.u.status_reply.leader.len > 0)
-            printf("\"leader\": \"%.*s\", ", BS(r.u.status_reply.leader));
-        else
+        /* Ids are [A-Za-z0-9._-] and the group hex, but addresses may hold
+         * any printable byte: escape every string. */
+        printf("{\"node\": ");
+        output_json_string(stdout, r.u.status_reply.id.p,
+                           r.u.status_reply.id.len);
+        printf(", \"group\": ");
+        output_json_string(stdout, r.u.status_reply.group.p,
+                           r.u.status_reply.group.len);
+        printf(", ");
+        if (r.u.status_reply.leader.len > 0) {
+            printf("\"leader\": ");
+            output_json_string(stdout, r.u.status_reply.leader.p,
+                               r.u.status_reply.leader.len);
+            printf(", ");
+        } else {
             printf("\"leader\": null, ");
+        }
         printf("\"term\": %llu, \"role\": \"%s\", \"heartbeats_to\": ",
                (unsigned long long)r.u.status_reply.term,
                role_name(r.u.status_reply.role));
@@ -370,12 +391,13 @@ static int cmd_status(struct cli *c)
         printf("members\n");
     }
     while (gdfs_proto_next_member(body, &off, &e)) {
-        if (c->json)
-            printf("%s{\"id\": \"%.*s\", \"addr\": \"%.*s\", "
-                   "\"state\": \"%s\"}",
-                   first ? "" : ", ", BS(e.id), BS(e.addr),
-                   output_state_name(e.state));
-        else
+        if (c->json) {
+            printf("%s{\"id\": ", first ? "" : ", ");
+            output_json_string(stdout, e.id.p, e.id.len);
+            printf(", \"addr\": ");
+            output_json_string(stdout, e.addr.p, e.addr.len);
+            printf(", \"state\": \"%s\"}", output_state_name(e.state));
+        } else
             printf("  %-16.*s %-24.*s %s%s\n", BS(e.id), BS(e.addr),
                    output_state_name(e.state),
                    e.id.len == r.u.status_reply.leader.len &&
@@ -494,7 +516,7 @@ int main(int argc, char **argv)
     const char *vals[GDFS_CONFIG_MAX_PLUGIN_KEYS];
     char err[1024];
     uint32_t v;
-    int opt, ncmd, nargs, status;
+    int opt, ncmd, nargs, status, timeout = 0;
 
     memset(&c, 0, sizeof(c));
     c.io_timeout_ms = 10000;
@@ -527,7 +549,7 @@ int main(int argc, char **argv)
             if (gdfs_config_parse_u32(optarg, 10, 3600000, &v) != GDFS_OK)
                 return usage_error("--timeout: '%s' is not 10..3600000 ms",
                                    optarg);
-            c.io_timeout_ms = c.dial_timeout_ms = (int)v;
+            timeout = (int)v;
             break;
         case 'h':
             usage(stdout);
@@ -598,6 +620,8 @@ int main(int argc, char **argv)
             cfg.plugin_dir = strdup(plugin_dir);
         }
     }
+    if (timeout != 0) /* -T wins over the INI's timeouts */
+        c.io_timeout_ms = c.dial_timeout_ms = timeout;
     if (strcmp(cmd, "lshere") == 0 && nargs == 1)
         node = argv[optind + 1];
     if (strlen(node) > GDFS_ADDR_MAX) {

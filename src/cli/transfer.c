@@ -257,18 +257,30 @@ fail:
     return cli_fail(rc, "get %s", name);
 }
 
-/* A temporary file beside @local: same directory, so rename is atomic. */
+/* A temporary file beside @local: same directory, so rename is atomic.
+ * It gets the mode of the file it replaces, or 0666 less the umask for a
+ * new one, as open(2) would give. */
 static int open_temp(const char *local, char *tmp, size_t cap)
 {
     char dir[4096];
+    struct stat sb;
+    mode_t mode, mask;
     int fd;
 
     snprintf(dir, sizeof(dir), "%s", local);
     snprintf(tmp, cap, "%s/.%s.gdfs-XXXXXX", dirname(dir),
              strrchr(local, '/') ? strrchr(local, '/') + 1 : local);
     fd = mkstemp(tmp);
-    if (fd >= 0)
-        fchmod(fd, 0644 & ~(mode_t)0);
+    if (fd < 0)
+        return fd;
+    if (stat(local, &sb) == 0) {
+        mode = sb.st_mode & 07777;
+    } else {
+        mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    fchmod(fd, mode);
     return fd;
 }
 

@@ -243,7 +243,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
 {
     struct gdfs_grouphost *h = calloc(1, sizeof(*h));
     struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions};
+                                 cfg->keep_versions, true};
     struct gdfs_group_cfg gc = {cfg->heartbeat_ms, cfg->suspect_ms,
                                 cfg->election_ms, cfg->lease_ms,
                                 cfg->dead_ms};

@@ -114,8 +114,11 @@ static int receive_chunks(struct gdfs_session *s,
         return rc;
     }
     for (;;) {
+        /* Between chunks a sender may wait on its own input (put - from
+         * a slow pipe): allow it the idle timeout; within a chunk, the
+         * I/O timeout. */
         rc = gdfs_net_recv_msg(s->conn, s->in, s->incap, s->max_payload,
-                               io_ms(s), io_ms(s), end);
+                               (int)s->cfg->idle_timeout_ms, io_ms(s), end);
         if (rc != GDFS_OK) {
             snprintf(why, whylen, "%s", s->conn->errmsg);
             *in_step = false;
@@ -208,7 +211,7 @@ static int handle_put(struct gdfs_session *s, const struct gdfs_msg *m)
     if (rc == GDFS_OK) {
         rc = gdfs_store_put_commit(s->st, v.id, end.u.put_end.size,
                                    end.u.put_end.nchunks,
-                                   end.u.put_end.sha256);
+                                   end.u.put_end.sha256, &v.version);
         if (rc != GDFS_OK)
             snprintf(why, sizeof(why), "commit: %s",
                      gdfs_store_errmsg(s->st));
@@ -235,7 +238,23 @@ static int handle_put(struct gdfs_session *s, const struct gdfs_msg *m)
 
 /* ---- get ----------------------------------------------------------------- */
 
+static int send_version(struct gdfs_session *s, const struct gdfs_msg *m);
+
+/* The whole get reads one snapshot: the version cannot be collected under
+ * it by a put or remove that commits meanwhile. */
 static int handle_get(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    int rc = gdfs_store_snapshot_begin(s->st);
+
+    if (rc != GDFS_OK)
+        return reply_error(s, m->reqid, rc, "get: %s",
+                           gdfs_store_errmsg(s->st));
+    rc = send_version(s, m);
+    gdfs_store_snapshot_end(s->st);
+    return rc;
+}
+
+static int send_version(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_store_version v;
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_GET_INFO, .reqid = m->reqid};

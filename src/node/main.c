@@ -90,8 +90,9 @@ static void undo_signals(struct node *n)
 
 static int step_store(struct node *n)
 {
+    /* The main connection migrates the schema, before any thread. */
     struct gdfs_store_opts so = {n->cfg.page_size, n->cfg.cache_kib,
-                                 n->cfg.keep_versions};
+                                 n->cfg.keep_versions, false};
     char err[1024];
     int rc;
 
@@ -381,7 +382,17 @@ int main(int argc, char **argv)
         }
     }
     if (done == NSTEPS) {
-        if (gdfs_server_run(&n.srv) != GDFS_OK)
+        int srv_rc = gdfs_server_run(&n.srv);
+
+        if (srv_rc == GDFS_EBUSY) {
+            /* A thread is stuck in a transfer or a commit: leave without
+             * pulling the plugin and the configuration from under it.
+             * SQLite's WAL keeps the database consistent; an unfinished
+             * put is dropped at the next start. */
+            gdfs_log(GDFS_LOG_ERROR, "exiting without a clean stop");
+            _exit(1);
+        }
+        if (srv_rc != GDFS_OK)
             rc = 1;
         if (gdfs_grouphost_exit_code(n.srv.group) != 0)
             rc = gdfs_grouphost_exit_code(n.srv.group);

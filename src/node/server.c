@@ -29,7 +29,7 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
 {
     const struct gdfs_config *cfg = srv->cfg;
     struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions};
+                                 cfg->keep_versions, true};
     struct gdfs_session s = {.cfg = cfg, .node = srv->node, .conn = c,
                              .group = srv->group};
     char err[512];
@@ -126,9 +126,11 @@ refuse:
     free(cl);
 }
 
-/* Wait for connection threads to notice the stop fd and finish. */
-static void drain(void)
+/* Wait for connection threads to notice the stop fd and finish; the
+ * number still running after DRAIN_MS. */
+static unsigned drain(void)
 {
+    unsigned left;
     struct timespec until;
 
     clock_gettime(CLOCK_REALTIME, &until);
@@ -138,9 +140,9 @@ static void drain(void)
         if (pthread_cond_timedwait(&active_cv, &active_mu, &until) ==
             ETIMEDOUT)
             break;
-    if (active > 0)
-        gdfs_log(GDFS_LOG_WARN, "%u connections still busy at exit", active);
+    left = active;
     pthread_mutex_unlock(&active_mu);
+    return left;
 }
 
 int gdfs_server_run(struct gdfs_server *srv)
@@ -186,6 +188,11 @@ int gdfs_server_run(struct gdfs_server *srv)
         gdfs_log(GDFS_LOG_DEBUG, "connection from %s", cl->conn.peer);
         start_client(srv, cl);
     }
-    drain();
+    if (drain() > 0) {
+        gdfs_log(GDFS_LOG_WARN,
+                 "connections still busy %d ms after the stop request",
+                 DRAIN_MS);
+        return GDFS_EBUSY;
+    }
     return rc;
 }

@@ -22,7 +22,9 @@ struct gdfs_server {
 
 /* Accept and serve until @srv->stop_rd becomes readable, then wait (up to
  * a bound) for the connection threads to finish. The listener must be
- * open. Returns GDFS_OK or an accept-loop error. */
+ * open. Returns GDFS_OK, an accept-loop error, or GDFS_EBUSY when threads
+ * are still running after the bound: the caller must then not free what
+ * they use (the transport, the configuration). */
 int gdfs_server_run(struct gdfs_server *srv);
 
 #endif

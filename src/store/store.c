@@ -233,9 +233,24 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
     if ((rc = exec(st, sql)) != GDFS_OK ||
         (rc = exec(st, "PRAGMA synchronous=NORMAL")) != GDFS_OK ||
         (rc = exec(st, "PRAGMA foreign_keys=OFF")) != GDFS_OK ||
+        /* Debian builds SQLite with secure_delete on: removing a 1 GiB
+         * version would then write 1 GiB of zeros through the WAL. */
+        (rc = exec(st, "PRAGMA secure_delete=OFF")) != GDFS_OK ||
         (rc = exec(st, "PRAGMA journal_size_limit=67108864")) != GDFS_OK)
         goto out;
-    rc = migrate(st);
+    if (opts->no_migrate) {
+        int have = 0;
+
+        rc = user_version(st, &have);
+        if (rc == GDFS_OK && have != gdfs_store_schema_version()) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "database schema version %d, this gdfs writes %d", have,
+                     gdfs_store_schema_version());
+            rc = GDFS_EVERSION;
+        }
+    } else {
+        rc = migrate(st);
+    }
 out:
     if (rc != GDFS_OK) {
         snprintf(err, errlen, "%s: %s", path,
@@ -607,11 +622,19 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
         return rc;
     if (v != NULL)
         out->version = *v;
-    else
-        rc = next_version(st, &out->version);
-    if (rc == GDFS_OK)
-        rc = insert_version(st, name, namelen, &out->version,
-                            GDFS_VERSION_WRITING, chunk_size, &out->id);
+    rc = insert_version(st, name, namelen, &out->version,
+                        GDFS_VERSION_WRITING, chunk_size, &out->id);
+    if (rc == GDFS_OK && v == NULL) {
+        /* No version yet (it is assigned at commit, so that versions
+         * follow commit order); -id keeps (name, term, seq) unique. */
+        sqlite3_stmt *s;
+
+        rc = prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
+        if (rc == GDFS_OK) {
+            sqlite3_bind_int64(s, 1, out->id);
+            rc = step_done(st, s, "mark version unassigned");
+        }
+    }
     if (rc != GDFS_OK) {
         rollback(st);
         return rc;
@@ -715,6 +738,25 @@ static int version_name(struct gdfs_store *st, int64_t vid, uint8_t *name,
     return rc;
 }
 
+static int version_of(struct gdfs_store *st, int64_t vid,
+                      struct gdfs_version *v)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st, "SELECT seq, term FROM versions WHERE id = ?1", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        v->seq = (uint64_t)sqlite3_column_int64(s, 0);
+        v->term = (uint64_t)sqlite3_column_int64(s, 1);
+    } else {
+        rc = fail(st, "read version");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
 {
     sqlite3_stmt *s;
@@ -741,13 +783,15 @@ static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
 
 int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
                           uint32_t nchunks,
-                          const uint8_t sha256[GDFS_SHA256_LEN])
+                          const uint8_t sha256[GDFS_SHA256_LEN],
+                          struct gdfs_version *out)
 {
     uint8_t name[GDFS_NAME_MAX];
     size_t namelen;
     uint32_t have = 0;
     int state, rc;
     sqlite3_stmt *s;
+    struct gdfs_version v = {0, 0};
 
     if ((rc = begin(st, true)) != GDFS_OK)
         return rc;
@@ -762,9 +806,14 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
         rc = GDFS_ECORRUPT;
         goto fail;
     }
+    if ((rc = version_of(st, vid, &v)) != GDFS_OK)
+        goto fail;
+    /* Unassigned (seq < 0): the next local version, in commit order. */
+    if ((int64_t)v.seq < 0 && (rc = next_version(st, &v)) != GDFS_OK)
+        goto fail;
     rc = prep(st,
               "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
-              "sha256 = ?4 WHERE id = ?1",
+              "sha256 = ?4, seq = ?5, term = ?6 WHERE id = ?1",
               &s);
     if (rc != GDFS_OK)
         goto fail;
@@ -772,8 +821,12 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     sqlite3_bind_int64(s, 2, (sqlite3_int64)size);
     sqlite3_bind_int64(s, 3, nchunks);
     sqlite3_bind_blob(s, 4, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)v.seq);
+    sqlite3_bind_int64(s, 6, (sqlite3_int64)v.term);
     if ((rc = step_done(st, s, "commit version")) != GDFS_OK)
         goto fail;
+    if (out != NULL)
+        *out = v;
     if ((rc = collect(st, name, namelen, st->opts.keep_versions)) != GDFS_OK)
         goto fail;
     return commit(st);
@@ -826,6 +879,18 @@ fail:
 }
 
 /* ---- reading ------------------------------------------------------------- */
+
+int gdfs_store_snapshot_begin(struct gdfs_store *st)
+{
+    /* A deferred transaction takes its snapshot at the first read. */
+    return exec(st, "BEGIN DEFERRED");
+}
+
+void gdfs_store_snapshot_end(struct gdfs_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
 
 #define VERSION_COLS "id, seq, term, state, size, chunk_size, nchunks, sha256"
 

@@ -30,6 +30,9 @@ struct gdfs_store_opts {
     uint32_t page_size;     /* for a new database only */
     uint32_t cache_kib;     /* page cache per connection */
     uint32_t keep_versions; /* complete versions kept per file */
+    bool no_migrate; /* only check the schema (per-thread connections: the
+                      * node's main connection migrated it at start-up;
+                      * migrating takes the write lock) */
 };
 
 enum gdfs_version_state {
@@ -119,8 +122,10 @@ int gdfs_store_members(struct gdfs_store *st, gdfs_store_member_cb cb,
 /* ---- writing a version --------------------------------------------------- */
 
 /* Start a put of @name: create an invisible version row. @v gives the
- * version to store under; NULL allocates the next local one (single node:
- * this node's term, last_seq + 1, persisted). *out gets the row. */
+ * version to store under; NULL leaves it to gdfs_store_put_commit, which
+ * allocates the next local one (this node's term, last_seq + 1) in the
+ * commit's transaction, so that versions follow commit order. *out gets
+ * the row (version 0 when unassigned). */
 int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
                          size_t namelen, uint32_t chunk_size,
                          const struct gdfs_version *v,
@@ -133,11 +138,14 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                          const void *data, size_t len);
 
 /* Make version row @vid visible (fsynced) after checking that it holds
- * exactly @nchunks chunks; then drop versions of the same name beyond
- * keep_versions. GDFS_ECORRUPT if the chunk count does not match. */
+ * exactly @nchunks chunks, assigning its version if put_begin did not;
+ * then drop versions of the same name beyond keep_versions. *out (may be
+ * NULL) gets the version. GDFS_ECORRUPT if the chunk count does not
+ * match. */
 int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
                           uint32_t nchunks,
-                          const uint8_t sha256[GDFS_SHA256_LEN]);
+                          const uint8_t sha256[GDFS_SHA256_LEN],
+                          struct gdfs_version *out);
 
 /* Drop an unfinished version row and its chunks. */
 int gdfs_store_put_abort(struct gdfs_store *st, int64_t vid);
@@ -150,6 +158,12 @@ int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
                       struct gdfs_version *out);
 
 /* ---- reading ------------------------------------------------------------- */
+
+/* Read from one snapshot until gdfs_store_snapshot_end: a get sees its
+ * version whole even if a newer put or a remove collects it meanwhile.
+ * Holds back WAL checkpoints while open, so keep it to one transfer. */
+int gdfs_store_snapshot_begin(struct gdfs_store *st);
+void gdfs_store_snapshot_end(struct gdfs_store *st);
 
 /* The newest visible version of @name (@seq 0), or the one with seq @seq.
  * GDFS_ENOENT if none, or if the one found is a tombstone. */

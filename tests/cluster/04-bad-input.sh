@@ -245,4 +245,16 @@ ok "once the idle clients are dropped, status works again" \
     expect_within 5 '.*"node": "n2".*' cli 2 --json status
 kill "$hold_pid"
 
+# A put from a pipe that pauses between chunks longer than io_timeout_ms
+# (but less than idle_timeout_ms) is not cut off: between frames the node
+# allows the idle timeout.
+make_node_ini 3 node.idle_timeout_ms=5000 transport.io_timeout_ms=1000 \
+    files.chunk_size=4096
+ok "a node with chunk_size 4096, io_timeout_ms 1000 starts" start_node 3 init
+ok "a put from a pipe pausing 2 s between chunks succeeds" \
+    bash -c "(head -c 5000 /dev/zero; sleep 2; head -c 5000 /dev/zero) |
+        '$CLI_BIN' -n $(addr_of 3) put - paused"
+cli 3 get paused - | wc -c >"$T/paused.size"
+ok "... and reads back all 10000 bytes" grep -qx 10000 "$T/paused.size"
+
 done_testing

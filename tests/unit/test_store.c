@@ -19,7 +19,7 @@
 static char dir[256];
 static char path[300];
 static struct gdfs_store *st;
-static const struct gdfs_store_opts opts = {65536, 1024, 3};
+static const struct gdfs_store_opts opts = {65536, 1024, 3, false};
 
 static struct gdfs_store *open_store(void)
 {
@@ -81,7 +81,8 @@ static struct gdfs_store_version put_file(struct gdfs_store *s,
     }
     gdfs_hash_final(&list, sha);
     if (commit)
-        ck_assert_int_eq(gdfs_store_put_commit(s, v.id, size, nchunks, sha),
+        ck_assert_int_eq(gdfs_store_put_commit(s, v.id, size, nchunks, sha,
+                                               &v.version),
                          GDFS_OK);
     free(buf);
     v.size = size;
@@ -145,6 +146,26 @@ START_TEST(test_store_reopen_keeps_data)
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("a"), 0, &got), GDFS_OK);
     ck_assert_int_eq(got.id, v.id);
     ck_assert_int_eq(got.size, 4096 + 10);
+}
+END_TEST
+
+START_TEST(test_store_no_migrate_checks_only)
+{
+    struct gdfs_store *s = NULL;
+    struct gdfs_store_opts nm = opts;
+    char p2[300], err[512];
+
+    nm.no_migrate = true;
+    /* The fixture's database is current: opens without the write lock. */
+    ck_assert_int_eq(gdfs_store_open(path, &nm, &s, err, sizeof(err)),
+                     GDFS_OK);
+    gdfs_store_close(s);
+    s = NULL;
+    /* A new file is not migrated by such a connection. */
+    snprintf(p2, sizeof(p2), "%s/fresh.db", dir);
+    ck_assert_int_eq(gdfs_store_open(p2, &nm, &s, err, sizeof(err)),
+                     GDFS_EVERSION);
+    ck_assert_ptr_null(s);
 }
 END_TEST
 
@@ -230,7 +251,11 @@ START_TEST(test_store_uninitialised_is_enoent)
     ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_int_eq(gdfs_store_get_node(s, &ns), GDFS_ENOENT);
+    /* The version is allocated at commit: that is where it fails. */
     ck_assert_int_eq(gdfs_store_put_begin(s, NAME("x"), 4096, NULL, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_commit(s, v.id, 0, 0, (uint8_t[32]){0},
+                                           NULL),
                      GDFS_ENOENT);
     gdfs_store_close(s);
 }
@@ -279,6 +304,37 @@ START_TEST(test_store_versions_increase)
 }
 END_TEST
 
+
+START_TEST(test_store_versions_follow_commit_order)
+{
+    struct gdfs_store_version slow = put_file(st, "o", 4096, 1, 1, 1, 0), got;
+    struct gdfs_store_version fast;
+    uint8_t sha[GDFS_SHA256_LEN];
+    struct gdfs_hash list;
+    uint8_t buf[1] = {1};
+    int n = 0;
+
+    /* Three puts begin and commit while the slow one is still open. */
+    for (int i = 0; i < 3; i++)
+        fast = put_file(st, "o", 4096, 1, 2, 2 + i, 1);
+    gdfs_hash_sha256(buf, 1, sha);
+    ck_assert_int_eq(gdfs_hash_init(&list), GDFS_OK);
+    gdfs_hash_update(&list, sha, sizeof(sha));
+    gdfs_hash_final(&list, sha);
+    ck_assert_int_eq(gdfs_store_put_commit(st, slow.id, 1, 1, sha,
+                                           &slow.version),
+                     GDFS_OK);
+    /* Committed last, so newest: it is what a get returns, and keeping
+     * three versions never drops the one just committed. */
+    ck_assert_uint_gt(slow.version.seq, fast.version.seq);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("o"), 0, &got), GDFS_OK);
+    ck_assert_int_eq(got.id, slow.id);
+    ck_assert_int_eq(gdfs_store_versions(st, NAME("o"), count_cb, &n),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 3);
+}
+END_TEST
+
 START_TEST(test_store_unfinished_put_invisible)
 {
     struct gdfs_store_version v = put_file(st, "w", 4096, 3, 4096, 1, 0), got;
@@ -300,7 +356,7 @@ START_TEST(test_store_unfinished_put_invisible)
     ck_assert_int_eq(n, 1);
     /* Its row is gone: a late commit cannot resurrect it. */
     ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 3 * 4096, 3,
-                                           (uint8_t[32]){0}),
+                                           (uint8_t[32]){0}, NULL),
                      GDFS_ENOENT);
 }
 END_TEST
@@ -310,7 +366,7 @@ START_TEST(test_store_commit_checks_chunk_count)
     struct gdfs_store_version v = put_file(st, "c", 4096, 2, 4096, 1, 0), got;
     uint8_t sha[GDFS_SHA256_LEN] = {0};
 
-    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 3 * 4096, 3, sha),
+    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 3 * 4096, 3, sha, NULL),
                      GDFS_ECORRUPT);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("c"), 0, &got), GDFS_ENOENT);
     ck_assert_int_eq(gdfs_store_put_abort(st, v.id), GDFS_OK);
@@ -446,7 +502,8 @@ START_TEST(test_store_names_are_bytes)
 
     ck_assert_int_eq(gdfs_store_put_begin(st, n1, 2, 4096, NULL, &v),
                      GDFS_OK);
-    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 0, 0, (uint8_t[32]){0}),
+    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 0, 0, (uint8_t[32]){0},
+                                           NULL),
                      GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, n1, 2, 0, &got), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, n1, 1, 0, &got), GDFS_ENOENT);
@@ -582,11 +639,13 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_refuses_newer_database);
     tcase_add_test(tc, test_store_reopen_keeps_data);
     tcase_add_test(tc, test_store_refuses_non_database);
+    tcase_add_test(tc, test_store_no_migrate_checks_only);
     tcase_add_test(tc, test_store_migrates_v1_database);
     tcase_add_test(tc, test_store_init_twice_refused);
     tcase_add_test(tc, test_store_uninitialised_is_enoent);
     tcase_add_test(tc, test_store_members_self);
     tcase_add_test(tc, test_store_versions_increase);
+    tcase_add_test(tc, test_store_versions_follow_commit_order);
     tcase_add_test(tc, test_store_unfinished_put_invisible);
     tcase_add_test(tc, test_store_commit_checks_chunk_count);
     tcase_add_test(tc, test_store_abort_drops_chunks);

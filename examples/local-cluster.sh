@@ -1,22 +1,22 @@
 #!/bin/bash
-# Run gdfs locally on loopback: install what is missing, build, start the
-# group, put a file, get it back and compare.
+# Run gdfs locally on loopback: install what is missing, build, start a
+# 3-node group (n1 init, n2 and n3 join), put a file, get it back, compare.
 #
 #   examples/local-cluster.sh [start]   set up, start, put/get/compare
 #   examples/local-cluster.sh stop      stop the nodes started here
 #   examples/local-cluster.sh status    gdfs-cli status of the group
 #
 # State (INI files, databases, logs) lives in $GDFS_LOCAL (default
-# /tmp/gdfs-local); the build in _build/local inside the source tree.
-# Today the group has one node (node1.ini); it grows to three (node1..3)
-# when membership lands.
+# /tmp/gdfs-local); the build in _build/local inside the source tree. The
+# INI files are examples/node1.ini .. node3.ini with this run's data_dir
+# and the build's plugin directory.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 run=${GDFS_LOCAL:-/tmp/gdfs-local}
 build=$src/_build/local
-nodes="1"
+nodes="1 2 3"
 
-cli() { "$build/gdfs-cli" -c "$run/node1.ini" "$@"; }
+cli() { "$build/gdfs-cli" -c "$run/node$1.ini" "${@:2}"; }
 
 stop() {
     for i in $nodes; do
@@ -43,37 +43,55 @@ build() {
     make -s -C "$build" -j"$(nproc)" >/dev/null
 }
 
+# wait_for CMD...: up to 10 s for CMD to succeed.
+wait_for() {
+    for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    "$@"
+}
+
+members_alive() {
+    [ "$(cli 1 status | grep -c ' alive')" -eq 3 ]
+}
+
 start() {
     build
     stop >/dev/null
     mkdir -p "$run"
     for i in $nodes; do
-        # The shipped example, with this run's data_dir and the build's plugins.
         sed -e "s|^data_dir = .*|data_dir = $run/n$i/data|" \
             -e "s|^plugin = tcp|plugin = tcp\nplugin_dir = $build/plugins/tcp/.libs|" \
             "$src/examples/node$i.ini" > "$run/node$i.ini"
         mkdir -p "$run/n$i"
-        init=
-        [ -f "$run/n$i/data/gdfs.db" ] || init=init
-        "$build/gdfs-node" -c "$run/node$i.ini" $init 2>>"$run/n$i/log" &
+        if [ -f "$run/n$i/data/gdfs.db" ]; then
+            cmd=""                                  # a member: restart it
+        elif [ "$i" = 1 ]; then
+            cmd="init"                              # the first node starts the group
+        else
+            cmd="join 127.0.0.1:7001"               # the others join through n1
+        fi
+        "$build/gdfs-node" -c "$run/node$i.ini" $cmd 2>>"$run/n$i/log" &
         echo $! > "$run/n$i/pid"
+        wait_for cli "$i" status
     done
-    for _ in $(seq 50); do cli status >/dev/null 2>&1 && break; sleep 0.1; done
-    cli status
+    wait_for members_alive
+    cli 1 status
     head -c 5000000 /dev/urandom > "$run/hello.bin"
-    cli put "$run/hello.bin" hello.bin
-    cli get hello.bin "$run/hello.back"
+    # Writes go through the leader; any member answers status.
+    leader=$(cli 1 status | sed -n 's/^leader *n\([0-9]*\)$/\1/p')
+    cli "${leader:-1}" put "$run/hello.bin" hello.bin
+    cli "${leader:-1}" get hello.bin "$run/hello.back"
     if cmp "$run/hello.bin" "$run/hello.back"; then
-        echo "put and get of 5 MB: the bytes came back identical"
+        echo "put and get of 5 MB through leader n${leader:-1}: the bytes came back identical"
     else
         echo "put/get mismatch" >&2
         exit 1
     fi
-    cli ls
+    cli "${leader:-1}" ls
     cat <<MSG
 
-gdfs is running (logs in $run/n*/log). Try:
-  $build/gdfs-cli -c $run/node1.ini ls
+gdfs is running: 3 nodes on 127.0.0.1:7001..7003, logs in $run/n*/log.
+Try:
+  $build/gdfs-cli -c $run/node2.ini status
 Stop it with:
   $0 stop
 MSG
@@ -82,6 +100,6 @@ MSG
 case "${1:-start}" in
 start) start ;;
 stop) stop ;;
-status) cli status ;;
+status) cli 1 status ;;
 *) echo "usage: $0 [start|stop|status]" >&2; exit 2 ;;
 esac

@@ -524,6 +524,9 @@ static void on_append(struct gdfs_group *g, const struct gdfs_gmsg *m,
             return;
         adopt_set(g, &m->u.append.set, now);
         g->role = GDFS_ROLE_FOLLOWER;
+        /* A member now (it has a node row): take the leader's term. */
+        if (m->term > g->term && !save_term(g, m->term, ""))
+            return;
         event(g, GDFS_GEV_MEMBERS, g->self);
     } else if (!follow_set(g, &m->u.append.set, now)) {
         return;

@@ -296,6 +296,23 @@ static void copy_text(char *dst, size_t cap, const unsigned char *src)
     snprintf(dst, cap, "%s", src ? (const char *)src : "");
 }
 
+/* Step @s, a query of the node row: GDFS_OK on the row, GDFS_ENOENT when
+ * the node belongs to no group yet, or the failure. */
+static int step_node_row(struct gdfs_store *st, sqlite3_stmt *s,
+                         const char *what)
+{
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        return GDFS_OK;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "this node belongs to no group yet");
+        return GDFS_ENOENT;
+    default:
+        return fail(st, what);
+    }
+}
+
 int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
 {
     sqlite3_stmt *s;
@@ -306,23 +323,14 @@ int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
 
     if (rc != GDFS_OK)
         return rc;
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = step_node_row(st, s, "read node state");
+    if (rc == GDFS_OK) {
         copy_text(out->node_id, sizeof(out->node_id),
                   sqlite3_column_text(s, 0));
         copy_text(out->group_id, sizeof(out->group_id),
                   sqlite3_column_text(s, 1));
         out->term = (uint64_t)sqlite3_column_int64(s, 2);
         out->last_seq = (uint64_t)sqlite3_column_int64(s, 3);
-        rc = GDFS_OK;
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "this node belongs to no group yet");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = fail(st, "read node state");
     }
     sqlite3_finalize(s);
     return rc;
@@ -417,23 +425,14 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
     memset(set, 0, sizeof(*set));
     if (rc != GDFS_OK)
         return rc;
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = step_node_row(st, s, "load group state");
+    if (rc == GDFS_OK) {
         copy_text(set->group_id, sizeof(set->group_id),
                   sqlite3_column_text(s, 0));
         *term = (uint64_t)sqlite3_column_int64(s, 1);
         copy_text(vote, GDFS_NODE_ID_MAX + 1, sqlite3_column_text(s, 2));
         set->version.seq = (uint64_t)sqlite3_column_int64(s, 3);
         set->version.term = (uint64_t)sqlite3_column_int64(s, 4);
-        rc = GDFS_OK;
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "this node belongs to no group yet");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = fail(st, "load group state");
     }
     sqlite3_finalize(s);
     if (rc != GDFS_OK)

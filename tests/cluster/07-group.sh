@@ -10,16 +10,6 @@ set -u
 N=5
 ALL="1 2 3 4 5"
 
-# agree NODES...: every listed node sees the same leader and term (printed).
-agree() {
-    local i v first=""
-    for i in "$@"; do
-        v=$(view "$i") || return 1
-        [ -n "$first" ] || first=$v
-        [ "$v" = "$first" ] || return 1
-    done
-    echo "$first"
-}
 
 # states_everywhere STATE J NODES...: every listed node gives nJ STATE.
 states_everywhere() {

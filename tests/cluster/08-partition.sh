@@ -17,15 +17,6 @@ N=5
 ALL="1 2 3 4 5"
 : >"$T/rules"
 
-agree() {
-    local i v first=""
-    for i in "$@"; do
-        v=$(view "$i") || return 1
-        [ -n "$first" ] || first=$v
-        [ "$v" = "$first" ] || return 1
-    done
-    echo "$first"
-}
 
 # split "A B" "C D E": no group traffic between the two sides.
 split() {

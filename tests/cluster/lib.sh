@@ -232,14 +232,16 @@ expect_within() {
 
 # ---- ports and nodes ---------------------------------------------------------
 
-# free_port: print a random TCP port in 20000..60000 that nothing listens
-# on or uses (ss), that refuses a connection, and that this script has not
-# handed out before (make_node_ini records the ports it takes).
+# free_port: print a random TCP port in 20000..32699 (below Linux's
+# ephemeral range, so no outgoing connection takes it between here and the
+# node's bind) that nothing listens on or uses (ss), that refuses a
+# connection, and that this script has not handed out before
+# (make_node_ini records the ports it takes).
 declare -A USED_PORTS=()
 free_port() {
     local p _
     for _ in $(seq 1 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 12700))
         [ -z "${USED_PORTS[$p]:-}" ] || continue
         if ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
             continue
@@ -412,6 +414,18 @@ alive_count() {
 # view I: "LEADER TERM" as node I sees them ("None" for no leader).
 view() {
     cli "$1" --json status | json 'str(d["leader"]) + " " + str(d["term"])'
+}
+
+# agree NODES...: every listed node sees the same leader and term; prints
+# "LEADER TERM".
+agree() {
+    local i v first=""
+    for i in "$@"; do
+        v=$(view "$i") || return 1
+        [ -n "$first" ] || first=$v
+        [ "$v" = "$first" ] || return 1
+    done
+    echo "$first"
 }
 
 # state_of I J: the state node I gives member nJ.

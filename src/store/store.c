@@ -5,7 +5,9 @@
 #define GDFS_LOG_MODULE "store"
 #include "store/store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +18,17 @@
 
 #define BUSY_TIMEOUT_MS 30000
 
+/* Chunk bytes written (not yet fsynced) after which a writer syncs the
+ * WAL itself, outside any transaction: see sync_wal(). */
+#define SYNC_EVERY (16u << 20)
+
 struct gdfs_store {
     sqlite3 *db;
     struct gdfs_store_opts opts;
     bool durable; /* the open transaction commits with fsync */
+    char wal_path[4200];
+    int wal_fd;       /* our own descriptor on the WAL, for fdatasync */
+    size_t unsynced;  /* chunk bytes written since the last sync_wal */
     char errmsg[512];
 };
 
@@ -214,6 +223,8 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
         return GDFS_ENOMEM;
     }
     st->opts = *opts;
+    st->wal_fd = -1;
+    snprintf(st->wal_path, sizeof(st->wal_path), "%s-wal", path);
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
@@ -267,6 +278,8 @@ void gdfs_store_close(struct gdfs_store *st)
     if (st == NULL)
         return;
     sqlite3_close_v2(st->db);
+    if (st->wal_fd >= 0)
+        close(st->wal_fd);
     free(st);
 }
 
@@ -643,6 +656,23 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     return commit(st);
 }
 
+/* Flush the WAL to disk without holding any lock. Chunk rows are
+ * committed with synchronous=NORMAL (not fsynced), so without this the
+ * fsync of a put's final, durable commit would flush every chunk of the
+ * file while that commit holds the database's write lock, and the group
+ * thread's term and vote updates would wait behind it. fdatasync on our
+ * own descriptor of the same file flushes what SQLite wrote; it changes
+ * nothing SQLite relies on. Best effort: the final commit's fsync is what
+ * durability rests on. */
+static void sync_wal(struct gdfs_store *st)
+{
+    if (st->wal_fd < 0)
+        st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
+    if (st->wal_fd >= 0)
+        fdatasync(st->wal_fd);
+    st->unsynced = 0;
+}
+
 int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                          const uint8_t sha256[GDFS_SHA256_LEN],
                          const void *data, size_t len)
@@ -659,7 +689,11 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     sqlite3_bind_int64(s, 2, idx);
     sqlite3_bind_blob(s, 3, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
-    return step_done(st, s, "store chunk");
+    rc = step_done(st, s, "store chunk");
+    st->unsynced += len;
+    if (rc == GDFS_OK && st->unsynced >= SYNC_EVERY)
+        sync_wal(st);
+    return rc;
 }
 
 /* Inside a write transaction: delete version @id and its chunks. */

@@ -29,6 +29,8 @@ static const struct gdfs_group_cfg cfg = {
     .lease_ms = 400,
     .dead_ms = 0,
 };
+/* What world_init starts nodes with: cfg, unless a test changes it. */
+static struct gdfs_group_cfg sim_cfg;
 
 struct disk { /* what survives a crash */
     uint64_t term;
@@ -206,6 +208,8 @@ static void world_init(int n, uint64_t seed)
 
     world_free();
     memset(&W, 0, sizeof(W));
+    if (sim_cfg.heartbeat_ms == 0)
+        sim_cfg = cfg;
     W.n = n;
     W.rng = seed * 2654435761u + 1;
     W.now = 1000;
@@ -230,8 +234,8 @@ static void world_init(int n, uint64_t seed)
         nd->disk.set = set;
         nd->disk.has_set = true;
         nd->up = true;
-        ck_assert_int_eq(gdfs_group_start(&nd->g, nd->id, &cfg, &io, 0, "",
-                                          &set, W.now),
+        ck_assert_int_eq(gdfs_group_start(&nd->g, nd->id, &sim_cfg, &io, 0,
+                                          "", &set, W.now),
                          GDFS_OK);
     }
 }
@@ -248,8 +252,8 @@ static void restart(int i)
 
     nd->up = true;
     nd->paused = false;
-    gdfs_group_start(&nd->g, nd->id, &cfg, &io, nd->disk.term, nd->disk.vote,
-                     &nd->disk.set, W.now);
+    gdfs_group_start(&nd->g, nd->id, &sim_cfg, &io, nd->disk.term,
+                     nd->disk.vote, &nd->disk.set, W.now);
 }
 
 /* Cut every link between the nodes in mask @a and the others. */
@@ -617,6 +621,35 @@ START_TEST(test_group_join_and_leave)
 }
 END_TEST
 
+
+START_TEST(test_group_dead_member_removed_after_dead_ms)
+{
+    int l = -1, f;
+
+    sim_cfg = cfg;
+    sim_cfg.dead_ms = 2000;
+    world_init(5, 18);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % W.n;
+    crash(f);
+    run(1500); /* failed, not yet dead long enough */
+    ck_assert_uint_eq(W.node[l].g.set.n, 5);
+    ck_assert_int_eq(state_of(l, f), GDFS_MEMBER_FAILED);
+    run(3000);
+    for (int i = 0; i < W.n; i++)
+        if (i != f)
+            ck_assert_uint_eq(W.node[i].g.set.n, 4);
+    ck_assert_int_eq(gdfs_version_cmp(&W.node[l].g.committed,
+                                      &W.node[l].g.set.version),
+                     0);
+    /* Four members: the quorum is three. */
+    ck_assert_uint_eq(gdfs_group_quorum(&W.node[l].g), 3);
+    sim_cfg = cfg;
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- randomized schedules ------------------------------------------------ */
 
 static unsigned popcount(unsigned x)
@@ -744,6 +777,7 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_cut_off_node_does_not_disrupt_leader);
     tcase_add_test(exact, test_group_paused_leader_steps_down);
     tcase_add_test(exact, test_group_join_and_leave);
+    tcase_add_test(exact, test_group_dead_member_removed_after_dead_ms);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 120);
     suite_add_tcase(s, exact);

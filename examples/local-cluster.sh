@@ -53,6 +53,10 @@ members_alive() {
     [ "$(cli 1 status | grep -c ' alive')" -eq 3 ]
 }
 
+has_leader() {
+    cli 1 status | grep -Eq '^leader +n[0-9]+$'
+}
+
 start() {
     build
     stop >/dev/null
@@ -74,6 +78,7 @@ start() {
         wait_for cli "$i" status
     done
     wait_for members_alive
+    wait_for has_leader     # after a restart the group first elects one
     cli 1 status
     head -c 5000000 /dev/urandom > "$run/hello.bin"
     # Writes go through the leader; any member answers status.

@@ -53,10 +53,23 @@ start() { # start I [init | join ADDR]
     echo "node n$i did not start" >&2; tail "$dir/n$i.log" >&2; exit 1
 }
 
+# A port nobody listens on, below the ephemeral range (32768 and up), not
+# given to another node of this run.
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 12000))
+        [[ " ${PORT[*]} " == *" $p "* ]] && continue
+        ss -Htln "sport = :$p" | grep -q . && continue
+        echo "$p"
+        return
+    done
+}
+
 launch() { # launch N
     local n=$1 i
     for i in $(seq 1 "$n"); do
-        PORT[$i]=$((20000 + RANDOM % 30000))
+        PORT[$i]=$(free_port)
         cat >"$dir/n$i.ini" <<INI
 [node]
 id = n$i

@@ -17,8 +17,9 @@
 uint64_t gdfs_ring_key(const char *id);
 
 /* The ring neighbours of member @self in @set (members in state LEFT are
- * not on the ring): up to GDFS_RING_SIDE successors then predecessors,
- * distinct, never @self. Writes their indices into @out (room for
+ * not on the ring): up to GDFS_RING_SIDE successors and as many
+ * predecessors, nearest first (successor 1, predecessor 1, successor 2,
+ * ...), distinct, never @self. Writes their indices into @out (room for
  * 2 * GDFS_RING_SIDE) and returns how many. */
 size_t gdfs_ring_neighbours(const struct gdfs_members *set, int self,
                             int *out);

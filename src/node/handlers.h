@@ -16,7 +16,6 @@
 /* One client connection being served by one thread. */
 struct gdfs_session {
     const struct gdfs_config *cfg;
-    const struct gdfs_node_state *node; /* identity; read-only */
     struct gdfs_grouphost *group;       /* the group thread */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;

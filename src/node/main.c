@@ -372,7 +372,6 @@ int main(int argc, char **argv)
     }
     gdfs_log_init(n.cfg.node_id, n.cfg.log_level);
     n.srv.cfg = &n.cfg;
-    n.srv.node = &n.state;
     for (; done < NSTEPS; done++) {
         if (steps[done].run(&n) != 0) {
             gdfs_log(GDFS_LOG_ERROR, "start-up failed at step '%s'",

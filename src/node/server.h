@@ -12,7 +12,6 @@
 
 struct gdfs_server {
     const struct gdfs_config *cfg;
-    const struct gdfs_node_state *node;
     struct gdfs_transport *transport;
     struct gdfs_grouphost *group;
     struct gdfs_listener listener;

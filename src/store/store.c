@@ -349,16 +349,70 @@ int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
     return rc;
 }
 
+/* Inside a write transaction: the node row of a node joining @group_id. */
+static int insert_node_row(struct gdfs_store *st, const char *node_id,
+                           const char *group_id, uint64_t term)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "INSERT INTO node (one, node_id, group_id, current_term) "
+                  "VALUES (1, ?1, ?2, ?3)",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, group_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)term);
+    return step_done(st, s, "insert node");
+}
+
+/* Inside a write transaction: replace the member set and its version. */
+static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
+{
+    sqlite3_stmt *s;
+    int rc = prep(st,
+                  "UPDATE node SET members_seq = ?1, members_term = ?2 "
+                  "WHERE one = 1",
+                  &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)set->version.seq);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)set->version.term);
+    if ((rc = step_done(st, s, "save set version")) != GDFS_OK)
+        return rc;
+    if ((rc = exec(st, "DELETE FROM members")) != GDFS_OK)
+        return rc;
+    for (uint32_t i = 0; i < set->n; i++) {
+        rc = prep(st,
+                  "INSERT INTO members (node_id, addr, state, incarnation) "
+                  "VALUES (?1, ?2, ?3, ?4)",
+                  &s);
+        if (rc != GDFS_OK)
+            return rc;
+        sqlite3_bind_text(s, 1, set->m[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, set->m[i].addr, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, set->m[i].state);
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)set->m[i].incarnation);
+        if ((rc = step_done(st, s, "save member")) != GDFS_OK)
+            return rc;
+    }
+    return GDFS_OK;
+}
+
 int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
                          const char *group_id, const char *addr,
                          uint64_t term)
 {
     struct gdfs_node_state have;
-    sqlite3_stmt *s;
-    int rc = begin(st, true);
+    struct gdfs_members *set = calloc(1, sizeof(*set));
+    int rc = set ? begin(st, true) : GDFS_ENOMEM;
 
-    if (rc != GDFS_OK)
+    if (rc != GDFS_OK) {
+        free(set);
         return rc;
+    }
     rc = gdfs_store_get_node(st, &have);
     if (rc == GDFS_OK) {
         snprintf(st->errmsg, sizeof(st->errmsg),
@@ -369,26 +423,18 @@ int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
     }
     if (rc != GDFS_ENOENT)
         goto fail;
-    rc = prep(st,
-              "INSERT INTO node (one, node_id, group_id, current_term) "
-              "VALUES (1, ?1, ?2, ?3)",
-              &s);
-    if (rc != GDFS_OK)
+    /* A group of one: this node, member set version 0. */
+    snprintf(set->group_id, sizeof(set->group_id), "%s", group_id);
+    set->n = 1;
+    snprintf(set->m[0].id, sizeof(set->m[0].id), "%s", node_id);
+    snprintf(set->m[0].addr, sizeof(set->m[0].addr), "%s", addr);
+    if ((rc = insert_node_row(st, node_id, group_id, term)) != GDFS_OK ||
+        (rc = write_set(st, set)) != GDFS_OK)
         goto fail;
-    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, group_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)term);
-    if ((rc = step_done(st, s, "insert node")) != GDFS_OK)
-        goto fail;
-    rc = prep(st, "INSERT INTO members (node_id, addr) VALUES (?1, ?2)", &s);
-    if (rc != GDFS_OK)
-        goto fail;
-    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
-    if ((rc = step_done(st, s, "insert member")) != GDFS_OK)
-        goto fail;
+    free(set);
     return commit(st);
 fail:
+    free(set);
     rollback(st);
     return rc;
 }
@@ -474,7 +520,6 @@ int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
                             const struct gdfs_members *set)
 {
     struct gdfs_node_state have;
-    sqlite3_stmt *s;
     int rc = begin(st, true);
 
     if (rc != GDFS_OK)
@@ -482,90 +527,20 @@ int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
     rc = gdfs_store_get_node(st, &have);
     if (rc == GDFS_ENOENT) {
         /* A joining node becomes a member. */
-        rc = prep(st,
-                  "INSERT INTO node (one, node_id, group_id) "
-                  "VALUES (1, ?1, ?2)",
-                  &s);
-        if (rc != GDFS_OK)
-            goto fail;
-        sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, set->group_id, -1, SQLITE_STATIC);
-        rc = step_done(st, s, "join group");
+        rc = insert_node_row(st, node_id, set->group_id, 0);
     } else if (rc == GDFS_OK && strcmp(have.group_id, set->group_id) != 0) {
         snprintf(st->errmsg, sizeof(st->errmsg),
                  "member set of group %s offered to a node of group %s",
                  set->group_id, have.group_id);
         rc = GDFS_EGROUP;
     }
-    if (rc != GDFS_OK)
-        goto fail;
-    rc = prep(st,
-              "UPDATE node SET members_seq = ?1, members_term = ?2 "
-              "WHERE one = 1",
-              &s);
-    if (rc != GDFS_OK)
-        goto fail;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)set->version.seq);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)set->version.term);
-    if ((rc = step_done(st, s, "save set version")) != GDFS_OK)
-        goto fail;
-    if ((rc = exec(st, "DELETE FROM members")) != GDFS_OK)
-        goto fail;
-    for (uint32_t i = 0; i < set->n; i++) {
-        rc = prep(st,
-                  "INSERT INTO members (node_id, addr, state, incarnation) "
-                  "VALUES (?1, ?2, ?3, ?4)",
-                  &s);
-        if (rc != GDFS_OK)
-            goto fail;
-        sqlite3_bind_text(s, 1, set->m[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, set->m[i].addr, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, set->m[i].state);
-        sqlite3_bind_int64(s, 4, (sqlite3_int64)set->m[i].incarnation);
-        if ((rc = step_done(st, s, "save member")) != GDFS_OK)
-            goto fail;
+    if (rc == GDFS_OK)
+        rc = write_set(st, set);
+    if (rc != GDFS_OK) {
+        rollback(st);
+        return rc;
     }
     return commit(st);
-fail:
-    rollback(st);
-    return rc;
-}
-
-int gdfs_store_set_member_addr(struct gdfs_store *st, const char *node_id,
-                               const char *addr)
-{
-    sqlite3_stmt *s;
-    int rc = prep(st, "UPDATE members SET addr = ?2 WHERE node_id = ?1", &s);
-
-    if (rc != GDFS_OK)
-        return rc;
-    sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
-    return step_done(st, s, "update member address");
-}
-
-int gdfs_store_members(struct gdfs_store *st, gdfs_store_member_cb cb,
-                       void *ctx)
-{
-    sqlite3_stmt *s;
-    int rc = prep(st,
-                  "SELECT node_id, addr, state, incarnation FROM members "
-                  "ORDER BY node_id",
-                  &s);
-
-    if (rc != GDFS_OK)
-        return rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (cb(ctx, (const char *)sqlite3_column_text(s, 0),
-               (const char *)sqlite3_column_text(s, 1),
-               sqlite3_column_int(s, 2),
-               (uint64_t)sqlite3_column_int64(s, 3)) != 0)
-            break;
-    }
-    rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GDFS_OK
-                                                 : fail(st, "read members");
-    sqlite3_finalize(s);
-    return rc;
 }
 
 /* ---- writing versions ---------------------------------------------------- */

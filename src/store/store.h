@@ -108,17 +108,6 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
 int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
                             const struct gdfs_members *set);
 
-/* Update the address of member @node_id (e.g. advertise changed). */
-int gdfs_store_set_member_addr(struct gdfs_store *st, const char *node_id,
-                               const char *addr);
-
-/* Call @cb for each member, ordered by id; a nonzero return stops. */
-typedef int (*gdfs_store_member_cb)(void *ctx, const char *node_id,
-                                    const char *addr, int state,
-                                    uint64_t incarnation);
-int gdfs_store_members(struct gdfs_store *st, gdfs_store_member_cb cb,
-                       void *ctx);
-
 /* ---- writing a version --------------------------------------------------- */
 
 /* Start a put of @name: create an invisible version row. @v gives the

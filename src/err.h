@@ -33,7 +33,8 @@
     X(GDFS_EVERSION, 21, "version mismatch")                                \
     X(GDFS_EGROUP, 22, "group membership error")                            \
     X(GDFS_ETOOBIG, 23, "too large")                                        \
-    X(GDFS_EUNKNOWN, 24, "outcome unknown")
+    X(GDFS_EUNKNOWN, 24, "outcome unknown")                                 \
+    X(GDFS_ESTALE, 25, "stale term (a newer leader exists)")
 
 enum gdfs_status {
 #define GDFS_ERR_ENUM(name, num, msg) name = num,

@@ -6,7 +6,7 @@
  * GDFS_EPROTO.
  *
  * Frame = 16-byte header + payload:
- *   magic:32 ("GDFS" = 0x47444653) version:8 (=1) type:8 flags:16 (=0)
+ *   magic:32 ("GDFS" = 0x47444653) version:8 (=1) type:8 flags:16
  *   reqid:32 (echoed in the reply) len:32 (payload bytes, <= max_payload)
  *
  * Names (file names) are 1..GDFS_NAME_MAX bytes without NUL or control
@@ -110,8 +110,55 @@ enum gdfs_msg_type {
     /* (empty payload) ask the node to leave its group gracefully; reply OK
      * (version of the member set without it) or ERROR */
     GDFS_MSG_CLTOND_LEAVE = 19,
+
+    /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's
+     * metadata record:
+     *   seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B
+     *   flags:8 (bit 0 tombstone, other bits 0) acked:8 (bit i: replica i
+     *   holds the version durably; bits >= count are 0) count:8 (0..3)
+     *   then count x { idlen:8 id addrlen:8 addr } namelen:16 name
+     * (addrlen may be 0: address unknown to the sender; ids unique; seq >=
+     * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX). ---- */
+
+    /* namelen:16 name:namelen  (gateway -> leader: a put of name starts;
+     * reply PLACE or ERROR) */
+    GDFS_MSG_NDTOND_ALLOC = 20,
+    /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x
+     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique) */
+    GDFS_MSG_NDTOCL_PLACE = 21,
+    /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:
+     * store this version; reply PUT_READY, then CHUNK frames and PUT_END
+     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable) */
+    GDFS_MSG_NDTOND_RPUT = 22,
+    /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */
+    GDFS_MSG_NDTOND_COMMIT = 23,
+    /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or
+     * ERROR GDFS_ESTALE when the member promised a newer term) */
+    GDFS_MSG_NDTOND_META_PUT = 24,
+    /* term:64 max:32 afterlen:16 after  (new leader -> member: promise
+     * @term, then send the records with name > after; reply META_LIST) */
+    GDFS_MSG_NDTOND_META_PULL = 25,
+    /* more:8 count:32 then count x RECORD  (names ascending) */
+    GDFS_MSG_NDTOCL_META_LIST = 26,
+    /* seq:64 namelen:16 name  (-> leader: the committed record of name,
+     * seq 0 = newest; reply RECORD or ERROR) */
+    GDFS_MSG_NDTOND_LOOKUP = 27,
+    /* RECORD */
+    GDFS_MSG_NDTOCL_RECORD = 28,
+    /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this
+     * version: GET_INFO then its CHUNK frames, or ERROR) */
+    GDFS_MSG_NDTOND_RGET = 29,
 };
-#define GDFS_MSG_TYPE_MAX 19
+#define GDFS_MSG_TYPE_MAX 29
+
+/* Header flag bits. FORWARDED: a gateway node passed this request on to
+ * the node it believes leads; that node answers ENOTLEADER rather than
+ * forwarding again. Other bits must be 0. */
+#define GDFS_FLAG_FORWARDED 1
+#define GDFS_FLAG_MASK GDFS_FLAG_FORWARDED
+
+/* Replicas per file (DESIGN.md: every file lives on 3 nodes). */
+#define GDFS_REPLICAS 3
 
 /* Member and replica states, as on the wire (state:8). */
 enum gdfs_member_state {
@@ -175,6 +222,26 @@ struct gdfs_version_entry {
     bool tombstone;
 };
 
+/* A replica's node id and address (address may be empty in a RECORD). */
+struct gdfs_replica_ref {
+    struct gdfs_bytes id;
+    struct gdfs_bytes addr;
+};
+
+/* A file's metadata record (RECORD on the wire). */
+struct gdfs_record {
+    struct gdfs_bytes name;
+    struct gdfs_version version;
+    uint64_t size;
+    uint32_t chunk_size;
+    uint32_t nchunks;
+    uint8_t sha256[GDFS_SHA256_LEN];
+    bool tombstone;
+    uint8_t acked; /* bit i: replica[i] holds the version durably */
+    uint8_t nreplicas;
+    struct gdfs_replica_ref replica[GDFS_REPLICAS];
+};
+
 /* A list body inside a decoded frame: @count entries, already validated by
  * decode, read with the gdfs_proto_next_* iterators below. */
 struct gdfs_list_body {
@@ -187,6 +254,7 @@ struct gdfs_list_body {
  * @type is meaningful. */
 struct gdfs_msg {
     uint8_t type;
+    uint16_t flags; /* GDFS_FLAG_* */
     uint32_t reqid;
     union {
         struct { uint32_t status; struct gdfs_bytes msg; } error;
@@ -230,6 +298,27 @@ struct gdfs_msg {
         /* NDTOND_GROUP: the raw payload, checked by
          * gdfs_proto_decode_group (gdfs_proto_decode validates it fully). */
         struct { struct gdfs_bytes raw; } group;
+        /* NDTOND_ALLOC uses put; NDTOND_LOOKUP uses get. */
+        struct {
+            struct gdfs_version version;
+            uint32_t chunk_size;
+            uint8_t nreplicas;
+            struct gdfs_replica_ref replica[GDFS_REPLICAS];
+        } place;
+        struct {
+            struct gdfs_version version;
+            uint32_t chunk_size;
+            struct gdfs_bytes name;
+        } rput;
+        struct { struct gdfs_record rec; } record; /* COMMIT and RECORD */
+        struct { uint64_t term; struct gdfs_record rec; } meta_put;
+        struct {
+            uint64_t term;
+            uint32_t max;
+            struct gdfs_bytes after;
+        } meta_pull;
+        struct { bool more; struct gdfs_list_body body; } meta_list;
+        struct { struct gdfs_version version; struct gdfs_bytes name; } rget;
     } u;
 };
 
@@ -368,7 +457,10 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
                           const struct gdfs_member_entry *e);
 int gdfs_proto_add_version(struct gdfs_proto_writer *w,
                            const struct gdfs_version_entry *e);
-/* Patch count (and, for LIST, @more) and the header length; *len gets the
+/* META_LIST entries (begin with m->type NDTOCL_META_LIST). */
+int gdfs_proto_add_record(struct gdfs_proto_writer *w,
+                          const struct gdfs_record *r);
+/* Patch count (and, for LIST and META_LIST, @more) and the header length; *len gets the
  * frame size. */
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
                              size_t *len);
@@ -385,6 +477,8 @@ bool gdfs_proto_next_member(const struct gdfs_list_body *b, size_t *off,
                             struct gdfs_member_entry *e);
 bool gdfs_proto_next_version(const struct gdfs_list_body *b, size_t *off,
                              struct gdfs_version_entry *e);
+bool gdfs_proto_next_record(const struct gdfs_list_body *b, size_t *off,
+                            struct gdfs_record *r);
 
 /* ---- validation ---------------------------------------------------------- */
 

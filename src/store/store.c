@@ -15,26 +15,11 @@
 
 #include "log.h"
 #include "store/schema.h"
-
-#define BUSY_TIMEOUT_MS 30000
-
-/* Chunk bytes written (not yet fsynced) after which a writer syncs the
- * WAL itself, outside any transaction: see sync_wal(). */
-#define SYNC_EVERY (16u << 20)
-
-struct gdfs_store {
-    sqlite3 *db;
-    struct gdfs_store_opts opts;
-    bool durable; /* the open transaction commits with fsync */
-    char wal_path[4200];
-    int wal_fd;       /* our own descriptor on the WAL, for fdatasync */
-    size_t unsynced;  /* chunk bytes written since the last sync_wal */
-    char errmsg[512];
-};
+#include "store/store_int.h"
 
 /* ---- errors -------------------------------------------------------------- */
 
-static int fail(struct gdfs_store *st, const char *what)
+int st_fail(struct gdfs_store *st, const char *what)
 {
     int code = sqlite3_extended_errcode(st->db);
 
@@ -60,27 +45,27 @@ const char *gdfs_store_errmsg(const struct gdfs_store *st)
     return st->errmsg;
 }
 
-static int exec(struct gdfs_store *st, const char *sql)
+int st_exec(struct gdfs_store *st, const char *sql)
 {
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return fail(st, sql);
+        return st_fail(st, sql);
     return GDFS_OK;
 }
 
 /* Prepare @sql into *stmt; on failure sets errmsg. */
-static int prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt)
+int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt)
 {
     if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
         *stmt = NULL;
-        return fail(st, "prepare");
+        return st_fail(st, "prepare");
     }
     return GDFS_OK;
 }
 
 /* Step a statement that returns no rows, then finalize it. */
-static int step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
+int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 {
-    int rc = sqlite3_step(s) == SQLITE_DONE ? GDFS_OK : fail(st, what);
+    int rc = sqlite3_step(s) == SQLITE_DONE ? GDFS_OK : st_fail(st, what);
 
     sqlite3_finalize(s);
     return rc;
@@ -89,41 +74,41 @@ static int step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 /* Begin a write transaction. A @durable one commits with
  * synchronous=FULL (fsync of the WAL); SQLite only lets the level change
  * outside a transaction, hence here and in finish(). */
-static int begin(struct gdfs_store *st, bool durable)
+int st_begin(struct gdfs_store *st, bool durable)
 {
     int rc;
 
     st->durable = durable;
-    if (durable && (rc = exec(st, "PRAGMA synchronous=FULL")) != GDFS_OK)
+    if (durable && (rc = st_exec(st, "PRAGMA synchronous=FULL")) != GDFS_OK)
         return rc;
-    rc = exec(st, "BEGIN IMMEDIATE");
+    rc = st_exec(st, "BEGIN IMMEDIATE");
     if (rc != GDFS_OK && durable)
-        exec(st, "PRAGMA synchronous=NORMAL");
+        st_exec(st, "PRAGMA synchronous=NORMAL");
     return rc;
 }
 
-static void restore_sync(struct gdfs_store *st)
+static void st_restore_sync(struct gdfs_store *st)
 {
     if (st->durable)
         sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     st->durable = false;
 }
 
-static void rollback(struct gdfs_store *st)
+void st_rollback(struct gdfs_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    restore_sync(st);
+    st_restore_sync(st);
 }
 
-/* Commit the transaction begin() opened (rolled back if COMMIT fails). */
-static int commit(struct gdfs_store *st)
+/* Commit the transaction st_begin() opened (rolled back if COMMIT fails). */
+int st_commit(struct gdfs_store *st)
 {
-    int rc = exec(st, "COMMIT");
+    int rc = st_exec(st, "COMMIT");
 
     if (rc != GDFS_OK)
-        rollback(st);
-    restore_sync(st);
+        st_rollback(st);
+    st_restore_sync(st);
     return rc;
 }
 
@@ -142,7 +127,7 @@ int gdfs_store_schema_version(void)
 static int user_version(struct gdfs_store *st, int *v)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "PRAGMA user_version", &s);
+    int rc = st_prep(st, "PRAGMA user_version", &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -150,7 +135,7 @@ static int user_version(struct gdfs_store *st, int *v)
         *v = sqlite3_column_int(s, 0);
         rc = GDFS_OK;
     } else {
-        rc = fail(st, "read user_version");
+        rc = st_fail(st, "read user_version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -162,11 +147,11 @@ static int migrate(struct gdfs_store *st)
     int have, want = gdfs_store_schema_version(), rc;
     char sql[64];
 
-    rc = begin(st, false);
+    rc = st_begin(st, false);
     if (rc != GDFS_OK)
         return rc;
     rc = user_version(st, &have);
-    commit(st);
+    st_commit(st);
     if (rc != GDFS_OK)
         return rc;
     if (have > want) {
@@ -182,7 +167,7 @@ static int migrate(struct gdfs_store *st)
 
         if (m->version <= have)
             continue;
-        rc = begin(st, true);
+        rc = st_begin(st, true);
         if (rc != GDFS_OK)
             return rc;
         /* Another connection may have migrated while we waited. */
@@ -190,18 +175,18 @@ static int migrate(struct gdfs_store *st)
         if (rc == GDFS_OK && now < m->version) {
             if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) !=
                 SQLITE_OK) {
-                rc = fail(st, m->file);
+                rc = st_fail(st, m->file);
             } else {
                 snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
                          m->version);
-                rc = exec(st, sql);
+                rc = st_exec(st, sql);
             }
         }
         if (rc != GDFS_OK) {
-            rollback(st);
+            st_rollback(st);
             return rc;
         }
-        rc = commit(st);
+        rc = st_commit(st);
         if (rc != GDFS_OK)
             return rc;
         if (now < m->version)
@@ -229,25 +214,25 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        rc = st->db ? fail(st, path) : GDFS_ENOMEM;
+        rc = st->db ? st_fail(st, path) : GDFS_ENOMEM;
         goto out;
     }
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(st->db, 1);
     /* page_size only takes effect on a new (empty) database. */
     snprintf(sql, sizeof(sql), "PRAGMA page_size=%u", opts->page_size);
-    if ((rc = exec(st, sql)) != GDFS_OK)
+    if ((rc = st_exec(st, sql)) != GDFS_OK)
         goto out;
-    if ((rc = exec(st, "PRAGMA journal_mode=WAL")) != GDFS_OK)
+    if ((rc = st_exec(st, "PRAGMA journal_mode=WAL")) != GDFS_OK)
         goto out;
     snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", opts->cache_kib);
-    if ((rc = exec(st, sql)) != GDFS_OK ||
-        (rc = exec(st, "PRAGMA synchronous=NORMAL")) != GDFS_OK ||
-        (rc = exec(st, "PRAGMA foreign_keys=OFF")) != GDFS_OK ||
+    if ((rc = st_exec(st, sql)) != GDFS_OK ||
+        (rc = st_exec(st, "PRAGMA synchronous=NORMAL")) != GDFS_OK ||
+        (rc = st_exec(st, "PRAGMA foreign_keys=OFF")) != GDFS_OK ||
         /* Debian builds SQLite with secure_delete on: removing a 1 GiB
          * version would then write 1 GiB of zeros through the WAL. */
-        (rc = exec(st, "PRAGMA secure_delete=OFF")) != GDFS_OK ||
-        (rc = exec(st, "PRAGMA journal_size_limit=67108864")) != GDFS_OK)
+        (rc = st_exec(st, "PRAGMA secure_delete=OFF")) != GDFS_OK ||
+        (rc = st_exec(st, "PRAGMA journal_size_limit=67108864")) != GDFS_OK)
         goto out;
     if (opts->no_migrate) {
         int have = 0;
@@ -285,21 +270,21 @@ void gdfs_store_close(struct gdfs_store *st)
 
 int gdfs_store_recover(struct gdfs_store *st, int *n)
 {
-    int rc = begin(st, true);
+    int rc = st_begin(st, true);
 
     *n = 0;
     if (rc != GDFS_OK)
         return rc;
-    rc = exec(st, "DELETE FROM chunks WHERE version_id IN "
+    rc = st_exec(st, "DELETE FROM chunks WHERE version_id IN "
                   "(SELECT id FROM versions WHERE state = 0)");
     if (rc == GDFS_OK)
-        rc = exec(st, "DELETE FROM versions WHERE state = 0");
+        rc = st_exec(st, "DELETE FROM versions WHERE state = 0");
     if (rc != GDFS_OK) {
-        rollback(st);
+        st_rollback(st);
         return rc;
     }
     *n = sqlite3_changes(st->db);
-    return commit(st);
+    return st_commit(st);
 }
 
 /* ---- node state and members ---------------------------------------------- */
@@ -322,14 +307,14 @@ static int step_node_row(struct gdfs_store *st, sqlite3_stmt *s,
                  "this node belongs to no group yet");
         return GDFS_ENOENT;
     default:
-        return fail(st, what);
+        return st_fail(st, what);
     }
 }
 
 int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "SELECT node_id, group_id, current_term, last_seq "
                   "FROM node WHERE one = 1",
                   &s);
@@ -354,7 +339,7 @@ static int insert_node_row(struct gdfs_store *st, const char *node_id,
                            const char *group_id, uint64_t term)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "INSERT INTO node (one, node_id, group_id, current_term) "
                   "VALUES (1, ?1, ?2, ?3)",
                   &s);
@@ -364,14 +349,14 @@ static int insert_node_row(struct gdfs_store *st, const char *node_id,
     sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, group_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)term);
-    return step_done(st, s, "insert node");
+    return st_step_done(st, s, "insert node");
 }
 
 /* Inside a write transaction: replace the member set and its version. */
 static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "UPDATE node SET members_seq = ?1, members_term = ?2 "
                   "WHERE one = 1",
                   &s);
@@ -380,12 +365,12 @@ static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
         return rc;
     sqlite3_bind_int64(s, 1, (sqlite3_int64)set->version.seq);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)set->version.term);
-    if ((rc = step_done(st, s, "save set version")) != GDFS_OK)
+    if ((rc = st_step_done(st, s, "save set version")) != GDFS_OK)
         return rc;
-    if ((rc = exec(st, "DELETE FROM members")) != GDFS_OK)
+    if ((rc = st_exec(st, "DELETE FROM members")) != GDFS_OK)
         return rc;
     for (uint32_t i = 0; i < set->n; i++) {
-        rc = prep(st,
+        rc = st_prep(st,
                   "INSERT INTO members (node_id, addr, state, incarnation) "
                   "VALUES (?1, ?2, ?3, ?4)",
                   &s);
@@ -395,7 +380,7 @@ static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
         sqlite3_bind_text(s, 2, set->m[i].addr, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 3, set->m[i].state);
         sqlite3_bind_int64(s, 4, (sqlite3_int64)set->m[i].incarnation);
-        if ((rc = step_done(st, s, "save member")) != GDFS_OK)
+        if ((rc = st_step_done(st, s, "save member")) != GDFS_OK)
             return rc;
     }
     return GDFS_OK;
@@ -407,7 +392,7 @@ int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
 {
     struct gdfs_node_state have;
     struct gdfs_members *set = calloc(1, sizeof(*set));
-    int rc = set ? begin(st, true) : GDFS_ENOMEM;
+    int rc = set ? st_begin(st, true) : GDFS_ENOMEM;
 
     if (rc != GDFS_OK) {
         free(set);
@@ -432,10 +417,10 @@ int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
         (rc = write_set(st, set)) != GDFS_OK)
         goto fail;
     free(set);
-    return commit(st);
+    return st_commit(st);
 fail:
     free(set);
-    rollback(st);
+    st_rollback(st);
     return rc;
 }
 
@@ -443,11 +428,11 @@ int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
                         const char *voted_for)
 {
     sqlite3_stmt *s;
-    int rc = begin(st, true);
+    int rc = st_begin(st, true);
 
     if (rc != GDFS_OK)
         return rc;
-    rc = prep(st,
+    rc = st_prep(st,
               "UPDATE node SET current_term = ?1, voted_for = ?2 "
               "WHERE one = 1",
               &s);
@@ -458,7 +443,7 @@ int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
         sqlite3_bind_text(s, 2, voted_for, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, 2);
-    if ((rc = step_done(st, s, "save term")) != GDFS_OK)
+    if ((rc = st_step_done(st, s, "save term")) != GDFS_OK)
         goto fail;
     if (sqlite3_changes(st->db) != 1) {
         snprintf(st->errmsg, sizeof(st->errmsg),
@@ -466,9 +451,9 @@ int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
         rc = GDFS_ENOENT;
         goto fail;
     }
-    return commit(st);
+    return st_commit(st);
 fail:
-    rollback(st);
+    st_rollback(st);
     return rc;
 }
 
@@ -476,7 +461,7 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
                           struct gdfs_members *set)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "SELECT group_id, current_term, coalesce(voted_for, ''), "
                   "members_seq, members_term FROM node WHERE one = 1",
                   &s);
@@ -496,7 +481,7 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
     sqlite3_finalize(s);
     if (rc != GDFS_OK)
         return rc;
-    rc = prep(st,
+    rc = st_prep(st,
               "SELECT node_id, addr, state, incarnation FROM members "
               "ORDER BY rowid",
               &s);
@@ -511,7 +496,7 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
         m->incarnation = (uint64_t)sqlite3_column_int64(s, 3);
     }
     rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GDFS_OK
-                                                 : fail(st, "load members");
+                                                 : st_fail(st, "load members");
     sqlite3_finalize(s);
     return rc;
 }
@@ -520,7 +505,7 @@ int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
                             const struct gdfs_members *set)
 {
     struct gdfs_node_state have;
-    int rc = begin(st, true);
+    int rc = st_begin(st, true);
 
     if (rc != GDFS_OK)
         return rc;
@@ -537,10 +522,10 @@ int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
     if (rc == GDFS_OK)
         rc = write_set(st, set);
     if (rc != GDFS_OK) {
-        rollback(st);
+        st_rollback(st);
         return rc;
     }
-    return commit(st);
+    return st_commit(st);
 }
 
 /* ---- writing versions ---------------------------------------------------- */
@@ -550,7 +535,7 @@ int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
 static int next_version(struct gdfs_store *st, struct gdfs_version *v)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "UPDATE node SET last_seq = last_seq + 1 WHERE one = 1 "
                   "RETURNING last_seq, current_term",
                   &s);
@@ -568,7 +553,7 @@ static int next_version(struct gdfs_store *st, struct gdfs_version *v)
         rc = GDFS_ENOENT;
         break;
     default:
-        rc = fail(st, "allocate version");
+        rc = st_fail(st, "allocate version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -576,12 +561,13 @@ static int next_version(struct gdfs_store *st, struct gdfs_version *v)
 
 static int insert_version(struct gdfs_store *st, const uint8_t *name,
                           size_t namelen, const struct gdfs_version *v,
-                          int state, uint32_t chunk_size, int64_t *id)
+                          int state, uint32_t chunk_size, bool committed,
+                          int64_t *id)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "INSERT INTO versions (name, seq, term, state, chunk_size, "
-                  "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                  "created, committed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                   &s);
 
     if (rc != GDFS_OK)
@@ -592,7 +578,8 @@ static int insert_version(struct gdfs_store *st, const uint8_t *name,
     sqlite3_bind_int(s, 4, state);
     sqlite3_bind_int64(s, 5, chunk_size);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)time(NULL));
-    rc = step_done(st, s, "insert version");
+    sqlite3_bind_int(s, 7, committed);
+    rc = st_step_done(st, s, "insert version");
     *id = sqlite3_last_insert_rowid(st->db);
     return rc;
 }
@@ -602,7 +589,7 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
                          const struct gdfs_version *v,
                          struct gdfs_store_version *out)
 {
-    int rc = begin(st, false);
+    int rc = st_begin(st, false);
 
     memset(out, 0, sizeof(*out));
     if (rc != GDFS_OK)
@@ -610,25 +597,26 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     if (v != NULL)
         out->version = *v;
     rc = insert_version(st, name, namelen, &out->version,
-                        GDFS_VERSION_WRITING, chunk_size, &out->id);
+                        GDFS_VERSION_WRITING, chunk_size, v == NULL,
+                        &out->id);
     if (rc == GDFS_OK && v == NULL) {
         /* No version yet (it is assigned at commit, so that versions
          * follow commit order); -id keeps (name, term, seq) unique. */
         sqlite3_stmt *s;
 
-        rc = prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
+        rc = st_prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
         if (rc == GDFS_OK) {
             sqlite3_bind_int64(s, 1, out->id);
-            rc = step_done(st, s, "mark version unassigned");
+            rc = st_step_done(st, s, "mark version unassigned");
         }
     }
     if (rc != GDFS_OK) {
-        rollback(st);
+        st_rollback(st);
         return rc;
     }
     out->state = GDFS_VERSION_WRITING;
     out->chunk_size = chunk_size;
-    return commit(st);
+    return st_commit(st);
 }
 
 /* Flush the WAL to disk without holding any lock. Chunk rows are
@@ -653,7 +641,7 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                          const void *data, size_t len)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "INSERT INTO chunks (version_id, idx, sha256, data) "
                   "VALUES (?1, ?2, ?3, ?4)",
                   &s);
@@ -664,7 +652,7 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     sqlite3_bind_int64(s, 2, idx);
     sqlite3_bind_blob(s, 3, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
-    rc = step_done(st, s, "store chunk");
+    rc = st_step_done(st, s, "store chunk");
     st->unsynced += len;
     if (rc == GDFS_OK && st->unsynced >= SYNC_EVERY)
         sync_wal(st);
@@ -672,25 +660,25 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
 }
 
 /* Inside a write transaction: delete version @id and its chunks. */
-static int drop_version(struct gdfs_store *st, int64_t id)
+int st_drop_version(struct gdfs_store *st, int64_t id)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "DELETE FROM chunks WHERE version_id = ?1", &s);
+    int rc = st_prep(st, "DELETE FROM chunks WHERE version_id = ?1", &s);
 
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    if ((rc = step_done(st, s, "drop chunks")) != GDFS_OK)
+    if ((rc = st_step_done(st, s, "drop chunks")) != GDFS_OK)
         return rc;
-    if ((rc = prep(st, "DELETE FROM versions WHERE id = ?1", &s)) != GDFS_OK)
+    if ((rc = st_prep(st, "DELETE FROM versions WHERE id = ?1", &s)) != GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
-    return step_done(st, s, "drop version");
+    return st_step_done(st, s, "drop version");
 }
 
 /* Inside a write transaction: drop visible versions of @name beyond the
  * newest @keep (all older ones when @keep is 0 relative to @newest). */
-static int collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
+int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
                    uint32_t keep)
 {
     sqlite3_stmt *s;
@@ -698,8 +686,9 @@ static int collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
     int n, rc;
 
     do {
-        rc = prep(st,
+        rc = st_prep(st,
                   "SELECT id FROM versions WHERE name = ?1 AND state > 0 "
+                  "AND committed = 1 "
                   "ORDER BY term DESC, seq DESC LIMIT 64 OFFSET ?2",
                   &s);
         if (rc != GDFS_OK)
@@ -709,13 +698,13 @@ static int collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
         for (n = 0; n < 64 && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
             ids[n] = sqlite3_column_int64(s, 0);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            rc = fail(st, "list old versions");
+            rc = st_fail(st, "list old versions");
             sqlite3_finalize(s);
             return rc;
         }
         sqlite3_finalize(s);
         for (int i = 0; i < n; i++)
-            if ((rc = drop_version(st, ids[i])) != GDFS_OK)
+            if ((rc = st_drop_version(st, ids[i])) != GDFS_OK)
                 return rc;
     } while (n == 64);
     return GDFS_OK;
@@ -725,7 +714,7 @@ static int version_name(struct gdfs_store *st, int64_t vid, uint8_t *name,
                         size_t *namelen, int *state)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "SELECT name, state FROM versions WHERE id = ?1", &s);
+    int rc = st_prep(st, "SELECT name, state FROM versions WHERE id = ?1", &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -750,7 +739,7 @@ static int version_of(struct gdfs_store *st, int64_t vid,
                       struct gdfs_version *v)
 {
     sqlite3_stmt *s;
-    int rc = prep(st, "SELECT seq, term FROM versions WHERE id = ?1", &s);
+    int rc = st_prep(st, "SELECT seq, term FROM versions WHERE id = ?1", &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -759,7 +748,7 @@ static int version_of(struct gdfs_store *st, int64_t vid,
         v->seq = (uint64_t)sqlite3_column_int64(s, 0);
         v->term = (uint64_t)sqlite3_column_int64(s, 1);
     } else {
-        rc = fail(st, "read version");
+        rc = st_fail(st, "read version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -768,7 +757,7 @@ static int version_of(struct gdfs_store *st, int64_t vid,
 static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "SELECT count(*), coalesce(max(idx), -1) FROM chunks "
                   "WHERE version_id = ?1",
                   &s);
@@ -783,7 +772,7 @@ static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
         *n = count == max + 1 ? (uint32_t)count : UINT32_MAX;
         rc = GDFS_OK;
     } else {
-        rc = fail(st, "count chunks");
+        rc = st_fail(st, "count chunks");
     }
     sqlite3_finalize(s);
     return rc;
@@ -801,7 +790,7 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     sqlite3_stmt *s;
     struct gdfs_version v = {0, 0};
 
-    if ((rc = begin(st, true)) != GDFS_OK)
+    if ((rc = st_begin(st, true)) != GDFS_OK)
         return rc;
     if ((rc = version_name(st, vid, name, &namelen, &state)) != GDFS_OK)
         goto fail;
@@ -819,9 +808,11 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     /* Unassigned (seq < 0): the next local version, in commit order. */
     if ((int64_t)v.seq < 0 && (rc = next_version(st, &v)) != GDFS_OK)
         goto fail;
-    rc = prep(st,
+    rc = st_prep(st,
               "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
-              "sha256 = ?4, seq = ?5, term = ?6 WHERE id = ?1",
+              "sha256 = ?4, seq = ?5, term = ?6, committed = committed OR "
+              "EXISTS (SELECT 1 FROM meta m WHERE m.name = versions.name "
+              "AND m.seq = ?5 AND m.term = ?6) WHERE id = ?1",
               &s);
     if (rc != GDFS_OK)
         goto fail;
@@ -831,30 +822,30 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     sqlite3_bind_blob(s, 4, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)v.seq);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)v.term);
-    if ((rc = step_done(st, s, "commit version")) != GDFS_OK)
+    if ((rc = st_step_done(st, s, "commit version")) != GDFS_OK)
         goto fail;
     if (out != NULL)
         *out = v;
-    if ((rc = collect(st, name, namelen, st->opts.keep_versions)) != GDFS_OK)
+    if ((rc = st_collect(st, name, namelen, st->opts.keep_versions)) != GDFS_OK)
         goto fail;
-    return commit(st);
+    return st_commit(st);
 fail:
-    rollback(st);
+    st_rollback(st);
     return rc;
 }
 
 int gdfs_store_put_abort(struct gdfs_store *st, int64_t vid)
 {
-    int rc = begin(st, false);
+    int rc = st_begin(st, false);
 
     if (rc != GDFS_OK)
         return rc;
-    rc = drop_version(st, vid);
+    rc = st_drop_version(st, vid);
     if (rc != GDFS_OK) {
-        rollback(st);
+        st_rollback(st);
         return rc;
     }
-    return commit(st);
+    return st_commit(st);
 }
 
 int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
@@ -863,7 +854,7 @@ int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
 {
     struct gdfs_store_version cur;
     int64_t id;
-    int rc = begin(st, true);
+    int rc = st_begin(st, true);
 
     if (rc != GDFS_OK)
         return rc;
@@ -874,15 +865,15 @@ int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
     else if ((rc = next_version(st, out)) != GDFS_OK)
         goto fail;
     /* Drop every older version first, then record the tombstone. */
-    if ((rc = collect(st, name, namelen, 0)) != GDFS_OK)
+    if ((rc = st_collect(st, name, namelen, 0)) != GDFS_OK)
         goto fail;
     rc = insert_version(st, name, namelen, out, GDFS_VERSION_TOMBSTONE, 0,
-                        &id);
+                        true, &id);
     if (rc != GDFS_OK)
         goto fail;
-    return commit(st);
+    return st_commit(st);
 fail:
-    rollback(st);
+    st_rollback(st);
     return rc;
 }
 
@@ -891,7 +882,7 @@ fail:
 int gdfs_store_snapshot_begin(struct gdfs_store *st)
 {
     /* A deferred transaction takes its snapshot at the first read. */
-    return exec(st, "BEGIN DEFERRED");
+    return st_exec(st, "BEGIN DEFERRED");
 }
 
 void gdfs_store_snapshot_end(struct gdfs_store *st)
@@ -924,12 +915,13 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
                       struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
-                             "WHERE name = ?1 AND state > 0 "
+                             "WHERE name = ?1 AND state > 0 AND committed = 1 "
                              "ORDER BY term DESC, seq DESC LIMIT 1"
                            : "SELECT " VERSION_COLS " FROM versions "
                              "WHERE name = ?1 AND state > 0 AND seq = ?2 "
+                             "AND committed = 1 "
                              "ORDER BY term DESC LIMIT 1",
                   &s);
 
@@ -953,7 +945,39 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
         rc = GDFS_ENOENT;
         break;
     default:
-        rc = fail(st, "look up file");
+        rc = st_fail(st, "look up file");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
+                            size_t namelen, const struct gdfs_version *v,
+                            struct gdfs_store_version *out)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "SELECT " VERSION_COLS " FROM versions WHERE name = ?1 "
+                     "AND seq = ?2 AND term = ?3 AND state = 1",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        read_version(s, 0, out);
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version %llu (term %llu) is not held here",
+                 (unsigned long long)v->seq, (unsigned long long)v->term);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = st_fail(st, "look up version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -964,7 +988,7 @@ int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                           uint8_t sha256[GDFS_SHA256_LEN])
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "SELECT sha256, data FROM chunks "
                   "WHERE version_id = ?1 AND idx = ?2",
                   &s);
@@ -999,7 +1023,7 @@ int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
         rc = GDFS_ENOENT;
         break;
     default:
-        rc = fail(st, "read chunk");
+        rc = st_fail(st, "read chunk");
     }
     sqlite3_finalize(s);
     return rc;
@@ -1014,11 +1038,12 @@ int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
     int rc;
 
     /* The newest visible version of each name, complete ones only. */
-    rc = prep(st,
+    rc = st_prep(st,
               "SELECT name, " VERSION_COLS " FROM versions v "
-              "WHERE state > 0 AND name > ?1 AND NOT EXISTS ("
+              "WHERE state > 0 AND committed = 1 AND name > ?1 AND NOT EXISTS ("
               "  SELECT 1 FROM versions w WHERE w.name = v.name "
-              "  AND w.state > 0 AND (w.term, w.seq) > (v.term, v.seq)) "
+              "  AND w.state > 0 AND w.committed = 1 "
+              "  AND (w.term, w.seq) > (v.term, v.seq)) "
               "AND state = 1 ORDER BY name LIMIT ?2",
               &s);
     if (rc != GDFS_OK)
@@ -1041,7 +1066,7 @@ int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
     }
     if (n == max)
         *more = true;
-    rc = rc == SQLITE_DONE ? GDFS_OK : fail(st, "list files");
+    rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list files");
     sqlite3_finalize(s);
     return rc;
 }
@@ -1050,9 +1075,9 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
                         size_t namelen, gdfs_store_file_cb cb, void *ctx)
 {
     sqlite3_stmt *s;
-    int rc = prep(st,
+    int rc = st_prep(st,
                   "SELECT " VERSION_COLS " FROM versions "
-                  "WHERE name = ?1 AND state > 0 "
+                  "WHERE name = ?1 AND state > 0 AND committed = 1 "
                   "ORDER BY term DESC, seq DESC",
                   &s);
 
@@ -1068,7 +1093,7 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
             break;
         }
     }
-    rc = rc == SQLITE_DONE ? GDFS_OK : fail(st, "list versions");
+    rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list versions");
     sqlite3_finalize(s);
     return rc;
 }

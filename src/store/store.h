@@ -146,6 +146,72 @@ int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
                       size_t namelen, const struct gdfs_version *v,
                       struct gdfs_version *out);
 
+/* ---- replicas ------------------------------------------------------------ */
+
+/* Versions a replica stores under a leader-assigned version (put_begin
+ * with @v) start uncommitted: complete and readable by exact version
+ * (gdfs_store_lookup_exact), but not this node's newest version of the
+ * file (lookup, list, versions) until a metadata record names them
+ * (gdfs_store_meta_put). */
+
+/* Exactly version @v of @name, complete, committed or not. GDFS_ENOENT if
+ * it is not held here (never written, collected, or still being
+ * written). */
+int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
+                            size_t namelen, const struct gdfs_version *v,
+                            struct gdfs_store_version *out);
+
+/* ---- metadata records (meta.c) --------------------------------------------- */
+
+/* A file's metadata record as stored (DESIGN.md "Files"). */
+struct gdfs_meta {
+    uint8_t name[GDFS_NAME_MAX];
+    size_t namelen;
+    struct gdfs_version version;
+    uint64_t size;
+    uint32_t chunk_size;
+    uint32_t nchunks;
+    uint8_t sha256[GDFS_SHA256_LEN];
+    bool tombstone;
+    uint8_t acked; /* bit i: replica[i] holds the version durably */
+    uint8_t nreplicas;
+    char replica[GDFS_REPLICAS][GDFS_NODE_ID_MAX + 1];
+};
+
+/* Persist @m, sent by the leader of @term (fsynced). Refused with
+ * GDFS_ESTALE if this node promised a newer term. Otherwise the term is
+ * remembered, and @m replaces the stored record of its file unless that
+ * one is newer (an equal version is replaced: its replica set changed).
+ * When @m is newer, this node's copy of that version becomes committed
+ * (older committed copies beyond keep_versions are collected), and a
+ * tombstone drops every older copy of the file. *applied (may be NULL)
+ * says whether the stored record changed. */
+int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
+                        const struct gdfs_meta *m, bool *applied);
+
+/* Promise @term: refuse records of older terms from now on (fsynced).
+ * GDFS_ESTALE if a newer term was promised already; *promised gets the
+ * term now promised. */
+int gdfs_store_meta_promise(struct gdfs_store *st, uint64_t term,
+                            uint64_t *promised);
+
+/* The stored record of @name; GDFS_ENOENT if none (tombstones are
+ * returned: check m->tombstone). */
+int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
+                        size_t namelen, struct gdfs_meta *out);
+
+/* Records with name > @after, in name order, at most @max, tombstones
+ * included when @tombstones; *more says whether more may follow. A
+ * nonzero return of @cb stops early. */
+typedef int (*gdfs_store_meta_cb)(void *ctx, const struct gdfs_meta *m);
+int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
+                         size_t afterlen, uint32_t max, bool tombstones,
+                         gdfs_store_meta_cb cb, void *ctx, bool *more);
+
+/* The highest version seq this node knows of, in records or held
+ * versions: a new leader numbers its versions above it. */
+int gdfs_store_max_seq(struct gdfs_store *st, uint64_t *seq);
+
 /* ---- reading ------------------------------------------------------------- */
 
 /* Read from one snapshot until gdfs_store_snapshot_end: a get sees its

@@ -610,6 +610,219 @@ END_TEST
 
 /* ---- suite --------------------------------------------------------------- */
 
+
+static int count_meta(void *ctx, const struct gdfs_meta *m)
+{
+    (void)m;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+struct page {
+    int n;
+    uint8_t *last;
+    size_t *lastlen;
+};
+
+static int page_meta(void *ctx, const struct gdfs_meta *m)
+{
+    struct page *p = ctx;
+
+    p->n++;
+    memcpy(p->last, m->name, m->namelen);
+    *p->lastlen = m->namelen;
+    return 0;
+}
+
+/* ---- replica copies and metadata records ---------------------------------- */
+
+/* A one-chunk copy of @name stored as a replica under version (seq, term). */
+static void put_replica(const char *name, uint64_t seq, uint64_t term)
+{
+    struct gdfs_version v = {seq, term};
+    struct gdfs_store_version row;
+    uint8_t data[100], sha[GDFS_SHA256_LEN], top[GDFS_SHA256_LEN];
+
+    memset(data, (int)seq, sizeof(data));
+    gdfs_hash_sha256(data, sizeof(data), sha);
+    gdfs_hash_sha256(sha, sizeof(sha), top);
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME(name), 4096, &v, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, row.id, 0, sha, data, 100),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_commit(st, row.id, 100, 1, top, NULL),
+                     GDFS_OK);
+}
+
+static struct gdfs_meta record(const char *name, uint64_t seq, uint64_t term,
+                               bool tombstone)
+{
+    struct gdfs_meta m;
+
+    memset(&m, 0, sizeof(m));
+    m.namelen = strlen(name);
+    memcpy(m.name, name, m.namelen);
+    m.version.seq = seq;
+    m.version.term = term;
+    m.size = tombstone ? 0 : 100;
+    m.chunk_size = tombstone ? 0 : 4096;
+    m.nchunks = tombstone ? 0 : 1;
+    m.tombstone = tombstone;
+    m.nreplicas = 3;
+    m.acked = 3;
+    strcpy(m.replica[0], "n1");
+    strcpy(m.replica[1], "n2");
+    strcpy(m.replica[2], "n3");
+    return m;
+}
+
+START_TEST(test_store_replica_copy_uncommitted_until_record)
+{
+    struct gdfs_store_version v;
+    struct gdfs_version want = {7, 2};
+    struct gdfs_meta m = record("f", 7, 2, false);
+    bool applied = false;
+
+    put_replica("f", 7, 2);
+    /* Readable by exact version, but not the newest copy yet. */
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &want, &v),
+                     GDFS_OK);
+    ck_assert_uint_eq(v.size, 100);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, &applied), GDFS_OK);
+    ck_assert(applied);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 7);
+    ck_assert_uint_eq(v.version.term, 2);
+}
+END_TEST
+
+START_TEST(test_store_record_before_copy_commits_it)
+{
+    struct gdfs_store_version v;
+    struct gdfs_meta m = record("f", 3, 1, false);
+
+    /* The leader's record can reach a slow replica before its own commit. */
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &m, NULL), GDFS_OK);
+    put_replica("f", 3, 1);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 3);
+}
+END_TEST
+
+START_TEST(test_store_record_older_term_refused)
+{
+    struct gdfs_meta m = record("f", 5, 3, false), old = record("g", 9, 2, false);
+    struct gdfs_meta got;
+    uint64_t promised = 0;
+
+    ck_assert_int_eq(gdfs_store_meta_promise(st, 3, &promised), GDFS_OK);
+    ck_assert_uint_eq(promised, 3);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &old, NULL), GDFS_ESTALE);
+    ck_assert_ptr_nonnull(strstr(gdfs_store_errmsg(st), "term 2 is stale"));
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("g"), &got), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_meta_promise(st, 2, &promised), GDFS_ESTALE);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 3, &m, NULL), GDFS_OK);
+    /* The promise survives a restart. */
+    gdfs_store_close(st);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &old, NULL), GDFS_ESTALE);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
+    ck_assert_uint_eq(got.version.seq, 5);
+}
+END_TEST
+
+START_TEST(test_store_record_keeps_newest)
+{
+    struct gdfs_meta newer = record("f", 9, 2, false);
+    struct gdfs_meta older = record("f", 12, 1, false);
+    struct gdfs_meta same = record("f", 9, 2, false), got;
+    bool applied = true;
+
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &newer, &applied), GDFS_OK);
+    ck_assert(applied);
+    /* (12, term 1) is older than (9, term 2): ordered by term first. */
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &older, &applied), GDFS_OK);
+    ck_assert(!applied);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
+    ck_assert_uint_eq(got.version.seq, 9);
+    /* The same version with a new replica set replaces the set. */
+    strcpy(same.replica[2], "n4");
+    same.acked = 1;
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &same, &applied), GDFS_OK);
+    ck_assert(applied);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
+    ck_assert_uint_eq(got.nreplicas, 3);
+    ck_assert_str_eq(got.replica[2], "n4");
+    ck_assert_uint_eq(got.acked, 1);
+}
+END_TEST
+
+START_TEST(test_store_tombstone_record_drops_copies)
+{
+    struct gdfs_store_version v;
+    struct gdfs_version v1 = {1, 1}, v3 = {3, 1};
+    struct gdfs_meta put1 = record("f", 1, 1, false);
+    struct gdfs_meta gone = record("f", 2, 1, true), got;
+    bool more = true;
+    int n = 0;
+
+    put_replica("f", 1, 1);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &put1, NULL), GDFS_OK);
+    put_replica("f", 3, 1); /* a newer put racing the remove: kept */
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &gone, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v1, &v),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v3, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
+    ck_assert(got.tombstone);
+    /* Listing without tombstones skips it; with them it is there. */
+    ck_assert_int_eq(gdfs_store_meta_list(st, NULL, 0, 10, false, count_meta,
+                                          &n, &more),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 0);
+    ck_assert(!more);
+    ck_assert_int_eq(gdfs_store_meta_list(st, NULL, 0, 10, true, count_meta,
+                                          &n, &more),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 1);
+}
+END_TEST
+
+START_TEST(test_store_meta_list_pages_and_max_seq)
+{
+    char name[8];
+    uint8_t last[8];
+    size_t lastlen = 0;
+    bool more = true;
+    int n = 0, pages = 0;
+    uint64_t seq = 0;
+
+    for (int i = 0; i < 25; i++) {
+        struct gdfs_meta m;
+
+        snprintf(name, sizeof(name), "f%02d", i);
+        m = record(name, 100 + (uint64_t)i, 1, false);
+        ck_assert_int_eq(gdfs_store_meta_put(st, 1, &m, NULL), GDFS_OK);
+    }
+    while (more) {
+        struct page p = {0, last, &lastlen};
+
+        ck_assert_int_eq(gdfs_store_meta_list(st, last, lastlen, 10, true,
+                                              page_meta, &p, &more),
+                         GDFS_OK);
+        n += p.n;
+        pages++;
+        ck_assert_int_le(pages, 4);
+    }
+    ck_assert_int_eq(n, 25);
+    ck_assert_int_eq(gdfs_store_max_seq(st, &seq), GDFS_OK);
+    ck_assert_uint_eq(seq, 124);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -638,6 +851,12 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_term_and_vote_persist);
     tcase_add_test(tc, test_store_member_set_round_trip);
     tcase_add_test(tc, test_store_joining_node_becomes_member);
+    tcase_add_test(tc, test_store_replica_copy_uncommitted_until_record);
+    tcase_add_test(tc, test_store_record_before_copy_commits_it);
+    tcase_add_test(tc, test_store_record_older_term_refused);
+    tcase_add_test(tc, test_store_record_keeps_newest);
+    tcase_add_test(tc, test_store_tombstone_record_drops_copies);
+    tcase_add_test(tc, test_store_meta_list_pages_and_max_seq);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,51 @@
+/* Internals shared by the store's source files (store.c, meta.c): the
+ * connection struct and the transaction helpers. Not for use outside
+ * src/store/. */
+#ifndef GDFS_STORE_INT_H
+#define GDFS_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define BUSY_TIMEOUT_MS 30000
+
+/* Chunk bytes written (not yet fsynced) after which a writer syncs the
+ * WAL itself, outside any transaction: see sync_wal(). */
+#define SYNC_EVERY (16u << 20)
+
+struct gdfs_store {
+    sqlite3 *db;
+    struct gdfs_store_opts opts;
+    bool durable; /* the open transaction commits with fsync */
+    char wal_path[4200];
+    int wal_fd;       /* our own descriptor on the WAL, for fdatasync */
+    size_t unsynced;  /* chunk bytes written since the last sync_wal */
+    char errmsg[512];
+};
+
+/* Set errmsg from SQLite's last error ("@what: ...") and map it to a
+ * GDFS_* code. */
+int st_fail(struct gdfs_store *st, const char *what);
+int st_exec(struct gdfs_store *st, const char *sql);
+/* Prepare @sql into *stmt; on failure sets errmsg. */
+int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt);
+/* Step a statement that returns no rows, then finalize it. */
+int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what);
+/* Begin a write transaction (BEGIN IMMEDIATE); a @durable one commits
+ * with synchronous=FULL. */
+int st_begin(struct gdfs_store *st, bool durable);
+void st_rollback(struct gdfs_store *st);
+/* Commit what st_begin opened (rolled back if COMMIT fails). */
+int st_commit(struct gdfs_store *st);
+/* Inside a write transaction: delete version row @id and its chunks. */
+int st_drop_version(struct gdfs_store *st, int64_t id);
+/* Inside a write transaction: drop committed versions of @name beyond the
+ * newest @keep. */
+int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
+               uint32_t keep);
+
+#endif

@@ -124,19 +124,22 @@ enum gdfs_msg_type {
      * reply PLACE or ERROR) */
     GDFS_MSG_NDTOND_ALLOC = 20,
     /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x
-     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique) */
+     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique;
+     * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */
     GDFS_MSG_NDTOCL_PLACE = 21,
     /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:
      * store this version; reply PUT_READY, then CHUNK frames and PUT_END
-     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable) */
+     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=
+     * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */
     GDFS_MSG_NDTOND_RPUT = 22,
     /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */
     GDFS_MSG_NDTOND_COMMIT = 23,
     /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or
-     * ERROR GDFS_ESTALE when the member promised a newer term) */
+     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1) */
     GDFS_MSG_NDTOND_META_PUT = 24,
     /* term:64 max:32 afterlen:16 after  (new leader -> member: promise
-     * @term, then send the records with name > after; reply META_LIST) */
+     * @term, then send the records with name > after; reply META_LIST;
+     * max >= 1; afterlen may be 0) */
     GDFS_MSG_NDTOND_META_PULL = 25,
     /* more:8 count:32 then count x RECORD  (names ascending) */
     GDFS_MSG_NDTOCL_META_LIST = 26,
@@ -146,7 +149,7 @@ enum gdfs_msg_type {
     /* RECORD */
     GDFS_MSG_NDTOCL_RECORD = 28,
     /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this
-     * version: GET_INFO then its CHUNK frames, or ERROR) */
+     * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */
     GDFS_MSG_NDTOND_RGET = 29,
 };
 #define GDFS_MSG_TYPE_MAX 29
@@ -433,10 +436,11 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 
 /* ---- list replies: writer ------------------------------------------------ */
 
-/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS and NDTOCL_VERSIONS in a
- * caller-supplied buffer: begin with the fixed fields in @m (body ignored),
- * add entries, finish. An add that does not fit returns GDFS_ETOOBIG and
- * leaves the frame as it was, so the caller can finish it with "more". */
+/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS and
+ * NDTOCL_META_LIST in a caller-supplied buffer: begin with the fixed fields
+ * in @m (body ignored), add entries, finish. An add that does not fit
+ * returns GDFS_ETOOBIG and leaves the frame as it was, so the caller can
+ * finish it with "more". */
 struct gdfs_proto_writer {
     uint8_t *buf;
     size_t cap;
@@ -457,11 +461,12 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
                           const struct gdfs_member_entry *e);
 int gdfs_proto_add_version(struct gdfs_proto_writer *w,
                            const struct gdfs_version_entry *e);
-/* META_LIST entries (begin with m->type NDTOCL_META_LIST). */
+/* META_LIST entries (begin with m->type NDTOCL_META_LIST). A record that
+ * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);
-/* Patch count (and, for LIST and META_LIST, @more) and the header length; *len gets the
- * frame size. */
+/* Patch count (and, for LIST and META_LIST, @more) and the header length;
+ * *len gets the frame size. */
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
                              size_t *len);
 

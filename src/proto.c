@@ -518,8 +518,8 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
     reqid = gdfs_pack_get_u32(&r);
     len = gdfs_pack_get_u32(&r);
     if (r.bad || magic != GDFS_PROTO_MAGIC || version != GDFS_PROTO_VERSION ||
-        type == 0 || type > GDFS_MSG_TYPE_MAX || flags != 0 ||
-        len > max_payload)
+        type == 0 || type > GDFS_MSG_TYPE_MAX ||
+        (flags & ~GDFS_FLAG_MASK) != 0 || len > max_payload)
         return GDFS_EPROTO;
     hdr->type = type;
     hdr->flags = flags;
@@ -709,11 +709,13 @@ int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
 
     assert(payload != NULL || hdr->len == 0);
     memset(m, 0, sizeof(*m));
-    if (hdr->type == 0 || hdr->type > GDFS_MSG_TYPE_MAX || hdr->flags != 0 ||
+    if (hdr->type == 0 || hdr->type > GDFS_MSG_TYPE_MAX ||
+        (hdr->flags & ~GDFS_FLAG_MASK) != 0 ||
         hdr->len > GDFS_PROTO_MAX_PAYLOAD)
         return GDFS_EPROTO;
     gdfs_pack_reader_init(&r, payload != NULL ? payload : empty, hdr->len);
     m->type = hdr->type;
+    m->flags = hdr->flags;
     m->reqid = hdr->reqid;
     if (!decode_fields(hdr->type, &r, m) || r.bad ||
         gdfs_pack_left(&r) != 0) {
@@ -728,13 +730,15 @@ int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
 /* Offset of the header's len field, patched once the payload is written. */
 #define HDR_LEN_OFF 12
 
-static void put_hdr(struct gdfs_pack_writer *w, uint8_t type, uint32_t reqid,
-                    uint32_t len)
+/* @flags: GDFS_FLAG_* bits, already checked against GDFS_FLAG_MASK. */
+static void put_hdr(struct gdfs_pack_writer *w, uint8_t type, uint16_t flags,
+                    uint32_t reqid, uint32_t len)
 {
+    assert((flags & ~GDFS_FLAG_MASK) == 0);
     gdfs_pack_put_u32(w, GDFS_PROTO_MAGIC);
     gdfs_pack_put_u8(w, GDFS_PROTO_VERSION);
     gdfs_pack_put_u8(w, type);
-    gdfs_pack_put_u16(w, 0);
+    gdfs_pack_put_u16(w, flags);
     gdfs_pack_put_u32(w, reqid);
     gdfs_pack_put_u32(w, len);
 }
@@ -932,11 +936,13 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     struct gdfs_pack_writer w;
     int rc;
 
+    if ((m->flags & ~GDFS_FLAG_MASK) != 0)
+        return GDFS_EINVAL;
     rc = check_fields_enc(m);
     if (rc != GDFS_OK)
         return rc;
     gdfs_pack_writer_init(&w, buf, cap, 0);
-    put_hdr(&w, m->type, m->reqid, 0);
+    put_hdr(&w, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
     case GDFS_MSG_NDTOCL_ERROR:
         gdfs_pack_put_u32(&w, m->u.error.status);
@@ -1033,7 +1039,7 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
      * refused by the receiver, so it is the caller's bug. */
     assert(datalen >= 1 && datalen <= GDFS_CHUNK_MAX);
     gdfs_pack_writer_init(&w, buf, GDFS_PROTO_CHUNK_OVERHEAD, 0);
-    put_hdr(&w, GDFS_MSG_CHUNK, reqid,
+    put_hdr(&w, GDFS_MSG_CHUNK, 0, reqid,
             (uint32_t)(GDFS_PROTO_CHUNK_OVERHEAD - GDFS_PROTO_HDR_LEN) +
                 datalen);
     gdfs_pack_put_u32(&w, idx);
@@ -1119,7 +1125,7 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
     if (!valid_gmsg_enc(g))
         return GDFS_EINVAL;
     gdfs_pack_writer_init(&w, buf, cap, 0);
-    put_hdr(&w, GDFS_MSG_NDTOND_GROUP, 0, 0);
+    put_hdr(&w, GDFS_MSG_NDTOND_GROUP, 0, 0, 0);
     gdfs_pack_put_u8(&w, g->type);
     PUT_STR8(&w, g->from);
     PUT_STR8(&w, g->group_id);
@@ -1184,6 +1190,8 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     uint32_t count_max;
 
     memset(w, 0, sizeof(*w));
+    if ((m->flags & ~GDFS_FLAG_MASK) != 0)
+        return GDFS_EINVAL;
     switch (m->type) {
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_LOCATE:
@@ -1206,7 +1214,7 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     }
 
     gdfs_pack_writer_init(&pw, buf, cap, 0);
-    put_hdr(&pw, m->type, m->reqid, 0);
+    put_hdr(&pw, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:

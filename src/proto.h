@@ -403,9 +403,9 @@ struct gdfs_gmsg {
 /* ---- frame header -------------------------------------------------------- */
 
 /* Decode the 16-byte header at @buf (at least GDFS_PROTO_HDR_LEN bytes).
- * GDFS_EPROTO on a wrong magic, version, nonzero flags, unknown type, or a
- * payload length above @max_payload (which itself is capped at
- * GDFS_PROTO_MAX_PAYLOAD). */
+ * GDFS_EPROTO on a wrong magic, version, flags outside GDFS_FLAG_MASK,
+ * unknown type, or a payload length above @max_payload (which itself is
+ * capped at GDFS_PROTO_MAX_PAYLOAD). */
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr);
 
@@ -418,11 +418,12 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
 int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
                       struct gdfs_msg *m);
 
-/* Encode @m (header included) into @buf of @cap bytes; *len gets the frame
- * size. GDFS_ETOOBIG if it does not fit or a field is over its limit;
- * GDFS_EINVAL for a message that cannot be encoded this way (list replies:
- * use the list writer below; NDTOND_GROUP: gdfs_proto_encode_group). No
- * reference to @m is kept. */
+/* Encode @m (header, with @m->flags, included) into @buf of @cap bytes;
+ * *len gets the frame size. GDFS_ETOOBIG if it does not fit or a field is
+ * over its limit; GDFS_EINVAL for flags outside GDFS_FLAG_MASK, a value
+ * decode would refuse, or a message that cannot be encoded this way (list
+ * replies: use the list writer below; NDTOND_GROUP:
+ * gdfs_proto_encode_group). No reference to @m is kept. */
 int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
                       size_t *len);
 
@@ -438,9 +439,9 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 
 /* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS and
  * NDTOCL_META_LIST in a caller-supplied buffer: begin with the fixed fields
- * in @m (body ignored), add entries, finish. An add that does not fit
- * returns GDFS_ETOOBIG and leaves the frame as it was, so the caller can
- * finish it with "more". */
+ * in @m (body ignored; flags as in gdfs_proto_encode), add entries, finish.
+ * An add that does not fit returns GDFS_ETOOBIG and leaves the frame as it
+ * was, so the caller can finish it with "more". */
 struct gdfs_proto_writer {
     uint8_t *buf;
     size_t cap;
@@ -494,10 +495,11 @@ int gdfs_proto_check_node_id(const uint8_t *p, size_t len);
 
 /* ---- group messages on the wire ------------------------------------------ */
 
-/* Encode @g as a whole NDTOND_GROUP frame (header included, reqid 0) into
- * @buf of @cap bytes; *len gets the frame size. GDFS_ETOOBIG if it does not
- * fit, GDFS_EINVAL for a message decode would refuse (bad kind, id, group,
- * address, state, count over GDFS_GROUP_MAX, duplicate ids). */
+/* Encode @g as a whole NDTOND_GROUP frame (header included, flags and
+ * reqid 0) into @buf of @cap bytes; *len gets the frame size. GDFS_ETOOBIG
+ * if it does not fit, GDFS_EINVAL for a message decode would refuse (bad
+ * kind, id, group, address, state, count over GDFS_GROUP_MAX, duplicate
+ * ids). */
 int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
                             size_t cap, size_t *len);
 

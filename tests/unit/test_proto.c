@@ -741,11 +741,14 @@ START_TEST(test_proto_hdr_rejects_garbage)
     raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
     ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_OK);
 
-    /* every single-bit flip of magic, version and flags is refused */
+    /* every single-bit flip of magic, version and flags is refused, but
+     * for the one flag defined (test_proto_hdr_flags) */
     for (int byte = 0; byte < 8; byte++) {
         if (byte == 5)
             continue; /* type: below */
         for (int bit = 0; bit < 8; bit++) {
+            if (byte == 7 && (1u << bit) == GDFS_FLAG_FORWARDED)
+                continue;
             raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
             r.b[byte] ^= (uint8_t)(1u << bit);
             ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr),
@@ -802,13 +805,94 @@ START_TEST(test_proto_decode_checks_hdr_itself)
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
     ck_assert_int_eq(gdfs_proto_decode(&hdr, NULL, &m), GDFS_OK);
     ck_assert_uint_eq(m.type, GDFS_MSG_CLTOND_STATUS);
-    hdr.flags = 1;
+    hdr.flags = GDFS_FLAG_FORWARDED;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
+    ck_assert_uint_eq(m.flags, GDFS_FLAG_FORWARDED);
+    hdr.flags = 2;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+    hdr.flags = 0x8000 | GDFS_FLAG_FORWARDED;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
     hdr.flags = 0;
     hdr.type = 0;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
     hdr.type = GDFS_MSG_TYPE_MAX + 1;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_hdr_flags)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_record rec;
+    struct gdfs_msg in, out;
+    struct raw r;
+    size_t len = 0;
+
+    /* FORWARDED goes out in the header's flags and comes back in m->flags,
+     * for any message (a request forwarded by a gateway, in practice) */
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_PUT;
+    in.flags = GDFS_FLAG_FORWARDED;
+    in.reqid = 0x01020304;
+    in.u.put.name = bs("ab");
+    len = encode_ok(&in, frame);
+    ck_assert_uint_eq(frame[6], 0);
+    ck_assert_uint_eq(frame[7], GDFS_FLAG_FORWARDED);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, 64, &hdr), GDFS_OK);
+    ck_assert_uint_eq(hdr.flags, GDFS_FLAG_FORWARDED);
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
+    ck_assert_bytes_eq(out.u.put.name, in.u.put.name);
+    /* and without it, m->flags is 0 */
+    in.flags = 0;
+    len = encode_ok(&in, frame);
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.flags, 0);
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_COMMIT;
+    in.flags = GDFS_FLAG_FORWARDED;
+    make_record(0, &in.u.record.rec);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
+
+    /* the list writer writes them too */
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOCL_META_LIST;
+    in.flags = GDFS_FLAG_FORWARDED;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &in),
+                     GDFS_OK);
+    make_record(1, &rec);
+    ck_assert_int_eq(gdfs_proto_add_record(&w, &rec), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
+    ck_assert_uint_eq(out.u.meta_list.body.count, 1);
+
+    /* every other bit is refused: decode_hdr, encode, writer */
+    for (unsigned bit = 1; bit < 16; bit++) {
+        uint16_t f = (uint16_t)(1u << bit);
+
+        raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
+        r.b[6] = (uint8_t)(f >> 8);
+        r.b[7] = (uint8_t)f;
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+        r.b[7] |= GDFS_FLAG_FORWARDED;
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_CLTOND_STATUS;
+        in.flags = f;
+        len = 12345;
+        ck_assert_int_eq(gdfs_proto_encode(&in, frame, sizeof(frame), &len),
+                         GDFS_EINVAL);
+        ck_assert_uint_eq(len, 12345);
+        in.type = GDFS_MSG_NDTOCL_VERSIONS;
+        ck_assert_int_eq(
+            gdfs_proto_writer_begin(&w, frame, sizeof(frame), &in),
+            GDFS_EINVAL);
+    }
 }
 END_TEST
 
@@ -3681,6 +3765,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_hdr_rejects_garbage);
     tcase_add_test(tc, test_proto_hdr_rejects_oversized_length);
     tcase_add_test(tc, test_proto_decode_checks_hdr_itself);
+    tcase_add_test(tc, test_proto_hdr_flags);
     tcase_add_test(tc, test_proto_roundtrip_error);
     tcase_add_test(tc, test_proto_roundtrip_ok);
     tcase_add_test(tc, test_proto_roundtrip_name_messages);

@@ -136,8 +136,8 @@ int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
     rc = gdfs_proto_decode_hdr(buf, max_payload, &hdr);
     if (rc != GDFS_OK) {
         snprintf(c->errmsg, sizeof(c->errmsg),
-                 "bad frame header from %s (magic, version, type or length "
-                 "over %u)",
+                 "bad frame header from %s (magic, version, type, flags or "
+                 "length over %u)",
                  c->peer, max_payload);
         return rc;
     }

@@ -117,10 +117,67 @@ static bool valid_chunk_size(uint32_t chunk_size)
     return chunk_size >= GDFS_CHUNK_MIN && chunk_size <= GDFS_CHUNK_MAX;
 }
 
+/* proto.h RECORD: "chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX". */
+static bool valid_record_chunk_size(uint32_t chunk_size)
+{
+    return chunk_size == 0 || valid_chunk_size(chunk_size);
+}
+
+static bool bytes_same(const struct gdfs_bytes *a, const struct gdfs_bytes *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+/* proto.h RECORD flags:8: bit 0 tombstone, other bits 0. */
+#define RECORD_TOMBSTONE 1
+
+/* @n replica refs of a RECORD or a PLACE: at most GDFS_REPLICAS, valid
+ * node ids, ids unique, valid addresses; an address may be empty only where
+ * @addr_may_be_empty (RECORD: "address unknown to the sender"). */
+static bool valid_refs(const struct gdfs_replica_ref *refs, uint32_t n,
+                       bool addr_may_be_empty)
+{
+    if (n > GDFS_REPLICAS)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!valid_node_id(&refs[i].id) ||
+            !((refs[i].addr.len == 0 && addr_may_be_empty) ||
+              valid_addr(&refs[i].addr)))
+            return false;
+        /* ids already checked, so neither pointer is NULL */
+        for (uint32_t j = 0; j < i; j++)
+            if (bytes_same(&refs[i].id, &refs[j].id))
+                return false;
+    }
+    return true;
+}
+
+/* Everything proto.h says of a RECORD but its flags byte, which has no
+ * struct side (the struct has only the tombstone bool). */
+static bool valid_record(const struct gdfs_record *rec)
+{
+    return rec->version.seq >= 1 &&
+           valid_record_chunk_size(rec->chunk_size) &&
+           rec->nreplicas <= GDFS_REPLICAS &&
+           (rec->acked >> rec->nreplicas) == 0 &&
+           valid_refs(rec->replica, rec->nreplicas, true) &&
+           valid_name(&rec->name);
+}
+
+/* proto.h NDTOCL_PLACE: count 1..3, addresses not empty, chunk size in
+ * range (the one the put will use). */
+static bool valid_place(const struct gdfs_msg *m)
+{
+    return valid_chunk_size(m->u.place.chunk_size) &&
+           m->u.place.nreplicas >= 1 &&
+           valid_refs(m->u.place.replica, m->u.place.nreplicas, false);
+}
+
 static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
-           type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS;
+           type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS ||
+           type == GDFS_MSG_NDTOCL_META_LIST;
 }
 
 /* ---- list entries -------------------------------------------------------- */
@@ -130,6 +187,7 @@ union entry {
     struct gdfs_replica_entry replica;
     struct gdfs_member_entry member;
     struct gdfs_version_entry version;
+    struct gdfs_record record;
 };
 
 static void get_bytes8(struct gdfs_pack_reader *r, struct gdfs_bytes *b)
@@ -199,6 +257,44 @@ static bool read_version_entry(struct gdfs_pack_reader *r,
     return !r->bad && tomb <= 1;
 }
 
+/* @n x { idlen:8 id addrlen:8 addr } (RECORD, PLACE) into @refs, which has
+ * room for @n; the caller validates them. */
+static void get_refs(struct gdfs_pack_reader *r, uint8_t n,
+                     struct gdfs_replica_ref *refs)
+{
+    assert(n <= GDFS_REPLICAS);
+    for (uint8_t i = 0; i < n; i++) {
+        get_bytes8(r, &refs[i].id);
+        get_bytes8(r, &refs[i].addr);
+    }
+}
+
+/* RECORD (proto.h): seq:64 term:64 size:64 chunk_size:32 nchunks:32
+ * sha256:32B flags:8 acked:8 count:8 then count x { idlen:8 id addrlen:8
+ * addr } namelen:16 name. Unused replica slots are left zeroed. */
+static bool read_record(struct gdfs_pack_reader *r, struct gdfs_record *rec)
+{
+    uint8_t flags;
+
+    memset(rec, 0, sizeof(*rec));
+    get_version(r, &rec->version);
+    rec->size = gdfs_pack_get_u64(r);
+    rec->chunk_size = gdfs_pack_get_u32(r);
+    rec->nchunks = gdfs_pack_get_u32(r);
+    gdfs_pack_get_copy(r, rec->sha256, GDFS_SHA256_LEN);
+    flags = gdfs_pack_get_u8(r);
+    rec->acked = gdfs_pack_get_u8(r);
+    rec->nreplicas = gdfs_pack_get_u8(r);
+    /* the count bounds rec->replica: check it before reading them */
+    if (r->bad || (flags & ~RECORD_TOMBSTONE) != 0 ||
+        rec->nreplicas > GDFS_REPLICAS)
+        return false;
+    rec->tombstone = (flags & RECORD_TOMBSTONE) != 0;
+    get_refs(r, rec->nreplicas, rec->replica);
+    get_bytes16(r, &rec->name);
+    return !r->bad && valid_record(rec);
+}
+
 /* Read and validate one entry of the list reply @type. */
 static bool read_entry(uint8_t type, struct gdfs_pack_reader *r,
                        union entry *e)
@@ -212,6 +308,8 @@ static bool read_entry(uint8_t type, struct gdfs_pack_reader *r,
         return read_member_entry(r, &e->member);
     case GDFS_MSG_NDTOCL_VERSIONS:
         return read_version_entry(r, &e->version);
+    case GDFS_MSG_NDTOCL_META_LIST:
+        return read_record(r, &e->record);
     }
     return false;
 }
@@ -221,11 +319,6 @@ static bool read_entry(uint8_t type, struct gdfs_pack_reader *r,
 /* Each reader below validates everything it reads and, when its output is
  * not NULL, stores it; gdfs_proto_decode passes NULL (it only validates, with
  * no struct gdfs_gmsg, which is large, on its stack). */
-
-static bool bytes_same(const struct gdfs_bytes *a, const struct gdfs_bytes *b)
-{
-    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
-}
 
 /* Copy a validated string (shorter than @cap) NUL-terminated into @dst. */
 static void copy_str(char *dst, size_t cap, const struct gdfs_bytes *b)
@@ -425,8 +518,8 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
     reqid = gdfs_pack_get_u32(&r);
     len = gdfs_pack_get_u32(&r);
     if (r.bad || magic != GDFS_PROTO_MAGIC || version != GDFS_PROTO_VERSION ||
-        type == 0 || type > GDFS_MSG_TYPE_MAX || flags != 0 ||
-        len > max_payload)
+        type == 0 || type > GDFS_MSG_TYPE_MAX ||
+        (flags & ~GDFS_FLAG_MASK) != 0 || len > max_payload)
         return GDFS_EPROTO;
     hdr->type = type;
     hdr->flags = flags;
@@ -477,6 +570,7 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
     case GDFS_MSG_CLTOND_REMOVE:
     case GDFS_MSG_CLTOND_LOCATE:
     case GDFS_MSG_CLTOND_VERSIONS:
+    case GDFS_MSG_NDTOND_ALLOC:
         get_bytes16(r, &m->u.put.name);
         return !r->bad && valid_name(&m->u.put.name);
     case GDFS_MSG_NDTOCL_PUT_READY:
@@ -500,6 +594,7 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         gdfs_pack_get_copy(r, m->u.put_end.sha256, GDFS_SHA256_LEN);
         return !r->bad;
     case GDFS_MSG_CLTOND_GET:
+    case GDFS_MSG_NDTOND_LOOKUP:
         m->u.get.seq = gdfs_pack_get_u64(r);
         get_bytes16(r, &m->u.get.name);
         return !r->bad && valid_name(&m->u.get.name);
@@ -558,6 +653,48 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         return true;
     case GDFS_MSG_CLTOND_LEAVE:
         return true;
+    case GDFS_MSG_NDTOCL_PLACE:
+        get_version(r, &m->u.place.version);
+        m->u.place.chunk_size = gdfs_pack_get_u32(r);
+        m->u.place.nreplicas = gdfs_pack_get_u8(r);
+        /* the count bounds m->u.place.replica */
+        if (r->bad || m->u.place.nreplicas > GDFS_REPLICAS)
+            return false;
+        get_refs(r, m->u.place.nreplicas, m->u.place.replica);
+        return !r->bad && valid_place(m);
+    case GDFS_MSG_NDTOND_RPUT:
+        get_version(r, &m->u.rput.version);
+        m->u.rput.chunk_size = gdfs_pack_get_u32(r);
+        get_bytes16(r, &m->u.rput.name);
+        return !r->bad && m->u.rput.version.seq >= 1 &&
+               valid_chunk_size(m->u.rput.chunk_size) &&
+               valid_name(&m->u.rput.name);
+    case GDFS_MSG_NDTOND_COMMIT:
+    case GDFS_MSG_NDTOCL_RECORD:
+        return read_record(r, &m->u.record.rec);
+    case GDFS_MSG_NDTOND_META_PUT:
+        m->u.meta_put.term = gdfs_pack_get_u64(r);
+        return read_record(r, &m->u.meta_put.rec) &&
+               m->u.meta_put.term >= 1;
+    case GDFS_MSG_NDTOND_META_PULL:
+        m->u.meta_pull.term = gdfs_pack_get_u64(r);
+        m->u.meta_pull.max = gdfs_pack_get_u32(r);
+        get_bytes16(r, &m->u.meta_pull.after);
+        return !r->bad && m->u.meta_pull.max >= 1 &&
+               (m->u.meta_pull.after.len == 0 ||
+                valid_name(&m->u.meta_pull.after));
+    case GDFS_MSG_NDTOCL_META_LIST:
+        u8 = gdfs_pack_get_u8(r);
+        m->u.meta_list.more = u8 == 1;
+        if (r->bad || u8 > 1)
+            return false;
+        return decode_body(type, r, gdfs_pack_get_u32(r),
+                           &m->u.meta_list.body);
+    case GDFS_MSG_NDTOND_RGET:
+        get_version(r, &m->u.rget.version);
+        get_bytes16(r, &m->u.rget.name);
+        return !r->bad && m->u.rget.version.seq >= 1 &&
+               valid_name(&m->u.rget.name);
     }
     return false;
 }
@@ -572,11 +709,13 @@ int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
 
     assert(payload != NULL || hdr->len == 0);
     memset(m, 0, sizeof(*m));
-    if (hdr->type == 0 || hdr->type > GDFS_MSG_TYPE_MAX || hdr->flags != 0 ||
+    if (hdr->type == 0 || hdr->type > GDFS_MSG_TYPE_MAX ||
+        (hdr->flags & ~GDFS_FLAG_MASK) != 0 ||
         hdr->len > GDFS_PROTO_MAX_PAYLOAD)
         return GDFS_EPROTO;
     gdfs_pack_reader_init(&r, payload != NULL ? payload : empty, hdr->len);
     m->type = hdr->type;
+    m->flags = hdr->flags;
     m->reqid = hdr->reqid;
     if (!decode_fields(hdr->type, &r, m) || r.bad ||
         gdfs_pack_left(&r) != 0) {
@@ -591,13 +730,15 @@ int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
 /* Offset of the header's len field, patched once the payload is written. */
 #define HDR_LEN_OFF 12
 
-static void put_hdr(struct gdfs_pack_writer *w, uint8_t type, uint32_t reqid,
-                    uint32_t len)
+/* @flags: GDFS_FLAG_* bits, already checked against GDFS_FLAG_MASK. */
+static void put_hdr(struct gdfs_pack_writer *w, uint8_t type, uint16_t flags,
+                    uint32_t reqid, uint32_t len)
 {
+    assert((flags & ~GDFS_FLAG_MASK) == 0);
     gdfs_pack_put_u32(w, GDFS_PROTO_MAGIC);
     gdfs_pack_put_u8(w, GDFS_PROTO_VERSION);
     gdfs_pack_put_u8(w, type);
-    gdfs_pack_put_u16(w, 0);
+    gdfs_pack_put_u16(w, flags);
     gdfs_pack_put_u32(w, reqid);
     gdfs_pack_put_u32(w, len);
 }
@@ -621,6 +762,42 @@ static void put_bytes16(struct gdfs_pack_writer *w, const struct gdfs_bytes *b)
     gdfs_pack_put_bytes(w, b->p, b->len);
 }
 
+static void put_refs(struct gdfs_pack_writer *w,
+                     const struct gdfs_replica_ref *refs, uint8_t n)
+{
+    for (uint8_t i = 0; i < n; i++) {
+        put_bytes8(w, &refs[i].id);
+        put_bytes8(w, &refs[i].addr);
+    }
+}
+
+/* A RECORD that check_record_enc() accepted. */
+static void put_record(struct gdfs_pack_writer *w,
+                       const struct gdfs_record *rec)
+{
+    put_version(w, &rec->version);
+    gdfs_pack_put_u64(w, rec->size);
+    gdfs_pack_put_u32(w, rec->chunk_size);
+    gdfs_pack_put_u32(w, rec->nchunks);
+    gdfs_pack_put_bytes(w, rec->sha256, GDFS_SHA256_LEN);
+    gdfs_pack_put_u8(w, rec->tombstone ? RECORD_TOMBSTONE : 0);
+    gdfs_pack_put_u8(w, rec->acked);
+    gdfs_pack_put_u8(w, rec->nreplicas);
+    put_refs(w, rec->replica, rec->nreplicas);
+    put_bytes16(w, &rec->name);
+}
+
+/* Bytes put_record() writes. */
+static size_t record_size(const struct gdfs_record *rec)
+{
+    size_t size = 8 + 8 + 8 + 4 + 4 + GDFS_SHA256_LEN + 1 + 1 + 1 + 2 +
+                  rec->name.len;
+
+    for (uint8_t i = 0; i < rec->nreplicas; i++)
+        size += 1 + rec->replica[i].id.len + 1 + rec->replica[i].addr.len;
+    return size;
+}
+
 /* Encoder-side checks: a field over its limit is GDFS_ETOOBIG (as proto.h
  * says), any other value the decoder would refuse is GDFS_EINVAL, so encode
  * never emits a frame that decode rejects. */
@@ -638,6 +815,33 @@ static int check_chunk_size_enc(uint32_t chunk_size)
     if (chunk_size > GDFS_CHUNK_MAX)
         return GDFS_ETOOBIG;
     return chunk_size >= GDFS_CHUNK_MIN ? GDFS_OK : GDFS_EINVAL;
+}
+
+/* Replica refs (n known <= GDFS_REPLICAS): an id or address over its
+ * limit is GDFS_ETOOBIG (its 8-bit length could not even carry some). */
+static int check_refs_len_enc(const struct gdfs_replica_ref *refs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (refs[i].id.len > GDFS_NODE_ID_MAX ||
+            refs[i].addr.len > GDFS_ADDR_MAX)
+            return GDFS_ETOOBIG;
+    return GDFS_OK;
+}
+
+/* Also used by the list writer, which turns GDFS_ETOOBIG into GDFS_EINVAL
+ * (there it would mean "frame full"). */
+static int check_record_enc(const struct gdfs_record *rec)
+{
+    int rc;
+
+    if (rec->nreplicas > GDFS_REPLICAS)
+        return GDFS_EINVAL;
+    rc = check_refs_len_enc(rec->replica, rec->nreplicas);
+    if (rc != GDFS_OK)
+        return rc;
+    if (rec->name.len > GDFS_NAME_MAX || rec->chunk_size > GDFS_CHUNK_MAX)
+        return GDFS_ETOOBIG;
+    return valid_record(rec) ? GDFS_OK : GDFS_EINVAL;
 }
 
 static int check_fields_enc(const struct gdfs_msg *m)
@@ -661,8 +865,10 @@ static int check_fields_enc(const struct gdfs_msg *m)
     case GDFS_MSG_CLTOND_REMOVE:
     case GDFS_MSG_CLTOND_LOCATE:
     case GDFS_MSG_CLTOND_VERSIONS:
+    case GDFS_MSG_NDTOND_ALLOC:
         return check_name_enc(&m->u.put.name, false);
     case GDFS_MSG_CLTOND_GET:
+    case GDFS_MSG_NDTOND_LOOKUP:
         return check_name_enc(&m->u.get.name, false);
     case GDFS_MSG_NDTOCL_PUT_READY:
         return check_chunk_size_enc(m->u.put_ready.chunk_size);
@@ -684,6 +890,40 @@ static int check_fields_enc(const struct gdfs_msg *m)
         if (m->u.list.scope > GDFS_LIST_HERE)
             return GDFS_EINVAL;
         return check_name_enc(&m->u.list.after, true);
+    case GDFS_MSG_NDTOCL_PLACE:
+        rc = check_chunk_size_enc(m->u.place.chunk_size);
+        if (rc != GDFS_OK)
+            return rc;
+        if (m->u.place.nreplicas > GDFS_REPLICAS)
+            return GDFS_EINVAL;
+        rc = check_refs_len_enc(m->u.place.replica, m->u.place.nreplicas);
+        if (rc != GDFS_OK)
+            return rc;
+        return valid_place(m) ? GDFS_OK : GDFS_EINVAL;
+    case GDFS_MSG_NDTOND_RPUT:
+        rc = check_chunk_size_enc(m->u.rput.chunk_size);
+        if (rc == GDFS_OK)
+            rc = check_name_enc(&m->u.rput.name, false);
+        if (rc == GDFS_OK && m->u.rput.version.seq == 0)
+            rc = GDFS_EINVAL;
+        return rc;
+    case GDFS_MSG_NDTOND_COMMIT:
+    case GDFS_MSG_NDTOCL_RECORD:
+        return check_record_enc(&m->u.record.rec);
+    case GDFS_MSG_NDTOND_META_PUT:
+        rc = check_record_enc(&m->u.meta_put.rec);
+        if (rc == GDFS_OK && m->u.meta_put.term == 0)
+            rc = GDFS_EINVAL;
+        return rc;
+    case GDFS_MSG_NDTOND_META_PULL:
+        if (m->u.meta_pull.max == 0)
+            return GDFS_EINVAL;
+        return check_name_enc(&m->u.meta_pull.after, true);
+    case GDFS_MSG_NDTOND_RGET:
+        rc = check_name_enc(&m->u.rget.name, false);
+        if (rc == GDFS_OK && m->u.rget.version.seq == 0)
+            rc = GDFS_EINVAL;
+        return rc;
     }
     /* List replies (writer only), NDTOND_GROUP (gdfs_proto_encode_group)
      * and unknown types. */
@@ -696,11 +936,13 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     struct gdfs_pack_writer w;
     int rc;
 
+    if ((m->flags & ~GDFS_FLAG_MASK) != 0)
+        return GDFS_EINVAL;
     rc = check_fields_enc(m);
     if (rc != GDFS_OK)
         return rc;
     gdfs_pack_writer_init(&w, buf, cap, 0);
-    put_hdr(&w, m->type, m->reqid, 0);
+    put_hdr(&w, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
     case GDFS_MSG_NDTOCL_ERROR:
         gdfs_pack_put_u32(&w, m->u.error.status);
@@ -713,6 +955,7 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     case GDFS_MSG_CLTOND_REMOVE:
     case GDFS_MSG_CLTOND_LOCATE:
     case GDFS_MSG_CLTOND_VERSIONS:
+    case GDFS_MSG_NDTOND_ALLOC:
         put_bytes16(&w, &m->u.put.name);
         break;
     case GDFS_MSG_NDTOCL_PUT_READY:
@@ -731,6 +974,7 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         gdfs_pack_put_bytes(&w, m->u.put_end.sha256, GDFS_SHA256_LEN);
         break;
     case GDFS_MSG_CLTOND_GET:
+    case GDFS_MSG_NDTOND_LOOKUP:
         gdfs_pack_put_u64(&w, m->u.get.seq);
         put_bytes16(&w, &m->u.get.name);
         break;
@@ -748,6 +992,34 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         break;
     case GDFS_MSG_CLTOND_STATUS:
     case GDFS_MSG_CLTOND_LEAVE:
+        break;
+    case GDFS_MSG_NDTOCL_PLACE:
+        put_version(&w, &m->u.place.version);
+        gdfs_pack_put_u32(&w, m->u.place.chunk_size);
+        gdfs_pack_put_u8(&w, m->u.place.nreplicas);
+        put_refs(&w, m->u.place.replica, m->u.place.nreplicas);
+        break;
+    case GDFS_MSG_NDTOND_RPUT:
+        put_version(&w, &m->u.rput.version);
+        gdfs_pack_put_u32(&w, m->u.rput.chunk_size);
+        put_bytes16(&w, &m->u.rput.name);
+        break;
+    case GDFS_MSG_NDTOND_COMMIT:
+    case GDFS_MSG_NDTOCL_RECORD:
+        put_record(&w, &m->u.record.rec);
+        break;
+    case GDFS_MSG_NDTOND_META_PUT:
+        gdfs_pack_put_u64(&w, m->u.meta_put.term);
+        put_record(&w, &m->u.meta_put.rec);
+        break;
+    case GDFS_MSG_NDTOND_META_PULL:
+        gdfs_pack_put_u64(&w, m->u.meta_pull.term);
+        gdfs_pack_put_u32(&w, m->u.meta_pull.max);
+        put_bytes16(&w, &m->u.meta_pull.after);
+        break;
+    case GDFS_MSG_NDTOND_RGET:
+        put_version(&w, &m->u.rget.version);
+        put_bytes16(&w, &m->u.rget.name);
         break;
     }
     if (w.bad)
@@ -767,7 +1039,7 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
      * refused by the receiver, so it is the caller's bug. */
     assert(datalen >= 1 && datalen <= GDFS_CHUNK_MAX);
     gdfs_pack_writer_init(&w, buf, GDFS_PROTO_CHUNK_OVERHEAD, 0);
-    put_hdr(&w, GDFS_MSG_CHUNK, reqid,
+    put_hdr(&w, GDFS_MSG_CHUNK, 0, reqid,
             (uint32_t)(GDFS_PROTO_CHUNK_OVERHEAD - GDFS_PROTO_HDR_LEN) +
                 datalen);
     gdfs_pack_put_u32(&w, idx);
@@ -853,7 +1125,7 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
     if (!valid_gmsg_enc(g))
         return GDFS_EINVAL;
     gdfs_pack_writer_init(&w, buf, cap, 0);
-    put_hdr(&w, GDFS_MSG_NDTOND_GROUP, 0, 0);
+    put_hdr(&w, GDFS_MSG_NDTOND_GROUP, 0, 0, 0);
     gdfs_pack_put_u8(&w, g->type);
     PUT_STR8(&w, g->from);
     PUT_STR8(&w, g->group_id);
@@ -918,10 +1190,13 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     uint32_t count_max;
 
     memset(w, 0, sizeof(*w));
+    if ((m->flags & ~GDFS_FLAG_MASK) != 0)
+        return GDFS_EINVAL;
     switch (m->type) {
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_LOCATE:
     case GDFS_MSG_NDTOCL_VERSIONS:
+    case GDFS_MSG_NDTOCL_META_LIST:
         break;
     case GDFS_MSG_NDTOCL_STATUS:
         if (m->u.status_reply.id.len > GDFS_NODE_ID_MAX ||
@@ -939,9 +1214,10 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     }
 
     gdfs_pack_writer_init(&pw, buf, cap, 0);
-    put_hdr(&pw, m->type, m->reqid, 0);
+    put_hdr(&pw, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
     case GDFS_MSG_NDTOCL_LIST:
+    case GDFS_MSG_NDTOCL_META_LIST:
         gdfs_pack_put_u8(&pw, 0); /* more: patched by finish */
         count_off = pw.off;
         count_max = UINT32_MAX;
@@ -1090,6 +1366,26 @@ int gdfs_proto_add_version(struct gdfs_proto_writer *w,
     return GDFS_OK;
 }
 
+int gdfs_proto_add_record(struct gdfs_proto_writer *w,
+                          const struct gdfs_record *rec)
+{
+    struct gdfs_pack_writer pw;
+    size_t size;
+    int rc;
+
+    /* first: it bounds rec->nreplicas, which record_size() reads */
+    if (check_record_enc(rec) != GDFS_OK)
+        return GDFS_EINVAL;
+    size = record_size(rec);
+    rc = writer_room(w, GDFS_MSG_NDTOCL_META_LIST, size);
+    if (rc != GDFS_OK)
+        return rc;
+    gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
+    put_record(&pw, rec);
+    writer_commit(w, &pw, size);
+    return GDFS_OK;
+}
+
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
                              size_t *len)
 {
@@ -1099,6 +1395,7 @@ int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
         return GDFS_EINVAL;
     switch (w->type) {
     case GDFS_MSG_NDTOCL_LIST:
+    case GDFS_MSG_NDTOCL_META_LIST:
         gdfs_pack_patch_u8(w->buf + w->count_off - 1, more ? 1 : 0);
         gdfs_pack_patch_u32(w->buf + w->count_off, w->count);
         break;
@@ -1179,6 +1476,17 @@ bool gdfs_proto_next_version(const struct gdfs_list_body *b, size_t *off,
     return true;
 }
 
+bool gdfs_proto_next_record(const struct gdfs_list_body *b, size_t *off,
+                            struct gdfs_record *r)
+{
+    union entry u;
+
+    if (!next_entry(GDFS_MSG_NDTOCL_META_LIST, b, off, &u))
+        return false;
+    *r = u.record;
+    return true;
+}
+
 const char *gdfs_proto_type_name(uint8_t type)
 {
     switch (type) {
@@ -1220,6 +1528,26 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOND_GROUP";
     case GDFS_MSG_CLTOND_LEAVE:
         return "CLTOND_LEAVE";
+    case GDFS_MSG_NDTOND_ALLOC:
+        return "NDTOND_ALLOC";
+    case GDFS_MSG_NDTOCL_PLACE:
+        return "NDTOCL_PLACE";
+    case GDFS_MSG_NDTOND_RPUT:
+        return "NDTOND_RPUT";
+    case GDFS_MSG_NDTOND_COMMIT:
+        return "NDTOND_COMMIT";
+    case GDFS_MSG_NDTOND_META_PUT:
+        return "NDTOND_META_PUT";
+    case GDFS_MSG_NDTOND_META_PULL:
+        return "NDTOND_META_PULL";
+    case GDFS_MSG_NDTOCL_META_LIST:
+        return "NDTOCL_META_LIST";
+    case GDFS_MSG_NDTOND_LOOKUP:
+        return "NDTOND_LOOKUP";
+    case GDFS_MSG_NDTOCL_RECORD:
+        return "NDTOCL_RECORD";
+    case GDFS_MSG_NDTOND_RGET:
+        return "NDTOND_RGET";
     }
     return "?";
 }

@@ -124,19 +124,22 @@ enum gdfs_msg_type {
      * reply PLACE or ERROR) */
     GDFS_MSG_NDTOND_ALLOC = 20,
     /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x
-     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique) */
+     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique;
+     * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */
     GDFS_MSG_NDTOCL_PLACE = 21,
     /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:
      * store this version; reply PUT_READY, then CHUNK frames and PUT_END
-     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable) */
+     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=
+     * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */
     GDFS_MSG_NDTOND_RPUT = 22,
     /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */
     GDFS_MSG_NDTOND_COMMIT = 23,
     /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or
-     * ERROR GDFS_ESTALE when the member promised a newer term) */
+     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1) */
     GDFS_MSG_NDTOND_META_PUT = 24,
     /* term:64 max:32 afterlen:16 after  (new leader -> member: promise
-     * @term, then send the records with name > after; reply META_LIST) */
+     * @term, then send the records with name > after; reply META_LIST;
+     * max >= 1; afterlen may be 0) */
     GDFS_MSG_NDTOND_META_PULL = 25,
     /* more:8 count:32 then count x RECORD  (names ascending) */
     GDFS_MSG_NDTOCL_META_LIST = 26,
@@ -146,7 +149,7 @@ enum gdfs_msg_type {
     /* RECORD */
     GDFS_MSG_NDTOCL_RECORD = 28,
     /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this
-     * version: GET_INFO then its CHUNK frames, or ERROR) */
+     * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */
     GDFS_MSG_NDTOND_RGET = 29,
 };
 #define GDFS_MSG_TYPE_MAX 29
@@ -400,9 +403,9 @@ struct gdfs_gmsg {
 /* ---- frame header -------------------------------------------------------- */
 
 /* Decode the 16-byte header at @buf (at least GDFS_PROTO_HDR_LEN bytes).
- * GDFS_EPROTO on a wrong magic, version, nonzero flags, unknown type, or a
- * payload length above @max_payload (which itself is capped at
- * GDFS_PROTO_MAX_PAYLOAD). */
+ * GDFS_EPROTO on a wrong magic, version, flags outside GDFS_FLAG_MASK,
+ * unknown type, or a payload length above @max_payload (which itself is
+ * capped at GDFS_PROTO_MAX_PAYLOAD). */
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr);
 
@@ -415,11 +418,12 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
 int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
                       struct gdfs_msg *m);
 
-/* Encode @m (header included) into @buf of @cap bytes; *len gets the frame
- * size. GDFS_ETOOBIG if it does not fit or a field is over its limit;
- * GDFS_EINVAL for a message that cannot be encoded this way (list replies:
- * use the list writer below; NDTOND_GROUP: gdfs_proto_encode_group). No
- * reference to @m is kept. */
+/* Encode @m (header, with @m->flags, included) into @buf of @cap bytes;
+ * *len gets the frame size. GDFS_ETOOBIG if it does not fit or a field is
+ * over its limit; GDFS_EINVAL for flags outside GDFS_FLAG_MASK, a value
+ * decode would refuse, or a message that cannot be encoded this way (list
+ * replies: use the list writer below; NDTOND_GROUP:
+ * gdfs_proto_encode_group). No reference to @m is kept. */
 int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
                       size_t *len);
 
@@ -433,10 +437,11 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 
 /* ---- list replies: writer ------------------------------------------------ */
 
-/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS and NDTOCL_VERSIONS in a
- * caller-supplied buffer: begin with the fixed fields in @m (body ignored),
- * add entries, finish. An add that does not fit returns GDFS_ETOOBIG and
- * leaves the frame as it was, so the caller can finish it with "more". */
+/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS and
+ * NDTOCL_META_LIST in a caller-supplied buffer: begin with the fixed fields
+ * in @m (body ignored; flags as in gdfs_proto_encode), add entries, finish.
+ * An add that does not fit returns GDFS_ETOOBIG and leaves the frame as it
+ * was, so the caller can finish it with "more". */
 struct gdfs_proto_writer {
     uint8_t *buf;
     size_t cap;
@@ -457,11 +462,12 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
                           const struct gdfs_member_entry *e);
 int gdfs_proto_add_version(struct gdfs_proto_writer *w,
                            const struct gdfs_version_entry *e);
-/* META_LIST entries (begin with m->type NDTOCL_META_LIST). */
+/* META_LIST entries (begin with m->type NDTOCL_META_LIST). A record that
+ * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);
-/* Patch count (and, for LIST and META_LIST, @more) and the header length; *len gets the
- * frame size. */
+/* Patch count (and, for LIST and META_LIST, @more) and the header length;
+ * *len gets the frame size. */
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
                              size_t *len);
 
@@ -489,10 +495,11 @@ int gdfs_proto_check_node_id(const uint8_t *p, size_t len);
 
 /* ---- group messages on the wire ------------------------------------------ */
 
-/* Encode @g as a whole NDTOND_GROUP frame (header included, reqid 0) into
- * @buf of @cap bytes; *len gets the frame size. GDFS_ETOOBIG if it does not
- * fit, GDFS_EINVAL for a message decode would refuse (bad kind, id, group,
- * address, state, count over GDFS_GROUP_MAX, duplicate ids). */
+/* Encode @g as a whole NDTOND_GROUP frame (header included, flags and
+ * reqid 0) into @buf of @cap bytes; *len gets the frame size. GDFS_ETOOBIG
+ * if it does not fit, GDFS_EINVAL for a message decode would refuse (bad
+ * kind, id, group, address, state, count over GDFS_GROUP_MAX, duplicate
+ * ids). */
 int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
                             size_t cap, size_t *len);
 

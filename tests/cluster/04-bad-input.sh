@@ -30,7 +30,7 @@ sends = {
     "toolong": hdr(5, 4 * 1024 * 1024 + 64 * 1024 + 1),
     "badmagic": frame(14, b"", magic=0x12345678),
     "badversion": frame(14, b"", ver=9),
-    "badflags": frame(14, b"", flags=1),
+    "badflags": frame(14, b"", flags=2),
     "badtype": frame(200, b""),
     "trailing": frame(14, b"junk"),
     "badname": frame(3, name(b"a\nb")),
@@ -174,7 +174,7 @@ for m in badmagic badversion badflags badtype trailing badname emptyname \
     case $m in
     badmagic) what="a wrong magic" ;;
     badversion) what="protocol version 9" ;;
-    badflags) what="nonzero flags" ;;
+    badflags) what="a flag bit outside GDFS_FLAG_MASK" ;;
     badtype) what="message type 200" ;;
     trailing) what="a STATUS with trailing bytes" ;;
     badname) what="a PUT of a name with a newline" ;;

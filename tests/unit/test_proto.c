@@ -227,6 +227,75 @@ static const struct gdfs_version_entry version_entries[] = {
 };
 #define NVERSION (sizeof(version_entries) / sizeof(version_entries[0]))
 
+/* Sample record @i (0 .. NRECORD-1): every replica count, an address
+ * unknown to the sender, a tombstone, the limits of every field. */
+#define NRECORD 4
+static void make_record(int i, struct gdfs_record *rec)
+{
+    static const char *const ids[] = {"n1", "node-2.b_x", "N3"};
+    static const char *const addrs[] = {"127.0.0.1:7001", "", "[::1]:7003"};
+
+    memset(rec, 0, sizeof(*rec));
+    memcpy(rec->sha256, sha_a, GDFS_SHA256_LEN);
+    switch (i) {
+    case 0:
+        rec->name = bs("dir/rec.txt");
+        rec->version = (struct gdfs_version){12, 4};
+        rec->size = 200000;
+        rec->chunk_size = 65536;
+        rec->nchunks = 4;
+        rec->acked = 5;
+        rec->nreplicas = 3;
+        break;
+    case 1: /* tombstone: no chunks, no replicas */
+        rec->name = bs("gone");
+        rec->version = (struct gdfs_version){13, 4};
+        rec->tombstone = true;
+        memset(rec->sha256, 0, GDFS_SHA256_LEN);
+        break;
+    case 2:
+        rec->name = bs("\xc3\xa9");
+        rec->version = (struct gdfs_version){UINT64_MAX, UINT64_MAX};
+        rec->size = UINT64_MAX;
+        rec->chunk_size = GDFS_CHUNK_MAX;
+        rec->nchunks = UINT32_MAX;
+        rec->acked = 1;
+        rec->nreplicas = 1;
+        break;
+    default:
+        rec->name = bs("z");
+        rec->version = (struct gdfs_version){1, 0};
+        rec->size = 1;
+        rec->chunk_size = GDFS_CHUNK_MIN;
+        rec->nchunks = 1;
+        rec->acked = 3;
+        rec->nreplicas = 2;
+        break;
+    }
+    for (uint8_t k = 0; k < rec->nreplicas; k++) {
+        rec->replica[k].id = bs(ids[k]);
+        rec->replica[k].addr = bs(i == 3 ? "" : addrs[k]);
+    }
+}
+
+static void assert_record_eq(const struct gdfs_record *a,
+                             const struct gdfs_record *b)
+{
+    ck_assert_bytes_eq(a->name, b->name);
+    ck_assert_version_eq(a->version, b->version);
+    ck_assert_uint_eq(a->size, b->size);
+    ck_assert_uint_eq(a->chunk_size, b->chunk_size);
+    ck_assert_uint_eq(a->nchunks, b->nchunks);
+    ck_assert_mem_eq(a->sha256, b->sha256, GDFS_SHA256_LEN);
+    ck_assert(a->tombstone == b->tombstone);
+    ck_assert_uint_eq(a->acked, b->acked);
+    ck_assert_uint_eq(a->nreplicas, b->nreplicas);
+    for (uint8_t k = 0; k < a->nreplicas; k++) {
+        ck_assert_bytes_eq(a->replica[k].id, b->replica[k].id);
+        ck_assert_bytes_eq(a->replica[k].addr, b->replica[k].addr);
+    }
+}
+
 /* Build list reply @type with the first @n sample entries. */
 static size_t build_list_reply(uint8_t type, size_t n, bool more,
                                const char *leader, uint8_t *buf, size_t cap)
@@ -265,6 +334,12 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
         case GDFS_MSG_NDTOCL_VERSIONS:
             rc = gdfs_proto_add_version(&w, &version_entries[i]);
             break;
+        case GDFS_MSG_NDTOCL_META_LIST: {
+            struct gdfs_record rec;
+            make_record((int)i, &rec);
+            rc = gdfs_proto_add_record(&w, &rec);
+            break;
+        }
         }
         ck_assert_int_eq(rc, GDFS_OK);
     }
@@ -553,6 +628,60 @@ static size_t sample_frame(int i, uint8_t *buf)
         make_gmsg(GDFS_GMSG_JOIN, 0, &gtmp);
         snprintf(gtmp.group_id, sizeof(gtmp.group_id), "g-1");
         return encode_group_ok(&gtmp, buf);
+    case 33:
+        m.type = GDFS_MSG_NDTOND_ALLOC;
+        m.u.put.name = bs("dir/new");
+        break;
+    case 34:
+    case 35: /* three replicas, and one */
+        m.type = GDFS_MSG_NDTOCL_PLACE;
+        m.u.place.version = (struct gdfs_version){i == 34 ? 0 : 20, 4};
+        m.u.place.chunk_size = 65536;
+        m.u.place.nreplicas = i == 34 ? 3 : 1;
+        for (int k = 0; k < m.u.place.nreplicas; k++) {
+            m.u.place.replica[k].id = replica_entries[k].id;
+            m.u.place.replica[k].addr = replica_entries[k].addr;
+        }
+        break;
+    case 36:
+        m.type = GDFS_MSG_NDTOND_RPUT;
+        m.u.rput.version = (struct gdfs_version){20, 4};
+        m.u.rput.chunk_size = GDFS_CHUNK_MIN;
+        m.u.rput.name = bs("dir/new");
+        break;
+    case 37:
+    case 38:
+        m.type = i == 37 ? GDFS_MSG_NDTOND_COMMIT : GDFS_MSG_NDTOCL_RECORD;
+        make_record(i == 37 ? 0 : 1, &m.u.record.rec);
+        break;
+    case 39:
+        m.type = GDFS_MSG_NDTOND_META_PUT;
+        m.u.meta_put.term = 5;
+        make_record(3, &m.u.meta_put.rec);
+        break;
+    case 40:
+    case 41: /* from the start, and after a name */
+        m.type = GDFS_MSG_NDTOND_META_PULL;
+        m.u.meta_pull.term = 5;
+        m.u.meta_pull.max = i == 40 ? 1 : 500;
+        m.u.meta_pull.after = bs(i == 40 ? "" : "dir/rec.txt");
+        break;
+    case 42:
+        return build_list_reply(GDFS_MSG_NDTOCL_META_LIST, NRECORD, true, "",
+                                buf, BIG_CAP);
+    case 43:
+        return build_list_reply(GDFS_MSG_NDTOCL_META_LIST, 0, false, "", buf,
+                                BIG_CAP);
+    case 44:
+        m.type = GDFS_MSG_NDTOND_LOOKUP;
+        m.u.get.seq = 12;
+        m.u.get.name = bs("dir/rec.txt");
+        break;
+    case 45:
+        m.type = GDFS_MSG_NDTOND_RGET;
+        m.u.rget.version = (struct gdfs_version){12, 4};
+        m.u.rget.name = bs("dir/rec.txt");
+        break;
     default:
         return 0;
     }
@@ -612,11 +741,14 @@ START_TEST(test_proto_hdr_rejects_garbage)
     raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
     ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_OK);
 
-    /* every single-bit flip of magic, version and flags is refused */
+    /* every single-bit flip of magic, version and flags is refused, but
+     * for the one flag defined (test_proto_hdr_flags) */
     for (int byte = 0; byte < 8; byte++) {
         if (byte == 5)
             continue; /* type: below */
         for (int bit = 0; bit < 8; bit++) {
+            if (byte == 7 && (1u << bit) == GDFS_FLAG_FORWARDED)
+                continue;
             raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
             r.b[byte] ^= (uint8_t)(1u << bit);
             ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr),
@@ -673,13 +805,94 @@ START_TEST(test_proto_decode_checks_hdr_itself)
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
     ck_assert_int_eq(gdfs_proto_decode(&hdr, NULL, &m), GDFS_OK);
     ck_assert_uint_eq(m.type, GDFS_MSG_CLTOND_STATUS);
-    hdr.flags = 1;
+    hdr.flags = GDFS_FLAG_FORWARDED;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
+    ck_assert_uint_eq(m.flags, GDFS_FLAG_FORWARDED);
+    hdr.flags = 2;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+    hdr.flags = 0x8000 | GDFS_FLAG_FORWARDED;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
     hdr.flags = 0;
     hdr.type = 0;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
     hdr.type = GDFS_MSG_TYPE_MAX + 1;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_hdr_flags)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_record rec;
+    struct gdfs_msg in, out;
+    struct raw r;
+    size_t len = 0;
+
+    /* FORWARDED goes out in the header's flags and comes back in m->flags,
+     * for any message (a request forwarded by a gateway, in practice) */
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_CLTOND_PUT;
+    in.flags = GDFS_FLAG_FORWARDED;
+    in.reqid = 0x01020304;
+    in.u.put.name = bs("ab");
+    len = encode_ok(&in, frame);
+    ck_assert_uint_eq(frame[6], 0);
+    ck_assert_uint_eq(frame[7], GDFS_FLAG_FORWARDED);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, 64, &hdr), GDFS_OK);
+    ck_assert_uint_eq(hdr.flags, GDFS_FLAG_FORWARDED);
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
+    ck_assert_bytes_eq(out.u.put.name, in.u.put.name);
+    /* and without it, m->flags is 0 */
+    in.flags = 0;
+    len = encode_ok(&in, frame);
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.flags, 0);
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_COMMIT;
+    in.flags = GDFS_FLAG_FORWARDED;
+    make_record(0, &in.u.record.rec);
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
+
+    /* the list writer writes them too */
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOCL_META_LIST;
+    in.flags = GDFS_FLAG_FORWARDED;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &in),
+                     GDFS_OK);
+    make_record(1, &rec);
+    ck_assert_int_eq(gdfs_proto_add_record(&w, &rec), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
+    ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
+    ck_assert_uint_eq(out.u.meta_list.body.count, 1);
+
+    /* every other bit is refused: decode_hdr, encode, writer */
+    for (unsigned bit = 1; bit < 16; bit++) {
+        uint16_t f = (uint16_t)(1u << bit);
+
+        raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
+        r.b[6] = (uint8_t)(f >> 8);
+        r.b[7] = (uint8_t)f;
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+        r.b[7] |= GDFS_FLAG_FORWARDED;
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_CLTOND_STATUS;
+        in.flags = f;
+        len = 12345;
+        ck_assert_int_eq(gdfs_proto_encode(&in, frame, sizeof(frame), &len),
+                         GDFS_EINVAL);
+        ck_assert_uint_eq(len, 12345);
+        in.type = GDFS_MSG_NDTOCL_VERSIONS;
+        ck_assert_int_eq(
+            gdfs_proto_writer_begin(&w, frame, sizeof(frame), &in),
+            GDFS_EINVAL);
+    }
 }
 END_TEST
 
@@ -1766,6 +1979,7 @@ START_TEST(test_proto_encode_small_buffer)
         if (type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
             type == GDFS_MSG_NDTOCL_STATUS ||
             type == GDFS_MSG_NDTOCL_VERSIONS ||
+            type == GDFS_MSG_NDTOCL_META_LIST ||
             type == GDFS_MSG_NDTOND_GROUP) /* group: own test below */
             continue;
         ck_assert_int_eq(decode_frame(frame2, full, &m), GDFS_OK);
@@ -1787,6 +2001,7 @@ START_TEST(test_proto_encode_rejects_list_replies_and_unknown)
     static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST, GDFS_MSG_NDTOCL_LOCATE,
                                     GDFS_MSG_NDTOCL_STATUS,
                                     GDFS_MSG_NDTOCL_VERSIONS,
+                                    GDFS_MSG_NDTOCL_META_LIST,
                                     GDFS_MSG_NDTOND_GROUP, 0,
                                     GDFS_MSG_TYPE_MAX + 1, 255};
     struct gdfs_msg m;
@@ -1844,7 +2059,8 @@ START_TEST(test_proto_writer_begin_rejects_other_types)
         m.u.status_reply.group = bs("g");
         bool list = t == GDFS_MSG_NDTOCL_LIST || t == GDFS_MSG_NDTOCL_LOCATE ||
                     t == GDFS_MSG_NDTOCL_STATUS ||
-                    t == GDFS_MSG_NDTOCL_VERSIONS;
+                    t == GDFS_MSG_NDTOCL_VERSIONS ||
+                    t == GDFS_MSG_NDTOCL_META_LIST;
         ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
                          list ? GDFS_OK : GDFS_EINVAL);
         if (!list)
@@ -2100,11 +2316,13 @@ START_TEST(test_proto_iterator_on_foreign_body_is_safe)
     struct gdfs_list_entry le;
     struct gdfs_member_entry me;
     struct gdfs_version_entry ve;
+    struct gdfs_record rec;
     size_t off = 0;
 
     ck_assert(!gdfs_proto_next_list(&b, &off, &le));
     ck_assert(!gdfs_proto_next_member(&b, &off, &me));
     ck_assert(!gdfs_proto_next_version(&b, &off, &ve));
+    ck_assert(!gdfs_proto_next_record(&b, &off, &rec));
     ck_assert_uint_eq(off, 0);
     off = 1000;
     ck_assert(!gdfs_proto_next_list(&b, &off, &le));
@@ -2748,6 +2966,765 @@ START_TEST(test_proto_decode_group_other_payloads)
 }
 END_TEST
 
+/* ---- replication messages ------------------------------------------------ */
+
+START_TEST(test_proto_roundtrip_alloc_and_lookup)
+{
+    struct gdfs_msg in, out;
+    size_t len;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_ALLOC;
+    in.reqid = 20;
+    in.u.put.name = bs("dir/new file");
+    roundtrip(&in, &out);
+    ck_assert_bytes_eq(out.u.put.name, in.u.put.name);
+
+    for (uint64_t seq = 0; seq <= 1; seq++) { /* 0: newest */
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_NDTOND_LOOKUP;
+        in.reqid = 27;
+        in.u.get.seq = seq == 0 ? 0 : UINT64_MAX;
+        in.u.get.name = bs("x");
+        roundtrip(&in, &out);
+        ck_assert_uint_eq(out.u.get.seq, in.u.get.seq);
+        ck_assert_bytes_eq(out.u.get.name, in.u.get.name);
+    }
+    in.u.get.name = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&in, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_place)
+{
+    struct gdfs_msg in, out;
+
+    for (uint8_t n = 1; n <= GDFS_REPLICAS; n++) {
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_NDTOCL_PLACE;
+        in.reqid = 21;
+        in.u.place.version = (struct gdfs_version){n, 0x0102030405060708ull};
+        in.u.place.chunk_size = n == 1 ? GDFS_CHUNK_MIN : GDFS_CHUNK_MAX;
+        in.u.place.nreplicas = n;
+        for (uint8_t k = 0; k < n; k++) {
+            in.u.place.replica[k].id = replica_entries[k].id;
+            in.u.place.replica[k].addr = replica_entries[k].addr;
+        }
+        roundtrip(&in, &out);
+        ck_assert_version_eq(out.u.place.version, in.u.place.version);
+        ck_assert_uint_eq(out.u.place.chunk_size, in.u.place.chunk_size);
+        ck_assert_uint_eq(out.u.place.nreplicas, n);
+        for (uint8_t k = 0; k < n; k++) {
+            ck_assert_bytes_eq(out.u.place.replica[k].id,
+                               in.u.place.replica[k].id);
+            ck_assert_bytes_eq(out.u.place.replica[k].addr,
+                               in.u.place.replica[k].addr);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_rput_and_rget)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_RPUT;
+    in.reqid = 22;
+    in.u.rput.version = (struct gdfs_version){1, 0};
+    in.u.rput.chunk_size = 65536;
+    in.u.rput.name = bs("a/b");
+    roundtrip(&in, &out);
+    ck_assert_version_eq(out.u.rput.version, in.u.rput.version);
+    ck_assert_uint_eq(out.u.rput.chunk_size, 65536);
+    ck_assert_bytes_eq(out.u.rput.name, in.u.rput.name);
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_RGET;
+    in.reqid = 29;
+    in.u.rget.version = (struct gdfs_version){UINT64_MAX, 3};
+    in.u.rget.name = bs("a/b");
+    roundtrip(&in, &out);
+    ck_assert_version_eq(out.u.rget.version, in.u.rget.version);
+    ck_assert_bytes_eq(out.u.rget.name, in.u.rget.name);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_record_messages)
+{
+    static const uint8_t types[] = {GDFS_MSG_NDTOND_COMMIT,
+                                    GDFS_MSG_NDTOCL_RECORD,
+                                    GDFS_MSG_NDTOND_META_PUT};
+    struct gdfs_msg in, out;
+
+    for (size_t t = 0; t < sizeof(types); t++) {
+        for (int i = 0; i < NRECORD; i++) {
+            memset(&in, 0, sizeof(in));
+            in.type = types[t];
+            in.reqid = (uint32_t)(t * 10 + (size_t)i);
+            if (in.type == GDFS_MSG_NDTOND_META_PUT) {
+                in.u.meta_put.term = (uint64_t)i + 1;
+                make_record(i, &in.u.meta_put.rec);
+            } else {
+                make_record(i, &in.u.record.rec);
+            }
+            roundtrip(&in, &out);
+            if (in.type == GDFS_MSG_NDTOND_META_PUT) {
+                ck_assert_uint_eq(out.u.meta_put.term, (uint64_t)i + 1);
+                assert_record_eq(&out.u.meta_put.rec, &in.u.meta_put.rec);
+            } else {
+                assert_record_eq(&out.u.record.rec, &in.u.record.rec);
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_meta_pull)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_META_PULL;
+    in.reqid = 25;
+    in.u.meta_pull.term = 7;
+    in.u.meta_pull.max = 1;
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.meta_pull.term, 7);
+    ck_assert_uint_eq(out.u.meta_pull.max, 1);
+    ck_assert_uint_eq(out.u.meta_pull.after.len, 0);
+    in.u.meta_pull.max = UINT32_MAX;
+    in.u.meta_pull.after = bs("dir/rec.txt");
+    roundtrip(&in, &out);
+    ck_assert_uint_eq(out.u.meta_pull.max, UINT32_MAX);
+    ck_assert_bytes_eq(out.u.meta_pull.after, in.u.meta_pull.after);
+}
+END_TEST
+
+START_TEST(test_proto_roundtrip_meta_list)
+{
+    struct gdfs_record want, got;
+    struct gdfs_msg m;
+    size_t len, off;
+    int i;
+
+    for (int more = 0; more <= 1; more++) {
+        len = build_list_reply(GDFS_MSG_NDTOCL_META_LIST, NRECORD, more, "",
+                               frame, sizeof(frame));
+        ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+        ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_META_LIST);
+        ck_assert_uint_eq(m.reqid, 0xa1b2c3d4);
+        ck_assert(m.u.meta_list.more == (more == 1));
+        /* more:8 count:32, then the records */
+        ck_assert_uint_eq(frame[HDR], (unsigned)more);
+        ck_assert_uint_eq(frame[HDR + 4], NRECORD);
+        ck_assert_ptr_eq(m.u.meta_list.body.p, held + 5);
+        ck_assert_uint_eq(m.u.meta_list.body.len, len - HDR - 5);
+        ck_assert_uint_eq(m.u.meta_list.body.count, NRECORD);
+        off = 0;
+        i = 0;
+        while (gdfs_proto_next_record(&m.u.meta_list.body, &off, &got)) {
+            ck_assert_int_lt(i, NRECORD);
+            make_record(i, &want);
+            assert_record_eq(&got, &want);
+            i++;
+        }
+        ck_assert_int_eq(i, NRECORD);
+        ck_assert_uint_eq(off, m.u.meta_list.body.len);
+        ck_assert(!gdfs_proto_next_record(&m.u.meta_list.body, &off, &got));
+    }
+
+    len = build_list_reply(GDFS_MSG_NDTOCL_META_LIST, 0, false, "", frame,
+                           sizeof(frame));
+    ck_assert_uint_eq(len, HDR + 5);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.meta_list.body.count, 0);
+    off = 0;
+    ck_assert(!gdfs_proto_next_record(&m.u.meta_list.body, &off, &got));
+}
+END_TEST
+
+/* A raw RECORD, field by field, so that each rule can be broken alone. */
+struct rawrec {
+    uint64_t seq;
+    uint32_t chunk_size;
+    unsigned flags, acked, count;
+    const char *ids[4];
+    const char *addrs[4];
+    const char *name;
+};
+
+static const struct rawrec good_rec = {
+    5, 65536, 0, 3, 2, {"n1", "n2", "n3", "n4"}, {"h:1", "", "h:3", "h:4"},
+    "f"};
+
+static void raw_record(struct raw *r, const struct rawrec *x)
+{
+    raw_u64(r, x->seq);
+    raw_u64(r, 2);   /* term */
+    raw_u64(r, 100); /* size */
+    raw_u32(r, x->chunk_size);
+    raw_u32(r, 1); /* nchunks */
+    raw_mem(r, sha_a, GDFS_SHA256_LEN);
+    raw_u8(r, x->flags);
+    raw_u8(r, x->acked);
+    raw_u8(r, x->count);
+    for (unsigned i = 0; i < x->count; i++) {
+        raw_str8(r, x->ids[i]);
+        raw_str8(r, x->addrs[i]);
+    }
+    raw_str16(r, x->name);
+}
+
+/* Decode @x inside a frame of @type (COMMIT, RECORD, META_PUT or
+ * META_LIST, where it is the second of two entries). */
+static int record_in(unsigned type, const struct rawrec *x)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, type);
+    if (type == GDFS_MSG_NDTOND_META_PUT)
+        raw_u64(&r, 9);
+    if (type == GDFS_MSG_NDTOCL_META_LIST) {
+        raw_u8(&r, 1);
+        raw_u32(&r, 2);
+        raw_record(&r, &good_rec);
+    }
+    raw_record(&r, x);
+    return raw_decode(&r, &m);
+}
+
+static const unsigned record_types[] = {
+    GDFS_MSG_NDTOND_COMMIT, GDFS_MSG_NDTOCL_RECORD, GDFS_MSG_NDTOND_META_PUT,
+    GDFS_MSG_NDTOCL_META_LIST};
+#define NRECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
+
+START_TEST(test_proto_record_wire_layout)
+{
+    struct gdfs_record rec;
+    struct gdfs_msg m;
+    struct raw r;
+    size_t len;
+
+    /* COMMIT with sample record 0, byte by byte from proto.h */
+    make_record(0, &rec);
+    raw_begin(&r, GDFS_MSG_NDTOND_COMMIT);
+    raw_u64(&r, 12);
+    raw_u64(&r, 4);
+    raw_u64(&r, 200000);
+    raw_u32(&r, 65536);
+    raw_u32(&r, 4);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
+    raw_u8(&r, 0);
+    raw_u8(&r, 5);
+    raw_u8(&r, 3);
+    raw_str8(&r, "n1");
+    raw_str8(&r, "127.0.0.1:7001");
+    raw_str8(&r, "node-2.b_x");
+    raw_str8(&r, "");
+    raw_str8(&r, "N3");
+    raw_str8(&r, "[::1]:7003");
+    raw_str16(&r, "dir/rec.txt");
+    raw_end(&r);
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_COMMIT;
+    m.reqid = 0x01020304;
+    m.u.record.rec = rec;
+    len = encode_ok(&m, frame);
+    ck_assert_uint_eq(len, r.n);
+    ck_assert_mem_eq(frame, r.b, len);
+
+    /* a tombstone sets bit 0 of flags and nothing else */
+    rec.tombstone = true;
+    m.u.record.rec = rec;
+    len = encode_ok(&m, frame);
+    ck_assert_uint_eq(frame[HDR + 8 + 8 + 8 + 4 + 4 + GDFS_SHA256_LEN], 1);
+}
+END_TEST
+
+START_TEST(test_proto_record_rules)
+{
+    struct rawrec x;
+
+    for (size_t t = 0; t < NRECORD_TYPES; t++) {
+        unsigned type = record_types[t];
+
+        ck_assert_int_eq(record_in(type, &good_rec), GDFS_OK);
+        /* count: 0..3 */
+        x = good_rec;
+        x.count = 0;
+        x.acked = 0;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x.count = 3;
+        x.acked = 7;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x.count = 4;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        /* ids valid and unique; addresses empty or valid */
+        x = good_rec;
+        x.ids[1] = "n1";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.ids[1] = "bad id";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.ids[1] = "";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x = good_rec;
+        x.addrs[0] = "";
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x.addrs[0] = "h 1";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.addrs[0] = "h\x01";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        /* flags: only bit 0 */
+        x = good_rec;
+        x.flags = 1;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        for (unsigned f = 2; f < 256; f++) {
+            x.flags = f;
+            ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        }
+        /* acked: only bits below count */
+        x = good_rec; /* count 2 */
+        for (unsigned a = 0; a < 256; a++) {
+            x.acked = a;
+            ck_assert_int_eq(record_in(type, &x),
+                             a < 4 ? GDFS_OK : GDFS_EPROTO);
+        }
+        x.count = 0;
+        x.acked = 1;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        /* seq >= 1 */
+        x = good_rec;
+        x.seq = 0;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.seq = 1;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        /* chunk_size 0 or in range */
+        x = good_rec;
+        x.chunk_size = 0;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x.chunk_size = GDFS_CHUNK_MIN;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x.chunk_size = GDFS_CHUNK_MAX;
+        ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x.chunk_size = 1;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.chunk_size = GDFS_CHUNK_MIN - 1;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.chunk_size = GDFS_CHUNK_MAX + 1;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.chunk_size = UINT32_MAX;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        /* name */
+        x = good_rec;
+        x.name = "";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.name = "a\x7f";
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_record_truncated_and_padded)
+{
+    /* one byte short and one byte over, in every record message (the
+     * sample loops above also try every prefix) */
+    struct gdfs_msg m;
+    struct raw r;
+
+    for (size_t t = 0; t < NRECORD_TYPES; t++) {
+        raw_begin(&r, record_types[t]);
+        if (record_types[t] == GDFS_MSG_NDTOND_META_PUT)
+            raw_u64(&r, 9);
+        if (record_types[t] == GDFS_MSG_NDTOCL_META_LIST) {
+            raw_u8(&r, 0);
+            raw_u32(&r, 1);
+        }
+        raw_record(&r, &good_rec);
+        raw_end(&r);
+        ck_assert_int_eq(decode_frame(r.b, r.n, &m), GDFS_OK);
+        ck_assert_int_eq(
+            decode_payload(r.b[5], r.b + HDR, r.n - HDR - 1, &m),
+            GDFS_EPROTO);
+        r.b[r.n] = 0;
+        ck_assert_int_eq(
+            decode_payload(r.b[5], r.b + HDR, r.n - HDR + 1, &m),
+            GDFS_EPROTO);
+    }
+}
+END_TEST
+
+/* gdfs_proto_encode of @rec as a COMMIT; the list writer must then refuse
+ * what encode refuses, with GDFS_EINVAL. */
+static int encode_record_rc(const struct gdfs_record *rec)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+    size_t len = 0;
+    int rc, wrc;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_COMMIT;
+    m.u.record.rec = *rec;
+    rc = gdfs_proto_encode(&m, frame, sizeof(frame), &len);
+    m.type = GDFS_MSG_NDTOCL_META_LIST;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame2, sizeof(frame2), &m),
+                     GDFS_OK);
+    wrc = gdfs_proto_add_record(&w, rec);
+    ck_assert_int_eq(wrc, rc == GDFS_OK ? GDFS_OK : GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, rc == GDFS_OK ? 1 : 0);
+    return rc;
+}
+
+START_TEST(test_proto_record_encode_rules)
+{
+    static uint8_t big[GDFS_NAME_MAX + 1];
+    struct gdfs_record rec, good;
+    struct gdfs_msg m;
+    size_t len;
+
+    make_record(0, &good);
+    ck_assert_int_eq(encode_record_rc(&good), GDFS_OK);
+    rec = good;
+    rec.nreplicas = 4;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.nreplicas = 255;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec = good;
+    rec.replica[2].id = rec.replica[0].id;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.replica[2].id = bs("bad id");
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.replica[2].id = bs("");
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    memset(big, 'i', sizeof(big));
+    rec.replica[2].id = bn(big, GDFS_NODE_ID_MAX + 1);
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_ETOOBIG);
+    rec = good;
+    rec.replica[0].addr = bs("a b");
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.replica[0].addr = bn(big, GDFS_ADDR_MAX + 1);
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_ETOOBIG);
+    rec.replica[0].addr = bn(big, GDFS_ADDR_MAX);
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_OK);
+    rec = good; /* 3 replicas */
+    rec.acked = 8;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.nreplicas = 2;
+    rec.acked = 4;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec = good;
+    rec.version.seq = 0;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec = good;
+    rec.chunk_size = GDFS_CHUNK_MIN - 1;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.chunk_size = GDFS_CHUNK_MAX + 1;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_ETOOBIG);
+    rec.chunk_size = 0;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_OK);
+    rec = good;
+    rec.name = bs("");
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.name = bs("a\nb");
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    memset(big, 'n', sizeof(big));
+    rec.name = bn(big, GDFS_NAME_MAX + 1);
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_ETOOBIG);
+    rec.name = bn(big, GDFS_NAME_MAX);
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_OK);
+
+    /* META_PUT: term >= 1 */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_PUT;
+    m.u.meta_put.rec = good;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.meta_put.term = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+}
+END_TEST
+
+static int place_with(unsigned count, const char *const *ids,
+                      const char *const *addrs, uint32_t chunk_size)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_PLACE);
+    raw_u64(&r, 3);
+    raw_u64(&r, 1);
+    raw_u32(&r, chunk_size);
+    raw_u8(&r, count);
+    for (unsigned i = 0; i < count; i++) {
+        raw_str8(&r, ids[i]);
+        raw_str8(&r, addrs[i]);
+    }
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_place_rules)
+{
+    static const char *const ids[] = {"n1", "n2", "n3", "n4"};
+    static const char *const dup[] = {"n1", "n2", "n1"};
+    static const char *const addrs[] = {"h:1", "h:2", "h:3", "h:4"};
+    static const char *const noaddr[] = {"h:1", "", "h:3"};
+    struct gdfs_msg m;
+    size_t len;
+
+    for (unsigned n = 1; n <= 3; n++)
+        ck_assert_int_eq(place_with(n, ids, addrs, 65536), GDFS_OK);
+    ck_assert_int_eq(place_with(0, ids, addrs, 65536), GDFS_EPROTO);
+    ck_assert_int_eq(place_with(4, ids, addrs, 65536), GDFS_EPROTO);
+    ck_assert_int_eq(place_with(3, dup, addrs, 65536), GDFS_EPROTO);
+    ck_assert_int_eq(place_with(3, ids, noaddr, 65536), GDFS_EPROTO);
+    ck_assert_int_eq(place_with(1, ids, addrs, 0), GDFS_EPROTO);
+    ck_assert_int_eq(place_with(1, ids, addrs, GDFS_CHUNK_MIN - 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(place_with(1, ids, addrs, GDFS_CHUNK_MAX + 1),
+                     GDFS_EPROTO);
+
+    /* encode refuses the same */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PLACE;
+    m.u.place.chunk_size = 65536;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* count 0 */
+    m.u.place.nreplicas = 4;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.place.nreplicas = 3;
+    for (int k = 0; k < 3; k++) {
+        m.u.place.replica[k].id = bs(dup[k]);
+        m.u.place.replica[k].addr = bs(addrs[k]);
+    }
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.place.replica[2].id = bs("n3");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    m.u.place.replica[1].addr = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.place.replica[1].addr = bs("h:2");
+    m.u.place.chunk_size = 0;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.place.chunk_size = GDFS_CHUNK_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+}
+END_TEST
+
+static int rput_with(uint64_t seq, uint32_t chunk_size, const char *name)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOND_RPUT);
+    raw_u64(&r, seq);
+    raw_u64(&r, 1);
+    raw_u32(&r, chunk_size);
+    raw_str16(&r, name);
+    return raw_decode(&r, &m);
+}
+
+static int rget_with(uint64_t seq, const char *name)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOND_RGET);
+    raw_u64(&r, seq);
+    raw_u64(&r, 1);
+    raw_str16(&r, name);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_rput_and_rget_rules)
+{
+    struct gdfs_msg m;
+    size_t len;
+
+    ck_assert_int_eq(rput_with(1, 65536, "f"), GDFS_OK);
+    ck_assert_int_eq(rput_with(0, 65536, "f"), GDFS_EPROTO);
+    ck_assert_int_eq(rput_with(1, 0, "f"), GDFS_EPROTO);
+    ck_assert_int_eq(rput_with(1, GDFS_CHUNK_MIN - 1, "f"), GDFS_EPROTO);
+    ck_assert_int_eq(rput_with(1, GDFS_CHUNK_MAX + 1, "f"), GDFS_EPROTO);
+    ck_assert_int_eq(rput_with(1, 65536, ""), GDFS_EPROTO);
+    ck_assert_int_eq(rput_with(1, 65536, "a\tb"), GDFS_EPROTO);
+    ck_assert_int_eq(rget_with(1, "f"), GDFS_OK);
+    ck_assert_int_eq(rget_with(0, "f"), GDFS_EPROTO);
+    ck_assert_int_eq(rget_with(1, ""), GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RPUT;
+    m.u.rput.chunk_size = 65536;
+    m.u.rput.name = bs("f");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* seq 0 */
+    m.u.rput.version.seq = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    m.u.rput.chunk_size = GDFS_CHUNK_MIN - 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.rput.chunk_size = GDFS_CHUNK_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+    m.u.rput.chunk_size = 65536;
+    m.u.rput.name = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RGET;
+    m.u.rget.name = bs("f");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* seq 0 */
+    m.u.rget.version.seq = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    m.u.rget.name = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+}
+END_TEST
+
+static int meta_pull_with(uint32_t max, const char *after)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOND_META_PULL);
+    raw_u64(&r, 3);
+    raw_u32(&r, max);
+    raw_str16(&r, after);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_meta_pull_and_put_rules)
+{
+    struct gdfs_msg m;
+    struct raw r;
+    size_t len;
+
+    ck_assert_int_eq(meta_pull_with(1, ""), GDFS_OK);
+    ck_assert_int_eq(meta_pull_with(1, "x"), GDFS_OK);
+    ck_assert_int_eq(meta_pull_with(0, ""), GDFS_EPROTO);
+    ck_assert_int_eq(meta_pull_with(1, "a\nb"), GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_PULL;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* max 0 */
+    m.u.meta_pull.max = 1;
+    m.u.meta_pull.after = bs("a\nb");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+
+    /* META_PUT: term 0 refused, 1 accepted */
+    for (uint64_t term = 0; term <= 1; term++) {
+        raw_begin(&r, GDFS_MSG_NDTOND_META_PUT);
+        raw_u64(&r, term);
+        raw_record(&r, &good_rec);
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         term == 0 ? GDFS_EPROTO : GDFS_OK);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_meta_list_bad_entry_and_count)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    /* "more" is a boolean */
+    for (unsigned more = 0; more < 4; more++) {
+        raw_begin(&r, GDFS_MSG_NDTOCL_META_LIST);
+        raw_u8(&r, more);
+        raw_u32(&r, 1);
+        raw_record(&r, &good_rec);
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         more <= 1 ? GDFS_OK : GDFS_EPROTO);
+    }
+    /* count above and below the entries present */
+    for (uint32_t count = 0; count < 4; count++) {
+        raw_begin(&r, GDFS_MSG_NDTOCL_META_LIST);
+        raw_u8(&r, 0);
+        raw_u32(&r, count);
+        raw_record(&r, &good_rec);
+        raw_record(&r, &good_rec);
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         count == 2 ? GDFS_OK : GDFS_EPROTO);
+    }
+    raw_begin(&r, GDFS_MSG_NDTOCL_META_LIST);
+    raw_u8(&r, 0);
+    raw_u32(&r, UINT32_MAX);
+    raw_record(&r, &good_rec);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_writer_meta_list_overflow)
+{
+    static uint8_t snap[4096];
+    struct gdfs_proto_writer w;
+    struct gdfs_record rec, got;
+    struct gdfs_msg m;
+    size_t len = 0, off = 0, cap = 700, wlen;
+    uint32_t added = 0, i = 0;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_META_LIST;
+    m.reqid = 26;
+    memset(frame, 0xcc, cap + 64);
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 4, &m),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, cap, &m), GDFS_OK);
+    /* the wrong kind of entry, and an entry of the wrong writer */
+    ck_assert_int_eq(gdfs_proto_add_list(&w, &list_entries[0]), GDFS_EINVAL);
+    make_record(0, &rec);
+    for (;;) {
+        rec.version.seq = added + 1;
+        memcpy(snap, frame, cap);
+        wlen = w.len;
+        rc = gdfs_proto_add_record(&w, &rec);
+        if (rc != GDFS_OK)
+            break;
+        added++;
+        ck_assert_uint_le(w.len, cap);
+    }
+    ck_assert_int_eq(rc, GDFS_ETOOBIG);
+    ck_assert_uint_gt(added, 3);
+    ck_assert_uint_eq(w.count, added);
+    ck_assert_uint_eq(w.len, wlen);
+    ck_assert_mem_eq(frame, snap, wlen); /* frame unchanged */
+    ck_assert_uint_eq(frame[cap], 0xcc); /* nothing past cap */
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, true, &len), GDFS_OK);
+    ck_assert_uint_eq(len, wlen);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert(m.u.meta_list.more);
+    ck_assert_uint_eq(m.u.meta_list.body.count, added);
+    while (gdfs_proto_next_record(&m.u.meta_list.body, &off, &got)) {
+        rec.version.seq = ++i;
+        assert_record_eq(&got, &rec);
+    }
+    ck_assert_uint_eq(i, added);
+
+    /* a record writer refuses the other adds; other writers refuse it */
+    m.type = GDFS_MSG_NDTOCL_LIST;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_add_record(&w, &rec), GDFS_EINVAL);
+    ck_assert_uint_eq(w.count, 0);
+}
+END_TEST
+
 /* ---- type names ---------------------------------------------------------- */
 
 START_TEST(test_proto_type_names)
@@ -2760,7 +3737,13 @@ START_TEST(test_proto_type_names)
                      "NDTOND_GROUP");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CLTOND_LEAVE),
                      "CLTOND_LEAVE");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 19);
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_ALLOC),
+                     "NDTOND_ALLOC");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_META_LIST),
+                     "NDTOCL_META_LIST");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RGET),
+                     "NDTOND_RGET");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 29);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
@@ -2782,6 +3765,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_hdr_rejects_garbage);
     tcase_add_test(tc, test_proto_hdr_rejects_oversized_length);
     tcase_add_test(tc, test_proto_decode_checks_hdr_itself);
+    tcase_add_test(tc, test_proto_hdr_flags);
     tcase_add_test(tc, test_proto_roundtrip_error);
     tcase_add_test(tc, test_proto_roundtrip_ok);
     tcase_add_test(tc, test_proto_roundtrip_name_messages);
@@ -2847,6 +3831,21 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_group_encode_rejects_invalid);
     tcase_add_test(tc, test_proto_encode_group_small_buffer);
     tcase_add_test(tc, test_proto_decode_group_other_payloads);
+    tcase_add_test(tc, test_proto_roundtrip_alloc_and_lookup);
+    tcase_add_test(tc, test_proto_roundtrip_place);
+    tcase_add_test(tc, test_proto_roundtrip_rput_and_rget);
+    tcase_add_test(tc, test_proto_roundtrip_record_messages);
+    tcase_add_test(tc, test_proto_roundtrip_meta_pull);
+    tcase_add_test(tc, test_proto_roundtrip_meta_list);
+    tcase_add_test(tc, test_proto_record_wire_layout);
+    tcase_add_test(tc, test_proto_record_rules);
+    tcase_add_test(tc, test_proto_record_truncated_and_padded);
+    tcase_add_test(tc, test_proto_record_encode_rules);
+    tcase_add_test(tc, test_proto_place_rules);
+    tcase_add_test(tc, test_proto_rput_and_rget_rules);
+    tcase_add_test(tc, test_proto_meta_pull_and_put_rules);
+    tcase_add_test(tc, test_proto_meta_list_bad_entry_and_count);
+    tcase_add_test(tc, test_proto_writer_meta_list_overflow);
     tcase_add_test(tc, test_proto_type_names);
     suite_add_tcase(s, tc);
     return s;

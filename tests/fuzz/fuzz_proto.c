@@ -5,16 +5,19 @@
  *   - a list body is iterated fully and yields exactly @count entries that
  *     end exactly at the end of the body;
  *   - the message re-encodes (gdfs_proto_encode, or the list writer for the
- *     four list replies) to exactly the input frame, since the encoding is
- *     canonical, and the re-encoded frame decodes to an equal message;
+ *     five list replies) to exactly the input frame, header flags included,
+ *     since the encoding is canonical, and the re-encoded frame decodes to
+ *     an equal message;
  *   - an NDTOND_GROUP payload is accepted by gdfs_proto_decode_group exactly
  *     when gdfs_proto_decode accepts the frame, and the struct it yields
  *     re-encodes (gdfs_proto_encode_group) to the input frame, but for the
- *     reqid, which encode_group always writes as 0;
+ *     flags and reqid, which encode_group always writes as 0;
  *   - for a list reply with entries, rebuilding it into a buffer one byte too
  *     small makes the last add fail with GDFS_ETOOBIG, leaves the frame as it
  *     was, and the frame finished with "more" decodes to all entries but the
  *     last;
+ *   - every RECORD (single or in META_LIST) obeys proto.h's rules, checked
+ *     here independently of proto.c;
  *   - decode refuses only with GDFS_EPROTO.
  * Any violation calls abort(). The payload is decoded from an exact-size
  * heap copy so that AddressSanitizer sees a read one byte past its end. */
@@ -76,7 +79,14 @@ static bool body_eq(const struct gdfs_list_body *a,
 static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
-           type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS;
+           type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS ||
+           type == GDFS_MSG_NDTOCL_META_LIST;
+}
+
+/* The list replies whose first byte is "more". */
+static bool has_more(uint8_t type)
+{
+    return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_META_LIST;
 }
 
 static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
@@ -90,14 +100,59 @@ static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
         return &m->u.status_reply.body;
     case GDFS_MSG_NDTOCL_VERSIONS:
         return &m->u.versions_reply.body;
+    case GDFS_MSG_NDTOCL_META_LIST:
+        return &m->u.meta_list.body;
     }
     return NULL;
+}
+
+static bool refs_eq(const struct gdfs_replica_ref *a,
+                    const struct gdfs_replica_ref *b, uint8_t n)
+{
+    for (uint8_t i = 0; i < n; i++)
+        if (!bytes_eq(a[i].id, b[i].id) || !bytes_eq(a[i].addr, b[i].addr))
+            return false;
+    return true;
+}
+
+static bool record_eq(const struct gdfs_record *a, const struct gdfs_record *b)
+{
+    return bytes_eq(a->name, b->name) && version_eq(a->version, b->version) &&
+           a->size == b->size && a->chunk_size == b->chunk_size &&
+           a->nchunks == b->nchunks &&
+           memcmp(a->sha256, b->sha256, GDFS_SHA256_LEN) == 0 &&
+           a->tombstone == b->tombstone && a->acked == b->acked &&
+           a->nreplicas == b->nreplicas && a->nreplicas <= GDFS_REPLICAS &&
+           refs_eq(a->replica, b->replica, a->nreplicas);
+}
+
+/* proto.h RECORD, spelled out again (not proto.c's code). */
+static void check_record(const struct gdfs_record *r)
+{
+    CHECK(r->nreplicas <= GDFS_REPLICAS);
+    CHECK((r->acked & ~((1u << r->nreplicas) - 1)) == 0);
+    CHECK(r->version.seq >= 1);
+    CHECK(r->chunk_size == 0 || (r->chunk_size >= GDFS_CHUNK_MIN &&
+                                 r->chunk_size <= GDFS_CHUNK_MAX));
+    CHECK(gdfs_proto_check_name(r->name.p, r->name.len) == GDFS_OK);
+    for (uint8_t i = 0; i < r->nreplicas; i++) {
+        const struct gdfs_bytes *addr = &r->replica[i].addr;
+
+        CHECK(gdfs_proto_check_node_id(r->replica[i].id.p,
+                                       r->replica[i].id.len) == GDFS_OK);
+        CHECK(addr->len <= GDFS_ADDR_MAX);
+        for (size_t k = 0; k < addr->len; k++)
+            CHECK(addr->p[k] >= 0x21 && addr->p[k] <= 0x7e);
+        for (uint8_t j = 0; j < i; j++)
+            CHECK(!bytes_eq(r->replica[i].id, r->replica[j].id));
+    }
+    eat(r->sha256, GDFS_SHA256_LEN);
 }
 
 /* Field-by-field equality of two decoded messages. */
 static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
 {
-    if (a->type != b->type || a->reqid != b->reqid)
+    if (a->type != b->type || a->flags != b->flags || a->reqid != b->reqid)
         return false;
     switch (a->type) {
     case GDFS_MSG_NDTOCL_ERROR:
@@ -109,6 +164,7 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
     case GDFS_MSG_CLTOND_REMOVE:
     case GDFS_MSG_CLTOND_LOCATE:
     case GDFS_MSG_CLTOND_VERSIONS:
+    case GDFS_MSG_NDTOND_ALLOC:
         return bytes_eq(a->u.put.name, b->u.put.name);
     case GDFS_MSG_NDTOCL_PUT_READY:
         return a->u.put_ready.chunk_size == b->u.put_ready.chunk_size &&
@@ -124,6 +180,7 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                memcmp(a->u.put_end.sha256, b->u.put_end.sha256,
                       GDFS_SHA256_LEN) == 0;
     case GDFS_MSG_CLTOND_GET:
+    case GDFS_MSG_NDTOND_LOOKUP:
         return a->u.get.seq == b->u.get.seq &&
                bytes_eq(a->u.get.name, b->u.get.name);
     case GDFS_MSG_NDTOCL_GET_INFO:
@@ -160,6 +217,33 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
         return bytes_eq(a->u.group.raw, b->u.group.raw);
     case GDFS_MSG_CLTOND_LEAVE:
         return true;
+    case GDFS_MSG_NDTOCL_PLACE:
+        return version_eq(a->u.place.version, b->u.place.version) &&
+               a->u.place.chunk_size == b->u.place.chunk_size &&
+               a->u.place.nreplicas == b->u.place.nreplicas &&
+               a->u.place.nreplicas <= GDFS_REPLICAS &&
+               refs_eq(a->u.place.replica, b->u.place.replica,
+                       a->u.place.nreplicas);
+    case GDFS_MSG_NDTOND_RPUT:
+        return version_eq(a->u.rput.version, b->u.rput.version) &&
+               a->u.rput.chunk_size == b->u.rput.chunk_size &&
+               bytes_eq(a->u.rput.name, b->u.rput.name);
+    case GDFS_MSG_NDTOND_COMMIT:
+    case GDFS_MSG_NDTOCL_RECORD:
+        return record_eq(&a->u.record.rec, &b->u.record.rec);
+    case GDFS_MSG_NDTOND_META_PUT:
+        return a->u.meta_put.term == b->u.meta_put.term &&
+               record_eq(&a->u.meta_put.rec, &b->u.meta_put.rec);
+    case GDFS_MSG_NDTOND_META_PULL:
+        return a->u.meta_pull.term == b->u.meta_pull.term &&
+               a->u.meta_pull.max == b->u.meta_pull.max &&
+               bytes_eq(a->u.meta_pull.after, b->u.meta_pull.after);
+    case GDFS_MSG_NDTOCL_META_LIST:
+        return a->u.meta_list.more == b->u.meta_list.more &&
+               body_eq(&a->u.meta_list.body, &b->u.meta_list.body);
+    case GDFS_MSG_NDTOND_RGET:
+        return version_eq(a->u.rget.version, b->u.rget.version) &&
+               bytes_eq(a->u.rget.name, b->u.rget.name);
     }
     return false;
 }
@@ -183,6 +267,7 @@ static uint32_t walk_body(const struct gdfs_msg *m,
     struct gdfs_replica_entry re;
     struct gdfs_member_entry me;
     struct gdfs_version_entry ve;
+    struct gdfs_record rec;
     size_t off = 0, pre;
     uint32_t n = 0;
     int rc;
@@ -214,6 +299,12 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             CHECK((me.ring & ~(GDFS_RING_TO | GDFS_RING_FROM)) == 0);
             eat(me.addr.p, me.addr.len);
             rc = w != NULL ? gdfs_proto_add_member(w, &me) : GDFS_OK;
+            break;
+        case GDFS_MSG_NDTOCL_META_LIST:
+            if (!gdfs_proto_next_record(b, &off, &rec))
+                goto done;
+            check_record(&rec);
+            rc = w != NULL ? gdfs_proto_add_record(w, &rec) : GDFS_OK;
             break;
         default:
             if (!gdfs_proto_next_version(b, &off, &ve))
@@ -251,10 +342,12 @@ static int reencode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         CHECK(gdfs_proto_encode(m, buf, cap, len) == GDFS_EINVAL);
         rc = gdfs_proto_encode_group(&gmsg, buf, cap, len);
         if (rc == GDFS_OK && *len >= HDR) {
-            /* encode_group writes reqid 0; put the input's back so the
-             * frame compares whole */
-            CHECK(buf[8] == 0 && buf[9] == 0 && buf[10] == 0 &&
-                  buf[11] == 0);
+            /* encode_group writes flags and reqid 0; put the input's back
+             * so the frame compares whole */
+            CHECK(buf[6] == 0 && buf[7] == 0 && buf[8] == 0 && buf[9] == 0 &&
+                  buf[10] == 0 && buf[11] == 0);
+            buf[6] = (uint8_t)(m->flags >> 8);
+            buf[7] = (uint8_t)m->flags;
             buf[8] = (uint8_t)(m->reqid >> 24);
             buf[9] = (uint8_t)(m->reqid >> 16);
             buf[10] = (uint8_t)(m->reqid >> 8);
@@ -270,7 +363,10 @@ static int reencode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     n = walk_body(m, &w, NULL);
     CHECK(n == body_of(m)->count && w.count == n);
     return gdfs_proto_writer_finish(
-        &w, m->type == GDFS_MSG_NDTOCL_LIST && m->u.list_reply.more, len);
+        &w,
+        (m->type == GDFS_MSG_NDTOCL_LIST && m->u.list_reply.more) ||
+            (m->type == GDFS_MSG_NDTOCL_META_LIST && m->u.meta_list.more),
+        len);
 }
 
 /* Rebuild list reply @m (count > 0) into a buffer one byte short of
@@ -295,15 +391,17 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
     CHECK(gdfs_proto_decode_hdr(out, GDFS_PROTO_MAX_PAYLOAD, &hdr) == GDFS_OK);
     CHECK(HDR + hdr.len == len);
     CHECK(gdfs_proto_decode(&hdr, out + HDR, &m2) == GDFS_OK);
-    /* fixed fields as in the input (LIST: only "more", now 1, precedes the
-     * count); body a prefix of the input's */
-    fixed = m->type == GDFS_MSG_NDTOCL_LIST ? 0 : w.count_off - HDR;
+    /* fixed fields as in the input (LIST, META_LIST: only "more", now 1,
+     * precedes the count); body a prefix of the input's */
+    fixed = has_more(m->type) ? 0 : w.count_off - HDR;
     CHECK(memcmp(out + HDR, frame + HDR, fixed) == 0);
     CHECK(body_of(&m2)->count == b->count - 1);
     CHECK(body_of(&m2)->len < b->len);
     CHECK(memcmp(body_of(&m2)->p, b->p, body_of(&m2)->len) == 0);
     if (m->type == GDFS_MSG_NDTOCL_LIST)
         CHECK(m2.u.list_reply.more);
+    if (m->type == GDFS_MSG_NDTOCL_META_LIST)
+        CHECK(m2.u.meta_list.more);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -329,7 +427,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(rc == GDFS_EPROTO);
         return 0;
     }
-    CHECK(hdr.type >= 1 && hdr.type <= GDFS_MSG_TYPE_MAX && hdr.flags == 0 &&
+    CHECK(hdr.type >= 1 && hdr.type <= GDFS_MSG_TYPE_MAX &&
+          (hdr.flags & ~GDFS_FLAG_MASK) == 0 &&
           hdr.len <= GDFS_PROTO_MAX_PAYLOAD);
     eat(gdfs_proto_type_name(hdr.type), 1);
     if (size - HDR < hdr.len)
@@ -355,7 +454,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(payload);
         return 0;
     }
-    CHECK(m.type == hdr.type && m.reqid == hdr.reqid);
+    CHECK(m.type == hdr.type && m.flags == hdr.flags && m.reqid == hdr.reqid);
+    if (m.type == GDFS_MSG_NDTOND_COMMIT || m.type == GDFS_MSG_NDTOCL_RECORD)
+        check_record(&m.u.record.rec);
+    if (m.type == GDFS_MSG_NDTOND_META_PUT)
+        check_record(&m.u.meta_put.rec);
 
     /* Iterate any list body fully (no writer). */
     if (is_list_reply(m.type)) {
@@ -371,8 +474,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(memcmp(out, data, flen) == 0);
     CHECK(gdfs_proto_decode_hdr(out, GDFS_PROTO_MAX_PAYLOAD, &hdr2) ==
           GDFS_OK);
-    CHECK(hdr2.type == hdr.type && hdr2.reqid == hdr.reqid &&
-          hdr2.len == hdr.len);
+    CHECK(hdr2.type == hdr.type && hdr2.flags == hdr.flags &&
+          hdr2.reqid == hdr.reqid && hdr2.len == hdr.len);
     CHECK(gdfs_proto_decode(&hdr2, out + HDR, &m2) == GDFS_OK);
     CHECK(msg_eq(&m, &m2));
 

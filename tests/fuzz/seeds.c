@@ -133,6 +133,143 @@ static void emit_lists(void)
     save(len);
 }
 
+/* A RECORD: @i picks 3 replicas (one address unknown), a tombstone
+ * without replicas, or 1 replica at the field limits. */
+static void make_record(int i, struct gdfs_record *rec)
+{
+    static const char *const ids[] = {"n1", "n2", "n3"};
+    static const char *const addrs[] = {"127.0.0.1:7001", "",
+                                        "127.0.0.1:7003"};
+
+    memset(rec, 0, sizeof(*rec));
+    rec->version.seq = 12 + (uint64_t)i;
+    rec->version.term = 4;
+    switch (i) {
+    case 0:
+        rec->name = bs("dir/file.txt");
+        rec->size = 131073;
+        rec->chunk_size = 65536;
+        rec->nchunks = 3;
+        rec->sha256[0] = 0xab;
+        rec->acked = 5;
+        rec->nreplicas = 3;
+        break;
+    case 1:
+        rec->name = bs("gone");
+        rec->tombstone = true;
+        break;
+    default:
+        rec->name = bs("z");
+        rec->version.seq = UINT64_MAX;
+        rec->size = UINT64_MAX;
+        rec->chunk_size = GDFS_CHUNK_MAX;
+        rec->nchunks = UINT32_MAX;
+        rec->acked = 1;
+        rec->nreplicas = 1;
+        break;
+    }
+    for (uint8_t k = 0; k < rec->nreplicas; k++) {
+        rec->replica[k].id = bs(ids[k]);
+        rec->replica[k].addr = bs(addrs[k]);
+    }
+}
+
+/* The replication messages (20..29), one with the FORWARDED flag. */
+static void emit_replication(void)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_record rec;
+    struct gdfs_msg m;
+    size_t len = 0;
+    int rc = GDFS_OK;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_ALLOC;
+    m.reqid = 20;
+    m.u.put.name = bs("dir/file.txt");
+    emit(&m);
+    m.flags = GDFS_FLAG_FORWARDED;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PLACE;
+    m.reqid = 21;
+    m.u.place.version.seq = 12;
+    m.u.place.version.term = 4;
+    m.u.place.chunk_size = 65536;
+    m.u.place.nreplicas = 3;
+    m.u.place.replica[0].id = bs("n1");
+    m.u.place.replica[0].addr = bs("127.0.0.1:7001");
+    m.u.place.replica[1].id = bs("n2");
+    m.u.place.replica[1].addr = bs("127.0.0.1:7002");
+    m.u.place.replica[2].id = bs("n3");
+    m.u.place.replica[2].addr = bs("127.0.0.1:7003");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RPUT;
+    m.reqid = 22;
+    m.u.rput.version.seq = 12;
+    m.u.rput.version.term = 4;
+    m.u.rput.chunk_size = 65536;
+    m.u.rput.name = bs("dir/file.txt");
+    emit(&m);
+
+    for (int i = 0; i < 3; i++) {
+        memset(&m, 0, sizeof(m));
+        m.type = i == 0 ? GDFS_MSG_NDTOND_COMMIT : GDFS_MSG_NDTOCL_RECORD;
+        m.reqid = 23;
+        make_record(i, &m.u.record.rec);
+        emit(&m);
+    }
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_PUT;
+    m.reqid = 24;
+    m.u.meta_put.term = 5;
+    make_record(0, &m.u.meta_put.rec);
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_PULL;
+    m.reqid = 25;
+    m.u.meta_pull.term = 5;
+    m.u.meta_pull.max = 100;
+    emit(&m);
+    m.u.meta_pull.after = bs("dir/file.txt");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_META_LIST;
+    m.reqid = 26;
+    for (int more = 1; more >= 0; more--) {
+        if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+            die("meta_list", GDFS_EINVAL);
+        for (int i = 0; i < (more ? 3 : 0) && rc == GDFS_OK; i++) {
+            make_record(i, &rec);
+            rc = gdfs_proto_add_record(&w, &rec);
+        }
+        if (rc != GDFS_OK ||
+            gdfs_proto_writer_finish(&w, more, &len) != GDFS_OK)
+            die("meta_list", rc);
+        save(len);
+    }
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_LOOKUP;
+    m.reqid = 27;
+    m.u.get.name = bs("dir/file.txt");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RGET;
+    m.reqid = 29;
+    m.u.rget.version.seq = 12;
+    m.u.rget.version.term = 4;
+    m.u.rget.name = bs("dir/file.txt");
+    emit(&m);
+}
+
 /* One group message of every kind, and the member set's edge cases. */
 static void emit_groups(void)
 {
@@ -299,6 +436,7 @@ int main(int argc, char **argv)
 
     emit_lists();
     emit_groups();
+    emit_replication();
     printf("seeds: %d frames in %s\n", nseeds, dir);
     return 0;
 }

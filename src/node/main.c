@@ -209,6 +209,26 @@ static void undo_group(struct node *n)
     n->srv.group = NULL;
 }
 
+static int step_files(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_files_start(&n->cfg, n->srv.db_path, n->srv.transport,
+                              n->srv.group, &n->srv.files, err, sizeof(err));
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        n->exit_code = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_files(struct node *n)
+{
+    gdfs_files_stop(n->srv.files);
+    n->srv.files = NULL;
+}
+
 static int step_recover(struct node *n)
 {
     int dropped = 0;
@@ -293,6 +313,7 @@ static const struct {
     {step_recover, NULL, "recover"},
     /* Last: the group thread starts sending at once. */
     {step_group, undo_group, "group"},
+    {step_files, undo_files, "files"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

@@ -30,7 +30,8 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
     const struct gdfs_config *cfg = srv->cfg;
     struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
                                  cfg->keep_versions, true};
-    struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group};
+    struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group,
+                              .files = srv->files};
     char err[512];
     int rc;
 

@@ -6,6 +6,7 @@
 #define GDFS_NODE_SERVER_H
 
 #include "config.h"
+#include "node/files.h"
 #include "node/grouphost.h"
 #include "store/store.h"
 #include "transport.h"
@@ -14,6 +15,7 @@ struct gdfs_server {
     const struct gdfs_config *cfg;
     struct gdfs_transport *transport;
     struct gdfs_grouphost *group;
+    struct gdfs_files *files;
     struct gdfs_listener listener;
     char db_path[4096];
     int stop_rd; /* readable once shutdown was asked for */

@@ -217,6 +217,27 @@ static int apply_locally(struct gdfs_store *st, const struct gdfs_meta *m)
     return GDFS_OK;
 }
 
+/* Inside a write transaction: drop this node's copy of exactly m->version. */
+static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
+{
+    sqlite3_stmt *s;
+    int64_t id = -1;
+    int rc = st_prep(st,
+                     "SELECT id FROM versions WHERE name = ?1 AND seq = ?2 "
+                     "AND term = ?3 AND state > 0",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return id >= 0 ? st_drop_version(st, id) : GDFS_OK;
+}
+
 int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
                         const struct gdfs_meta *m, bool *applied)
 {
@@ -239,8 +260,16 @@ int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
     } else if (rc != GDFS_ENOENT) {
         goto fail;
     }
-    if (cmp < 0) /* a newer record is stored; keep the raised promise */
+    if (cmp < 0) {
+        /* A newer record is stored: this version was overtaken by a put
+         * allocated after it that committed first. It is still a
+         * committed version (its put is acknowledged), older than the
+         * newest: kept as history, or dropped behind a tombstone. */
+        rc = cur.tombstone ? drop_exact(st, m) : apply_locally(st, m);
+        if (rc != GDFS_OK)
+            goto fail;
         return st_commit(st);
+    }
     if ((rc = upsert(st, m)) != GDFS_OK)
         goto fail;
     if (cmp > 0 && (rc = apply_locally(st, m)) != GDFS_OK)

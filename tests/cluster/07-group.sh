@@ -53,8 +53,10 @@ ok "status shows node n3 heartbeats four members and hears four" \
 
 rand_file "$T/f" 100000
 exits 0 "a put through the leader succeeds" cli 1 put "$T/f" on-leader
-exits 1 "a put through a follower is refused with exit 1" cli 2 put "$T/f" x
-ok "... and says who the leader is" grep -q "not the leader; the leader is n1" "$ERR"
+exits 0 "a put through a follower succeeds (it is the client's gateway)" \
+    cli 2 put "$T/f" x
+cli 1 ls >"$T/ls1"
+ok "... and ls through the leader lists it" grep -q " x\$" "$T/ls1"
 
 # --- leader SIGKILL: one new leader, agreed by all survivors
 t0=$(date +%s%N)
@@ -101,7 +103,11 @@ result $? "the new leader (n$new) is not the stopped one"
 kill -CONT "$(node_pid "$old")"
 ok "after SIGCONT n$old follows n$new: one leader, one term" \
     expect_within 10 "n$new [0-9]+" agree $ALL
-exits 1 "the resumed node refuses writes" cli "$old" put "$T/f" stale-leader
+exits 0 "a put through the resumed node goes through leader n$new" \
+    cli "$old" put "$T/f" stale-leader
+cli "$old" --json status >"$T/st-old.json"
+ok "... and the resumed node is a follower" \
+    json_ok "$T/st-old.json" "d['role'] == 'follower' and d['leader'] == 'n$new'"
 exits 0 "the leader n$new accepts them" cli "$new" put "$T/f" after-pause
 
 # --- graceful leave

@@ -1,0 +1,588 @@
+/* The files layer's leader side and collection thread; see files.h. */
+#define GDFS_LOG_MODULE "files"
+#include "node/files.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/group.h"
+#include "files/placement.h"
+#include "log.h"
+
+#define PULL_PAGE 256
+#define READY_WAIT_MS 3000 /* a new leader's collection, seen by a request */
+
+struct gdfs_files {
+    const struct gdfs_config *cfg;
+    struct gdfs_grouphost *group;
+    struct gdfs_rpc *rpc;
+    char db_path[4096];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    uint64_t ready_term; /* records of a majority collected for this term */
+    uint64_t next_seq;   /* leader: next version seq to assign */
+    struct gdfs_store *st; /* the collection thread's connection */
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct gdfs_rpc *gdfs_files_rpc(struct gdfs_files *f)
+{
+    return f->rpc;
+}
+
+/* Members that count for majorities: all but those that left. */
+static unsigned voters(const struct gdfs_group_status *gs)
+{
+    unsigned n = 0;
+
+    for (uint32_t i = 0; i < gs->n; i++)
+        if (gs->m[i].state != GDFS_MEMBER_LEFT)
+            n++;
+    return n;
+}
+
+unsigned gdfs_files_w(struct gdfs_files *f)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    unsigned n;
+
+    if (gs == NULL)
+        return 2;
+    gdfs_grouphost_status(f->group, gs);
+    n = voters(gs);
+    free(gs);
+    return n >= 2 ? 2 : 1;
+}
+
+int gdfs_files_leader(struct gdfs_files *f, char *addr, bool *self,
+                      char *why, size_t whylen)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    int rc = GDFS_ENOQUORUM;
+
+    if (gs == NULL)
+        return GDFS_ENOMEM;
+    gdfs_grouphost_status(f->group, gs);
+    *self = false;
+    for (uint32_t i = 0; gs->leader[0] && i < gs->n; i++)
+        if (strcmp(gs->m[i].id, gs->leader) == 0) {
+            snprintf(addr, GDFS_ADDR_MAX + 1, "%s", gs->m[i].addr);
+            *self = strcmp(gs->leader, gs->self) == 0;
+            rc = GDFS_OK;
+        }
+    if (rc != GDFS_OK)
+        snprintf(why, whylen,
+                 "no quorum: node %s knows no leader (term %llu); a majority "
+                 "of the %u members may be unreachable",
+                 gs->self, (unsigned long long)gs->term, gs->n);
+    free(gs);
+    return rc;
+}
+
+bool gdfs_files_member(struct gdfs_files *f, const char *id, char *addr,
+                       uint8_t *state)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    bool found = false;
+
+    if (gs == NULL)
+        return false;
+    gdfs_grouphost_status(f->group, gs);
+    for (uint32_t i = 0; i < gs->n && !found; i++)
+        if (strcmp(gs->m[i].id, id) == 0) {
+            if (addr != NULL)
+                snprintf(addr, GDFS_ADDR_MAX + 1, "%s", gs->m[i].addr);
+            if (state != NULL)
+                *state = gs->m[i].state;
+            found = true;
+        }
+    free(gs);
+    return found;
+}
+
+/* ---- records on the wire ---------------------------------------------------- */
+
+void gdfs_files_to_record(struct gdfs_files *f, const struct gdfs_meta *m,
+                          char (*addrs)[GDFS_ADDR_MAX + 1],
+                          struct gdfs_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->name.p = m->name;
+    out->name.len = m->namelen;
+    out->version = m->version;
+    out->size = m->size;
+    out->chunk_size = m->chunk_size;
+    out->nchunks = m->nchunks;
+    memcpy(out->sha256, m->sha256, GDFS_SHA256_LEN);
+    out->tombstone = m->tombstone;
+    out->acked = m->acked;
+    out->nreplicas = m->nreplicas;
+    for (unsigned i = 0; i < m->nreplicas && i < GDFS_REPLICAS; i++) {
+        addrs[i][0] = '\0';
+        if (f != NULL)
+            gdfs_files_member(f, m->replica[i], addrs[i], NULL);
+        out->replica[i].id.p = (const uint8_t *)m->replica[i];
+        out->replica[i].id.len = strlen(m->replica[i]);
+        out->replica[i].addr.p = (const uint8_t *)addrs[i];
+        out->replica[i].addr.len = strlen(addrs[i]);
+    }
+}
+
+void gdfs_files_from_record(const struct gdfs_record *r,
+                            struct gdfs_meta *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->namelen = r->name.len > GDFS_NAME_MAX ? GDFS_NAME_MAX : r->name.len;
+    memcpy(out->name, r->name.p, out->namelen);
+    out->version = r->version;
+    out->size = r->size;
+    out->chunk_size = r->chunk_size;
+    out->nchunks = r->nchunks;
+    memcpy(out->sha256, r->sha256, GDFS_SHA256_LEN);
+    out->tombstone = r->tombstone;
+    out->acked = r->acked;
+    out->nreplicas = r->nreplicas > GDFS_REPLICAS ? GDFS_REPLICAS
+                                                  : r->nreplicas;
+    for (unsigned i = 0; i < out->nreplicas; i++) {
+        size_t n = r->replica[i].id.len > GDFS_NODE_ID_MAX
+                       ? GDFS_NODE_ID_MAX
+                       : r->replica[i].id.len;
+
+        memcpy(out->replica[i], r->replica[i].id.p, n);
+        out->replica[i][n] = '\0';
+    }
+}
+
+/* ---- leader checks ---------------------------------------------------------- */
+
+/* Leader with a lease whose term's records are collected: *term gets the
+ * term. Waits up to READY_WAIT_MS for a collection in progress. */
+static int leader_term(struct gdfs_files *f, uint64_t *term, char *why,
+                       size_t whylen)
+{
+    uint64_t until = now_ms() + READY_WAIT_MS;
+
+    for (;;) {
+        struct gdfs_group_status gs;
+        int rc = gdfs_grouphost_check_write(f->group, why, whylen);
+        bool ready;
+
+        if (rc != GDFS_OK)
+            return rc;
+        gdfs_grouphost_status(f->group, &gs);
+        pthread_mutex_lock(&f->mu);
+        ready = f->ready_term == gs.term;
+        pthread_mutex_unlock(&f->mu);
+        if (ready) {
+            *term = gs.term;
+            return GDFS_OK;
+        }
+        if (now_ms() >= until) {
+            snprintf(why, whylen,
+                     "no quorum: leader %s has not yet collected the file "
+                     "records of a majority for term %llu",
+                     gs.self, (unsigned long long)gs.term);
+            return GDFS_ENOQUORUM;
+        }
+        usleep(10 * 1000);
+    }
+}
+
+int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen)
+{
+    uint64_t term;
+
+    return leader_term(f, &term, why, whylen);
+}
+
+/* ---- allocation --------------------------------------------------------------- */
+
+static uint64_t take_seq(struct gdfs_files *f)
+{
+    uint64_t seq;
+
+    pthread_mutex_lock(&f->mu);
+    seq = f->next_seq++;
+    pthread_mutex_unlock(&f->mu);
+    return seq;
+}
+
+int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
+                     const uint8_t *name, size_t namelen,
+                     struct gdfs_files_place *out, char *why, size_t whylen)
+{
+    struct gdfs_group_status *gs;
+    struct gdfs_members *set;
+    struct gdfs_meta prev;
+    unsigned nprev = 0;
+    int idx[GDFS_REPLICAS], rc;
+    uint64_t term;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
+        return rc;
+    gs = malloc(sizeof(*gs));
+    set = malloc(sizeof(*set));
+    if (gs == NULL || set == NULL) {
+        free(gs);
+        free(set);
+        snprintf(why, whylen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    gdfs_grouphost_status(f->group, gs);
+    memset(set, 0, sizeof(*set));
+    set->n = gs->n;
+    for (uint32_t i = 0; i < gs->n; i++) {
+        snprintf(set->m[i].id, sizeof(set->m[i].id), "%s", gs->m[i].id);
+        set->m[i].state = gs->m[i].state;
+    }
+    rc = gdfs_store_meta_get(st, name, namelen, &prev);
+    if (rc == GDFS_OK && !prev.tombstone)
+        nprev = prev.nreplicas;
+    out->n = gdfs_place(name, namelen, set,
+                        (const char(*)[GDFS_NODE_ID_MAX + 1])prev.replica,
+                        nprev, NULL, 0, GDFS_REPLICAS, idx);
+    out->w = voters(gs) >= 2 ? 2 : 1;
+    for (unsigned i = 0; i < out->n; i++) {
+        snprintf(out->id[i], sizeof(out->id[i]), "%s", gs->m[idx[i]].id);
+        snprintf(out->addr[i], sizeof(out->addr[i]), "%s",
+                 gs->m[idx[i]].addr);
+    }
+    rc = GDFS_OK;
+    if (out->n < out->w) {
+        snprintf(why, whylen,
+                 "no quorum: only %u of the group's %u members are alive; a "
+                 "put needs %u replicas",
+                 out->n, voters(gs), out->w);
+        rc = GDFS_ENOQUORUM;
+    }
+    free(gs);
+    free(set);
+    if (rc != GDFS_OK)
+        return rc;
+    out->version.seq = take_seq(f);
+    out->version.term = term;
+    out->chunk_size = f->cfg->chunk_size;
+    return GDFS_OK;
+}
+
+int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
+                            const uint8_t *name, size_t namelen,
+                            struct gdfs_version *out, char *why,
+                            size_t whylen)
+{
+    struct gdfs_meta cur;
+    uint64_t term;
+    int rc = leader_term(f, &term, why, whylen);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = gdfs_store_meta_get(st, name, namelen, &cur);
+    if (rc == GDFS_OK && cur.tombstone)
+        rc = GDFS_ENOENT;
+    if (rc != GDFS_OK) {
+        snprintf(why, whylen, "%s",
+                 rc == GDFS_ENOENT ? "no such file" : gdfs_store_errmsg(st));
+        return rc;
+    }
+    out->seq = take_seq(f);
+    out->term = term;
+    return GDFS_OK;
+}
+
+/* ---- commit: the record on a majority ----------------------------------------- */
+
+int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
+                      const struct gdfs_meta *m, char *why, size_t whylen)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
+    struct gdfs_msg *replies = malloc(sizeof(*replies) * GDFS_GROUP_MAX);
+    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    int rcs[GDFS_GROUP_MAX];
+    unsigned need, acks = 0, n = 0;
+    uint64_t term;
+    int rc;
+
+    if (gs == NULL || replies == NULL) {
+        free(gs);
+        free(replies);
+        snprintf(why, whylen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
+        goto out;
+    gdfs_grouphost_status(f->group, gs);
+    need = voters(gs) / 2 + 1;
+    /* Send to every other member first, then write our own copy while
+     * theirs are on the way. */
+    for (uint32_t i = 0; i < gs->n; i++) {
+        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_PUT};
+        char err[256];
+
+        if (gs->m[i].state == GDFS_MEMBER_LEFT ||
+            strcmp(gs->m[i].id, gs->self) == 0)
+            continue;
+        req.u.meta_put.term = term;
+        gdfs_files_to_record(NULL, m, addrs, &req.u.meta_put.rec);
+        if (gdfs_rpc_open(f->rpc, gs->m[i].addr, &cs[n], err, sizeof(err)) ==
+                GDFS_OK &&
+            gdfs_rpc_send(cs[n], &req, gdfs_rpc_io_ms(f->rpc)) != GDFS_OK) {
+            gdfs_rpc_close(f->rpc, cs[n]);
+            cs[n] = NULL;
+        }
+        n++;
+    }
+    rc = gdfs_store_meta_put(st, term, m, NULL);
+    if (rc == GDFS_OK)
+        acks++;
+    else
+        gdfs_log(GDFS_LOG_ERROR, "commit record: %s",
+                 gdfs_store_errmsg(st));
+    if (acks < need)
+        acks += gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_OK, need - acks,
+                                gdfs_rpc_io_ms(f->rpc), rcs, replies);
+    for (unsigned i = 0; i < n; i++)
+        gdfs_rpc_close(f->rpc, cs[i]);
+    rc = GDFS_OK;
+    if (acks < need) {
+        snprintf(why, whylen,
+                 "outcome unknown: the record reached %u of the %u members "
+                 "it needs (term %llu); a later leader may or may not keep "
+                 "it",
+                 acks, need, (unsigned long long)term);
+        rc = GDFS_EUNKNOWN;
+    }
+out:
+    free(gs);
+    free(replies);
+    return rc;
+}
+
+/* ---- collection after an election --------------------------------------------- */
+
+/* Merge the records of one META_LIST reply; *last gets the last name. */
+static int merge_page(struct gdfs_files *f, uint64_t term,
+                      const struct gdfs_msg *r, uint8_t *last,
+                      size_t *lastlen)
+{
+    struct gdfs_record rec;
+    size_t off = 0;
+
+    while (gdfs_proto_next_record(&r->u.meta_list.body, &off, &rec)) {
+        struct gdfs_meta m;
+        int rc;
+
+        gdfs_files_from_record(&rec, &m);
+        if ((rc = gdfs_store_meta_put(f->st, term, &m, NULL)) != GDFS_OK) {
+            gdfs_log(GDFS_LOG_ERROR, "collect: %s",
+                     gdfs_store_errmsg(f->st));
+            return rc;
+        }
+        memcpy(last, m.name, m.namelen);
+        *lastlen = m.namelen;
+    }
+    return GDFS_OK;
+}
+
+static void pull_request(struct gdfs_msg *req, uint64_t term,
+                         const uint8_t *after, size_t afterlen)
+{
+    memset(req, 0, sizeof(*req));
+    req->type = GDFS_MSG_NDTOND_META_PULL;
+    req->u.meta_pull.term = term;
+    req->u.meta_pull.max = PULL_PAGE;
+    req->u.meta_pull.after.p = after;
+    req->u.meta_pull.after.len = afterlen;
+}
+
+/* Collect the records of a majority for @term. GDFS_OK when done. */
+static int collect(struct gdfs_files *f, uint64_t term)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
+    struct gdfs_msg *replies = malloc(sizeof(*replies) * GDFS_GROUP_MAX);
+    static uint8_t last[GDFS_NAME_MAX]; /* only the collection thread */
+    int rcs[GDFS_GROUP_MAX];
+    unsigned need, done = 0, n = 0;
+    uint64_t promised, seq = 0;
+    int rc;
+
+    if (gs == NULL || replies == NULL) {
+        rc = GDFS_ENOMEM;
+        goto out;
+    }
+    gdfs_grouphost_status(f->group, gs);
+    need = voters(gs) / 2 + 1;
+    if ((rc = gdfs_store_meta_promise(f->st, term, &promised)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "collect for term %llu: %s",
+                 (unsigned long long)term, gdfs_store_errmsg(f->st));
+        goto out;
+    }
+    done = 1; /* our own records */
+    for (uint32_t i = 0; i < gs->n; i++) {
+        struct gdfs_msg req;
+        char err[256];
+
+        if (gs->m[i].state == GDFS_MEMBER_LEFT ||
+            strcmp(gs->m[i].id, gs->self) == 0)
+            continue;
+        pull_request(&req, term, NULL, 0);
+        if (gdfs_rpc_open(f->rpc, gs->m[i].addr, &cs[n], err, sizeof(err)) ==
+                GDFS_OK &&
+            gdfs_rpc_send(cs[n], &req, gdfs_rpc_io_ms(f->rpc)) != GDFS_OK) {
+            gdfs_rpc_close(f->rpc, cs[n]);
+            cs[n] = NULL;
+        }
+        n++;
+    }
+    if (done < need)
+        gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_META_LIST, need - done,
+                        gdfs_rpc_io_ms(f->rpc), rcs, replies);
+    /* Merge each answer, following its pages to the end. */
+    for (unsigned i = 0; i < n && done < need; i++) {
+        size_t lastlen = 0;
+        struct gdfs_msg *r = &replies[i];
+
+        if (cs[i] == NULL || rcs[i] != GDFS_OK)
+            continue;
+        for (;;) {
+            struct gdfs_msg req;
+
+            if (merge_page(f, term, r, last, &lastlen) != GDFS_OK)
+                break;
+            if (!r->u.meta_list.more) {
+                done++;
+                break;
+            }
+            pull_request(&req, term, last, lastlen);
+            if (gdfs_rpc_send(cs[i], &req, gdfs_rpc_io_ms(f->rpc)) !=
+                    GDFS_OK ||
+                gdfs_rpc_recv(cs[i], GDFS_MSG_NDTOCL_META_LIST, r,
+                              gdfs_rpc_io_ms(f->rpc)) != GDFS_OK)
+                break;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        gdfs_rpc_close(f->rpc, cs[i]);
+    rc = GDFS_OK;
+    if (done < need) {
+        gdfs_log(GDFS_LOG_WARN,
+                 "collect for term %llu: records of %u members, %u needed",
+                 (unsigned long long)term, done, need);
+        rc = GDFS_ENOQUORUM;
+        goto out;
+    }
+    if ((rc = gdfs_store_max_seq(f->st, &seq)) != GDFS_OK)
+        goto out;
+    pthread_mutex_lock(&f->mu);
+    f->next_seq = seq + 1;
+    f->ready_term = term;
+    pthread_mutex_unlock(&f->mu);
+    gdfs_log(GDFS_LOG_INFO,
+             "term %llu: records of %u of %u members collected; versions "
+             "continue at %llu",
+             (unsigned long long)term, done, voters(gs),
+             (unsigned long long)seq + 1);
+out:
+    free(gs);
+    free(replies);
+    return rc;
+}
+
+static void *files_main(void *arg)
+{
+    struct gdfs_files *f = arg;
+    uint64_t failed_term = 0, retry_at = 0;
+
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop) {
+        struct gdfs_group_status gs;
+        struct timespec ts;
+
+        pthread_mutex_unlock(&f->mu);
+        gdfs_grouphost_status(f->group, &gs);
+        if (gs.role == GDFS_ROLE_LEADER && gs.term != f->ready_term &&
+            (gs.term != failed_term || now_ms() >= retry_at)) {
+            if (collect(f, gs.term) != GDFS_OK) {
+                failed_term = gs.term;
+                retry_at = now_ms() + 200;
+            }
+        }
+        pthread_mutex_lock(&f->mu);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
+                     struct gdfs_transport *t, struct gdfs_grouphost *g,
+                     struct gdfs_files **out, char *err, size_t errlen)
+{
+    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
+                                 cfg->keep_versions, true};
+    struct gdfs_files *f = calloc(1, sizeof(*f));
+    int rc;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    f->cfg = cfg;
+    f->group = g;
+    snprintf(f->db_path, sizeof(f->db_path), "%s", db_path);
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if ((rc = gdfs_rpc_new(t, cfg, &f->rpc)) != GDFS_OK ||
+        (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) !=
+            GDFS_OK) {
+        gdfs_rpc_free(f->rpc);
+        free(f);
+        return rc;
+    }
+    if (pthread_create(&f->thread, NULL, files_main, f) != 0) {
+        snprintf(err, errlen, "cannot start the files thread");
+        gdfs_store_close(f->st);
+        gdfs_rpc_free(f->rpc);
+        free(f);
+        return GDFS_ENOMEM;
+    }
+    *out = f;
+    return GDFS_OK;
+}
+
+void gdfs_files_stop(struct gdfs_files *f)
+{
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = true;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->thread, NULL);
+    gdfs_store_close(f->st);
+    gdfs_rpc_free(f->rpc);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+}

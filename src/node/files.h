@@ -1,0 +1,90 @@
+/* The files layer on a node (DESIGN.md "Files"): the leader's side of
+ * replication (version allocation, placement, committing metadata records
+ * on a majority, collecting records after an election) and what every
+ * node needs to reach the leader and the replicas.
+ *
+ * A leader serves file operations only once it has collected the records
+ * of a majority for its term (so no committed put is forgotten) and while
+ * it holds its lease. A background thread does the collection. */
+#ifndef GDFS_NODE_FILES_H
+#define GDFS_NODE_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "node/grouphost.h"
+#include "node/rpc.h"
+#include "proto.h"
+#include "store/store.h"
+#include "transport.h"
+
+struct gdfs_files;
+
+/* Where a new version goes: chosen by the leader. */
+struct gdfs_files_place {
+    struct gdfs_version version;
+    uint32_t chunk_size;
+    unsigned n;       /* replicas chosen (W <= n <= GDFS_REPLICAS) */
+    unsigned w;       /* acknowledgements needed */
+    char id[GDFS_REPLICAS][GDFS_NODE_ID_MAX + 1];
+    char addr[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+};
+
+int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
+                     struct gdfs_transport *t, struct gdfs_grouphost *g,
+                     struct gdfs_files **out, char *err, size_t errlen);
+void gdfs_files_stop(struct gdfs_files *f);
+
+struct gdfs_rpc *gdfs_files_rpc(struct gdfs_files *f);
+
+/* Acknowledgements a put needs: 2, or 1 in a group of one. */
+unsigned gdfs_files_w(struct gdfs_files *f);
+
+/* The leader's address. *self says whether it is this node.
+ * GDFS_ENOQUORUM with @why when no leader is known. */
+int gdfs_files_leader(struct gdfs_files *f, char *addr, bool *self,
+                      char *why, size_t whylen);
+
+/* The address and liveness state of member @id; false if not a member. */
+bool gdfs_files_member(struct gdfs_files *f, const char *id, char *addr,
+                       uint8_t *state);
+
+/* ---- leader side: each checks that this node leads, holds its lease and
+ * has collected its term's records (waiting briefly for that); else
+ * GDFS_ENOTLEADER / GDFS_ENOQUORUM with @why. @st is the caller's store
+ * connection. ---- */
+
+/* A new version of @name and its replicas. */
+int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
+                     const uint8_t *name, size_t namelen,
+                     struct gdfs_files_place *out, char *why, size_t whylen);
+
+/* A new version for removing @name (GDFS_ENOENT if there is no file). */
+int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
+                            const uint8_t *name, size_t namelen,
+                            struct gdfs_version *out, char *why,
+                            size_t whylen);
+
+/* Commit @m: persist it here and on a majority of the group.
+ * GDFS_ENOQUORUM (not on a majority: the outcome is unknown if some
+ * members took it) or GDFS_ENOTLEADER. */
+int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
+                      const struct gdfs_meta *m, char *why, size_t whylen);
+
+/* Check that this node may answer from its records now (as above). */
+int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen);
+
+/* ---- records on the wire ---- */
+
+/* @m as a RECORD whose pointers point into @m (addresses of members this
+ * node knows are filled in from @f, or left empty; @f may be NULL). The
+ * address strings live in @addrs. */
+void gdfs_files_to_record(struct gdfs_files *f, const struct gdfs_meta *m,
+                          char (*addrs)[GDFS_ADDR_MAX + 1],
+                          struct gdfs_record *out);
+void gdfs_files_from_record(const struct gdfs_record *r,
+                            struct gdfs_meta *out);
+
+#endif

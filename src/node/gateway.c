@@ -1,0 +1,467 @@
+/* A node as the client's gateway (DESIGN.md "Put", "Get"): it asks the
+ * leader for a version and replicas, streams the client's chunks to all of
+ * them, has the leader commit the record once W replicas hold the data;
+ * and for a get, learns the committed version from the leader and reads
+ * it from a replica, verifying every chunk, moving to another replica if
+ * one fails. */
+#define GDFS_LOG_MODULE "gateway"
+#include "node/gateway.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "log.h"
+#include "net.h"
+#include "node/leaderops.h"
+
+/* ---- put ------------------------------------------------------------------ */
+
+struct fan {
+    struct gdfs_rpc *rpc;
+    struct gdfs_rpc_conn *c[GDFS_REPLICAS];
+    unsigned n, live, w;
+    int io_ms;
+    char last[512]; /* the last replica failure */
+};
+
+static void fan_drop(struct fan *fn, unsigned i, const char *why)
+{
+    if (fn->c[i] == NULL)
+        return;
+    gdfs_log(GDFS_LOG_WARN, "replica %s dropped from the put: %s",
+             fn->c[i]->addr, why);
+    snprintf(fn->last, sizeof(fn->last), "%s", why);
+    fn->c[i]->broken = true;
+    gdfs_rpc_close(fn->rpc, fn->c[i]);
+    fn->c[i] = NULL;
+    fn->live--;
+}
+
+static void fan_close(struct fan *fn, bool broken)
+{
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL) {
+            fn->c[i]->broken |= broken;
+            gdfs_rpc_close(fn->rpc, fn->c[i]);
+            fn->c[i] = NULL;
+        }
+}
+
+static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
+                     const uint8_t *data, size_t len, uint8_t *frame,
+                     size_t framelen, char *why, size_t whylen)
+{
+    struct fan *fn = ctx;
+
+    (void)idx;
+    (void)sha256;
+    (void)data;
+    (void)len;
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL &&
+            gdfs_rpc_send_raw(fn->c[i], frame, framelen, fn->io_ms) !=
+                GDFS_OK)
+            fan_drop(fn, i, fn->c[i]->errmsg);
+    if (fn->live < fn->w) {
+        snprintf(why, whylen,
+                 "no quorum: %u of the %u replicas still take the data, %u "
+                 "needed (%s)",
+                 fn->live, fn->n, fn->w, fn->last);
+        return GDFS_ENOQUORUM;
+    }
+    return GDFS_OK;
+}
+
+/* Ask the leader (here or remote) for a version and replicas. */
+static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
+                     struct gdfs_files_place *p, char *why, size_t whylen)
+{
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_ALLOC}, r;
+    struct gdfs_rpc_conn *c;
+    char addr[GDFS_ADDR_MAX + 1];
+    bool self;
+    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (self)
+        return gdfs_files_alloc(s->files, s->st, name->p, name->len, p, why,
+                                whylen);
+    req.u.put.name = *name;
+    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+                       GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
+                       why, whylen);
+    if (rc != GDFS_OK)
+        return rc == GDFS_ENET || rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED
+                   ? GDFS_ENOQUORUM
+                   : rc;
+    memset(p, 0, sizeof(*p));
+    p->version = r.u.place.version;
+    p->chunk_size = r.u.place.chunk_size;
+    p->n = r.u.place.nreplicas;
+    p->w = gdfs_files_w(s->files);
+    for (unsigned i = 0; i < p->n; i++) {
+        snprintf(p->id[i], sizeof(p->id[i]), "%.*s",
+                 (int)r.u.place.replica[i].id.len,
+                 (const char *)r.u.place.replica[i].id.p);
+        snprintf(p->addr[i], sizeof(p->addr[i]), "%.*s",
+                 (int)r.u.place.replica[i].addr.len,
+                 (const char *)r.u.place.replica[i].addr.p);
+    }
+    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    return GDFS_OK;
+}
+
+/* Have the leader commit @m. A failure after the record may have reached
+ * some members is GDFS_EUNKNOWN. */
+static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
+                         char *why, size_t whylen)
+{
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_COMMIT}, r;
+    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    struct gdfs_rpc_conn *c;
+    char addr[GDFS_ADDR_MAX + 1];
+    bool self;
+    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (self)
+        return gdfs_files_commit(s->files, s->st, m, why, whylen);
+    gdfs_files_to_record(NULL, m, addrs, &req.u.record.rec);
+    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+                       GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s),
+                       why, whylen);
+    if (rc == GDFS_OK)
+        gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    else if (rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED)
+        rc = GDFS_EUNKNOWN;
+    return rc;
+}
+
+/* Open a replica stream on each placed node; returns how many are live. */
+static void fan_open(struct gdfs_session *s, struct fan *fn,
+                     const struct gdfs_files_place *p,
+                     const struct gdfs_bytes *name)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT}, r;
+        char err[512];
+
+        req.u.rput.version = p->version;
+        req.u.rput.chunk_size = s->cfg->chunk_size;
+        req.u.rput.name = *name;
+        if (gdfs_rpc_open(fn->rpc, p->addr[i], &fn->c[i], err,
+                          sizeof(err)) != GDFS_OK) {
+            snprintf(fn->last, sizeof(fn->last), "%s", err);
+            continue;
+        }
+        fn->live++;
+        if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK ||
+            gdfs_rpc_recv(fn->c[i], GDFS_MSG_NDTOCL_PUT_READY, &r,
+                          fn->io_ms) != GDFS_OK)
+            fan_drop(fn, i, fn->c[i]->errmsg);
+    }
+}
+
+/* Send PUT_END (the frame in s->in) to every live replica and collect
+ * their acknowledgements into *acked (bit i: replica i). */
+static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
+                           uint8_t *acked)
+{
+    size_t len = GDFS_PROTO_HDR_LEN + 8 + 4 + GDFS_SHA256_LEN;
+    struct gdfs_msg replies[GDFS_REPLICAS];
+    int rcs[GDFS_REPLICAS];
+    unsigned ok;
+
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL &&
+            gdfs_rpc_send_raw(fn->c[i], s->in, len, fn->io_ms) != GDFS_OK)
+            fan_drop(fn, i, fn->c[i]->errmsg);
+    ok = gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_OK, fn->live,
+                         fn->io_ms, rcs, replies);
+    *acked = 0;
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL) {
+            if (rcs[i] == GDFS_OK)
+                *acked |= (uint8_t)(1u << i);
+            else
+                fan_drop(fn, i, fn->c[i]->errmsg);
+        }
+    return ok;
+}
+
+int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_files_place p;
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
+    struct gdfs_msg end = {.type = 0};
+    struct fan fn = {.rpc = gdfs_files_rpc(s->files),
+                     .io_ms = gdfs_session_io_ms(s)};
+    struct gdfs_chunk_sink sink = {fan_chunk, &fn};
+    struct gdfs_meta meta;
+    uint8_t acked = 0;
+    char name[256], why[1024] = "";
+    bool in_step = false;
+    int rc;
+
+    gdfs_log_name(&m->u.put.name, name, sizeof(name));
+    /* m points into s->in, which the chunks overwrite: keep the name. */
+    memset(&meta, 0, sizeof(meta));
+    meta.namelen = m->u.put.name.len;
+    memcpy(meta.name, m->u.put.name.p, meta.namelen);
+    rc = get_place(s, &m->u.put.name, &p, why, sizeof(why));
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "put %s: %s", name, why);
+    fn.n = p.n;
+    fn.w = p.w;
+    fan_open(s, &fn, &p, &m->u.put.name);
+    if (fn.live < fn.w) {
+        fan_close(&fn, true);
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOQUORUM,
+                                "put %s: no quorum: %u of %u replicas "
+                                "reachable, %u needed (%s)",
+                                name, fn.live, fn.n, fn.w, fn.last);
+    }
+    r.u.put_ready.chunk_size = s->cfg->chunk_size;
+    r.u.put_ready.version = p.version;
+    rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                           gdfs_session_io_ms(s));
+    if (rc == GDFS_OK)
+        rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end,
+                                 &in_step, why, sizeof(why));
+    if (rc == GDFS_OK && fan_finish(s, &fn, &acked) < fn.w) {
+        snprintf(why, sizeof(why),
+                 "no quorum: %u of %u replicas stored it, %u needed (%s)",
+                 fn.live, fn.n, fn.w, fn.last);
+        rc = GDFS_ENOQUORUM;
+    }
+    if (rc == GDFS_OK) {
+        meta.version = p.version;
+        meta.size = end.u.put_end.size;
+        meta.chunk_size = s->cfg->chunk_size;
+        meta.nchunks = end.u.put_end.nchunks;
+        memcpy(meta.sha256, end.u.put_end.sha256, GDFS_SHA256_LEN);
+        meta.acked = acked;
+        meta.nreplicas = (uint8_t)p.n;
+        for (unsigned i = 0; i < p.n; i++)
+            snprintf(meta.replica[i], sizeof(meta.replica[i]), "%s",
+                     p.id[i]);
+        rc = commit_record(s, &meta, why, sizeof(why));
+    }
+    fan_close(&fn, rc != GDFS_OK);
+    if (rc == GDFS_OK) {
+        gdfs_log(GDFS_LOG_INFO, "put %s: version %llu, %llu bytes, %u of %u "
+                 "replicas", name, (unsigned long long)p.version.seq,
+                 (unsigned long long)end.u.put_end.size,
+                 (unsigned)__builtin_popcount(acked), p.n);
+        return gdfs_reply_ok(s, m->reqid, &p.version);
+    }
+    gdfs_log(GDFS_LOG_WARN, "put %s: %s: %s", name, gdfs_strerror(rc), why);
+    if (rc == GDFS_ECLOSED || rc == GDFS_ETIMEDOUT || rc == GDFS_ESHUTDOWN)
+        return rc;
+    if (gdfs_reply_error(s, m->reqid, rc, "put %s: %s", name, why) !=
+            GDFS_OK ||
+        (!in_step && end.type != GDFS_MSG_CLTOND_PUT_END))
+        return GDFS_ECLOSED;
+    return end.type == GDFS_MSG_CLTOND_PUT_END ? GDFS_OK : gdfs_drain_put(s);
+}
+
+/* ---- get ------------------------------------------------------------------ */
+
+/* The committed record of @name from the leader (here or remote), with
+ * replica addresses in @addrs. */
+int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
+                        struct gdfs_meta *meta,
+                        char (*addrs)[GDFS_ADDR_MAX + 1], char *why,
+                        size_t whylen)
+{
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_LOOKUP}, r;
+    struct gdfs_rpc_conn *c;
+    char addr[GDFS_ADDR_MAX + 1];
+    bool self;
+    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (self) {
+        rc = gdfs_leaderops_record(s, name->p, name->len, meta, why,
+                                   whylen);
+        for (unsigned i = 0; rc == GDFS_OK && i < meta->nreplicas; i++)
+            if (!gdfs_files_member(s->files, meta->replica[i], addrs[i],
+                                   NULL))
+                addrs[i][0] = '\0';
+        return rc;
+    }
+    req.u.get.seq = 0;
+    req.u.get.name = *name;
+    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+                       GDFS_MSG_NDTOCL_RECORD, &r, &c, gdfs_session_io_ms(s),
+                       why, whylen);
+    if (rc != GDFS_OK)
+        return rc == GDFS_ENET || rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED
+                   ? GDFS_ENOQUORUM
+                   : rc;
+    gdfs_files_from_record(&r.u.record.rec, meta);
+    for (unsigned i = 0; i < meta->nreplicas; i++)
+        snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",
+                 (int)r.u.record.rec.replica[i].addr.len,
+                 (const char *)r.u.record.rec.replica[i].addr.p);
+    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    return GDFS_OK;
+}
+
+struct reader {
+    struct gdfs_session *s;
+    uint32_t reqid;
+    struct gdfs_version want; /* term 0: by seq */
+    const struct gdfs_bytes *name;
+    bool info_sent;
+    struct gdfs_msg info; /* the GET_INFO sent to the client */
+    uint32_t next;        /* next chunk the client needs */
+    struct gdfs_hash list;
+};
+
+/* Stream from one replica, from chunk rd->next on. */
+static int read_from(struct reader *rd, const char *addr, char *why,
+                     size_t whylen)
+{
+    struct gdfs_session *s = rd->s;
+    struct gdfs_rpc *rpc = gdfs_files_rpc(s->files);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RGET}, r;
+    struct gdfs_rpc_conn *c;
+    int io = gdfs_session_io_ms(s), rc;
+
+    req.u.rget.version = rd->want;
+    req.u.rget.name = *rd->name;
+    rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_GET_INFO, &r, &c, io,
+                       why, whylen);
+    if (rc != GDFS_OK)
+        return rc;
+    if (!rd->info_sent) {
+        rd->info = r;
+        rd->info.reqid = rd->reqid;
+        rd->want = r.u.get_info.version; /* resume exactly this one */
+        if ((rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
+                                    io)) != GDFS_OK) {
+            gdfs_rpc_close(rpc, c);
+            return GDFS_ECLOSED;
+        }
+        rd->info_sent = true;
+    } else if (memcmp(r.u.get_info.sha256, rd->info.u.get_info.sha256,
+                      GDFS_SHA256_LEN) != 0) {
+        snprintf(why, whylen, "replica at %s holds different bytes", addr);
+        c->broken = true;
+        gdfs_rpc_close(rpc, c);
+        return GDFS_ECORRUPT;
+    }
+    for (uint32_t i = 0; i < rd->info.u.get_info.nchunks; i++) {
+        uint8_t sha[GDFS_SHA256_LEN];
+
+        rc = gdfs_rpc_recv(c, GDFS_MSG_CHUNK, &r, io);
+        if (rc == GDFS_OK && r.u.chunk.idx != i)
+            rc = GDFS_EPROTO;
+        if (rc != GDFS_OK) {
+            snprintf(why, whylen, "%s", c->errmsg);
+            c->broken = true;
+            gdfs_rpc_close(rpc, c);
+            return rc;
+        }
+        if (i < rd->next)
+            continue; /* the client has it from an earlier replica */
+        gdfs_hash_sha256(r.u.chunk.data.p, r.u.chunk.data.len, sha);
+        if (memcmp(sha, r.u.chunk.sha256, sizeof(sha)) != 0) {
+            snprintf(why, whylen, "chunk %u from %s fails its checksum", i,
+                     addr);
+            c->broken = true;
+            gdfs_rpc_close(rpc, c);
+            return GDFS_ECORRUPT;
+        }
+        gdfs_hash_update(&rd->list, sha, sizeof(sha));
+        if (gdfs_reply_raw(s, rd->reqid, c->in,
+                           GDFS_PROTO_CHUNK_OVERHEAD + r.u.chunk.data.len) !=
+            GDFS_OK) {
+            c->broken = true;
+            gdfs_rpc_close(rpc, c);
+            return GDFS_ECLOSED;
+        }
+        rd->next = i + 1;
+    }
+    gdfs_rpc_close(rpc, c);
+    return GDFS_OK;
+}
+
+int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_meta meta;
+    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    struct reader rd = {.s = s, .reqid = m->reqid, .name = &m->u.get.name};
+    char name[256], why[1024] = "", last[1024] = "";
+    unsigned order[GDFS_REPLICAS], n = 0;
+    int rc, lastrc = GDFS_ENOREPLICA;
+
+    gdfs_log_name(&m->u.get.name, name, sizeof(name));
+    rc = gdfs_gateway_lookup(s, &m->u.get.name, &meta, addrs, why,
+                             sizeof(why));
+    if (rc == GDFS_OK && meta.tombstone) {
+        rc = GDFS_ENOENT;
+        snprintf(why, sizeof(why), "no such file (removed in version %llu)",
+                 (unsigned long long)meta.version.seq);
+    }
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "get %s: %s", name, why);
+    if (m->u.get.seq == 0 || m->u.get.seq == meta.version.seq) {
+        rd.want = meta.version;
+    } else {
+        rd.want.seq = m->u.get.seq;
+        rd.want.term = 0;
+    }
+    /* This node first if it holds a copy, then the others. */
+    for (unsigned i = 0; i < meta.nreplicas; i++)
+        if (strcmp(meta.replica[i], s->cfg->node_id) == 0)
+            order[n++] = i;
+    for (unsigned i = 0; i < meta.nreplicas; i++)
+        if (strcmp(meta.replica[i], s->cfg->node_id) != 0)
+            order[n++] = i;
+    if ((rc = gdfs_hash_init(&rd.list)) != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "get %s: out of memory",
+                                name);
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = order[k];
+
+        if (addrs[i][0] == '\0')
+            continue;
+        rc = read_from(&rd, addrs[i], why, sizeof(why));
+        if (rc == GDFS_OK || rc == GDFS_ECLOSED)
+            break;
+        gdfs_log(GDFS_LOG_WARN, "get %s: replica %s: %s", name,
+                 meta.replica[i], why);
+        snprintf(last, sizeof(last), "%s: %s", meta.replica[i], why);
+        lastrc = rc;
+    }
+    if (rc == GDFS_OK) {
+        uint8_t top[GDFS_SHA256_LEN];
+
+        gdfs_hash_final(&rd.list, top);
+        if (memcmp(top, rd.info.u.get_info.sha256, sizeof(top)) == 0)
+            return GDFS_OK;
+        return gdfs_reply_error(s, m->reqid, GDFS_ECORRUPT,
+                                "get %s: the chunks do not add up to the "
+                                "file's checksum",
+                                name);
+    }
+    gdfs_hash_discard(&rd.list);
+    if (rc == GDFS_ECLOSED)
+        return rc;
+    if (!rd.info_sent && lastrc == GDFS_ENOENT && m->u.get.seq != 0)
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOENT,
+                                "get %s: version %llu is not kept", name,
+                                (unsigned long long)m->u.get.seq);
+    return gdfs_reply_error(s, m->reqid,
+                            lastrc == GDFS_ENOENT ? GDFS_ENOREPLICA : lastrc,
+                            "get %s: no replica could serve version %llu "
+                            "(last: %s)",
+                            name, (unsigned long long)rd.want.seq, last);
+}

@@ -1,0 +1,179 @@
+/* What a node does as a replica and as a keeper of metadata records:
+ * store a version streamed by a gateway (RPUT), send exactly one version
+ * (RGET), persist a leader's record (META_PUT), and hand its records to a
+ * new leader (META_PULL). */
+#define GDFS_LOG_MODULE "replica"
+#include "node/replica.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "net.h"
+
+struct store_sink {
+    struct gdfs_store *st;
+    int64_t vid;
+};
+
+static int store_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
+                       const uint8_t *data, size_t len, uint8_t *frame,
+                       size_t framelen, char *why, size_t whylen)
+{
+    struct store_sink *k = ctx;
+    int rc = gdfs_store_put_chunk(k->st, k->vid, idx, sha256, data, len);
+
+    (void)frame;
+    (void)framelen;
+    if (rc != GDFS_OK)
+        snprintf(why, whylen, "chunk %u: %s", idx, gdfs_store_errmsg(k->st));
+    return rc;
+}
+
+int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_store_version v;
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
+    struct gdfs_msg end = {.type = 0};
+    struct store_sink k = {s->st, 0};
+    struct gdfs_chunk_sink sink = {store_chunk, &k};
+    char name[256], why[512] = "";
+    bool in_step = false;
+    int rc;
+
+    gdfs_log_name(&m->u.rput.name, name, sizeof(name));
+    if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)m->u.rput.chunk_size > s->incap)
+        return gdfs_reply_error(s, m->reqid, GDFS_ETOOBIG,
+                                "replica put %s: %u-byte chunks are larger "
+                                "than node %s's chunk_size allows",
+                                name, m->u.rput.chunk_size, s->cfg->node_id);
+    rc = gdfs_store_put_begin(s->st, m->u.rput.name.p, m->u.rput.name.len,
+                              m->u.rput.chunk_size, &m->u.rput.version, &v);
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "replica put %s: %s", name,
+                 gdfs_store_errmsg(s->st));
+        return gdfs_reply_error(s, m->reqid, rc, "replica put %s on %s: %s",
+                                name, s->cfg->node_id,
+                                gdfs_store_errmsg(s->st));
+    }
+    k.vid = v.id;
+    r.u.put_ready.chunk_size = v.chunk_size;
+    r.u.put_ready.version = m->u.rput.version;
+    rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                           gdfs_session_io_ms(s));
+    if (rc == GDFS_OK)
+        rc = gdfs_receive_chunks(s, v.chunk_size, &sink, &end, &in_step, why,
+                                 sizeof(why));
+    if (rc == GDFS_OK) {
+        rc = gdfs_store_put_commit(s->st, v.id, end.u.put_end.size,
+                                   end.u.put_end.nchunks,
+                                   end.u.put_end.sha256, NULL);
+        if (rc != GDFS_OK)
+            snprintf(why, sizeof(why), "commit: %s",
+                     gdfs_store_errmsg(s->st));
+    }
+    if (rc == GDFS_OK) {
+        gdfs_log(GDFS_LOG_DEBUG, "replica of %s version %llu stored", name,
+                 (unsigned long long)m->u.rput.version.seq);
+        return gdfs_reply_ok(s, m->reqid, &m->u.rput.version);
+    }
+    gdfs_log(in_step ? GDFS_LOG_WARN : GDFS_LOG_INFO,
+             "replica put %s: %s: %s", name, gdfs_strerror(rc), why);
+    if (gdfs_store_put_abort(s->st, v.id) != GDFS_OK)
+        gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at restart)",
+                 name, gdfs_store_errmsg(s->st));
+    if (rc == GDFS_ECLOSED || rc == GDFS_ETIMEDOUT || rc == GDFS_ESHUTDOWN)
+        return rc;
+    if (gdfs_reply_error(s, m->reqid, rc, "replica put %s on %s: %s", name,
+                         s->cfg->node_id, why) != GDFS_OK ||
+        !in_step)
+        return GDFS_ECLOSED;
+    return end.type == GDFS_MSG_CLTOND_PUT_END ? GDFS_OK : gdfs_drain_put(s);
+}
+
+int gdfs_replica_get(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_store_version v;
+    char name[256];
+    int rc;
+
+    gdfs_log_name(&m->u.rget.name, name, sizeof(name));
+    if ((rc = gdfs_store_snapshot_begin(s->st)) != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "get %s: %s", name,
+                                gdfs_store_errmsg(s->st));
+    /* term 0: the committed copy with that seq (get --version N). */
+    if (m->u.rget.version.term == 0)
+        rc = gdfs_store_lookup(s->st, m->u.rget.name.p, m->u.rget.name.len,
+                               m->u.rget.version.seq, &v);
+    else
+        rc = gdfs_store_lookup_exact(s->st, m->u.rget.name.p,
+                                     m->u.rget.name.len, &m->u.rget.version,
+                                     &v);
+    if (rc != GDFS_OK)
+        rc = gdfs_reply_error(s, m->reqid, rc, "get %s on %s: %s", name,
+                              s->cfg->node_id, gdfs_store_errmsg(s->st));
+    else
+        rc = gdfs_send_version(s, m->reqid, &v, name);
+    gdfs_store_snapshot_end(s->st);
+    return rc;
+}
+
+int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_meta meta;
+    int rc;
+
+    gdfs_files_from_record(&m->u.meta_put.rec, &meta);
+    rc = gdfs_store_meta_put(s->st, m->u.meta_put.term, &meta, NULL);
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "record on %s: %s",
+                                s->cfg->node_id, gdfs_store_errmsg(s->st));
+    return gdfs_reply_ok(s, m->reqid, &meta.version);
+}
+
+struct pull_ctx {
+    struct gdfs_proto_writer *w;
+    struct gdfs_files *files;
+    bool full;
+};
+
+static int add_record(void *ctx, const struct gdfs_meta *m)
+{
+    struct pull_ctx *pc = ctx;
+    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    struct gdfs_record r;
+
+    gdfs_files_to_record(NULL, m, addrs, &r);
+    if (gdfs_proto_add_record(pc->w, &r) != GDFS_OK) {
+        pc->full = true;
+        return 1;
+    }
+    return 0;
+}
+
+int gdfs_replica_meta_pull(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_META_LIST, .reqid = m->reqid};
+    struct gdfs_proto_writer w;
+    struct pull_ctx pc = {&w, s->files, false};
+    uint64_t promised;
+    bool more = false;
+    int rc;
+
+    /* Promise first: from now on no older leader's record is taken, so
+     * what we send is all the new leader needs from us. */
+    rc = gdfs_store_meta_promise(s->st, m->u.meta_pull.term, &promised);
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "records on %s: %s",
+                                s->cfg->node_id, gdfs_store_errmsg(s->st));
+    rc = gdfs_proto_writer_begin(&w, s->out, s->outcap, &r);
+    if (rc == GDFS_OK)
+        rc = gdfs_store_meta_list(s->st, m->u.meta_pull.after.p,
+                                  m->u.meta_pull.after.len,
+                                  m->u.meta_pull.max, true, add_record, &pc,
+                                  &more);
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "records on %s: %s",
+                                s->cfg->node_id, gdfs_store_errmsg(s->st));
+    return gdfs_reply_writer(s, &w, more || pc.full);
+}

@@ -1,0 +1,13 @@
+/* Handlers a node runs for other nodes: replica streams and metadata
+ * records (see replica.c). */
+#ifndef GDFS_NODE_REPLICA_H
+#define GDFS_NODE_REPLICA_H
+
+#include "node/session.h"
+
+int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m);
+int gdfs_replica_get(struct gdfs_session *s, const struct gdfs_msg *m);
+int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m);
+int gdfs_replica_meta_pull(struct gdfs_session *s, const struct gdfs_msg *m);
+
+#endif

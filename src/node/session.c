@@ -1,0 +1,227 @@
+/* Shared handler helpers; see session.h. */
+#define GDFS_LOG_MODULE "node"
+#include "node/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "log.h"
+#include "net.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+int gdfs_session_io_ms(const struct gdfs_session *s)
+{
+    return (int)s->cfg->io_timeout_ms;
+}
+
+int gdfs_reply_error(struct gdfs_session *s, uint32_t reqid, int status,
+                       const char *fmt, ...)
+{
+    char text[GDFS_ERRMSG_MAX + 1];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return gdfs_net_send_error(s->conn, reqid, status, gdfs_session_io_ms(s), "%s", text);
+}
+
+int gdfs_reply_ok(struct gdfs_session *s, uint32_t reqid,
+                    const struct gdfs_version *v)
+{
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_OK, .reqid = reqid};
+
+    r.u.ok.version = *v;
+    return gdfs_net_send_msg(s->conn, &r, s->out, s->outcap, gdfs_session_io_ms(s));
+}
+
+int gdfs_reply_writer(struct gdfs_session *s, struct gdfs_proto_writer *w,
+                        bool more)
+{
+    size_t len;
+    int rc = gdfs_proto_writer_finish(w, more, &len);
+
+    if (rc != GDFS_OK)
+        return rc;
+    return gdfs_net_send_all(s->conn, s->out, len, gdfs_session_io_ms(s));
+}
+
+/* Printable form of a name for logs (cut, control bytes cannot occur). */
+void gdfs_log_name(const struct gdfs_bytes *n, char *out, size_t cap)
+{
+    int len = n->len > 200 ? 200 : (int)n->len;
+
+    snprintf(out, cap, "%.*s%s", len, (const char *)n->p,
+             n->len > 200 ? "..." : "");
+}
+
+int gdfs_reply_raw(struct gdfs_session *s, uint32_t reqid, uint8_t *frame,
+                   size_t len)
+{
+    frame[8] = (uint8_t)(reqid >> 24);
+    frame[9] = (uint8_t)(reqid >> 16);
+    frame[10] = (uint8_t)(reqid >> 8);
+    frame[11] = (uint8_t)reqid;
+    return gdfs_net_send_all(s->conn, frame, len, gdfs_session_io_ms(s));
+}
+
+/* ---- put ----------------------------------------------------------------- */
+
+/* After a failed put, read and drop the client's remaining CHUNK frames up
+ * to its PUT_END (or until it gives up), so that the connection stays in
+ * step and the ERROR we sent is read rather than lost in a reset. */
+int gdfs_drain_put(struct gdfs_session *s)
+{
+    for (;;) {
+        struct gdfs_msg m;
+        int rc = gdfs_net_recv_msg(s->conn, s->in, s->incap, s->max_payload,
+                                   gdfs_session_io_ms(s), gdfs_session_io_ms(s), &m);
+
+        if (rc != GDFS_OK)
+            return rc;
+        if (m.type == GDFS_MSG_CLTOND_PUT_END)
+            return GDFS_OK;
+        if (m.type != GDFS_MSG_CHUNK)
+            return GDFS_EPROTO;
+    }
+}
+
+int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
+                        const struct gdfs_chunk_sink *sink,
+                        struct gdfs_msg *end, bool *in_step, char *why,
+                        size_t whylen)
+{
+    struct gdfs_hash list;
+    uint8_t sha[GDFS_SHA256_LEN];
+    uint64_t size = 0;
+    uint32_t idx = 0, last_len = chunk_size;
+    int rc;
+
+    /* in_step: the client's stream is between frames we understand, so
+     * after an error the rest of its chunks can be drained. */
+    *in_step = true;
+    if ((rc = gdfs_hash_init(&list)) != GDFS_OK) {
+        snprintf(why, whylen, "out of memory");
+        return rc;
+    }
+    for (;;) {
+        /* Between chunks a sender may wait on its own input (put - from
+         * a slow pipe): allow it the idle timeout; within a chunk, the
+         * I/O timeout. */
+        rc = gdfs_net_recv_msg(s->conn, s->in, s->incap, s->max_payload,
+                               (int)s->cfg->idle_timeout_ms, gdfs_session_io_ms(s), end);
+        if (rc != GDFS_OK) {
+            snprintf(why, whylen, "%s", s->conn->errmsg);
+            *in_step = false;
+            goto out;
+        }
+        if (end->type == GDFS_MSG_CLTOND_PUT_END)
+            break;
+        rc = GDFS_EPROTO;
+        if (end->type != GDFS_MSG_CHUNK) {
+            *in_step = false;
+            snprintf(why, whylen, "expected CHUNK or PUT_END, got %s",
+                     gdfs_proto_type_name(end->type));
+            goto out;
+        }
+        /* Chunks arrive in order, all full but the last. */
+        if (end->u.chunk.idx != idx || last_len != chunk_size ||
+            end->u.chunk.data.len > chunk_size) {
+            snprintf(why, whylen,
+                     "chunk %u out of order or mis-sized (expected chunk %u "
+                     "of at most %u bytes, previous ones full)",
+                     end->u.chunk.idx, idx, chunk_size);
+            goto out;
+        }
+        gdfs_hash_sha256(end->u.chunk.data.p, end->u.chunk.data.len, sha);
+        if (memcmp(sha, end->u.chunk.sha256, sizeof(sha)) != 0) {
+            rc = GDFS_ECORRUPT;
+            snprintf(why, whylen, "chunk %u: checksum mismatch in transit",
+                     idx);
+            goto out;
+        }
+        rc = sink->chunk(sink->ctx, idx, sha, end->u.chunk.data.p,
+                         end->u.chunk.data.len, s->in,
+                         GDFS_PROTO_CHUNK_OVERHEAD + end->u.chunk.data.len,
+                         why, whylen);
+        if (rc != GDFS_OK)
+            goto out;
+        gdfs_hash_update(&list, sha, sizeof(sha));
+        last_len = (uint32_t)end->u.chunk.data.len;
+        size += end->u.chunk.data.len;
+        idx++;
+    }
+    gdfs_hash_final(&list, sha);
+    if (end->u.put_end.size != size || end->u.put_end.nchunks != idx) {
+        snprintf(why, whylen,
+                 "client says %llu bytes in %u chunks, node received %llu "
+                 "bytes in %u chunks",
+                 (unsigned long long)end->u.put_end.size,
+                 end->u.put_end.nchunks, (unsigned long long)size, idx);
+        return GDFS_EPROTO;
+    }
+    if (memcmp(sha, end->u.put_end.sha256, sizeof(sha)) != 0) {
+        snprintf(why, whylen, "file checksum mismatch");
+        return GDFS_ECORRUPT;
+    }
+    return GDFS_OK;
+out:
+    gdfs_hash_discard(&list);
+    return rc;
+}
+
+int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
+                      const struct gdfs_store_version *v, const char *name)
+{
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_GET_INFO, .reqid = reqid};
+    int rc;
+
+    if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)v->chunk_size > s->outcap)
+        return gdfs_reply_error(s, reqid, GDFS_ETOOBIG,
+                                "get %s: stored with %u-byte chunks, larger "
+                                "than node %s's buffers (chunk_size was "
+                                "lowered?)",
+                                name, v->chunk_size, s->cfg->node_id);
+    r.u.get_info.version = v->version;
+    r.u.get_info.size = v->size;
+    r.u.get_info.chunk_size = v->chunk_size;
+    r.u.get_info.nchunks = v->nchunks;
+    memcpy(r.u.get_info.sha256, v->sha256, GDFS_SHA256_LEN);
+    rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                           gdfs_session_io_ms(s));
+    for (uint32_t i = 0; rc == GDFS_OK && i < v->nchunks; i++) {
+        uint8_t *data = s->out + GDFS_PROTO_CHUNK_OVERHEAD;
+        uint8_t stored[GDFS_SHA256_LEN], actual[GDFS_SHA256_LEN];
+        size_t len;
+
+        rc = gdfs_store_read_chunk(s->st, v->id, i, data,
+                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD,
+                                   &len, stored);
+        if (rc != GDFS_OK) {
+            gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name,
+                     gdfs_store_errmsg(s->st));
+            return gdfs_reply_error(s, reqid, rc, "get %s: %s", name,
+                                    gdfs_store_errmsg(s->st));
+        }
+        gdfs_hash_sha256(data, len, actual);
+        if (memcmp(actual, stored, sizeof(actual)) != 0) {
+            gdfs_log(GDFS_LOG_ERROR,
+                     "get %s: version %llu chunk %u fails its checksum",
+                     name, (unsigned long long)v->version.seq, i);
+            return gdfs_reply_error(s, reqid, GDFS_ECORRUPT,
+                                    "get %s: chunk %u is corrupt on node %s",
+                                    name, i, s->cfg->node_id);
+        }
+        gdfs_proto_encode_chunk_hdr(s->out, reqid, i, stored, (uint32_t)len);
+        rc = gdfs_net_send_all(s->conn, s->out,
+                               GDFS_PROTO_CHUNK_OVERHEAD + len,
+                               gdfs_session_io_ms(s));
+    }
+    if (rc != GDFS_OK)
+        gdfs_log(GDFS_LOG_INFO, "get %s: %s", name, s->conn->errmsg);
+    return rc;
+}

@@ -1,0 +1,95 @@
+#!/bin/bash
+# gdfs replication benchmark: a 3-node group on loopback. Prints the time
+# of a put and a get (warm, to /dev/null) of one random file through node
+# 1, median of --runs, beside the floor measured in the same run on the
+# same disk: copying the file to 3 directories and syncing.
+#
+#   bench/replication.sh [--size-mib N] [--runs N]
+# Environment: GDFS_BENCH_DIR (default /var/tmp/gdfs-bench-repl: on disk,
+# not tmpfs), GDFS_BUILD (a configured build dir; default _build/bench).
+# Not yet measured here (issue 4): 1000 x 4 KiB files in one CLI call, and
+# re-replication of 1 GiB after a node failure.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+size=100 runs=3
+while [ $# -gt 0 ]; do
+    case $1 in
+    --size-mib) size=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    *) echo "usage: $0 [--size-mib N] [--runs N]" >&2; exit 2 ;;
+    esac
+done
+dir=${GDFS_BENCH_DIR:-/var/tmp/gdfs-bench-repl}
+build=${GDFS_BUILD:-$src/_build/bench}
+
+"$src/tests/install-deps.sh"
+if [ ! -f "$build/Makefile" ]; then
+    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
+    mkdir -p "$build" && (cd "$build" && "$src/configure" --quiet)
+fi
+make -s -C "$build" -j"$(nproc)" >/dev/null
+
+rm -rf "$dir" && mkdir -p "$dir"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"; }
+trap cleanup EXIT
+
+base=$((20000 + RANDOM % 12000))
+for i in 1 2 3; do
+    mkdir -p "$dir/n$i"
+    cat >"$dir/n$i.ini" <<INI
+[node]
+id = n$i
+listen = 127.0.0.1:$((base + i))
+data_dir = $dir/n$i
+log_level = warn
+[transport]
+plugin_dir = $build/plugins/tcp/.libs
+INI
+done
+cli() { "$build/gdfs-cli" -n 127.0.0.1:$((base + 1)) -P "$build/plugins/tcp/.libs" "$@"; }
+wait_leader() {
+    for _ in $(seq 200); do
+        cli --json status 2>/dev/null | grep -q '"leader": "n1"' && return
+        sleep 0.05
+    done
+    echo "no leader" >&2; exit 1
+}
+"$build/gdfs-node" -c "$dir/n1.ini" init 2>>"$dir/log" & pids+=($!); disown
+wait_leader
+for i in 2 3; do
+    "$build/gdfs-node" -c "$dir/n$i.ini" join 127.0.0.1:$((base + 1)) \
+        2>>"$dir/log" & pids+=($!); disown
+done
+for _ in $(seq 200); do
+    [ "$(cli --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(m["state"]=="alive" for m in d["members"]))')" = 3 ] && break
+    sleep 0.05
+done
+
+head -c $((size << 20)) /dev/urandom >"$dir/file"
+secs() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e9:.3f}')" "$@"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+
+floor=() put=() get=()
+for r in $(seq "$runs"); do
+    rm -rf "$dir/c1" "$dir/c2" "$dir/c3"; mkdir -p "$dir/c1" "$dir/c2" "$dir/c3"
+    t0=$(date +%s%N)
+    for c in c1 c2 c3; do cp "$dir/file" "$dir/$c/file"; done
+    sync
+    floor+=("$(secs "$t0" "$(date +%s%N)")")
+    t0=$(date +%s%N); cli put "$dir/file" "big$r" >/dev/null
+    put+=("$(secs "$t0" "$(date +%s%N)")")
+    cli get "big$r" - >/dev/null # warm
+    t0=$(date +%s%N); cli get "big$r" - >/dev/null
+    get+=("$(secs "$t0" "$(date +%s%N)")")
+done
+f=$(printf '%s\n' "${floor[@]}" | median)
+p=$(printf '%s\n' "${put[@]}" | median)
+g=$(printf '%s\n' "${get[@]}" | median)
+mibs() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.0f}')" "$size" "$1"; }
+echo "3-node group on loopback, $size MiB random file, median of $runs runs"
+printf '%-44s %8s s  %6s MiB/s\n' "floor: cp to 3 dirs + sync" "$f" "$(mibs "$f")"
+printf '%-44s %8s s  %6s MiB/s\n' "gdfs put (3 replicas, W = 2)" "$p" "$(mibs "$p")"
+printf '%-44s %8s s  %6s MiB/s\n' "gdfs get to /dev/null, warm" "$g" "$(mibs "$g")"
+echo "runs: floor ${floor[*]}; put ${put[*]}; get ${get[*]}"
+echo "goals (issue 4): put <= 0.30 s, get >= 1.5 GiB/s"

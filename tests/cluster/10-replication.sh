@@ -110,9 +110,15 @@ ok "get through node 2 returns the update" \
     sh -c "'$CLI_BIN' -n '$(addr_of 2)' get file1 '$T/g1' && cmp -s '$T/f1b' '$T/g1'"
 
 # --- remove while a holder is down: it does not come back
-holder=$(cli 2 --json locate file2 | json 'd["replicas"][0]["node"]' | tr -d n)
-[ "$holder" = 1 ] &&
-    holder=$(cli 2 --json locate file2 | json 'd["replicas"][1]["node"]' | tr -d n)
+# A holder that is neither n1 (down) nor the leader.
+lead=$(view 2 | sed -n 's/^n\([0-9]*\) .*/\1/p')
+holder=""
+for h in $(cli 2 --json locate file2 |
+    json '" ".join(r["node"] for r in d["replicas"])' | tr -d n); do
+    [ "$h" != 1 ] && [ "$h" != "$lead" ] && { holder=$h; break; }
+done
+ok "file2 has a replica holder other than n1 and the leader n$lead" \
+    test -n "$holder"
 kill_node "$holder" KILL
 ok "remove file2 with holder n$holder down" cli 2 remove file2
 start_node 1 >/dev/null

@@ -62,6 +62,13 @@ static void deadline_ts(long deadline_ms, struct timespec *ts)
     ts->tv_nsec = (deadline_ms % 1000) * 1000000L;
 }
 
+static const char *method(struct ssh_sess *ss, int type)
+{
+    const char *m = libssh2_session_methods(ss->s, type);
+
+    return m != NULL ? m : "?";
+}
+
 /* Under the lock. */
 static struct ssh_peer *find_peer(struct ssh_pool *p, const char *host,
                                   int port)
@@ -359,6 +366,11 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
             e->retry_at_ms = 0;
             ss->peer = e;
             pthread_mutex_unlock(&p->mu);
+            p->log(0, "ssh: new session to sshd %s port %d in %ld ms "
+                      "(cipher %s, mac %s)",
+                   t->ssh_host, t->ssh_port, ssh_now_ms() - now,
+                   method(ss, LIBSSH2_METHOD_CRYPT_CS),
+                   method(ss, LIBSSH2_METHOD_MAC_CS));
             rc = channel_on(p, ss, t, deadline_ms, ch, &retry, err, errlen);
             if (rc == GDFS_OK)
                 *ssp = ss;

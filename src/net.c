@@ -90,6 +90,8 @@ static int recv_all(struct gdfs_conn *c, uint8_t *p, size_t len,
         if (rc == GDFS_EAGAIN) {
             long left = *deadline ? *deadline - now_ms() : first_timeout_ms;
 
+            if (*deadline == 0 && first_timeout_ms == 0)
+                return GDFS_EAGAIN; /* a poll: nothing there yet */
             if (left <= 0) {
                 snprintf(c->errmsg, sizeof(c->errmsg),
                          "%s: frame not complete within %d ms", c->peer,

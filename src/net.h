@@ -35,7 +35,9 @@ int gdfs_net_recv_all(struct gdfs_conn *c, void *buf, size_t len,
  * and decode it into @m, whose pointers then point into @buf.
  * GDFS_EPROTO for a bad header, an oversized length or a bad payload;
  * @c->errmsg says what. @first_timeout_ms bounds the wait for the first
- * byte (an idle connection), @timeout_ms the whole frame from then on. */
+ * byte (an idle connection), @timeout_ms the whole frame from then on.
+ * @first_timeout_ms 0 polls: GDFS_EAGAIN at once if no byte is there
+ * (nothing consumed; bytes a plugin buffered count as there). */
 int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
                       uint32_t max_payload, int first_timeout_ms,
                       int timeout_ms, struct gdfs_msg *m);

@@ -236,9 +236,17 @@ int gdfs_rpc_send_raw(struct gdfs_rpc_conn *c, const void *frame, size_t len,
 int gdfs_rpc_recv(struct gdfs_rpc_conn *c, uint8_t want, struct gdfs_msg *m,
                   int timeout_ms)
 {
-    int rc = gdfs_net_recv_msg(&c->conn, c->in, c->incap, c->max_payload,
-                               timeout_ms, timeout_ms, m);
+    return gdfs_rpc_recv_first(c, want, m, timeout_ms, timeout_ms);
+}
 
+int gdfs_rpc_recv_first(struct gdfs_rpc_conn *c, uint8_t want,
+                        struct gdfs_msg *m, int first_ms, int timeout_ms)
+{
+    int rc = gdfs_net_recv_msg(&c->conn, c->in, c->incap, c->max_payload,
+                               first_ms, timeout_ms, m);
+
+    if (rc == GDFS_EAGAIN)
+        return rc;
     if (rc != GDFS_OK) {
         c->broken = true;
         snprintf(c->errmsg, sizeof(c->errmsg), "no reply from %s: %s",
@@ -300,48 +308,46 @@ unsigned gdfs_rpc_gather(struct gdfs_rpc_conn **cs, unsigned n, uint8_t want,
             rcs[i] = GDFS_ETIMEDOUT;
             waiting++;
         }
-    while (waiting > 0 && ok < need) {
+    while (waiting > 0 && ok < need && now_ms() < deadline) {
         struct pollfd pfd[GDFS_GROUP_MAX * 2];
-        unsigned idx[GDFS_GROUP_MAX * 2], np = 0;
-        uint64_t now = now_ms();
-        int r;
+        unsigned np = 0;
+        bool progress = false;
 
-        if (now >= deadline)
-            break;
-        for (unsigned i = 0; i < n; i++) {
-            int fd = -1, mask = 0;
+        /* Try each one without waiting first: a plugin (ssh) may hold a
+         * reply in its own buffers, where poll() cannot see it. */
+        for (unsigned i = 0; i < n && ok < need; i++) {
+            int rc;
 
             if (!pending[i])
                 continue;
-            if (gdfs_conn_events(&cs[i]->conn, GDFS_EV_READ, &fd, &mask) !=
-                GDFS_OK) {
-                cs[i]->broken = true;
-                rcs[i] = GDFS_ENET;
-                pending[i] = false;
-                waiting--;
+            rc = gdfs_rpc_recv_first(cs[i], want, &replies[i], 0,
+                                     timeout_ms);
+            if (rc == GDFS_EAGAIN)
                 continue;
-            }
+            rcs[i] = rc;
+            pending[i] = false;
+            waiting--;
+            progress = true;
+            if (rc == GDFS_OK)
+                ok++;
+        }
+        if (progress || waiting == 0 || ok >= need)
+            continue;
+        for (unsigned i = 0; i < n; i++) {
+            int fd = -1, mask = 0;
+
+            if (!pending[i] ||
+                gdfs_conn_events(&cs[i]->conn, GDFS_EV_READ, &fd, &mask) !=
+                    GDFS_OK)
+                continue;
             pfd[np].fd = fd;
             pfd[np].events = (short)((mask & GDFS_EV_READ ? POLLIN : 0) |
                                      (mask & GDFS_EV_WRITE ? POLLOUT : 0));
             pfd[np].revents = 0;
-            idx[np++] = i;
+            np++;
         }
-        r = poll(pfd, np, (int)(deadline - now));
-        if (r <= 0)
-            continue; /* timeout (loop ends) or EINTR */
-        for (unsigned k = 0; k < np; k++) {
-            unsigned i = idx[k];
-
-            if (pfd[k].revents == 0)
-                continue;
-            rcs[i] = gdfs_rpc_recv(cs[i], want, &replies[i],
-                                   timeout_ms);
-            pending[i] = false;
-            waiting--;
-            if (rcs[i] == GDFS_OK)
-                ok++;
-        }
+        /* Wake on any of them, and look again at least every 5 ms. */
+        poll(pfd, np, 5);
     }
     for (unsigned i = 0; i < n; i++)
         if (pending[i])

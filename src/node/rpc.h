@@ -60,6 +60,11 @@ int gdfs_rpc_send_raw(struct gdfs_rpc_conn *c, const void *frame, size_t len,
 int gdfs_rpc_recv(struct gdfs_rpc_conn *c, uint8_t want, struct gdfs_msg *m,
                   int timeout_ms);
 
+/* gdfs_rpc_recv with its own wait for the first byte: @first_ms 0 polls
+ * (GDFS_EAGAIN when nothing is there yet). */
+int gdfs_rpc_recv_first(struct gdfs_rpc_conn *c, uint8_t want,
+                        struct gdfs_msg *m, int first_ms, int timeout_ms);
+
 /* open + send + recv: one round trip to @addr. The reply's pointers live
  * in *@cp's buffer; close it with gdfs_rpc_close. On failure *@cp is
  * closed and NULL, and @err says why. */

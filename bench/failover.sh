@@ -19,14 +19,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--runs N] [--sizes \"5 15\"]" >&2; exit 2 ;;
     esac
 done
-build=${GDFS_BUILD:-$src/_build/bench}
-"$src/tests/install-deps.sh"
+. "$src/bench/build.sh"
 command -v strace >/dev/null || apt-get install -y -qq strace >/dev/null
-if [ ! -f "$build/Makefile" ]; then
-    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
-    mkdir -p "$build" && (cd "$build" && "$src/configure" --quiet)
-fi
-make -s -C "$build" -j"$(nproc)" >/dev/null
 plugins=$build/plugins/tcp/.libs
 dir=$(mktemp -d /tmp/gdfs-failover.XXXXXX)
 declare -A PID PORT

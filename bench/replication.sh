@@ -20,14 +20,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 dir=${GDFS_BENCH_DIR:-/var/tmp/gdfs-bench-repl}
-build=${GDFS_BUILD:-$src/_build/bench}
-
-"$src/tests/install-deps.sh"
-if [ ! -f "$build/Makefile" ]; then
-    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
-    mkdir -p "$build" && (cd "$build" && "$src/configure" --quiet)
-fi
-make -s -C "$build" -j"$(nproc)" >/dev/null
+. "$src/bench/build.sh"
 
 rm -rf "$dir" && mkdir -p "$dir"
 pids=()

@@ -25,6 +25,17 @@
 
 #include "pack.h"
 
+/* ---- versions ------------------------------------------------------------ */
+
+int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b)
+{
+    if (a->term != b->term)
+        return a->term < b->term ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return 0;
+}
+
 /* ---- validation ---------------------------------------------------------- */
 
 int gdfs_proto_check_name(const uint8_t *p, size_t len)
@@ -499,6 +510,12 @@ int gdfs_proto_decode_group(const uint8_t *p, size_t len,
 }
 
 /* ---- frame header -------------------------------------------------------- */
+
+size_t gdfs_proto_frame_len(const uint8_t *buf)
+{
+    return GDFS_PROTO_HDR_LEN + ((size_t)buf[12] << 24 | (size_t)buf[13] << 16 |
+                                 (size_t)buf[14] << 8 | buf[15]);
+}
 
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr)

@@ -185,6 +185,10 @@ struct gdfs_version {
     uint64_t term;
 };
 
+/* Compare versions: <0, 0, >0 as @a is older, equal, newer than @b (by
+ * term, then seq): member set versions and file versions alike. */
+int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b);
+
 struct gdfs_frame_hdr {
     uint8_t type;
     uint16_t flags;
@@ -408,6 +412,10 @@ struct gdfs_gmsg {
  * capped at GDFS_PROTO_MAX_PAYLOAD). */
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr);
+
+/* Whole size (header + payload) of the frame whose header @buf holds, as
+ * its length field says (for a frame gdfs_proto_decode_hdr accepted). */
+size_t gdfs_proto_frame_len(const uint8_t *buf);
 
 /* ---- whole messages ------------------------------------------------------ */
 

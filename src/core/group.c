@@ -13,15 +13,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b)
-{
-    if (a->term != b->term)
-        return a->term < b->term ? -1 : 1;
-    if (a->seq != b->seq)
-        return a->seq < b->seq ? -1 : 1;
-    return 0;
-}
-
 int gdfs_group_find(const struct gdfs_members *set, const char *id)
 {
     for (uint32_t i = 0; i < set->n; i++)

@@ -174,8 +174,4 @@ int gdfs_group_find(const struct gdfs_members *set, const char *id);
 
 const char *gdfs_group_role_name(int role);
 
-/* Compare versions: <0, 0, >0 as a is older, equal, newer than b
- * (by term, then index). */
-int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b);
-
 #endif

@@ -94,9 +94,7 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                        GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
-        return rc == GDFS_ENET || rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED
-                   ? GDFS_ENOQUORUM
-                   : rc;
+        return gdfs_rpc_no_answer(rc) ? GDFS_ENOQUORUM : rc;
     memset(p, 0, sizeof(*p));
     p->version = r.u.place.version;
     p->chunk_size = r.u.place.chunk_size;
@@ -136,12 +134,14 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
                        why, whylen);
     if (rc == GDFS_OK)
         gdfs_rpc_close(gdfs_files_rpc(s->files), c);
-    else if (rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED)
-        rc = GDFS_EUNKNOWN;
+    else if (rc == GDFS_ENET)
+        rc = GDFS_ENOQUORUM; /* never sent: nothing committed */
+    else if (gdfs_rpc_no_answer(rc))
+        rc = GDFS_EUNKNOWN; /* sent, but no answer: it may have committed */
     return rc;
 }
 
-/* Open a replica stream on each placed node; returns how many are live. */
+/* Open a replica stream on each placed node (fn->live counts them). */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_files_place *p,
                      const struct gdfs_bytes *name)
@@ -171,7 +171,7 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
 static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
                            uint8_t *acked)
 {
-    size_t len = GDFS_PROTO_HDR_LEN + 8 + 4 + GDFS_SHA256_LEN;
+    size_t len = gdfs_proto_frame_len(s->in);
     struct gdfs_msg replies[GDFS_REPLICAS];
     int rcs[GDFS_REPLICAS];
     unsigned ok;
@@ -301,9 +301,7 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
                        GDFS_MSG_NDTOCL_RECORD, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
-        return rc == GDFS_ENET || rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED
-                   ? GDFS_ENOQUORUM
-                   : rc;
+        return gdfs_rpc_no_answer(rc) ? GDFS_ENOQUORUM : rc;
     gdfs_files_from_record(&r.u.record.rec, meta);
     for (unsigned i = 0; i < meta->nreplicas; i++)
         snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",

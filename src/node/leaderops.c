@@ -21,7 +21,6 @@ int gdfs_leaderops_forward(struct gdfs_session *s, const struct gdfs_msg *m,
     struct gdfs_msg req = *m, r;
     struct gdfs_rpc_conn *c;
     char why[512];
-    size_t len;
     int rc;
 
     req.flags |= GDFS_FLAG_FORWARDED;
@@ -29,8 +28,7 @@ int gdfs_leaderops_forward(struct gdfs_session *s, const struct gdfs_msg *m,
                        sizeof(why));
     if (c == NULL) {
         /* No frame came back: transport trouble, not an answer. */
-        if (rc == GDFS_ENET || rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED ||
-            rc == GDFS_EPROTO || rc == GDFS_ENOMEM)
+        if (gdfs_rpc_no_answer(rc))
             return gdfs_reply_error(
                 s, m->reqid,
                 m->type == GDFS_MSG_CLTOND_REMOVE ? GDFS_EUNKNOWN
@@ -38,10 +36,7 @@ int gdfs_leaderops_forward(struct gdfs_session *s, const struct gdfs_msg *m,
                 "%s: the leader at %s did not answer: %s", what, addr, why);
         return gdfs_reply_error(s, m->reqid, rc, "%s", why);
     }
-    len = GDFS_PROTO_HDR_LEN + ((size_t)c->in[12] << 24 |
-                                (size_t)c->in[13] << 16 |
-                                (size_t)c->in[14] << 8 | c->in[15]);
-    rc = gdfs_reply_raw(s, m->reqid, c->in, len);
+    rc = gdfs_reply_raw(s, m->reqid, c->in, gdfs_proto_frame_len(c->in));
     gdfs_rpc_close(rpc, c);
     return rc;
 }
@@ -148,20 +143,16 @@ int gdfs_leaderops_remove(struct gdfs_session *s, const struct gdfs_msg *m)
     gdfs_log_name(&m->u.put.name, name, sizeof(name));
     if (must_forward(s, m, "remove", &done))
         return done;
+    memset(&meta, 0, sizeof(meta));
     rc = gdfs_files_alloc_remove(s->files, s->st, m->u.put.name.p,
                                  m->u.put.name.len, &meta.version, why,
                                  sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "remove %s: %s", name, why);
+    /* The tombstone names the replicas, so they know to drop their copies. */
     if (gdfs_store_meta_get(s->st, m->u.put.name.p, m->u.put.name.len,
                             &cur) != GDFS_OK)
         memset(&cur, 0, sizeof(cur));
-    {
-        struct gdfs_version v = meta.version;
-
-        memset(&meta, 0, sizeof(meta));
-        meta.version = v;
-    }
     meta.namelen = m->u.put.name.len;
     memcpy(meta.name, m->u.put.name.p, meta.namelen);
     meta.tombstone = true;

@@ -87,6 +87,11 @@ int gdfs_rpc_io_ms(const struct gdfs_rpc *r)
     return r->io_ms;
 }
 
+bool gdfs_rpc_no_answer(int rc)
+{
+    return rc == GDFS_ENET || rc == GDFS_ETIMEDOUT || rc == GDFS_ECLOSED;
+}
+
 /* Under the lock: the state of @addr (added if new; the table is small and
  * a full one reuses its last slot, which only costs pooling). */
 static struct addr_state *find_addr(struct gdfs_rpc *r, const char *addr)

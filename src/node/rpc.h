@@ -75,6 +75,10 @@ int gdfs_rpc_call(struct gdfs_rpc *r, const char *addr, struct gdfs_msg *req,
 
 int gdfs_rpc_io_ms(const struct gdfs_rpc *r);
 
+/* True for the results that mean "no answer came" (the peer is down,
+ * silent or gone mid-reply), as opposed to an ERROR it sent. */
+bool gdfs_rpc_no_answer(int rc);
+
 /* Wait for replies on @n connections that each sent a request: until
  * @need of them answered with @want, or all answered, or @timeout_ms
  * passed. rcs[i] gets each one's result (GDFS_ETIMEDOUT: no answer in

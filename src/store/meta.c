@@ -172,70 +172,44 @@ static int upsert(struct gdfs_store *st, const struct gdfs_meta *m)
 static int apply_locally(struct gdfs_store *st, const struct gdfs_meta *m)
 {
     sqlite3_stmt *s;
-    int64_t ids[64];
-    int n, rc;
+    int rc;
 
-    if (!m->tombstone) {
-        rc = st_prep(st,
-                     "UPDATE versions SET committed = 1 WHERE name = ?1 AND "
-                     "seq = ?2 AND term = ?3 AND state = 1",
-                     &s);
-        if (rc != GDFS_OK)
-            return rc;
-        sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
-        if ((rc = st_step_done(st, s, "commit copy")) != GDFS_OK)
-            return rc;
-        return st_collect(st, m->name, m->namelen, st->opts.keep_versions);
-    }
-    /* Tombstone: every complete copy older than it goes (copies still
-     * being written belong to puts that lost the race and fail when they
-     * commit). */
-    do {
-        rc = st_prep(st,
-                     "SELECT id FROM versions WHERE name = ?1 AND state > 0 "
-                     "AND (term, seq) < (?3, ?2) LIMIT 64",
-                     &s);
-        if (rc != GDFS_OK)
-            return rc;
-        sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
-        for (n = 0; n < 64 && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
-            ids[n] = sqlite3_column_int64(s, 0);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            rc = st_fail(st, "list removed copies");
-            sqlite3_finalize(s);
-            return rc;
-        }
-        sqlite3_finalize(s);
-        for (int i = 0; i < n; i++)
-            if ((rc = st_drop_version(st, ids[i])) != GDFS_OK)
-                return rc;
-    } while (n == 64);
-    return GDFS_OK;
-}
-
-/* Inside a write transaction: drop this node's copy of exactly m->version. */
-static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
-{
-    sqlite3_stmt *s;
-    int64_t id = -1;
-    int rc = st_prep(st,
-                     "SELECT id FROM versions WHERE name = ?1 AND seq = ?2 "
-                     "AND term = ?3 AND state > 0",
-                     &s);
-
+    if (m->tombstone)
+        /* Every complete copy older than it goes (copies still being
+         * written belong to puts that lost the race and fail when they
+         * commit). */
+        return st_drop_selected(st,
+                                "SELECT id FROM versions WHERE name = ?1 AND "
+                                "state > 0 AND (term, seq) < (?3, ?2) "
+                                "LIMIT 64",
+                                m->name, m->namelen,
+                                (sqlite3_int64)m->version.seq,
+                                (sqlite3_int64)m->version.term,
+                                "list removed copies");
+    rc = st_prep(st,
+                 "UPDATE versions SET committed = 1 WHERE name = ?1 AND "
+                 "seq = ?2 AND term = ?3 AND state = 1",
+                 &s);
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        id = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return id >= 0 ? st_drop_version(st, id) : GDFS_OK;
+    if ((rc = st_step_done(st, s, "commit copy")) != GDFS_OK)
+        return rc;
+    return st_collect(st, m->name, m->namelen, st->opts.keep_versions);
+}
+
+/* Inside a write transaction: drop this node's copy of exactly m->version. */
+static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
+{
+    return st_drop_selected(st,
+                            "SELECT id FROM versions WHERE name = ?1 AND "
+                            "seq = ?2 AND term = ?3 AND state > 0 LIMIT 64",
+                            m->name, m->namelen,
+                            (sqlite3_int64)m->version.seq,
+                            (sqlite3_int64)m->version.term,
+                            "find overtaken copy");
 }
 
 int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
@@ -251,15 +225,10 @@ int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
     if ((rc = fence(st, term, NULL)) != GDFS_OK)
         goto fail;
     rc = gdfs_store_meta_get(st, m->name, m->namelen, &cur);
-    if (rc == GDFS_OK) {
-        cmp = m->version.term != cur.version.term
-                  ? (m->version.term > cur.version.term ? 1 : -1)
-                  : (m->version.seq > cur.version.seq
-                         ? 1
-                         : m->version.seq < cur.version.seq ? -1 : 0);
-    } else if (rc != GDFS_ENOENT) {
+    if (rc == GDFS_OK)
+        cmp = gdfs_version_cmp(&m->version, &cur.version);
+    else if (rc != GDFS_ENOENT)
         goto fail;
-    }
     if (cmp < 0) {
         /* A newer record is stored: this version was overtaken by a put
          * allocated after it that committed first. It is still a

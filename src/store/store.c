@@ -676,29 +676,28 @@ int st_drop_version(struct gdfs_store *st, int64_t id)
     return st_step_done(st, s, "drop version");
 }
 
-/* Inside a write transaction: drop visible versions of @name beyond the
- * newest @keep (all older ones when @keep is 0 relative to @newest). */
-int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
-                   uint32_t keep)
+int st_drop_selected(struct gdfs_store *st, const char *sql,
+                     const uint8_t *name, size_t namelen, int64_t p2,
+                     int64_t p3, const char *what)
 {
     sqlite3_stmt *s;
     int64_t ids[64];
     int n, rc;
 
+    /* Select a batch, drop it, select again: no statement stays open over
+     * the deletes, and a file with thousands of versions costs no memory. */
     do {
-        rc = st_prep(st,
-                  "SELECT id FROM versions WHERE name = ?1 AND state > 0 "
-                  "AND committed = 1 "
-                  "ORDER BY term DESC, seq DESC LIMIT 64 OFFSET ?2",
-                  &s);
-        if (rc != GDFS_OK)
+        if ((rc = st_prep(st, sql, &s)) != GDFS_OK)
             return rc;
         sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 2, keep);
+        if (sqlite3_bind_parameter_count(s) >= 2)
+            sqlite3_bind_int64(s, 2, p2);
+        if (sqlite3_bind_parameter_count(s) >= 3)
+            sqlite3_bind_int64(s, 3, p3);
         for (n = 0; n < 64 && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
             ids[n] = sqlite3_column_int64(s, 0);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            rc = st_fail(st, "list old versions");
+            rc = st_fail(st, what);
             sqlite3_finalize(s);
             return rc;
         }
@@ -708,6 +707,16 @@ int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
                 return rc;
     } while (n == 64);
     return GDFS_OK;
+}
+
+int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
+               uint32_t keep)
+{
+    return st_drop_selected(st,
+                            "SELECT id FROM versions WHERE name = ?1 AND "
+                            "state > 0 AND committed = 1 ORDER BY term DESC, "
+                            "seq DESC LIMIT 64 OFFSET ?2",
+                            name, namelen, keep, 0, "list old versions");
 }
 
 static int version_name(struct gdfs_store *st, int64_t vid, uint8_t *name,

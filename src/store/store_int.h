@@ -43,6 +43,13 @@ void st_rollback(struct gdfs_store *st);
 int st_commit(struct gdfs_store *st);
 /* Inside a write transaction: delete version row @id and its chunks. */
 int st_drop_version(struct gdfs_store *st, int64_t id);
+/* Inside a write transaction: drop the version rows whose ids @sql selects,
+ * 64 at a time (it must say LIMIT 64 and select fewer once they are gone).
+ * Its ?1 is bound to @name, ?2 and ?3 (if it has them) to @p2 and @p3;
+ * @what names it in errors. */
+int st_drop_selected(struct gdfs_store *st, const char *sql,
+                     const uint8_t *name, size_t namelen, int64_t p2,
+                     int64_t p3, const char *what);
 /* Inside a write transaction: drop committed versions of @name beyond the
  * newest @keep. */
 int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,

@@ -1,0 +1,196 @@
+#!/bin/bash
+# gdfs over the ssh transport: put and get of a 100 MiB file on a 3-node
+# group whose nodes talk only through a private sshd, beside scp of the
+# same file through the same sshd to 3 destinations (one after another,
+# and all 3 at once), and the same put/get over plain tcp, all measured
+# in the same run (median of --runs).
+#
+# Today a put is stored by the leader alone (replication to 3 nodes is
+# being built): gdfs-cli streams the file through one SSH session to the
+# leader. The scp figures show what 1 and 3 SSH streams cost on this
+# machine; once each replica stream has its own session (pool.c), the
+# 3-stream scp figure is the one to compare a replicated put with.
+#
+#   bench/ssh.sh [--size-mib N] [--runs N] [--ciphers LIST]
+# Environment: GDFS_BENCH_DIR (default /var/tmp/gdfs-bench-ssh: on disk,
+# not tmpfs), GDFS_BUILD (a configured build dir; default _build/bench).
+# Needs root (sshd's privilege separation directory /run/sshd).
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+size=100 runs=3 ciphers=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --size-mib) size=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --ciphers) ciphers=$2; shift 2 ;;
+    *) echo "usage: $0 [--size-mib N] [--runs N] [--ciphers LIST]" >&2; exit 2 ;;
+    esac
+done
+dir=${GDFS_BENCH_DIR:-/var/tmp/gdfs-bench-ssh}
+build=${GDFS_BUILD:-$src/_build/bench}
+
+"$src/tests/install-deps.sh"
+command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null; }
+if [ ! -f "$build/Makefile" ]; then
+    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
+    mkdir -p "$build" && (cd "$build" && "$src/configure" --quiet)
+fi
+make -s -C "$build" -j"$(nproc)" >/dev/null
+[ -e "$build/plugins/ssh/.libs/ssh.so" ] || { echo "no ssh.so in $build (configured --disable-ssh?)" >&2; exit 1; }
+mkdir -p /run/sshd
+
+rm -rf "$dir" && mkdir -p "$dir/sshd" && chmod 700 "$dir/sshd"
+pids=()
+cleanup() {
+    local p
+    # sshd's session processes end with their clients' connections.
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    wait 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# A port in 20000..32699 nothing listens on (below the ephemeral range).
+taken=" "
+port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 12700))
+        case $taken in *" $p "*) continue ;; esac
+        ss -Htan "( sport = :$p )" | grep -q . && continue
+        taken="$taken$p "
+        echo "$p"
+        return
+    done
+}
+
+# ---- a private sshd -----------------------------------------------------------
+sdir=$dir/sshd
+sport=$(port)
+ssh-keygen -q -t ed25519 -N '' -f "$sdir/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$sdir/user_key"
+cp "$sdir/user_key.pub" "$sdir/authorized_keys"
+echo "[127.0.0.1]:$sport $(cut -d' ' -f1,2 "$sdir/host_key.pub")" >"$sdir/known_hosts"
+cat >"$sdir/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+Port $sport
+HostKey $sdir/host_key
+PidFile $sdir/sshd.pid
+AuthorizedKeysFile $sdir/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowTcpForwarding yes
+Subsystem sftp internal-sftp
+MaxStartups 100
+LogLevel ERROR
+EOF
+/usr/sbin/sshd -D -f "$sdir/sshd_config" -E "$sdir/log" &
+pids+=($!)
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$sport") 2>/dev/null && break
+    sleep 0.05
+done
+user=$(id -un)
+sshopts=(-F /dev/null -i "$sdir/user_key" -o "UserKnownHostsFile=$sdir/known_hosts"
+    -o StrictHostKeyChecking=yes -o BatchMode=yes)
+
+# ---- 3 nodes over ssh -------------------------------------------------------------
+declare -a nport
+for i in 1 2 3; do
+    nport[$i]=$(port)
+    mkdir -p "$dir/n$i"
+    cat >"$dir/n$i/node.ini" <<EOF
+[node]
+id = n$i
+listen = 127.0.0.1:${nport[$i]}
+data_dir = $dir/n$i/data
+log_level = debug
+[transport]
+plugin = ssh
+plugin_dir = $build/plugins/ssh/.libs
+[ssh]
+user = $user
+identity = $sdir/user_key
+known_hosts = $sdir/known_hosts
+port = $sport
+${ciphers:+ciphers = $ciphers}
+EOF
+done
+tcli() { "$build/gdfs-cli" -n "127.0.0.1:${nport[$1]}" -P "$build/plugins/tcp/.libs" "${@:2}"; }
+scli() { "$build/gdfs-cli" -c "$dir/n$1/node.ini" "${@:2}"; }
+start() { # start I [init | join ADDR]
+    local i=$1
+    shift
+    "$build/gdfs-node" -c "$dir/n$i/node.ini" "$@" 2>>"$dir/n$i/log" &
+    pids+=($!)
+    for _ in $(seq 100); do tcli "$i" status >/dev/null 2>&1 && return; sleep 0.05; done
+    echo "node n$i did not start" >&2; cat "$dir/n$i/log" >&2; exit 1
+}
+start 1 init
+start 2 join "127.0.0.1:${nport[1]}"
+start 3 join "127.0.0.1:${nport[1]}"
+for _ in $(seq 100); do
+    [ "$(tcli 1 --json status | python3 -c 'import json,sys; print(sum(m["state"] == "alive" for m in json.load(sys.stdin)["members"]))')" = 3 ] && break
+    sleep 0.1
+done
+
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rate() { echo "scale=1; $1 / $2" | bc -l; }
+
+head -c $((size * 1048576)) /dev/urandom >"$dir/in.bin"
+echo "gdfs ssh bench: $size MiB file, $runs runs (median), dir $dir"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(ssh -V 2>&1), libssh2 $(dpkg-query -W -f='${Version}' libssh2-1 2>/dev/null)"
+echo "NOTE: no replication yet: a put goes from gdfs-cli through one SSH session to the leader, which stores it alone"
+
+sput=() sget=() tput=() tget=() scp1=() scp3=() scpp=() sstat=()
+for r in $(seq "$runs"); do
+    t0=$(now); scli 1 status >/dev/null; t1=$(now)
+    sstat+=("$(secs "$t0" "$t1")")
+    sync; t0=$(now); scli 1 put "$dir/in.bin" "ssh-$r" >/dev/null; t1=$(now)
+    sput+=("$(secs "$t0" "$t1")")
+    t0=$(now); scli 1 get "ssh-$r" - >"$dir/out.bin"; t1=$(now)
+    sget+=("$(secs "$t0" "$t1")")
+    cmp -s "$dir/in.bin" "$dir/out.bin" || { echo "get over ssh returned other bytes" >&2; exit 1; }
+    sync; t0=$(now); tcli 1 put "$dir/in.bin" "tcp-$r" >/dev/null; t1=$(now)
+    tput+=("$(secs "$t0" "$t1")")
+    t0=$(now); tcli 1 get "tcp-$r" - >"$dir/out.bin"; t1=$(now)
+    tget+=("$(secs "$t0" "$t1")")
+    rm -f "$dir/out.bin"
+    sync; t0=$(now); scp -q "${sshopts[@]}" -P "$sport" "$dir/in.bin" "$user@127.0.0.1:$dir/scp-a"; t1=$(now)
+    scp1+=("$(secs "$t0" "$t1")")
+    sync; t0=$(now)
+    for d in a b c; do scp -q "${sshopts[@]}" -P "$sport" "$dir/in.bin" "$user@127.0.0.1:$dir/scp-$d"; done
+    t1=$(now)
+    scp3+=("$(secs "$t0" "$t1")")
+    sync; t0=$(now)
+    sp=()
+    for d in a b c; do
+        scp -q "${sshopts[@]}" -P "$sport" "$dir/in.bin" "$user@127.0.0.1:$dir/scp-$d" &
+        sp+=($!)
+    done
+    wait "${sp[@]}"
+    t1=$(now)
+    scpp+=("$(secs "$t0" "$t1")")
+    rm -f "$dir"/scp-*
+done
+scp_cipher=$(ssh "${sshopts[@]}" -p "$sport" -v "$user@127.0.0.1" true 2>&1 | sed -n 's/.*kex: client->server cipher: \([^ ]*\) MAC: \([^ ]*\).*/\1 \2/p' | head -1)
+gdfs_cipher=$(grep -m1 -o 'cipher [^,]*, mac [^)]*' "$dir/n2/log" || echo "?")
+row() { # row LABEL SECONDS [NOTE]
+    printf '%-46s %7.3f s  %7s MiB/s  %s\n' "$1" "$2" "$(rate "$size" "$2")" "${3:-}"
+}
+m_sput=$(printf '%s\n' "${sput[@]}" | median)
+printf '%-46s %7.3f s  (TCP connect, SSH handshake, auth, channel: in every CLI run below)\n' \
+    "gdfs-cli status over ssh" "$(printf '%s\n' "${sstat[@]}" | median)"
+row "gdfs put over ssh (CLI -> leader)" "$m_sput" "goal <= 0.8 s; $gdfs_cipher"
+row "gdfs get over ssh (leader -> CLI)" "$(printf '%s\n' "${sget[@]}" | median)"
+row "gdfs put over tcp (same group, reference)" "$(printf '%s\n' "${tput[@]}" | median)"
+row "gdfs get over tcp (same group, reference)" "$(printf '%s\n' "${tget[@]}" | median)"
+row "scp to 1 destination" "$(printf '%s\n' "${scp1[@]}" | median)" "cipher/mac $scp_cipher"
+row "scp to 3 destinations, one after another" "$(printf '%s\n' "${scp3[@]}" | median)" "(3 x $size MiB)"
+row "scp to 3 destinations, in parallel" "$(printf '%s\n' "${scpp[@]}" | median)" "(3 x $size MiB)"
+echo "(MiB/s counts the file once; for the 3-destination rows 3x that is moved)"

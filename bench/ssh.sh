@@ -5,11 +5,11 @@
 # and all 3 at once), and the same put/get over plain tcp, all measured
 # in the same run (median of --runs).
 #
-# Today a put is stored by the leader alone (replication to 3 nodes is
-# being built): gdfs-cli streams the file through one SSH session to the
-# leader. The scp figures show what 1 and 3 SSH streams cost on this
-# machine; once each replica stream has its own session (pool.c), the
-# 3-stream scp figure is the one to compare a replicated put with.
+# A put goes from gdfs-cli to one node (the gateway), which streams it to
+# the file's 3 replicas, each stream through its own pooled SSH session
+# (plugins/ssh/pool.c). The 3-destination scp figures show what 3 SSH
+# streams cost on this machine: the parallel one is the floor a
+# replicated put is compared with.
 #
 #   bench/ssh.sh [--size-mib N] [--runs N] [--ciphers LIST]
 # Environment: GDFS_BENCH_DIR (default /var/tmp/gdfs-bench-ssh: on disk,
@@ -145,7 +145,6 @@ rate() { echo "scale=1; $1 / $2" | bc -l; }
 head -c $((size * 1048576)) /dev/urandom >"$dir/in.bin"
 echo "gdfs ssh bench: $size MiB file, $runs runs (median), dir $dir"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(ssh -V 2>&1), libssh2 $(dpkg-query -W -f='${Version}' libssh2-1 2>/dev/null)"
-echo "NOTE: no replication yet: a put goes from gdfs-cli through one SSH session to the leader, which stores it alone"
 
 sput=() sget=() tput=() tget=() scp1=() scp3=() scpp=() sstat=()
 for r in $(seq "$runs"); do

@@ -75,6 +75,7 @@ static const struct key_def key_defs[] = {
     U32("node", idle_timeout_ms, KEY_U32, 100, 3600000, 30000),
     STR("transport", "plugin"),
     STR("transport", "plugin_dir"),
+    STR("transport", "plugins"),
     U32("transport", dial_timeout_ms, KEY_U32, 10, 600000, 3000),
     U32("transport", io_timeout_ms, KEY_U32, 10, 3600000, 10000),
     U32("files", chunk_size, KEY_U32_4K, 4096, 4194304, 262144),
@@ -261,6 +262,32 @@ int gdfs_config_parse_hostport(const char *s, char *host, size_t hostlen,
     return GDFS_OK;
 }
 
+int gdfs_config_parse_addr(const char *s, char *scheme, size_t schemelen,
+                           char *host, size_t hostlen, uint16_t *port)
+{
+    const char *sep;
+    size_t n;
+
+    if (s == NULL || scheme == NULL || schemelen == 0)
+        return GDFS_EINVAL;
+    sep = strstr(s, "://");
+    if (sep == NULL) {
+        scheme[0] = '\0';
+        return gdfs_config_parse_hostport(s, host, hostlen, port);
+    }
+    n = (size_t)(sep - s);
+    if (n == 0 || n > PLUGIN_NAME_MAX || n >= schemelen)
+        return GDFS_EINVAL;
+    memcpy(scheme, s, n);
+    scheme[n] = '\0';
+    if (!is_plugin_name(scheme) ||
+        gdfs_config_parse_hostport(sep + 3, host, hostlen, port) != GDFS_OK) {
+        scheme[0] = '\0';
+        return GDFS_EINVAL;
+    }
+    return GDFS_OK;
+}
+
 /* ======================================================================
  * 3. data_dir
  * ====================================================================== */
@@ -341,6 +368,18 @@ void gdfs_config_free(struct gdfs_config *cfg)
                      &cfg->plugin_dir};
     size_t n = cfg->nplugin_kv;
 
+    for (size_t e = 0; e < cfg->nextra && e < GDFS_CONFIG_MAX_EXTRA_PLUGINS;
+         e++) {
+        struct gdfs_config_plugin *x = &cfg->extra[e];
+        for (size_t i = 0; i < x->nkv && i < GDFS_CONFIG_MAX_PLUGIN_KEYS;
+             i++) {
+            free(x->kv[i].key);
+            free(x->kv[i].value);
+        }
+        free(x->name);
+        memset(x, 0, sizeof(*x));
+    }
+    cfg->nextra = 0;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -421,6 +460,85 @@ static int check_readable(const char *path, char *err, size_t errlen)
     return GDFS_OK;
 }
 
+/* The key/value list for section [@name] if it belongs to a loaded
+ * plugin (the configured one or one in plugins), with its count in
+ * *@n; else NULL. */
+static struct gdfs_config_kv *plugin_section(struct gdfs_config *c,
+                                             const char *name, size_t **n)
+{
+    if (strcmp(name, c->plugin) == 0) {
+        *n = &c->nplugin_kv;
+        return c->plugin_kv;
+    }
+    for (size_t i = 0; i < c->nextra; i++)
+        if (strcmp(name, c->extra[i].name) == 0) {
+            *n = &c->extra[i].nkv;
+            return c->extra[i].kv;
+        }
+    return NULL;
+}
+
+/* [transport] plugins: a comma list of plugin names (spaces around the
+ * commas allowed), none of them a built-in section, the configured plugin
+ * or listed twice. */
+static int get_plugins(dictionary *d, const char *path, struct gdfs_config *c,
+                       char *err, size_t errlen)
+{
+    const char *v = get(d, "transport", "plugins");
+    const char *p = v;
+
+    if (v == NULL)
+        return GDFS_OK;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        char name[PLUGIN_NAME_MAX + 1];
+
+        while (n > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == 0 || n > PLUGIN_NAME_MAX)
+            return errorf(err, errlen,
+                          "%s: [transport] plugins: '%s' is not a comma list "
+                          "of plugin names (1..%d of a-z 0-9 _)",
+                          path, v, PLUGIN_NAME_MAX);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        if (!is_plugin_name(name))
+            return errorf(err, errlen,
+                          "%s: [transport] plugins: '%s' is not a plugin name "
+                          "(1..%d of a-z 0-9 _)",
+                          path, name, PLUGIN_NAME_MAX);
+        if (is_builtin_section(name))
+            return errorf(err, errlen,
+                          "%s: [transport] plugins: '%s' is a built-in "
+                          "section name",
+                          path, name);
+        for (size_t i = 0; i < c->nextra; i++)
+            if (strcmp(name, c->extra[i].name) == 0)
+                return errorf(err, errlen,
+                              "%s: [transport] plugins: '%s' is listed twice",
+                              path, name);
+        if (strcmp(name, c->plugin) != 0) { /* that one is loaded anyway */
+            if (c->nextra == GDFS_CONFIG_MAX_EXTRA_PLUGINS)
+                return errorf(err, errlen,
+                              "%s: [transport] plugins: more than %d plugins "
+                              "besides [transport] plugin",
+                              path, GDFS_CONFIG_MAX_EXTRA_PLUGINS);
+            c->extra[c->nextra].name = strdup(name);
+            if (c->extra[c->nextra].name == NULL)
+                return nomem(path, err, errlen);
+            c->nextra++;
+        }
+        if (end == NULL)
+            return GDFS_OK;
+        p = end + 1;
+    }
+}
+
 /* Walk every dictionary entry in file order. iniparser 4.1 stores a
  * section as an entry "name" with a NULL value and a key as
  * "section:key" with a non-NULL value (keys before any section become
@@ -437,12 +555,15 @@ static int check_entries(dictionary *d, const char *path,
         const char *val = d->val[i];
         const char *colon, *key;
         char sec[PLUGIN_NAME_MAX + 1];
-        size_t slen;
+        size_t slen, *nkv;
+        struct gdfs_config_kv *kvs;
 
         if (name == NULL)
             continue;
         if (val == NULL) {
-            if (!is_builtin_section(name) && strcmp(name, c->plugin) != 0)
+            size_t *dummy;
+            if (!is_builtin_section(name) &&
+                plugin_section(c, name, &dummy) == NULL)
                 return errorf(err, errlen, "%s: unknown section [%s]", path,
                               name);
             continue;
@@ -464,19 +585,19 @@ static int check_entries(dictionary *d, const char *path,
             if (!is_known_key(sec, key))
                 return errorf(err, errlen, "%s: [%s] %s: unknown key", path,
                               sec, key);
-        } else if (strcmp(sec, c->plugin) == 0) {
+        } else if ((kvs = plugin_section(c, sec, &nkv)) != NULL) {
             struct gdfs_config_kv *kv;
             if (strchr(key, ':') != NULL)
                 return errorf(err, errlen,
                               "%s: [%s] %s: ':' is not allowed in a key", path,
                               sec, key);
-            if (c->nplugin_kv >= GDFS_CONFIG_MAX_PLUGIN_KEYS)
+            if (*nkv >= GDFS_CONFIG_MAX_PLUGIN_KEYS)
                 return errorf(err, errlen, "%s: [%s]: more than %d keys", path,
                               sec, GDFS_CONFIG_MAX_PLUGIN_KEYS);
-            kv = &c->plugin_kv[c->nplugin_kv];
+            kv = &kvs[*nkv];
             kv->key = strdup(key);
             kv->value = strdup(val);
-            c->nplugin_kv++; /* counted even if half-copied: free handles */
+            (*nkv)++; /* counted even if half-copied: free handles */
             if (kv->key == NULL || kv->value == NULL)
                 return nomem(path, err, errlen);
         } else {
@@ -552,6 +673,33 @@ static int check_hostport(const char *path, const char *key, const char *v,
     return GDFS_OK;
 }
 
+/* advertise: HOST:PORT, or <plugin>://HOST:PORT naming a loaded plugin
+ * (the configured one or one in plugins). */
+static int check_advertise(const char *path, const struct gdfs_config *c,
+                           const char *v, char *err, size_t errlen)
+{
+    char scheme[PLUGIN_NAME_MAX + 1], host[HOST_MAX];
+    uint16_t port;
+    bool loaded;
+
+    if (gdfs_config_parse_addr(v, scheme, sizeof(scheme), host, sizeof(host),
+                               &port) != GDFS_OK)
+        return errorf(err, errlen,
+                      "%s: [node] advertise: expected HOST:PORT, got '%s' "
+                      "(or PLUGIN://HOST:PORT)",
+                      path, v);
+    loaded = scheme[0] == '\0' || strcmp(scheme, c->plugin) == 0;
+    for (size_t i = 0; i < c->nextra && !loaded; i++)
+        loaded = strcmp(scheme, c->extra[i].name) == 0;
+    if (!loaded)
+        return errorf(err, errlen,
+                      "%s: [node] advertise: '%s' names transport '%s', "
+                      "which is neither [transport] plugin nor listed in "
+                      "plugins",
+                      path, v, scheme);
+    return GDFS_OK;
+}
+
 /* Everything after iniparser_load: fill @c from @d. */
 static int load_dict(dictionary *d, const char *path, struct gdfs_config *c,
                      int check_data_dir, char *err, size_t errlen)
@@ -579,6 +727,9 @@ static int load_dict(dictionary *d, const char *path, struct gdfs_config *c,
         if (set_str(&c->plugin, plugin) != GDFS_OK)
             return nomem(path, err, errlen);
     }
+    rc = get_plugins(d, path, c, err, errlen);
+    if (rc != GDFS_OK)
+        return rc;
     rc = check_entries(d, path, c, err, errlen);
     if (rc != GDFS_OK)
         return rc;
@@ -603,7 +754,7 @@ static int load_dict(dictionary *d, const char *path, struct gdfs_config *c,
         return rc;
     if (advertise == NULL)
         advertise = listen;
-    rc = check_hostport(path, "advertise", advertise, err, errlen);
+    rc = check_advertise(path, c, advertise, err, errlen);
     if (rc != GDFS_OK)
         return rc;
     rc = get_str(d, path, "node", "data_dir", true, &data_dir, err, errlen);

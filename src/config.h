@@ -12,15 +12,21 @@
  *               [= listen], data_dir (required), log_level [info],
  *               max_clients [256], idle_timeout_ms [30000]
  *   [transport] plugin [tcp], plugin_dir [$(pkglibdir)],
- *               dial_timeout_ms [3000], io_timeout_ms [10000]
+ *               dial_timeout_ms [3000], io_timeout_ms [10000],
+ *               plugins [none]: more plugins to load, a comma list
+ *               ("tcp, ssh"), for members whose advertised address names
+ *               one ("ssh://host:port"; see gdfs_transport_pick)
  *   [files]     chunk_size [262144], keep_versions [3]
  *   [store]     page_size [65536], cache_kib [2048]
  *   [group]     heartbeat_ms [100], suspect_ms [600] (>= 2 heartbeats),
  *               election_ms [700] (timeouts drawn in [e, 2e)), lease_ms
  *               [560] (< election_ms), dead_ms [3600000] (a member failed
  *               this long is removed from the group; 0 = never)
- *   [<plugin>]  a section named like the transport plugin: its keys go to
- *               the plugin unchecked here; the plugin refuses unknown ones.
+ *   [<plugin>]  a section named like the transport plugin or one listed
+ *               in plugins: its keys go to that plugin unchecked here;
+ *               the plugin refuses unknown ones.
+ * [node] advertise may carry a scheme, "<plugin>://HOST:PORT", naming
+ * the plugin or one of plugins: other members dial it with that plugin.
  */
 #ifndef GDFS_CONFIG_H
 #define GDFS_CONFIG_H
@@ -31,10 +37,18 @@
 #include "err.h"
 
 #define GDFS_CONFIG_MAX_PLUGIN_KEYS 32
+#define GDFS_CONFIG_MAX_EXTRA_PLUGINS 4
 
 struct gdfs_config_kv {
     char *key;
     char *value;
+};
+
+/* A plugin listed in [transport] plugins, with its own section. */
+struct gdfs_config_plugin {
+    char *name;
+    size_t nkv;
+    struct gdfs_config_kv kv[GDFS_CONFIG_MAX_PLUGIN_KEYS];
 };
 
 struct gdfs_config {
@@ -67,6 +81,9 @@ struct gdfs_config {
     /* [<plugin>] section, handed to the transport plugin as is */
     size_t nplugin_kv;
     struct gdfs_config_kv plugin_kv[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    /* [transport] plugins, each with its [<name>] section */
+    size_t nextra;
+    struct gdfs_config_plugin extra[GDFS_CONFIG_MAX_EXTRA_PLUGINS];
 };
 
 /* Read @path into @cfg (which need not be initialised).
@@ -95,5 +112,12 @@ int gdfs_config_parse_u32(const char *s, uint32_t min, uint32_t max,
  * 1..65535. */
 int gdfs_config_parse_hostport(const char *s, char *host, size_t hostlen,
                                uint16_t *port);
+
+/* A node address: "HOST:PORT" as gdfs_config_parse_hostport, optionally
+ * behind a transport scheme, "ssh://HOST:PORT". @scheme gets the scheme
+ * ("" if none: the default transport); it must be a plugin name (1..32 of
+ * a-z 0-9 _). GDFS_EINVAL if malformed or @schemelen is too small. */
+int gdfs_config_parse_addr(const char *s, char *scheme, size_t schemelen,
+                           char *host, size_t hostlen, uint16_t *port);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 
 /* Everything one loaded plugin needs, in one allocation-owned block. The
@@ -23,6 +24,9 @@ struct loaded {
     size_t nconf;
     char **keys;
     char **values;
+    /* Transports attached to this one (a set; see transport.h). */
+    size_t nattached;
+    struct gdfs_transport *attached[GDFS_TRANSPORT_SET_MAX - 1];
 };
 
 static void host_log(int level, const char *fmt, ...)
@@ -183,9 +187,93 @@ void gdfs_transport_free(struct gdfs_transport *t)
 
     if (p == NULL)
         return;
+    for (size_t i = 0; i < p->nattached; i++)
+        gdfs_transport_free(p->attached[i]);
     if (p->t.ops->shutdown != NULL)
         p->t.ops->shutdown(&p->t);
     free_conf(p);
     dlclose(p->dl);
     free(p);
+}
+
+int gdfs_transport_attach(struct gdfs_transport *t,
+                          struct gdfs_transport *extra, char *err,
+                          size_t errlen)
+{
+    struct loaded *p = (struct loaded *)t;
+
+    if (strcmp(t->ops->name, extra->ops->name) == 0)
+        goto dup;
+    for (size_t i = 0; i < p->nattached; i++)
+        if (strcmp(p->attached[i]->ops->name, extra->ops->name) == 0)
+            goto dup;
+    if (p->nattached == GDFS_TRANSPORT_SET_MAX - 1) {
+        snprintf(err, errlen, "at most %d transports can be loaded at once",
+                 GDFS_TRANSPORT_SET_MAX);
+        return GDFS_EINVAL;
+    }
+    p->attached[p->nattached++] = extra;
+    return GDFS_OK;
+dup:
+    snprintf(err, errlen, "transport %s is loaded already", extra->ops->name);
+    return GDFS_EINVAL;
+}
+
+int gdfs_transport_pick(struct gdfs_transport *t, const char *addr,
+                        struct gdfs_transport **out, const char **bare,
+                        char *err, size_t errlen)
+{
+    struct loaded *p = (struct loaded *)t;
+    const char *sep = strstr(addr, "://");
+    size_t n;
+
+    *out = t;
+    *bare = addr;
+    if (sep == NULL)
+        return GDFS_OK;
+    n = (size_t)(sep - addr);
+    *bare = sep + 3;
+    if (strlen(t->ops->name) == n && strncmp(t->ops->name, addr, n) == 0)
+        return GDFS_OK;
+    for (size_t i = 0; i < p->nattached; i++) {
+        struct gdfs_transport *a = p->attached[i];
+        if (strlen(a->ops->name) == n && strncmp(a->ops->name, addr, n) == 0) {
+            *out = a;
+            return GDFS_OK;
+        }
+    }
+    *bare = addr;
+    snprintf(err, errlen,
+             "address %s needs the %.*s transport, which is not loaded "
+             "(add it to [transport] plugins)",
+             addr, (int)(n < 32 ? n : 32), addr);
+    return GDFS_EINVAL;
+}
+
+int gdfs_transport_attach_config(struct gdfs_transport *t,
+                                 const struct gdfs_config *cfg, char *err,
+                                 size_t errlen)
+{
+    for (size_t e = 0; e < cfg->nextra; e++) {
+        const struct gdfs_config_plugin *x = &cfg->extra[e];
+        const char *keys[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+        const char *vals[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+        struct gdfs_transport *extra;
+        int rc;
+
+        for (size_t i = 0; i < x->nkv; i++) {
+            keys[i] = x->kv[i].key;
+            vals[i] = x->kv[i].value;
+        }
+        rc = gdfs_transport_new(cfg->plugin_dir, x->name, x->nkv, keys, vals,
+                                &extra, err, errlen);
+        if (rc != GDFS_OK)
+            return rc;
+        rc = gdfs_transport_attach(t, extra, err, errlen);
+        if (rc != GDFS_OK) {
+            gdfs_transport_free(extra);
+            return rc;
+        }
+    }
+    return GDFS_OK;
 }

@@ -146,17 +146,58 @@ int gdfs_transport_new(const char *dir, const char *name, size_t nconf,
                        const char *const *keys, const char *const *values,
                        struct gdfs_transport **out, char *err, size_t errlen);
 
-/* Shut the plugin down and unload it. NULL is fine. */
+/* Shut the plugin down and unload it, and every transport attached to
+ * it. NULL is fine. */
 void gdfs_transport_free(struct gdfs_transport *t);
 
+/* Transport sets (mixed groups). A member's address may name the
+ * transport to dial it with: "ssh://HOST:PORT", "tcp://HOST:PORT"; a bare
+ * "HOST:PORT" means the node's own ([transport] plugin). The host loads
+ * that plugin (gdfs_transport_new) and attaches the others it lists in
+ * [transport] plugins; gdfs_conn_dial picks among them by scheme. */
+
+/* Attach @extra to @t: ownership passes to @t (freed with it). At most
+ * GDFS_TRANSPORT_SET_MAX transports in all. GDFS_EINVAL if full or if one
+ * with the same name is there already (@err says which). */
+#define GDFS_TRANSPORT_SET_MAX 5
+int gdfs_transport_attach(struct gdfs_transport *t,
+                          struct gdfs_transport *extra, char *err,
+                          size_t errlen);
+
+/* Pick the transport for @addr among @t and those attached to it: by
+ * @addr's scheme, or @t itself when it has none. *@bare points into
+ * @addr past the scheme. GDFS_OK, or GDFS_EINVAL with @err naming the
+ * address when its scheme names no loaded transport. */
+int gdfs_transport_pick(struct gdfs_transport *t, const char *addr,
+                        struct gdfs_transport **out, const char **bare,
+                        char *err, size_t errlen);
+
+/* Load each plugin of @cfg's [transport] plugins (from its plugin_dir,
+ * with its own INI section) and attach it to @t. GDFS_OK, or the first
+ * failure as gdfs_transport_new reports it (@err names the plugin). */
+struct gdfs_config;
+int gdfs_transport_attach_config(struct gdfs_transport *t,
+                                 const struct gdfs_config *cfg, char *err,
+                                 size_t errlen);
+
 /* Call wrappers. None of them runs a callback. */
+
+/* Dial @addr ("[scheme://]HOST:PORT") with the transport gdfs_transport_pick
+ * chooses among @t and those attached to it. */
 static inline int gdfs_conn_dial(struct gdfs_transport *t, struct gdfs_conn *c,
                                  const char *addr, int timeout_ms)
 {
+    const char *bare;
+    int rc;
+
     c->t = t;
     c->impl = NULL;
     c->peer[0] = c->errmsg[0] = '\0';
-    return t->ops->dial(c, addr, timeout_ms);
+    rc = gdfs_transport_pick(t, addr, &c->t, &bare, c->errmsg,
+                             sizeof(c->errmsg));
+    if (rc != GDFS_OK)
+        return rc;
+    return c->t->ops->dial(c, bare, timeout_ms);
 }
 
 static inline int gdfs_conn_send(struct gdfs_conn *c, const void *buf,

@@ -1,13 +1,20 @@
 /* The ssh plugin's session pool (see ssh_int.h).
  *
- * One entry per sshd (host, port) holds its idle sessions, how many are
- * open in all (idle, in use, being set up: at most max_sessions), and the
- * backoff state after failed set-ups. A dial takes an idle session or
- * opens a new one; the connection keeps it to itself until it is closed,
- * then it comes back here. So a session is used by one thread at a time,
- * and N concurrent streams to one peer (one per replica, each from its own
- * thread) get N sessions, N TCP connections and N cores' worth of cipher
- * work on the sshd side.
+ * One entry per peer node (its sshd's host and port, and the node's port
+ * there) holds its idle sessions, how many are open in all (idle, in use,
+ * being set up), and the backoff state after failed set-ups. A dial takes
+ * an idle session or opens a new one; the connection keeps it to itself
+ * until it is closed, then it comes back here. So a session is used by
+ * one thread at a time, and N concurrent streams to one peer (one per
+ * replica, each from its own thread) get N sessions, N TCP connections
+ * and N cores' worth of cipher work on the sshd side.
+ *
+ * A dial never waits for a session: with max_sessions open to that peer
+ * already, it opens one more, and a session coming back while more than
+ * max_sessions are open is closed instead of kept. So max_sessions bounds
+ * what a peer keeps open between bursts, not how many connections may run
+ * at once (a host that pools idle connections of its own, as gdfs' rpc
+ * does, would otherwise starve).
  *
  * Keepalive: the keepalive thread wakes once a second and sends an SSH
  * keepalive on every session that has been idle for keepalive_s, taking
@@ -32,8 +39,9 @@
 #define KEEPALIVE_TICK_MS 1000
 
 struct ssh_peer {
-    char host[SSH_HOST_MAX];
+    char host[SSH_HOST_MAX]; /* sshd */
     int port;
+    int node_port; /* the peer node's port behind it */
     struct ssh_sess *idle; /* idle sessions, most recently used first */
     int nopen;             /* idle + in use + being set up */
     int fails;             /* consecutive failed set-ups */
@@ -70,19 +78,21 @@ static const char *method(struct ssh_sess *ss, int type)
 }
 
 /* Under the lock. */
-static struct ssh_peer *find_peer(struct ssh_pool *p, const char *host,
-                                  int port)
+static struct ssh_peer *find_peer(struct ssh_pool *p,
+                                  const struct ssh_target *t)
 {
     struct ssh_peer *e;
 
     for (e = p->peers; e != NULL; e = e->next)
-        if (e->port == port && strcmp(e->host, host) == 0)
+        if (e->port == t->ssh_port && e->node_port == t->node_port &&
+            strcmp(e->host, t->ssh_host) == 0)
             return e;
     e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
-    snprintf(e->host, sizeof(e->host), "%s", host);
-    e->port = port;
+    snprintf(e->host, sizeof(e->host), "%s", t->ssh_host);
+    e->port = t->ssh_port;
+    e->node_port = t->node_port;
     e->next = p->peers;
     p->peers = e;
     return e;
@@ -260,6 +270,12 @@ void ssh_pool_put(struct ssh_pool *p, struct ssh_sess *ss, bool usable)
 {
     struct ssh_peer *e = ss->peer;
 
+    if (usable) {
+        /* Beyond max_sessions (a burst): close rather than keep. */
+        pthread_mutex_lock(&p->mu);
+        usable = e->nopen <= p->cf->max_sessions;
+        pthread_mutex_unlock(&p->mu);
+    }
     if (!usable) {
         ssh_sess_free(ss);
         pthread_mutex_lock(&p->mu);
@@ -305,89 +321,70 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
     struct ssh_peer *e;
     struct ssh_sess *ss;
     bool retry;
+    long now;
     int rc;
 
     *ssp = NULL;
     *ch = NULL;
     pthread_mutex_lock(&p->mu);
-    e = find_peer(p, t->ssh_host, t->ssh_port);
+    e = find_peer(p, t);
     if (e == NULL) {
         pthread_mutex_unlock(&p->mu);
         snprintf(err, errlen, "ssh: out of memory");
         return GDFS_ENOMEM;
     }
-    for (;;) {
-        long now;
-
-        /* 1. An idle session, most recently used first. */
-        while ((ss = e->idle) != NULL) {
-            e->idle = ss->next;
-            pthread_mutex_unlock(&p->mu);
-            if (ssh_sess_dead(ss)) {
-                p->log(0, "ssh: idle session to sshd %s port %d was closed "
-                          "by the server; dropped",
-                       t->ssh_host, t->ssh_port);
-                ssh_pool_put(p, ss, false);
-            } else {
-                rc = channel_on(p, ss, t, deadline_ms, ch, &retry, err,
-                                errlen);
-                if (rc == GDFS_OK) {
-                    *ssp = ss;
-                    return GDFS_OK;
-                }
-                if (!retry)
-                    return rc;
-            }
-            pthread_mutex_lock(&p->mu);
-        }
-        now = ssh_now_ms();
-        /* 2. Inside the backoff after failed set-ups: fail fast. */
-        if (now < e->retry_at_ms) {
-            rc = e->last_rc;
-            snprintf(err, errlen, "%s (next attempt in %ld ms)", e->last_err,
-                     e->retry_at_ms - now);
-            pthread_mutex_unlock(&p->mu);
-            return rc;
-        }
-        /* 3. A new session, if the limit allows. */
-        if (e->nopen < p->cf->max_sessions) {
-            e->nopen++;
-            pthread_mutex_unlock(&p->mu);
-            rc = ssh_sess_open(p->cf, t->ssh_host, t->ssh_port, deadline_ms,
-                               &ss, err, errlen);
-            pthread_mutex_lock(&p->mu);
-            if (rc != GDFS_OK) {
-                setup_failed(e, rc, err);
-                slot_freed(p, e);
-                pthread_mutex_unlock(&p->mu);
-                return rc;
-            }
-            e->fails = 0;
-            e->retry_at_ms = 0;
-            ss->peer = e;
-            pthread_mutex_unlock(&p->mu);
-            p->log(0, "ssh: new session to sshd %s port %d in %ld ms "
-                      "(cipher %s, mac %s)",
-                   t->ssh_host, t->ssh_port, ssh_now_ms() - now,
-                   method(ss, LIBSSH2_METHOD_CRYPT_CS),
-                   method(ss, LIBSSH2_METHOD_MAC_CS));
+    /* 1. An idle session, most recently used first. */
+    while ((ss = e->idle) != NULL) {
+        e->idle = ss->next;
+        pthread_mutex_unlock(&p->mu);
+        if (ssh_sess_dead(ss)) {
+            p->log(0, "ssh: idle session to sshd %s port %d was closed by "
+                      "the server; dropped",
+                   t->ssh_host, t->ssh_port);
+            ssh_pool_put(p, ss, false);
+        } else {
             rc = channel_on(p, ss, t, deadline_ms, ch, &retry, err, errlen);
-            if (rc == GDFS_OK)
+            if (rc == GDFS_OK) {
                 *ssp = ss;
-            return rc;
+                return GDFS_OK;
+            }
+            if (!retry)
+                return rc;
         }
-        /* 4. Wait for one to come back or be dropped. */
-        if (ssh_now_ms() >= deadline_ms) {
-            pthread_mutex_unlock(&p->mu);
-            snprintf(err, errlen,
-                     "ssh: all %d sessions to sshd %s port %d are in use",
-                     p->cf->max_sessions, t->ssh_host, t->ssh_port);
-            return GDFS_EBUSY;
-        }
-        {
-            struct timespec ts;
-            deadline_ts(deadline_ms, &ts);
-            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-        }
+        pthread_mutex_lock(&p->mu);
     }
+    /* 2. Inside the backoff after failed set-ups: fail fast. */
+    now = ssh_now_ms();
+    if (now < e->retry_at_ms) {
+        rc = e->last_rc;
+        snprintf(err, errlen, "%s (next attempt in %ld ms)", e->last_err,
+                 e->retry_at_ms - now);
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    /* 3. A new session (never a wait: see the top of this file). */
+    e->nopen++;
+    pthread_mutex_unlock(&p->mu);
+    rc = ssh_sess_open(p->cf, t->ssh_host, t->ssh_port, deadline_ms, &ss, err,
+                       errlen);
+    pthread_mutex_lock(&p->mu);
+    if (rc != GDFS_OK) {
+        setup_failed(e, rc, err);
+        slot_freed(p, e);
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    e->fails = 0;
+    e->retry_at_ms = 0;
+    ss->peer = e;
+    pthread_mutex_unlock(&p->mu);
+    p->log(0, "ssh: new session to sshd %s port %d in %ld ms (cipher %s, "
+              "mac %s)",
+           t->ssh_host, t->ssh_port, ssh_now_ms() - now,
+           method(ss, LIBSSH2_METHOD_CRYPT_CS),
+           method(ss, LIBSSH2_METHOD_MAC_CS));
+    rc = channel_on(p, ss, t, deadline_ms, ch, &retry, err, errlen);
+    if (rc == GDFS_OK)
+        *ssp = ss;
+    return rc;
 }

@@ -8,7 +8,7 @@
  * its host key strictly against known_hosts, authenticates with an
  * ed25519 key, and opens a direct-tcpip channel to 127.0.0.1:PORT on
  * that machine: the peer's own sshd connects it to the peer node.
- * Sessions are pooled per sshd and reused (set-up costs ~0.3 s); see
+ * Sessions are pooled per peer node and reused (set-up costs 0.1-0.3 s); see
  * pool.c for keepalive and backoff, pump.c for why each connection has
  * a thread.
  *
@@ -31,9 +31,9 @@
  *   macs          = LIST     MAC preference, e.g. hmac-sha2-256 [libssh2's]
  *   keepalive_s   = N        SSH keepalive every N s on idle pooled
  *                            sessions; 0 = off [30]
- *   max_sessions  = N        sessions per sshd, 1..64 [4]: concurrent
- *                            connections to one machine beyond this wait
- *                            for one to be closed
+ *   max_sessions  = N        sessions kept open per peer node, 1..64
+ *                            [4]; more concurrent connections get their
+ *                            own sessions, closed when they are
  *   host.NODEHOST = SSHHOST[:PORT]
  *                            when dialling a node address whose host is
  *                            NODEHOST, log in to SSHHOST (at PORT, else

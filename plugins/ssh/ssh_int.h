@@ -7,7 +7,7 @@
  *   hostkey.c  known_hosts check and SHA256 fingerprints
  *   session.c  one SSH session: TCP connect, handshake, host key check,
  *              public key auth, direct-tcpip channels; all with deadlines
- *   pool.c     idle sessions per sshd, bounded; backoff after failed
+ *   pool.c     idle sessions per peer node, bounded; backoff after failed
  *              set-ups; the keepalive thread for idle sessions
  *   pump.c     the thread that moves one connection's bytes between the
  *              caller's socketpair and its channel
@@ -61,7 +61,7 @@ struct ssh_conf {
     char ciphers[SSH_METHODS_MAX];  /* "" = libssh2's default order */
     char macs[SSH_METHODS_MAX];
     int keepalive_s;  /* keepalive interval for idle sessions; 0 = off */
-    int max_sessions; /* per sshd */
+    int max_sessions; /* kept open per peer node */
     size_t nhosts;
     struct ssh_hostmap hosts[SSH_HOSTMAP_MAX];
 };
@@ -216,19 +216,20 @@ int ssh_pool_new(const struct ssh_conf *cf,
  * be in use. NULL is fine. */
 void ssh_pool_free(struct ssh_pool *p);
 
-/* A session with a fresh channel to @t: an idle session to @t's sshd if
- * one works, else a new one (at most cf->max_sessions per sshd; waits for
- * one to come back while the limit is reached). After failed set-ups a
- * new one is tried no sooner than a backoff (100 ms doubling to 2 s)
- * after the last; inside the backoff the last error is returned at once.
- * Blocks until @deadline_ms at most. On success the caller owns *@ss
- * (give it back with ssh_pool_put) and *@ch. Errors as ssh_sess_open,
- * plus GDFS_EBUSY (every session in use until the deadline). */
+/* A session with a fresh channel to @t: an idle session to that peer
+ * node if one works, else a new one (never a wait for one in use; beyond
+ * cf->max_sessions, ssh_pool_put closes instead of keeping). After failed
+ * set-ups a new one is tried no sooner than a backoff (100 ms doubling to
+ * 2 s) after the last; inside the backoff the last error is returned at
+ * once. Blocks until @deadline_ms at most. On success the caller owns
+ * *@ss (give it back with ssh_pool_put) and *@ch. Errors as
+ * ssh_sess_open, or the channel's (ssh_sess_channel). */
 int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
                  long deadline_ms, struct ssh_sess **ss,
                  LIBSSH2_CHANNEL **ch, char *err, size_t errlen);
 
-/* Give @ss back: to the idle list if @usable, else it is freed. */
+/* Give @ss back: to the idle list if @usable and no more than
+ * max_sessions are open to its peer node, else it is freed. */
 void ssh_pool_put(struct ssh_pool *p, struct ssh_sess *ss, bool usable);
 
 /* ======================================================================

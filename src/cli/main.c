@@ -637,7 +637,9 @@ int main(int argc, char **argv)
         vals[i] = cfg.plugin_kv[i].value;
     }
     if (gdfs_transport_new(cfg.plugin_dir, cfg.plugin, cfg.nplugin_kv, keys,
-                           vals, &c.t, err, sizeof(err)) != GDFS_OK) {
+                           vals, &c.t, err, sizeof(err)) != GDFS_OK ||
+        gdfs_transport_attach_config(c.t, &cfg, err, sizeof(err)) != GDFS_OK) {
+        gdfs_transport_free(c.t);
         fprintf(stderr, "gdfs-cli: %s\n", err);
         gdfs_config_free(&cfg);
         return CLI_EXIT_USAGE;

@@ -256,7 +256,11 @@ static int step_transport(struct node *n)
     }
     if (gdfs_transport_new(n->cfg.plugin_dir, n->cfg.plugin,
                            n->cfg.nplugin_kv, keys, vals, &n->srv.transport,
-                           err, sizeof(err)) != GDFS_OK) {
+                           err, sizeof(err)) != GDFS_OK ||
+        gdfs_transport_attach_config(n->srv.transport, &n->cfg, err,
+                                     sizeof(err)) != GDFS_OK) {
+        gdfs_transport_free(n->srv.transport);
+        n->srv.transport = NULL;
         gdfs_log(GDFS_LOG_ERROR, "%s: %s", n->config_path, err);
         n->exit_code = EXIT_USAGE;
         return -1;
@@ -369,14 +373,15 @@ int main(int argc, char **argv)
             n.do_init = 1;
         } else if (strcmp(argv[optind], "join") == 0 &&
                    optind + 2 == argc) {
-            char host[256];
+            char host[256], scheme[64];
             uint16_t port;
 
             n.join = argv[optind + 1];
-            if (gdfs_config_parse_hostport(n.join, host, sizeof(host),
-                                           &port) != GDFS_OK) {
+            if (gdfs_config_parse_addr(n.join, scheme, sizeof(scheme), host,
+                                       sizeof(host), &port) != GDFS_OK) {
                 fprintf(stderr,
-                        "gdfs-node: join: '%s' is not HOST:PORT\n", n.join);
+                        "gdfs-node: join: '%s' is not [PLUGIN://]HOST:PORT\n",
+                        n.join);
                 return EXIT_USAGE;
             }
         } else {

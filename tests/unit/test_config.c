@@ -121,6 +121,7 @@ static void assert_cfg_empty(void)
     ck_assert_ptr_null(cfg.plugin);
     ck_assert_ptr_null(cfg.plugin_dir);
     ck_assert_uint_eq(cfg.nplugin_kv, 0);
+    ck_assert_uint_eq(cfg.nextra, 0);
 }
 
 #define ASSERT_ERR_HAS(s)                                                     \
@@ -980,6 +981,145 @@ START_TEST(test_config_examples_load)
 }
 END_TEST
 
+START_TEST(test_config_ssh_examples_load)
+{
+    static const char *const files[] = {"node-a.ini", "node-b.ini",
+                                        "node-c.ini"};
+    const char *srcdir = getenv("GDFS_SRCDIR");
+    char path[PATH_MAX];
+
+    if (srcdir == NULL)
+        srcdir = ".";
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/examples/ssh/%s", srcdir, files[i]);
+        if (access(path, R_OK) != 0)
+            continue;
+        gdfs_config_free(&cfg);
+        ck_assert_msg(gdfs_config_load(path, &cfg, 0, err, sizeof(err)) ==
+                          GDFS_OK,
+                      "%s: %s", path, err);
+        ck_assert_str_eq(cfg.plugin, "ssh");
+        ck_assert_str_eq(cfg.listen, "127.0.0.1:7001");
+        ck_assert_uint_eq(cfg.nplugin_kv, 3); /* user, identity, known_hosts */
+    }
+}
+END_TEST
+
+/* ======================================================================
+ * [transport] plugins and addresses with a scheme (mixed groups)
+ * ====================================================================== */
+
+START_TEST(test_config_parse_addr_scheme)
+{
+    char scheme[33], host[64];
+    uint16_t port = 0;
+
+    ck_assert_int_eq(gdfs_config_parse_addr("ssh://10.0.0.1:7001", scheme,
+                                            sizeof(scheme), host,
+                                            sizeof(host), &port),
+                     GDFS_OK);
+    ck_assert_str_eq(scheme, "ssh");
+    ck_assert_str_eq(host, "10.0.0.1");
+    ck_assert_uint_eq(port, 7001);
+    ck_assert_int_eq(gdfs_config_parse_addr("tcp://[::1]:9", scheme,
+                                            sizeof(scheme), host,
+                                            sizeof(host), &port),
+                     GDFS_OK);
+    ck_assert_str_eq(scheme, "tcp");
+    ck_assert_str_eq(host, "::1");
+    ck_assert_int_eq(gdfs_config_parse_addr("h:1", scheme, sizeof(scheme),
+                                            host, sizeof(host), &port),
+                     GDFS_OK);
+    ck_assert_str_eq(scheme, "");
+    ck_assert_str_eq(host, "h");
+}
+END_TEST
+
+START_TEST(test_config_parse_addr_invalid)
+{
+    static const char *const bad[] = {
+        "://h:1", "SSH://h:1", "s-h://h:1", "ssh:/h:1", "ssh://h",
+        "ssh://h:0", "ssh://", "ssh://ssh://h:1",
+        "abcdefghijklmnopqrstuvwxyz0123456://h:1"};
+    char scheme[33], host[64];
+    uint16_t port;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(gdfs_config_parse_addr(bad[i], scheme, sizeof(scheme),
+                                             host, sizeof(host),
+                                             &port) == GDFS_EINVAL,
+                      "'%s' accepted", bad[i]);
+}
+END_TEST
+
+START_TEST(test_config_plugins_list_and_sections)
+{
+    ASSERT_LOAD_OK(load(MINIMAL "[transport]\nplugins = ssh , faulty\n"
+                                "[tcp]\nnodelay = no\n"
+                                "[ssh]\nuser = gdfs\nport = 2222\n"
+                                "[faulty]\nrules = /r\n"));
+    ck_assert_str_eq(cfg.plugin, "tcp");
+    ck_assert_uint_eq(cfg.nplugin_kv, 1);
+    ck_assert_uint_eq(cfg.nextra, 2);
+    ck_assert_str_eq(cfg.extra[0].name, "ssh");
+    ck_assert_uint_eq(cfg.extra[0].nkv, 2);
+    ck_assert_str_eq(cfg.extra[0].kv[1].key, "port");
+    ck_assert_str_eq(cfg.extra[0].kv[1].value, "2222");
+    ck_assert_str_eq(cfg.extra[1].name, "faulty");
+    ck_assert_uint_eq(cfg.extra[1].nkv, 1);
+    /* Listing the configured plugin too is harmless. */
+    ASSERT_LOAD_OK(load(MINIMAL "[transport]\nplugin = ssh\n"
+                                "plugins = tcp,ssh\n"));
+    ck_assert_str_eq(cfg.plugin, "ssh");
+    ck_assert_uint_eq(cfg.nextra, 1);
+    ck_assert_str_eq(cfg.extra[0].name, "tcp");
+}
+END_TEST
+
+START_TEST(test_config_plugins_bad_lists_refused)
+{
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = ssh,,tcp\n"),
+                      "[transport] plugins: 'ssh,,tcp' is not a comma list");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = ssh,\n"),
+                      "[transport] plugins");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = ss-h\n"),
+                      "[transport] plugins: 'ss-h' is not a plugin name");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = ssh ssh2\n"),
+                      "[transport] plugins: 'ssh ssh2' is not a plugin name");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = ssh, ssh\n"),
+                      "[transport] plugins: 'ssh' is listed twice");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = group\n"),
+                      "[transport] plugins: 'group' is a built-in section");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = a,b,c,d,e\n"),
+                      "[transport] plugins: more than 4 plugins");
+    /* A section for a plugin that is not loaded is still unknown. */
+    ASSERT_LOAD_FAILS(load(MINIMAL "[transport]\nplugins = ssh\n"
+                                   "[faulty]\nrules = /r\n"),
+                      "unknown section [faulty]");
+}
+END_TEST
+
+START_TEST(test_config_advertise_scheme_must_be_loaded)
+{
+    ASSERT_LOAD_OK(load(MINIMAL "advertise = tcp://10.0.0.1:7001\n"));
+    ck_assert_str_eq(cfg.advertise, "tcp://10.0.0.1:7001");
+    ASSERT_LOAD_OK(load(MINIMAL "advertise = ssh://10.0.0.1:7001\n"
+                                "[transport]\nplugins = ssh\n"));
+    ck_assert_str_eq(cfg.advertise, "ssh://10.0.0.1:7001");
+    ASSERT_LOAD_FAILS(load(MINIMAL "advertise = ssh://10.0.0.1:7001\n"),
+                      "[node] advertise: 'ssh://10.0.0.1:7001' names "
+                      "transport 'ssh', which is neither [transport] plugin "
+                      "nor listed in plugins");
+    ASSERT_LOAD_FAILS(load(MINIMAL "advertise = ssh:/10.0.0.1:7001\n"),
+                      "[node] advertise: expected HOST:PORT, got "
+                      "'ssh:/10.0.0.1:7001' (or PLUGIN://HOST:PORT)");
+    /* listen takes no scheme: a node listens with its own plugin. */
+    ASSERT_LOAD_FAILS(load("[node]\nid = n1\nlisten = tcp://127.0.0.1:1\n"
+                           "data_dir = /tmp/x\n"),
+                      "[node] listen: expected HOST:PORT");
+}
+END_TEST
+
 /* ======================================================================
  * Suite
  * ====================================================================== */
@@ -1036,6 +1176,12 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_data_dir_created_when_missing);
     tcase_add_test(tc, test_config_data_dir_unchecked_without_flag);
     tcase_add_test(tc, test_config_examples_load);
+    tcase_add_test(tc, test_config_ssh_examples_load);
+    tcase_add_test(tc, test_config_parse_addr_scheme);
+    tcase_add_test(tc, test_config_parse_addr_invalid);
+    tcase_add_test(tc, test_config_plugins_list_and_sections);
+    tcase_add_test(tc, test_config_plugins_bad_lists_refused);
+    tcase_add_test(tc, test_config_advertise_scheme_must_be_loaded);
     suite_add_tcase(s, tc);
     return s;
 }

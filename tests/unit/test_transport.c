@@ -319,6 +319,103 @@ START_TEST(test_transport_tcp_large_transfer)
 }
 END_TEST
 
+/* ---- transport sets: pick by scheme ----------------------------------- */
+
+/* tcp with the test-only "faulty" plugin (a pass-through to tcp.so when
+ * no rule blocks) attached: two transports with different names. */
+static struct gdfs_transport *load_set(void)
+{
+    const char *fdir = getenv("GDFS_FAULTY_DIR");
+    const char *k[] = {"inner_dir", "rules"};
+    const char *v[] = {plugin_dir(), "/nonexistent/rules"};
+    struct gdfs_transport *t = load_tcp(), *f = NULL;
+    char err[512];
+    int rc = gdfs_transport_new(fdir ? fdir : "tests/plugins/.libs", "faulty",
+                                2, k, v, &f, err, sizeof(err));
+
+    ck_assert_msg(rc == GDFS_OK, "load faulty: %s", err);
+    ck_assert_int_eq(gdfs_transport_attach(t, f, err, sizeof(err)), GDFS_OK);
+    return t;
+}
+
+START_TEST(test_transport_pick_by_scheme)
+{
+    struct gdfs_transport *t = load_set(), *got = NULL;
+    const char *bare = NULL;
+    char err[512] = "";
+
+    ck_assert_int_eq(gdfs_transport_pick(t, "h:1", &got, &bare, err,
+                                         sizeof(err)),
+                     GDFS_OK);
+    ck_assert_ptr_eq(got, t);
+    ck_assert_str_eq(bare, "h:1");
+    ck_assert_int_eq(gdfs_transport_pick(t, "tcp://h:2", &got, &bare, err,
+                                         sizeof(err)),
+                     GDFS_OK);
+    ck_assert_ptr_eq(got, t);
+    ck_assert_str_eq(bare, "h:2");
+    ck_assert_int_eq(gdfs_transport_pick(t, "faulty://[::1]:3", &got, &bare,
+                                         err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_str_eq(got->ops->name, "faulty");
+    ck_assert_str_eq(bare, "[::1]:3");
+    /* A prefix of a loaded name is not that name. */
+    ck_assert_int_eq(gdfs_transport_pick(t, "fault://h:4", &got, &bare, err,
+                                         sizeof(err)),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_transport_pick(t, "ssh://h:5", &got, &bare, err,
+                                         sizeof(err)),
+                     GDFS_EINVAL);
+    ck_assert_str_eq(err, "address ssh://h:5 needs the ssh transport, which "
+                          "is not loaded (add it to [transport] plugins)");
+    gdfs_transport_free(t);
+}
+END_TEST
+
+START_TEST(test_transport_attach_refuses_a_second_of_a_name)
+{
+    struct gdfs_transport *t = load_set(), *t2 = load_tcp();
+    char err[512];
+
+    ck_assert_int_eq(gdfs_transport_attach(t, t2, err, sizeof(err)),
+                     GDFS_EINVAL);
+    ck_assert_str_eq(err, "transport tcp is loaded already");
+    gdfs_transport_free(t2);
+    gdfs_transport_free(t);
+}
+END_TEST
+
+START_TEST(test_transport_dial_goes_by_scheme)
+{
+    struct gdfs_transport *t = load_set();
+    struct gdfs_listener l;
+    struct gdfs_conn c;
+    char addr[64], with[80];
+    int rc = GDFS_ENET;
+
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    for (int i = 0; i < 50 && rc != GDFS_OK; i++) {
+        snprintf(addr, sizeof(addr), "127.0.0.1:%d", 20000 + rand() % 40000);
+        rc = gdfs_listener_open(t, &l, addr);
+    }
+    ck_assert_int_eq(rc, GDFS_OK);
+    snprintf(with, sizeof(with), "faulty://%s", addr);
+    ck_assert_int_eq(gdfs_conn_dial(t, &c, with, 1000), GDFS_OK);
+    ck_assert_str_eq(c.t->ops->name, "faulty");
+    gdfs_conn_close(&c);
+    snprintf(with, sizeof(with), "tcp://%s", addr);
+    ck_assert_int_eq(gdfs_conn_dial(t, &c, with, 1000), GDFS_OK);
+    ck_assert_ptr_eq(c.t, t);
+    gdfs_conn_close(&c);
+    snprintf(with, sizeof(with), "ssh://%s", addr);
+    ck_assert_int_eq(gdfs_conn_dial(t, &c, with, 1000), GDFS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(c.errmsg, "needs the ssh transport"));
+    ck_assert_ptr_null(c.impl);
+    gdfs_listener_close(&l);
+    gdfs_transport_free(t);
+}
+END_TEST
+
 static Suite *transport_suite(void)
 {
     Suite *s = suite_create("transport");
@@ -337,8 +434,14 @@ static Suite *transport_suite(void)
     tcase_add_test(tcp, test_transport_tcp_dial_refused);
     tcase_add_test(tcp, test_transport_tcp_stop_fd_interrupts_wait);
     tcase_add_test(tcp, test_transport_tcp_large_transfer);
+    TCase *set = tcase_create("set");
+
+    tcase_add_test(set, test_transport_pick_by_scheme);
+    tcase_add_test(set, test_transport_attach_refuses_a_second_of_a_name);
+    tcase_add_test(set, test_transport_dial_goes_by_scheme);
     suite_add_tcase(s, loader);
     suite_add_tcase(s, tcp);
+    suite_add_tcase(s, set);
     return s;
 }
 

@@ -16,7 +16,8 @@
  *               plugins [none]: more plugins to load, a comma list
  *               ("tcp, ssh"), for members whose advertised address names
  *               one ("ssh://host:port"; see gdfs_transport_pick)
- *   [files]     chunk_size [262144], keep_versions [3]
+ *   [files]     chunk_size [262144], keep_versions [3], sync_interval_s [30],
+ *               orphan_age_s [3600]
  *   [store]     page_size [65536], cache_kib [2048]
  *   [group]     heartbeat_ms [100], suspect_ms [600] (>= 2 heartbeats),
  *               election_ms [700] (timeouts drawn in [e, 2e)), lease_ms
@@ -69,6 +70,8 @@ struct gdfs_config {
     /* [files] */
     uint32_t chunk_size;
     uint32_t keep_versions;
+    uint32_t sync_interval_s; /* leader: compare records with each member */
+    uint32_t orphan_age_s;    /* uncommitted copies older than this go */
     /* [store] */
     uint32_t page_size;
     uint32_t cache_kib;

@@ -188,7 +188,8 @@ static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
            type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS ||
-           type == GDFS_MSG_NDTOCL_META_LIST;
+           type == GDFS_MSG_NDTOCL_META_LIST ||
+           type == GDFS_MSG_NDTOND_META_SYNC;
 }
 
 /* ---- list entries -------------------------------------------------------- */
@@ -712,6 +713,22 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         get_bytes16(r, &m->u.rget.name);
         return !r->bad && m->u.rget.version.seq >= 1 &&
                valid_name(&m->u.rget.name);
+    case GDFS_MSG_NDTOND_META_SUM:
+        m->u.meta_sum.term = gdfs_pack_get_u64(r);
+        m->u.meta_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
+        m->u.meta_sum.sums.len = GDFS_META_SUMS_LEN;
+        return !r->bad && m->u.meta_sum.term >= 1;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        m->u.meta_diff.mask = gdfs_pack_get_u64(r);
+        return !r->bad;
+    case GDFS_MSG_NDTOND_META_SYNC:
+        m->u.meta_sync.term = gdfs_pack_get_u64(r);
+        u8 = gdfs_pack_get_u8(r);
+        m->u.meta_sync.more = u8 == 1;
+        if (r->bad || u8 > 1 || m->u.meta_sync.term == 0)
+            return false;
+        return decode_body(GDFS_MSG_NDTOCL_META_LIST, r,
+                           gdfs_pack_get_u32(r), &m->u.meta_sync.body);
     }
     return false;
 }
@@ -941,6 +958,14 @@ static int check_fields_enc(const struct gdfs_msg *m)
         if (rc == GDFS_OK && m->u.rget.version.seq == 0)
             rc = GDFS_EINVAL;
         return rc;
+    case GDFS_MSG_NDTOND_META_SUM:
+        if (m->u.meta_sum.term == 0 ||
+            m->u.meta_sum.sums.len != GDFS_META_SUMS_LEN ||
+            m->u.meta_sum.sums.p == NULL)
+            return GDFS_EINVAL;
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        return GDFS_OK;
     }
     /* List replies (writer only), NDTOND_GROUP (gdfs_proto_encode_group)
      * and unknown types. */
@@ -1037,6 +1062,13 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     case GDFS_MSG_NDTOND_RGET:
         put_version(&w, &m->u.rget.version);
         put_bytes16(&w, &m->u.rget.name);
+        break;
+    case GDFS_MSG_NDTOND_META_SUM:
+        gdfs_pack_put_u64(&w, m->u.meta_sum.term);
+        gdfs_pack_put_bytes(&w, m->u.meta_sum.sums.p, GDFS_META_SUMS_LEN);
+        break;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        gdfs_pack_put_u64(&w, m->u.meta_diff.mask);
         break;
     }
     if (w.bad)
@@ -1215,6 +1247,10 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     case GDFS_MSG_NDTOCL_VERSIONS:
     case GDFS_MSG_NDTOCL_META_LIST:
         break;
+    case GDFS_MSG_NDTOND_META_SYNC:
+        if (m->u.meta_sync.term == 0)
+            return GDFS_EINVAL;
+        break;
     case GDFS_MSG_NDTOCL_STATUS:
         if (m->u.status_reply.id.len > GDFS_NODE_ID_MAX ||
             m->u.status_reply.group.len > GDFS_NODE_ID_MAX ||
@@ -1233,6 +1269,9 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     gdfs_pack_writer_init(&pw, buf, cap, 0);
     put_hdr(&pw, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
+    case GDFS_MSG_NDTOND_META_SYNC:
+        gdfs_pack_put_u64(&pw, m->u.meta_sync.term);
+        /* fall through */
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:
         gdfs_pack_put_u8(&pw, 0); /* more: patched by finish */
@@ -1394,7 +1433,10 @@ int gdfs_proto_add_record(struct gdfs_proto_writer *w,
     if (check_record_enc(rec) != GDFS_OK)
         return GDFS_EINVAL;
     size = record_size(rec);
-    rc = writer_room(w, GDFS_MSG_NDTOCL_META_LIST, size);
+    rc = writer_room(w, w->type == GDFS_MSG_NDTOND_META_SYNC
+                            ? GDFS_MSG_NDTOND_META_SYNC
+                            : GDFS_MSG_NDTOCL_META_LIST,
+                     size);
     if (rc != GDFS_OK)
         return rc;
     gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
@@ -1413,6 +1455,7 @@ int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
     switch (w->type) {
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:
+    case GDFS_MSG_NDTOND_META_SYNC:
         gdfs_pack_patch_u8(w->buf + w->count_off - 1, more ? 1 : 0);
         gdfs_pack_patch_u32(w->buf + w->count_off, w->count);
         break;
@@ -1565,6 +1608,12 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOCL_RECORD";
     case GDFS_MSG_NDTOND_RGET:
         return "NDTOND_RGET";
+    case GDFS_MSG_NDTOND_META_SUM:
+        return "NDTOND_META_SUM";
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        return "NDTOCL_META_DIFF";
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return "NDTOND_META_SYNC";
     }
     return "?";
 }

@@ -16,6 +16,7 @@
 #include "node/gateway.h"
 #include "node/leaderops.h"
 #include "node/replica.h"
+#include "node/sync.h"
 
 
 #define LIST_PAGE_MAX 1000
@@ -236,6 +237,10 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_replica_meta_put(s, m);
     case GDFS_MSG_NDTOND_META_PULL:
         return gdfs_replica_meta_pull(s, m);
+    case GDFS_MSG_NDTOND_META_SUM:
+        return gdfs_sync_handle_sum(s, m);
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return gdfs_sync_handle_push(s, m);
     case GDFS_MSG_CLTOND_VERSIONS:
         return handle_versions(s, m);
     case GDFS_MSG_CLTOND_STATUS:

@@ -26,6 +26,7 @@
 #include "net.h"
 #include "node/grouphost.h"
 #include "node/server.h"
+#include "node/sync.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -39,6 +40,7 @@ struct node {
     struct gdfs_store *st; /* the main thread's connection */
     struct gdfs_node_state state;
     struct gdfs_server srv;
+    struct gdfs_sync *sync; /* record sync and orphan copies */
     int stop_pipe[2];
     int exit_code; /* for the failing step: 1 or EXIT_USAGE */
 };
@@ -229,6 +231,26 @@ static void undo_files(struct node *n)
     n->srv.files = NULL;
 }
 
+static int step_sync(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_sync_start(&n->cfg, n->srv.db_path, n->srv.files,
+                             n->srv.group, &n->sync, err, sizeof(err));
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        n->exit_code = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_sync(struct node *n)
+{
+    gdfs_sync_stop(n->sync);
+    n->sync = NULL;
+}
+
 static int step_recover(struct node *n)
 {
     int dropped = 0;
@@ -318,6 +340,8 @@ static const struct {
     /* Last: the group thread starts sending at once. */
     {step_group, undo_group, "group"},
     {step_files, undo_files, "files"},
+    /* Uses the files layer (its connections, its view of the leader). */
+    {step_sync, undo_sync, "sync"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

@@ -147,7 +147,11 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
         gdfs_log(GDFS_LOG_INFO, "record sync: %u of %u records were new "
                  "(term %llu)", applied, n,
                  (unsigned long long)m->u.meta_sync.term);
-    return gdfs_reply_ok(s, m->reqid, NULL);
+    {
+        static const struct gdfs_version none;
+
+        return gdfs_reply_ok(s, m->reqid, &none);
+    }
 }
 
 /* ---- leader side ------------------------------------------------------------ */

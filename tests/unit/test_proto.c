@@ -3704,7 +3704,7 @@ END_TEST
 
 START_TEST(test_proto_meta_sync_and_sum)
 {
-    static uint8_t sums[GDFS_META_SUMS_LEN];
+    static uint8_t sums[GDFS_META_SUMS_LEN + 1]; /* one spare: too long */
     struct gdfs_record got;
     struct gdfs_msg m;
     struct raw r;
@@ -3738,21 +3738,19 @@ START_TEST(test_proto_meta_sync_and_sum)
     for (int extra = -1; extra <= 1; extra++) {
         raw_begin(&r, GDFS_MSG_NDTOND_META_SUM);
         raw_u64(&r, 3);
-        raw_mem(&r, sums, (size_t)((int)sizeof(sums) + extra > 0
-                                       ? (int)sizeof(sums) + extra
-                                       : 0));
+        raw_mem(&r, sums, (size_t)(GDFS_META_SUMS_LEN + extra));
         ck_assert_int_eq(raw_decode(&r, &m),
                          extra == 0 ? GDFS_OK : GDFS_EPROTO);
     }
     raw_begin(&r, GDFS_MSG_NDTOND_META_SUM);
     raw_u64(&r, 0);
-    raw_mem(&r, sums, sizeof(sums));
+    raw_mem(&r, sums, GDFS_META_SUMS_LEN);
     ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
     memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOND_META_SUM;
     m.u.meta_sum.term = 1;
     m.u.meta_sum.sums.p = sums;
-    m.u.meta_sum.sums.len = sizeof(sums) - 1;
+    m.u.meta_sum.sums.len = GDFS_META_SUMS_LEN - 1;
     ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
                      GDFS_EINVAL);
 }

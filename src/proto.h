@@ -151,8 +151,21 @@ enum gdfs_msg_type {
     /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this
      * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */
     GDFS_MSG_NDTOND_RGET = 29,
+
+    /* ---- files: repair (docs/design.md "Repair") ---- */
+
+    /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:
+     * hold a complete, verified copy of the record's version, fetching
+     * what is missing from the sources in turn (RGET_FROM); reply OK with
+     * the version once it is durable, or ERROR; not a tombstone; nsrc
+     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */
+    GDFS_MSG_NDTOND_REPLICATE = 30,
+    /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but
+     * the CHUNK frames after GET_INFO start at index first (none when
+     * first >= nchunks); seq >= 1) */
+    GDFS_MSG_NDTOND_RGET_FROM = 31,
 };
-#define GDFS_MSG_TYPE_MAX 29
+#define GDFS_MSG_TYPE_MAX 31
 
 /* Header flag bits. FORWARDED: a gateway node passed this request on to
  * the node it believes leads; that node answers ENOTLEADER rather than
@@ -162,6 +175,8 @@ enum gdfs_msg_type {
 
 /* Replicas per file (DESIGN.md: every file lives on 3 nodes). */
 #define GDFS_REPLICAS 3
+/* Source addresses one REPLICATE may carry. */
+#define GDFS_REPLICATE_SRC_MAX 8
 
 /* Member and replica states, as on the wire (state:8). */
 enum gdfs_member_state {
@@ -325,7 +340,17 @@ struct gdfs_msg {
             struct gdfs_bytes after;
         } meta_pull;
         struct { bool more; struct gdfs_list_body body; } meta_list;
-        struct { struct gdfs_version version; struct gdfs_bytes name; } rget;
+        /* RGET (first is 0) and RGET_FROM */
+        struct {
+            struct gdfs_version version;
+            struct gdfs_bytes name;
+            uint32_t first;
+        } rget;
+        struct {
+            struct gdfs_record rec;
+            uint8_t nsrc;
+            struct gdfs_bytes src[GDFS_REPLICATE_SRC_MAX];
+        } replicate;
     } u;
 };
 

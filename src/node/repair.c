@@ -58,8 +58,13 @@ struct drain {
     char id[GDFS_NODE_ID_MAX + 1];
     uint64_t from_pass; /* passes starting at or after it count */
     bool done;
+    uint64_t done_at;
     uint32_t stuck;
 };
+
+/* A drain mark stays this long after it is done (the leave that follows
+ * needs it), then goes if its node is still a member (the leave failed). */
+#define DRAIN_KEEP_MS 120000
 
 struct gdfs_repair {
     const struct gdfs_config *cfg;
@@ -200,6 +205,20 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
     uint64_t since[GDFS_GROUP_MAX];
     unsigned n = 0;
 
+    /* Drop drain marks of nodes gone, and of finished drains whose node
+     * stayed. */
+    for (unsigned d = 0; d < r->ndrains;) {
+        bool member = false;
+
+        for (uint32_t i = 0; i < v->gs.n; i++)
+            member |= strcmp(v->gs.m[i].id, r->drains[d].id) == 0 &&
+                      v->gs.m[i].state != GDFS_MEMBER_LEFT;
+        if (!member ||
+            (r->drains[d].done && now - r->drains[d].done_at > DRAIN_KEEP_MS))
+            r->drains[d] = r->drains[--r->ndrains];
+        else
+            d++;
+    }
     memset(&v->set, 0, sizeof(v->set));
     v->set.n = v->gs.n;
     for (uint32_t i = 0; i < v->gs.n; i++) {
@@ -489,8 +508,9 @@ static int scan_pass(struct gdfs_repair *r, struct view *v,
                         busy |= strcmp(j->m.replica[k], dr->id) == 0;
                 }
             if (pass >= dr->from_pass && !busy &&
-                p.drain_left[d] == p.drain_stuck[d]) {
+                p.drain_left[d] == p.drain_stuck[d] && !dr->done) {
                 dr->done = true;
+                dr->done_at = now_ms();
                 dr->stuck = p.drain_stuck[d];
             }
         }

@@ -211,18 +211,24 @@ static void undo_group(struct node *n)
     n->srv.group = NULL;
 }
 
-static int step_files(struct node *n)
+/* The end of a step that started a thread: @err says why it could not. */
+static int thread_started(struct node *n, int rc, const char *err)
 {
-    char err[1024];
-    int rc = gdfs_files_start(&n->cfg, n->srv.db_path, n->srv.transport,
-                              n->srv.group, &n->srv.files, err, sizeof(err));
-
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
         n->exit_code = 1;
         return -1;
     }
     return 0;
+}
+
+static int step_files(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_files_start(&n->cfg, n->srv.db_path, n->srv.transport,
+                              n->srv.group, &n->srv.files, err, sizeof(err));
+
+    return thread_started(n, rc, err);
 }
 
 static void undo_files(struct node *n)
@@ -237,18 +243,29 @@ static int step_sync(struct node *n)
     int rc = gdfs_sync_start(&n->cfg, n->srv.db_path, n->srv.files,
                              n->srv.group, &n->sync, err, sizeof(err));
 
-    if (rc != GDFS_OK) {
-        gdfs_log(GDFS_LOG_ERROR, "%s", err);
-        n->exit_code = 1;
-        return -1;
-    }
-    return 0;
+    return thread_started(n, rc, err);
+}
+
+static int step_repair(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.files,
+                               n->srv.group, &n->srv.repair, err,
+                               sizeof(err));
+
+    return thread_started(n, rc, err);
 }
 
 static void undo_sync(struct node *n)
 {
     gdfs_sync_stop(n->sync);
     n->sync = NULL;
+}
+
+static void undo_repair(struct node *n)
+{
+    gdfs_repair_stop(n->srv.repair);
+    n->srv.repair = NULL;
 }
 
 static int step_recover(struct node *n)
@@ -342,6 +359,8 @@ static const struct {
     {step_files, undo_files, "files"},
     /* Uses the files layer (its connections, its view of the leader). */
     {step_sync, undo_sync, "sync"},
+    /* Uses the files layer (leader checks, rpc, commits). */
+    {step_repair, undo_repair, "repair"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

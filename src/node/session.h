@@ -11,6 +11,7 @@
 #include "config.h"
 #include "node/files.h"
 #include "node/grouphost.h"
+#include "node/repair.h"
 #include "proto.h"
 #include "store/store.h"
 #include "transport.h"
@@ -19,6 +20,7 @@ struct gdfs_session {
     const struct gdfs_config *cfg;
     struct gdfs_grouphost *group;       /* the group thread */
     struct gdfs_files *files;           /* the files layer */
+    struct gdfs_repair *repair;         /* re-replication (leader) */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
     uint8_t *in;  /* receive buffer: frame header + max payload */
@@ -73,5 +75,9 @@ int gdfs_drain_put(struct gdfs_session *s);
  * against its stored checksum. Run inside a store snapshot. */
 int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
                       const struct gdfs_store_version *v, const char *name);
+/* The same with the CHUNK frames starting at index @first (RGET_FROM). */
+int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
+                           const struct gdfs_store_version *v,
+                           const char *name, uint32_t first);
 
 #endif

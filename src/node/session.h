@@ -55,11 +55,16 @@ struct gdfs_chunk_sink {
                  const uint8_t *data, size_t len, uint8_t *frame,
                  size_t framelen, char *why, size_t whylen);
     void *ctx;
+    /* Hash each chunk's data and refuse a mismatch (whoever stores it
+     * must); false trusts the SHA-256 the frame claims (a gateway passing
+     * chunks to replicas that check them). */
+    bool verify;
 };
 
 /* Receive a put's CHUNK frames (in order, all full but the last, each
- * checked against its SHA-256) up to PUT_END, which lands in @end and is
- * checked against what arrived. *in_step: the sender's stream is still
+ * checked against its SHA-256 if sink->verify) up to PUT_END, which lands
+ * in @end and is checked against what arrived (the hash list over the
+ * chunks' SHA-256s). *in_step: the sender's stream is still
  * between frames (after an error the rest can be drained). */
 int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
                         const struct gdfs_chunk_sink *sink,

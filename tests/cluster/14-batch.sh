@@ -136,6 +136,43 @@ ok "nothing was written outside LOCALDIR" test ! -e "$T/outside" -a \
     ! -e "$T/jail/outside"
 ok "the harmless file arrived" same "$SRC/d0/b/f2" "$T/jail/dir/inside"
 
+# The gateway no longer hashes the chunks it passes on (the replicas do):
+# a chunk whose bytes do not match its SHA-256 must still be refused.
+bad_chunk() {
+    python3 - "$(addr_of 1)" <<'PY'
+import hashlib, socket, struct, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+def send(t, payload):
+    s.sendall(struct.pack(">IBBHII", 0x47444653, 1, t, 0, 1, len(payload)) + payload)
+def recv_exact(n):
+    b = b""
+    while len(b) < n:
+        more = s.recv(n - len(b))
+        assert more, "connection closed"
+        b += more
+    return b
+def recv():
+    _, _, t, _, _, n = struct.unpack(">IBBHII", recv_exact(16))
+    return t, recv_exact(n)
+name = b"corrupt/x"
+send(3, struct.pack(">H", len(name)) + name)  # PUT
+t, p = recv()
+assert t == 4, t  # PUT_READY
+data = b"a" * 1000
+sha = hashlib.sha256(data).digest()
+send(5, struct.pack(">I", 0) + sha + struct.pack(">I", 1000) + b"b" + data[1:])
+send(6, struct.pack(">QI", 1000, 1) + hashlib.sha256(sha).digest())  # PUT_END
+t, p = recv()
+assert t == 1, t  # ERROR
+msg = p[6:6 + struct.unpack(">H", p[4:6])[0]].decode()
+print(msg)
+assert "checksum mismatch" in msg, msg
+PY
+}
+ok "a chunk that does not match its SHA-256 is refused, naming why" bad_chunk
+exits 1 "and nothing was stored under that name" cli 2 get corrupt/x -
+
 # Usage errors.
 exits 2 "put -r with one operand is a usage error" cli 1 put -r "$SRC"
 exits 2 "--parallel 0 is a usage error" cli 1 -p 0 put -r "$SRC" x/

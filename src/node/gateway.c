@@ -211,7 +211,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
                      .io_ms = gdfs_session_io_ms(s)};
     /* The replicas check every chunk against its SHA-256 before they
      * store it; hashing it here as well would only repeat that. */
-    struct gdfs_chunk_sink sink = {fan_chunk, &fn, false};
+    struct gdfs_chunk_sink sink = {fan_chunk, &fn, .unverified = true};
     struct gdfs_meta meta;
     uint8_t acked = 0;
     char name[256], why[1024] = "";

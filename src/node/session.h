@@ -55,14 +55,14 @@ struct gdfs_chunk_sink {
                  const uint8_t *data, size_t len, uint8_t *frame,
                  size_t framelen, char *why, size_t whylen);
     void *ctx;
-    /* Hash each chunk's data and refuse a mismatch (whoever stores it
-     * must); false trusts the SHA-256 the frame claims (a gateway passing
-     * chunks to replicas that check them). */
-    bool verify;
+    /* false (the default): hash each chunk's data and refuse a mismatch,
+     * as whoever stores it must. true: trust the SHA-256 the frame claims
+     * (only a gateway passing chunks on to replicas that check them). */
+    bool unverified;
 };
 
 /* Receive a put's CHUNK frames (in order, all full but the last, each
- * checked against its SHA-256 if sink->verify) up to PUT_END, which lands
+ * checked against its SHA-256 unless sink->unverified) up to PUT_END, which lands
  * in @end and is checked against what arrived (the hash list over the
  * chunks' SHA-256s). *in_step: the sender's stream is still
  * between frames (after an error the rest can be drained). */

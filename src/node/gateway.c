@@ -141,13 +141,18 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     return rc;
 }
 
-/* Open a replica stream on each placed node (fn->live counts them). */
+/* Open a replica stream on each placed node (fn->live counts them): RPUT
+ * to all of them first, then wait for their PUT_READYs together, so the
+ * round trips (each a SQLite transaction on its replica) overlap. */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_files_place *p,
                      const struct gdfs_bytes *name)
 {
+    struct gdfs_msg replies[GDFS_REPLICAS];
+    int rcs[GDFS_REPLICAS];
+
     for (unsigned i = 0; i < p->n; i++) {
-        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT}, r;
+        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT};
         char err[512];
 
         req.u.rput.version = p->version;
@@ -159,11 +164,15 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             continue;
         }
         fn->live++;
-        if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK ||
-            gdfs_rpc_recv(fn->c[i], GDFS_MSG_NDTOCL_PUT_READY, &r,
-                          fn->io_ms) != GDFS_OK)
+        if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg);
     }
+    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, fn->live,
+                    fn->io_ms, rcs, replies);
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
+            fan_drop(fn, i, fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
+                                                : "no answer to RPUT in time");
 }
 
 /* Send PUT_END (the frame in s->in) to every live replica and collect
@@ -200,7 +209,9 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg end = {.type = 0};
     struct fan fn = {.rpc = gdfs_files_rpc(s->files),
                      .io_ms = gdfs_session_io_ms(s)};
-    struct gdfs_chunk_sink sink = {fan_chunk, &fn};
+    /* The replicas check every chunk against its SHA-256 before they
+     * store it; hashing it here as well would only repeat that. */
+    struct gdfs_chunk_sink sink = {fan_chunk, &fn, .unverified = true};
     struct gdfs_meta meta;
     uint8_t acked = 0;
     char name[256], why[1024] = "";

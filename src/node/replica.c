@@ -38,7 +38,7 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
     struct store_sink k = {s->st, 0};
-    struct gdfs_chunk_sink sink = {store_chunk, &k};
+    struct gdfs_chunk_sink sink = {store_chunk, &k, .unverified = false};
     char name[256], why[512] = "";
     bool in_step = false;
     int rc;

@@ -57,11 +57,16 @@ struct gdfs_chunk_sink {
                  const uint8_t *data, size_t len, uint8_t *frame,
                  size_t framelen, char *why, size_t whylen);
     void *ctx;
+    /* false (the default): hash each chunk's data and refuse a mismatch,
+     * as whoever stores it must. true: trust the SHA-256 the frame claims
+     * (only a gateway passing chunks on to replicas that check them). */
+    bool unverified;
 };
 
 /* Receive a put's CHUNK frames (in order, all full but the last, each
- * checked against its SHA-256) up to PUT_END, which lands in @end and is
- * checked against what arrived. *in_step: the sender's stream is still
+ * checked against its SHA-256 unless sink->unverified) up to PUT_END, which lands
+ * in @end and is checked against what arrived (the hash list over the
+ * chunks' SHA-256s). *in_step: the sender's stream is still
  * between frames (after an error the rest can be drained). */
 int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
                         const struct gdfs_chunk_sink *sink,

@@ -24,6 +24,7 @@ struct cli {
     bool json;
     bool progress; /* stderr is a terminal */
     uint64_t seq;  /* get --version N (0 = newest) */
+    bool stale_ok; /* get --stale-ok: read without a quorum if need be */
     uint32_t reqid;
     uint8_t *in; /* receive buffer: header + GDFS_PROTO_MAX_PAYLOAD */
     size_t incap;

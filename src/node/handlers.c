@@ -15,6 +15,7 @@
 #include "net.h"
 #include "node/gateway.h"
 #include "node/leaderops.h"
+#include "node/probe.h"
 #include "node/replica.h"
 
 
@@ -232,6 +233,8 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_replica_put(s, m);
     case GDFS_MSG_NDTOND_RGET:
         return gdfs_replica_get(s, m);
+    case GDFS_MSG_NDTOND_PROBE:
+        return gdfs_probe_handle(s, m);
     case GDFS_MSG_NDTOND_META_PUT:
         return gdfs_replica_meta_put(s, m);
     case GDFS_MSG_NDTOND_META_PULL:

@@ -190,6 +190,19 @@ static bool valid_place(const struct gdfs_msg *m)
            valid_refs(m->u.place.replica, m->u.place.nreplicas, false);
 }
 
+/* proto.h NDTOND_REPLICATE: not a tombstone, 1..GDFS_REPLICATE_SRC_MAX
+ * sources, addresses not empty. */
+static bool valid_replicate(const struct gdfs_msg *m)
+{
+    if (m->u.replicate.rec.tombstone || m->u.replicate.nsrc < 1 ||
+        m->u.replicate.nsrc > GDFS_REPLICATE_SRC_MAX)
+        return false;
+    for (uint8_t i = 0; i < m->u.replicate.nsrc; i++)
+        if (!valid_addr(&m->u.replicate.src[i]))
+            return false;
+    return true;
+}
+
 static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
@@ -713,6 +726,10 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
             return false;
         return decode_body(type, r, gdfs_pack_get_u32(r),
                            &m->u.meta_list.body);
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        /* first:32, then an RGET */
+        m->u.rget.first = gdfs_pack_get_u32(r);
+        /* fall through */
     case GDFS_MSG_NDTOND_RGET:
         get_version(r, &m->u.rget.version);
         get_bytes16(r, &m->u.rget.name);
@@ -733,6 +750,16 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         get_bytes16(r, &m->u.stale.msg);
         return !r->bad && m->u.stale.msg.len >= 1 &&
                m->u.stale.msg.len <= GDFS_ERRMSG_MAX;
+    case GDFS_MSG_NDTOND_REPLICATE:
+        if (!read_record(r, &m->u.replicate.rec))
+            return false;
+        m->u.replicate.nsrc = gdfs_pack_get_u8(r);
+        /* the count bounds m->u.replicate.src */
+        if (r->bad || m->u.replicate.nsrc > GDFS_REPLICATE_SRC_MAX)
+            return false;
+        for (uint8_t i = 0; i < m->u.replicate.nsrc; i++)
+            get_bytes8(r, &m->u.replicate.src[i]);
+        return !r->bad && valid_replicate(m);
     }
     return false;
 }
@@ -958,6 +985,7 @@ static int check_fields_enc(const struct gdfs_msg *m)
             return GDFS_EINVAL;
         return check_name_enc(&m->u.meta_pull.after, true);
     case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_RGET_FROM:
         rc = check_name_enc(&m->u.rget.name, false);
         if (rc == GDFS_OK && m->u.rget.version.seq == 0)
             rc = GDFS_EINVAL;
@@ -978,6 +1006,15 @@ static int check_fields_enc(const struct gdfs_msg *m)
         if (m->u.stale.msg.len == 0 || m->u.stale.msg.p == NULL)
             return GDFS_EINVAL;
         return GDFS_OK;
+    case GDFS_MSG_NDTOND_REPLICATE:
+        rc = check_record_enc(&m->u.replicate.rec);
+        if (rc != GDFS_OK)
+            return rc;
+        for (uint8_t i = 0; i < m->u.replicate.nsrc &&
+                            i < GDFS_REPLICATE_SRC_MAX; i++)
+            if (m->u.replicate.src[i].len > GDFS_ADDR_MAX)
+                return GDFS_ETOOBIG;
+        return valid_replicate(m) ? GDFS_OK : GDFS_EINVAL;
     }
     /* List replies (writer only), NDTOND_GROUP (gdfs_proto_encode_group)
      * and unknown types. */
@@ -1071,6 +1108,10 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         gdfs_pack_put_u32(&w, m->u.meta_pull.max);
         put_bytes16(&w, &m->u.meta_pull.after);
         break;
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        /* first:32, then an RGET */
+        gdfs_pack_put_u32(&w, m->u.rget.first);
+        /* fall through */
     case GDFS_MSG_NDTOND_RGET:
     case GDFS_MSG_NDTOND_PROBE:
         put_version(&w, &m->u.rget.version);
@@ -1083,6 +1124,12 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         break;
     case GDFS_MSG_NDTOCL_STALE:
         put_bytes16(&w, &m->u.stale.msg);
+        break;
+    case GDFS_MSG_NDTOND_REPLICATE:
+        put_record(&w, &m->u.replicate.rec);
+        gdfs_pack_put_u8(&w, m->u.replicate.nsrc);
+        for (uint8_t i = 0; i < m->u.replicate.nsrc; i++)
+            put_bytes8(&w, &m->u.replicate.src[i]);
         break;
     }
     if (w.bad)
@@ -1617,6 +1664,10 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOCL_PROBE";
     case GDFS_MSG_NDTOCL_STALE:
         return "NDTOCL_STALE";
+    case GDFS_MSG_NDTOND_REPLICATE:
+        return "NDTOND_REPLICATE";
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        return "NDTOND_RGET_FROM";
     }
     return "?";
 }

@@ -152,6 +152,19 @@ enum gdfs_msg_type {
      * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */
     GDFS_MSG_NDTOND_RGET = 29,
 
+    /* ---- files: repair (docs/design.md "Repair") ---- */
+
+    /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:
+     * hold a complete, verified copy of the record's version, fetching
+     * what is missing from the sources in turn (RGET_FROM); reply OK with
+     * the version once it is durable, or ERROR; not a tombstone; nsrc
+     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */
+    GDFS_MSG_NDTOND_REPLICATE = 30,
+    /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but
+     * the CHUNK frames after GET_INFO start at index first (none when
+     * first >= nchunks); seq >= 1) */
+    GDFS_MSG_NDTOND_RGET_FROM = 31,
+
     /* ---- files: scrub, read repair, stale reads (35..39) ---- */
 
     /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of
@@ -193,6 +206,8 @@ enum gdfs_probe_have {
 
 /* Replicas per file (DESIGN.md: every file lives on 3 nodes). */
 #define GDFS_REPLICAS 3
+/* Source addresses one REPLICATE may carry. */
+#define GDFS_REPLICATE_SRC_MAX 8
 
 /* Member and replica states, as on the wire (state:8). */
 enum gdfs_member_state {
@@ -356,7 +371,17 @@ struct gdfs_msg {
             struct gdfs_bytes after;
         } meta_pull;
         struct { bool more; struct gdfs_list_body body; } meta_list;
-        struct { struct gdfs_version version; struct gdfs_bytes name; } rget;
+        /* RGET (first is 0) and RGET_FROM */
+        struct {
+            struct gdfs_version version;
+            struct gdfs_bytes name;
+            uint32_t first;
+        } rget;
+        struct {
+            struct gdfs_record rec;
+            uint8_t nsrc;
+            struct gdfs_bytes src[GDFS_REPLICATE_SRC_MAX];
+        } replicate;
         /* NDTOND_PROBE uses rget (seq 0: newest only). */
         struct {
             uint8_t have; /* enum gdfs_probe_have */

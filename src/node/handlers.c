@@ -232,9 +232,12 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
     case GDFS_MSG_NDTOND_RPUT:
         return gdfs_replica_put(s, m);
     case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_RGET_FROM:
         return gdfs_replica_get(s, m);
     case GDFS_MSG_NDTOND_PROBE:
         return gdfs_probe_handle(s, m);
+    case GDFS_MSG_NDTOND_REPLICATE:
+        return gdfs_replica_replicate(s, m);
     case GDFS_MSG_NDTOND_META_PUT:
         return gdfs_replica_meta_put(s, m);
     case GDFS_MSG_NDTOND_META_PULL:

@@ -73,5 +73,9 @@ int gdfs_drain_put(struct gdfs_session *s);
  * against its stored checksum. Run inside a store snapshot. */
 int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
                       const struct gdfs_store_version *v, const char *name);
+/* The same with the CHUNK frames starting at index @first (RGET_FROM). */
+int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
+                           const struct gdfs_store_version *v,
+                           const char *name, uint32_t first);
 
 #endif

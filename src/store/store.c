@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "log.h"
 #include "store/schema.h"
 #include "store/store_int.h"
@@ -584,6 +585,19 @@ static int insert_version(struct gdfs_store *st, const uint8_t *name,
     return rc;
 }
 
+/* Inside a write transaction: row @id has no version yet; -id keeps
+ * (name, term, seq) unique. */
+static int mark_unassigned(struct gdfs_store *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    return st_step_done(st, s, "mark version unassigned");
+}
+
 int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
                          size_t namelen, uint32_t chunk_size,
                          const struct gdfs_version *v,
@@ -599,17 +613,10 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     rc = insert_version(st, name, namelen, &out->version,
                         GDFS_VERSION_WRITING, chunk_size, v == NULL,
                         &out->id);
-    if (rc == GDFS_OK && v == NULL) {
-        /* No version yet (it is assigned at commit, so that versions
-         * follow commit order); -id keeps (name, term, seq) unique. */
-        sqlite3_stmt *s;
-
-        rc = st_prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
-        if (rc == GDFS_OK) {
-            sqlite3_bind_int64(s, 1, out->id);
-            rc = st_step_done(st, s, "mark version unassigned");
-        }
-    }
+    /* No version yet: it is assigned at commit, so that versions follow
+     * commit order. */
+    if (rc == GDFS_OK && v == NULL)
+        rc = mark_unassigned(st, out->id);
     if (rc != GDFS_OK) {
         st_rollback(st);
         return rc;
@@ -879,6 +886,179 @@ int gdfs_store_remove(struct gdfs_store *st, const uint8_t *name,
     rc = insert_version(st, name, namelen, out, GDFS_VERSION_TOMBSTONE, 0,
                         true, &id);
     if (rc != GDFS_OK)
+        goto fail;
+    return st_commit(st);
+fail:
+    st_rollback(st);
+    return rc;
+}
+
+/* ---- checking and replacing chunks ---------------------------------------- */
+
+int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                            uint8_t sha256[GDFS_SHA256_LEN])
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "SELECT sha256, data FROM chunks "
+                     "WHERE version_id = ?1 AND idx = ?2",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, idx);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW: {
+        const void *stored = sqlite3_column_blob(s, 0);
+        const void *data = sqlite3_column_blob(s, 1);
+        size_t n = (size_t)sqlite3_column_bytes(s, 1);
+        uint8_t actual[GDFS_SHA256_LEN];
+
+        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN ||
+            (data == NULL && n > 0)) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "chunk %u of version row %lld is malformed", idx,
+                     (long long)vid);
+            rc = GDFS_ECORRUPT;
+            break;
+        }
+        if (sha256 != NULL)
+            memcpy(sha256, stored, GDFS_SHA256_LEN);
+        gdfs_hash_sha256(data, n, actual);
+        rc = GDFS_OK;
+        if (memcmp(actual, stored, GDFS_SHA256_LEN) != 0) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "chunk %u of version row %lld fails its checksum", idx,
+                     (long long)vid);
+            rc = GDFS_ECORRUPT;
+        }
+        break;
+    }
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "chunk %u of version row %lld is missing", idx,
+                 (long long)vid);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = st_fail(st, "verify chunk");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The state, chunk size and chunk count of version row @vid. */
+static int version_shape(struct gdfs_store *st, int64_t vid, int *state,
+                         uint32_t *chunk_size, uint32_t *nchunks)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "SELECT state, chunk_size, nchunks FROM versions "
+                     "WHERE id = ?1",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        *state = sqlite3_column_int(s, 0);
+        *chunk_size = (uint32_t)sqlite3_column_int64(s, 1);
+        *nchunks = (uint32_t)sqlite3_column_int64(s, 2);
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld is gone",
+                 (long long)vid);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = st_fail(st, "read version");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid,
+                             int64_t *sid)
+{
+    uint8_t name[GDFS_NAME_MAX];
+    struct gdfs_version none = {0, 0};
+    uint32_t chunk_size, nchunks;
+    size_t namelen;
+    int state, rc = st_begin(st, false);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if ((rc = version_name(st, vid, name, &namelen, &state)) != GDFS_OK ||
+        (rc = version_shape(st, vid, &state, &chunk_size, &nchunks)) !=
+            GDFS_OK)
+        goto fail;
+    if (state != GDFS_VERSION_COMPLETE) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld is not a complete version", (long long)vid);
+        rc = GDFS_EINVAL;
+        goto fail;
+    }
+    /* A writing row of the same name: invisible, and gone after a crash. */
+    if ((rc = insert_version(st, name, namelen, &none, GDFS_VERSION_WRITING,
+                             chunk_size, false, sid)) != GDFS_OK ||
+        (rc = mark_unassigned(st, *sid)) != GDFS_OK)
+        goto fail;
+    return st_commit(st);
+fail:
+    st_rollback(st);
+    return rc;
+}
+
+int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
+                              int64_t sid)
+{
+    uint32_t chunk_size, nchunks, have = 0;
+    sqlite3_stmt *s;
+    int state, rc = st_begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = version_shape(st, vid, &state, &chunk_size, &nchunks);
+    if (rc == GDFS_ENOENT) {
+        /* Collected meanwhile: nothing left to repair. */
+        if ((rc = st_drop_version(st, sid)) != GDFS_OK ||
+            (rc = st_commit(st)) != GDFS_OK)
+            return rc;
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld is gone", (long long)vid);
+        return GDFS_ENOENT;
+    }
+    if (rc != GDFS_OK)
+        goto fail;
+    if ((rc = st_prep(st,
+                      "DELETE FROM chunks WHERE version_id = ?1 AND idx IN "
+                      "(SELECT idx FROM chunks WHERE version_id = ?2)",
+                      &s)) != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, sid);
+    if ((rc = st_step_done(st, s, "drop replaced chunks")) != GDFS_OK)
+        goto fail;
+    if ((rc = st_prep(st,
+                      "UPDATE chunks SET version_id = ?1 WHERE version_id = ?2",
+                      &s)) != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, sid);
+    if ((rc = st_step_done(st, s, "move replacement chunks")) != GDFS_OK)
+        goto fail;
+    if ((rc = count_chunks(st, vid, &have)) != GDFS_OK)
+        goto fail;
+    if (have != nchunks) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld would hold %u chunks, %u expected",
+                 (long long)vid, have, nchunks);
+        rc = GDFS_ECORRUPT;
+        goto fail;
+    }
+    if ((rc = st_drop_version(st, sid)) != GDFS_OK)
         goto fail;
     return st_commit(st);
 fail:

@@ -161,6 +161,30 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
                             size_t namelen, const struct gdfs_version *v,
                             struct gdfs_store_version *out);
 
+/* ---- checking and replacing chunks (copies, scrub) ------------------------ */
+
+/* Check chunk @idx of version row @vid against its stored SHA-256 without
+ * copying it out. @sha256 (may be NULL) gets the stored checksum.
+ * GDFS_OK if the data matches it, GDFS_ECORRUPT if not (or the row is
+ * malformed), GDFS_ENOENT if the chunk is missing. */
+int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                            uint8_t sha256[GDFS_SHA256_LEN]);
+
+/* Start replacing chunks of the complete version row @vid: *sid gets a
+ * staging row to store the replacements in with gdfs_store_put_chunk. It
+ * is invisible, like a put in progress (gdfs_store_recover removes it
+ * after a crash); gdfs_store_put_abort discards it. */
+int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid,
+                             int64_t *sid);
+
+/* In one fsynced transaction: move every chunk staged in @sid into @vid,
+ * each replacing the chunk of the same index, and drop @sid. @vid must
+ * then hold exactly its nchunks chunks, else GDFS_ECORRUPT and nothing
+ * changes (the staging row stays for put_abort). GDFS_ENOENT if @vid is
+ * gone (collected meanwhile); the staging row is dropped then. */
+int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
+                              int64_t sid);
+
 /* ---- metadata records (meta.c) --------------------------------------------- */
 
 /* A file's metadata record as stored (DESIGN.md "Files"). */

@@ -269,6 +269,20 @@ static void emit_replication(void)
     m.u.rget.name = bs("dir/file.txt");
     emit(&m);
 
+    m.type = GDFS_MSG_NDTOND_RGET_FROM;
+    m.reqid = 31;
+    m.u.rget.first = 3;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_REPLICATE;
+    m.reqid = 30;
+    make_record(0, &m.u.replicate.rec);
+    m.u.replicate.nsrc = 2;
+    m.u.replicate.src[0] = bs("127.0.0.1:7001");
+    m.u.replicate.src[1] = bs("127.0.0.1:7002");
+    emit(&m);
+
     memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOND_PROBE;
     m.reqid = 35;

@@ -683,19 +683,33 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.rget.name = bs("dir/rec.txt");
         break;
     case 46:
-    case 47: /* one version, and "newest only" */
-        m.type = GDFS_MSG_NDTOND_PROBE;
-        m.u.rget.version = (struct gdfs_version){i == 46 ? 12 : 0,
-                                                 i == 46 ? 4 : 0};
-        m.u.rget.name = bs("dir/rec.txt");
+    case 47: /* one source, and the most */
+        m.type = GDFS_MSG_NDTOND_REPLICATE;
+        make_record(0, &m.u.replicate.rec);
+        m.u.replicate.nsrc = i == 46 ? 1 : GDFS_REPLICATE_SRC_MAX;
+        for (int k = 0; k < m.u.replicate.nsrc; k++)
+            m.u.replicate.src[k] = bs(k % 2 ? "[::1]:7003" : "127.0.0.1:7001");
         break;
     case 48:
+        m.type = GDFS_MSG_NDTOND_RGET_FROM;
+        m.u.rget.version = (struct gdfs_version){12, 4};
+        m.u.rget.name = bs("dir/rec.txt");
+        m.u.rget.first = 7;
+        break;
+    case 49:
+    case 50: /* one version, and "newest only" */
+        m.type = GDFS_MSG_NDTOND_PROBE;
+        m.u.rget.version = (struct gdfs_version){i == 49 ? 12 : 0,
+                                                 i == 49 ? 4 : 0};
+        m.u.rget.name = bs("dir/rec.txt");
+        break;
+    case 51:
         m.type = GDFS_MSG_NDTOCL_PROBE;
         m.u.probe_reply.have = GDFS_PROBE_DAMAGED;
         m.u.probe_reply.newest = (struct gdfs_version){13, 4};
         m.u.probe_reply.flags = GDFS_PROBE_TOMBSTONE;
         break;
-    case 49:
+    case 52:
         m.type = GDFS_MSG_NDTOCL_STALE;
         m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
         break;
@@ -1384,7 +1398,7 @@ START_TEST(test_proto_every_type_has_a_sample)
     for (int i = 0; (len = sample_frame(i, frame)) != 0; i++)
         seen[frame[5]] = true;
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
-        if (!seen[t] && (t < 30 || t > 34)) /* 30..34: branch repair's */
+        if (!seen[t] && (t < 32 || t > 34)) /* 32..34: reserved (repair) */
             ck_abort_msg("no sample for type %d", t);
 }
 END_TEST
@@ -3108,6 +3122,105 @@ START_TEST(test_proto_roundtrip_probe_and_stale)
 }
 END_TEST
 
+START_TEST(test_proto_roundtrip_replicate_and_rget_from)
+{
+    struct gdfs_msg in, out;
+    struct gdfs_record rec;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_REPLICATE;
+    in.reqid = 30;
+    make_record(0, &in.u.replicate.rec);
+    in.u.replicate.nsrc = 2;
+    in.u.replicate.src[0] = bs("127.0.0.1:7001");
+    in.u.replicate.src[1] = bs("ssh://h:22");
+    roundtrip(&in, &out);
+    rec = in.u.replicate.rec;
+    ck_assert_version_eq(out.u.replicate.rec.version, rec.version);
+    ck_assert_uint_eq(out.u.replicate.rec.size, rec.size);
+    ck_assert_uint_eq(out.u.replicate.rec.nchunks, rec.nchunks);
+    ck_assert_bytes_eq(out.u.replicate.rec.name, rec.name);
+    ck_assert_uint_eq(out.u.replicate.nsrc, 2);
+    ck_assert_bytes_eq(out.u.replicate.src[0], in.u.replicate.src[0]);
+    ck_assert_bytes_eq(out.u.replicate.src[1], in.u.replicate.src[1]);
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_RGET_FROM;
+    in.reqid = 31;
+    in.u.rget.version = (struct gdfs_version){5, 2};
+    in.u.rget.name = bs("a/b");
+    in.u.rget.first = UINT32_MAX;
+    roundtrip(&in, &out);
+    ck_assert_version_eq(out.u.rget.version, in.u.rget.version);
+    ck_assert_bytes_eq(out.u.rget.name, in.u.rget.name);
+    ck_assert_uint_eq(out.u.rget.first, UINT32_MAX);
+}
+END_TEST
+
+START_TEST(test_proto_replicate_rules)
+{
+    static uint8_t big[GDFS_ADDR_MAX + 1];
+    struct gdfs_msg m, out;
+    struct gdfs_frame_hdr hdr;
+    size_t len;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_REPLICATE;
+    make_record(0, &m.u.replicate.rec);
+    /* no source */
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.replicate.nsrc = 1;
+    m.u.replicate.src[0] = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    memset(big, 'a', sizeof(big));
+    m.u.replicate.src[0] = bn(big, GDFS_ADDR_MAX + 1);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+    m.u.replicate.src[0] = bs("h:1");
+    m.u.replicate.nsrc = GDFS_REPLICATE_SRC_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.replicate.nsrc = 1;
+    /* a tombstone has nothing to copy */
+    make_record(1, &m.u.replicate.rec);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    make_record(0, &m.u.replicate.rec);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    /* On the wire: a count of 0, over the limit, and an empty address are
+     * refused (the count byte follows the record; the last source's
+     * length byte sits 4 bytes from the end: "h:1" is 3 bytes). */
+    frame[len - 5] = 0;
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                           &hdr),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_EPROTO);
+    frame[len - 5] = GDFS_REPLICATE_SRC_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_EPROTO);
+    frame[len - 5] = 1;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_OK);
+    frame[len - 4] = 0; /* addrlen 0, then 3 bytes left over */
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RGET_FROM;
+    m.u.rget.name = bs("f");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* seq 0 */
+}
+END_TEST
+
 START_TEST(test_proto_roundtrip_record_messages)
 {
     static const uint8_t types[] = {GDFS_MSG_NDTOND_COMMIT,
@@ -3887,16 +4000,20 @@ START_TEST(test_proto_type_names)
                      "NDTOCL_META_LIST");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RGET),
                      "NDTOND_RGET");
-    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_PROBE),
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_REPLICATE),
+                     "NDTOND_REPLICATE");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RGET_FROM),
+                     "NDTOND_RGET_FROM");
+        ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_PROBE),
                      "NDTOND_PROBE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_STALE),
                      "NDTOCL_STALE");
     ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 37);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
-    /* 30..34 are the repair branch's */
+    /* 32..34 are reserved for branch repair */
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
-        if (t < 30 || t > 34)
+        if (t < 32 || t > 34)
             ck_assert_str_ne(gdfs_proto_type_name((uint8_t)t), "?");
 }
 END_TEST
@@ -3984,6 +4101,8 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_roundtrip_alloc_and_lookup);
     tcase_add_test(tc, test_proto_roundtrip_place);
     tcase_add_test(tc, test_proto_roundtrip_rput_and_rget);
+    tcase_add_test(tc, test_proto_roundtrip_replicate_and_rget_from);
+    tcase_add_test(tc, test_proto_replicate_rules);
     tcase_add_test(tc, test_proto_roundtrip_record_messages);
     tcase_add_test(tc, test_proto_roundtrip_meta_pull);
     tcase_add_test(tc, test_proto_roundtrip_meta_list);

@@ -516,6 +516,182 @@ START_TEST(test_store_flipped_byte_detected_by_checksum)
 END_TEST
 
 
+/* ---- checking and replacing chunks ----------------------------------------- */
+
+/* Run @sql on the database behind the store's back. */
+static void raw_sql(const char *sql)
+{
+    sqlite3 *db;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int count_rows(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int n;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Chunk @idx as put_file(fill) wrote it. */
+static void good_chunk(uint32_t idx, int fill, uint8_t *buf, uint32_t len,
+                       uint8_t sha[GDFS_SHA256_LEN])
+{
+    memset(buf, fill + (int)idx, len);
+    gdfs_hash_sha256(buf, len, sha);
+}
+
+START_TEST(test_store_verify_chunk_detects_bad_and_missing)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 3, 10, 5, 1);
+    uint8_t sha[GDFS_SHA256_LEN], want[GDFS_SHA256_LEN], buf[4096];
+
+    for (uint32_t i = 0; i < 3; i++) {
+        good_chunk(i, 5, buf, i == 2 ? 10 : 4096, want);
+        ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, i, sha), GDFS_OK);
+        ck_assert_mem_eq(sha, want, sizeof(sha));
+    }
+    raw_sql("UPDATE chunks SET data = x'00' || substr(data, 2) WHERE idx = 1");
+    raw_sql("DELETE FROM chunks WHERE idx = 2");
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 0, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 1, sha), GDFS_ECORRUPT);
+    good_chunk(1, 5, buf, 4096, want);
+    ck_assert_mem_eq(sha, want, sizeof(sha)); /* the stored checksum */
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 2, sha), GDFS_ENOENT);
+}
+END_TEST
+
+START_TEST(test_store_replace_chunks_in_one_commit)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 4, 4096, 1, 1);
+    struct gdfs_store_version now;
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN], got[4096];
+    int64_t sid;
+    size_t len;
+    int n = 0;
+    bool more;
+
+    raw_sql("UPDATE chunks SET data = x'00' || substr(data, 2) "
+            "WHERE idx IN (1, 3)");
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    for (uint32_t i = 1; i < 4; i += 2) {
+        good_chunk(i, 1, buf, 4096, sha);
+        ck_assert_int_eq(gdfs_store_put_chunk(st, sid, i, sha, buf, 4096),
+                         GDFS_OK);
+    }
+    /* Staged: invisible, and the old chunks still in place. */
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 1, NULL),
+                     GDFS_ECORRUPT);
+    ck_assert_int_eq(gdfs_store_list(st, NULL, 0, 10, count_cb, &n, &more),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &now), GDFS_OK);
+    ck_assert_int_eq(now.id, v.id);
+
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_OK);
+    for (uint32_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, i, NULL), GDFS_OK);
+        ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, i, got, sizeof(got),
+                                               &len, sha),
+                         GDFS_OK);
+        good_chunk(i, 1, buf, 4096, sha);
+        ck_assert_uint_eq(len, 4096);
+        ck_assert_mem_eq(got, buf, len);
+    }
+    /* The staging row is gone; the version keeps its id and number. */
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM versions"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 4);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &now), GDFS_OK);
+    ck_assert_int_eq(now.id, v.id);
+    ck_assert_uint_eq(now.version.seq, v.version.seq);
+}
+END_TEST
+
+START_TEST(test_store_replace_refuses_incomplete_result)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 3, 4096, 1, 1);
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    int64_t sid;
+
+    raw_sql("DELETE FROM chunks WHERE idx = 2");
+    raw_sql("UPDATE chunks SET data = x'00' || substr(data, 2) WHERE idx = 1");
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    good_chunk(1, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 1, sha, buf, 4096),
+                     GDFS_OK);
+    /* Chunk 2 would still be missing: refused, nothing changed. */
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_ECORRUPT);
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 1, NULL),
+                     GDFS_ECORRUPT);
+    good_chunk(2, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 2, sha, buf, 4096),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_OK);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, i, NULL), GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_store_replace_staging_dropped_by_recover_and_abort)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 2, 4096, 1, 1);
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    int64_t sid;
+    int dropped = 0;
+
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    good_chunk(0, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 0, sha, buf, 4096),
+                     GDFS_OK);
+    /* A crash before the commit: the restart drops the staging row only. */
+    gdfs_store_close(st);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_recover(st, &dropped), GDFS_OK);
+    ck_assert_int_eq(dropped, 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 2);
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 0, NULL), GDFS_OK);
+    /* An abandoned repair is dropped by put_abort. */
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 1, sha, buf, 4096),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_abort(st, sid), GDFS_OK);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM versions"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 2);
+}
+END_TEST
+
+START_TEST(test_store_replace_of_collected_version_is_enoent)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 1, 4096, 1, 1);
+    struct gdfs_version tomb;
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    int64_t sid;
+
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    good_chunk(0, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 0, sha, buf, 4096),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("f"), NULL, &tomb), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_ENOENT);
+    /* Only the tombstone is left: no staging row, no chunks. */
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM versions"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 0);
+    /* Only complete versions can be repaired. */
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_ENOENT);
+}
+END_TEST
+
+
 /* ---- group state --------------------------------------------------------- */
 
 START_TEST(test_store_term_and_vote_persist)
@@ -981,6 +1157,11 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_list_pages_in_order);
     tcase_add_test(tc, test_store_names_are_bytes);
     tcase_add_test(tc, test_store_flipped_byte_detected_by_checksum);
+    tcase_add_test(tc, test_store_verify_chunk_detects_bad_and_missing);
+    tcase_add_test(tc, test_store_replace_chunks_in_one_commit);
+    tcase_add_test(tc, test_store_replace_refuses_incomplete_result);
+    tcase_add_test(tc, test_store_replace_staging_dropped_by_recover_and_abort);
+    tcase_add_test(tc, test_store_replace_of_collected_version_is_enoent);
     tcase_add_test(tc, test_store_term_and_vote_persist);
     tcase_add_test(tc, test_store_member_set_round_trip);
     tcase_add_test(tc, test_store_joining_node_becomes_member);

@@ -423,6 +423,8 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     char name[256], why[1024] = "", last[1024] = "", stale[1024];
     unsigned order[GDFS_REPLICAS], n = 0;
     int rc, lastrc = GDFS_ENOREPLICA;
+    uint64_t ticket = 0;
+    uint8_t bad = 0, good = 0; /* replicas that failed / served the get */
 
     gdfs_log_name(&m->u.get.name, name, sizeof(name));
     rc = gdfs_gateway_lookup(s, &m->u.get.name, &meta, addrs, why,
@@ -460,19 +462,34 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     if ((rc = gdfs_hash_init(&rd.list)) != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "get %s: out of memory",
                                 name);
+    /* R = 2 (DESIGN.md "Get"): a second replica is probed meanwhile; read
+     * repair of the committed version, after the get (readrepair.h). */
+    if (rd.stale == NULL && rd.want.term != 0 && n > 0)
+        ticket = gdfs_readrepair_begin(
+            s->readrepair, &meta, (const char(*)[GDFS_ADDR_MAX + 1])addrs,
+            order[0]);
     for (unsigned k = 0; k < n; k++) {
         unsigned i = order[k];
 
         if (addrs[i][0] == '\0')
             continue;
         rc = read_from(&rd, addrs[i], why, sizeof(why));
+        if (rc == GDFS_OK)
+            good |= (uint8_t)(1u << i);
         if (rc == GDFS_OK || rc == GDFS_ECLOSED)
             break;
         gdfs_log(GDFS_LOG_WARN, "get %s: replica %s: %s", name,
                  meta.replica[i], why);
         snprintf(last, sizeof(last), "%s: %s", meta.replica[i], why);
         lastrc = rc;
+        /* It lacks the version, or sent a bad chunk. */
+        if (rc == GDFS_ENOENT || rc == GDFS_ECORRUPT)
+            bad |= (uint8_t)(1u << i);
     }
+    if (rd.stale == NULL && rd.want.term != 0)
+        gdfs_readrepair_end(s->readrepair, ticket, &meta,
+                            (const char(*)[GDFS_ADDR_MAX + 1])addrs, bad,
+                            good);
     if (rc == GDFS_OK) {
         uint8_t top[GDFS_SHA256_LEN];
 

@@ -229,6 +229,24 @@ static void undo_files(struct node *n)
     n->srv.files = NULL;
 }
 
+static int step_readrepair(struct node *n)
+{
+    char err[512];
+
+    if (gdfs_readrepair_start(&n->cfg, n->srv.files, &n->srv.readrepair, err,
+                              sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_readrepair(struct node *n)
+{
+    gdfs_readrepair_stop(n->srv.readrepair);
+    n->srv.readrepair = NULL;
+}
+
 static int step_recover(struct node *n)
 {
     int dropped = 0;
@@ -318,6 +336,8 @@ static const struct {
     /* Last: the group thread starts sending at once. */
     {step_group, undo_group, "group"},
     {step_files, undo_files, "files"},
+    /* Uses the files layer's rpc pool: after it, stopped before it. */
+    {step_readrepair, undo_readrepair, "read repair"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

@@ -247,6 +247,24 @@ static void undo_readrepair(struct node *n)
     n->srv.readrepair = NULL;
 }
 
+static int step_scrub(struct node *n)
+{
+    char err[1024];
+
+    if (gdfs_scrub_start(&n->cfg, n->srv.db_path, n->srv.files, n->srv.group,
+                         &n->srv.scrub, err, sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_scrub(struct node *n)
+{
+    gdfs_scrub_stop(n->srv.scrub);
+    n->srv.scrub = NULL;
+}
+
 static int step_recover(struct node *n)
 {
     int dropped = 0;
@@ -338,6 +356,8 @@ static const struct {
     {step_files, undo_files, "files"},
     /* Uses the files layer's rpc pool: after it, stopped before it. */
     {step_readrepair, undo_readrepair, "read repair"},
+    /* Repairs through the files layer and asks the group who is alive. */
+    {step_scrub, undo_scrub, "scrub"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

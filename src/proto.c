@@ -325,6 +325,73 @@ static bool read_record(struct gdfs_pack_reader *r, struct gdfs_record *rec)
     return !r->bad && valid_record(rec);
 }
 
+/* HEALTH (proto.h NDTOCL_HEALTH). */
+static bool read_health(struct gdfs_pack_reader *r,
+                        struct gdfs_health_figures *h)
+{
+    uint8_t known = gdfs_pack_get_u8(r);
+
+    h->known = known == 1;
+    h->under = gdfs_pack_get_u32(r);
+    h->nnames = gdfs_pack_get_u8(r);
+    /* the count bounds h->names */
+    if (r->bad || known > 1 || h->nnames > GDFS_HEALTH_NAMES_MAX)
+        return false;
+    for (uint8_t i = 0; i < h->nnames; i++) {
+        get_bytes16(r, &h->names[i]);
+        if (r->bad || !valid_name(&h->names[i]))
+            return false;
+    }
+    h->pending = gdfs_pack_get_u32(r);
+    h->running = gdfs_pack_get_u32(r);
+    h->done = gdfs_pack_get_u64(r);
+    h->failed = gdfs_pack_get_u64(r);
+    h->bytes = gdfs_pack_get_u64(r);
+    return !r->bad;
+}
+
+/* running:8 passes:32 checked:64 total:64 bad:64 repaired:64 */
+static bool read_scrub(struct gdfs_pack_reader *r,
+                       struct gdfs_scrub_figures *sc)
+{
+    uint8_t running = gdfs_pack_get_u8(r);
+
+    sc->running = running == 1;
+    sc->passes = gdfs_pack_get_u32(r);
+    sc->checked = gdfs_pack_get_u64(r);
+    sc->total = gdfs_pack_get_u64(r);
+    sc->bad = gdfs_pack_get_u64(r);
+    sc->repaired = gdfs_pack_get_u64(r);
+    return !r->bad && running <= 1;
+}
+
+static bool valid_health_enc(const struct gdfs_health_figures *h)
+{
+    if (h->nnames > GDFS_HEALTH_NAMES_MAX)
+        return false;
+    for (uint8_t i = 0; i < h->nnames; i++)
+        if (!valid_name(&h->names[i]))
+            return false;
+    return true;
+}
+
+static void put_health(struct gdfs_pack_writer *w,
+                       const struct gdfs_health_figures *h)
+{
+    gdfs_pack_put_u8(w, h->known ? 1 : 0);
+    gdfs_pack_put_u32(w, h->under);
+    gdfs_pack_put_u8(w, h->nnames);
+    for (uint8_t i = 0; i < h->nnames; i++) {
+        gdfs_pack_put_u16(w, (uint16_t)h->names[i].len);
+        gdfs_pack_put_bytes(w, h->names[i].p, h->names[i].len);
+    }
+    gdfs_pack_put_u32(w, h->pending);
+    gdfs_pack_put_u32(w, h->running);
+    gdfs_pack_put_u64(w, h->done);
+    gdfs_pack_put_u64(w, h->failed);
+    gdfs_pack_put_u64(w, h->bytes);
+}
+
 /* Read and validate one entry of the list reply @type. */
 static bool read_entry(uint8_t type, struct gdfs_pack_reader *r,
                        union entry *e)
@@ -674,8 +741,15 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
             !valid_leader(&m->u.status_reply.leader) ||
             m->u.status_reply.role > STATUS_ROLE_MAX)
             return false;
-        return decode_body(type, r, gdfs_pack_get_u16(r),
-                           &m->u.status_reply.body);
+        if (!decode_body(type, r, gdfs_pack_get_u16(r),
+                         &m->u.status_reply.body))
+            return false;
+        /* The optional tail: absent, or whole. */
+        if (gdfs_pack_left(r) == 0)
+            return true;
+        m->u.status_reply.has_tail = true;
+        return read_health(r, &m->u.status_reply.health) &&
+               read_scrub(r, &m->u.status_reply.scrub);
     case GDFS_MSG_NDTOCL_VERSIONS:
         return decode_body(type, r, gdfs_pack_get_u16(r),
                            &m->u.versions_reply.body);
@@ -750,6 +824,13 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         get_bytes16(r, &m->u.stale.msg);
         return !r->bad && m->u.stale.msg.len >= 1 &&
                m->u.stale.msg.len <= GDFS_ERRMSG_MAX;
+    case GDFS_MSG_NDTOND_DRAIN:
+        get_bytes8(r, &m->u.drain.id);
+        return !r->bad && valid_node_id(&m->u.drain.id);
+    case GDFS_MSG_NDTOND_HEALTH:
+        return true;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        return read_health(r, &m->u.health);
     case GDFS_MSG_NDTOND_REPLICATE:
         if (!read_record(r, &m->u.replicate.rec))
             return false;
@@ -1006,6 +1087,18 @@ static int check_fields_enc(const struct gdfs_msg *m)
         if (m->u.stale.msg.len == 0 || m->u.stale.msg.p == NULL)
             return GDFS_EINVAL;
         return GDFS_OK;
+    case GDFS_MSG_NDTOND_DRAIN:
+        if (m->u.drain.id.len > GDFS_NODE_ID_MAX)
+            return GDFS_ETOOBIG;
+        return valid_node_id(&m->u.drain.id) ? GDFS_OK : GDFS_EINVAL;
+    case GDFS_MSG_NDTOND_HEALTH:
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        for (uint8_t i = 0; i < m->u.health.nnames &&
+                            i < GDFS_HEALTH_NAMES_MAX; i++)
+            if (m->u.health.names[i].len > GDFS_NAME_MAX)
+                return GDFS_ETOOBIG;
+        return valid_health_enc(&m->u.health) ? GDFS_OK : GDFS_EINVAL;
     case GDFS_MSG_NDTOND_REPLICATE:
         rc = check_record_enc(&m->u.replicate.rec);
         if (rc != GDFS_OK)
@@ -1124,6 +1217,14 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         break;
     case GDFS_MSG_NDTOCL_STALE:
         put_bytes16(&w, &m->u.stale.msg);
+        break;
+    case GDFS_MSG_NDTOND_DRAIN:
+        put_bytes8(&w, &m->u.drain.id);
+        break;
+    case GDFS_MSG_NDTOND_HEALTH:
+        break;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        put_health(&w, &m->u.health);
         break;
     case GDFS_MSG_NDTOND_REPLICATE:
         put_record(&w, &m->u.replicate.rec);
@@ -1496,6 +1597,29 @@ int gdfs_proto_add_record(struct gdfs_proto_writer *w,
     return GDFS_OK;
 }
 
+int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
+                                  const struct gdfs_health_figures *h,
+                                  const struct gdfs_scrub_figures *sc)
+{
+    struct gdfs_pack_writer pw;
+
+    if (w->type != GDFS_MSG_NDTOCL_STATUS || !valid_health_enc(h))
+        return GDFS_EINVAL;
+    gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
+    put_health(&pw, h);
+    gdfs_pack_put_u8(&pw, sc->running ? 1 : 0);
+    gdfs_pack_put_u32(&pw, sc->passes);
+    gdfs_pack_put_u64(&pw, sc->checked);
+    gdfs_pack_put_u64(&pw, sc->total);
+    gdfs_pack_put_u64(&pw, sc->bad);
+    gdfs_pack_put_u64(&pw, sc->repaired);
+    if (pw.bad)
+        return GDFS_ETOOBIG;
+    w->len = pw.off;
+    w->count_max = w->count; /* no member after the tail */
+    return GDFS_OK;
+}
+
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
                              size_t *len)
 {
@@ -1668,6 +1792,12 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOND_REPLICATE";
     case GDFS_MSG_NDTOND_RGET_FROM:
         return "NDTOND_RGET_FROM";
+    case GDFS_MSG_NDTOND_DRAIN:
+        return "NDTOND_DRAIN";
+    case GDFS_MSG_NDTOND_HEALTH:
+        return "NDTOND_HEALTH";
+    case GDFS_MSG_NDTOCL_HEALTH:
+        return "NDTOCL_HEALTH";
     }
     return "?";
 }

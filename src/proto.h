@@ -86,7 +86,10 @@ enum gdfs_msg_type {
      * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }
      * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =
      * the node asked heartbeats this member, bit 1 = this member's
-     * heartbeats reach the node asked; other bits 0) */
+     * heartbeats reach the node asked; other bits 0)
+     * then, optionally (absent from older nodes): HEALTH (see
+     * NDTOCL_HEALTH: the leader's view) and this node's scrub figures
+     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */
     GDFS_MSG_NDTOCL_STATUS = 15,
     /* namelen:16 name:namelen */
     GDFS_MSG_CLTOND_VERSIONS = 16,
@@ -107,8 +110,10 @@ enum gdfs_msg_type {
      * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is
      * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */
     GDFS_MSG_NDTOND_GROUP = 18,
-    /* (empty payload) ask the node to leave its group gracefully; reply OK
-     * (version of the member set without it) or ERROR */
+    /* (empty payload) ask the node to leave its group gracefully, after
+     * its copies are handed off; reply OK (seq: files left under-
+     * replicated because no other member could take a copy; term 0) or
+     * ERROR */
     GDFS_MSG_CLTOND_LEAVE = 19,
 
     /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's
@@ -164,6 +169,19 @@ enum gdfs_msg_type {
      * the CHUNK frames after GET_INFO start at index first (none when
      * first >= nchunks); seq >= 1) */
     GDFS_MSG_NDTOND_RGET_FROM = 31,
+    /* idlen:8 id  (leaving member -> leader: hand off every copy member
+     * id holds; reply, once no file on it can still be moved, OK with seq
+     * = the files that could not be moved (no room, no healthy source)
+     * and term 0, or ERROR) */
+    GDFS_MSG_NDTOND_DRAIN = 32,
+    /* (empty payload)  (-> leader: its re-replication figures; reply
+     * HEALTH or ERROR) */
+    GDFS_MSG_NDTOND_HEALTH = 33,
+    /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader
+     * that finished a scan; else under and names are 0) under:32
+     * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }
+     * pending:32 running:32 done:64 failed:64 bytes:64 */
+    GDFS_MSG_NDTOCL_HEALTH = 34,
 
     /* ---- files: scrub, read repair, stale reads (35..39) ---- */
 
@@ -208,6 +226,8 @@ enum gdfs_probe_have {
 #define GDFS_REPLICAS 3
 /* Source addresses one REPLICATE may carry. */
 #define GDFS_REPLICATE_SRC_MAX 8
+/* Under-replicated file names a HEALTH carries, at most. */
+#define GDFS_HEALTH_NAMES_MAX 16
 
 /* Member and replica states, as on the wire (state:8). */
 enum gdfs_member_state {
@@ -281,6 +301,23 @@ struct gdfs_replica_ref {
     struct gdfs_bytes addr;
 };
 
+/* Re-replication figures (HEALTH on the wire). */
+struct gdfs_health_figures {
+    bool known;
+    uint32_t under;
+    uint8_t nnames;
+    struct gdfs_bytes names[GDFS_HEALTH_NAMES_MAX];
+    uint32_t pending, running;
+    uint64_t done, failed, bytes;
+};
+
+/* A node's scrub figures (the tail of NDTOCL_STATUS). */
+struct gdfs_scrub_figures {
+    bool running;
+    uint32_t passes;
+    uint64_t checked, total, bad, repaired;
+};
+
 /* A file's metadata record (RECORD on the wire). */
 struct gdfs_record {
     struct gdfs_bytes name;
@@ -346,6 +383,10 @@ struct gdfs_msg {
             uint64_t term;
             uint8_t role;
             struct gdfs_list_body body;
+            /* the optional tail (gdfs_proto_writer_status_tail) */
+            bool has_tail;
+            struct gdfs_health_figures health;
+            struct gdfs_scrub_figures scrub;
         } status_reply;
         struct { struct gdfs_list_body body; } versions_reply;
         /* NDTOND_GROUP: the raw payload, checked by
@@ -377,6 +418,8 @@ struct gdfs_msg {
             struct gdfs_bytes name;
             uint32_t first;
         } rget;
+        struct { struct gdfs_bytes id; } drain;
+        struct gdfs_health_figures health; /* NDTOCL_HEALTH */
         struct {
             struct gdfs_record rec;
             uint8_t nsrc;
@@ -537,6 +580,13 @@ int gdfs_proto_add_version(struct gdfs_proto_writer *w,
  * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);
+/* NDTOCL_STATUS only: append the optional tail (after the last member; no
+ * member may be added after it). GDFS_ETOOBIG if it does not fit,
+ * GDFS_EINVAL for figures decode would refuse (more than
+ * GDFS_HEALTH_NAMES_MAX names, a bad name). */
+int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
+                                  const struct gdfs_health_figures *h,
+                                  const struct gdfs_scrub_figures *sc);
 /* Patch count (and, for LIST and META_LIST, @more) and the header length;
  * *len gets the frame size. */
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,

@@ -334,6 +334,66 @@ static void ring_list(const struct gdfs_list_body *body, int bit, bool json)
     printf(json ? "]" : first ? "-\n" : "\n");
 }
 
+/* The status reply's re-replication and scrub figures (absent from a node
+ * that predates them). */
+static void print_health(struct cli *c, const struct gdfs_msg *r)
+{
+    const struct gdfs_health_figures *h = &r->u.status_reply.health;
+    const struct gdfs_scrub_figures *sc = &r->u.status_reply.scrub;
+
+    if (!r->u.status_reply.has_tail)
+        return;
+    if (c->json) {
+        if (h->known)
+            printf(", \"under_replicated\": %u", h->under);
+        else
+            printf(", \"under_replicated\": null");
+        printf(", \"under_replicated_files\": [");
+        for (uint8_t i = 0; i < h->nnames; i++) {
+            printf("%s", i ? ", " : "");
+            output_json_string(stdout, h->names[i].p, h->names[i].len);
+        }
+        printf("], \"repair\": {\"pending\": %u, \"running\": %u, "
+               "\"done\": %llu, \"failed\": %llu, \"bytes\": %llu}",
+               h->pending, h->running, (unsigned long long)h->done,
+               (unsigned long long)h->failed, (unsigned long long)h->bytes);
+        printf(", \"scrub\": {\"running\": %s, \"passes\": %u, "
+               "\"checked\": %llu, \"total\": %llu, \"bad\": %llu, "
+               "\"repaired\": %llu}",
+               sc->running ? "true" : "false", sc->passes,
+               (unsigned long long)sc->checked,
+               (unsigned long long)sc->total, (unsigned long long)sc->bad,
+               (unsigned long long)sc->repaired);
+        return;
+    }
+    if (!h->known) {
+        printf("under-replicated unknown: no leader\n");
+    } else {
+        printf("under-replicated %u", h->under);
+        for (uint8_t i = 0; i < h->nnames; i++) {
+            printf("%s", i ? " " : " (");
+            output_raw(stdout, h->names[i].p, h->names[i].len);
+        }
+        printf("%s\n", h->nnames == 0 ? ""
+                        : h->under > h->nnames ? " ...)" : ")");
+    }
+    printf("repair           pending %u, running %u, done %llu, failed "
+           "%llu, %llu bytes copied\n",
+           h->pending, h->running, (unsigned long long)h->done,
+           (unsigned long long)h->failed, (unsigned long long)h->bytes);
+    if (!sc->running)
+        printf("scrub            not running (%u passes done, %llu bad "
+               "chunks found, %llu repaired)\n",
+               sc->passes, (unsigned long long)sc->bad,
+               (unsigned long long)sc->repaired);
+    else
+        printf("scrub            pass %u: %llu of %llu chunks checked, %llu "
+               "bad, %llu repaired\n",
+               sc->passes + 1, (unsigned long long)sc->checked,
+               (unsigned long long)sc->total, (unsigned long long)sc->bad,
+               (unsigned long long)sc->repaired);
+}
+
 static int cmd_status(struct cli *c)
 {
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_STATUS}, r;
@@ -409,7 +469,10 @@ static int cmd_status(struct cli *c)
     }
 #undef BS
     if (c->json)
-        printf("]}\n");
+        printf("]");
+    print_health(c, &r);
+    if (c->json)
+        printf("}\n");
     return 0;
 }
 
@@ -418,13 +481,20 @@ static int cmd_leave(struct cli *c)
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_LEAVE}, r;
     int rc;
 
-    /* The node waits for the group to commit its removal. */
-    if (c->io_timeout_ms < 30000)
-        c->io_timeout_ms = 30000;
+    /* The node hands its copies off (up to 5 minutes), then waits for
+     * the group to commit its removal. */
+    if (c->io_timeout_ms < 330000)
+        c->io_timeout_ms = 330000;
     if ((rc = cli_call(c, &m, &r, "leave")) != 0)
         return rc;
     if (r.type != GDFS_MSG_NDTOCL_OK)
         return cli_fail(GDFS_EPROTO, "leave: unexpected reply");
+    if (r.u.ok.version.seq > 0)
+        fprintf(stderr,
+                "gdfs-cli: leave: warning: %llu files are under-replicated: "
+                "no other member could take their copies (a group needs 4 "
+                "members for a leaving one's copies to move)\n",
+                (unsigned long long)r.u.ok.version.seq);
     if (!c->json)
         printf("node %s left its group\n", c->addr);
     return 0;

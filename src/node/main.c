@@ -229,6 +229,27 @@ static void undo_files(struct node *n)
     n->srv.files = NULL;
 }
 
+static int step_repair(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.files,
+                               n->srv.group, &n->srv.repair, err,
+                               sizeof(err));
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        n->exit_code = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_repair(struct node *n)
+{
+    gdfs_repair_stop(n->srv.repair);
+    n->srv.repair = NULL;
+}
+
 static int step_readrepair(struct node *n)
 {
     char err[512];
@@ -354,6 +375,8 @@ static const struct {
     /* Last: the group thread starts sending at once. */
     {step_group, undo_group, "group"},
     {step_files, undo_files, "files"},
+    /* Uses the files layer (leader checks, rpc, commits). */
+    {step_repair, undo_repair, "repair"},
     /* Uses the files layer's rpc pool: after it, stopped before it. */
     {step_readrepair, undo_readrepair, "read repair"},
     /* Repairs through the files layer and asks the group who is alive. */

@@ -407,10 +407,15 @@ int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
         return GDFS_OK;
     }
     rc = gdfs_store_open(db_path, &so, &sc->st, serr, sizeof(serr));
-    if (rc == GDFS_OK &&
-        pthread_create(&sc->thread, NULL, scrub_main, sc) != 0) {
-        snprintf(serr, sizeof(serr), "cannot start its thread");
-        rc = GDFS_ENOMEM;
+    if (rc == GDFS_OK) {
+        if (pthread_create(&sc->thread, NULL, scrub_main, sc) == 0) {
+            pthread_mutex_lock(&sc->mu);
+            sc->started = sc->running = true;
+            pthread_mutex_unlock(&sc->mu);
+        } else {
+            snprintf(serr, sizeof(serr), "cannot start its thread");
+            rc = GDFS_ENOMEM;
+        }
     }
     if (rc != GDFS_OK) {
         snprintf(err, errlen, "scrub: %s", serr);
@@ -418,10 +423,27 @@ int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
         *out = NULL;
         return rc;
     }
-    sc->started = sc->running = true;
     gdfs_log(GDFS_LOG_INFO, "reading at most %u MiB/s, %u s between passes",
              cfg->scrub_rate_mib_s, cfg->scrub_interval_s);
     return GDFS_OK;
+}
+
+void gdfs_scrub_stats(const struct gdfs_scrub *sc,
+                      struct gdfs_scrub_stats *out)
+{
+    struct gdfs_scrub *m = (struct gdfs_scrub *)sc; /* the lock only */
+
+    memset(out, 0, sizeof(*out));
+    if (sc == NULL)
+        return;
+    pthread_mutex_lock(&m->mu);
+    out->running = sc->running;
+    out->passes = sc->passes;
+    out->checked = sc->checked;
+    out->total = sc->total;
+    out->bad = sc->bad;
+    out->repaired = sc->repaired;
+    pthread_mutex_unlock(&m->mu);
 }
 
 void gdfs_scrub_stop(struct gdfs_scrub *sc)

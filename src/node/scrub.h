@@ -24,6 +24,7 @@
 #include "config.h"
 #include "node/files.h"
 #include "node/grouphost.h"
+#include "node/scrub_stats.h"
 
 /* Uncommitted copies younger than this are not scrubbed: their record
  * may still be on its way, or they are a failed put's leftovers. */

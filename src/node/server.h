@@ -10,6 +10,7 @@
 #include "node/grouphost.h"
 #include "node/readrepair.h"
 #include "node/scrub.h"
+#include "node/repair.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -18,6 +19,7 @@ struct gdfs_server {
     struct gdfs_transport *transport;
     struct gdfs_grouphost *group;
     struct gdfs_files *files;
+    struct gdfs_repair *repair;
     struct gdfs_readrepair *readrepair;
     struct gdfs_scrub *scrub;
     struct gdfs_listener listener;

@@ -131,6 +131,14 @@ ok "... after logging the bad chunk (name, version, chunk index)" \
     grep -Eq "scrub: f2 version [0-9]+ \(term [0-9]+\) chunk 2 fails its checksum" "$T/n$v/log"
 ok "... and the repair" \
     grep -q "scrub: f2 version [0-9]*: 1 bad chunk(s) repaired" "$T/n$v/log"
+scrub_figures() { # scrub_figures I: "running passes bad repaired checked/total"
+    cli "$1" --json status | json '" ".join(str(d["scrub"][k]).lower() for k in ("running", "passes", "bad", "repaired")) + " " + str(d["scrub"]["checked"]) + "/" + str(d["scrub"]["total"])'
+}
+ok "status on n$v shows the scrub running with bad >= 1 and repaired >= 1" \
+    expect_within 10 "true [0-9]+ [1-9][0-9]* [1-9][0-9]* [0-9]+/[0-9]+" scrub_figures "$v"
+diag "n$v scrub: $EW_LAST (running passes bad repaired checked/total)"
+ok "... and status on a node with scrub off says it is not running" \
+    expect_within 5 "false 0 0 0 0/0" scrub_figures "$VIA"
 ok "a later pass finds nothing bad: passes go on" \
     expect_within 20 "ok" sh -c "grep -Eq 'pass [2-9][0-9]* done' '$T/n$v/log' && echo ok"
 o=$(others f2 "$v")

@@ -113,6 +113,15 @@ static void emit_lists(void)
                 (uint8_t)(3 - i), (uint8_t)i};
             rc = gdfs_proto_add_member(&w, &e);
         }
+        if (pass == 1 && rc == GDFS_OK) {
+            /* the health and scrub tail */
+            struct gdfs_health_figures h = {.known = true, .under = 1,
+                                            .nnames = 1, .done = 3};
+            struct gdfs_scrub_figures sc = {false, 2, 0, 0, 1, 1};
+
+            h.names[0] = bs("dir/file.txt");
+            rc = gdfs_proto_writer_status_tail(&w, &h, &sc);
+        }
         if (rc != GDFS_OK ||
             gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
             die("status", rc);
@@ -281,6 +290,27 @@ static void emit_replication(void)
     m.u.replicate.nsrc = 2;
     m.u.replicate.src[0] = bs("127.0.0.1:7001");
     m.u.replicate.src[1] = bs("127.0.0.1:7002");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_DRAIN;
+    m.reqid = 32;
+    m.u.drain.id = bs("n3");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_HEALTH;
+    m.reqid = 33;
+    emit(&m);
+
+    m.type = GDFS_MSG_NDTOCL_HEALTH;
+    m.u.health.known = true;
+    m.u.health.under = 2;
+    m.u.health.nnames = 2;
+    m.u.health.names[0] = bs("dir/file.txt");
+    m.u.health.names[1] = bs("gone");
+    m.u.health.done = 4;
+    m.u.health.bytes = 131073;
     emit(&m);
 
     memset(&m, 0, sizeof(m));

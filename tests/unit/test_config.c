@@ -426,6 +426,8 @@ START_TEST(test_config_group_timing_rules)
     ck_assert_uint_eq(cfg.election_ms, 700);
     ck_assert_uint_eq(cfg.lease_ms, 560);
     ck_assert_uint_eq(cfg.dead_ms, 3600000);
+    ck_assert_uint_eq(cfg.repair_delay_ms, 30000);
+    ck_assert_uint_eq(cfg.repair_rate_mib_s, 100);
     gdfs_config_free(&cfg);
     ASSERT_LOAD_FAILS(load(MINIMAL "[group]\nlease_ms = 700\n"),
                       "[group] lease_ms: 700 must be less than election_ms");
@@ -559,6 +561,8 @@ static const struct num_case num_cases[] = {
     NUM("transport", io_timeout_ms, 10, 3600000, 0),
     NUM("files", chunk_size, 4096, 4194304, 0),
     NUM("files", keep_versions, 1, 1000, 0),
+    NUM("files", repair_delay_ms, 0, 86400000, 0),
+    NUM("files", repair_rate_mib_s, 0, 1000000, 0),
     NUM("files", scrub_rate_mib_s, 0, 100000, 0),
     NUM("files", scrub_interval_s, 1, 31536000, 0),
     NUM("store", page_size, 512, 65536, 1),

@@ -347,6 +347,45 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
     return len;
 }
 
+/* A STATUS with 2 members and the health/scrub tail (@nnames names). */
+static size_t build_status_tail(uint8_t *buf, size_t cap, uint8_t nnames)
+{
+    struct gdfs_proto_writer w;
+    struct gdfs_health_figures h;
+    struct gdfs_scrub_figures sc = {true, 4, 10, 20, 2, 1};
+    struct gdfs_msg m;
+    size_t len = 0;
+
+    memset(&m, 0, sizeof(m));
+    memset(&h, 0, sizeof(h));
+    m.type = GDFS_MSG_NDTOCL_STATUS;
+    m.u.status_reply.id = bs("n2");
+    m.u.status_reply.group = bs("grp:demo");
+    m.u.status_reply.leader = bs("n1");
+    m.u.status_reply.term = 77;
+    m.u.status_reply.role = 3;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, buf, cap, &m), GDFS_OK);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(gdfs_proto_add_member(&w, &member_entries[i]),
+                         GDFS_OK);
+    h.known = true;
+    h.under = 40;
+    h.nnames = nnames;
+    for (uint8_t i = 0; i < nnames; i++)
+        h.names[i] = bs(i % 2 ? "dir/b" : "a");
+    h.pending = 3;
+    h.running = 2;
+    h.done = 1ull << 40;
+    h.failed = 5;
+    h.bytes = UINT64_MAX;
+    ck_assert_int_eq(gdfs_proto_writer_status_tail(&w, &h, &sc), GDFS_OK);
+    /* no member after the tail */
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &member_entries[2]),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    return len;
+}
+
 /* Group messages: large structs, kept out of the stack. */
 static struct gdfs_gmsg gin, gout, gtmp;
 
@@ -697,19 +736,39 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.rget.first = 7;
         break;
     case 49:
-    case 50: /* one version, and "newest only" */
-        m.type = GDFS_MSG_NDTOND_PROBE;
-        m.u.rget.version = (struct gdfs_version){i == 49 ? 12 : 0,
-                                                 i == 49 ? 4 : 0};
-        m.u.rget.name = bs("dir/rec.txt");
+        m.type = GDFS_MSG_NDTOND_DRAIN;
+        m.u.drain.id = bs("node-2.b_x");
+        break;
+    case 50:
+        m.type = GDFS_MSG_NDTOND_HEALTH;
         break;
     case 51:
+    case 52: /* no names, and the most */
+        m.type = GDFS_MSG_NDTOCL_HEALTH;
+        m.u.health.known = i == 52;
+        m.u.health.under = 99;
+        m.u.health.nnames = i == 52 ? GDFS_HEALTH_NAMES_MAX : 0;
+        for (int k = 0; k < m.u.health.nnames; k++)
+            m.u.health.names[k] = bs("dir/x");
+        m.u.health.done = 7;
+        m.u.health.bytes = 1 << 20;
+        break;
+    case 53:
+        return build_status_tail(buf, BIG_CAP, 3);
+    case 54:
+    case 55: /* one version, and "newest only" */
+        m.type = GDFS_MSG_NDTOND_PROBE;
+        m.u.rget.version = (struct gdfs_version){i == 54 ? 12 : 0,
+                                                 i == 54 ? 4 : 0};
+        m.u.rget.name = bs("dir/rec.txt");
+        break;
+    case 56:
         m.type = GDFS_MSG_NDTOCL_PROBE;
         m.u.probe_reply.have = GDFS_PROBE_DAMAGED;
         m.u.probe_reply.newest = (struct gdfs_version){13, 4};
         m.u.probe_reply.flags = GDFS_PROBE_TOMBSTONE;
         break;
-    case 52:
+    case 57:
         m.type = GDFS_MSG_NDTOCL_STALE;
         m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
         break;
@@ -1333,6 +1392,19 @@ END_TEST
 
 /* ---- truncated and padded frames ----------------------------------------- */
 
+/* Bytes of the health/scrub tail of the STATUS frame in @f (0 if none). */
+static size_t status_tail_len(const uint8_t *f, size_t len)
+{
+    struct gdfs_msg m;
+    size_t tail = 1 + 4 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 4 + 8 * 4;
+
+    if (decode_frame(f, len, &m) != GDFS_OK || !m.u.status_reply.has_tail)
+        return 0;
+    for (uint8_t i = 0; i < m.u.status_reply.health.nnames; i++)
+        tail += 2 + m.u.status_reply.health.names[i].len;
+    return tail;
+}
+
 START_TEST(test_proto_truncated_payload_every_length)
 {
     struct gdfs_msg m;
@@ -1343,6 +1415,12 @@ START_TEST(test_proto_truncated_payload_every_length)
         /* every strict prefix, under a header that claims the prefix */
         for (size_t plen = 0; plen < len - HDR; plen++) {
             int rc = decode_payload(frame[5], frame + HDR, plen, &m);
+            /* A STATUS cut exactly before its optional tail is a whole
+             * STATUS of an older node. */
+            if (rc == GDFS_OK && frame[5] == GDFS_MSG_NDTOCL_STATUS &&
+                !m.u.status_reply.has_tail &&
+                status_tail_len(frame, len) == len - HDR - plen)
+                continue;
             if (rc != GDFS_EPROTO)
                 ck_abort_msg("sample %d (%s): prefix %zu of %zu decoded", i,
                              gdfs_proto_type_name(frame[5]), plen,
@@ -1398,7 +1476,7 @@ START_TEST(test_proto_every_type_has_a_sample)
     for (int i = 0; (len = sample_frame(i, frame)) != 0; i++)
         seen[frame[5]] = true;
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
-        if (!seen[t] && (t < 32 || t > 34)) /* 32..34: reserved (repair) */
+        if (!seen[t])
             ck_abort_msg("no sample for type %d", t);
 }
 END_TEST
@@ -3221,6 +3299,111 @@ START_TEST(test_proto_replicate_rules)
 }
 END_TEST
 
+START_TEST(test_proto_status_tail_roundtrip_and_optional)
+{
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_msg out;
+    size_t len = build_status_tail(frame, sizeof(frame), 3), off = 0;
+    struct gdfs_member_entry e;
+    int n = 0;
+
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                           &hdr),
+                     GDFS_OK);
+    ck_assert_uint_eq(hdr.len + GDFS_PROTO_HDR_LEN, len);
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_OK);
+    while (gdfs_proto_next_member(&out.u.status_reply.body, &off, &e))
+        n++;
+    ck_assert_int_eq(n, 2);
+    ck_assert(out.u.status_reply.has_tail);
+    ck_assert(out.u.status_reply.health.known);
+    ck_assert_uint_eq(out.u.status_reply.health.under, 40);
+    ck_assert_uint_eq(out.u.status_reply.health.nnames, 3);
+    ck_assert_bytes_eq(out.u.status_reply.health.names[1], bs("dir/b"));
+    ck_assert_uint_eq(out.u.status_reply.health.pending, 3);
+    ck_assert_uint_eq(out.u.status_reply.health.running, 2);
+    ck_assert_uint_eq(out.u.status_reply.health.done, 1ull << 40);
+    ck_assert_uint_eq(out.u.status_reply.health.failed, 5);
+    ck_assert_uint_eq(out.u.status_reply.health.bytes, UINT64_MAX);
+    ck_assert(out.u.status_reply.scrub.running);
+    ck_assert_uint_eq(out.u.status_reply.scrub.passes, 4);
+    ck_assert_uint_eq(out.u.status_reply.scrub.checked, 10);
+    ck_assert_uint_eq(out.u.status_reply.scrub.total, 20);
+    ck_assert_uint_eq(out.u.status_reply.scrub.bad, 2);
+    ck_assert_uint_eq(out.u.status_reply.scrub.repaired, 1);
+    /* A tail cut short is refused; no tail at all (an older node) is not. */
+    hdr.len--;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_EPROTO);
+    len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, 2, false, "n1", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                           &hdr),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_OK);
+    ck_assert(!out.u.status_reply.has_tail);
+    ck_assert_uint_eq(len, hdr.len + GDFS_PROTO_HDR_LEN);
+}
+END_TEST
+
+START_TEST(test_proto_drain_and_health_rules)
+{
+    struct gdfs_msg m, out;
+    struct gdfs_frame_hdr hdr;
+    size_t len;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_DRAIN;
+    m.u.drain.id = bs("n7");
+    roundtrip(&m, &out);
+    ck_assert_bytes_eq(out.u.drain.id, m.u.drain.id);
+    m.u.drain.id = bs("bad id");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.drain.id = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_HEALTH;
+    m.u.health.known = true;
+    m.u.health.under = 2;
+    m.u.health.nnames = 2;
+    m.u.health.names[0] = bs("a");
+    m.u.health.names[1] = bs("b/c");
+    m.u.health.failed = 9;
+    roundtrip(&m, &out);
+    ck_assert(out.u.health.known);
+    ck_assert_uint_eq(out.u.health.under, 2);
+    ck_assert_uint_eq(out.u.health.nnames, 2);
+    ck_assert_bytes_eq(out.u.health.names[1], bs("b/c"));
+    ck_assert_uint_eq(out.u.health.failed, 9);
+    m.u.health.nnames = GDFS_HEALTH_NAMES_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.health.nnames = 1;
+    m.u.health.names[0] = bs("");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    /* known is a boolean on the wire */
+    m.u.health.names[0] = bs("a");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    frame[GDFS_PROTO_HDR_LEN] = 2;
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                           &hdr),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
+                                       &out),
+                     GDFS_EPROTO);
+}
+END_TEST
+
 START_TEST(test_proto_roundtrip_record_messages)
 {
     static const uint8_t types[] = {GDFS_MSG_NDTOND_COMMIT,
@@ -4004,17 +4187,19 @@ START_TEST(test_proto_type_names)
                      "NDTOND_REPLICATE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RGET_FROM),
                      "NDTOND_RGET_FROM");
-        ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_PROBE),
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_DRAIN),
+                     "NDTOND_DRAIN");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_HEALTH),
+                     "NDTOCL_HEALTH");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_PROBE),
                      "NDTOND_PROBE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_STALE),
                      "NDTOCL_STALE");
     ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 37);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
-    /* 32..34 are reserved for branch repair */
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
-        if (t < 32 || t > 34)
-            ck_assert_str_ne(gdfs_proto_type_name((uint8_t)t), "?");
+        ck_assert_str_ne(gdfs_proto_type_name((uint8_t)t), "?");
 }
 END_TEST
 
@@ -4103,6 +4288,8 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_roundtrip_rput_and_rget);
     tcase_add_test(tc, test_proto_roundtrip_replicate_and_rget_from);
     tcase_add_test(tc, test_proto_replicate_rules);
+    tcase_add_test(tc, test_proto_status_tail_roundtrip_and_optional);
+    tcase_add_test(tc, test_proto_drain_and_health_rules);
     tcase_add_test(tc, test_proto_roundtrip_record_messages);
     tcase_add_test(tc, test_proto_roundtrip_meta_pull);
     tcase_add_test(tc, test_proto_roundtrip_meta_list);

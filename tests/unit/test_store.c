@@ -908,6 +908,32 @@ START_TEST(test_store_record_older_term_refused)
 }
 END_TEST
 
+/* Re-replication commits the version it copied with a new replica set; a
+ * newer version committed meanwhile must keep its record, and the copy
+ * made for the older one becomes an older committed version here. */
+START_TEST(test_store_repair_commit_loses_to_newer_version)
+{
+    struct gdfs_meta v1 = record("f", 5, 1, false);
+    struct gdfs_meta v2 = record("f", 6, 1, false), got;
+    struct gdfs_store_version row;
+    bool applied = true;
+
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &v1, NULL), GDFS_OK);
+    put_replica("f", 5, 1); /* the copy the repair made here */
+    put_replica("f", 6, 1);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &v2, NULL), GDFS_OK);
+    strcpy(v1.replica[2], "n4"); /* the repair's new set for version 5 */
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &v1, &applied), GDFS_OK);
+    ck_assert(!applied);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
+    ck_assert_uint_eq(got.version.seq, 6);
+    ck_assert_str_eq(got.replica[2], "n3");
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &row), GDFS_OK);
+    ck_assert_uint_eq(row.version.seq, 6);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 5, &row), GDFS_OK);
+}
+END_TEST
+
 START_TEST(test_store_record_keeps_newest)
 {
     struct gdfs_meta newer = record("f", 9, 2, false);
@@ -1169,6 +1195,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_record_before_copy_commits_it);
     tcase_add_test(tc, test_store_record_older_term_refused);
     tcase_add_test(tc, test_store_record_keeps_newest);
+    tcase_add_test(tc, test_store_repair_commit_loses_to_newer_version);
     tcase_add_test(tc, test_store_tombstone_record_drops_copies);
     tcase_add_test(tc, test_store_meta_list_pages_and_max_seq);
     tcase_add_test(tc, test_store_probe_reports_versions);

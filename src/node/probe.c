@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "files/newest.h"
 #include "log.h"
 #include "net.h"
 
@@ -55,41 +56,6 @@ int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr,
 
 /* ---- get --stale-ok -------------------------------------------------------- */
 
-/* The best version found so far, and who holds it. */
-struct best {
-    struct gdfs_version v;
-    bool tombstone;
-    unsigned n;
-    char id[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
-    char addr[GDFS_REPLICAS + 1][GDFS_ADDR_MAX + 1];
-};
-
-/* Node @id at @addr holds version @v (a tombstone if @tomb). */
-static void consider(struct best *b, const struct gdfs_version *v, bool tomb,
-                     const char *id, const char *addr)
-{
-    int cmp;
-
-    if (v->seq == 0)
-        return;
-    cmp = gdfs_version_cmp(v, &b->v);
-    if (cmp < 0)
-        return;
-    if (cmp > 0) {
-        b->v = *v;
-        b->tombstone = tomb;
-        b->n = 0;
-    }
-    for (unsigned i = 0; i < b->n; i++)
-        if (strcmp(b->id[i], id) == 0)
-            return;
-    if (b->n < GDFS_REPLICAS + 1 && !tomb) {
-        snprintf(b->id[b->n], sizeof(b->id[0]), "%s", id);
-        snprintf(b->addr[b->n], sizeof(b->addr[0]), "%s", addr);
-        b->n++;
-    }
-}
-
 int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
                           uint64_t seq, struct gdfs_meta *meta,
                           char (*addrs)[GDFS_ADDR_MAX + 1], char *why,
@@ -99,12 +65,12 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
     const char *self = s->cfg->node_id;
     struct gdfs_meta rec;
     struct gdfs_probe_result pr;
-    struct best b;
+    struct gdfs_newest b;
     char self_addr[GDFS_ADDR_MAX + 1], err[512], pname[256];
     bool have_rec;
     int rc;
 
-    memset(&b, 0, sizeof(b));
+    gdfs_newest_init(&b);
     gdfs_log_name(name, pname, sizeof(pname));
     rc = gdfs_store_meta_get(s->st, name->p, name->len, &rec);
     if (rc != GDFS_OK && rc != GDFS_ENOENT) {
@@ -117,19 +83,20 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
     if (seq != 0) {
         /* --version N: no choice to make; this node, then the record's
          * replicas, are tried in turn. */
-        b.v.seq = seq;
-        consider(&b, &b.v, false, self, self_addr);
+        struct gdfs_version want = {seq, 0};
+
+        gdfs_newest_add(&b, &want, false, self, self_addr);
         for (unsigned i = 0; have_rec && i < rec.nreplicas; i++) {
             char addr[GDFS_ADDR_MAX + 1];
 
             if (gdfs_files_member(s->files, rec.replica[i], addr, NULL))
-                consider(&b, &b.v, false, rec.replica[i], addr);
+                gdfs_newest_add(&b, &want, false, rec.replica[i], addr);
         }
         goto done;
     }
     /* This node's record and copies first. */
     if (have_rec && rec.tombstone)
-        consider(&b, &rec.version, true, self, self_addr);
+        gdfs_newest_add(&b, &rec.version, true, self, self_addr);
     rc = gdfs_store_probe(s->st, name->p, name->len,
                           have_rec && !rec.tombstone ? &rec.version : NULL,
                           &pr.have, &pr.newest, &pr.tombstone);
@@ -138,8 +105,8 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
         return rc;
     }
     if (pr.have == GDFS_PROBE_COMPLETE)
-        consider(&b, &rec.version, false, self, self_addr);
-    consider(&b, &pr.newest, pr.tombstone, self, self_addr);
+        gdfs_newest_add(&b, &rec.version, false, self, self_addr);
+    gdfs_newest_add(&b, &pr.newest, pr.tombstone, self, self_addr);
     /* Then the replicas the record names, as far as they answer. */
     for (unsigned i = 0; have_rec && i < rec.nreplicas; i++) {
         char addr[GDFS_ADDR_MAX + 1];
@@ -156,8 +123,8 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
             continue;
         }
         if (pr.have == GDFS_PROBE_COMPLETE)
-            consider(&b, &rec.version, false, rec.replica[i], addr);
-        consider(&b, &pr.newest, pr.tombstone, rec.replica[i], addr);
+            gdfs_newest_add(&b, &rec.version, false, rec.replica[i], addr);
+        gdfs_newest_add(&b, &pr.newest, pr.tombstone, rec.replica[i], addr);
     }
     if (b.v.seq != 0 && b.tombstone) {
         snprintf(why, whylen,

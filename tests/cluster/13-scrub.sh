@@ -211,4 +211,12 @@ exits 0 "after the heal get --stale-ok reads as a plain get, no warning" \
     cli "$minor" get --stale-ok f1 "$T/got"
 ok "... nothing on stderr" test ! -s "$ERR"
 
+# Read repair's and the scrub's threads stop cleanly (n$v scrubs).
+rcs=""
+for i in $ALL; do
+    stop_node "$i"
+    rcs="$rcs${NODE_RC[$i]}"
+done
+ok "all five stop with status 0 on SIGTERM" test "$rcs" = 00000
+
 done_testing

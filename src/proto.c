@@ -207,7 +207,8 @@ static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
            type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS ||
-           type == GDFS_MSG_NDTOCL_META_LIST;
+           type == GDFS_MSG_NDTOCL_META_LIST ||
+           type == GDFS_MSG_NDTOND_META_SYNC;
 }
 
 /* ---- list entries -------------------------------------------------------- */
@@ -824,6 +825,22 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         get_bytes16(r, &m->u.stale.msg);
         return !r->bad && m->u.stale.msg.len >= 1 &&
                m->u.stale.msg.len <= GDFS_ERRMSG_MAX;
+    case GDFS_MSG_NDTOND_META_SUM:
+        m->u.meta_sum.term = gdfs_pack_get_u64(r);
+        m->u.meta_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
+        m->u.meta_sum.sums.len = GDFS_META_SUMS_LEN;
+        return !r->bad && m->u.meta_sum.term >= 1;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        m->u.meta_diff.mask = gdfs_pack_get_u64(r);
+        return !r->bad;
+    case GDFS_MSG_NDTOND_META_SYNC:
+        m->u.meta_sync.term = gdfs_pack_get_u64(r);
+        u8 = gdfs_pack_get_u8(r);
+        m->u.meta_sync.more = u8 == 1;
+        if (r->bad || u8 > 1 || m->u.meta_sync.term == 0)
+            return false;
+        return decode_body(GDFS_MSG_NDTOCL_META_LIST, r,
+                           gdfs_pack_get_u32(r), &m->u.meta_sync.body);
     case GDFS_MSG_NDTOND_DRAIN:
         get_bytes8(r, &m->u.drain.id);
         return !r->bad && valid_node_id(&m->u.drain.id);
@@ -1087,6 +1104,14 @@ static int check_fields_enc(const struct gdfs_msg *m)
         if (m->u.stale.msg.len == 0 || m->u.stale.msg.p == NULL)
             return GDFS_EINVAL;
         return GDFS_OK;
+    case GDFS_MSG_NDTOND_META_SUM:
+        if (m->u.meta_sum.term == 0 ||
+            m->u.meta_sum.sums.len != GDFS_META_SUMS_LEN ||
+            m->u.meta_sum.sums.p == NULL)
+            return GDFS_EINVAL;
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        return GDFS_OK;
     case GDFS_MSG_NDTOND_DRAIN:
         if (m->u.drain.id.len > GDFS_NODE_ID_MAX)
             return GDFS_ETOOBIG;
@@ -1217,6 +1242,13 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         break;
     case GDFS_MSG_NDTOCL_STALE:
         put_bytes16(&w, &m->u.stale.msg);
+        break;
+    case GDFS_MSG_NDTOND_META_SUM:
+        gdfs_pack_put_u64(&w, m->u.meta_sum.term);
+        gdfs_pack_put_bytes(&w, m->u.meta_sum.sums.p, GDFS_META_SUMS_LEN);
+        break;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        gdfs_pack_put_u64(&w, m->u.meta_diff.mask);
         break;
     case GDFS_MSG_NDTOND_DRAIN:
         put_bytes8(&w, &m->u.drain.id);
@@ -1409,6 +1441,10 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     case GDFS_MSG_NDTOCL_VERSIONS:
     case GDFS_MSG_NDTOCL_META_LIST:
         break;
+    case GDFS_MSG_NDTOND_META_SYNC:
+        if (m->u.meta_sync.term == 0)
+            return GDFS_EINVAL;
+        break;
     case GDFS_MSG_NDTOCL_STATUS:
         if (m->u.status_reply.id.len > GDFS_NODE_ID_MAX ||
             m->u.status_reply.group.len > GDFS_NODE_ID_MAX ||
@@ -1427,6 +1463,9 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     gdfs_pack_writer_init(&pw, buf, cap, 0);
     put_hdr(&pw, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
+    case GDFS_MSG_NDTOND_META_SYNC:
+        gdfs_pack_put_u64(&pw, m->u.meta_sync.term);
+        /* fall through */
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:
         gdfs_pack_put_u8(&pw, 0); /* more: patched by finish */
@@ -1588,7 +1627,10 @@ int gdfs_proto_add_record(struct gdfs_proto_writer *w,
     if (check_record_enc(rec) != GDFS_OK)
         return GDFS_EINVAL;
     size = record_size(rec);
-    rc = writer_room(w, GDFS_MSG_NDTOCL_META_LIST, size);
+    rc = writer_room(w, w->type == GDFS_MSG_NDTOND_META_SYNC
+                            ? GDFS_MSG_NDTOND_META_SYNC
+                            : GDFS_MSG_NDTOCL_META_LIST,
+                     size);
     if (rc != GDFS_OK)
         return rc;
     gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
@@ -1630,6 +1672,7 @@ int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
     switch (w->type) {
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:
+    case GDFS_MSG_NDTOND_META_SYNC:
         gdfs_pack_patch_u8(w->buf + w->count_off - 1, more ? 1 : 0);
         gdfs_pack_patch_u32(w->buf + w->count_off, w->count);
         break;
@@ -1788,6 +1831,12 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOCL_PROBE";
     case GDFS_MSG_NDTOCL_STALE:
         return "NDTOCL_STALE";
+    case GDFS_MSG_NDTOND_META_SUM:
+        return "NDTOND_META_SUM";
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        return "NDTOCL_META_DIFF";
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return "NDTOND_META_SYNC";
     case GDFS_MSG_NDTOND_REPLICATE:
         return "NDTOND_REPLICATE";
     case GDFS_MSG_NDTOND_RGET_FROM:

@@ -200,8 +200,28 @@ enum gdfs_msg_type {
      * before GET_INFO, says why the bytes may be stale; msglen
      * 1..GDFS_ERRMSG_MAX) */
     GDFS_MSG_NDTOCL_STALE = 37,
+
+    /* ---- files: record sync (anti-entropy). The leader compares its
+     * records with each member's by digest and sends the buckets that
+     * differ again. ---- */
+    /* term:64 then GDFS_META_BUCKETS x { count:32 sum:16B }  (leader of
+     * @term -> member: the leader's record digest; reply META_DIFF; term
+     * >= 1) */
+    GDFS_MSG_NDTOND_META_SUM = 45,
+    /* mask:64  (bit i: the member's bucket i differs from the leader's) */
+    GDFS_MSG_NDTOCL_META_DIFF = 46,
+    /* term:64 more:8 count:32 then count x RECORD  (leader of @term ->
+     * member: persist these records, all in one transaction; reply OK, or
+     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1;
+     * more: more pages follow) */
+    GDFS_MSG_NDTOND_META_SYNC = 47,
 };
-#define GDFS_MSG_TYPE_MAX 37
+#define GDFS_MSG_TYPE_MAX 47
+/* Record digests (META_SUM): buckets by a hash of the file name, and the
+ * size of each bucket's sum. */
+#define GDFS_META_BUCKETS 64
+#define GDFS_META_SUM_LEN 16
+#define GDFS_META_SUMS_LEN (GDFS_META_BUCKETS * (4 + GDFS_META_SUM_LEN))
 
 /* Header flag bits. FORWARDED: a gateway node passed this request on to
  * the node it believes leads; that node answers ENOTLEADER rather than
@@ -412,6 +432,14 @@ struct gdfs_msg {
             struct gdfs_bytes after;
         } meta_pull;
         struct { bool more; struct gdfs_list_body body; } meta_list;
+        /* sums: GDFS_META_SUMS_LEN bytes as on the wire */
+        struct { uint64_t term; struct gdfs_bytes sums; } meta_sum;
+        struct { uint64_t mask; } meta_diff;
+        struct {
+            uint64_t term;
+            bool more;
+            struct gdfs_list_body body;
+        } meta_sync;
         /* RGET (first is 0) and RGET_FROM */
         struct {
             struct gdfs_version version;
@@ -551,8 +579,8 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 
 /* ---- list replies: writer ------------------------------------------------ */
 
-/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS and
- * NDTOCL_META_LIST in a caller-supplied buffer: begin with the fixed fields
+/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS,
+ * NDTOCL_META_LIST and NDTOND_META_SYNC in a caller-supplied buffer: begin with the fixed fields
  * in @m (body ignored; flags as in gdfs_proto_encode), add entries, finish.
  * An add that does not fit returns GDFS_ETOOBIG and leaves the frame as it
  * was, so the caller can finish it with "more". */
@@ -576,7 +604,8 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
                           const struct gdfs_member_entry *e);
 int gdfs_proto_add_version(struct gdfs_proto_writer *w,
                            const struct gdfs_version_entry *e);
-/* META_LIST entries (begin with m->type NDTOCL_META_LIST). A record that
+/* META_LIST and META_SYNC entries (begin with m->type NDTOCL_META_LIST,
+ * or NDTOND_META_SYNC with m->u.meta_sync.term). A record that
  * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);

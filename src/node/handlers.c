@@ -18,6 +18,7 @@
 #include "node/leaderops.h"
 #include "node/probe.h"
 #include "node/replica.h"
+#include "node/sync.h"
 #include "node/scrub_stats.h"
 
 /* How long a leaving node's copies may take to be handed off. */
@@ -431,6 +432,10 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_replica_meta_put(s, m);
     case GDFS_MSG_NDTOND_META_PULL:
         return gdfs_replica_meta_pull(s, m);
+    case GDFS_MSG_NDTOND_META_SUM:
+        return gdfs_sync_handle_sum(s, m);
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return gdfs_sync_handle_push(s, m);
     case GDFS_MSG_CLTOND_VERSIONS:
         return handle_versions(s, m);
     case GDFS_MSG_CLTOND_STATUS:

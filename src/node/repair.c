@@ -224,8 +224,10 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
     for (uint32_t i = 0; i < v->gs.n; i++) {
         struct gdfs_member *m = &v->set.m[i];
 
-        snprintf(m->id, sizeof(m->id), "%s", v->gs.m[i].id);
-        snprintf(m->addr, sizeof(m->addr), "%s", v->gs.m[i].addr);
+        /* Same sizes, NUL-terminated (memcpy: snprintf between members
+         * of one struct trips -Wrestrict in some builds). */
+        memcpy(m->id, v->gs.m[i].id, sizeof(m->id));
+        memcpy(m->addr, v->gs.m[i].addr, sizeof(m->addr));
         m->state = v->gs.m[i].state;
         v->extra[i].failed_for_ms = 0;
         v->extra[i].draining = false;

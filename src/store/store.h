@@ -276,6 +276,54 @@ int gdfs_store_copies_chunks(struct gdfs_store *st, int64_t min_age_s,
  * and could not be repaired (0 clears the mark). Fsynced. GDFS_ENOENT if
  * the row is gone (collected meanwhile). */
 int gdfs_store_mark_damaged(struct gdfs_store *st, int64_t vid, uint32_t bad);
+/* ---- record sync and orphan copies (metasync.c) ---------------------------- */
+
+/* The leader and a member compare their records by digest: records fall
+ * into GDFS_META_BUCKETS buckets by a hash of the name, and each bucket
+ * has a count and an order-independent sum (XOR of a hash of each
+ * record's name, version, tombstone flag, acknowledgements and replicas).
+ * Buckets that differ are sent again. (GDFS_META_BUCKETS and
+ * GDFS_META_SUM_LEN are in proto.h: META_SUM carries digests.) */
+struct gdfs_meta_digest {
+    uint32_t count[GDFS_META_BUCKETS];
+    uint8_t sum[GDFS_META_BUCKETS][GDFS_META_SUM_LEN];
+};
+
+unsigned gdfs_meta_bucket(const uint8_t *name, size_t namelen);
+void gdfs_meta_digest_add(struct gdfs_meta_digest *d,
+                          const struct gdfs_meta *m);
+/* Bit i set: bucket i differs. */
+uint64_t gdfs_meta_digest_diff(const struct gdfs_meta_digest *a,
+                               const struct gdfs_meta_digest *b);
+/* The digest of every record stored here, tombstones included. */
+int gdfs_store_meta_digest(struct gdfs_store *st,
+                           struct gdfs_meta_digest *out);
+
+/* gdfs_store_meta_put for @n records of the leader of @term, in one
+ * fsynced transaction (all or none). *applied (may be NULL) counts the
+ * records that changed the stored ones. */
+int gdfs_store_meta_put_many(struct gdfs_store *st, uint64_t term,
+                             const struct gdfs_meta *ms, unsigned n,
+                             unsigned *applied);
+
+/* A complete copy that no record has committed yet. */
+struct gdfs_copy_ref {
+    uint8_t name[GDFS_NAME_MAX];
+    size_t namelen;
+    struct gdfs_version version;
+    int64_t created; /* unix seconds, when its put began */
+};
+typedef int (*gdfs_store_copy_cb)(void *ctx, const struct gdfs_copy_ref *c);
+/* Complete uncommitted copies whose put began before @created_before
+ * (unix seconds), oldest first, at most @max; a nonzero return of @cb
+ * stops early. */
+int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
+                           uint32_t max, gdfs_store_copy_cb cb, void *ctx);
+/* Drop this node's copy of @name at @v if it is still uncommitted and no
+ * record stored here names it; *dropped says whether it went. */
+int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
+                                size_t namelen,
+                                const struct gdfs_version *v, bool *dropped);
 
 /* ---- reading ------------------------------------------------------------- */
 

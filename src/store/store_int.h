@@ -1,4 +1,4 @@
-/* Internals shared by the store's source files (store.c, meta.c): the
+/* Internals shared by the store's source files (store.c, meta.c, metasync.c): the
  * connection struct and the transaction helpers. Not for use outside
  * src/store/. */
 #ifndef GDFS_STORE_INT_H
@@ -58,5 +58,12 @@ void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v);
  * newest @keep. */
 int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
                uint32_t keep);
+/* Inside a write transaction (meta.c): check @term against the promise
+ * and raise the promise to it (GDFS_ESTALE if older). */
+int st_meta_fence(struct gdfs_store *st, uint64_t term);
+/* Inside a write transaction (meta.c): what gdfs_store_meta_put does
+ * after the fence. *applied says whether the stored record changed. */
+int st_meta_apply(struct gdfs_store *st, const struct gdfs_meta *m,
+                  bool *applied);
 
 #endif

@@ -341,6 +341,40 @@ static void emit_replication(void)
     m.reqid = 7;
     m.u.get.name = bs("dir/file.txt");
     emit(&m);
+
+    {
+        static uint8_t sums[GDFS_META_SUMS_LEN];
+
+        for (size_t k = 0; k < sizeof(sums); k++)
+            sums[k] = (uint8_t)k;
+        memset(&m, 0, sizeof(m));
+        m.type = GDFS_MSG_NDTOND_META_SUM;
+        m.reqid = 45;
+        m.u.meta_sum.term = 5;
+        m.u.meta_sum.sums.p = sums;
+        m.u.meta_sum.sums.len = sizeof(sums);
+        emit(&m);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_META_DIFF;
+    m.reqid = 46;
+    m.u.meta_diff.mask = 0x11;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_SYNC;
+    m.reqid = 47;
+    m.u.meta_sync.term = 5;
+    rc = GDFS_OK;
+    if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+        die("meta_sync", GDFS_EINVAL);
+    for (int i = 0; i < 2 && rc == GDFS_OK; i++) {
+        make_record(i, &rec);
+        rc = gdfs_proto_add_record(&w, &rec);
+    }
+    if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
+        die("meta_sync", rc);
+    save(len);
 }
 
 /* One group message of every kind, and the member set's edge cases. */

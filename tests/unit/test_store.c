@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -1158,6 +1159,128 @@ START_TEST(test_store_mark_damaged_gone_row)
 }
 END_TEST
 
+/* ---- record sync and orphan copies (metasync.c) --------------------------- */
+
+START_TEST(test_store_meta_digest_matches_records)
+{
+    struct gdfs_meta a = record("a", 1, 1, false), b = record("b", 2, 1, false);
+    struct gdfs_meta c = record("c", 3, 1, true);
+    struct gdfs_meta_digest got, want, empty;
+    unsigned bucket;
+
+    memset(&empty, 0, sizeof(empty));
+    ck_assert_int_eq(gdfs_store_meta_digest(st, &got), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got, &empty), 0);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &a, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &b, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &c, NULL), GDFS_OK);
+    /* the same records added in another order give the same digest */
+    memset(&want, 0, sizeof(want));
+    gdfs_meta_digest_add(&want, &c);
+    gdfs_meta_digest_add(&want, &a);
+    gdfs_meta_digest_add(&want, &b);
+    ck_assert_int_eq(gdfs_store_meta_digest(st, &got), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got, &want), 0);
+    ck_assert_uint_ne(gdfs_meta_digest_diff(&got, &empty), 0);
+    /* a changed replica set shows in exactly b's bucket */
+    strcpy(b.replica[1], "n9");
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &b, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_digest(st, &got), GDFS_OK);
+    bucket = gdfs_meta_bucket(b.name, b.namelen);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got, &want),
+                      (uint64_t)1 << bucket);
+}
+END_TEST
+
+START_TEST(test_store_meta_put_many_all_or_none)
+{
+    struct gdfs_meta ms[3] = {record("x", 4, 2, false), record("y", 5, 2, false),
+                              record("z", 6, 2, true)};
+    struct gdfs_store_version v;
+    struct gdfs_version z1 = {1, 1};
+    struct gdfs_meta got;
+    unsigned applied = 99;
+
+    put_replica("x", 4, 2);
+    put_replica("z", 1, 1);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 3, &applied),
+                     GDFS_OK);
+    ck_assert_uint_eq(applied, 3);
+    /* x's copy is committed, z's older copy is dropped by the tombstone */
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("x"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 4);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("z"), &z1, &v),
+                     GDFS_ENOENT);
+    /* sending them again changes nothing */
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 3, &applied),
+                     GDFS_OK);
+    ck_assert_uint_eq(applied, 0);
+    /* a stale term is refused as a whole */
+    ck_assert_int_eq(gdfs_store_meta_promise(st, 3, NULL), GDFS_OK);
+    ms[0] = record("w", 9, 2, false);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 1, &applied),
+                     GDFS_ESTALE);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("w"), &got), GDFS_ENOENT);
+}
+END_TEST
+
+static int note_copy(void *ctx, const struct gdfs_copy_ref *c)
+{
+    struct gdfs_copy_ref *out = ctx;
+
+    out[0] = *c;
+    out[1].namelen++; /* count in the spare slot */
+    return 0;
+}
+
+START_TEST(test_store_orphan_copies_listed_and_dropped)
+{
+    struct gdfs_copy_ref seen[2];
+    struct gdfs_store_version v;
+    struct gdfs_version o = {5, 1}, k = {6, 1};
+    struct gdfs_meta rk = record("kept", 6, 1, false);
+    bool dropped = true;
+    int64_t later = (int64_t)time(NULL) + 10;
+
+    put_replica("orphan", 5, 1);
+    put_replica("kept", 6, 1);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &rk, NULL), GDFS_OK);
+    /* only the uncommitted one, and only once old enough */
+    memset(seen, 0, sizeof(seen));
+    ck_assert_int_eq(gdfs_store_uncommitted(st, later - 3600, 10, note_copy,
+                                            seen),
+                     GDFS_OK);
+    ck_assert_uint_eq(seen[1].namelen, 0);
+    ck_assert_int_eq(gdfs_store_uncommitted(st, later, 10, note_copy, seen),
+                     GDFS_OK);
+    ck_assert_uint_eq(seen[1].namelen, 1);
+    ck_assert_mem_eq(seen[0].name, "orphan", 6);
+    ck_assert_uint_eq(seen[0].version.seq, 5);
+    /* a committed copy is never dropped as an orphan */
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("kept"), &k,
+                                                 &dropped),
+                     GDFS_OK);
+    ck_assert(!dropped);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("kept"), &k, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("orphan"), &o,
+                                                 &dropped),
+                     GDFS_OK);
+    ck_assert(dropped);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("orphan"), &o, &v),
+                     GDFS_ENOENT);
+    /* a copy whose record arrives is committed, and kept */
+    put_replica("late", 8, 1);
+    rk = record("late", 8, 1, false);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &rk, NULL), GDFS_OK);
+    o.seq = 8;
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("late"), &o,
+                                                 &dropped),
+                     GDFS_OK);
+    ck_assert(!dropped);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1201,6 +1324,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_probe_reports_versions);
     tcase_add_test(tc, test_store_copies_walk_in_id_order);
     tcase_add_test(tc, test_store_mark_damaged_gone_row);
+    tcase_add_test(tc, test_store_meta_digest_matches_records);
+    tcase_add_test(tc, test_store_meta_put_many_all_or_none);
+    tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -128,6 +128,12 @@ static bool valid_chunk_size(uint32_t chunk_size)
     return chunk_size >= GDFS_CHUNK_MIN && chunk_size <= GDFS_CHUNK_MAX;
 }
 
+/* proto.h NDTOND_PROBE: "seq 0 (then term 0) asks only for the newest". */
+static bool valid_probe_version(const struct gdfs_version *v)
+{
+    return v->seq != 0 || v->term == 0;
+}
+
 /* proto.h RECORD: "chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX". */
 static bool valid_record_chunk_size(uint32_t chunk_size)
 {
@@ -804,6 +810,21 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         get_bytes16(r, &m->u.rget.name);
         return !r->bad && m->u.rget.version.seq >= 1 &&
                valid_name(&m->u.rget.name);
+    case GDFS_MSG_NDTOND_PROBE:
+        get_version(r, &m->u.rget.version);
+        get_bytes16(r, &m->u.rget.name);
+        return !r->bad && valid_probe_version(&m->u.rget.version) &&
+               valid_name(&m->u.rget.name);
+    case GDFS_MSG_NDTOCL_PROBE:
+        m->u.probe_reply.have = gdfs_pack_get_u8(r);
+        get_version(r, &m->u.probe_reply.newest);
+        m->u.probe_reply.flags = gdfs_pack_get_u8(r);
+        return !r->bad && m->u.probe_reply.have <= GDFS_PROBE_HAVE_MAX &&
+               (m->u.probe_reply.flags & ~GDFS_PROBE_TOMBSTONE) == 0;
+    case GDFS_MSG_NDTOCL_STALE:
+        get_bytes16(r, &m->u.stale.msg);
+        return !r->bad && m->u.stale.msg.len >= 1 &&
+               m->u.stale.msg.len <= GDFS_ERRMSG_MAX;
     case GDFS_MSG_NDTOND_META_SUM:
         m->u.meta_sum.term = gdfs_pack_get_u64(r);
         m->u.meta_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
@@ -1067,6 +1088,22 @@ static int check_fields_enc(const struct gdfs_msg *m)
         if (rc == GDFS_OK && m->u.rget.version.seq == 0)
             rc = GDFS_EINVAL;
         return rc;
+    case GDFS_MSG_NDTOND_PROBE:
+        rc = check_name_enc(&m->u.rget.name, false);
+        if (rc == GDFS_OK && !valid_probe_version(&m->u.rget.version))
+            rc = GDFS_EINVAL;
+        return rc;
+    case GDFS_MSG_NDTOCL_PROBE:
+        if (m->u.probe_reply.have > GDFS_PROBE_HAVE_MAX ||
+            (m->u.probe_reply.flags & ~GDFS_PROBE_TOMBSTONE) != 0)
+            return GDFS_EINVAL;
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_STALE:
+        if (m->u.stale.msg.len > GDFS_ERRMSG_MAX)
+            return GDFS_ETOOBIG;
+        if (m->u.stale.msg.len == 0 || m->u.stale.msg.p == NULL)
+            return GDFS_EINVAL;
+        return GDFS_OK;
     case GDFS_MSG_NDTOND_META_SUM:
         if (m->u.meta_sum.term == 0 ||
             m->u.meta_sum.sums.len != GDFS_META_SUMS_LEN ||
@@ -1194,8 +1231,17 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         gdfs_pack_put_u32(&w, m->u.rget.first);
         /* fall through */
     case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_PROBE:
         put_version(&w, &m->u.rget.version);
         put_bytes16(&w, &m->u.rget.name);
+        break;
+    case GDFS_MSG_NDTOCL_PROBE:
+        gdfs_pack_put_u8(&w, m->u.probe_reply.have);
+        put_version(&w, &m->u.probe_reply.newest);
+        gdfs_pack_put_u8(&w, m->u.probe_reply.flags);
+        break;
+    case GDFS_MSG_NDTOCL_STALE:
+        put_bytes16(&w, &m->u.stale.msg);
         break;
     case GDFS_MSG_NDTOND_META_SUM:
         gdfs_pack_put_u64(&w, m->u.meta_sum.term);
@@ -1779,6 +1825,12 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOCL_RECORD";
     case GDFS_MSG_NDTOND_RGET:
         return "NDTOND_RGET";
+    case GDFS_MSG_NDTOND_PROBE:
+        return "NDTOND_PROBE";
+    case GDFS_MSG_NDTOCL_PROBE:
+        return "NDTOCL_PROBE";
+    case GDFS_MSG_NDTOCL_STALE:
+        return "NDTOCL_STALE";
     case GDFS_MSG_NDTOND_META_SUM:
         return "NDTOND_META_SUM";
     case GDFS_MSG_NDTOCL_META_DIFF:

@@ -183,6 +183,24 @@ enum gdfs_msg_type {
      * pending:32 running:32 done:64 failed:64 bytes:64 */
     GDFS_MSG_NDTOCL_HEALTH = 34,
 
+    /* ---- files: scrub, read repair, stale reads (35..39) ---- */
+
+    /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of
+     * name? Answered from the store without reading chunks; reply
+     * NDTOCL_PROBE. seq 0 (then term 0) asks only for the newest) */
+    GDFS_MSG_NDTOND_PROBE = 35,
+    /* have:8 seq:64 term:64 flags:8  (have, of the version asked: 0 not
+     * held complete here (or seq 0 was asked), 1 held complete, 2 held
+     * but its scrub found a bad chunk; seq/term: the newest committed
+     * version held here, 0 0 if none; flags bit 0: that newest version is
+     * a tombstone; other bits 0) */
+    GDFS_MSG_NDTOCL_PROBE = 36,
+    /* msglen:16 msg  (node -> client, only for a CLTOND_GET flagged
+     * GDFS_FLAG_STALE_OK that was served without a leader's record: sent
+     * before GET_INFO, says why the bytes may be stale; msglen
+     * 1..GDFS_ERRMSG_MAX) */
+    GDFS_MSG_NDTOCL_STALE = 37,
+
     /* ---- files: record sync (anti-entropy). The leader compares its
      * records with each member's by digest and sends the buckets that
      * differ again. ---- */
@@ -207,9 +225,22 @@ enum gdfs_msg_type {
 
 /* Header flag bits. FORWARDED: a gateway node passed this request on to
  * the node it believes leads; that node answers ENOTLEADER rather than
- * forwarding again. Other bits must be 0. */
+ * forwarding again. STALE_OK (CLTOND_GET only; ignored elsewhere): when no
+ * leader can name the newest committed version, serve the newest version
+ * a reachable replica holds, preceded by NDTOCL_STALE (get --stale-ok).
+ * Other bits must be 0. */
 #define GDFS_FLAG_FORWARDED 1
-#define GDFS_FLAG_MASK GDFS_FLAG_FORWARDED
+#define GDFS_FLAG_STALE_OK 2
+#define GDFS_FLAG_MASK (GDFS_FLAG_FORWARDED | GDFS_FLAG_STALE_OK)
+
+/* NDTOCL_PROBE have:8 values. */
+enum gdfs_probe_have {
+    GDFS_PROBE_ABSENT = 0,
+    GDFS_PROBE_COMPLETE = 1,
+    GDFS_PROBE_DAMAGED = 2,
+};
+#define GDFS_PROBE_HAVE_MAX 2
+#define GDFS_PROBE_TOMBSTONE 1 /* NDTOCL_PROBE flags bit 0 */
 
 /* Replicas per file (DESIGN.md: every file lives on 3 nodes). */
 #define GDFS_REPLICAS 3
@@ -422,6 +453,13 @@ struct gdfs_msg {
             uint8_t nsrc;
             struct gdfs_bytes src[GDFS_REPLICATE_SRC_MAX];
         } replicate;
+        /* NDTOND_PROBE uses rget (seq 0: newest only). */
+        struct {
+            uint8_t have; /* enum gdfs_probe_have */
+            struct gdfs_version newest;
+            uint8_t flags; /* GDFS_PROBE_TOMBSTONE */
+        } probe_reply;
+        struct { struct gdfs_bytes msg; } stale;
     } u;
 };
 

@@ -27,6 +27,7 @@ struct cli {
     bool recursive;    /* put -r LOCALDIR PREFIX, get -r PREFIX LOCALDIR */
     const char *batch; /* put/get --batch FILE ("-" = stdin) */
     unsigned parallel; /* batch workers (-p N) */
+    bool stale_ok; /* get --stale-ok: read without a quorum if need be */
     uint32_t reqid;
     uint8_t *in; /* receive buffer: header + GDFS_PROTO_MAX_PAYLOAD */
     size_t incap;

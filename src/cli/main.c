@@ -547,6 +547,9 @@ static int cmd_leave(struct cli *c)
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* Long options without a short form. */
+enum { OPT_STALE_OK = 256 };
+
 static void usage(FILE *f)
 {
     fputs("usage: gdfs-cli [-c FILE | -n HOST:PORT] [options] COMMAND ...\n"
@@ -576,6 +579,10 @@ static void usage(FILE *f)
           "  -j, --json            print JSON (ls, lshere, locate, status, "
           "versions, put)\n"
           "  -v, --version N       get: read version N instead of the newest\n"
+          "      --stale-ok        get: without a quorum, read the newest "
+          "version a\n"
+          "                        reachable replica holds (warns: it may "
+          "be stale)\n"
           "  -t, --transport NAME  transport plugin with -n (default tcp)\n"
           "  -P, --plugin-dir DIR  where plugins are (default "
           "$GDFS_PLUGIN_DIR or " GDFS_PLUGIN_DIR ")\n"
@@ -637,6 +644,7 @@ int main(int argc, char **argv)
         {"batch", required_argument, NULL, 'b'},
         {"parallel", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
+        {"stale-ok", no_argument, NULL, OPT_STALE_OK},
         {NULL, 0, NULL, 0},
     };
     struct cli c;
@@ -697,6 +705,9 @@ int main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
+        case OPT_STALE_OK:
+            c.stale_ok = true;
+            break;
         default:
             return usage_error("bad option");
         }
@@ -741,6 +752,8 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     if (c.seq != 0 && strcmp(cmd, "get") != 0)
         return usage_error("--version goes with get");
+    if (c.stale_ok && strcmp(cmd, "get") != 0)
+        return usage_error("--stale-ok goes with get");
     if (config != NULL && node != NULL)
         return usage_error("give -c FILE or -n HOST:PORT, not both");
 

@@ -305,10 +305,17 @@ int cli_get_file(struct cli *c, const char *name, const char *local,
 
     if (!to_stdout && stat(local, &sb) == 0 && S_ISDIR(sb.st_mode))
         return cli_fail(GDFS_EINVAL, "get: %s is a directory", local);
+    m.flags = c->stale_ok ? GDFS_FLAG_STALE_OK : 0;
     m.u.get.seq = c->seq;
     m.u.get.name.p = (const uint8_t *)name;
     m.u.get.name.len = strlen(name);
     status = cli_call(c, &m, &r, "get");
+    if (status == 0 && r.type == GDFS_MSG_NDTOCL_STALE) {
+        /* Only after --stale-ok: the node had no quorum. */
+        fprintf(stderr, "warning: %.*s\n", (int)r.u.stale.msg.len,
+                (const char *)r.u.stale.msg.p);
+        status = cli_recv(c, &r, "get");
+    }
     if (status != 0)
         return status;
     if (r.type != GDFS_MSG_NDTOCL_GET_INFO)

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "net.h"
 #include "node/leaderops.h"
+#include "node/probe.h"
 
 /* ---- put ------------------------------------------------------------------ */
 
@@ -331,7 +332,29 @@ struct reader {
     struct gdfs_msg info; /* the GET_INFO sent to the client */
     uint32_t next;        /* next chunk the client needs */
     struct gdfs_hash list;
+    const char *stale; /* get --stale-ok without a leader: why */
 };
+
+/* get --stale-ok without a leader: tell the client, before GET_INFO. */
+static int send_stale(struct reader *rd, const char *addr, int io)
+{
+    struct gdfs_msg w = {.type = GDFS_MSG_NDTOCL_STALE, .reqid = rd->reqid};
+    char name[256], text[GDFS_ERRMSG_MAX];
+    int n;
+
+    gdfs_log_name(rd->name, name, sizeof(name));
+    n = snprintf(text, sizeof(text),
+                 "get %s: version %llu read from %s may be stale: no "
+                 "quorum (%s)",
+                 name, (unsigned long long)rd->info.u.get_info.version.seq,
+                 addr, rd->stale);
+    w.u.stale.msg.p = (const uint8_t *)text;
+    w.u.stale.msg.len = n < 0 ? 0 : (size_t)n >= sizeof(text)
+                                         ? sizeof(text) - 1
+                                         : (size_t)n;
+    gdfs_log(GDFS_LOG_NOTICE, "%s", text);
+    return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
+}
 
 /* Stream from one replica, from chunk rd->next on. */
 static int read_from(struct reader *rd, const char *addr, char *why,
@@ -353,7 +376,8 @@ static int read_from(struct reader *rd, const char *addr, char *why,
         rd->info = r;
         rd->info.reqid = rd->reqid;
         rd->want = r.u.get_info.version; /* resume exactly this one */
-        if ((rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
+        if ((rd->stale != NULL && send_stale(rd, addr, io) != GDFS_OK) ||
+            (rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
                                     io)) != GDFS_OK) {
             gdfs_rpc_close(rpc, c);
             return GDFS_ECLOSED;
@@ -407,13 +431,25 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_meta meta;
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct reader rd = {.s = s, .reqid = m->reqid, .name = &m->u.get.name};
-    char name[256], why[1024] = "", last[1024] = "";
+    char name[256], why[1024] = "", last[1024] = "", stale[1024];
     unsigned order[GDFS_REPLICAS], n = 0;
     int rc, lastrc = GDFS_ENOREPLICA;
+    uint64_t ticket = 0;
+    uint8_t bad = 0, good = 0; /* replicas that failed / served the get */
 
     gdfs_log_name(&m->u.get.name, name, sizeof(name));
     rc = gdfs_gateway_lookup(s, &m->u.get.name, &meta, addrs, why,
                              sizeof(why));
+    if ((rc == GDFS_ENOQUORUM || rc == GDFS_ENOTLEADER) &&
+        (m->flags & GDFS_FLAG_STALE_OK)) {
+        /* No leader to name the newest version: the newest one reachable
+         * replicas hold, with a warning (get --stale-ok). */
+        snprintf(stale, sizeof(stale), "%s",
+                 strncmp(why, "no quorum: ", 11) == 0 ? why + 11 : why);
+        rd.stale = stale;
+        rc = gdfs_probe_stale_plan(s, &m->u.get.name, m->u.get.seq, &meta,
+                                   addrs, why, sizeof(why));
+    }
     if (rc == GDFS_OK && meta.tombstone) {
         rc = GDFS_ENOENT;
         snprintf(why, sizeof(why), "no such file (removed in version %llu)",
@@ -437,19 +473,34 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     if ((rc = gdfs_hash_init(&rd.list)) != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "get %s: out of memory",
                                 name);
+    /* R = 2 (DESIGN.md "Get"): a second replica is probed meanwhile; read
+     * repair of the committed version, after the get (readrepair.h). */
+    if (rd.stale == NULL && rd.want.term != 0 && n > 0)
+        ticket = gdfs_readrepair_begin(
+            s->readrepair, &meta, (const char(*)[GDFS_ADDR_MAX + 1])addrs,
+            order[0]);
     for (unsigned k = 0; k < n; k++) {
         unsigned i = order[k];
 
         if (addrs[i][0] == '\0')
             continue;
         rc = read_from(&rd, addrs[i], why, sizeof(why));
+        if (rc == GDFS_OK)
+            good |= (uint8_t)(1u << i);
         if (rc == GDFS_OK || rc == GDFS_ECLOSED)
             break;
         gdfs_log(GDFS_LOG_WARN, "get %s: replica %s: %s", name,
                  meta.replica[i], why);
         snprintf(last, sizeof(last), "%s: %s", meta.replica[i], why);
         lastrc = rc;
+        /* It lacks the version, or sent a bad chunk. */
+        if (rc == GDFS_ENOENT || rc == GDFS_ECORRUPT)
+            bad |= (uint8_t)(1u << i);
     }
+    if (rd.stale == NULL && rd.want.term != 0)
+        gdfs_readrepair_end(s->readrepair, ticket, &meta,
+                            (const char(*)[GDFS_ADDR_MAX + 1])addrs, bad,
+                            good);
     if (rc == GDFS_OK) {
         uint8_t top[GDFS_SHA256_LEN];
 

@@ -16,6 +16,7 @@
 #include "net.h"
 #include "node/gateway.h"
 #include "node/leaderops.h"
+#include "node/probe.h"
 #include "node/replica.h"
 #include "node/sync.h"
 #include "node/scrub_stats.h"
@@ -222,14 +223,12 @@ static void status_health(struct gdfs_session *s,
     gdfs_rpc_close(gdfs_files_rpc(s->files), c);
 }
 
-/* This node's scrub figures. The scrub branch fills them with
- * gdfs_scrub_stats(); until then: not running, all zero. */
+/* This node's scrub figures (src/node/scrub.c). */
 static void status_scrub(struct gdfs_session *s, struct gdfs_scrub_figures *f)
 {
     struct gdfs_scrub_stats st;
 
-    (void)s;
-    memset(&st, 0, sizeof(st));
+    gdfs_scrub_stats(s->scrub, &st);
     f->running = st.running;
     f->passes = st.passes;
     f->checked = st.checked;
@@ -425,6 +424,8 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
     case GDFS_MSG_NDTOND_RGET:
     case GDFS_MSG_NDTOND_RGET_FROM:
         return gdfs_replica_get(s, m);
+    case GDFS_MSG_NDTOND_PROBE:
+        return gdfs_probe_handle(s, m);
     case GDFS_MSG_NDTOND_REPLICATE:
         return gdfs_replica_replicate(s, m);
     case GDFS_MSG_NDTOND_META_PUT:

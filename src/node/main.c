@@ -268,6 +268,42 @@ static void undo_repair(struct node *n)
     n->srv.repair = NULL;
 }
 
+static int step_readrepair(struct node *n)
+{
+    char err[512];
+
+    if (gdfs_readrepair_start(&n->cfg, n->srv.files, &n->srv.readrepair, err,
+                              sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_readrepair(struct node *n)
+{
+    gdfs_readrepair_stop(n->srv.readrepair);
+    n->srv.readrepair = NULL;
+}
+
+static int step_scrub(struct node *n)
+{
+    char err[1024];
+
+    if (gdfs_scrub_start(&n->cfg, n->srv.db_path, n->srv.files, n->srv.group,
+                         &n->srv.scrub, err, sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_scrub(struct node *n)
+{
+    gdfs_scrub_stop(n->srv.scrub);
+    n->srv.scrub = NULL;
+}
+
 static int step_recover(struct node *n)
 {
     int dropped = 0;
@@ -361,6 +397,10 @@ static const struct {
     {step_sync, undo_sync, "sync"},
     /* Uses the files layer (leader checks, rpc, commits). */
     {step_repair, undo_repair, "repair"},
+    /* Uses the files layer's rpc pool: after it, stopped before it. */
+    {step_readrepair, undo_readrepair, "read repair"},
+    /* Repairs through the files layer and asks the group who is alive. */
+    {step_scrub, undo_scrub, "scrub"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

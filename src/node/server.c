@@ -32,6 +32,9 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
                                  cfg->keep_versions, true};
     struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group,
                               .files = srv->files,
+                              .readrepair = srv->readrepair,
+                              .scrub = srv->scrub,
+
                               .repair = srv->repair};
     char err[512];
     int rc;

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "node/files.h"
 #include "node/grouphost.h"
+#include "node/readrepair.h"
 #include "node/repair.h"
 #include "proto.h"
 #include "store/store.h"
@@ -21,6 +22,8 @@ struct gdfs_session {
     struct gdfs_grouphost *group;       /* the group thread */
     struct gdfs_files *files;           /* the files layer */
     struct gdfs_repair *repair;         /* re-replication (leader) */
+    struct gdfs_readrepair *readrepair; /* read repair's queue */
+    struct gdfs_scrub *scrub;           /* this node's scrub (figures) */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
     uint8_t *in;  /* receive buffer: frame header + max payload */

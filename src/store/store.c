@@ -1222,10 +1222,9 @@ void gdfs_store_snapshot_end(struct gdfs_store *st)
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
 
-#define VERSION_COLS "id, seq, term, state, size, chunk_size, nchunks, sha256"
+#define VERSION_COLS ST_VERSION_COLS
 
-static void read_version(sqlite3_stmt *s, int col,
-                         struct gdfs_store_version *v)
+void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v)
 {
     const void *sha = sqlite3_column_blob(s, col + 7);
 
@@ -1263,7 +1262,7 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
         sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
-        read_version(s, 0, out);
+        st_read_version(s, 0, out);
         rc = GDFS_OK;
         if (out->state == GDFS_VERSION_TOMBSTONE) {
             snprintf(st->errmsg, sizeof(st->errmsg), "file was removed");
@@ -1299,7 +1298,7 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
     sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
-        read_version(s, 0, out);
+        st_read_version(s, 0, out);
         break;
     case SQLITE_DONE:
         snprintf(st->errmsg, sizeof(st->errmsg),
@@ -1386,7 +1385,7 @@ int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_store_version v;
 
-        read_version(s, 1, &v);
+        st_read_version(s, 1, &v);
         n++;
         if (cb(ctx, sqlite3_column_blob(s, 0),
                (size_t)sqlite3_column_bytes(s, 0), &v) != 0) {
@@ -1418,7 +1417,7 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_store_version v;
 
-        read_version(s, 0, &v);
+        st_read_version(s, 0, &v);
         if (cb(ctx, name, namelen, &v) != 0) {
             rc = SQLITE_DONE;
             break;

@@ -236,6 +236,46 @@ int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
  * versions: a new leader numbers its versions above it. */
 int gdfs_store_max_seq(struct gdfs_store *st, uint64_t *seq);
 
+/* ---- checking copies (verify.c): scrub, probes ----------------------------- */
+
+/* What this node holds of @name, from its version rows alone (no chunk is
+ * read). *have (GDFS_PROBE_*, proto.h) says whether version @v (NULL: none
+ * asked, then ABSENT) is held complete here, committed or not, and whether
+ * a scrub marked it damaged; *newest gets the newest committed version held
+ * (complete or tombstone; {0, 0} if none) and *tombstone whether it is a
+ * tombstone. */
+int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
+                     size_t namelen, const struct gdfs_version *v,
+                     uint8_t *have, struct gdfs_version *newest,
+                     bool *tombstone);
+
+/* One complete copy held here, as a scrub walks them. */
+struct gdfs_store_copy {
+    uint8_t name[GDFS_NAME_MAX];
+    size_t namelen;
+    struct gdfs_store_version v; /* v.id: the row, for chunk reads */
+    bool committed;
+    uint32_t damaged; /* chunks found bad and not repaired (0: none) */
+};
+
+/* The complete copies with row id > @after, in row id order, at most @max
+ * into @out (*n gets how many): committed ones, and uncommitted ones
+ * created at least @min_age_s seconds ago (younger ones may still get
+ * their record, or be a put's leftovers about to be collected). One short
+ * read: no transaction stays open after return. */
+int gdfs_store_copies(struct gdfs_store *st, int64_t after, int64_t min_age_s,
+                      struct gdfs_store_copy *out, unsigned max,
+                      unsigned *n);
+
+/* How many chunks the copies gdfs_store_copies lists (from the start, with
+ * this @min_age_s) hold: a scrub pass's total. */
+int gdfs_store_copies_chunks(struct gdfs_store *st, int64_t min_age_s,
+                             uint64_t *chunks);
+
+/* Mark version row @vid as having @bad chunks that failed their checksum
+ * and could not be repaired (0 clears the mark). Fsynced. GDFS_ENOENT if
+ * the row is gone (collected meanwhile). */
+int gdfs_store_mark_damaged(struct gdfs_store *st, int64_t vid, uint32_t bad);
 /* ---- record sync and orphan copies (metasync.c) ---------------------------- */
 
 /* The leader and a member compare their records by digest: records fall

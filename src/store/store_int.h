@@ -63,6 +63,10 @@ int st_drop_version(struct gdfs_store *st, int64_t id);
 int st_drop_selected(struct gdfs_store *st, const char *sql,
                      const uint8_t *name, size_t namelen, int64_t p2,
                      int64_t p3, const char *what);
+/* The columns st_read_version reads, in order, from column @col on. */
+#define ST_VERSION_COLS                                                    \
+    "id, seq, term, state, size, chunk_size, nchunks, sha256"
+void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v);
 /* Inside a write transaction: drop committed versions of @name beyond the
  * newest @keep. */
 int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,

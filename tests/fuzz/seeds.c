@@ -313,6 +313,35 @@ static void emit_replication(void)
     m.u.health.bytes = 131073;
     emit(&m);
 
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_PROBE;
+    m.reqid = 35;
+    m.u.rget.version.seq = 12;
+    m.u.rget.version.term = 4;
+    m.u.rget.name = bs("dir/file.txt");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PROBE;
+    m.reqid = 36;
+    m.u.probe_reply.have = GDFS_PROBE_COMPLETE;
+    m.u.probe_reply.newest.seq = 12;
+    m.u.probe_reply.newest.term = 4;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_STALE;
+    m.reqid = 37;
+    m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_GET;
+    m.flags = GDFS_FLAG_STALE_OK;
+    m.reqid = 7;
+    m.u.get.name = bs("dir/file.txt");
+    emit(&m);
+
     {
         static uint8_t sums[GDFS_META_SUMS_LEN];
 

@@ -545,13 +545,14 @@ static size_t group_roundtrip(const struct gdfs_gmsg *in)
 
 static const char chunk_data[] = "hello, chunk";
 
-/* Sample @i into @buf; 0 when there is no sample @i. */
-/* Numbers below GDFS_MSG_TYPE_MAX that name no message (yet). */
+/* Numbers below GDFS_MSG_TYPE_MAX that name no message (yet): 38..39
+ * are left in scrub's range, 40..44 are free. */
 static bool unassigned_type(int t)
 {
-    return t >= 35 && t <= 44;
+    return t >= 38 && t <= 44;
 }
 
+/* Sample @i into @buf; 0 when there is no sample @i. */
 static size_t sample_frame(int i, uint8_t *buf)
 {
     struct gdfs_msg m;
@@ -785,6 +786,23 @@ static size_t sample_frame(int i, uint8_t *buf)
     case 57:
         return build_list_reply(GDFS_MSG_NDTOND_META_SYNC, 0, false, "", buf,
                                 BIG_CAP);
+    case 58:
+    case 59: /* one version, and "newest only" */
+        m.type = GDFS_MSG_NDTOND_PROBE;
+        m.u.rget.version = (struct gdfs_version){i == 58 ? 12 : 0,
+                                                 i == 58 ? 4 : 0};
+        m.u.rget.name = bs("dir/rec.txt");
+        break;
+    case 60:
+        m.type = GDFS_MSG_NDTOCL_PROBE;
+        m.u.probe_reply.have = GDFS_PROBE_DAMAGED;
+        m.u.probe_reply.newest = (struct gdfs_version){13, 4};
+        m.u.probe_reply.flags = GDFS_PROBE_TOMBSTONE;
+        break;
+    case 61:
+        m.type = GDFS_MSG_NDTOCL_STALE;
+        m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
+        break;
     default:
         return 0;
     }
@@ -850,7 +868,7 @@ START_TEST(test_proto_hdr_rejects_garbage)
         if (byte == 5)
             continue; /* type: below */
         for (int bit = 0; bit < 8; bit++) {
-            if (byte == 7 && (1u << bit) == GDFS_FLAG_FORWARDED)
+            if (byte == 7 && ((1u << bit) & GDFS_FLAG_MASK) != 0)
                 continue;
             raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
             r.b[byte] ^= (uint8_t)(1u << bit);
@@ -911,7 +929,10 @@ START_TEST(test_proto_decode_checks_hdr_itself)
     hdr.flags = GDFS_FLAG_FORWARDED;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
     ck_assert_uint_eq(m.flags, GDFS_FLAG_FORWARDED);
-    hdr.flags = 2;
+    hdr.flags = GDFS_FLAG_STALE_OK;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_OK);
+    ck_assert_uint_eq(m.flags, GDFS_FLAG_STALE_OK);
+    hdr.flags = 4;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
     hdr.flags = 0x8000 | GDFS_FLAG_FORWARDED;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
@@ -976,6 +997,9 @@ START_TEST(test_proto_hdr_flags)
     /* every other bit is refused: decode_hdr, encode, writer */
     for (unsigned bit = 1; bit < 16; bit++) {
         uint16_t f = (uint16_t)(1u << bit);
+
+        if ((f & GDFS_FLAG_MASK) != 0)
+            continue; /* STALE_OK: test_proto_decode_checks_hdr_itself */
 
         raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
         r.b[6] = (uint8_t)(f >> 8);
@@ -3176,6 +3200,40 @@ START_TEST(test_proto_roundtrip_rput_and_rget)
 }
 END_TEST
 
+START_TEST(test_proto_roundtrip_probe_and_stale)
+{
+    struct gdfs_msg in, out;
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOND_PROBE;
+    in.reqid = 35;
+    in.u.rget.version = (struct gdfs_version){UINT64_MAX, 3};
+    in.u.rget.name = bs("a/b");
+    roundtrip(&in, &out);
+    ck_assert_version_eq(out.u.rget.version, in.u.rget.version);
+    ck_assert_bytes_eq(out.u.rget.name, in.u.rget.name);
+
+    for (uint8_t have = 0; have <= GDFS_PROBE_HAVE_MAX; have++) {
+        memset(&in, 0, sizeof(in));
+        in.type = GDFS_MSG_NDTOCL_PROBE;
+        in.u.probe_reply.have = have;
+        in.u.probe_reply.newest = (struct gdfs_version){7, UINT64_MAX};
+        in.u.probe_reply.flags = have == 1 ? GDFS_PROBE_TOMBSTONE : 0;
+        roundtrip(&in, &out);
+        ck_assert_uint_eq(out.u.probe_reply.have, have);
+        ck_assert_version_eq(out.u.probe_reply.newest,
+                             in.u.probe_reply.newest);
+        ck_assert_uint_eq(out.u.probe_reply.flags, in.u.probe_reply.flags);
+    }
+
+    memset(&in, 0, sizeof(in));
+    in.type = GDFS_MSG_NDTOCL_STALE;
+    in.u.stale.msg = bs("may be stale");
+    roundtrip(&in, &out);
+    ck_assert_bytes_eq(out.u.stale.msg, in.u.stale.msg);
+}
+END_TEST
+
 START_TEST(test_proto_roundtrip_replicate_and_rget_from)
 {
     struct gdfs_msg in, out;
@@ -3923,6 +3981,93 @@ START_TEST(test_proto_rput_and_rget_rules)
 }
 END_TEST
 
+static int probe_with(uint64_t seq, uint64_t term, const char *name)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOND_PROBE);
+    raw_u64(&r, seq);
+    raw_u64(&r, term);
+    raw_str16(&r, name);
+    return raw_decode(&r, &m);
+}
+
+static int probe_reply_with(uint8_t have, uint8_t flags)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_PROBE);
+    raw_u8(&r, have);
+    raw_u64(&r, 3);
+    raw_u64(&r, 1);
+    raw_u8(&r, flags);
+    return raw_decode(&r, &m);
+}
+
+static int stale_with(const char *msg, size_t len)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOCL_STALE);
+    raw_u16(&r, (uint16_t)len);
+    raw_mem(&r, msg, len);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_probe_and_stale_rules)
+{
+    static char big[GDFS_ERRMSG_MAX + 1];
+    struct gdfs_msg m;
+    size_t len;
+
+    ck_assert_int_eq(probe_with(1, 1, "f"), GDFS_OK);
+    ck_assert_int_eq(probe_with(0, 0, "f"), GDFS_OK); /* newest only */
+    ck_assert_int_eq(probe_with(0, 1, "f"), GDFS_EPROTO);
+    ck_assert_int_eq(probe_with(1, 1, ""), GDFS_EPROTO);
+    ck_assert_int_eq(probe_with(1, 1, "a\nb"), GDFS_EPROTO);
+    ck_assert_int_eq(probe_reply_with(0, 0), GDFS_OK);
+    ck_assert_int_eq(probe_reply_with(GDFS_PROBE_HAVE_MAX, 1), GDFS_OK);
+    ck_assert_int_eq(probe_reply_with(GDFS_PROBE_HAVE_MAX + 1, 0),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(probe_reply_with(1, 2), GDFS_EPROTO);
+    memset(big, 'x', sizeof(big));
+    ck_assert_int_eq(stale_with(big, 1), GDFS_OK);
+    ck_assert_int_eq(stale_with(big, GDFS_ERRMSG_MAX), GDFS_OK);
+    ck_assert_int_eq(stale_with(big, GDFS_ERRMSG_MAX + 1), GDFS_EPROTO);
+    ck_assert_int_eq(stale_with(big, 0), GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_PROBE;
+    m.u.rget.name = bs("f");
+    m.u.rget.version.term = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* seq 0 with a term */
+    m.u.rget.version.term = 0;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PROBE;
+    m.u.probe_reply.have = GDFS_PROBE_HAVE_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.probe_reply.have = 0;
+    m.u.probe_reply.flags = 0x80;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_STALE;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* empty */
+    m.u.stale.msg.p = (const uint8_t *)big;
+    m.u.stale.msg.len = sizeof(big);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_ETOOBIG);
+}
+END_TEST
+
 static int meta_pull_with(uint32_t max, const char *after)
 {
     struct gdfs_msg m;
@@ -4136,6 +4281,10 @@ START_TEST(test_proto_type_names)
                      "NDTOND_DRAIN");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_HEALTH),
                      "NDTOCL_HEALTH");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_PROBE),
+                     "NDTOND_PROBE");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_STALE),
+                     "NDTOCL_STALE");
     ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 47);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
@@ -4243,6 +4392,8 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_record_encode_rules);
     tcase_add_test(tc, test_proto_place_rules);
     tcase_add_test(tc, test_proto_rput_and_rget_rules);
+    tcase_add_test(tc, test_proto_probe_and_stale_rules);
+    tcase_add_test(tc, test_proto_roundtrip_probe_and_stale);
     tcase_add_test(tc, test_proto_meta_pull_and_put_rules);
     tcase_add_test(tc, test_proto_meta_list_bad_entry_and_count);
     tcase_add_test(tc, test_proto_meta_sync_and_sum);

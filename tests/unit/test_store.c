@@ -1026,6 +1026,138 @@ START_TEST(test_store_meta_list_pages_and_max_seq)
 }
 END_TEST
 
+/* ---- checking copies: probes, the scrub's walk, damage marks -------------- */
+
+START_TEST(test_store_probe_reports_versions)
+{
+    struct gdfs_version v = {7, 2}, other = {8, 2}, newest;
+    struct gdfs_meta m = record("f", 7, 2, false);
+    struct gdfs_store_version row;
+    uint8_t have = 99;
+    bool tomb = true;
+
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT);
+    ck_assert_uint_eq(newest.seq, 0);
+    ck_assert(!tomb);
+    /* An uncommitted copy: held, but not the newest committed one. */
+    put_replica("f", 7, 2);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_COMPLETE);
+    ck_assert_uint_eq(newest.seq, 0);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &other, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), NULL, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT); /* none asked */
+    ck_assert_uint_eq(newest.seq, 7);
+    ck_assert_uint_eq(newest.term, 2);
+    ck_assert(!tomb);
+    /* A damage mark shows; clearing it restores COMPLETE. */
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, row.id, 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_DAMAGED);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, row.id, 0), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_COMPLETE);
+    /* A tombstone record drops the copies: nothing is held any more. */
+    m = record("f", 9, 2, true);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT);
+    ck_assert_uint_eq(newest.seq, 0);
+    /* A tombstone version row (a local remove) is the newest, and says
+     * so. */
+    put_file(st, "t", 4096, 1, 5, 1, 1);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("t"), NULL, &other),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("t"), NULL, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(newest.seq, other.seq);
+    ck_assert(tomb);
+}
+END_TEST
+
+START_TEST(test_store_copies_walk_in_id_order)
+{
+    struct gdfs_store_copy *c = calloc(8, sizeof(*c));
+    struct gdfs_store_version unfinished;
+    int64_t after = 0;
+    uint64_t chunks = 0;
+    unsigned n, total = 0;
+    char seen[8][8];
+
+    ck_assert_ptr_nonnull(c);
+    put_file(st, "a", 4096, 3, 100, 1, 1);
+    put_file(st, "b", 4096, 1, 4096, 2, 1);
+    put_file(st, "a", 4096, 2, 10, 3, 1); /* a second version of a */
+    put_replica("r", 5, 1);                /* uncommitted, just made */
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME("w"), 4096, NULL,
+                                          &unfinished),
+                     GDFS_OK);
+    /* Pages of 2, uncommitted copies younger than an hour left out. */
+    do {
+        ck_assert_int_eq(gdfs_store_copies(st, after, 3600, c, 2, &n),
+                         GDFS_OK);
+        for (unsigned i = 0; i < n; i++) {
+            ck_assert_int_gt(c[i].v.id, after);
+            after = c[i].v.id;
+            ck_assert(c[i].committed);
+            ck_assert_uint_eq(c[i].damaged, 0);
+            ck_assert_int_eq(c[i].v.state, GDFS_VERSION_COMPLETE);
+            snprintf(seen[total++], sizeof(seen[0]), "%.*s:%u",
+                     (int)c[i].namelen, (const char *)c[i].name,
+                     c[i].v.nchunks);
+        }
+    } while (n == 2);
+    ck_assert_uint_eq(total, 3);
+    ck_assert_str_eq(seen[0], "a:3");
+    ck_assert_str_eq(seen[1], "b:1");
+    ck_assert_str_eq(seen[2], "a:2");
+    ck_assert_int_eq(gdfs_store_copies_chunks(st, 3600, &chunks), GDFS_OK);
+    ck_assert_uint_eq(chunks, 6);
+    /* Age 0: the uncommitted copy too, never the unfinished put. */
+    ck_assert_int_eq(gdfs_store_copies(st, 0, 0, c, 8, &n), GDFS_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert(!c[3].committed);
+    ck_assert_uint_eq(c[3].v.version.seq, 5);
+    ck_assert_int_eq(gdfs_store_copies_chunks(st, 0, &chunks), GDFS_OK);
+    ck_assert_uint_eq(chunks, 7);
+    free(c);
+}
+END_TEST
+
+START_TEST(test_store_mark_damaged_gone_row)
+{
+    struct gdfs_store_copy c;
+    struct gdfs_store_version v = put_file(st, "d", 4096, 1, 5, 1, 1);
+    unsigned n;
+
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id + 100, 1),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id, 2), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_copies(st, 0, 0, &c, 1, &n), GDFS_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(c.damaged, 2);
+}
+END_TEST
 
 /* ---- record sync and orphan copies (metasync.c) --------------------------- */
 
@@ -1189,6 +1321,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_repair_commit_loses_to_newer_version);
     tcase_add_test(tc, test_store_tombstone_record_drops_copies);
     tcase_add_test(tc, test_store_meta_list_pages_and_max_seq);
+    tcase_add_test(tc, test_store_probe_reports_versions);
+    tcase_add_test(tc, test_store_copies_walk_in_id_order);
+    tcase_add_test(tc, test_store_mark_damaged_gone_row);
     tcase_add_test(tc, test_store_meta_digest_matches_records);
     tcase_add_test(tc, test_store_meta_put_many_all_or_none);
     tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);

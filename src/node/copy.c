@@ -15,6 +15,7 @@
 #define GDFS_LOG_MODULE "copy"
 #include "node/copy.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -320,4 +321,11 @@ int gdfs_copy_version(struct gdfs_store *st, struct gdfs_rpc *rpc,
     if (bytes != NULL)
         *bytes = cp.bytes;
     return rc;
+}
+
+int gdfs_copy_wait_ms(int io_ms, uint64_t size)
+{
+    uint64_t ms = (uint64_t)(io_ms > 0 ? io_ms : 0) + (size >> 20) * 1000;
+
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }

@@ -32,4 +32,9 @@ int gdfs_copy_version(struct gdfs_store *st, struct gdfs_rpc *rpc,
                       const char (*srcs)[GDFS_ADDR_MAX + 1], unsigned nsrc,
                       uint64_t *bytes, char *why, size_t whylen);
 
+/* How long to wait for a REPLICATE of @size bytes to answer: the I/O
+ * timeout plus 1 s per MiB (the copy runs before the answer), capped so
+ * the sum fits an int. */
+int gdfs_copy_wait_ms(int io_ms, uint64_t size);
+
 #endif

@@ -327,8 +327,7 @@ int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
         goto out;
     gdfs_grouphost_status(f->group, gs);
     need = voters(gs) / 2 + 1;
-    /* Send to every other member first, then write our own copy while
-     * theirs are on the way. */
+    /* Send to every other member first. */
     for (uint32_t i = 0; i < gs->n; i++) {
         struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_PUT};
         char err[256];
@@ -346,30 +345,61 @@ int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
         }
         n++;
     }
-    rc = gdfs_store_meta_put(st, term, m, NULL);
-    if (rc == GDFS_OK)
-        acks++;
-    else
-        gdfs_log(GDFS_LOG_ERROR, "commit record: %s",
-                 gdfs_store_errmsg(st));
-    if (acks < need)
-        acks += gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_OK, need - acks,
+    /* Our own copy goes last: LOOKUP answers from it, so once it is
+     * visible here the record must already be on need - 1 other members
+     * (every majority that could elect a next leader without us meets
+     * one of them). */
+    if (need > 1)
+        acks += gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_OK, need - 1,
                                 gdfs_rpc_io_ms(f->rpc), rcs, replies);
     for (unsigned i = 0; i < n; i++)
         gdfs_rpc_close(f->rpc, cs[i]);
     rc = GDFS_OK;
-    if (acks < need) {
+    if (acks + 1 < need) {
         snprintf(why, whylen,
                  "outcome unknown: the record reached %u of the %u members "
                  "it needs (term %llu); a later leader may or may not keep "
                  "it",
                  acks, need, (unsigned long long)term);
         rc = GDFS_EUNKNOWN;
+    } else if (gdfs_store_meta_put(st, term, m, NULL) != GDFS_OK) {
+        /* Not acknowledged: the leader answers from its own records. */
+        gdfs_log(GDFS_LOG_ERROR, "commit record: %s", gdfs_store_errmsg(st));
+        snprintf(why, whylen,
+                 "outcome unknown: leader %s could not persist the record "
+                 "(%s); %u other members hold it",
+                 gs->self, gdfs_store_errmsg(st), acks);
+        rc = GDFS_EUNKNOWN;
     }
 out:
     free(gs);
     free(replies);
     return rc;
+}
+
+int gdfs_files_commit_put(struct gdfs_files *f, struct gdfs_store *st,
+                          const struct gdfs_meta *m, char *why,
+                          size_t whylen)
+{
+    uint64_t term;
+    int rc = leader_term(f, &term, why, whylen);
+
+    if (rc != GDFS_OK)
+        return rc;
+    /* A version allocated by an earlier leader may share its seq with
+     * one this leader allocated (it numbers above what it collected, not
+     * above puts still in flight): refuse it, nothing is committed. */
+    if (m->version.term != term) {
+        snprintf(why, whylen,
+                 "leader changed: version %llu was allocated in term %llu, "
+                 "the leader is now in term %llu; nothing was committed "
+                 "(retry)",
+                 (unsigned long long)m->version.seq,
+                 (unsigned long long)m->version.term,
+                 (unsigned long long)term);
+        return GDFS_ESTALE;
+    }
+    return gdfs_files_commit(f, st, m, why, whylen);
 }
 
 /* ---- collection after an election --------------------------------------------- */

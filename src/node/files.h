@@ -72,6 +72,11 @@ int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
  * members took it) or GDFS_ENOTLEADER. */
 int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
                       const struct gdfs_meta *m, char *why, size_t whylen);
+/* gdfs_files_commit for a new put's record: its version must have been
+ * allocated in this leader's term (else GDFS_ESTALE: nothing committed). */
+int gdfs_files_commit_put(struct gdfs_files *f, struct gdfs_store *st,
+                          const struct gdfs_meta *m, char *why,
+                          size_t whylen);
 
 /* Check that this node may answer from its records now (as above). */
 int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen);

@@ -128,7 +128,7 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     if (rc != GDFS_OK)
         return rc;
     if (self)
-        return gdfs_files_commit(s->files, s->st, m, why, whylen);
+        return gdfs_files_commit_put(s->files, s->st, m, why, whylen);
     gdfs_files_to_record(NULL, m, addrs, &req.u.record.rec);
     rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
                        GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s),

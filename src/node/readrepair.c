@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "node/copy.h"
 #include "node/probe.h"
 #include "node/session.h"
 
@@ -236,7 +237,7 @@ static void repair(struct gdfs_readrepair *rr, struct job *j)
         return;
     }
     /* The answer comes once the copy is durable: allow 1 MiB/s. */
-    io = (int)rr->cfg->io_timeout_ms + (int)(j->m.size >> 20) * 1000;
+    io = gdfs_copy_wait_ms((int)rr->cfg->io_timeout_ms, j->m.size);
     rc = gdfs_rpc_call(rpc, j->addrs[j->target], &req, GDFS_MSG_NDTOCL_OK, &r,
                        &c, io, err, sizeof(err));
     if (rc == GDFS_OK)

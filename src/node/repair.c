@@ -19,6 +19,7 @@
 #include "files/health.h"
 #include "files/placement.h"
 #include "log.h"
+#include "node/copy.h"
 #include "store/store.h"
 
 #define REPAIR_WORKERS 4
@@ -588,7 +589,7 @@ static int run_job(struct gdfs_repair *r, struct gdfs_store *st,
     struct gdfs_rpc_conn *c = NULL;
     /* The copy runs on the target before it answers: allow it time to
      * move the bytes at 1 MiB/s at least. */
-    int timeout = gdfs_rpc_io_ms(rpc) + (int)(j->m.size / (1u << 20)) * 1000;
+    int timeout = gdfs_copy_wait_ms(gdfs_rpc_io_ms(rpc), j->m.size);
     int rc;
 
     gdfs_files_to_record(NULL, &j->m, addrs, &req.u.replicate.rec);

@@ -14,8 +14,9 @@
  *
  * Every node also looks for orphan copies: complete copies that no record
  * committed, because their put failed after some replicas stored it (no
- * quorum, or the leader died before the commit). Once such a copy is older
- * than orphan_age_s, the node asks the leader for the file's record; if
+ * quorum, or the leader died before the commit). Once such a copy was
+ * completed more than orphan_age_s ago (and at least twice the I/O
+ * timeout), the node asks the leader for the file's record; if
  * the record does not name that version, the copy goes. (An acknowledged
  * version overtaken by a later one that committed first is kept as an
  * older committed version where its record arrived; a replica that missed
@@ -382,7 +383,14 @@ static int note_orphan(void *ctx, const struct gdfs_copy_ref *c)
 static void orphan_round(struct gdfs_sync *sy)
 {
     struct orphans *o = calloc(1, sizeof(*o));
-    int64_t before = (int64_t)time(NULL) - (int64_t)sy->cfg->orphan_age_s;
+    /* Age from the copy's completion, and never less than the commit
+     * path's own timeouts (the gateway gathers the other replicas' acks,
+     * then the leader waits for a majority), so a put about to commit is
+     * never taken for an orphan. */
+    uint32_t floor_s = 2 * (sy->cfg->io_timeout_ms / 1000 + 1);
+    uint32_t age = sy->cfg->orphan_age_s > floor_s ? sy->cfg->orphan_age_s
+                                                   : floor_s;
+    int64_t before = (int64_t)time(NULL) - (int64_t)age;
 
     if (o == NULL)
         return;

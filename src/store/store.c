@@ -105,6 +105,7 @@ struct st_shared {
     uint64_t committed;   /* durable commits so far (tickets) */
     uint64_t synced;      /* commits up to this ticket are on disk */
     uint64_t failed_upto; /* a failed sync covered tickets up to this */
+    bool poisoned; /* a WAL sync failed: no later commit is durable */
     bool syncing;
     char sync_err[512];
 };
@@ -163,6 +164,21 @@ static int sync_wal_file(struct st_shared *sh, char *err, size_t errlen)
     return rc;
 }
 
+/* A WAL sync failed (sync_mu held). The kernel reports a write-back
+ * error once per open file, and the pages it lost are not written again,
+ * so a later sync that succeeds proves nothing about the commits before
+ * it: from now on every durable commit of this database fails (EIO) until
+ * the process restarts and SQLite recovers the WAL. */
+static void poison(struct st_shared *sh, const char *err)
+{
+    if (!sh->poisoned)
+        snprintf(sh->sync_err, sizeof(sh->sync_err),
+                 "%.400s (no write to this database is durable until the node "
+                 "restarts)",
+                 err);
+    sh->poisoned = true;
+}
+
 /* Wait until commit @ticket is on disk, syncing for others as needed. */
 static int group_sync(struct gdfs_store *st, uint64_t ticket)
 {
@@ -173,7 +189,7 @@ static int group_sync(struct gdfs_store *st, uint64_t ticket)
 
     pthread_mutex_lock(&sh->sync_mu);
     while (sh->synced < ticket) {
-        if (sh->failed_upto >= ticket) {
+        if (sh->failed_upto >= ticket || sh->poisoned) {
             snprintf(st->errmsg, sizeof(st->errmsg), "%s", sh->sync_err);
             rc = GDFS_EIO;
             break;
@@ -190,7 +206,7 @@ static int group_sync(struct gdfs_store *st, uint64_t ticket)
         pthread_mutex_lock(&sh->sync_mu);
         sh->syncing = false;
         if (failed) {
-            snprintf(sh->sync_err, sizeof(sh->sync_err), "%s", err);
+            poison(sh, err);
             if (target > sh->failed_upto)
                 sh->failed_upto = target;
         } else if (target > sh->synced) {
@@ -778,8 +794,17 @@ static void sync_wal(struct gdfs_store *st)
 {
     if (st->wal_fd < 0)
         st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
-    if (st->wal_fd >= 0)
-        fdatasync(st->wal_fd);
+    if (st->wal_fd >= 0 && fdatasync(st->wal_fd) != 0) {
+        /* This fd may be the one that consumed the error: poison the
+         * group commit so no later commit is reported durable. */
+        char err[512];
+
+        snprintf(err, sizeof(err), "sync %.400s: %s", st->wal_path,
+                 strerror(errno));
+        pthread_mutex_lock(&st->shared->sync_mu);
+        poison(st->shared, err);
+        pthread_mutex_unlock(&st->shared->sync_mu);
+    }
     st->unsynced = 0;
 }
 
@@ -968,7 +993,8 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
         goto fail;
     rc = st_prep(st,
               "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
-              "sha256 = ?4, seq = ?5, term = ?6, committed = committed OR "
+              "sha256 = ?4, seq = ?5, term = ?6, created = ?7, "
+              "committed = committed OR "
               "EXISTS (SELECT 1 FROM meta m WHERE m.name = versions.name "
               "AND m.seq = ?5 AND m.term = ?6) WHERE id = ?1",
               &s);
@@ -980,6 +1006,10 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     sqlite3_bind_blob(s, 4, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)v.seq);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)v.term);
+    /* From now on "created" is when the copy became complete: the orphan
+     * sweep measures a copy's age from there, not from the start of a
+     * put that may have streamed for hours. */
+    sqlite3_bind_int64(s, 7, (sqlite3_int64)time(NULL));
     if ((rc = st_step_done(st, s, "commit version")) != GDFS_OK)
         goto fail;
     if (out != NULL)

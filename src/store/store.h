@@ -311,11 +311,11 @@ struct gdfs_copy_ref {
     uint8_t name[GDFS_NAME_MAX];
     size_t namelen;
     struct gdfs_version version;
-    int64_t created; /* unix seconds, when its put began */
+    int64_t created; /* unix seconds, when the copy became complete */
 };
 typedef int (*gdfs_store_copy_cb)(void *ctx, const struct gdfs_copy_ref *c);
-/* Complete uncommitted copies whose put began before @created_before
- * (unix seconds), oldest first, at most @max; a nonzero return of @cb
+/* Complete uncommitted copies completed before @created_before (unix
+ * seconds), oldest first, at most @max; a nonzero return of @cb
  * stops early. */
 int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
                            uint32_t max, gdfs_store_copy_cb cb, void *ctx);

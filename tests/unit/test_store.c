@@ -1281,6 +1281,38 @@ START_TEST(test_store_orphan_copies_listed_and_dropped)
 }
 END_TEST
 
+START_TEST(test_store_orphan_age_counts_from_completion)
+{
+    struct gdfs_version v = {4, 1};
+    struct gdfs_store_version row;
+    struct gdfs_copy_ref seen[2];
+    uint8_t data[10] = {1}, sha[GDFS_SHA256_LEN], top[GDFS_SHA256_LEN];
+    int64_t t0 = (int64_t)time(NULL);
+
+    /* A put that streams for a while: its copy becomes complete two
+     * seconds after it began, and is not old as of one second in. */
+    gdfs_hash_sha256(data, sizeof(data), sha);
+    gdfs_hash_sha256(sha, sizeof(sha), top);
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME("slow"), 4096, &v, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, row.id, 0, sha, data, 10),
+                     GDFS_OK);
+    while ((int64_t)time(NULL) < t0 + 2)
+        usleep(50 * 1000);
+    ck_assert_int_eq(gdfs_store_put_commit(st, row.id, 10, 1, top, NULL),
+                     GDFS_OK);
+    memset(seen, 0, sizeof(seen));
+    ck_assert_int_eq(gdfs_store_uncommitted(st, t0 + 1, 10, note_copy, seen),
+                     GDFS_OK);
+    ck_assert_uint_eq(seen[1].namelen, 0);
+    ck_assert_int_eq(gdfs_store_uncommitted(st, (int64_t)time(NULL) + 1, 10,
+                                            note_copy, seen),
+                     GDFS_OK);
+    ck_assert_uint_eq(seen[1].namelen, 1);
+    ck_assert_int_ge(seen[0].created, t0 + 2);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1327,6 +1359,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_meta_digest_matches_records);
     tcase_add_test(tc, test_store_meta_put_many_all_or_none);
     tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
+    tcase_add_test(tc, test_store_orphan_age_counts_from_completion);
     suite_add_tcase(s, tc);
     return s;
 }

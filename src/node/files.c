@@ -27,6 +27,9 @@ struct gdfs_files {
     bool stop;
     uint64_t ready_term; /* records of a majority collected for this term */
     uint64_t next_seq;   /* leader: next version seq to assign */
+    /* Members handing off their copies (repair.c): no new put goes there. */
+    char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
+    unsigned ndraining;
     struct gdfs_store *st; /* the collection thread's connection */
 };
 
@@ -226,8 +229,9 @@ int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
 {
     struct gdfs_group_status *gs;
     struct gdfs_members *set;
+    char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
+    unsigned nprev = 0, ndraining;
     struct gdfs_meta prev;
-    unsigned nprev = 0;
     int idx[GDFS_REPLICAS], rc;
     uint64_t term;
 
@@ -252,9 +256,14 @@ int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
     rc = gdfs_store_meta_get(st, name, namelen, &prev);
     if (rc == GDFS_OK && !prev.tombstone)
         nprev = prev.nreplicas;
+    pthread_mutex_lock(&f->mu);
+    memcpy(draining, f->draining, sizeof(draining));
+    ndraining = f->ndraining;
+    pthread_mutex_unlock(&f->mu);
     out->n = gdfs_place(name, namelen, set,
                         (const char(*)[GDFS_NODE_ID_MAX + 1])prev.replica,
-                        nprev, NULL, 0, GDFS_REPLICAS, idx);
+                        nprev, (const char(*)[GDFS_NODE_ID_MAX + 1])draining,
+                        ndraining, GDFS_REPLICAS, idx);
     out->w = voters(gs) >= 2 ? 2 : 1;
     for (unsigned i = 0; i < out->n; i++) {
         snprintf(out->id[i], sizeof(out->id[i]), "%s", gs->m[idx[i]].id);
@@ -301,6 +310,18 @@ int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
     out->seq = take_seq(f);
     out->term = term;
     return GDFS_OK;
+}
+
+void gdfs_files_set_draining(struct gdfs_files *f,
+                             const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                             unsigned n)
+{
+    pthread_mutex_lock(&f->mu);
+    f->ndraining = 0;
+    for (unsigned i = 0; i < n && i < GDFS_REPLICAS + 1; i++)
+        snprintf(f->draining[f->ndraining++], sizeof(f->draining[0]), "%s",
+                 ids[i]);
+    pthread_mutex_unlock(&f->mu);
 }
 
 /* ---- commit: the record on a majority ----------------------------------------- */

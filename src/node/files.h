@@ -61,6 +61,12 @@ int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
                      const uint8_t *name, size_t namelen,
                      struct gdfs_files_place *out, char *why, size_t whylen);
 
+/* The members handing off their copies before they leave (repair.c):
+ * new versions are not placed on them (at most GDFS_REPLICAS + 1 kept). */
+void gdfs_files_set_draining(struct gdfs_files *f,
+                             const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                             unsigned n);
+
 /* A new version for removing @name (GDFS_ENOENT if there is no file). */
 int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
                             const uint8_t *name, size_t namelen,

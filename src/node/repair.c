@@ -32,6 +32,8 @@
 #define BACKOFF_MAX_MS 30000
 #define NO_SOURCE_RETRY_MS 10000
 #define DRAINS_MAX 4
+_Static_assert(DRAINS_MAX <= GDFS_REPLICAS + 1,
+               "files.c keeps GDFS_REPLICAS + 1 draining members");
 #define MIB (1024.0 * 1024.0)
 
 /* A copy to make. */
@@ -197,6 +199,18 @@ struct view {
     unsigned want;
 };
 
+/* Lock held: tell the files layer which nodes are being drained, so that
+ * new puts are not placed on them. */
+static void publish_drains(struct gdfs_repair *r)
+{
+    char ids[DRAINS_MAX][GDFS_NODE_ID_MAX + 1];
+
+    for (unsigned d = 0; d < r->ndrains; d++)
+        snprintf(ids[d], sizeof(ids[d]), "%s", r->drains[d].id);
+    gdfs_files_set_draining(r->files, (const char(*)[GDFS_NODE_ID_MAX + 1])ids,
+                            r->ndrains);
+}
+
 /* Lock held: the member set with how long each member has been failed
  * (by this thread's clock: a new leader waits the full delay) and which
  * ones are being drained. */
@@ -215,10 +229,12 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
             member |= strcmp(v->gs.m[i].id, r->drains[d].id) == 0 &&
                       v->gs.m[i].state != GDFS_MEMBER_LEFT;
         if (!member ||
-            (r->drains[d].done && now - r->drains[d].done_at > DRAIN_KEEP_MS))
+            (r->drains[d].done && now - r->drains[d].done_at > DRAIN_KEEP_MS)) {
             r->drains[d] = r->drains[--r->ndrains];
-        else
+            publish_drains(r);
+        } else {
             d++;
+        }
     }
     memset(&v->set, 0, sizeof(v->set));
     v->set.n = v->gs.n;
@@ -747,6 +763,7 @@ int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
         d = (int)r->ndrains++;
         memset(&r->drains[d], 0, sizeof(r->drains[d]));
         snprintf(r->drains[d].id, sizeof(r->drains[d].id), "%s", id);
+        publish_drains(r);
         gdfs_log(GDFS_LOG_NOTICE, "handing off the copies held by %s", id);
     }
     /* Count only passes that start from now on. */
@@ -784,6 +801,7 @@ void gdfs_repair_undrain(struct gdfs_repair *r, const char *id)
     if ((d = find_drain(r, id)) >= 0) {
         r->drains[d] = r->drains[r->ndrains - 1];
         r->ndrains--;
+        publish_drains(r);
     }
     pthread_mutex_unlock(&r->mu);
 }

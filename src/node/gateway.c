@@ -74,6 +74,32 @@ static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
     return GDFS_OK;
 }
 
+/* A call to the leader at @addr that got no answer (@rc as from
+ * gdfs_rpc_call): say in @why what it means for the client, and return
+ * the status it gets. A request that was never sent (GDFS_ENET) changed
+ * nothing: GDFS_ENOQUORUM. One that was sent and got no reply did nothing
+ * either, unless @acts (a commit, which the leader may have carried out):
+ * then GDFS_EUNKNOWN. Any other @rc is the leader's own answer, passed on. */
+static int leader_silent(int rc, bool acts, const char *addr, char *why,
+                         size_t whylen)
+{
+    char cause[512];
+
+    if (!gdfs_rpc_no_answer(rc))
+        return rc;
+    snprintf(cause, sizeof(cause), "%s", why);
+    if (rc != GDFS_ENET && acts) {
+        snprintf(why, whylen,
+                 "outcome unknown: the leader at %s did not answer the "
+                 "commit (%s)",
+                 addr, cause);
+        return GDFS_EUNKNOWN;
+    }
+    snprintf(why, whylen, "no quorum: the leader at %s did not answer (%s)",
+             addr, cause);
+    return GDFS_ENOQUORUM;
+}
+
 /* Ask the leader (here or remote) for a version and replicas. */
 static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                      struct gdfs_files_place *p, char *why, size_t whylen)
@@ -94,7 +120,7 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                        GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
-        return gdfs_rpc_no_answer(rc) ? GDFS_ENOQUORUM : rc;
+        return leader_silent(rc, false, addr, why, whylen);
     memset(p, 0, sizeof(*p));
     p->version = r.u.place.version;
     p->chunk_size = r.u.place.chunk_size;
@@ -132,13 +158,10 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
                        GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
-    if (rc == GDFS_OK)
-        gdfs_rpc_close(gdfs_files_rpc(s->files), c);
-    else if (rc == GDFS_ENET)
-        rc = GDFS_ENOQUORUM; /* never sent: nothing committed */
-    else if (gdfs_rpc_no_answer(rc))
-        rc = GDFS_EUNKNOWN; /* sent, but no answer: it may have committed */
-    return rc;
+    if (rc != GDFS_OK)
+        return leader_silent(rc, true, addr, why, whylen);
+    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    return GDFS_OK;
 }
 
 /* Open a replica stream on each placed node (fn->live counts them). */
@@ -301,7 +324,7 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
                        GDFS_MSG_NDTOCL_RECORD, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
-        return gdfs_rpc_no_answer(rc) ? GDFS_ENOQUORUM : rc;
+        return leader_silent(rc, false, addr, why, whylen);
     gdfs_files_from_record(&r.u.record.rec, meta);
     for (unsigned i = 0; i < meta->nreplicas; i++)
         snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",

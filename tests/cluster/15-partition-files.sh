@@ -41,25 +41,12 @@ heal() {
 
 now() { date +%s%N; }
 
-leader_num() { # leader_num I: the leader node I names (a number), if any
-    view "$1" | sed -n 's/^n\([0-9]*\) .*/\1/p'
-}
-
 no_leader() { # no_leader NODES...: "yes" if none of them knows a leader
     local i
     for i in "$@"; do
         [ "$(view "$i" | cut -d' ' -f1)" = None ] || return 1
     done
     echo yes
-}
-
-# The leader of NODES, once all of them agree on one among themselves.
-leader_among() {
-    local v l
-    v=$(agree "$@") || return 1
-    l=${v%% *}
-    l=${l#n}
-    case " $* " in *" $l "*) echo "$l" ;; *) return 1 ;; esac
 }
 
 # failed_seen L NODES...: "yes" if leader L sees all of NODES as failed.
@@ -183,7 +170,7 @@ phase() {
             echo "$hot" >"$T/hot-unknown"
     fi
     ok "phase $p: split {$maj} | {$min}: the 3 side has a leader" \
-        expect_within 20 "[0-9]+" leader_among $maj
+        expect_within 20 "[0-9]+" agreed_leader $maj
     l=$EW_LAST
     ok "phase $p: the 2 side {$min} knows no leader" \
         expect_within 20 yes no_leader $min
@@ -221,7 +208,7 @@ phase() {
     ok "phase $p: after the heal all five agree on a leader" \
         expect_within 30 "n[1-5] [0-9]+" agree $ALL
     ok "phase $p: ... and see all five alive" \
-        expect_within 30 "$N" alive_count "$(leader_num 1)"
+        expect_within 30 "$N" leader_alive_count 1
     t_heal=$(now)
     ok "phase $p: the streams go on after the heal" \
         expect_within 60 yes each_did "$p" "$t_heal" 2 $ALL

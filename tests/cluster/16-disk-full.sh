@@ -77,24 +77,11 @@ readback() {
     return $bad
 }
 
-restart() { # restart I...: start each node again
-    local i
-    for i in "$@"; do
-        start_node "$i" || return 1
-    done
-}
-
-# live_leader NODES...: "yes" once all of NODES agree on a leader that is
-# one of them.
-live_leader() {
-    local v l
-    v=$(agree "$@") || return 1
-    l=${v%% *}
-    case " $* " in *" ${l#n} "*) echo yes ;; esac
-}
-
-leader_num() {
-    view "$1" | sed -n 's/^n\([0-9]*\) .*/\1/p'
+# state_at_leader J: the state that the leader (as node 1 names it)
+# gives member nJ.
+state_at_leader() {
+    local l
+    l=$(leader_num 1) && [ -n "$l" ] && state_of "$l" "$1"
 }
 
 # ---- before: files, some on n3 -------------------------------------------------
@@ -133,7 +120,7 @@ ok "most of them succeed ($nok of $nput)" test $nok -ge $((nput / 2))
 ok "... $placed_f of the acknowledged ones were placed on the full n$F" test $placed_f -ge 1
 ok "n$F's process is still running" alive "$(node_pid $F)"
 ok "the leader sees n$F alive (its heartbeats go on)" \
-    expect_within 10 alive state_of "$(leader_num 1)" $F
+    expect_within 10 alive state_at_leader $F
 ok "n$F answers status and agrees on the leader" \
     expect_within 10 "n[1-5] [0-9]+" agree $ALL
 
@@ -158,7 +145,7 @@ if [ -n "$pick" ]; then
     cli $F get "$pick" "$T/g" >/dev/null 2>"$ERR"
     ok "with its other replicas n$1 and n$2 SIGKILLed, $pick reads back identical from the full n$F" \
         same "$T/f.$pick" "$T/g"
-    ok "n$1 and n$2 restart" restart "$1" "$2"
+    ok "n$1 and n$2 restart" start_nodes "$1" "$2"
     ok "all five agree on a leader again" \
         expect_within 20 "n[1-5] [0-9]+" agree $ALL
 else
@@ -176,7 +163,7 @@ for x in $OTHERS; do
     kill_node "$x" KILL
     rest=$(for i in $OTHERS; do [ "$i" != "$x" ] && echo "$i"; done | tr '\n' ' ')
     ok "n$F and n$x SIGKILLed: the other three agree on a leader among them" \
-        expect_within 20 yes live_leader $rest
+        expect_within 20 "[0-9]+" agreed_leader $rest
     ok "... and all ${#ACKED[@]} acknowledged puts read back identical" \
         readback "${rest%% *}"
     start_node "$x" >/dev/null
@@ -213,7 +200,7 @@ fi
 
 # ---- space comes back ---------------------------------------------------------------
 ok "all five agree on a leader" expect_within 20 "n[1-5] [0-9]+" agree $ALL
-ok "and see each other alive" expect_within 20 "$N" alive_count "$(leader_num 1)"
+ok "and see each other alive" expect_within 20 "$N" leader_alive_count 1
 stored=0
 for k in $(seq 1 12); do
     put_file $(((k % N) + 1)) "after$k" $((k * 30000)) || continue

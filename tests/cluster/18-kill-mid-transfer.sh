@@ -31,25 +31,14 @@ replicas() { # replicas NAME: the replica holders' numbers, in record order
         tr -d n
 }
 
-leader() { # the leader's number, as node 2 sees it
-    view 2 | sed -n 's/^n\([0-9]*\) .*/\1/p'
-}
-
 # The replica holders of NAME that are not the leader (killing them leaves
 # the leader in place), in record order.
 follower_replicas() {
     local l v
-    l=$(leader)
+    l=$(leader_num 2)
     for v in $(replicas "$1"); do
         [ "$v" != "$l" ] && echo "$v"
     done | tr '\n' ' '
-}
-
-restart() { # restart I...: start each node again
-    local i
-    for i in "$@"; do
-        start_node "$i" || return 1
-    done
 }
 
 # A gateway that holds no replica of NAME (so that gets read remotely).
@@ -164,7 +153,7 @@ ok "... saying no quorum" grep -q "no quorum" "$T/put.err"
 diag "gdfs-cli said: $(head -c 300 "$T/put.err")"
 cli "$g" get big "$T/g" >/dev/null 2>"$ERR"
 ok "version 2 still reads back byte-identical" same "$T/v2" "$T/g"
-ok "n$a and n$b restart" restart "$a" "$b"
+ok "n$a and n$b restart" start_nodes "$a" "$b"
 ok "all five agree on a leader again" expect_within 20 "n[1-5] [0-9]+" agree $ALL
 
 # ---- the gateway dies mid-put: the client is told, the old version stays ---
@@ -183,7 +172,7 @@ ok "all five agree on a leader again" expect_within 20 "n[1-5] [0-9]+" agree $AL
 # leader is up), never with a bare "cannot reach".
 rand_file "$T/small" 5000
 ok "put small" cli 2 put "$T/small" small
-lead=$(leader)
+lead=$(leader_num 2)
 kill_node "$lead" KILL
 f1=$((lead % N + 1))
 refused=0 unclear=0 tries=0

@@ -114,30 +114,35 @@ window() {
     done
 }
 
-# put_logged P I NAME FILE: put FILE as NAME through node I, logged as the
-# streams log their puts (in $T/sP-x.log).
-put_logged() {
+# op_logged P I put NAME FILE | op_logged P I remove NAME: the operation
+# through node I, logged as the streams log theirs (in $T/sP-x.log); its
+# stderr stays in $T/op.err.
+op_logged() {
     local t0 rc e
     t0=$(now)
-    cli "$2" put "$4" "$3" >/dev/null 2>"$T/pl.err"
+    if [ "$3" = put ]; then
+        cli "$2" put "$5" "$4" >/dev/null 2>"$T/op.err"
+    else
+        cli "$2" remove "$4" >/dev/null 2>"$T/op.err"
+    fi
     rc=$?
-    e=$(head -n 1 "$T/pl.err" | tr ' ' '_')
-    echo "put $3 $t0 $(now) $rc $4 ${e:--}" >>"$T/s$1-x.log"
-    diag "put $3 through n$2: exit $rc ${e//_/ }"
+    e=$(head -n 1 "$T/op.err" | tr ' ' '_')
+    echo "$3 $4 $t0 $(now) $rc ${5:--} ${e:--}" >>"$T/s$1-x.log"
+    diag "$3 $4 through n$2: exit $rc ${e//_/ }"
 }
 
-# hot_name P "A B": a name of phase P whose replicas include nodes A and B
-# (put through node A, so that it exists).
+# hot_name P TAG "A B": a name (pP-TAG-K) whose replicas include nodes A
+# and B (put through node A, so that it exists).
 hot_name() {
     local p=$1 k name reps
     for k in $(seq 1 30); do
-        name=p$p-hot-$k
+        name=p$p-$2-$k
         rand_file "$T/data/$name.0" 1000
-        put_logged "$p" "${2%% *}" "$name" "$T/data/$name.0" >/dev/null
+        op_logged "$p" "${3%% *}" put "$name" "$T/data/$name.0" >/dev/null
         reps=" $(cli 1 --json locate "$name" |
             json '" ".join(r["node"] for r in d["replicas"])' | tr -d n) "
         case $reps in
-        *" ${2%% *} "*" ${2##* } "* | *" ${2##* } "*" ${2%% *} "*)
+        *" ${3%% *} "*" ${3##* } "* | *" ${3##* } "*" ${3%% *} "*)
             echo "$name"
             return 0 ;;
         esac
@@ -146,13 +151,15 @@ hot_name() {
 }
 
 # ---- one phase -------------------------------------------------------------------
-# phase P "MAJORITY" "MINORITY" [HOT]: with HOT, a name whose replicas are
-# both minority nodes: right after the cut, while the old leader (the
-# minority's first node) may still hold its lease, HOT is updated through
-# it; the update can reach the two minority replicas and the records of
-# the minority only, so it may not commit.
+# phase P "MAJORITY" "MINORITY" [HOT GONE]: HOT and GONE are names with
+# replicas on both minority nodes. Right after the cut, while the old
+# leader (the minority's first node) may still hold its lease, HOT is
+# updated and GONE removed through it: each record can reach the
+# minority only, so neither may commit ($T/hot-unknown and
+# $T/gone-unknown name them when they said so).
 phase() {
-    local p=$1 maj=$2 min=$3 hot=${4:-} i t_cut t_min t_maj t_heal l pids=()
+    local p=$1 maj=$2 min=$3 hot=${4:-} gone=${5:-} i t_cut t_min t_maj t_heal
+    local l pids=()
     rm -f "$T/stop"
     for i in $ALL; do
         stream "$i" "$p" &
@@ -165,9 +172,12 @@ phase() {
     t_cut=$(now)
     if [ -n "$hot" ]; then
         rand_file "$T/data/$hot.1" 3000
-        put_logged "$p" "${min%% *}" "$hot" "$T/data/$hot.1"
-        grep -q "outcome unknown: the record reached" "$T/pl.err" &&
+        op_logged "$p" "${min%% *}" put "$hot" "$T/data/$hot.1"
+        grep -q "outcome unknown: the record reached" "$T/op.err" &&
             echo "$hot" >"$T/hot-unknown"
+        op_logged "$p" "${min%% *}" remove "$gone"
+        grep -q "outcome unknown: the record reached" "$T/op.err" &&
+            echo "$gone" >"$T/gone-unknown"
     fi
     ok "phase $p: split {$maj} | {$min}: the 3 side has a leader" \
         expect_within 20 "[0-9]+" agreed_leader $maj
@@ -217,25 +227,22 @@ phase() {
 }
 
 # ---- checks after a phase ----------------------------------------------------------
-# expected P: for each name of phase P, "NAME SHA..." the shas it may hold:
-# the newest acknowledged put's, and those of any later put whose outcome
-# is unknown (failed without saying no quorum / not the leader); "absent"
-# if no put may have taken effect.
+# expected P: for each name of phase P, "NAME SHA..." what it may hold:
+# the newest acknowledged put's sha ("absent" after a remove, or if no
+# put may have taken effect), and that of any later put or remove whose
+# outcome is unknown (failed without saying no quorum / not the leader).
 expected() {
     local p=$1 i
     cat "$T/s$p"-*.log | awk -v clear="$(echo "$CLEAR" | tr ' ' '_')" '
-        $1 != "put" { next }
-        { name = $2 }
-        $5 == 0 { cand[name] = $6; seen[name] = 1; next }
-        $7 !~ clear { cand[name] = cand[name] " " $6; seen[name] = 1; next }
-        !(name in seen) { seen[name] = 1; cand[name] = "" }
+        $1 != "put" && $1 != "remove" { next }
+        { name = $2; seen[name] = 1 }
+        $5 == 0 { cand[name] = $6; next }
+        $7 !~ clear { cand[name] = cand[name] " " $6 }
         END { for (n in seen) print n, cand[n] }' |
         while read -r name files; do
-            if [ -z "$files" ]; then
-                echo "$name absent"
-            else
-                echo "$name $(for f in $files; do sha "$f"; done | tr '\n' ' ')"
-            fi
+            echo "$name $(for f in ${files:--}; do
+                [ "$f" = - ] && echo absent || sha "$f"
+            done | sort -u | tr '\n' ' ')"
         done
 }
 
@@ -349,6 +356,34 @@ check_phase() { # check_phase P...: the checks after a heal, for phases P...
             nothing_newer "$T/others"
         TODO=""
     fi
+    # The same for a remove: its tombstone, kept by the minority that got
+    # it, dropped their copies of a version the leader still serves, so
+    # the file has one copy left where it had three.
+    if [ -e "$T/gone-unknown" ]; then
+        TODO="a minority's uncommitted tombstone drops its copies"
+        ok "$h: $(cat "$T/gone-unknown"), whose remove reached only the minority, is still held by all its replicas" \
+            all_hold "$(cat "$T/gone-unknown")"
+        TODO=""
+    fi
+}
+
+# all_hold NAME: unless NAME is removed, every replica its record names
+# lists the record's version in its versions.
+all_hold() {
+    local i v bad=0
+    cli 1 --json locate "$1" >"$T/loc.json" 2>/dev/null || return 0
+    v=$(json 'd["version"]' <"$T/loc.json")
+    for i in $(json '" ".join(r["node"] for r in d["replicas"])' <"$T/loc.json" | tr -d n); do
+        if ! cli "$i" --json versions "$1" >"$T/ver.json" 2>"$T/ver.err"; then
+            echo "# n$i: $(head -n 1 "$T/ver.err")"
+            bad=1
+        elif [ "$(json "$v in [x['version'] for x in d if not x['removed']]" \
+            <"$T/ver.json")" != true ]; then
+            echo "# n$i does not hold $1 version $v"
+            bad=1
+        fi
+    done
+    return $bad
 }
 
 # ---- the test ----------------------------------------------------------------------
@@ -365,9 +400,10 @@ check_phase 1
 l=$(leader_num 1)
 other=$(( l % N + 1 ))
 maj=$(for i in $ALL; do [ "$i" != "$l" ] && [ "$i" != "$other" ] && echo "$i"; done | tr '\n' ' ')
-hot=$(hot_name 2 "$l $other")
-ok "phase 2: p2-hot-* has a name on n$l and n$other: $hot" test -n "$hot"
-phase 2 "${maj% }" "$l $other" "$hot"
+hot=$(hot_name 2 hot "$l $other")
+gone=$(hot_name 2 gone "$l $other")
+ok "phase 2: $hot and $gone have replicas on n$l and n$other" test -n "$hot" -a -n "$gone"
+phase 2 "${maj% }" "$l $other" "$hot" "$gone"
 check_phase 1 2
 
 done_testing

@@ -16,7 +16,14 @@
  *               plugins [none]: more plugins to load, a comma list
  *               ("tcp, ssh"), for members whose advertised address names
  *               one ("ssh://host:port"; see gdfs_transport_pick)
- *   [files]     chunk_size [262144], keep_versions [3]
+ *   [files]     chunk_size [262144], keep_versions [3], sync_interval_s [30],
+ *               orphan_age_s [3600], repair_delay_ms
+ *               [30000] (a failed member's copies are re-created after
+ *               it has been failed this long), repair_rate_mib_s [100]
+ *               (re-replication bandwidth, all copies together; 0 =
+ *               unlimited), scrub_rate_mib_s [8] (MiB/s a scrub
+ *               reads; 0 = no scrub), scrub_interval_s [86400] (pause
+ *               between scrub passes)
  *   [store]     page_size [65536], cache_kib [2048]
  *   [group]     heartbeat_ms [100], suspect_ms [600] (>= 2 heartbeats),
  *               election_ms [700] (timeouts drawn in [e, 2e)), lease_ms
@@ -69,6 +76,12 @@ struct gdfs_config {
     /* [files] */
     uint32_t chunk_size;
     uint32_t keep_versions;
+    uint32_t sync_interval_s; /* leader: compare records with each member */
+    uint32_t orphan_age_s;    /* uncommitted copies older than this go */
+    uint32_t repair_delay_ms;
+    uint32_t repair_rate_mib_s;
+    uint32_t scrub_rate_mib_s; /* 0: scrub disabled */
+    uint32_t scrub_interval_s;
     /* [store] */
     uint32_t page_size;
     uint32_t cache_kib;

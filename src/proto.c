@@ -128,6 +128,12 @@ static bool valid_chunk_size(uint32_t chunk_size)
     return chunk_size >= GDFS_CHUNK_MIN && chunk_size <= GDFS_CHUNK_MAX;
 }
 
+/* proto.h NDTOND_PROBE: "seq 0 (then term 0) asks only for the newest". */
+static bool valid_probe_version(const struct gdfs_version *v)
+{
+    return v->seq != 0 || v->term == 0;
+}
+
 /* proto.h RECORD: "chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX". */
 static bool valid_record_chunk_size(uint32_t chunk_size)
 {
@@ -184,11 +190,25 @@ static bool valid_place(const struct gdfs_msg *m)
            valid_refs(m->u.place.replica, m->u.place.nreplicas, false);
 }
 
+/* proto.h NDTOND_REPLICATE: not a tombstone, 1..GDFS_REPLICATE_SRC_MAX
+ * sources, addresses not empty. */
+static bool valid_replicate(const struct gdfs_msg *m)
+{
+    if (m->u.replicate.rec.tombstone || m->u.replicate.nsrc < 1 ||
+        m->u.replicate.nsrc > GDFS_REPLICATE_SRC_MAX)
+        return false;
+    for (uint8_t i = 0; i < m->u.replicate.nsrc; i++)
+        if (!valid_addr(&m->u.replicate.src[i]))
+            return false;
+    return true;
+}
+
 static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
            type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS ||
-           type == GDFS_MSG_NDTOCL_META_LIST;
+           type == GDFS_MSG_NDTOCL_META_LIST ||
+           type == GDFS_MSG_NDTOND_META_SYNC;
 }
 
 /* ---- list entries -------------------------------------------------------- */
@@ -304,6 +324,73 @@ static bool read_record(struct gdfs_pack_reader *r, struct gdfs_record *rec)
     get_refs(r, rec->nreplicas, rec->replica);
     get_bytes16(r, &rec->name);
     return !r->bad && valid_record(rec);
+}
+
+/* HEALTH (proto.h NDTOCL_HEALTH). */
+static bool read_health(struct gdfs_pack_reader *r,
+                        struct gdfs_health_figures *h)
+{
+    uint8_t known = gdfs_pack_get_u8(r);
+
+    h->known = known == 1;
+    h->under = gdfs_pack_get_u32(r);
+    h->nnames = gdfs_pack_get_u8(r);
+    /* the count bounds h->names */
+    if (r->bad || known > 1 || h->nnames > GDFS_HEALTH_NAMES_MAX)
+        return false;
+    for (uint8_t i = 0; i < h->nnames; i++) {
+        get_bytes16(r, &h->names[i]);
+        if (r->bad || !valid_name(&h->names[i]))
+            return false;
+    }
+    h->pending = gdfs_pack_get_u32(r);
+    h->running = gdfs_pack_get_u32(r);
+    h->done = gdfs_pack_get_u64(r);
+    h->failed = gdfs_pack_get_u64(r);
+    h->bytes = gdfs_pack_get_u64(r);
+    return !r->bad;
+}
+
+/* running:8 passes:32 checked:64 total:64 bad:64 repaired:64 */
+static bool read_scrub(struct gdfs_pack_reader *r,
+                       struct gdfs_scrub_figures *sc)
+{
+    uint8_t running = gdfs_pack_get_u8(r);
+
+    sc->running = running == 1;
+    sc->passes = gdfs_pack_get_u32(r);
+    sc->checked = gdfs_pack_get_u64(r);
+    sc->total = gdfs_pack_get_u64(r);
+    sc->bad = gdfs_pack_get_u64(r);
+    sc->repaired = gdfs_pack_get_u64(r);
+    return !r->bad && running <= 1;
+}
+
+static bool valid_health_enc(const struct gdfs_health_figures *h)
+{
+    if (h->nnames > GDFS_HEALTH_NAMES_MAX)
+        return false;
+    for (uint8_t i = 0; i < h->nnames; i++)
+        if (!valid_name(&h->names[i]))
+            return false;
+    return true;
+}
+
+static void put_health(struct gdfs_pack_writer *w,
+                       const struct gdfs_health_figures *h)
+{
+    gdfs_pack_put_u8(w, h->known ? 1 : 0);
+    gdfs_pack_put_u32(w, h->under);
+    gdfs_pack_put_u8(w, h->nnames);
+    for (uint8_t i = 0; i < h->nnames; i++) {
+        gdfs_pack_put_u16(w, (uint16_t)h->names[i].len);
+        gdfs_pack_put_bytes(w, h->names[i].p, h->names[i].len);
+    }
+    gdfs_pack_put_u32(w, h->pending);
+    gdfs_pack_put_u32(w, h->running);
+    gdfs_pack_put_u64(w, h->done);
+    gdfs_pack_put_u64(w, h->failed);
+    gdfs_pack_put_u64(w, h->bytes);
 }
 
 /* Read and validate one entry of the list reply @type. */
@@ -655,8 +742,15 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
             !valid_leader(&m->u.status_reply.leader) ||
             m->u.status_reply.role > STATUS_ROLE_MAX)
             return false;
-        return decode_body(type, r, gdfs_pack_get_u16(r),
-                           &m->u.status_reply.body);
+        if (!decode_body(type, r, gdfs_pack_get_u16(r),
+                         &m->u.status_reply.body))
+            return false;
+        /* The optional tail: absent, or whole. */
+        if (gdfs_pack_left(r) == 0)
+            return true;
+        m->u.status_reply.has_tail = true;
+        return read_health(r, &m->u.status_reply.health) &&
+               read_scrub(r, &m->u.status_reply.scrub);
     case GDFS_MSG_NDTOCL_VERSIONS:
         return decode_body(type, r, gdfs_pack_get_u16(r),
                            &m->u.versions_reply.body);
@@ -707,11 +801,63 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
             return false;
         return decode_body(type, r, gdfs_pack_get_u32(r),
                            &m->u.meta_list.body);
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        /* first:32, then an RGET */
+        m->u.rget.first = gdfs_pack_get_u32(r);
+        /* fall through */
     case GDFS_MSG_NDTOND_RGET:
         get_version(r, &m->u.rget.version);
         get_bytes16(r, &m->u.rget.name);
         return !r->bad && m->u.rget.version.seq >= 1 &&
                valid_name(&m->u.rget.name);
+    case GDFS_MSG_NDTOND_PROBE:
+        get_version(r, &m->u.rget.version);
+        get_bytes16(r, &m->u.rget.name);
+        return !r->bad && valid_probe_version(&m->u.rget.version) &&
+               valid_name(&m->u.rget.name);
+    case GDFS_MSG_NDTOCL_PROBE:
+        m->u.probe_reply.have = gdfs_pack_get_u8(r);
+        get_version(r, &m->u.probe_reply.newest);
+        m->u.probe_reply.flags = gdfs_pack_get_u8(r);
+        return !r->bad && m->u.probe_reply.have <= GDFS_PROBE_HAVE_MAX &&
+               (m->u.probe_reply.flags & ~GDFS_PROBE_TOMBSTONE) == 0;
+    case GDFS_MSG_NDTOCL_STALE:
+        get_bytes16(r, &m->u.stale.msg);
+        return !r->bad && m->u.stale.msg.len >= 1 &&
+               m->u.stale.msg.len <= GDFS_ERRMSG_MAX;
+    case GDFS_MSG_NDTOND_META_SUM:
+        m->u.meta_sum.term = gdfs_pack_get_u64(r);
+        m->u.meta_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
+        m->u.meta_sum.sums.len = GDFS_META_SUMS_LEN;
+        return !r->bad && m->u.meta_sum.term >= 1;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        m->u.meta_diff.mask = gdfs_pack_get_u64(r);
+        return !r->bad;
+    case GDFS_MSG_NDTOND_META_SYNC:
+        m->u.meta_sync.term = gdfs_pack_get_u64(r);
+        u8 = gdfs_pack_get_u8(r);
+        m->u.meta_sync.more = u8 == 1;
+        if (r->bad || u8 > 1 || m->u.meta_sync.term == 0)
+            return false;
+        return decode_body(GDFS_MSG_NDTOCL_META_LIST, r,
+                           gdfs_pack_get_u32(r), &m->u.meta_sync.body);
+    case GDFS_MSG_NDTOND_DRAIN:
+        get_bytes8(r, &m->u.drain.id);
+        return !r->bad && valid_node_id(&m->u.drain.id);
+    case GDFS_MSG_NDTOND_HEALTH:
+        return true;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        return read_health(r, &m->u.health);
+    case GDFS_MSG_NDTOND_REPLICATE:
+        if (!read_record(r, &m->u.replicate.rec))
+            return false;
+        m->u.replicate.nsrc = gdfs_pack_get_u8(r);
+        /* the count bounds m->u.replicate.src */
+        if (r->bad || m->u.replicate.nsrc > GDFS_REPLICATE_SRC_MAX)
+            return false;
+        for (uint8_t i = 0; i < m->u.replicate.nsrc; i++)
+            get_bytes8(r, &m->u.replicate.src[i]);
+        return !r->bad && valid_replicate(m);
     }
     return false;
 }
@@ -937,10 +1083,56 @@ static int check_fields_enc(const struct gdfs_msg *m)
             return GDFS_EINVAL;
         return check_name_enc(&m->u.meta_pull.after, true);
     case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_RGET_FROM:
         rc = check_name_enc(&m->u.rget.name, false);
         if (rc == GDFS_OK && m->u.rget.version.seq == 0)
             rc = GDFS_EINVAL;
         return rc;
+    case GDFS_MSG_NDTOND_PROBE:
+        rc = check_name_enc(&m->u.rget.name, false);
+        if (rc == GDFS_OK && !valid_probe_version(&m->u.rget.version))
+            rc = GDFS_EINVAL;
+        return rc;
+    case GDFS_MSG_NDTOCL_PROBE:
+        if (m->u.probe_reply.have > GDFS_PROBE_HAVE_MAX ||
+            (m->u.probe_reply.flags & ~GDFS_PROBE_TOMBSTONE) != 0)
+            return GDFS_EINVAL;
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_STALE:
+        if (m->u.stale.msg.len > GDFS_ERRMSG_MAX)
+            return GDFS_ETOOBIG;
+        if (m->u.stale.msg.len == 0 || m->u.stale.msg.p == NULL)
+            return GDFS_EINVAL;
+        return GDFS_OK;
+    case GDFS_MSG_NDTOND_META_SUM:
+        if (m->u.meta_sum.term == 0 ||
+            m->u.meta_sum.sums.len != GDFS_META_SUMS_LEN ||
+            m->u.meta_sum.sums.p == NULL)
+            return GDFS_EINVAL;
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        return GDFS_OK;
+    case GDFS_MSG_NDTOND_DRAIN:
+        if (m->u.drain.id.len > GDFS_NODE_ID_MAX)
+            return GDFS_ETOOBIG;
+        return valid_node_id(&m->u.drain.id) ? GDFS_OK : GDFS_EINVAL;
+    case GDFS_MSG_NDTOND_HEALTH:
+        return GDFS_OK;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        for (uint8_t i = 0; i < m->u.health.nnames &&
+                            i < GDFS_HEALTH_NAMES_MAX; i++)
+            if (m->u.health.names[i].len > GDFS_NAME_MAX)
+                return GDFS_ETOOBIG;
+        return valid_health_enc(&m->u.health) ? GDFS_OK : GDFS_EINVAL;
+    case GDFS_MSG_NDTOND_REPLICATE:
+        rc = check_record_enc(&m->u.replicate.rec);
+        if (rc != GDFS_OK)
+            return rc;
+        for (uint8_t i = 0; i < m->u.replicate.nsrc &&
+                            i < GDFS_REPLICATE_SRC_MAX; i++)
+            if (m->u.replicate.src[i].len > GDFS_ADDR_MAX)
+                return GDFS_ETOOBIG;
+        return valid_replicate(m) ? GDFS_OK : GDFS_EINVAL;
     }
     /* List replies (writer only), NDTOND_GROUP (gdfs_proto_encode_group)
      * and unknown types. */
@@ -1034,9 +1226,43 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         gdfs_pack_put_u32(&w, m->u.meta_pull.max);
         put_bytes16(&w, &m->u.meta_pull.after);
         break;
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        /* first:32, then an RGET */
+        gdfs_pack_put_u32(&w, m->u.rget.first);
+        /* fall through */
     case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_PROBE:
         put_version(&w, &m->u.rget.version);
         put_bytes16(&w, &m->u.rget.name);
+        break;
+    case GDFS_MSG_NDTOCL_PROBE:
+        gdfs_pack_put_u8(&w, m->u.probe_reply.have);
+        put_version(&w, &m->u.probe_reply.newest);
+        gdfs_pack_put_u8(&w, m->u.probe_reply.flags);
+        break;
+    case GDFS_MSG_NDTOCL_STALE:
+        put_bytes16(&w, &m->u.stale.msg);
+        break;
+    case GDFS_MSG_NDTOND_META_SUM:
+        gdfs_pack_put_u64(&w, m->u.meta_sum.term);
+        gdfs_pack_put_bytes(&w, m->u.meta_sum.sums.p, GDFS_META_SUMS_LEN);
+        break;
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        gdfs_pack_put_u64(&w, m->u.meta_diff.mask);
+        break;
+    case GDFS_MSG_NDTOND_DRAIN:
+        put_bytes8(&w, &m->u.drain.id);
+        break;
+    case GDFS_MSG_NDTOND_HEALTH:
+        break;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        put_health(&w, &m->u.health);
+        break;
+    case GDFS_MSG_NDTOND_REPLICATE:
+        put_record(&w, &m->u.replicate.rec);
+        gdfs_pack_put_u8(&w, m->u.replicate.nsrc);
+        for (uint8_t i = 0; i < m->u.replicate.nsrc; i++)
+            put_bytes8(&w, &m->u.replicate.src[i]);
         break;
     }
     if (w.bad)
@@ -1215,6 +1441,10 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     case GDFS_MSG_NDTOCL_VERSIONS:
     case GDFS_MSG_NDTOCL_META_LIST:
         break;
+    case GDFS_MSG_NDTOND_META_SYNC:
+        if (m->u.meta_sync.term == 0)
+            return GDFS_EINVAL;
+        break;
     case GDFS_MSG_NDTOCL_STATUS:
         if (m->u.status_reply.id.len > GDFS_NODE_ID_MAX ||
             m->u.status_reply.group.len > GDFS_NODE_ID_MAX ||
@@ -1233,6 +1463,9 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     gdfs_pack_writer_init(&pw, buf, cap, 0);
     put_hdr(&pw, m->type, m->flags, m->reqid, 0);
     switch (m->type) {
+    case GDFS_MSG_NDTOND_META_SYNC:
+        gdfs_pack_put_u64(&pw, m->u.meta_sync.term);
+        /* fall through */
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:
         gdfs_pack_put_u8(&pw, 0); /* more: patched by finish */
@@ -1394,12 +1627,38 @@ int gdfs_proto_add_record(struct gdfs_proto_writer *w,
     if (check_record_enc(rec) != GDFS_OK)
         return GDFS_EINVAL;
     size = record_size(rec);
-    rc = writer_room(w, GDFS_MSG_NDTOCL_META_LIST, size);
+    rc = writer_room(w, w->type == GDFS_MSG_NDTOND_META_SYNC
+                            ? GDFS_MSG_NDTOND_META_SYNC
+                            : GDFS_MSG_NDTOCL_META_LIST,
+                     size);
     if (rc != GDFS_OK)
         return rc;
     gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
     put_record(&pw, rec);
     writer_commit(w, &pw, size);
+    return GDFS_OK;
+}
+
+int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
+                                  const struct gdfs_health_figures *h,
+                                  const struct gdfs_scrub_figures *sc)
+{
+    struct gdfs_pack_writer pw;
+
+    if (w->type != GDFS_MSG_NDTOCL_STATUS || !valid_health_enc(h))
+        return GDFS_EINVAL;
+    gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
+    put_health(&pw, h);
+    gdfs_pack_put_u8(&pw, sc->running ? 1 : 0);
+    gdfs_pack_put_u32(&pw, sc->passes);
+    gdfs_pack_put_u64(&pw, sc->checked);
+    gdfs_pack_put_u64(&pw, sc->total);
+    gdfs_pack_put_u64(&pw, sc->bad);
+    gdfs_pack_put_u64(&pw, sc->repaired);
+    if (pw.bad)
+        return GDFS_ETOOBIG;
+    w->len = pw.off;
+    w->count_max = w->count; /* no member after the tail */
     return GDFS_OK;
 }
 
@@ -1413,6 +1672,7 @@ int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
     switch (w->type) {
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:
+    case GDFS_MSG_NDTOND_META_SYNC:
         gdfs_pack_patch_u8(w->buf + w->count_off - 1, more ? 1 : 0);
         gdfs_pack_patch_u32(w->buf + w->count_off, w->count);
         break;
@@ -1565,6 +1825,28 @@ const char *gdfs_proto_type_name(uint8_t type)
         return "NDTOCL_RECORD";
     case GDFS_MSG_NDTOND_RGET:
         return "NDTOND_RGET";
+    case GDFS_MSG_NDTOND_PROBE:
+        return "NDTOND_PROBE";
+    case GDFS_MSG_NDTOCL_PROBE:
+        return "NDTOCL_PROBE";
+    case GDFS_MSG_NDTOCL_STALE:
+        return "NDTOCL_STALE";
+    case GDFS_MSG_NDTOND_META_SUM:
+        return "NDTOND_META_SUM";
+    case GDFS_MSG_NDTOCL_META_DIFF:
+        return "NDTOCL_META_DIFF";
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return "NDTOND_META_SYNC";
+    case GDFS_MSG_NDTOND_REPLICATE:
+        return "NDTOND_REPLICATE";
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        return "NDTOND_RGET_FROM";
+    case GDFS_MSG_NDTOND_DRAIN:
+        return "NDTOND_DRAIN";
+    case GDFS_MSG_NDTOND_HEALTH:
+        return "NDTOND_HEALTH";
+    case GDFS_MSG_NDTOCL_HEALTH:
+        return "NDTOCL_HEALTH";
     }
     return "?";
 }

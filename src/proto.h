@@ -86,7 +86,10 @@ enum gdfs_msg_type {
      * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }
      * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =
      * the node asked heartbeats this member, bit 1 = this member's
-     * heartbeats reach the node asked; other bits 0) */
+     * heartbeats reach the node asked; other bits 0)
+     * then, optionally (absent from older nodes): HEALTH (see
+     * NDTOCL_HEALTH: the leader's view) and this node's scrub figures
+     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */
     GDFS_MSG_NDTOCL_STATUS = 15,
     /* namelen:16 name:namelen */
     GDFS_MSG_CLTOND_VERSIONS = 16,
@@ -107,8 +110,10 @@ enum gdfs_msg_type {
      * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is
      * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */
     GDFS_MSG_NDTOND_GROUP = 18,
-    /* (empty payload) ask the node to leave its group gracefully; reply OK
-     * (version of the member set without it) or ERROR */
+    /* (empty payload) ask the node to leave its group gracefully, after
+     * its copies are handed off; reply OK (seq: files left under-
+     * replicated because no other member could take a copy; term 0) or
+     * ERROR */
     GDFS_MSG_CLTOND_LEAVE = 19,
 
     /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's
@@ -151,17 +156,98 @@ enum gdfs_msg_type {
     /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this
      * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */
     GDFS_MSG_NDTOND_RGET = 29,
+
+    /* ---- files: repair (docs/design.md "Repair") ---- */
+
+    /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:
+     * hold a complete, verified copy of the record's version, fetching
+     * what is missing from the sources in turn (RGET_FROM); reply OK with
+     * the version once it is durable, or ERROR; not a tombstone; nsrc
+     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */
+    GDFS_MSG_NDTOND_REPLICATE = 30,
+    /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but
+     * the CHUNK frames after GET_INFO start at index first (none when
+     * first >= nchunks); seq >= 1) */
+    GDFS_MSG_NDTOND_RGET_FROM = 31,
+    /* idlen:8 id  (leaving member -> leader: hand off every copy member
+     * id holds; reply, once no file on it can still be moved, OK with seq
+     * = the files that could not be moved (no room, no healthy source)
+     * and term 0, or ERROR) */
+    GDFS_MSG_NDTOND_DRAIN = 32,
+    /* (empty payload)  (-> leader: its re-replication figures; reply
+     * HEALTH or ERROR) */
+    GDFS_MSG_NDTOND_HEALTH = 33,
+    /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader
+     * that finished a scan; else under and names are 0) under:32
+     * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }
+     * pending:32 running:32 done:64 failed:64 bytes:64 */
+    GDFS_MSG_NDTOCL_HEALTH = 34,
+
+    /* ---- files: scrub, read repair, stale reads (35..39) ---- */
+
+    /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of
+     * name? Answered from the store without reading chunks; reply
+     * NDTOCL_PROBE. seq 0 (then term 0) asks only for the newest) */
+    GDFS_MSG_NDTOND_PROBE = 35,
+    /* have:8 seq:64 term:64 flags:8  (have, of the version asked: 0 not
+     * held complete here (or seq 0 was asked), 1 held complete, 2 held
+     * but its scrub found a bad chunk; seq/term: the newest committed
+     * version held here, 0 0 if none; flags bit 0: that newest version is
+     * a tombstone; other bits 0) */
+    GDFS_MSG_NDTOCL_PROBE = 36,
+    /* msglen:16 msg  (node -> client, only for a CLTOND_GET flagged
+     * GDFS_FLAG_STALE_OK that was served without a leader's record: sent
+     * before GET_INFO, says why the bytes may be stale; msglen
+     * 1..GDFS_ERRMSG_MAX) */
+    GDFS_MSG_NDTOCL_STALE = 37,
+
+    /* ---- files: record sync (anti-entropy). The leader compares its
+     * records with each member's by digest and sends the buckets that
+     * differ again. ---- */
+    /* term:64 then GDFS_META_BUCKETS x { count:32 sum:16B }  (leader of
+     * @term -> member: the leader's record digest; reply META_DIFF; term
+     * >= 1) */
+    GDFS_MSG_NDTOND_META_SUM = 45,
+    /* mask:64  (bit i: the member's bucket i differs from the leader's) */
+    GDFS_MSG_NDTOCL_META_DIFF = 46,
+    /* term:64 more:8 count:32 then count x RECORD  (leader of @term ->
+     * member: persist these records, all in one transaction; reply OK, or
+     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1;
+     * more: more pages follow) */
+    GDFS_MSG_NDTOND_META_SYNC = 47,
 };
-#define GDFS_MSG_TYPE_MAX 29
+#define GDFS_MSG_TYPE_MAX 47
+/* Record digests (META_SUM): buckets by a hash of the file name, and the
+ * size of each bucket's sum. */
+#define GDFS_META_BUCKETS 64
+#define GDFS_META_SUM_LEN 16
+#define GDFS_META_SUMS_LEN (GDFS_META_BUCKETS * (4 + GDFS_META_SUM_LEN))
 
 /* Header flag bits. FORWARDED: a gateway node passed this request on to
  * the node it believes leads; that node answers ENOTLEADER rather than
- * forwarding again. Other bits must be 0. */
+ * forwarding again. STALE_OK (CLTOND_GET only; ignored elsewhere): when no
+ * leader can name the newest committed version, serve the newest version
+ * a reachable replica holds, preceded by NDTOCL_STALE (get --stale-ok).
+ * Other bits must be 0. */
 #define GDFS_FLAG_FORWARDED 1
-#define GDFS_FLAG_MASK GDFS_FLAG_FORWARDED
+#define GDFS_FLAG_STALE_OK 2
+#define GDFS_FLAG_MASK (GDFS_FLAG_FORWARDED | GDFS_FLAG_STALE_OK)
+
+/* NDTOCL_PROBE have:8 values. */
+enum gdfs_probe_have {
+    GDFS_PROBE_ABSENT = 0,
+    GDFS_PROBE_COMPLETE = 1,
+    GDFS_PROBE_DAMAGED = 2,
+};
+#define GDFS_PROBE_HAVE_MAX 2
+#define GDFS_PROBE_TOMBSTONE 1 /* NDTOCL_PROBE flags bit 0 */
 
 /* Replicas per file (DESIGN.md: every file lives on 3 nodes). */
 #define GDFS_REPLICAS 3
+/* Source addresses one REPLICATE may carry. */
+#define GDFS_REPLICATE_SRC_MAX 8
+/* Under-replicated file names a HEALTH carries, at most. */
+#define GDFS_HEALTH_NAMES_MAX 16
 
 /* Member and replica states, as on the wire (state:8). */
 enum gdfs_member_state {
@@ -235,6 +321,23 @@ struct gdfs_replica_ref {
     struct gdfs_bytes addr;
 };
 
+/* Re-replication figures (HEALTH on the wire). */
+struct gdfs_health_figures {
+    bool known;
+    uint32_t under;
+    uint8_t nnames;
+    struct gdfs_bytes names[GDFS_HEALTH_NAMES_MAX];
+    uint32_t pending, running;
+    uint64_t done, failed, bytes;
+};
+
+/* A node's scrub figures (the tail of NDTOCL_STATUS). */
+struct gdfs_scrub_figures {
+    bool running;
+    uint32_t passes;
+    uint64_t checked, total, bad, repaired;
+};
+
 /* A file's metadata record (RECORD on the wire). */
 struct gdfs_record {
     struct gdfs_bytes name;
@@ -300,6 +403,10 @@ struct gdfs_msg {
             uint64_t term;
             uint8_t role;
             struct gdfs_list_body body;
+            /* the optional tail (gdfs_proto_writer_status_tail) */
+            bool has_tail;
+            struct gdfs_health_figures health;
+            struct gdfs_scrub_figures scrub;
         } status_reply;
         struct { struct gdfs_list_body body; } versions_reply;
         /* NDTOND_GROUP: the raw payload, checked by
@@ -325,7 +432,34 @@ struct gdfs_msg {
             struct gdfs_bytes after;
         } meta_pull;
         struct { bool more; struct gdfs_list_body body; } meta_list;
-        struct { struct gdfs_version version; struct gdfs_bytes name; } rget;
+        /* sums: GDFS_META_SUMS_LEN bytes as on the wire */
+        struct { uint64_t term; struct gdfs_bytes sums; } meta_sum;
+        struct { uint64_t mask; } meta_diff;
+        struct {
+            uint64_t term;
+            bool more;
+            struct gdfs_list_body body;
+        } meta_sync;
+        /* RGET (first is 0) and RGET_FROM */
+        struct {
+            struct gdfs_version version;
+            struct gdfs_bytes name;
+            uint32_t first;
+        } rget;
+        struct { struct gdfs_bytes id; } drain;
+        struct gdfs_health_figures health; /* NDTOCL_HEALTH */
+        struct {
+            struct gdfs_record rec;
+            uint8_t nsrc;
+            struct gdfs_bytes src[GDFS_REPLICATE_SRC_MAX];
+        } replicate;
+        /* NDTOND_PROBE uses rget (seq 0: newest only). */
+        struct {
+            uint8_t have; /* enum gdfs_probe_have */
+            struct gdfs_version newest;
+            uint8_t flags; /* GDFS_PROBE_TOMBSTONE */
+        } probe_reply;
+        struct { struct gdfs_bytes msg; } stale;
     } u;
 };
 
@@ -445,8 +579,8 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 
 /* ---- list replies: writer ------------------------------------------------ */
 
-/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS and
- * NDTOCL_META_LIST in a caller-supplied buffer: begin with the fixed fields
+/* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS,
+ * NDTOCL_META_LIST and NDTOND_META_SYNC in a caller-supplied buffer: begin with the fixed fields
  * in @m (body ignored; flags as in gdfs_proto_encode), add entries, finish.
  * An add that does not fit returns GDFS_ETOOBIG and leaves the frame as it
  * was, so the caller can finish it with "more". */
@@ -470,10 +604,18 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
                           const struct gdfs_member_entry *e);
 int gdfs_proto_add_version(struct gdfs_proto_writer *w,
                            const struct gdfs_version_entry *e);
-/* META_LIST entries (begin with m->type NDTOCL_META_LIST). A record that
+/* META_LIST and META_SYNC entries (begin with m->type NDTOCL_META_LIST,
+ * or NDTOND_META_SYNC with m->u.meta_sync.term). A record that
  * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);
+/* NDTOCL_STATUS only: append the optional tail (after the last member; no
+ * member may be added after it). GDFS_ETOOBIG if it does not fit,
+ * GDFS_EINVAL for figures decode would refuse (more than
+ * GDFS_HEALTH_NAMES_MAX names, a bad name). */
+int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
+                                  const struct gdfs_health_figures *h,
+                                  const struct gdfs_scrub_figures *sc);
 /* Patch count (and, for LIST and META_LIST, @more) and the header length;
  * *len gets the frame size. */
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,

@@ -24,6 +24,10 @@ struct cli {
     bool json;
     bool progress; /* stderr is a terminal */
     uint64_t seq;  /* get --version N (0 = newest) */
+    bool recursive;    /* put -r LOCALDIR PREFIX, get -r PREFIX LOCALDIR */
+    const char *batch; /* put/get --batch FILE ("-" = stdin) */
+    unsigned parallel; /* batch workers (-p N) */
+    bool stale_ok; /* get --stale-ok: read without a quorum if need be */
     uint32_t reqid;
     uint8_t *in; /* receive buffer: header + GDFS_PROTO_MAX_PAYLOAD */
     size_t incap;
@@ -35,6 +39,11 @@ struct cli {
  * the exit status for @rc (2 for bad input codes, else 1). */
 int cli_fail(int rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* In the calling thread, send the messages of cli_fail and cli_recv to
+ * @buf (@cap bytes, "; " between messages) instead of stderr; NULL sends
+ * them to stderr again. @buf must stay valid until then. */
+void cli_capture(char *buf, size_t cap);
 
 /* Connect to cli->addr if not yet connected. 0 or an exit status (the
  * failure already printed). */
@@ -49,8 +58,28 @@ int cli_call(struct cli *c, struct gdfs_msg *m, struct gdfs_msg *r,
 /* Receive one frame into @r; same return convention as cli_call. */
 int cli_recv(struct cli *c, struct gdfs_msg *r, const char *what);
 
-/* Commands (transfer.c). Each returns an exit status. */
+/* What one transfer did. */
+struct cli_done {
+    uint64_t version; /* seq */
+    uint64_t size;
+};
+
+/* One put or get (transfer.c), printing nothing on success; @done gets
+ * the version and size. Exit status; after a failure the connection may
+ * be out of step (close it before reuse). */
+int cli_put_file(struct cli *c, const char *local, const char *name,
+                 struct cli_done *done);
+int cli_get_file(struct cli *c, const char *name, const char *local,
+                 struct cli_done *done);
+
+/* Commands (transfer.c, batch.c). Each returns an exit status. */
 int cli_put(struct cli *c, const char *local, const char *name);
 int cli_get(struct cli *c, const char *name, const char *local);
+/* put -r / put --batch / get -r / get --batch, as set in @c; @args are
+ * the command's operands. */
+int cli_batch(struct cli *c, bool put, char **args);
+
+/* NULL if @name is a valid file name, else why not. */
+const char *cli_name_problem(const char *name);
 
 #endif

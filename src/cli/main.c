@@ -4,6 +4,8 @@
  *     put LOCAL NAME        upload (or update: a new version); LOCAL - = stdin
  *     get NAME LOCAL        download; LOCAL - = stdout; --version N for an
  *                           older version
+ *     put -r DIR PREFIX, get -r PREFIX DIR, put/get --batch FILE
+ *                           many files, -p N in flight (batch.c)
  *     remove NAME           remove a file (commits a tombstone)
  *     locate NAME           which nodes hold NAME
  *     ls                    every file
@@ -45,15 +47,45 @@ static int exit_for(int rc)
     }
 }
 
+/* A batch worker's captured messages (NULL: straight to stderr). */
+static __thread char *capture_buf;
+static __thread size_t capture_cap;
+
+void cli_capture(char *buf, size_t cap)
+{
+    capture_buf = buf;
+    capture_cap = cap;
+    if (buf != NULL && cap > 0)
+        buf[0] = '\0';
+}
+
+/* One message: "gdfs-cli: TEXT" on stderr, or TEXT appended to the
+ * capture buffer ("; " between messages). */
+static void say(const char *text)
+{
+    size_t used;
+
+    if (capture_buf == NULL) {
+        fprintf(stderr, "gdfs-cli: %s\n", text);
+        return;
+    }
+    used = strlen(capture_buf);
+    snprintf(capture_buf + used, capture_cap - used, "%s%s",
+             used > 0 ? "; " : "", text);
+}
+
 int cli_fail(int rc, const char *fmt, ...)
 {
+    char text[2048];
+    size_t n;
     va_list ap;
 
-    fputs("gdfs-cli: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fprintf(stderr, ": %s\n", gdfs_strerror(rc));
+    n = strlen(text);
+    snprintf(text + n, sizeof(text) - n, ": %s", gdfs_strerror(rc));
+    say(text);
     return exit_for(rc);
 }
 
@@ -72,20 +104,30 @@ static int usage_error(const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-static int check_name(const char *name)
+const char *cli_name_problem(const char *name)
 {
+    static __thread char why[96];
     size_t len = strlen(name);
 
     if (gdfs_proto_check_name((const uint8_t *)name, len) == GDFS_OK)
-        return 0;
+        return NULL;
     if (len == 0)
-        return usage_error("invalid name: empty (names are 1-%d bytes)",
-                           GDFS_NAME_MAX);
-    if (len > GDFS_NAME_MAX)
-        return usage_error("invalid name: %zu bytes long (at most %d)", len,
-                           GDFS_NAME_MAX);
-    return usage_error("invalid name: contains a control character "
-                       "(bytes 0x01-0x1f and 0x7f are not allowed)");
+        snprintf(why, sizeof(why), "invalid name: empty (names are 1-%d "
+                 "bytes)", GDFS_NAME_MAX);
+    else if (len > GDFS_NAME_MAX)
+        snprintf(why, sizeof(why), "invalid name: %zu bytes long (at most "
+                 "%d)", len, GDFS_NAME_MAX);
+    else
+        snprintf(why, sizeof(why), "invalid name: contains a control "
+                 "character (bytes 0x01-0x1f and 0x7f are not allowed)");
+    return why;
+}
+
+static int check_name(const char *name)
+{
+    const char *why = cli_name_problem(name);
+
+    return why == NULL ? 0 : usage_error("%s", why);
 }
 
 /* ---- connection ---------------------------------------------------------- */
@@ -115,11 +157,14 @@ int cli_recv(struct cli *c, struct gdfs_msg *r, const char *what)
     if (r->type == GDFS_MSG_NDTOCL_ERROR) {
         rc = (int)r->u.error.status;
         /* The node's message names the operation and the cause. */
+        char text[GDFS_ERRMSG_MAX + 1];
+
         if (r->u.error.msg.len > 0)
-            fprintf(stderr, "gdfs-cli: %.*s\n", (int)r->u.error.msg.len,
-                    (const char *)r->u.error.msg.p);
+            snprintf(text, sizeof(text), "%.*s", (int)r->u.error.msg.len,
+                     (const char *)r->u.error.msg.p);
         else
-            fprintf(stderr, "gdfs-cli: %s: %s\n", what, gdfs_strerror(rc));
+            snprintf(text, sizeof(text), "%s: %s", what, gdfs_strerror(rc));
+        say(text);
         return exit_for(rc);
     }
     if (r->reqid != c->reqid)
@@ -334,6 +379,66 @@ static void ring_list(const struct gdfs_list_body *body, int bit, bool json)
     printf(json ? "]" : first ? "-\n" : "\n");
 }
 
+/* The status reply's re-replication and scrub figures (absent from a node
+ * that predates them). */
+static void print_health(struct cli *c, const struct gdfs_msg *r)
+{
+    const struct gdfs_health_figures *h = &r->u.status_reply.health;
+    const struct gdfs_scrub_figures *sc = &r->u.status_reply.scrub;
+
+    if (!r->u.status_reply.has_tail)
+        return;
+    if (c->json) {
+        if (h->known)
+            printf(", \"under_replicated\": %u", h->under);
+        else
+            printf(", \"under_replicated\": null");
+        printf(", \"under_replicated_files\": [");
+        for (uint8_t i = 0; i < h->nnames; i++) {
+            printf("%s", i ? ", " : "");
+            output_json_string(stdout, h->names[i].p, h->names[i].len);
+        }
+        printf("], \"repair\": {\"pending\": %u, \"running\": %u, "
+               "\"done\": %llu, \"failed\": %llu, \"bytes\": %llu}",
+               h->pending, h->running, (unsigned long long)h->done,
+               (unsigned long long)h->failed, (unsigned long long)h->bytes);
+        printf(", \"scrub\": {\"running\": %s, \"passes\": %u, "
+               "\"checked\": %llu, \"total\": %llu, \"bad\": %llu, "
+               "\"repaired\": %llu}",
+               sc->running ? "true" : "false", sc->passes,
+               (unsigned long long)sc->checked,
+               (unsigned long long)sc->total, (unsigned long long)sc->bad,
+               (unsigned long long)sc->repaired);
+        return;
+    }
+    if (!h->known) {
+        printf("under-replicated unknown: no leader\n");
+    } else {
+        printf("under-replicated %u", h->under);
+        for (uint8_t i = 0; i < h->nnames; i++) {
+            printf("%s", i ? " " : " (");
+            output_raw(stdout, h->names[i].p, h->names[i].len);
+        }
+        printf("%s\n", h->nnames == 0 ? ""
+                        : h->under > h->nnames ? " ...)" : ")");
+    }
+    printf("repair           pending %u, running %u, done %llu, failed "
+           "%llu, %llu bytes copied\n",
+           h->pending, h->running, (unsigned long long)h->done,
+           (unsigned long long)h->failed, (unsigned long long)h->bytes);
+    if (!sc->running)
+        printf("scrub            not running (%u passes done, %llu bad "
+               "chunks found, %llu repaired)\n",
+               sc->passes, (unsigned long long)sc->bad,
+               (unsigned long long)sc->repaired);
+    else
+        printf("scrub            pass %u: %llu of %llu chunks checked, %llu "
+               "bad, %llu repaired\n",
+               sc->passes + 1, (unsigned long long)sc->checked,
+               (unsigned long long)sc->total, (unsigned long long)sc->bad,
+               (unsigned long long)sc->repaired);
+}
+
 static int cmd_status(struct cli *c)
 {
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_STATUS}, r;
@@ -409,7 +514,10 @@ static int cmd_status(struct cli *c)
     }
 #undef BS
     if (c->json)
-        printf("]}\n");
+        printf("]");
+    print_health(c, &r);
+    if (c->json)
+        printf("}\n");
     return 0;
 }
 
@@ -418,19 +526,29 @@ static int cmd_leave(struct cli *c)
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_LEAVE}, r;
     int rc;
 
-    /* The node waits for the group to commit its removal. */
-    if (c->io_timeout_ms < 30000)
-        c->io_timeout_ms = 30000;
+    /* The node hands its copies off (up to 5 minutes), then waits for
+     * the group to commit its removal. */
+    if (c->io_timeout_ms < 330000)
+        c->io_timeout_ms = 330000;
     if ((rc = cli_call(c, &m, &r, "leave")) != 0)
         return rc;
     if (r.type != GDFS_MSG_NDTOCL_OK)
         return cli_fail(GDFS_EPROTO, "leave: unexpected reply");
+    if (r.u.ok.version.seq > 0)
+        fprintf(stderr,
+                "gdfs-cli: leave: warning: %llu files are under-replicated: "
+                "no other member could take their copies (a group needs 4 "
+                "members for a leaving one's copies to move)\n",
+                (unsigned long long)r.u.ok.version.seq);
     if (!c->json)
         printf("node %s left its group\n", c->addr);
     return 0;
 }
 
 /* ---- main ---------------------------------------------------------------- */
+
+/* Long options without a short form. */
+enum { OPT_STALE_OK = 256 };
 
 static void usage(FILE *f)
 {
@@ -439,6 +557,12 @@ static void usage(FILE *f)
           "  put LOCAL NAME        upload, or update NAME (new version); "
           "LOCAL - reads stdin\n"
           "  get NAME LOCAL        download; LOCAL - writes stdout\n"
+          "  put -r LOCALDIR PREFIX  every regular file under LOCALDIR as "
+          "PREFIX + its path\n"
+          "  get -r PREFIX LOCALDIR  every file named PREFIX... into "
+          "LOCALDIR (subdirectories for '/')\n"
+          "  put --batch FILE      lines LOCAL<TAB>NAME (FILE - = stdin)\n"
+          "  get --batch FILE      lines NAME<TAB>LOCAL (FILE - = stdin)\n"
           "  remove NAME           remove NAME\n"
           "  locate NAME           which nodes hold NAME\n"
           "  ls                    list every file\n"
@@ -455,10 +579,18 @@ static void usage(FILE *f)
           "  -j, --json            print JSON (ls, lshere, locate, status, "
           "versions, put)\n"
           "  -v, --version N       get: read version N instead of the newest\n"
+          "      --stale-ok        get: without a quorum, read the newest "
+          "version a\n"
+          "                        reachable replica holds (warns: it may "
+          "be stale)\n"
           "  -t, --transport NAME  transport plugin with -n (default tcp)\n"
           "  -P, --plugin-dir DIR  where plugins are (default "
           "$GDFS_PLUGIN_DIR or " GDFS_PLUGIN_DIR ")\n"
           "  -T, --timeout MS      network timeout (default 10000)\n"
+          "  -r, --recursive       put/get a directory tree (see above)\n"
+          "  -b, --batch FILE      put/get the files FILE lists\n"
+          "  -p, --parallel N      transfers in flight with -r/--batch "
+          "(1-64, default 8)\n"
           "exit status: 0 success, 1 operation failed, 2 usage or "
           "configuration error\n",
           f);
@@ -476,6 +608,9 @@ static const struct {
 
 static int run(struct cli *c, const char *cmd, char **args)
 {
+    if ((c->recursive || c->batch != NULL) &&
+        (strcmp(cmd, "put") == 0 || strcmp(cmd, "get") == 0))
+        return cli_batch(c, strcmp(cmd, "put") == 0, args);
     if (strcmp(cmd, "put") == 0)
         return cli_put(c, args[0], args[1]);
     if (strcmp(cmd, "get") == 0)
@@ -505,7 +640,11 @@ int main(int argc, char **argv)
         {"transport", required_argument, NULL, 't'},
         {"plugin-dir", required_argument, NULL, 'P'},
         {"timeout", required_argument, NULL, 'T'},
+        {"recursive", no_argument, NULL, 'r'},
+        {"batch", required_argument, NULL, 'b'},
+        {"parallel", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
+        {"stale-ok", no_argument, NULL, OPT_STALE_OK},
         {NULL, 0, NULL, 0},
     };
     struct cli c;
@@ -521,7 +660,8 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     c.io_timeout_ms = 10000;
     c.dial_timeout_ms = 3000;
-    while ((opt = getopt_long(argc, argv, "c:n:jv:t:P:T:h", longopts,
+    c.parallel = 8;
+    while ((opt = getopt_long(argc, argv, "c:n:jv:t:P:T:rb:p:h", longopts,
                               NULL)) != -1) {
         switch (opt) {
         case 'c':
@@ -551,9 +691,23 @@ int main(int argc, char **argv)
                                    optarg);
             timeout = (int)v;
             break;
+        case 'r':
+            c.recursive = true;
+            break;
+        case 'b':
+            c.batch = optarg;
+            break;
+        case 'p':
+            if (gdfs_config_parse_u32(optarg, 1, 64, &v) != GDFS_OK)
+                return usage_error("--parallel: '%s' is not 1..64", optarg);
+            c.parallel = v;
+            break;
         case 'h':
             usage(stdout);
             return 0;
+        case OPT_STALE_OK:
+            c.stale_ok = true;
+            break;
         default:
             return usage_error("bad option");
         }
@@ -568,14 +722,28 @@ int main(int argc, char **argv)
             break;
     if (ncmd == (int)(sizeof(commands) / sizeof(commands[0])))
         return usage_error("unknown command '%s'", cmd);
-    if (nargs < commands[ncmd].min || nargs > commands[ncmd].max)
+    if (c.recursive || c.batch != NULL) {
+        /* put -r DIR PREFIX, get -r PREFIX DIR, put/get --batch FILE */
+        if (strcmp(cmd, "put") != 0 && strcmp(cmd, "get") != 0)
+            return usage_error("-r and --batch go with put and get");
+        if (c.recursive && c.batch != NULL)
+            return usage_error("give -r or --batch, not both");
+        if (c.seq != 0)
+            return usage_error("--version goes with a single get");
+        if (nargs != (c.recursive ? 2 : 0))
+            return usage_error("%s %s takes %d operand(s), got %d", cmd,
+                               c.recursive ? "-r" : "--batch FILE",
+                               c.recursive ? 2 : 0, nargs);
+    } else if (nargs < commands[ncmd].min || nargs > commands[ncmd].max)
         return usage_error("%s takes %d%s operand(s), got %d", cmd,
                            commands[ncmd].min,
                            commands[ncmd].max > commands[ncmd].min
                                ? " or more"
                                : "",
                            nargs);
-    if (strcmp(cmd, "put") == 0)
+    if (c.recursive || c.batch != NULL)
+        name = NULL; /* each name is checked as its transfer starts */
+    else if (strcmp(cmd, "put") == 0)
         name = argv[optind + 2];
     else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "remove") == 0 ||
              strcmp(cmd, "locate") == 0 || strcmp(cmd, "versions") == 0)
@@ -584,6 +752,8 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     if (c.seq != 0 && strcmp(cmd, "get") != 0)
         return usage_error("--version goes with get");
+    if (c.stale_ok && strcmp(cmd, "get") != 0)
+        return usage_error("--stale-ok goes with get");
     if (config != NULL && node != NULL)
         return usage_error("give -c FILE or -n HOST:PORT, not both");
 

@@ -97,7 +97,8 @@ static int send_chunks(struct cli *c, int fd, uint32_t chunk_size,
     return 0;
 }
 
-int cli_put(struct cli *c, const char *local, const char *name)
+int cli_put_file(struct cli *c, const char *local, const char *name,
+                 struct cli_done *done)
 {
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_PUT};
     struct gdfs_msg r;
@@ -156,22 +157,34 @@ int cli_put(struct cli *c, const char *local, const char *name)
                           gdfs_proto_type_name(r.type));
         goto out;
     }
-    if (c->json) {
-        printf("{\"name\": ");
-        output_json_string(stdout, (const uint8_t *)name, strlen(name));
-        printf(", \"version\": %llu, \"size\": %llu}\n",
-               (unsigned long long)r.u.ok.version.seq,
-               (unsigned long long)size);
-    } else {
-        printf("%s: version %llu, %llu bytes\n", name,
-               (unsigned long long)r.u.ok.version.seq,
-               (unsigned long long)size);
-    }
+    done->version = r.u.ok.version.seq;
+    done->size = size;
     status = 0;
 out:
     if (fd != STDIN_FILENO)
         close(fd);
     return status;
+}
+
+int cli_put(struct cli *c, const char *local, const char *name)
+{
+    struct cli_done done;
+    int status = cli_put_file(c, local, name, &done);
+
+    if (status != 0)
+        return status;
+    if (c->json) {
+        printf("{\"name\": ");
+        output_json_string(stdout, (const uint8_t *)name, strlen(name));
+        printf(", \"version\": %llu, \"size\": %llu}\n",
+               (unsigned long long)done.version,
+               (unsigned long long)done.size);
+    } else {
+        printf("%s: version %llu, %llu bytes\n", name,
+               (unsigned long long)done.version,
+               (unsigned long long)done.size);
+    }
+    return 0;
 }
 
 /* ---- get ----------------------------------------------------------------- */
@@ -220,26 +233,26 @@ static int recv_chunks(struct cli *c, const char *name, const char *local,
         }
         if (r.type != GDFS_MSG_CHUNK || r.u.chunk.idx != i ||
             r.u.chunk.data.len != want) {
-            rc = GDFS_EPROTO;
-            fprintf(stderr,
-                    "gdfs-cli: get %s: expected chunk %u of %zu bytes, got "
-                    "%s\n",
-                    name, i, want, gdfs_proto_type_name(r.type));
-            goto fail;
+            gdfs_hash_discard(&list);
+            progress_end(&pg, 0);
+            return cli_fail(GDFS_EPROTO,
+                            "get %s: expected chunk %u of %zu bytes, got %s",
+                            name, i, want, gdfs_proto_type_name(r.type));
         }
         gdfs_hash_sha256(r.u.chunk.data.p, want, sha);
         if (memcmp(sha, r.u.chunk.sha256, sizeof(sha)) != 0) {
-            rc = GDFS_ECORRUPT;
-            fprintf(stderr, "gdfs-cli: get %s: chunk %u checksum mismatch\n",
-                    name, i);
-            goto fail;
+            gdfs_hash_discard(&list);
+            progress_end(&pg, 0);
+            return cli_fail(GDFS_ECORRUPT, "get %s: chunk %u", name, i);
         }
         gdfs_hash_update(&list, sha, sizeof(sha));
         if (write_full(fd, r.u.chunk.data.p, want) != 0) {
-            rc = GDFS_EIO;
-            fprintf(stderr, "gdfs-cli: get %s: write %s: %s\n", name, local,
-                    strerror(errno));
-            goto fail;
+            int e = errno;
+
+            gdfs_hash_discard(&list);
+            progress_end(&pg, 0);
+            return cli_fail(GDFS_EIO, "get %s: write %s: %s", name, local,
+                            strerror(e));
         }
         left -= want;
         progress_add(&pg, want);
@@ -251,10 +264,6 @@ static int recv_chunks(struct cli *c, const char *name, const char *local,
     }
     progress_end(&pg, 1);
     return 0;
-fail:
-    gdfs_hash_discard(&list);
-    progress_end(&pg, 0);
-    return cli_fail(rc, "get %s", name);
 }
 
 /* A temporary file beside @local: same directory, so rename is atomic.
@@ -284,7 +293,8 @@ static int open_temp(const char *local, char *tmp, size_t cap)
     return fd;
 }
 
-int cli_get(struct cli *c, const char *name, const char *local)
+int cli_get_file(struct cli *c, const char *name, const char *local,
+                 struct cli_done *done)
 {
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_GET};
     struct gdfs_msg r;
@@ -295,15 +305,24 @@ int cli_get(struct cli *c, const char *name, const char *local)
 
     if (!to_stdout && stat(local, &sb) == 0 && S_ISDIR(sb.st_mode))
         return cli_fail(GDFS_EINVAL, "get: %s is a directory", local);
+    m.flags = c->stale_ok ? GDFS_FLAG_STALE_OK : 0;
     m.u.get.seq = c->seq;
     m.u.get.name.p = (const uint8_t *)name;
     m.u.get.name.len = strlen(name);
     status = cli_call(c, &m, &r, "get");
+    if (status == 0 && r.type == GDFS_MSG_NDTOCL_STALE) {
+        /* Only after --stale-ok: the node had no quorum. */
+        fprintf(stderr, "warning: %.*s\n", (int)r.u.stale.msg.len,
+                (const char *)r.u.stale.msg.p);
+        status = cli_recv(c, &r, "get");
+    }
     if (status != 0)
         return status;
     if (r.type != GDFS_MSG_NDTOCL_GET_INFO)
         return cli_fail(GDFS_EPROTO, "get %s: unexpected %s reply", name,
                         gdfs_proto_type_name(r.type));
+    done->version = r.u.get_info.version.seq;
+    done->size = r.u.get_info.size;
     if (!to_stdout) {
         fd = open_temp(local, tmp, sizeof(tmp));
         if (fd < 0)
@@ -332,4 +351,11 @@ int cli_get(struct cli *c, const char *name, const char *local)
     if (status != 0)
         unlink(tmp);
     return status;
+}
+
+int cli_get(struct cli *c, const char *name, const char *local)
+{
+    struct cli_done done;
+
+    return cli_get_file(c, name, local, &done);
 }

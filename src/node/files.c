@@ -374,28 +374,32 @@ out:
 
 /* ---- collection after an election --------------------------------------------- */
 
-/* Merge the records of one META_LIST reply; *last gets the last name. */
+/* Merge the records of one META_LIST reply (one fsynced transaction);
+ * *last gets the last name. */
 static int merge_page(struct gdfs_files *f, uint64_t term,
                       const struct gdfs_msg *r, uint8_t *last,
                       size_t *lastlen)
 {
+    const struct gdfs_list_body *b = &r->u.meta_list.body;
+    struct gdfs_meta *ms = calloc(b->count ? b->count : 1, sizeof(*ms));
     struct gdfs_record rec;
+    unsigned n = 0;
     size_t off = 0;
+    int rc;
 
-    while (gdfs_proto_next_record(&r->u.meta_list.body, &off, &rec)) {
-        struct gdfs_meta m;
-        int rc;
-
-        gdfs_files_from_record(&rec, &m);
-        if ((rc = gdfs_store_meta_put(f->st, term, &m, NULL)) != GDFS_OK) {
-            gdfs_log(GDFS_LOG_ERROR, "collect: %s",
-                     gdfs_store_errmsg(f->st));
-            return rc;
-        }
-        memcpy(last, m.name, m.namelen);
-        *lastlen = m.namelen;
+    if (ms == NULL)
+        return GDFS_ENOMEM;
+    while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
+        gdfs_files_from_record(&rec, &ms[n++]);
+    rc = gdfs_store_meta_put_many(f->st, term, ms, n, NULL);
+    if (rc != GDFS_OK)
+        gdfs_log(GDFS_LOG_ERROR, "collect: %s", gdfs_store_errmsg(f->st));
+    else if (n > 0) {
+        memcpy(last, ms[n - 1].name, ms[n - 1].namelen);
+        *lastlen = ms[n - 1].namelen;
     }
-    return GDFS_OK;
+    free(ms);
+    return rc;
 }
 
 static void pull_request(struct gdfs_msg *req, uint64_t term,

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "net.h"
 #include "node/leaderops.h"
+#include "node/probe.h"
 
 /* ---- put ------------------------------------------------------------------ */
 
@@ -164,13 +165,18 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     return GDFS_OK;
 }
 
-/* Open a replica stream on each placed node (fn->live counts them). */
+/* Open a replica stream on each placed node (fn->live counts them): RPUT
+ * to all of them first, then wait for their PUT_READYs together, so the
+ * round trips (each a SQLite transaction on its replica) overlap. */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_files_place *p,
                      const struct gdfs_bytes *name)
 {
+    struct gdfs_msg replies[GDFS_REPLICAS];
+    int rcs[GDFS_REPLICAS];
+
     for (unsigned i = 0; i < p->n; i++) {
-        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT}, r;
+        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT};
         char err[512];
 
         req.u.rput.version = p->version;
@@ -182,11 +188,15 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             continue;
         }
         fn->live++;
-        if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK ||
-            gdfs_rpc_recv(fn->c[i], GDFS_MSG_NDTOCL_PUT_READY, &r,
-                          fn->io_ms) != GDFS_OK)
+        if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg);
     }
+    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, fn->live,
+                    fn->io_ms, rcs, replies);
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
+            fan_drop(fn, i, fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
+                                                : "no answer to RPUT in time");
 }
 
 /* Send PUT_END (the frame in s->in) to every live replica and collect
@@ -223,7 +233,9 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg end = {.type = 0};
     struct fan fn = {.rpc = gdfs_files_rpc(s->files),
                      .io_ms = gdfs_session_io_ms(s)};
-    struct gdfs_chunk_sink sink = {fan_chunk, &fn};
+    /* The replicas check every chunk against its SHA-256 before they
+     * store it; hashing it here as well would only repeat that. */
+    struct gdfs_chunk_sink sink = {fan_chunk, &fn, .unverified = true};
     struct gdfs_meta meta;
     uint8_t acked = 0;
     char name[256], why[1024] = "";
@@ -343,7 +355,29 @@ struct reader {
     struct gdfs_msg info; /* the GET_INFO sent to the client */
     uint32_t next;        /* next chunk the client needs */
     struct gdfs_hash list;
+    const char *stale; /* get --stale-ok without a leader: why */
 };
+
+/* get --stale-ok without a leader: tell the client, before GET_INFO. */
+static int send_stale(struct reader *rd, const char *addr, int io)
+{
+    struct gdfs_msg w = {.type = GDFS_MSG_NDTOCL_STALE, .reqid = rd->reqid};
+    char name[256], text[GDFS_ERRMSG_MAX];
+    int n;
+
+    gdfs_log_name(rd->name, name, sizeof(name));
+    n = snprintf(text, sizeof(text),
+                 "get %s: version %llu read from %s may be stale: no "
+                 "quorum (%s)",
+                 name, (unsigned long long)rd->info.u.get_info.version.seq,
+                 addr, rd->stale);
+    w.u.stale.msg.p = (const uint8_t *)text;
+    w.u.stale.msg.len = n < 0 ? 0 : (size_t)n >= sizeof(text)
+                                         ? sizeof(text) - 1
+                                         : (size_t)n;
+    gdfs_log(GDFS_LOG_NOTICE, "%s", text);
+    return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
+}
 
 /* Stream from one replica, from chunk rd->next on. */
 static int read_from(struct reader *rd, const char *addr, char *why,
@@ -365,7 +399,8 @@ static int read_from(struct reader *rd, const char *addr, char *why,
         rd->info = r;
         rd->info.reqid = rd->reqid;
         rd->want = r.u.get_info.version; /* resume exactly this one */
-        if ((rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
+        if ((rd->stale != NULL && send_stale(rd, addr, io) != GDFS_OK) ||
+            (rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
                                     io)) != GDFS_OK) {
             gdfs_rpc_close(rpc, c);
             return GDFS_ECLOSED;
@@ -419,13 +454,25 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_meta meta;
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct reader rd = {.s = s, .reqid = m->reqid, .name = &m->u.get.name};
-    char name[256], why[1024] = "", last[1024] = "";
+    char name[256], why[1024] = "", last[1024] = "", stale[1024];
     unsigned order[GDFS_REPLICAS], n = 0;
     int rc, lastrc = GDFS_ENOREPLICA;
+    uint64_t ticket = 0;
+    uint8_t bad = 0, good = 0; /* replicas that failed / served the get */
 
     gdfs_log_name(&m->u.get.name, name, sizeof(name));
     rc = gdfs_gateway_lookup(s, &m->u.get.name, &meta, addrs, why,
                              sizeof(why));
+    if ((rc == GDFS_ENOQUORUM || rc == GDFS_ENOTLEADER) &&
+        (m->flags & GDFS_FLAG_STALE_OK)) {
+        /* No leader to name the newest version: the newest one reachable
+         * replicas hold, with a warning (get --stale-ok). */
+        snprintf(stale, sizeof(stale), "%s",
+                 strncmp(why, "no quorum: ", 11) == 0 ? why + 11 : why);
+        rd.stale = stale;
+        rc = gdfs_probe_stale_plan(s, &m->u.get.name, m->u.get.seq, &meta,
+                                   addrs, why, sizeof(why));
+    }
     if (rc == GDFS_OK && meta.tombstone) {
         rc = GDFS_ENOENT;
         snprintf(why, sizeof(why), "no such file (removed in version %llu)",
@@ -449,19 +496,34 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     if ((rc = gdfs_hash_init(&rd.list)) != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "get %s: out of memory",
                                 name);
+    /* R = 2 (DESIGN.md "Get"): a second replica is probed meanwhile; read
+     * repair of the committed version, after the get (readrepair.h). */
+    if (rd.stale == NULL && rd.want.term != 0 && n > 0)
+        ticket = gdfs_readrepair_begin(
+            s->readrepair, &meta, (const char(*)[GDFS_ADDR_MAX + 1])addrs,
+            order[0]);
     for (unsigned k = 0; k < n; k++) {
         unsigned i = order[k];
 
         if (addrs[i][0] == '\0')
             continue;
         rc = read_from(&rd, addrs[i], why, sizeof(why));
+        if (rc == GDFS_OK)
+            good |= (uint8_t)(1u << i);
         if (rc == GDFS_OK || rc == GDFS_ECLOSED)
             break;
         gdfs_log(GDFS_LOG_WARN, "get %s: replica %s: %s", name,
                  meta.replica[i], why);
         snprintf(last, sizeof(last), "%s: %s", meta.replica[i], why);
         lastrc = rc;
+        /* It lacks the version, or sent a bad chunk. */
+        if (rc == GDFS_ENOENT || rc == GDFS_ECORRUPT)
+            bad |= (uint8_t)(1u << i);
     }
+    if (rd.stale == NULL && rd.want.term != 0)
+        gdfs_readrepair_end(s->readrepair, ticket, &meta,
+                            (const char(*)[GDFS_ADDR_MAX + 1])addrs, bad,
+                            good);
     if (rc == GDFS_OK) {
         uint8_t top[GDFS_SHA256_LEN];
 

@@ -2,7 +2,8 @@
  *
  * Puts and gets are the gateway's (gateway.c), remove/ls/locate the
  * leader's (leaderops.c), replica streams and records replica.c's; here:
- * lshere, versions, status, group, leave, and the dispatch. */
+ * lshere, versions, status (with re-replication and scrub figures), group,
+ * leave (with the hand-off of this node's copies), and the dispatch. */
 #define GDFS_LOG_MODULE "node"
 #include "node/handlers.h"
 
@@ -15,7 +16,13 @@
 #include "net.h"
 #include "node/gateway.h"
 #include "node/leaderops.h"
+#include "node/probe.h"
 #include "node/replica.h"
+#include "node/sync.h"
+#include "node/scrub_stats.h"
+
+/* How long a leaving node's copies may take to be handed off. */
+#define DRAIN_MS 300000
 
 
 #define LIST_PAGE_MAX 1000
@@ -126,6 +133,110 @@ static int handle_versions(struct gdfs_session *s, const struct gdfs_msg *m)
 
 /* ---- status and group -------------------------------------------------- */
 
+/* ---- health: re-replication figures --------------------------------------- */
+
+static void health_of(const struct gdfs_repair_stats *st,
+                      struct gdfs_health_figures *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->known = st->known;
+    if (st->known) {
+        h->under = st->under;
+        h->nnames = (uint8_t)st->nnames;
+        for (uint32_t i = 0; i < st->nnames; i++) {
+            h->names[i].p = st->names[i].p;
+            h->names[i].len = st->names[i].len;
+        }
+    }
+    h->pending = st->pending;
+    h->running = st->running;
+    h->done = st->done;
+    h->failed = st->failed;
+    h->bytes = st->bytes;
+}
+
+/* HEALTH: the leader's figures. */
+static int handle_health(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_HEALTH, .reqid = m->reqid};
+    struct gdfs_repair_stats *st = malloc(sizeof(*st));
+    char why[512];
+    int rc = gdfs_grouphost_check_write(s->group, why, sizeof(why));
+
+    if (st == NULL)
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM,
+                                "health: out of memory");
+    if (rc != GDFS_OK) {
+        free(st);
+        return gdfs_reply_error(s, m->reqid, rc, "health: %s", why);
+    }
+    gdfs_repair_stats(s->repair, st);
+    health_of(st, &r.u.health);
+    rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                           gdfs_session_io_ms(s));
+    free(st);
+    return rc;
+}
+
+/* The figures for a status reply: this node's if it leads, else the
+ * leader's (asked with HEALTH; not known when there is no leader or it
+ * does not answer soon). @st keeps the name bytes @h points to. */
+static void status_health(struct gdfs_session *s,
+                          struct gdfs_repair_stats *st,
+                          struct gdfs_health_figures *h, uint8_t *buf,
+                          size_t cap)
+{
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_HEALTH}, r;
+    char addr[GDFS_ADDR_MAX + 1], why[512];
+    struct gdfs_rpc_conn *c;
+    int io = gdfs_session_io_ms(s) < 2000 ? gdfs_session_io_ms(s) : 2000;
+    bool self;
+
+    memset(st, 0, sizeof(*st));
+    if (gdfs_files_leader(s->files, addr, &self, why, sizeof(why)) !=
+        GDFS_OK) {
+        health_of(st, h);
+        return;
+    }
+    if (self) {
+        gdfs_repair_stats(s->repair, st);
+        health_of(st, h);
+        return;
+    }
+    if (gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+                      GDFS_MSG_NDTOCL_HEALTH, &r, &c, io, why,
+                      sizeof(why)) != GDFS_OK) {
+        health_of(st, h);
+        return;
+    }
+    /* Names point into c's buffer: keep them in @buf. */
+    *h = r.u.health;
+    for (uint8_t i = 0; i < h->nnames; i++) {
+        size_t n = h->names[i].len <= cap ? h->names[i].len : 0;
+
+        memcpy(buf, h->names[i].p, n);
+        h->names[i].p = buf;
+        h->names[i].len = n;
+        buf += n;
+        cap -= n;
+    }
+    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+}
+
+/* This node's scrub figures (src/node/scrub.c). */
+static void status_scrub(struct gdfs_session *s, struct gdfs_scrub_figures *f)
+{
+    struct gdfs_scrub_stats st;
+
+    gdfs_scrub_stats(s->scrub, &st);
+    f->running = st.running;
+    f->passes = st.passes;
+    f->checked = st.checked;
+    f->total = st.total;
+    f->bad = st.bad;
+    f->repaired = st.repaired;
+}
+
 static int handle_status(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_STATUS, .reqid = m->reqid};
@@ -157,6 +268,22 @@ static int handle_status(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = gdfs_proto_add_member(&w, &e);
     }
     free(gs);
+    if (rc == GDFS_OK) {
+        struct gdfs_repair_stats *st = malloc(sizeof(*st));
+        uint8_t *names = malloc(GDFS_HEALTH_NAMES_MAX * GDFS_NAME_MAX);
+        struct gdfs_health_figures h;
+        struct gdfs_scrub_figures sc;
+
+        rc = GDFS_ENOMEM;
+        if (st != NULL && names != NULL) {
+            status_health(s, st, &h, names,
+                          GDFS_HEALTH_NAMES_MAX * GDFS_NAME_MAX);
+            status_scrub(s, &sc);
+            rc = gdfs_proto_writer_status_tail(&w, &h, &sc);
+        }
+        free(st);
+        free(names);
+    }
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "status: reply too large");
     return gdfs_reply_writer(s, &w, false);
@@ -176,14 +303,78 @@ static int handle_group(struct gdfs_session *s, const struct gdfs_msg *m)
     return rc; /* one-way: no reply */
 }
 
+/* DRAIN (on the leader): hand off the copies of the member named. */
+static int handle_drain(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    char id[GDFS_NODE_ID_MAX + 1], why[512];
+    struct gdfs_version v = {0, 0};
+    uint32_t stuck = 0;
+    int rc;
+
+    snprintf(id, sizeof(id), "%.*s", (int)m->u.drain.id.len,
+             (const char *)m->u.drain.id.p);
+    rc = gdfs_repair_drain(s->repair, id, DRAIN_MS, &stuck, why,
+                           sizeof(why));
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "hand-off of %s: %s", id,
+                                why);
+    v.seq = stuck;
+    return gdfs_reply_ok(s, m->reqid, &v);
+}
+
+/* Before leaving: have the leader move every copy this node holds
+ * (docs/design.md "Hand-off on leave"). *stuck gets the files left
+ * under-replicated. */
+static int hand_off(struct gdfs_session *s, uint32_t *stuck, char *why,
+                    size_t whylen)
+{
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_DRAIN}, r;
+    char addr[GDFS_ADDR_MAX + 1];
+    struct gdfs_rpc_conn *c;
+    bool self;
+    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+
+    *stuck = 0;
+    if (rc != GDFS_OK)
+        return rc;
+    if (self)
+        return gdfs_repair_drain(s->repair, s->cfg->node_id, DRAIN_MS, stuck,
+                                 why, whylen);
+    req.u.drain.id.p = (const uint8_t *)s->cfg->node_id;
+    req.u.drain.id.len = strlen(s->cfg->node_id);
+    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+                       GDFS_MSG_NDTOCL_OK, &r, &c,
+                       DRAIN_MS + gdfs_session_io_ms(s), why, whylen);
+    if (rc != GDFS_OK)
+        return rc;
+    *stuck = (uint32_t)r.u.ok.version.seq;
+    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    return GDFS_OK;
+}
+
 static int handle_leave(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_version none = {0, 0};
-    int rc = gdfs_grouphost_leave(s->group,
-                                  (int)(20 * s->cfg->election_ms));
+    uint32_t stuck = 0;
+    char why[1024];
+    int rc = hand_off(s, &stuck, why, sizeof(why));
 
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "leave: hand-off: %s", why);
+        return gdfs_reply_error(s, m->reqid, rc,
+                                "leave: node %s stays in the group: its "
+                                "copies could not be handed off: %s",
+                                s->cfg->node_id, why);
+    }
+    if (stuck > 0)
+        gdfs_log(GDFS_LOG_WARN,
+                 "leave: %u files stay under-replicated: no other member "
+                 "could take their copies",
+                 stuck);
+    rc = gdfs_grouphost_leave(s->group, (int)(20 * s->cfg->election_ms));
     switch (rc) {
     case GDFS_OK:
+        none.seq = stuck;
         return gdfs_reply_ok(s, m->reqid, &none);
     case GDFS_ENOTLEADER:
         return gdfs_reply_error(s, m->reqid, GDFS_ENOQUORUM,
@@ -231,11 +422,20 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
     case GDFS_MSG_NDTOND_RPUT:
         return gdfs_replica_put(s, m);
     case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_RGET_FROM:
         return gdfs_replica_get(s, m);
+    case GDFS_MSG_NDTOND_PROBE:
+        return gdfs_probe_handle(s, m);
+    case GDFS_MSG_NDTOND_REPLICATE:
+        return gdfs_replica_replicate(s, m);
     case GDFS_MSG_NDTOND_META_PUT:
         return gdfs_replica_meta_put(s, m);
     case GDFS_MSG_NDTOND_META_PULL:
         return gdfs_replica_meta_pull(s, m);
+    case GDFS_MSG_NDTOND_META_SUM:
+        return gdfs_sync_handle_sum(s, m);
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return gdfs_sync_handle_push(s, m);
     case GDFS_MSG_CLTOND_VERSIONS:
         return handle_versions(s, m);
     case GDFS_MSG_CLTOND_STATUS:
@@ -244,6 +444,10 @@ int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return handle_group(s, m);
     case GDFS_MSG_CLTOND_LEAVE:
         return handle_leave(s, m);
+    case GDFS_MSG_NDTOND_DRAIN:
+        return handle_drain(s, m);
+    case GDFS_MSG_NDTOND_HEALTH:
+        return handle_health(s, m);
     default:
         gdfs_log(GDFS_LOG_WARN, "%s sent %s out of place; closing",
                  s->conn->peer, gdfs_proto_type_name(m->type));

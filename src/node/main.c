@@ -26,6 +26,7 @@
 #include "net.h"
 #include "node/grouphost.h"
 #include "node/server.h"
+#include "node/sync.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -39,6 +40,7 @@ struct node {
     struct gdfs_store *st; /* the main thread's connection */
     struct gdfs_node_state state;
     struct gdfs_server srv;
+    struct gdfs_sync *sync; /* record sync and orphan copies */
     int stop_pipe[2];
     int exit_code; /* for the failing step: 1 or EXIT_USAGE */
 };
@@ -209,12 +211,9 @@ static void undo_group(struct node *n)
     n->srv.group = NULL;
 }
 
-static int step_files(struct node *n)
+/* The end of a step that started a thread: @err says why it could not. */
+static int thread_started(struct node *n, int rc, const char *err)
 {
-    char err[1024];
-    int rc = gdfs_files_start(&n->cfg, n->srv.db_path, n->srv.transport,
-                              n->srv.group, &n->srv.files, err, sizeof(err));
-
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
         n->exit_code = 1;
@@ -223,10 +222,86 @@ static int step_files(struct node *n)
     return 0;
 }
 
+static int step_files(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_files_start(&n->cfg, n->srv.db_path, n->srv.transport,
+                              n->srv.group, &n->srv.files, err, sizeof(err));
+
+    return thread_started(n, rc, err);
+}
+
 static void undo_files(struct node *n)
 {
     gdfs_files_stop(n->srv.files);
     n->srv.files = NULL;
+}
+
+static int step_sync(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_sync_start(&n->cfg, n->srv.db_path, n->srv.files,
+                             n->srv.group, &n->sync, err, sizeof(err));
+
+    return thread_started(n, rc, err);
+}
+
+static int step_repair(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.files,
+                               n->srv.group, &n->srv.repair, err,
+                               sizeof(err));
+
+    return thread_started(n, rc, err);
+}
+
+static void undo_sync(struct node *n)
+{
+    gdfs_sync_stop(n->sync);
+    n->sync = NULL;
+}
+
+static void undo_repair(struct node *n)
+{
+    gdfs_repair_stop(n->srv.repair);
+    n->srv.repair = NULL;
+}
+
+static int step_readrepair(struct node *n)
+{
+    char err[512];
+
+    if (gdfs_readrepair_start(&n->cfg, n->srv.files, &n->srv.readrepair, err,
+                              sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_readrepair(struct node *n)
+{
+    gdfs_readrepair_stop(n->srv.readrepair);
+    n->srv.readrepair = NULL;
+}
+
+static int step_scrub(struct node *n)
+{
+    char err[1024];
+
+    if (gdfs_scrub_start(&n->cfg, n->srv.db_path, n->srv.files, n->srv.group,
+                         &n->srv.scrub, err, sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_scrub(struct node *n)
+{
+    gdfs_scrub_stop(n->srv.scrub);
+    n->srv.scrub = NULL;
 }
 
 static int step_recover(struct node *n)
@@ -318,6 +393,14 @@ static const struct {
     /* Last: the group thread starts sending at once. */
     {step_group, undo_group, "group"},
     {step_files, undo_files, "files"},
+    /* Uses the files layer (its connections, its view of the leader). */
+    {step_sync, undo_sync, "sync"},
+    /* Uses the files layer (leader checks, rpc, commits). */
+    {step_repair, undo_repair, "repair"},
+    /* Uses the files layer's rpc pool: after it, stopped before it. */
+    {step_readrepair, undo_readrepair, "read repair"},
+    /* Repairs through the files layer and asks the group who is alive. */
+    {step_scrub, undo_scrub, "scrub"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

@@ -1,7 +1,8 @@
 /* What a node does as a replica and as a keeper of metadata records:
  * store a version streamed by a gateway (RPUT), send exactly one version
- * (RGET), persist a leader's record (META_PUT), and hand its records to a
- * new leader (META_PULL). */
+ * (RGET, RGET_FROM), make a copy of one from other replicas (REPLICATE),
+ * persist a leader's record (META_PUT), and hand its records to a new
+ * leader (META_PULL). */
 #define GDFS_LOG_MODULE "replica"
 #include "node/replica.h"
 
@@ -10,6 +11,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "node/copy.h"
 
 struct store_sink {
     struct gdfs_store *st;
@@ -36,7 +38,7 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
     struct store_sink k = {s->st, 0};
-    struct gdfs_chunk_sink sink = {store_chunk, &k};
+    struct gdfs_chunk_sink sink = {store_chunk, &k, .unverified = false};
     char name[256], why[512] = "";
     bool in_step = false;
     int rc;
@@ -113,9 +115,41 @@ int gdfs_replica_get(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = gdfs_reply_error(s, m->reqid, rc, "get %s on %s: %s", name,
                               s->cfg->node_id, gdfs_store_errmsg(s->st));
     else
-        rc = gdfs_send_version(s, m->reqid, &v, name);
+        rc = gdfs_send_version_from(s, m->reqid, &v, name, m->u.rget.first);
     gdfs_store_snapshot_end(s->st);
     return rc;
+}
+
+int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    char srcs[GDFS_REPLICATE_SRC_MAX][GDFS_ADDR_MAX + 1];
+    struct gdfs_meta meta;
+    char name[256], why[1024] = "";
+    uint64_t bytes = 0;
+    int rc;
+
+    gdfs_log_name(&m->u.replicate.rec.name, name, sizeof(name));
+    gdfs_files_from_record(&m->u.replicate.rec, &meta);
+    for (unsigned i = 0; i < m->u.replicate.nsrc; i++)
+        snprintf(srcs[i], sizeof(srcs[i]), "%.*s",
+                 (int)m->u.replicate.src[i].len,
+                 (const char *)m->u.replicate.src[i].p);
+    rc = gdfs_copy_version(s->st, gdfs_files_rpc(s->files), &meta,
+                           (const char(*)[GDFS_ADDR_MAX + 1])srcs,
+                           m->u.replicate.nsrc, &bytes, why, sizeof(why));
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "copy of %s version %llu: %s: %s", name,
+                 (unsigned long long)meta.version.seq, gdfs_strerror(rc),
+                 why);
+        return gdfs_reply_error(s, m->reqid, rc,
+                                "copy of %s version %llu to %s: %s", name,
+                                (unsigned long long)meta.version.seq,
+                                s->cfg->node_id, why);
+    }
+    gdfs_log(GDFS_LOG_DEBUG, "copy of %s version %llu held (%llu bytes "
+             "fetched)", name, (unsigned long long)meta.version.seq,
+             (unsigned long long)bytes);
+    return gdfs_reply_ok(s, m->reqid, &meta.version);
 }
 
 int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m)

@@ -31,7 +31,11 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
     struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
                                  cfg->keep_versions, true};
     struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group,
-                              .files = srv->files};
+                              .files = srv->files,
+                              .readrepair = srv->readrepair,
+                              .scrub = srv->scrub,
+
+                              .repair = srv->repair};
     char err[512];
     int rc;
 

@@ -8,6 +8,9 @@
 #include "config.h"
 #include "node/files.h"
 #include "node/grouphost.h"
+#include "node/readrepair.h"
+#include "node/scrub.h"
+#include "node/repair.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -16,6 +19,9 @@ struct gdfs_server {
     struct gdfs_transport *transport;
     struct gdfs_grouphost *group;
     struct gdfs_files *files;
+    struct gdfs_repair *repair;
+    struct gdfs_readrepair *readrepair;
+    struct gdfs_scrub *scrub;
     struct gdfs_listener listener;
     char db_path[4096];
     int stop_rd; /* readable once shutdown was asked for */

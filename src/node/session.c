@@ -137,7 +137,11 @@ int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
                      end->u.chunk.idx, idx, chunk_size);
             goto out;
         }
-        gdfs_hash_sha256(end->u.chunk.data.p, end->u.chunk.data.len, sha);
+        if (sink->unverified)
+            memcpy(sha, end->u.chunk.sha256, sizeof(sha));
+        else
+            gdfs_hash_sha256(end->u.chunk.data.p, end->u.chunk.data.len,
+                             sha);
         if (memcmp(sha, end->u.chunk.sha256, sizeof(sha)) != 0) {
             rc = GDFS_ECORRUPT;
             snprintf(why, whylen, "chunk %u: checksum mismatch in transit",
@@ -177,6 +181,13 @@ out:
 int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
                       const struct gdfs_store_version *v, const char *name)
 {
+    return gdfs_send_version_from(s, reqid, v, name, 0);
+}
+
+int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
+                           const struct gdfs_store_version *v,
+                           const char *name, uint32_t first)
+{
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_GET_INFO, .reqid = reqid};
     int rc;
 
@@ -193,7 +204,7 @@ int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
     memcpy(r.u.get_info.sha256, v->sha256, GDFS_SHA256_LEN);
     rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                            gdfs_session_io_ms(s));
-    for (uint32_t i = 0; rc == GDFS_OK && i < v->nchunks; i++) {
+    for (uint32_t i = first; rc == GDFS_OK && i < v->nchunks; i++) {
         uint8_t *data = s->out + GDFS_PROTO_CHUNK_OVERHEAD;
         uint8_t stored[GDFS_SHA256_LEN], actual[GDFS_SHA256_LEN];
         size_t len;

@@ -11,6 +11,8 @@
 #include "config.h"
 #include "node/files.h"
 #include "node/grouphost.h"
+#include "node/readrepair.h"
+#include "node/repair.h"
 #include "proto.h"
 #include "store/store.h"
 #include "transport.h"
@@ -19,6 +21,9 @@ struct gdfs_session {
     const struct gdfs_config *cfg;
     struct gdfs_grouphost *group;       /* the group thread */
     struct gdfs_files *files;           /* the files layer */
+    struct gdfs_repair *repair;         /* re-replication (leader) */
+    struct gdfs_readrepair *readrepair; /* read repair's queue */
+    struct gdfs_scrub *scrub;           /* this node's scrub (figures) */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
     uint8_t *in;  /* receive buffer: frame header + max payload */
@@ -55,11 +60,16 @@ struct gdfs_chunk_sink {
                  const uint8_t *data, size_t len, uint8_t *frame,
                  size_t framelen, char *why, size_t whylen);
     void *ctx;
+    /* false (the default): hash each chunk's data and refuse a mismatch,
+     * as whoever stores it must. true: trust the SHA-256 the frame claims
+     * (only a gateway passing chunks on to replicas that check them). */
+    bool unverified;
 };
 
 /* Receive a put's CHUNK frames (in order, all full but the last, each
- * checked against its SHA-256) up to PUT_END, which lands in @end and is
- * checked against what arrived. *in_step: the sender's stream is still
+ * checked against its SHA-256 unless sink->unverified) up to PUT_END, which lands
+ * in @end and is checked against what arrived (the hash list over the
+ * chunks' SHA-256s). *in_step: the sender's stream is still
  * between frames (after an error the rest can be drained). */
 int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
                         const struct gdfs_chunk_sink *sink,
@@ -73,5 +83,9 @@ int gdfs_drain_put(struct gdfs_session *s);
  * against its stored checksum. Run inside a store snapshot. */
 int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
                       const struct gdfs_store_version *v, const char *name);
+/* The same with the CHUNK frames starting at index @first (RGET_FROM). */
+int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
+                           const struct gdfs_store_version *v,
+                           const char *name, uint32_t first);
 
 #endif

@@ -212,42 +212,68 @@ static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
                             "find overtaken copy");
 }
 
-int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
-                        const struct gdfs_meta *m, bool *applied)
+/* Same version, acknowledgements and replica set. */
+static bool same_record(const struct gdfs_meta *a, const struct gdfs_meta *b)
+{
+    if (a->acked != b->acked || a->nreplicas != b->nreplicas ||
+        a->tombstone != b->tombstone)
+        return false;
+    for (unsigned i = 0; i < a->nreplicas && i < GDFS_REPLICAS; i++)
+        if (strcmp(a->replica[i], b->replica[i]) != 0)
+            return false;
+    return true;
+}
+
+int st_meta_fence(struct gdfs_store *st, uint64_t term)
+{
+    return fence(st, term, NULL);
+}
+
+int st_meta_apply(struct gdfs_store *st, const struct gdfs_meta *m,
+                  bool *applied)
 {
     struct gdfs_meta cur;
     int cmp = 1, rc;
+
+    *applied = false;
+    rc = gdfs_store_meta_get(st, m->name, m->namelen, &cur);
+    if (rc == GDFS_OK)
+        cmp = gdfs_version_cmp(&m->version, &cur.version);
+    else if (rc != GDFS_ENOENT)
+        return rc;
+    if (cmp < 0)
+        /* A newer record is stored: this version was overtaken by a put
+         * allocated after it that committed first. It is still a
+         * committed version (its put is acknowledged), older than the
+         * newest: kept as history, or dropped behind a tombstone. */
+        return cur.tombstone ? drop_exact(st, m) : apply_locally(st, m);
+    if (cmp == 0 && same_record(m, &cur))
+        return GDFS_OK;
+    if ((rc = upsert(st, m)) != GDFS_OK)
+        return rc;
+    if (cmp > 0 && (rc = apply_locally(st, m)) != GDFS_OK)
+        return rc;
+    *applied = true;
+    return GDFS_OK;
+}
+
+int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
+                        const struct gdfs_meta *m, bool *applied)
+{
+    bool done = false;
+    int rc;
 
     if (applied != NULL)
         *applied = false;
     if ((rc = st_begin(st, true)) != GDFS_OK)
         return rc;
-    if ((rc = fence(st, term, NULL)) != GDFS_OK)
-        goto fail;
-    rc = gdfs_store_meta_get(st, m->name, m->namelen, &cur);
-    if (rc == GDFS_OK)
-        cmp = gdfs_version_cmp(&m->version, &cur.version);
-    else if (rc != GDFS_ENOENT)
-        goto fail;
-    if (cmp < 0) {
-        /* A newer record is stored: this version was overtaken by a put
-         * allocated after it that committed first. It is still a
-         * committed version (its put is acknowledged), older than the
-         * newest: kept as history, or dropped behind a tombstone. */
-        rc = cur.tombstone ? drop_exact(st, m) : apply_locally(st, m);
-        if (rc != GDFS_OK)
-            goto fail;
-        return st_commit(st);
+    if ((rc = fence(st, term, NULL)) != GDFS_OK ||
+        (rc = st_meta_apply(st, m, &done)) != GDFS_OK) {
+        st_rollback(st);
+        return rc;
     }
-    if ((rc = upsert(st, m)) != GDFS_OK)
-        goto fail;
-    if (cmp > 0 && (rc = apply_locally(st, m)) != GDFS_OK)
-        goto fail;
     if ((rc = st_commit(st)) == GDFS_OK && applied != NULL)
-        *applied = true;
-    return rc;
-fail:
-    st_rollback(st);
+        *applied = done;
     return rc;
 }
 

@@ -5,7 +5,10 @@
 #define GDFS_LOG_MODULE "store"
 #include "store/store.h"
 
+#include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
 #include "log.h"
 #include "store/schema.h"
 #include "store/store_int.h"
@@ -71,45 +75,177 @@ int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
     return rc;
 }
 
-/* Begin a write transaction. A @durable one commits with
- * synchronous=FULL (fsync of the WAL); SQLite only lets the level change
- * outside a transaction, hence here and in finish(). */
+/* ---- writer lock and group commit ---------------------------------------
+ *
+ * SQLite lets one connection write at a time and makes the others poll
+ * (sleeping 1, 2, 5, 10... ms between tries) while they wait. The node's
+ * threads each own a connection, so with several puts in flight most of
+ * their time went to those sleeps. Writers in one process instead queue
+ * on one mutex per database, held from BEGIN to COMMIT: the next one runs
+ * as soon as the last one commits.
+ *
+ * Group commit: a durable transaction commits with synchronous=NORMAL
+ * (its WAL frames written, not yet fsynced) and then waits for an
+ * fdatasync of the WAL that began after its commit. One thread syncs for
+ * every commit that came before it started, so N concurrent puts share
+ * one fsync instead of queueing for N, each behind the writer lock. This
+ * is what synchronous=FULL does (one WAL sync after the commit), minus
+ * the lock held across the sync. Frames a checkpoint has moved into the
+ * database are safe too: in WAL mode a checkpoint syncs the WAL before it
+ * copies and the database after, and only then can the WAL restart. The
+ * transaction is visible to readers before its sync; nothing that reads
+ * it acknowledges anything before its own durable commit has synced. */
+
+struct st_shared {
+    struct st_shared *next;
+    char wal_path[4200];
+    pthread_mutex_t write_mu;
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    uint64_t committed;   /* durable commits so far (tickets) */
+    uint64_t synced;      /* commits up to this ticket are on disk */
+    uint64_t failed_upto; /* a failed sync covered tickets up to this */
+    bool syncing;
+    char sync_err[512];
+};
+
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct st_shared *shared_list; /* kept for the process's life */
+
+static struct st_shared *shared_for(const char *wal_path)
+{
+    struct st_shared *sh;
+
+    pthread_mutex_lock(&shared_mu);
+    for (sh = shared_list; sh != NULL; sh = sh->next)
+        if (strcmp(sh->wal_path, wal_path) == 0)
+            break;
+    if (sh == NULL && (sh = calloc(1, sizeof(*sh))) != NULL) {
+        snprintf(sh->wal_path, sizeof(sh->wal_path), "%s", wal_path);
+        pthread_mutex_init(&sh->write_mu, NULL);
+        pthread_mutex_init(&sh->sync_mu, NULL);
+        pthread_cond_init(&sh->sync_cv, NULL);
+        sh->next = shared_list;
+        shared_list = sh;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    return sh;
+}
+
+void st_lock(struct gdfs_store *st)
+{
+    assert(!st->writing);
+    pthread_mutex_lock(&st->shared->write_mu);
+    st->writing = true;
+}
+
+void st_unlock(struct gdfs_store *st)
+{
+    if (st->writing) {
+        st->writing = false;
+        pthread_mutex_unlock(&st->shared->write_mu);
+    }
+}
+
+/* fdatasync the WAL, by path: the file SQLite writes now. */
+static int sync_wal_file(struct st_shared *sh, char *err, size_t errlen)
+{
+    int fd = open(sh->wal_path, O_RDONLY | O_CLOEXEC);
+    int rc = 0;
+
+    if (fd < 0 || fdatasync(fd) != 0) {
+        snprintf(err, errlen, "sync %.400s: %s", sh->wal_path,
+                 strerror(errno));
+        rc = -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Wait until commit @ticket is on disk, syncing for others as needed. */
+static int group_sync(struct gdfs_store *st, uint64_t ticket)
+{
+    struct st_shared *sh = st->shared;
+    uint64_t target;
+    char err[512];
+    int rc = GDFS_OK, failed;
+
+    pthread_mutex_lock(&sh->sync_mu);
+    while (sh->synced < ticket) {
+        if (sh->failed_upto >= ticket) {
+            snprintf(st->errmsg, sizeof(st->errmsg), "%s", sh->sync_err);
+            rc = GDFS_EIO;
+            break;
+        }
+        if (sh->syncing) {
+            pthread_cond_wait(&sh->sync_cv, &sh->sync_mu);
+            continue;
+        }
+        /* Sync for every commit so far, ours included. */
+        target = sh->committed;
+        sh->syncing = true;
+        pthread_mutex_unlock(&sh->sync_mu);
+        failed = sync_wal_file(sh, err, sizeof(err));
+        pthread_mutex_lock(&sh->sync_mu);
+        sh->syncing = false;
+        if (failed) {
+            snprintf(sh->sync_err, sizeof(sh->sync_err), "%s", err);
+            if (target > sh->failed_upto)
+                sh->failed_upto = target;
+        } else if (target > sh->synced) {
+            sh->synced = target;
+        }
+        pthread_cond_broadcast(&sh->sync_cv);
+    }
+    pthread_mutex_unlock(&sh->sync_mu);
+    return rc;
+}
+
+/* Begin a write transaction under the writer lock; a @durable one is
+ * fsynced before st_commit returns. */
 int st_begin(struct gdfs_store *st, bool durable)
 {
     int rc;
 
+    st_lock(st);
     st->durable = durable;
-    if (durable && (rc = st_exec(st, "PRAGMA synchronous=FULL")) != GDFS_OK)
-        return rc;
     rc = st_exec(st, "BEGIN IMMEDIATE");
-    if (rc != GDFS_OK && durable)
-        st_exec(st, "PRAGMA synchronous=NORMAL");
+    if (rc != GDFS_OK) {
+        st->durable = false;
+        st_unlock(st);
+    }
     return rc;
-}
-
-static void st_restore_sync(struct gdfs_store *st)
-{
-    if (st->durable)
-        sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    st->durable = false;
 }
 
 void st_rollback(struct gdfs_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    st_restore_sync(st);
+    st->durable = false;
+    st_unlock(st);
 }
 
 /* Commit the transaction st_begin() opened (rolled back if COMMIT fails). */
 int st_commit(struct gdfs_store *st)
 {
+    bool durable = st->durable;
+    uint64_t ticket = 0;
     int rc = st_exec(st, "COMMIT");
 
-    if (rc != GDFS_OK)
+    if (rc != GDFS_OK) {
         st_rollback(st);
-    st_restore_sync(st);
-    return rc;
+        return rc;
+    }
+    if (durable) {
+        /* Tickets follow commit order: taken under the writer lock. */
+        pthread_mutex_lock(&st->shared->sync_mu);
+        ticket = ++st->shared->committed;
+        pthread_mutex_unlock(&st->shared->sync_mu);
+    }
+    st->durable = false;
+    st_unlock(st);
+    return durable ? group_sync(st, ticket) : GDFS_OK;
 }
 
 /* ---- open/close and schema ----------------------------------------------- */
@@ -210,6 +346,11 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
     st->opts = *opts;
     st->wal_fd = -1;
     snprintf(st->wal_path, sizeof(st->wal_path), "%s-wal", path);
+    if ((st->shared = shared_for(st->wal_path)) == NULL) {
+        free(st);
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
@@ -584,6 +725,19 @@ static int insert_version(struct gdfs_store *st, const uint8_t *name,
     return rc;
 }
 
+/* Inside a write transaction: row @id has no version yet; -id keeps
+ * (name, term, seq) unique. */
+static int mark_unassigned(struct gdfs_store *st, int64_t id)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    return st_step_done(st, s, "mark version unassigned");
+}
+
 int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
                          size_t namelen, uint32_t chunk_size,
                          const struct gdfs_version *v,
@@ -599,17 +753,10 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     rc = insert_version(st, name, namelen, &out->version,
                         GDFS_VERSION_WRITING, chunk_size, v == NULL,
                         &out->id);
-    if (rc == GDFS_OK && v == NULL) {
-        /* No version yet (it is assigned at commit, so that versions
-         * follow commit order); -id keeps (name, term, seq) unique. */
-        sqlite3_stmt *s;
-
-        rc = st_prep(st, "UPDATE versions SET seq = -id WHERE id = ?1", &s);
-        if (rc == GDFS_OK) {
-            sqlite3_bind_int64(s, 1, out->id);
-            rc = st_step_done(st, s, "mark version unassigned");
-        }
-    }
+    /* No version yet: it is assigned at commit, so that versions follow
+     * commit order. */
+    if (rc == GDFS_OK && v == NULL)
+        rc = mark_unassigned(st, out->id);
     if (rc != GDFS_OK) {
         st_rollback(st);
         return rc;
@@ -652,7 +799,9 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     sqlite3_bind_int64(s, 2, idx);
     sqlite3_bind_blob(s, 3, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
+    st_lock(st);
     rc = st_step_done(st, s, "store chunk");
+    st_unlock(st);
     st->unsynced += len;
     if (rc == GDFS_OK && st->unsynced >= SYNC_EVERY)
         sync_wal(st);
@@ -886,6 +1035,179 @@ fail:
     return rc;
 }
 
+/* ---- checking and replacing chunks ---------------------------------------- */
+
+int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                            uint8_t sha256[GDFS_SHA256_LEN])
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "SELECT sha256, data FROM chunks "
+                     "WHERE version_id = ?1 AND idx = ?2",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, idx);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW: {
+        const void *stored = sqlite3_column_blob(s, 0);
+        const void *data = sqlite3_column_blob(s, 1);
+        size_t n = (size_t)sqlite3_column_bytes(s, 1);
+        uint8_t actual[GDFS_SHA256_LEN];
+
+        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN ||
+            (data == NULL && n > 0)) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "chunk %u of version row %lld is malformed", idx,
+                     (long long)vid);
+            rc = GDFS_ECORRUPT;
+            break;
+        }
+        if (sha256 != NULL)
+            memcpy(sha256, stored, GDFS_SHA256_LEN);
+        gdfs_hash_sha256(data, n, actual);
+        rc = GDFS_OK;
+        if (memcmp(actual, stored, GDFS_SHA256_LEN) != 0) {
+            snprintf(st->errmsg, sizeof(st->errmsg),
+                     "chunk %u of version row %lld fails its checksum", idx,
+                     (long long)vid);
+            rc = GDFS_ECORRUPT;
+        }
+        break;
+    }
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "chunk %u of version row %lld is missing", idx,
+                 (long long)vid);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = st_fail(st, "verify chunk");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* The state, chunk size and chunk count of version row @vid. */
+static int version_shape(struct gdfs_store *st, int64_t vid, int *state,
+                         uint32_t *chunk_size, uint32_t *nchunks)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "SELECT state, chunk_size, nchunks FROM versions "
+                     "WHERE id = ?1",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        *state = sqlite3_column_int(s, 0);
+        *chunk_size = (uint32_t)sqlite3_column_int64(s, 1);
+        *nchunks = (uint32_t)sqlite3_column_int64(s, 2);
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld is gone",
+                 (long long)vid);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = st_fail(st, "read version");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid,
+                             int64_t *sid)
+{
+    uint8_t name[GDFS_NAME_MAX];
+    struct gdfs_version none = {0, 0};
+    uint32_t chunk_size, nchunks;
+    size_t namelen;
+    int state, rc = st_begin(st, false);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if ((rc = version_name(st, vid, name, &namelen, &state)) != GDFS_OK ||
+        (rc = version_shape(st, vid, &state, &chunk_size, &nchunks)) !=
+            GDFS_OK)
+        goto fail;
+    if (state != GDFS_VERSION_COMPLETE) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld is not a complete version", (long long)vid);
+        rc = GDFS_EINVAL;
+        goto fail;
+    }
+    /* A writing row of the same name: invisible, and gone after a crash. */
+    if ((rc = insert_version(st, name, namelen, &none, GDFS_VERSION_WRITING,
+                             chunk_size, false, sid)) != GDFS_OK ||
+        (rc = mark_unassigned(st, *sid)) != GDFS_OK)
+        goto fail;
+    return st_commit(st);
+fail:
+    st_rollback(st);
+    return rc;
+}
+
+int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
+                              int64_t sid)
+{
+    uint32_t chunk_size, nchunks, have = 0;
+    sqlite3_stmt *s;
+    int state, rc = st_begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = version_shape(st, vid, &state, &chunk_size, &nchunks);
+    if (rc == GDFS_ENOENT) {
+        /* Collected meanwhile: nothing left to repair. */
+        if ((rc = st_drop_version(st, sid)) != GDFS_OK ||
+            (rc = st_commit(st)) != GDFS_OK)
+            return rc;
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld is gone", (long long)vid);
+        return GDFS_ENOENT;
+    }
+    if (rc != GDFS_OK)
+        goto fail;
+    if ((rc = st_prep(st,
+                      "DELETE FROM chunks WHERE version_id = ?1 AND idx IN "
+                      "(SELECT idx FROM chunks WHERE version_id = ?2)",
+                      &s)) != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, sid);
+    if ((rc = st_step_done(st, s, "drop replaced chunks")) != GDFS_OK)
+        goto fail;
+    if ((rc = st_prep(st,
+                      "UPDATE chunks SET version_id = ?1 WHERE version_id = ?2",
+                      &s)) != GDFS_OK)
+        goto fail;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, sid);
+    if ((rc = st_step_done(st, s, "move replacement chunks")) != GDFS_OK)
+        goto fail;
+    if ((rc = count_chunks(st, vid, &have)) != GDFS_OK)
+        goto fail;
+    if (have != nchunks) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld would hold %u chunks, %u expected",
+                 (long long)vid, have, nchunks);
+        rc = GDFS_ECORRUPT;
+        goto fail;
+    }
+    if ((rc = st_drop_version(st, sid)) != GDFS_OK)
+        goto fail;
+    return st_commit(st);
+fail:
+    st_rollback(st);
+    return rc;
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 int gdfs_store_snapshot_begin(struct gdfs_store *st)
@@ -900,10 +1222,9 @@ void gdfs_store_snapshot_end(struct gdfs_store *st)
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
 
-#define VERSION_COLS "id, seq, term, state, size, chunk_size, nchunks, sha256"
+#define VERSION_COLS ST_VERSION_COLS
 
-static void read_version(sqlite3_stmt *s, int col,
-                         struct gdfs_store_version *v)
+void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v)
 {
     const void *sha = sqlite3_column_blob(s, col + 7);
 
@@ -941,7 +1262,7 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
         sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
-        read_version(s, 0, out);
+        st_read_version(s, 0, out);
         rc = GDFS_OK;
         if (out->state == GDFS_VERSION_TOMBSTONE) {
             snprintf(st->errmsg, sizeof(st->errmsg), "file was removed");
@@ -977,7 +1298,7 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
     sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
-        read_version(s, 0, out);
+        st_read_version(s, 0, out);
         break;
     case SQLITE_DONE:
         snprintf(st->errmsg, sizeof(st->errmsg),
@@ -1064,7 +1385,7 @@ int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_store_version v;
 
-        read_version(s, 1, &v);
+        st_read_version(s, 1, &v);
         n++;
         if (cb(ctx, sqlite3_column_blob(s, 0),
                (size_t)sqlite3_column_bytes(s, 0), &v) != 0) {
@@ -1096,7 +1417,7 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_store_version v;
 
-        read_version(s, 0, &v);
+        st_read_version(s, 0, &v);
         if (cb(ctx, name, namelen, &v) != 0) {
             rc = SQLITE_DONE;
             break;

@@ -161,6 +161,30 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
                             size_t namelen, const struct gdfs_version *v,
                             struct gdfs_store_version *out);
 
+/* ---- checking and replacing chunks (copies, scrub) ------------------------ */
+
+/* Check chunk @idx of version row @vid against its stored SHA-256 without
+ * copying it out. @sha256 (may be NULL) gets the stored checksum.
+ * GDFS_OK if the data matches it, GDFS_ECORRUPT if not (or the row is
+ * malformed), GDFS_ENOENT if the chunk is missing. */
+int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                            uint8_t sha256[GDFS_SHA256_LEN]);
+
+/* Start replacing chunks of the complete version row @vid: *sid gets a
+ * staging row to store the replacements in with gdfs_store_put_chunk. It
+ * is invisible, like a put in progress (gdfs_store_recover removes it
+ * after a crash); gdfs_store_put_abort discards it. */
+int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid,
+                             int64_t *sid);
+
+/* In one fsynced transaction: move every chunk staged in @sid into @vid,
+ * each replacing the chunk of the same index, and drop @sid. @vid must
+ * then hold exactly its nchunks chunks, else GDFS_ECORRUPT and nothing
+ * changes (the staging row stays for put_abort). GDFS_ENOENT if @vid is
+ * gone (collected meanwhile); the staging row is dropped then. */
+int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
+                              int64_t sid);
+
 /* ---- metadata records (meta.c) --------------------------------------------- */
 
 /* A file's metadata record as stored (DESIGN.md "Files"). */
@@ -211,6 +235,95 @@ int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
 /* The highest version seq this node knows of, in records or held
  * versions: a new leader numbers its versions above it. */
 int gdfs_store_max_seq(struct gdfs_store *st, uint64_t *seq);
+
+/* ---- checking copies (verify.c): scrub, probes ----------------------------- */
+
+/* What this node holds of @name, from its version rows alone (no chunk is
+ * read). *have (GDFS_PROBE_*, proto.h) says whether version @v (NULL: none
+ * asked, then ABSENT) is held complete here, committed or not, and whether
+ * a scrub marked it damaged; *newest gets the newest committed version held
+ * (complete or tombstone; {0, 0} if none) and *tombstone whether it is a
+ * tombstone. */
+int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
+                     size_t namelen, const struct gdfs_version *v,
+                     uint8_t *have, struct gdfs_version *newest,
+                     bool *tombstone);
+
+/* One complete copy held here, as a scrub walks them. */
+struct gdfs_store_copy {
+    uint8_t name[GDFS_NAME_MAX];
+    size_t namelen;
+    struct gdfs_store_version v; /* v.id: the row, for chunk reads */
+    bool committed;
+    uint32_t damaged; /* chunks found bad and not repaired (0: none) */
+};
+
+/* The complete copies with row id > @after, in row id order, at most @max
+ * into @out (*n gets how many): committed ones, and uncommitted ones
+ * created at least @min_age_s seconds ago (younger ones may still get
+ * their record, or be a put's leftovers about to be collected). One short
+ * read: no transaction stays open after return. */
+int gdfs_store_copies(struct gdfs_store *st, int64_t after, int64_t min_age_s,
+                      struct gdfs_store_copy *out, unsigned max,
+                      unsigned *n);
+
+/* How many chunks the copies gdfs_store_copies lists (from the start, with
+ * this @min_age_s) hold: a scrub pass's total. */
+int gdfs_store_copies_chunks(struct gdfs_store *st, int64_t min_age_s,
+                             uint64_t *chunks);
+
+/* Mark version row @vid as having @bad chunks that failed their checksum
+ * and could not be repaired (0 clears the mark). Fsynced. GDFS_ENOENT if
+ * the row is gone (collected meanwhile). */
+int gdfs_store_mark_damaged(struct gdfs_store *st, int64_t vid, uint32_t bad);
+/* ---- record sync and orphan copies (metasync.c) ---------------------------- */
+
+/* The leader and a member compare their records by digest: records fall
+ * into GDFS_META_BUCKETS buckets by a hash of the name, and each bucket
+ * has a count and an order-independent sum (XOR of a hash of each
+ * record's name, version, tombstone flag, acknowledgements and replicas).
+ * Buckets that differ are sent again. (GDFS_META_BUCKETS and
+ * GDFS_META_SUM_LEN are in proto.h: META_SUM carries digests.) */
+struct gdfs_meta_digest {
+    uint32_t count[GDFS_META_BUCKETS];
+    uint8_t sum[GDFS_META_BUCKETS][GDFS_META_SUM_LEN];
+};
+
+unsigned gdfs_meta_bucket(const uint8_t *name, size_t namelen);
+void gdfs_meta_digest_add(struct gdfs_meta_digest *d,
+                          const struct gdfs_meta *m);
+/* Bit i set: bucket i differs. */
+uint64_t gdfs_meta_digest_diff(const struct gdfs_meta_digest *a,
+                               const struct gdfs_meta_digest *b);
+/* The digest of every record stored here, tombstones included. */
+int gdfs_store_meta_digest(struct gdfs_store *st,
+                           struct gdfs_meta_digest *out);
+
+/* gdfs_store_meta_put for @n records of the leader of @term, in one
+ * fsynced transaction (all or none). *applied (may be NULL) counts the
+ * records that changed the stored ones. */
+int gdfs_store_meta_put_many(struct gdfs_store *st, uint64_t term,
+                             const struct gdfs_meta *ms, unsigned n,
+                             unsigned *applied);
+
+/* A complete copy that no record has committed yet. */
+struct gdfs_copy_ref {
+    uint8_t name[GDFS_NAME_MAX];
+    size_t namelen;
+    struct gdfs_version version;
+    int64_t created; /* unix seconds, when its put began */
+};
+typedef int (*gdfs_store_copy_cb)(void *ctx, const struct gdfs_copy_ref *c);
+/* Complete uncommitted copies whose put began before @created_before
+ * (unix seconds), oldest first, at most @max; a nonzero return of @cb
+ * stops early. */
+int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
+                           uint32_t max, gdfs_store_copy_cb cb, void *ctx);
+/* Drop this node's copy of @name at @v if it is still uncommitted and no
+ * record stored here names it; *dropped says whether it went. */
+int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
+                                size_t namelen,
+                                const struct gdfs_version *v, bool *dropped);
 
 /* ---- reading ------------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* Internals shared by the store's source files (store.c, meta.c): the
+/* Internals shared by the store's source files (store.c, meta.c, metasync.c): the
  * connection struct and the transaction helpers. Not for use outside
  * src/store/. */
 #ifndef GDFS_STORE_INT_H
@@ -17,8 +17,14 @@
  * WAL itself, outside any transaction: see sync_wal(). */
 #define SYNC_EVERY (16u << 20)
 
+/* What the connections of one process to one database share: the writer
+ * lock and the group commit (see st_begin, st_commit). */
+struct st_shared;
+
 struct gdfs_store {
     sqlite3 *db;
+    struct st_shared *shared;
+    bool writing; /* this connection holds shared->write_mu */
     struct gdfs_store_opts opts;
     bool durable; /* the open transaction commits with fsync */
     char wal_path[4200];
@@ -35,11 +41,18 @@ int st_exec(struct gdfs_store *st, const char *sql);
 int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt);
 /* Step a statement that returns no rows, then finalize it. */
 int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what);
-/* Begin a write transaction (BEGIN IMMEDIATE); a @durable one commits
- * with synchronous=FULL. */
+/* Begin a write transaction (BEGIN IMMEDIATE) under the process's writer
+ * lock; a @durable one is on disk (WAL fsynced) when st_commit returns. */
 int st_begin(struct gdfs_store *st, bool durable);
 void st_rollback(struct gdfs_store *st);
-/* Commit what st_begin opened (rolled back if COMMIT fails). */
+/* Take / release the process's writer lock for @st's database around a
+ * single autocommit write statement (st_begin and st_commit take it
+ * themselves). */
+void st_lock(struct gdfs_store *st);
+void st_unlock(struct gdfs_store *st);
+/* Commit what st_begin opened (rolled back if COMMIT fails) and release
+ * the writer lock; for a durable transaction, then wait for the group
+ * commit that covers it. */
 int st_commit(struct gdfs_store *st);
 /* Inside a write transaction: delete version row @id and its chunks. */
 int st_drop_version(struct gdfs_store *st, int64_t id);
@@ -50,9 +63,20 @@ int st_drop_version(struct gdfs_store *st, int64_t id);
 int st_drop_selected(struct gdfs_store *st, const char *sql,
                      const uint8_t *name, size_t namelen, int64_t p2,
                      int64_t p3, const char *what);
+/* The columns st_read_version reads, in order, from column @col on. */
+#define ST_VERSION_COLS                                                    \
+    "id, seq, term, state, size, chunk_size, nchunks, sha256"
+void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v);
 /* Inside a write transaction: drop committed versions of @name beyond the
  * newest @keep. */
 int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
                uint32_t keep);
+/* Inside a write transaction (meta.c): check @term against the promise
+ * and raise the promise to it (GDFS_ESTALE if older). */
+int st_meta_fence(struct gdfs_store *st, uint64_t term);
+/* Inside a write transaction (meta.c): what gdfs_store_meta_put does
+ * after the fence. *applied says whether the stored record changed. */
+int st_meta_apply(struct gdfs_store *st, const struct gdfs_meta *m,
+                  bool *applied);
 
 #endif

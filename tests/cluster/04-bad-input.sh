@@ -30,7 +30,7 @@ sends = {
     "toolong": hdr(5, 4 * 1024 * 1024 + 64 * 1024 + 1),
     "badmagic": frame(14, b"", magic=0x12345678),
     "badversion": frame(14, b"", ver=9),
-    "badflags": frame(14, b"", flags=2),
+    "badflags": frame(14, b"", flags=0x8000),
     "badtype": frame(200, b""),
     "trailing": frame(14, b"junk"),
     "badname": frame(3, name(b"a\nb")),

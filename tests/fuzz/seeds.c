@@ -113,6 +113,15 @@ static void emit_lists(void)
                 (uint8_t)(3 - i), (uint8_t)i};
             rc = gdfs_proto_add_member(&w, &e);
         }
+        if (pass == 1 && rc == GDFS_OK) {
+            /* the health and scrub tail */
+            struct gdfs_health_figures h = {.known = true, .under = 1,
+                                            .nnames = 1, .done = 3};
+            struct gdfs_scrub_figures sc = {false, 2, 0, 0, 1, 1};
+
+            h.names[0] = bs("dir/file.txt");
+            rc = gdfs_proto_writer_status_tail(&w, &h, &sc);
+        }
         if (rc != GDFS_OK ||
             gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
             die("status", rc);
@@ -268,6 +277,104 @@ static void emit_replication(void)
     m.u.rget.version.term = 4;
     m.u.rget.name = bs("dir/file.txt");
     emit(&m);
+
+    m.type = GDFS_MSG_NDTOND_RGET_FROM;
+    m.reqid = 31;
+    m.u.rget.first = 3;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_REPLICATE;
+    m.reqid = 30;
+    make_record(0, &m.u.replicate.rec);
+    m.u.replicate.nsrc = 2;
+    m.u.replicate.src[0] = bs("127.0.0.1:7001");
+    m.u.replicate.src[1] = bs("127.0.0.1:7002");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_DRAIN;
+    m.reqid = 32;
+    m.u.drain.id = bs("n3");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_HEALTH;
+    m.reqid = 33;
+    emit(&m);
+
+    m.type = GDFS_MSG_NDTOCL_HEALTH;
+    m.u.health.known = true;
+    m.u.health.under = 2;
+    m.u.health.nnames = 2;
+    m.u.health.names[0] = bs("dir/file.txt");
+    m.u.health.names[1] = bs("gone");
+    m.u.health.done = 4;
+    m.u.health.bytes = 131073;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_PROBE;
+    m.reqid = 35;
+    m.u.rget.version.seq = 12;
+    m.u.rget.version.term = 4;
+    m.u.rget.name = bs("dir/file.txt");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_PROBE;
+    m.reqid = 36;
+    m.u.probe_reply.have = GDFS_PROBE_COMPLETE;
+    m.u.probe_reply.newest.seq = 12;
+    m.u.probe_reply.newest.term = 4;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_STALE;
+    m.reqid = 37;
+    m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_GET;
+    m.flags = GDFS_FLAG_STALE_OK;
+    m.reqid = 7;
+    m.u.get.name = bs("dir/file.txt");
+    emit(&m);
+
+    {
+        static uint8_t sums[GDFS_META_SUMS_LEN];
+
+        for (size_t k = 0; k < sizeof(sums); k++)
+            sums[k] = (uint8_t)k;
+        memset(&m, 0, sizeof(m));
+        m.type = GDFS_MSG_NDTOND_META_SUM;
+        m.reqid = 45;
+        m.u.meta_sum.term = 5;
+        m.u.meta_sum.sums.p = sums;
+        m.u.meta_sum.sums.len = sizeof(sums);
+        emit(&m);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_META_DIFF;
+    m.reqid = 46;
+    m.u.meta_diff.mask = 0x11;
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_SYNC;
+    m.reqid = 47;
+    m.u.meta_sync.term = 5;
+    rc = GDFS_OK;
+    if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+        die("meta_sync", GDFS_EINVAL);
+    for (int i = 0; i < 2 && rc == GDFS_OK; i++) {
+        make_record(i, &rec);
+        rc = gdfs_proto_add_record(&w, &rec);
+    }
+    if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
+        die("meta_sync", rc);
+    save(len);
 }
 
 /* One group message of every kind, and the member set's edge cases. */

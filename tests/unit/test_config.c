@@ -271,6 +271,8 @@ START_TEST(test_config_defaults_values)
     ck_assert_uint_eq(cfg.io_timeout_ms, 10000);
     ck_assert_uint_eq(cfg.chunk_size, 262144);
     ck_assert_uint_eq(cfg.keep_versions, 3);
+    ck_assert_uint_eq(cfg.scrub_rate_mib_s, 8);
+    ck_assert_uint_eq(cfg.scrub_interval_s, 86400);
     ck_assert_uint_eq(cfg.page_size, 65536);
     ck_assert_uint_eq(cfg.cache_kib, 2048);
     ck_assert_uint_eq(cfg.nplugin_kv, 0);
@@ -353,6 +355,8 @@ START_TEST(test_config_full_file)
                      "[files]\n"
                      "chunk_size = 8192\n"
                      "keep_versions = 9\n"
+                     "scrub_rate_mib_s = 0\n"
+                     "scrub_interval_s = 60\n"
                      "\n"
                      "[store]\n"
                      "page_size = 4096\n"
@@ -375,6 +379,8 @@ START_TEST(test_config_full_file)
     ck_assert_uint_eq(cfg.io_timeout_ms, 66);
     ck_assert_uint_eq(cfg.chunk_size, 8192);
     ck_assert_uint_eq(cfg.keep_versions, 9);
+    ck_assert_uint_eq(cfg.scrub_rate_mib_s, 0);
+    ck_assert_uint_eq(cfg.scrub_interval_s, 60);
     ck_assert_uint_eq(cfg.page_size, 4096);
     ck_assert_uint_eq(cfg.cache_kib, 100);
     ck_assert_uint_eq(cfg.nplugin_kv, 2);
@@ -420,6 +426,8 @@ START_TEST(test_config_group_timing_rules)
     ck_assert_uint_eq(cfg.election_ms, 700);
     ck_assert_uint_eq(cfg.lease_ms, 560);
     ck_assert_uint_eq(cfg.dead_ms, 3600000);
+    ck_assert_uint_eq(cfg.repair_delay_ms, 30000);
+    ck_assert_uint_eq(cfg.repair_rate_mib_s, 100);
     gdfs_config_free(&cfg);
     ASSERT_LOAD_FAILS(load(MINIMAL "[group]\nlease_ms = 700\n"),
                       "[group] lease_ms: 700 must be less than election_ms");
@@ -553,6 +561,10 @@ static const struct num_case num_cases[] = {
     NUM("transport", io_timeout_ms, 10, 3600000, 0),
     NUM("files", chunk_size, 4096, 4194304, 0),
     NUM("files", keep_versions, 1, 1000, 0),
+    NUM("files", repair_delay_ms, 0, 86400000, 0),
+    NUM("files", repair_rate_mib_s, 0, 1000000, 0),
+    NUM("files", scrub_rate_mib_s, 0, 100000, 0),
+    NUM("files", scrub_interval_s, 1, 31536000, 0),
     NUM("store", page_size, 512, 65536, 1),
     NUM("store", cache_kib, 64, 1048576, 0),
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -516,6 +517,182 @@ START_TEST(test_store_flipped_byte_detected_by_checksum)
 END_TEST
 
 
+/* ---- checking and replacing chunks ----------------------------------------- */
+
+/* Run @sql on the database behind the store's back. */
+static void raw_sql(const char *sql)
+{
+    sqlite3 *db;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int count_rows(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int n;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Chunk @idx as put_file(fill) wrote it. */
+static void good_chunk(uint32_t idx, int fill, uint8_t *buf, uint32_t len,
+                       uint8_t sha[GDFS_SHA256_LEN])
+{
+    memset(buf, fill + (int)idx, len);
+    gdfs_hash_sha256(buf, len, sha);
+}
+
+START_TEST(test_store_verify_chunk_detects_bad_and_missing)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 3, 10, 5, 1);
+    uint8_t sha[GDFS_SHA256_LEN], want[GDFS_SHA256_LEN], buf[4096];
+
+    for (uint32_t i = 0; i < 3; i++) {
+        good_chunk(i, 5, buf, i == 2 ? 10 : 4096, want);
+        ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, i, sha), GDFS_OK);
+        ck_assert_mem_eq(sha, want, sizeof(sha));
+    }
+    raw_sql("UPDATE chunks SET data = x'00' || substr(data, 2) WHERE idx = 1");
+    raw_sql("DELETE FROM chunks WHERE idx = 2");
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 0, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 1, sha), GDFS_ECORRUPT);
+    good_chunk(1, 5, buf, 4096, want);
+    ck_assert_mem_eq(sha, want, sizeof(sha)); /* the stored checksum */
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 2, sha), GDFS_ENOENT);
+}
+END_TEST
+
+START_TEST(test_store_replace_chunks_in_one_commit)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 4, 4096, 1, 1);
+    struct gdfs_store_version now;
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN], got[4096];
+    int64_t sid;
+    size_t len;
+    int n = 0;
+    bool more;
+
+    raw_sql("UPDATE chunks SET data = x'00' || substr(data, 2) "
+            "WHERE idx IN (1, 3)");
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    for (uint32_t i = 1; i < 4; i += 2) {
+        good_chunk(i, 1, buf, 4096, sha);
+        ck_assert_int_eq(gdfs_store_put_chunk(st, sid, i, sha, buf, 4096),
+                         GDFS_OK);
+    }
+    /* Staged: invisible, and the old chunks still in place. */
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 1, NULL),
+                     GDFS_ECORRUPT);
+    ck_assert_int_eq(gdfs_store_list(st, NULL, 0, 10, count_cb, &n, &more),
+                     GDFS_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &now), GDFS_OK);
+    ck_assert_int_eq(now.id, v.id);
+
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_OK);
+    for (uint32_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, i, NULL), GDFS_OK);
+        ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, i, got, sizeof(got),
+                                               &len, sha),
+                         GDFS_OK);
+        good_chunk(i, 1, buf, 4096, sha);
+        ck_assert_uint_eq(len, 4096);
+        ck_assert_mem_eq(got, buf, len);
+    }
+    /* The staging row is gone; the version keeps its id and number. */
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM versions"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 4);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &now), GDFS_OK);
+    ck_assert_int_eq(now.id, v.id);
+    ck_assert_uint_eq(now.version.seq, v.version.seq);
+}
+END_TEST
+
+START_TEST(test_store_replace_refuses_incomplete_result)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 3, 4096, 1, 1);
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    int64_t sid;
+
+    raw_sql("DELETE FROM chunks WHERE idx = 2");
+    raw_sql("UPDATE chunks SET data = x'00' || substr(data, 2) WHERE idx = 1");
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    good_chunk(1, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 1, sha, buf, 4096),
+                     GDFS_OK);
+    /* Chunk 2 would still be missing: refused, nothing changed. */
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_ECORRUPT);
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 1, NULL),
+                     GDFS_ECORRUPT);
+    good_chunk(2, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 2, sha, buf, 4096),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_OK);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, i, NULL), GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_store_replace_staging_dropped_by_recover_and_abort)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 2, 4096, 1, 1);
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    int64_t sid;
+    int dropped = 0;
+
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    good_chunk(0, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 0, sha, buf, 4096),
+                     GDFS_OK);
+    /* A crash before the commit: the restart drops the staging row only. */
+    gdfs_store_close(st);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_recover(st, &dropped), GDFS_OK);
+    ck_assert_int_eq(dropped, 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 2);
+    ck_assert_int_eq(gdfs_store_verify_chunk(st, v.id, 0, NULL), GDFS_OK);
+    /* An abandoned repair is dropped by put_abort. */
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 1, sha, buf, 4096),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_abort(st, sid), GDFS_OK);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM versions"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 2);
+}
+END_TEST
+
+START_TEST(test_store_replace_of_collected_version_is_enoent)
+{
+    struct gdfs_store_version v = put_file(st, "f", 4096, 1, 4096, 1, 1);
+    struct gdfs_version tomb;
+    uint8_t buf[4096], sha[GDFS_SHA256_LEN];
+    int64_t sid;
+
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_OK);
+    good_chunk(0, 1, buf, 4096, sha);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, sid, 0, sha, buf, 4096),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("f"), NULL, &tomb), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_replace_commit(st, v.id, sid), GDFS_ENOENT);
+    /* Only the tombstone is left: no staging row, no chunks. */
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM versions"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM chunks"), 0);
+    /* Only complete versions can be repaired. */
+    ck_assert_int_eq(gdfs_store_replace_begin(st, v.id, &sid), GDFS_ENOENT);
+}
+END_TEST
+
+
 /* ---- group state --------------------------------------------------------- */
 
 START_TEST(test_store_term_and_vote_persist)
@@ -732,6 +909,32 @@ START_TEST(test_store_record_older_term_refused)
 }
 END_TEST
 
+/* Re-replication commits the version it copied with a new replica set; a
+ * newer version committed meanwhile must keep its record, and the copy
+ * made for the older one becomes an older committed version here. */
+START_TEST(test_store_repair_commit_loses_to_newer_version)
+{
+    struct gdfs_meta v1 = record("f", 5, 1, false);
+    struct gdfs_meta v2 = record("f", 6, 1, false), got;
+    struct gdfs_store_version row;
+    bool applied = true;
+
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &v1, NULL), GDFS_OK);
+    put_replica("f", 5, 1); /* the copy the repair made here */
+    put_replica("f", 6, 1);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &v2, NULL), GDFS_OK);
+    strcpy(v1.replica[2], "n4"); /* the repair's new set for version 5 */
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &v1, &applied), GDFS_OK);
+    ck_assert(!applied);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
+    ck_assert_uint_eq(got.version.seq, 6);
+    ck_assert_str_eq(got.replica[2], "n3");
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &row), GDFS_OK);
+    ck_assert_uint_eq(row.version.seq, 6);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 5, &row), GDFS_OK);
+}
+END_TEST
+
 START_TEST(test_store_record_keeps_newest)
 {
     struct gdfs_meta newer = record("f", 9, 2, false);
@@ -823,6 +1026,261 @@ START_TEST(test_store_meta_list_pages_and_max_seq)
 }
 END_TEST
 
+/* ---- checking copies: probes, the scrub's walk, damage marks -------------- */
+
+START_TEST(test_store_probe_reports_versions)
+{
+    struct gdfs_version v = {7, 2}, other = {8, 2}, newest;
+    struct gdfs_meta m = record("f", 7, 2, false);
+    struct gdfs_store_version row;
+    uint8_t have = 99;
+    bool tomb = true;
+
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT);
+    ck_assert_uint_eq(newest.seq, 0);
+    ck_assert(!tomb);
+    /* An uncommitted copy: held, but not the newest committed one. */
+    put_replica("f", 7, 2);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_COMPLETE);
+    ck_assert_uint_eq(newest.seq, 0);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &other, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), NULL, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT); /* none asked */
+    ck_assert_uint_eq(newest.seq, 7);
+    ck_assert_uint_eq(newest.term, 2);
+    ck_assert(!tomb);
+    /* A damage mark shows; clearing it restores COMPLETE. */
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, row.id, 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_DAMAGED);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, row.id, 0), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_COMPLETE);
+    /* A tombstone record drops the copies: nothing is held any more. */
+    m = record("f", 9, 2, true);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("f"), &v, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(have, GDFS_PROBE_ABSENT);
+    ck_assert_uint_eq(newest.seq, 0);
+    /* A tombstone version row (a local remove) is the newest, and says
+     * so. */
+    put_file(st, "t", 4096, 1, 5, 1, 1);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("t"), NULL, &other),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_probe(st, NAME("t"), NULL, &have, &newest,
+                                      &tomb),
+                     GDFS_OK);
+    ck_assert_uint_eq(newest.seq, other.seq);
+    ck_assert(tomb);
+}
+END_TEST
+
+START_TEST(test_store_copies_walk_in_id_order)
+{
+    struct gdfs_store_copy *c = calloc(8, sizeof(*c));
+    struct gdfs_store_version unfinished;
+    int64_t after = 0;
+    uint64_t chunks = 0;
+    unsigned n, total = 0;
+    char seen[8][8];
+
+    ck_assert_ptr_nonnull(c);
+    put_file(st, "a", 4096, 3, 100, 1, 1);
+    put_file(st, "b", 4096, 1, 4096, 2, 1);
+    put_file(st, "a", 4096, 2, 10, 3, 1); /* a second version of a */
+    put_replica("r", 5, 1);                /* uncommitted, just made */
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME("w"), 4096, NULL,
+                                          &unfinished),
+                     GDFS_OK);
+    /* Pages of 2, uncommitted copies younger than an hour left out. */
+    do {
+        ck_assert_int_eq(gdfs_store_copies(st, after, 3600, c, 2, &n),
+                         GDFS_OK);
+        for (unsigned i = 0; i < n; i++) {
+            ck_assert_int_gt(c[i].v.id, after);
+            after = c[i].v.id;
+            ck_assert(c[i].committed);
+            ck_assert_uint_eq(c[i].damaged, 0);
+            ck_assert_int_eq(c[i].v.state, GDFS_VERSION_COMPLETE);
+            snprintf(seen[total++], sizeof(seen[0]), "%.*s:%u",
+                     (int)c[i].namelen, (const char *)c[i].name,
+                     c[i].v.nchunks);
+        }
+    } while (n == 2);
+    ck_assert_uint_eq(total, 3);
+    ck_assert_str_eq(seen[0], "a:3");
+    ck_assert_str_eq(seen[1], "b:1");
+    ck_assert_str_eq(seen[2], "a:2");
+    ck_assert_int_eq(gdfs_store_copies_chunks(st, 3600, &chunks), GDFS_OK);
+    ck_assert_uint_eq(chunks, 6);
+    /* Age 0: the uncommitted copy too, never the unfinished put. */
+    ck_assert_int_eq(gdfs_store_copies(st, 0, 0, c, 8, &n), GDFS_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert(!c[3].committed);
+    ck_assert_uint_eq(c[3].v.version.seq, 5);
+    ck_assert_int_eq(gdfs_store_copies_chunks(st, 0, &chunks), GDFS_OK);
+    ck_assert_uint_eq(chunks, 7);
+    free(c);
+}
+END_TEST
+
+START_TEST(test_store_mark_damaged_gone_row)
+{
+    struct gdfs_store_copy c;
+    struct gdfs_store_version v = put_file(st, "d", 4096, 1, 5, 1, 1);
+    unsigned n;
+
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id + 100, 1),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id, 2), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_copies(st, 0, 0, &c, 1, &n), GDFS_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(c.damaged, 2);
+}
+END_TEST
+
+/* ---- record sync and orphan copies (metasync.c) --------------------------- */
+
+START_TEST(test_store_meta_digest_matches_records)
+{
+    struct gdfs_meta a = record("a", 1, 1, false), b = record("b", 2, 1, false);
+    struct gdfs_meta c = record("c", 3, 1, true);
+    struct gdfs_meta_digest got, want, empty;
+    unsigned bucket;
+
+    memset(&empty, 0, sizeof(empty));
+    ck_assert_int_eq(gdfs_store_meta_digest(st, &got), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got, &empty), 0);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &a, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &b, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &c, NULL), GDFS_OK);
+    /* the same records added in another order give the same digest */
+    memset(&want, 0, sizeof(want));
+    gdfs_meta_digest_add(&want, &c);
+    gdfs_meta_digest_add(&want, &a);
+    gdfs_meta_digest_add(&want, &b);
+    ck_assert_int_eq(gdfs_store_meta_digest(st, &got), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got, &want), 0);
+    ck_assert_uint_ne(gdfs_meta_digest_diff(&got, &empty), 0);
+    /* a changed replica set shows in exactly b's bucket */
+    strcpy(b.replica[1], "n9");
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &b, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_digest(st, &got), GDFS_OK);
+    bucket = gdfs_meta_bucket(b.name, b.namelen);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got, &want),
+                      (uint64_t)1 << bucket);
+}
+END_TEST
+
+START_TEST(test_store_meta_put_many_all_or_none)
+{
+    struct gdfs_meta ms[3] = {record("x", 4, 2, false), record("y", 5, 2, false),
+                              record("z", 6, 2, true)};
+    struct gdfs_store_version v;
+    struct gdfs_version z1 = {1, 1};
+    struct gdfs_meta got;
+    unsigned applied = 99;
+
+    put_replica("x", 4, 2);
+    put_replica("z", 1, 1);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 3, &applied),
+                     GDFS_OK);
+    ck_assert_uint_eq(applied, 3);
+    /* x's copy is committed, z's older copy is dropped by the tombstone */
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("x"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 4);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("z"), &z1, &v),
+                     GDFS_ENOENT);
+    /* sending them again changes nothing */
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 3, &applied),
+                     GDFS_OK);
+    ck_assert_uint_eq(applied, 0);
+    /* a stale term is refused as a whole */
+    ck_assert_int_eq(gdfs_store_meta_promise(st, 3, NULL), GDFS_OK);
+    ms[0] = record("w", 9, 2, false);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 1, &applied),
+                     GDFS_ESTALE);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("w"), &got), GDFS_ENOENT);
+}
+END_TEST
+
+static int note_copy(void *ctx, const struct gdfs_copy_ref *c)
+{
+    struct gdfs_copy_ref *out = ctx;
+
+    out[0] = *c;
+    out[1].namelen++; /* count in the spare slot */
+    return 0;
+}
+
+START_TEST(test_store_orphan_copies_listed_and_dropped)
+{
+    struct gdfs_copy_ref seen[2];
+    struct gdfs_store_version v;
+    struct gdfs_version o = {5, 1}, k = {6, 1};
+    struct gdfs_meta rk = record("kept", 6, 1, false);
+    bool dropped = true;
+    int64_t later = (int64_t)time(NULL) + 10;
+
+    put_replica("orphan", 5, 1);
+    put_replica("kept", 6, 1);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &rk, NULL), GDFS_OK);
+    /* only the uncommitted one, and only once old enough */
+    memset(seen, 0, sizeof(seen));
+    ck_assert_int_eq(gdfs_store_uncommitted(st, later - 3600, 10, note_copy,
+                                            seen),
+                     GDFS_OK);
+    ck_assert_uint_eq(seen[1].namelen, 0);
+    ck_assert_int_eq(gdfs_store_uncommitted(st, later, 10, note_copy, seen),
+                     GDFS_OK);
+    ck_assert_uint_eq(seen[1].namelen, 1);
+    ck_assert_mem_eq(seen[0].name, "orphan", 6);
+    ck_assert_uint_eq(seen[0].version.seq, 5);
+    /* a committed copy is never dropped as an orphan */
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("kept"), &k,
+                                                 &dropped),
+                     GDFS_OK);
+    ck_assert(!dropped);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("kept"), &k, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("orphan"), &o,
+                                                 &dropped),
+                     GDFS_OK);
+    ck_assert(dropped);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("orphan"), &o, &v),
+                     GDFS_ENOENT);
+    /* a copy whose record arrives is committed, and kept */
+    put_replica("late", 8, 1);
+    rk = record("late", 8, 1, false);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &rk, NULL), GDFS_OK);
+    o.seq = 8;
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("late"), &o,
+                                                 &dropped),
+                     GDFS_OK);
+    ck_assert(!dropped);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -848,6 +1306,11 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_list_pages_in_order);
     tcase_add_test(tc, test_store_names_are_bytes);
     tcase_add_test(tc, test_store_flipped_byte_detected_by_checksum);
+    tcase_add_test(tc, test_store_verify_chunk_detects_bad_and_missing);
+    tcase_add_test(tc, test_store_replace_chunks_in_one_commit);
+    tcase_add_test(tc, test_store_replace_refuses_incomplete_result);
+    tcase_add_test(tc, test_store_replace_staging_dropped_by_recover_and_abort);
+    tcase_add_test(tc, test_store_replace_of_collected_version_is_enoent);
     tcase_add_test(tc, test_store_term_and_vote_persist);
     tcase_add_test(tc, test_store_member_set_round_trip);
     tcase_add_test(tc, test_store_joining_node_becomes_member);
@@ -855,8 +1318,15 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_record_before_copy_commits_it);
     tcase_add_test(tc, test_store_record_older_term_refused);
     tcase_add_test(tc, test_store_record_keeps_newest);
+    tcase_add_test(tc, test_store_repair_commit_loses_to_newer_version);
     tcase_add_test(tc, test_store_tombstone_record_drops_copies);
     tcase_add_test(tc, test_store_meta_list_pages_and_max_seq);
+    tcase_add_test(tc, test_store_probe_reports_versions);
+    tcase_add_test(tc, test_store_copies_walk_in_id_order);
+    tcase_add_test(tc, test_store_mark_damaged_gone_row);
+    tcase_add_test(tc, test_store_meta_digest_matches_records);
+    tcase_add_test(tc, test_store_meta_put_many_all_or_none);
+    tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,76 @@
+/* Replica health (DESIGN.md invariant 4: every committed file regains 3
+ * replicas after a node failure). Pure functions: which replicas a record
+ * names still count, which are lost, and how many a file should have; the
+ * leader's repair thread (src/node/repair.c) acts on the answers.
+ *
+ * A replica counts (GDFS_HEALTH_GOOD) when it acked the version, is still a
+ * member and is not failed. A failed member counts as lost only once it
+ * has been failed for repair_delay_ms (a quick restart must not start a
+ * copy storm): until then it is GDFS_HEALTH_WAIT, which still counts. A
+ * replica that is no longer a member, or that is being drained (its node
+ * leaves), is lost at once. One that never acked is lost once the record
+ * is unacked_grace_ms old (the gateway commits only after every replica
+ * it still streams to has answered, so an unacked replica never finishes
+ * the copy later; the grace only covers a record seen right at commit). */
+#ifndef GDFS_FILES_HEALTH_H
+#define GDFS_FILES_HEALTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+enum gdfs_health {
+    GDFS_HEALTH_GOOD = 0, /* acked, a member, alive or suspect */
+    GDFS_HEALTH_WAIT,     /* counts for now: failed less than the delay, or
+                           * unacked in a record younger than the grace */
+    GDFS_HEALTH_LOST,     /* needs a replacement */
+};
+
+/* Why a replica is lost (for logs and status). */
+enum gdfs_health_why {
+    GDFS_LOST_NONE = 0,
+    GDFS_LOST_FAILED,     /* failed for at least repair_delay_ms */
+    GDFS_LOST_NOT_MEMBER, /* left or removed from the group */
+    GDFS_LOST_UNACKED,    /* never held the version durably */
+    GDFS_LOST_DRAINING,   /* its node is leaving (still a source) */
+};
+
+struct gdfs_health_cfg {
+    uint64_t repair_delay_ms;
+    uint64_t unacked_grace_ms;
+};
+
+/* What the caller knows of one member beyond the member set. */
+struct gdfs_health_member {
+    uint64_t failed_for_ms; /* how long it has been failed (0 if not) */
+    bool draining;          /* its replicas are being handed off */
+};
+
+/* The standing of replica @id, which acked the version if @acked, given
+ * the member set @set (extra[i] describes set->m[i]) and the record's age
+ * @age_ms. *why (may be NULL) says why a lost replica is lost. */
+enum gdfs_health gdfs_health_replica(const char *id, bool acked,
+                                     const struct gdfs_members *set,
+                                     const struct gdfs_health_member *extra,
+                                     uint64_t age_ms,
+                                     const struct gdfs_health_cfg *cfg,
+                                     enum gdfs_health_why *why);
+
+/* Replicas a file should have: min(GDFS_REPLICAS, members that are
+ * neither failed, left nor draining). */
+unsigned gdfs_health_want(const struct gdfs_members *set,
+                          const struct gdfs_health_member *extra);
+
+/* A whole record: @out[i] (may be NULL) gets replica i's standing;
+ * returns how many count (GOOD or WAIT). The file is under-replicated
+ * when that is below gdfs_health_want. */
+unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                            unsigned n, uint8_t acked,
+                            const struct gdfs_members *set,
+                            const struct gdfs_health_member *extra,
+                            uint64_t age_ms,
+                            const struct gdfs_health_cfg *cfg,
+                            enum gdfs_health *out);
+
+#endif

@@ -1,0 +1,854 @@
+/* Re-replication and hand-off, the leader's side; see repair.h.
+ *
+ * Sections: notes (per-file backoff and first-seen times), the scanner,
+ * the workers, drains, life cycle.
+ *
+ * Threads: one scanner and REPAIR_WORKERS workers, each with its own
+ * store connection; one mutex guards the queue, the notes, the drains and
+ * the figures. The scanner never waits on the network; the workers wait
+ * on REPLICATE (the copy runs on the target) and on the commit. */
+#define GDFS_LOG_MODULE "repair"
+#include "node/repair.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "files/health.h"
+#include "files/placement.h"
+#include "log.h"
+#include "store/store.h"
+
+#define REPAIR_WORKERS 4
+#define QUEUE_MAX 16
+#define PAGE 256
+#define PASS_MIN_MS 250  /* between the starts of two passes, at least */
+#define IDLE_MS 500      /* between checks while not leading */
+#define NOTES_MAX 1024
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define NO_SOURCE_RETRY_MS 10000
+#define DRAINS_MAX 4
+#define MIB (1024.0 * 1024.0)
+
+/* A copy to make. */
+struct job {
+    struct gdfs_meta m;     /* the record as scanned */
+    struct gdfs_meta next;  /* the record to commit once the copy is held */
+    char target[GDFS_NODE_ID_MAX + 1];
+    char target_addr[GDFS_ADDR_MAX + 1];
+    unsigned nsrc;
+    char srcs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    char src_ids[GDFS_REPLICAS][GDFS_NODE_ID_MAX + 1];
+};
+
+/* What the repair module remembers of one file between passes. */
+struct note {
+    uint64_t key;           /* hash of name and version; 0 = free slot */
+    uint64_t unacked_since; /* first pass that saw an unacked replica */
+    uint64_t retry_at;      /* no copy before this */
+    uint32_t backoff_ms;
+    uint64_t pass;          /* last pass that looked at it */
+    bool reported;          /* "no healthy source" logged */
+};
+
+struct drain {
+    char id[GDFS_NODE_ID_MAX + 1];
+    uint64_t from_pass; /* passes starting at or after it count */
+    bool done;
+    uint64_t done_at;
+    uint32_t stuck;
+};
+
+/* A drain mark stays this long after it is done (the leave that follows
+ * needs it), then goes if its node is still a member (the leave failed). */
+#define DRAIN_KEEP_MS 120000
+
+struct gdfs_repair {
+    const struct gdfs_config *cfg;
+    struct gdfs_files *files;
+    struct gdfs_grouphost *group;
+    char db_path[4096];
+    struct gdfs_store *st; /* the scanner's connection */
+    pthread_t scanner;
+    pthread_t workers[REPAIR_WORKERS];
+    unsigned nworkers;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* queue changed, stop, or a pass ended */
+    bool stop;
+    struct job queue[QUEUE_MAX];
+    unsigned qhead, qlen;
+    /* in flight (queued or running): names and versions, for the scanner */
+    struct gdfs_meta *inflight[QUEUE_MAX + REPAIR_WORKERS];
+    struct job *running_job[REPAIR_WORKERS];
+    struct note notes[NOTES_MAX];
+    struct drain drains[DRAINS_MAX];
+    unsigned ndrains;
+    uint64_t pass;       /* passes started */
+    uint64_t pace_at;    /* rate limit: the next copy may start then */
+    struct gdfs_repair_stats stats;
+    /* failed-since times of members (the scanner's clock) */
+    char failed_id[GDFS_GROUP_MAX][GDFS_NODE_ID_MAX + 1];
+    uint64_t failed_since[GDFS_GROUP_MAX];
+    unsigned nfailed;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait on r->cv for up to @ms (lock held). */
+static void wait_ms(struct gdfs_repair *r, uint64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+}
+
+static void log_name(const struct gdfs_meta *m, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s%s", (int)(m->namelen > 200 ? 200 : m->namelen),
+             (const char *)m->name, m->namelen > 200 ? "..." : "");
+}
+
+/* ---- notes ------------------------------------------------------------------ */
+
+static uint64_t note_key(const struct gdfs_meta *m)
+{
+    uint64_t h = 14695981039346656037ull;
+
+    for (size_t i = 0; i < m->namelen; i++)
+        h = (h ^ m->name[i]) * 1099511628211ull;
+    h = (h ^ m->version.seq) * 1099511628211ull;
+    h = (h ^ m->version.term) * 1099511628211ull;
+    return h != 0 ? h : 1;
+}
+
+/* Lock held: the note of @m, created if @create (an old or free slot is
+ * reused when the table is full: that only forgets a backoff). */
+static struct note *note_of(struct gdfs_repair *r, const struct gdfs_meta *m,
+                            bool create)
+{
+    uint64_t key = note_key(m);
+    struct note *victim = NULL;
+
+    for (unsigned i = 0; i < NOTES_MAX; i++) {
+        struct note *n = &r->notes[i];
+
+        if (n->key == key)
+            return n;
+        if (victim == NULL || n->key == 0 ||
+            (victim->key != 0 && n->pass < victim->pass))
+            victim = n;
+    }
+    if (!create)
+        return NULL;
+    memset(victim, 0, sizeof(*victim));
+    victim->key = key;
+    victim->pass = r->pass;
+    return victim;
+}
+
+/* ---- the scanner --------------------------------------------------------------- */
+
+/* Lock held: is a copy of @m queued or running? */
+static bool in_flight(struct gdfs_repair *r, const struct gdfs_meta *m)
+{
+    for (unsigned i = 0; i < QUEUE_MAX + REPAIR_WORKERS; i++) {
+        const struct gdfs_meta *f = r->inflight[i];
+
+        if (f != NULL && f->namelen == m->namelen &&
+            memcmp(f->name, m->name, m->namelen) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void inflight_set(struct gdfs_repair *r, struct gdfs_meta *m,
+                         bool on)
+{
+    for (unsigned i = 0; i < QUEUE_MAX + REPAIR_WORKERS; i++)
+        if (on ? r->inflight[i] == NULL : r->inflight[i] == m) {
+            r->inflight[i] = on ? m : NULL;
+            return;
+        }
+}
+
+/* One pass's view of the group. */
+struct view {
+    struct gdfs_group_status gs;
+    struct gdfs_members set;
+    struct gdfs_health_member extra[GDFS_GROUP_MAX];
+    struct gdfs_health_cfg hcfg;
+    unsigned want;
+};
+
+/* Lock held: the member set with how long each member has been failed
+ * (by this thread's clock: a new leader waits the full delay) and which
+ * ones are being drained. */
+static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
+{
+    char ids[GDFS_GROUP_MAX][GDFS_NODE_ID_MAX + 1];
+    uint64_t since[GDFS_GROUP_MAX];
+    unsigned n = 0;
+
+    /* Drop drain marks of nodes gone, and of finished drains whose node
+     * stayed. */
+    for (unsigned d = 0; d < r->ndrains;) {
+        bool member = false;
+
+        for (uint32_t i = 0; i < v->gs.n; i++)
+            member |= strcmp(v->gs.m[i].id, r->drains[d].id) == 0 &&
+                      v->gs.m[i].state != GDFS_MEMBER_LEFT;
+        if (!member ||
+            (r->drains[d].done && now - r->drains[d].done_at > DRAIN_KEEP_MS))
+            r->drains[d] = r->drains[--r->ndrains];
+        else
+            d++;
+    }
+    memset(&v->set, 0, sizeof(v->set));
+    v->set.n = v->gs.n;
+    for (uint32_t i = 0; i < v->gs.n; i++) {
+        struct gdfs_member *m = &v->set.m[i];
+
+        /* Same sizes, NUL-terminated (memcpy: snprintf between members
+         * of one struct trips -Wrestrict in some builds). */
+        memcpy(m->id, v->gs.m[i].id, sizeof(m->id));
+        memcpy(m->addr, v->gs.m[i].addr, sizeof(m->addr));
+        m->state = v->gs.m[i].state;
+        v->extra[i].failed_for_ms = 0;
+        v->extra[i].draining = false;
+        for (unsigned d = 0; d < r->ndrains; d++)
+            if (strcmp(r->drains[d].id, m->id) == 0)
+                v->extra[i].draining = true;
+        if (m->state != GDFS_MEMBER_FAILED)
+            continue;
+        since[n] = now;
+        for (unsigned k = 0; k < r->nfailed; k++)
+            if (strcmp(r->failed_id[k], m->id) == 0)
+                since[n] = r->failed_since[k];
+        snprintf(ids[n], sizeof(ids[n]), "%s", m->id);
+        v->extra[i].failed_for_ms = now - since[n];
+        n++;
+    }
+    memcpy(r->failed_id, ids, sizeof(ids[0]) * n);
+    memcpy(r->failed_since, since, sizeof(since[0]) * n);
+    r->nfailed = n;
+    v->hcfg.repair_delay_ms = r->cfg->repair_delay_ms;
+    v->hcfg.unacked_grace_ms = r->cfg->io_timeout_ms;
+    v->want = gdfs_health_want(&v->set, v->extra);
+}
+
+static int member_index(const struct view *v, const char *id)
+{
+    for (uint32_t i = 0; i < v->set.n; i++)
+        if (strcmp(v->set.m[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Per-pass tallies. */
+struct pass {
+    struct gdfs_repair *r;
+    struct view *v;
+    uint64_t now;
+    uint32_t under;
+    uint32_t nnames;
+    struct gdfs_repair_stats *names; /* names go here */
+    uint32_t drain_left[DRAINS_MAX];  /* files still naming a draining node */
+    uint32_t drain_stuck[DRAINS_MAX]; /* ... that cannot be moved */
+};
+
+/* Lock held: plan the copy of @m into @j. Returns false (and says why in
+ * @why) if there is no source or no target. */
+static bool plan(struct pass *p, const struct gdfs_meta *m,
+                 const enum gdfs_health *h, struct job *j, const char **why)
+{
+    struct view *v = p->v;
+    char exclude[GDFS_REPLICAS + DRAINS_MAX][GDFS_NODE_ID_MAX + 1];
+    unsigned nexcl = 0, nkeep = 0;
+    int unacked_target = -1, idx;
+
+    memset(j, 0, sizeof(*j));
+    j->m = *m;
+    for (unsigned i = 0; i < m->nreplicas; i++) {
+        int k = member_index(v, m->replica[i]);
+        bool acked = (m->acked >> i) & 1u;
+
+        snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s", m->replica[i]);
+        if (k < 0 || !acked || v->set.m[k].state == GDFS_MEMBER_FAILED ||
+            v->set.m[k].state == GDFS_MEMBER_LEFT) {
+            /* An unacked replica that is alive may hold the data after
+             * all (a late ack): ask it first, the copy keeps what it has. */
+            if (k >= 0 && !acked && h[i] == GDFS_HEALTH_LOST &&
+                v->set.m[k].state == GDFS_MEMBER_ALIVE &&
+                !v->extra[k].draining && unacked_target < 0)
+                unacked_target = k;
+            continue;
+        }
+        /* Acked and reachable: a source (a draining one too). */
+        snprintf(j->srcs[j->nsrc], sizeof(j->srcs[0]), "%s",
+                 v->set.m[k].addr);
+        snprintf(j->src_ids[j->nsrc], sizeof(j->src_ids[0]), "%s",
+                 m->replica[i]);
+        j->nsrc++;
+    }
+    if (j->nsrc == 0) {
+        *why = "no healthy replica to copy from";
+        return false;
+    }
+    for (unsigned d = 0; d < p->r->ndrains; d++)
+        snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s",
+                 p->r->drains[d].id);
+    if (unacked_target >= 0) {
+        idx = unacked_target;
+    } else if (gdfs_place(m->name, m->namelen, &v->set, NULL, 0,
+                          (const char(*)[GDFS_NODE_ID_MAX + 1])exclude, nexcl,
+                          1, &idx) != 1) {
+        *why = "no member left to take a copy";
+        return false;
+    }
+    snprintf(j->target, sizeof(j->target), "%s", v->set.m[idx].id);
+    snprintf(j->target_addr, sizeof(j->target_addr), "%s",
+             v->set.m[idx].addr);
+    /* The new replica set: what still counts, then the target. */
+    j->next = *m;
+    j->next.acked = 0;
+    j->next.nreplicas = 0;
+    for (unsigned i = 0; i < m->nreplicas; i++) {
+        if (h[i] == GDFS_HEALTH_LOST || strcmp(m->replica[i], j->target) == 0)
+            continue;
+        snprintf(j->next.replica[nkeep], sizeof(j->next.replica[0]), "%s",
+                 m->replica[i]);
+        if ((m->acked >> i) & 1u)
+            j->next.acked |= (uint8_t)(1u << nkeep);
+        nkeep++;
+    }
+    if (nkeep >= GDFS_REPLICAS) {
+        *why = "no room in the replica set";
+        return false;
+    }
+    snprintf(j->next.replica[nkeep], sizeof(j->next.replica[0]), "%s",
+             j->target);
+    j->next.acked |= (uint8_t)(1u << nkeep);
+    j->next.nreplicas = (uint8_t)(nkeep + 1);
+    return true;
+}
+
+/* Lock held: look at one record. */
+static void scan_record(struct pass *p, const struct gdfs_meta *m)
+{
+    struct gdfs_repair *r = p->r;
+    enum gdfs_health h[GDFS_REPLICAS];
+    struct note *note = NULL;
+    unsigned good, drained = 0;
+    uint64_t age = 0;
+    int draining[GDFS_REPLICAS];
+    const char *why = NULL;
+    bool unacked = false;
+    struct job j;
+
+    if (m->tombstone)
+        return; /* tombstones need no copies */
+    for (unsigned i = 0; i < m->nreplicas; i++) {
+        int k = member_index(p->v, m->replica[i]);
+
+        unacked |= k >= 0 && !((m->acked >> i) & 1u);
+        draining[i] = -1;
+        for (unsigned d = 0; d < r->ndrains; d++)
+            if (strcmp(r->drains[d].id, m->replica[i]) == 0) {
+                draining[i] = (int)d;
+                drained++;
+            }
+    }
+    if (unacked) {
+        /* The record's age: since the first pass that saw it unacked. */
+        note = note_of(r, m, true);
+        if (note->unacked_since == 0)
+            note->unacked_since = p->now;
+        age = p->now - note->unacked_since;
+        note->pass = r->pass;
+    }
+    good = gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])m->replica,
+                              m->nreplicas, m->acked, &p->v->set,
+                              p->v->extra, age, &p->v->hcfg, h);
+    if (good >= p->v->want && drained == 0)
+        return;
+    if (good < p->v->want) {
+        p->under++;
+        if (p->nnames < GDFS_REPAIR_NAMES_MAX) {
+            memcpy(p->names->names[p->nnames].p, m->name, m->namelen);
+            p->names->names[p->nnames].len = m->namelen;
+            p->nnames++;
+        }
+    }
+    for (unsigned i = 0; i < m->nreplicas; i++)
+        if (draining[i] >= 0)
+            p->drain_left[draining[i]]++;
+    if (in_flight(r, m))
+        return;
+    if (note == NULL)
+        note = note_of(r, m, false);
+    if (note != NULL) {
+        note->pass = r->pass;
+        if (p->now < note->retry_at)
+            return;
+    }
+    if (!plan(p, m, h, &j, &why)) {
+        char name[256];
+
+        for (unsigned i = 0; i < m->nreplicas; i++)
+            if (draining[i] >= 0)
+                p->drain_stuck[draining[i]]++;
+        if (note == NULL)
+            note = note_of(r, m, true);
+        if (!note->reported) {
+            log_name(m, name, sizeof(name));
+            gdfs_log(GDFS_LOG_WARN,
+                     "%s version %llu has %u of %u replicas and cannot get "
+                     "more: %s",
+                     name, (unsigned long long)m->version.seq, good,
+                     p->v->want, why);
+        }
+        note->reported = true;
+        note->retry_at = p->now + NO_SOURCE_RETRY_MS;
+        return;
+    }
+    if (r->qlen >= QUEUE_MAX)
+        return; /* the next pass takes it */
+    {
+        struct job *q = &r->queue[(r->qhead + r->qlen) % QUEUE_MAX];
+
+        *q = j;
+        r->qlen++;
+        inflight_set(r, &q->m, true);
+        pthread_cond_broadcast(&r->cv);
+    }
+}
+
+struct page_ctx {
+    struct gdfs_meta *page;
+    unsigned n;
+};
+
+static int collect_page(void *ctx, const struct gdfs_meta *m)
+{
+    struct page_ctx *pc = ctx;
+
+    pc->page[pc->n++] = *m;
+    return 0;
+}
+
+/* One pass over every record; GDFS_OK if it went to the end. */
+static int scan_pass(struct gdfs_repair *r, struct view *v,
+                     struct gdfs_meta *page)
+{
+    struct gdfs_repair_stats *names = calloc(1, sizeof(*names));
+    struct pass p = {.r = r, .v = v, .names = names};
+    uint8_t after[GDFS_NAME_MAX];
+    size_t afterlen = 0;
+    uint64_t pass;
+    bool more = true;
+    int rc = GDFS_OK;
+
+    if (names == NULL)
+        return GDFS_ENOMEM;
+    gdfs_grouphost_status(r->group, &v->gs);
+    pthread_mutex_lock(&r->mu);
+    pass = ++r->pass;
+    p.now = now_ms();
+    take_view(r, v, p.now);
+    pthread_mutex_unlock(&r->mu);
+    while (more && rc == GDFS_OK) {
+        struct page_ctx pc = {page, 0};
+
+        rc = gdfs_store_meta_list(r->st, after, afterlen, PAGE, true,
+                                  collect_page, &pc, &more);
+        if (rc != GDFS_OK) {
+            gdfs_log(GDFS_LOG_WARN, "scan: %s", gdfs_store_errmsg(r->st));
+            break;
+        }
+        pthread_mutex_lock(&r->mu);
+        for (unsigned i = 0; i < pc.n; i++)
+            scan_record(&p, &page[i]);
+        pthread_mutex_unlock(&r->mu);
+        if (pc.n == 0)
+            break;
+        memcpy(after, page[pc.n - 1].name, page[pc.n - 1].namelen);
+        afterlen = page[pc.n - 1].namelen;
+    }
+    pthread_mutex_lock(&r->mu);
+    if (rc == GDFS_OK) {
+        r->stats.known = true;
+        r->stats.under = p.under;
+        r->stats.nnames = p.nnames;
+        memcpy(r->stats.names, names->names, sizeof(names->names));
+        for (unsigned d = 0; d < r->ndrains; d++) {
+            struct drain *dr = &r->drains[d];
+            bool busy = false;
+
+            for (unsigned i = 0; i < QUEUE_MAX + REPAIR_WORKERS; i++)
+                if (r->inflight[i] != NULL) {
+                    const struct job *j =
+                        (const struct job *)((const char *)r->inflight[i] -
+                                             offsetof(struct job, m));
+
+                    for (unsigned k = 0; k < j->m.nreplicas; k++)
+                        busy |= strcmp(j->m.replica[k], dr->id) == 0;
+                }
+            if (pass >= dr->from_pass && !busy &&
+                p.drain_left[d] == p.drain_stuck[d] && !dr->done) {
+                dr->done = true;
+                dr->done_at = now_ms();
+                dr->stuck = p.drain_stuck[d];
+            }
+        }
+        /* Forget notes of files no longer seen (fixed, or removed). */
+        for (unsigned i = 0; i < NOTES_MAX; i++)
+            if (r->notes[i].key != 0 && r->notes[i].pass + 2 < r->pass)
+                r->notes[i].key = 0;
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(names);
+    return rc;
+}
+
+static void *scanner_main(void *arg)
+{
+    struct gdfs_repair *r = arg;
+    struct gdfs_meta *page = malloc(sizeof(*page) * PAGE);
+    struct view *v = malloc(sizeof(*v));
+
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop && page != NULL && v != NULL) {
+        char why[512];
+        uint64_t start = now_ms(), took;
+        bool leads;
+
+        pthread_mutex_unlock(&r->mu);
+        leads = gdfs_files_check_leader(r->files, why, sizeof(why)) ==
+                GDFS_OK;
+        if (leads)
+            scan_pass(r, v, page);
+        pthread_mutex_lock(&r->mu);
+        if (!leads) {
+            r->stats.known = false;
+            r->nfailed = 0; /* a later term starts the delays afresh */
+        }
+        took = now_ms() - start;
+        if (!r->stop)
+            wait_ms(r, !leads ? IDLE_MS
+                              : took * 2 > PASS_MIN_MS ? took * 2
+                                                       : PASS_MIN_MS - took);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(page);
+    free(v);
+    return NULL;
+}
+
+/* ---- the workers ------------------------------------------------------------- */
+
+/* Lock held: wait until the rate allows a copy of @bytes to start. */
+static void pace(struct gdfs_repair *r, uint64_t bytes)
+{
+    uint64_t now = now_ms(), start;
+
+    if (r->cfg->repair_rate_mib_s == 0)
+        return;
+    start = r->pace_at > now ? r->pace_at : now;
+    r->pace_at =
+        start + (uint64_t)((double)bytes * 1000.0 /
+                           ((double)r->cfg->repair_rate_mib_s * MIB));
+    while (!r->stop && now_ms() < start)
+        wait_ms(r, start - now_ms());
+}
+
+/* Ask the target to copy, then commit the new record. */
+static int run_job(struct gdfs_repair *r, struct gdfs_store *st,
+                   const struct job *j, char *why, size_t whylen)
+{
+    struct gdfs_rpc *rpc = gdfs_files_rpc(r->files);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_REPLICATE}, reply;
+    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    struct gdfs_rpc_conn *c = NULL;
+    /* The copy runs on the target before it answers: allow it time to
+     * move the bytes at 1 MiB/s at least. */
+    int timeout = gdfs_rpc_io_ms(rpc) + (int)(j->m.size / (1u << 20)) * 1000;
+    int rc;
+
+    gdfs_files_to_record(NULL, &j->m, addrs, &req.u.replicate.rec);
+    req.u.replicate.nsrc = (uint8_t)j->nsrc;
+    for (unsigned i = 0; i < j->nsrc; i++) {
+        req.u.replicate.src[i].p = (const uint8_t *)j->srcs[i];
+        req.u.replicate.src[i].len = strlen(j->srcs[i]);
+    }
+    rc = gdfs_rpc_call(rpc, j->target_addr, &req, GDFS_MSG_NDTOCL_OK, &reply,
+                       &c, timeout, why, whylen);
+    if (rc != GDFS_OK)
+        return rc;
+    gdfs_rpc_close(rpc, c);
+    /* Same version, new replica set: a newer version committed meanwhile
+     * keeps its record (the store applies only an equal or newer one). */
+    return gdfs_files_commit(r->files, st, &j->next, why, whylen);
+}
+
+struct worker_arg {
+    struct gdfs_repair *r;
+    unsigned no;
+};
+
+static void *worker_main(void *arg)
+{
+    struct gdfs_repair *r = ((struct worker_arg *)arg)->r;
+    unsigned no = ((struct worker_arg *)arg)->no;
+    struct gdfs_store_opts so = {r->cfg->page_size, r->cfg->cache_kib,
+                                 r->cfg->keep_versions, true};
+    struct gdfs_store *st = NULL;
+    struct job *j = malloc(sizeof(*j));
+    char err[512];
+
+    free(arg);
+    if (j == NULL || gdfs_store_open(r->db_path, &so, &st, err,
+                                     sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "repair worker %u: cannot start: %s", no,
+                 j == NULL ? "out of memory" : err);
+        free(j);
+        return NULL;
+    }
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        char why[1024] = "", name[256], srcs[3 * (GDFS_NODE_ID_MAX + 2)];
+        struct gdfs_meta *slot;
+        struct note *note;
+        uint64_t t0;
+        int rc;
+
+        while (!r->stop && r->qlen == 0)
+            wait_ms(r, 1000);
+        if (r->stop)
+            break;
+        /* Take the job; its in-flight entry moves to our copy. */
+        slot = &r->queue[r->qhead].m;
+        *j = r->queue[r->qhead];
+        r->qhead = (r->qhead + 1) % QUEUE_MAX;
+        r->qlen--;
+        inflight_set(r, slot, false);
+        inflight_set(r, &j->m, true);
+        r->stats.running++;
+        pace(r, j->m.size);
+        pthread_mutex_unlock(&r->mu);
+
+        log_name(&j->m, name, sizeof(name));
+        srcs[0] = '\0';
+        for (unsigned i = 0; i < j->nsrc; i++)
+            snprintf(srcs + strlen(srcs), sizeof(srcs) - strlen(srcs),
+                     "%s%s", i ? "," : "", j->src_ids[i]);
+        t0 = now_ms();
+        rc = r->stop ? GDFS_ESHUTDOWN : run_job(r, st, j, why, sizeof(why));
+        pthread_mutex_lock(&r->mu);
+        r->stats.running--;
+        inflight_set(r, &j->m, false);
+        note = note_of(r, &j->m, true);
+        note->pass = r->pass;
+        if (rc == GDFS_OK) {
+            r->stats.done++;
+            r->stats.bytes += j->m.size;
+            note->backoff_ms = 0;
+            note->retry_at = 0;
+            gdfs_log(GDFS_LOG_INFO,
+                     "copied %s version %llu from %s to %s: %llu bytes in "
+                     "%llu ms",
+                     name, (unsigned long long)j->m.version.seq, srcs,
+                     j->target, (unsigned long long)j->m.size,
+                     (unsigned long long)(now_ms() - t0));
+        } else {
+            r->stats.failed++;
+            note->backoff_ms = note->backoff_ms == 0 ? BACKOFF_MIN_MS
+                               : note->backoff_ms * 2 > BACKOFF_MAX_MS
+                                   ? BACKOFF_MAX_MS
+                                   : note->backoff_ms * 2;
+            note->retry_at = now_ms() + note->backoff_ms;
+            gdfs_log(GDFS_LOG_WARN,
+                     "copy of %s version %llu from %s to %s failed: %s: %s "
+                     "(retry in %u ms)",
+                     name, (unsigned long long)j->m.version.seq, srcs,
+                     j->target, gdfs_strerror(rc), why, note->backoff_ms);
+        }
+        pthread_cond_broadcast(&r->cv);
+    }
+    pthread_mutex_unlock(&r->mu);
+    gdfs_store_close(st);
+    free(j);
+    return NULL;
+}
+
+/* ---- figures and drains ------------------------------------------------------- */
+
+void gdfs_repair_stats(struct gdfs_repair *r, struct gdfs_repair_stats *out)
+{
+    char why[256];
+    /* Not gdfs_files_check_leader: a status must not wait for a new
+     * leader's collection; the scanner clears "known" when it stops
+     * leading. */
+    bool leads = gdfs_grouphost_check_write(r->group, why, sizeof(why)) ==
+                 GDFS_OK;
+
+    pthread_mutex_lock(&r->mu);
+    *out = r->stats;
+    out->pending = r->qlen;
+    out->known &= leads;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int find_drain(struct gdfs_repair *r, const char *id)
+{
+    for (unsigned d = 0; d < r->ndrains; d++)
+        if (strcmp(r->drains[d].id, id) == 0)
+            return (int)d;
+    return -1;
+}
+
+int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
+                      uint32_t *stuck, char *why, size_t whylen)
+{
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    int rc, d;
+
+    *stuck = 0;
+    if ((rc = gdfs_files_check_leader(r->files, why, whylen)) != GDFS_OK)
+        return rc;
+    pthread_mutex_lock(&r->mu);
+    d = find_drain(r, id);
+    if (d < 0) {
+        if (r->ndrains >= DRAINS_MAX) {
+            pthread_mutex_unlock(&r->mu);
+            snprintf(why, whylen,
+                     "%u nodes are handing off their copies already; try "
+                     "again later",
+                     DRAINS_MAX);
+            return GDFS_EBUSY;
+        }
+        d = (int)r->ndrains++;
+        memset(&r->drains[d], 0, sizeof(r->drains[d]));
+        snprintf(r->drains[d].id, sizeof(r->drains[d].id), "%s", id);
+        gdfs_log(GDFS_LOG_NOTICE, "handing off the copies held by %s", id);
+    }
+    /* Count only passes that start from now on. */
+    r->drains[d].from_pass = r->pass + 1;
+    r->drains[d].done = false;
+    pthread_cond_broadcast(&r->cv);
+    while (!r->drains[d].done && !r->stop && now_ms() < deadline) {
+        wait_ms(r, 200);
+        if ((d = find_drain(r, id)) < 0)
+            break;
+    }
+    if (d >= 0 && r->drains[d].done) {
+        *stuck = r->drains[d].stuck;
+        rc = GDFS_OK;
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "copies held by %s handed off (%u files could not be "
+                 "moved)",
+                 id, *stuck);
+    } else {
+        rc = GDFS_ETIMEDOUT;
+        snprintf(why, whylen,
+                 "the copies held by %s were not all handed off within %d "
+                 "ms",
+                 id, timeout_ms);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+void gdfs_repair_undrain(struct gdfs_repair *r, const char *id)
+{
+    int d;
+
+    pthread_mutex_lock(&r->mu);
+    if ((d = find_drain(r, id)) >= 0) {
+        r->drains[d] = r->drains[r->ndrains - 1];
+        r->ndrains--;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- life cycle ------------------------------------------------------------- */
+
+int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
+                      struct gdfs_files *files, struct gdfs_grouphost *group,
+                      struct gdfs_repair **out, char *err, size_t errlen)
+{
+    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
+                                 cfg->keep_versions, true};
+    struct gdfs_repair *r = calloc(1, sizeof(*r));
+    int rc;
+
+    if (r == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    r->cfg = cfg;
+    r->files = files;
+    r->group = group;
+    snprintf(r->db_path, sizeof(r->db_path), "%s", db_path);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if ((rc = gdfs_store_open(db_path, &so, &r->st, err, errlen)) !=
+        GDFS_OK) {
+        free(r);
+        return rc;
+    }
+    if (pthread_create(&r->scanner, NULL, scanner_main, r) != 0) {
+        gdfs_store_close(r->st);
+        free(r);
+        snprintf(err, errlen, "cannot start the repair thread");
+        return GDFS_ENOMEM;
+    }
+    for (unsigned i = 0; i < REPAIR_WORKERS; i++) {
+        struct worker_arg *a = malloc(sizeof(*a));
+
+        if (a == NULL)
+            break;
+        a->r = r;
+        a->no = i;
+        if (pthread_create(&r->workers[i], NULL, worker_main, a) != 0) {
+            free(a);
+            break;
+        }
+        r->nworkers++;
+    }
+    *out = r;
+    return GDFS_OK;
+}
+
+void gdfs_repair_stop(struct gdfs_repair *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->scanner, NULL);
+    for (unsigned i = 0; i < r->nworkers; i++)
+        pthread_join(r->workers[i], NULL);
+    gdfs_store_close(r->st);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    free(r);
+}

@@ -1,0 +1,73 @@
+/* Re-replication (DESIGN.md invariant 4) and hand-off on leave, the
+ * leader's side. While this node leads (gdfs_files_check_leader), a
+ * scanner thread of its own pages through the metadata records and finds
+ * the files whose record names fewer good replicas than they should have
+ * (src/files/health.h), and those with a replica on a node that is
+ * leaving. For each it chooses a target with placement, a few worker
+ * threads ask the target to copy the version from the healthy replicas
+ * (NDTOND_REPLICATE) and then commit the record with the same version
+ * and the new replica set (gdfs_files_commit). Copies are paced by
+ * [files] repair_rate_mib_s; a failed copy is retried with backoff; a
+ * file with no healthy source is reported (log, status), not looped on.
+ *
+ * On any other node the threads idle. */
+#ifndef GDFS_NODE_REPAIR_H
+#define GDFS_NODE_REPAIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "node/files.h"
+#include "node/grouphost.h"
+#include "proto.h"
+
+struct gdfs_repair;
+
+/* Names of under-replicated files a status reply carries, at most. */
+#define GDFS_REPAIR_NAMES_MAX 16
+
+struct gdfs_repair_stats {
+    bool known;     /* this node leads and finished a pass of its term */
+    uint32_t under; /* under-replicated files at the last full pass */
+    uint32_t nnames;
+    struct {
+        uint8_t p[GDFS_NAME_MAX];
+        size_t len;
+    } names[GDFS_REPAIR_NAMES_MAX]; /* the first of them, in name order */
+    uint32_t pending; /* copies queued */
+    uint32_t running; /* copies in progress */
+    uint64_t done;    /* copies made and committed since start */
+    uint64_t failed;  /* copies that failed (each retry counts) */
+    uint64_t bytes;   /* bytes of the versions copied */
+};
+
+/* Start the scanner and the workers; each opens its own store connection
+ * on @db_path. @files and @group must outlive the repair module. */
+int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
+                      struct gdfs_files *files, struct gdfs_grouphost *group,
+                      struct gdfs_repair **out, char *err, size_t errlen);
+
+/* Stop the threads (a copy in progress is abandoned: the target drops it
+ * or keeps an uncommitted copy) and free everything. NULL is fine. */
+void gdfs_repair_stop(struct gdfs_repair *r);
+
+/* This node's figures (copies counters are this node's as leader; the
+ * under-replicated figures only while it leads: otherwise known = false). */
+void gdfs_repair_stats(struct gdfs_repair *r, struct gdfs_repair_stats *out);
+
+/* Leader only: hand off every replica on member @id (it is leaving): its
+ * copies count as lost at once but it may serve as a source. Waits up to
+ * @timeout_ms until a full pass finds no file on @id that can still be
+ * moved and no copy for one is in flight; *stuck gets the files that
+ * could not be moved (no other member to take a copy, or no healthy
+ * source): they stay under-replicated. The drain mark stays until
+ * gdfs_repair_undrain (the node is then gone, or the leave failed).
+ * GDFS_ENOTLEADER, GDFS_ETIMEDOUT, GDFS_EBUSY (too many drains at once),
+ * with @why. */
+int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
+                      uint32_t *stuck, char *why, size_t whylen);
+void gdfs_repair_undrain(struct gdfs_repair *r, const char *id);
+
+#endif

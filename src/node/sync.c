@@ -1,0 +1,515 @@
+/* Record sync and orphan copies.
+ *
+ * A member misses a committed record when it is down or cut off while the
+ * leader commits (a commit needs only a majority). Reads go through the
+ * leader's records, so nothing a client sees depends on it, but the
+ * member's own view does: its copies stay uncommitted (lshere, versions),
+ * a missed tombstone leaves a removed file's copies on it, and a missed
+ * update keeps versions beyond keep_versions. So the leader compares its
+ * records with each member's, by digest (store.h, "record sync"): at once
+ * when the member is seen alive again after being suspect, failed or
+ * unknown, after every election, and every sync_interval_s. Buckets that
+ * differ are sent again as META_SYNC pages, which the member persists in
+ * one transaction each, fenced by the leader's term like META_PUT.
+ *
+ * Every node also looks for orphan copies: complete copies that no record
+ * committed, because their put failed after some replicas stored it (no
+ * quorum, or the leader died before the commit). Once such a copy is older
+ * than orphan_age_s, the node asks the leader for the file's record; if
+ * the record does not name that version, the copy goes. (An acknowledged
+ * version overtaken by a later one that committed first is kept as an
+ * older committed version where its record arrived; a replica that missed
+ * that record drops its copy here, the other replicas keep theirs.) */
+#define GDFS_LOG_MODULE "sync"
+#include "node/sync.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "net.h"
+#include "pack.h"
+
+#define TICK_MS 100
+#define RETRY_MS 1000   /* after a failed sync with a member */
+#define PAGE 256        /* records read per store page */
+#define ORPHANS_PER_ROUND 64
+/* A META_SYNC page: within any member's frame limit (chunk_size + 64 KiB,
+ * chunk_size >= 4 KiB), and room for many records of at most ~2 KiB. */
+#define PAGE_BYTES (GDFS_PROTO_HDR_LEN + 64u * 1024)
+
+struct member_sync {
+    char id[GDFS_NODE_ID_MAX + 1];
+    bool synced;       /* compared (and fixed) since it was last not alive */
+    uint64_t next_ms;  /* next comparison due */
+};
+
+struct gdfs_sync {
+    const struct gdfs_config *cfg;
+    struct gdfs_files *files;
+    struct gdfs_grouphost *group;
+    struct gdfs_store *st;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    uint64_t term;     /* the leader term the member table belongs to */
+    struct member_sync m[GDFS_GROUP_MAX];
+    unsigned n;
+    uint64_t orphans_at; /* next orphan sweep (ms) */
+    uint8_t *frame;      /* one META_SYNC page */
+    size_t framecap;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- digests on the wire ---------------------------------------------------- */
+
+static void sums_put(const struct gdfs_meta_digest *d,
+                     uint8_t out[GDFS_META_SUMS_LEN])
+{
+    struct gdfs_pack_writer w;
+
+    gdfs_pack_writer_init(&w, out, GDFS_META_SUMS_LEN, 0);
+    for (unsigned i = 0; i < GDFS_META_BUCKETS; i++) {
+        gdfs_pack_put_u32(&w, d->count[i]);
+        gdfs_pack_put_bytes(&w, d->sum[i], GDFS_META_SUM_LEN);
+    }
+}
+
+static void sums_get(const uint8_t *p, struct gdfs_meta_digest *d)
+{
+    struct gdfs_pack_reader r;
+
+    gdfs_pack_reader_init(&r, p, GDFS_META_SUMS_LEN);
+    for (unsigned i = 0; i < GDFS_META_BUCKETS; i++) {
+        d->count[i] = gdfs_pack_get_u32(&r);
+        gdfs_pack_get_copy(&r, d->sum[i], GDFS_META_SUM_LEN);
+    }
+}
+
+/* ---- member side ------------------------------------------------------------ */
+
+int gdfs_sync_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_META_DIFF, .reqid = m->reqid};
+    struct gdfs_meta_digest *theirs = malloc(sizeof(*theirs));
+    struct gdfs_meta_digest *ours = malloc(sizeof(*ours));
+    int rc = GDFS_ENOMEM;
+
+    if (theirs != NULL && ours != NULL &&
+        (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK) {
+        sums_get(m->u.meta_sum.sums.p, theirs);
+        r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours);
+    }
+    free(theirs);
+    free(ours);
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "record digest on %s: %s",
+                                s->cfg->node_id,
+                                rc == GDFS_ENOMEM ? "out of memory"
+                                                  : gdfs_store_errmsg(s->st));
+    return gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                             gdfs_session_io_ms(s));
+}
+
+int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    const struct gdfs_list_body *b = &m->u.meta_sync.body;
+    struct gdfs_meta *ms = calloc(b->count ? b->count : 1, sizeof(*ms));
+    struct gdfs_record rec;
+    unsigned n = 0, applied = 0;
+    size_t off = 0;
+    int rc;
+
+    if (ms == NULL)
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM,
+                                "record sync on %s: out of memory",
+                                s->cfg->node_id);
+    while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
+        gdfs_files_from_record(&rec, &ms[n++]);
+    rc = gdfs_store_meta_put_many(s->st, m->u.meta_sync.term, ms, n,
+                                  &applied);
+    free(ms);
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "record sync on %s: %s",
+                                s->cfg->node_id, gdfs_store_errmsg(s->st));
+    if (applied > 0)
+        gdfs_log(GDFS_LOG_INFO, "record sync: %u of %u records were new "
+                 "(term %llu)", applied, n,
+                 (unsigned long long)m->u.meta_sync.term);
+    {
+        static const struct gdfs_version none;
+
+        return gdfs_reply_ok(s, m->reqid, &none);
+    }
+}
+
+/* ---- leader side ------------------------------------------------------------ */
+
+struct push {
+    struct gdfs_sync *sy;
+    struct gdfs_rpc_conn *c;
+    struct gdfs_proto_writer w;
+    uint64_t term;
+    uint64_t mask;
+    unsigned sent;
+    uint8_t last[GDFS_NAME_MAX];
+    size_t lastlen;
+    bool full; /* the record in hand did not fit: send, then resume */
+    int rc;
+};
+
+static int push_begin(struct push *p)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_META_SYNC};
+
+    m.u.meta_sync.term = p->term;
+    return gdfs_proto_writer_begin(&p->w, p->sy->frame, p->sy->framecap, &m);
+}
+
+/* Send the page in the writer and wait for its OK. */
+static int push_flush(struct push *p, bool more)
+{
+    struct gdfs_msg r;
+    size_t len;
+    int io = gdfs_rpc_io_ms(gdfs_files_rpc(p->sy->files));
+    int rc = gdfs_proto_writer_finish(&p->w, more, &len);
+
+    if (rc == GDFS_OK)
+        rc = gdfs_rpc_send_raw(p->c, p->sy->frame, len, io);
+    if (rc == GDFS_OK)
+        rc = gdfs_rpc_recv(p->c, GDFS_MSG_NDTOCL_OK, &r, io);
+    if (rc == GDFS_OK)
+        p->sent += p->w.count;
+    return rc == GDFS_OK ? push_begin(p) : rc;
+}
+
+static int push_record(void *ctx, const struct gdfs_meta *m)
+{
+    struct push *p = ctx;
+    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    struct gdfs_record r;
+
+    if ((p->mask >> gdfs_meta_bucket(m->name, m->namelen) & 1) != 0) {
+        gdfs_files_to_record(NULL, m, addrs, &r);
+        if (gdfs_proto_add_record(&p->w, &r) == GDFS_ETOOBIG) {
+            p->full = true;
+            return 1; /* resume at this record after the flush */
+        }
+    }
+    memcpy(p->last, m->name, m->namelen);
+    p->lastlen = m->namelen;
+    return 0;
+}
+
+/* Send every record in the buckets of @mask on @c. */
+static int push_buckets(struct gdfs_sync *sy, struct gdfs_rpc_conn *c,
+                        uint64_t term, uint64_t mask, unsigned *sent)
+{
+    struct push p = {.sy = sy, .c = c, .term = term, .mask = mask};
+    bool more = true;
+    int rc = push_begin(&p);
+
+    while (rc == GDFS_OK && more) {
+        p.full = false;
+        rc = gdfs_store_meta_list(sy->st, p.last, p.lastlen, PAGE, true,
+                                  push_record, &p, &more);
+        if (rc == GDFS_OK && p.full)
+            rc = p.w.count > 0 ? push_flush(&p, true) : GDFS_ETOOBIG;
+    }
+    if (rc == GDFS_OK && p.w.count > 0)
+        rc = push_flush(&p, false);
+    *sent = p.sent;
+    return rc;
+}
+
+/* Compare our records with member @id's at @addr and send what differs. */
+static int sync_member(struct gdfs_sync *sy, uint64_t term, const char *id,
+                       const char *addr, const struct gdfs_meta_digest *ours)
+{
+    struct gdfs_rpc *rpc = gdfs_files_rpc(sy->files);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_SUM}, r;
+    uint8_t sums[GDFS_META_SUMS_LEN];
+    struct gdfs_rpc_conn *c = NULL;
+    unsigned sent = 0;
+    char err[512];
+    int rc;
+
+    sums_put(ours, sums);
+    req.u.meta_sum.term = term;
+    req.u.meta_sum.sums.p = sums;
+    req.u.meta_sum.sums.len = sizeof(sums);
+    rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_META_DIFF, &r, &c,
+                       gdfs_rpc_io_ms(rpc), err, sizeof(err));
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_DEBUG, "record sync with %s: %s", id, err);
+        return rc;
+    }
+    if (r.u.meta_diff.mask != 0) {
+        uint64_t mask = r.u.meta_diff.mask;
+
+        rc = push_buckets(sy, c, term, mask, &sent);
+        if (rc == GDFS_OK)
+            gdfs_log(GDFS_LOG_INFO,
+                     "record sync with %s: %d of %d buckets differed, %u "
+                     "records sent",
+                     id, __builtin_popcountll(mask), GDFS_META_BUCKETS, sent);
+        else
+            gdfs_log(GDFS_LOG_WARN, "record sync with %s: %s: %s", id,
+                     gdfs_strerror(rc), c->errmsg);
+    }
+    gdfs_rpc_close(rpc, c);
+    return rc;
+}
+
+static struct member_sync *member_slot(struct gdfs_sync *sy, const char *id)
+{
+    for (unsigned i = 0; i < sy->n; i++)
+        if (strcmp(sy->m[i].id, id) == 0)
+            return &sy->m[i];
+    if (sy->n == GDFS_GROUP_MAX)
+        return NULL;
+    memset(&sy->m[sy->n], 0, sizeof(sy->m[0]));
+    snprintf(sy->m[sy->n].id, sizeof(sy->m[0].id), "%s", id);
+    return &sy->m[sy->n++];
+}
+
+static void leader_round(struct gdfs_sync *sy,
+                         const struct gdfs_group_status *gs)
+{
+    struct gdfs_meta_digest *ours = NULL;
+    uint64_t now = now_ms();
+    char why[256];
+
+    if (gs->term != sy->term) {
+        sy->term = gs->term; /* a new term: compare with everyone */
+        sy->n = 0;
+    }
+    for (uint32_t i = 0; i < gs->n; i++) {
+        struct member_sync *ms;
+
+        if (gs->m[i].state == GDFS_MEMBER_LEFT ||
+            strcmp(gs->m[i].id, gs->self) == 0 ||
+            (ms = member_slot(sy, gs->m[i].id)) == NULL)
+            continue;
+        if (gs->m[i].state != GDFS_MEMBER_ALIVE) {
+            ms->synced = false; /* it may miss records from now on */
+            ms->next_ms = 0;
+            continue;
+        }
+        if (ms->synced && now < ms->next_ms)
+            continue;
+        if (!ms->synced && now < ms->next_ms)
+            continue; /* retry backoff */
+        /* Only a leader that may serve has the records to compare. */
+        if (gdfs_files_check_leader(sy->files, why, sizeof(why)) != GDFS_OK)
+            break;
+        if (ours == NULL) {
+            if ((ours = malloc(sizeof(*ours))) == NULL ||
+                gdfs_store_meta_digest(sy->st, ours) != GDFS_OK) {
+                gdfs_log(GDFS_LOG_WARN, "record digest: %s",
+                         ours ? gdfs_store_errmsg(sy->st) : "out of memory");
+                break;
+            }
+        }
+        if (sync_member(sy, gs->term, gs->m[i].id, gs->m[i].addr, ours) ==
+            GDFS_OK) {
+            ms->synced = true;
+            ms->next_ms = now + (uint64_t)sy->cfg->sync_interval_s * 1000;
+        } else {
+            ms->synced = false;
+            ms->next_ms = now + RETRY_MS;
+        }
+    }
+    free(ours);
+}
+
+/* ---- orphan copies (every node) -------------------------------------------- */
+
+/* The leader's record of @name: GDFS_OK (in *out), GDFS_ENOENT (none), or
+ * another error (no answer: decide nothing). */
+static int leader_record(struct gdfs_sync *sy, const uint8_t *name,
+                         size_t namelen, struct gdfs_meta *out)
+{
+    struct gdfs_rpc *rpc = gdfs_files_rpc(sy->files);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_LOOKUP}, r;
+    struct gdfs_rpc_conn *c = NULL;
+    char addr[GDFS_ADDR_MAX + 1], why[512];
+    bool self = false;
+    int rc = gdfs_files_leader(sy->files, addr, &self, why, sizeof(why));
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (self) {
+        if ((rc = gdfs_files_check_leader(sy->files, why, sizeof(why))) !=
+            GDFS_OK)
+            return rc;
+        return gdfs_store_meta_get(sy->st, name, namelen, out);
+    }
+    req.u.get.name.p = name;
+    req.u.get.name.len = namelen;
+    rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_RECORD, &r, &c,
+                       gdfs_rpc_io_ms(rpc), why, sizeof(why));
+    if (rc == GDFS_OK)
+        gdfs_files_from_record(&r.u.record.rec, out);
+    gdfs_rpc_close(rpc, c);
+    return rc;
+}
+
+struct orphans {
+    struct gdfs_copy_ref c[ORPHANS_PER_ROUND];
+    unsigned n;
+};
+
+static int note_orphan(void *ctx, const struct gdfs_copy_ref *c)
+{
+    struct orphans *o = ctx;
+
+    o->c[o->n++] = *c;
+    return o->n == ORPHANS_PER_ROUND;
+}
+
+static void orphan_round(struct gdfs_sync *sy)
+{
+    struct orphans *o = calloc(1, sizeof(*o));
+    int64_t before = (int64_t)time(NULL) - (int64_t)sy->cfg->orphan_age_s;
+
+    if (o == NULL)
+        return;
+    if (gdfs_store_uncommitted(sy->st, before, ORPHANS_PER_ROUND,
+                               note_orphan, o) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "orphan copies: %s",
+                 gdfs_store_errmsg(sy->st));
+        o->n = 0;
+    }
+    for (unsigned i = 0; i < o->n; i++) {
+        const struct gdfs_copy_ref *c = &o->c[i];
+        struct gdfs_bytes nb = {c->name, c->namelen};
+        struct gdfs_meta rec;
+        char name[256];
+        bool dropped = false;
+        int rc = leader_record(sy, c->name, c->namelen, &rec);
+
+        if (rc == GDFS_OK &&
+            gdfs_version_cmp(&rec.version, &c->version) == 0)
+            continue; /* committed: its record is on its way here */
+        if (rc != GDFS_OK && rc != GDFS_ENOENT)
+            break; /* no leader to ask: try again next round */
+        gdfs_log_name(&nb, name, sizeof(name));
+        if (gdfs_store_drop_uncommitted(sy->st, c->name, c->namelen,
+                                        &c->version, &dropped) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN, "orphan copy %s version %llu: %s", name,
+                     (unsigned long long)c->version.seq,
+                     gdfs_store_errmsg(sy->st));
+        else if (dropped)
+            gdfs_log(GDFS_LOG_INFO,
+                     "dropped orphan copy of %s version %llu (term %llu): "
+                     "its put never committed",
+                     name, (unsigned long long)c->version.seq,
+                     (unsigned long long)c->version.term);
+    }
+    free(o);
+}
+
+/* ---- the thread ------------------------------------------------------------- */
+
+static void *sync_main(void *arg)
+{
+    struct gdfs_sync *sy = arg;
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+
+    pthread_mutex_lock(&sy->mu);
+    while (!sy->stop && gs != NULL) {
+        struct timespec ts;
+
+        pthread_mutex_unlock(&sy->mu);
+        gdfs_grouphost_status(sy->group, gs);
+        if (gs->role == GDFS_ROLE_LEADER)
+            leader_round(sy, gs);
+        else
+            sy->term = 0;
+        if (now_ms() >= sy->orphans_at) {
+            orphan_round(sy);
+            sy->orphans_at =
+                now_ms() + (uint64_t)sy->cfg->sync_interval_s * 1000;
+        }
+        pthread_mutex_lock(&sy->mu);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += TICK_MS * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (!sy->stop)
+            pthread_cond_timedwait(&sy->cv, &sy->mu, &ts);
+    }
+    pthread_mutex_unlock(&sy->mu);
+    free(gs);
+    return NULL;
+}
+
+int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
+                    struct gdfs_files *files, struct gdfs_grouphost *g,
+                    struct gdfs_sync **out, char *err, size_t errlen)
+{
+    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
+                                 cfg->keep_versions, true};
+    struct gdfs_sync *sy = calloc(1, sizeof(*sy));
+    int rc;
+
+    if (sy == NULL || (sy->frame = malloc(PAGE_BYTES)) == NULL) {
+        free(sy);
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    sy->framecap = PAGE_BYTES;
+    sy->cfg = cfg;
+    sy->files = files;
+    sy->group = g;
+    sy->orphans_at = now_ms() + (uint64_t)cfg->sync_interval_s * 1000;
+    pthread_mutex_init(&sy->mu, NULL);
+    pthread_cond_init(&sy->cv, NULL);
+    if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
+        GDFS_OK)
+        goto fail;
+    if (pthread_create(&sy->thread, NULL, sync_main, sy) != 0) {
+        snprintf(err, errlen, "cannot start the record sync thread");
+        gdfs_store_close(sy->st);
+        rc = GDFS_ENOMEM;
+        goto fail;
+    }
+    *out = sy;
+    return GDFS_OK;
+fail:
+    pthread_mutex_destroy(&sy->mu);
+    pthread_cond_destroy(&sy->cv);
+    free(sy->frame);
+    free(sy);
+    return rc;
+}
+
+void gdfs_sync_stop(struct gdfs_sync *sy)
+{
+    if (sy == NULL)
+        return;
+    pthread_mutex_lock(&sy->mu);
+    sy->stop = true;
+    pthread_cond_signal(&sy->cv);
+    pthread_mutex_unlock(&sy->mu);
+    pthread_join(sy->thread, NULL);
+    gdfs_store_close(sy->st);
+    pthread_mutex_destroy(&sy->mu);
+    pthread_cond_destroy(&sy->cv);
+    free(sy->frame);
+    free(sy);
+}

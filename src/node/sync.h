@@ -1,0 +1,27 @@
+/* Record sync (anti-entropy) and orphan copies: the background work that
+ * brings every member's file records and copies in line with what the
+ * leader committed (see sync.c). */
+#ifndef GDFS_NODE_SYNC_H
+#define GDFS_NODE_SYNC_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "node/files.h"
+#include "node/grouphost.h"
+#include "node/session.h"
+
+struct gdfs_sync;
+
+/* Start the sync thread (its own store connection on @db_path). */
+int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
+                    struct gdfs_files *files, struct gdfs_grouphost *g,
+                    struct gdfs_sync **out, char *err, size_t errlen);
+void gdfs_sync_stop(struct gdfs_sync *s);
+
+/* Member side: META_SUM (answer which digest buckets differ) and
+ * META_SYNC (persist a page of the leader's records). */
+int gdfs_sync_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m);
+int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m);
+
+#endif

@@ -356,6 +356,7 @@ struct reader {
     uint32_t next;        /* next chunk the client needs */
     struct gdfs_hash list;
     const char *stale; /* get --stale-ok without a leader: why */
+    bool client_gone;  /* the client's connection failed: stop */
 };
 
 /* get --stale-ok without a leader: tell the client, before GET_INFO. */
@@ -379,7 +380,10 @@ static int send_stale(struct reader *rd, const char *addr, int io)
     return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
 }
 
-/* Stream from one replica, from chunk rd->next on. */
+/* Stream from one replica, from chunk rd->next on. A failure of the
+ * client's connection sets rd->client_gone (and returns GDFS_ECLOSED);
+ * any other failure is the replica's, and the caller may try the next
+ * one, even when it is GDFS_ECLOSED (the replica died mid-stream). */
 static int read_from(struct reader *rd, const char *addr, char *why,
                      size_t whylen)
 {
@@ -403,6 +407,7 @@ static int read_from(struct reader *rd, const char *addr, char *why,
             (rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
                                     io)) != GDFS_OK) {
             gdfs_rpc_close(rpc, c);
+            rd->client_gone = true;
             return GDFS_ECLOSED;
         }
         rd->info_sent = true;
@@ -441,6 +446,7 @@ static int read_from(struct reader *rd, const char *addr, char *why,
             GDFS_OK) {
             c->broken = true;
             gdfs_rpc_close(rpc, c);
+            rd->client_gone = true;
             return GDFS_ECLOSED;
         }
         rd->next = i + 1;
@@ -510,7 +516,7 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = read_from(&rd, addrs[i], why, sizeof(why));
         if (rc == GDFS_OK)
             good |= (uint8_t)(1u << i);
-        if (rc == GDFS_OK || rc == GDFS_ECLOSED)
+        if (rc == GDFS_OK || rd.client_gone)
             break;
         gdfs_log(GDFS_LOG_WARN, "get %s: replica %s: %s", name,
                  meta.replica[i], why);
@@ -536,8 +542,8 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
                                 name);
     }
     gdfs_hash_discard(&rd.list);
-    if (rc == GDFS_ECLOSED)
-        return rc;
+    if (rd.client_gone)
+        return GDFS_ECLOSED;
     if (!rd.info_sent && lastrc == GDFS_ENOENT && m->u.get.seq != 0)
         return gdfs_reply_error(s, m->reqid, GDFS_ENOENT,
                                 "get %s: version %llu is not kept", name,

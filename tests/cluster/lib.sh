@@ -16,8 +16,11 @@
 #            TODO="reason" before a step marks it "# TODO reason"
 #   nodes    make_node_ini I [section.key=value | raw line]...
 #            start_node I [init], kill_node I [SIG], stop_node I,
-#            launch_cluster N [ini args], node_pid I, addr_of I
+#            launch_cluster N [ini args], node_pid I, addr_of I,
+#            start_nodes I...
 #            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
+#   group    view I, agree NODES..., alive_count I, state_of I J,
+#            leader_num I, agreed_leader NODES..., leader_alive_count I
 #   waiting  expect_within SECS EXPECTED CMD...   (glusterfs EXPECT_WITHIN:
 #            poll CMD every 0.1 s until its output matches ^EXPECTED$)
 #   misc     free_port, track_pid PID, rand_file PATH BYTES, sha FILE
@@ -431,6 +434,36 @@ agree() {
 # state_of I J: the state node I gives member nJ.
 state_of() {
     cli "$1" --json status | json '[m["state"] for m in d["members"] if m["id"] == "n'"$2"'"][0]'
+}
+
+# leader_num I: the number of the leader node I names (nothing if none).
+leader_num() {
+    view "$1" | sed -n 's/^n\([0-9]*\) .*/\1/p'
+}
+
+# agreed_leader NODES...: once all of NODES agree on a leader that is one
+# of them, print its number (else fail).
+agreed_leader() {
+    local v l
+    v=$(agree "$@") || return 1
+    l=${v%% *}
+    l=${l#n}
+    case " $* " in *" $l "*) echo "$l" ;; *) return 1 ;; esac
+}
+
+# leader_alive_count I: how many members the leader that node I names
+# sees alive.
+leader_alive_count() {
+    local l
+    l=$(leader_num "$1") && [ -n "$l" ] && alive_count "$l"
+}
+
+# start_nodes I...: start_node each of them (no init/join).
+start_nodes() {
+    local i
+    for i in "$@"; do
+        start_node "$i" || return 1
+    done
 }
 
 cli() {

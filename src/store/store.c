@@ -764,8 +764,21 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     memset(out, 0, sizeof(*out));
     if (rc != GDFS_OK)
         return rc;
-    if (v != NULL)
+    if (v != NULL) {
         out->version = *v;
+        /* A row of this version still being written belongs to an
+         * earlier stream whose abort failed (a full disk): it would make
+         * this version impossible to store here until a restart. */
+        rc = st_drop_selected(st,
+                              "SELECT id FROM versions WHERE name = ?1 AND "
+                              "seq = ?2 AND term = ?3 AND state = 0 LIMIT 64",
+                              name, namelen, (sqlite3_int64)v->seq,
+                              (sqlite3_int64)v->term, "drop stale stream");
+        if (rc != GDFS_OK) {
+            st_rollback(st);
+            return rc;
+        }
+    }
     rc = insert_version(st, name, namelen, &out->version,
                         GDFS_VERSION_WRITING, chunk_size, v == NULL,
                         &out->id);

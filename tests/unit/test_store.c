@@ -1313,6 +1313,36 @@ START_TEST(test_store_orphan_age_counts_from_completion)
 }
 END_TEST
 
+START_TEST(test_store_put_begin_replaces_a_dead_stream)
+{
+    struct gdfs_version v = {6, 2};
+    struct gdfs_store_version row, again, got;
+    uint8_t data[10] = {7}, sha[GDFS_SHA256_LEN], top[GDFS_SHA256_LEN];
+
+    gdfs_hash_sha256(data, sizeof(data), sha);
+    gdfs_hash_sha256(sha, sizeof(sha), top);
+    /* A stream of version 6 that died without its abort (full disk) */
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME("f"), 4096, &v, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, row.id, 0, sha, data, 10),
+                     GDFS_OK);
+    /* ... does not stop a later copy of the same version */
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME("f"), 4096, &v, &again),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, again.id, 0, sha, data, 10),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_commit(st, again.id, 10, 1, top, NULL),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v, &got),
+                     GDFS_OK);
+    ck_assert_int_eq(got.id, again.id);
+    /* the dead stream's row and chunk are gone */
+    ck_assert_int_eq(gdfs_store_put_commit(st, row.id, 10, 1, top, NULL) ==
+                         GDFS_OK,
+                     0);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1360,6 +1390,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_meta_put_many_all_or_none);
     tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
     tcase_add_test(tc, test_store_orphan_age_counts_from_completion);
+    tcase_add_test(tc, test_store_put_begin_replaces_a_dead_stream);
     suite_add_tcase(s, tc);
     return s;
 }

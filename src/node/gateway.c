@@ -356,6 +356,33 @@ static int send_stale(struct reader *rd, const char *addr, int io)
     return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
 }
 
+/* The GET_INFO of the replica about to serve the get (@from names it).
+ * The first one is sent to the client, and fixes the version; a replica
+ * the get resumes on must hold the same bytes. GDFS_ECLOSED if the client
+ * is gone. */
+static int take_info(struct reader *rd, const struct gdfs_msg *info,
+                     const char *from, char *why, size_t whylen)
+{
+    struct gdfs_session *s = rd->s;
+    int io = gdfs_session_io_ms(s);
+
+    if (!rd->info_sent) {
+        rd->info = *info;
+        rd->info.reqid = rd->reqid;
+        rd->want = info->u.get_info.version; /* resume exactly this one */
+        if ((rd->stale != NULL && send_stale(rd, from, io) != GDFS_OK) ||
+            gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap, io) !=
+                GDFS_OK)
+            return GDFS_ECLOSED;
+        rd->info_sent = true;
+    } else if (memcmp(info->u.get_info.sha256, rd->info.u.get_info.sha256,
+                      GDFS_SHA256_LEN) != 0) {
+        snprintf(why, whylen, "replica at %s holds different bytes", from);
+        return GDFS_ECORRUPT;
+    }
+    return GDFS_OK;
+}
+
 /* Stream from one replica, from chunk rd->next on. */
 static int read_from(struct reader *rd, const char *addr, char *why,
                      size_t whylen)
@@ -372,23 +399,11 @@ static int read_from(struct reader *rd, const char *addr, char *why,
                        why, whylen);
     if (rc != GDFS_OK)
         return rc;
-    if (!rd->info_sent) {
-        rd->info = r;
-        rd->info.reqid = rd->reqid;
-        rd->want = r.u.get_info.version; /* resume exactly this one */
-        if ((rd->stale != NULL && send_stale(rd, addr, io) != GDFS_OK) ||
-            (rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
-                                    io)) != GDFS_OK) {
-            gdfs_rpc_close(rpc, c);
-            return GDFS_ECLOSED;
-        }
-        rd->info_sent = true;
-    } else if (memcmp(r.u.get_info.sha256, rd->info.u.get_info.sha256,
-                      GDFS_SHA256_LEN) != 0) {
-        snprintf(why, whylen, "replica at %s holds different bytes", addr);
-        c->broken = true;
+    rc = take_info(rd, &r, addr, why, whylen);
+    if (rc != GDFS_OK) {
+        c->broken = rc == GDFS_ECORRUPT;
         gdfs_rpc_close(rpc, c);
-        return GDFS_ECORRUPT;
+        return rc;
     }
     for (uint32_t i = 0; i < rd->info.u.get_info.nchunks; i++) {
         uint8_t sha[GDFS_SHA256_LEN];
@@ -424,6 +439,69 @@ static int read_from(struct reader *rd, const char *addr, char *why,
     }
     gdfs_rpc_close(rpc, c);
     return GDFS_OK;
+}
+
+/* Stream from this node's own copy (it is a replica), from chunk rd->next
+ * on: no RGET to itself over the network, the same checks (each chunk's
+ * SHA-256 before it is sent; the file checksum at the end, by the
+ * caller). */
+static int read_local(struct reader *rd, const char *addr, char *why,
+                      size_t whylen)
+{
+    struct gdfs_session *s = rd->s;
+    struct gdfs_store_version v;
+    struct gdfs_msg info;
+    char name[256];
+    int rc;
+
+    gdfs_log_name(rd->name, name, sizeof(name));
+    if ((rc = gdfs_store_snapshot_begin(s->st)) != GDFS_OK) {
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
+        return rc;
+    }
+    if (rd->want.term == 0) /* get --version N: the committed one */
+        rc = gdfs_store_lookup(s->st, rd->name->p, rd->name->len,
+                               rd->want.seq, &v);
+    else
+        rc = gdfs_store_lookup_exact(s->st, rd->name->p, rd->name->len,
+                                     &rd->want, &v);
+    if (rc != GDFS_OK) {
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
+        goto out;
+    }
+    if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)v.chunk_size > s->outcap) {
+        snprintf(why, whylen,
+                 "stored with %u-byte chunks, larger than node %s's buffers "
+                 "(chunk_size was lowered?)",
+                 v.chunk_size, s->cfg->node_id);
+        rc = GDFS_ETOOBIG;
+        goto out;
+    }
+    gdfs_get_info_of(&v, rd->reqid, &info);
+    if ((rc = take_info(rd, &info, addr, why, whylen)) != GDFS_OK)
+        goto out;
+    gdfs_log(GDFS_LOG_DEBUG,
+             "get %s: version %llu read from this node's store, from chunk "
+             "%u", name, (unsigned long long)v.version.seq, rd->next);
+    for (uint32_t i = rd->next; i < v.nchunks; i++) {
+        uint8_t sha[GDFS_SHA256_LEN];
+        size_t len;
+
+        rc = gdfs_load_chunk(s, rd->reqid, &v, i, name, sha, &len, why,
+                             whylen);
+        if (rc != GDFS_OK)
+            goto out;
+        gdfs_hash_update(&rd->list, sha, sizeof(sha));
+        if (gdfs_net_send_all(s->conn, s->out, len,
+                              gdfs_session_io_ms(s)) != GDFS_OK) {
+            rc = GDFS_ECLOSED;
+            goto out;
+        }
+        rd->next = i + 1;
+    }
+out:
+    gdfs_store_snapshot_end(s->st);
+    return rc;
 }
 
 int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
@@ -482,9 +560,13 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     for (unsigned k = 0; k < n; k++) {
         unsigned i = order[k];
 
-        if (addrs[i][0] == '\0')
+        if (strcmp(meta.replica[i], s->cfg->node_id) == 0)
+            rc = read_local(&rd, addrs[i][0] ? addrs[i] : s->cfg->node_id,
+                            why, sizeof(why));
+        else if (addrs[i][0] == '\0')
             continue;
-        rc = read_from(&rd, addrs[i], why, sizeof(why));
+        else
+            rc = read_from(&rd, addrs[i], why, sizeof(why));
         if (rc == GDFS_OK)
             good |= (uint8_t)(1u << i);
         if (rc == GDFS_OK || rc == GDFS_ECLOSED)

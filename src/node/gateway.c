@@ -14,40 +14,80 @@
 #include "hash.h"
 #include "log.h"
 #include "net.h"
+#include "node/fanout.h"
 #include "node/leaderops.h"
 #include "node/probe.h"
 
 /* ---- put ------------------------------------------------------------------ */
 
+/* One put's replica streams. Remote replicas get the client's frames from
+ * their own sender threads (fanout.h); when this node is a replica
+ * (fn->self), the gateway stores its copy itself with the store verbs a
+ * replica stream uses (replica.c): every chunk checked against its
+ * SHA-256, one fsynced commit at the end, acked only after it. */
 struct fan {
     struct gdfs_rpc *rpc;
+    struct gdfs_store *st;
+    struct gdfs_fanout *out;
     struct gdfs_rpc_conn *c[GDFS_REPLICAS];
+    const char (*addr)[GDFS_ADDR_MAX + 1];
+    const char *name; /* for logs */
     unsigned n, live, w;
+    int self;        /* this node's replica index, -1 if none */
+    bool self_live;  /* its copy is being (or was) stored */
+    bool self_done;  /* ... and committed */
+    int64_t vid;     /* its version row */
     int io_ms;
     char last[512]; /* the last replica failure */
 };
 
+/* Drop replica @i from the put. A remote one must have no sender running
+ * (none started yet, or gdfs_fanout_reap joined it). */
 static void fan_drop(struct fan *fn, unsigned i, const char *why)
 {
-    if (fn->c[i] == NULL)
+    if ((int)i == fn->self ? !fn->self_live : fn->c[i] == NULL)
         return;
     gdfs_log(GDFS_LOG_WARN, "replica %s dropped from the put: %s",
-             fn->c[i]->addr, why);
+             fn->addr[i], why);
     snprintf(fn->last, sizeof(fn->last), "%s", why);
+    fn->live--;
+    if ((int)i == fn->self) {
+        fn->self_live = false;
+        if (!fn->self_done &&
+            gdfs_store_put_abort(fn->st, fn->vid) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at "
+                     "restart)", fn->name, gdfs_store_errmsg(fn->st));
+        return;
+    }
     fn->c[i]->broken = true;
     gdfs_rpc_close(fn->rpc, fn->c[i]);
     fn->c[i] = NULL;
-    fn->live--;
+}
+
+/* Drop the remote replicas whose sender failed. */
+static void fan_reap(struct fan *fn)
+{
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL && fn->out != NULL &&
+            gdfs_fanout_reap(fn->out, i))
+            fan_drop(fn, i, fn->c[i]->errmsg);
 }
 
 static void fan_close(struct fan *fn, bool broken)
 {
+    gdfs_fanout_free(fn->out); /* stops the senders first */
+    fn->out = NULL;
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL) {
             fn->c[i]->broken |= broken;
             gdfs_rpc_close(fn->rpc, fn->c[i]);
             fn->c[i] = NULL;
         }
+    /* A copy stored and committed here stays, as a replica's does (an
+     * uncommitted one is collected as an orphan, or committed by its
+     * record); one still being written goes. */
+    if (fn->self >= 0 && fn->self_live && !fn->self_done)
+        fan_drop(fn, (unsigned)fn->self, "put abandoned");
 }
 
 static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
@@ -56,15 +96,22 @@ static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
 {
     struct fan *fn = ctx;
 
-    (void)idx;
-    (void)sha256;
-    (void)data;
-    (void)len;
-    for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL &&
-            gdfs_rpc_send_raw(fn->c[i], frame, framelen, fn->io_ms) !=
-                GDFS_OK)
-            fan_drop(fn, i, fn->c[i]->errmsg);
+    if (fn->out != NULL &&
+        gdfs_fanout_push(fn->out, frame, framelen) != GDFS_OK) {
+        snprintf(why, whylen, "out of memory for chunk %u", idx);
+        return GDFS_ENOMEM;
+    }
+    /* The remote copies are on their way meanwhile. */
+    if (fn->self >= 0 && fn->self_live &&
+        gdfs_store_put_chunk(fn->st, fn->vid, idx, sha256, data, len) !=
+            GDFS_OK) {
+        char err[512];
+
+        snprintf(err, sizeof(err), "chunk %u: %s", idx,
+                 gdfs_store_errmsg(fn->st));
+        fan_drop(fn, (unsigned)fn->self, err);
+    }
+    fan_reap(fn);
     if (fn->live < fn->w) {
         snprintf(why, whylen,
                  "no quorum: %u of the %u replicas still take the data, %u "
@@ -143,19 +190,24 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
 }
 
 /* Open a replica stream on each placed node (fn->live counts them): RPUT
- * to all of them first, then wait for their PUT_READYs together, so the
- * round trips (each a SQLite transaction on its replica) overlap. */
+ * to the remote ones first, then this node's own version row if it is a
+ * replica, then wait for the remote PUT_READYs together, so the round
+ * trips (each a SQLite transaction on its replica) overlap; then start a
+ * sender for each remote stream. */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_files_place *p,
                      const struct gdfs_bytes *name)
 {
     struct gdfs_msg replies[GDFS_REPLICAS];
     int rcs[GDFS_REPLICAS];
+    unsigned remote = 0;
 
     for (unsigned i = 0; i < p->n; i++) {
         struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT};
         char err[512];
 
+        if ((int)i == fn->self)
+            continue;
         req.u.rput.version = p->version;
         req.u.rput.chunk_size = s->cfg->chunk_size;
         req.u.rput.name = *name;
@@ -165,34 +217,95 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             continue;
         }
         fn->live++;
+        remote++;
         if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg);
     }
-    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, fn->live,
+    if (fn->self >= 0) {
+        struct gdfs_store_version v;
+
+        if (gdfs_store_put_begin(fn->st, name->p, name->len,
+                                 s->cfg->chunk_size, &p->version,
+                                 &v) == GDFS_OK) {
+            fn->vid = v.id;
+            fn->self_live = true;
+            fn->live++;
+        } else {
+            gdfs_log(GDFS_LOG_ERROR, "replica put %s: %s", fn->name,
+                     gdfs_store_errmsg(fn->st));
+            snprintf(fn->last, sizeof(fn->last), "replica put %s on %s: %s",
+                     fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
+        }
+    }
+    if (remote == 0)
+        return;
+    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote,
                     fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
                                                 : "no answer to RPUT in time");
+    for (unsigned i = 0; i < fn->n; i++) {
+        if (fn->c[i] == NULL)
+            continue;
+        if (fn->out == NULL &&
+            gdfs_fanout_new(GDFS_PROTO_CHUNK_OVERHEAD + s->cfg->chunk_size,
+                            fn->io_ms, &fn->out) != GDFS_OK) {
+            fan_drop(fn, i, "out of memory for its send queue");
+            continue;
+        }
+        if (gdfs_fanout_add(fn->out, i, fn->c[i]) != GDFS_OK)
+            fan_drop(fn, i, "no thread to send to it");
+    }
 }
 
-/* Send PUT_END (the frame in s->in) to every live replica and collect
- * their acknowledgements into *acked (bit i: replica i). */
+/* Send PUT_END (the frame in s->in) to every live replica, commit this
+ * node's copy, and collect the acknowledgements into *acked (bit i:
+ * replica i). */
 static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
-                           uint8_t *acked)
+                           const struct gdfs_msg *end, uint8_t *acked)
 {
     size_t len = gdfs_proto_frame_len(s->in);
     struct gdfs_msg replies[GDFS_REPLICAS];
     int rcs[GDFS_REPLICAS];
-    unsigned ok;
+    unsigned ok = 0, remote = 0;
 
-    for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL &&
-            gdfs_rpc_send_raw(fn->c[i], s->in, len, fn->io_ms) != GDFS_OK)
-            fan_drop(fn, i, fn->c[i]->errmsg);
-    ok = gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_OK, fn->live,
-                         fn->io_ms, rcs, replies);
     *acked = 0;
+    if (fn->out != NULL) {
+        bool pushed = gdfs_fanout_push(fn->out, s->in, len) == GDFS_OK;
+
+        if (pushed)
+            gdfs_fanout_flush(fn->out);
+        fan_reap(fn);
+        gdfs_fanout_free(fn->out); /* every sender is idle (or stopped) */
+        fn->out = NULL;
+        for (unsigned i = 0; !pushed && i < fn->n; i++)
+            if ((int)i != fn->self)
+                fan_drop(fn, i, "out of memory for PUT_END");
+    }
+    /* The remote replicas commit meanwhile. */
+    if (fn->self >= 0 && fn->self_live) {
+        if (gdfs_store_put_commit(fn->st, fn->vid, end->u.put_end.size,
+                                  end->u.put_end.nchunks,
+                                  end->u.put_end.sha256, NULL) == GDFS_OK) {
+            fn->self_done = true;
+            *acked |= (uint8_t)(1u << fn->self);
+            ok++;
+            gdfs_log(GDFS_LOG_DEBUG, "put %s: this node's copy stored in "
+                     "its own store", fn->name);
+        } else {
+            char err[512];
+
+            snprintf(err, sizeof(err), "replica put %s on %s: commit: %s",
+                     fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
+            fan_drop(fn, (unsigned)fn->self, err);
+        }
+    }
+    for (unsigned i = 0; i < fn->n; i++)
+        remote += fn->c[i] != NULL;
+    if (remote > 0)
+        ok += gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_OK, remote,
+                              fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL) {
             if (rcs[i] == GDFS_OK)
@@ -209,9 +322,9 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
     struct fan fn = {.rpc = gdfs_files_rpc(s->files),
+                     .st = s->st,
+                     .self = -1,
                      .io_ms = gdfs_session_io_ms(s)};
-    /* The replicas check every chunk against its SHA-256 before they
-     * store it; hashing it here as well would only repeat that. */
     struct gdfs_chunk_sink sink = {fan_chunk, &fn, .unverified = true};
     struct gdfs_meta meta;
     uint8_t acked = 0;
@@ -229,6 +342,15 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_reply_error(s, m->reqid, rc, "put %s: %s", name, why);
     fn.n = p.n;
     fn.w = p.w;
+    fn.addr = (const char(*)[GDFS_ADDR_MAX + 1])p.addr;
+    fn.name = name;
+    for (unsigned i = 0; i < p.n; i++)
+        if (strcmp(p.id[i], s->cfg->node_id) == 0)
+            fn.self = (int)i;
+    /* Remote replicas check every chunk against its SHA-256 before they
+     * store it; hashing it here as well would only repeat that, unless
+     * this node stores a copy itself. */
+    sink.unverified = fn.self < 0;
     fan_open(s, &fn, &p, &m->u.put.name);
     if (fn.live < fn.w) {
         fan_close(&fn, true);
@@ -244,7 +366,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     if (rc == GDFS_OK)
         rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end,
                                  &in_step, why, sizeof(why));
-    if (rc == GDFS_OK && fan_finish(s, &fn, &acked) < fn.w) {
+    if (rc == GDFS_OK && fan_finish(s, &fn, &end, &acked) < fn.w) {
         snprintf(why, sizeof(why),
                  "no quorum: %u of %u replicas stored it, %u needed (%s)",
                  fn.live, fn.n, fn.w, fn.last);

@@ -1,5 +1,4 @@
-/* Parallel sends of one put's frames to its remote replicas; see
- * fanout.h. */
+/* One put's frames, consumed by one thread per replica; see fanout.h. */
 #define GDFS_LOG_MODULE "gateway"
 #include "node/fanout.h"
 
@@ -10,9 +9,12 @@
 
 #include "err.h"
 
-struct sender {
+struct consumer {
     struct gdfs_fanout *f;
-    struct gdfs_rpc_conn *c; /* NULL: no sender for this replica */
+    bool on; /* a consumer runs (or ran) for this replica */
+    gdfs_fanout_fn fn;
+    void *ctx;
+    unsigned i;
     pthread_t tid;
     uint64_t sent;  /* frames sent; under f->mu */
     bool failed;    /* its last send failed: it has stopped */
@@ -22,17 +24,16 @@ struct sender {
 struct gdfs_fanout {
     pthread_mutex_t mu;
     pthread_cond_t more; /* a frame was pushed, or stop */
-    pthread_cond_t done; /* a sender sent a frame, or failed */
+    pthread_cond_t done; /* a consumer took a frame, or failed */
     uint8_t *slot[GDFS_FANOUT_SLOTS];
     size_t len[GDFS_FANOUT_SLOTS];
     size_t framecap;
     uint64_t pushed; /* frames pushed; frame n is in slot n % SLOTS */
     bool stop;
-    int io_ms;
-    struct sender s[GDFS_REPLICAS];
+    struct consumer s[GDFS_REPLICAS];
 };
 
-int gdfs_fanout_new(size_t framecap, int io_ms, struct gdfs_fanout **out)
+int gdfs_fanout_new(size_t framecap, struct gdfs_fanout **out)
 {
     struct gdfs_fanout *f = calloc(1, sizeof(*f));
 
@@ -42,14 +43,13 @@ int gdfs_fanout_new(size_t framecap, int io_ms, struct gdfs_fanout **out)
     pthread_cond_init(&f->more, NULL);
     pthread_cond_init(&f->done, NULL);
     f->framecap = framecap;
-    f->io_ms = io_ms;
     *out = f;
     return GDFS_OK;
 }
 
-static void *sender_main(void *arg)
+static void *consumer_main(void *arg)
 {
-    struct sender *sd = arg;
+    struct consumer *sd = arg;
     struct gdfs_fanout *f = sd->f;
 
     pthread_mutex_lock(&f->mu);
@@ -61,11 +61,11 @@ static void *sender_main(void *arg)
             pthread_cond_wait(&f->more, &f->mu);
         if (f->stop)
             break;
-        /* The slot stays put until this sender has sent it: push waits
-         * for every live sender to be fewer than SLOTS frames behind. */
+        /* The slot stays put until this consumer has taken it: push
+         * waits for every live one to be fewer than SLOTS frames behind. */
         k = (unsigned)(sd->sent % GDFS_FANOUT_SLOTS);
         pthread_mutex_unlock(&f->mu);
-        rc = gdfs_rpc_send_raw(sd->c, f->slot[k], f->len[k], f->io_ms);
+        rc = sd->fn(sd->ctx, sd->i, f->slot[k], f->len[k]);
         pthread_mutex_lock(&f->mu);
         if (rc != GDFS_OK)
             sd->failed = true;
@@ -79,28 +79,29 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
-int gdfs_fanout_add(struct gdfs_fanout *f, unsigned i,
-                    struct gdfs_rpc_conn *c)
+int gdfs_fanout_add(struct gdfs_fanout *f, unsigned i, gdfs_fanout_fn fn,
+                    void *ctx)
 {
-    struct sender *sd = &f->s[i];
+    struct consumer *sd = &f->s[i];
 
     sd->f = f;
-    sd->c = c;
+    sd->fn = fn;
+    sd->ctx = ctx;
+    sd->i = i;
     sd->sent = f->pushed;
     sd->failed = false;
     sd->joined = false;
-    if (pthread_create(&sd->tid, NULL, sender_main, sd) != 0) {
-        sd->c = NULL;
+    if (pthread_create(&sd->tid, NULL, consumer_main, sd) != 0)
         return GDFS_ENOMEM;
-    }
+    sd->on = true;
     return GDFS_OK;
 }
 
-/* Under f->mu: is any live sender @behind or more frames behind? */
+/* Under f->mu: is any live consumer @behind or more frames behind? */
 static bool lagging(const struct gdfs_fanout *f, uint64_t behind)
 {
     for (unsigned i = 0; i < GDFS_REPLICAS; i++)
-        if (f->s[i].c != NULL && !f->s[i].failed &&
+        if (f->s[i].on && !f->s[i].failed &&
             f->pushed - f->s[i].sent >= behind)
             return true;
     return false;
@@ -120,13 +121,13 @@ int gdfs_fanout_push(struct gdfs_fanout *f, const void *frame, size_t len)
     pthread_mutex_lock(&f->mu);
     if (!any_live(f)) {
         pthread_mutex_unlock(&f->mu);
-        return GDFS_OK; /* no remote replica left to send to */
+        return GDFS_OK; /* no replica left to take it */
     }
     while (lagging(f, GDFS_FANOUT_SLOTS))
         pthread_cond_wait(&f->done, &f->mu);
     pthread_mutex_unlock(&f->mu);
-    /* No sender reads slot k now: each live one has sent frame
-     * pushed - SLOTS, the last that used it; a new sender starts at
+    /* No consumer reads slot k now: each live one has taken frame
+     * pushed - SLOTS, the last that used it; a new one starts at
      * f->pushed. */
     if (f->slot[k] == NULL && (f->slot[k] = malloc(f->framecap)) == NULL)
         return GDFS_ENOMEM;
@@ -147,9 +148,9 @@ void gdfs_fanout_flush(struct gdfs_fanout *f)
     pthread_mutex_unlock(&f->mu);
 }
 
-static void join(struct sender *sd)
+static void join(struct consumer *sd)
 {
-    if (sd->c != NULL && !sd->joined) {
+    if (sd->on && !sd->joined) {
         pthread_join(sd->tid, NULL);
         sd->joined = true;
     }
@@ -160,11 +161,11 @@ bool gdfs_fanout_reap(struct gdfs_fanout *f, unsigned i)
     bool failed;
 
     pthread_mutex_lock(&f->mu);
-    failed = f->s[i].c != NULL && f->s[i].failed;
+    failed = f->s[i].on && f->s[i].failed;
     pthread_mutex_unlock(&f->mu);
     if (failed) {
         join(&f->s[i]);
-        f->s[i].c = NULL;
+        f->s[i].on = false;
     }
     return failed;
 }

@@ -20,11 +20,13 @@
 
 /* ---- put ------------------------------------------------------------------ */
 
-/* One put's replica streams. Remote replicas get the client's frames from
- * their own sender threads (fanout.h); when this node is a replica
- * (fn->self), the gateway stores its copy itself with the store verbs a
- * replica stream uses (replica.c): every chunk checked against its
- * SHA-256, one fsynced commit at the end, acked only after it. */
+/* One put's replica streams. Each replica takes the client's frames from
+ * its own consumer thread (fanout.h): one that sends them to a remote
+ * replica, or, when this node is a replica (fn->self), one that stores
+ * its copy here with the store verbs a replica stream uses (replica.c):
+ * every chunk checked against its SHA-256, then one fsynced commit at the
+ * end (by the gateway's thread, once the consumers are done), acked only
+ * after it. */
 struct fan {
     struct gdfs_rpc *rpc;
     struct gdfs_store *st;
@@ -38,11 +40,12 @@ struct fan {
     bool self_done;  /* ... and committed */
     int64_t vid;     /* its version row */
     int io_ms;
-    char last[512]; /* the last replica failure */
+    char last[512];     /* the last replica failure */
+    char self_err[512]; /* why storing the copy here failed */
 };
 
-/* Drop replica @i from the put. A remote one must have no sender running
- * (none started yet, or gdfs_fanout_reap joined it). */
+/* Drop replica @i from the put. It must have no consumer running (none
+ * started yet, or gdfs_fanout_reap joined it). */
 static void fan_drop(struct fan *fn, unsigned i, const char *why)
 {
     if ((int)i == fn->self ? !fn->self_live : fn->c[i] == NULL)
@@ -64,18 +67,62 @@ static void fan_drop(struct fan *fn, unsigned i, const char *why)
     fn->c[i] = NULL;
 }
 
-/* Drop the remote replicas whose sender failed. */
+/* Drop the replicas whose consumer failed. */
 static void fan_reap(struct fan *fn)
 {
-    for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL && fn->out != NULL &&
-            gdfs_fanout_reap(fn->out, i))
-            fan_drop(fn, i, fn->c[i]->errmsg);
+    for (unsigned i = 0; fn->out != NULL && i < fn->n; i++)
+        if (gdfs_fanout_reap(fn->out, i))
+            fan_drop(fn, i, (int)i == fn->self ? fn->self_err
+                                               : fn->c[i]->errmsg);
+}
+
+/* A remote replica's consumer: send the frame on its stream. */
+static int send_remote(void *ctx, unsigned i, const uint8_t *frame,
+                       size_t len)
+{
+    struct fan *fn = ctx;
+
+    return gdfs_rpc_send_raw(fn->c[i], frame, len, fn->io_ms);
+}
+
+/* This node's consumer: check a CHUNK frame's data against its SHA-256
+ * and store it (PUT_END is the gateway's to commit). */
+static int store_local(void *ctx, unsigned i, const uint8_t *frame,
+                       size_t len)
+{
+    struct fan *fn = ctx;
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_msg m;
+    uint8_t sha[GDFS_SHA256_LEN];
+    int rc;
+
+    (void)i;
+    if (len < GDFS_PROTO_HDR_LEN ||
+        gdfs_proto_decode_hdr(frame, (uint32_t)(len - GDFS_PROTO_HDR_LEN),
+                              &hdr) != GDFS_OK ||
+        gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &m) != GDFS_OK) {
+        snprintf(fn->self_err, sizeof(fn->self_err), "undecodable frame");
+        return GDFS_EPROTO;
+    }
+    if (m.type != GDFS_MSG_CHUNK)
+        return GDFS_OK;
+    gdfs_hash_sha256(m.u.chunk.data.p, m.u.chunk.data.len, sha);
+    if (memcmp(sha, m.u.chunk.sha256, sizeof(sha)) != 0) {
+        snprintf(fn->self_err, sizeof(fn->self_err),
+                 "chunk %u: checksum mismatch in transit", m.u.chunk.idx);
+        return GDFS_ECORRUPT;
+    }
+    rc = gdfs_store_put_chunk(fn->st, fn->vid, m.u.chunk.idx, sha,
+                              m.u.chunk.data.p, m.u.chunk.data.len);
+    if (rc != GDFS_OK)
+        snprintf(fn->self_err, sizeof(fn->self_err), "chunk %u: %s",
+                 m.u.chunk.idx, gdfs_store_errmsg(fn->st));
+    return rc;
 }
 
 static void fan_close(struct fan *fn, bool broken)
 {
-    gdfs_fanout_free(fn->out); /* stops the senders first */
+    gdfs_fanout_free(fn->out); /* stops the consumers first */
     fn->out = NULL;
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL) {
@@ -96,20 +143,13 @@ static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
 {
     struct fan *fn = ctx;
 
+    (void)sha256;
+    (void)data;
+    (void)len;
     if (fn->out != NULL &&
         gdfs_fanout_push(fn->out, frame, framelen) != GDFS_OK) {
         snprintf(why, whylen, "out of memory for chunk %u", idx);
         return GDFS_ENOMEM;
-    }
-    /* The remote copies are on their way meanwhile. */
-    if (fn->self >= 0 && fn->self_live &&
-        gdfs_store_put_chunk(fn->st, fn->vid, idx, sha256, data, len) !=
-            GDFS_OK) {
-        char err[512];
-
-        snprintf(err, sizeof(err), "chunk %u: %s", idx,
-                 gdfs_store_errmsg(fn->st));
-        fan_drop(fn, (unsigned)fn->self, err);
     }
     fan_reap(fn);
     if (fn->live < fn->w) {
@@ -193,7 +233,7 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
  * to the remote ones first, then this node's own version row if it is a
  * replica, then wait for the remote PUT_READYs together, so the round
  * trips (each a SQLite transaction on its replica) overlap; then start a
- * sender for each remote stream. */
+ * consumer for each. */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_files_place *p,
                      const struct gdfs_bytes *name)
@@ -237,25 +277,27 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
                      fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
         }
     }
-    if (remote == 0)
-        return;
-    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote,
-                    fn->io_ms, rcs, replies);
+    if (remote > 0)
+        gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote,
+                        fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
                                                 : "no answer to RPUT in time");
     for (unsigned i = 0; i < fn->n; i++) {
-        if (fn->c[i] == NULL)
+        bool self = (int)i == fn->self;
+
+        if (self ? !fn->self_live : fn->c[i] == NULL)
             continue;
         if (fn->out == NULL &&
             gdfs_fanout_new(GDFS_PROTO_CHUNK_OVERHEAD + s->cfg->chunk_size,
-                            fn->io_ms, &fn->out) != GDFS_OK) {
-            fan_drop(fn, i, "out of memory for its send queue");
+                            &fn->out) != GDFS_OK) {
+            fan_drop(fn, i, "out of memory for its frame queue");
             continue;
         }
-        if (gdfs_fanout_add(fn->out, i, fn->c[i]) != GDFS_OK)
-            fan_drop(fn, i, "no thread to send to it");
+        if (gdfs_fanout_add(fn->out, i, self ? store_local : send_remote,
+                            fn) != GDFS_OK)
+            fan_drop(fn, i, "no thread to pass it the data");
     }
 }
 
@@ -277,13 +319,13 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
         if (pushed)
             gdfs_fanout_flush(fn->out);
         fan_reap(fn);
-        gdfs_fanout_free(fn->out); /* every sender is idle (or stopped) */
+        gdfs_fanout_free(fn->out); /* every consumer is idle (or stopped) */
         fn->out = NULL;
         for (unsigned i = 0; !pushed && i < fn->n; i++)
-            if ((int)i != fn->self)
-                fan_drop(fn, i, "out of memory for PUT_END");
+            fan_drop(fn, i, "out of memory for PUT_END");
     }
-    /* The remote replicas commit meanwhile. */
+    /* This node's chunks are all stored now; the remote replicas commit
+     * theirs meanwhile. */
     if (fn->self >= 0 && fn->self_live) {
         if (gdfs_store_put_commit(fn->st, fn->vid, end->u.put_end.size,
                                   end->u.put_end.nchunks,
@@ -325,6 +367,9 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
                      .st = s->st,
                      .self = -1,
                      .io_ms = gdfs_session_io_ms(s)};
+    /* Every replica (this node's consumer too) checks each chunk against
+     * its SHA-256 before it stores it; hashing it in this thread as well
+     * would only repeat that. */
     struct gdfs_chunk_sink sink = {fan_chunk, &fn, .unverified = true};
     struct gdfs_meta meta;
     uint8_t acked = 0;
@@ -347,10 +392,6 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     for (unsigned i = 0; i < p.n; i++)
         if (strcmp(p.id[i], s->cfg->node_id) == 0)
             fn.self = (int)i;
-    /* Remote replicas check every chunk against its SHA-256 before they
-     * store it; hashing it here as well would only repeat that, unless
-     * this node stores a copy itself. */
-    sink.unverified = fn.self < 0;
     fan_open(s, &fn, &p, &m->u.put.name);
     if (fn.live < fn.w) {
         fan_close(&fn, true);

@@ -85,4 +85,37 @@ ok "a get through n2 still returns the right bytes (the rest from a peer)" \
     sh -c "'$CLI_BIN' -n '$(addr_of 2)' get f2 '$T/got' && cmp -s '$T/f2' '$T/got'"
 ok "... after n2's own copy failed at chunk 2" \
     grep -q "get f2: replica n2: chunk 2 is corrupt on node n2" "$T/n2/log"
+
+# ---- a remote replica lost in the middle of a put -------------------------
+# The put streams from a pipe that holds back all but the first 4 chunks
+# until n3 has stored them; then n2 may no longer send to n3, so n3's
+# sender fails mid-stream: it is dropped and the put goes on with W = 2
+# (n2's own copy and n1's).
+writing_chunks() { # chunks n3 holds of versions still being written
+    sqlite3 -cmd ".timeout 5000" "$T/n3/data/gdfs.db" "SELECT count(*) FROM
+        chunks WHERE version_id IN (SELECT id FROM versions WHERE state = 0)"
+}
+rand_file "$T/f3" $((262144 * 12))
+(
+    head -c $((262144 * 4)) "$T/f3"
+    while [ ! -e "$T/go" ]; do sleep 0.05; done
+    tail -c +$((262144 * 4 + 1)) "$T/f3"
+) | cli 2 put - f3 >"$T/put3.out" 2>&1 &
+put3=$!
+ok "n3 stores the first 4 chunks of f3 as they stream" \
+    expect_within 20 4 writing_chunks
+{ cat "$T/rules"; echo "$(addr_of 2) $(addr_of 3)"; } >"$T/rules.new"
+mv "$T/rules.new" "$T/rules"
+touch "$T/go"
+wait "$put3"
+ok "with n2 cut off from n3 midway, the put of f3 through n2 succeeds" \
+    test $? -eq 0
+ok "... n3 was dropped from it" \
+    grep -q "replica $(addr_of 3) dropped from the put" "$T/n2/log"
+ok "... and it was acknowledged by 2 of 3 replicas" \
+    grep -q "put f3: version [0-9]*, $((262144 * 12)) bytes, 2 of 3 replicas" "$T/n2/log"
+ok "... n3's partial copy is gone" expect_within 20 0 writing_chunks
+no_self 1 2 3
+ok "a get of f3 through n1 returns it" \
+    sh -c "'$CLI_BIN' -n '$(addr_of 1)' get f3 '$T/got' && cmp -s '$T/f3' '$T/got'"
 done_testing

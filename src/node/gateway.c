@@ -14,40 +14,127 @@
 #include "hash.h"
 #include "log.h"
 #include "net.h"
+#include "node/fanout.h"
 #include "node/leaderops.h"
 #include "node/probe.h"
 
 /* ---- put ------------------------------------------------------------------ */
 
+/* One put's replica streams. Each replica takes the client's frames from
+ * its own consumer thread (fanout.h): one that sends them to a remote
+ * replica, or, when this node is a replica (fn->self), one that stores
+ * its copy here with the store verbs a replica stream uses (replica.c):
+ * every chunk checked against its SHA-256, then one fsynced commit at the
+ * end (by the gateway's thread, once the consumers are done), acked only
+ * after it. */
 struct fan {
     struct gdfs_rpc *rpc;
+    struct gdfs_store *st;
+    struct gdfs_fanout *out;
     struct gdfs_rpc_conn *c[GDFS_REPLICAS];
+    const char (*addr)[GDFS_ADDR_MAX + 1];
+    const char *name; /* for logs */
     unsigned n, live, w;
+    int self;        /* this node's replica index, -1 if none */
+    bool self_live;  /* its copy is being (or was) stored */
+    bool self_done;  /* ... and committed */
+    int64_t vid;     /* its version row */
     int io_ms;
-    char last[512]; /* the last replica failure */
+    char last[512];     /* the last replica failure */
+    char self_err[512]; /* why storing the copy here failed */
 };
 
+/* Drop replica @i from the put. It must have no consumer running (none
+ * started yet, or gdfs_fanout_reap joined it). */
 static void fan_drop(struct fan *fn, unsigned i, const char *why)
 {
-    if (fn->c[i] == NULL)
+    if ((int)i == fn->self ? !fn->self_live : fn->c[i] == NULL)
         return;
     gdfs_log(GDFS_LOG_WARN, "replica %s dropped from the put: %s",
-             fn->c[i]->addr, why);
+             fn->addr[i], why);
     snprintf(fn->last, sizeof(fn->last), "%s", why);
+    fn->live--;
+    if ((int)i == fn->self) {
+        fn->self_live = false;
+        if (!fn->self_done &&
+            gdfs_store_put_abort(fn->st, fn->vid) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at "
+                     "restart)", fn->name, gdfs_store_errmsg(fn->st));
+        return;
+    }
     fn->c[i]->broken = true;
     gdfs_rpc_close(fn->rpc, fn->c[i]);
     fn->c[i] = NULL;
-    fn->live--;
+}
+
+/* Drop the replicas whose consumer failed. */
+static void fan_reap(struct fan *fn)
+{
+    for (unsigned i = 0; fn->out != NULL && i < fn->n; i++)
+        if (gdfs_fanout_reap(fn->out, i))
+            fan_drop(fn, i, (int)i == fn->self ? fn->self_err
+                                               : fn->c[i]->errmsg);
+}
+
+/* A remote replica's consumer: send the frame on its stream. */
+static int send_remote(void *ctx, unsigned i, const uint8_t *frame,
+                       size_t len)
+{
+    struct fan *fn = ctx;
+
+    return gdfs_rpc_send_raw(fn->c[i], frame, len, fn->io_ms);
+}
+
+/* This node's consumer: check a CHUNK frame's data against its SHA-256
+ * and store it (PUT_END is the gateway's to commit). */
+static int store_local(void *ctx, unsigned i, const uint8_t *frame,
+                       size_t len)
+{
+    struct fan *fn = ctx;
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_msg m;
+    uint8_t sha[GDFS_SHA256_LEN];
+    int rc;
+
+    (void)i;
+    if (len < GDFS_PROTO_HDR_LEN ||
+        gdfs_proto_decode_hdr(frame, (uint32_t)(len - GDFS_PROTO_HDR_LEN),
+                              &hdr) != GDFS_OK ||
+        gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &m) != GDFS_OK) {
+        snprintf(fn->self_err, sizeof(fn->self_err), "undecodable frame");
+        return GDFS_EPROTO;
+    }
+    if (m.type != GDFS_MSG_CHUNK)
+        return GDFS_OK;
+    gdfs_hash_sha256(m.u.chunk.data.p, m.u.chunk.data.len, sha);
+    if (memcmp(sha, m.u.chunk.sha256, sizeof(sha)) != 0) {
+        snprintf(fn->self_err, sizeof(fn->self_err),
+                 "chunk %u: checksum mismatch in transit", m.u.chunk.idx);
+        return GDFS_ECORRUPT;
+    }
+    rc = gdfs_store_put_chunk(fn->st, fn->vid, m.u.chunk.idx, sha,
+                              m.u.chunk.data.p, m.u.chunk.data.len);
+    if (rc != GDFS_OK)
+        snprintf(fn->self_err, sizeof(fn->self_err), "chunk %u: %s",
+                 m.u.chunk.idx, gdfs_store_errmsg(fn->st));
+    return rc;
 }
 
 static void fan_close(struct fan *fn, bool broken)
 {
+    gdfs_fanout_free(fn->out); /* stops the consumers first */
+    fn->out = NULL;
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL) {
             fn->c[i]->broken |= broken;
             gdfs_rpc_close(fn->rpc, fn->c[i]);
             fn->c[i] = NULL;
         }
+    /* A copy stored and committed here stays, as a replica's does (an
+     * uncommitted one is collected as an orphan, or committed by its
+     * record); one still being written goes. */
+    if (fn->self >= 0 && fn->self_live && !fn->self_done)
+        fan_drop(fn, (unsigned)fn->self, "put abandoned");
 }
 
 static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
@@ -56,15 +143,15 @@ static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
 {
     struct fan *fn = ctx;
 
-    (void)idx;
     (void)sha256;
     (void)data;
     (void)len;
-    for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL &&
-            gdfs_rpc_send_raw(fn->c[i], frame, framelen, fn->io_ms) !=
-                GDFS_OK)
-            fan_drop(fn, i, fn->c[i]->errmsg);
+    if (fn->out != NULL &&
+        gdfs_fanout_push(fn->out, frame, framelen) != GDFS_OK) {
+        snprintf(why, whylen, "out of memory for chunk %u", idx);
+        return GDFS_ENOMEM;
+    }
+    fan_reap(fn);
     if (fn->live < fn->w) {
         snprintf(why, whylen,
                  "no quorum: %u of the %u replicas still take the data, %u "
@@ -166,19 +253,24 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
 }
 
 /* Open a replica stream on each placed node (fn->live counts them): RPUT
- * to all of them first, then wait for their PUT_READYs together, so the
- * round trips (each a SQLite transaction on its replica) overlap. */
+ * to the remote ones first, then this node's own version row if it is a
+ * replica, then wait for the remote PUT_READYs together, so the round
+ * trips (each a SQLite transaction on its replica) overlap; then start a
+ * consumer for each. */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_files_place *p,
                      const struct gdfs_bytes *name)
 {
     struct gdfs_msg replies[GDFS_REPLICAS];
     int rcs[GDFS_REPLICAS];
+    unsigned remote = 0;
 
     for (unsigned i = 0; i < p->n; i++) {
         struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT};
         char err[512];
 
+        if ((int)i == fn->self)
+            continue;
         req.u.rput.version = p->version;
         req.u.rput.chunk_size = s->cfg->chunk_size;
         req.u.rput.name = *name;
@@ -188,34 +280,97 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             continue;
         }
         fn->live++;
+        remote++;
         if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg);
     }
-    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, fn->live,
-                    fn->io_ms, rcs, replies);
+    if (fn->self >= 0) {
+        struct gdfs_store_version v;
+
+        if (gdfs_store_put_begin(fn->st, name->p, name->len,
+                                 s->cfg->chunk_size, &p->version,
+                                 &v) == GDFS_OK) {
+            fn->vid = v.id;
+            fn->self_live = true;
+            fn->live++;
+        } else {
+            gdfs_log(GDFS_LOG_ERROR, "replica put %s: %s", fn->name,
+                     gdfs_store_errmsg(fn->st));
+            snprintf(fn->last, sizeof(fn->last), "replica put %s on %s: %s",
+                     fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
+        }
+    }
+    if (remote > 0)
+        gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote,
+                        fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
                                                 : "no answer to RPUT in time");
+    for (unsigned i = 0; i < fn->n; i++) {
+        bool self = (int)i == fn->self;
+
+        if (self ? !fn->self_live : fn->c[i] == NULL)
+            continue;
+        if (fn->out == NULL &&
+            gdfs_fanout_new(GDFS_PROTO_CHUNK_OVERHEAD + s->cfg->chunk_size,
+                            &fn->out) != GDFS_OK) {
+            fan_drop(fn, i, "out of memory for its frame queue");
+            continue;
+        }
+        if (gdfs_fanout_add(fn->out, i, self ? store_local : send_remote,
+                            fn) != GDFS_OK)
+            fan_drop(fn, i, "no thread to pass it the data");
+    }
 }
 
-/* Send PUT_END (the frame in s->in) to every live replica and collect
- * their acknowledgements into *acked (bit i: replica i). */
+/* Send PUT_END (the frame in s->in) to every live replica, commit this
+ * node's copy, and collect the acknowledgements into *acked (bit i:
+ * replica i). */
 static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
-                           uint8_t *acked)
+                           const struct gdfs_msg *end, uint8_t *acked)
 {
     size_t len = gdfs_proto_frame_len(s->in);
     struct gdfs_msg replies[GDFS_REPLICAS];
     int rcs[GDFS_REPLICAS];
-    unsigned ok;
+    unsigned ok = 0, remote = 0;
 
-    for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL &&
-            gdfs_rpc_send_raw(fn->c[i], s->in, len, fn->io_ms) != GDFS_OK)
-            fan_drop(fn, i, fn->c[i]->errmsg);
-    ok = gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_OK, fn->live,
-                         fn->io_ms, rcs, replies);
     *acked = 0;
+    if (fn->out != NULL) {
+        bool pushed = gdfs_fanout_push(fn->out, s->in, len) == GDFS_OK;
+
+        if (pushed)
+            gdfs_fanout_flush(fn->out);
+        fan_reap(fn);
+        gdfs_fanout_free(fn->out); /* every consumer is idle (or stopped) */
+        fn->out = NULL;
+        for (unsigned i = 0; !pushed && i < fn->n; i++)
+            fan_drop(fn, i, "out of memory for PUT_END");
+    }
+    /* This node's chunks are all stored now; the remote replicas commit
+     * theirs meanwhile. */
+    if (fn->self >= 0 && fn->self_live) {
+        if (gdfs_store_put_commit(fn->st, fn->vid, end->u.put_end.size,
+                                  end->u.put_end.nchunks,
+                                  end->u.put_end.sha256, NULL) == GDFS_OK) {
+            fn->self_done = true;
+            *acked |= (uint8_t)(1u << fn->self);
+            ok++;
+            gdfs_log(GDFS_LOG_DEBUG, "put %s: this node's copy stored in "
+                     "its own store", fn->name);
+        } else {
+            char err[512];
+
+            snprintf(err, sizeof(err), "replica put %s on %s: commit: %s",
+                     fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
+            fan_drop(fn, (unsigned)fn->self, err);
+        }
+    }
+    for (unsigned i = 0; i < fn->n; i++)
+        remote += fn->c[i] != NULL;
+    if (remote > 0)
+        ok += gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_OK, remote,
+                              fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL) {
             if (rcs[i] == GDFS_OK)
@@ -232,9 +387,12 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
     struct fan fn = {.rpc = gdfs_files_rpc(s->files),
+                     .st = s->st,
+                     .self = -1,
                      .io_ms = gdfs_session_io_ms(s)};
-    /* The replicas check every chunk against its SHA-256 before they
-     * store it; hashing it here as well would only repeat that. */
+    /* Every replica (this node's consumer too) checks each chunk against
+     * its SHA-256 before it stores it; hashing it in this thread as well
+     * would only repeat that. */
     struct gdfs_chunk_sink sink = {fan_chunk, &fn, .unverified = true};
     struct gdfs_meta meta;
     uint8_t acked = 0;
@@ -252,6 +410,11 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_reply_error(s, m->reqid, rc, "put %s: %s", name, why);
     fn.n = p.n;
     fn.w = p.w;
+    fn.addr = (const char(*)[GDFS_ADDR_MAX + 1])p.addr;
+    fn.name = name;
+    for (unsigned i = 0; i < p.n; i++)
+        if (strcmp(p.id[i], s->cfg->node_id) == 0)
+            fn.self = (int)i;
     fan_open(s, &fn, &p, &m->u.put.name);
     if (fn.live < fn.w) {
         fan_close(&fn, true);
@@ -267,7 +430,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     if (rc == GDFS_OK)
         rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end,
                                  &in_step, why, sizeof(why));
-    if (rc == GDFS_OK && fan_finish(s, &fn, &acked) < fn.w) {
+    if (rc == GDFS_OK && fan_finish(s, &fn, &end, &acked) < fn.w) {
         snprintf(why, sizeof(why),
                  "no quorum: %u of %u replicas stored it, %u needed (%s)",
                  fn.live, fn.n, fn.w, fn.last);
@@ -380,6 +543,35 @@ static int send_stale(struct reader *rd, const char *addr, int io)
     return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
 }
 
+/* The GET_INFO of the replica about to serve the get (@from names it).
+ * The first one is sent to the client, and fixes the version; a replica
+ * the get resumes on must hold the same bytes. GDFS_ECLOSED (and
+ * rd->client_gone) if the client is gone. */
+static int take_info(struct reader *rd, const struct gdfs_msg *info,
+                     const char *from, char *why, size_t whylen)
+{
+    struct gdfs_session *s = rd->s;
+    int io = gdfs_session_io_ms(s);
+
+    if (!rd->info_sent) {
+        rd->info = *info;
+        rd->info.reqid = rd->reqid;
+        rd->want = info->u.get_info.version; /* resume exactly this one */
+        if ((rd->stale != NULL && send_stale(rd, from, io) != GDFS_OK) ||
+            gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap, io) !=
+                GDFS_OK) {
+            rd->client_gone = true;
+            return GDFS_ECLOSED;
+        }
+        rd->info_sent = true;
+    } else if (memcmp(info->u.get_info.sha256, rd->info.u.get_info.sha256,
+                      GDFS_SHA256_LEN) != 0) {
+        snprintf(why, whylen, "replica at %s holds different bytes", from);
+        return GDFS_ECORRUPT;
+    }
+    return GDFS_OK;
+}
+
 /* Stream from one replica, from chunk rd->next on. A failure of the
  * client's connection sets rd->client_gone (and returns GDFS_ECLOSED);
  * any other failure is the replica's, and the caller may try the next
@@ -399,24 +591,11 @@ static int read_from(struct reader *rd, const char *addr, char *why,
                        why, whylen);
     if (rc != GDFS_OK)
         return rc;
-    if (!rd->info_sent) {
-        rd->info = r;
-        rd->info.reqid = rd->reqid;
-        rd->want = r.u.get_info.version; /* resume exactly this one */
-        if ((rd->stale != NULL && send_stale(rd, addr, io) != GDFS_OK) ||
-            (rc = gdfs_net_send_msg(s->conn, &rd->info, s->out, s->outcap,
-                                    io)) != GDFS_OK) {
-            gdfs_rpc_close(rpc, c);
-            rd->client_gone = true;
-            return GDFS_ECLOSED;
-        }
-        rd->info_sent = true;
-    } else if (memcmp(r.u.get_info.sha256, rd->info.u.get_info.sha256,
-                      GDFS_SHA256_LEN) != 0) {
-        snprintf(why, whylen, "replica at %s holds different bytes", addr);
-        c->broken = true;
+    rc = take_info(rd, &r, addr, why, whylen);
+    if (rc != GDFS_OK) {
+        c->broken = true; /* its chunks are still on the way */
         gdfs_rpc_close(rpc, c);
-        return GDFS_ECORRUPT;
+        return rc;
     }
     for (uint32_t i = 0; i < rd->info.u.get_info.nchunks; i++) {
         uint8_t sha[GDFS_SHA256_LEN];
@@ -453,6 +632,70 @@ static int read_from(struct reader *rd, const char *addr, char *why,
     }
     gdfs_rpc_close(rpc, c);
     return GDFS_OK;
+}
+
+/* Stream from this node's own copy (it is a replica), from chunk rd->next
+ * on: no RGET to itself over the network, the same checks (each chunk's
+ * SHA-256 before it is sent; the file checksum at the end, by the
+ * caller). */
+static int read_local(struct reader *rd, const char *addr, char *why,
+                      size_t whylen)
+{
+    struct gdfs_session *s = rd->s;
+    struct gdfs_store_version v;
+    struct gdfs_msg info;
+    char name[256];
+    int rc;
+
+    gdfs_log_name(rd->name, name, sizeof(name));
+    if ((rc = gdfs_store_snapshot_begin(s->st)) != GDFS_OK) {
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
+        return rc;
+    }
+    if (rd->want.term == 0) /* get --version N: the committed one */
+        rc = gdfs_store_lookup(s->st, rd->name->p, rd->name->len,
+                               rd->want.seq, &v);
+    else
+        rc = gdfs_store_lookup_exact(s->st, rd->name->p, rd->name->len,
+                                     &rd->want, &v);
+    if (rc != GDFS_OK) {
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
+        goto out;
+    }
+    if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)v.chunk_size > s->outcap) {
+        snprintf(why, whylen,
+                 "stored with %u-byte chunks, larger than node %s's buffers "
+                 "(chunk_size was lowered?)",
+                 v.chunk_size, s->cfg->node_id);
+        rc = GDFS_ETOOBIG;
+        goto out;
+    }
+    gdfs_get_info_of(&v, rd->reqid, &info);
+    if ((rc = take_info(rd, &info, addr, why, whylen)) != GDFS_OK)
+        goto out;
+    gdfs_log(GDFS_LOG_DEBUG,
+             "get %s: version %llu read from this node's store, from chunk "
+             "%u", name, (unsigned long long)v.version.seq, rd->next);
+    for (uint32_t i = rd->next; i < v.nchunks; i++) {
+        uint8_t sha[GDFS_SHA256_LEN];
+        size_t len;
+
+        rc = gdfs_load_chunk(s, rd->reqid, &v, i, name, sha, &len, why,
+                             whylen);
+        if (rc != GDFS_OK)
+            goto out;
+        gdfs_hash_update(&rd->list, sha, sizeof(sha));
+        if (gdfs_net_send_all(s->conn, s->out, len,
+                              gdfs_session_io_ms(s)) != GDFS_OK) {
+            rd->client_gone = true;
+            rc = GDFS_ECLOSED;
+            goto out;
+        }
+        rd->next = i + 1;
+    }
+out:
+    gdfs_store_snapshot_end(s->st);
+    return rc;
 }
 
 int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
@@ -511,9 +754,13 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     for (unsigned k = 0; k < n; k++) {
         unsigned i = order[k];
 
-        if (addrs[i][0] == '\0')
+        if (strcmp(meta.replica[i], s->cfg->node_id) == 0)
+            rc = read_local(&rd, addrs[i][0] ? addrs[i] : s->cfg->node_id,
+                            why, sizeof(why));
+        else if (addrs[i][0] == '\0')
             continue;
-        rc = read_from(&rd, addrs[i], why, sizeof(why));
+        else
+            rc = read_from(&rd, addrs[i], why, sizeof(why));
         if (rc == GDFS_OK)
             good |= (uint8_t)(1u << i);
         if (rc == GDFS_OK || rd.client_gone)

@@ -184,11 +184,43 @@ int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
     return gdfs_send_version_from(s, reqid, v, name, 0);
 }
 
+int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
+                    const struct gdfs_store_version *v, uint32_t idx,
+                    const char *name, uint8_t sha256[GDFS_SHA256_LEN],
+                    size_t *framelen, char *why, size_t whylen)
+{
+    uint8_t *data = s->out + GDFS_PROTO_CHUNK_OVERHEAD;
+    uint8_t actual[GDFS_SHA256_LEN];
+    size_t len;
+    int rc = gdfs_store_read_chunk(s->st, v->id, idx, data,
+                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD,
+                                   &len, sha256);
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name,
+                 gdfs_store_errmsg(s->st));
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
+        return rc;
+    }
+    gdfs_hash_sha256(data, len, actual);
+    if (memcmp(actual, sha256, sizeof(actual)) != 0) {
+        gdfs_log(GDFS_LOG_ERROR,
+                 "get %s: version %llu chunk %u fails its checksum", name,
+                 (unsigned long long)v->version.seq, idx);
+        snprintf(why, whylen, "chunk %u is corrupt on node %s", idx,
+                 s->cfg->node_id);
+        return GDFS_ECORRUPT;
+    }
+    gdfs_proto_encode_chunk_hdr(s->out, reqid, idx, sha256, (uint32_t)len);
+    *framelen = GDFS_PROTO_CHUNK_OVERHEAD + len;
+    return GDFS_OK;
+}
+
 int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
                            const struct gdfs_store_version *v,
                            const char *name, uint32_t first)
 {
-    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_GET_INFO, .reqid = reqid};
+    struct gdfs_msg r;
     int rc;
 
     if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)v->chunk_size > s->outcap)
@@ -197,42 +229,34 @@ int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
                                 "than node %s's buffers (chunk_size was "
                                 "lowered?)",
                                 name, v->chunk_size, s->cfg->node_id);
-    r.u.get_info.version = v->version;
-    r.u.get_info.size = v->size;
-    r.u.get_info.chunk_size = v->chunk_size;
-    r.u.get_info.nchunks = v->nchunks;
-    memcpy(r.u.get_info.sha256, v->sha256, GDFS_SHA256_LEN);
+    gdfs_get_info_of(v, reqid, &r);
     rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                            gdfs_session_io_ms(s));
     for (uint32_t i = first; rc == GDFS_OK && i < v->nchunks; i++) {
-        uint8_t *data = s->out + GDFS_PROTO_CHUNK_OVERHEAD;
-        uint8_t stored[GDFS_SHA256_LEN], actual[GDFS_SHA256_LEN];
+        uint8_t sha[GDFS_SHA256_LEN];
+        char why[512];
         size_t len;
 
-        rc = gdfs_store_read_chunk(s->st, v->id, i, data,
-                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD,
-                                   &len, stored);
-        if (rc != GDFS_OK) {
-            gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name,
-                     gdfs_store_errmsg(s->st));
-            return gdfs_reply_error(s, reqid, rc, "get %s: %s", name,
-                                    gdfs_store_errmsg(s->st));
-        }
-        gdfs_hash_sha256(data, len, actual);
-        if (memcmp(actual, stored, sizeof(actual)) != 0) {
-            gdfs_log(GDFS_LOG_ERROR,
-                     "get %s: version %llu chunk %u fails its checksum",
-                     name, (unsigned long long)v->version.seq, i);
-            return gdfs_reply_error(s, reqid, GDFS_ECORRUPT,
-                                    "get %s: chunk %u is corrupt on node %s",
-                                    name, i, s->cfg->node_id);
-        }
-        gdfs_proto_encode_chunk_hdr(s->out, reqid, i, stored, (uint32_t)len);
-        rc = gdfs_net_send_all(s->conn, s->out,
-                               GDFS_PROTO_CHUNK_OVERHEAD + len,
-                               gdfs_session_io_ms(s));
+        rc = gdfs_load_chunk(s, reqid, v, i, name, sha, &len, why,
+                             sizeof(why));
+        if (rc != GDFS_OK)
+            return gdfs_reply_error(s, reqid, rc, "get %s: %s", name, why);
+        rc = gdfs_net_send_all(s->conn, s->out, len, gdfs_session_io_ms(s));
     }
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_INFO, "get %s: %s", name, s->conn->errmsg);
     return rc;
+}
+
+void gdfs_get_info_of(const struct gdfs_store_version *v, uint32_t reqid,
+                      struct gdfs_msg *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = GDFS_MSG_NDTOCL_GET_INFO;
+    out->reqid = reqid;
+    out->u.get_info.version = v->version;
+    out->u.get_info.size = v->size;
+    out->u.get_info.chunk_size = v->chunk_size;
+    out->u.get_info.nchunks = v->nchunks;
+    memcpy(out->u.get_info.sha256, v->sha256, GDFS_SHA256_LEN);
 }

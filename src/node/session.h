@@ -88,4 +88,19 @@ int gdfs_send_version_from(struct gdfs_session *s, uint32_t reqid,
                            const struct gdfs_store_version *v,
                            const char *name, uint32_t first);
 
+/* The GET_INFO frame describing stored version @v. */
+void gdfs_get_info_of(const struct gdfs_store_version *v, uint32_t reqid,
+                      struct gdfs_msg *out);
+
+/* Read chunk @idx of stored version @v (inside a store snapshot) and
+ * check it against its stored SHA-256 (@sha256 gets it); on success s->out
+ * holds it as a CHUNK frame stamped @reqid, *framelen bytes long. On
+ * failure (logged, naming @name) @why says what was wrong: GDFS_ECORRUPT
+ * if the data fails its checksum, GDFS_ENOENT if the chunk is gone. The
+ * caller checks that s->out holds v->chunk_size bytes of payload. */
+int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
+                    const struct gdfs_store_version *v, uint32_t idx,
+                    const char *name, uint8_t sha256[GDFS_SHA256_LEN],
+                    size_t *framelen, char *why, size_t whylen);
+
 #endif

@@ -73,7 +73,8 @@ start() {
         else
             cmd="join 127.0.0.1:7001"               # the others join through n1
         fi
-        "$build/gdfs-node" -c "$run/node$i.ini" $cmd 2>>"$run/n$i/log" &
+        # Its own log, not our stdout: a pipe from this script must end.
+        "$build/gdfs-node" -c "$run/node$i.ini" $cmd >>"$run/n$i/log" 2>&1 </dev/null &
         echo $! > "$run/n$i/pid"
         wait_for cli "$i" status
     done

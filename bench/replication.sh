@@ -9,7 +9,7 @@
 # not tmpfs), GDFS_BUILD (a configured build dir; default _build/bench).
 # Then 1000 x 4 KiB files in one CLI call each way (put -r, get -r, -p 8),
 # beside the same floor for those files (cp -r to 3 directories + sync).
-# Not yet measured here: re-replication of 1 GiB after a node failure.
+# Re-replication after a node failure: bench/rereplication.sh.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 size=100 runs=3

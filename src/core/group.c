@@ -243,6 +243,14 @@ static void become_leader(struct gdfs_group *g, uint64_t now)
 
     g->role = GDFS_ROLE_LEADER;
     copy_id(g->leader, g->self);
+    /* Its own entry may say suspect or failed (the last leader's view of
+     * it, before it came back): a leader is alive, and tells everyone. */
+    {
+        int me = gdfs_group_find(&g->set, g->self);
+
+        if (me >= 0)
+            set_state(g, me, GDFS_MEMBER_ALIVE, now);
+    }
     for (uint32_t i = 0; i < g->set.n; i++) {
         /* A grace period for the step-down check; the lease itself needs
          * acks of this term's APPENDs. */

@@ -473,6 +473,36 @@ START_TEST(test_group_follower_crash_marked_failed_then_alive)
 }
 END_TEST
 
+START_TEST(test_group_new_leader_shown_failed_is_alive)
+{
+    int l = -1, l2 = -1;
+    uint64_t t0;
+
+    world_init(3, 21);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    /* The old leader's last view showed both followers failed (each one
+     * was back before it learnt so); then it dies. */
+    for (int i = 0; i < W.n; i++)
+        if (i != l) {
+            int me = gdfs_group_find(&W.node[i].g.set, W.node[i].g.self);
+
+            W.node[i].g.set.m[me].state = GDFS_MEMBER_FAILED;
+        }
+    crash(l);
+    t0 = W.now;
+    while (leaders(ALL, &l2) == 0 && W.now - t0 < 5000)
+        run(STEP_MS);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    run(1000);
+    /* The new leader is alive in its own view, and so in everyone's. */
+    for (int i = 0; i < W.n; i++)
+        if (i != l)
+            ck_assert_int_eq(state_of(i, l2), GDFS_MEMBER_ALIVE);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 START_TEST(test_group_partition_minority_has_no_leader)
 {
     int l = -1, l2 = -1;
@@ -772,6 +802,7 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_of_one_leads_at_once);
     tcase_add_test(exact, test_group_elects_one_leader);
     tcase_add_test(exact, test_group_leader_crash_replaced);
+    tcase_add_test(exact, test_group_new_leader_shown_failed_is_alive);
     tcase_add_test(exact, test_group_follower_crash_marked_failed_then_alive);
     tcase_add_test(exact, test_group_partition_minority_has_no_leader);
     tcase_add_test(exact, test_group_cut_off_node_does_not_disrupt_leader);

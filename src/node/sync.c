@@ -308,10 +308,8 @@ static void leader_round(struct gdfs_sync *sy,
             ms->next_ms = 0;
             continue;
         }
-        if (ms->synced && now < ms->next_ms)
-            continue;
-        if (!ms->synced && now < ms->next_ms)
-            continue; /* retry backoff */
+        if (now < ms->next_ms)
+            continue; /* next round, or backoff after a failure */
         /* Only a leader that may serve has the records to compare. */
         if (gdfs_files_check_leader(sy->files, why, sizeof(why)) != GDFS_OK)
             break;

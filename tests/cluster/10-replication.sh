@@ -58,20 +58,7 @@ done
 ok "lshere across the five nodes lists $((NFILES * 3)) copies" \
     test "$total" -eq $((NFILES * 3))
 
-get_all() { # get_all NODE...: every file reads back identical via each NODE
-    local k i rc=0
-    for k in $(seq 1 $NFILES); do
-        for i in "$@"; do
-            if ! cli "$i" get "file$k" "$T/g" 2>>"$ERR" >/dev/null ||
-                ! same "$T/f$k" "$T/g"; then
-                diag "file$k via n$i differs or fails"
-                rc=1
-            fi
-        done
-    done
-    return $rc
-}
-ok "every file reads back identical through nodes 2 and 4" get_all 2 4
+ok "every file reads back identical through nodes 2 and 4" files_read_back 2 4
 
 # --- a replica holder dies: gets still work (W = 2 copies remain)
 victim=$(cli 1 --json locate file3 | json 'd["replicas"][0]["node"]' |
@@ -83,7 +70,7 @@ kill_node "$victim" KILL
 survivors=$(for i in $ALL; do [ "$i" != "$victim" ] && echo "$i"; done |
     head -n 2 | tr '\n' ' ')
 ok "with replica holder n$victim killed, every file still reads back" \
-    get_all $survivors
+    files_read_back $survivors
 rand_file "$T/during" 600000
 ok "a put with n$victim down still succeeds" cli 1 put "$T/during" during
 cli 2 get during "$T/g" >/dev/null 2>"$ERR" && same "$T/during" "$T/g"
@@ -95,7 +82,7 @@ ok "n$victim restarts" expect_within 10 "n1 [0-9]+" agree $ALL
 kill_node 1 KILL
 ok "the others elect a new leader" \
     expect_within 10 "n[2-5] [0-9]+" agree 2 3 4 5
-ok "after the failover every file reads back through node 3" get_all 3
+ok "after the failover every file reads back through node 3" files_read_back 3
 for i in 2 3 4 5; do
     cli "$i" ls >"$T/ls$i" 2>>"$ERR"
 done

@@ -74,19 +74,6 @@ sys.exit(0 if ok else 1)' "$T/loc.json" "$@" || { echo "file$k: $(cat "$T/loc.js
     done
     echo yes
 }
-get_all() { # get_all NODE...: every file reads back identical via each NODE
-    local k i rc=0
-    for k in $(seq 1 $NFILES); do
-        for i in "$@"; do
-            if ! cli "$i" get "file$k" "$T/g" 2>>"$ERR" >/dev/null ||
-                ! same "$T/f$k" "$T/g"; then
-                diag "file$k via n$i differs or fails"
-                rc=1
-            fi
-        done
-    done
-    return $rc
-}
 
 # --- a holder (not the leader) is SIGKILLed: its copies are re-created
 victim=""
@@ -105,7 +92,7 @@ ok "status shows copies done ($done1) and their bytes" \
     test "$done1" -gt 0 -a "$(status_field 4 'd["repair"]["bytes"]')" -gt 0
 live=$(for i in $ALL; do [ "$i" != "$victim" ] && echo "$i"; done | tr '\n' ' ')
 ok "with n$victim still down every file reads back identical" \
-    get_all $(echo $live | cut -d' ' -f2)
+    files_read_back $(echo $live | cut -d' ' -f2)
 
 # A second holder of each file down too: every non-leader survivor in turn
 # (each file has 3 copies on the 4 survivors, at least 2 of them off n1).
@@ -113,7 +100,7 @@ second_fail=0
 for s in $live; do
     [ "$s" = 1 ] && continue
     kill_node "$s" KILL
-    get_all 1 || { second_fail=1; diag "reads failed with n$victim and n$s down"; }
+    files_read_back 1 || { second_fail=1; diag "reads failed with n$victim and n$s down"; }
     start_node "$s" >/dev/null || second_fail=1
     expect_within 10 "n1 [0-9]+" agree 1 "$s" || second_fail=1
 done
@@ -148,7 +135,7 @@ ok "no file names n$leaver and all have 3 alive replicas" \
     expect_within 30 yes three_alive "$leaver"
 stayers=$(for i in $ALL; do [ "$i" != "$leaver" ] && echo "$i"; done | tr '\n' ' ')
 ok "every file reads back identical after the leave" \
-    get_all $(echo $stayers | cut -d' ' -f3)
+    files_read_back $(echo $stayers | cut -d' ' -f3)
 # Ask a member that is not the leader (n1) and did not leave (a node that
 # left exits on its own).
 asker=$(echo $stayers | awk '{print $NF}')

@@ -483,6 +483,22 @@ sha() {
     sha256sum "$1" | cut -d' ' -f1
 }
 
+# files_read_back NODE...: file1..file$NFILES read back through each NODE
+# identical to $T/f1..$T/f$NFILES; names each one that does not.
+files_read_back() {
+    local k i rc=0
+    for k in $(seq 1 "$NFILES"); do
+        for i in "$@"; do
+            if ! cli "$i" get "file$k" "$T/g" 2>>"$ERR" >/dev/null ||
+                ! same "$T/f$k" "$T/g"; then
+                diag "file$k via n$i differs or fails"
+                rc=1
+            fi
+        done
+    done
+    return $rc
+}
+
 # same FILE1 FILE2: byte-identical (cmp, quiet).
 same() {
     cmp -s "$1" "$2"

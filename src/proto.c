@@ -835,6 +835,7 @@ static bool decode_fields(uint8_t type, struct gdfs_pack_reader *r,
         return !r->bad;
     case GDFS_MSG_NDTOND_META_SYNC:
         m->u.meta_sync.term = gdfs_pack_get_u64(r);
+        m->u.meta_sync.complete = gdfs_pack_get_u64(r);
         u8 = gdfs_pack_get_u8(r);
         m->u.meta_sync.more = u8 == 1;
         if (r->bad || u8 > 1 || m->u.meta_sync.term == 0)
@@ -1465,6 +1466,7 @@ int gdfs_proto_writer_begin(struct gdfs_proto_writer *w, uint8_t *buf,
     switch (m->type) {
     case GDFS_MSG_NDTOND_META_SYNC:
         gdfs_pack_put_u64(&pw, m->u.meta_sync.term);
+        gdfs_pack_put_u64(&pw, m->u.meta_sync.complete);
         /* fall through */
     case GDFS_MSG_NDTOCL_LIST:
     case GDFS_MSG_NDTOCL_META_LIST:

@@ -210,10 +210,14 @@ enum gdfs_msg_type {
     GDFS_MSG_NDTOND_META_SUM = 45,
     /* mask:64  (bit i: the member's bucket i differs from the leader's) */
     GDFS_MSG_NDTOCL_META_DIFF = 46,
-    /* term:64 more:8 count:32 then count x RECORD  (leader of @term ->
-     * member: persist these records, all in one transaction; reply OK, or
-     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1;
-     * more: more pages follow) */
+    /* term:64 complete:64 more:8 count:32 then count x RECORD  (leader
+     * of @term -> member: persist these records as committed, all in one
+     * transaction; reply OK, or ERROR GDFS_ESTALE when the member promised
+     * a newer term; term >= 1; more: more pages follow; complete, read on
+     * the last page only (more = 0): bit i set when this push carried
+     * every record of bucket i the leader holds, so a record the member
+     * accepted from an older term's leader in that bucket and that the
+     * leader does not hold never committed; 0 for confirmations) */
     GDFS_MSG_NDTOND_META_SYNC = 47,
 };
 #define GDFS_MSG_TYPE_MAX 47
@@ -437,6 +441,7 @@ struct gdfs_msg {
         struct { uint64_t mask; } meta_diff;
         struct {
             uint64_t term;
+            uint64_t complete; /* bucket mask, see NDTOND_META_SYNC */
             bool more;
             struct gdfs_list_body body;
         } meta_sync;

@@ -31,6 +31,8 @@ struct gdfs_files {
     char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
     unsigned ndraining;
     struct gdfs_store *st; /* the collection thread's connection */
+    gdfs_files_commit_fn on_commit; /* told of every committed record */
+    void *on_commit_ctx;
 };
 
 static uint64_t now_ms(void)
@@ -312,6 +314,15 @@ int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
     return GDFS_OK;
 }
 
+void gdfs_files_on_commit(struct gdfs_files *f, gdfs_files_commit_fn fn,
+                          void *ctx)
+{
+    pthread_mutex_lock(&f->mu);
+    f->on_commit = fn;
+    f->on_commit_ctx = ctx;
+    pthread_mutex_unlock(&f->mu);
+}
+
 void gdfs_files_set_draining(struct gdfs_files *f,
                              const char (*ids)[GDFS_NODE_ID_MAX + 1],
                              unsigned n)
@@ -391,6 +402,13 @@ int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
                  "(%s); %u other members hold it",
                  gs->self, gdfs_store_errmsg(st), acks);
         rc = GDFS_EUNKNOWN;
+    } else {
+        /* Committed: the members that accepted it may now apply it. Under
+         * the lock, so a hook being removed is never running after. */
+        pthread_mutex_lock(&f->mu);
+        if (f->on_commit != NULL)
+            f->on_commit(f->on_commit_ctx, term, m);
+        pthread_mutex_unlock(&f->mu);
     }
 out:
     free(gs);
@@ -442,7 +460,7 @@ static int merge_page(struct gdfs_files *f, uint64_t term,
         return GDFS_ENOMEM;
     while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
         gdfs_files_from_record(&rec, &ms[n++]);
-    rc = gdfs_store_meta_put_many(f->st, term, ms, n, NULL);
+    rc = gdfs_store_meta_put_many(f->st, term, ms, n, 0, NULL);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "collect: %s", gdfs_store_errmsg(f->st));
     else if (n > 0) {
@@ -472,7 +490,7 @@ static int collect(struct gdfs_files *f, uint64_t term)
     struct gdfs_msg *replies = malloc(sizeof(*replies) * GDFS_GROUP_MAX);
     static uint8_t last[GDFS_NAME_MAX]; /* only the collection thread */
     int rcs[GDFS_GROUP_MAX];
-    unsigned need, done = 0, n = 0;
+    unsigned need, done = 0, n = 0, adopted = 0;
     uint64_t promised, seq = 0;
     int rc;
 
@@ -487,7 +505,19 @@ static int collect(struct gdfs_files *f, uint64_t term)
                  (unsigned long long)term, gdfs_store_errmsg(f->st));
         goto out;
     }
-    done = 1; /* our own records */
+    /* Our own records: the records we accepted from earlier leaders count
+     * as collected, as a member's would. */
+    if ((rc = gdfs_store_meta_adopt(f->st, term, &adopted)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "collect for term %llu: %s",
+                 (unsigned long long)term, gdfs_store_errmsg(f->st));
+        goto out;
+    }
+    if (adopted > 0)
+        gdfs_log(GDFS_LOG_INFO,
+                 "collect for term %llu: %u records this node had accepted "
+                 "but not seen confirmed are newest",
+                 (unsigned long long)term, adopted);
+    done = 1;
     for (uint32_t i = 0; i < gs->n; i++) {
         struct gdfs_msg req;
         char err[256];

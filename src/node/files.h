@@ -67,6 +67,15 @@ void gdfs_files_set_draining(struct gdfs_files *f,
                              const char (*ids)[GDFS_NODE_ID_MAX + 1],
                              unsigned n);
 
+/* Called with every record this leader committed (of term @term), after
+ * it is on a majority and persisted here: the confirmation members wait
+ * for before they apply it (confirm.c). Called under the files layer's
+ * lock: must not block. */
+typedef void (*gdfs_files_commit_fn)(void *ctx, uint64_t term,
+                                     const struct gdfs_meta *m);
+void gdfs_files_on_commit(struct gdfs_files *f, gdfs_files_commit_fn fn,
+                          void *ctx);
+
 /* A new version for removing @name (GDFS_ENOENT if there is no file). */
 int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
                             const uint8_t *name, size_t namelen,

@@ -26,6 +26,7 @@
 #include "net.h"
 #include "node/grouphost.h"
 #include "node/server.h"
+#include "node/confirm.h"
 #include "node/sync.h"
 #include "store/store.h"
 #include "transport.h"
@@ -41,6 +42,7 @@ struct node {
     struct gdfs_node_state state;
     struct gdfs_server srv;
     struct gdfs_sync *sync; /* record sync and orphan copies */
+    struct gdfs_confirm *confirm; /* committed records to the members */
     int stop_pipe[2];
     int exit_code; /* for the failing step: 1 or EXIT_USAGE */
 };
@@ -256,6 +258,21 @@ static int step_repair(struct node *n)
     return thread_started(n, rc, err);
 }
 
+static int step_confirm(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_confirm_start(n->srv.files, n->srv.group, &n->confirm, err,
+                                sizeof(err));
+
+    return thread_started(n, rc, err);
+}
+
+static void undo_confirm(struct node *n)
+{
+    gdfs_confirm_stop(n->confirm);
+    n->confirm = NULL;
+}
+
 static void undo_sync(struct node *n)
 {
     gdfs_sync_stop(n->sync);
@@ -393,6 +410,8 @@ static const struct {
     /* Last: the group thread starts sending at once. */
     {step_group, undo_group, "group"},
     {step_files, undo_files, "files"},
+    /* Hooks into the files layer's commits: stopped before it. */
+    {step_confirm, undo_confirm, "confirm"},
     /* Uses the files layer (its connections, its view of the leader). */
     {step_sync, undo_sync, "sync"},
     /* Uses the files layer (leader checks, rpc, commits). */

@@ -157,8 +157,11 @@ int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_meta meta;
     int rc;
 
+    /* Accepted, not committed: the leader confirms it (META_SYNC) once a
+     * majority holds it; until then it is not this node's view of the
+     * file (see gdfs_store_meta_accept). */
     gdfs_files_from_record(&m->u.meta_put.rec, &meta);
-    rc = gdfs_store_meta_put(s->st, m->u.meta_put.term, &meta, NULL);
+    rc = gdfs_store_meta_accept(s->st, m->u.meta_put.term, &meta, NULL);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "record on %s: %s",
                                 s->cfg->node_id, gdfs_store_errmsg(s->st));
@@ -202,10 +205,10 @@ int gdfs_replica_meta_pull(struct gdfs_session *s, const struct gdfs_msg *m)
                                 s->cfg->node_id, gdfs_store_errmsg(s->st));
     rc = gdfs_proto_writer_begin(&w, s->out, s->outcap, &r);
     if (rc == GDFS_OK)
-        rc = gdfs_store_meta_list(s->st, m->u.meta_pull.after.p,
-                                  m->u.meta_pull.after.len,
-                                  m->u.meta_pull.max, true, add_record, &pc,
-                                  &more);
+        rc = gdfs_store_meta_list_accepted(s->st, m->u.meta_pull.after.p,
+                                           m->u.meta_pull.after.len,
+                                           m->u.meta_pull.max, add_record,
+                                           &pc, &more);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "records on %s: %s",
                                 s->cfg->node_id, gdfs_store_errmsg(s->st));

@@ -24,6 +24,8 @@
 #define GDFS_LOG_MODULE "sync"
 #include "node/sync.h"
 
+#include "node/pager.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,12 +107,17 @@ int gdfs_sync_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_META_DIFF, .reqid = m->reqid};
     struct gdfs_meta_digest *theirs = malloc(sizeof(*theirs));
     struct gdfs_meta_digest *ours = malloc(sizeof(*ours));
+    uint64_t stale = 0;
     int rc = GDFS_ENOMEM;
 
+    /* Buckets holding records accepted from older terms' leaders differ
+     * too: the leader sends them whole, which settles those records. */
     if (theirs != NULL && ours != NULL &&
-        (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK) {
+        (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK &&
+        (rc = gdfs_store_pending_stale(s->st, m->u.meta_sum.term,
+                                       &stale)) == GDFS_OK) {
         sums_get(m->u.meta_sum.sums.p, theirs);
-        r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours);
+        r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours) | stale;
     }
     free(theirs);
     free(ours);
@@ -139,6 +146,9 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
     while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
         gdfs_files_from_record(&rec, &ms[n++]);
     rc = gdfs_store_meta_put_many(s->st, m->u.meta_sync.term, ms, n,
+                                  m->u.meta_sync.more
+                                      ? 0
+                                      : m->u.meta_sync.complete,
                                   &applied);
     free(ms);
     if (rc != GDFS_OK)
@@ -158,79 +168,49 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
 /* ---- leader side ------------------------------------------------------------ */
 
 struct push {
-    struct gdfs_sync *sy;
-    struct gdfs_rpc_conn *c;
-    struct gdfs_proto_writer w;
-    uint64_t term;
+    struct gdfs_pager pg;
     uint64_t mask;
-    unsigned sent;
     uint8_t last[GDFS_NAME_MAX];
     size_t lastlen;
     bool full; /* the record in hand did not fit: send, then resume */
-    int rc;
 };
-
-static int push_begin(struct push *p)
-{
-    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_META_SYNC};
-
-    m.u.meta_sync.term = p->term;
-    return gdfs_proto_writer_begin(&p->w, p->sy->frame, p->sy->framecap, &m);
-}
-
-/* Send the page in the writer and wait for its OK. */
-static int push_flush(struct push *p, bool more)
-{
-    struct gdfs_msg r;
-    size_t len;
-    int io = gdfs_rpc_io_ms(gdfs_files_rpc(p->sy->files));
-    int rc = gdfs_proto_writer_finish(&p->w, more, &len);
-
-    if (rc == GDFS_OK)
-        rc = gdfs_rpc_send_raw(p->c, p->sy->frame, len, io);
-    if (rc == GDFS_OK)
-        rc = gdfs_rpc_recv(p->c, GDFS_MSG_NDTOCL_OK, &r, io);
-    if (rc == GDFS_OK)
-        p->sent += p->w.count;
-    return rc == GDFS_OK ? push_begin(p) : rc;
-}
 
 static int push_record(void *ctx, const struct gdfs_meta *m)
 {
     struct push *p = ctx;
-    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
-    struct gdfs_record r;
 
-    if ((p->mask >> gdfs_meta_bucket(m->name, m->namelen) & 1) != 0) {
-        gdfs_files_to_record(NULL, m, addrs, &r);
-        if (gdfs_proto_add_record(&p->w, &r) == GDFS_ETOOBIG) {
-            p->full = true;
-            return 1; /* resume at this record after the flush */
-        }
+    if ((p->mask >> gdfs_meta_bucket(m->name, m->namelen) & 1) != 0 &&
+        gdfs_pager_add(&p->pg, m) == GDFS_ETOOBIG) {
+        p->full = true;
+        return 1; /* resume at this record after the flush */
     }
     memcpy(p->last, m->name, m->namelen);
     p->lastlen = m->namelen;
     return 0;
 }
 
-/* Send every record in the buckets of @mask on @c. */
+/* Send every record in the buckets of @mask on @c; the last page (sent
+ * even when empty) tells the member those buckets are complete. */
 static int push_buckets(struct gdfs_sync *sy, struct gdfs_rpc_conn *c,
                         uint64_t term, uint64_t mask, unsigned *sent)
 {
-    struct push p = {.sy = sy, .c = c, .term = term, .mask = mask};
+    struct push p = {.mask = mask};
     bool more = true;
-    int rc = push_begin(&p);
+    int rc = gdfs_pager_begin(&p.pg, c, sy->frame, sy->framecap,
+                              gdfs_rpc_io_ms(gdfs_files_rpc(sy->files)),
+                              term, mask);
 
     while (rc == GDFS_OK && more) {
         p.full = false;
         rc = gdfs_store_meta_list(sy->st, p.last, p.lastlen, PAGE, true,
                                   push_record, &p, &more);
         if (rc == GDFS_OK && p.full)
-            rc = p.w.count > 0 ? push_flush(&p, true) : GDFS_ETOOBIG;
+            rc = p.pg.w.count > 0 ? gdfs_pager_flush(&p.pg, true)
+                                  : GDFS_ETOOBIG;
     }
-    if (rc == GDFS_OK && p.w.count > 0)
-        rc = push_flush(&p, false);
-    *sent = p.sent;
+    if (rc == GDFS_OK)
+        rc = gdfs_pager_flush(&p.pg, false);
+    *sent = p.pg.sent;
     return rc;
 }
 

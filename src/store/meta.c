@@ -33,11 +33,9 @@ static void split_ids(const char *s, struct gdfs_meta *m)
     }
 }
 
-#define META_COLS                                                          \
-    "name, seq, term, size, chunk_size, nchunks, sha256, tombstone, "      \
-    "acked, replicas"
+#define META_COLS ST_META_COLS
 
-static void read_meta(sqlite3_stmt *s, struct gdfs_meta *m)
+void st_read_meta(sqlite3_stmt *s, struct gdfs_meta *m)
 {
     const void *sha = sqlite3_column_blob(s, 6);
     size_t n = (size_t)sqlite3_column_bytes(s, 0);
@@ -128,7 +126,7 @@ int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
     sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
-        read_meta(s, out);
+        st_read_meta(s, out);
         break;
     case SQLITE_DONE:
         snprintf(st->errmsg, sizeof(st->errmsg), "no such file");
@@ -141,17 +139,25 @@ int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
     return rc;
 }
 
-static int upsert(struct gdfs_store *st, const struct gdfs_meta *m)
+int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
+                   uint64_t aterm)
 {
     char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                     "INSERT OR REPLACE INTO meta (" META_COLS ") VALUES "
-                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     aterm == 0
+                         ? "INSERT OR REPLACE INTO meta (" META_COLS
+                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                           "?10)"
+                         : "INSERT OR REPLACE INTO pending (" META_COLS
+                           ", aterm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                           "?9, ?10, ?11)",
                      &s);
 
     if (rc != GDFS_OK)
         return rc;
+    if (aterm != 0)
+        sqlite3_bind_int64(s, 11, (sqlite3_int64)aterm);
     join_ids(m, ids, sizeof(ids));
     sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
@@ -212,8 +218,7 @@ static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
                             "find overtaken copy");
 }
 
-/* Same version, acknowledgements and replica set. */
-static bool same_record(const struct gdfs_meta *a, const struct gdfs_meta *b)
+bool st_same_record(const struct gdfs_meta *a, const struct gdfs_meta *b)
 {
     if (a->acked != b->acked || a->nreplicas != b->nreplicas ||
         a->tombstone != b->tombstone)
@@ -229,13 +234,38 @@ int st_meta_fence(struct gdfs_store *st, uint64_t term)
     return fence(st, term, NULL);
 }
 
-int st_meta_apply(struct gdfs_store *st, const struct gdfs_meta *m,
-                  bool *applied)
+/* Inside a write transaction: the leader of @term confirmed @m. Accepted
+ * records of its file that it supersedes go: older or equal versions, and
+ * any from an older term's leader (that leader's record never committed:
+ * the leader of @term collected a majority's records before it serves,
+ * so a committed one would be in what it sends, at least as new). */
+static int prune_pending(struct gdfs_store *st, uint64_t term,
+                         const struct gdfs_meta *m)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "DELETE FROM pending WHERE name = ?1 AND (aterm < ?4 OR "
+                     "(term, seq) <= (?3, ?2))",
+                     &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)term);
+    return st_step_done(st, s, "drop superseded accepted record");
+}
+
+int st_meta_apply(struct gdfs_store *st, uint64_t term,
+                  const struct gdfs_meta *m, bool *applied)
 {
     struct gdfs_meta cur;
     int cmp = 1, rc;
 
     *applied = false;
+    if ((rc = prune_pending(st, term, m)) != GDFS_OK)
+        return rc;
     rc = gdfs_store_meta_get(st, m->name, m->namelen, &cur);
     if (rc == GDFS_OK)
         cmp = gdfs_version_cmp(&m->version, &cur.version);
@@ -247,9 +277,9 @@ int st_meta_apply(struct gdfs_store *st, const struct gdfs_meta *m,
          * committed version (its put is acknowledged), older than the
          * newest: kept as history, or dropped behind a tombstone. */
         return cur.tombstone ? drop_exact(st, m) : apply_locally(st, m);
-    if (cmp == 0 && same_record(m, &cur))
+    if (cmp == 0 && st_same_record(m, &cur))
         return GDFS_OK;
-    if ((rc = upsert(st, m)) != GDFS_OK)
+    if ((rc = st_upsert_meta(st, m, 0)) != GDFS_OK)
         return rc;
     if (cmp > 0 && (rc = apply_locally(st, m)) != GDFS_OK)
         return rc;
@@ -268,7 +298,7 @@ int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
     if ((rc = st_begin(st, true)) != GDFS_OK)
         return rc;
     if ((rc = fence(st, term, NULL)) != GDFS_OK ||
-        (rc = st_meta_apply(st, m, &done)) != GDFS_OK) {
+        (rc = st_meta_apply(st, term, m, &done)) != GDFS_OK) {
         st_rollback(st);
         return rc;
     }
@@ -277,19 +307,13 @@ int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
     return rc;
 }
 
-int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
-                         size_t afterlen, uint32_t max, bool tombstones,
-                         gdfs_store_meta_cb cb, void *ctx, bool *more)
+int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,
+                 size_t afterlen, uint32_t max, gdfs_store_meta_cb cb,
+                 void *ctx, bool *more)
 {
     sqlite3_stmt *s;
     uint32_t n = 0;
-    int rc = st_prep(st,
-                     tombstones ? "SELECT " META_COLS " FROM meta WHERE "
-                                  "name > ?1 ORDER BY name LIMIT ?2"
-                                : "SELECT " META_COLS " FROM meta WHERE "
-                                  "name > ?1 AND tombstone = 0 "
-                                  "ORDER BY name LIMIT ?2",
-                     &s);
+    int rc = st_prep(st, sql, &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -300,7 +324,7 @@ int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_meta m;
 
-        read_meta(s, &m);
+        st_read_meta(s, &m);
         n++;
         if (cb(ctx, &m) != 0) {
             *more = true;
@@ -313,6 +337,19 @@ int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
     rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list records");
     sqlite3_finalize(s);
     return rc;
+}
+
+int gdfs_store_meta_list(struct gdfs_store *st, const uint8_t *after,
+                         size_t afterlen, uint32_t max, bool tombstones,
+                         gdfs_store_meta_cb cb, void *ctx, bool *more)
+{
+    return st_list_meta(st,
+                        tombstones ? "SELECT " META_COLS " FROM meta WHERE "
+                                     "name > ?1 ORDER BY name LIMIT ?2"
+                                   : "SELECT " META_COLS " FROM meta WHERE "
+                                     "name > ?1 AND tombstone = 0 "
+                                     "ORDER BY name LIMIT ?2",
+                        after, afterlen, max, cb, ctx, more);
 }
 
 int gdfs_store_max_seq(struct gdfs_store *st, uint64_t *seq)

@@ -88,7 +88,7 @@ int gdfs_store_meta_digest(struct gdfs_store *st,
 
 int gdfs_store_meta_put_many(struct gdfs_store *st, uint64_t term,
                              const struct gdfs_meta *ms, unsigned n,
-                             unsigned *applied)
+                             uint64_t complete, unsigned *applied)
 {
     unsigned count = 0;
     int rc;
@@ -102,10 +102,13 @@ int gdfs_store_meta_put_many(struct gdfs_store *st, uint64_t term,
     for (unsigned i = 0; i < n; i++) {
         bool done = false;
 
-        if ((rc = st_meta_apply(st, &ms[i], &done)) != GDFS_OK)
+        if ((rc = st_meta_apply(st, term, &ms[i], &done)) != GDFS_OK)
             goto fail;
         count += done;
     }
+    if (complete != 0 &&
+        (rc = st_pending_drop_stale(st, term, complete)) != GDFS_OK)
+        goto fail;
     if ((rc = st_commit(st)) == GDFS_OK && applied != NULL)
         *applied = count;
     return rc;

@@ -75,8 +75,31 @@ int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,
  * and raise the promise to it (GDFS_ESTALE if older). */
 int st_meta_fence(struct gdfs_store *st, uint64_t term);
 /* Inside a write transaction (meta.c): what gdfs_store_meta_put does
- * after the fence. *applied says whether the stored record changed. */
-int st_meta_apply(struct gdfs_store *st, const struct gdfs_meta *m,
-                  bool *applied);
+ * after the fence, for a record the leader of @term confirmed; accepted
+ * (pending) records it supersedes go. *applied says whether the stored
+ * record changed. */
+int st_meta_apply(struct gdfs_store *st, uint64_t term,
+                  const struct gdfs_meta *m, bool *applied);
+/* Inside a write transaction (pending.c): drop the records accepted from
+ * leaders of terms older than @term in the buckets of @complete. */
+int st_pending_drop_stale(struct gdfs_store *st, uint64_t term,
+                          uint64_t complete);
+/* Record columns, in the order st_read_meta reads them (meta and pending
+ * tables alike). */
+#define ST_META_COLS                                                       \
+    "name, seq, term, size, chunk_size, nchunks, sha256, tombstone, "      \
+    "acked, replicas"
+void st_read_meta(sqlite3_stmt *s, struct gdfs_meta *m);
+/* Store @m in meta (@aterm 0) or as accepted in pending, sent by the
+ * leader of term @aterm. Replaces the file's row. */
+int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
+                   uint64_t aterm);
+/* Same version, acknowledgements, tombstone flag and replica set. */
+bool st_same_record(const struct gdfs_meta *a, const struct gdfs_meta *b);
+/* Run @sql (?1: names after this, ?2: at most this many rows, selecting
+ * ST_META_COLS) and hand each record to @cb, as gdfs_store_meta_list. */
+int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,
+                 size_t afterlen, uint32_t max, gdfs_store_meta_cb cb,
+                 void *ctx, bool *more);
 
 #endif

@@ -342,27 +342,19 @@ check_phase() { # check_phase P...: the checks after a heal, for phases P...
     unknown_names "$@" >"$T/unknown"
     ok "$h: no lshere or versions is newer than the committed record (names without a put of unknown outcome)" \
         nothing_newer "$T/unknown"
-    # Known bug, needs a design change (see docs/design.md "Replication"):
-    # a record that reached only a minority (the put's outcome is
-    # unknown) is taken as committed by the nodes it reached; their
-    # lshere and versions then show it as newest, above the record the
-    # leader serves, until a later put of the name overtakes it. The hot
-    # put of phase 2 shows it whenever its record reached the minority
-    # only; other unknown outcomes may have committed after all.
+    # A record that reached only a minority (the put's outcome was unknown)
+    # is only accepted there, never applied (two phases on members, see
+    # docs/design.md "Replication"): the hot put of phase 2 must not show
+    # as newest in the minority's lshere or versions, and the remove of
+    # phase 2 must not have dropped the copies the leader still serves.
     if [ -e "$T/hot-unknown" ]; then
         cli 1 ls | awk '{ print $3 }' | grep -vx "$(cat "$T/hot-unknown")" >"$T/others"
-        # Not a test step: whether it shows depends on timing (which
-        # nodes the record reached, read repair after the heal), so it
-        # could neither fail reliably nor pass reliably. Reported only.
-        nothing_newer "$T/others" >/dev/null ||
-            diag "known bug seen: $(cat "$T/hot-unknown")'s minority-only record shows as newest in lshere/versions"
+        ok "$h: $(cat "$T/hot-unknown")'s minority-only record shows as newest nowhere" \
+            nothing_newer "$T/others"
     fi
-    # The same for a remove: its tombstone, kept by the minority that got
-    # it, dropped their copies of a version the leader still serves, so
-    # the file has one copy left where it had three.
     if [ -e "$T/gone-unknown" ]; then
-        all_hold "$(cat "$T/gone-unknown")" >/dev/null ||
-            diag "known bug seen: $(cat "$T/gone-unknown")'s minority-only tombstone dropped copies the leader still serves"
+        ok "$h: $(cat "$T/gone-unknown")'s minority-only tombstone dropped no copy the record names" \
+            all_hold "$(cat "$T/gone-unknown")"
     fi
 }
 

@@ -311,6 +311,7 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
         return a->u.meta_diff.mask == b->u.meta_diff.mask;
     case GDFS_MSG_NDTOND_META_SYNC:
         return a->u.meta_sync.term == b->u.meta_sync.term &&
+               a->u.meta_sync.complete == b->u.meta_sync.complete &&
                a->u.meta_sync.more == b->u.meta_sync.more &&
                body_eq(&a->u.meta_sync.body, &b->u.meta_sync.body);
     }
@@ -469,9 +470,9 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
     CHECK(HDR + hdr.len == len);
     CHECK(gdfs_proto_decode(&hdr, out + HDR, &m2) == GDFS_OK);
     /* fixed fields as in the input (LIST, META_LIST: only "more", now 1,
-     * precedes the count; META_SYNC: the term, then "more"); body a prefix
-     * of the input's */
-    fixed = m->type == GDFS_MSG_NDTOND_META_SYNC ? 8
+     * precedes the count; META_SYNC: the term and the complete mask, then
+     * "more"); body a prefix of the input's */
+    fixed = m->type == GDFS_MSG_NDTOND_META_SYNC ? 16
             : has_more(m->type)                  ? 0
                                                  : w.count_off - HDR;
     CHECK(memcmp(out + HDR, frame + HDR, fixed) == 0);
@@ -483,7 +484,9 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
     if (m->type == GDFS_MSG_NDTOCL_META_LIST)
         CHECK(m2.u.meta_list.more);
     if (m->type == GDFS_MSG_NDTOND_META_SYNC)
-        CHECK(m2.u.meta_sync.more && m2.u.meta_sync.term == m->u.meta_sync.term);
+        CHECK(m2.u.meta_sync.more &&
+              m2.u.meta_sync.term == m->u.meta_sync.term &&
+              m2.u.meta_sync.complete == m->u.meta_sync.complete);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

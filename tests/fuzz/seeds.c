@@ -365,6 +365,7 @@ static void emit_replication(void)
     m.type = GDFS_MSG_NDTOND_META_SYNC;
     m.reqid = 47;
     m.u.meta_sync.term = 5;
+    m.u.meta_sync.complete = 0x8000000000000001ull;
     rc = GDFS_OK;
     if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
         die("meta_sync", GDFS_EINVAL);

@@ -110,7 +110,10 @@ def client(args, idx, deadline, rec):
     nodes = args.nodes.split(",")
     local = os.path.join(args.workdir, name + ".in")
     seq = 0
-    while time.monotonic() < deadline:
+    first = True
+    # At least one operation each, however late the thread starts.
+    while first or time.monotonic() < deadline:
+        first = False
         key = "k%d" % rnd.randrange(args.keys)
         node = rnd.choice(nodes)
         r = rnd.random()

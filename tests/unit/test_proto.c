@@ -319,6 +319,7 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
         m.u.status_reply.role = 3;
     } else if (type == GDFS_MSG_NDTOND_META_SYNC) {
         m.u.meta_sync.term = 9;
+        m.u.meta_sync.complete = 0x8000000000000011ull;
     }
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, buf, cap, &m), GDFS_OK);
     for (size_t i = 0; i < n; i++) {
@@ -4157,12 +4158,14 @@ START_TEST(test_proto_meta_sync_and_sum)
                            sizeof(frame));
     ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
     ck_assert_uint_eq(m.u.meta_sync.term, 9);
+    ck_assert_uint_eq(m.u.meta_sync.complete, 0x8000000000000011ull);
     ck_assert(m.u.meta_sync.more);
     while (gdfs_proto_next_record(&m.u.meta_sync.body, &off, &got))
         n++;
     ck_assert_uint_eq(n, 3);
     /* term 0 is refused both ways */
     raw_begin(&r, GDFS_MSG_NDTOND_META_SYNC);
+    raw_u64(&r, 0);
     raw_u64(&r, 0);
     raw_u8(&r, 0);
     raw_u32(&r, 1);

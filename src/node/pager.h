@@ -1,0 +1,36 @@
+/* META_SYNC pages to one member: the leader's records, sent as committed
+ * (record sync and confirmations share it). */
+#ifndef GDFS_NODE_PAGER_H
+#define GDFS_NODE_PAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/rpc.h"
+#include "proto.h"
+#include "store/store.h"
+
+struct gdfs_pager {
+    struct gdfs_rpc_conn *c;
+    uint8_t *frame;
+    size_t cap;
+    int io_ms;
+    uint64_t term;
+    uint64_t complete; /* buckets this push carries whole (last page) */
+    struct gdfs_proto_writer w;
+    unsigned sent; /* records in pages the member acknowledged */
+};
+
+/* Start the first page on @c, in @frame (@cap bytes), for the leader of
+ * @term; @complete as META_SYNC's field. */
+int gdfs_pager_begin(struct gdfs_pager *p, struct gdfs_rpc_conn *c,
+                     uint8_t *frame, size_t cap, int io_ms, uint64_t term,
+                     uint64_t complete);
+/* Add @m to the page: GDFS_ETOOBIG when it is full (flush, then add
+ * again), GDFS_EINVAL if @m cannot be encoded. */
+int gdfs_pager_add(struct gdfs_pager *p, const struct gdfs_meta *m);
+/* Send the page (@more: pages follow), wait for the member's OK and start
+ * the next page. */
+int gdfs_pager_flush(struct gdfs_pager *p, bool more);
+
+#endif

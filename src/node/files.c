@@ -1,6 +1,7 @@
 /* The files layer's leader side and collection thread; see files.h. */
 #define GDFS_LOG_MODULE "files"
 #include "node/files.h"
+#include "node/dbopts.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@ struct gdfs_files {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    uint64_t ready_term; /* records of a majority collected for this term */
+    uint64_t collected_term; /* records of a majority collected for it */
+    uint64_t ready_term;     /* ... and our table on a majority (sync.c) */
     uint64_t next_seq;   /* leader: next version seq to assign */
     /* Members handing off their copies (repair.c): no new put goes there. */
     char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
@@ -198,12 +200,31 @@ static int leader_term(struct gdfs_files *f, uint64_t *term, char *why,
         if (now_ms() >= until) {
             snprintf(why, whylen,
                      "no quorum: leader %s has not yet collected the file "
-                     "records of a majority for term %llu",
+                     "records of a majority and written them back to one "
+                     "for term %llu",
                      gs.self, (unsigned long long)gs.term);
             return GDFS_ENOQUORUM;
         }
         usleep(10 * 1000);
     }
+}
+
+bool gdfs_files_settling(struct gdfs_files *f, uint64_t term)
+{
+    bool r;
+
+    pthread_mutex_lock(&f->mu);
+    r = f->collected_term == term && f->ready_term != term;
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
+void gdfs_files_set_ready(struct gdfs_files *f, uint64_t term)
+{
+    pthread_mutex_lock(&f->mu);
+    if (f->collected_term == term)
+        f->ready_term = term;
+    pthread_mutex_unlock(&f->mu);
 }
 
 int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen)
@@ -575,7 +596,7 @@ static int collect(struct gdfs_files *f, uint64_t term)
         goto out;
     pthread_mutex_lock(&f->mu);
     f->next_seq = seq + 1;
-    f->ready_term = term;
+    f->collected_term = term; /* ready once sync.c settled a majority */
     pthread_mutex_unlock(&f->mu);
     gdfs_log(GDFS_LOG_INFO,
              "term %llu: records of %u of %u members collected; versions "
@@ -600,7 +621,7 @@ static void *files_main(void *arg)
 
         pthread_mutex_unlock(&f->mu);
         gdfs_grouphost_status(f->group, &gs);
-        if (gs.role == GDFS_ROLE_LEADER && gs.term != f->ready_term &&
+        if (gs.role == GDFS_ROLE_LEADER && gs.term != f->collected_term &&
             (gs.term != failed_term || now_ms() >= retry_at)) {
             if (collect(f, gs.term) != GDFS_OK) {
                 failed_term = gs.term;
@@ -624,8 +645,7 @@ int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
                      struct gdfs_transport *t, struct gdfs_grouphost *g,
                      struct gdfs_files **out, char *err, size_t errlen)
 {
-    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_files *f = calloc(1, sizeof(*f));
     int rc;
 

@@ -93,6 +93,16 @@ int gdfs_files_commit_put(struct gdfs_files *f, struct gdfs_store *st,
                           const struct gdfs_meta *m, char *why,
                           size_t whylen);
 
+/* After an election the leader collects a majority's records (accepted
+ * ones included), then writes its merged table back to a majority before
+ * it serves (sync.c): a record it took from a single member's accepted
+ * row is then on a majority before any client reads it, so the next
+ * leader's collection cannot miss it. gdfs_files_settling: @term's
+ * records are collected and not yet written back; gdfs_files_set_ready:
+ * they are (the leader serves from now on). */
+bool gdfs_files_settling(struct gdfs_files *f, uint64_t term);
+void gdfs_files_set_ready(struct gdfs_files *f, uint64_t term);
+
 /* Check that this node may answer from its records now (as above). */
 int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen);
 

@@ -6,6 +6,7 @@
  * a snapshot or to queue a message. */
 #define GDFS_LOG_MODULE "group"
 #include "node/grouphost.h"
+#include "node/dbopts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -242,8 +243,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          size_t errlen)
 {
     struct gdfs_grouphost *h = calloc(1, sizeof(*h));
-    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_group_cfg gc = {cfg->heartbeat_ms, cfg->suspect_ms,
                                 cfg->election_ms, cfg->lease_ms,
                                 cfg->dead_ms};

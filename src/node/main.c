@@ -25,6 +25,7 @@
 #include "log.h"
 #include "net.h"
 #include "node/grouphost.h"
+#include "node/dbopts.h"
 #include "node/server.h"
 #include "node/confirm.h"
 #include "node/sync.h"
@@ -95,8 +96,7 @@ static void undo_signals(struct node *n)
 static int step_store(struct node *n)
 {
     /* The main connection migrates the schema, before any thread. */
-    struct gdfs_store_opts so = {n->cfg.page_size, n->cfg.cache_kib,
-                                 n->cfg.keep_versions, false};
+    struct gdfs_store_opts so = gdfs_node_store_opts(&n->cfg, false);
     char err[1024];
     int rc;
 

@@ -9,6 +9,7 @@
  * on REPLICATE (the copy runs on the target) and on the commit. */
 #define GDFS_LOG_MODULE "repair"
 #include "node/repair.h"
+#include "node/dbopts.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -633,8 +634,7 @@ static void *worker_main(void *arg)
 {
     struct gdfs_repair *r = ((struct worker_arg *)arg)->r;
     unsigned no = ((struct worker_arg *)arg)->no;
-    struct gdfs_store_opts so = {r->cfg->page_size, r->cfg->cache_kib,
-                                 r->cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(r->cfg, true);
     struct gdfs_store *st = NULL;
     struct job *j = malloc(sizeof(*j));
     char err[512];
@@ -812,8 +812,7 @@ int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
                       struct gdfs_files *files, struct gdfs_grouphost *group,
                       struct gdfs_repair **out, char *err, size_t errlen)
 {
-    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_repair *r = calloc(1, sizeof(*r));
     int rc;
 

@@ -4,6 +4,7 @@
  * pass loop, start/stop. */
 #define GDFS_LOG_MODULE "scrub"
 #include "node/scrub.h"
+#include "node/dbopts.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -384,8 +385,7 @@ int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
                      struct gdfs_files *files, struct gdfs_grouphost *group,
                      struct gdfs_scrub **out, char *err, size_t errlen)
 {
-    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_scrub *sc = calloc(1, sizeof(*sc));
     char serr[1024];
     int rc;

@@ -1,6 +1,7 @@
 /* Accept loop and connection threads; see server.h. */
 #define GDFS_LOG_MODULE "server"
 #include "node/server.h"
+#include "node/dbopts.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -28,8 +29,7 @@ struct client {
 static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
 {
     const struct gdfs_config *cfg = srv->cfg;
-    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group,
                               .files = srv->files,
                               .readrepair = srv->readrepair,

@@ -184,6 +184,8 @@ int gdfs_send_version(struct gdfs_session *s, uint32_t reqid,
     return gdfs_send_version_from(s, reqid, v, name, 0);
 }
 
+#define SNAPSHOT_CHUNKS 16 /* 4 MiB at the default chunk size */
+
 int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
                     const struct gdfs_store_version *v, uint32_t idx,
                     const char *name, uint8_t sha256[GDFS_SHA256_LEN],
@@ -192,10 +194,28 @@ int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
     uint8_t *data = s->out + GDFS_PROTO_CHUNK_OVERHEAD;
     uint8_t actual[GDFS_SHA256_LEN];
     size_t len;
-    int rc = gdfs_store_read_chunk(s->st, v->id, idx, data,
-                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD,
-                                   &len, sha256);
+    int rc;
 
+    /* A stream longer than SNAPSHOT_CHUNKS chunks does not hold one read
+     * snapshot throughout (it would keep the WAL from being checkpointed
+     * while a slow client reads). */
+    if (idx > 0 && idx % SNAPSHOT_CHUNKS == 0 &&
+        (rc = gdfs_store_snapshot_renew(s->st)) != GDFS_OK) {
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
+        return rc;
+    }
+    rc = gdfs_store_read_chunk(s->st, v->id, idx, data,
+                               s->outcap - GDFS_PROTO_CHUNK_OVERHEAD, &len,
+                               sha256);
+    if (rc == GDFS_ENOENT) {
+        gdfs_log(GDFS_LOG_INFO, "get %s: %s", name,
+                 gdfs_store_errmsg(s->st));
+        snprintf(why, whylen,
+                 "version %llu was removed or collected on node %s while "
+                 "it was read",
+                 (unsigned long long)v->version.seq, s->cfg->node_id);
+        return rc;
+    }
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name,
                  gdfs_store_errmsg(s->st));

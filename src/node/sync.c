@@ -23,6 +23,7 @@
  * that record drops its copy here, the other replicas keep theirs.) */
 #define GDFS_LOG_MODULE "sync"
 #include "node/sync.h"
+#include "node/dbopts.h"
 
 #include "node/pager.h"
 
@@ -38,6 +39,7 @@
 
 #define TICK_MS 100
 #define RETRY_MS 1000   /* after a failed sync with a member */
+#define SETTLE_RETRY_MS 100 /* a new term not yet on a majority */
 #define PAGE 256        /* records read per store page */
 #define ORPHANS_PER_ROUND 64
 /* A META_SYNC page: within any member's frame limit (chunk_size + 64 KiB,
@@ -60,6 +62,7 @@ struct gdfs_sync {
     pthread_cond_t cv;
     bool stop;
     uint64_t term;     /* the leader term the member table belongs to */
+    uint64_t settle_at; /* next write-back attempt of a new term (ms) */
     struct member_sync m[GDFS_GROUP_MAX];
     unsigned n;
     uint64_t orphans_at; /* next orphan sweep (ms) */
@@ -265,20 +268,31 @@ static struct member_sync *member_slot(struct gdfs_sync *sy, const char *id)
     return &sy->m[sy->n++];
 }
 
+/* One round of the leader's comparisons. While @settling (a new term's
+ * records are collected, not yet written back) every live member is
+ * compared at once, and the leader serves once a majority, itself
+ * included, holds its table. */
 static void leader_round(struct gdfs_sync *sy,
                          const struct gdfs_group_status *gs)
 {
     struct gdfs_meta_digest *ours = NULL;
+    bool settling = gdfs_files_settling(sy->files, gs->term);
     uint64_t now = now_ms();
+    unsigned voters = 0, ok = 0;
     char why[256];
 
     if (gs->term != sy->term) {
         sy->term = gs->term; /* a new term: compare with everyone */
         sy->n = 0;
+        sy->settle_at = 0;
     }
+    if (settling && now < sy->settle_at)
+        return;
     for (uint32_t i = 0; i < gs->n; i++) {
         struct member_sync *ms;
 
+        if (gs->m[i].state != GDFS_MEMBER_LEFT)
+            voters++;
         if (gs->m[i].state == GDFS_MEMBER_LEFT ||
             strcmp(gs->m[i].id, gs->self) == 0 ||
             (ms = member_slot(sy, gs->m[i].id)) == NULL)
@@ -288,29 +302,44 @@ static void leader_round(struct gdfs_sync *sy,
             ms->next_ms = 0;
             continue;
         }
-        if (now < ms->next_ms)
+        if (!settling && now < ms->next_ms)
             continue; /* next round, or backoff after a failure */
-        /* Only a leader that may serve has the records to compare. */
-        if (gdfs_files_check_leader(sy->files, why, sizeof(why)) != GDFS_OK)
+        /* Only a leader that may serve (or is about to) has the records
+         * to compare. */
+        if (!settling &&
+            gdfs_files_check_leader(sy->files, why, sizeof(why)) != GDFS_OK)
             break;
         if (ours == NULL) {
             if ((ours = malloc(sizeof(*ours))) == NULL ||
                 gdfs_store_meta_digest(sy->st, ours) != GDFS_OK) {
                 gdfs_log(GDFS_LOG_WARN, "record digest: %s",
                          ours ? gdfs_store_errmsg(sy->st) : "out of memory");
-                break;
+                free(ours);
+                return;
             }
         }
         if (sync_member(sy, gs->term, gs->m[i].id, gs->m[i].addr, ours) ==
             GDFS_OK) {
             ms->synced = true;
             ms->next_ms = now + (uint64_t)sy->cfg->sync_interval_s * 1000;
+            ok++;
         } else {
             ms->synced = false;
             ms->next_ms = now + RETRY_MS;
         }
     }
     free(ours);
+    if (!settling)
+        return;
+    if (1 + ok >= voters / 2 + 1) {
+        gdfs_files_set_ready(sy->files, gs->term);
+        gdfs_log(GDFS_LOG_INFO,
+                 "term %llu: records written back to %u of %u members; "
+                 "serving",
+                 (unsigned long long)gs->term, 1 + ok, voters);
+    } else {
+        sy->settle_at = now + SETTLE_RETRY_MS;
+    }
 }
 
 /* ---- orphan copies (every node) -------------------------------------------- */
@@ -448,8 +477,7 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
                     struct gdfs_files *files, struct gdfs_grouphost *g,
                     struct gdfs_sync **out, char *err, size_t errlen)
 {
-    struct gdfs_store_opts so = {cfg->page_size, cfg->cache_kib,
-                                 cfg->keep_versions, true};
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_sync *sy = calloc(1, sizeof(*sy));
     int rc;
 

@@ -133,11 +133,34 @@ static struct st_shared *shared_for(const char *wal_path)
     return sh;
 }
 
-void st_lock(struct gdfs_store *st)
+int st_lock(struct gdfs_store *st)
 {
+    uint32_t ms = st->opts.busy_ms ? st->opts.busy_ms : BUSY_TIMEOUT_MS;
+    struct timespec ts;
+    int rc;
+
     assert(!st->writing);
-    pthread_mutex_lock(&st->shared->write_mu);
+    /* Bounded, as SQLite's busy timeout bounded it before: a writer that
+     * holds the lock too long (a huge transaction, a stuck disk) makes
+     * the others fail with a clear error instead of hanging them (the
+     * group thread's term and vote saves among them). */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    rc = pthread_mutex_timedlock(&st->shared->write_mu, &ts);
+    if (rc != 0) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "database busy: another writer held it for more than %u "
+                 "ms",
+                 ms);
+        return GDFS_EBUSY;
+    }
     st->writing = true;
+    return GDFS_OK;
 }
 
 void st_unlock(struct gdfs_store *st)
@@ -222,9 +245,10 @@ static int group_sync(struct gdfs_store *st, uint64_t ticket)
  * fsynced before st_commit returns. */
 int st_begin(struct gdfs_store *st, bool durable)
 {
-    int rc;
+    int rc = st_lock(st);
 
-    st_lock(st);
+    if (rc != GDFS_OK)
+        return rc;
     st->durable = durable;
     rc = st_exec(st, "BEGIN IMMEDIATE");
     if (rc != GDFS_OK) {
@@ -837,7 +861,10 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     sqlite3_bind_int64(s, 2, idx);
     sqlite3_bind_blob(s, 3, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
-    st_lock(st);
+    if ((rc = st_lock(st)) != GDFS_OK) {
+        sqlite3_finalize(s);
+        return rc;
+    }
     rc = st_step_done(st, s, "store chunk");
     st_unlock(st);
     st->unsynced += len;
@@ -1263,6 +1290,14 @@ void gdfs_store_snapshot_end(struct gdfs_store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
+int gdfs_store_snapshot_renew(struct gdfs_store *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return GDFS_OK; /* none held */
+    gdfs_store_snapshot_end(st);
+    return gdfs_store_snapshot_begin(st);
 }
 
 #define VERSION_COLS ST_VERSION_COLS

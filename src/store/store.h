@@ -33,6 +33,8 @@ struct gdfs_store_opts {
     bool no_migrate; /* only check the schema (per-thread connections: the
                       * node's main connection migrated it at start-up;
                       * migrating takes the write lock) */
+    uint32_t busy_ms; /* longest wait for the writer lock (0: 30 s): a
+                       * write then fails with GDFS_EBUSY */
 };
 
 enum gdfs_version_state {
@@ -375,6 +377,11 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
  * Holds back WAL checkpoints while open, so keep it to one transfer. */
 int gdfs_store_snapshot_begin(struct gdfs_store *st);
 void gdfs_store_snapshot_end(struct gdfs_store *st);
+/* End the snapshot held (if any) and start a new one: a long read (a get
+ * streamed to a slow client) renews it now and then, so it does not keep
+ * the WAL from being checkpointed for its whole length. Rows read before
+ * may be gone in the new one (a version removed or collected meanwhile). */
+int gdfs_store_snapshot_renew(struct gdfs_store *st);
 
 /* The newest visible version of @name (@seq 0), or the one with seq @seq.
  * GDFS_ENOENT if none, or if the one found is a tombstone. */

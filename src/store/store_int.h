@@ -47,8 +47,9 @@ int st_begin(struct gdfs_store *st, bool durable);
 void st_rollback(struct gdfs_store *st);
 /* Take / release the process's writer lock for @st's database around a
  * single autocommit write statement (st_begin and st_commit take it
- * themselves). */
-void st_lock(struct gdfs_store *st);
+ * themselves). st_lock waits at most opts.busy_ms (default
+ * BUSY_TIMEOUT_MS), then fails with GDFS_EBUSY (errmsg says so). */
+int st_lock(struct gdfs_store *st);
 void st_unlock(struct gdfs_store *st);
 /* Commit what st_begin opened (rolled back if COMMIT fails) and release
  * the writer lock; for a durable transaction, then wait for the group

@@ -83,6 +83,13 @@ kill_node 1 KILL
 ok "the others elect a new leader" \
     expect_within 10 "n[2-5] [0-9]+" agree 2 3 4 5
 ok "after the failover every file reads back through node 3" files_read_back 3
+# Before it served, the new leader wrote the records it collected back to a
+# majority (so one it took from a single member's accepted record is not
+# lost if it dies next).
+newlead=$(leader_num 2)
+ok "the new leader n$newlead wrote its records back to a majority before serving" \
+    grep -Eq "term [0-9]+: records written back to [3-5] of 5 members; serving" \
+    "$T/n$newlead/log"
 for i in 2 3 4 5; do
     cli "$i" ls >"$T/ls$i" 2>>"$ERR"
 done

@@ -14,13 +14,16 @@
 #include "hash.h"
 #include "store/schema.h"
 #include "store/store.h"
+#include "store/store_int.h" /* st_begin: hold the writer lock in a test */
 
 /* ---- fixture ------------------------------------------------------------- */
 
 static char dir[256];
 static char path[300];
 static struct gdfs_store *st;
-static const struct gdfs_store_opts opts = {65536, 1024, 3, false};
+static const struct gdfs_store_opts opts = {.page_size = 65536,
+                                           .cache_kib = 1024,
+                                           .keep_versions = 3};
 
 static struct gdfs_store *open_store(void)
 {
@@ -1224,6 +1227,54 @@ START_TEST(test_store_meta_put_many_all_or_none)
 }
 END_TEST
 
+/* The writer lock is bounded: a writer held up longer than busy_ms fails
+ * with GDFS_EBUSY and a message that says why, then works once the lock
+ * is free. */
+START_TEST(test_store_writer_lock_wait_is_bounded)
+{
+    struct gdfs_store_opts o = opts;
+    struct gdfs_store *other = NULL;
+    struct timespec t0, t1;
+    char err[512];
+    long ms;
+
+    o.busy_ms = 200;
+    o.no_migrate = true;
+    ck_assert_int_eq(gdfs_store_open(path, &o, &other, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(st_begin(st, false), GDFS_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(gdfs_store_meta_promise(other, 5, NULL), GDFS_EBUSY);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_ge(ms, 190);
+    ck_assert_ptr_nonnull(strstr(gdfs_store_errmsg(other), "database busy"));
+    st_rollback(st);
+    ck_assert_int_eq(gdfs_store_meta_promise(other, 5, NULL), GDFS_OK);
+    gdfs_store_close(other);
+}
+END_TEST
+
+/* A renewed snapshot sees what other connections committed since: a long
+ * stream that renews it no longer pins the WAL to its start. */
+START_TEST(test_store_snapshot_renew_moves_forward)
+{
+    struct gdfs_store *other = open_store();
+    struct gdfs_store_version v;
+
+    put_file(st, "x", 4096, 1, 10, 1, 1);
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st), GDFS_OK); /* none held */
+    ck_assert_int_eq(gdfs_store_snapshot_begin(st), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("x"), 0, &v), GDFS_OK);
+    put_file(other, "y", 4096, 1, 10, 2, 1);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("y"), 0, &v), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("y"), 0, &v), GDFS_OK);
+    gdfs_store_snapshot_end(st);
+    gdfs_store_close(other);
+}
+END_TEST
+
 /* ---- accepted records (two phases on a member) --------------------------- */
 
 /* The version of @name's entry in gdfs_store_meta_list_accepted ({0, 0}
@@ -1595,6 +1646,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_mark_damaged_gone_row);
     tcase_add_test(tc, test_store_meta_digest_matches_records);
     tcase_add_test(tc, test_store_meta_put_many_all_or_none);
+    tcase_add_test(tc, test_store_writer_lock_wait_is_bounded);
+    tcase_add_test(tc, test_store_snapshot_renew_moves_forward);
     tcase_add_test(tc, test_store_accepted_record_applies_only_when_confirmed);
     tcase_add_test(tc, test_store_accepted_tombstone_drops_nothing);
     tcase_add_test(tc, test_store_accept_keeps_newest_and_is_fenced);

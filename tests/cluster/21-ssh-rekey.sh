@@ -16,6 +16,17 @@ set -u
 
 ssh_skip_unless_ready
 
+# libssh2 1.10 loses about 51 bytes per key exchange the server starts
+# while a channel read or write is under way (an upstream bug: a packet
+# read inside the exchange is never freed; LeakSanitizer shows it
+# allocated by libssh2 under libssh2_channel_write_ex). Under
+# --enable-sanitize the CLI's exit-time leak check would fail every step
+# here, so it is off for this test only; memory errors are still caught,
+# and 10-ssh.sh keeps the leak check for the ssh plugin without re-keys.
+if [ "${GDFS_SANITIZE:-no}" = yes ]; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
+
 SSHD_EXTRA_CONFIG="RekeyLimit 1M 2s
 LogLevel DEBUG1"
 ok "a private sshd that re-keys after every 1 MiB and every 2 s runs" \

@@ -110,9 +110,10 @@ static void *lookup_main(void *arg)
 
     stream_hints(&hints, 0);
     e = n->fn(n->host, n->port, &hints, &res);
+    n->gai_errno = errno; /* for EAI_SYSTEM; only this thread writes it
+                             until done is set */
     pthread_mutex_lock(&mu);
     n->gai = e;
-    n->gai_errno = errno;
     n->res = e == 0 ? res : NULL;
     n->done = true;
     for (pp = &running; *pp != NULL; pp = &(*pp)->next)

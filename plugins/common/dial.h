@@ -16,7 +16,9 @@
  *
  * Compiled into each plugin that uses it (tcp.so, ssh.so), not into gdfs:
  * plugins link against no gdfs code. Names are file-local to the plugin
- * (-fvisibility=hidden). */
+ * (-fvisibility=hidden). A plugin using it is linked with -z nodelete
+ * (Makefile.am): a lookup thread may outlive the dial that started it,
+ * so dlclose must not unmap its code. */
 #ifndef GDFS_PLUGIN_DIAL_H
 #define GDFS_PLUGIN_DIAL_H
 

@@ -146,6 +146,7 @@ head -c $((size * 1048576)) /dev/urandom >"$dir/in.bin"
 echo "gdfs ssh bench: $size MiB file, $runs runs (median), dir $dir"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(ssh -V 2>&1), libssh2 $(dpkg-query -W -f='${Version}' libssh2-1 2>/dev/null)"
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 sput=() sget=() tput=() tget=() scp1=() scp3=() scpp=() sstat=()
 for r in $(seq "$runs"); do
     t0=$(now); scli 1 status >/dev/null; t1=$(now)
@@ -193,3 +194,4 @@ row "scp to 1 destination" "$(printf '%s\n' "${scp1[@]}" | median)" "cipher/mac 
 row "scp to 3 destinations, one after another" "$(printf '%s\n' "${scp3[@]}" | median)" "(3 x $size MiB)"
 row "scp to 3 destinations, in parallel" "$(printf '%s\n' "${scpp[@]}" | median)" "(3 x $size MiB)"
 echo "(MiB/s counts the file once; for the 3-destination rows 3x that is moved)"
+echo "load average before the runs: $load0; after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,6 +8,8 @@
  * session set-up, channels, teardown. */
 #include "ssh_int.h"
 
+#include "../common/dial.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -72,64 +74,30 @@ static const char *last_error(LIBSSH2_SESSION *s)
 
 /* ---- TCP connect ------------------------------------------------------------ */
 
+static void nodelay(int fd, void *arg)
+{
+    int one = 1;
+
+    (void)arg;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* The name lookup is bounded by @deadline_ms too (dial.h): a slow DNS
+ * server must not hold a dial past its timeout. */
 static int tcp_connect(const char *host, int port, long deadline_ms, int *out,
                        char *err, size_t errlen)
 {
-    struct addrinfo hints = {0}, *res = NULL, *ai;
     char portstr[16];
-    int fd = -1, e, last = ECONNREFUSED, one = 1;
+    int n;
 
     snprintf(portstr, sizeof(portstr), "%d", port);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    e = getaddrinfo(host, portstr, &hints, &res);
-    if (e != 0) {
-        snprintf(err, errlen, "ssh: sshd %s port %d: %s", host, port,
-                 gai_strerror(e));
-        return GDFS_ENET;
-    }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        struct pollfd p;
-        socklen_t sl = sizeof(e);
-
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
-        if (fd < 0) {
-            last = errno;
-            continue;
-        }
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (errno == EINPROGRESS) {
-            p.fd = fd;
-            p.events = POLLOUT;
-            do
-                e = poll(&p, 1, left_ms(deadline_ms));
-            while (e < 0 && errno == EINTR);
-            if (e == 0)
-                last = ETIMEDOUT;
-            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 &&
-                     e == 0)
-                break;
-            else
-                last = e;
-        } else {
-            last = errno;
-        }
-        close(fd);
-        fd = -1;
-        if (last == ETIMEDOUT)
-            break;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        snprintf(err, errlen, "ssh: connect to sshd %s port %d: %s", host,
-                 port, last == ETIMEDOUT ? "timed out" : strerror(last));
-        return last == ETIMEDOUT ? GDFS_ETIMEDOUT : GDFS_ENET;
-    }
-    *out = fd;
-    return GDFS_OK;
+    /* The reason goes after this prefix (only read on failure). */
+    n = snprintf(err, errlen, "ssh: connect to sshd %s port %d: ", host,
+                 port);
+    if (n < 0 || (size_t)n >= errlen)
+        n = 0;
+    return dial_connect(host, portstr, deadline_ms, nodelay, NULL, out,
+                        err + n, errlen - (size_t)n);
 }
 
 /* ---- session set-up ----------------------------------------------------------- */

@@ -9,6 +9,8 @@
 #define GDFS_PLUGIN_BUILD
 #include "transport.h"
 
+#include "../common/dial.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -280,77 +282,29 @@ static void tcp_listener_close(struct gdfs_listener *l)
 
 /* ---- connections --------------------------------------------------------- */
 
-static long now_ms(void)
+static void tune_cb(int fd, void *t)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+    tune(t, fd);
 }
 
 static int tcp_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
 {
     char host[256], port[16];
-    struct addrinfo hints = {0}, *res = NULL, *ai;
-    long deadline = now_ms() + timeout_ms;
-    int fd = -1, e, last = ECONNREFUSED;
+    int fd, rc, n;
 
     if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
         snprintf(c->errmsg, sizeof(c->errmsg), "'%s' is not HOST:PORT",
                  addr);
         return GDFS_EINVAL;
     }
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    e = getaddrinfo(host, port, &hints, &res);
-    if (e != 0) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "dial %s: %s", addr,
-                 gai_strerror(e));
-        return GDFS_ENET;
-    }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        struct pollfd pfd;
-        socklen_t sl = sizeof(e);
-        long left;
-
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
-        if (fd < 0) {
-            last = errno;
-            continue;
-        }
-        tune(c->t, fd);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (errno != EINPROGRESS) {
-            last = errno;
-            close(fd);
-            fd = -1;
-            continue;
-        }
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        do {
-            left = deadline - now_ms();
-            e = poll(&pfd, 1, left > 0 ? (int)left : 0);
-        } while (e < 0 && errno == EINTR);
-        if (e == 0) {
-            last = ETIMEDOUT;
-        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 &&
-                   e == 0) {
-            break;
-        } else {
-            last = e;
-        }
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "connect %s: %s", addr,
-                 last == ETIMEDOUT ? "timed out" : strerror(last));
-        return last == ETIMEDOUT ? GDFS_ETIMEDOUT : GDFS_ENET;
-    }
+    /* The reason goes after this prefix (only read on failure). */
+    n = snprintf(c->errmsg, sizeof(c->errmsg), "connect %s: ", addr);
+    if (n < 0 || (size_t)n >= sizeof(c->errmsg))
+        n = 0;
+    rc = dial_connect(host, port, dial_now_ms() + timeout_ms, tune_cb, c->t,
+                      &fd, c->errmsg + n, sizeof(c->errmsg) - (size_t)n);
+    if (rc != GDFS_OK)
+        return rc;
     c->impl = wrap(fd);
     if (c->impl == NULL) {
         close(fd);

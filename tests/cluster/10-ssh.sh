@@ -12,15 +12,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sshd.sh"
 
-if why=$(sshd_missing); then
-    echo "1..0 # SKIP $why"
-    exit 0
-fi
-SSH_PLUGIN_DIR=${GDFS_SSH_PLUGIN_DIR:-$GDFS_BUILDDIR/plugins/ssh/.libs}
-if [ ! -e "$SSH_PLUGIN_DIR/ssh.so" ]; then
-    echo "1..0 # SKIP $SSH_PLUGIN_DIR/ssh.so not built (configure --disable-ssh?)"
-    exit 0
-fi
+ssh_skip_unless_ready
 
 ok "a private sshd runs on 127.0.0.1 (keys made by ssh-keygen)" \
     eval 'sshd_setup && sshd_start'
@@ -28,27 +20,7 @@ sshd_known_hosts "$T/known_hosts"
 FP=$(sshd_fingerprint)
 diag "sshd on port $SSHD_PORT, host key $FP, logging in as $SSH_USER"
 
-# ssh_ini [KEY=VALUE for [ssh]]...: make_node_ini arguments for a node that
-# uses the ssh plugin; later keys replace the defaults below.
-ssh_ini() {
-    declare -A s=([user]=$SSH_USER [identity]=$SSH_KEY
-        [known_hosts]=$T/known_hosts [port]=$SSHD_PORT)
-    local kv k
-    for kv in "$@"; do s[${kv%%=*}]=${kv#*=}; done
-    echo transport.plugin=ssh
-    echo "transport.plugin_dir=$SSH_PLUGIN_DIR"
-    echo "[ssh]"
-    for k in "${!s[@]}"; do echo "$k = ${s[$k]}"; done
-}
 mapfile -t INI < <(ssh_ini)
-
-# scli I ARGS...: gdfs-cli with node I's INI, so through the ssh plugin
-# (lib.sh's cli talks tcp to the node's loopback port: used only to watch).
-scli() {
-    local i=$1
-    shift
-    "$CLI_BIN" -c "$T/n$i/node.ini" "$@"
-}
 
 # ---- the group over ssh
 ok "a 3-node group forms over ssh (init, two joins)" launch_cluster 3 "${INI[@]}"

@@ -17,9 +17,19 @@
 #                            under it (as a crash or a reboot would)
 #   sshd_known_hosts FILE    write the line known_hosts needs for it
 #   sshd_fingerprint         the host key's fingerprint, "SHA256:..."
+#   ssh_skip_unless_ready    print the TAP skip plan and exit 0 when sshd
+#                            or ssh.so is missing; sets SSH_PLUGIN_DIR
+#   ssh_ini [KEY=VALUE]...   make_node_ini arguments for a node using the
+#                            ssh plugin with this sshd (known_hosts
+#                            $T/known_hosts); KEY=VALUE replace [ssh] keys
+#   scli I ARGS...           gdfs-cli with node I's INI, so through the
+#                            ssh plugin (lib.sh's cli talks tcp)
 #
 # Variables: SSHD_DIR, SSHD_PORT, SSHD_PID, SSH_USER (who we log in as),
 # SSH_KEY (the user's private key; its .pub is in authorized_keys).
+# SSHD_EXTRA_CONFIG, if set before sshd_setup, goes at the top of
+# sshd_config (sshd takes the first value of a keyword, so it overrides
+# the defaults below, e.g. "LogLevel DEBUG1").
 #
 # Facts this relies on (OpenSSH 9.2, Debian 12):
 #   - sshd must be started by its absolute path (it re-executes itself);
@@ -62,6 +72,7 @@ sshd_setup() {
     USED_PORTS[$SSHD_PORT]=1
     cat >"$SSHD_DIR/sshd_config" <<EOF
 # written by tests/cluster/sshd.sh for one test run
+${SSHD_EXTRA_CONFIG:-}
 ListenAddress 127.0.0.1
 Port $SSHD_PORT
 HostKey $SSHD_DIR/host_key
@@ -124,4 +135,34 @@ sshd_known_hosts() {
 
 sshd_fingerprint() {
     ssh-keygen -l -E sha256 -f "$SSHD_DIR/host_key.pub" | cut -d' ' -f2
+}
+
+ssh_skip_unless_ready() {
+    local why
+    if why=$(sshd_missing); then
+        echo "1..0 # SKIP $why"
+        exit 0
+    fi
+    SSH_PLUGIN_DIR=${GDFS_SSH_PLUGIN_DIR:-$GDFS_BUILDDIR/plugins/ssh/.libs}
+    if [ ! -e "$SSH_PLUGIN_DIR/ssh.so" ]; then
+        echo "1..0 # SKIP $SSH_PLUGIN_DIR/ssh.so not built (configure --disable-ssh?)"
+        exit 0
+    fi
+}
+
+ssh_ini() {
+    declare -A s=([user]=$SSH_USER [identity]=$SSH_KEY
+        [known_hosts]=$T/known_hosts [port]=$SSHD_PORT)
+    local kv k
+    for kv in "$@"; do s[${kv%%=*}]=${kv#*=}; done
+    echo transport.plugin=ssh
+    echo "transport.plugin_dir=$SSH_PLUGIN_DIR"
+    echo "[ssh]"
+    for k in "${!s[@]}"; do echo "$k = ${s[$k]}"; done
+}
+
+scli() {
+    local i=$1
+    shift
+    "$CLI_BIN" -c "$T/n$i/node.ini" "$@"
 }

@@ -1,9 +1,10 @@
 /* Unit tests of the ssh plugin's pure parts, compiled in from its sources
  * (plugins/ssh/conf.c, hostkey.c): the [ssh] section, node address ->
  * sshd mapping, base64 and fingerprints, and known_hosts matching (plain,
- * "[host]:port", hashed "|1|", changed keys, unreadable lines). No
- * network: the sessions and the pump are exercised by
- * tests/cluster/10-ssh.sh against a real sshd. */
+ * "[host]:port", hashed "|1|", changed keys, unreadable lines), and a
+ * session set-up whose sshd name does not resolve in time (the resolver
+ * replaced by a slow one). No network: the sessions and the pump are
+ * exercised by tests/cluster/10-ssh.sh against a real sshd. */
 #include <check.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../plugins/common/dial.h"
 #include "../../plugins/ssh/ssh_int.h"
 
 /* Two ed25519 public keys made with ssh-keygen -t ed25519, and the
@@ -488,14 +490,49 @@ START_TEST(test_ssh_hostkey_missing_file_named)
 }
 END_TEST
 
+/* ---- session: the sshd's name lookup is bounded ----------------------------- */
+
+/* A resolver as stuck as a DNS server that does not answer: 5 s. */
+static int stuck_resolver(const char *host, const char *port,
+                          const struct addrinfo *hints,
+                          struct addrinfo **res)
+{
+    (void)host;
+    (void)port;
+    (void)hints;
+    (void)res;
+    sleep(5);
+    return EAI_AGAIN;
+}
+
+START_TEST(test_ssh_session_open_bounded_by_slow_lookup)
+{
+    struct ssh_conf cf;
+    struct ssh_sess *ss = (struct ssh_sess *)&cf;
+    long t0;
+
+    ssh_conf_defaults(&cf, "alice", "/home/alice");
+    dial_set_resolver(stuck_resolver);
+    t0 = ssh_now_ms();
+    ck_assert_int_eq(ssh_sess_open(&cf, "sshd.example", 2222, t0 + 300, &ss,
+                                   err, sizeof(err)),
+                     GDFS_ETIMEDOUT);
+    ck_assert_int_lt(ssh_now_ms() - t0, 2000);
+    ck_assert_ptr_null(ss);
+    ck_assert_err_has("ssh: connect to sshd sshd.example port 2222: "
+                      "resolving sshd.example took longer than ");
+}
+END_TEST
+
 static Suite *ssh_suite(void)
 {
     Suite *s = suite_create("ssh");
     TCase *conf = tcase_create("conf"), *target = tcase_create("target");
     TCase *enc = tcase_create("encodings"), *kh = tcase_create("known_hosts");
-    TCase *all[] = {conf, target, enc, kh};
+    TCase *sess_tc = tcase_create("session");
+    TCase *all[] = {conf, target, enc, kh, sess_tc};
 
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < 5; i++)
         tcase_add_checked_fixture(all[i], setup, teardown);
     tcase_add_test(conf, test_ssh_conf_defaults);
     tcase_add_test(conf, test_ssh_conf_every_key);
@@ -517,7 +554,8 @@ static Suite *ssh_suite(void)
     tcase_add_test(kh, test_ssh_hostkey_bad_lines_skipped_not_fatal);
     tcase_add_test(kh, test_ssh_hostkey_comma_list_of_names);
     tcase_add_test(kh, test_ssh_hostkey_missing_file_named);
-    for (size_t i = 0; i < 4; i++)
+    tcase_add_test(sess_tc, test_ssh_session_open_bounded_by_slow_lookup);
+    for (size_t i = 0; i < 5; i++)
         suite_add_tcase(s, all[i]);
     return s;
 }

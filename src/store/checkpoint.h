@@ -28,7 +28,7 @@
 #include "store/store.h"
 
 /* The node's settings. */
-#define GDFS_CHECKPOINT_START_KIB (128u << 10)
+#define GDFS_CHECKPOINT_START_KIB (64u << 10)
 #define GDFS_CHECKPOINT_CAP_KIB (512u << 10)
 #define GDFS_CHECKPOINT_IDLE_MS 1000u
 

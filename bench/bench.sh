@@ -11,7 +11,7 @@
 # tmpfs), GDFS_BUILD (a configured build dir; default _build/bench).
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-size=100 big=1024 runs=3 chunk=262144 page=65536
+size=100 big=1024 runs=3 chunk=262144 page=4096
 while [ $# -gt 0 ]; do
     case $1 in
     --size-mib) size=$2; shift 2 ;;

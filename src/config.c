@@ -86,7 +86,7 @@ static const struct key_def key_defs[] = {
     U32("files", repair_rate_mib_s, KEY_U32, 0, 1000000, 100),
     U32("files", scrub_rate_mib_s, KEY_U32, 0, 100000, 8),
     U32("files", scrub_interval_s, KEY_U32, 1, 31536000, 86400),
-    U32("store", page_size, KEY_U32_POW2, 512, 65536, 65536),
+    U32("store", page_size, KEY_U32_POW2, 512, 65536, 4096),
     U32("store", cache_kib, KEY_U32, 64, 1048576, 2048),
     U32("group", heartbeat_ms, KEY_U32, 10, 60000, 100),
     U32("group", suspect_ms, KEY_U32, 20, 600000, 600),

@@ -24,7 +24,7 @@
  *               unlimited), scrub_rate_mib_s [8] (MiB/s a scrub
  *               reads; 0 = no scrub), scrub_interval_s [86400] (pause
  *               between scrub passes)
- *   [store]     page_size [65536], cache_kib [2048]
+ *   [store]     page_size [4096], cache_kib [2048]
  *   [group]     heartbeat_ms [100], suspect_ms [600] (>= 2 heartbeats),
  *               election_ms [700] (timeouts drawn in [e, 2e)), lease_ms
  *               [560] (< election_ms), dead_ms [3600000] (a member failed

@@ -29,6 +29,7 @@
 #include "node/server.h"
 #include "node/confirm.h"
 #include "node/sync.h"
+#include "store/checkpoint.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -40,6 +41,7 @@ struct node {
     const char *join; /* seed address with `join` */
     struct gdfs_config cfg;
     struct gdfs_store *st; /* the main thread's connection */
+    struct gdfs_checkpoint *ckpt;
     struct gdfs_node_state state;
     struct gdfs_server srv;
     struct gdfs_sync *sync; /* record sync and orphan copies */
@@ -115,6 +117,28 @@ static void undo_store(struct node *n)
 {
     gdfs_store_close(n->st);
     n->st = NULL;
+}
+
+static int step_checkpoint(struct node *n)
+{
+    struct gdfs_store_opts so = gdfs_node_store_opts(&n->cfg, true);
+    struct gdfs_checkpoint_opts co = {GDFS_CHECKPOINT_START_KIB,
+                                      GDFS_CHECKPOINT_CAP_KIB,
+                                      GDFS_CHECKPOINT_IDLE_MS};
+    char err[1024];
+
+    if (gdfs_checkpoint_start(n->srv.db_path, &so, &co, &n->ckpt, err,
+                              sizeof(err)) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_checkpoint(struct node *n)
+{
+    gdfs_checkpoint_stop(n->ckpt);
+    n->ckpt = NULL;
 }
 
 /* A random 128-bit group id, hex. */
@@ -398,6 +422,9 @@ static const struct {
     /* Signals first: a SIGTERM during start-up must reach the stop pipe. */
     {step_signals, undo_signals, "signals"},
     {step_store, undo_store, "store"},
+    /* After the main connection migrated the schema; every later
+     * connection's commits feed it. */
+    {step_checkpoint, undo_checkpoint, "checkpointer"},
     /* Transport and listener before identity: `init` writes the new group
      * to the database, so everything that can still fail (a missing
      * plugin, a busy port) must fail before it. Clients that connect now

@@ -96,20 +96,6 @@ int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
  * transaction is visible to readers before its sync; nothing that reads
  * it acknowledges anything before its own durable commit has synced. */
 
-struct st_shared {
-    struct st_shared *next;
-    char wal_path[4200];
-    pthread_mutex_t write_mu;
-    pthread_mutex_t sync_mu;
-    pthread_cond_t sync_cv;
-    uint64_t committed;   /* durable commits so far (tickets) */
-    uint64_t synced;      /* commits up to this ticket are on disk */
-    uint64_t failed_upto; /* a failed sync covered tickets up to this */
-    bool poisoned; /* a WAL sync failed: no later commit is durable */
-    bool syncing;
-    char sync_err[512];
-};
-
 static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct st_shared *shared_list; /* kept for the process's life */
 
@@ -122,10 +108,18 @@ static struct st_shared *shared_for(const char *wal_path)
         if (strcmp(sh->wal_path, wal_path) == 0)
             break;
     if (sh == NULL && (sh = calloc(1, sizeof(*sh))) != NULL) {
+        pthread_condattr_t mono;
+
         snprintf(sh->wal_path, sizeof(sh->wal_path), "%s", wal_path);
         pthread_mutex_init(&sh->write_mu, NULL);
         pthread_mutex_init(&sh->sync_mu, NULL);
         pthread_cond_init(&sh->sync_cv, NULL);
+        pthread_condattr_init(&mono);
+        pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+        pthread_mutex_init(&sh->ckpt_mu, NULL);
+        pthread_cond_init(&sh->ckpt_cv, &mono); /* timed waits: monotonic */
+        pthread_condattr_destroy(&mono);
+        pthread_cond_init(&sh->cap_cv, NULL);
         sh->next = shared_list;
         shared_list = sh;
     }
@@ -202,13 +196,34 @@ static void poison(struct st_shared *sh, const char *err)
     sh->poisoned = true;
 }
 
+/* One sync round (sync_mu held, no round running): fdatasync the WAL for
+ * every commit so far, then wake the waiters. */
+static void sync_round(struct st_shared *sh)
+{
+    uint64_t target = sh->committed;
+    char err[512];
+    int failed;
+
+    sh->syncing = true;
+    pthread_mutex_unlock(&sh->sync_mu);
+    failed = sync_wal_file(sh, err, sizeof(err));
+    pthread_mutex_lock(&sh->sync_mu);
+    sh->syncing = false;
+    if (failed) {
+        poison(sh, err);
+        if (target > sh->failed_upto)
+            sh->failed_upto = target;
+    } else if (target > sh->synced) {
+        sh->synced = target;
+    }
+    pthread_cond_broadcast(&sh->sync_cv);
+}
+
 /* Wait until commit @ticket is on disk, syncing for others as needed. */
 static int group_sync(struct gdfs_store *st, uint64_t ticket)
 {
     struct st_shared *sh = st->shared;
-    uint64_t target;
-    char err[512];
-    int rc = GDFS_OK, failed;
+    int rc = GDFS_OK;
 
     pthread_mutex_lock(&sh->sync_mu);
     while (sh->synced < ticket) {
@@ -217,28 +232,21 @@ static int group_sync(struct gdfs_store *st, uint64_t ticket)
             rc = GDFS_EIO;
             break;
         }
-        if (sh->syncing) {
+        if (sh->syncing)
             pthread_cond_wait(&sh->sync_cv, &sh->sync_mu);
-            continue;
-        }
-        /* Sync for every commit so far, ours included. */
-        target = sh->committed;
-        sh->syncing = true;
-        pthread_mutex_unlock(&sh->sync_mu);
-        failed = sync_wal_file(sh, err, sizeof(err));
-        pthread_mutex_lock(&sh->sync_mu);
-        sh->syncing = false;
-        if (failed) {
-            poison(sh, err);
-            if (target > sh->failed_upto)
-                sh->failed_upto = target;
-        } else if (target > sh->synced) {
-            sh->synced = target;
-        }
-        pthread_cond_broadcast(&sh->sync_cv);
+        else
+            sync_round(sh); /* for every commit so far, ours included */
     }
     pthread_mutex_unlock(&sh->sync_mu);
     return rc;
+}
+
+void st_sync_wal(struct st_shared *sh)
+{
+    pthread_mutex_lock(&sh->sync_mu);
+    if (!sh->syncing) /* else the round running flushes what we wrote */
+        sync_round(sh);
+    pthread_mutex_unlock(&sh->sync_mu);
 }
 
 /* Begin a write transaction under the writer lock; a @durable one is
@@ -384,7 +392,6 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
         return GDFS_ENOMEM;
     }
     st->opts = *opts;
-    st->wal_fd = -1;
     snprintf(st->wal_path, sizeof(st->wal_path), "%s-wal", path);
     if ((st->shared = shared_for(st->wal_path)) == NULL) {
         free(st);
@@ -428,6 +435,8 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
     } else {
         rc = migrate(st);
     }
+    if (rc == GDFS_OK)
+        rc = st_watch_wal(st);
 out:
     if (rc != GDFS_OK) {
         snprintf(err, errlen, "%s: %s", path,
@@ -444,8 +453,6 @@ void gdfs_store_close(struct gdfs_store *st)
     if (st == NULL)
         return;
     sqlite3_close_v2(st->db);
-    if (st->wal_fd >= 0)
-        close(st->wal_fd);
     free(st);
 }
 
@@ -819,32 +826,6 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     return st_commit(st);
 }
 
-/* Flush the WAL to disk without holding any lock. Chunk rows are
- * committed with synchronous=NORMAL (not fsynced), so without this the
- * fsync of a put's final, durable commit would flush every chunk of the
- * file while that commit holds the database's write lock, and the group
- * thread's term and vote updates would wait behind it. fdatasync on our
- * own descriptor of the same file flushes what SQLite wrote; it changes
- * nothing SQLite relies on. Best effort: the final commit's fsync is what
- * durability rests on. */
-static void sync_wal(struct gdfs_store *st)
-{
-    if (st->wal_fd < 0)
-        st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
-    if (st->wal_fd >= 0 && fdatasync(st->wal_fd) != 0) {
-        /* This fd may be the one that consumed the error: poison the
-         * group commit so no later commit is reported durable. */
-        char err[512];
-
-        snprintf(err, sizeof(err), "sync %.400s: %s", st->wal_path,
-                 strerror(errno));
-        pthread_mutex_lock(&st->shared->sync_mu);
-        poison(st->shared, err);
-        pthread_mutex_unlock(&st->shared->sync_mu);
-    }
-    st->unsynced = 0;
-}
-
 int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                          const uint8_t sha256[GDFS_SHA256_LEN],
                          const void *data, size_t len)
@@ -867,9 +848,8 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     }
     rc = st_step_done(st, s, "store chunk");
     st_unlock(st);
-    st->unsynced += len;
-    if (rc == GDFS_OK && st->unsynced >= SYNC_EVERY)
-        sync_wal(st);
+    if (rc == GDFS_OK)
+        st_chunk_written(st, len);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #ifndef GDFS_STORE_INT_H
 #define GDFS_STORE_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,13 +14,47 @@
 
 #define BUSY_TIMEOUT_MS 30000
 
-/* Chunk bytes written (not yet fsynced) after which a writer syncs the
- * WAL itself, outside any transaction: see sync_wal(). */
+/* Chunk bytes written (not yet fsynced) after which the WAL is synced
+ * outside any transaction (st_chunk_written). */
 #define SYNC_EVERY (16u << 20)
 
+/* What SQLite's own automatic checkpoint does, and what a connection
+ * still does itself while no checkpointer runs: a PASSIVE checkpoint in
+ * the committing thread once the WAL holds this many pages. */
+#define AUTOCHECKPOINT_PAGES 1000
+
 /* What the connections of one process to one database share: the writer
- * lock and the group commit (see st_begin, st_commit). */
-struct st_shared;
+ * lock, the group commit (see st_begin, st_commit) and the checkpointer's
+ * state (checkpoint.c). Kept for the process's life. */
+struct st_shared {
+    struct st_shared *next;
+    char wal_path[4200];
+    pthread_mutex_t write_mu;
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    uint64_t committed;   /* durable commits so far (tickets) */
+    uint64_t synced;      /* commits up to this ticket are on disk */
+    uint64_t failed_upto; /* a failed sync covered tickets up to this */
+    bool poisoned; /* a WAL sync failed: no later commit is durable */
+    bool syncing;
+    char sync_err[512];
+
+    /* Below: under ckpt_mu. */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv; /* wakes the checkpointer */
+    pthread_cond_t cap_cv;  /* chunk writers waiting for a pass */
+    bool ckpt_running;      /* a checkpointer owns checkpoints */
+    bool ckpt_sleeping;     /* it waits for the next commit, no timer */
+    uint64_t start_bytes;   /* its PASSIVE threshold */
+    uint64_t cap_bytes;     /* chunk writers wait beyond this */
+    uint64_t wal_bytes;     /* WAL size at the last commit */
+    uint64_t commits;       /* commits seen by the WAL hook */
+    int64_t last_commit_ns; /* CLOCK_MONOTONIC */
+    uint64_t unsynced;      /* chunk bytes written since a WAL sync */
+    uint64_t passes_begun;  /* checkpoint passes begun, numbered 1.. */
+    uint64_t passes;        /* the last one finished */
+    unsigned cap_waiters;
+};
 
 struct gdfs_store {
     sqlite3 *db;
@@ -27,11 +62,22 @@ struct gdfs_store {
     bool writing; /* this connection holds shared->write_mu */
     struct gdfs_store_opts opts;
     bool durable; /* the open transaction commits with fsync */
+    uint32_t page_size; /* the database's, for the WAL hook */
     char wal_path[4200];
-    int wal_fd;       /* our own descriptor on the WAL, for fdatasync */
-    size_t unsynced;  /* chunk bytes written since the last sync_wal */
     char errmsg[512];
 };
+
+/* Sync the WAL for every commit so far (best effort: a durable commit's
+ * own group sync is what durability rests on); a failure poisons the
+ * group commit. */
+void st_sync_wal(struct st_shared *sh);
+/* checkpoint.c: after open, watch @st's commits (the WAL hook, which also
+ * replaces SQLite's automatic checkpoint). */
+int st_watch_wal(struct gdfs_store *st);
+/* checkpoint.c: a chunk of @len bytes was committed outside a durable
+ * transaction: sync the WAL now and then, and wait for the checkpointer
+ * while the WAL is over its cap. */
+void st_chunk_written(struct gdfs_store *st, size_t len);
 
 /* Set errmsg from SQLite's last error ("@what: ...") and map it to a
  * GDFS_* code. */

@@ -273,7 +273,7 @@ START_TEST(test_config_defaults_values)
     ck_assert_uint_eq(cfg.keep_versions, 3);
     ck_assert_uint_eq(cfg.scrub_rate_mib_s, 8);
     ck_assert_uint_eq(cfg.scrub_interval_s, 86400);
-    ck_assert_uint_eq(cfg.page_size, 65536);
+    ck_assert_uint_eq(cfg.page_size, 4096);
     ck_assert_uint_eq(cfg.cache_kib, 2048);
     ck_assert_uint_eq(cfg.nplugin_kv, 0);
 }
@@ -322,7 +322,7 @@ START_TEST(test_config_minimal_file_gets_defaults)
     ck_assert_uint_eq(cfg.io_timeout_ms, 10000);
     ck_assert_uint_eq(cfg.chunk_size, 262144);
     ck_assert_uint_eq(cfg.keep_versions, 3);
-    ck_assert_uint_eq(cfg.page_size, 65536);
+    ck_assert_uint_eq(cfg.page_size, 4096);
     ck_assert_uint_eq(cfg.cache_kib, 2048);
     ck_assert_uint_eq(cfg.nplugin_kv, 0);
     ck_assert_str_eq(err, "");
@@ -359,7 +359,7 @@ START_TEST(test_config_full_file)
                      "scrub_interval_s = 60\n"
                      "\n"
                      "[store]\n"
-                     "page_size = 4096\n"
+                     "page_size = 16384\n"
                      "cache_kib = 100\n"
                      "\n"
                      "[ssh]\n"
@@ -381,7 +381,7 @@ START_TEST(test_config_full_file)
     ck_assert_uint_eq(cfg.keep_versions, 9);
     ck_assert_uint_eq(cfg.scrub_rate_mib_s, 0);
     ck_assert_uint_eq(cfg.scrub_interval_s, 60);
-    ck_assert_uint_eq(cfg.page_size, 4096);
+    ck_assert_uint_eq(cfg.page_size, 16384);
     ck_assert_uint_eq(cfg.cache_kib, 100);
     ck_assert_uint_eq(cfg.nplugin_kv, 2);
     ck_assert_str_eq(cfg.plugin_kv[0].key, "user");

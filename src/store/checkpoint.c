@@ -1,0 +1,303 @@
+/* The checkpointer thread and the WAL hook that feeds it; see
+ * checkpoint.h for what it does and why.
+ *
+ * Every connection's WAL hook (run by SQLite after each commit, in the
+ * committing thread, possibly under the writer lock: it never waits)
+ * records the WAL's size and the time, and wakes the checkpointer when
+ * the WAL passed start_kib or when it was asleep with nothing to do.
+ * Chunk writers wait (st_chunk_written, after their commit, no lock held)
+ * while the WAL is over cap_kib, for one pass each. */
+#define GDFS_LOG_MODULE "store"
+#include "store/checkpoint.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store/store_int.h"
+
+struct gdfs_checkpoint {
+    struct gdfs_store *st; /* its own connection */
+    struct st_shared *sh;
+    struct gdfs_checkpoint_opts o;
+    pthread_t thread;
+    /* Below: under sh->ckpt_mu. */
+    bool stop;
+    struct gdfs_checkpoint_stats stats;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- the writers' side ---------------------------------------------------- */
+
+static int wal_hook(void *arg, sqlite3 *db, const char *dbname, int pages)
+{
+    struct gdfs_store *st = arg;
+    struct st_shared *sh = st->shared;
+    bool self;
+
+    pthread_mutex_lock(&sh->ckpt_mu);
+    sh->wal_bytes = (uint64_t)pages * st->page_size;
+    sh->commits++;
+    sh->last_commit_ns = now_ns();
+    self = !sh->ckpt_running && pages >= AUTOCHECKPOINT_PAGES;
+    if (sh->ckpt_running &&
+        (sh->ckpt_sleeping || sh->wal_bytes >= sh->start_bytes)) {
+        sh->ckpt_sleeping = false;
+        pthread_cond_signal(&sh->ckpt_cv);
+    }
+    pthread_mutex_unlock(&sh->ckpt_mu);
+    /* What SQLite's own hook (wal_autocheckpoint) does; ours replaces it. */
+    if (self)
+        sqlite3_wal_checkpoint(db, dbname);
+    return SQLITE_OK;
+}
+
+int st_watch_wal(struct gdfs_store *st)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st, "PRAGMA page_size", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        st->page_size = (uint32_t)sqlite3_column_int64(s, 0);
+    } else {
+        rc = st_fail(st, "read page_size");
+    }
+    sqlite3_finalize(s);
+    if (rc == GDFS_OK)
+        sqlite3_wal_hook(st->db, wal_hook, st);
+    return rc;
+}
+
+void st_chunk_written(struct gdfs_store *st, size_t len)
+{
+    struct st_shared *sh = st->shared;
+    bool sync_here = false;
+
+    pthread_mutex_lock(&sh->ckpt_mu);
+    sh->unsynced += len;
+    if (sh->unsynced >= SYNC_EVERY) {
+        if (sh->ckpt_running) {
+            pthread_cond_signal(&sh->ckpt_cv);
+        } else {
+            sh->unsynced = 0;
+            sync_here = true;
+        }
+    }
+    if (sh->ckpt_running && sh->wal_bytes >= sh->cap_bytes) {
+        /* A pass that begins now copies every frame we wrote (unless a
+         * reader still uses them): the next write can restart the WAL. */
+        uint64_t pass = sh->passes_begun + 1;
+
+        sh->cap_waiters++;
+        pthread_cond_signal(&sh->ckpt_cv);
+        while (sh->ckpt_running && sh->passes < pass)
+            pthread_cond_wait(&sh->cap_cv, &sh->ckpt_mu);
+        sh->cap_waiters--;
+    }
+    pthread_mutex_unlock(&sh->ckpt_mu);
+    if (sync_here)
+        st_sync_wal(sh);
+}
+
+/* ---- the checkpointer ----------------------------------------------------- */
+
+/* Run one checkpoint of @mode; SQLITE_OK, SQLITE_BUSY or the failure
+ * (logged). */
+static int checkpoint(struct gdfs_checkpoint *ck, int mode, const char *what)
+{
+    int rc = sqlite3_wal_checkpoint_v2(ck->st->db, NULL, mode, NULL, NULL);
+
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        gdfs_log(GDFS_LOG_WARN, "%s checkpoint of %s: %s (sqlite %d)", what,
+                 ck->sh->wal_path, sqlite3_errmsg(ck->st->db),
+                 sqlite3_extended_errcode(ck->st->db));
+    return rc;
+}
+
+/* Copy every frame into the database without the writer lock, then take
+ * it and truncate the WAL (only the frames committed meanwhile are left to
+ * copy under it). SQLITE_BUSY when a reader still uses old frames. */
+static int truncate_wal(struct gdfs_checkpoint *ck)
+{
+    int rc = checkpoint(ck, SQLITE_CHECKPOINT_PASSIVE, "idle");
+
+    if (rc != SQLITE_OK)
+        return rc;
+    if (st_lock(ck->st) != GDFS_OK)
+        return SQLITE_BUSY; /* a writer holds it: try again when idle */
+    rc = checkpoint(ck, SQLITE_CHECKPOINT_TRUNCATE, "idle truncating");
+    st_unlock(ck->st);
+    return rc;
+}
+
+/* Wait on ckpt_cv (ckpt_mu held) until @deadline_ns (CLOCK_MONOTONIC). */
+static void wait_until(struct st_shared *sh, int64_t deadline_ns)
+{
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(deadline_ns / 1000000000);
+    ts.tv_nsec = (long)(deadline_ns % 1000000000);
+    pthread_cond_timedwait(&sh->ckpt_cv, &sh->ckpt_mu, &ts);
+}
+
+static void *run(void *arg)
+{
+    struct gdfs_checkpoint *ck = arg;
+    struct st_shared *sh = ck->sh;
+    int64_t idle_ns = (int64_t)ck->o.idle_ms * 1000000, retry_ns = 0;
+    /* Commits seen when the last PASSIVE began, and when the WAL was last
+     * found clean (truncated): nothing to do until the count moves. A
+     * WAL left by an earlier run is truncated once idle. */
+    uint64_t pass_commits = UINT64_MAX, clean_commits = UINT64_MAX;
+
+    pthread_mutex_lock(&sh->ckpt_mu);
+    while (!ck->stop) {
+        if (sh->unsynced >= SYNC_EVERY) {
+            sh->unsynced = 0;
+            pthread_mutex_unlock(&sh->ckpt_mu);
+            st_sync_wal(sh);
+            pthread_mutex_lock(&sh->ckpt_mu);
+            continue;
+        }
+        if ((sh->wal_bytes >= sh->start_bytes &&
+             sh->commits != pass_commits) ||
+            sh->cap_waiters > 0) {
+            uint64_t pass = ++sh->passes_begun;
+
+            pass_commits = sh->commits;
+            pthread_mutex_unlock(&sh->ckpt_mu);
+            checkpoint(ck, SQLITE_CHECKPOINT_PASSIVE, "background");
+            pthread_mutex_lock(&sh->ckpt_mu);
+            ck->stats.passive++;
+            sh->passes = pass;
+            pthread_cond_broadcast(&sh->cap_cv);
+            continue;
+        }
+        if (sh->commits == clean_commits) {
+            sh->ckpt_sleeping = true;
+            pthread_cond_wait(&sh->ckpt_cv, &sh->ckpt_mu);
+            continue;
+        }
+        int64_t due = sh->last_commit_ns + idle_ns;
+
+        if (due < retry_ns)
+            due = retry_ns;
+        if (now_ns() < due) {
+            wait_until(sh, due);
+            continue;
+        }
+        uint64_t seen = sh->commits, pass = ++sh->passes_begun;
+
+        pthread_mutex_unlock(&sh->ckpt_mu);
+        int rc = truncate_wal(ck);
+
+        pthread_mutex_lock(&sh->ckpt_mu);
+        sh->passes = pass;
+        pthread_cond_broadcast(&sh->cap_cv);
+        if (rc == SQLITE_OK) {
+            ck->stats.truncate++;
+            clean_commits = seen;
+            if (sh->commits == seen)
+                sh->wal_bytes = 0;
+        } else {
+            /* A reader holds old frames (or the checkpoint failed,
+             * logged): try again later, not in a loop. */
+            ck->stats.busy++;
+            retry_ns = now_ns() + idle_ns;
+        }
+    }
+    pthread_mutex_unlock(&sh->ckpt_mu);
+    return NULL;
+}
+
+int gdfs_checkpoint_start(const char *path, const struct gdfs_store_opts *so,
+                          const struct gdfs_checkpoint_opts *co,
+                          struct gdfs_checkpoint **out, char *err,
+                          size_t errlen)
+{
+    struct gdfs_checkpoint *ck = calloc(1, sizeof(*ck));
+    struct gdfs_store_opts own = *so;
+    struct st_shared *sh;
+    int rc;
+
+    *out = NULL;
+    if (ck == NULL) {
+        snprintf(err, errlen, "checkpointer: out of memory");
+        return GDFS_ENOMEM;
+    }
+    own.no_migrate = true;
+    rc = gdfs_store_open(path, &own, &ck->st, err, errlen);
+    if (rc != GDFS_OK) {
+        free(ck);
+        return rc;
+    }
+    /* No busy handler: a truncation a reader blocks is retried later,
+     * never waited for under the writer lock. */
+    sqlite3_busy_timeout(ck->st->db, 0);
+    ck->o = *co;
+    ck->sh = sh = ck->st->shared;
+    pthread_mutex_lock(&sh->ckpt_mu);
+    if (sh->ckpt_running) {
+        pthread_mutex_unlock(&sh->ckpt_mu);
+        snprintf(err, errlen, "%s: a checkpointer already runs", path);
+        gdfs_store_close(ck->st);
+        free(ck);
+        return GDFS_EINVAL;
+    }
+    sh->ckpt_running = true;
+    sh->ckpt_sleeping = false;
+    sh->start_bytes = (uint64_t)co->start_kib << 10;
+    sh->cap_bytes = (uint64_t)co->cap_kib << 10;
+    pthread_mutex_unlock(&sh->ckpt_mu);
+    if ((rc = pthread_create(&ck->thread, NULL, run, ck)) != 0) {
+        pthread_mutex_lock(&sh->ckpt_mu);
+        sh->ckpt_running = false;
+        pthread_mutex_unlock(&sh->ckpt_mu);
+        snprintf(err, errlen, "checkpointer thread: %s", strerror(rc));
+        gdfs_store_close(ck->st);
+        free(ck);
+        return GDFS_ENOMEM;
+    }
+    *out = ck;
+    return GDFS_OK;
+}
+
+void gdfs_checkpoint_stop(struct gdfs_checkpoint *ck)
+{
+    struct st_shared *sh;
+
+    if (ck == NULL)
+        return;
+    sh = ck->sh;
+    pthread_mutex_lock(&sh->ckpt_mu);
+    ck->stop = true;
+    sh->ckpt_running = false;
+    pthread_cond_broadcast(&sh->ckpt_cv);
+    pthread_cond_broadcast(&sh->cap_cv);
+    pthread_mutex_unlock(&sh->ckpt_mu);
+    pthread_join(ck->thread, NULL);
+    gdfs_store_close(ck->st);
+    free(ck);
+}
+
+void gdfs_checkpoint_stats(struct gdfs_checkpoint *ck,
+                           struct gdfs_checkpoint_stats *out)
+{
+    pthread_mutex_lock(&ck->sh->ckpt_mu);
+    *out = ck->stats;
+    pthread_mutex_unlock(&ck->sh->ckpt_mu);
+}

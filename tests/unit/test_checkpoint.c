@@ -1,0 +1,280 @@
+/* Unit tests of the checkpointer (src/store/checkpoint.c) on real SQLite
+ * files: the WAL stays near its cap under a long put, a writer over the
+ * cap still moves while a reader holds old frames, the WAL is truncated
+ * once idle (and only once no reader holds it), one checkpointer per
+ * database. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hash.h"
+#include "store/checkpoint.h"
+#include "store/store.h"
+
+#define CHUNK (64u << 10)
+
+static char dir[256];
+static char path[300];
+static char wal[310];
+static struct gdfs_store *st;
+/* 64 KiB pages: SQLite's own checkpoint would wait for 1000 of them
+ * (64 MiB), far beyond what these tests write. */
+static const struct gdfs_store_opts opts = {.page_size = 65536,
+                                           .cache_kib = 1024,
+                                           .keep_versions = 3};
+
+static struct gdfs_store *open_store(void)
+{
+    struct gdfs_store *s = NULL;
+    char err[512];
+    int rc = gdfs_store_open(path, &opts, &s, err, sizeof(err));
+
+    ck_assert_msg(rc == GDFS_OK, "open: %s", err);
+    return s;
+}
+
+static struct gdfs_checkpoint *start(uint32_t start_kib, uint32_t cap_kib,
+                                     uint32_t idle_ms)
+{
+    struct gdfs_checkpoint_opts co = {start_kib, cap_kib, idle_ms};
+    struct gdfs_checkpoint *ck = NULL;
+    char err[512];
+    int rc = gdfs_checkpoint_start(path, &opts, &co, &ck, err, sizeof(err));
+
+    ck_assert_msg(rc == GDFS_OK, "checkpoint_start: %s", err);
+    return ck;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/gdfs-test-ckpt-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/%s", dir, GDFS_STORE_DB_NAME);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_init_node(st, "n1", "g1", "127.0.0.1:1", 1),
+                     GDFS_OK);
+}
+
+static void teardown(void)
+{
+    char cmd[400];
+
+    gdfs_store_close(st);
+    st = NULL;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static long long wal_size(void)
+{
+    struct stat sb;
+
+    return stat(wal, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+#define NAME(s) (const uint8_t *)(s), strlen(s)
+
+/* Put @nchunks chunks of CHUNK bytes under @name and commit; returns the
+ * largest WAL file size seen after a chunk. */
+static long long put_file(const char *name, uint32_t nchunks)
+{
+    struct gdfs_store_version v;
+    struct gdfs_hash list;
+    uint8_t *buf = malloc(CHUNK), sha[GDFS_SHA256_LEN];
+    long long peak = 0;
+
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(gdfs_store_put_begin(st, NAME(name), CHUNK, NULL, &v),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_hash_init(&list), GDFS_OK);
+    for (uint32_t i = 0; i < nchunks; i++) {
+        memset(buf, (int)i, CHUNK);
+        gdfs_hash_sha256(buf, CHUNK, sha);
+        gdfs_hash_update(&list, sha, sizeof(sha));
+        ck_assert_int_eq(gdfs_store_put_chunk(st, v.id, i, sha, buf, CHUNK),
+                         GDFS_OK);
+        if (wal_size() > peak)
+            peak = wal_size();
+    }
+    gdfs_hash_final(&list, sha);
+    ck_assert_int_eq(gdfs_store_put_commit(st, v.id, (uint64_t)nchunks * CHUNK,
+                                           nchunks, sha, &v.version),
+                     GDFS_OK);
+    free(buf);
+    return peak;
+}
+
+/* Every chunk of @name reads back as put_file wrote it. */
+static void check_file(const char *name, uint32_t nchunks)
+{
+    struct gdfs_store_version v;
+    uint8_t *buf = malloc(CHUNK), sha[GDFS_SHA256_LEN];
+    size_t len;
+
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME(name), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.nchunks, nchunks);
+    for (uint32_t i = 0; i < nchunks; i++) {
+        ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, i, buf, CHUNK, &len,
+                                               sha),
+                         GDFS_OK);
+        ck_assert_uint_eq(len, CHUNK);
+        ck_assert_int_eq(buf[0], (int)(i & 0xff));
+        ck_assert_int_eq(buf[CHUNK - 1], (int)(i & 0xff));
+    }
+    free(buf);
+}
+
+/* Poll (5 s at most) until @ck has truncated the WAL more than @before
+ * times and the WAL file is empty; the stats then. */
+static struct gdfs_checkpoint_stats truncated(struct gdfs_checkpoint *ck,
+                                             uint64_t before)
+{
+    struct timespec ms10 = {0, 10000000};
+    struct gdfs_checkpoint_stats s;
+
+    for (int i = 0; i < 500; i++) {
+        gdfs_checkpoint_stats(ck, &s);
+        if (s.truncate > before && wal_size() == 0)
+            break;
+        nanosleep(&ms10, NULL);
+    }
+    ck_assert_msg(s.truncate > before && wal_size() == 0,
+                  "truncate %llu (before %llu), busy %llu, WAL %lld bytes",
+                  (unsigned long long)s.truncate,
+                  (unsigned long long)before, (unsigned long long)s.busy,
+                  wal_size());
+    return s;
+}
+
+START_TEST(test_ckpt_wal_bounded)
+{
+    /* 8 MiB through a 1 MiB cap; SQLite alone would let it reach 8 MiB. */
+    struct gdfs_checkpoint *ck = start(256, 1024, 60000);
+    struct gdfs_checkpoint_stats s;
+    long long peak = put_file("big", 128);
+
+    ck_assert_msg(peak <= (2 << 20), "WAL reached %lld bytes", peak);
+    check_file("big", 128);
+    gdfs_checkpoint_stats(ck, &s);
+    ck_assert_uint_gt(s.passive, 0);
+    ck_assert_uint_eq(s.truncate, 0); /* never idle for a minute here */
+    gdfs_checkpoint_stop(ck);
+}
+END_TEST
+
+START_TEST(test_ckpt_without_checkpointer_grows)
+{
+    /* The control: the same put with no checkpointer passes the bound
+     * above, so that test measures the checkpointer. */
+    long long peak = put_file("big", 128);
+
+    ck_assert_msg(peak > (4 << 20), "WAL only reached %lld bytes", peak);
+    check_file("big", 128);
+}
+END_TEST
+
+START_TEST(test_ckpt_reader_does_not_stop_writer)
+{
+    struct gdfs_checkpoint *ck = start(256, 1024, 60000);
+    struct gdfs_store *rd = open_store();
+    struct gdfs_store_version v;
+
+    put_file("first", 4);
+    /* A reader holding a snapshot keeps every later frame in the WAL:
+     * the writer over the cap must still finish, a pass per chunk. */
+    ck_assert_int_eq(gdfs_store_snapshot_begin(rd), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(rd, NAME("first"), 0, &v), GDFS_OK);
+    ck_assert_msg(put_file("second", 64) > (2 << 20),
+                  "the reader did not hold the WAL");
+    gdfs_store_snapshot_end(rd);
+    check_file("second", 64);
+    gdfs_store_close(rd);
+    gdfs_checkpoint_stop(ck);
+}
+END_TEST
+
+START_TEST(test_ckpt_idle_truncates)
+{
+    struct gdfs_checkpoint *ck = start(1 << 20, 2 << 20, 100);
+    struct gdfs_store *rd = open_store();
+    struct gdfs_checkpoint_stats s;
+    struct gdfs_store_version v;
+
+    put_file("a", 32);
+    s = truncated(ck, 0);
+    ck_assert_uint_eq(s.passive, 0); /* under start_kib: idle work only */
+    check_file("a", 32);
+
+    /* A reader on old frames puts the truncation off, not forever. */
+    put_file("b", 8);
+    ck_assert_int_eq(gdfs_store_snapshot_begin(rd), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(rd, NAME("b"), 0, &v), GDFS_OK);
+    put_file("c", 8);
+    for (int i = 0; i < 500; i++) {
+        struct timespec ms10 = {0, 10000000};
+
+        gdfs_checkpoint_stats(ck, &s);
+        if (s.busy > 0)
+            break;
+        nanosleep(&ms10, NULL);
+    }
+    ck_assert_uint_gt(s.busy, 0);
+    ck_assert_int_gt(wal_size(), 0);
+    gdfs_store_snapshot_end(rd);
+    truncated(ck, s.truncate);
+    check_file("b", 8);
+    check_file("c", 8);
+    gdfs_store_close(rd);
+    gdfs_checkpoint_stop(ck);
+}
+END_TEST
+
+START_TEST(test_ckpt_one_per_database)
+{
+    struct gdfs_checkpoint *ck = start(256, 1024, 100), *two = NULL;
+    struct gdfs_checkpoint_opts co = {256, 1024, 100};
+    char err[512];
+
+    ck_assert_int_eq(gdfs_checkpoint_start(path, &opts, &co, &two, err,
+                                           sizeof(err)),
+                     GDFS_EINVAL);
+    ck_assert_ptr_null(two);
+    ck_assert_ptr_nonnull(strstr(err, "already runs"));
+    gdfs_checkpoint_stop(ck);
+    /* Stopped: a new one may start. */
+    ck = start(256, 1024, 100);
+    gdfs_checkpoint_stop(ck);
+}
+END_TEST
+
+static Suite *checkpoint_suite(void)
+{
+    Suite *s = suite_create("checkpoint");
+    TCase *tc = tcase_create("checkpoint");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_ckpt_wal_bounded);
+    tcase_add_test(tc, test_ckpt_without_checkpointer_grows);
+    tcase_add_test(tc, test_ckpt_reader_does_not_stop_writer);
+    tcase_add_test(tc, test_ckpt_idle_truncates);
+    tcase_add_test(tc, test_ckpt_one_per_database);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(checkpoint_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

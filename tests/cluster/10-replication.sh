@@ -9,7 +9,7 @@ set -u
 
 N=5
 ALL="1 2 3 4 5"
-NFILES=30
+NFILES=50 # as issue 4 asks: 50 random files of mixed sizes
 
 ok "a 5-node group forms" launch_cluster $N
 ok "all five agree on leader n1" expect_within 5 "n1 1" agree $ALL
@@ -49,14 +49,18 @@ for k in $(seq 1 $NFILES); do
 done
 result $loc_fail "locate shows 3 distinct alive replicas for every file"
 
-# Replicas really hold the bytes: lshere over the group counts 3 per file.
-total=0
-for i in $ALL; do
-    n=$(cli "$i" lshere | wc -l)
-    total=$((total + n))
-done
+# Replicas really hold the bytes: lshere over the group counts 3 per file
+# (a member lists a copy once the leader's confirmation of its record has
+# arrived, and the third copy is written in the background: poll).
+copies_listed() {
+    local i total=0
+    for i in $ALL; do
+        total=$((total + $(cli "$i" lshere | wc -l)))
+    done
+    echo "$total"
+}
 ok "lshere across the five nodes lists $((NFILES * 3)) copies" \
-    test "$total" -eq $((NFILES * 3))
+    expect_within 20 $((NFILES * 3)) copies_listed
 
 ok "every file reads back identical through nodes 2 and 4" files_read_back 2 4
 

@@ -26,6 +26,7 @@
 #include "node/rpc.h"
 
 #define QUEUE_MAX 4096 /* records waiting; more are left to record sync */
+#define GATHER_MS 1000 /* longest wait for a member's OK */
 /* One META_SYNC page: within every member's frame limit (chunk_size +
  * 64 KiB, chunk_size >= 4 KiB). */
 #define PAGE_BYTES (GDFS_PROTO_HDR_LEN + 64u * 1024)
@@ -149,7 +150,11 @@ static void send_page(struct gdfs_confirm *c, uint64_t term, size_t len,
         }
         n++;
     }
-    ok = gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_OK, n, gdfs_rpc_io_ms(rpc),
+    /* A member slower than GATHER_MS is left to record sync: one slow
+     * member must not hold every member's confirmations back. */
+    ok = gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_OK, n,
+                         gdfs_rpc_io_ms(rpc) < GATHER_MS ? gdfs_rpc_io_ms(rpc)
+                                                         : GATHER_MS,
                          rcs, replies);
     if (ok < n)
         gdfs_log(GDFS_LOG_DEBUG,

@@ -35,7 +35,17 @@ struct gdfs_files {
     struct gdfs_store *st; /* the collection thread's connection */
     gdfs_files_commit_fn on_commit; /* told of every committed record */
     void *on_commit_ctx;
+    /* Records of this term whose commit reached fewer than a majority
+     * ("outcome unknown"): members may hold them accepted, so they are
+     * sent again until a majority has them (then committed) or the term
+     * ends (the next leader's collection settles them). */
+    struct gdfs_meta *retry;
+    uint64_t *retry_term;
+    unsigned nretry;
+    uint64_t retry_at; /* next attempt (ms) */
 };
+#define RETRY_MAX 256
+#define RETRY_EVERY_MS 1000
 
 static uint64_t now_ms(void)
 {
@@ -209,6 +219,16 @@ static int leader_term(struct gdfs_files *f, uint64_t *term, char *why,
     }
 }
 
+bool gdfs_files_ready(struct gdfs_files *f, uint64_t term)
+{
+    bool r;
+
+    pthread_mutex_lock(&f->mu);
+    r = f->ready_term == term;
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
 bool gdfs_files_settling(struct gdfs_files *f, uint64_t term)
 {
     bool r;
@@ -358,6 +378,52 @@ void gdfs_files_set_draining(struct gdfs_files *f,
 
 /* ---- commit: the record on a majority ----------------------------------------- */
 
+/* Queue @m (of @term) to be committed again later (files_main). */
+static void retry_later(struct gdfs_files *f, uint64_t term,
+                        const struct gdfs_meta *m)
+{
+    pthread_mutex_lock(&f->mu);
+    if (f->nretry < RETRY_MAX) {
+        f->retry[f->nretry] = *m;
+        f->retry_term[f->nretry++] = term;
+    } else {
+        gdfs_log(GDFS_LOG_WARN,
+                 "%u records of unknown outcome queued already: this one is "
+                 "left to the next leader",
+                 f->nretry);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Files thread: commit again the first queued record of unknown outcome,
+ * if it is still this leader's term (else drop the queue). */
+static void retry_one(struct gdfs_files *f, uint64_t term)
+{
+    struct gdfs_meta m;
+    char why[512];
+    bool have = false;
+
+    pthread_mutex_lock(&f->mu);
+    while (f->nretry > 0 && !have) {
+        have = f->retry_term[0] == term;
+        m = f->retry[0];
+        f->nretry--;
+        memmove(f->retry, f->retry + 1, f->nretry * sizeof(*f->retry));
+        memmove(f->retry_term, f->retry_term + 1,
+                f->nretry * sizeof(*f->retry_term));
+    }
+    pthread_mutex_unlock(&f->mu);
+    if (!have)
+        return;
+    /* Queued again by gdfs_files_commit if it fails the same way. */
+    if (gdfs_files_commit(f, f->st, &m, why, sizeof(why)) == GDFS_OK)
+        gdfs_log(GDFS_LOG_INFO,
+                 "record of unknown outcome committed on a second attempt "
+                 "(version %llu, term %llu)",
+                 (unsigned long long)m.version.seq,
+                 (unsigned long long)m.version.term);
+}
+
 int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
                       const struct gdfs_meta *m, char *why, size_t whylen)
 {
@@ -415,6 +481,7 @@ int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
                  "it",
                  acks, need, (unsigned long long)term);
         rc = GDFS_EUNKNOWN;
+        retry_later(f, term, m);
     } else if (gdfs_store_meta_put(st, term, m, NULL) != GDFS_OK) {
         /* Not acknowledged: the leader answers from its own records. */
         gdfs_log(GDFS_LOG_ERROR, "commit record: %s", gdfs_store_errmsg(st));
@@ -628,6 +695,11 @@ static void *files_main(void *arg)
                 retry_at = now_ms() + 200;
             }
         }
+        if (gs.role == GDFS_ROLE_LEADER && gdfs_files_ready(f, gs.term) &&
+            now_ms() >= f->retry_at) {
+            retry_one(f, gs.term); /* nothing if none is queued */
+            f->retry_at = now_ms() + RETRY_EVERY_MS;
+        }
         pthread_mutex_lock(&f->mu);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 20 * 1000 * 1000;
@@ -655,6 +727,15 @@ int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
     }
     f->cfg = cfg;
     f->group = g;
+    f->retry = calloc(RETRY_MAX, sizeof(*f->retry));
+    f->retry_term = calloc(RETRY_MAX, sizeof(*f->retry_term));
+    if (f->retry == NULL || f->retry_term == NULL) {
+        free(f->retry);
+        free(f->retry_term);
+        free(f);
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
     snprintf(f->db_path, sizeof(f->db_path), "%s", db_path);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
@@ -662,6 +743,8 @@ int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
         (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) !=
             GDFS_OK) {
         gdfs_rpc_free(f->rpc);
+        free(f->retry);
+        free(f->retry_term);
         free(f);
         return rc;
     }
@@ -669,6 +752,8 @@ int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
         snprintf(err, errlen, "cannot start the files thread");
         gdfs_store_close(f->st);
         gdfs_rpc_free(f->rpc);
+        free(f->retry);
+        free(f->retry_term);
         free(f);
         return GDFS_ENOMEM;
     }
@@ -689,5 +774,7 @@ void gdfs_files_stop(struct gdfs_files *f)
     gdfs_rpc_free(f->rpc);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
+    free(f->retry);
+    free(f->retry_term);
     free(f);
 }

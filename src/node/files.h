@@ -101,6 +101,10 @@ int gdfs_files_commit_put(struct gdfs_files *f, struct gdfs_store *st,
  * records are collected and not yet written back; gdfs_files_set_ready:
  * they are (the leader serves from now on). */
 bool gdfs_files_settling(struct gdfs_files *f, uint64_t term);
+/* Whether @term's records are collected and written back (no waiting,
+ * unlike gdfs_files_check_leader: for threads that must not block on the
+ * collection, the one that writes back among them). */
+bool gdfs_files_ready(struct gdfs_files *f, uint64_t term);
 void gdfs_files_set_ready(struct gdfs_files *f, uint64_t term);
 
 /* Check that this node may answer from its records now (as above). */

@@ -199,14 +199,13 @@ int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
     /* A stream longer than SNAPSHOT_CHUNKS chunks does not hold one read
      * snapshot throughout (it would keep the WAL from being checkpointed
      * while a slow client reads). */
-    if (idx > 0 && idx % SNAPSHOT_CHUNKS == 0 &&
-        (rc = gdfs_store_snapshot_renew(s->st)) != GDFS_OK) {
-        snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
-        return rc;
-    }
-    rc = gdfs_store_read_chunk(s->st, v->id, idx, data,
-                               s->outcap - GDFS_PROTO_CHUNK_OVERHEAD, &len,
-                               sha256);
+    rc = idx > 0 && idx % SNAPSHOT_CHUNKS == 0
+             ? gdfs_store_snapshot_renew(s->st, v)
+             : GDFS_OK;
+    if (rc == GDFS_OK)
+        rc = gdfs_store_read_chunk(s->st, v->id, idx, data,
+                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD,
+                                   &len, sha256);
     if (rc == GDFS_ENOENT) {
         gdfs_log(GDFS_LOG_INFO, "get %s: %s", name,
                  gdfs_store_errmsg(s->st));

@@ -17,7 +17,8 @@
  * quorum, or the leader died before the commit). Once such a copy was
  * completed more than orphan_age_s ago (and at least twice the I/O
  * timeout), the node asks the leader for the file's record; if
- * the record does not name that version, the copy goes. (An acknowledged
+ * the record does not name that version, and no record this node accepted
+ * (not yet settled) names it, the copy goes. (An acknowledged
  * version overtaken by a later one that committed first is kept as an
  * older committed version where its record arrived; a replica that missed
  * that record drops its copy here, the other replicas keep theirs.) */
@@ -305,9 +306,11 @@ static void leader_round(struct gdfs_sync *sy,
         if (!settling && now < ms->next_ms)
             continue; /* next round, or backoff after a failure */
         /* Only a leader that may serve (or is about to) has the records
-         * to compare. */
-        if (!settling &&
-            gdfs_files_check_leader(sy->files, why, sizeof(why)) != GDFS_OK)
+         * to compare. Never wait here for the collection: this thread
+         * writes its result back (gdfs_files_set_ready). */
+        if (!settling && (!gdfs_files_ready(sy->files, gs->term) ||
+                          gdfs_files_check_leader(sy->files, why,
+                                                  sizeof(why)) != GDFS_OK))
             break;
         if (ours == NULL) {
             if ((ours = malloc(sizeof(*ours))) == NULL ||
@@ -359,6 +362,19 @@ static int leader_record(struct gdfs_sync *sy, const uint8_t *name,
     if (rc != GDFS_OK)
         return rc;
     if (self) {
+        struct gdfs_group_status *gs = malloc(sizeof(*gs));
+        bool ready = false;
+
+        /* Not ready yet (collecting or writing back): decide nothing,
+         * without waiting in gdfs_files_check_leader (this thread does
+         * the write-back). */
+        if (gs != NULL) {
+            gdfs_grouphost_status(sy->group, gs);
+            ready = gdfs_files_ready(sy->files, gs->term);
+            free(gs);
+        }
+        if (!ready)
+            return GDFS_ENOQUORUM;
         if ((rc = gdfs_files_check_leader(sy->files, why, sizeof(why))) !=
             GDFS_OK)
             return rc;

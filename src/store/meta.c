@@ -235,25 +235,33 @@ int st_meta_fence(struct gdfs_store *st, uint64_t term)
 }
 
 /* Inside a write transaction: the leader of @term confirmed @m. Accepted
- * records of its file that it supersedes go: older or equal versions, and
- * any from an older term's leader (that leader's record never committed:
- * the leader of @term collected a majority's records before it serves,
- * so a committed one would be in what it sends, at least as new). */
+ * records of its file that it supersedes go: older versions, the same
+ * record, and any from an older term's leader (that leader's record never
+ * committed: the leader of @term collected a majority's records before it
+ * serves, so a committed one would be in what it sends, at least as new).
+ * An accepted record of the same version with another replica set from
+ * this term stays: a re-replication's newer set, confirmed later. */
 static int prune_pending(struct gdfs_store *st, uint64_t term,
                          const struct gdfs_meta *m)
 {
+    char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
     int rc = st_prep(st,
                      "DELETE FROM pending WHERE name = ?1 AND (aterm < ?4 OR "
-                     "(term, seq) <= (?3, ?2))",
+                     "(term, seq) < (?3, ?2) OR ((term, seq) = (?3, ?2) AND "
+                     "replicas = ?5 AND acked = ?6 AND tombstone = ?7))",
                      &s);
 
     if (rc != GDFS_OK)
         return rc;
+    join_ids(m, ids, sizeof(ids));
     sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)term);
+    sqlite3_bind_text(s, 5, ids, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 6, m->acked);
+    sqlite3_bind_int(s, 7, m->tombstone);
     return st_step_done(st, s, "drop superseded accepted record");
 }
 

@@ -162,13 +162,17 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
     *dropped = false;
     if ((rc = st_begin(st, false)) != GDFS_OK)
         return rc;
-    /* Still uncommitted, and no record here names it (a record that
-     * arrived since the caller looked wins). */
+    /* Still uncommitted, and no record here names it, committed or
+     * accepted (a record that arrived since the caller looked wins; an
+     * accepted one may yet be committed, by a later leader that collects
+     * it: its data must stay until it is settled). */
     rc = st_prep(st,
                  "SELECT id FROM versions v WHERE name = ?1 AND seq = ?2 AND "
                  "term = ?3 AND state = 1 AND committed = 0 AND NOT EXISTS "
                  "(SELECT 1 FROM meta m WHERE m.name = v.name AND "
-                 "m.seq = v.seq AND m.term = v.term)",
+                 "m.seq = v.seq AND m.term = v.term) AND NOT EXISTS "
+                 "(SELECT 1 FROM pending p WHERE p.name = v.name AND "
+                 "p.seq = v.seq AND p.term = v.term)",
                  &s);
     if (rc != GDFS_OK)
         goto fail;

@@ -87,17 +87,19 @@ int gdfs_store_meta_list_accepted(struct gdfs_store *st,
                                   uint32_t max, gdfs_store_meta_cb cb,
                                   void *ctx, bool *more)
 {
-    /* Per file the newer of the committed and the accepted record (the
-     * committed one when both have the same version). */
+    /* Per file the newer of the committed and the accepted record. On the
+     * same version the accepted one: it arrived after the committed one
+     * (every change to meta drops accepted records of the same version
+     * and set), so it is a re-replication's newer replica set. */
     return st_list_meta(
         st,
         "SELECT " ST_META_COLS " FROM meta m WHERE name > ?1 AND NOT EXISTS "
         "(SELECT 1 FROM pending p WHERE p.name = m.name AND "
-        "(p.term, p.seq) > (m.term, m.seq)) "
+        "(p.term, p.seq) >= (m.term, m.seq)) "
         "UNION ALL "
         "SELECT " ST_META_COLS " FROM pending p WHERE name > ?1 AND NOT "
         "EXISTS (SELECT 1 FROM meta m WHERE m.name = p.name AND "
-        "(m.term, m.seq) >= (p.term, p.seq)) "
+        "(m.term, m.seq) > (p.term, p.seq)) "
         "ORDER BY name LIMIT ?2",
         after, afterlen, max, cb, ctx, more);
 }
@@ -149,10 +151,13 @@ int gdfs_store_meta_adopt(struct gdfs_store *st, uint64_t term,
             rc = gdfs_store_meta_get(st, ms[i].name, ms[i].namelen, &cur);
             if (rc != GDFS_OK && rc != GDFS_ENOENT)
                 goto fail;
-            /* Newer than the committed record: ours now, as if collected
-             * from a member. */
+            /* Newer than the committed record, or the same version with
+             * another replica set (a re-replication's): ours now, as if
+             * collected from a member. */
             if ((rc == GDFS_ENOENT ||
-                 gdfs_version_cmp(&ms[i].version, &cur.version) > 0) &&
+                 gdfs_version_cmp(&ms[i].version, &cur.version) > 0 ||
+                 (gdfs_version_cmp(&ms[i].version, &cur.version) == 0 &&
+                  !st_same_record(&ms[i], &cur))) &&
                 (rc = st_meta_apply(st, term, &ms[i], &applied)) != GDFS_OK)
                 goto fail;
             *adopted += applied;

@@ -138,14 +138,14 @@ int st_lock(struct gdfs_store *st)
      * holds the lock too long (a huge transaction, a stuck disk) makes
      * the others fail with a clear error instead of hanging them (the
      * group thread's term and vote saves among them). */
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* a wall-clock step cannot move it */
     ts.tv_sec += ms / 1000;
     ts.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    rc = pthread_mutex_timedlock(&st->shared->write_mu, &ts);
+    rc = pthread_mutex_clocklock(&st->shared->write_mu, CLOCK_MONOTONIC, &ts);
     if (rc != 0) {
         snprintf(st->errmsg, sizeof(st->errmsg),
                  "database busy: another writer held it for more than %u "
@@ -1272,12 +1272,41 @@ void gdfs_store_snapshot_end(struct gdfs_store *st)
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 }
 
-int gdfs_store_snapshot_renew(struct gdfs_store *st)
+int gdfs_store_snapshot_renew(struct gdfs_store *st,
+                              const struct gdfs_store_version *v)
 {
+    sqlite3_stmt *s;
+    int rc;
+
     if (sqlite3_get_autocommit(st->db))
         return GDFS_OK; /* none held */
     gdfs_store_snapshot_end(st);
-    return gdfs_store_snapshot_begin(st);
+    if ((rc = gdfs_store_snapshot_begin(st)) != GDFS_OK || v == NULL)
+        return rc;
+    /* The row may be gone, and its id reused by another version (ids are
+     * rowids): check it is still the same complete version. */
+    if ((rc = st_prep(st,
+                      "SELECT 1 FROM versions WHERE id = ?1 AND seq = ?2 AND "
+                      "term = ?3 AND state > 0",
+                      &s)) != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, v->id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->version.seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->version.term);
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        break;
+    case SQLITE_DONE:
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld (version %llu) is gone", (long long)v->id,
+                 (unsigned long long)v->version.seq);
+        rc = GDFS_ENOENT;
+        break;
+    default:
+        rc = st_fail(st, "check version row");
+    }
+    sqlite3_finalize(s);
+    return rc;
 }
 
 #define VERSION_COLS ST_VERSION_COLS

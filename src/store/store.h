@@ -380,8 +380,11 @@ void gdfs_store_snapshot_end(struct gdfs_store *st);
 /* End the snapshot held (if any) and start a new one: a long read (a get
  * streamed to a slow client) renews it now and then, so it does not keep
  * the WAL from being checkpointed for its whole length. Rows read before
- * may be gone in the new one (a version removed or collected meanwhile). */
-int gdfs_store_snapshot_renew(struct gdfs_store *st);
+ * may be gone in the new one (a version removed or collected meanwhile):
+ * with @v (may be NULL), GDFS_ENOENT unless its row is still that same
+ * complete version (row ids are reused). */
+int gdfs_store_snapshot_renew(struct gdfs_store *st,
+                              const struct gdfs_store_version *v);
 
 /* The newest visible version of @name (@seq 0), or the one with seq @seq.
  * GDFS_ENOENT if none, or if the one found is a tombstone. */

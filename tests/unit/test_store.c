@@ -1260,16 +1260,25 @@ END_TEST
 START_TEST(test_store_snapshot_renew_moves_forward)
 {
     struct gdfs_store *other = open_store();
-    struct gdfs_store_version v;
+    struct gdfs_store_version v, x, y, z;
+    struct gdfs_version gone;
 
-    put_file(st, "x", 4096, 1, 10, 1, 1);
-    ck_assert_int_eq(gdfs_store_snapshot_renew(st), GDFS_OK); /* none held */
+    x = put_file(st, "x", 4096, 1, 10, 1, 1);
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st, NULL), GDFS_OK); /* none */
     ck_assert_int_eq(gdfs_store_snapshot_begin(st), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("x"), 0, &v), GDFS_OK);
-    put_file(other, "y", 4096, 1, 10, 2, 1);
+    y = put_file(other, "y", 4096, 1, 10, 2, 1);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("y"), 0, &v), GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_store_snapshot_renew(st), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st, &x), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("y"), 0, &v), GDFS_OK);
+    /* x removed meanwhile: its row is gone for the renewed snapshot, and
+     * a row id reused by another version is not taken for it. */
+    ck_assert_int_eq(gdfs_store_remove(other, NAME("x"), NULL, &gone), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st, &x), GDFS_ENOENT);
+    z = y; /* y's row, another version: as if the id had been reused */
+    z.version = x.version;
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st, &z), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_snapshot_renew(st, &y), GDFS_OK);
     gdfs_store_snapshot_end(st);
     gdfs_store_close(other);
 }
@@ -1482,6 +1491,59 @@ START_TEST(test_store_new_leader_adopts_its_accepted_records)
 }
 END_TEST
 
+/* A re-replication commits the same version with a new replica set: a
+ * member's accepted copy of it outranks its committed record of that
+ * version (collection, adoption) and survives an older page of the same
+ * term that still carries the old set. */
+START_TEST(test_store_accepted_same_version_new_replicas_wins)
+{
+    struct gdfs_meta r = record("b", 5, 1, false);
+    struct gdfs_meta r2 = record("b", 5, 1, false);
+    struct gdfs_meta got;
+    unsigned adopted = 0;
+
+    strcpy(r2.replica[2], "n4");
+    ck_assert_int_eq(gdfs_store_meta_put(st, 3, &r, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_accept(st, 3, &r2, NULL), GDFS_OK);
+    ck_assert_str_eq(accepted("b").replica[2], "n4");
+    /* A page of term 3 built before the repair committed: r2 stays. */
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &r, 1, 0, NULL),
+                     GDFS_OK);
+    ck_assert_str_eq(accepted("b").replica[2], "n4");
+    /* This node leads term 4: r2 is its record now. */
+    ck_assert_int_eq(gdfs_store_meta_adopt(st, 4, &adopted), GDFS_OK);
+    ck_assert_uint_eq(adopted, 1);
+    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("b"), &got), GDFS_OK);
+    ck_assert_str_eq(got.replica[2], "n4");
+}
+END_TEST
+
+/* A copy that an accepted record names is no orphan: that record may yet
+ * be committed by a leader that collects it. */
+START_TEST(test_store_copy_named_by_accepted_record_is_kept)
+{
+    struct gdfs_meta m = record("o", 8, 2, false);
+    struct gdfs_version v = {8, 2};
+    struct gdfs_store_version row;
+    bool dropped = true;
+
+    put_replica("o", 8, 2);
+    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &m, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("o"), &v, &dropped),
+                     GDFS_OK);
+    ck_assert(!dropped);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("o"), &v, &row),
+                     GDFS_OK);
+    /* Settled (a complete bucket from term 3 without it): now it goes. */
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, ~(uint64_t)0,
+                                              NULL),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("o"), &v, &dropped),
+                     GDFS_OK);
+    ck_assert(dropped);
+}
+END_TEST
+
 static int note_copy(void *ctx, const struct gdfs_copy_ref *c)
 {
     struct gdfs_copy_ref *out = ctx;
@@ -1654,6 +1716,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_confirmation_prunes_older_terms_only);
     tcase_add_test(tc, test_store_complete_buckets_drop_stale_accepted);
     tcase_add_test(tc, test_store_new_leader_adopts_its_accepted_records);
+    tcase_add_test(tc, test_store_accepted_same_version_new_replicas_wins);
+    tcase_add_test(tc, test_store_copy_named_by_accepted_record_is_kept);
     tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
     tcase_add_test(tc, test_store_orphan_age_counts_from_completion);
     tcase_add_test(tc, test_store_put_begin_replaces_a_dead_stream);

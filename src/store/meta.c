@@ -295,24 +295,30 @@ int st_meta_apply(struct gdfs_store *st, uint64_t term,
     return GDFS_OK;
 }
 
-int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
-                        const struct gdfs_meta *m, bool *applied)
+int st_meta_write(struct gdfs_store *st, uint64_t term,
+                  const struct gdfs_meta *m, st_meta_step step, bool *done)
 {
-    bool done = false;
+    bool did = false;
     int rc;
 
-    if (applied != NULL)
-        *applied = false;
+    if (done != NULL)
+        *done = false;
     if ((rc = st_begin(st, true)) != GDFS_OK)
         return rc;
     if ((rc = fence(st, term, NULL)) != GDFS_OK ||
-        (rc = st_meta_apply(st, term, m, &done)) != GDFS_OK) {
+        (rc = step(st, term, m, &did)) != GDFS_OK) {
         st_rollback(st);
         return rc;
     }
-    if ((rc = st_commit(st)) == GDFS_OK && applied != NULL)
-        *applied = done;
+    if ((rc = st_commit(st)) == GDFS_OK && done != NULL)
+        *done = did;
     return rc;
+}
+
+int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
+                        const struct gdfs_meta *m, bool *applied)
+{
+    return st_meta_write(st, term, m, st_meta_apply, applied);
 }
 
 int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,

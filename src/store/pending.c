@@ -65,21 +65,7 @@ static int accept_one(struct gdfs_store *st, uint64_t term,
 int gdfs_store_meta_accept(struct gdfs_store *st, uint64_t term,
                            const struct gdfs_meta *m, bool *stored)
 {
-    bool done = false;
-    int rc;
-
-    if (stored != NULL)
-        *stored = false;
-    if ((rc = st_begin(st, true)) != GDFS_OK)
-        return rc;
-    if ((rc = st_meta_fence(st, term)) != GDFS_OK ||
-        (rc = accept_one(st, term, m, &done)) != GDFS_OK) {
-        st_rollback(st);
-        return rc;
-    }
-    if ((rc = st_commit(st)) == GDFS_OK && stored != NULL)
-        *stored = done;
-    return rc;
+    return st_meta_write(st, term, m, accept_one, stored);
 }
 
 int gdfs_store_meta_list_accepted(struct gdfs_store *st,

@@ -127,6 +127,15 @@ int st_meta_fence(struct gdfs_store *st, uint64_t term);
  * record changed. */
 int st_meta_apply(struct gdfs_store *st, uint64_t term,
                   const struct gdfs_meta *m, bool *applied);
+/* One step on a record inside a write transaction (st_meta_apply, or
+ * pending.c's accept): *done says whether it changed anything. */
+typedef int (*st_meta_step)(struct gdfs_store *st, uint64_t term,
+                            const struct gdfs_meta *m, bool *done);
+/* @step on @m from the leader of @term in one durable transaction, after
+ * the term fence (GDFS_ESTALE: a newer term was promised). *done (may be
+ * NULL) as @step says, once committed. */
+int st_meta_write(struct gdfs_store *st, uint64_t term,
+                  const struct gdfs_meta *m, st_meta_step step, bool *done);
 /* Inside a write transaction (pending.c): drop the records accepted from
  * leaders of terms older than @term in the buckets of @complete. */
 int st_pending_drop_stale(struct gdfs_store *st, uint64_t term,

@@ -289,11 +289,16 @@ static void leader_round(struct gdfs_sync *sy,
     }
     if (settling && now < sy->settle_at)
         return;
+    for (uint32_t i = 0; i < gs->n; i++)
+        voters += gs->m[i].state != GDFS_MEMBER_LEFT;
     for (uint32_t i = 0; i < gs->n; i++) {
         struct member_sync *ms;
 
-        if (gs->m[i].state != GDFS_MEMBER_LEFT)
-            voters++;
+        /* Settling: a majority is enough to serve; the others are
+         * compared in the next rounds (a member that hangs until the I/O
+         * timeout then delays no election more than it must). */
+        if (settling && 1 + ok >= voters / 2 + 1)
+            break;
         if (gs->m[i].state == GDFS_MEMBER_LEFT ||
             strcmp(gs->m[i].id, gs->self) == 0 ||
             (ms = member_slot(sy, gs->m[i].id)) == NULL)

@@ -63,7 +63,7 @@ long dial_now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static int left_ms(long deadline_ms)
+int dial_left_ms(long deadline_ms)
 {
     long left = deadline_ms - dial_now_ms();
 
@@ -199,7 +199,7 @@ int dial_resolve(const char *host, const char *port, long deadline_ms,
     struct addrinfo hints, *res = NULL;
     struct dial_names *n;
     struct timespec ts;
-    int rc = GDFS_OK, e, budget = left_ms(deadline_ms);
+    int rc = GDFS_OK, e, budget = dial_left_ms(deadline_ms);
 
     *names = NULL;
     *list = NULL;
@@ -295,7 +295,7 @@ int dial_connect(const char *host, const char *port, long deadline_ms,
             p.fd = fd;
             p.events = POLLOUT;
             do
-                e = poll(&p, 1, left_ms(deadline_ms));
+                e = poll(&p, 1, dial_left_ms(deadline_ms));
             while (e < 0 && errno == EINTR);
             if (e == 0)
                 last = ETIMEDOUT;

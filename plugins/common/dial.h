@@ -37,6 +37,8 @@ struct dial_names;
 
 /* Milliseconds on CLOCK_MONOTONIC: the clock of every deadline here. */
 long dial_now_ms(void);
+/* Milliseconds left until @deadline_ms (0 once past): a poll timeout. */
+int dial_left_ms(long deadline_ms);
 
 /* Resolve @host (a name or numeric address) and @port (numeric) to
  * stream-socket addresses, until @deadline_ms at most. A numeric @host is

@@ -115,7 +115,7 @@ static void setup_failed(struct ssh_peer *e, int rc, const char *err)
     backoff = BACKOFF_MIN_MS << (e->fails < 6 ? e->fails - 1 : 5);
     if (backoff > BACKOFF_MAX_MS)
         backoff = BACKOFF_MAX_MS;
-    e->retry_at_ms = ssh_now_ms() + backoff;
+    e->retry_at_ms = dial_now_ms() + backoff;
     e->last_rc = rc;
     snprintf(e->last_err, sizeof(e->last_err), "%s", err);
 }
@@ -160,12 +160,12 @@ static void *keepalive_main(void *arg)
         struct timespec ts;
         bool again = true;
 
-        deadline_ts(ssh_now_ms() + KEEPALIVE_TICK_MS, &ts);
+        deadline_ts(dial_now_ms() + KEEPALIVE_TICK_MS, &ts);
         pthread_cond_timedwait(&p->cv, &p->mu, &ts);
         /* One session at a time, out of the list while it is pinged; start
          * over after each (the lists may have changed meanwhile). */
         while (again && !p->stop) {
-            long now = ssh_now_ms();
+            long now = dial_now_ms();
             struct ssh_sess *ss = NULL;
             struct ssh_peer *e;
 
@@ -189,7 +189,7 @@ static void *keepalive_main(void *arg)
                 pthread_mutex_lock(&p->mu);
                 slot_freed(p, e);
             } else {
-                ss->idle_since_ms = ssh_now_ms();
+                ss->idle_since_ms = dial_now_ms();
                 pthread_mutex_lock(&p->mu);
                 ss->next = ss->peer->idle;
                 ss->peer->idle = ss;
@@ -283,7 +283,7 @@ void ssh_pool_put(struct ssh_pool *p, struct ssh_sess *ss, bool usable)
         pthread_mutex_unlock(&p->mu);
         return;
     }
-    ss->idle_since_ms = ssh_now_ms();
+    ss->idle_since_ms = dial_now_ms();
     pthread_mutex_lock(&p->mu);
     ss->next = e->idle;
     e->idle = ss;
@@ -354,7 +354,7 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
         pthread_mutex_lock(&p->mu);
     }
     /* 2. Inside the backoff after failed set-ups: fail fast. */
-    now = ssh_now_ms();
+    now = dial_now_ms();
     if (now < e->retry_at_ms) {
         rc = e->last_rc;
         snprintf(err, errlen, "%s (next attempt in %ld ms)", e->last_err,
@@ -380,7 +380,7 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
     pthread_mutex_unlock(&p->mu);
     p->log(0, "ssh: new session to sshd %s port %d in %ld ms (cipher %s, "
               "mac %s)",
-           t->ssh_host, t->ssh_port, ssh_now_ms() - now,
+           t->ssh_host, t->ssh_port, dial_now_ms() - now,
            method(ss, LIBSSH2_METHOD_CRYPT_CS),
            method(ss, LIBSSH2_METHOD_MAC_CS));
     rc = channel_on(p, ss, t, deadline_ms, ch, &retry, err, errlen);

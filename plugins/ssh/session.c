@@ -8,7 +8,6 @@
  * session set-up, channels, teardown. */
 #include "ssh_int.h"
 
-#include "../common/dial.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,21 +24,6 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-long ssh_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static int left_ms(long deadline_ms)
-{
-    long left = deadline_ms - ssh_now_ms();
-
-    return left > 0 ? (int)left : 0;
-}
-
 int ssh_sess_wait(struct ssh_sess *ss, long deadline_ms)
 {
     int dirs = libssh2_session_block_directions(ss->s);
@@ -53,7 +37,7 @@ int ssh_sess_wait(struct ssh_sess *ss, long deadline_ms)
     if (p.events == 0)
         p.events = POLLIN | POLLOUT;
     do
-        n = poll(&p, 1, left_ms(deadline_ms));
+        n = poll(&p, 1, dial_left_ms(deadline_ms));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return GDFS_ENET;

@@ -25,6 +25,7 @@
 
 #define GDFS_PLUGIN_BUILD
 #include "transport.h"
+#include "../common/dial.h"
 
 #include <libssh2.h>
 #include <pthread.h>
@@ -157,8 +158,6 @@ struct ssh_sess {
     long idle_since_ms;     /* when it went back to the pool */
 };
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-long ssh_now_ms(void);
 
 /* Wait on @ss's socket for the direction(s) libssh2 last blocked on
  * (both if it says none), until @deadline_ms. GDFS_OK when ready,

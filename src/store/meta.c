@@ -114,11 +114,15 @@ int gdfs_store_meta_promise(struct gdfs_store *st, uint64_t term,
     return st_commit(st);
 }
 
-int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
-                        size_t namelen, struct gdfs_meta *out)
+int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
+                size_t namelen, struct gdfs_meta *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st, "SELECT " META_COLS " FROM meta WHERE name = ?1",
+    int rc = st_prep(st,
+                     accepted ? "SELECT " META_COLS
+                                " FROM pending WHERE name = ?1"
+                              : "SELECT " META_COLS
+                                " FROM meta WHERE name = ?1",
                      &s);
 
     if (rc != GDFS_OK)
@@ -133,10 +137,16 @@ int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
         rc = GDFS_ENOENT;
         break;
     default:
-        rc = st_fail(st, "read record");
+        rc = st_fail(st, accepted ? "read accepted record" : "read record");
     }
     sqlite3_finalize(s);
     return rc;
+}
+
+int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
+                        size_t namelen, struct gdfs_meta *out)
+{
+    return st_meta_row(st, false, name, namelen, out);
 }
 
 int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,

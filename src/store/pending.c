@@ -6,32 +6,6 @@
 
 #include "store/store_int.h"
 
-/* The accepted row of @name into *out: GDFS_OK, or GDFS_ENOENT if none. */
-static int pending_get(struct gdfs_store *st, const uint8_t *name,
-                       size_t namelen, struct gdfs_meta *out)
-{
-    sqlite3_stmt *s;
-    int rc = st_prep(st,
-                     "SELECT " ST_META_COLS " FROM pending WHERE name = ?1",
-                     &s);
-
-    if (rc != GDFS_OK)
-        return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        st_read_meta(s, out);
-        break;
-    case SQLITE_DONE:
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "read accepted record");
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
 /* Inside a write transaction: keep @m as accepted from the leader of
  * @term unless this node already has it or something newer. */
 static int accept_one(struct gdfs_store *st, uint64_t term,
@@ -52,7 +26,7 @@ static int accept_one(struct gdfs_store *st, uint64_t term,
     } else if (rc != GDFS_ENOENT) {
         return rc;
     }
-    rc = pending_get(st, m->name, m->namelen, &cur);
+    rc = st_meta_row(st, true, m->name, m->namelen, &cur);
     if (rc == GDFS_OK && gdfs_version_cmp(&m->version, &cur.version) < 0)
         return GDFS_OK;
     if (rc != GDFS_OK && rc != GDFS_ENOENT)

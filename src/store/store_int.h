@@ -146,6 +146,10 @@ int st_pending_drop_stale(struct gdfs_store *st, uint64_t term,
     "name, seq, term, size, chunk_size, nchunks, sha256, tombstone, "      \
     "acked, replicas"
 void st_read_meta(sqlite3_stmt *s, struct gdfs_meta *m);
+/* The record of @name, committed (table meta) or @accepted (pending):
+ * GDFS_OK, GDFS_ENOENT if none, or another error. */
+int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
+                size_t namelen, struct gdfs_meta *out);
 /* Store @m in meta (@aterm 0) or as accepted in pending, sent by the
  * leader of term @aterm. Replaces the file's row. */
 int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,

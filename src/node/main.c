@@ -24,14 +24,18 @@
 #include "hash.h"
 #include "log.h"
 #include "net.h"
-#include "node/grouphost.h"
+#include "node/group/grouphost.h"
 #include "node/dbopts.h"
 #include "node/server.h"
-#include "node/confirm.h"
-#include "node/sync.h"
+#include "node/records/confirm.h"
+#include "node/records/sync.h"
+#include "node/upkeep/orphans.h"
 #include "store/checkpoint.h"
 #include "store/store.h"
 #include "transport.h"
+#include "node/records/records.h"
+#include "node/upkeep/readrepair.h"
+#include "node/upkeep/repair.h"
 
 #define EXIT_USAGE 2
 
@@ -44,7 +48,8 @@ struct node {
     struct gdfs_checkpoint *ckpt;
     struct gdfs_node_state state;
     struct gdfs_server srv;
-    struct gdfs_sync *sync; /* record sync and orphan copies */
+    struct gdfs_sync *sync; /* record sync */
+    struct gdfs_orphans *orphans; /* orphan copies */
     struct gdfs_confirm *confirm; /* committed records to the members */
     int stop_pipe[2];
     int exit_code; /* for the failing step: 1 or EXIT_USAGE */
@@ -248,34 +253,49 @@ static int thread_started(struct node *n, int rc, const char *err)
     return 0;
 }
 
-static int step_files(struct node *n)
+static int step_records(struct node *n)
 {
     char err[1024];
-    int rc = gdfs_files_start(&n->cfg, n->srv.db_path, n->srv.transport,
-                              n->srv.group, &n->srv.files, err, sizeof(err));
+    int rc = gdfs_records_start(&n->cfg, n->srv.db_path, n->srv.transport,
+                              n->srv.group, &n->srv.records, err, sizeof(err));
 
     return thread_started(n, rc, err);
 }
 
-static void undo_files(struct node *n)
+static void undo_records(struct node *n)
 {
-    gdfs_files_stop(n->srv.files);
-    n->srv.files = NULL;
+    gdfs_records_stop(n->srv.records);
+    n->srv.records = NULL;
 }
 
 static int step_sync(struct node *n)
 {
     char err[1024];
-    int rc = gdfs_sync_start(&n->cfg, n->srv.db_path, n->srv.files,
+    int rc = gdfs_sync_start(&n->cfg, n->srv.db_path, n->srv.records,
                              n->srv.group, &n->sync, err, sizeof(err));
 
     return thread_started(n, rc, err);
 }
 
+static int step_orphans(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_orphans_start(&n->cfg, n->srv.db_path, n->srv.records,
+                                n->srv.group, &n->orphans, err, sizeof(err));
+
+    return thread_started(n, rc, err);
+}
+
+static void undo_orphans(struct node *n)
+{
+    gdfs_orphans_stop(n->orphans);
+    n->orphans = NULL;
+}
+
 static int step_repair(struct node *n)
 {
     char err[1024];
-    int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.files,
+    int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.records,
                                n->srv.group, &n->srv.repair, err,
                                sizeof(err));
 
@@ -285,7 +305,7 @@ static int step_repair(struct node *n)
 static int step_confirm(struct node *n)
 {
     char err[1024];
-    int rc = gdfs_confirm_start(n->srv.files, n->srv.group, &n->confirm, err,
+    int rc = gdfs_confirm_start(n->srv.records, n->srv.group, &n->confirm, err,
                                 sizeof(err));
 
     return thread_started(n, rc, err);
@@ -313,7 +333,7 @@ static int step_readrepair(struct node *n)
 {
     char err[512];
 
-    if (gdfs_readrepair_start(&n->cfg, n->srv.files, &n->srv.readrepair, err,
+    if (gdfs_readrepair_start(&n->cfg, n->srv.records, &n->srv.readrepair, err,
                               sizeof(err)) != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
         return -1;
@@ -331,7 +351,7 @@ static int step_scrub(struct node *n)
 {
     char err[1024];
 
-    if (gdfs_scrub_start(&n->cfg, n->srv.db_path, n->srv.files, n->srv.group,
+    if (gdfs_scrub_start(&n->cfg, n->srv.db_path, n->srv.records, n->srv.group,
                          &n->srv.scrub, err, sizeof(err)) != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
         return -1;
@@ -434,18 +454,22 @@ static const struct {
     {step_identity, NULL, "identity"},
     /* Recover only a database we own. */
     {step_recover, NULL, "recover"},
-    /* Last: the group thread starts sending at once. */
+    /* The group thread starts sending at once, so it comes after
+     * everything that can refuse to start; every thread below asks it
+     * who leads and who is alive. */
     {step_group, undo_group, "group"},
-    {step_files, undo_files, "files"},
-    /* Hooks into the files layer's commits: stopped before it. */
+    {step_records, undo_records, "records"},
+    /* Hooks into the records layer's commits: stopped before it. */
     {step_confirm, undo_confirm, "confirm"},
-    /* Uses the files layer (its connections, its view of the leader). */
+    /* Uses the records layer (its connections, its view of the leader). */
     {step_sync, undo_sync, "sync"},
-    /* Uses the files layer (leader checks, rpc, commits). */
+    /* Asks the leader through the records layer. */
+    {step_orphans, undo_orphans, "orphans"},
+    /* Uses the records layer (leader checks, rpc, commits). */
     {step_repair, undo_repair, "repair"},
-    /* Uses the files layer's rpc pool: after it, stopped before it. */
+    /* Uses the records layer's rpc pool: after it, stopped before it. */
     {step_readrepair, undo_readrepair, "read repair"},
-    /* Repairs through the files layer and asks the group who is alive. */
+    /* Repairs through the records layer and asks the group who is alive. */
     {step_scrub, undo_scrub, "scrub"},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))

@@ -12,7 +12,8 @@
 
 #include "log.h"
 #include "net.h"
-#include "node/handlers.h"
+#include "node/dispatch.h"
+#include "store/store.h"
 
 #define THREAD_STACK (512 * 1024)
 #define DRAIN_MS 10000
@@ -31,7 +32,7 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
     const struct gdfs_config *cfg = srv->cfg;
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group,
-                              .files = srv->files,
+                              .records = srv->records,
                               .readrepair = srv->readrepair,
                               .scrub = srv->scrub,
 
@@ -70,7 +71,7 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
                      gdfs_strerror(rc), c->errmsg);
             break;
         }
-        if (gdfs_handlers_dispatch(&s, &m) != GDFS_OK)
+        if (gdfs_dispatch(&s, &m) != GDFS_OK)
             break;
     }
 out:

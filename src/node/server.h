@@ -6,11 +6,11 @@
 #define GDFS_NODE_SERVER_H
 
 #include "config.h"
-#include "node/files.h"
-#include "node/grouphost.h"
-#include "node/readrepair.h"
-#include "node/scrub.h"
-#include "node/repair.h"
+#include "node/records/records.h"
+#include "node/group/grouphost.h"
+#include "node/upkeep/readrepair.h"
+#include "node/upkeep/scrub.h"
+#include "node/upkeep/repair.h"
 #include "store/store.h"
 #include "transport.h"
 
@@ -18,7 +18,7 @@ struct gdfs_server {
     const struct gdfs_config *cfg;
     struct gdfs_transport *transport;
     struct gdfs_grouphost *group;
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     struct gdfs_repair *repair;
     struct gdfs_readrepair *readrepair;
     struct gdfs_scrub *scrub;

@@ -1,4 +1,4 @@
-/* Unit tests of the put's frame ring (src/node/fanout.c): every consumer
+/* Unit tests of the put's frame ring (src/node/data/fanout.c): every consumer
  * takes every frame in order, the ring holds at most GDFS_FANOUT_SLOTS
  * frames a consumer has not taken, and a consumer that fails no longer
  * holds the others back. Consumers here record what they take and can be
@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "err.h"
-#include "node/fanout.h"
+#include "node/data/fanout.h"
 
 #define NFRAMES 40
 

@@ -13,7 +13,7 @@
  * checksum, some local chunk is wrong together with its stored checksum:
  * the pass is repeated trusting nothing held here. */
 #define GDFS_LOG_MODULE "copy"
-#include "node/copy.h"
+#include "node/data/copy.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -22,6 +22,8 @@
 
 #include "hash.h"
 #include "log.h"
+#include "node/rpc.h"
+#include "store/store.h"
 
 /* Good local chunks skipped on an open stream before it is closed (and
  * reopened at the next needed chunk) rather than read and dropped. */

@@ -5,7 +5,7 @@
  * vote or member set changes); connection threads hold it briefly to read
  * a snapshot or to queue a message. */
 #define GDFS_LOG_MODULE "group"
-#include "node/grouphost.h"
+#include "node/group/grouphost.h"
 #include "node/dbopts.h"
 
 #include <errno.h>
@@ -21,7 +21,7 @@
 
 #include "core/ring.h"
 #include "log.h"
-#include "node/peers.h"
+#include "node/group/peers.h"
 #include "store/store.h"
 
 #define INBOX_MAX 1024

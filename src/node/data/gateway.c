@@ -5,7 +5,7 @@
  * it from a replica, verifying every chunk, moving to another replica if
  * one fails. */
 #define GDFS_LOG_MODULE "gateway"
-#include "node/gateway.h"
+#include "node/data/gateway.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +13,15 @@
 
 #include "hash.h"
 #include "log.h"
+#include "node/data/stream.h"
 #include "net.h"
-#include "node/fanout.h"
-#include "node/leaderops.h"
-#include "node/probe.h"
+#include "node/data/fanout.h"
+#include "node/records/leaderops.h"
+#include "node/data/probe.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
+#include "node/upkeep/readrepair.h"
+#include "store/store.h"
 
 /* ---- put ------------------------------------------------------------------ */
 
@@ -190,21 +195,21 @@ static int leader_silent(int rc, bool acts, const char *addr, char *why,
 
 /* Ask the leader (here or remote) for a version and replicas. */
 static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
-                     struct gdfs_files_place *p, char *why, size_t whylen)
+                     struct gdfs_records_place *p, char *why, size_t whylen)
 {
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_ALLOC}, r;
     struct gdfs_rpc_conn *c;
     char addr[GDFS_ADDR_MAX + 1];
     bool self;
-    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
 
     if (rc != GDFS_OK)
         return rc;
     if (self)
-        return gdfs_files_alloc(s->files, s->st, name->p, name->len, p, why,
+        return gdfs_records_alloc(s->records, s->st, name->p, name->len, p, why,
                                 whylen);
     req.u.put.name = *name;
-    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
                        GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
@@ -213,7 +218,7 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
     p->version = r.u.place.version;
     p->chunk_size = r.u.place.chunk_size;
     p->n = r.u.place.nreplicas;
-    p->w = gdfs_files_w(s->files);
+    p->w = gdfs_records_w(s->records);
     for (unsigned i = 0; i < p->n; i++) {
         snprintf(p->id[i], sizeof(p->id[i]), "%.*s",
                  (int)r.u.place.replica[i].id.len,
@@ -222,7 +227,7 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                  (int)r.u.place.replica[i].addr.len,
                  (const char *)r.u.place.replica[i].addr.p);
     }
-    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
 }
 
@@ -236,19 +241,19 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     struct gdfs_rpc_conn *c;
     char addr[GDFS_ADDR_MAX + 1];
     bool self;
-    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
 
     if (rc != GDFS_OK)
         return rc;
     if (self)
-        return gdfs_files_commit_put(s->files, s->st, m, why, whylen);
-    gdfs_files_to_record(NULL, m, addrs, &req.u.record.rec);
-    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+        return gdfs_records_commit_put(s->records, s->st, m, why, whylen);
+    gdfs_records_to_record(NULL, m, addrs, &req.u.record.rec);
+    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
                        GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
         return leader_silent(rc, true, addr, why, whylen);
-    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
 }
 
@@ -258,7 +263,7 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
  * trips (each a SQLite transaction on its replica) overlap; then start a
  * consumer for each. */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
-                     const struct gdfs_files_place *p,
+                     const struct gdfs_records_place *p,
                      const struct gdfs_bytes *name)
 {
     struct gdfs_msg replies[GDFS_REPLICAS];
@@ -383,10 +388,10 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
 
 int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
 {
-    struct gdfs_files_place p;
+    struct gdfs_records_place p;
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
-    struct fan fn = {.rpc = gdfs_files_rpc(s->files),
+    struct fan fn = {.rpc = gdfs_records_rpc(s->records),
                      .st = s->st,
                      .self = -1,
                      .io_ms = gdfs_session_io_ms(s)};
@@ -480,7 +485,7 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
     struct gdfs_rpc_conn *c;
     char addr[GDFS_ADDR_MAX + 1];
     bool self;
-    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
 
     if (rc != GDFS_OK)
         return rc;
@@ -488,24 +493,24 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
         rc = gdfs_leaderops_record(s, name->p, name->len, meta, why,
                                    whylen);
         for (unsigned i = 0; rc == GDFS_OK && i < meta->nreplicas; i++)
-            if (!gdfs_files_member(s->files, meta->replica[i], addrs[i],
+            if (!gdfs_records_member(s->records, meta->replica[i], addrs[i],
                                    NULL))
                 addrs[i][0] = '\0';
         return rc;
     }
     req.u.get.seq = 0;
     req.u.get.name = *name;
-    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
                        GDFS_MSG_NDTOCL_RECORD, &r, &c, gdfs_session_io_ms(s),
                        why, whylen);
     if (rc != GDFS_OK)
         return leader_silent(rc, false, addr, why, whylen);
-    gdfs_files_from_record(&r.u.record.rec, meta);
+    gdfs_records_from_record(&r.u.record.rec, meta);
     for (unsigned i = 0; i < meta->nreplicas; i++)
         snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",
                  (int)r.u.record.rec.replica[i].addr.len,
                  (const char *)r.u.record.rec.replica[i].addr.p);
-    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
 }
 
@@ -580,7 +585,7 @@ static int read_from(struct reader *rd, const char *addr, char *why,
                      size_t whylen)
 {
     struct gdfs_session *s = rd->s;
-    struct gdfs_rpc *rpc = gdfs_files_rpc(s->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(s->records);
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RGET}, r;
     struct gdfs_rpc_conn *c;
     int io = gdfs_session_io_ms(s), rc;

@@ -8,7 +8,7 @@
  * the figures. The scanner never waits on the network; the workers wait
  * on REPLICATE (the copy runs on the target) and on the commit. */
 #define GDFS_LOG_MODULE "repair"
-#include "node/repair.h"
+#include "node/upkeep/repair.h"
 #include "node/dbopts.h"
 
 #include <pthread.h>
@@ -20,8 +20,11 @@
 #include "files/health.h"
 #include "files/placement.h"
 #include "log.h"
-#include "node/copy.h"
+#include "node/data/copy.h"
 #include "store/store.h"
+#include "node/group/grouphost.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
 
 #define REPAIR_WORKERS 4
 #define QUEUE_MAX 16
@@ -72,7 +75,7 @@ struct drain {
 
 struct gdfs_repair {
     const struct gdfs_config *cfg;
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     struct gdfs_grouphost *group;
     char db_path[4096];
     struct gdfs_store *st; /* the scanner's connection */
@@ -208,7 +211,7 @@ static void publish_drains(struct gdfs_repair *r)
 
     for (unsigned d = 0; d < r->ndrains; d++)
         snprintf(ids[d], sizeof(ids[d]), "%s", r->drains[d].id);
-    gdfs_files_set_draining(r->files, (const char(*)[GDFS_NODE_ID_MAX + 1])ids,
+    gdfs_records_set_draining(r->records, (const char(*)[GDFS_NODE_ID_MAX + 1])ids,
                             r->ndrains);
 }
 
@@ -558,7 +561,7 @@ static void *scanner_main(void *arg)
         bool leads;
 
         pthread_mutex_unlock(&r->mu);
-        leads = gdfs_files_check_leader(r->files, why, sizeof(why)) ==
+        leads = gdfs_records_check_leader(r->records, why, sizeof(why)) ==
                 GDFS_OK;
         if (leads)
             scan_pass(r, v, page);
@@ -600,7 +603,7 @@ static void pace(struct gdfs_repair *r, uint64_t bytes)
 static int run_job(struct gdfs_repair *r, struct gdfs_store *st,
                    const struct job *j, char *why, size_t whylen)
 {
-    struct gdfs_rpc *rpc = gdfs_files_rpc(r->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(r->records);
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_REPLICATE}, reply;
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct gdfs_rpc_conn *c = NULL;
@@ -609,7 +612,7 @@ static int run_job(struct gdfs_repair *r, struct gdfs_store *st,
     int timeout = gdfs_copy_wait_ms(gdfs_rpc_io_ms(rpc), j->m.size);
     int rc;
 
-    gdfs_files_to_record(NULL, &j->m, addrs, &req.u.replicate.rec);
+    gdfs_records_to_record(NULL, &j->m, addrs, &req.u.replicate.rec);
     req.u.replicate.nsrc = (uint8_t)j->nsrc;
     for (unsigned i = 0; i < j->nsrc; i++) {
         req.u.replicate.src[i].p = (const uint8_t *)j->srcs[i];
@@ -622,7 +625,7 @@ static int run_job(struct gdfs_repair *r, struct gdfs_store *st,
     gdfs_rpc_close(rpc, c);
     /* Same version, new replica set: a newer version committed meanwhile
      * keeps its record (the store applies only an equal or newer one). */
-    return gdfs_files_commit(r->files, st, &j->next, why, whylen);
+    return gdfs_records_commit(r->records, st, &j->next, why, whylen);
 }
 
 struct worker_arg {
@@ -719,7 +722,7 @@ static void *worker_main(void *arg)
 void gdfs_repair_stats(struct gdfs_repair *r, struct gdfs_repair_stats *out)
 {
     char why[256];
-    /* Not gdfs_files_check_leader: a status must not wait for a new
+    /* Not gdfs_records_check_leader: a status must not wait for a new
      * leader's collection; the scanner clears "known" when it stops
      * leading. */
     bool leads = gdfs_grouphost_check_write(r->group, why, sizeof(why)) ==
@@ -747,7 +750,7 @@ int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
     int rc, d;
 
     *stuck = 0;
-    if ((rc = gdfs_files_check_leader(r->files, why, whylen)) != GDFS_OK)
+    if ((rc = gdfs_records_check_leader(r->records, why, whylen)) != GDFS_OK)
         return rc;
     pthread_mutex_lock(&r->mu);
     d = find_drain(r, id);
@@ -809,7 +812,7 @@ void gdfs_repair_undrain(struct gdfs_repair *r, const char *id)
 /* ---- life cycle ------------------------------------------------------------- */
 
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
-                      struct gdfs_files *files, struct gdfs_grouphost *group,
+                      struct gdfs_records *records, struct gdfs_grouphost *group,
                       struct gdfs_repair **out, char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
@@ -821,7 +824,7 @@ int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
         return GDFS_ENOMEM;
     }
     r->cfg = cfg;
-    r->files = files;
+    r->records = records;
     r->group = group;
     snprintf(r->db_path, sizeof(r->db_path), "%s", db_path);
     pthread_mutex_init(&r->mu, NULL);

@@ -1,12 +1,22 @@
+/* THE UPKEEP ROOM (src/node/upkeep/): background work that keeps copies
+ * whole without a client asking: re-replication and hand-off (repair,
+ * the leader's), scrub (every node re-reads its chunks), read repair (a
+ * get's second replica checked and fixed after the get), and orphan
+ * copies (puts that never committed).
+ *   May call: the records room (leader checks, commits of new replica
+ *   sets), the data room's copy and probe, the store, the rpc pool.
+ *   Never: delays a client's reply (each runs on threads of its own,
+ *   paced), or drops the last copy of a version.
+ * This header is the room's entry: re-replication, the leader's work. */
 /* Re-replication (DESIGN.md invariant 4) and hand-off on leave, the
- * leader's side. While this node leads (gdfs_files_check_leader), a
+ * leader's side. While this node leads (gdfs_records_check_leader), a
  * scanner thread of its own pages through the metadata records and finds
  * the files whose record names fewer good replicas than they should have
  * (src/files/health.h), and those with a replica on a node that is
  * leaving. For each it chooses a target with placement, a few worker
  * threads ask the target to copy the version from the healthy replicas
  * (NDTOND_REPLICATE) and then commit the record with the same version
- * and the new replica set (gdfs_files_commit). Copies are paced by
+ * and the new replica set (gdfs_records_commit). Copies are paced by
  * [files] repair_rate_mib_s; a failed copy is retried with backoff; a
  * file with no healthy source is reported (log, status), not looped on.
  *
@@ -19,8 +29,8 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "node/files.h"
-#include "node/grouphost.h"
+#include "node/records/records.h"
+#include "node/group/grouphost.h"
 #include "proto.h"
 
 struct gdfs_repair;
@@ -46,7 +56,7 @@ struct gdfs_repair_stats {
 /* Start the scanner and the workers; each opens its own store connection
  * on @db_path. @files and @group must outlive the repair module. */
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
-                      struct gdfs_files *files, struct gdfs_grouphost *group,
+                      struct gdfs_records *records, struct gdfs_grouphost *group,
                       struct gdfs_repair **out, char *err, size_t errlen);
 
 /* Stop the threads (a copy in progress is abandoned: the target drops it

@@ -1,6 +1,6 @@
 /* Sender threads for outgoing peer links; see peers.h. */
 #define GDFS_LOG_MODULE "peers"
-#include "node/peers.h"
+#include "node/group/peers.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,7 +1,8 @@
 /* META_SYNC pages to one member; see pager.h. */
-#include "node/pager.h"
+#include "node/records/pager.h"
 
-#include "node/files.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
 
 static int page_begin(struct gdfs_pager *p)
 {
@@ -31,7 +32,7 @@ int gdfs_pager_add(struct gdfs_pager *p, const struct gdfs_meta *m)
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct gdfs_record r;
 
-    gdfs_files_to_record(NULL, m, addrs, &r);
+    gdfs_records_to_record(NULL, m, addrs, &r);
     return gdfs_proto_add_record(&p->w, &r);
 }
 

@@ -4,14 +4,17 @@
  * persist a leader's record (META_PUT), and hand its records to a new
  * leader (META_PULL). */
 #define GDFS_LOG_MODULE "replica"
-#include "node/replica.h"
+#include "node/data/replica.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
+#include "node/data/stream.h"
 #include "net.h"
-#include "node/copy.h"
+#include "node/data/copy.h"
+#include "node/records/records.h"
+#include "store/store.h"
 
 struct store_sink {
     struct gdfs_store *st;
@@ -129,12 +132,12 @@ int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
     int rc;
 
     gdfs_log_name(&m->u.replicate.rec.name, name, sizeof(name));
-    gdfs_files_from_record(&m->u.replicate.rec, &meta);
+    gdfs_records_from_record(&m->u.replicate.rec, &meta);
     for (unsigned i = 0; i < m->u.replicate.nsrc; i++)
         snprintf(srcs[i], sizeof(srcs[i]), "%.*s",
                  (int)m->u.replicate.src[i].len,
                  (const char *)m->u.replicate.src[i].p);
-    rc = gdfs_copy_version(s->st, gdfs_files_rpc(s->files), &meta,
+    rc = gdfs_copy_version(s->st, gdfs_records_rpc(s->records), &meta,
                            (const char(*)[GDFS_ADDR_MAX + 1])srcs,
                            m->u.replicate.nsrc, &bytes, why, sizeof(why));
     if (rc != GDFS_OK) {
@@ -160,7 +163,7 @@ int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m)
     /* Accepted, not committed: the leader confirms it (META_SYNC) once a
      * majority holds it; until then it is not this node's view of the
      * file (see gdfs_store_meta_accept). */
-    gdfs_files_from_record(&m->u.meta_put.rec, &meta);
+    gdfs_records_from_record(&m->u.meta_put.rec, &meta);
     rc = gdfs_store_meta_accept(s->st, m->u.meta_put.term, &meta, NULL);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "record on %s: %s",
@@ -170,7 +173,7 @@ int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m)
 
 struct pull_ctx {
     struct gdfs_proto_writer *w;
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     bool full;
 };
 
@@ -180,7 +183,7 @@ static int add_record(void *ctx, const struct gdfs_meta *m)
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct gdfs_record r;
 
-    gdfs_files_to_record(NULL, m, addrs, &r);
+    gdfs_records_to_record(NULL, m, addrs, &r);
     if (gdfs_proto_add_record(pc->w, &r) != GDFS_OK) {
         pc->full = true;
         return 1;
@@ -192,7 +195,7 @@ int gdfs_replica_meta_pull(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_META_LIST, .reqid = m->reqid};
     struct gdfs_proto_writer w;
-    struct pull_ctx pc = {&w, s->files, false};
+    struct pull_ctx pc = {&w, s->records, false};
     uint64_t promised;
     bool more = false;
     int rc;

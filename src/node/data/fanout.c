@@ -1,6 +1,6 @@
 /* One put's frames, consumed by one thread per replica; see fanout.h. */
 #define GDFS_LOG_MODULE "gateway"
-#include "node/fanout.h"
+#include "node/data/fanout.h"
 
 #include <pthread.h>
 #include <stdint.h>

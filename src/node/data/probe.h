@@ -10,6 +10,7 @@
 
 #include "node/rpc.h"
 #include "node/session.h"
+#include "store/store.h"
 #include "proto.h"
 
 struct gdfs_probe_result {

@@ -1,3 +1,12 @@
+/* THE GROUP ROOM (src/node/group/): the node's host for the group state
+ * machine (src/core/group.c: membership, ring heartbeats, elections), on
+ * a thread of its own, and the one-way peer links it sends through.
+ *   May call: the core state machine, the store (term, vote, member set:
+ *   fsynced before the machine acts on them), the transport.
+ *   Never: waits on file traffic, a client, or a peer that does not
+ *   answer (peers.c queues and drops instead), so a heartbeat is never
+ *   late because of a transfer.
+ * This header is the room's entry. */
 /* The node's group thread: runs the group state machine (core/group.h)
  * on a thread of its own with a poll loop, so that client transfers and
  * SQLite commits on the connection threads never delay a heartbeat.

@@ -1,6 +1,6 @@
 /* The files layer's leader side and collection thread; see files.h. */
-#define GDFS_LOG_MODULE "files"
-#include "node/files.h"
+#define GDFS_LOG_MODULE "records"
+#include "node/records/records.h"
 #include "node/dbopts.h"
 
 #include <pthread.h>
@@ -13,11 +13,14 @@
 #include "core/group.h"
 #include "files/placement.h"
 #include "log.h"
+#include "node/group/grouphost.h"
+#include "node/rpc.h"
+#include "store/store.h"
 
 #define PULL_PAGE 256
 #define READY_WAIT_MS 3000 /* a new leader's collection, seen by a request */
 
-struct gdfs_files {
+struct gdfs_records {
     const struct gdfs_config *cfg;
     struct gdfs_grouphost *group;
     struct gdfs_rpc *rpc;
@@ -33,7 +36,7 @@ struct gdfs_files {
     char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
     unsigned ndraining;
     struct gdfs_store *st; /* the collection thread's connection */
-    gdfs_files_commit_fn on_commit; /* told of every committed record */
+    gdfs_records_commit_fn on_commit; /* told of every committed record */
     void *on_commit_ctx;
     /* Records of this term whose commit reached fewer than a majority
      * ("outcome unknown"): members may hold them accepted, so they are
@@ -55,7 +58,7 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-struct gdfs_rpc *gdfs_files_rpc(struct gdfs_files *f)
+struct gdfs_rpc *gdfs_records_rpc(struct gdfs_records *f)
 {
     return f->rpc;
 }
@@ -71,7 +74,7 @@ static unsigned voters(const struct gdfs_group_status *gs)
     return n;
 }
 
-unsigned gdfs_files_w(struct gdfs_files *f)
+unsigned gdfs_records_w(struct gdfs_records *f)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     unsigned n;
@@ -84,7 +87,7 @@ unsigned gdfs_files_w(struct gdfs_files *f)
     return n >= 2 ? 2 : 1;
 }
 
-int gdfs_files_leader(struct gdfs_files *f, char *addr, bool *self,
+int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
                       char *why, size_t whylen)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
@@ -109,7 +112,7 @@ int gdfs_files_leader(struct gdfs_files *f, char *addr, bool *self,
     return rc;
 }
 
-bool gdfs_files_member(struct gdfs_files *f, const char *id, char *addr,
+bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
                        uint8_t *state)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
@@ -132,7 +135,7 @@ bool gdfs_files_member(struct gdfs_files *f, const char *id, char *addr,
 
 /* ---- records on the wire ---------------------------------------------------- */
 
-void gdfs_files_to_record(struct gdfs_files *f, const struct gdfs_meta *m,
+void gdfs_records_to_record(struct gdfs_records *f, const struct gdfs_meta *m,
                           char (*addrs)[GDFS_ADDR_MAX + 1],
                           struct gdfs_record *out)
 {
@@ -150,7 +153,7 @@ void gdfs_files_to_record(struct gdfs_files *f, const struct gdfs_meta *m,
     for (unsigned i = 0; i < m->nreplicas && i < GDFS_REPLICAS; i++) {
         addrs[i][0] = '\0';
         if (f != NULL)
-            gdfs_files_member(f, m->replica[i], addrs[i], NULL);
+            gdfs_records_member(f, m->replica[i], addrs[i], NULL);
         out->replica[i].id.p = (const uint8_t *)m->replica[i];
         out->replica[i].id.len = strlen(m->replica[i]);
         out->replica[i].addr.p = (const uint8_t *)addrs[i];
@@ -158,7 +161,7 @@ void gdfs_files_to_record(struct gdfs_files *f, const struct gdfs_meta *m,
     }
 }
 
-void gdfs_files_from_record(const struct gdfs_record *r,
+void gdfs_records_from_record(const struct gdfs_record *r,
                             struct gdfs_meta *out)
 {
     memset(out, 0, sizeof(*out));
@@ -187,7 +190,7 @@ void gdfs_files_from_record(const struct gdfs_record *r,
 
 /* Leader with a lease whose term's records are collected: *term gets the
  * term. Waits up to READY_WAIT_MS for a collection in progress. */
-static int leader_term(struct gdfs_files *f, uint64_t *term, char *why,
+static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
                        size_t whylen)
 {
     uint64_t until = now_ms() + READY_WAIT_MS;
@@ -219,7 +222,7 @@ static int leader_term(struct gdfs_files *f, uint64_t *term, char *why,
     }
 }
 
-bool gdfs_files_ready(struct gdfs_files *f, uint64_t term)
+bool gdfs_records_ready(struct gdfs_records *f, uint64_t term)
 {
     bool r;
 
@@ -229,7 +232,7 @@ bool gdfs_files_ready(struct gdfs_files *f, uint64_t term)
     return r;
 }
 
-bool gdfs_files_settling(struct gdfs_files *f, uint64_t term)
+bool gdfs_records_settling(struct gdfs_records *f, uint64_t term)
 {
     bool r;
 
@@ -239,7 +242,7 @@ bool gdfs_files_settling(struct gdfs_files *f, uint64_t term)
     return r;
 }
 
-void gdfs_files_set_ready(struct gdfs_files *f, uint64_t term)
+void gdfs_records_set_ready(struct gdfs_records *f, uint64_t term)
 {
     pthread_mutex_lock(&f->mu);
     if (f->collected_term == term)
@@ -247,7 +250,7 @@ void gdfs_files_set_ready(struct gdfs_files *f, uint64_t term)
     pthread_mutex_unlock(&f->mu);
 }
 
-int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen)
+int gdfs_records_check_leader(struct gdfs_records *f, char *why, size_t whylen)
 {
     uint64_t term;
 
@@ -256,7 +259,7 @@ int gdfs_files_check_leader(struct gdfs_files *f, char *why, size_t whylen)
 
 /* ---- allocation --------------------------------------------------------------- */
 
-static uint64_t take_seq(struct gdfs_files *f)
+static uint64_t take_seq(struct gdfs_records *f)
 {
     uint64_t seq;
 
@@ -266,9 +269,9 @@ static uint64_t take_seq(struct gdfs_files *f)
     return seq;
 }
 
-int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
+int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
                      const uint8_t *name, size_t namelen,
-                     struct gdfs_files_place *out, char *why, size_t whylen)
+                     struct gdfs_records_place *out, char *why, size_t whylen)
 {
     struct gdfs_group_status *gs;
     struct gdfs_members *set;
@@ -331,7 +334,7 @@ int gdfs_files_alloc(struct gdfs_files *f, struct gdfs_store *st,
     return GDFS_OK;
 }
 
-int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
+int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
                             const uint8_t *name, size_t namelen,
                             struct gdfs_version *out, char *why,
                             size_t whylen)
@@ -355,7 +358,7 @@ int gdfs_files_alloc_remove(struct gdfs_files *f, struct gdfs_store *st,
     return GDFS_OK;
 }
 
-void gdfs_files_on_commit(struct gdfs_files *f, gdfs_files_commit_fn fn,
+void gdfs_records_on_commit(struct gdfs_records *f, gdfs_records_commit_fn fn,
                           void *ctx)
 {
     pthread_mutex_lock(&f->mu);
@@ -364,7 +367,7 @@ void gdfs_files_on_commit(struct gdfs_files *f, gdfs_files_commit_fn fn,
     pthread_mutex_unlock(&f->mu);
 }
 
-void gdfs_files_set_draining(struct gdfs_files *f,
+void gdfs_records_set_draining(struct gdfs_records *f,
                              const char (*ids)[GDFS_NODE_ID_MAX + 1],
                              unsigned n)
 {
@@ -379,7 +382,7 @@ void gdfs_files_set_draining(struct gdfs_files *f,
 /* ---- commit: the record on a majority ----------------------------------------- */
 
 /* Queue @m (of @term) to be committed again later (files_main). */
-static void retry_later(struct gdfs_files *f, uint64_t term,
+static void retry_later(struct gdfs_records *f, uint64_t term,
                         const struct gdfs_meta *m)
 {
     pthread_mutex_lock(&f->mu);
@@ -397,7 +400,7 @@ static void retry_later(struct gdfs_files *f, uint64_t term,
 
 /* Files thread: commit again the first queued record of unknown outcome,
  * if it is still this leader's term (else drop the queue). */
-static void retry_one(struct gdfs_files *f, uint64_t term)
+static void retry_one(struct gdfs_records *f, uint64_t term)
 {
     struct gdfs_meta m;
     char why[512];
@@ -415,8 +418,8 @@ static void retry_one(struct gdfs_files *f, uint64_t term)
     pthread_mutex_unlock(&f->mu);
     if (!have)
         return;
-    /* Queued again by gdfs_files_commit if it fails the same way. */
-    if (gdfs_files_commit(f, f->st, &m, why, sizeof(why)) == GDFS_OK)
+    /* Queued again by gdfs_records_commit if it fails the same way. */
+    if (gdfs_records_commit(f, f->st, &m, why, sizeof(why)) == GDFS_OK)
         gdfs_log(GDFS_LOG_INFO,
                  "record of unknown outcome committed on a second attempt "
                  "(version %llu, term %llu)",
@@ -424,7 +427,7 @@ static void retry_one(struct gdfs_files *f, uint64_t term)
                  (unsigned long long)m.version.term);
 }
 
-int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
+int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
                       const struct gdfs_meta *m, char *why, size_t whylen)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
@@ -455,7 +458,7 @@ int gdfs_files_commit(struct gdfs_files *f, struct gdfs_store *st,
             strcmp(gs->m[i].id, gs->self) == 0)
             continue;
         req.u.meta_put.term = term;
-        gdfs_files_to_record(NULL, m, addrs, &req.u.meta_put.rec);
+        gdfs_records_to_record(NULL, m, addrs, &req.u.meta_put.rec);
         if (gdfs_rpc_open(f->rpc, gs->m[i].addr, &cs[n], err, sizeof(err)) ==
                 GDFS_OK &&
             gdfs_rpc_send(cs[n], &req, gdfs_rpc_io_ms(f->rpc)) != GDFS_OK) {
@@ -504,7 +507,7 @@ out:
     return rc;
 }
 
-int gdfs_files_commit_put(struct gdfs_files *f, struct gdfs_store *st,
+int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
                           const struct gdfs_meta *m, char *why,
                           size_t whylen)
 {
@@ -526,14 +529,14 @@ int gdfs_files_commit_put(struct gdfs_files *f, struct gdfs_store *st,
                  (unsigned long long)term);
         return GDFS_ESTALE;
     }
-    return gdfs_files_commit(f, st, m, why, whylen);
+    return gdfs_records_commit(f, st, m, why, whylen);
 }
 
 /* ---- collection after an election --------------------------------------------- */
 
 /* Merge the records of one META_LIST reply (one fsynced transaction);
  * *last gets the last name. */
-static int merge_page(struct gdfs_files *f, uint64_t term,
+static int merge_page(struct gdfs_records *f, uint64_t term,
                       const struct gdfs_msg *r, uint8_t *last,
                       size_t *lastlen)
 {
@@ -547,7 +550,7 @@ static int merge_page(struct gdfs_files *f, uint64_t term,
     if (ms == NULL)
         return GDFS_ENOMEM;
     while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
-        gdfs_files_from_record(&rec, &ms[n++]);
+        gdfs_records_from_record(&rec, &ms[n++]);
     rc = gdfs_store_meta_put_many(f->st, term, ms, n, 0, NULL);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "collect: %s", gdfs_store_errmsg(f->st));
@@ -571,7 +574,7 @@ static void pull_request(struct gdfs_msg *req, uint64_t term,
 }
 
 /* Collect the records of a majority for @term. GDFS_OK when done. */
-static int collect(struct gdfs_files *f, uint64_t term)
+static int collect(struct gdfs_records *f, uint64_t term)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
@@ -678,7 +681,7 @@ out:
 
 static void *files_main(void *arg)
 {
-    struct gdfs_files *f = arg;
+    struct gdfs_records *f = arg;
     uint64_t failed_term = 0, retry_at = 0;
 
     pthread_mutex_lock(&f->mu);
@@ -695,7 +698,7 @@ static void *files_main(void *arg)
                 retry_at = now_ms() + 200;
             }
         }
-        if (gs.role == GDFS_ROLE_LEADER && gdfs_files_ready(f, gs.term) &&
+        if (gs.role == GDFS_ROLE_LEADER && gdfs_records_ready(f, gs.term) &&
             now_ms() >= f->retry_at) {
             retry_one(f, gs.term); /* nothing if none is queued */
             f->retry_at = now_ms() + RETRY_EVERY_MS;
@@ -713,12 +716,12 @@ static void *files_main(void *arg)
     return NULL;
 }
 
-int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
+int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
                      struct gdfs_transport *t, struct gdfs_grouphost *g,
-                     struct gdfs_files **out, char *err, size_t errlen)
+                     struct gdfs_records **out, char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
-    struct gdfs_files *f = calloc(1, sizeof(*f));
+    struct gdfs_records *f = calloc(1, sizeof(*f));
     int rc;
 
     if (f == NULL) {
@@ -761,7 +764,7 @@ int gdfs_files_start(const struct gdfs_config *cfg, const char *db_path,
     return GDFS_OK;
 }
 
-void gdfs_files_stop(struct gdfs_files *f)
+void gdfs_records_stop(struct gdfs_records *f)
 {
     if (f == NULL)
         return;

@@ -2,13 +2,16 @@
  * LOOKUP; remove, ls, locate), and the forwarding of client requests from
  * other nodes to it. */
 #define GDFS_LOG_MODULE "leader"
-#include "node/leaderops.h"
+#include "node/records/leaderops.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "net.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
+#include "store/store.h"
 
 #define LIST_PAGE_MAX 1000
 
@@ -17,7 +20,7 @@
 int gdfs_leaderops_forward(struct gdfs_session *s, const struct gdfs_msg *m,
                            const char *addr, const char *what)
 {
-    struct gdfs_rpc *rpc = gdfs_files_rpc(s->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(s->records);
     struct gdfs_msg req = *m, r;
     struct gdfs_rpc_conn *c;
     char why[512];
@@ -48,7 +51,7 @@ static bool must_forward(struct gdfs_session *s, const struct gdfs_msg *m,
 {
     char addr[GDFS_ADDR_MAX + 1], why[512];
     bool self;
-    int rc = gdfs_files_leader(s->files, addr, &self, why, sizeof(why));
+    int rc = gdfs_records_leader(s->records, addr, &self, why, sizeof(why));
 
     if (rc == GDFS_OK && self)
         return false;
@@ -70,7 +73,7 @@ int gdfs_leaderops_record(struct gdfs_session *s, const uint8_t *name,
                           size_t namelen, struct gdfs_meta *out, char *why,
                           size_t whylen)
 {
-    int rc = gdfs_files_check_leader(s->files, why, whylen);
+    int rc = gdfs_records_check_leader(s->records, why, whylen);
 
     if (rc != GDFS_OK)
         return rc;
@@ -83,9 +86,9 @@ int gdfs_leaderops_record(struct gdfs_session *s, const uint8_t *name,
 int gdfs_leaderops_alloc(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PLACE, .reqid = m->reqid};
-    struct gdfs_files_place p;
+    struct gdfs_records_place p;
     char why[512];
-    int rc = gdfs_files_alloc(s->files, s->st, m->u.put.name.p,
+    int rc = gdfs_records_alloc(s->records, s->st, m->u.put.name.p,
                               m->u.put.name.len, &p, why, sizeof(why));
 
     if (rc != GDFS_OK)
@@ -109,8 +112,8 @@ int gdfs_leaderops_commit(struct gdfs_session *s, const struct gdfs_msg *m)
     char why[512];
     int rc;
 
-    gdfs_files_from_record(&m->u.record.rec, &meta);
-    rc = gdfs_files_commit_put(s->files, s->st, &meta, why, sizeof(why));
+    gdfs_records_from_record(&m->u.record.rec, &meta);
+    rc = gdfs_records_commit_put(s->records, s->st, &meta, why, sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "%s", why);
     return gdfs_reply_ok(s, m->reqid, &meta.version);
@@ -127,7 +130,7 @@ int gdfs_leaderops_lookup(struct gdfs_session *s, const struct gdfs_msg *m)
 
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "%s", why);
-    gdfs_files_to_record(s->files, &meta, addrs, &r.u.record.rec);
+    gdfs_records_to_record(s->records, &meta, addrs, &r.u.record.rec);
     return gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                              gdfs_session_io_ms(s));
 }
@@ -144,7 +147,7 @@ int gdfs_leaderops_remove(struct gdfs_session *s, const struct gdfs_msg *m)
     if (must_forward(s, m, "remove", &done))
         return done;
     memset(&meta, 0, sizeof(meta));
-    rc = gdfs_files_alloc_remove(s->files, s->st, m->u.put.name.p,
+    rc = gdfs_records_alloc_remove(s->records, s->st, m->u.put.name.p,
                                  m->u.put.name.len, &meta.version, why,
                                  sizeof(why));
     if (rc != GDFS_OK)
@@ -158,7 +161,7 @@ int gdfs_leaderops_remove(struct gdfs_session *s, const struct gdfs_msg *m)
     meta.tombstone = true;
     meta.nreplicas = cur.nreplicas;
     memcpy(meta.replica, cur.replica, sizeof(meta.replica));
-    rc = gdfs_files_commit_put(s->files, s->st, &meta, why, sizeof(why));
+    rc = gdfs_records_commit_put(s->records, s->st, &meta, why, sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "remove %s: %s", name, why);
     gdfs_log(GDFS_LOG_INFO, "removed %s (tombstone version %llu)", name,
@@ -199,7 +202,7 @@ int gdfs_leaderops_list(struct gdfs_session *s, const struct gdfs_msg *m)
 
     if (must_forward(s, m, "ls", &done))
         return done;
-    if ((rc = gdfs_files_check_leader(s->files, why, sizeof(why))) != GDFS_OK)
+    if ((rc = gdfs_records_check_leader(s->records, why, sizeof(why))) != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "ls: %s", why);
     if (max == 0 || max > LIST_PAGE_MAX)
         max = LIST_PAGE_MAX;
@@ -241,7 +244,7 @@ int gdfs_leaderops_locate(struct gdfs_session *s, const struct gdfs_msg *m)
         struct gdfs_replica_entry e;
         uint8_t state = GDFS_MEMBER_LEFT;
 
-        if (!gdfs_files_member(s->files, meta.replica[i], addrs[i], &state))
+        if (!gdfs_records_member(s->records, meta.replica[i], addrs[i], &state))
             snprintf(addrs[i], sizeof(addrs[i]), "-");
         e.id.p = (const uint8_t *)meta.replica[i];
         e.id.len = strlen(meta.replica[i]);

@@ -1,6 +1,6 @@
 /* Probes and the stale read's search; see probe.h. */
 #define GDFS_LOG_MODULE "probe"
-#include "node/probe.h"
+#include "node/data/probe.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +8,9 @@
 #include "files/newest.h"
 #include "log.h"
 #include "net.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
+#include "store/store.h"
 
 int gdfs_probe_handle(struct gdfs_session *s, const struct gdfs_msg *m)
 {
@@ -61,7 +64,7 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
                           char (*addrs)[GDFS_ADDR_MAX + 1], char *why,
                           size_t whylen)
 {
-    struct gdfs_rpc *rpc = gdfs_files_rpc(s->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(s->records);
     const char *self = s->cfg->node_id;
     struct gdfs_meta rec;
     struct gdfs_probe_result pr;
@@ -78,7 +81,7 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
         return rc;
     }
     have_rec = rc == GDFS_OK;
-    if (!gdfs_files_member(s->files, self, self_addr, NULL))
+    if (!gdfs_records_member(s->records, self, self_addr, NULL))
         snprintf(self_addr, sizeof(self_addr), "%s", s->cfg->advertise);
     if (seq != 0) {
         /* --version N: no choice to make; this node, then the record's
@@ -89,7 +92,7 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
         for (unsigned i = 0; have_rec && i < rec.nreplicas; i++) {
             char addr[GDFS_ADDR_MAX + 1];
 
-            if (gdfs_files_member(s->files, rec.replica[i], addr, NULL))
+            if (gdfs_records_member(s->records, rec.replica[i], addr, NULL))
                 gdfs_newest_add(&b, &want, false, rec.replica[i], addr);
         }
         goto done;
@@ -112,7 +115,7 @@ int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
         char addr[GDFS_ADDR_MAX + 1];
 
         if (strcmp(rec.replica[i], self) == 0 ||
-            !gdfs_files_member(s->files, rec.replica[i], addr, NULL))
+            !gdfs_records_member(s->records, rec.replica[i], addr, NULL))
             continue;
         rc = gdfs_probe_ask(rpc, addr, name->p, name->len,
                             rec.tombstone ? NULL : &rec.version,

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "node/files.h"
+#include "node/records/records.h"
 #include "store/store.h"
 
 struct gdfs_readrepair;
@@ -23,7 +23,7 @@ struct gdfs_readrepair;
 /* Start the worker. @files gives the rpc pool and member addresses; it
  * must outlive the returned object. *out is freed by gdfs_readrepair_stop. */
 int gdfs_readrepair_start(const struct gdfs_config *cfg,
-                          struct gdfs_files *files,
+                          struct gdfs_records *records,
                           struct gdfs_readrepair **out, char *err,
                           size_t errlen);
 

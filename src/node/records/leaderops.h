@@ -5,6 +5,7 @@
 #define GDFS_NODE_LEADEROPS_H
 
 #include "node/session.h"
+#include "store/store.h"
 
 /* This node leads (lease, records collected): the record of @name. */
 int gdfs_leaderops_record(struct gdfs_session *s, const uint8_t *name,

@@ -7,15 +7,15 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "node/files.h"
-#include "node/grouphost.h"
+#include "node/records/records.h"
+#include "node/group/grouphost.h"
 #include "node/session.h"
 
 struct gdfs_sync;
 
 /* Start the sync thread (its own store connection on @db_path). */
 int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
-                    struct gdfs_files *files, struct gdfs_grouphost *g,
+                    struct gdfs_records *records, struct gdfs_grouphost *g,
                     struct gdfs_sync **out, char *err, size_t errlen);
 void gdfs_sync_stop(struct gdfs_sync *s);
 

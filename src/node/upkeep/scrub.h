@@ -22,9 +22,9 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "node/files.h"
-#include "node/grouphost.h"
-#include "node/scrub_stats.h"
+#include "node/records/records.h"
+#include "node/group/grouphost.h"
+#include "node/upkeep/scrub_stats.h"
 
 /* Uncommitted copies younger than this are not scrubbed: their record
  * may still be on its way, or they are a failed put's leftovers. */
@@ -37,7 +37,7 @@ struct gdfs_scrub;
  * opens its own connection). @files and @group must outlive the returned
  * object; *out is freed by gdfs_scrub_stop. */
 int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
-                     struct gdfs_files *files, struct gdfs_grouphost *group,
+                     struct gdfs_records *records, struct gdfs_grouphost *group,
                      struct gdfs_scrub **out, char *err, size_t errlen);
 
 /* Stop the thread (a chunk read or a repair in flight finishes first) and

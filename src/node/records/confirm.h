@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/files.h"
-#include "node/grouphost.h"
+#include "node/records/records.h"
+#include "node/group/grouphost.h"
 
 struct gdfs_confirm;
 
 /* Start the confirmation thread and hook it to @files' commits. */
-int gdfs_confirm_start(struct gdfs_files *files, struct gdfs_grouphost *g,
+int gdfs_confirm_start(struct gdfs_records *records, struct gdfs_grouphost *g,
                        struct gdfs_confirm **out, char *err, size_t errlen);
 /* Unhook and stop; records still queued are not sent (record sync settles
  * them). */

@@ -1,11 +1,9 @@
-/* gdfs-node request handlers; see handlers.h.
- *
- * Puts and gets are the gateway's (gateway.c), remove/ls/locate the
- * leader's (leaderops.c), replica streams and records replica.c's; here:
- * lshere, versions, status (with re-replication and scrub figures), group,
- * leave (with the hand-off of this node's copies), and the dispatch. */
+/* Requests about this node and the group that are neither the data path
+ * nor the leader's records: lshere, versions, status (with re-replication
+ * and scrub figures), the group view, leave (with the hand-off of this
+ * node's copies) and the leader's HEALTH and DRAIN; see admin.h. */
 #define GDFS_LOG_MODULE "node"
-#include "node/handlers.h"
+#include "node/admin.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +12,14 @@
 
 #include "log.h"
 #include "net.h"
-#include "node/gateway.h"
-#include "node/leaderops.h"
-#include "node/probe.h"
-#include "node/replica.h"
-#include "node/sync.h"
-#include "node/scrub_stats.h"
+#include "node/data/gateway.h"
+#include "node/records/leaderops.h"
+#include "node/upkeep/repair.h"
+#include "node/upkeep/scrub_stats.h"
+#include "node/group/grouphost.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
+#include "store/store.h"
 
 /* How long a leaving node's copies may take to be handed off. */
 #define DRAIN_MS 300000
@@ -51,7 +51,7 @@ static int add_file(void *ctx, const uint8_t *name, size_t namelen,
 }
 
 /* lshere: the committed copies this node holds. */
-static int handle_list_here(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_list_here(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_LIST, .reqid = m->reqid};
     struct gdfs_proto_writer w;
@@ -90,7 +90,7 @@ static int add_version(void *ctx, const uint8_t *name, size_t namelen,
     return 0;
 }
 
-static int handle_versions(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_versions(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_VERSIONS, .reqid = m->reqid};
     struct gdfs_proto_writer w;
@@ -156,7 +156,7 @@ static void health_of(const struct gdfs_repair_stats *st,
 }
 
 /* HEALTH: the leader's figures. */
-static int handle_health(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_health(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_HEALTH, .reqid = m->reqid};
     struct gdfs_repair_stats *st = malloc(sizeof(*st));
@@ -193,7 +193,7 @@ static void status_health(struct gdfs_session *s,
     bool self;
 
     memset(st, 0, sizeof(*st));
-    if (gdfs_files_leader(s->files, addr, &self, why, sizeof(why)) !=
+    if (gdfs_records_leader(s->records, addr, &self, why, sizeof(why)) !=
         GDFS_OK) {
         health_of(st, h);
         return;
@@ -203,7 +203,7 @@ static void status_health(struct gdfs_session *s,
         health_of(st, h);
         return;
     }
-    if (gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+    if (gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
                       GDFS_MSG_NDTOCL_HEALTH, &r, &c, io, why,
                       sizeof(why)) != GDFS_OK) {
         health_of(st, h);
@@ -220,7 +220,7 @@ static void status_health(struct gdfs_session *s,
         buf += n;
         cap -= n;
     }
-    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
 }
 
 /* This node's scrub figures (src/node/scrub.c). */
@@ -237,7 +237,7 @@ static void status_scrub(struct gdfs_session *s, struct gdfs_scrub_figures *f)
     f->repaired = st.repaired;
 }
 
-static int handle_status(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_STATUS, .reqid = m->reqid};
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
@@ -289,7 +289,7 @@ static int handle_status(struct gdfs_session *s, const struct gdfs_msg *m)
     return gdfs_reply_writer(s, &w, false);
 }
 
-static int handle_group(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_group(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_gmsg *g = malloc(sizeof(*g));
     int rc;
@@ -304,7 +304,7 @@ static int handle_group(struct gdfs_session *s, const struct gdfs_msg *m)
 }
 
 /* DRAIN (on the leader): hand off the copies of the member named. */
-static int handle_drain(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_drain(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     char id[GDFS_NODE_ID_MAX + 1], why[512];
     struct gdfs_version v = {0, 0};
@@ -332,7 +332,7 @@ static int hand_off(struct gdfs_session *s, uint32_t *stuck, char *why,
     char addr[GDFS_ADDR_MAX + 1];
     struct gdfs_rpc_conn *c;
     bool self;
-    int rc = gdfs_files_leader(s->files, addr, &self, why, whylen);
+    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
 
     *stuck = 0;
     if (rc != GDFS_OK)
@@ -342,17 +342,17 @@ static int hand_off(struct gdfs_session *s, uint32_t *stuck, char *why,
                                  why, whylen);
     req.u.drain.id.p = (const uint8_t *)s->cfg->node_id;
     req.u.drain.id.len = strlen(s->cfg->node_id);
-    rc = gdfs_rpc_call(gdfs_files_rpc(s->files), addr, &req,
+    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
                        GDFS_MSG_NDTOCL_OK, &r, &c,
                        DRAIN_MS + gdfs_session_io_ms(s), why, whylen);
     if (rc != GDFS_OK)
         return rc;
     *stuck = (uint32_t)r.u.ok.version.seq;
-    gdfs_rpc_close(gdfs_files_rpc(s->files), c);
+    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
 }
 
-static int handle_leave(struct gdfs_session *s, const struct gdfs_msg *m)
+int gdfs_admin_leave(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_version none = {0, 0};
     uint32_t stuck = 0;
@@ -397,62 +397,3 @@ static int handle_leave(struct gdfs_session *s, const struct gdfs_msg *m)
     }
 }
 
-/* ---- dispatch ------------------------------------------------------------ */
-
-int gdfs_handlers_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
-{
-    switch (m->type) {
-    case GDFS_MSG_CLTOND_PUT:
-        return gdfs_gateway_put(s, m);
-    case GDFS_MSG_CLTOND_GET:
-        return gdfs_gateway_get(s, m);
-    case GDFS_MSG_CLTOND_REMOVE:
-        return gdfs_leaderops_remove(s, m);
-    case GDFS_MSG_CLTOND_LIST:
-        return m->u.list.scope == GDFS_LIST_HERE ? handle_list_here(s, m)
-                                                 : gdfs_leaderops_list(s, m);
-    case GDFS_MSG_CLTOND_LOCATE:
-        return gdfs_leaderops_locate(s, m);
-    case GDFS_MSG_NDTOND_ALLOC:
-        return gdfs_leaderops_alloc(s, m);
-    case GDFS_MSG_NDTOND_COMMIT:
-        return gdfs_leaderops_commit(s, m);
-    case GDFS_MSG_NDTOND_LOOKUP:
-        return gdfs_leaderops_lookup(s, m);
-    case GDFS_MSG_NDTOND_RPUT:
-        return gdfs_replica_put(s, m);
-    case GDFS_MSG_NDTOND_RGET:
-    case GDFS_MSG_NDTOND_RGET_FROM:
-        return gdfs_replica_get(s, m);
-    case GDFS_MSG_NDTOND_PROBE:
-        return gdfs_probe_handle(s, m);
-    case GDFS_MSG_NDTOND_REPLICATE:
-        return gdfs_replica_replicate(s, m);
-    case GDFS_MSG_NDTOND_META_PUT:
-        return gdfs_replica_meta_put(s, m);
-    case GDFS_MSG_NDTOND_META_PULL:
-        return gdfs_replica_meta_pull(s, m);
-    case GDFS_MSG_NDTOND_META_SUM:
-        return gdfs_sync_handle_sum(s, m);
-    case GDFS_MSG_NDTOND_META_SYNC:
-        return gdfs_sync_handle_push(s, m);
-    case GDFS_MSG_CLTOND_VERSIONS:
-        return handle_versions(s, m);
-    case GDFS_MSG_CLTOND_STATUS:
-        return handle_status(s, m);
-    case GDFS_MSG_NDTOND_GROUP:
-        return handle_group(s, m);
-    case GDFS_MSG_CLTOND_LEAVE:
-        return handle_leave(s, m);
-    case GDFS_MSG_NDTOND_DRAIN:
-        return handle_drain(s, m);
-    case GDFS_MSG_NDTOND_HEALTH:
-        return handle_health(s, m);
-    default:
-        gdfs_log(GDFS_LOG_WARN, "%s sent %s out of place; closing",
-                 s->conn->peer, gdfs_proto_type_name(m->type));
-        gdfs_reply_error(s, m->reqid, GDFS_EPROTO, "unexpected %s request",
-                    gdfs_proto_type_name(m->type));
-        return GDFS_EPROTO;
-    }
-}

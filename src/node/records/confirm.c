@@ -3,7 +3,7 @@
  * A member keeps a leader's META_PUT as an accepted record only
  * (gdfs_store_meta_accept): the leader may fail to reach a majority, and
  * then the record never commits. Once the leader has it on a majority and
- * persisted it (gdfs_files_commit) it queues it here, and this thread
+ * persisted it (gdfs_records_commit) it queues it here, and this thread
  * sends the queued records to every live member as META_SYNC pages (each
  * page once, to all members at the same time; complete mask 0), which
  * the member applies as committed: its copy of the version becomes its
@@ -15,7 +15,7 @@
  * queue overflow, a leader change) has a committed table that differs
  * from the leader's, so record sync (sync.c) sends it the record. */
 #define GDFS_LOG_MODULE "confirm"
-#include "node/confirm.h"
+#include "node/records/confirm.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +24,9 @@
 
 #include "log.h"
 #include "node/rpc.h"
+#include "node/group/grouphost.h"
+#include "node/records/records.h"
+#include "store/store.h"
 
 #define QUEUE_MAX 4096 /* records waiting; more are left to record sync */
 #define GATHER_MS 1000 /* longest wait for a member's OK */
@@ -38,7 +41,7 @@ struct entry {
 };
 
 struct gdfs_confirm {
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     struct gdfs_grouphost *group;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -97,7 +100,7 @@ static int take_page(struct gdfs_confirm *c, uint64_t *term, size_t *len,
         struct gdfs_record r;
         struct entry *e = c->head;
 
-        gdfs_files_to_record(NULL, &e->m, addrs, &r);
+        gdfs_records_to_record(NULL, &e->m, addrs, &r);
         rc = gdfs_proto_add_record(&w, &r);
         if (rc == GDFS_ETOOBIG && w.count > 0)
             break; /* the next page's */
@@ -120,7 +123,7 @@ static void send_page(struct gdfs_confirm *c, uint64_t term, size_t len,
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     struct gdfs_msg *replies = malloc(sizeof(*replies) * GDFS_GROUP_MAX);
     struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
-    struct gdfs_rpc *rpc = gdfs_files_rpc(c->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(c->records);
     int rcs[GDFS_GROUP_MAX];
     unsigned n = 0, ok;
 
@@ -203,7 +206,7 @@ static void *confirm_main(void *arg)
     return NULL;
 }
 
-int gdfs_confirm_start(struct gdfs_files *files, struct gdfs_grouphost *g,
+int gdfs_confirm_start(struct gdfs_records *records, struct gdfs_grouphost *g,
                        struct gdfs_confirm **out, char *err, size_t errlen)
 {
     struct gdfs_confirm *c = calloc(1, sizeof(*c));
@@ -214,7 +217,7 @@ int gdfs_confirm_start(struct gdfs_files *files, struct gdfs_grouphost *g,
         return GDFS_ENOMEM;
     }
     c->framecap = PAGE_BYTES;
-    c->files = files;
+    c->records = records;
     c->group = g;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
@@ -226,7 +229,7 @@ int gdfs_confirm_start(struct gdfs_files *files, struct gdfs_grouphost *g,
         free(c);
         return GDFS_ENOMEM;
     }
-    gdfs_files_on_commit(files, on_commit, c);
+    gdfs_records_on_commit(records, on_commit, c);
     *out = c;
     return GDFS_OK;
 }
@@ -235,7 +238,7 @@ void gdfs_confirm_stop(struct gdfs_confirm *c)
 {
     if (c == NULL)
         return;
-    gdfs_files_on_commit(c->files, NULL, NULL);
+    gdfs_records_on_commit(c->records, NULL, NULL);
     pthread_mutex_lock(&c->mu);
     c->stop = true;
     pthread_cond_signal(&c->cv);

@@ -3,7 +3,7 @@
  * Sections: progress, pacing, repair of one copy, checking one copy, the
  * pass loop, start/stop. */
 #define GDFS_LOG_MODULE "scrub"
-#include "node/scrub.h"
+#include "node/upkeep/scrub.h"
 #include "node/dbopts.h"
 
 #include <pthread.h>
@@ -14,16 +14,18 @@
 
 #include "hash.h"
 #include "log.h"
-#include "node/copy.h"
-#include "node/probe.h"
+#include "node/data/copy.h"
+#include "node/data/probe.h"
 #include "node/session.h"
 #include "store/store.h"
+#include "node/group/grouphost.h"
+#include "node/records/records.h"
 
 #define BATCH 16 /* copies listed per short read */
 
 struct gdfs_scrub {
     const struct gdfs_config *cfg;
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     struct gdfs_grouphost *group;
     char db_path[4096];
     struct gdfs_store *st; /* the scrub thread's own connection */
@@ -129,7 +131,7 @@ static void add_source(struct gdfs_scrub *sc, const struct gdfs_meta *m,
         if (strcmp(srcs[i], addr) == 0)
             return;
     if (*n >= GDFS_REPLICATE_SRC_MAX ||
-        gdfs_probe_ask(gdfs_files_rpc(sc->files), addr, m->name, m->namelen,
+        gdfs_probe_ask(gdfs_records_rpc(sc->records), addr, m->name, m->namelen,
                        &m->version, (int)sc->cfg->io_timeout_ms, &pr, err,
                        sizeof(err)) != GDFS_OK ||
         pr.have != GDFS_PROBE_COMPLETE)
@@ -179,7 +181,7 @@ static int repair_copy(struct gdfs_scrub *sc, const struct gdfs_store_copy *c,
         rc = GDFS_ENOENT;
         goto out;
     }
-    rc = gdfs_copy_version(sc->st, gdfs_files_rpc(sc->files), m,
+    rc = gdfs_copy_version(sc->st, gdfs_records_rpc(sc->records), m,
                            (const char(*)[GDFS_ADDR_MAX + 1])srcs, n, NULL,
                            why, whylen);
 out:
@@ -382,7 +384,7 @@ static void *scrub_main(void *arg)
 /* ---- start/stop -------------------------------------------------------------------- */
 
 int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
-                     struct gdfs_files *files, struct gdfs_grouphost *group,
+                     struct gdfs_records *records, struct gdfs_grouphost *group,
                      struct gdfs_scrub **out, char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
@@ -396,7 +398,7 @@ int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
         return GDFS_ENOMEM;
     }
     sc->cfg = cfg;
-    sc->files = files;
+    sc->records = records;
     sc->group = group;
     snprintf(sc->db_path, sizeof(sc->db_path), "%s", db_path);
     pthread_mutex_init(&sc->mu, NULL);

@@ -5,7 +5,7 @@
  * (HELD) before it may run (READY). The worker takes probes first (they
  * are cheap and a get is waiting to know), then repairs. */
 #define GDFS_LOG_MODULE "readrepair"
-#include "node/readrepair.h"
+#include "node/upkeep/readrepair.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,9 +14,11 @@
 #include <time.h>
 
 #include "log.h"
-#include "node/copy.h"
-#include "node/probe.h"
+#include "node/data/copy.h"
+#include "node/data/probe.h"
 #include "node/session.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
 
 #define QUEUE_MAX 64
 
@@ -35,7 +37,7 @@ struct job {
 
 struct gdfs_readrepair {
     const struct gdfs_config *cfg;
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -175,7 +177,7 @@ static bool probe(struct gdfs_readrepair *rr, struct job *j)
 {
     struct gdfs_probe_result pr;
     char name[256], err[512];
-    int rc = gdfs_probe_ask(gdfs_files_rpc(rr->files), j->addrs[j->target],
+    int rc = gdfs_probe_ask(gdfs_records_rpc(rr->records), j->addrs[j->target],
                             j->m.name, j->m.namelen, &j->m.version,
                             (int)rr->cfg->io_timeout_ms, &pr, err,
                             sizeof(err));
@@ -206,14 +208,14 @@ static void repair(struct gdfs_readrepair *rr, struct job *j)
 {
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_REPLICATE}, r;
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
-    struct gdfs_rpc *rpc = gdfs_files_rpc(rr->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(rr->records);
     struct gdfs_rpc_conn *c;
     char name[256], err[1024];
     uint64_t t0 = now_ms();
     int io, rc;
 
     job_name(j, name, sizeof(name));
-    gdfs_files_to_record(rr->files, &j->m, addrs, &req.u.replicate.rec);
+    gdfs_records_to_record(rr->records, &j->m, addrs, &req.u.replicate.rec);
     /* Sources: the replicas that served the get first, then the others. */
     for (int pass = 0; pass < 2; pass++)
         for (unsigned i = 0; i < j->m.nreplicas; i++) {
@@ -301,7 +303,7 @@ static void *worker(void *arg)
 }
 
 int gdfs_readrepair_start(const struct gdfs_config *cfg,
-                          struct gdfs_files *files,
+                          struct gdfs_records *records,
                           struct gdfs_readrepair **out, char *err,
                           size_t errlen)
 {
@@ -313,7 +315,7 @@ int gdfs_readrepair_start(const struct gdfs_config *cfg,
         return GDFS_ENOMEM;
     }
     rr->cfg = cfg;
-    rr->files = files;
+    rr->records = records;
     pthread_mutex_init(&rr->mu, NULL);
     pthread_cond_init(&rr->cv, NULL);
     if (pthread_create(&rr->thread, NULL, worker, rr) != 0) {

@@ -1,4 +1,4 @@
-/* Record sync and orphan copies.
+/* Record sync: members brought in line with the leader's records.
  *
  * A member misses a committed record when it is down or cut off while the
  * leader commits (a commit needs only a majority). Reads go through the
@@ -11,22 +11,12 @@
  * unknown, after every election, and every sync_interval_s. Buckets that
  * differ are sent again as META_SYNC pages, which the member persists in
  * one transaction each, fenced by the leader's term like META_PUT.
- *
- * Every node also looks for orphan copies: complete copies that no record
- * committed, because their put failed after some replicas stored it (no
- * quorum, or the leader died before the commit). Once such a copy was
- * completed more than orphan_age_s ago (and at least twice the I/O
- * timeout), the node asks the leader for the file's record; if
- * the record does not name that version, and no record this node accepted
- * (not yet settled) names it, the copy goes. (An acknowledged
- * version overtaken by a later one that committed first is kept as an
- * older committed version where its record arrived; a replica that missed
- * that record drops its copy here, the other replicas keep theirs.) */
+ */
 #define GDFS_LOG_MODULE "sync"
-#include "node/sync.h"
+#include "node/records/sync.h"
 #include "node/dbopts.h"
 
-#include "node/pager.h"
+#include "node/records/pager.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -37,12 +27,15 @@
 #include "log.h"
 #include "net.h"
 #include "pack.h"
+#include "node/group/grouphost.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
+#include "store/store.h"
 
 #define TICK_MS 100
 #define RETRY_MS 1000   /* after a failed sync with a member */
 #define SETTLE_RETRY_MS 100 /* a new term not yet on a majority */
 #define PAGE 256        /* records read per store page */
-#define ORPHANS_PER_ROUND 64
 /* A META_SYNC page: within any member's frame limit (chunk_size + 64 KiB,
  * chunk_size >= 4 KiB), and room for many records of at most ~2 KiB. */
 #define PAGE_BYTES (GDFS_PROTO_HDR_LEN + 64u * 1024)
@@ -55,7 +48,7 @@ struct member_sync {
 
 struct gdfs_sync {
     const struct gdfs_config *cfg;
-    struct gdfs_files *files;
+    struct gdfs_records *records;
     struct gdfs_grouphost *group;
     struct gdfs_store *st;
     pthread_t thread;
@@ -66,7 +59,6 @@ struct gdfs_sync {
     uint64_t settle_at; /* next write-back attempt of a new term (ms) */
     struct member_sync m[GDFS_GROUP_MAX];
     unsigned n;
-    uint64_t orphans_at; /* next orphan sweep (ms) */
     uint8_t *frame;      /* one META_SYNC page */
     size_t framecap;
 };
@@ -148,7 +140,7 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
                                 "record sync on %s: out of memory",
                                 s->cfg->node_id);
     while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
-        gdfs_files_from_record(&rec, &ms[n++]);
+        gdfs_records_from_record(&rec, &ms[n++]);
     rc = gdfs_store_meta_put_many(s->st, m->u.meta_sync.term, ms, n,
                                   m->u.meta_sync.more
                                       ? 0
@@ -201,7 +193,7 @@ static int push_buckets(struct gdfs_sync *sy, struct gdfs_rpc_conn *c,
     struct push p = {.mask = mask};
     bool more = true;
     int rc = gdfs_pager_begin(&p.pg, c, sy->frame, sy->framecap,
-                              gdfs_rpc_io_ms(gdfs_files_rpc(sy->files)),
+                              gdfs_rpc_io_ms(gdfs_records_rpc(sy->records)),
                               term, mask);
 
     while (rc == GDFS_OK && more) {
@@ -222,7 +214,7 @@ static int push_buckets(struct gdfs_sync *sy, struct gdfs_rpc_conn *c,
 static int sync_member(struct gdfs_sync *sy, uint64_t term, const char *id,
                        const char *addr, const struct gdfs_meta_digest *ours)
 {
-    struct gdfs_rpc *rpc = gdfs_files_rpc(sy->files);
+    struct gdfs_rpc *rpc = gdfs_records_rpc(sy->records);
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_SUM}, r;
     uint8_t sums[GDFS_META_SUMS_LEN];
     struct gdfs_rpc_conn *c = NULL;
@@ -277,7 +269,7 @@ static void leader_round(struct gdfs_sync *sy,
                          const struct gdfs_group_status *gs)
 {
     struct gdfs_meta_digest *ours = NULL;
-    bool settling = gdfs_files_settling(sy->files, gs->term);
+    bool settling = gdfs_records_settling(sy->records, gs->term);
     uint64_t now = now_ms();
     unsigned voters = 0, ok = 0;
     char why[256];
@@ -312,9 +304,9 @@ static void leader_round(struct gdfs_sync *sy,
             continue; /* next round, or backoff after a failure */
         /* Only a leader that may serve (or is about to) has the records
          * to compare. Never wait here for the collection: this thread
-         * writes its result back (gdfs_files_set_ready). */
-        if (!settling && (!gdfs_files_ready(sy->files, gs->term) ||
-                          gdfs_files_check_leader(sy->files, why,
+         * writes its result back (gdfs_records_set_ready). */
+        if (!settling && (!gdfs_records_ready(sy->records, gs->term) ||
+                          gdfs_records_check_leader(sy->records, why,
                                                   sizeof(why)) != GDFS_OK))
             break;
         if (ours == NULL) {
@@ -340,7 +332,7 @@ static void leader_round(struct gdfs_sync *sy,
     if (!settling)
         return;
     if (1 + ok >= voters / 2 + 1) {
-        gdfs_files_set_ready(sy->files, gs->term);
+        gdfs_records_set_ready(sy->records, gs->term);
         gdfs_log(GDFS_LOG_INFO,
                  "term %llu: records written back to %u of %u members; "
                  "serving",
@@ -348,113 +340,6 @@ static void leader_round(struct gdfs_sync *sy,
     } else {
         sy->settle_at = now + SETTLE_RETRY_MS;
     }
-}
-
-/* ---- orphan copies (every node) -------------------------------------------- */
-
-/* The leader's record of @name: GDFS_OK (in *out), GDFS_ENOENT (none), or
- * another error (no answer: decide nothing). */
-static int leader_record(struct gdfs_sync *sy, const uint8_t *name,
-                         size_t namelen, struct gdfs_meta *out)
-{
-    struct gdfs_rpc *rpc = gdfs_files_rpc(sy->files);
-    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_LOOKUP}, r;
-    struct gdfs_rpc_conn *c = NULL;
-    char addr[GDFS_ADDR_MAX + 1], why[512];
-    bool self = false;
-    int rc = gdfs_files_leader(sy->files, addr, &self, why, sizeof(why));
-
-    if (rc != GDFS_OK)
-        return rc;
-    if (self) {
-        struct gdfs_group_status *gs = malloc(sizeof(*gs));
-        bool ready = false;
-
-        /* Not ready yet (collecting or writing back): decide nothing,
-         * without waiting in gdfs_files_check_leader (this thread does
-         * the write-back). */
-        if (gs != NULL) {
-            gdfs_grouphost_status(sy->group, gs);
-            ready = gdfs_files_ready(sy->files, gs->term);
-            free(gs);
-        }
-        if (!ready)
-            return GDFS_ENOQUORUM;
-        if ((rc = gdfs_files_check_leader(sy->files, why, sizeof(why))) !=
-            GDFS_OK)
-            return rc;
-        return gdfs_store_meta_get(sy->st, name, namelen, out);
-    }
-    req.u.get.name.p = name;
-    req.u.get.name.len = namelen;
-    rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_RECORD, &r, &c,
-                       gdfs_rpc_io_ms(rpc), why, sizeof(why));
-    if (rc == GDFS_OK)
-        gdfs_files_from_record(&r.u.record.rec, out);
-    gdfs_rpc_close(rpc, c);
-    return rc;
-}
-
-struct orphans {
-    struct gdfs_copy_ref c[ORPHANS_PER_ROUND];
-    unsigned n;
-};
-
-static int note_orphan(void *ctx, const struct gdfs_copy_ref *c)
-{
-    struct orphans *o = ctx;
-
-    o->c[o->n++] = *c;
-    return o->n == ORPHANS_PER_ROUND;
-}
-
-static void orphan_round(struct gdfs_sync *sy)
-{
-    struct orphans *o = calloc(1, sizeof(*o));
-    /* Age from the copy's completion, and never less than the commit
-     * path's own timeouts (the gateway gathers the other replicas' acks,
-     * then the leader waits for a majority), so a put about to commit is
-     * never taken for an orphan. */
-    uint32_t floor_s = 2 * (sy->cfg->io_timeout_ms / 1000 + 1);
-    uint32_t age = sy->cfg->orphan_age_s > floor_s ? sy->cfg->orphan_age_s
-                                                   : floor_s;
-    int64_t before = (int64_t)time(NULL) - (int64_t)age;
-
-    if (o == NULL)
-        return;
-    if (gdfs_store_uncommitted(sy->st, before, ORPHANS_PER_ROUND,
-                               note_orphan, o) != GDFS_OK) {
-        gdfs_log(GDFS_LOG_WARN, "orphan copies: %s",
-                 gdfs_store_errmsg(sy->st));
-        o->n = 0;
-    }
-    for (unsigned i = 0; i < o->n; i++) {
-        const struct gdfs_copy_ref *c = &o->c[i];
-        struct gdfs_bytes nb = {c->name, c->namelen};
-        struct gdfs_meta rec;
-        char name[256];
-        bool dropped = false;
-        int rc = leader_record(sy, c->name, c->namelen, &rec);
-
-        if (rc == GDFS_OK &&
-            gdfs_version_cmp(&rec.version, &c->version) == 0)
-            continue; /* committed: its record is on its way here */
-        if (rc != GDFS_OK && rc != GDFS_ENOENT)
-            break; /* no leader to ask: try again next round */
-        gdfs_log_name(&nb, name, sizeof(name));
-        if (gdfs_store_drop_uncommitted(sy->st, c->name, c->namelen,
-                                        &c->version, &dropped) != GDFS_OK)
-            gdfs_log(GDFS_LOG_WARN, "orphan copy %s version %llu: %s", name,
-                     (unsigned long long)c->version.seq,
-                     gdfs_store_errmsg(sy->st));
-        else if (dropped)
-            gdfs_log(GDFS_LOG_INFO,
-                     "dropped orphan copy of %s version %llu (term %llu): "
-                     "its put never committed",
-                     name, (unsigned long long)c->version.seq,
-                     (unsigned long long)c->version.term);
-    }
-    free(o);
 }
 
 /* ---- the thread ------------------------------------------------------------- */
@@ -474,11 +359,6 @@ static void *sync_main(void *arg)
             leader_round(sy, gs);
         else
             sy->term = 0;
-        if (now_ms() >= sy->orphans_at) {
-            orphan_round(sy);
-            sy->orphans_at =
-                now_ms() + (uint64_t)sy->cfg->sync_interval_s * 1000;
-        }
         pthread_mutex_lock(&sy->mu);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += TICK_MS * 1000 * 1000;
@@ -495,7 +375,7 @@ static void *sync_main(void *arg)
 }
 
 int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
-                    struct gdfs_files *files, struct gdfs_grouphost *g,
+                    struct gdfs_records *records, struct gdfs_grouphost *g,
                     struct gdfs_sync **out, char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
@@ -509,9 +389,8 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
     }
     sy->framecap = PAGE_BYTES;
     sy->cfg = cfg;
-    sy->files = files;
+    sy->records = records;
     sy->group = g;
-    sy->orphans_at = now_ms() + (uint64_t)cfg->sync_interval_s * 1000;
     pthread_mutex_init(&sy->mu, NULL);
     pthread_cond_init(&sy->cv, NULL);
     if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=

@@ -1,0 +1,72 @@
+/* gdfs-node's request dispatch: each request message to its handler, in
+ * the room that owns it (see dispatch.h). */
+#define GDFS_LOG_MODULE "node"
+#include "node/dispatch.h"
+
+#include "log.h"
+#include "node/admin.h"
+#include "node/data/gateway.h"
+#include "node/data/probe.h"
+#include "node/data/replica.h"
+#include "node/records/leaderops.h"
+#include "node/records/sync.h"
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    switch (m->type) {
+    case GDFS_MSG_CLTOND_PUT:
+        return gdfs_gateway_put(s, m);
+    case GDFS_MSG_CLTOND_GET:
+        return gdfs_gateway_get(s, m);
+    case GDFS_MSG_CLTOND_REMOVE:
+        return gdfs_leaderops_remove(s, m);
+    case GDFS_MSG_CLTOND_LIST:
+        return m->u.list.scope == GDFS_LIST_HERE ? gdfs_admin_list_here(s, m)
+                                                 : gdfs_leaderops_list(s, m);
+    case GDFS_MSG_CLTOND_LOCATE:
+        return gdfs_leaderops_locate(s, m);
+    case GDFS_MSG_NDTOND_ALLOC:
+        return gdfs_leaderops_alloc(s, m);
+    case GDFS_MSG_NDTOND_COMMIT:
+        return gdfs_leaderops_commit(s, m);
+    case GDFS_MSG_NDTOND_LOOKUP:
+        return gdfs_leaderops_lookup(s, m);
+    case GDFS_MSG_NDTOND_RPUT:
+        return gdfs_replica_put(s, m);
+    case GDFS_MSG_NDTOND_RGET:
+    case GDFS_MSG_NDTOND_RGET_FROM:
+        return gdfs_replica_get(s, m);
+    case GDFS_MSG_NDTOND_PROBE:
+        return gdfs_probe_handle(s, m);
+    case GDFS_MSG_NDTOND_REPLICATE:
+        return gdfs_replica_replicate(s, m);
+    case GDFS_MSG_NDTOND_META_PUT:
+        return gdfs_replica_meta_put(s, m);
+    case GDFS_MSG_NDTOND_META_PULL:
+        return gdfs_replica_meta_pull(s, m);
+    case GDFS_MSG_NDTOND_META_SUM:
+        return gdfs_sync_handle_sum(s, m);
+    case GDFS_MSG_NDTOND_META_SYNC:
+        return gdfs_sync_handle_push(s, m);
+    case GDFS_MSG_CLTOND_VERSIONS:
+        return gdfs_admin_versions(s, m);
+    case GDFS_MSG_CLTOND_STATUS:
+        return gdfs_admin_status(s, m);
+    case GDFS_MSG_NDTOND_GROUP:
+        return gdfs_admin_group(s, m);
+    case GDFS_MSG_CLTOND_LEAVE:
+        return gdfs_admin_leave(s, m);
+    case GDFS_MSG_NDTOND_DRAIN:
+        return gdfs_admin_drain(s, m);
+    case GDFS_MSG_NDTOND_HEALTH:
+        return gdfs_admin_health(s, m);
+    default:
+        gdfs_log(GDFS_LOG_WARN, "%s sent %s out of place; closing",
+                 s->conn->peer, gdfs_proto_type_name(m->type));
+        gdfs_reply_error(s, m->reqid, GDFS_EPROTO, "unexpected %s request",
+                    gdfs_proto_type_name(m->type));
+        return GDFS_EPROTO;
+    }
+}

@@ -1,0 +1,225 @@
+/* Orphan copies; see orphans.h.
+ *
+ * A complete copy that no record committed is left behind when its put
+ * failed after some replicas stored it (no quorum, or the leader died
+ * before the commit). Once such a copy was completed more than
+ * orphan_age_s ago (and at least twice the I/O timeout), this node asks
+ * the leader for the file's record; if the record does not name that
+ * version, and no record this node accepted (not yet settled) names it,
+ * the copy goes. (An acknowledged version overtaken by a later one that
+ * committed first is kept as an older committed version where its record
+ * arrived; a replica that missed that record drops its copy here, the
+ * other replicas keep theirs.) */
+#define GDFS_LOG_MODULE "orphans"
+#include "node/upkeep/orphans.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "node/dbopts.h"
+#include "node/group/grouphost.h"
+#include "node/records/records.h"
+#include "node/rpc.h"
+#include "node/session.h"
+#include "store/store.h"
+
+#define ORPHANS_PER_ROUND 64
+
+struct gdfs_orphans {
+    const struct gdfs_config *cfg;
+    struct gdfs_records *records;
+    struct gdfs_grouphost *group;
+    struct gdfs_store *st;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+    bool stop;
+};
+
+/* The leader's record of @name: GDFS_OK (in *out), GDFS_ENOENT (none), or
+ * another error (no answer: decide nothing). */
+static int leader_record(struct gdfs_orphans *sy, const uint8_t *name,
+                         size_t namelen, struct gdfs_meta *out)
+{
+    struct gdfs_rpc *rpc = gdfs_records_rpc(sy->records);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_LOOKUP}, r;
+    struct gdfs_rpc_conn *c = NULL;
+    char addr[GDFS_ADDR_MAX + 1], why[512];
+    bool self = false;
+    int rc = gdfs_records_leader(sy->records, addr, &self, why, sizeof(why));
+
+    if (rc != GDFS_OK)
+        return rc;
+    if (self) {
+        struct gdfs_group_status *gs = malloc(sizeof(*gs));
+        bool ready = false;
+
+        /* Not ready yet (collecting or writing back): decide nothing,
+         * without waiting in gdfs_records_check_leader (this thread does
+         * the write-back). */
+        if (gs != NULL) {
+            gdfs_grouphost_status(sy->group, gs);
+            ready = gdfs_records_ready(sy->records, gs->term);
+            free(gs);
+        }
+        if (!ready)
+            return GDFS_ENOQUORUM;
+        if ((rc = gdfs_records_check_leader(sy->records, why, sizeof(why))) !=
+            GDFS_OK)
+            return rc;
+        return gdfs_store_meta_get(sy->st, name, namelen, out);
+    }
+    req.u.get.name.p = name;
+    req.u.get.name.len = namelen;
+    rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_RECORD, &r, &c,
+                       gdfs_rpc_io_ms(rpc), why, sizeof(why));
+    if (rc == GDFS_OK)
+        gdfs_records_from_record(&r.u.record.rec, out);
+    gdfs_rpc_close(rpc, c);
+    return rc;
+}
+
+struct orphans {
+    struct gdfs_copy_ref c[ORPHANS_PER_ROUND];
+    unsigned n;
+};
+
+static int note_orphan(void *ctx, const struct gdfs_copy_ref *c)
+{
+    struct orphans *o = ctx;
+
+    o->c[o->n++] = *c;
+    return o->n == ORPHANS_PER_ROUND;
+}
+
+static void orphan_round(struct gdfs_orphans *sy)
+{
+    struct orphans *o = calloc(1, sizeof(*o));
+    /* Age from the copy's completion, and never less than the commit
+     * path's own timeouts (the gateway gathers the other replicas' acks,
+     * then the leader waits for a majority), so a put about to commit is
+     * never taken for an orphan. */
+    uint32_t floor_s = 2 * (sy->cfg->io_timeout_ms / 1000 + 1);
+    uint32_t age = sy->cfg->orphan_age_s > floor_s ? sy->cfg->orphan_age_s
+                                                   : floor_s;
+    int64_t before = (int64_t)time(NULL) - (int64_t)age;
+
+    if (o == NULL)
+        return;
+    if (gdfs_store_uncommitted(sy->st, before, ORPHANS_PER_ROUND,
+                               note_orphan, o) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "orphan copies: %s",
+                 gdfs_store_errmsg(sy->st));
+        o->n = 0;
+    }
+    for (unsigned i = 0; i < o->n; i++) {
+        const struct gdfs_copy_ref *c = &o->c[i];
+        struct gdfs_bytes nb = {c->name, c->namelen};
+        struct gdfs_meta rec;
+        char name[256];
+        bool dropped = false;
+        int rc = leader_record(sy, c->name, c->namelen, &rec);
+
+        if (rc == GDFS_OK &&
+            gdfs_version_cmp(&rec.version, &c->version) == 0)
+            continue; /* committed: its record is on its way here */
+        if (rc != GDFS_OK && rc != GDFS_ENOENT)
+            break; /* no leader to ask: try again next round */
+        gdfs_log_name(&nb, name, sizeof(name));
+        if (gdfs_store_drop_uncommitted(sy->st, c->name, c->namelen,
+                                        &c->version, &dropped) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN, "orphan copy %s version %llu: %s", name,
+                     (unsigned long long)c->version.seq,
+                     gdfs_store_errmsg(sy->st));
+        else if (dropped)
+            gdfs_log(GDFS_LOG_INFO,
+                     "dropped orphan copy of %s version %llu (term %llu): "
+                     "its put never committed",
+                     name, (unsigned long long)c->version.seq,
+                     (unsigned long long)c->version.term);
+    }
+    free(o);
+}
+
+/* One round every sync_interval_s, the first one interval after start. */
+static void *orphans_main(void *arg)
+{
+    struct gdfs_orphans *sy = arg;
+    uint64_t every = (uint64_t)sy->cfg->sync_interval_s * 1000;
+    uint64_t next = gdfs_clock_ms() + every;
+
+    pthread_mutex_lock(&sy->mu);
+    while (!sy->stop) {
+        if (gdfs_clock_cond_wait_until(&sy->cv, &sy->mu, next) != ETIMEDOUT)
+            continue;
+        if (sy->stop)
+            break;
+        pthread_mutex_unlock(&sy->mu);
+        orphan_round(sy);
+        next = gdfs_clock_ms() + every;
+        pthread_mutex_lock(&sy->mu);
+    }
+    pthread_mutex_unlock(&sy->mu);
+    return NULL;
+}
+
+int gdfs_orphans_start(const struct gdfs_config *cfg, const char *db_path,
+                       struct gdfs_records *records, struct gdfs_grouphost *g,
+                       struct gdfs_orphans **out, char *err, size_t errlen)
+{
+    struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
+    struct gdfs_orphans *sy = calloc(1, sizeof(*sy));
+    int rc;
+
+    if (sy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return GDFS_ENOMEM;
+    }
+    sy->cfg = cfg;
+    sy->records = records;
+    sy->group = g;
+    pthread_mutex_init(&sy->mu, NULL);
+    if (gdfs_clock_cond_init(&sy->cv) != 0) {
+        snprintf(err, errlen, "cannot make the orphan thread's condition");
+        rc = GDFS_ENOMEM;
+        goto fail_mu;
+    }
+    if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
+        GDFS_OK)
+        goto fail;
+    if (pthread_create(&sy->thread, NULL, orphans_main, sy) != 0) {
+        snprintf(err, errlen, "cannot start the orphan copies thread");
+        gdfs_store_close(sy->st);
+        rc = GDFS_ENOMEM;
+        goto fail;
+    }
+    *out = sy;
+    return GDFS_OK;
+fail:
+    pthread_cond_destroy(&sy->cv);
+fail_mu:
+    pthread_mutex_destroy(&sy->mu);
+    free(sy);
+    return rc;
+}
+
+void gdfs_orphans_stop(struct gdfs_orphans *sy)
+{
+    if (sy == NULL)
+        return;
+    pthread_mutex_lock(&sy->mu);
+    sy->stop = true;
+    pthread_cond_signal(&sy->cv);
+    pthread_mutex_unlock(&sy->mu);
+    pthread_join(sy->thread, NULL);
+    gdfs_store_close(sy->st);
+    pthread_mutex_destroy(&sy->mu);
+    pthread_cond_destroy(&sy->cv);
+    free(sy);
+}

@@ -110,10 +110,11 @@ def client(args, idx, deadline, rec):
     nodes = args.nodes.split(",")
     local = os.path.join(args.workdir, name + ".in")
     seq = 0
-    first = True
-    # At least one operation each, however late the thread starts.
-    while first or time.monotonic() < deadline:
-        first = False
+    done = 0
+    # At least --min-ops operations each (one by default), however late
+    # the thread starts or slow the machine is.
+    while done < args.min_ops or time.monotonic() < deadline:
+        done += 1
         key = "k%d" % rnd.randrange(args.keys)
         node = rnd.choice(nodes)
         r = rnd.random()
@@ -178,9 +179,14 @@ def main(argv=None):
     ap.add_argument("--timeout-ms", type=int, default=5000)
     ap.add_argument("--workdir", default=".")
     ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--min-ops", type=int, default=1,
+                    help="operations each client runs at least, past the "
+                    "deadline if need be")
     args = ap.parse_args(argv)
-    if args.clients < 1 or args.keys < 1 or args.seconds <= 0:
-        ap.error("--clients, --keys and --seconds must be positive")
+    if (args.clients < 1 or args.keys < 1 or args.seconds <= 0 or
+            args.min_ops < 1):
+        ap.error("--clients, --keys, --seconds and --min-ops must be "
+                 "positive")
     rec = Recorder(args.out)
     deadline = time.monotonic() + args.seconds
     threads = [threading.Thread(target=client, args=(args, i, deadline, rec))

@@ -89,9 +89,12 @@ class Base(unittest.TestCase):
         self.dir.cleanup()
 
     def run_history(self, nodes, seconds=0.4, clients=2, keys=2, seed=7):
+        # 3 operations per client at least: the checks below want more
+        # than 5 in all, and a loaded machine may run few in 0.4 s.
         out = os.path.join(self.dir.name, "h.jsonl")
         args = ["--cli", self.cli, "--nodes", ",".join(nodes),
                 "--seconds", str(seconds), "--clients", str(clients),
+                "--min-ops", "3",
                 "--keys", str(keys), "--workdir", self.dir.name,
                 "--out", out, "--seed", str(seed)]
         with open(os.devnull, "w") as null:

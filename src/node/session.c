@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "log.h"
 #include "net.h"
 

@@ -6,7 +6,7 @@
  * and it acts through the callbacks in struct gdfs_group_io: send a
  * message, persist term/vote or the member set (durably, before it goes
  * on), draw a random number, report an event. That makes every schedule
- * reproducible from a seed (tests/unit/test_group_sim.c), the way
+ * reproducible from a seed (tests/unit/test_group.c, GDFS_SIM_SEED), the way
  * canonical/raft's fixture drives its core.
  *
  * Rules, with where they come from:

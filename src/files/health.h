@@ -1,7 +1,7 @@
 /* Replica health (DESIGN.md invariant 4: every committed file regains 3
  * replicas after a node failure). Pure functions: which replicas a record
  * names still count, which are lost, and how many a file should have; the
- * leader's repair thread (src/node/repair.c) acts on the answers.
+ * leader's repair thread (src/node/upkeep/repair.c) acts on the answers.
  *
  * A replica counts (GDFS_HEALTH_GOOD) when it acked the version, is still a
  * member and is not failed. A failed member counts as lost only once it

@@ -1,6 +1,6 @@
 /* The newest version among what several nodes say they hold, and who
  * holds it: get --stale-ok's choice when no leader can name the newest
- * committed version (src/node/probe.c asks, this decides). Pure.
+ * committed version (src/node/data/probe.c asks, this decides). Pure.
  *
  * Rules: the highest version (by term, then seq) wins; a tombstone that
  * is the highest wins too (the file was removed), and then nobody holds

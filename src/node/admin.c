@@ -223,7 +223,7 @@ static void status_health(struct gdfs_session *s,
     gdfs_rpc_close(gdfs_records_rpc(s->records), c);
 }
 
-/* This node's scrub figures (src/node/scrub.c). */
+/* This node's scrub figures (src/node/upkeep/scrub.c). */
 static void status_scrub(struct gdfs_session *s, struct gdfs_scrub_figures *f)
 {
     struct gdfs_scrub_stats st;
@@ -323,8 +323,8 @@ int gdfs_admin_drain(struct gdfs_session *s, const struct gdfs_msg *m)
 }
 
 /* Before leaving: have the leader move every copy this node holds
- * (docs/design.md "Hand-off on leave"). *stuck gets the files left
- * under-replicated. */
+ * (docs/ARCHITECTURE.md "Upkeep", hand-off on leave). *stuck gets the
+ * files left under-replicated. */
 static int hand_off(struct gdfs_session *s, uint32_t *stuck, char *why,
                     size_t whylen)
 {

@@ -25,7 +25,7 @@ struct gdfs_store;
 struct gdfs_session {
     const struct gdfs_config *cfg;
     struct gdfs_grouphost *group;       /* the group thread */
-    struct gdfs_records *records;           /* the files layer */
+    struct gdfs_records *records;       /* the records room */
     struct gdfs_repair *repair;         /* re-replication (leader) */
     struct gdfs_readrepair *readrepair; /* read repair's queue */
     struct gdfs_scrub *scrub;           /* this node's scrub (figures) */

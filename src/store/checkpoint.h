@@ -4,8 +4,8 @@
  * Without it, SQLite checkpoints in whichever thread commits when the WAL
  * passes 1000 pages, holding the writer lock: a replica's stream stalls
  * while it copies the WAL (and every other writer with it), and each
- * replica's stalls add up along the put. With it (docs/design.md "Speed
- * of puts"):
+ * replica's stalls add up along the put. With it (docs/ARCHITECTURE.md
+ * "Storage", the checkpointer):
  *   - PASSIVE checkpoints run on its own connection once the WAL passes
  *     start_kib, beside the writers (no writer lock);
  *   - chunk writers (gdfs_store_put_chunk) wait for one checkpoint pass

@@ -6,12 +6,15 @@
  * one thread at a time; threads open their own (WAL lets readers run
  * beside the one writer; writers wait up to a busy timeout).
  *
- * Durability (DESIGN.md "Storage"): chunk rows are written in short
- * autocommit transactions with synchronous=NORMAL (WAL: atomic, not yet
- * fsynced) while the version row is in state "writing"; the commit that
- * makes the version visible runs with synchronous=FULL, which fsyncs the
- * WAL and so every chunk written before it. A crash before that commit
- * leaves an invisible "writing" version, deleted by gdfs_store_recover. */
+ * Durability (DESIGN.md "Storage"): every connection runs with
+ * synchronous=NORMAL. Chunk rows are written in short autocommit
+ * transactions (WAL: atomic, not yet fsynced) while the version row is in
+ * state "writing"; the transaction that makes the version visible is a
+ * durable one: it commits, releases the writer lock, and returns only
+ * after a group-commit fdatasync of the WAL that began after its commit
+ * (store.c, "writer lock and group commit"), which covers every chunk
+ * written before it. A crash before that commit leaves an invisible
+ * "writing" version, deleted by gdfs_store_recover. */
 #ifndef GDFS_STORE_H
 #define GDFS_STORE_H
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Scrub, read repair and get --stale-ok on a 5-node group (DESIGN.md
-# "Get": R = 2 with read repair; docs/design.md "Scrub"). A holder whose
-# chunk was flipped inside its database still serves right bytes through
+# "Get": R = 2 with read repair; docs/ARCHITECTURE.md "Upkeep"). A holder
+# whose chunk was flipped inside its database still serves right bytes through
 # it, and is repaired by the get (read repair) or, without any get, by its
 # scrub; a holder that was down during an update is brought up to date by
 # read repair; a node on the minority side of a partition serves a get

@@ -344,7 +344,7 @@ check_phase() { # check_phase P...: the checks after a heal, for phases P...
         nothing_newer "$T/unknown"
     # A record that reached only a minority (the put's outcome was unknown)
     # is only accepted there, never applied (two phases on members, see
-    # docs/design.md "Replication"): the hot put of phase 2 must not show
+    # docs/ARCHITECTURE.md "Records"): the hot put of phase 2 must not show
     # as newest in the minority's lshere or versions, and the remove of
     # phase 2 must not have dropped the copies the leader still serves.
     if [ -e "$T/hot-unknown" ]; then

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Record sync and orphan copies (src/node/sync.c): a member that was down
+# Record sync and orphan copies (src/node/records/sync.c,
+# src/node/upkeep/orphans.c): a member that was down
 # while files were removed and updated gets the records it missed when it
 # comes back, so it drops the removed file's copies and no longer lists
 # it; a copy whose put never committed is dropped once old enough, and

@@ -1,11 +1,11 @@
 #!/bin/bash
-# The gateway's local paths (docs/design.md "Speed of puts"): a node that
-# is one of a file's replicas stores its own copy of a put, and reads its
-# own copy for a get, from its store, never by dialling itself. The
-# "faulty" test transport (tests/plugins/faulty.c) forbids each node to
-# dial its own address, so a put or get that went over the network to
-# itself fails here. The local read still checks every chunk: a chunk
-# flipped in the gateway's database is never served.
+# The gateway's local paths (docs/ARCHITECTURE.md "Data path", local paths):
+# a node that is one of a file's replicas stores its own copy of a put, and
+# reads its own copy for a get, from its store, never by dialling itself.
+# The "faulty" test transport (tests/plugins/faulty.c) forbids each node to
+# dial its own address, so a put or get that went over the network to itself
+# fails here. The local read still checks every chunk: a chunk flipped in
+# the gateway's database is never served.
 set -u
 . "$(dirname "$0")/lib.sh"
 

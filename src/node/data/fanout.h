@@ -2,7 +2,8 @@
  * its own consumer thread (one that sends to a remote replica, or stores
  * this node's copy), fed from one small ring of frames, so the copies
  * proceed in parallel and a slow replica does not hold up the others until
- * the ring is full (DESIGN.md "Put"; docs/design.md "Speed of puts").
+ * the ring is full (DESIGN.md "Put"; docs/ARCHITECTURE.md "Data path",
+ * fan-out).
  *
  * Memory is bounded: GDFS_FANOUT_SLOTS frames, each copied in once by
  * gdfs_fanout_push and consumed by every live consumer. A consumer whose

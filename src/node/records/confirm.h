@@ -12,7 +12,7 @@
 
 struct gdfs_confirm;
 
-/* Start the confirmation thread and hook it to @files' commits. */
+/* Start the confirmation thread and hook it to @records' commits. */
 int gdfs_confirm_start(struct gdfs_records *records, struct gdfs_grouphost *g,
                        struct gdfs_confirm **out, char *err, size_t errlen);
 /* Unhook and stop; records still queued are not sent (record sync settles

@@ -1,4 +1,4 @@
-/* The files layer's leader side and collection thread; see files.h. */
+/* The records room's leader side and collection thread; see records.h. */
 #define GDFS_LOG_MODULE "records"
 #include "node/records/records.h"
 #include "node/dbopts.h"

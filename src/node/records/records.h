@@ -8,7 +8,7 @@
  *   Never: moves file data (the data room does), or answers from its
  *   records while it does not hold its lease and its term's records.
  * This header is the room's entry: the leader's side of records. */
-/* The files layer on a node (DESIGN.md "Files"): the leader's side of
+/* The records layer on a node (DESIGN.md "Files"): the leader's side of
  * replication (version allocation, placement, committing metadata records
  * on a majority, collecting records after an election) and what every
  * node needs to reach the leader and the replicas.
@@ -79,7 +79,7 @@ void gdfs_records_set_draining(struct gdfs_records *f,
 
 /* Called with every record this leader committed (of term @term), after
  * it is on a majority and persisted here: the confirmation members wait
- * for before they apply it (confirm.c). Called under the files layer's
+ * for before they apply it (confirm.c). Called under the records layer's
  * lock: must not block. */
 typedef void (*gdfs_records_commit_fn)(void *ctx, uint64_t term,
                                      const struct gdfs_meta *m);

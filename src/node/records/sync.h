@@ -1,6 +1,6 @@
-/* Record sync (anti-entropy) and orphan copies: the background work that
- * brings every member's file records and copies in line with what the
- * leader committed (see sync.c). */
+/* Record sync (anti-entropy): the background work that brings every
+ * member's file records in line with what the leader committed (see
+ * sync.c). Orphan copies are upkeep/orphans.h's. */
 #ifndef GDFS_NODE_SYNC_H
 #define GDFS_NODE_SYNC_H
 

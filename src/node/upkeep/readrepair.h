@@ -20,7 +20,7 @@
 
 struct gdfs_readrepair;
 
-/* Start the worker. @files gives the rpc pool and member addresses; it
+/* Start the worker. @records gives the rpc pool and member addresses; it
  * must outlive the returned object. *out is freed by gdfs_readrepair_stop. */
 int gdfs_readrepair_start(const struct gdfs_config *cfg,
                           struct gdfs_records *records,

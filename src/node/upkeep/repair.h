@@ -54,7 +54,7 @@ struct gdfs_repair_stats {
 };
 
 /* Start the scanner and the workers; each opens its own store connection
- * on @db_path. @files and @group must outlive the repair module. */
+ * on @db_path. @records and @group must outlive the repair module. */
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
                       struct gdfs_records *records, struct gdfs_grouphost *group,
                       struct gdfs_repair **out, char *err, size_t errlen);

@@ -1,4 +1,4 @@
-/* Scrub (docs/design.md "Scrub"): a paced background pass on every node
+/* Scrub (docs/ARCHITECTURE.md "Upkeep"): a paced background pass on every node
  * that re-reads every chunk of every complete copy it holds (committed
  * ones, and uncommitted ones older than GDFS_SCRUB_MIN_AGE_S), checks its
  * SHA-256, and checks each copy's chunk checksums against the file
@@ -34,7 +34,7 @@ struct gdfs_scrub;
 
 /* Start the scrub thread (or, with scrub_rate_mib_s 0, an idle object
  * that reports "not running"). @db_path: the node's database (the thread
- * opens its own connection). @files and @group must outlive the returned
+ * opens its own connection). @records and @group must outlive the returned
  * object; *out is freed by gdfs_scrub_stop. */
 int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
                      struct gdfs_records *records, struct gdfs_grouphost *group,

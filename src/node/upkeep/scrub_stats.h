@@ -1,5 +1,5 @@
 /* A node's scrub figures, as `gdfs-cli status` shows them (the tail of
- * NDTOCL_STATUS), filled by the scrub module (src/node/scrub.c). */
+ * NDTOCL_STATUS), filled by the scrub module (src/node/upkeep/scrub.c). */
 #ifndef GDFS_NODE_SCRUB_STATS_H
 #define GDFS_NODE_SCRUB_STATS_H
 

@@ -128,17 +128,10 @@ int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, accepted ? "read accepted record" : "read record",
+                     "no such file");
+    if (rc == GDFS_OK)
         st_read_meta(s, out);
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg), "no such file");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, accepted ? "read accepted record" : "read record");
-    }
     sqlite3_finalize(s);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,26 @@ int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 
     sqlite3_finalize(s);
     return rc;
+}
+
+int st_step_row(struct gdfs_store *st, sqlite3_stmt *s, const char *what,
+                const char *gone, ...)
+{
+    va_list ap;
+
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        return GDFS_OK;
+    case SQLITE_DONE:
+        if (gone != NULL) {
+            va_start(ap, gone);
+            vsnprintf(st->errmsg, sizeof(st->errmsg), gone, ap);
+            va_end(ap);
+        }
+        return GDFS_ENOENT;
+    default:
+        return st_fail(st, what);
+    }
 }
 
 /* ---- writer lock and group commit ---------------------------------------
@@ -487,16 +508,7 @@ static void copy_text(char *dst, size_t cap, const unsigned char *src)
 static int step_node_row(struct gdfs_store *st, sqlite3_stmt *s,
                          const char *what)
 {
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        return GDFS_OK;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "this node belongs to no group yet");
-        return GDFS_ENOENT;
-    default:
-        return st_fail(st, what);
-    }
+    return st_step_row(st, s, what, "this node belongs to no group yet");
 }
 
 int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
@@ -730,18 +742,10 @@ static int next_version(struct gdfs_store *st, struct gdfs_version *v)
 
     if (rc != GDFS_OK)
         return rc;
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "allocate version", "node is not initialised");
+    if (rc == GDFS_OK) {
         v->seq = (uint64_t)sqlite3_column_int64(s, 0);
         v->term = (uint64_t)sqlite3_column_int64(s, 1);
-        rc = GDFS_OK;
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg), "node is not initialised");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "allocate version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -1153,19 +1157,12 @@ static int version_shape(struct gdfs_store *st, int64_t vid, int *state,
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, vid);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "read version", "version row %lld is gone",
+                     (long long)vid);
+    if (rc == GDFS_OK) {
         *state = sqlite3_column_int(s, 0);
         *chunk_size = (uint32_t)sqlite3_column_int64(s, 1);
         *nchunks = (uint32_t)sqlite3_column_int64(s, 2);
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld is gone",
-                 (long long)vid);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "read version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -1293,18 +1290,9 @@ int gdfs_store_snapshot_renew(struct gdfs_store *st,
     sqlite3_bind_int64(s, 1, v->id);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)v->version.seq);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)v->version.term);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "version row %lld (version %llu) is gone", (long long)v->id,
-                 (unsigned long long)v->version.seq);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "check version row");
-    }
+    rc = st_step_row(st, s, "check version row",
+                     "version row %lld (version %llu) is gone",
+                     (long long)v->id, (unsigned long long)v->version.seq);
     sqlite3_finalize(s);
     return rc;
 }
@@ -1347,22 +1335,14 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
     sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     if (seq != 0)
         sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "look up file",
+                     seq == 0 ? "no such file" : "no such version");
+    if (rc == GDFS_OK) {
         st_read_version(s, 0, out);
-        rc = GDFS_OK;
         if (out->state == GDFS_VERSION_TOMBSTONE) {
             snprintf(st->errmsg, sizeof(st->errmsg), "file was removed");
             rc = GDFS_ENOENT;
         }
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 seq == 0 ? "no such file" : "no such version");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "look up file");
     }
     sqlite3_finalize(s);
     return rc;
@@ -1383,19 +1363,11 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
     sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "look up version",
+                     "version %llu (term %llu) is not held here",
+                     (unsigned long long)v->seq, (unsigned long long)v->term);
+    if (rc == GDFS_OK)
         st_read_version(s, 0, out);
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "version %llu (term %llu) is not held here",
-                 (unsigned long long)v->seq, (unsigned long long)v->term);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "look up version");
-    }
     sqlite3_finalize(s);
     return rc;
 }

@@ -87,6 +87,13 @@ int st_exec(struct gdfs_store *st, const char *sql);
 int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt);
 /* Step a statement that returns no rows, then finalize it. */
 int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what);
+/* Step @s, a query for at most one row: GDFS_OK with @s on the row;
+ * GDFS_ENOENT when there is none, errmsg set from the printf format @gone
+ * (NULL: errmsg left as it was, for a caller to whom no row is an
+ * answer); else st_fail(@what). @s stays the caller's to read and
+ * finalize. */
+int st_step_row(struct gdfs_store *st, sqlite3_stmt *s, const char *what,
+                const char *gone, ...) __attribute__((format(printf, 4, 5)));
 /* Begin a write transaction (BEGIN IMMEDIATE) under the process's writer
  * lock; a @durable one is on disk (WAL fsynced) when st_commit returns. */
 int st_begin(struct gdfs_store *st, bool durable);

@@ -1091,8 +1091,14 @@ fail:
 
 /* ---- checking and replacing chunks ---------------------------------------- */
 
-int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
-                            uint8_t sha256[GDFS_SHA256_LEN])
+/* Select chunk @idx of version row @vid (columns: sha256, data) into *out
+ * for the caller to read and finalize: GDFS_OK; GDFS_ECORRUPT when the
+ * row is malformed or its data is longer than @cap; GDFS_ENOENT ("chunk I
+ * of version row V is @gone"); else the failure, named @what. *out is
+ * NULL unless GDFS_OK. */
+static int chunk_row(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                     size_t cap, const char *gone, const char *what,
+                     sqlite3_stmt **out)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
@@ -1100,45 +1106,52 @@ int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                      "WHERE version_id = ?1 AND idx = ?2",
                      &s);
 
+    *out = NULL;
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, vid);
     sqlite3_bind_int64(s, 2, idx);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW: {
-        const void *stored = sqlite3_column_blob(s, 0);
+    rc = st_step_row(st, s, what, "chunk %u of version row %lld is %s", idx,
+                     (long long)vid, gone);
+    if (rc == GDFS_OK) {
         const void *data = sqlite3_column_blob(s, 1);
         size_t n = (size_t)sqlite3_column_bytes(s, 1);
-        uint8_t actual[GDFS_SHA256_LEN];
 
-        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN ||
+        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN || n > cap ||
             (data == NULL && n > 0)) {
             snprintf(st->errmsg, sizeof(st->errmsg),
                      "chunk %u of version row %lld is malformed", idx,
                      (long long)vid);
             rc = GDFS_ECORRUPT;
-            break;
         }
-        if (sha256 != NULL)
-            memcpy(sha256, stored, GDFS_SHA256_LEN);
-        gdfs_hash_sha256(data, n, actual);
-        rc = GDFS_OK;
-        if (memcmp(actual, stored, GDFS_SHA256_LEN) != 0) {
-            snprintf(st->errmsg, sizeof(st->errmsg),
-                     "chunk %u of version row %lld fails its checksum", idx,
-                     (long long)vid);
-            rc = GDFS_ECORRUPT;
-        }
-        break;
     }
-    case SQLITE_DONE:
+    if (rc != GDFS_OK)
+        sqlite3_finalize(s);
+    else
+        *out = s;
+    return rc;
+}
+
+int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                            uint8_t sha256[GDFS_SHA256_LEN])
+{
+    uint8_t actual[GDFS_SHA256_LEN];
+    const void *stored;
+    sqlite3_stmt *s;
+    int rc = chunk_row(st, vid, idx, SIZE_MAX, "missing", "verify chunk", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    stored = sqlite3_column_blob(s, 0);
+    if (sha256 != NULL)
+        memcpy(sha256, stored, GDFS_SHA256_LEN);
+    gdfs_hash_sha256(sqlite3_column_blob(s, 1),
+                     (size_t)sqlite3_column_bytes(s, 1), actual);
+    if (memcmp(actual, stored, GDFS_SHA256_LEN) != 0) {
         snprintf(st->errmsg, sizeof(st->errmsg),
-                 "chunk %u of version row %lld is missing", idx,
+                 "chunk %u of version row %lld fails its checksum", idx,
                  (long long)vid);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "verify chunk");
+        rc = GDFS_ECORRUPT;
     }
     sqlite3_finalize(s);
     return rc;
@@ -1377,43 +1390,16 @@ int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                           uint8_t sha256[GDFS_SHA256_LEN])
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  "SELECT sha256, data FROM chunks "
-                  "WHERE version_id = ?1 AND idx = ?2",
-                  &s);
+    size_t n;
+    int rc = chunk_row(st, vid, idx, cap, "gone", "read chunk", &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_int64(s, 1, vid);
-    sqlite3_bind_int64(s, 2, idx);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW: {
-        size_t n = (size_t)sqlite3_column_bytes(s, 1);
-        const void *data = sqlite3_column_blob(s, 1);
-
-        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN || n > cap ||
-            (data == NULL && n > 0)) {
-            snprintf(st->errmsg, sizeof(st->errmsg),
-                     "chunk %u of version row %lld is malformed", idx,
-                     (long long)vid);
-            rc = GDFS_ECORRUPT;
-            break;
-        }
-        memcpy(sha256, sqlite3_column_blob(s, 0), GDFS_SHA256_LEN);
-        if (n > 0)
-            memcpy(buf, data, n);
-        *len = n;
-        rc = GDFS_OK;
-        break;
-    }
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "chunk %u of version row %lld is gone", idx, (long long)vid);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "read chunk");
-    }
+    n = (size_t)sqlite3_column_bytes(s, 1);
+    memcpy(sha256, sqlite3_column_blob(s, 0), GDFS_SHA256_LEN);
+    if (n > 0)
+        memcpy(buf, sqlite3_column_blob(s, 1), n);
+    *len = n;
     sqlite3_finalize(s);
     return rc;
 }

@@ -67,6 +67,22 @@ int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt)
     return GDFS_OK;
 }
 
+int st_prep_named(struct gdfs_store *st, const char *sql, const uint8_t *name,
+                  size_t namelen, const struct gdfs_version *v,
+                  sqlite3_stmt **stmt)
+{
+    int rc = st_prep(st, sql, stmt);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(*stmt, 1, name, (int)namelen, SQLITE_STATIC);
+    if (v != NULL) {
+        sqlite3_bind_int64(*stmt, 2, (sqlite3_int64)v->seq);
+        sqlite3_bind_int64(*stmt, 3, (sqlite3_int64)v->term);
+    }
+    return GDFS_OK;
+}
+
 /* Step a statement that returns no rows, then finalize it. */
 int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 {
@@ -757,16 +773,14 @@ static int insert_version(struct gdfs_store *st, const uint8_t *name,
                           int64_t *id)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  "INSERT INTO versions (name, seq, term, state, chunk_size, "
-                  "created, committed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                  &s);
+    int rc = st_prep_named(
+        st,
+        "INSERT INTO versions (name, seq, term, state, chunk_size, "
+        "created, committed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        name, namelen, v, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     sqlite3_bind_int(s, 4, state);
     sqlite3_bind_int64(s, 5, chunk_size);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)time(NULL));
@@ -885,9 +899,8 @@ int st_drop_selected(struct gdfs_store *st, const char *sql,
     /* Select a batch, drop it, select again: no statement stays open over
      * the deletes, and a file with thousands of versions costs no memory. */
     do {
-        if ((rc = st_prep(st, sql, &s)) != GDFS_OK)
+        if ((rc = st_prep_named(st, sql, name, namelen, NULL, &s)) != GDFS_OK)
             return rc;
-        sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
         if (sqlite3_bind_parameter_count(s) >= 2)
             sqlite3_bind_int64(s, 2, p2);
         if (sqlite3_bind_parameter_count(s) >= 3)
@@ -1333,19 +1346,19 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
                       struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
-                             "WHERE name = ?1 AND state > 0 AND committed = 1 "
-                             "ORDER BY term DESC, seq DESC LIMIT 1"
-                           : "SELECT " VERSION_COLS " FROM versions "
-                             "WHERE name = ?1 AND state > 0 AND seq = ?2 "
-                             "AND committed = 1 "
-                             "ORDER BY term DESC LIMIT 1",
-                  &s);
+    int rc = st_prep_named(
+        st,
+        seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
+                   "WHERE name = ?1 AND state > 0 AND committed = 1 "
+                   "ORDER BY term DESC, seq DESC LIMIT 1"
+                 : "SELECT " VERSION_COLS " FROM versions "
+                   "WHERE name = ?1 AND state > 0 AND seq = ?2 "
+                   "AND committed = 1 "
+                   "ORDER BY term DESC LIMIT 1",
+        name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     if (seq != 0)
         sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
     rc = st_step_row(st, s, "look up file",
@@ -1366,16 +1379,14 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
                             struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                     "SELECT " VERSION_COLS " FROM versions WHERE name = ?1 "
-                     "AND seq = ?2 AND term = ?3 AND state = 1",
-                     &s);
+    int rc = st_prep_named(
+        st,
+        "SELECT " VERSION_COLS " FROM versions WHERE name = ?1 "
+        "AND seq = ?2 AND term = ?3 AND state = 1",
+        name, namelen, v, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     rc = st_step_row(st, s, "look up version",
                      "version %llu (term %llu) is not held here",
                      (unsigned long long)v->seq, (unsigned long long)v->term);
@@ -1450,15 +1461,14 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
                         size_t namelen, gdfs_store_file_cb cb, void *ctx)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  "SELECT " VERSION_COLS " FROM versions "
-                  "WHERE name = ?1 AND state > 0 AND committed = 1 "
-                  "ORDER BY term DESC, seq DESC",
-                  &s);
+    int rc = st_prep_named(st,
+                        "SELECT " VERSION_COLS " FROM versions "
+                        "WHERE name = ?1 AND state > 0 AND committed = 1 "
+                        "ORDER BY term DESC, seq DESC",
+                        name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_store_version v;
 

@@ -85,6 +85,13 @@ int st_fail(struct gdfs_store *st, const char *what);
 int st_exec(struct gdfs_store *st, const char *sql);
 /* Prepare @sql into *stmt; on failure sets errmsg. */
 int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt);
+/* st_prep, then bind ?1 to the file name @name and, if @v is not NULL,
+ * ?2 and ?3 to v->seq and v->term: the key of a version row (or record).
+ * @name must stay valid while *stmt runs (bound SQLITE_STATIC); no
+ * reference to @v is kept. */
+int st_prep_named(struct gdfs_store *st, const char *sql, const uint8_t *name,
+                  size_t namelen, const struct gdfs_version *v,
+                  sqlite3_stmt **stmt);
 /* Step a statement that returns no rows, then finalize it. */
 int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what);
 /* Step @s, a query for at most one row: GDFS_OK with @s on the row;

@@ -22,14 +22,13 @@ int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
     *tombstone = false;
     /* The newest committed visible version, as gdfs_store_lookup sees it,
      * tombstones included; then the exact one asked for, with its mark. */
-    rc = st_prep(st,
-                 "SELECT seq, term, state FROM versions WHERE name = ?1 "
-                 "AND state > 0 AND committed = 1 "
-                 "ORDER BY term DESC, seq DESC LIMIT 1",
-                 &s);
+    rc = st_prep_named(st,
+                       "SELECT seq, term, state FROM versions WHERE name = ?1 "
+                       "AND state > 0 AND committed = 1 "
+                       "ORDER BY term DESC, seq DESC LIMIT 1",
+                       name, namelen, NULL, &s);
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     /* No row is an answer here (absent), not an error. */
     rc = st_step_row(st, s, "probe newest version", NULL);
     if (rc == GDFS_OK) {
@@ -42,15 +41,13 @@ int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
         rc = GDFS_OK;
     if (rc != GDFS_OK || v == NULL)
         return rc;
-    rc = st_prep(st,
-                 "SELECT damaged FROM versions WHERE name = ?1 AND seq = ?2 "
-                 "AND term = ?3 AND state = 1",
-                 &s);
+    rc = st_prep_named(
+        st,
+        "SELECT damaged FROM versions WHERE name = ?1 AND seq = ?2 "
+        "AND term = ?3 AND state = 1",
+        name, namelen, v, &s);
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     rc = st_step_row(st, s, "probe version", NULL);
     if (rc == GDFS_OK)
         *have = sqlite3_column_int64(s, 0) > 0 ? GDFS_PROBE_DAMAGED

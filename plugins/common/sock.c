@@ -1,5 +1,5 @@
 /* Plain TCP sockets for the transport plugins (see sock.h). Sections:
- * errors and peer names, listen/accept, send/recv. */
+ * errors and addresses, listen/accept, send/recv. */
 #define GDFS_PLUGIN_BUILD
 #include "transport.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- errors and peer names ------------------------------------------------- */
+/* ---- errors and addresses -------------------------------------------------- */
 
 int sock_status(int e)
 {
@@ -31,6 +31,31 @@ int sock_status(int e)
     default:
         return GDFS_ENET;
     }
+}
+
+int sock_split_addr(const char *addr, const char **host, size_t *hostlen,
+                    const char **port, bool *v6)
+{
+    const char *colon;
+
+    *host = addr;
+    *v6 = false;
+    if (addr[0] == '[') {
+        const char *end = strchr(addr, ']');
+        if (end == NULL || end[1] != ':')
+            return -1;
+        *host = addr + 1;
+        *hostlen = (size_t)(end - *host);
+        colon = end + 1;
+        *v6 = true;
+    } else {
+        colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return -1;
+        *hostlen = (size_t)(colon - addr);
+    }
+    *port = colon + 1;
+    return 0;
 }
 
 /* The numeric address of @fd's peer ("[v6]:port" or "v4:port"), or "". */

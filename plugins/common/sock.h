@@ -1,7 +1,7 @@
 /* Plain TCP sockets for the transport plugins: the listening side (both
  * tcp.so and ssh.so take connections as plain non-blocking sockets: the
  * ssh plugin's peers arrive through the local sshd), send and recv on a
- * socket, and errno mapping.
+ * socket, errno mapping and the split of a node address.
  *
  * Compiled into each plugin that uses it, as dial.c is, not into gdfs:
  * plugins link against no gdfs code. Names are file-local to the plugin
@@ -25,6 +25,14 @@ struct sock {
  * GDFS_ECLOSED (EPIPE, ECONNRESET, ENOTCONN), GDFS_ETIMEDOUT, GDFS_ENOMEM
  * (ENOMEM, ENOBUFS), else GDFS_ENET. */
 int sock_status(int e);
+
+/* Split "host:port" or "[v6]:port" (the last ':' separates the port of an
+ * unbracketed address) without checking either part: *host points at the
+ * host in @addr, *hostlen is its length (maybe 0), *port points at the
+ * port (maybe empty), *v6 says whether it was bracketed. 0, or -1 when
+ * @addr has neither shape. The pointers point into @addr. */
+int sock_split_addr(const char *addr, const char **host, size_t *hostlen,
+                    const char **port, bool *v6);
 
 /* A check of the address a listener is about to bind: GDFS_OK, or an
  * error code with @err saying why (the listener's message as it stands). */

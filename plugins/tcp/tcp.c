@@ -107,28 +107,16 @@ static void tcp_shutdown(struct gdfs_transport *t)
 static int split_addr(const char *addr, char *host, size_t hostlen,
                       char *port, size_t portlen)
 {
-    const char *colon, *h = addr;
+    const char *h, *p;
     size_t n;
+    bool v6;
 
-    if (addr[0] == '[') {
-        const char *end = strchr(addr, ']');
-        if (end == NULL || end[1] != ':')
-            return -1;
-        h = addr + 1;
-        n = (size_t)(end - h);
-        colon = end + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL)
-            return -1;
-        n = (size_t)(colon - addr);
-    }
-    if (n == 0 || n >= hostlen || strlen(colon + 1) == 0 ||
-        strlen(colon + 1) >= portlen)
+    if (sock_split_addr(addr, &h, &n, &p, &v6) != 0 || n == 0 ||
+        n >= hostlen || strlen(p) == 0 || strlen(p) >= portlen)
         return -1;
     memcpy(host, h, n);
     host[n] = '\0';
-    strcpy(port, colon + 1);
+    strcpy(port, p);
     return 0;
 }
 

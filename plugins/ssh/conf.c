@@ -4,6 +4,8 @@
  * (reads files, asks libssh2). */
 #include "ssh_int.h"
 
+#include "../common/sock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
@@ -96,26 +98,12 @@ static bool host_chars(const char *s, size_t n, bool v6)
 int ssh_split_hostport(const char *addr, char *host, size_t hostlen,
                        int *port)
 {
-    const char *h = addr, *colon;
+    const char *h, *p;
     size_t n;
-    bool v6 = false;
+    bool v6;
 
-    if (addr[0] == '[') {
-        const char *end = strchr(addr, ']');
-        if (end == NULL || end[1] != ':')
-            return -1;
-        h = addr + 1;
-        n = (size_t)(end - h);
-        colon = end + 1;
-        v6 = true;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL)
-            return -1;
-        n = (size_t)(colon - addr);
-    }
-    if (n >= hostlen || !host_chars(h, n, v6) ||
-        parse_int(colon + 1, 1, 65535, port) != 0)
+    if (sock_split_addr(addr, &h, &n, &p, &v6) != 0 || n >= hostlen ||
+        !host_chars(h, n, v6) || parse_int(p, 1, 65535, port) != 0)
         return -1;
     memcpy(host, h, n);
     host[n] = '\0';

@@ -53,9 +53,9 @@
  * entry point. */
 #include "ssh_int.h"
 
+#include "../common/sock.h"
+
 #include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -67,10 +67,6 @@
 struct ssh_transport {
     struct ssh_conf cf;
     struct ssh_pool *pool;
-};
-
-struct ssh_sock { /* a listener, or an accepted connection */
-    int fd;
 };
 
 struct ssh_conn { /* a dialled connection */
@@ -139,25 +135,6 @@ static void ssh_shutdown(struct gdfs_transport *t)
 
 /* ---- listen / accept: plain TCP on loopback --------------------------------- */
 
-static int errno_status(int e)
-{
-    switch (e) {
-    case EAGAIN:
-        return GDFS_EAGAIN;
-    case EPIPE:
-    case ECONNRESET:
-    case ENOTCONN:
-        return GDFS_ECLOSED;
-    case ETIMEDOUT:
-        return GDFS_ETIMEDOUT;
-    case ENOMEM:
-    case ENOBUFS:
-        return GDFS_ENOMEM;
-    default:
-        return GDFS_ENET;
-    }
-}
-
 static bool is_loopback(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
@@ -169,20 +146,25 @@ static bool is_loopback(const struct sockaddr *sa)
     return false;
 }
 
-static struct ssh_sock *wrap(int fd)
+/* sock_listen's check: a node that takes ssh traffic must not also be
+ * reachable around sshd. */
+static int loopback_only(const struct sockaddr *sa, const char *addr,
+                         char *err, size_t errlen)
 {
-    struct ssh_sock *s = malloc(sizeof(*s));
-
-    if (s != NULL)
-        s->fd = fd;
-    return s;
+    if (is_loopback(sa))
+        return GDFS_OK;
+    snprintf(err, errlen,
+             "listen %s: not a loopback address; with the ssh transport "
+             "a node listens on 127.0.0.1 only (peers come in through "
+             "this machine's sshd)",
+             addr);
+    return GDFS_EINVAL;
 }
 
 static int ssh_listen(struct gdfs_listener *l, const char *addr)
 {
     char host[SSH_HOST_MAX], port[16];
-    struct addrinfo hints = {0}, *res = NULL;
-    int fd = -1, one = 1, e, p;
+    int p;
 
     if (ssh_split_hostport(addr, host, sizeof(host), &p) != 0) {
         snprintf(l->errmsg, sizeof(l->errmsg),
@@ -190,83 +172,18 @@ static int ssh_listen(struct gdfs_listener *l, const char *addr)
         return GDFS_EINVAL;
     }
     snprintf(port, sizeof(port), "%d", p);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    e = getaddrinfo(host, port, &hints, &res);
-    if (e != 0) {
-        snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
-                 gai_strerror(e));
-        return GDFS_EINVAL;
-    }
-    if (!is_loopback(res->ai_addr)) {
-        snprintf(l->errmsg, sizeof(l->errmsg),
-                 "listen %s: not a loopback address; with the ssh transport "
-                 "a node listens on 127.0.0.1 only (peers come in through "
-                 "this machine's sshd)",
-                 addr);
-        freeaddrinfo(res);
-        return GDFS_EINVAL;
-    }
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                0);
-    if (fd < 0)
-        goto fail;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0)
-        goto fail;
-    freeaddrinfo(res);
-    l->impl = wrap(fd);
-    if (l->impl == NULL) {
-        close(fd);
-        snprintf(l->errmsg, sizeof(l->errmsg), "out of memory");
-        return GDFS_ENOMEM;
-    }
-    return GDFS_OK;
-fail:
-    e = errno;
-    snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
-             strerror(e));
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(res);
-    return GDFS_ENET;
-}
-
-static int ssh_listener_fd(struct gdfs_listener *l)
-{
-    return ((struct ssh_sock *)l->impl)->fd;
-}
-
-static void describe(int fd, char *out, size_t outlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char h[64], p[16];
-
-    out[0] = '\0';
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-        getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return;
-    snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h,
-             p);
+    return sock_listen(l, addr, host, port, loopback_only);
 }
 
 /* An accepted connection is a plain socket; the conn's impl is a
  * struct ssh_conn with no link, so that send/recv/close serve both. */
 static int ssh_accept(struct gdfs_listener *l, struct gdfs_conn *c)
 {
-    int lfd = ((struct ssh_sock *)l->impl)->fd, one = 1;
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     struct ssh_conn *sc;
+    int fd, one = 1, rc = sock_accept(l, c, &fd);
 
-    if (fd < 0) {
-        int e = errno;
-        if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
-            return GDFS_EAGAIN;
-        snprintf(l->errmsg, sizeof(l->errmsg), "accept: %s", strerror(e));
-        return e == EMFILE || e == ENFILE ? GDFS_EBUSY : GDFS_ENET;
-    }
+    if (rc != GDFS_OK)
+        return rc;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     sc = calloc(1, sizeof(*sc));
     if (sc == NULL) {
@@ -275,17 +192,7 @@ static int ssh_accept(struct gdfs_listener *l, struct gdfs_conn *c)
     }
     sc->fd = fd;
     c->impl = sc;
-    describe(fd, c->peer, sizeof(c->peer));
     return GDFS_OK;
-}
-
-static void ssh_listener_close(struct gdfs_listener *l)
-{
-    struct ssh_sock *s = l->impl;
-
-    close(s->fd);
-    free(s);
-    l->impl = NULL;
 }
 
 /* ---- connections ---------------------------------------------------------------- */
@@ -342,52 +249,25 @@ static void reason(struct gdfs_conn *c, const char *fallback)
 static int ssh_send(struct gdfs_conn *c, const void *buf, size_t len,
                     size_t *nsent)
 {
-    struct ssh_conn *sc = c->impl;
-    ssize_t n;
+    char fb[SSH_ERR_MAX];
+    int rc = sock_send(((struct ssh_conn *)c->impl)->fd, buf, len, nsent,
+                       c->peer, fb, sizeof(fb));
 
-    *nsent = 0;
-    do
-        n = send(sc->fd, buf, len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int e = errno;
-        char fb[SSH_ERR_MAX];
-        if (e == EAGAIN)
-            return GDFS_EAGAIN;
-        snprintf(fb, sizeof(fb), "send to %s: %s", c->peer, strerror(e));
+    if (rc != GDFS_OK && rc != GDFS_EAGAIN)
         reason(c, fb);
-        return errno_status(e);
-    }
-    *nsent = (size_t)n;
-    return GDFS_OK;
+    return rc;
 }
 
 static int ssh_recv(struct gdfs_conn *c, void *buf, size_t len,
                     size_t *nread)
 {
-    struct ssh_conn *sc = c->impl;
-    ssize_t n;
     char fb[SSH_ERR_MAX];
+    int rc = sock_recv(((struct ssh_conn *)c->impl)->fd, buf, len, nread,
+                       c->peer, fb, sizeof(fb));
 
-    *nread = 0;
-    do
-        n = recv(sc->fd, buf, len, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int e = errno;
-        if (e == EAGAIN)
-            return GDFS_EAGAIN;
-        snprintf(fb, sizeof(fb), "recv from %s: %s", c->peer, strerror(e));
+    if (rc != GDFS_OK && rc != GDFS_EAGAIN)
         reason(c, fb);
-        return errno_status(e);
-    }
-    if (n == 0) {
-        snprintf(fb, sizeof(fb), "%s closed the connection", c->peer);
-        reason(c, fb);
-        return GDFS_ECLOSED;
-    }
-    *nread = (size_t)n;
-    return GDFS_OK;
+    return rc;
 }
 
 static int ssh_events(struct gdfs_conn *c, int want, int *fd, int *mask)
@@ -417,9 +297,9 @@ static const struct gdfs_transport_ops ssh_ops = {
     .init = ssh_init,
     .shutdown = ssh_shutdown,
     .listen = ssh_listen,
-    .listener_fd = ssh_listener_fd,
+    .listener_fd = sock_listener_fd,
     .accept = ssh_accept,
-    .listener_close = ssh_listener_close,
+    .listener_close = sock_listener_close,
     .dial = ssh_dial,
     .send = ssh_send,
     .recv = ssh_recv,

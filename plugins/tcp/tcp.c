@@ -10,10 +10,9 @@
 #include "transport.h"
 
 #include "../common/dial.h"
+#include "../common/sock.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -29,10 +28,6 @@ struct tcp_conf {
     bool nodelay;
     int sndbuf; /* bytes, 0 = default */
     int rcvbuf;
-};
-
-struct tcp_sock {
-    int fd;
 };
 
 /* ---- configuration ------------------------------------------------------ */
@@ -108,51 +103,20 @@ static void tcp_shutdown(struct gdfs_transport *t)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static int errno_status(int e)
-{
-    switch (e) {
-    case EAGAIN:
-        return GDFS_EAGAIN;
-    case EPIPE:
-    case ECONNRESET:
-    case ENOTCONN:
-        return GDFS_ECLOSED;
-    case ETIMEDOUT:
-        return GDFS_ETIMEDOUT;
-    case ENOMEM:
-    case ENOBUFS:
-        return GDFS_ENOMEM;
-    default:
-        return GDFS_ENET;
-    }
-}
-
 /* Split "host:port" or "[v6]:port". */
 static int split_addr(const char *addr, char *host, size_t hostlen,
                       char *port, size_t portlen)
 {
-    const char *colon, *h = addr;
+    const char *h, *p;
     size_t n;
+    bool v6;
 
-    if (addr[0] == '[') {
-        const char *end = strchr(addr, ']');
-        if (end == NULL || end[1] != ':')
-            return -1;
-        h = addr + 1;
-        n = (size_t)(end - h);
-        colon = end + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (colon == NULL)
-            return -1;
-        n = (size_t)(colon - addr);
-    }
-    if (n == 0 || n >= hostlen || strlen(colon + 1) == 0 ||
-        strlen(colon + 1) >= portlen)
+    if (sock_split_addr(addr, &h, &n, &p, &v6) != 0 || n == 0 ||
+        n >= hostlen || strlen(p) == 0 || strlen(p) >= portlen)
         return -1;
     memcpy(host, h, n);
     host[n] = '\0';
-    strcpy(port, colon + 1);
+    strcpy(port, p);
     return 0;
 }
 
@@ -172,112 +136,33 @@ static void tune(struct gdfs_transport *t, int fd)
 }
 
 
-static struct tcp_sock *wrap(int fd)
-{
-    struct tcp_sock *s = malloc(sizeof(*s));
-
-    if (s != NULL)
-        s->fd = fd;
-    return s;
-}
-
-static void describe(int fd, int peer, char *out, size_t outlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    char h[64], p[16];
-
-    out[0] = '\0';
-    if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
-              : getsockname(fd, (struct sockaddr *)&ss, &sl)) != 0)
-        return;
-    if (getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        return;
-    snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", h,
-             p);
-}
-
 /* ---- listening ----------------------------------------------------------- */
 
 static int tcp_listen(struct gdfs_listener *l, const char *addr)
 {
     char host[256], port[16];
-    struct addrinfo hints = {0}, *res = NULL;
-    int fd = -1, one = 1, e;
 
     if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
         snprintf(l->errmsg, sizeof(l->errmsg),
                  "listen: '%s' is not HOST:PORT", addr);
         return GDFS_EINVAL;
     }
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    e = getaddrinfo(host, port, &hints, &res);
-    if (e != 0) {
-        snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
-                 gai_strerror(e));
-        return GDFS_EINVAL;
-    }
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                0);
-    if (fd < 0)
-        goto fail;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0)
-        goto fail;
-    freeaddrinfo(res);
-    l->impl = wrap(fd);
-    if (l->impl == NULL) {
-        close(fd);
-        snprintf(l->errmsg, sizeof(l->errmsg), "out of memory");
-        return GDFS_ENOMEM;
-    }
-    return GDFS_OK;
-fail:
-    e = errno;
-    snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
-             strerror(e));
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(res);
-    return GDFS_ENET;
-}
-
-static int tcp_listener_fd(struct gdfs_listener *l)
-{
-    return ((struct tcp_sock *)l->impl)->fd;
+    return sock_listen(l, addr, host, port, NULL);
 }
 
 static int tcp_accept(struct gdfs_listener *l, struct gdfs_conn *c)
 {
-    int lfd = ((struct tcp_sock *)l->impl)->fd;
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd, rc = sock_accept(l, c, &fd);
 
-    if (fd < 0) {
-        int e = errno;
-        if (e == EAGAIN || e == EINTR || e == ECONNABORTED)
-            return GDFS_EAGAIN;
-        snprintf(l->errmsg, sizeof(l->errmsg), "accept: %s", strerror(e));
-        return e == EMFILE || e == ENFILE ? GDFS_EBUSY : GDFS_ENET;
-    }
+    if (rc != GDFS_OK)
+        return rc;
     tune(l->t, fd);
-    c->impl = wrap(fd);
+    c->impl = sock_new(fd);
     if (c->impl == NULL) {
         close(fd);
         return GDFS_ENOMEM;
     }
-    describe(fd, 1, c->peer, sizeof(c->peer));
     return GDFS_OK;
-}
-
-static void tcp_listener_close(struct gdfs_listener *l)
-{
-    struct tcp_sock *s = l->impl;
-
-    close(s->fd);
-    free(s);
-    l->impl = NULL;
 }
 
 /* ---- connections --------------------------------------------------------- */
@@ -305,7 +190,7 @@ static int tcp_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
                       &fd, c->errmsg + n, sizeof(c->errmsg) - (size_t)n);
     if (rc != GDFS_OK)
         return rc;
-    c->impl = wrap(fd);
+    c->impl = sock_new(fd);
     if (c->impl == NULL) {
         close(fd);
         return GDFS_ENOMEM;
@@ -317,59 +202,27 @@ static int tcp_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
 static int tcp_send(struct gdfs_conn *c, const void *buf, size_t len,
                     size_t *nsent)
 {
-    ssize_t n;
-
-    *nsent = 0;
-    do
-        n = send(((struct tcp_sock *)c->impl)->fd, buf, len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int e = errno;
-        snprintf(c->errmsg, sizeof(c->errmsg), "send to %s: %s", c->peer,
-                 strerror(e));
-        return errno_status(e);
-    }
-    *nsent = (size_t)n;
-    return GDFS_OK;
+    return sock_send(((struct sock *)c->impl)->fd, buf, len, nsent, c->peer,
+                     c->errmsg, sizeof(c->errmsg));
 }
 
 static int tcp_recv(struct gdfs_conn *c, void *buf, size_t len,
                     size_t *nread)
 {
-    ssize_t n;
-
-    *nread = 0;
-    do
-        n = recv(((struct tcp_sock *)c->impl)->fd, buf, len, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        int e = errno;
-        snprintf(c->errmsg, sizeof(c->errmsg), "recv from %s: %s", c->peer,
-                 strerror(e));
-        return errno_status(e);
-    }
-    if (n == 0) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "%s closed the connection",
-                 c->peer);
-        return GDFS_ECLOSED;
-    }
-    *nread = (size_t)n;
-    return GDFS_OK;
+    return sock_recv(((struct sock *)c->impl)->fd, buf, len, nread, c->peer,
+                     c->errmsg, sizeof(c->errmsg));
 }
 
 static int tcp_events(struct gdfs_conn *c, int want, int *fd, int *mask)
 {
-    *fd = ((struct tcp_sock *)c->impl)->fd;
+    *fd = ((struct sock *)c->impl)->fd;
     *mask = want;
     return GDFS_OK;
 }
 
 static void tcp_close(struct gdfs_conn *c)
 {
-    struct tcp_sock *s = c->impl;
-
-    close(s->fd);
-    free(s);
+    sock_free(c->impl);
     c->impl = NULL;
 }
 
@@ -379,9 +232,9 @@ static const struct gdfs_transport_ops tcp_ops = {
     .init = tcp_init,
     .shutdown = tcp_shutdown,
     .listen = tcp_listen,
-    .listener_fd = tcp_listener_fd,
+    .listener_fd = sock_listener_fd,
     .accept = tcp_accept,
-    .listener_close = tcp_listener_close,
+    .listener_close = sock_listener_close,
     .dial = tcp_dial,
     .send = tcp_send,
     .recv = tcp_recv,

@@ -118,27 +118,19 @@ int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
                 size_t namelen, struct gdfs_meta *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                     accepted ? "SELECT " META_COLS
-                                " FROM pending WHERE name = ?1"
-                              : "SELECT " META_COLS
-                                " FROM meta WHERE name = ?1",
-                     &s);
+    int rc = st_prep_named(st,
+                           accepted ? "SELECT " META_COLS
+                                      " FROM pending WHERE name = ?1"
+                                    : "SELECT " META_COLS
+                                      " FROM meta WHERE name = ?1",
+                           name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, accepted ? "read accepted record" : "read record",
+                     "no such file");
+    if (rc == GDFS_OK)
         st_read_meta(s, out);
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg), "no such file");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, accepted ? "read accepted record" : "read record");
-    }
     sqlite3_finalize(s);
     return rc;
 }
@@ -154,24 +146,22 @@ int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
 {
     char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                     aterm == 0
-                         ? "INSERT OR REPLACE INTO meta (" META_COLS
-                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                           "?10)"
-                         : "INSERT OR REPLACE INTO pending (" META_COLS
-                           ", aterm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                           "?9, ?10, ?11)",
-                     &s);
+    int rc = st_prep_named(
+        st,
+        aterm == 0
+            ? "INSERT OR REPLACE INTO meta (" META_COLS
+              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+              "?10)"
+            : "INSERT OR REPLACE INTO pending (" META_COLS
+              ", aterm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+              "?9, ?10, ?11)",
+        m->name, m->namelen, &m->version, &s);
 
     if (rc != GDFS_OK)
         return rc;
     if (aterm != 0)
         sqlite3_bind_int64(s, 11, (sqlite3_int64)aterm);
     join_ids(m, ids, sizeof(ids));
-    sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)m->size);
     sqlite3_bind_int64(s, 5, m->chunk_size);
     sqlite3_bind_int64(s, 6, m->nchunks);
@@ -202,15 +192,12 @@ static int apply_locally(struct gdfs_store *st, const struct gdfs_meta *m)
                                 (sqlite3_int64)m->version.seq,
                                 (sqlite3_int64)m->version.term,
                                 "list removed copies");
-    rc = st_prep(st,
-                 "UPDATE versions SET committed = 1 WHERE name = ?1 AND "
-                 "seq = ?2 AND term = ?3 AND state = 1",
-                 &s);
+    rc = st_prep_named(st,
+                       "UPDATE versions SET committed = 1 WHERE name = ?1 AND "
+                       "seq = ?2 AND term = ?3 AND state = 1",
+                       m->name, m->namelen, &m->version, &s);
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
     if ((rc = st_step_done(st, s, "commit copy")) != GDFS_OK)
         return rc;
     return st_collect(st, m->name, m->namelen, st->opts.keep_versions);
@@ -256,18 +243,16 @@ static int prune_pending(struct gdfs_store *st, uint64_t term,
 {
     char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                     "DELETE FROM pending WHERE name = ?1 AND (aterm < ?4 OR "
-                     "(term, seq) < (?3, ?2) OR ((term, seq) = (?3, ?2) AND "
-                     "replicas = ?5 AND acked = ?6 AND tombstone = ?7))",
-                     &s);
+    int rc = st_prep_named(
+        st,
+        "DELETE FROM pending WHERE name = ?1 AND (aterm < ?4 OR "
+        "(term, seq) < (?3, ?2) OR ((term, seq) = (?3, ?2) AND "
+        "replicas = ?5 AND acked = ?6 AND tombstone = ?7))",
+        m->name, m->namelen, &m->version, &s);
 
     if (rc != GDFS_OK)
         return rc;
     join_ids(m, ids, sizeof(ids));
-    sqlite3_bind_blob(s, 1, m->name, (int)m->namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)term);
     sqlite3_bind_text(s, 5, ids, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 6, m->acked);

@@ -166,19 +166,17 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
      * accepted (a record that arrived since the caller looked wins; an
      * accepted one may yet be committed, by a later leader that collects
      * it: its data must stay until it is settled). */
-    rc = st_prep(st,
-                 "SELECT id FROM versions v WHERE name = ?1 AND seq = ?2 AND "
-                 "term = ?3 AND state = 1 AND committed = 0 AND NOT EXISTS "
-                 "(SELECT 1 FROM meta m WHERE m.name = v.name AND "
-                 "m.seq = v.seq AND m.term = v.term) AND NOT EXISTS "
-                 "(SELECT 1 FROM pending p WHERE p.name = v.name AND "
-                 "p.seq = v.seq AND p.term = v.term)",
-                 &s);
+    rc = st_prep_named(
+        st,
+        "SELECT id FROM versions v WHERE name = ?1 AND seq = ?2 AND "
+        "term = ?3 AND state = 1 AND committed = 0 AND NOT EXISTS "
+        "(SELECT 1 FROM meta m WHERE m.name = v.name AND "
+        "m.seq = v.seq AND m.term = v.term) AND NOT EXISTS "
+        "(SELECT 1 FROM pending p WHERE p.name = v.name AND "
+        "p.seq = v.seq AND p.term = v.term)",
+        name, namelen, v, &s);
     if (rc != GDFS_OK)
         goto fail;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         id = sqlite3_column_int64(s, 0);

@@ -69,11 +69,11 @@ static int pending_drop(struct gdfs_store *st, const uint8_t *name,
                         size_t namelen)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st, "DELETE FROM pending WHERE name = ?1", &s);
+    int rc = st_prep_named(st, "DELETE FROM pending WHERE name = ?1", name,
+                           namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     return st_step_done(st, s, "drop accepted record");
 }
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,22 @@ int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt)
     return GDFS_OK;
 }
 
+int st_prep_named(struct gdfs_store *st, const char *sql, const uint8_t *name,
+                  size_t namelen, const struct gdfs_version *v,
+                  sqlite3_stmt **stmt)
+{
+    int rc = st_prep(st, sql, stmt);
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_blob(*stmt, 1, name, (int)namelen, SQLITE_STATIC);
+    if (v != NULL) {
+        sqlite3_bind_int64(*stmt, 2, (sqlite3_int64)v->seq);
+        sqlite3_bind_int64(*stmt, 3, (sqlite3_int64)v->term);
+    }
+    return GDFS_OK;
+}
+
 /* Step a statement that returns no rows, then finalize it. */
 int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 {
@@ -73,6 +90,26 @@ int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 
     sqlite3_finalize(s);
     return rc;
+}
+
+int st_step_row(struct gdfs_store *st, sqlite3_stmt *s, const char *what,
+                const char *gone, ...)
+{
+    va_list ap;
+
+    switch (sqlite3_step(s)) {
+    case SQLITE_ROW:
+        return GDFS_OK;
+    case SQLITE_DONE:
+        if (gone != NULL) {
+            va_start(ap, gone);
+            vsnprintf(st->errmsg, sizeof(st->errmsg), gone, ap);
+            va_end(ap);
+        }
+        return GDFS_ENOENT;
+    default:
+        return st_fail(st, what);
+    }
 }
 
 /* ---- writer lock and group commit ---------------------------------------
@@ -487,16 +524,7 @@ static void copy_text(char *dst, size_t cap, const unsigned char *src)
 static int step_node_row(struct gdfs_store *st, sqlite3_stmt *s,
                          const char *what)
 {
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        return GDFS_OK;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "this node belongs to no group yet");
-        return GDFS_ENOENT;
-    default:
-        return st_fail(st, what);
-    }
+    return st_step_row(st, s, what, "this node belongs to no group yet");
 }
 
 int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
@@ -730,18 +758,10 @@ static int next_version(struct gdfs_store *st, struct gdfs_version *v)
 
     if (rc != GDFS_OK)
         return rc;
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "allocate version", "node is not initialised");
+    if (rc == GDFS_OK) {
         v->seq = (uint64_t)sqlite3_column_int64(s, 0);
         v->term = (uint64_t)sqlite3_column_int64(s, 1);
-        rc = GDFS_OK;
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg), "node is not initialised");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "allocate version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -753,16 +773,14 @@ static int insert_version(struct gdfs_store *st, const uint8_t *name,
                           int64_t *id)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  "INSERT INTO versions (name, seq, term, state, chunk_size, "
-                  "created, committed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                  &s);
+    int rc = st_prep_named(
+        st,
+        "INSERT INTO versions (name, seq, term, state, chunk_size, "
+        "created, committed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        name, namelen, v, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
     sqlite3_bind_int(s, 4, state);
     sqlite3_bind_int64(s, 5, chunk_size);
     sqlite3_bind_int64(s, 6, (sqlite3_int64)time(NULL));
@@ -881,9 +899,8 @@ int st_drop_selected(struct gdfs_store *st, const char *sql,
     /* Select a batch, drop it, select again: no statement stays open over
      * the deletes, and a file with thousands of versions costs no memory. */
     do {
-        if ((rc = st_prep(st, sql, &s)) != GDFS_OK)
+        if ((rc = st_prep_named(st, sql, name, namelen, NULL, &s)) != GDFS_OK)
             return rc;
-        sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
         if (sqlite3_bind_parameter_count(s) >= 2)
             sqlite3_bind_int64(s, 2, p2);
         if (sqlite3_bind_parameter_count(s) >= 3)
@@ -1087,8 +1104,14 @@ fail:
 
 /* ---- checking and replacing chunks ---------------------------------------- */
 
-int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
-                            uint8_t sha256[GDFS_SHA256_LEN])
+/* Select chunk @idx of version row @vid (columns: sha256, data) into *out
+ * for the caller to read and finalize: GDFS_OK; GDFS_ECORRUPT when the
+ * row is malformed or its data is longer than @cap; GDFS_ENOENT ("chunk I
+ * of version row V is @gone"); else the failure, named @what. *out is
+ * NULL unless GDFS_OK. */
+static int chunk_row(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                     size_t cap, const char *gone, const char *what,
+                     sqlite3_stmt **out)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
@@ -1096,45 +1119,52 @@ int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                      "WHERE version_id = ?1 AND idx = ?2",
                      &s);
 
+    *out = NULL;
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, vid);
     sqlite3_bind_int64(s, 2, idx);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW: {
-        const void *stored = sqlite3_column_blob(s, 0);
+    rc = st_step_row(st, s, what, "chunk %u of version row %lld is %s", idx,
+                     (long long)vid, gone);
+    if (rc == GDFS_OK) {
         const void *data = sqlite3_column_blob(s, 1);
         size_t n = (size_t)sqlite3_column_bytes(s, 1);
-        uint8_t actual[GDFS_SHA256_LEN];
 
-        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN ||
+        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN || n > cap ||
             (data == NULL && n > 0)) {
             snprintf(st->errmsg, sizeof(st->errmsg),
                      "chunk %u of version row %lld is malformed", idx,
                      (long long)vid);
             rc = GDFS_ECORRUPT;
-            break;
         }
-        if (sha256 != NULL)
-            memcpy(sha256, stored, GDFS_SHA256_LEN);
-        gdfs_hash_sha256(data, n, actual);
-        rc = GDFS_OK;
-        if (memcmp(actual, stored, GDFS_SHA256_LEN) != 0) {
-            snprintf(st->errmsg, sizeof(st->errmsg),
-                     "chunk %u of version row %lld fails its checksum", idx,
-                     (long long)vid);
-            rc = GDFS_ECORRUPT;
-        }
-        break;
     }
-    case SQLITE_DONE:
+    if (rc != GDFS_OK)
+        sqlite3_finalize(s);
+    else
+        *out = s;
+    return rc;
+}
+
+int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
+                            uint8_t sha256[GDFS_SHA256_LEN])
+{
+    uint8_t actual[GDFS_SHA256_LEN];
+    const void *stored;
+    sqlite3_stmt *s;
+    int rc = chunk_row(st, vid, idx, SIZE_MAX, "missing", "verify chunk", &s);
+
+    if (rc != GDFS_OK)
+        return rc;
+    stored = sqlite3_column_blob(s, 0);
+    if (sha256 != NULL)
+        memcpy(sha256, stored, GDFS_SHA256_LEN);
+    gdfs_hash_sha256(sqlite3_column_blob(s, 1),
+                     (size_t)sqlite3_column_bytes(s, 1), actual);
+    if (memcmp(actual, stored, GDFS_SHA256_LEN) != 0) {
         snprintf(st->errmsg, sizeof(st->errmsg),
-                 "chunk %u of version row %lld is missing", idx,
+                 "chunk %u of version row %lld fails its checksum", idx,
                  (long long)vid);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "verify chunk");
+        rc = GDFS_ECORRUPT;
     }
     sqlite3_finalize(s);
     return rc;
@@ -1153,19 +1183,12 @@ static int version_shape(struct gdfs_store *st, int64_t vid, int *state,
     if (rc != GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, vid);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "read version", "version row %lld is gone",
+                     (long long)vid);
+    if (rc == GDFS_OK) {
         *state = sqlite3_column_int(s, 0);
         *chunk_size = (uint32_t)sqlite3_column_int64(s, 1);
         *nchunks = (uint32_t)sqlite3_column_int64(s, 2);
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld is gone",
-                 (long long)vid);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "read version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -1293,18 +1316,9 @@ int gdfs_store_snapshot_renew(struct gdfs_store *st,
     sqlite3_bind_int64(s, 1, v->id);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)v->version.seq);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)v->version.term);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "version row %lld (version %llu) is gone", (long long)v->id,
-                 (unsigned long long)v->version.seq);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "check version row");
-    }
+    rc = st_step_row(st, s, "check version row",
+                     "version row %lld (version %llu) is gone",
+                     (long long)v->id, (unsigned long long)v->version.seq);
     sqlite3_finalize(s);
     return rc;
 }
@@ -1332,37 +1346,29 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
                       struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
-                             "WHERE name = ?1 AND state > 0 AND committed = 1 "
-                             "ORDER BY term DESC, seq DESC LIMIT 1"
-                           : "SELECT " VERSION_COLS " FROM versions "
-                             "WHERE name = ?1 AND state > 0 AND seq = ?2 "
-                             "AND committed = 1 "
-                             "ORDER BY term DESC LIMIT 1",
-                  &s);
+    int rc = st_prep_named(
+        st,
+        seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
+                   "WHERE name = ?1 AND state > 0 AND committed = 1 "
+                   "ORDER BY term DESC, seq DESC LIMIT 1"
+                 : "SELECT " VERSION_COLS " FROM versions "
+                   "WHERE name = ?1 AND state > 0 AND seq = ?2 "
+                   "AND committed = 1 "
+                   "ORDER BY term DESC LIMIT 1",
+        name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     if (seq != 0)
         sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "look up file",
+                     seq == 0 ? "no such file" : "no such version");
+    if (rc == GDFS_OK) {
         st_read_version(s, 0, out);
-        rc = GDFS_OK;
         if (out->state == GDFS_VERSION_TOMBSTONE) {
             snprintf(st->errmsg, sizeof(st->errmsg), "file was removed");
             rc = GDFS_ENOENT;
         }
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 seq == 0 ? "no such file" : "no such version");
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "look up file");
     }
     sqlite3_finalize(s);
     return rc;
@@ -1373,29 +1379,19 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
                             struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                     "SELECT " VERSION_COLS " FROM versions WHERE name = ?1 "
-                     "AND seq = ?2 AND term = ?3 AND state = 1",
-                     &s);
+    int rc = st_prep_named(
+        st,
+        "SELECT " VERSION_COLS " FROM versions WHERE name = ?1 "
+        "AND seq = ?2 AND term = ?3 AND state = 1",
+        name, namelen, v, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "look up version",
+                     "version %llu (term %llu) is not held here",
+                     (unsigned long long)v->seq, (unsigned long long)v->term);
+    if (rc == GDFS_OK)
         st_read_version(s, 0, out);
-        break;
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "version %llu (term %llu) is not held here",
-                 (unsigned long long)v->seq, (unsigned long long)v->term);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "look up version");
-    }
     sqlite3_finalize(s);
     return rc;
 }
@@ -1405,43 +1401,16 @@ int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                           uint8_t sha256[GDFS_SHA256_LEN])
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  "SELECT sha256, data FROM chunks "
-                  "WHERE version_id = ?1 AND idx = ?2",
-                  &s);
+    size_t n;
+    int rc = chunk_row(st, vid, idx, cap, "gone", "read chunk", &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_int64(s, 1, vid);
-    sqlite3_bind_int64(s, 2, idx);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW: {
-        size_t n = (size_t)sqlite3_column_bytes(s, 1);
-        const void *data = sqlite3_column_blob(s, 1);
-
-        if (sqlite3_column_bytes(s, 0) != GDFS_SHA256_LEN || n > cap ||
-            (data == NULL && n > 0)) {
-            snprintf(st->errmsg, sizeof(st->errmsg),
-                     "chunk %u of version row %lld is malformed", idx,
-                     (long long)vid);
-            rc = GDFS_ECORRUPT;
-            break;
-        }
-        memcpy(sha256, sqlite3_column_blob(s, 0), GDFS_SHA256_LEN);
-        if (n > 0)
-            memcpy(buf, data, n);
-        *len = n;
-        rc = GDFS_OK;
-        break;
-    }
-    case SQLITE_DONE:
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "chunk %u of version row %lld is gone", idx, (long long)vid);
-        rc = GDFS_ENOENT;
-        break;
-    default:
-        rc = st_fail(st, "read chunk");
-    }
+    n = (size_t)sqlite3_column_bytes(s, 1);
+    memcpy(sha256, sqlite3_column_blob(s, 0), GDFS_SHA256_LEN);
+    if (n > 0)
+        memcpy(buf, sqlite3_column_blob(s, 1), n);
+    *len = n;
     sqlite3_finalize(s);
     return rc;
 }
@@ -1492,15 +1461,14 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
                         size_t namelen, gdfs_store_file_cb cb, void *ctx)
 {
     sqlite3_stmt *s;
-    int rc = st_prep(st,
-                  "SELECT " VERSION_COLS " FROM versions "
-                  "WHERE name = ?1 AND state > 0 AND committed = 1 "
-                  "ORDER BY term DESC, seq DESC",
-                  &s);
+    int rc = st_prep_named(st,
+                        "SELECT " VERSION_COLS " FROM versions "
+                        "WHERE name = ?1 AND state > 0 AND committed = 1 "
+                        "ORDER BY term DESC, seq DESC",
+                        name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct gdfs_store_version v;
 

@@ -85,8 +85,22 @@ int st_fail(struct gdfs_store *st, const char *what);
 int st_exec(struct gdfs_store *st, const char *sql);
 /* Prepare @sql into *stmt; on failure sets errmsg. */
 int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt);
+/* st_prep, then bind ?1 to the file name @name and, if @v is not NULL,
+ * ?2 and ?3 to v->seq and v->term: the key of a version row (or record).
+ * @name must stay valid while *stmt runs (bound SQLITE_STATIC); no
+ * reference to @v is kept. */
+int st_prep_named(struct gdfs_store *st, const char *sql, const uint8_t *name,
+                  size_t namelen, const struct gdfs_version *v,
+                  sqlite3_stmt **stmt);
 /* Step a statement that returns no rows, then finalize it. */
 int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what);
+/* Step @s, a query for at most one row: GDFS_OK with @s on the row;
+ * GDFS_ENOENT when there is none, errmsg set from the printf format @gone
+ * (NULL: errmsg left as it was, for a caller to whom no row is an
+ * answer); else st_fail(@what). @s stays the caller's to read and
+ * finalize. */
+int st_step_row(struct gdfs_store *st, sqlite3_stmt *s, const char *what,
+                const char *gone, ...) __attribute__((format(printf, 4, 5)));
 /* Begin a write transaction (BEGIN IMMEDIATE) under the process's writer
  * lock; a @durable one is on disk (WAL fsynced) when st_commit returns. */
 int st_begin(struct gdfs_store *st, bool durable);

@@ -22,49 +22,38 @@ int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
     *tombstone = false;
     /* The newest committed visible version, as gdfs_store_lookup sees it,
      * tombstones included; then the exact one asked for, with its mark. */
-    rc = st_prep(st,
-                 "SELECT seq, term, state FROM versions WHERE name = ?1 "
-                 "AND state > 0 AND committed = 1 "
-                 "ORDER BY term DESC, seq DESC LIMIT 1",
-                 &s);
+    rc = st_prep_named(st,
+                       "SELECT seq, term, state FROM versions WHERE name = ?1 "
+                       "AND state > 0 AND committed = 1 "
+                       "ORDER BY term DESC, seq DESC LIMIT 1",
+                       name, namelen, NULL, &s);
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    /* No row is an answer here (absent), not an error. */
+    rc = st_step_row(st, s, "probe newest version", NULL);
+    if (rc == GDFS_OK) {
         newest->seq = (uint64_t)sqlite3_column_int64(s, 0);
         newest->term = (uint64_t)sqlite3_column_int64(s, 1);
         *tombstone = sqlite3_column_int(s, 2) == GDFS_VERSION_TOMBSTONE;
-        break;
-    case SQLITE_DONE:
-        break;
-    default:
-        rc = st_fail(st, "probe newest version");
     }
     sqlite3_finalize(s);
+    if (rc == GDFS_ENOENT)
+        rc = GDFS_OK;
     if (rc != GDFS_OK || v == NULL)
         return rc;
-    rc = st_prep(st,
-                 "SELECT damaged FROM versions WHERE name = ?1 AND seq = ?2 "
-                 "AND term = ?3 AND state = 1",
-                 &s);
+    rc = st_prep_named(
+        st,
+        "SELECT damaged FROM versions WHERE name = ?1 AND seq = ?2 "
+        "AND term = ?3 AND state = 1",
+        name, namelen, v, &s);
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, name, (int)namelen, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)v->seq);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)v->term);
-    switch (sqlite3_step(s)) {
-    case SQLITE_ROW:
+    rc = st_step_row(st, s, "probe version", NULL);
+    if (rc == GDFS_OK)
         *have = sqlite3_column_int64(s, 0) > 0 ? GDFS_PROBE_DAMAGED
                                                : GDFS_PROBE_COMPLETE;
-        break;
-    case SQLITE_DONE:
-        break;
-    default:
-        rc = st_fail(st, "probe version");
-    }
     sqlite3_finalize(s);
-    return rc;
+    return rc == GDFS_ENOENT ? GDFS_OK : rc;
 }
 
 /* Which copies a scrub checks: complete ones, committed or old enough. */

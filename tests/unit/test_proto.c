@@ -895,7 +895,7 @@ static const struct {
     unsigned id;
     const char *name, *dir;
 } listed[] = {
-#define LISTED(name, id, dir) {id, #name, #dir},
+#define LISTED(name, id, dir, codec) {id, #name, #dir},
     GDFS_PROTO_MSG_LIST(LISTED)
 #undef LISTED
 };

@@ -1,4 +1,25 @@
-/* gdfs wire protocol: frames and messages. The whole protocol lives here.
+/* gdfs wire protocol: frames and messages. The whole protocol lives here
+ * and in proto/messages.h (the list of messages with their layouts), which
+ * this header includes; the code is in src/proto/.
+ *
+ * How to add a message:
+ *   1. Add an entry X(name, id, dir, codec) to GDFS_PROTO_MSG_LIST in
+ *      proto/messages.h with its layout comment above it. Take an unused
+ *      id (never reuse or renumber one: ids are the wire format). That
+ *      gives GDFS_MSG_<name>, its log name and its acceptance by
+ *      gdfs_proto_decode_hdr.
+ *   2. If its payload is new, add its member to the union in struct
+ *      gdfs_msg below, and write its codec in the family's file under
+ *      src/proto/ (client.c, records.c, replica.c, group.c): static
+ *      <codec>_decode (read and validate every field, never trust a
+ *      length), <codec>_check (GDFS_ETOOBIG / GDFS_EINVAL for what decode
+ *      would refuse) and <codec>_encode, and a
+ *      const struct gdfs_proto_codec gdfs_proto_codec_<codec>. A list reply
+ *      also sets .entry, .count_len and .more, and gets an adder and an
+ *      iterator below. Nothing else dispatches on the message type.
+ *   3. Test it in tests/unit/test_proto.c: a sample in sample_frame() (a
+ *      round trip; test_proto_every_type_has_a_sample fails without one),
+ *      and its truncated and out-of-range forms refused with GDFS_EPROTO.
  *
  * Pure code: bytes in, structs out (and back). No I/O, no allocation.
  * Every integer is big-endian. Every length is checked against the bytes

@@ -1,4 +1,4 @@
-/* Unit tests for src/proto.c: round trips of every message, the exact wire
+/* Unit tests for src/proto/: round trips of every message, the exact wire
  * layout, truncated and garbage input, the validation rules, the list
  * writer's overflow behaviour and the list iterators.
  *

@@ -5,7 +5,7 @@
  * decoder can read a whole message and test @bad once at the end. Nothing
  * here allocates, and no access ever touches a byte outside [p, p + len).
  *
- * Used only by proto.c. */
+ * Used only by the protocol code in src/proto/. */
 #ifndef GDFS_PACK_H
 #define GDFS_PACK_H
 

@@ -1,4 +1,25 @@
-/* gdfs wire protocol: frames and messages. The whole protocol lives here.
+/* gdfs wire protocol: frames and messages. The whole protocol lives here
+ * and in proto/messages.h (the list of messages with their layouts), which
+ * this header includes; the code is in src/proto/.
+ *
+ * How to add a message:
+ *   1. Add an entry X(name, id, dir, codec) to GDFS_PROTO_MSG_LIST in
+ *      proto/messages.h with its layout comment above it. Take an unused
+ *      id (never reuse or renumber one: ids are the wire format). That
+ *      gives GDFS_MSG_<name>, its log name and its acceptance by
+ *      gdfs_proto_decode_hdr.
+ *   2. If its payload is new, add its member to the union in struct
+ *      gdfs_msg below, and write its codec in the family's file under
+ *      src/proto/ (client.c, records.c, replica.c, group.c): static
+ *      <codec>_decode (read and validate every field, never trust a
+ *      length), <codec>_check (GDFS_ETOOBIG / GDFS_EINVAL for what decode
+ *      would refuse) and <codec>_encode, and a
+ *      const struct gdfs_proto_codec gdfs_proto_codec_<codec>. A list reply
+ *      also sets .entry, .count_len and .more, and gets an adder and an
+ *      iterator below. Nothing else dispatches on the message type.
+ *   3. Test it in tests/unit/test_proto.c: a sample in sample_frame() (a
+ *      round trip; test_proto_every_type_has_a_sample fails without one),
+ *      and its truncated and out-of-range forms refused with GDFS_EPROTO.
  *
  * Pure code: bytes in, structs out (and back). No I/O, no allocation.
  * Every integer is big-endian. Every length is checked against the bytes
@@ -44,183 +65,10 @@
 #define GDFS_ERRMSG_MAX 1024
 #define GDFS_SHA256_LEN 32
 
-/* Message types. Direction in the name: CLTOND client to node, NDTOCL node
- * to client (a node that dials another node is its client). */
-enum gdfs_msg_type {
-    /* status:32 msglen:16 msg:msglen  (status is a GDFS_E* code != 0) */
-    GDFS_MSG_NDTOCL_ERROR = 1,
-    /* seq:64 term:64  (generic success; the version the operation made) */
-    GDFS_MSG_NDTOCL_OK = 2,
-    /* namelen:16 name:namelen  (start a put; chunks follow once READY) */
-    GDFS_MSG_CLTOND_PUT = 3,
-    /* chunk_size:32 seq:64 term:64  (the version this put will create, or
-     * 0 when it is assigned at commit: the OK that ends the put says) */
-    GDFS_MSG_NDTOCL_PUT_READY = 4,
-    /* idx:32 sha256:32B len:32 data:len  (either direction; len >= 1
-     * except for the only chunk of an empty file, which is never sent) */
-    GDFS_MSG_CHUNK = 5,
-    /* size:64 nchunks:32 sha256:32B  (file hash = SHA-256 over the
-     * concatenated chunk hashes; reply is OK or ERROR) */
-    GDFS_MSG_CLTOND_PUT_END = 6,
-    /* seq:64 namelen:16 name:namelen  (seq 0 = newest) */
-    GDFS_MSG_CLTOND_GET = 7,
-    /* seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B
-     * (then nchunks CHUNK frames, idx 0..nchunks-1) */
-    GDFS_MSG_NDTOCL_GET_INFO = 8,
-    /* namelen:16 name:namelen  (reply OK with the tombstone's version) */
-    GDFS_MSG_CLTOND_REMOVE = 9,
-    /* scope:8 (0 all files, 1 files held here) max:32 afterlen:16 after
-     * (names sorted bytewise; entries with name > after; afterlen may be 0) */
-    GDFS_MSG_CLTOND_LIST = 10,
-    /* more:8 count:32 then count x
-     *   { namelen:16 name size:64 seq:64 term:64 replicas:8 } */
-    GDFS_MSG_NDTOCL_LIST = 11,
-    /* namelen:16 name:namelen */
-    GDFS_MSG_CLTOND_LOCATE = 12,
-    /* seq:64 term:64 size:64 count:8 then count x
-     *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */
-    GDFS_MSG_NDTOCL_LOCATE = 13,
-    /* (empty payload) */
-    GDFS_MSG_CLTOND_STATUS = 14,
-    /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8
-     * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }
-     * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =
-     * the node asked heartbeats this member, bit 1 = this member's
-     * heartbeats reach the node asked; other bits 0)
-     * then, optionally (absent from older nodes): HEALTH (see
-     * NDTOCL_HEALTH: the leader's view) and this node's scrub figures
-     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */
-    GDFS_MSG_NDTOCL_STATUS = 15,
-    /* namelen:16 name:namelen */
-    GDFS_MSG_CLTOND_VERSIONS = 16,
-    /* count:16 then count x { seq:64 term:64 size:64 tombstone:8 } */
-    GDFS_MSG_NDTOCL_VERSIONS = 17,
-    /* One group message (struct gdfs_gmsg):
-     *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:
-     *   HEARTBEAT  incarnation:64
-     *   APPEND     sent_at:64 committed:VER set:SET
-     *   APPEND_ACK sent_at:64 version:VER incarnation:64
-     *   VOTE       pre:8 version:VER
-     *   VOTE_ACK   pre:8 granted:8
-     *   SUSPECT    targetlen:8 target incarnation:64
-     *   JOIN       addrlen:8 addr
-     *   LEAVE      (nothing)
-     * VER = seq:64 term:64; SET = grouplen:8 group version:VER count:8 then
-     * count x { idlen:8 id addrlen:8 addr state:8 incarnation:64 since:64 }
-     * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is
-     * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */
-    GDFS_MSG_NDTOND_GROUP = 18,
-    /* (empty payload) ask the node to leave its group gracefully, after
-     * its copies are handed off; reply OK (seq: files left under-
-     * replicated because no other member could take a copy; term 0) or
-     * ERROR */
-    GDFS_MSG_CLTOND_LEAVE = 19,
+/* Message types: enum gdfs_msg_type, one entry per message with its
+ * payload layout, generated from the list in proto/messages.h. */
+#include "proto/messages.h"
 
-    /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's
-     * metadata record:
-     *   seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B
-     *   flags:8 (bit 0 tombstone, other bits 0) acked:8 (bit i: replica i
-     *   holds the version durably; bits >= count are 0) count:8 (0..3)
-     *   then count x { idlen:8 id addrlen:8 addr } namelen:16 name
-     * (addrlen may be 0: address unknown to the sender; ids unique; seq >=
-     * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX). ---- */
-
-    /* namelen:16 name:namelen  (gateway -> leader: a put of name starts;
-     * reply PLACE or ERROR) */
-    GDFS_MSG_NDTOND_ALLOC = 20,
-    /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x
-     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique;
-     * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */
-    GDFS_MSG_NDTOCL_PLACE = 21,
-    /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:
-     * store this version; reply PUT_READY, then CHUNK frames and PUT_END
-     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=
-     * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */
-    GDFS_MSG_NDTOND_RPUT = 22,
-    /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */
-    GDFS_MSG_NDTOND_COMMIT = 23,
-    /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or
-     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1) */
-    GDFS_MSG_NDTOND_META_PUT = 24,
-    /* term:64 max:32 afterlen:16 after  (new leader -> member: promise
-     * @term, then send the records with name > after; reply META_LIST;
-     * max >= 1; afterlen may be 0) */
-    GDFS_MSG_NDTOND_META_PULL = 25,
-    /* more:8 count:32 then count x RECORD  (names ascending) */
-    GDFS_MSG_NDTOCL_META_LIST = 26,
-    /* seq:64 namelen:16 name  (-> leader: the committed record of name,
-     * seq 0 = newest; reply RECORD or ERROR) */
-    GDFS_MSG_NDTOND_LOOKUP = 27,
-    /* RECORD */
-    GDFS_MSG_NDTOCL_RECORD = 28,
-    /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this
-     * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */
-    GDFS_MSG_NDTOND_RGET = 29,
-
-    /* ---- files: repair (docs/design.md "Repair") ---- */
-
-    /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:
-     * hold a complete, verified copy of the record's version, fetching
-     * what is missing from the sources in turn (RGET_FROM); reply OK with
-     * the version once it is durable, or ERROR; not a tombstone; nsrc
-     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */
-    GDFS_MSG_NDTOND_REPLICATE = 30,
-    /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but
-     * the CHUNK frames after GET_INFO start at index first (none when
-     * first >= nchunks); seq >= 1) */
-    GDFS_MSG_NDTOND_RGET_FROM = 31,
-    /* idlen:8 id  (leaving member -> leader: hand off every copy member
-     * id holds; reply, once no file on it can still be moved, OK with seq
-     * = the files that could not be moved (no room, no healthy source)
-     * and term 0, or ERROR) */
-    GDFS_MSG_NDTOND_DRAIN = 32,
-    /* (empty payload)  (-> leader: its re-replication figures; reply
-     * HEALTH or ERROR) */
-    GDFS_MSG_NDTOND_HEALTH = 33,
-    /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader
-     * that finished a scan; else under and names are 0) under:32
-     * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }
-     * pending:32 running:32 done:64 failed:64 bytes:64 */
-    GDFS_MSG_NDTOCL_HEALTH = 34,
-
-    /* ---- files: scrub, read repair, stale reads (35..39) ---- */
-
-    /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of
-     * name? Answered from the store without reading chunks; reply
-     * NDTOCL_PROBE. seq 0 (then term 0) asks only for the newest) */
-    GDFS_MSG_NDTOND_PROBE = 35,
-    /* have:8 seq:64 term:64 flags:8  (have, of the version asked: 0 not
-     * held complete here (or seq 0 was asked), 1 held complete, 2 held
-     * but its scrub found a bad chunk; seq/term: the newest committed
-     * version held here, 0 0 if none; flags bit 0: that newest version is
-     * a tombstone; other bits 0) */
-    GDFS_MSG_NDTOCL_PROBE = 36,
-    /* msglen:16 msg  (node -> client, only for a CLTOND_GET flagged
-     * GDFS_FLAG_STALE_OK that was served without a leader's record: sent
-     * before GET_INFO, says why the bytes may be stale; msglen
-     * 1..GDFS_ERRMSG_MAX) */
-    GDFS_MSG_NDTOCL_STALE = 37,
-
-    /* ---- files: record sync (anti-entropy). The leader compares its
-     * records with each member's by digest and sends the buckets that
-     * differ again. ---- */
-    /* term:64 then GDFS_META_BUCKETS x { count:32 sum:16B }  (leader of
-     * @term -> member: the leader's record digest; reply META_DIFF; term
-     * >= 1) */
-    GDFS_MSG_NDTOND_META_SUM = 45,
-    /* mask:64  (bit i: the member's bucket i differs from the leader's) */
-    GDFS_MSG_NDTOCL_META_DIFF = 46,
-    /* term:64 complete:64 more:8 count:32 then count x RECORD  (leader
-     * of @term -> member: persist these records as committed, all in one
-     * transaction; reply OK, or ERROR GDFS_ESTALE when the member promised
-     * a newer term; term >= 1; more: more pages follow; complete, read on
-     * the last page only (more = 0): bit i set when this push carried
-     * every record of bucket i the leader holds, so a record the member
-     * accepted from an older term's leader in that bucket and that the
-     * leader does not hold never committed; 0 for confirmations) */
-    GDFS_MSG_NDTOND_META_SYNC = 47,
-};
-#define GDFS_MSG_TYPE_MAX 47
 /* Record digests (META_SUM): buckets by a hash of the file name, and the
  * size of each bucket's sum. */
 #define GDFS_META_BUCKETS 64
@@ -547,8 +395,9 @@ struct gdfs_gmsg {
 
 /* Decode the 16-byte header at @buf (at least GDFS_PROTO_HDR_LEN bytes).
  * GDFS_EPROTO on a wrong magic, version, flags outside GDFS_FLAG_MASK,
- * unknown type, or a payload length above @max_payload (which itself is
- * capped at GDFS_PROTO_MAX_PAYLOAD). */
+ * a type not in GDFS_PROTO_MSG_LIST (proto/messages.h), or a payload
+ * length above @max_payload (which itself is capped at
+ * GDFS_PROTO_MAX_PAYLOAD). */
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr);
 

@@ -1,4 +1,4 @@
-/* libFuzzer target for src/proto.c.
+/* libFuzzer target for the wire protocol (src/proto/).
  *
  * The input is taken as a frame (bytes after the frame are ignored). If the
  * header and payload decode, the oracles are:

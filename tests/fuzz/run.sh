@@ -34,8 +34,9 @@ trap cleanup EXIT
 
 # Every target links the same support code; fuzz_config needs config.c and
 # iniparser. Sources not written yet are skipped.
-support=()
-for f in src/proto.c src/err.c src/log.c src/config.c; do
+proto=(src/proto/*.c)
+support=("${proto[@]}")
+for f in src/err.c src/log.c src/config.c; do
     [ -f "$f" ] && support+=("$f")
 done
 libs=()
@@ -50,7 +51,7 @@ if [ ! -e "${targets[0]}" ]; then
 fi
 
 # Seed generator for fuzz_proto (plain build: it only encodes).
-"$CC" -g -O1 -I src tests/fuzz/seeds.c src/proto.c src/err.c \
+"$CC" -g -O1 -I src tests/fuzz/seeds.c "${proto[@]}" src/err.c \
     -o "$work/seeds"
 
 failed=0

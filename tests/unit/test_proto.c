@@ -1,4 +1,4 @@
-/* Unit tests for src/proto.c: round trips of every message, the exact wire
+/* Unit tests for src/proto/: round trips of every message, the exact wire
  * layout, truncated and garbage input, the validation rules, the list
  * writer's overflow behaviour and the list iterators.
  *
@@ -887,6 +887,76 @@ START_TEST(test_proto_hdr_rejects_garbage)
     ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
     r.b[4] = 2;
     ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+}
+END_TEST
+
+/* Every id in the list, and what the list says of it. */
+static const struct {
+    unsigned id;
+    const char *name, *dir;
+} listed[] = {
+#define LISTED(name, id, dir, codec) {id, #name, #dir},
+    GDFS_PROTO_MSG_LIST(LISTED)
+#undef LISTED
+};
+#define NLISTED (sizeof(listed) / sizeof(listed[0]))
+
+static bool is_listed(unsigned t)
+{
+    for (size_t i = 0; i < NLISTED; i++)
+        if (listed[i].id == t)
+            return true;
+    return false;
+}
+
+START_TEST(test_proto_hdr_refuses_unlisted_ids)
+{
+    /* the ids a frame may carry are exactly those in the list: the gap
+     * 38..44 (once accepted by a range check), 0 and 255 are refused,
+     * by the header check and by decode */
+    static const unsigned unlisted[] = {0, 38, 39, 40, 41, 42, 43, 44, 255};
+    static const uint8_t none[1];
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_msg m;
+    struct raw r;
+
+    for (size_t i = 0; i < sizeof(unlisted) / sizeof(unlisted[0]); i++) {
+        ck_assert(!is_listed(unlisted[i]));
+        raw_begin(&r, unlisted[i]);
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
+        hdr.type = (uint8_t)unlisted[i];
+        hdr.flags = 0;
+        hdr.reqid = 1;
+        hdr.len = 0;
+        ck_assert_int_eq(gdfs_proto_decode(&hdr, none, &m), GDFS_EPROTO);
+        ck_assert_str_eq(gdfs_proto_type_name((uint8_t)unlisted[i]), "?");
+    }
+    for (unsigned t = 0; t <= UINT8_MAX; t++) {
+        raw_begin(&r, t);
+        ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr),
+                         is_listed(t) ? GDFS_OK : GDFS_EPROTO);
+        if (is_listed(t))
+            ck_assert_uint_eq(hdr.type, t);
+    }
+}
+END_TEST
+
+START_TEST(test_proto_list_names_and_directions)
+{
+    /* each entry's log name is its own, and starts with its direction */
+    for (size_t i = 0; i < NLISTED; i++) {
+        const char *name = gdfs_proto_type_name((uint8_t)listed[i].id);
+
+        ck_assert_uint_ge(listed[i].id, 1);
+        ck_assert_uint_le(listed[i].id, GDFS_MSG_TYPE_MAX);
+        ck_assert_str_eq(name, listed[i].name);
+        if (strcmp(listed[i].dir, "ANY") != 0) {
+            size_t n = strlen(listed[i].dir);
+
+            ck_assert_int_eq(strncmp(name, listed[i].dir, n), 0);
+            ck_assert_int_eq(name[n], '_');
+        }
+    }
 }
 END_TEST
 
@@ -4311,6 +4381,8 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_hdr_golden_bytes);
     tcase_add_test(tc, test_proto_hdr_fields_and_reqid_echo);
     tcase_add_test(tc, test_proto_hdr_rejects_garbage);
+    tcase_add_test(tc, test_proto_hdr_refuses_unlisted_ids);
+    tcase_add_test(tc, test_proto_list_names_and_directions);
     tcase_add_test(tc, test_proto_hdr_rejects_oversized_length);
     tcase_add_test(tc, test_proto_decode_checks_hdr_itself);
     tcase_add_test(tc, test_proto_hdr_flags);

@@ -441,7 +441,7 @@ int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
     if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
         goto out;
     gdfs_grouphost_status(f->group, gs);
-    need = voters(gs) / 2 + 1;
+    need = gdfs_group_majority(voters(gs));
     /* Send to every other member first. */
     for (uint32_t i = 0; i < gs->n; i++) {
         struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_PUT};
@@ -583,7 +583,7 @@ static int collect(struct gdfs_records *f, uint64_t term)
         goto out;
     }
     gdfs_grouphost_status(f->group, gs);
-    need = voters(gs) / 2 + 1;
+    need = gdfs_group_majority(voters(gs));
     if ((rc = gdfs_store_meta_promise(f->st, term, &promised)) != GDFS_OK) {
         gdfs_log(GDFS_LOG_WARN, "collect for term %llu: %s",
                  (unsigned long long)term, gdfs_store_errmsg(f->st));

@@ -282,7 +282,7 @@ static void leader_round(struct gdfs_sync *sy,
         /* Settling: a majority is enough to serve; the others are
          * compared in the next rounds (a member that hangs until the I/O
          * timeout then delays no election more than it must). */
-        if (settling && 1 + ok >= voters / 2 + 1)
+        if (settling && 1 + ok >= gdfs_group_majority(voters))
             break;
         if (gs->m[i].state == GDFS_MEMBER_LEFT ||
             strcmp(gs->m[i].id, gs->self) == 0 ||
@@ -324,7 +324,7 @@ static void leader_round(struct gdfs_sync *sy,
     free(ours);
     if (!settling)
         return;
-    if (1 + ok >= voters / 2 + 1) {
+    if (1 + ok >= gdfs_group_majority(voters)) {
         gdfs_records_set_ready(sy->records, gs->term);
         gdfs_log(GDFS_LOG_INFO,
                  "term %llu: records written back to %u of %u members; "

@@ -26,6 +26,7 @@
 #include "node/group/grouphost.h"
 #include "node/records/records.h"
 #include "node/rpc.h"
+#include "pace.h"
 
 #define REPAIR_WORKERS 4
 #define QUEUE_MAX 16
@@ -39,7 +40,6 @@
 #define DRAINS_MAX 4
 _Static_assert(DRAINS_MAX <= GDFS_REPLICAS + 1,
                "files.c keeps GDFS_REPLICAS + 1 draining members");
-#define MIB (1024.0 * 1024.0)
 
 /* A copy to make. */
 struct job {
@@ -95,7 +95,7 @@ struct gdfs_repair {
     struct drain drains[DRAINS_MAX];
     unsigned ndrains;
     uint64_t pass;       /* passes started */
-    uint64_t pace_at;    /* rate limit: the next copy may start then */
+    struct gdfs_pace pace; /* repair_rate_mib_s over copies, no burst */
     struct gdfs_repair_stats stats;
     /* failed-since times of members (the scanner's clock) */
     char failed_id[GDFS_GROUP_MAX][GDFS_NODE_ID_MAX + 1];
@@ -571,16 +571,11 @@ static void *scanner_main(void *arg)
 /* Lock held: wait until the rate allows a copy of @bytes to start. */
 static void pace(struct gdfs_repair *r, uint64_t bytes)
 {
-    uint64_t now = gdfs_clock_ms(), start;
+    uint64_t now = gdfs_clock_ms();
+    uint64_t start = now + gdfs_pace_take(&r->pace, bytes, now);
 
-    if (r->cfg->repair_rate_mib_s == 0)
-        return;
-    start = r->pace_at > now ? r->pace_at : now;
-    r->pace_at =
-        start + (uint64_t)((double)bytes * 1000.0 /
-                           ((double)r->cfg->repair_rate_mib_s * MIB));
-    while (!r->stop && gdfs_clock_ms() < start)
-        wait_ms(r, start - gdfs_clock_ms());
+    while (!r->stop && (now = gdfs_clock_ms()) < start)
+        wait_ms(r, start - now);
 }
 
 /* Ask the target to copy, then commit the new record. */
@@ -813,6 +808,8 @@ int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
     snprintf(r->db_path, sizeof(r->db_path), "%s", db_path);
     pthread_mutex_init(&r->mu, NULL);
     gdfs_clock_cond_init(&r->cv);
+    gdfs_pace_init(&r->pace, (uint64_t)cfg->repair_rate_mib_s << 20, 0,
+                   gdfs_clock_ms());
     if ((rc = gdfs_store_open(db_path, &so, &r->st, err, errlen)) !=
         GDFS_OK) {
         free(r);

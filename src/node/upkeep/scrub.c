@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "node/group/grouphost.h"
 #include "node/records/records.h"
+#include "pace.h"
 
 #define BATCH 16 /* copies listed per short read */
 
@@ -39,8 +40,8 @@ struct gdfs_scrub {
     bool running;
     uint32_t passes;
     uint64_t checked, total, bad, repaired;
-    /* pacing (thread only): when the next byte may be read, in us */
-    uint64_t next_us;
+    /* pacing (thread only): scrub_rate_mib_s, a second of burst */
+    struct gdfs_pace pace;
 };
 
 /* ---- progress -------------------------------------------------------------- */
@@ -78,17 +79,13 @@ static bool sleep_until(struct gdfs_scrub *sc, uint64_t until_ms)
 /* ---- pacing ---------------------------------------------------------------- */
 
 /* @bytes were just read: wait so that reads stay at scrub_rate_mib_s,
- * with at most a second of unused credit. False on a stop. */
+ * with at most a second of unused credit (pace.h). False on a stop. */
 static bool pace(struct gdfs_scrub *sc, uint64_t bytes)
 {
-    uint64_t now = gdfs_clock_ms() * 1000;
-    uint64_t rate = (uint64_t)sc->cfg->scrub_rate_mib_s << 20; /* bytes/s */
+    uint64_t now = gdfs_clock_ms();
+    uint64_t wait = gdfs_pace_take(&sc->pace, bytes, now);
 
-    if (sc->next_us + 1000000 < now)
-        sc->next_us = now - 1000000;
-    sc->next_us += bytes * 1000000 / rate;
-    return sc->next_us <= now ? !stopping(sc)
-                              : sleep_until(sc, (sc->next_us + 999) / 1000);
+    return wait == 0 ? !stopping(sc) : sleep_until(sc, now + wait);
 }
 
 /* Length of chunk @idx of @v. */
@@ -337,7 +334,8 @@ static void *scrub_main(void *arg)
     }
     while (!stopping(sc)) {
         t0 = gdfs_clock_ms();
-        sc->next_us = t0 * 1000;
+        gdfs_pace_init(&sc->pace, (uint64_t)sc->cfg->scrub_rate_mib_s << 20,
+                       1000, t0);
         rc = scrub_pass(sc, batch);
         if (rc == GDFS_ESHUTDOWN)
             break;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 static int stop_fd = -1;
 
 void gdfs_net_set_stop_fd(int fd)
@@ -68,14 +70,6 @@ int gdfs_net_send_all(struct gdfs_conn *c, const void *buf, size_t len,
     return GDFS_OK;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Receive exactly @len bytes. The first byte may take @first_timeout_ms;
  * from then on, all of them must arrive within @timeout_ms in total (a
  * deadline, not a per-byte allowance: one byte every few seconds must not
@@ -88,7 +82,8 @@ static int recv_all(struct gdfs_conn *c, uint8_t *p, size_t len,
         int rc = gdfs_conn_recv(c, p, len, &n);
 
         if (rc == GDFS_EAGAIN) {
-            long left = *deadline ? *deadline - now_ms() : first_timeout_ms;
+            long left = *deadline ? *deadline - (long)gdfs_clock_ms()
+                                  : first_timeout_ms;
 
             if (*deadline == 0 && first_timeout_ms == 0)
                 return GDFS_EAGAIN; /* a poll: nothing there yet */
@@ -106,7 +101,7 @@ static int recv_all(struct gdfs_conn *c, uint8_t *p, size_t len,
         if (rc != GDFS_OK)
             return rc;
         if (*deadline == 0)
-            *deadline = now_ms() + timeout_ms;
+            *deadline = (long)gdfs_clock_ms() + timeout_ms;
         p += n;
         len -= n;
     }

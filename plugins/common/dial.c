@@ -36,8 +36,8 @@ struct dial_names {
     char port[DIAL_PORT_MAX];
 };
 
-/* Everything below is under mu. cv (on CLOCK_MONOTONIC, as deadlines
- * are) is broadcast whenever a lookup finishes. */
+/* Everything below is under mu. cv (on the deadlines' clock,
+ * gdfs_clock_cond_init) is broadcast whenever a lookup finishes. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
 static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
@@ -47,25 +47,17 @@ static dial_resolver_fn resolver; /* NULL: getaddrinfo */
 
 static void cv_init(void)
 {
-    pthread_condattr_t ca;
-
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&cv, &ca);
-    pthread_condattr_destroy(&ca);
+    gdfs_clock_cond_init(&cv);
 }
 
-long dial_now_ms(void)
+long dial_deadline(long timeout_ms)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+    return (long)gdfs_clock_ms() + timeout_ms;
 }
 
 int dial_left_ms(long deadline_ms)
 {
-    long left = deadline_ms - dial_now_ms();
+    long left = deadline_ms - (long)gdfs_clock_ms();
 
     return left > 0 ? (int)left : 0;
 }
@@ -198,7 +190,6 @@ int dial_resolve(const char *host, const char *port, long deadline_ms,
 {
     struct addrinfo hints, *res = NULL;
     struct dial_names *n;
-    struct timespec ts;
     int rc = GDFS_OK, e, budget = dial_left_ms(deadline_ms);
 
     *names = NULL;
@@ -238,10 +229,9 @@ int dial_resolve(const char *host, const char *port, long deadline_ms,
         pthread_mutex_unlock(&mu);
         return rc;
     }
-    ts.tv_sec = deadline_ms / 1000;
-    ts.tv_nsec = (deadline_ms % 1000) * 1000000L;
     while (!n->done)
-        if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
+        if (gdfs_clock_cond_wait_until(&cv, &mu, (uint64_t)deadline_ms) ==
+            ETIMEDOUT)
             break;
     if (!n->done) {
         /* The thread finishes alone and frees the answer. */

@@ -18,11 +18,14 @@
  * plugins link against no gdfs code. Names are file-local to the plugin
  * (-fvisibility=hidden). A plugin using it is linked with -z nodelete
  * (Makefile.am): a lookup thread may outlive the dial that started it,
- * so dlclose must not unmap its code. */
+ * so dlclose must not unmap its code. Deadlines are milliseconds of
+ * gdfs_clock_ms() (src/clock.c, compiled into the plugin as well). */
 #ifndef GDFS_PLUGIN_DIAL_H
 #define GDFS_PLUGIN_DIAL_H
 
 #include <netdb.h>
+
+#include "clock.h"
 
 /* Distinct names looked up at once, per process. */
 #define DIAL_MAX_LOOKUPS 16
@@ -35,8 +38,8 @@ typedef int (*dial_resolver_fn)(const char *host, const char *port,
 /* A lookup's answer, shared with its helper thread (opaque). */
 struct dial_names;
 
-/* Milliseconds on CLOCK_MONOTONIC: the clock of every deadline here. */
-long dial_now_ms(void);
+/* The deadline @timeout_ms from now. */
+long dial_deadline(long timeout_ms);
 /* Milliseconds left until @deadline_ms (0 once past): a poll timeout. */
 int dial_left_ms(long deadline_ms);
 

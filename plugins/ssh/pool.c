@@ -64,12 +64,6 @@ struct ssh_pool {
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static void deadline_ts(long deadline_ms, struct timespec *ts)
-{
-    ts->tv_sec = deadline_ms / 1000;
-    ts->tv_nsec = (deadline_ms % 1000) * 1000000L;
-}
-
 static const char *method(struct ssh_sess *ss, int type)
 {
     const char *m = libssh2_session_methods(ss->s, type);
@@ -115,7 +109,7 @@ static void setup_failed(struct ssh_peer *e, int rc, const char *err)
     backoff = BACKOFF_MIN_MS << (e->fails < 6 ? e->fails - 1 : 5);
     if (backoff > BACKOFF_MAX_MS)
         backoff = BACKOFF_MAX_MS;
-    e->retry_at_ms = dial_now_ms() + backoff;
+    e->retry_at_ms = dial_deadline(backoff);
     e->last_rc = rc;
     snprintf(e->last_err, sizeof(e->last_err), "%s", err);
 }
@@ -157,15 +151,13 @@ static void *keepalive_main(void *arg)
 
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
-        struct timespec ts;
         bool again = true;
 
-        deadline_ts(dial_now_ms() + KEEPALIVE_TICK_MS, &ts);
-        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        gdfs_clock_cond_wait_ms(&p->cv, &p->mu, KEEPALIVE_TICK_MS);
         /* One session at a time, out of the list while it is pinged; start
          * over after each (the lists may have changed meanwhile). */
         while (again && !p->stop) {
-            long now = dial_now_ms();
+            long now = (long)gdfs_clock_ms();
             struct ssh_sess *ss = NULL;
             struct ssh_peer *e;
 
@@ -189,7 +181,7 @@ static void *keepalive_main(void *arg)
                 pthread_mutex_lock(&p->mu);
                 slot_freed(p, e);
             } else {
-                ss->idle_since_ms = dial_now_ms();
+                ss->idle_since_ms = (long)gdfs_clock_ms();
                 pthread_mutex_lock(&p->mu);
                 ss->next = ss->peer->idle;
                 ss->peer->idle = ss;
@@ -209,7 +201,6 @@ int ssh_pool_new(const struct ssh_conf *cf,
                  struct ssh_pool **out)
 {
     struct ssh_pool *p = calloc(1, sizeof(*p));
-    pthread_condattr_t ca;
 
     *out = NULL;
     if (p == NULL)
@@ -217,10 +208,7 @@ int ssh_pool_new(const struct ssh_conf *cf,
     p->cf = cf;
     p->log = log;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    gdfs_clock_cond_init(&p->cv); /* timed waits: the keepalive tick */
     if (cf->keepalive_s > 0) {
         sigset_t all, old;
 
@@ -283,7 +271,7 @@ void ssh_pool_put(struct ssh_pool *p, struct ssh_sess *ss, bool usable)
         pthread_mutex_unlock(&p->mu);
         return;
     }
-    ss->idle_since_ms = dial_now_ms();
+    ss->idle_since_ms = (long)gdfs_clock_ms();
     pthread_mutex_lock(&p->mu);
     ss->next = e->idle;
     e->idle = ss;
@@ -354,7 +342,7 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
         pthread_mutex_lock(&p->mu);
     }
     /* 2. Inside the backoff after failed set-ups: fail fast. */
-    now = dial_now_ms();
+    now = (long)gdfs_clock_ms();
     if (now < e->retry_at_ms) {
         rc = e->last_rc;
         snprintf(err, errlen, "%s (next attempt in %ld ms)", e->last_err,
@@ -380,7 +368,7 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
     pthread_mutex_unlock(&p->mu);
     p->log(0, "ssh: new session to sshd %s port %d in %ld ms (cipher %s, "
               "mac %s)",
-           t->ssh_host, t->ssh_port, dial_now_ms() - now,
+           t->ssh_host, t->ssh_port, (long)gdfs_clock_ms() - now,
            method(ss, LIBSSH2_METHOD_CRYPT_CS),
            method(ss, LIBSSH2_METHOD_MAC_CS));
     rc = channel_on(p, ss, t, deadline_ms, ch, &retry, err, errlen);

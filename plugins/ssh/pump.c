@@ -222,7 +222,7 @@ static enum pump_end pump(struct ssh_link *l)
         if (app_eof && out_len == 0 && pending == PENDING_NONE)
             return END_CLOSED;
         if ((app_eof || hup) && linger_until == 0)
-            linger_until = dial_now_ms() + l->linger_ms;
+            linger_until = dial_deadline(l->linger_ms);
         if (progress)
             continue;
 
@@ -255,7 +255,7 @@ static enum pump_end pump(struct ssh_link *l)
                     p[1].events |= POLLIN;
             }
             if (linger_until != 0) {
-                wait = linger_until - dial_now_ms();
+                wait = linger_until - (long)gdfs_clock_ms();
                 if (wait <= 0) {
                     set_why(l, "ssh: through sshd %s port %d: data not sent "
                                "within %d ms of close",
@@ -286,7 +286,7 @@ static void *pump_main(void *arg)
         shutdown(l->fd, SHUT_RDWR);
     if (end != END_FAILED)
         usable = ssh_sess_channel_close(l->ss, l->ch,
-                                        dial_now_ms() + l->linger_ms) == 0;
+                                        dial_deadline(l->linger_ms)) == 0;
     /* A failed channel takes the session with it: whatever went wrong may
      * have left libssh2 mid-packet. ssh_sess_free frees the channel. */
     ssh_pool_put(l->pool, l->ss, usable);

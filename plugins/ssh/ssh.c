@@ -214,7 +214,7 @@ static int ssh_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
         snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
         return GDFS_ENOMEM;
     }
-    rc = ssh_pool_get(st->pool, &tg, dial_now_ms() + timeout_ms, &ss, &ch,
+    rc = ssh_pool_get(st->pool, &tg, dial_deadline(timeout_ms), &ss, &ch,
                       c->errmsg, sizeof(c->errmsg));
     if (rc == GDFS_OK) {
         rc = ssh_link_start(st->pool, ss, ch, tg.node_port,

@@ -186,7 +186,7 @@ static int tcp_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
     n = snprintf(c->errmsg, sizeof(c->errmsg), "connect %s: ", addr);
     if (n < 0 || (size_t)n >= sizeof(c->errmsg))
         n = 0;
-    rc = dial_connect(host, port, dial_now_ms() + timeout_ms, tune_cb, c->t,
+    rc = dial_connect(host, port, dial_deadline(timeout_ms), tune_cb, c->t,
                       &fd, c->errmsg + n, sizeof(c->errmsg) - (size_t)n);
     if (rc != GDFS_OK)
         return rc;

@@ -25,6 +25,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "clock.h"
 #include "net.h"
 
 #define LIST_PAGE 1000
@@ -448,14 +449,6 @@ static void *worker_main(void *arg)
 
 /* ---- the command --------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* mkdir -p @dir (symlinks on the way are the user's choice here). */
 static int make_root(char *dir)
 {
@@ -489,7 +482,7 @@ int cli_batch(struct cli *c, bool put, char **args)
     struct worker *ws = NULL;
     unsigned nw = 0;
     size_t rootlen = 0;
-    double t0 = now_s();
+    uint64_t t0 = gdfs_clock_ms();
     int status;
 
     pthread_mutex_init(&b.mu, NULL);
@@ -530,7 +523,7 @@ int cli_batch(struct cli *c, bool put, char **args)
     for (unsigned i = 0; i < nw; i++)
         pthread_join(ws[i].thread, NULL);
     if (status == 0) {
-        double secs = now_s() - t0;
+        double secs = (double)(gdfs_clock_ms() - t0) / 1e3;
 
         if (c->json)
             printf("{\"summary\": \"%s\", \"files\": %zu, \"ok\": %zu, "

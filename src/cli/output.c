@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "proto.h"
 
 /* Length of the valid UTF-8 sequence at @p (1..4), or 0 if invalid. */
@@ -90,17 +91,9 @@ const char *output_state_name(int state)
     return "unknown";
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void draw(struct progress *p, int final)
 {
-    double el = now_s() - p->start;
+    double el = (double)gdfs_clock_ms() / 1e3 - p->start;
     double mib = (double)p->done / 1048576.0;
     double rate = el > 0 ? mib / el : 0;
     char bar[32];
@@ -128,7 +121,7 @@ void progress_start(struct progress *p, int enabled, const char *label,
     p->label = label;
     p->total = total;
     p->done = 0;
-    p->start = p->last = now_s();
+    p->start = p->last = (double)gdfs_clock_ms() / 1e3;
 }
 
 void progress_add(struct progress *p, uint64_t n)
@@ -138,7 +131,7 @@ void progress_add(struct progress *p, uint64_t n)
     p->done += n;
     if (!p->enabled)
         return;
-    t = now_s();
+    t = (double)gdfs_clock_ms() / 1e3;
     if (t - p->last >= 0.1) {
         p->last = t;
         draw(p, 0);

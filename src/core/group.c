@@ -46,9 +46,14 @@ static uint64_t election_timeout(struct gdfs_group *g)
     return g->cfg.election_ms + g->io.random(g->io.ctx) % g->cfg.election_ms;
 }
 
+uint32_t gdfs_group_majority(uint32_t voters)
+{
+    return voters / 2 + 1;
+}
+
 uint32_t gdfs_group_quorum(const struct gdfs_group *g)
 {
-    return g->set.n / 2 + 1;
+    return gdfs_group_majority(g->set.n);
 }
 
 static int self_index(const struct gdfs_group *g)

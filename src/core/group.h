@@ -169,6 +169,12 @@ bool gdfs_group_can_write(const struct gdfs_group *g, uint64_t now);
 /* Majority of the current member set (members in state LEFT excluded). */
 uint32_t gdfs_group_quorum(const struct gdfs_group *g);
 
+/* The majority of @voters members: more than half of them (thesis §3.4:
+ * any two majorities of one set share a member). 1 for 0 or 1 voters.
+ * Hosts that count their own voters (the record log) use this rule, so
+ * there is one. */
+uint32_t gdfs_group_majority(uint32_t voters);
+
 /* Index of @id in the member set, or -1. */
 int gdfs_group_find(const struct gdfs_members *set, const char *id);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 
@@ -33,14 +34,6 @@ struct gdfs_rpc {
     unsigned naddrs;
     struct addr_state addrs[ADDRS_MAX];
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int gdfs_rpc_new(struct gdfs_transport *t, const struct gdfs_config *cfg,
                  struct gdfs_rpc **out)
@@ -118,7 +111,7 @@ int gdfs_rpc_open(struct gdfs_rpc *r, const char *addr,
 {
     struct gdfs_rpc_conn *c = NULL;
     struct addr_state *a;
-    uint64_t now = now_ms();
+    uint64_t now = gdfs_clock_ms();
     int rc;
 
     *out = NULL;
@@ -162,7 +155,7 @@ int gdfs_rpc_open(struct gdfs_rpc *r, const char *addr,
     if (rc != GDFS_OK) {
         pthread_mutex_lock(&r->mu);
         a = find_addr(r, addr);
-        a->down_until = now_ms() + DOWN_MS;
+        a->down_until = gdfs_clock_ms() + DOWN_MS;
         snprintf(a->why, sizeof(a->why), "cannot reach %s: %s", addr,
                  c->conn.errmsg[0] ? c->conn.errmsg : gdfs_strerror(rc));
         snprintf(err, errlen, "%s", a->why);
@@ -192,7 +185,7 @@ void gdfs_rpc_close(struct gdfs_rpc *r, struct gdfs_rpc_conn *c)
     pthread_mutex_lock(&r->mu);
     a = find_addr(r, c->addr);
     if (a->nidle < POOL_PER_ADDR) {
-        c->idle_since = now_ms();
+        c->idle_since = gdfs_clock_ms();
         c->next = a->idle;
         a->idle = c;
         a->nidle++;
@@ -303,7 +296,7 @@ unsigned gdfs_rpc_gather(struct gdfs_rpc_conn **cs, unsigned n, uint8_t want,
 {
     bool pending[GDFS_GROUP_MAX * 2] = {false};
     unsigned ok = 0, waiting = 0;
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = gdfs_clock_ms() + (uint64_t)timeout_ms;
 
     if (n > GDFS_GROUP_MAX * 2)
         n = GDFS_GROUP_MAX * 2;
@@ -313,7 +306,7 @@ unsigned gdfs_rpc_gather(struct gdfs_rpc_conn **cs, unsigned n, uint8_t want,
             rcs[i] = GDFS_ETIMEDOUT;
             waiting++;
         }
-    while (waiting > 0 && ok < need && now_ms() < deadline) {
+    while (waiting > 0 && ok < need && gdfs_clock_ms() < deadline) {
         struct pollfd pfd[GDFS_GROUP_MAX * 2];
         unsigned np = 0;
         bool progress = false;

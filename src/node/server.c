@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "node/dispatch.h"
@@ -19,8 +20,14 @@
 #define DRAIN_MS 10000
 
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t active_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t active_cv; /* on CLOCK_MONOTONIC: drain() times out */
+static pthread_once_t active_once = PTHREAD_ONCE_INIT;
 static unsigned active;
+
+static void active_init(void)
+{
+    gdfs_clock_cond_init(&active_cv);
+}
 
 struct client {
     struct gdfs_server *srv;
@@ -136,13 +143,11 @@ refuse:
 static unsigned drain(void)
 {
     unsigned left;
-    struct timespec until;
+    uint64_t until = gdfs_clock_ms() + DRAIN_MS;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += DRAIN_MS / 1000;
     pthread_mutex_lock(&active_mu);
     while (active > 0)
-        if (pthread_cond_timedwait(&active_cv, &active_mu, &until) ==
+        if (gdfs_clock_cond_wait_until(&active_cv, &active_mu, until) ==
             ETIMEDOUT)
             break;
     left = active;
@@ -156,6 +161,7 @@ int gdfs_server_run(struct gdfs_server *srv)
     struct pollfd p[2];
     int rc = GDFS_OK;
 
+    pthread_once(&active_once, active_init); /* before any client starts */
     p[0].fd = srv->transport->ops->listener_fd(l);
     p[0].events = POLLIN;
     p[1].fd = srv->stop_rd;

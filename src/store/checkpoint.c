@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store/store_int.h"
 
@@ -31,14 +32,6 @@ struct gdfs_checkpoint {
     struct gdfs_checkpoint_stats stats;
 };
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- the writers' side ---------------------------------------------------- */
 
 static int wal_hook(void *arg, sqlite3 *db, const char *dbname, int pages)
@@ -50,7 +43,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *dbname, int pages)
     pthread_mutex_lock(&sh->ckpt_mu);
     sh->wal_bytes = (uint64_t)pages * st->page_size;
     sh->commits++;
-    sh->last_commit_ns = now_ns();
+    sh->last_commit_ms = gdfs_clock_ms();
     self = !sh->ckpt_running && pages >= AUTOCHECKPOINT_PAGES;
     if (sh->ckpt_running &&
         (sh->ckpt_sleeping || sh->wal_bytes >= sh->start_bytes)) {
@@ -144,21 +137,11 @@ static int truncate_wal(struct gdfs_checkpoint *ck)
     return rc;
 }
 
-/* Wait on ckpt_cv (ckpt_mu held) until @deadline_ns (CLOCK_MONOTONIC). */
-static void wait_until(struct st_shared *sh, int64_t deadline_ns)
-{
-    struct timespec ts;
-
-    ts.tv_sec = (time_t)(deadline_ns / 1000000000);
-    ts.tv_nsec = (long)(deadline_ns % 1000000000);
-    pthread_cond_timedwait(&sh->ckpt_cv, &sh->ckpt_mu, &ts);
-}
-
 static void *run(void *arg)
 {
     struct gdfs_checkpoint *ck = arg;
     struct st_shared *sh = ck->sh;
-    int64_t idle_ns = (int64_t)ck->o.idle_ms * 1000000, retry_ns = 0;
+    uint64_t idle_ms = ck->o.idle_ms, retry_ms = 0;
     /* Commits seen when the last PASSIVE began, and when the WAL was last
      * found clean (truncated): nothing to do until the count moves. A
      * WAL left by an earlier run is truncated once idle. */
@@ -192,12 +175,12 @@ static void *run(void *arg)
             pthread_cond_wait(&sh->ckpt_cv, &sh->ckpt_mu);
             continue;
         }
-        int64_t due = sh->last_commit_ns + idle_ns;
+        uint64_t due = sh->last_commit_ms + idle_ms;
 
-        if (due < retry_ns)
-            due = retry_ns;
-        if (now_ns() < due) {
-            wait_until(sh, due);
+        if (due < retry_ms)
+            due = retry_ms;
+        if (gdfs_clock_ms() < due) {
+            gdfs_clock_cond_wait_until(&sh->ckpt_cv, &sh->ckpt_mu, due);
             continue;
         }
         uint64_t seen = sh->commits, pass = ++sh->passes_begun;
@@ -217,7 +200,7 @@ static void *run(void *arg)
             /* A reader holds old frames (or the checkpoint failed,
              * logged): try again later, not in a loop. */
             ck->stats.busy++;
-            retry_ns = now_ns() + idle_ns;
+            retry_ms = gdfs_clock_ms() + idle_ms;
         }
     }
     pthread_mutex_unlock(&sh->ckpt_mu);

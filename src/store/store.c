@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "store/schema.h"
@@ -145,17 +146,12 @@ static struct st_shared *shared_for(const char *wal_path)
         if (strcmp(sh->wal_path, wal_path) == 0)
             break;
     if (sh == NULL && (sh = calloc(1, sizeof(*sh))) != NULL) {
-        pthread_condattr_t mono;
-
         snprintf(sh->wal_path, sizeof(sh->wal_path), "%s", wal_path);
         pthread_mutex_init(&sh->write_mu, NULL);
         pthread_mutex_init(&sh->sync_mu, NULL);
         pthread_cond_init(&sh->sync_cv, NULL);
-        pthread_condattr_init(&mono);
-        pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
         pthread_mutex_init(&sh->ckpt_mu, NULL);
-        pthread_cond_init(&sh->ckpt_cv, &mono); /* timed waits: monotonic */
-        pthread_condattr_destroy(&mono);
+        gdfs_clock_cond_init(&sh->ckpt_cv); /* timed waits: checkpoint.c */
         pthread_cond_init(&sh->cap_cv, NULL);
         sh->next = shared_list;
         shared_list = sh;
@@ -167,7 +163,7 @@ static struct st_shared *shared_for(const char *wal_path)
 int st_lock(struct gdfs_store *st)
 {
     uint32_t ms = st->opts.busy_ms ? st->opts.busy_ms : BUSY_TIMEOUT_MS;
-    struct timespec ts;
+    struct timespec ts = gdfs_clock_after(ms);
     int rc;
 
     assert(!st->writing);
@@ -175,13 +171,6 @@ int st_lock(struct gdfs_store *st)
      * holds the lock too long (a huge transaction, a stuck disk) makes
      * the others fail with a clear error instead of hanging them (the
      * group thread's term and vote saves among them). */
-    clock_gettime(CLOCK_MONOTONIC, &ts); /* a wall-clock step cannot move it */
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
     rc = pthread_mutex_clocklock(&st->shared->write_mu, CLOCK_MONOTONIC, &ts);
     if (rc != 0) {
         snprintf(st->errmsg, sizeof(st->errmsg),

@@ -49,7 +49,7 @@ struct st_shared {
     uint64_t cap_bytes;     /* chunk writers wait beyond this */
     uint64_t wal_bytes;     /* WAL size at the last commit */
     uint64_t commits;       /* commits seen by the WAL hook */
-    int64_t last_commit_ns; /* CLOCK_MONOTONIC */
+    uint64_t last_commit_ms; /* gdfs_clock_ms */
     uint64_t unsynced;      /* chunk bytes written since a WAL sync */
     uint64_t passes_begun;  /* checkpoint passes begun, numbered 1.. */
     uint64_t passes;        /* the last one finished */

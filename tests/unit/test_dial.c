@@ -22,7 +22,7 @@
 /* ---- a resolver held at a gate --------------------------------------------- */
 
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t gate_cv; /* on the monotonic clock: main() */
 static bool gate_open;
 static int calls;        /* resolver calls so far */
 static int answer = 0;   /* what the resolver returns once let through */
@@ -33,17 +33,15 @@ static int gated_resolver(const char *host, const char *port,
                           const struct addrinfo *hints,
                           struct addrinfo **res)
 {
-    struct timespec ts;
+    uint64_t until = gdfs_clock_ms() + 10000;
     struct addrinfo h = *hints;
     int a;
 
     (void)host;
     pthread_mutex_lock(&gate_mu);
     calls++;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 10;
     while (!gate_open)
-        if (pthread_cond_timedwait(&gate_cv, &gate_mu, &ts) != 0)
+        if (gdfs_clock_cond_wait_until(&gate_cv, &gate_mu, until) != 0)
             break;
     a = answer;
     pthread_mutex_unlock(&gate_mu);
@@ -105,14 +103,14 @@ START_TEST(test_dial_numeric_address_needs_no_lookup)
     struct dial_names *n;
     const struct addrinfo *ai;
 
-    ck_assert_int_eq(dial_resolve("127.0.0.1", "7001", dial_now_ms() + 1000,
+    ck_assert_int_eq(dial_resolve("127.0.0.1", "7001", dial_deadline(1000),
                                   &n, &ai, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_ptr_nonnull(ai);
     ck_assert_int_eq(ai->ai_family, AF_INET);
     ck_assert_int_eq(ncalls(), 0);
     dial_names_release(n);
-    ck_assert_int_eq(dial_resolve("::1", "7001", dial_now_ms() + 1000, &n,
+    ck_assert_int_eq(dial_resolve("::1", "7001", dial_deadline(1000), &n,
                                   &ai, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_int_eq(ai->ai_family, AF_INET6);
@@ -125,13 +123,13 @@ START_TEST(test_dial_slow_lookup_bounded_by_deadline)
 {
     struct dial_names *n = NULL;
     const struct addrinfo *ai = NULL;
-    long t0 = dial_now_ms(), took;
+    long t0 = (long)gdfs_clock_ms(), took;
     int budget;
 
     ck_assert_int_eq(dial_resolve("slow.example", "7001", t0 + 200, &n, &ai,
                                   err, sizeof(err)),
                      GDFS_ETIMEDOUT);
-    took = dial_now_ms() - t0;
+    took = (long)gdfs_clock_ms() - t0;
     ck_assert_int_ge(took, 190);
     ck_assert_int_lt(took, 1000); /* the resolver holds 10 s */
     ck_assert_ptr_null(n);
@@ -157,7 +155,7 @@ START_TEST(test_dial_lookup_answered_in_time)
 
     open_gate();
     ck_assert_int_eq(dial_resolve("fast.example", "7001",
-                                  dial_now_ms() + 5000, &n, &ai, err,
+                                  dial_deadline(5000), &n, &ai, err,
                                   sizeof(err)),
                      GDFS_OK);
     ck_assert_ptr_nonnull(ai);
@@ -174,7 +172,7 @@ START_TEST(test_dial_lookup_failure_named)
     answer = EAI_NONAME;
     open_gate();
     ck_assert_int_eq(dial_resolve("nosuch.example", "7001",
-                                  dial_now_ms() + 5000, &n, &ai, err,
+                                  dial_deadline(5000), &n, &ai, err,
                                   sizeof(err)),
                      GDFS_ENET);
     ck_assert_ptr_null(n);
@@ -193,12 +191,12 @@ START_TEST(test_dial_lookups_of_one_name_share_a_thread)
      * thread of its own. */
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(dial_resolve("same.example", "7001",
-                                      dial_now_ms() + 20, &n, &ai, err,
+                                      dial_deadline(20), &n, &ai, err,
                                       sizeof(err)),
                          GDFS_ETIMEDOUT);
     ck_assert_int_eq(dial_lookups_running(), 1);
     ck_assert_int_eq(ncalls(), 1);
-    ck_assert_int_eq(dial_resolve("other.example", "7001", dial_now_ms() + 20,
+    ck_assert_int_eq(dial_resolve("other.example", "7001", dial_deadline(20),
                                   &n, &ai, err, sizeof(err)),
                      GDFS_ETIMEDOUT);
     ck_assert_int_eq(dial_lookups_running(), 2);
@@ -214,26 +212,26 @@ START_TEST(test_dial_lookups_at_once_are_capped)
 
     for (int i = 0; i < DIAL_MAX_LOOKUPS; i++) {
         snprintf(host, sizeof(host), "dead%d.example", i);
-        ck_assert_int_eq(dial_resolve(host, "7001", dial_now_ms() + 20, &n,
+        ck_assert_int_eq(dial_resolve(host, "7001", dial_deadline(20), &n,
                                       &ai, err, sizeof(err)),
                          GDFS_ETIMEDOUT);
     }
     ck_assert_int_eq(dial_lookups_running(), DIAL_MAX_LOOKUPS);
     ck_assert_int_eq(dial_resolve("one-more.example", "7001",
-                                  dial_now_ms() + 2000, &n, &ai, err,
+                                  dial_deadline(2000), &n, &ai, err,
                                   sizeof(err)),
                      GDFS_EBUSY);
     ck_assert_ptr_nonnull(strstr(err, "cannot resolve one-more.example"));
     ck_assert_ptr_nonnull(strstr(err, "lookups are still running"));
     /* Numeric addresses are not held up by them. */
-    ck_assert_int_eq(dial_resolve("127.0.0.1", "7001", dial_now_ms() + 20, &n,
+    ck_assert_int_eq(dial_resolve("127.0.0.1", "7001", dial_deadline(20), &n,
                                   &ai, err, sizeof(err)),
                      GDFS_OK);
     dial_names_release(n);
     open_gate();
     wait_threads_done();
     ck_assert_int_eq(dial_resolve("one-more.example", "7001",
-                                  dial_now_ms() + 2000, &n, &ai, err,
+                                  dial_deadline(2000), &n, &ai, err,
                                   sizeof(err)),
                      GDFS_OK);
     dial_names_release(n);
@@ -269,21 +267,21 @@ START_TEST(test_dial_connect_by_name_and_number)
     char port[16];
     int lfd = listener(port, sizeof(port)), fd = -1, tuned = 0;
 
-    ck_assert_int_eq(dial_connect("127.0.0.1", port, dial_now_ms() + 2000,
+    ck_assert_int_eq(dial_connect("127.0.0.1", port, dial_deadline(2000),
                                   count_tune, &tuned, &fd, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(tuned, 1);
     close(fd);
     open_gate(); /* the name resolves to 127.0.0.1 */
-    ck_assert_int_eq(dial_connect("node.example", port, dial_now_ms() + 2000,
+    ck_assert_int_eq(dial_connect("node.example", port, dial_deadline(2000),
                                   NULL, NULL, &fd, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_int_ge(fd, 0);
     close(fd);
     close(lfd);
     /* Nobody listens there any more. */
-    ck_assert_int_eq(dial_connect("127.0.0.1", port, dial_now_ms() + 2000,
+    ck_assert_int_eq(dial_connect("127.0.0.1", port, dial_deadline(2000),
                                   NULL, NULL, &fd, err, sizeof(err)),
                      GDFS_ENET);
     ck_assert_int_eq(fd, -1);
@@ -293,13 +291,13 @@ END_TEST
 
 START_TEST(test_dial_connect_bounded_by_slow_lookup)
 {
-    long t0 = dial_now_ms();
+    long t0 = (long)gdfs_clock_ms();
     int fd = 0;
 
     ck_assert_int_eq(dial_connect("slow.example", "7001", t0 + 300, NULL,
                                   NULL, &fd, err, sizeof(err)),
                      GDFS_ETIMEDOUT);
-    ck_assert_int_lt(dial_now_ms() - t0, 1000);
+    ck_assert_int_lt((long)gdfs_clock_ms() - t0, 1000);
     ck_assert_int_eq(fd, -1);
     ck_assert_ptr_nonnull(strstr(err, "resolving slow.example took longer"));
 }
@@ -332,6 +330,7 @@ int main(void)
     SRunner *sr = srunner_create(dial_suite());
     int failed;
 
+    gdfs_clock_cond_init(&gate_cv);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -392,6 +392,17 @@ END_TEST
 
 /* ---- exact scenarios ----------------------------------------------------- */
 
+START_TEST(test_group_majority_is_more_than_half)
+{
+    ck_assert_uint_eq(gdfs_group_majority(0), 1);
+    ck_assert_uint_eq(gdfs_group_majority(1), 1);
+    ck_assert_uint_eq(gdfs_group_majority(2), 2);
+    ck_assert_uint_eq(gdfs_group_majority(3), 2);
+    ck_assert_uint_eq(gdfs_group_majority(4), 3);
+    ck_assert_uint_eq(gdfs_group_majority(5), 3);
+}
+END_TEST
+
 START_TEST(test_group_of_one_leads_at_once)
 {
     world_init(1, 3);
@@ -799,6 +810,7 @@ static Suite *group_suite(void)
     TCase *exact = tcase_create("exact"), *random = tcase_create("random");
 
     tcase_add_test(exact, test_ring_neighbours_are_two_each_side);
+    tcase_add_test(exact, test_group_majority_is_more_than_half);
     tcase_add_test(exact, test_group_of_one_leads_at_once);
     tcase_add_test(exact, test_group_elects_one_leader);
     tcase_add_test(exact, test_group_leader_crash_replaced);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "core/ring.h"
 #include "log.h"
 #include "node/group/peers.h"
@@ -49,14 +50,6 @@ struct gdfs_grouphost {
     size_t frame_cap;
     bool warned_group[GDFS_GROUP_MAX];
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* Ask the node to stop with @code. */
 static void request_exit(struct gdfs_grouphost *h, int code)
@@ -209,7 +202,7 @@ static void *group_main(void *arg)
             while (read(h->wake[0], drain, sizeof(drain)) > 0) {
             }
         pthread_mutex_lock(&h->mu);
-        now = now_ms();
+        now = gdfs_clock_ms();
         while (h->in_count > 0) {
             struct gdfs_gmsg *m = h->inbox[h->in_head];
 
@@ -262,7 +255,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
     h->stop_wr = stop_wr;
     h->wake[0] = h->wake[1] = -1;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->changed, NULL);
+    gdfs_clock_cond_init(&h->changed); /* timed waits: leave */
     h->frame_cap = GDFS_PROTO_HDR_LEN + 64 * 1024;
     h->frame = malloc(h->frame_cap);
     set = malloc(sizeof(*set));
@@ -288,8 +281,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                                 io_random, io_event};
     if (mode == GDFS_GROUPHOST_JOIN) {
         gdfs_group_start_join(&h->g, cfg->node_id, cfg->advertise, seed, &gc,
-                              &io, now_ms());
-        h->join_deadline = now_ms() +
+                              &io, gdfs_clock_ms());
+        h->join_deadline = gdfs_clock_ms() +
                            (uint64_t)JOIN_TIMEOUT_FACTOR * cfg->election_ms;
         gdfs_log(GDFS_LOG_NOTICE, "asking %s to let node %s (%s) join", seed,
                  cfg->node_id, cfg->advertise);
@@ -300,7 +293,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
             goto fail;
         }
         rc = gdfs_group_start(&h->g, cfg->node_id, &gc, &io, term, vote, set,
-                              now_ms());
+                              gdfs_clock_ms());
         if (rc != GDFS_OK) {
             snprintf(err, errlen,
                      "node %s is not a member of group %s any more (it "
@@ -324,7 +317,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                  "member of group %s (term %llu, %u members)",
                  set->group_id, (unsigned long long)term, set->n);
         /* A group of one elects itself here, before the first client. */
-        gdfs_group_tick(&h->g, now_ms());
+        gdfs_group_tick(&h->g, gdfs_clock_ms());
     }
     if (pthread_create(&h->thread, NULL, group_main, h) != 0) {
         snprintf(err, errlen, "cannot start the group thread");
@@ -402,7 +395,7 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
                            struct gdfs_group_status *out)
 {
     struct gdfs_group *g = &h->g;
-    uint64_t now = now_ms();
+    uint64_t now = gdfs_clock_ms();
     int nb[2 * GDFS_RING_SIDE], self;
     size_t k = 0;
 
@@ -455,7 +448,7 @@ int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
                      "majority of the %u members may be unreachable",
                      g->self, (unsigned long long)g->term, g->set.n);
         rc = l >= 0 ? GDFS_ENOTLEADER : GDFS_ENOQUORUM;
-    } else if (!gdfs_group_can_write(g, now_ms())) {
+    } else if (!gdfs_group_can_write(g, gdfs_clock_ms())) {
         snprintf(why, whylen,
                  "no quorum: leader %s has not heard from a majority of the "
                  "%u members within its lease (term %llu)",
@@ -468,28 +461,20 @@ int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
 
 int gdfs_grouphost_leave(struct gdfs_grouphost *h, int timeout_ms)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = gdfs_clock_ms() + (uint64_t)timeout_ms;
     int rc;
 
     pthread_mutex_lock(&h->mu);
-    rc = gdfs_group_request_leave(&h->g, now_ms());
+    rc = gdfs_group_request_leave(&h->g, gdfs_clock_ms());
     while (rc == GDFS_OK && h->g.role != GDFS_ROLE_REMOVED) {
-        struct timespec until;
-
-        if (now_ms() >= deadline) {
+        if (gdfs_clock_ms() >= deadline) {
             rc = GDFS_ETIMEDOUT;
             break;
         }
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 200 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&h->changed, &h->mu, &until);
+        gdfs_clock_cond_wait_ms(&h->changed, &h->mu, 200);
         /* A follower's request may be lost: ask again until it is done. */
         if (h->g.role == GDFS_ROLE_FOLLOWER)
-            gdfs_group_request_leave(&h->g, now_ms());
+            gdfs_group_request_leave(&h->g, gdfs_clock_ms());
     }
     pthread_mutex_unlock(&h->mu);
     return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "proto.h"
@@ -33,7 +34,7 @@ struct link {
     struct gdfs_conn conn;
     bool connected;
     long backoff_ms;
-    struct timespec retry_at;
+    uint64_t retry_at; /* gdfs_clock_ms: no dial before */
     bool warned;
 };
 
@@ -56,23 +57,15 @@ static void drop_all(struct link *l)
     }
 }
 
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec
-                                  : a->tv_nsec < b->tv_nsec;
-}
-
 /* Dial if needed; called without the lock. */
 static int ensure_connected(struct link *l)
 {
     struct gdfs_peers *p = l->owner;
-    struct timespec now;
     int rc;
 
     if (l->connected)
         return GDFS_OK;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (before(&now, &l->retry_at))
+    if (gdfs_clock_ms() < l->retry_at)
         return GDFS_EAGAIN;
     rc = gdfs_conn_dial(p->t, &l->conn, l->addr, p->dial_timeout_ms);
     if (rc == GDFS_OK) {
@@ -90,13 +83,7 @@ static int ensure_connected(struct link *l)
     l->backoff_ms = l->backoff_ms == 0 ? BACKOFF_MIN_MS : l->backoff_ms * 2;
     if (l->backoff_ms > BACKOFF_MAX_MS)
         l->backoff_ms = BACKOFF_MAX_MS;
-    clock_gettime(CLOCK_MONOTONIC, &l->retry_at);
-    l->retry_at.tv_sec += l->backoff_ms / 1000;
-    l->retry_at.tv_nsec += (l->backoff_ms % 1000) * 1000000L;
-    if (l->retry_at.tv_nsec >= 1000000000L) {
-        l->retry_at.tv_sec++;
-        l->retry_at.tv_nsec -= 1000000000L;
-    }
+    l->retry_at = gdfs_clock_ms() + (uint64_t)l->backoff_ms;
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "core/group.h"
 #include "files/placement.h"
 #include "log.h"
@@ -49,14 +50,6 @@ struct gdfs_records {
 };
 #define RETRY_MAX 256
 #define RETRY_EVERY_MS 1000
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 struct gdfs_rpc *gdfs_records_rpc(struct gdfs_records *f)
 {
@@ -193,7 +186,7 @@ void gdfs_records_from_record(const struct gdfs_record *r,
 static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
                        size_t whylen)
 {
-    uint64_t until = now_ms() + READY_WAIT_MS;
+    uint64_t until = gdfs_clock_ms() + READY_WAIT_MS;
 
     for (;;) {
         struct gdfs_group_status gs;
@@ -210,7 +203,7 @@ static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
             *term = gs.term;
             return GDFS_OK;
         }
-        if (now_ms() >= until) {
+        if (gdfs_clock_ms() >= until) {
             snprintf(why, whylen,
                      "no quorum: leader %s has not yet collected the file "
                      "records of a majority and written them back to one "
@@ -448,7 +441,7 @@ int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
     if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
         goto out;
     gdfs_grouphost_status(f->group, gs);
-    need = voters(gs) / 2 + 1;
+    need = gdfs_group_majority(voters(gs));
     /* Send to every other member first. */
     for (uint32_t i = 0; i < gs->n; i++) {
         struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_PUT};
@@ -590,7 +583,7 @@ static int collect(struct gdfs_records *f, uint64_t term)
         goto out;
     }
     gdfs_grouphost_status(f->group, gs);
-    need = voters(gs) / 2 + 1;
+    need = gdfs_group_majority(voters(gs));
     if ((rc = gdfs_store_meta_promise(f->st, term, &promised)) != GDFS_OK) {
         gdfs_log(GDFS_LOG_WARN, "collect for term %llu: %s",
                  (unsigned long long)term, gdfs_store_errmsg(f->st));
@@ -687,30 +680,23 @@ static void *files_main(void *arg)
     pthread_mutex_lock(&f->mu);
     while (!f->stop) {
         struct gdfs_group_status gs;
-        struct timespec ts;
 
         pthread_mutex_unlock(&f->mu);
         gdfs_grouphost_status(f->group, &gs);
         if (gs.role == GDFS_ROLE_LEADER && gs.term != f->collected_term &&
-            (gs.term != failed_term || now_ms() >= retry_at)) {
+            (gs.term != failed_term || gdfs_clock_ms() >= retry_at)) {
             if (collect(f, gs.term) != GDFS_OK) {
                 failed_term = gs.term;
-                retry_at = now_ms() + 200;
+                retry_at = gdfs_clock_ms() + 200;
             }
         }
         if (gs.role == GDFS_ROLE_LEADER && gdfs_records_ready(f, gs.term) &&
-            now_ms() >= f->retry_at) {
+            gdfs_clock_ms() >= f->retry_at) {
             retry_one(f, gs.term); /* nothing if none is queued */
-            f->retry_at = now_ms() + RETRY_EVERY_MS;
+            f->retry_at = gdfs_clock_ms() + RETRY_EVERY_MS;
         }
         pthread_mutex_lock(&f->mu);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+        gdfs_clock_cond_wait_ms(&f->cv, &f->mu, 20);
     }
     pthread_mutex_unlock(&f->mu);
     return NULL;
@@ -741,7 +727,7 @@ int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
     }
     snprintf(f->db_path, sizeof(f->db_path), "%s", db_path);
     pthread_mutex_init(&f->mu, NULL);
-    pthread_cond_init(&f->cv, NULL);
+    gdfs_clock_cond_init(&f->cv);
     if ((rc = gdfs_rpc_new(t, cfg, &f->rpc)) != GDFS_OK ||
         (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) !=
             GDFS_OK) {

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "pack.h"
@@ -62,14 +63,6 @@ struct gdfs_sync {
     uint8_t *frame;      /* one META_SYNC page */
     size_t framecap;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- digests on the wire ---------------------------------------------------- */
 
@@ -270,7 +263,7 @@ static void leader_round(struct gdfs_sync *sy,
 {
     struct gdfs_meta_digest *ours = NULL;
     bool settling = gdfs_records_settling(sy->records, gs->term);
-    uint64_t now = now_ms();
+    uint64_t now = gdfs_clock_ms();
     unsigned voters = 0, ok = 0;
     char why[256];
 
@@ -289,7 +282,7 @@ static void leader_round(struct gdfs_sync *sy,
         /* Settling: a majority is enough to serve; the others are
          * compared in the next rounds (a member that hangs until the I/O
          * timeout then delays no election more than it must). */
-        if (settling && 1 + ok >= voters / 2 + 1)
+        if (settling && 1 + ok >= gdfs_group_majority(voters))
             break;
         if (gs->m[i].state == GDFS_MEMBER_LEFT ||
             strcmp(gs->m[i].id, gs->self) == 0 ||
@@ -331,7 +324,7 @@ static void leader_round(struct gdfs_sync *sy,
     free(ours);
     if (!settling)
         return;
-    if (1 + ok >= voters / 2 + 1) {
+    if (1 + ok >= gdfs_group_majority(voters)) {
         gdfs_records_set_ready(sy->records, gs->term);
         gdfs_log(GDFS_LOG_INFO,
                  "term %llu: records written back to %u of %u members; "
@@ -351,8 +344,6 @@ static void *sync_main(void *arg)
 
     pthread_mutex_lock(&sy->mu);
     while (!sy->stop && gs != NULL) {
-        struct timespec ts;
-
         pthread_mutex_unlock(&sy->mu);
         gdfs_grouphost_status(sy->group, gs);
         if (gs->role == GDFS_ROLE_LEADER)
@@ -360,14 +351,8 @@ static void *sync_main(void *arg)
         else
             sy->term = 0;
         pthread_mutex_lock(&sy->mu);
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += TICK_MS * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
         if (!sy->stop)
-            pthread_cond_timedwait(&sy->cv, &sy->mu, &ts);
+            gdfs_clock_cond_wait_ms(&sy->cv, &sy->mu, TICK_MS);
     }
     pthread_mutex_unlock(&sy->mu);
     free(gs);
@@ -392,7 +377,7 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
     sy->records = records;
     sy->group = g;
     pthread_mutex_init(&sy->mu, NULL);
-    pthread_cond_init(&sy->cv, NULL);
+    gdfs_clock_cond_init(&sy->cv);
     if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
         GDFS_OK)
         goto fail;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "node/data/copy.h"
 #include "node/data/probe.h"
@@ -45,14 +46,6 @@ struct gdfs_readrepair {
     uint64_t next_ticket;
     struct job jobs[QUEUE_MAX];
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void job_name(const struct job *j, char *out, size_t cap)
 {
@@ -211,7 +204,7 @@ static void repair(struct gdfs_readrepair *rr, struct job *j)
     struct gdfs_rpc *rpc = gdfs_records_rpc(rr->records);
     struct gdfs_rpc_conn *c;
     char name[256], err[1024];
-    uint64_t t0 = now_ms();
+    uint64_t t0 = gdfs_clock_ms();
     int io, rc;
 
     job_name(j, name, sizeof(name));
@@ -250,7 +243,7 @@ static void repair(struct gdfs_readrepair *rr, struct job *j)
              j->m.replica[j->target], j->why,
              rc == GDFS_OK ? "repaired" : gdfs_strerror(rc),
              rc == GDFS_OK ? "" : ": ", rc == GDFS_OK ? "" : err,
-             (unsigned long long)(now_ms() - t0));
+             (unsigned long long)(gdfs_clock_ms() - t0));
 }
 
 static struct job *next_job(struct gdfs_readrepair *rr, bool *is_probe)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "files/health.h"
 #include "files/placement.h"
 #include "log.h"
@@ -25,6 +26,7 @@
 #include "node/group/grouphost.h"
 #include "node/records/records.h"
 #include "node/rpc.h"
+#include "pace.h"
 
 #define REPAIR_WORKERS 4
 #define QUEUE_MAX 16
@@ -38,7 +40,6 @@
 #define DRAINS_MAX 4
 _Static_assert(DRAINS_MAX <= GDFS_REPLICAS + 1,
                "files.c keeps GDFS_REPLICAS + 1 draining members");
-#define MIB (1024.0 * 1024.0)
 
 /* A copy to make. */
 struct job {
@@ -94,7 +95,7 @@ struct gdfs_repair {
     struct drain drains[DRAINS_MAX];
     unsigned ndrains;
     uint64_t pass;       /* passes started */
-    uint64_t pace_at;    /* rate limit: the next copy may start then */
+    struct gdfs_pace pace; /* repair_rate_mib_s over copies, no burst */
     struct gdfs_repair_stats stats;
     /* failed-since times of members (the scanner's clock) */
     char failed_id[GDFS_GROUP_MAX][GDFS_NODE_ID_MAX + 1];
@@ -102,27 +103,10 @@ struct gdfs_repair {
     unsigned nfailed;
 };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Wait on r->cv for up to @ms (lock held). */
 static void wait_ms(struct gdfs_repair *r, uint64_t ms)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    gdfs_clock_cond_wait_ms(&r->cv, &r->mu, ms);
 }
 
 static void log_name(const struct gdfs_meta *m, char *out, size_t cap)
@@ -490,7 +474,7 @@ static int scan_pass(struct gdfs_repair *r, struct view *v,
     gdfs_grouphost_status(r->group, &v->gs);
     pthread_mutex_lock(&r->mu);
     pass = ++r->pass;
-    p.now = now_ms();
+    p.now = gdfs_clock_ms();
     take_view(r, v, p.now);
     pthread_mutex_unlock(&r->mu);
     while (more && rc == GDFS_OK) {
@@ -533,7 +517,7 @@ static int scan_pass(struct gdfs_repair *r, struct view *v,
             if (pass >= dr->from_pass && !busy &&
                 p.drain_left[d] == p.drain_stuck[d] && !dr->done) {
                 dr->done = true;
-                dr->done_at = now_ms();
+                dr->done_at = gdfs_clock_ms();
                 dr->stuck = p.drain_stuck[d];
             }
         }
@@ -557,7 +541,7 @@ static void *scanner_main(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->stop && page != NULL && v != NULL) {
         char why[512];
-        uint64_t start = now_ms(), took;
+        uint64_t start = gdfs_clock_ms(), took;
         bool leads;
 
         pthread_mutex_unlock(&r->mu);
@@ -570,7 +554,7 @@ static void *scanner_main(void *arg)
             r->stats.known = false;
             r->nfailed = 0; /* a later term starts the delays afresh */
         }
-        took = now_ms() - start;
+        took = gdfs_clock_ms() - start;
         if (!r->stop)
             wait_ms(r, !leads ? IDLE_MS
                               : took * 2 > PASS_MIN_MS ? took * 2
@@ -587,16 +571,11 @@ static void *scanner_main(void *arg)
 /* Lock held: wait until the rate allows a copy of @bytes to start. */
 static void pace(struct gdfs_repair *r, uint64_t bytes)
 {
-    uint64_t now = now_ms(), start;
+    uint64_t now = gdfs_clock_ms();
+    uint64_t start = now + gdfs_pace_take(&r->pace, bytes, now);
 
-    if (r->cfg->repair_rate_mib_s == 0)
-        return;
-    start = r->pace_at > now ? r->pace_at : now;
-    r->pace_at =
-        start + (uint64_t)((double)bytes * 1000.0 /
-                           ((double)r->cfg->repair_rate_mib_s * MIB));
-    while (!r->stop && now_ms() < start)
-        wait_ms(r, start - now_ms());
+    while (!r->stop && (now = gdfs_clock_ms()) < start)
+        wait_ms(r, start - now);
 }
 
 /* Ask the target to copy, then commit the new record. */
@@ -678,7 +657,7 @@ static void *worker_main(void *arg)
         for (unsigned i = 0; i < j->nsrc; i++)
             snprintf(srcs + strlen(srcs), sizeof(srcs) - strlen(srcs),
                      "%s%s", i ? "," : "", j->src_ids[i]);
-        t0 = now_ms();
+        t0 = gdfs_clock_ms();
         rc = r->stop ? GDFS_ESHUTDOWN : run_job(r, st, j, why, sizeof(why));
         pthread_mutex_lock(&r->mu);
         r->stats.running--;
@@ -695,14 +674,14 @@ static void *worker_main(void *arg)
                      "%llu ms",
                      name, (unsigned long long)j->m.version.seq, srcs,
                      j->target, (unsigned long long)j->m.size,
-                     (unsigned long long)(now_ms() - t0));
+                     (unsigned long long)(gdfs_clock_ms() - t0));
         } else {
             r->stats.failed++;
             note->backoff_ms = note->backoff_ms == 0 ? BACKOFF_MIN_MS
                                : note->backoff_ms * 2 > BACKOFF_MAX_MS
                                    ? BACKOFF_MAX_MS
                                    : note->backoff_ms * 2;
-            note->retry_at = now_ms() + note->backoff_ms;
+            note->retry_at = gdfs_clock_ms() + note->backoff_ms;
             gdfs_log(GDFS_LOG_WARN,
                      "copy of %s version %llu from %s to %s failed: %s: %s "
                      "(retry in %u ms)",
@@ -746,7 +725,7 @@ static int find_drain(struct gdfs_repair *r, const char *id)
 int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
                       uint32_t *stuck, char *why, size_t whylen)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = gdfs_clock_ms() + (uint64_t)timeout_ms;
     int rc, d;
 
     *stuck = 0;
@@ -773,7 +752,7 @@ int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
     r->drains[d].from_pass = r->pass + 1;
     r->drains[d].done = false;
     pthread_cond_broadcast(&r->cv);
-    while (!r->drains[d].done && !r->stop && now_ms() < deadline) {
+    while (!r->drains[d].done && !r->stop && gdfs_clock_ms() < deadline) {
         wait_ms(r, 200);
         if ((d = find_drain(r, id)) < 0)
             break;
@@ -828,7 +807,9 @@ int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
     r->group = group;
     snprintf(r->db_path, sizeof(r->db_path), "%s", db_path);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
+    gdfs_clock_cond_init(&r->cv);
+    gdfs_pace_init(&r->pace, (uint64_t)cfg->repair_rate_mib_s << 20, 0,
+                   gdfs_clock_ms());
     if ((rc = gdfs_store_open(db_path, &so, &r->st, err, errlen)) !=
         GDFS_OK) {
         free(r);

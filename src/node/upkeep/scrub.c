@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "hash.h"
 #include "log.h"
 #include "node/data/copy.h"
@@ -20,6 +21,7 @@
 #include "store/store.h"
 #include "node/group/grouphost.h"
 #include "node/records/records.h"
+#include "pace.h"
 
 #define BATCH 16 /* copies listed per short read */
 
@@ -38,17 +40,9 @@ struct gdfs_scrub {
     bool running;
     uint32_t passes;
     uint64_t checked, total, bad, repaired;
-    /* pacing (thread only): when the next byte may be read, in us */
-    uint64_t next_us;
+    /* pacing (thread only): scrub_rate_mib_s, a second of burst */
+    struct gdfs_pace pace;
 };
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* ---- progress -------------------------------------------------------------- */
 
@@ -69,25 +63,14 @@ static bool stopping(struct gdfs_scrub *sc)
     return stop;
 }
 
-/* Sleep until @until_us (monotonic) or a stop; false on a stop. */
-static bool sleep_until(struct gdfs_scrub *sc, uint64_t until_us)
+/* Sleep until @until_ms (gdfs_clock_ms) or a stop; false on a stop. */
+static bool sleep_until(struct gdfs_scrub *sc, uint64_t until_ms)
 {
     bool stop;
 
     pthread_mutex_lock(&sc->mu);
-    while (!sc->stop && now_us() < until_us) {
-        struct timespec ts;
-        uint64_t left = until_us - now_us();
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)(left / 1000000);
-        ts.tv_nsec += (long)(left % 1000000) * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&sc->cv, &sc->mu, &ts);
-    }
+    while (!sc->stop && gdfs_clock_ms() < until_ms)
+        gdfs_clock_cond_wait_until(&sc->cv, &sc->mu, until_ms);
     stop = sc->stop;
     pthread_mutex_unlock(&sc->mu);
     return !stop;
@@ -96,16 +79,13 @@ static bool sleep_until(struct gdfs_scrub *sc, uint64_t until_us)
 /* ---- pacing ---------------------------------------------------------------- */
 
 /* @bytes were just read: wait so that reads stay at scrub_rate_mib_s,
- * with at most a second of unused credit. False on a stop. */
+ * with at most a second of unused credit (pace.h). False on a stop. */
 static bool pace(struct gdfs_scrub *sc, uint64_t bytes)
 {
-    uint64_t now = now_us();
-    uint64_t rate = (uint64_t)sc->cfg->scrub_rate_mib_s << 20; /* bytes/s */
+    uint64_t now = gdfs_clock_ms();
+    uint64_t wait = gdfs_pace_take(&sc->pace, bytes, now);
 
-    if (sc->next_us + 1000000 < now)
-        sc->next_us = now - 1000000;
-    sc->next_us += bytes * 1000000 / rate;
-    return sc->next_us <= now ? !stopping(sc) : sleep_until(sc, sc->next_us);
+    return wait == 0 ? !stopping(sc) : sleep_until(sc, now + wait);
 }
 
 /* Length of chunk @idx of @v. */
@@ -353,8 +333,9 @@ static void *scrub_main(void *arg)
         return NULL;
     }
     while (!stopping(sc)) {
-        t0 = now_us();
-        sc->next_us = t0;
+        t0 = gdfs_clock_ms();
+        gdfs_pace_init(&sc->pace, (uint64_t)sc->cfg->scrub_rate_mib_s << 20,
+                       1000, t0);
         rc = scrub_pass(sc, batch);
         if (rc == GDFS_ESHUTDOWN)
             break;
@@ -368,13 +349,13 @@ static void *scrub_main(void *arg)
                  rc == GDFS_OK ? "done" : "failed",
                  (unsigned long long)sc->checked,
                  (unsigned long long)sc->total,
-                 (unsigned long long)((now_us() - t0) / 1000),
+                 (unsigned long long)(gdfs_clock_ms() - t0),
                  (unsigned long long)sc->bad,
                  (unsigned long long)sc->repaired, rc == GDFS_OK ? "" : ": ",
                  rc == GDFS_OK ? "" : gdfs_store_errmsg(sc->st));
         pthread_mutex_unlock(&sc->mu);
-        if (!sleep_until(sc, now_us() + (uint64_t)sc->cfg->scrub_interval_s *
-                                            1000000))
+        if (!sleep_until(sc, gdfs_clock_ms() +
+                                 (uint64_t)sc->cfg->scrub_interval_s * 1000))
             break;
     }
     free(batch);
@@ -402,7 +383,7 @@ int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
     sc->group = group;
     snprintf(sc->db_path, sizeof(sc->db_path), "%s", db_path);
     pthread_mutex_init(&sc->mu, NULL);
-    pthread_cond_init(&sc->cv, NULL);
+    gdfs_clock_cond_init(&sc->cv);
     *out = sc;
     if (cfg->scrub_rate_mib_s == 0) {
         gdfs_log(GDFS_LOG_INFO, "off ([files] scrub_rate_mib_s = 0)");

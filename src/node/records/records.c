@@ -104,10 +104,10 @@ int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
             rc = GDFS_OK;
         }
     if (rc != GDFS_OK)
-        snprintf(why, whylen,
-                 "no quorum: node %s knows no leader (term %llu); a majority "
-                 "of the %u members may be unreachable",
-                 gs->self, (unsigned long long)gs->term, gs->n);
+        gdfs_err_noquorum(why, whylen,
+                          "node %s knows no leader (term %llu); a majority "
+                          "of the %u members may be unreachable",
+                          gs->self, (unsigned long long)gs->term, gs->n);
     free(gs);
     return rc;
 }
@@ -210,14 +210,12 @@ static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
             *term = gs.term;
             return GDFS_OK;
         }
-        if (now_ms() >= until) {
-            snprintf(why, whylen,
-                     "no quorum: leader %s has not yet collected the file "
-                     "records of a majority and written them back to one "
-                     "for term %llu",
-                     gs.self, (unsigned long long)gs.term);
-            return GDFS_ENOQUORUM;
-        }
+        if (now_ms() >= until)
+            return gdfs_err_noquorum(
+                why, whylen,
+                "leader %s has not yet collected the file records of a "
+                "majority and written them back to one for term %llu",
+                gs.self, (unsigned long long)gs.term);
         usleep(10 * 1000);
     }
 }
@@ -317,13 +315,11 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
                  gs->m[idx[i]].addr);
     }
     rc = GDFS_OK;
-    if (out->n < out->w) {
-        snprintf(why, whylen,
-                 "no quorum: only %u of the group's %u members are alive; a "
-                 "put needs %u replicas",
-                 out->n, voters(gs), out->w);
-        rc = GDFS_ENOQUORUM;
-    }
+    if (out->n < out->w)
+        rc = gdfs_err_noquorum(why, whylen,
+                               "only %u of the group's %u members are "
+                               "alive; a put needs %u replicas",
+                               out->n, voters(gs), out->w);
     free(gs);
     free(set);
     if (rc != GDFS_OK)

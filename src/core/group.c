@@ -48,7 +48,18 @@ static uint64_t election_timeout(struct gdfs_group *g)
 
 uint32_t gdfs_group_quorum(const struct gdfs_group *g)
 {
-    return g->set.n / 2 + 1;
+    return gdfs_group_majority(&g->set);
+}
+
+uint32_t gdfs_group_majority(const struct gdfs_members *set)
+{
+    uint32_t voters = 0;
+
+    /* The state machine never marks a member LEFT (a departed one leaves
+     * the set), so for its own set this is set.n / 2 + 1. */
+    for (uint32_t i = 0; i < set->n; i++)
+        voters += set->m[i].state != GDFS_MEMBER_LEFT;
+    return voters / 2 + 1;
 }
 
 static int self_index(const struct gdfs_group *g)

@@ -169,6 +169,11 @@ bool gdfs_group_can_write(const struct gdfs_group *g, uint64_t now);
 /* Majority of the current member set (members in state LEFT excluded). */
 uint32_t gdfs_group_quorum(const struct gdfs_group *g);
 
+/* The same rule for any member set @set: more than half of its members
+ * that did not leave (for decisions taken outside the state machine, as
+ * src/files/collect.h's serve decision). */
+uint32_t gdfs_group_majority(const struct gdfs_members *set);
+
 /* Index of @id in the member set, or -1. */
 int gdfs_group_find(const struct gdfs_members *set, const char *id);
 

@@ -530,8 +530,9 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
 
 /* ---- collection after an election --------------------------------------------- */
 
-/* Merge the records of one META_LIST reply (one fsynced transaction);
- * *last gets the last name. */
+/* Merge the records of one META_LIST reply (one fsynced transaction; the
+ * store merges each by gdfs_collect_merge, files/collect.h); *last gets
+ * the last name. */
 static int merge_page(struct gdfs_records *f, uint64_t term,
                       const struct gdfs_msg *r, uint8_t *last,
                       size_t *lastlen)

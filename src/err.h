@@ -7,6 +7,8 @@
 #ifndef GDFS_ERR_H
 #define GDFS_ERR_H
 
+#include <stddef.h>
+
 /* X(name, number, message) */
 #define GDFS_ERR_LIST(X)                                                    \
     X(GDFS_OK, 0, "success")                                                \
@@ -48,5 +50,23 @@ const char *gdfs_strerror(int rc);
 
 /* Symbolic name ("GDFS_ENOENT") for @rc; static string, never NULL. */
 const char *gdfs_errname(int rc);
+
+/* A reason (@why) written for GDFS_ENOQUORUM opens with this text ("no
+ * quorum: node n1 knows no leader ..."): the user reads it as it is. */
+#define GDFS_ERR_NOQUORUM_WHY "no quorum: "
+
+/* Write "no quorum: " and the reason @fmt formats into @why (at most
+ * @whylen bytes, NUL-terminated) and return GDFS_ENOQUORUM: the code and
+ * the text come from one call, so a caller decides by the code. */
+int gdfs_err_noquorum(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The reason in @why without the words its code @rc already says: for
+ * GDFS_ENOQUORUM, what follows GDFS_ERR_NOQUORUM_WHY (a @why written by
+ * gdfs_err_noquorum, here or on the node that answered); else @why. For a
+ * caller that words the failure itself (get --stale-ok's "no quorum
+ * (...)"): it goes by the code, never by matching the text. Returns a
+ * pointer into @why. */
+const char *gdfs_err_reason(int rc, const char *why);
 
 #endif

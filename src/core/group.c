@@ -53,7 +53,18 @@ uint32_t gdfs_group_majority(uint32_t voters)
 
 uint32_t gdfs_group_quorum(const struct gdfs_group *g)
 {
-    return gdfs_group_majority(g->set.n);
+    return gdfs_group_set_majority(&g->set);
+}
+
+uint32_t gdfs_group_set_majority(const struct gdfs_members *set)
+{
+    uint32_t voters = 0;
+
+    /* The state machine never marks a member LEFT (a departed one leaves
+     * the set), so for its own set this is set.n / 2 + 1. */
+    for (uint32_t i = 0; i < set->n; i++)
+        voters += set->m[i].state != GDFS_MEMBER_LEFT;
+    return gdfs_group_majority(voters);
 }
 
 static int self_index(const struct gdfs_group *g)

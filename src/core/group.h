@@ -174,6 +174,10 @@ uint32_t gdfs_group_quorum(const struct gdfs_group *g);
  * Hosts that count their own voters (the record log) use this rule, so
  * there is one. */
 uint32_t gdfs_group_majority(uint32_t voters);
+/* The same rule for any member set @set: more than half of its members
+ * that did not leave (for decisions taken outside the state machine, as
+ * src/files/collect.h's serve decision). */
+uint32_t gdfs_group_set_majority(const struct gdfs_members *set);
 
 /* Index of @id in the member set, or -1. */
 int gdfs_group_find(const struct gdfs_members *set, const char *id);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "files/collect.h"
 #include "store/store_int.h"
 
 /* Replica ids are stored joined by ','; ids never contain one. */
@@ -215,17 +216,6 @@ static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
                             "find overtaken copy");
 }
 
-bool st_same_record(const struct gdfs_meta *a, const struct gdfs_meta *b)
-{
-    if (a->acked != b->acked || a->nreplicas != b->nreplicas ||
-        a->tombstone != b->tombstone)
-        return false;
-    for (unsigned i = 0; i < a->nreplicas && i < GDFS_REPLICAS; i++)
-        if (strcmp(a->replica[i], b->replica[i]) != 0)
-            return false;
-    return true;
-}
-
 int st_meta_fence(struct gdfs_store *st, uint64_t term)
 {
     return fence(st, term, NULL);
@@ -264,27 +254,28 @@ int st_meta_apply(struct gdfs_store *st, uint64_t term,
                   const struct gdfs_meta *m, bool *applied)
 {
     struct gdfs_meta cur;
-    int cmp = 1, rc;
+    enum gdfs_collect_take take;
+    int rc;
 
     *applied = false;
     if ((rc = prune_pending(st, term, m)) != GDFS_OK)
         return rc;
     rc = gdfs_store_meta_get(st, m->name, m->namelen, &cur);
-    if (rc == GDFS_OK)
-        cmp = gdfs_version_cmp(&m->version, &cur.version);
-    else if (rc != GDFS_ENOENT)
+    if (rc != GDFS_OK && rc != GDFS_ENOENT)
         return rc;
-    if (cmp < 0)
+    /* The merge rule is files/collect.h's. */
+    take = gdfs_collect_merge(rc == GDFS_OK ? &cur : NULL, m);
+    if (take == GDFS_COLLECT_OLDER)
         /* A newer record is stored: this version was overtaken by a put
          * allocated after it that committed first. It is still a
          * committed version (its put is acknowledged), older than the
          * newest: kept as history, or dropped behind a tombstone. */
         return cur.tombstone ? drop_exact(st, m) : apply_locally(st, m);
-    if (cmp == 0 && st_same_record(m, &cur))
+    if (take == GDFS_COLLECT_KEEP)
         return GDFS_OK;
     if ((rc = st_upsert_meta(st, m, 0)) != GDFS_OK)
         return rc;
-    if (cmp > 0 && (rc = apply_locally(st, m)) != GDFS_OK)
+    if (take == GDFS_COLLECT_NEWER && (rc = apply_locally(st, m)) != GDFS_OK)
         return rc;
     *applied = true;
     return GDFS_OK;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "files/collect.h"
 #include "store/store_int.h"
 
 /* Inside a write transaction: keep @m as accepted from the leader of
@@ -12,22 +13,24 @@ static int accept_one(struct gdfs_store *st, uint64_t term,
                       const struct gdfs_meta *m, bool *stored)
 {
     struct gdfs_meta cur;
+    enum gdfs_collect_take take;
     int rc = gdfs_store_meta_get(st, m->name, m->namelen, &cur);
 
     *stored = false;
     if (rc == GDFS_OK) {
-        int cmp = gdfs_version_cmp(&m->version, &cur.version);
-
+        take = gdfs_collect_merge(&cur, m);
         /* Older than the committed record: an overtaken put's record,
          * whose confirmation carries it whole (nothing to collect: the
          * newer one wins). The same record: nothing new. */
-        if (cmp < 0 || (cmp == 0 && st_same_record(m, &cur)))
+        if (take == GDFS_COLLECT_OLDER || take == GDFS_COLLECT_KEEP)
             return GDFS_OK;
     } else if (rc != GDFS_ENOENT) {
         return rc;
     }
     rc = st_meta_row(st, true, m->name, m->namelen, &cur);
-    if (rc == GDFS_OK && gdfs_version_cmp(&m->version, &cur.version) < 0)
+    /* Older than the accepted record: that one is newer (an equal one is
+     * stored again). */
+    if (rc == GDFS_OK && gdfs_collect_merge(&cur, m) == GDFS_COLLECT_OLDER)
         return GDFS_OK;
     if (rc != GDFS_OK && rc != GDFS_ENOENT)
         return rc;
@@ -50,7 +53,8 @@ int gdfs_store_meta_list_accepted(struct gdfs_store *st,
     /* Per file the newer of the committed and the accepted record. On the
      * same version the accepted one: it arrived after the committed one
      * (every change to meta drops accepted records of the same version
-     * and set), so it is a re-replication's newer replica set. */
+     * and set), so it is a re-replication's newer replica set. The rule
+     * is gdfs_collect_merge's (files/collect.h), in SQL. */
     return st_list_meta(
         st,
         "SELECT " ST_META_COLS " FROM meta m WHERE name > ?1 AND NOT EXISTS "
@@ -108,16 +112,16 @@ int gdfs_store_meta_adopt(struct gdfs_store *st, uint64_t term,
             struct gdfs_meta cur;
             bool applied = false;
 
+            enum gdfs_collect_take take;
+
             rc = gdfs_store_meta_get(st, ms[i].name, ms[i].namelen, &cur);
             if (rc != GDFS_OK && rc != GDFS_ENOENT)
                 goto fail;
             /* Newer than the committed record, or the same version with
              * another replica set (a re-replication's): ours now, as if
-             * collected from a member. */
-            if ((rc == GDFS_ENOENT ||
-                 gdfs_version_cmp(&ms[i].version, &cur.version) > 0 ||
-                 (gdfs_version_cmp(&ms[i].version, &cur.version) == 0 &&
-                  !st_same_record(&ms[i], &cur))) &&
+             * collected from a member (files/collect.h). */
+            take = gdfs_collect_merge(rc == GDFS_OK ? &cur : NULL, &ms[i]);
+            if ((take == GDFS_COLLECT_NEWER || take == GDFS_COLLECT_RESET) &&
                 (rc = st_meta_apply(st, term, &ms[i], &applied)) != GDFS_OK)
                 goto fail;
             *adopted += applied;

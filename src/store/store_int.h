@@ -168,8 +168,6 @@ int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
  * leader of term @aterm. Replaces the file's row. */
 int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
                    uint64_t aterm);
-/* Same version, acknowledgements, tombstone flag and replica set. */
-bool st_same_record(const struct gdfs_meta *a, const struct gdfs_meta *b);
 /* Run @sql (?1: names after this, ?2: at most this many rows, selecting
  * ST_META_COLS) and hand each record to @cb, as gdfs_store_meta_list. */
 int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,

@@ -157,13 +157,11 @@ static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
         return GDFS_ENOMEM;
     }
     fan_reap(fn);
-    if (fn->live < fn->w) {
-        snprintf(why, whylen,
-                 "no quorum: %u of the %u replicas still take the data, %u "
-                 "needed (%s)",
-                 fn->live, fn->n, fn->w, fn->last);
-        return GDFS_ENOQUORUM;
-    }
+    if (fn->live < fn->w)
+        return gdfs_err_noquorum(why, whylen,
+                                 "%u of the %u replicas still take the "
+                                 "data, %u needed (%s)",
+                                 fn->live, fn->n, fn->w, fn->last);
     return GDFS_OK;
 }
 
@@ -188,9 +186,9 @@ static int leader_silent(int rc, bool acts, const char *addr, char *why,
                  addr, cause);
         return GDFS_EUNKNOWN;
     }
-    snprintf(why, whylen, "no quorum: the leader at %s did not answer (%s)",
-             addr, cause);
-    return GDFS_ENOQUORUM;
+    return gdfs_err_noquorum(why, whylen,
+                             "the leader at %s did not answer (%s)", addr,
+                             cause);
 }
 
 /* Ask the leader (here or remote) for a version and replicas. */
@@ -435,12 +433,10 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     if (rc == GDFS_OK)
         rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end,
                                  &in_step, why, sizeof(why));
-    if (rc == GDFS_OK && fan_finish(s, &fn, &end, &acked) < fn.w) {
-        snprintf(why, sizeof(why),
-                 "no quorum: %u of %u replicas stored it, %u needed (%s)",
-                 fn.live, fn.n, fn.w, fn.last);
-        rc = GDFS_ENOQUORUM;
-    }
+    if (rc == GDFS_OK && fan_finish(s, &fn, &end, &acked) < fn.w)
+        rc = gdfs_err_noquorum(why, sizeof(why),
+                               "%u of %u replicas stored it, %u needed (%s)",
+                               fn.live, fn.n, fn.w, fn.last);
     if (rc == GDFS_OK) {
         meta.version = p.version;
         meta.size = end.u.put_end.size;
@@ -720,9 +716,9 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     if ((rc == GDFS_ENOQUORUM || rc == GDFS_ENOTLEADER) &&
         (m->flags & GDFS_FLAG_STALE_OK)) {
         /* No leader to name the newest version: the newest one reachable
-         * replicas hold, with a warning (get --stale-ok). */
-        snprintf(stale, sizeof(stale), "%s",
-                 strncmp(why, "no quorum: ", 11) == 0 ? why + 11 : why);
+         * replicas hold, with a warning (get --stale-ok), which says "no
+         * quorum" itself: the reason goes in without those words. */
+        snprintf(stale, sizeof(stale), "%s", gdfs_err_reason(rc, why));
         rd.stale = stale;
         rc = gdfs_probe_stale_plan(s, &m->u.get.name, m->u.get.seq, &meta,
                                    addrs, why, sizeof(why));

@@ -22,7 +22,10 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m);
 int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m);
 
 /* The committed record of @name from the leader (here or remote), with
- * the replicas' addresses in @addrs ("" when unknown). */
+ * the replicas' addresses in @addrs ("" when unknown). GDFS_ENOQUORUM
+ * (no leader, or it cannot serve) comes with a @why that
+ * gdfs_err_noquorum wrote, here or on the leader: gdfs_err_reason takes
+ * the reason out of it. */
 int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
                         struct gdfs_meta *meta,
                         char (*addrs)[GDFS_ADDR_MAX + 1], char *why,

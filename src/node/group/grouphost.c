@@ -443,17 +443,20 @@ int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
                      g->self, g->leader, g->set.m[l].addr,
                      (unsigned long long)g->term);
         else
-            snprintf(why, whylen,
-                     "no quorum: node %s knows no leader (term %llu); a "
-                     "majority of the %u members may be unreachable",
-                     g->self, (unsigned long long)g->term, g->set.n);
+            gdfs_err_noquorum(why, whylen,
+                              "node %s knows no leader (term %llu); a "
+                              "majority of the %u members may be "
+                              "unreachable",
+                              g->self, (unsigned long long)g->term,
+                              g->set.n);
         rc = l >= 0 ? GDFS_ENOTLEADER : GDFS_ENOQUORUM;
     } else if (!gdfs_group_can_write(g, gdfs_clock_ms())) {
-        snprintf(why, whylen,
-                 "no quorum: leader %s has not heard from a majority of the "
-                 "%u members within its lease (term %llu)",
-                 g->self, g->set.n, (unsigned long long)g->term);
-        rc = GDFS_ENOQUORUM;
+        rc = gdfs_err_noquorum(why, whylen,
+                               "leader %s has not heard from a majority of "
+                               "the %u members within its lease (term "
+                               "%llu)",
+                               g->self, g->set.n,
+                               (unsigned long long)g->term);
     }
     pthread_mutex_unlock(&h->mu);
     return rc;

@@ -97,10 +97,10 @@ int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
             rc = GDFS_OK;
         }
     if (rc != GDFS_OK)
-        snprintf(why, whylen,
-                 "no quorum: node %s knows no leader (term %llu); a majority "
-                 "of the %u members may be unreachable",
-                 gs->self, (unsigned long long)gs->term, gs->n);
+        gdfs_err_noquorum(why, whylen,
+                          "node %s knows no leader (term %llu); a majority "
+                          "of the %u members may be unreachable",
+                          gs->self, (unsigned long long)gs->term, gs->n);
     free(gs);
     return rc;
 }
@@ -203,14 +203,12 @@ static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
             *term = gs.term;
             return GDFS_OK;
         }
-        if (gdfs_clock_ms() >= until) {
-            snprintf(why, whylen,
-                     "no quorum: leader %s has not yet collected the file "
-                     "records of a majority and written them back to one "
-                     "for term %llu",
-                     gs.self, (unsigned long long)gs.term);
-            return GDFS_ENOQUORUM;
-        }
+        if (gdfs_clock_ms() >= until)
+            return gdfs_err_noquorum(
+                why, whylen,
+                "leader %s has not yet collected the file records of a "
+                "majority and written them back to one for term %llu",
+                gs.self, (unsigned long long)gs.term);
         usleep(10 * 1000);
     }
 }
@@ -310,13 +308,11 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
                  gs->m[idx[i]].addr);
     }
     rc = GDFS_OK;
-    if (out->n < out->w) {
-        snprintf(why, whylen,
-                 "no quorum: only %u of the group's %u members are alive; a "
-                 "put needs %u replicas",
-                 out->n, voters(gs), out->w);
-        rc = GDFS_ENOQUORUM;
-    }
+    if (out->n < out->w)
+        rc = gdfs_err_noquorum(why, whylen,
+                               "only %u of the group's %u members are "
+                               "alive; a put needs %u replicas",
+                               out->n, voters(gs), out->w);
     free(gs);
     free(set);
     if (rc != GDFS_OK)
@@ -527,8 +523,9 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
 
 /* ---- collection after an election --------------------------------------------- */
 
-/* Merge the records of one META_LIST reply (one fsynced transaction);
- * *last gets the last name. */
+/* Merge the records of one META_LIST reply (one fsynced transaction; the
+ * store merges each by gdfs_collect_merge, files/collect.h); *last gets
+ * the last name. */
 static int merge_page(struct gdfs_records *f, uint64_t term,
                       const struct gdfs_msg *r, uint8_t *last,
                       size_t *lastlen)

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "files/collect.h"
 #include "log.h"
 #include "net.h"
 #include "pack.h"
@@ -60,6 +61,7 @@ struct gdfs_sync {
     uint64_t settle_at; /* next write-back attempt of a new term (ms) */
     struct member_sync m[GDFS_GROUP_MAX];
     unsigned n;
+    struct gdfs_members set; /* leader_round's: the member set it serves */
     uint8_t *frame;      /* one META_SYNC page */
     size_t framecap;
 };
@@ -257,15 +259,24 @@ static struct member_sync *member_slot(struct gdfs_sync *sy, const char *id)
 /* One round of the leader's comparisons. While @settling (a new term's
  * records are collected, not yet written back) every live member is
  * compared at once, and the leader serves once a majority, itself
- * included, holds its table. */
+ * included, holds its table (gdfs_collect_may_serve decides). */
 static void leader_round(struct gdfs_sync *sy,
                          const struct gdfs_group_status *gs)
 {
     struct gdfs_meta_digest *ours = NULL;
     bool settling = gdfs_records_settling(sy->records, gs->term);
+    bool holds[GDFS_GROUP_MAX]; /* holds our table, this round */
     uint64_t now = gdfs_clock_ms();
     unsigned voters = 0, ok = 0;
     char why[256];
+
+    memset(&sy->set, 0, sizeof(sy->set));
+    sy->set.n = gs->n;
+    for (uint32_t i = 0; i < gs->n; i++) {
+        memcpy(sy->set.m[i].id, gs->m[i].id, sizeof(sy->set.m[i].id));
+        sy->set.m[i].state = gs->m[i].state;
+        holds[i] = strcmp(gs->m[i].id, gs->self) == 0;
+    }
 
     if (gs->term != sy->term) {
         sy->term = gs->term; /* a new term: compare with everyone */
@@ -282,7 +293,7 @@ static void leader_round(struct gdfs_sync *sy,
         /* Settling: a majority is enough to serve; the others are
          * compared in the next rounds (a member that hangs until the I/O
          * timeout then delays no election more than it must). */
-        if (settling && 1 + ok >= gdfs_group_majority(voters))
+        if (settling && gdfs_collect_may_serve(&sy->set, holds))
             break;
         if (gs->m[i].state == GDFS_MEMBER_LEFT ||
             strcmp(gs->m[i].id, gs->self) == 0 ||
@@ -315,6 +326,7 @@ static void leader_round(struct gdfs_sync *sy,
             GDFS_OK) {
             ms->synced = true;
             ms->next_ms = now + (uint64_t)sy->cfg->sync_interval_s * 1000;
+            holds[i] = true;
             ok++;
         } else {
             ms->synced = false;
@@ -324,7 +336,7 @@ static void leader_round(struct gdfs_sync *sy,
     free(ours);
     if (!settling)
         return;
-    if (1 + ok >= gdfs_group_majority(voters)) {
+    if (gdfs_collect_may_serve(&sy->set, holds)) {
         gdfs_records_set_ready(sy->records, gs->term);
         gdfs_log(GDFS_LOG_INFO,
                  "term %llu: records written back to %u of %u members; "

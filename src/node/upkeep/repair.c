@@ -19,7 +19,7 @@
 
 #include "clock.h"
 #include "files/health.h"
-#include "files/placement.h"
+#include "files/repairplan.h"
 #include "log.h"
 #include "node/data/copy.h"
 #include "store/store.h"
@@ -184,7 +184,6 @@ struct view {
     struct gdfs_members set;
     struct gdfs_health_member extra[GDFS_GROUP_MAX];
     struct gdfs_health_cfg hcfg;
-    unsigned want;
 };
 
 /* Lock held: tell the files layer which nodes are being drained, so that
@@ -254,15 +253,6 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
     r->nfailed = n;
     v->hcfg.repair_delay_ms = r->cfg->repair_delay_ms;
     v->hcfg.unacked_grace_ms = r->cfg->io_timeout_ms;
-    v->want = gdfs_health_want(&v->set, v->extra);
-}
-
-static int member_index(const struct view *v, const char *id)
-{
-    for (uint32_t i = 0; i < v->set.n; i++)
-        if (strcmp(v->set.m[i].id, id) == 0)
-            return (int)i;
-    return -1;
 }
 
 /* Per-pass tallies. */
@@ -277,122 +267,41 @@ struct pass {
     uint32_t drain_stuck[DRAINS_MAX]; /* ... that cannot be moved */
 };
 
-/* Lock held: plan the copy of @m into @j. Returns false (and says why in
- * @why) if there is no source or no target. */
-static bool plan(struct pass *p, const struct gdfs_meta *m,
-                 const enum gdfs_health *h, struct job *j, const char **why)
-{
-    struct view *v = p->v;
-    char exclude[GDFS_REPLICAS + DRAINS_MAX][GDFS_NODE_ID_MAX + 1];
-    unsigned nexcl = 0, nkeep = 0;
-    int unacked_target = -1, idx;
-
-    memset(j, 0, sizeof(*j));
-    j->m = *m;
-    for (unsigned i = 0; i < m->nreplicas; i++) {
-        int k = member_index(v, m->replica[i]);
-        bool acked = (m->acked >> i) & 1u;
-
-        snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s", m->replica[i]);
-        if (k < 0 || !acked || v->set.m[k].state == GDFS_MEMBER_FAILED ||
-            v->set.m[k].state == GDFS_MEMBER_LEFT) {
-            /* An unacked replica that is alive may hold the data after
-             * all (a late ack): ask it first, the copy keeps what it has. */
-            if (k >= 0 && !acked && h[i] == GDFS_HEALTH_LOST &&
-                v->set.m[k].state == GDFS_MEMBER_ALIVE &&
-                !v->extra[k].draining && unacked_target < 0)
-                unacked_target = k;
-            continue;
-        }
-        /* Acked and reachable: a source (a draining one too). */
-        snprintf(j->srcs[j->nsrc], sizeof(j->srcs[0]), "%s",
-                 v->set.m[k].addr);
-        snprintf(j->src_ids[j->nsrc], sizeof(j->src_ids[0]), "%s",
-                 m->replica[i]);
-        j->nsrc++;
-    }
-    if (j->nsrc == 0) {
-        *why = "no healthy replica to copy from";
-        return false;
-    }
-    for (unsigned d = 0; d < p->r->ndrains; d++)
-        snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s",
-                 p->r->drains[d].id);
-    if (unacked_target >= 0) {
-        idx = unacked_target;
-    } else if (gdfs_place(m->name, m->namelen, &v->set, NULL, 0,
-                          (const char(*)[GDFS_NODE_ID_MAX + 1])exclude, nexcl,
-                          1, &idx) != 1) {
-        *why = "no member left to take a copy";
-        return false;
-    }
-    snprintf(j->target, sizeof(j->target), "%s", v->set.m[idx].id);
-    snprintf(j->target_addr, sizeof(j->target_addr), "%s",
-             v->set.m[idx].addr);
-    /* The new replica set: what still counts, then the target. */
-    j->next = *m;
-    j->next.acked = 0;
-    j->next.nreplicas = 0;
-    for (unsigned i = 0; i < m->nreplicas; i++) {
-        if (h[i] == GDFS_HEALTH_LOST || strcmp(m->replica[i], j->target) == 0)
-            continue;
-        snprintf(j->next.replica[nkeep], sizeof(j->next.replica[0]), "%s",
-                 m->replica[i]);
-        if ((m->acked >> i) & 1u)
-            j->next.acked |= (uint8_t)(1u << nkeep);
-        nkeep++;
-    }
-    if (nkeep >= GDFS_REPLICAS) {
-        *why = "no room in the replica set";
-        return false;
-    }
-    snprintf(j->next.replica[nkeep], sizeof(j->next.replica[0]), "%s",
-             j->target);
-    j->next.acked |= (uint8_t)(1u << nkeep);
-    j->next.nreplicas = (uint8_t)(nkeep + 1);
-    return true;
-}
-
-/* Lock held: look at one record. */
+/* Lock held: look at one record; gdfs_repairplan_make decides, this
+ * keeps the tallies and the notes, and queues the copy. */
 static void scan_record(struct pass *p, const struct gdfs_meta *m)
 {
     struct gdfs_repair *r = p->r;
-    enum gdfs_health h[GDFS_REPLICAS];
-    struct note *note = NULL;
-    unsigned good, drained = 0;
-    uint64_t age = 0;
-    int draining[GDFS_REPLICAS];
-    const char *why = NULL;
-    bool unacked = false;
-    struct job j;
+    char drains[DRAINS_MAX][GDFS_NODE_ID_MAX + 1];
+    struct gdfs_repairplan_in in = {
+        .m = m,
+        .set = &p->v->set,
+        .extra = p->v->extra,
+        .drains = (const char(*)[GDFS_NODE_ID_MAX + 1])drains,
+        .ndrains = r->ndrains,
+        .now = p->now,
+        .cfg = p->v->hcfg,
+    };
+    struct gdfs_repairplan plan;
+    struct note *note = note_of(r, m, false);
 
-    if (m->tombstone)
-        return; /* tombstones need no copies */
-    for (unsigned i = 0; i < m->nreplicas; i++) {
-        int k = member_index(p->v, m->replica[i]);
-
-        unacked |= k >= 0 && !((m->acked >> i) & 1u);
-        draining[i] = -1;
-        for (unsigned d = 0; d < r->ndrains; d++)
-            if (strcmp(r->drains[d].id, m->replica[i]) == 0) {
-                draining[i] = (int)d;
-                drained++;
-            }
+    for (unsigned d = 0; d < r->ndrains; d++)
+        snprintf(drains[d], sizeof(drains[d]), "%s", r->drains[d].id);
+    if (note != NULL) {
+        in.unacked_since = note->unacked_since;
+        in.retry_at = note->retry_at;
     }
-    if (unacked) {
-        /* The record's age: since the first pass that saw it unacked. */
-        note = note_of(r, m, true);
-        if (note->unacked_since == 0)
-            note->unacked_since = p->now;
-        age = p->now - note->unacked_since;
+    in.in_flight = in_flight(r, m);
+    gdfs_repairplan_make(&in, &plan);
+    if (plan.unacked) {
+        if (note == NULL)
+            note = note_of(r, m, true);
+        note->unacked_since = plan.unacked_since;
         note->pass = r->pass;
     }
-    good = gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])m->replica,
-                              m->nreplicas, m->acked, &p->v->set,
-                              p->v->extra, age, &p->v->hcfg, h);
-    if (good >= p->v->want && drained == 0)
+    if (plan.act == GDFS_REPAIRPLAN_NONE)
         return;
-    if (good < p->v->want) {
+    if (plan.under) {
         p->under++;
         if (p->nnames < GDFS_REPAIR_NAMES_MAX) {
             memcpy(p->names->names[p->nnames].p, m->name, m->namelen);
@@ -401,23 +310,20 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
         }
     }
     for (unsigned i = 0; i < m->nreplicas; i++)
-        if (draining[i] >= 0)
-            p->drain_left[draining[i]]++;
-    if (in_flight(r, m))
+        if (plan.drain[i] >= 0)
+            p->drain_left[plan.drain[i]]++;
+    if (plan.act == GDFS_REPAIRPLAN_BUSY)
         return;
-    if (note == NULL)
-        note = note_of(r, m, false);
-    if (note != NULL) {
+    if (note != NULL)
         note->pass = r->pass;
-        if (p->now < note->retry_at)
-            return;
-    }
-    if (!plan(p, m, h, &j, &why)) {
+    if (plan.act == GDFS_REPAIRPLAN_BACKOFF)
+        return;
+    if (plan.act == GDFS_REPAIRPLAN_STUCK) {
         char name[256];
 
         for (unsigned i = 0; i < m->nreplicas; i++)
-            if (draining[i] >= 0)
-                p->drain_stuck[draining[i]]++;
+            if (plan.drain[i] >= 0)
+                p->drain_stuck[plan.drain[i]]++;
         if (note == NULL)
             note = note_of(r, m, true);
         if (!note->reported) {
@@ -425,8 +331,8 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
             gdfs_log(GDFS_LOG_WARN,
                      "%s version %llu has %u of %u replicas and cannot get "
                      "more: %s",
-                     name, (unsigned long long)m->version.seq, good,
-                     p->v->want, why);
+                     name, (unsigned long long)m->version.seq, plan.good,
+                     plan.want, plan.why);
         }
         note->reported = true;
         note->retry_at = p->now + NO_SOURCE_RETRY_MS;
@@ -436,8 +342,21 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
         return; /* the next pass takes it */
     {
         struct job *q = &r->queue[(r->qhead + r->qlen) % QUEUE_MAX];
+        const struct gdfs_members *set = &p->v->set;
 
-        *q = j;
+        memset(q, 0, sizeof(*q));
+        q->m = *m;
+        q->next = plan.next;
+        snprintf(q->target, sizeof(q->target), "%s", set->m[plan.target].id);
+        snprintf(q->target_addr, sizeof(q->target_addr), "%s",
+                 set->m[plan.target].addr);
+        q->nsrc = plan.nsrc;
+        for (unsigned i = 0; i < plan.nsrc; i++) {
+            snprintf(q->srcs[i], sizeof(q->srcs[0]), "%s",
+                     set->m[plan.src[i]].addr);
+            snprintf(q->src_ids[i], sizeof(q->src_ids[0]), "%s",
+                     set->m[plan.src[i]].id);
+        }
         r->qlen++;
         inflight_set(r, &q->m, true);
         pthread_cond_broadcast(&r->cv);

@@ -1,0 +1,290 @@
+/* Unit tests of a new leader's merge of collected records and its serve
+ * decision (src/files/collect.c): one test per rule in collect.h. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/group.h"
+#include "files/collect.h"
+
+/* ---- fixture ------------------------------------------------------------- */
+
+/* Record of "f" at version (@term, @seq) on @a, @b, @c ("" = fewer), all
+ * acked. */
+static struct gdfs_meta rec(uint64_t term, uint64_t seq, const char *a,
+                            const char *b, const char *c)
+{
+    const char *ids[GDFS_REPLICAS] = {a, b, c};
+    struct gdfs_meta m;
+
+    memset(&m, 0, sizeof(m));
+    memcpy(m.name, "f", 1);
+    m.namelen = 1;
+    m.version.term = term;
+    m.version.seq = seq;
+    for (unsigned i = 0; i < GDFS_REPLICAS && ids[i][0] != '\0'; i++) {
+        snprintf(m.replica[i], sizeof(m.replica[i]), "%s", ids[i]);
+        m.acked |= (uint8_t)(1u << i);
+        m.nreplicas++;
+    }
+    return m;
+}
+
+static struct gdfs_meta tomb(uint64_t term, uint64_t seq)
+{
+    struct gdfs_meta m = rec(term, seq, "", "", "");
+
+    m.tombstone = true;
+    return m;
+}
+
+/* What the leader holds after merging @rows in order, as the store does
+ * (gdfs_collect_merge on each, NEWER and RESET replace the record). */
+static struct gdfs_meta fold(const struct gdfs_meta *rows, unsigned n)
+{
+    struct gdfs_meta held;
+    bool have = false;
+
+    memset(&held, 0, sizeof(held));
+    for (unsigned i = 0; i < n; i++) {
+        enum gdfs_collect_take t =
+            gdfs_collect_merge(have ? &held : NULL, &rows[i]);
+
+        if (t == GDFS_COLLECT_NEWER || t == GDFS_COLLECT_RESET) {
+            held = rows[i];
+            have = true;
+        }
+    }
+    return held;
+}
+
+static struct gdfs_members set;
+static bool holds[GDFS_GROUP_MAX];
+
+/* Members n1..n@n, all alive, none holding the table. */
+static void group_of(unsigned n)
+{
+    memset(&set, 0, sizeof(set));
+    memset(holds, 0, sizeof(holds));
+    set.n = n;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(set.m[i].id, sizeof(set.m[i].id), "n%u", i + 1);
+}
+
+/* ---- gdfs_collect_merge --------------------------------------------------- */
+
+START_TEST(test_collect_nothing_held_takes_the_record)
+{
+    struct gdfs_meta m = rec(1, 1, "n1", "n2", "n3");
+
+    ck_assert_int_eq(gdfs_collect_merge(NULL, &m), GDFS_COLLECT_NEWER);
+}
+END_TEST
+
+START_TEST(test_collect_newer_version_wins)
+{
+    struct gdfs_meta v5 = rec(2, 5, "n1", "n2", "n3");
+    struct gdfs_meta v6 = rec(2, 6, "n1", "n2", "n3");
+    struct gdfs_meta t3 = rec(3, 1, "n4", "n2", "n3");
+
+    ck_assert_int_eq(gdfs_collect_merge(&v5, &v6), GDFS_COLLECT_NEWER);
+    ck_assert_int_eq(gdfs_collect_merge(&v6, &v5), GDFS_COLLECT_OLDER);
+    /* Versions order by term first (DESIGN.md "Version"). */
+    ck_assert_int_eq(gdfs_collect_merge(&v6, &t3), GDFS_COLLECT_NEWER);
+    ck_assert_int_eq(gdfs_collect_merge(&t3, &v6), GDFS_COLLECT_OLDER);
+}
+END_TEST
+
+START_TEST(test_collect_same_record_changes_nothing)
+{
+    struct gdfs_meta a = rec(2, 5, "n1", "n2", "n3");
+    struct gdfs_meta b = a;
+
+    ck_assert(gdfs_collect_same(&a, &b));
+    ck_assert_int_eq(gdfs_collect_merge(&a, &b), GDFS_COLLECT_KEEP);
+}
+END_TEST
+
+START_TEST(test_collect_accepted_same_version_outranks_committed)
+{
+    /* A member holds v5 committed on n1 n2 n3, and accepted v5 on n1 n2
+     * n4 (a re-replication's newer set): the accepted one wins. */
+    struct gdfs_meta committed = rec(2, 5, "n1", "n2", "n3");
+    struct gdfs_meta accepted = rec(2, 5, "n1", "n2", "n4");
+
+    ck_assert(!gdfs_collect_same(&committed, &accepted));
+    ck_assert_int_eq(gdfs_collect_merge(&committed, &accepted),
+                     GDFS_COLLECT_RESET);
+    /* Acks alone differ: a new record too. */
+    accepted = committed;
+    accepted.acked = 3;
+    ck_assert_int_eq(gdfs_collect_merge(&committed, &accepted),
+                     GDFS_COLLECT_RESET);
+}
+END_TEST
+
+START_TEST(test_collect_accepted_older_than_committed_loses)
+{
+    /* An overtaken put's accepted row: the committed newer record stays. */
+    struct gdfs_meta committed = rec(2, 6, "n1", "n2", "n3");
+    struct gdfs_meta accepted = rec(2, 5, "n1", "n2", "n4");
+
+    ck_assert_int_eq(gdfs_collect_merge(&committed, &accepted),
+                     GDFS_COLLECT_OLDER);
+}
+END_TEST
+
+START_TEST(test_collect_newer_tombstone_removes_the_file)
+{
+    struct gdfs_meta put = rec(2, 5, "n1", "n2", "n3");
+    struct gdfs_meta rm = tomb(2, 6);
+
+    ck_assert_int_eq(gdfs_collect_merge(&put, &rm), GDFS_COLLECT_NEWER);
+}
+END_TEST
+
+START_TEST(test_collect_older_put_behind_tombstone_loses)
+{
+    struct gdfs_meta rows[] = {tomb(2, 6), rec(2, 5, "n1", "n2", "n3")};
+    struct gdfs_meta held;
+
+    ck_assert_int_eq(gdfs_collect_merge(&rows[0], &rows[1]),
+                     GDFS_COLLECT_OLDER);
+    held = fold(rows, 2);
+    ck_assert(held.tombstone);
+    ck_assert_uint_eq(held.version.seq, 6);
+}
+END_TEST
+
+START_TEST(test_collect_newer_put_after_tombstone_wins)
+{
+    struct gdfs_meta rows[] = {tomb(2, 6), rec(3, 1, "n1", "n2", "n3")};
+    struct gdfs_meta held = fold(rows, 2);
+
+    ck_assert(!held.tombstone);
+    ck_assert_uint_eq(held.version.term, 3);
+}
+END_TEST
+
+START_TEST(test_collect_minority_accepted_row_is_adopted)
+{
+    /* The leader and one member hold v5 committed; a single member holds
+     * v6 accepted (its leader may have committed it on a majority and
+     * died): the newest wins, whoever had it. */
+    struct gdfs_meta rows[] = {
+        rec(2, 5, "n1", "n2", "n3"), /* the leader's committed row */
+        rec(2, 5, "n1", "n2", "n3"), /* member n2 */
+        rec(2, 6, "n1", "n2", "n4"), /* member n4: accepted only */
+    };
+    struct gdfs_meta held = fold(rows, 3);
+
+    ck_assert_uint_eq(held.version.seq, 6);
+    ck_assert_str_eq(held.replica[2], "n4");
+    /* In any order. */
+    held = fold((const struct gdfs_meta[]){rows[2], rows[0], rows[1]}, 3);
+    ck_assert_uint_eq(held.version.seq, 6);
+}
+END_TEST
+
+START_TEST(test_collect_same_version_last_merged_wins)
+{
+    struct gdfs_meta a = rec(2, 5, "n1", "n2", "n3");
+    struct gdfs_meta b = rec(2, 5, "n1", "n2", "n4");
+    struct gdfs_meta held;
+
+    held = fold((const struct gdfs_meta[]){a, b}, 2);
+    ck_assert_str_eq(held.replica[2], "n4");
+    held = fold((const struct gdfs_meta[]){b, a}, 2);
+    ck_assert_str_eq(held.replica[2], "n3");
+}
+END_TEST
+
+/* ---- gdfs_collect_may_serve ---------------------------------------------- */
+
+START_TEST(test_collect_serves_once_a_majority_holds_the_table)
+{
+    group_of(5);
+    holds[0] = true; /* the leader itself */
+    ck_assert(!gdfs_collect_may_serve(&set, holds));
+    holds[3] = true;
+    ck_assert(!gdfs_collect_may_serve(&set, holds));
+    holds[4] = true;
+    ck_assert(gdfs_collect_may_serve(&set, holds));
+    group_of(4); /* 3 of 4: a tie is no majority */
+    holds[0] = holds[1] = true;
+    ck_assert(!gdfs_collect_may_serve(&set, holds));
+    holds[2] = true;
+    ck_assert(gdfs_collect_may_serve(&set, holds));
+}
+END_TEST
+
+START_TEST(test_collect_single_member_serves_alone)
+{
+    group_of(1);
+    ck_assert(!gdfs_collect_may_serve(&set, holds));
+    holds[0] = true;
+    ck_assert(gdfs_collect_may_serve(&set, holds));
+}
+END_TEST
+
+START_TEST(test_collect_left_members_do_not_count)
+{
+    group_of(5);
+    set.m[3].state = GDFS_MEMBER_LEFT;
+    set.m[4].state = GDFS_MEMBER_LEFT;
+    ck_assert_uint_eq(gdfs_group_set_majority(&set), 2);
+    holds[0] = true;
+    holds[3] = holds[4] = true; /* they left: no help */
+    ck_assert(!gdfs_collect_may_serve(&set, holds));
+    holds[1] = true;
+    ck_assert(gdfs_collect_may_serve(&set, holds));
+}
+END_TEST
+
+START_TEST(test_collect_failed_members_count_in_the_set)
+{
+    /* A failed member is still a member: the majority is of the whole
+     * set, never of the live ones (DESIGN.md "Terms and votes"). */
+    group_of(3);
+    set.m[1].state = GDFS_MEMBER_FAILED;
+    set.m[2].state = GDFS_MEMBER_FAILED;
+    holds[0] = true;
+    ck_assert(!gdfs_collect_may_serve(&set, holds));
+}
+END_TEST
+
+/* ---- suite --------------------------------------------------------------- */
+
+static Suite *collect_suite(void)
+{
+    Suite *s = suite_create("collect");
+    TCase *tc = tcase_create("collect");
+
+    tcase_add_test(tc, test_collect_nothing_held_takes_the_record);
+    tcase_add_test(tc, test_collect_newer_version_wins);
+    tcase_add_test(tc, test_collect_same_record_changes_nothing);
+    tcase_add_test(tc, test_collect_accepted_same_version_outranks_committed);
+    tcase_add_test(tc, test_collect_accepted_older_than_committed_loses);
+    tcase_add_test(tc, test_collect_newer_tombstone_removes_the_file);
+    tcase_add_test(tc, test_collect_older_put_behind_tombstone_loses);
+    tcase_add_test(tc, test_collect_newer_put_after_tombstone_wins);
+    tcase_add_test(tc, test_collect_minority_accepted_row_is_adopted);
+    tcase_add_test(tc, test_collect_same_version_last_merged_wins);
+    tcase_add_test(tc, test_collect_serves_once_a_majority_holds_the_table);
+    tcase_add_test(tc, test_collect_single_member_serves_alone);
+    tcase_add_test(tc, test_collect_left_members_do_not_count);
+    tcase_add_test(tc, test_collect_failed_members_count_in_the_set);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(collect_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

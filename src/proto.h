@@ -218,6 +218,8 @@ struct gdfs_msg {
     uint8_t type;
     uint16_t flags; /* GDFS_FLAG_* */
     uint32_t reqid;
+    /* One line per message with few fields: a table, kept by hand. */
+    /* clang-format off */
     union {
         struct { uint32_t status; struct gdfs_bytes msg; } error;
         struct { struct gdfs_version version; } ok;
@@ -314,6 +316,7 @@ struct gdfs_msg {
         } probe_reply;
         struct { struct gdfs_bytes msg; } stale;
     } u;
+    /* clang-format on */
 };
 
 /* ---- group messages ------------------------------------------------------ */

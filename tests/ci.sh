@@ -5,7 +5,8 @@
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. `make distcheck` (tarball builds, installs and passes the tests that
 #      prove it complete: PACKAGE_TESTS in Makefile.am),
-#   4. a short libFuzzer run of the frame and INI parsers.
+#   4. a short libFuzzer run of the frame and INI parsers,
+#   5. the clang-format check (tests/format.sh; --fix applies it).
 # Builds go to _build/ in the source tree. Ends with "N passed, N failed".
 #   GDFS_CI_FUZZ_SECONDS   seconds per fuzz target (default 30; 0 skips)
 #   GDFS_CI_QUICK=1        only step 1
@@ -76,6 +77,9 @@ if [ "${GDFS_CI_QUICK:-0}" != 1 ]; then
         step "fuzz each parser for $secs s"
         if bash tests/fuzz/run.sh "$secs"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     fi
+
+    step "clang-format check"
+    if bash tests/format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 fi
 
 step "done"

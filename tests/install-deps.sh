@@ -7,7 +7,7 @@ set -eu
 build_pkgs="gcc make autoconf automake libtool pkg-config libsqlite3-dev
 libssh2-1-dev libiniparser-dev libssl-dev check"
 test_pkgs="python3 time clang libclang-rt-14-dev sqlite3 procps iproute2
-openssh-server openssh-client"
+openssh-server openssh-client clang-format"
 pkgs=$build_pkgs
 [ "${1:-}" = --build ] || pkgs="$pkgs $test_pkgs"
 missing=()

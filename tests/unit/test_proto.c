@@ -192,6 +192,8 @@ static const uint8_t sha_a[GDFS_SHA256_LEN] = {
     0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
     0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0xff};
 
+/* Table rows kept whole, as far as they fit, rather than one field a line. */
+/* clang-format off */
 static const struct gdfs_list_entry list_entries[] = {
     {{(const uint8_t *)"a.txt", 5}, 0, {1, 1}, 3},
     {{(const uint8_t *)"dir/b c", 7}, 4096, {0x1122334455667788ull, 9}, 2},
@@ -219,6 +221,7 @@ static const struct gdfs_member_entry member_entries[] = {
      GDFS_MEMBER_LEFT, 0},
 };
 #define NMEMBER (sizeof(member_entries) / sizeof(member_entries[0]))
+/* clang-format on */
 
 static const struct gdfs_version_entry version_entries[] = {
     {{7, 2}, 100, false},

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "net.h"
 #include "pack.h"
+#include "worker.h"
 #include "node/group/grouphost.h"
 #include "node/records/records.h"
 #include "node/rpc.h"
@@ -53,10 +54,7 @@ struct gdfs_sync {
     struct gdfs_records *records;
     struct gdfs_grouphost *group;
     struct gdfs_store *st;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    struct gdfs_worker w; /* the thread */
     uint64_t term;     /* the leader term the member table belongs to */
     uint64_t settle_at; /* next write-back attempt of a new term (ms) */
     struct member_sync m[GDFS_GROUP_MAX];
@@ -354,19 +352,15 @@ static void *sync_main(void *arg)
     struct gdfs_sync *sy = arg;
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
 
-    pthread_mutex_lock(&sy->mu);
-    while (!sy->stop && gs != NULL) {
-        pthread_mutex_unlock(&sy->mu);
+    if (gs == NULL)
+        return NULL;
+    do {
         gdfs_grouphost_status(sy->group, gs);
         if (gs->role == GDFS_ROLE_LEADER)
             leader_round(sy, gs);
         else
             sy->term = 0;
-        pthread_mutex_lock(&sy->mu);
-        if (!sy->stop)
-            gdfs_clock_cond_wait_ms(&sy->cv, &sy->mu, TICK_MS);
-    }
-    pthread_mutex_unlock(&sy->mu);
+    } while (gdfs_worker_sleep_ms(&sy->w, TICK_MS));
     free(gs);
     return NULL;
 }
@@ -388,12 +382,10 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
     sy->cfg = cfg;
     sy->records = records;
     sy->group = g;
-    pthread_mutex_init(&sy->mu, NULL);
-    gdfs_clock_cond_init(&sy->cv);
     if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
         GDFS_OK)
         goto fail;
-    if (pthread_create(&sy->thread, NULL, sync_main, sy) != 0) {
+    if (gdfs_worker_start(&sy->w, sync_main, sy) != 0) {
         snprintf(err, errlen, "cannot start the record sync thread");
         gdfs_store_close(sy->st);
         rc = GDFS_ENOMEM;
@@ -402,8 +394,6 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
     *out = sy;
     return GDFS_OK;
 fail:
-    pthread_mutex_destroy(&sy->mu);
-    pthread_cond_destroy(&sy->cv);
     free(sy->frame);
     free(sy);
     return rc;
@@ -413,14 +403,8 @@ void gdfs_sync_stop(struct gdfs_sync *sy)
 {
     if (sy == NULL)
         return;
-    pthread_mutex_lock(&sy->mu);
-    sy->stop = true;
-    pthread_cond_signal(&sy->cv);
-    pthread_mutex_unlock(&sy->mu);
-    pthread_join(sy->thread, NULL);
+    gdfs_worker_stop(&sy->w);
     gdfs_store_close(sy->st);
-    pthread_mutex_destroy(&sy->mu);
-    pthread_cond_destroy(&sy->cv);
     free(sy->frame);
     free(sy);
 }

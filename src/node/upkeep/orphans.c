@@ -13,7 +13,6 @@
 #define GDFS_LOG_MODULE "orphans"
 #include "node/upkeep/orphans.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "node/rpc.h"
 #include "node/session.h"
 #include "store/store.h"
+#include "worker.h"
 
 #define ORPHANS_PER_ROUND 64
 
@@ -36,10 +36,7 @@ struct gdfs_orphans {
     struct gdfs_records *records;
     struct gdfs_grouphost *group;
     struct gdfs_store *st;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
-    bool stop;
+    struct gdfs_worker w; /* the thread */
 };
 
 /* The leader's record of @name: GDFS_OK (in *out), GDFS_ENOENT (none), or
@@ -151,21 +148,10 @@ static void orphan_round(struct gdfs_orphans *sy)
 static void *orphans_main(void *arg)
 {
     struct gdfs_orphans *sy = arg;
-    uint64_t every = (uint64_t)sy->cfg->sync_interval_s * 1000;
-    uint64_t next = gdfs_clock_ms() + every;
 
-    pthread_mutex_lock(&sy->mu);
-    while (!sy->stop) {
-        if (gdfs_clock_cond_wait_until(&sy->cv, &sy->mu, next) != ETIMEDOUT)
-            continue;
-        if (sy->stop)
-            break;
-        pthread_mutex_unlock(&sy->mu);
+    while (gdfs_worker_sleep_ms(&sy->w,
+                                (uint64_t)sy->cfg->sync_interval_s * 1000))
         orphan_round(sy);
-        next = gdfs_clock_ms() + every;
-        pthread_mutex_lock(&sy->mu);
-    }
-    pthread_mutex_unlock(&sy->mu);
     return NULL;
 }
 
@@ -184,16 +170,10 @@ int gdfs_orphans_start(const struct gdfs_config *cfg, const char *db_path,
     sy->cfg = cfg;
     sy->records = records;
     sy->group = g;
-    pthread_mutex_init(&sy->mu, NULL);
-    if (gdfs_clock_cond_init(&sy->cv) != 0) {
-        snprintf(err, errlen, "cannot make the orphan thread's condition");
-        rc = GDFS_ENOMEM;
-        goto fail_mu;
-    }
     if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
         GDFS_OK)
         goto fail;
-    if (pthread_create(&sy->thread, NULL, orphans_main, sy) != 0) {
+    if (gdfs_worker_start(&sy->w, orphans_main, sy) != 0) {
         snprintf(err, errlen, "cannot start the orphan copies thread");
         gdfs_store_close(sy->st);
         rc = GDFS_ENOMEM;
@@ -202,9 +182,6 @@ int gdfs_orphans_start(const struct gdfs_config *cfg, const char *db_path,
     *out = sy;
     return GDFS_OK;
 fail:
-    pthread_cond_destroy(&sy->cv);
-fail_mu:
-    pthread_mutex_destroy(&sy->mu);
     free(sy);
     return rc;
 }
@@ -213,13 +190,7 @@ void gdfs_orphans_stop(struct gdfs_orphans *sy)
 {
     if (sy == NULL)
         return;
-    pthread_mutex_lock(&sy->mu);
-    sy->stop = true;
-    pthread_cond_signal(&sy->cv);
-    pthread_mutex_unlock(&sy->mu);
-    pthread_join(sy->thread, NULL);
+    gdfs_worker_stop(&sy->w);
     gdfs_store_close(sy->st);
-    pthread_mutex_destroy(&sy->mu);
-    pthread_cond_destroy(&sy->cv);
     free(sy);
 }

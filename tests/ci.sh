@@ -6,7 +6,8 @@
 #   3. `make distcheck` (tarball builds, installs and passes the tests that
 #      prove it complete: PACKAGE_TESTS in Makefile.am),
 #   4. a short libFuzzer run of the frame and INI parsers,
-#   5. the clang-format check (tests/format.sh; --fix applies it).
+#   5. the clang-format check (tests/format.sh; --fix applies it),
+#   6. the commit subjects since the rule was checked (tests/commits.sh).
 # Builds go to _build/ in the source tree. Ends with "N passed, N failed".
 #   GDFS_CI_FUZZ_SECONDS   seconds per fuzz target (default 30; 0 skips)
 #   GDFS_CI_QUICK=1        only step 1
@@ -80,6 +81,11 @@ if [ "${GDFS_CI_QUICK:-0}" != 1 ]; then
 
     step "clang-format check"
     if bash tests/format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+    step "commit subjects"
+    # 77: no git history here (a tarball): nothing to check.
+    bash tests/commits.sh; rc=$?
+    case $rc in 0) passed=$((passed + 1)) ;; 77) ;; *) failed=$((failed + 1)) ;; esac
 fi
 
 step "done"

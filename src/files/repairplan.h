@@ -20,7 +20,7 @@
  * - A file needs work when fewer replicas count than it should have
  *   (gdfs_health_want: that is the "under-replicated" figure status shows),
  *   or when one of its replicas is on a draining member (hand-off on
- *   leave, docs/design.md "Hand-off on leave").
+ *   leave, docs/ARCHITECTURE.md "Upkeep").
  * - A file whose copy is queued or running waits for it; so does one whose
  *   last copy failed, until the backoff the note holds (retry_at) is over.
  * - Sources are the replicas that acked the version and whose member is

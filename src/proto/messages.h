@@ -130,7 +130,7 @@
     /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this       \
      * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */      \
     X(NDTOND_RGET, 29, NDTOND, rget)                                        \
-    /* ---- files: repair (docs/design.md "Repair") ---- */                 \
+    /* ---- files: repair (docs/ARCHITECTURE.md "Upkeep") ---- */          \
     /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:     \
      * hold a complete, verified copy of the record's version, fetching     \
      * what is missing from the sources in turn (RGET_FROM); reply OK with  \

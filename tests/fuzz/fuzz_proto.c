@@ -17,7 +17,7 @@
  *     was, and the frame finished with "more" decodes to all entries but the
  *     last;
  *   - every RECORD (single or in META_LIST) obeys proto.h's rules, checked
- *     here independently of proto.c;
+ *     here independently of src/proto/;
  *   - decode refuses only with GDFS_EPROTO.
  * Any violation calls abort(). The payload is decoded from an exact-size
  * heap copy so that AddressSanitizer sees a read one byte past its end. */
@@ -129,7 +129,7 @@ static bool record_eq(const struct gdfs_record *a, const struct gdfs_record *b)
            refs_eq(a->replica, b->replica, a->nreplicas);
 }
 
-/* proto.h RECORD, spelled out again (not proto.c's code). */
+/* proto.h RECORD, spelled out again (not src/proto/'s code). */
 static void check_record(const struct gdfs_record *r)
 {
     CHECK(r->nreplicas <= GDFS_REPLICAS);

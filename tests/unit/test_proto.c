@@ -5,7 +5,7 @@
  * Decoding always runs on an exact-size heap copy of the payload so that
  * AddressSanitizer catches a read one byte past the end. Frames that must be
  * refused are built with a small raw builder (below) that does not share
- * code with proto.c. */
+ * code with src/proto/. */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,7 +110,7 @@ static void roundtrip(const struct gdfs_msg *in, struct gdfs_msg *out)
     ck_assert_uint_eq(out->reqid, in->reqid);
 }
 
-/* Raw frame builder, independent of proto.c/pack.h. */
+/* Raw frame builder, independent of src/proto/ and pack.h. */
 struct raw {
     uint8_t b[HDR + 8192];
     size_t n;

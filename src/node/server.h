@@ -6,13 +6,14 @@
 #define GDFS_NODE_SERVER_H
 
 #include "config.h"
-#include "node/records/records.h"
-#include "node/group/grouphost.h"
-#include "node/upkeep/readrepair.h"
-#include "node/upkeep/scrub.h"
-#include "node/upkeep/repair.h"
-#include "store/store.h"
 #include "transport.h"
+
+/* The rooms a connection thread's session points at (session.h). */
+struct gdfs_grouphost;
+struct gdfs_records;
+struct gdfs_repair;
+struct gdfs_readrepair;
+struct gdfs_scrub;
 
 struct gdfs_server {
     const struct gdfs_config *cfg;

@@ -8,8 +8,8 @@
 const char *gdfs_strerror(int rc)
 {
     switch (rc) {
-#define GDFS_ERR_MSG(name, num, msg)                                        \
-    case num:                                                               \
+#define GDFS_ERR_MSG(name, num, msg)                                          \
+    case num:                                                                 \
         return msg;
         GDFS_ERR_LIST(GDFS_ERR_MSG)
 #undef GDFS_ERR_MSG
@@ -20,8 +20,8 @@ const char *gdfs_strerror(int rc)
 const char *gdfs_errname(int rc)
 {
     switch (rc) {
-#define GDFS_ERR_NAME(name, num, msg)                                       \
-    case num:                                                               \
+#define GDFS_ERR_NAME(name, num, msg)                                         \
+    case num:                                                                 \
         return #name;
         GDFS_ERR_LIST(GDFS_ERR_NAME)
 #undef GDFS_ERR_NAME

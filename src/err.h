@@ -10,32 +10,32 @@
 #include <stddef.h>
 
 /* X(name, number, message) */
-#define GDFS_ERR_LIST(X)                                                    \
-    X(GDFS_OK, 0, "success")                                                \
-    X(GDFS_EAGAIN, 1, "operation would block")                              \
-    X(GDFS_ENOMEM, 2, "out of memory")                                      \
-    X(GDFS_EINVAL, 3, "invalid argument")                                   \
-    X(GDFS_ECONFIG, 4, "configuration error")                               \
-    X(GDFS_EIO, 5, "I/O error")                                             \
-    X(GDFS_ENET, 6, "network error")                                        \
-    X(GDFS_ECLOSED, 7, "connection closed")                                 \
-    X(GDFS_ETIMEDOUT, 8, "timed out")                                       \
-    X(GDFS_EPROTO, 9, "protocol error")                                     \
-    X(GDFS_ECORRUPT, 10, "checksum mismatch (data corrupt)")                \
-    X(GDFS_ENOENT, 11, "no such file")                                      \
-    X(GDFS_ENAME, 12, "invalid file name")                                  \
-    X(GDFS_ESTORE, 13, "storage error")                                     \
-    X(GDFS_ENOSPC, 14, "no space left on device")                           \
-    X(GDFS_EBUSY, 15, "node busy")                                          \
-    X(GDFS_ESHUTDOWN, 16, "node shutting down")                             \
-    X(GDFS_ENOQUORUM, 17, "quorum unreachable")                             \
-    X(GDFS_ENOTLEADER, 18, "not the leader")                                \
-    X(GDFS_ENOREPLICA, 19, "no replica reachable")                          \
-    X(GDFS_EPLUGIN, 20, "transport plugin error")                           \
-    X(GDFS_EVERSION, 21, "version mismatch")                                \
-    X(GDFS_EGROUP, 22, "group membership error")                            \
-    X(GDFS_ETOOBIG, 23, "too large")                                        \
-    X(GDFS_EUNKNOWN, 24, "outcome unknown")                                 \
+#define GDFS_ERR_LIST(X)                                                      \
+    X(GDFS_OK, 0, "success")                                                  \
+    X(GDFS_EAGAIN, 1, "operation would block")                                \
+    X(GDFS_ENOMEM, 2, "out of memory")                                        \
+    X(GDFS_EINVAL, 3, "invalid argument")                                     \
+    X(GDFS_ECONFIG, 4, "configuration error")                                 \
+    X(GDFS_EIO, 5, "I/O error")                                               \
+    X(GDFS_ENET, 6, "network error")                                          \
+    X(GDFS_ECLOSED, 7, "connection closed")                                   \
+    X(GDFS_ETIMEDOUT, 8, "timed out")                                         \
+    X(GDFS_EPROTO, 9, "protocol error")                                       \
+    X(GDFS_ECORRUPT, 10, "checksum mismatch (data corrupt)")                  \
+    X(GDFS_ENOENT, 11, "no such file")                                        \
+    X(GDFS_ENAME, 12, "invalid file name")                                    \
+    X(GDFS_ESTORE, 13, "storage error")                                       \
+    X(GDFS_ENOSPC, 14, "no space left on device")                             \
+    X(GDFS_EBUSY, 15, "node busy")                                            \
+    X(GDFS_ESHUTDOWN, 16, "node shutting down")                               \
+    X(GDFS_ENOQUORUM, 17, "quorum unreachable")                               \
+    X(GDFS_ENOTLEADER, 18, "not the leader")                                  \
+    X(GDFS_ENOREPLICA, 19, "no replica reachable")                            \
+    X(GDFS_EPLUGIN, 20, "transport plugin error")                             \
+    X(GDFS_EVERSION, 21, "version mismatch")                                  \
+    X(GDFS_EGROUP, 22, "group membership error")                              \
+    X(GDFS_ETOOBIG, 23, "too large")                                          \
+    X(GDFS_EUNKNOWN, 24, "outcome unknown")                                   \
     X(GDFS_ESTALE, 25, "stale term (a newer leader exists)")
 
 enum gdfs_status {

@@ -32,10 +32,10 @@ void gdfs_log_vwrite(int level, const char *module, const char *fmt,
 #ifndef GDFS_LOG_MODULE
 #define GDFS_LOG_MODULE "gdfs"
 #endif
-#define gdfs_log(level, ...)                                                \
-    do {                                                                    \
-        if ((level) >= gdfs_log_min_level)                                  \
-            gdfs_log_write((level), GDFS_LOG_MODULE, __VA_ARGS__);          \
+#define gdfs_log(level, ...)                                                  \
+    do {                                                                      \
+        if ((level) >= gdfs_log_min_level)                                    \
+            gdfs_log_write((level), GDFS_LOG_MODULE, __VA_ARGS__);            \
     } while (0)
 
 #endif

@@ -44,8 +44,8 @@ int gdfs_net_wait(struct gdfs_conn *c, int want, int timeout_ms)
         return GDFS_ESHUTDOWN;
     }
     if (n == 0) {
-        snprintf(c->errmsg, sizeof(c->errmsg),
-                 "%s: no progress for %d ms", c->peer, timeout_ms);
+        snprintf(c->errmsg, sizeof(c->errmsg), "%s: no progress for %d ms",
+                 c->peer, timeout_ms);
         return GDFS_ETIMEDOUT;
     }
     return GDFS_OK;
@@ -138,8 +138,8 @@ int gdfs_net_recv_msg(struct gdfs_conn *c, uint8_t *buf, size_t cap,
                  c->peer, max_payload);
         return rc;
     }
-    rc = recv_all(c, buf + GDFS_PROTO_HDR_LEN, hdr.len, timeout_ms,
-                  timeout_ms, &deadline);
+    rc = recv_all(c, buf + GDFS_PROTO_HDR_LEN, hdr.len, timeout_ms, timeout_ms,
+                  &deadline);
     if (rc != GDFS_OK)
         return rc;
     rc = gdfs_proto_decode(&hdr, buf + GDFS_PROTO_HDR_LEN, m);

@@ -34,8 +34,7 @@ void gdfs_pace_init(struct gdfs_pace *p, uint64_t rate, uint64_t burst_ms,
     p->next_us = us_of_ms(now_ms);
 }
 
-uint64_t gdfs_pace_take(struct gdfs_pace *p, uint64_t bytes,
-                        uint64_t now_ms)
+uint64_t gdfs_pace_take(struct gdfs_pace *p, uint64_t bytes, uint64_t now_ms)
 {
     uint64_t now = us_of_ms(now_ms);
     uint64_t start = p->next_us;

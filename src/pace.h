@@ -35,7 +35,6 @@ void gdfs_pace_init(struct gdfs_pace *p, uint64_t rate, uint64_t burst_ms,
 /* Ask for @bytes at @now_ms: returns how many milliseconds to wait before
  * they may move (0: at once), and counts them as granted. Callers that
  * stop early simply do not move them. */
-uint64_t gdfs_pace_take(struct gdfs_pace *p, uint64_t bytes,
-                        uint64_t now_ms);
+uint64_t gdfs_pace_take(struct gdfs_pace *p, uint64_t bytes, uint64_t now_ms);
 
 #endif

@@ -74,8 +74,8 @@ static inline uint32_t gdfs_pack_get_u32(struct gdfs_pack_reader *r)
         return 0;
     q = r->p + r->off;
     r->off += 4;
-    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-           (uint32_t)q[2] << 8 | (uint32_t)q[3];
+    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 |
+           (uint32_t)q[3];
 }
 
 static inline uint64_t gdfs_pack_get_u64(struct gdfs_pack_reader *r)

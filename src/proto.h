@@ -125,7 +125,8 @@ struct gdfs_version {
 
 /* Compare versions: <0, 0, >0 as @a is older, equal, newer than @b (by
  * term, then seq): member set versions and file versions alike. */
-int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b);
+int gdfs_version_cmp(const struct gdfs_version *a,
+                     const struct gdfs_version *b);
 
 struct gdfs_frame_hdr {
     uint8_t type;
@@ -367,7 +368,7 @@ struct gdfs_gmsg {
             uint64_t incarnation;
         } heartbeat;
         struct {
-            uint64_t sent_at;            /* leader's clock, echoed in the ack */
+            uint64_t sent_at; /* leader's clock, echoed in the ack */
             struct gdfs_version committed; /* newest member set committed */
             struct gdfs_members set;
         } append;
@@ -429,7 +430,8 @@ int gdfs_proto_encode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
 /* Encode only the fixed part of a CHUNK frame (header + idx + sha + len)
  * into @buf (GDFS_PROTO_CHUNK_OVERHEAD bytes) for a chunk of @datalen bytes
  * that the caller sends right after it (or placed right behind it). */
-#define GDFS_PROTO_CHUNK_OVERHEAD (GDFS_PROTO_HDR_LEN + 4 + GDFS_SHA256_LEN + 4)
+#define GDFS_PROTO_CHUNK_OVERHEAD                                             \
+    (GDFS_PROTO_HDR_LEN + 4 + GDFS_SHA256_LEN + 4)
 void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
                                  const uint8_t sha256[GDFS_SHA256_LEN],
                                  uint32_t datalen);
@@ -437,14 +439,14 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 /* ---- list replies: writer ------------------------------------------------ */
 
 /* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS,
- * NDTOCL_META_LIST and NDTOND_META_SYNC in a caller-supplied buffer: begin with the fixed fields
- * in @m (body ignored; flags as in gdfs_proto_encode), add entries, finish.
- * An add that does not fit returns GDFS_ETOOBIG and leaves the frame as it
- * was, so the caller can finish it with "more". */
+ * NDTOCL_META_LIST and NDTOND_META_SYNC in a caller-supplied buffer: begin
+ * with the fixed fields in @m (body ignored; flags as in gdfs_proto_encode),
+ * add entries, finish. An add that does not fit returns GDFS_ETOOBIG and
+ * leaves the frame as it was, so the caller can finish it with "more". */
 struct gdfs_proto_writer {
     uint8_t *buf;
     size_t cap;
-    size_t len;      /* bytes used so far */
+    size_t len;       /* bytes used so far */
     size_t count_off; /* where the entry count lives */
     uint32_t count;
     uint32_t count_max; /* 255 or 65535 or UINT32_MAX by message type */
@@ -513,8 +515,7 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
 /* Decode the payload of an NDTOND_GROUP frame (as gdfs_proto_decode
  * returns it in m->u.group.raw) into @g, which owns copies of every string
  * (no pointer into the input). GDFS_EPROTO on anything malformed. */
-int gdfs_proto_decode_group(const uint8_t *p, size_t len,
-                            struct gdfs_gmsg *g);
+int gdfs_proto_decode_group(const uint8_t *p, size_t len, struct gdfs_gmsg *g);
 
 /* Name of a message type for logs ("CLTOND_PUT"); "?" if unknown. */
 const char *gdfs_proto_type_name(uint8_t type);

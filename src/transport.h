@@ -32,7 +32,7 @@
 
 #define GDFS_TRANSPORT_ABI_MAJOR 1
 #define GDFS_TRANSPORT_ABI_MINOR 0
-#define GDFS_TRANSPORT_ABI                                                  \
+#define GDFS_TRANSPORT_ABI                                                    \
     ((GDFS_TRANSPORT_ABI_MAJOR << 16) | GDFS_TRANSPORT_ABI_MINOR)
 #define GDFS_TRANSPORT_ENTRY_NAME "gdfs_transport_entry"
 #define GDFS_TRANSPORT_ERRMSG 256
@@ -129,7 +129,6 @@ typedef const struct gdfs_transport_ops *(*gdfs_transport_entry_fn)(
 __attribute__((visibility("default"))) const struct gdfs_transport_ops *
 gdfs_transport_entry(unsigned host_abi, char *err, size_t errlen);
 #endif
-
 
 /* ======================================================================
  * Host side: the plugin loader and the call wrappers. Plugins do not use

@@ -165,8 +165,8 @@ static struct dial_names *lookup_start(const char *host, const char *port,
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (e != 0) {
-        snprintf(err, errlen, "resolving %s: cannot start a thread: %s",
-                 host, strerror(e));
+        snprintf(err, errlen, "resolving %s: cannot start a thread: %s", host,
+                 strerror(e));
         free(n);
         *rc = GDFS_EIO;
         return NULL;
@@ -218,8 +218,7 @@ int dial_resolve(const char *host, const char *port, long deadline_ms,
         return GDFS_OK;
     }
     if (e != EAI_NONAME) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host,
-                 gai_strerror(e));
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(e));
         return GDFS_ENET;
     }
 

@@ -105,14 +105,12 @@ int sock_listen(struct gdfs_listener *l, const char *addr, const char *host,
                  gai_strerror(e));
         return GDFS_EINVAL;
     }
-    if (check != NULL &&
-        (e = check(res->ai_addr, addr, l->errmsg, sizeof(l->errmsg))) !=
-            GDFS_OK) {
+    if (check != NULL && (e = check(res->ai_addr, addr, l->errmsg,
+                                    sizeof(l->errmsg))) != GDFS_OK) {
         freeaddrinfo(res);
         return e;
     }
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                0);
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -128,8 +126,7 @@ int sock_listen(struct gdfs_listener *l, const char *addr, const char *host,
     return GDFS_OK;
 fail:
     e = errno;
-    snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr,
-             strerror(e));
+    snprintf(l->errmsg, sizeof(l->errmsg), "listen %s: %s", addr, strerror(e));
     if (fd >= 0)
         close(fd);
     freeaddrinfo(res);

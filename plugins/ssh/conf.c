@@ -29,8 +29,7 @@ static const char *home_dir(const char *home)
     return h != NULL && *h != '\0' ? h : "/";
 }
 
-void ssh_conf_defaults(struct ssh_conf *cf, const char *user,
-                       const char *home)
+void ssh_conf_defaults(struct ssh_conf *cf, const char *user, const char *home)
 {
     const char *h = home_dir(home);
 
@@ -95,8 +94,7 @@ static bool host_chars(const char *s, size_t n, bool v6)
     return true;
 }
 
-int ssh_split_hostport(const char *addr, char *host, size_t hostlen,
-                       int *port)
+int ssh_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
 {
     const char *h, *p;
     size_t n;
@@ -142,8 +140,8 @@ static int parse_ssh_endpoint(const char *v, char *host, size_t hostlen,
         return host_chars(v, strlen(v), false) && strlen(v) < hostlen
                    ? (snprintf(host, hostlen, "%s", v), 0)
                    : -1;
-    if ((size_t)(colon - v) >= hostlen || !host_chars(v, (size_t)(colon - v),
-                                                      false) ||
+    if ((size_t)(colon - v) >= hostlen ||
+        !host_chars(v, (size_t)(colon - v), false) ||
         parse_int(colon + 1, 1, 65535, port) != 0)
         return -1;
     memcpy(host, v, (size_t)(colon - v));

@@ -41,7 +41,7 @@
 struct ssh_peer {
     char host[SSH_HOST_MAX]; /* sshd */
     int port;
-    int node_port; /* the peer node's port behind it */
+    int node_port;         /* the peer node's port behind it */
     struct ssh_sess *idle; /* idle sessions, most recently used first */
     int nopen;             /* idle + in use + being set up */
     int fails;             /* consecutive failed set-ups */
@@ -124,8 +124,9 @@ static int ping(struct ssh_pool *p, struct ssh_sess *ss)
     int next = 0;
 
     if (ssh_sess_dead(ss)) {
-        p->log(0, "ssh: idle session to sshd %s port %d was closed by the "
-                  "server; dropped",
+        p->log(0,
+               "ssh: idle session to sshd %s port %d was closed by the "
+               "server; dropped",
                ss->host, ss->port);
         return -1;
     }
@@ -135,8 +136,9 @@ static int ping(struct ssh_pool *p, struct ssh_sess *ss)
         !(pf.revents & (POLLERR | POLLHUP))) {
         int rc = libssh2_keepalive_send(ss->s, &next);
         if (rc != 0 && rc != LIBSSH2_ERROR_EAGAIN) {
-            p->log(0, "ssh: keepalive to sshd %s port %d failed; session "
-                      "dropped",
+            p->log(0,
+                   "ssh: keepalive to sshd %s port %d failed; session "
+                   "dropped",
                    ss->host, ss->port);
             return -1;
         }
@@ -303,8 +305,8 @@ static int channel_on(struct ssh_pool *p, struct ssh_sess *ss,
 }
 
 int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
-                 long deadline_ms, struct ssh_sess **ssp,
-                 LIBSSH2_CHANNEL **ch, char *err, size_t errlen)
+                 long deadline_ms, struct ssh_sess **ssp, LIBSSH2_CHANNEL **ch,
+                 char *err, size_t errlen)
 {
     struct ssh_peer *e;
     struct ssh_sess *ss;
@@ -326,8 +328,9 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
         e->idle = ss->next;
         pthread_mutex_unlock(&p->mu);
         if (ssh_sess_dead(ss)) {
-            p->log(0, "ssh: idle session to sshd %s port %d was closed by "
-                      "the server; dropped",
+            p->log(0,
+                   "ssh: idle session to sshd %s port %d was closed by "
+                   "the server; dropped",
                    t->ssh_host, t->ssh_port);
             ssh_pool_put(p, ss, false);
         } else {
@@ -366,8 +369,9 @@ int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
     e->retry_at_ms = 0;
     ss->peer = e;
     pthread_mutex_unlock(&p->mu);
-    p->log(0, "ssh: new session to sshd %s port %d in %ld ms (cipher %s, "
-              "mac %s)",
+    p->log(0,
+           "ssh: new session to sshd %s port %d in %ld ms (cipher %s, "
+           "mac %s)",
            t->ssh_host, t->ssh_port, (long)gdfs_clock_ms() - now,
            method(ss, LIBSSH2_METHOD_CRYPT_CS),
            method(ss, LIBSSH2_METHOD_MAC_CS));

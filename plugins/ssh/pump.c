@@ -50,7 +50,7 @@ struct ssh_link {
     int node_port; /* for messages */
     pthread_t thread;
     pthread_mutex_t mu;
-    char why[SSH_ERR_MAX]; /* under mu */
+    char why[SSH_ERR_MAX];       /* under mu */
     unsigned char out[PUMP_BUF]; /* caller -> channel */
     unsigned char in[PUMP_BUF];  /* channel -> caller */
 };
@@ -131,9 +131,8 @@ static enum pump_end pump(struct ssh_link *l)
                 out_len = (size_t)n;
                 out_off = 0;
                 progress = true;
-            } else if (n == 0 ||
-                       (errno != EAGAIN && errno != EWOULDBLOCK &&
-                        errno != EINTR)) {
+            } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+                                  errno != EINTR)) {
                 app_eof = true;
                 progress = true;
             }
@@ -207,8 +206,9 @@ static enum pump_end pump(struct ssh_link *l)
         if (shut && pending == PENDING_NONE) {
             int rc = libssh2_channel_wait_closed(l->ch);
             if (rc == 0) {
-                set_why(l, "%s:%d closed the connection (through sshd %s "
-                           "port %d)",
+                set_why(l,
+                        "%s:%d closed the connection (through sshd %s "
+                        "port %d)",
                         SSH_FWD_HOST, l->node_port, peer, sshport);
                 return END_RESET;
             }
@@ -257,8 +257,9 @@ static enum pump_end pump(struct ssh_link *l)
             if (linger_until != 0) {
                 wait = linger_until - (long)gdfs_clock_ms();
                 if (wait <= 0) {
-                    set_why(l, "ssh: through sshd %s port %d: data not sent "
-                               "within %d ms of close",
+                    set_why(l,
+                            "ssh: through sshd %s port %d: data not sent "
+                            "within %d ms of close",
                             peer, sshport, l->linger_ms);
                     return END_FAILED;
                 }

@@ -8,7 +8,6 @@
  * session set-up, channels, teardown. */
 #include "ssh_int.h"
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -76,8 +75,7 @@ static int tcp_connect(const char *host, int port, long deadline_ms, int *out,
 
     snprintf(portstr, sizeof(portstr), "%d", port);
     /* The reason goes after this prefix (only read on failure). */
-    n = snprintf(err, errlen, "ssh: connect to sshd %s port %d: ", host,
-                 port);
+    n = snprintf(err, errlen, "ssh: connect to sshd %s port %d: ", host, port);
     if (n < 0 || (size_t)n >= errlen)
         n = 0;
     return dial_connect(host, portstr, deadline_ms, nodelay, NULL, out,
@@ -89,19 +87,19 @@ static int tcp_connect(const char *host, int port, long deadline_ms, int *out,
 /* Run @call (an expression) until it stops saying EAGAIN, waiting on the
  * socket in between; leaves its last result in @rc. A timeout leaves
  * LIBSSH2_ERROR_TIMEOUT in @rc. */
-#define RETRY(ss, rc, deadline, call)                                       \
-    do {                                                                    \
-        (rc) = (call);                                                      \
-        if ((rc) != LIBSSH2_ERROR_EAGAIN)                                   \
-            break;                                                          \
-        if (ssh_sess_wait((ss), (deadline)) != GDFS_OK) {                   \
-            (rc) = LIBSSH2_ERROR_TIMEOUT;                                   \
-            break;                                                          \
-        }                                                                   \
+#define RETRY(ss, rc, deadline, call)                                         \
+    do {                                                                      \
+        (rc) = (call);                                                        \
+        if ((rc) != LIBSSH2_ERROR_EAGAIN)                                     \
+            break;                                                            \
+        if (ssh_sess_wait((ss), (deadline)) != GDFS_OK) {                     \
+            (rc) = LIBSSH2_ERROR_TIMEOUT;                                     \
+            break;                                                            \
+        }                                                                     \
     } while (1)
 
-static int timed_out(const char *step, const char *host, int port,
-                     char *err, size_t errlen)
+static int timed_out(const char *step, const char *host, int port, char *err,
+                     size_t errlen)
 {
     snprintf(err, errlen, "ssh: sshd %s port %d: timed out during %s", host,
              port, step);
@@ -137,14 +135,13 @@ static int set_prefs(LIBSSH2_SESSION *s, const struct ssh_conf *cf, char *err,
 }
 
 static int check_host_key(struct ssh_sess *ss, const struct ssh_conf *cf,
-                          const char *host, int port, char *err,
-                          size_t errlen)
+                          const char *host, int port, char *err, size_t errlen)
 {
     size_t keylen = 0;
     int type = 0;
     const char *key = libssh2_session_hostkey(ss->s, &keylen, &type);
-    const char *hash =
-        libssh2_hostkey_hash(ss->s, LIBSSH2_HOSTKEY_HASH_SHA256);
+    const char *hash = libssh2_hostkey_hash(ss->s,
+                                            LIBSSH2_HOSTKEY_HASH_SHA256);
     char fp[SSH_FP_MAX];
 
     if (key == NULL || hash == NULL) {
@@ -166,9 +163,9 @@ static int authenticate(struct ssh_sess *ss, const struct ssh_conf *cf,
     /* No public key file: libssh2 derives the public key from the
      * private one, so a stale .pub beside it cannot mislead. */
     RETRY(ss, rc, deadline_ms,
-          libssh2_userauth_publickey_fromfile_ex(
-              ss->s, cf->user, (unsigned)strlen(cf->user), NULL,
-              cf->identity, NULL));
+          libssh2_userauth_publickey_fromfile_ex(ss->s, cf->user,
+                                                 (unsigned)strlen(cf->user),
+                                                 NULL, cf->identity, NULL));
     switch (rc) {
     case 0:
         return GDFS_OK;

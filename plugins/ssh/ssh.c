@@ -70,7 +70,7 @@ struct ssh_transport {
 };
 
 struct ssh_conn { /* a dialled connection */
-    int fd; /* the caller's end of the pump's socketpair */
+    int fd;       /* the caller's end of the pump's socketpair */
     struct ssh_link *link;
 };
 
@@ -167,8 +167,8 @@ static int ssh_listen(struct gdfs_listener *l, const char *addr)
     int p;
 
     if (ssh_split_hostport(addr, host, sizeof(host), &p) != 0) {
-        snprintf(l->errmsg, sizeof(l->errmsg),
-                 "listen: '%s' is not HOST:PORT", addr);
+        snprintf(l->errmsg, sizeof(l->errmsg), "listen: '%s' is not HOST:PORT",
+                 addr);
         return GDFS_EINVAL;
     }
     snprintf(port, sizeof(port), "%d", p);
@@ -258,8 +258,7 @@ static int ssh_send(struct gdfs_conn *c, const void *buf, size_t len,
     return rc;
 }
 
-static int ssh_recv(struct gdfs_conn *c, void *buf, size_t len,
-                    size_t *nread)
+static int ssh_recv(struct gdfs_conn *c, void *buf, size_t len, size_t *nread)
 {
     char fb[SSH_ERR_MAX];
     int rc = sock_recv(((struct ssh_conn *)c->impl)->fd, buf, len, nread,
@@ -307,11 +306,12 @@ static const struct gdfs_transport_ops ssh_ops = {
     .close = ssh_close,
 };
 
-const struct gdfs_transport_ops *
-gdfs_transport_entry(unsigned host_abi, char *err, size_t errlen)
+const struct gdfs_transport_ops *gdfs_transport_entry(unsigned host_abi,
+                                                      char *err, size_t errlen)
 {
     if ((host_abi >> 16) != GDFS_TRANSPORT_ABI_MAJOR) {
-        snprintf(err, errlen, "ssh plugin implements ABI %u.%u, host has %u.%u",
+        snprintf(err, errlen,
+                 "ssh plugin implements ABI %u.%u, host has %u.%u",
                  GDFS_TRANSPORT_ABI_MAJOR, GDFS_TRANSPORT_ABI_MINOR,
                  host_abi >> 16, host_abi & 0xffff);
         return NULL;

@@ -39,9 +39,9 @@
 #define SSH_HOSTMAP_MAX 32
 #define SSH_ERR_MAX GDFS_TRANSPORT_ERRMSG
 #define SSH_FP_MAX 64 /* "SHA256:" + 43 base64 characters + NUL */
-#define SSH_FWD_HOST "127.0.0.1" /* where a peer node listens, seen from
-                                   its own sshd (DESIGN.md: a node using
-                                   ssh listens on 127.0.0.1 only) */
+/* Where a peer node listens, seen from its own sshd (DESIGN.md: a node
+ * using ssh listens on 127.0.0.1 only). */
+#define SSH_FWD_HOST "127.0.0.1"
 
 /* ======================================================================
  * conf.c
@@ -118,8 +118,7 @@ size_t ssh_base64(const unsigned char *in, size_t n, bool pad, char *out,
 
 /* "SHA256:<base64, no padding>" of a 32-byte SHA-256, as ssh-keygen -l
  * prints it. */
-void ssh_fingerprint(const unsigned char sha256[32], char *out,
-                     size_t outlen);
+void ssh_fingerprint(const unsigned char sha256[32], char *out, size_t outlen);
 
 /* The name known_hosts uses for @host:@port: "host" for port 22,
  * "[host]:port" otherwise (OpenSSH's rule). */
@@ -150,14 +149,13 @@ struct ssh_peer;
 
 struct ssh_sess {
     LIBSSH2_SESSION *s;
-    int fd;                 /* the TCP socket to sshd, non-blocking */
+    int fd;                  /* the TCP socket to sshd, non-blocking */
     char host[SSH_HOST_MAX]; /* the sshd, for messages */
     int port;
-    struct ssh_peer *peer;  /* pool entry (set by pool.c) */
-    struct ssh_sess *next;  /* idle list (pool.c) */
-    long idle_since_ms;     /* when it went back to the pool */
+    struct ssh_peer *peer; /* pool entry (set by pool.c) */
+    struct ssh_sess *next; /* idle list (pool.c) */
+    long idle_since_ms;    /* when it went back to the pool */
 };
-
 
 /* Wait on @ss's socket for the direction(s) libssh2 last blocked on
  * (both if it says none), until @deadline_ms. GDFS_OK when ready,
@@ -224,8 +222,8 @@ void ssh_pool_free(struct ssh_pool *p);
  * *@ss (give it back with ssh_pool_put) and *@ch. Errors as
  * ssh_sess_open, or the channel's (ssh_sess_channel). */
 int ssh_pool_get(struct ssh_pool *p, const struct ssh_target *t,
-                 long deadline_ms, struct ssh_sess **ss,
-                 LIBSSH2_CHANNEL **ch, char *err, size_t errlen);
+                 long deadline_ms, struct ssh_sess **ss, LIBSSH2_CHANNEL **ch,
+                 char *err, size_t errlen);
 
 /* Give @ss back: to the idle list if @usable and no more than
  * max_sessions are open to its peer node, else it is freed. */
@@ -240,8 +238,8 @@ struct ssh_link;
 /* Start a pump for @ss/@ch (ownership of both passes to it): the caller
  * gets *@app_fd, a non-blocking stream socket that behaves like a TCP
  * connection to the peer (@node_port: for messages). @linger_ms bounds
- * the flush after the caller closes. GDFS_OK, GDFS_ENOMEM, GDFS_EIO; on error @ss/@ch are given
- * back to @p / freed. */
+ * the flush after the caller closes. GDFS_OK, GDFS_ENOMEM, GDFS_EIO; on error
+ * @ss/@ch are given back to @p / freed. */
 int ssh_link_start(struct ssh_pool *p, struct ssh_sess *ss,
                    LIBSSH2_CHANNEL *ch, int node_port, int linger_ms,
                    struct ssh_link **out, int *app_fd);

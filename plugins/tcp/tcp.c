@@ -77,8 +77,7 @@ static int tcp_init(struct gdfs_transport *t)
         } else if (strcmp(k, "rcvbuf_kib") == 0) {
             bad = parse_kib(v, &cf->rcvbuf) != 0;
         } else {
-            snprintf(t->errmsg, sizeof(t->errmsg), "[tcp] %s: unknown key",
-                     k);
+            snprintf(t->errmsg, sizeof(t->errmsg), "[tcp] %s: unknown key", k);
             free(cf);
             return GDFS_ECONFIG;
         }
@@ -104,8 +103,8 @@ static void tcp_shutdown(struct gdfs_transport *t)
 /* ---- helpers ------------------------------------------------------------- */
 
 /* Split "host:port" or "[v6]:port". */
-static int split_addr(const char *addr, char *host, size_t hostlen,
-                      char *port, size_t portlen)
+static int split_addr(const char *addr, char *host, size_t hostlen, char *port,
+                      size_t portlen)
 {
     const char *h, *p;
     size_t n;
@@ -128,13 +127,10 @@ static void tune(struct gdfs_transport *t, int fd)
     if (cf->nodelay)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (cf->sndbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cf->sndbuf,
-                   sizeof(cf->sndbuf));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cf->sndbuf, sizeof(cf->sndbuf));
     if (cf->rcvbuf > 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cf->rcvbuf,
-                   sizeof(cf->rcvbuf));
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cf->rcvbuf, sizeof(cf->rcvbuf));
 }
-
 
 /* ---- listening ----------------------------------------------------------- */
 
@@ -143,8 +139,8 @@ static int tcp_listen(struct gdfs_listener *l, const char *addr)
     char host[256], port[16];
 
     if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
-        snprintf(l->errmsg, sizeof(l->errmsg),
-                 "listen: '%s' is not HOST:PORT", addr);
+        snprintf(l->errmsg, sizeof(l->errmsg), "listen: '%s' is not HOST:PORT",
+                 addr);
         return GDFS_EINVAL;
     }
     return sock_listen(l, addr, host, port, NULL);
@@ -178,8 +174,7 @@ static int tcp_dial(struct gdfs_conn *c, const char *addr, int timeout_ms)
     int fd, rc, n;
 
     if (split_addr(addr, host, sizeof(host), port, sizeof(port)) != 0) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "'%s' is not HOST:PORT",
-                 addr);
+        snprintf(c->errmsg, sizeof(c->errmsg), "'%s' is not HOST:PORT", addr);
         return GDFS_EINVAL;
     }
     /* The reason goes after this prefix (only read on failure). */
@@ -206,8 +201,7 @@ static int tcp_send(struct gdfs_conn *c, const void *buf, size_t len,
                      c->errmsg, sizeof(c->errmsg));
 }
 
-static int tcp_recv(struct gdfs_conn *c, void *buf, size_t len,
-                    size_t *nread)
+static int tcp_recv(struct gdfs_conn *c, void *buf, size_t len, size_t *nread)
 {
     return sock_recv(((struct sock *)c->impl)->fd, buf, len, nread, c->peer,
                      c->errmsg, sizeof(c->errmsg));
@@ -242,11 +236,12 @@ static const struct gdfs_transport_ops tcp_ops = {
     .close = tcp_close,
 };
 
-const struct gdfs_transport_ops *
-gdfs_transport_entry(unsigned host_abi, char *err, size_t errlen)
+const struct gdfs_transport_ops *gdfs_transport_entry(unsigned host_abi,
+                                                      char *err, size_t errlen)
 {
     if ((host_abi >> 16) != GDFS_TRANSPORT_ABI_MAJOR) {
-        snprintf(err, errlen, "tcp plugin implements ABI %u.%u, host has %u.%u",
+        snprintf(err, errlen,
+                 "tcp plugin implements ABI %u.%u, host has %u.%u",
                  GDFS_TRANSPORT_ABI_MAJOR, GDFS_TRANSPORT_ABI_MINOR,
                  host_abi >> 16, host_abi & 0xffff);
         return NULL;

@@ -384,7 +384,8 @@ static int run_job(struct batch *b, struct cli *c, const struct job *j,
         return CLI_EXIT_USAGE;
     }
     if (strcmp(j->local, "-") == 0) {
-        snprintf(why, whylen, "LOCAL '-' (stdin/stdout) is not allowed in "
+        snprintf(why, whylen,
+                 "LOCAL '-' (stdin/stdout) is not allowed in "
                  "a batch");
         return CLI_EXIT_USAGE;
     }
@@ -427,8 +428,7 @@ static void *worker_main(void *arg)
             snprintf(why, sizeof(why), "out of memory");
             status = CLI_EXIT_FAIL;
         } else if (!b->put && w->rootlen > 0 && j->error == NULL &&
-                   make_parents(j->local, w->rootlen, why,
-                                sizeof(why)) != 0) {
+                   make_parents(j->local, w->rootlen, why, sizeof(why)) != 0) {
             status = CLI_EXIT_FAIL;
         } else {
             status = run_job(b, &c, j, &done, why, sizeof(why));
@@ -490,8 +490,10 @@ int cli_batch(struct cli *c, bool put, char **args)
         status = list_lines(&b, c->batch);
     } else if (put) {
         if (strlen(args[1]) > GDFS_NAME_MAX)
-            status = cli_fail(GDFS_ENAME, "put -r: prefix %.40s... is "
-                              "longer than a name may be", args[1]);
+            status = cli_fail(GDFS_ENAME,
+                              "put -r: prefix %.40s... is "
+                              "longer than a name may be",
+                              args[1]);
         else
             status = list_tree(&b, args[0], args[1]);
     } else {

@@ -22,12 +22,12 @@ struct cli {
     int dial_timeout_ms;
     int io_timeout_ms;
     bool json;
-    bool progress; /* stderr is a terminal */
-    uint64_t seq;  /* get --version N (0 = newest) */
+    bool progress;     /* stderr is a terminal */
+    uint64_t seq;      /* get --version N (0 = newest) */
     bool recursive;    /* put -r LOCALDIR PREFIX, get -r PREFIX LOCALDIR */
     const char *batch; /* put/get --batch FILE ("-" = stdin) */
     unsigned parallel; /* batch workers (-p N) */
-    bool stale_ok; /* get --stale-ok: read without a quorum if need be */
+    bool stale_ok;     /* get --stale-ok: read without a quorum if need be */
     uint32_t reqid;
     uint8_t *in; /* receive buffer: header + GDFS_PROTO_MAX_PAYLOAD */
     size_t incap;

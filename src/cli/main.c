@@ -112,13 +112,18 @@ const char *cli_name_problem(const char *name)
     if (gdfs_proto_check_name((const uint8_t *)name, len) == GDFS_OK)
         return NULL;
     if (len == 0)
-        snprintf(why, sizeof(why), "invalid name: empty (names are 1-%d "
-                 "bytes)", GDFS_NAME_MAX);
+        snprintf(why, sizeof(why),
+                 "invalid name: empty (names are 1-%d "
+                 "bytes)",
+                 GDFS_NAME_MAX);
     else if (len > GDFS_NAME_MAX)
-        snprintf(why, sizeof(why), "invalid name: %zu bytes long (at most "
-                 "%d)", len, GDFS_NAME_MAX);
+        snprintf(why, sizeof(why),
+                 "invalid name: %zu bytes long (at most "
+                 "%d)",
+                 len, GDFS_NAME_MAX);
     else
-        snprintf(why, sizeof(why), "invalid name: contains a control "
+        snprintf(why, sizeof(why),
+                 "invalid name: contains a control "
                  "character (bytes 0x01-0x1f and 0x7f are not allowed)");
     return why;
 }
@@ -334,12 +339,10 @@ static int cmd_versions(struct cli *c, const char *name)
                    "\"removed\": %s}",
                    first ? "" : ", ", (unsigned long long)e.version.seq,
                    (unsigned long long)e.version.term,
-                   (unsigned long long)e.size,
-                   e.tombstone ? "true" : "false");
+                   (unsigned long long)e.size, e.tombstone ? "true" : "false");
         else
             printf("%6llu  %12llu  %s\n", (unsigned long long)e.version.seq,
-                   (unsigned long long)e.size,
-                   e.tombstone ? "removed" : "");
+                   (unsigned long long)e.size, e.tombstone ? "removed" : "");
         first = 0;
     }
     if (c->json)
@@ -349,9 +352,9 @@ static int cmd_versions(struct cli *c, const char *name)
 
 static const char *role_name(int role)
 {
-    static const char *const names[] = {"follower", "precandidate",
-                                        "candidate", "leader", "joining",
-                                        "removed"};
+    static const char *const names[] = {"follower",  "precandidate",
+                                        "candidate", "leader",
+                                        "joining",   "removed"};
 
     return role >= 0 && role <= 5 ? names[role] : "unknown";
 }
@@ -406,9 +409,8 @@ static void print_health(struct cli *c, const struct gdfs_msg *r)
                "\"checked\": %llu, \"total\": %llu, \"bad\": %llu, "
                "\"repaired\": %llu}",
                sc->running ? "true" : "false", sc->passes,
-               (unsigned long long)sc->checked,
-               (unsigned long long)sc->total, (unsigned long long)sc->bad,
-               (unsigned long long)sc->repaired);
+               (unsigned long long)sc->checked, (unsigned long long)sc->total,
+               (unsigned long long)sc->bad, (unsigned long long)sc->repaired);
         return;
     }
     if (!h->known) {
@@ -419,8 +421,9 @@ static void print_health(struct cli *c, const struct gdfs_msg *r)
             printf("%s", i ? " " : " (");
             output_raw(stdout, h->names[i].p, h->names[i].len);
         }
-        printf("%s\n", h->nnames == 0 ? ""
-                        : h->under > h->nnames ? " ...)" : ")");
+        printf("%s\n", h->nnames == 0         ? ""
+                       : h->under > h->nnames ? " ...)"
+                                              : ")");
     }
     printf("repair           pending %u, running %u, done %llu, failed "
            "%llu, %llu bytes copied\n",
@@ -601,8 +604,8 @@ static const struct {
     const char *name;
     int min, max;
 } commands[] = {
-    {"put", 2, 2},    {"get", 2, 2},    {"remove", 1, 1},
-    {"locate", 1, 1}, {"ls", 0, 0},     {"lshere", 0, 1},
+    {"put", 2, 2},    {"get", 2, 2},      {"remove", 1, 1},
+    {"locate", 1, 1}, {"ls", 0, 0},       {"lshere", 0, 1},
     {"status", 0, 0}, {"versions", 1, 1}, {"leave", 0, 0},
 };
 
@@ -737,9 +740,8 @@ int main(int argc, char **argv)
     } else if (nargs < commands[ncmd].min || nargs > commands[ncmd].max)
         return usage_error("%s takes %d%s operand(s), got %d", cmd,
                            commands[ncmd].min,
-                           commands[ncmd].max > commands[ncmd].min
-                               ? " or more"
-                               : "",
+                           commands[ncmd].max > commands[ncmd].min ? " or more"
+                                                                   : "",
                            nargs);
     if (c.recursive || c.batch != NULL)
         name = NULL; /* each name is checked as its transfer starts */

@@ -40,9 +40,8 @@ static int read_full(int fd, uint8_t *buf, size_t len, size_t *got)
  * list) describe what was sent. A reply arriving early (the node refused
  * the put) stops the stream: *early is set and the caller reads it. */
 static int send_chunks(struct cli *c, int fd, uint32_t chunk_size,
-                       const char *local, struct progress *pg,
-                       uint64_t *size, uint32_t *nchunks, uint8_t *sha,
-                       int *early)
+                       const char *local, struct progress *pg, uint64_t *size,
+                       uint32_t *nchunks, uint8_t *sha, int *early)
 {
     uint8_t *data = c->out + GDFS_PROTO_CHUNK_OVERHEAD;
     struct gdfs_hash list;
@@ -326,8 +325,9 @@ int cli_get_file(struct cli *c, const char *name, const char *local,
     if (!to_stdout) {
         fd = open_temp(local, tmp, sizeof(tmp));
         if (fd < 0)
-            return cli_fail(GDFS_EIO, "get: cannot create a file beside %s: %s",
-                            local, strerror(errno));
+            return cli_fail(GDFS_EIO,
+                            "get: cannot create a file beside %s: %s", local,
+                            strerror(errno));
     }
     status = recv_chunks(c, name, local, &r, fd);
     if (to_stdout) {

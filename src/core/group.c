@@ -23,9 +23,9 @@ int gdfs_group_find(const struct gdfs_members *set, const char *id)
 
 const char *gdfs_group_role_name(int role)
 {
-    static const char *const names[] = {"follower", "precandidate",
-                                        "candidate", "leader", "joining",
-                                        "removed"};
+    static const char *const names[] = {"follower",  "precandidate",
+                                        "candidate", "leader",
+                                        "joining",   "removed"};
 
     return role >= 0 && role <= GDFS_ROLE_REMOVED ? names[role] : "?";
 }
@@ -137,8 +137,7 @@ static void adopt_set(struct gdfs_group *g, const struct gdfs_members *set,
 }
 
 /* The leader changes member @i's liveness state. */
-static void set_state(struct gdfs_group *g, int i, uint8_t state,
-                      uint64_t now)
+static void set_state(struct gdfs_group *g, int i, uint8_t state, uint64_t now)
 {
     if (g->set.m[i].state == state)
         return;
@@ -168,8 +167,8 @@ static int propose(struct gdfs_group *g, struct gdfs_members *next,
     return GDFS_OK;
 }
 
-static int propose_add(struct gdfs_group *g, const char *id,
-                       const char *addr, uint64_t now)
+static int propose_add(struct gdfs_group *g, const char *id, const char *addr,
+                       uint64_t now)
 {
     struct gdfs_members next = g->set;
     struct gdfs_member *m;
@@ -495,8 +494,7 @@ static bool follow_set(struct gdfs_group *g, const struct gdfs_members *set,
         }
     }
     if (changed) {
-        bool reshaped =
-            gdfs_version_cmp(&set->version, &g->set.version) != 0;
+        bool reshaped = gdfs_version_cmp(&set->version, &g->set.version) != 0;
 
         if (reshaped && g->io.save_members(g->io.ctx, set) != 0)
             return false;
@@ -761,8 +759,7 @@ void gdfs_group_tick(struct gdfs_group *g, uint64_t now)
             memset(&m, 0, sizeof(m));
             m.type = GDFS_GMSG_JOIN;
             copy_id(m.from, g->self);
-            snprintf(m.u.join.addr, sizeof(m.u.join.addr), "%s",
-                     g->self_addr);
+            snprintf(m.u.join.addr, sizeof(m.u.join.addr), "%s", g->self_addr);
             g->io.send(g->io.ctx, "", g->seed_addr, &m);
             g->next_join = now + g->cfg.election_ms;
         }

@@ -54,14 +54,14 @@ enum gdfs_group_role {
 
 /* Events reported through io->event (for logs and the host's reactions). */
 enum gdfs_group_event {
-    GDFS_GEV_LEADER,       /* this node became leader (detail: term) */
-    GDFS_GEV_STEP_DOWN,    /* this node stopped being leader */
-    GDFS_GEV_NEW_LEADER,   /* a leader was learned (detail: its id) */
-    GDFS_GEV_SUSPECT,      /* a neighbour turned suspect (detail: its id) */
-    GDFS_GEV_STATE,        /* a member's state changed (detail: its id) */
-    GDFS_GEV_MEMBERS,      /* the member set changed */
-    GDFS_GEV_COMMITTED,    /* a member set change was committed */
-    GDFS_GEV_REMOVED,      /* this node was removed from the group */
+    GDFS_GEV_LEADER,     /* this node became leader (detail: term) */
+    GDFS_GEV_STEP_DOWN,  /* this node stopped being leader */
+    GDFS_GEV_NEW_LEADER, /* a leader was learned (detail: its id) */
+    GDFS_GEV_SUSPECT,    /* a neighbour turned suspect (detail: its id) */
+    GDFS_GEV_STATE,      /* a member's state changed (detail: its id) */
+    GDFS_GEV_MEMBERS,    /* the member set changed */
+    GDFS_GEV_COMMITTED,  /* a member set change was committed */
+    GDFS_GEV_REMOVED,    /* this node was removed from the group */
 };
 
 struct gdfs_group_cfg {
@@ -90,14 +90,14 @@ struct gdfs_group_io {
 
 /* Per-peer bookkeeping, indexed like the member set. */
 struct gdfs_peer {
-    uint64_t last_rx;       /* last ring heartbeat from it (our clock) */
-    uint64_t last_ack;      /* leader: last APPEND_ACK from it */
-    uint64_t ack_sent_at;   /* leader: sent_at of the newest acked APPEND */
+    uint64_t last_rx;          /* last ring heartbeat from it (our clock) */
+    uint64_t last_ack;         /* leader: last APPEND_ACK from it */
+    uint64_t ack_sent_at;      /* leader: sent_at of the newest acked APPEND */
     struct gdfs_version acked; /* leader: member set version it holds */
-    bool suspect;           /* our own ring view */
-    uint64_t reported;      /* when we last reported it to the leader */
-    bool reported_by_other; /* leader: someone reported it suspect */
-    bool vote;              /* candidate: granted in this round */
+    bool suspect;              /* our own ring view */
+    uint64_t reported;         /* when we last reported it to the leader */
+    bool reported_by_other;    /* leader: someone reported it suspect */
+    bool vote;                 /* candidate: granted in this round */
 };
 
 struct gdfs_group {
@@ -113,8 +113,8 @@ struct gdfs_group {
     struct gdfs_members set;
     struct gdfs_version committed;
     struct gdfs_peer peer[GDFS_GROUP_MAX];
-    uint64_t election_at;   /* follower/candidate: when to start (pre)voting */
-    uint64_t heard_leader;  /* last APPEND from the current leader */
+    uint64_t election_at;  /* follower/candidate: when to start (pre)voting */
+    uint64_t heard_leader; /* last APPEND from the current leader */
     uint64_t next_heartbeat;
     char seed_addr[GDFS_ADDR_MAX + 1]; /* joining: whom to ask */
     uint64_t next_join;

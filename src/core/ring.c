@@ -22,8 +22,7 @@ static int ring_less(const struct gdfs_member *a, const struct gdfs_member *b)
     return ka != kb ? ka < kb : strcmp(a->id, b->id) < 0;
 }
 
-size_t gdfs_ring_neighbours(const struct gdfs_members *set, int self,
-                            int *out)
+size_t gdfs_ring_neighbours(const struct gdfs_members *set, int self, int *out)
 {
     int order[GDFS_GROUP_MAX];
     size_t n = 0, k = 0, pos = 0;
@@ -34,8 +33,7 @@ size_t gdfs_ring_neighbours(const struct gdfs_members *set, int self,
 
         if (set->m[i].state == GDFS_MEMBER_LEFT && (int)i != self)
             continue;
-        for (j = n; j > 0 && ring_less(&set->m[i], &set->m[order[j - 1]]);
-             j--)
+        for (j = n; j > 0 && ring_less(&set->m[i], &set->m[order[j - 1]]); j--)
             order[j] = order[j - 1];
         order[j] = (int)i;
         n++;

@@ -33,8 +33,7 @@ enum gdfs_collect_take gdfs_collect_merge(const struct gdfs_meta *held,
                                        : GDFS_COLLECT_RESET;
 }
 
-bool gdfs_collect_may_serve(const struct gdfs_members *set,
-                            const bool *holds)
+bool gdfs_collect_may_serve(const struct gdfs_members *set, const bool *holds)
 {
     uint32_t have = 0;
 

@@ -71,7 +71,6 @@ enum gdfs_collect_take gdfs_collect_merge(const struct gdfs_meta *held,
  * the leader's merged table (the leader's own entry included); true when
  * those among the members that did not leave are a majority
  * (gdfs_group_set_majority). */
-bool gdfs_collect_may_serve(const struct gdfs_members *set,
-                            const bool *holds);
+bool gdfs_collect_may_serve(const struct gdfs_members *set, const bool *holds);
 
 #endif

@@ -53,16 +53,15 @@ unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
                             unsigned n, uint8_t acked,
                             const struct gdfs_members *set,
                             const struct gdfs_health_member *extra,
-                            uint64_t age_ms,
-                            const struct gdfs_health_cfg *cfg,
+                            uint64_t age_ms, const struct gdfs_health_cfg *cfg,
                             enum gdfs_health *out)
 {
     unsigned count = 0;
 
     for (unsigned i = 0; i < n; i++) {
-        enum gdfs_health h =
-            gdfs_health_replica(ids[i], (acked >> i) & 1u, set, extra,
-                                age_ms, cfg, NULL);
+        enum gdfs_health h = gdfs_health_replica(ids[i], (acked >> i) & 1u,
+                                                 set, extra, age_ms, cfg,
+                                                 NULL);
 
         if (out != NULL)
             out[i] = h;

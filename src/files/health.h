@@ -69,8 +69,7 @@ unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
                             unsigned n, uint8_t acked,
                             const struct gdfs_members *set,
                             const struct gdfs_health_member *extra,
-                            uint64_t age_ms,
-                            const struct gdfs_health_cfg *cfg,
+                            uint64_t age_ms, const struct gdfs_health_cfg *cfg,
                             enum gdfs_health *out);
 
 #endif

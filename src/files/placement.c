@@ -4,14 +4,14 @@
 #include <stdbool.h>
 #include <string.h>
 
-uint64_t gdfs_place_score(const uint8_t *name, size_t namelen,
-                          const char *id)
+uint64_t gdfs_place_score(const uint8_t *name, size_t namelen, const char *id)
 {
     uint64_t h = 14695981039346656037ull; /* FNV-1a, then a final mix */
 
     for (size_t i = 0; i < namelen; i++)
         h = (h ^ name[i]) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull; /* separator: ("ab","c") != ("a","bc") */
+    h = (h ^ 0xff) *
+        1099511628211ull; /* separator: ("ab","c") != ("a","bc") */
     for (const char *p = id; *p != '\0'; p++)
         h = (h ^ (uint8_t)*p) * 1099511628211ull;
     h ^= h >> 33;

@@ -16,8 +16,7 @@
 #include "proto.h"
 
 /* Score of member @id for file @name (stable across machines). */
-uint64_t gdfs_place_score(const uint8_t *name, size_t namelen,
-                          const char *id);
+uint64_t gdfs_place_score(const uint8_t *name, size_t namelen, const char *id);
 
 /* Choose up to @want (<= GDFS_REPLICAS) distinct members of @set for
  * @name: first the @nprev previous replicas (ids) still alive, in their

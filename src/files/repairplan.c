@@ -48,13 +48,13 @@ static void plan_copy(const struct gdfs_repairplan_in *in,
         out->why = "no healthy replica to copy from";
         return;
     }
-    for (unsigned d = 0; d < in->ndrains && nexcl < GDFS_REPLICAS +
-                                                       GDFS_GROUP_MAX; d++)
+    for (unsigned d = 0;
+         d < in->ndrains && nexcl < GDFS_REPLICAS + GDFS_GROUP_MAX; d++)
         snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s", in->drains[d]);
     if (unacked_target >= 0) {
         idx = unacked_target;
     } else if (gdfs_place(m->name, m->namelen, set, NULL, 0,
-                          (const char(*)[GDFS_NODE_ID_MAX + 1])exclude, nexcl,
+                          (const char(*)[GDFS_NODE_ID_MAX + 1]) exclude, nexcl,
                           1, &idx) != 1) {
         out->why = "no member left to take a copy";
         return;
@@ -110,14 +110,15 @@ void gdfs_repairplan_make(const struct gdfs_repairplan_in *in,
     }
     if (out->unacked) {
         /* The record's age: since the first pass that saw it unacked. */
-        out->unacked_since =
-            in->unacked_since != 0 ? in->unacked_since : in->now;
+        out->unacked_since = in->unacked_since != 0 ? in->unacked_since
+                                                    : in->now;
         age = in->now - out->unacked_since;
     }
     out->want = gdfs_health_want(in->set, in->extra);
-    out->good = gdfs_health_record(
-        (const char(*)[GDFS_NODE_ID_MAX + 1])m->replica, m->nreplicas,
-        m->acked, in->set, in->extra, age, &in->cfg, h);
+    out->good = gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                       m->replica,
+                                   m->nreplicas, m->acked, in->set, in->extra,
+                                   age, &in->cfg, h);
     out->under = out->good < out->want;
     if (!out->under && drained == 0)
         return;

@@ -47,17 +47,17 @@
 
 /* What the scanner knows when it looks at one record. */
 struct gdfs_repairplan_in {
-    const struct gdfs_meta *m; /* the record as scanned */
-    const struct gdfs_members *set; /* members, with addr and state */
+    const struct gdfs_meta *m;              /* the record as scanned */
+    const struct gdfs_members *set;         /* members, with addr and state */
     const struct gdfs_health_member *extra; /* extra[i]: set->m[i]'s
                                              * failed time and drain mark */
     const char (*drains)[GDFS_NODE_ID_MAX + 1]; /* members being drained */
     unsigned ndrains;
-    uint64_t now;           /* the scanner's clock (ms) */
-    uint64_t unacked_since; /* the note's: first pass that saw the record
-                             * unacked (0: none yet) */
-    uint64_t retry_at;      /* the note's: no copy before this (0: none) */
-    bool in_flight;         /* a copy of the file is queued or running */
+    uint64_t now;               /* the scanner's clock (ms) */
+    uint64_t unacked_since;     /* the note's: first pass that saw the record
+                                 * unacked (0: none yet) */
+    uint64_t retry_at;          /* the note's: no copy before this (0: none) */
+    bool in_flight;             /* a copy of the file is queued or running */
     struct gdfs_health_cfg cfg; /* repair_delay_ms, unacked_grace_ms */
 };
 

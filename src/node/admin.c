@@ -24,7 +24,6 @@
 /* How long a leaving node's copies may take to be handed off. */
 #define DRAIN_MS 300000
 
-
 #define LIST_PAGE_MAX 1000
 
 /* ---- list, locate, versions ---------------------------------------------- */
@@ -68,7 +67,7 @@ int gdfs_admin_list_here(struct gdfs_session *s, const struct gdfs_msg *m)
                              max, add_file, &lc, &more);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "lshere: %s",
-                           gdfs_store_errmsg(s->st));
+                                gdfs_store_errmsg(s->st));
     return gdfs_reply_writer(s, &w, more || lc.full);
 }
 
@@ -105,7 +104,7 @@ int gdfs_admin_versions(struct gdfs_session *s, const struct gdfs_msg *m)
                                  add_version, &lc);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "versions %s: %s", name,
-                           gdfs_store_errmsg(s->st));
+                                gdfs_store_errmsg(s->st));
     if (w.count == 0 && !(m->flags & GDFS_FLAG_FORWARDED)) {
         /* No copy here: ask a replica of the file. */
         char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1], why[512];
@@ -181,8 +180,7 @@ int gdfs_admin_health(struct gdfs_session *s, const struct gdfs_msg *m)
 /* The figures for a status reply: this node's if it leads, else the
  * leader's (asked with HEALTH; not known when there is no leader or it
  * does not answer soon). @st keeps the name bytes @h points to. */
-static void status_health(struct gdfs_session *s,
-                          struct gdfs_repair_stats *st,
+static void status_health(struct gdfs_session *s, struct gdfs_repair_stats *st,
                           struct gdfs_health_figures *h, uint8_t *buf,
                           size_t cap)
 {
@@ -245,13 +243,14 @@ int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m)
     int rc;
 
     if (gs == NULL)
-        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM, "status: out of memory");
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM,
+                                "status: out of memory");
     gdfs_grouphost_status(s->group, gs);
     r.u.status_reply.id.p = (const uint8_t *)gs->self;
     r.u.status_reply.id.len = strlen(gs->self);
     /* A joining node has no group yet. */
-    r.u.status_reply.group.p =
-        (const uint8_t *)(gs->group_id[0] ? gs->group_id : "-");
+    r.u.status_reply.group.p = (const uint8_t *)(gs->group_id[0] ? gs->group_id
+                                                                 : "-");
     r.u.status_reply.group.len = gs->group_id[0] ? strlen(gs->group_id) : 1;
     r.u.status_reply.leader.p = (const uint8_t *)gs->leader;
     r.u.status_reply.leader.len = strlen(gs->leader);
@@ -259,11 +258,12 @@ int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m)
     r.u.status_reply.role = (uint8_t)gs->role;
     rc = gdfs_proto_writer_begin(&w, s->out, s->outcap, &r);
     for (uint32_t i = 0; rc == GDFS_OK && i < gs->n; i++) {
-        struct gdfs_member_entry e = {
-            .id = {(const uint8_t *)gs->m[i].id, strlen(gs->m[i].id)},
-            .addr = {(const uint8_t *)gs->m[i].addr, strlen(gs->m[i].addr)},
-            .state = gs->m[i].state,
-            .ring = gs->m[i].ring};
+        struct gdfs_member_entry e = {.id = {(const uint8_t *)gs->m[i].id,
+                                             strlen(gs->m[i].id)},
+                                      .addr = {(const uint8_t *)gs->m[i].addr,
+                                               strlen(gs->m[i].addr)},
+                                      .state = gs->m[i].state,
+                                      .ring = gs->m[i].ring};
 
         rc = gdfs_proto_add_member(&w, &e);
     }
@@ -313,8 +313,7 @@ int gdfs_admin_drain(struct gdfs_session *s, const struct gdfs_msg *m)
 
     snprintf(id, sizeof(id), "%.*s", (int)m->u.drain.id.len,
              (const char *)m->u.drain.id.p);
-    rc = gdfs_repair_drain(s->repair, id, DRAIN_MS, &stuck, why,
-                           sizeof(why));
+    rc = gdfs_repair_drain(s->repair, id, DRAIN_MS, &stuck, why, sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "hand-off of %s: %s", id,
                                 why);
@@ -377,23 +376,24 @@ int gdfs_admin_leave(struct gdfs_session *s, const struct gdfs_msg *m)
         none.seq = stuck;
         return gdfs_reply_ok(s, m->reqid, &none);
     case GDFS_ENOTLEADER:
-        return gdfs_reply_error(s, m->reqid, GDFS_ENOQUORUM,
-                           "leave: node %s knows no leader to ask; try again "
-                           "when the group has one",
-                           s->cfg->node_id);
+        return gdfs_reply_error(
+            s, m->reqid, GDFS_ENOQUORUM,
+            "leave: node %s knows no leader to ask; try again "
+            "when the group has one",
+            s->cfg->node_id);
     case GDFS_EINVAL:
-        return gdfs_reply_error(s, m->reqid, rc,
-                           "leave: node %s is the only member of its group",
-                           s->cfg->node_id);
+        return gdfs_reply_error(
+            s, m->reqid, rc, "leave: node %s is the only member of its group",
+            s->cfg->node_id);
     case GDFS_EBUSY:
         return gdfs_reply_error(s, m->reqid, rc,
-                           "leave: another membership change is in "
-                           "progress; try again");
+                                "leave: another membership change is in "
+                                "progress; try again");
     default:
-        return gdfs_reply_error(s, m->reqid, rc,
-                           "leave: the group did not commit the removal of "
-                           "%s in time",
-                           s->cfg->node_id);
+        return gdfs_reply_error(
+            s, m->reqid, rc,
+            "leave: the group did not commit the removal of "
+            "%s in time",
+            s->cfg->node_id);
     }
 }
-

@@ -66,7 +66,7 @@ int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         gdfs_log(GDFS_LOG_WARN, "%s sent %s out of place; closing",
                  s->conn->peer, gdfs_proto_type_name(m->type));
         gdfs_reply_error(s, m->reqid, GDFS_EPROTO, "unexpected %s request",
-                    gdfs_proto_type_name(m->type));
+                         gdfs_proto_type_name(m->type));
         return GDFS_EPROTO;
     }
 }

@@ -49,7 +49,7 @@ struct node {
     struct gdfs_checkpoint *ckpt;
     struct gdfs_node_state state;
     struct gdfs_server srv;
-    struct gdfs_sync *sync; /* record sync */
+    struct gdfs_sync *sync;       /* record sync */
     struct gdfs_orphans *orphans; /* orphan copies */
     struct gdfs_confirm *confirm; /* committed records to the members */
     int stop_pipe[2];
@@ -108,8 +108,8 @@ static int step_store(struct node *n)
     char err[1024];
     int rc;
 
-    snprintf(n->srv.db_path, sizeof(n->srv.db_path), "%s/%s",
-             n->cfg.data_dir, GDFS_STORE_DB_NAME);
+    snprintf(n->srv.db_path, sizeof(n->srv.db_path), "%s/%s", n->cfg.data_dir,
+             GDFS_STORE_DB_NAME);
     rc = gdfs_store_open(n->srv.db_path, &so, &n->st, err, sizeof(err));
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
@@ -172,8 +172,8 @@ static int step_identity(struct node *n)
             return -1;
         }
         /* Term 0: the first election makes it leader in term 1. */
-        rc = gdfs_store_init_node(n->st, n->cfg.node_id, gid,
-                                  n->cfg.advertise, 0);
+        rc = gdfs_store_init_node(n->st, n->cfg.node_id, gid, n->cfg.advertise,
+                                  0);
         if (rc != GDFS_OK) {
             gdfs_log(GDFS_LOG_ERROR, "init: %s%s", gdfs_store_errmsg(n->st),
                      rc == GDFS_EGROUP ? "; start it without 'init'" : "");
@@ -224,10 +224,11 @@ static int step_identity(struct node *n)
 static int step_group(struct node *n)
 {
     char err[1024];
-    int rc = gdfs_grouphost_start(
-        &n->cfg, n->srv.db_path, n->srv.transport,
-        n->join ? GDFS_GROUPHOST_JOIN : GDFS_GROUPHOST_RESTART, n->join,
-        n->stop_pipe[1], &n->srv.group, err, sizeof(err));
+    int rc = gdfs_grouphost_start(&n->cfg, n->srv.db_path, n->srv.transport,
+                                  n->join ? GDFS_GROUPHOST_JOIN
+                                          : GDFS_GROUPHOST_RESTART,
+                                  n->join, n->stop_pipe[1], &n->srv.group, err,
+                                  sizeof(err));
 
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
@@ -258,7 +259,8 @@ static int step_records(struct node *n)
 {
     char err[1024];
     int rc = gdfs_records_start(&n->cfg, n->srv.db_path, n->srv.transport,
-                              n->srv.group, &n->srv.records, err, sizeof(err));
+                                n->srv.group, &n->srv.records, err,
+                                sizeof(err));
 
     return thread_started(n, rc, err);
 }
@@ -297,8 +299,7 @@ static int step_repair(struct node *n)
 {
     char err[1024];
     int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.records,
-                               n->srv.group, &n->srv.repair, err,
-                               sizeof(err));
+                               n->srv.group, &n->srv.repair, err, sizeof(err));
 
     return thread_started(n, rc, err);
 }
@@ -391,9 +392,9 @@ static int step_transport(struct node *n)
         keys[i] = n->cfg.plugin_kv[i].key;
         vals[i] = n->cfg.plugin_kv[i].value;
     }
-    if (gdfs_transport_new(n->cfg.plugin_dir, n->cfg.plugin,
-                           n->cfg.nplugin_kv, keys, vals, &n->srv.transport,
-                           err, sizeof(err)) != GDFS_OK ||
+    if (gdfs_transport_new(n->cfg.plugin_dir, n->cfg.plugin, n->cfg.nplugin_kv,
+                           keys, vals, &n->srv.transport, err,
+                           sizeof(err)) != GDFS_OK ||
         gdfs_transport_attach_config(n->srv.transport, &n->cfg, err,
                                      sizeof(err)) != GDFS_OK) {
         gdfs_transport_free(n->srv.transport);
@@ -417,15 +418,15 @@ static int step_listen(struct node *n)
                                 n->cfg.listen);
 
     if (rc != GDFS_OK) {
-        gdfs_log(GDFS_LOG_ERROR, "%s: [node] listen = %s: %s",
-                 n->config_path, n->cfg.listen, n->srv.listener.errmsg);
+        gdfs_log(GDFS_LOG_ERROR, "%s: [node] listen = %s: %s", n->config_path,
+                 n->cfg.listen, n->srv.listener.errmsg);
         /* An address that does not parse or resolve is a configuration
          * error; one that is busy or not ours is a runtime failure. */
         n->exit_code = rc == GDFS_EINVAL ? EXIT_USAGE : 1;
         return -1;
     }
-    gdfs_log(GDFS_LOG_NOTICE, "listening on %s (%s transport)",
-             n->cfg.listen, n->cfg.plugin);
+    gdfs_log(GDFS_LOG_NOTICE, "listening on %s (%s transport)", n->cfg.listen,
+             n->cfg.plugin);
     return 0;
 }
 
@@ -479,15 +480,14 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: gdfs-node -c FILE [init | join HOST:PORT]\n"
-            "  -c FILE         node configuration (INI); see "
-            "examples/node.ini\n"
-            "  init            start a new group with this node as its "
-            "leader\n"
-            "  join HOST:PORT  join the group of the member at HOST:PORT\n"
-            "  (no command: restart the node from its database)\n"
-            "  -h        this help;  -V  version\n");
+    fprintf(f, "usage: gdfs-node -c FILE [init | join HOST:PORT]\n"
+               "  -c FILE         node configuration (INI); see "
+               "examples/node.ini\n"
+               "  init            start a new group with this node as its "
+               "leader\n"
+               "  join HOST:PORT  join the group of the member at HOST:PORT\n"
+               "  (no command: restart the node from its database)\n"
+               "  -h        this help;  -V  version\n");
 }
 
 int main(int argc, char **argv)
@@ -525,8 +525,7 @@ int main(int argc, char **argv)
     if (optind < argc) {
         if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc) {
             n.do_init = 1;
-        } else if (strcmp(argv[optind], "join") == 0 &&
-                   optind + 2 == argc) {
+        } else if (strcmp(argv[optind], "join") == 0 && optind + 2 == argc) {
             char host[256], scheme[64];
             uint16_t port;
 
@@ -539,8 +538,7 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, "gdfs-node: unknown command '%s'\n",
-                    argv[optind]);
+            fprintf(stderr, "gdfs-node: unknown command '%s'\n", argv[optind]);
             usage(stderr);
             return EXIT_USAGE;
         }

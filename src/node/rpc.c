@@ -247,14 +247,13 @@ int gdfs_rpc_recv_first(struct gdfs_rpc_conn *c, uint8_t want,
         return rc;
     if (rc != GDFS_OK) {
         c->broken = true;
-        snprintf(c->errmsg, sizeof(c->errmsg), "no reply from %s: %s",
-                 c->addr,
+        snprintf(c->errmsg, sizeof(c->errmsg), "no reply from %s: %s", c->addr,
                  c->conn.errmsg[0] ? c->conn.errmsg : gdfs_strerror(rc));
         return rc;
     }
     if (m->type == GDFS_MSG_NDTOCL_ERROR) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "%.*s",
-                 (int)m->u.error.msg.len, (const char *)m->u.error.msg.p);
+        snprintf(c->errmsg, sizeof(c->errmsg), "%.*s", (int)m->u.error.msg.len,
+                 (const char *)m->u.error.msg.p);
         return m->u.error.status != 0 ? (int)m->u.error.status : GDFS_EPROTO;
     }
     if (want != 0 && m->type != want) {
@@ -318,8 +317,7 @@ unsigned gdfs_rpc_gather(struct gdfs_rpc_conn **cs, unsigned n, uint8_t want,
 
             if (!pending[i])
                 continue;
-            rc = gdfs_rpc_recv_first(cs[i], want, &replies[i], 0,
-                                     timeout_ms);
+            rc = gdfs_rpc_recv_first(cs[i], want, &replies[i], 0, timeout_ms);
             if (rc == GDFS_EAGAIN)
                 continue;
             rcs[i] = rc;
@@ -334,9 +332,8 @@ unsigned gdfs_rpc_gather(struct gdfs_rpc_conn **cs, unsigned n, uint8_t want,
         for (unsigned i = 0; i < n; i++) {
             int fd = -1, mask = 0;
 
-            if (!pending[i] ||
-                gdfs_conn_events(&cs[i]->conn, GDFS_EV_READ, &fd, &mask) !=
-                    GDFS_OK)
+            if (!pending[i] || gdfs_conn_events(&cs[i]->conn, GDFS_EV_READ,
+                                                &fd, &mask) != GDFS_OK)
                 continue;
             pfd[np].fd = fd;
             pfd[np].events = (short)((mask & GDFS_EV_READ ? POLLIN : 0) |

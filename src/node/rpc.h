@@ -25,8 +25,8 @@ struct gdfs_rpc_conn {
     uint8_t *in; /* one received frame (header + max payload) */
     size_t incap;
     uint32_t max_payload;
-    uint8_t out[8192]; /* one encoded request (not chunks) */
-    bool broken;       /* do not pool again */
+    uint8_t out[8192];   /* one encoded request (not chunks) */
+    bool broken;         /* do not pool again */
     uint64_t idle_since; /* ms, while pooled */
     uint32_t reqid;
     struct gdfs_rpc_conn *next;

@@ -38,12 +38,14 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
 {
     const struct gdfs_config *cfg = srv->cfg;
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
-    struct gdfs_session s = {.cfg = cfg, .conn = c, .group = srv->group,
-                              .records = srv->records,
-                              .readrepair = srv->readrepair,
-                              .scrub = srv->scrub,
+    struct gdfs_session s = {.cfg = cfg,
+                             .conn = c,
+                             .group = srv->group,
+                             .records = srv->records,
+                             .readrepair = srv->readrepair,
+                             .scrub = srv->scrub,
 
-                              .repair = srv->repair};
+                             .repair = srv->repair};
     char err[512];
     int rc;
 
@@ -74,8 +76,8 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
             break;
         }
         if (rc != GDFS_OK) {
-            gdfs_log(GDFS_LOG_DEBUG, "%s: %s (%s)", c->peer,
-                     gdfs_strerror(rc), c->errmsg);
+            gdfs_log(GDFS_LOG_DEBUG, "%s: %s (%s)", c->peer, gdfs_strerror(rc),
+                     c->errmsg);
             break;
         }
         if (gdfs_dispatch(&s, &m) != GDFS_OK)

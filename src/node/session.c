@@ -18,7 +18,7 @@ int gdfs_session_io_ms(const struct gdfs_session *s)
 }
 
 int gdfs_reply_error(struct gdfs_session *s, uint32_t reqid, int status,
-                       const char *fmt, ...)
+                     const char *fmt, ...)
 {
     char text[GDFS_ERRMSG_MAX + 1];
     va_list ap;
@@ -26,20 +26,22 @@ int gdfs_reply_error(struct gdfs_session *s, uint32_t reqid, int status,
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    return gdfs_net_send_error(s->conn, reqid, status, gdfs_session_io_ms(s), "%s", text);
+    return gdfs_net_send_error(s->conn, reqid, status, gdfs_session_io_ms(s),
+                               "%s", text);
 }
 
 int gdfs_reply_ok(struct gdfs_session *s, uint32_t reqid,
-                    const struct gdfs_version *v)
+                  const struct gdfs_version *v)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_OK, .reqid = reqid};
 
     r.u.ok.version = *v;
-    return gdfs_net_send_msg(s->conn, &r, s->out, s->outcap, gdfs_session_io_ms(s));
+    return gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                             gdfs_session_io_ms(s));
 }
 
 int gdfs_reply_writer(struct gdfs_session *s, struct gdfs_proto_writer *w,
-                        bool more)
+                      bool more)
 {
     size_t len;
     int rc = gdfs_proto_writer_finish(w, more, &len);

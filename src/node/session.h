@@ -31,7 +31,7 @@ struct gdfs_session {
     struct gdfs_scrub *scrub;           /* this node's scrub (figures) */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
-    uint8_t *in;  /* receive buffer: frame header + max payload */
+    uint8_t *in; /* receive buffer: frame header + max payload */
     size_t incap;
     uint8_t *out; /* send buffer: replies and chunks */
     size_t outcap;

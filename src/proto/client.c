@@ -157,10 +157,9 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
      * refused by the receiver, so it is the caller's bug. */
     assert(datalen >= 1 && datalen <= GDFS_CHUNK_MAX);
     gdfs_pack_writer_init(&w, buf, GDFS_PROTO_CHUNK_OVERHEAD, 0);
-    gdfs_proto_put_hdr(&w, GDFS_MSG_CHUNK, 0, reqid,
-                       (uint32_t)(GDFS_PROTO_CHUNK_OVERHEAD -
-                                  GDFS_PROTO_HDR_LEN) +
-                           datalen);
+    gdfs_proto_put_hdr(
+        &w, GDFS_MSG_CHUNK, 0, reqid,
+        (uint32_t)(GDFS_PROTO_CHUNK_OVERHEAD - GDFS_PROTO_HDR_LEN) + datalen);
     gdfs_pack_put_u32(&w, idx);
     gdfs_pack_put_bytes(&w, sha256, GDFS_SHA256_LEN);
     gdfs_pack_put_u32(&w, datalen);
@@ -221,8 +220,7 @@ const struct gdfs_proto_codec gdfs_proto_codec_get = {
 
 /* nchunks = ceil(size / chunk_size), 0 for an empty file. Done in 64 bits:
  * a size whose chunk count overflows 32 bits never matches. */
-static bool valid_nchunks(uint64_t size, uint32_t chunk_size,
-                          uint32_t nchunks)
+static bool valid_nchunks(uint64_t size, uint32_t chunk_size, uint32_t nchunks)
 {
     uint64_t want = size / chunk_size + (size % chunk_size != 0);
 
@@ -375,8 +373,7 @@ static bool replica_entry(struct gdfs_pack_reader *r, void *out)
            e->state <= GDFS_MEMBER_STATE_MAX;
 }
 
-static bool locate_reply_decode(struct gdfs_pack_reader *r,
-                                struct gdfs_msg *m)
+static bool locate_reply_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     gdfs_proto_get_version(r, &m->u.locate_reply.version);
     m->u.locate_reply.size = gdfs_pack_get_u64(r);
@@ -404,8 +401,8 @@ int gdfs_proto_add_replica(struct gdfs_proto_writer *w,
     size_t size = 1 + e->id.len + 1 + e->addr.len + 8 + 8 + 1;
     int rc;
 
-    if (!gdfs_proto_valid_node_id(&e->id) || !gdfs_proto_valid_addr(&e->addr) ||
-        e->state > GDFS_MEMBER_STATE_MAX)
+    if (!gdfs_proto_valid_node_id(&e->id) ||
+        !gdfs_proto_valid_addr(&e->addr) || e->state > GDFS_MEMBER_STATE_MAX)
         return GDFS_EINVAL;
     rc = gdfs_proto_writer_room(w, replica_entry, size);
     if (rc != GDFS_OK)
@@ -470,8 +467,7 @@ static bool read_scrub(struct gdfs_pack_reader *r,
 
 /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8 count:16
  * then count members, then the optional tail (HEALTH, scrub figures) */
-static bool status_reply_decode(struct gdfs_pack_reader *r,
-                                struct gdfs_msg *m)
+static bool status_reply_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     gdfs_proto_get_bytes8(r, &m->u.status_reply.id);
     gdfs_proto_get_bytes8(r, &m->u.status_reply.group);
@@ -532,8 +528,9 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
     size_t size = 1 + e->id.len + 1 + e->addr.len + 1 + 1;
     int rc;
 
-    if (!gdfs_proto_valid_node_id(&e->id) || !gdfs_proto_valid_addr(&e->addr) ||
-        e->state > GDFS_MEMBER_STATE_MAX || (e->ring & ~RING_BITS) != 0)
+    if (!gdfs_proto_valid_node_id(&e->id) ||
+        !gdfs_proto_valid_addr(&e->addr) || e->state > GDFS_MEMBER_STATE_MAX ||
+        (e->ring & ~RING_BITS) != 0)
         return GDFS_EINVAL;
     rc = gdfs_proto_writer_room(w, member_entry, size);
     if (rc != GDFS_OK)

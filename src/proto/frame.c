@@ -21,7 +21,8 @@
 
 /* ---- versions, validation ------------------------------------------------ */
 
-int gdfs_version_cmp(const struct gdfs_version *a, const struct gdfs_version *b)
+int gdfs_version_cmp(const struct gdfs_version *a,
+                     const struct gdfs_version *b)
 {
     if (a->term != b->term)
         return a->term < b->term ? -1 : 1;
@@ -127,8 +128,7 @@ void gdfs_proto_get_bytes16(struct gdfs_pack_reader *r, struct gdfs_bytes *b)
     b->p = gdfs_pack_get_bytes(r, b->len);
 }
 
-void gdfs_proto_get_version(struct gdfs_pack_reader *r,
-                            struct gdfs_version *v)
+void gdfs_proto_get_version(struct gdfs_pack_reader *r, struct gdfs_version *v)
 {
     v->seq = gdfs_pack_get_u64(r);
     v->term = gdfs_pack_get_u64(r);
@@ -188,14 +188,14 @@ static const struct {
     const struct gdfs_proto_codec *codec;
     const char *name;
 } types[UINT8_MAX + 1] = {
-#define TYPE_ROW(name, id, dir, codec)                                      \
+#define TYPE_ROW(name, id, dir, codec)                                        \
     [id] = {&gdfs_proto_codec_##codec, #name},
     GDFS_PROTO_MSG_LIST(TYPE_ROW)
 #undef TYPE_ROW
 };
 
-#define ID_IN_RANGE(name, id, dir, codec)                                   \
-    _Static_assert((id) >= 1 && (id) <= GDFS_MSG_TYPE_MAX,                  \
+#define ID_IN_RANGE(name, id, dir, codec)                                     \
+    _Static_assert((id) >= 1 && (id) <= GDFS_MSG_TYPE_MAX,                    \
                    "GDFS_MSG_" #name ": id outside 1..GDFS_MSG_TYPE_MAX");
 GDFS_PROTO_MSG_LIST(ID_IN_RANGE)
 #undef ID_IN_RANGE
@@ -226,8 +226,9 @@ void gdfs_proto_put_hdr(struct gdfs_pack_writer *w, uint8_t type,
 
 size_t gdfs_proto_frame_len(const uint8_t *buf)
 {
-    return GDFS_PROTO_HDR_LEN + ((size_t)buf[12] << 24 | (size_t)buf[13] << 16 |
-                                 (size_t)buf[14] << 8 | buf[15]);
+    return GDFS_PROTO_HDR_LEN + ((size_t)buf[12] << 24 |
+                                 (size_t)buf[13] << 16 | (size_t)buf[14] << 8 |
+                                 buf[15]);
 }
 
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
@@ -249,8 +250,8 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
     len = gdfs_pack_get_u32(&r);
     /* proto.h: a type not in the list is GDFS_EPROTO. */
     if (r.bad || magic != GDFS_PROTO_MAGIC || version != GDFS_PROTO_VERSION ||
-        gdfs_proto_codec_of(type) == NULL ||
-        (flags & ~GDFS_FLAG_MASK) != 0 || len > max_payload)
+        gdfs_proto_codec_of(type) == NULL || (flags & ~GDFS_FLAG_MASK) != 0 ||
+        len > max_payload)
         return GDFS_EPROTO;
     hdr->type = type;
     hdr->flags = flags;

@@ -43,8 +43,7 @@ static bool read_gmember(struct gdfs_pack_reader *r, struct gdfs_bytes *id,
     incarnation = gdfs_pack_get_u64(r);
     since = gdfs_pack_get_u64(r);
     if (r->bad || !gdfs_proto_valid_node_id(id) ||
-        !gdfs_proto_valid_addr(&addr) ||
-        state > GDFS_MEMBER_STATE_MAX)
+        !gdfs_proto_valid_addr(&addr) || state > GDFS_MEMBER_STATE_MAX)
         return false;
     if (out != NULL) {
         copy_str(out->id, sizeof(out->id), id);
@@ -174,8 +173,7 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
     }
 }
 
-int gdfs_proto_decode_group(const uint8_t *p, size_t len,
-                            struct gdfs_gmsg *g)
+int gdfs_proto_decode_group(const uint8_t *p, size_t len, struct gdfs_gmsg *g)
 {
     static const uint8_t empty[1];
     struct gdfs_pack_reader r;

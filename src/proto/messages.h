@@ -21,172 +21,172 @@
 #ifndef GDFS_PROTO_MESSAGES_H
 #define GDFS_PROTO_MESSAGES_H
 
-#define GDFS_PROTO_MSG_LIST(X)                                              \
-    /* status:32 msglen:16 msg:msglen  (status is a GDFS_E* code != 0) */   \
-    X(NDTOCL_ERROR, 1, NDTOCL, error)                                       \
-    /* seq:64 term:64  (generic success; the version the operation made) */ \
-    X(NDTOCL_OK, 2, NDTOCL, ok)                                             \
-    /* namelen:16 name:namelen  (start a put; chunks follow once READY) */  \
-    X(CLTOND_PUT, 3, CLTOND, name)                                          \
-    /* chunk_size:32 seq:64 term:64  (the version this put will create, or  \
-     * 0 when it is assigned at commit: the OK that ends the put says) */   \
-    X(NDTOCL_PUT_READY, 4, NDTOCL, put_ready)                               \
-    /* idx:32 sha256:32B len:32 data:len  (either direction; len >= 1       \
-     * except for the only chunk of an empty file, which is never sent) */  \
-    X(CHUNK, 5, ANY, chunk)                                                 \
-    /* size:64 nchunks:32 sha256:32B  (file hash = SHA-256 over the         \
-     * concatenated chunk hashes; reply is OK or ERROR) */                  \
-    X(CLTOND_PUT_END, 6, CLTOND, put_end)                                   \
-    /* seq:64 namelen:16 name:namelen  (seq 0 = newest) */                  \
-    X(CLTOND_GET, 7, CLTOND, get)                                           \
-    /* seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B           \
-     * (then nchunks CHUNK frames, idx 0..nchunks-1) */                     \
-    X(NDTOCL_GET_INFO, 8, NDTOCL, get_info)                                 \
-    /* namelen:16 name:namelen  (reply OK with the tombstone's version) */  \
-    X(CLTOND_REMOVE, 9, CLTOND, name)                                       \
-    /* scope:8 (0 all files, 1 files held here) max:32 afterlen:16 after    \
-     * (names sorted bytewise; entries with name > after; afterlen may      \
-     * be 0) */                                                             \
-    X(CLTOND_LIST, 10, CLTOND, list)                                        \
-    /* more:8 count:32 then count x                                         \
-     *   { namelen:16 name size:64 seq:64 term:64 replicas:8 } */           \
-    X(NDTOCL_LIST, 11, NDTOCL, list_reply)                                  \
-    /* namelen:16 name:namelen */                                           \
-    X(CLTOND_LOCATE, 12, CLTOND, name)                                      \
-    /* seq:64 term:64 size:64 count:8 then count x                          \
-     *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */            \
-    X(NDTOCL_LOCATE, 13, NDTOCL, locate_reply)                              \
-    /* (empty payload) */                                                   \
-    X(CLTOND_STATUS, 14, CLTOND, empty)                                     \
-    /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8        \
-     * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }   \
-     * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =  \
-     * the node asked heartbeats this member, bit 1 = this member's         \
-     * heartbeats reach the node asked; other bits 0)                       \
-     * then, optionally (absent from older nodes): HEALTH (see              \
-     * NDTOCL_HEALTH: the leader's view) and this node's scrub figures      \
-     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */  \
-    X(NDTOCL_STATUS, 15, NDTOCL, status_reply)                              \
-    /* namelen:16 name:namelen */                                           \
-    X(CLTOND_VERSIONS, 16, CLTOND, name)                                    \
-    /* count:16 then count x { seq:64 term:64 size:64 tombstone:8 } */      \
-    X(NDTOCL_VERSIONS, 17, NDTOCL, versions_reply)                          \
-    /* One group message (struct gdfs_gmsg):                                \
-     *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:       \
-     *   HEARTBEAT  incarnation:64                                          \
-     *   APPEND     sent_at:64 committed:VER set:SET                        \
-     *   APPEND_ACK sent_at:64 version:VER incarnation:64                   \
-     *   VOTE       pre:8 version:VER                                       \
-     *   VOTE_ACK   pre:8 granted:8                                         \
-     *   SUSPECT    targetlen:8 target incarnation:64                       \
-     *   JOIN       addrlen:8 addr                                          \
-     *   LEAVE      (nothing)                                               \
-     * VER = seq:64 term:64; SET = grouplen:8 group version:VER count:8 then \
-     * count x { idlen:8 id addrlen:8 addr state:8 incarnation:64 since:64 } \
-     * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is   \
-     * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */ \
-    X(NDTOND_GROUP, 18, NDTOND, group)                                      \
-    /* (empty payload) ask the node to leave its group gracefully, after    \
-     * its copies are handed off; reply OK (seq: files left under-          \
-     * replicated because no other member could take a copy; term 0) or     \
-     * ERROR */                                                             \
-    X(CLTOND_LEAVE, 19, CLTOND, empty)                                      \
-    /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's      \
-     * metadata record:                                                     \
-     *   seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B         \
-     *   flags:8 (bit 0 tombstone, other bits 0) acked:8 (bit i: replica i  \
-     *   holds the version durably; bits >= count are 0) count:8 (0..3)     \
-     *   then count x { idlen:8 id addrlen:8 addr } namelen:16 name         \
-     * (addrlen may be 0: address unknown to the sender; ids unique; seq >= \
-     * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX). ---- */          \
-    /* namelen:16 name:namelen  (gateway -> leader: a put of name starts;   \
-     * reply PLACE or ERROR) */                                             \
-    X(NDTOND_ALLOC, 20, NDTOND, name)                                       \
-    /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x             \
-     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique;          \
-     * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                        \
-    X(NDTOCL_PLACE, 21, NDTOCL, place)                                      \
-    /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:   \
-     * store this version; reply PUT_READY, then CHUNK frames and PUT_END   \
-     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=  \
-     * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                     \
-    X(NDTOND_RPUT, 22, NDTOND, rput)                                        \
-    /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */         \
-    X(NDTOND_COMMIT, 23, NDTOND, record)                                    \
-    /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or \
+#define GDFS_PROTO_MSG_LIST(X)                                                \
+    /* status:32 msglen:16 msg:msglen  (status is a GDFS_E* code != 0) */     \
+    X(NDTOCL_ERROR, 1, NDTOCL, error)                                         \
+    /* seq:64 term:64  (generic success; the version the operation made) */   \
+    X(NDTOCL_OK, 2, NDTOCL, ok)                                               \
+    /* namelen:16 name:namelen  (start a put; chunks follow once READY) */    \
+    X(CLTOND_PUT, 3, CLTOND, name)                                            \
+    /* chunk_size:32 seq:64 term:64  (the version this put will create, or    \
+     * 0 when it is assigned at commit: the OK that ends the put says) */     \
+    X(NDTOCL_PUT_READY, 4, NDTOCL, put_ready)                                 \
+    /* idx:32 sha256:32B len:32 data:len  (either direction; len >= 1         \
+     * except for the only chunk of an empty file, which is never sent) */    \
+    X(CHUNK, 5, ANY, chunk)                                                   \
+    /* size:64 nchunks:32 sha256:32B  (file hash = SHA-256 over the           \
+     * concatenated chunk hashes; reply is OK or ERROR) */                    \
+    X(CLTOND_PUT_END, 6, CLTOND, put_end)                                     \
+    /* seq:64 namelen:16 name:namelen  (seq 0 = newest) */                    \
+    X(CLTOND_GET, 7, CLTOND, get)                                             \
+    /* seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B             \
+     * (then nchunks CHUNK frames, idx 0..nchunks-1) */                       \
+    X(NDTOCL_GET_INFO, 8, NDTOCL, get_info)                                   \
+    /* namelen:16 name:namelen  (reply OK with the tombstone's version) */    \
+    X(CLTOND_REMOVE, 9, CLTOND, name)                                         \
+    /* scope:8 (0 all files, 1 files held here) max:32 afterlen:16 after      \
+     * (names sorted bytewise; entries with name > after; afterlen may        \
+     * be 0) */                                                               \
+    X(CLTOND_LIST, 10, CLTOND, list)                                          \
+    /* more:8 count:32 then count x                                           \
+     *   { namelen:16 name size:64 seq:64 term:64 replicas:8 } */             \
+    X(NDTOCL_LIST, 11, NDTOCL, list_reply)                                    \
+    /* namelen:16 name:namelen */                                             \
+    X(CLTOND_LOCATE, 12, CLTOND, name)                                        \
+    /* seq:64 term:64 size:64 count:8 then count x                            \
+     *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */              \
+    X(NDTOCL_LOCATE, 13, NDTOCL, locate_reply)                                \
+    /* (empty payload) */                                                     \
+    X(CLTOND_STATUS, 14, CLTOND, empty)                                       \
+    /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8          \
+     * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }     \
+     * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =    \
+     * the node asked heartbeats this member, bit 1 = this member's           \
+     * heartbeats reach the node asked; other bits 0)                         \
+     * then, optionally (absent from older nodes): HEALTH (see                \
+     * NDTOCL_HEALTH: the leader's view) and this node's scrub figures        \
+     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */    \
+    X(NDTOCL_STATUS, 15, NDTOCL, status_reply)                                \
+    /* namelen:16 name:namelen */                                             \
+    X(CLTOND_VERSIONS, 16, CLTOND, name)                                      \
+    /* count:16 then count x { seq:64 term:64 size:64 tombstone:8 } */        \
+    X(NDTOCL_VERSIONS, 17, NDTOCL, versions_reply)                            \
+    /* One group message (struct gdfs_gmsg):                                  \
+     *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:         \
+     *   HEARTBEAT  incarnation:64                                            \
+     *   APPEND     sent_at:64 committed:VER set:SET                          \
+     *   APPEND_ACK sent_at:64 version:VER incarnation:64                     \
+     *   VOTE       pre:8 version:VER                                         \
+     *   VOTE_ACK   pre:8 granted:8                                           \
+     *   SUSPECT    targetlen:8 target incarnation:64                         \
+     *   JOIN       addrlen:8 addr                                            \
+     *   LEAVE      (nothing)                                                 \
+     * VER = seq:64 term:64; SET = grouplen:8 group version:VER count:8 then  \
+     * count x { idlen:8 id addrlen:8 addr state:8 incarnation:64 since:64 }  \
+     * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is     \
+     * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */   \
+    X(NDTOND_GROUP, 18, NDTOND, group)                                        \
+    /* (empty payload) ask the node to leave its group gracefully, after      \
+     * its copies are handed off; reply OK (seq: files left under-            \
+     * replicated because no other member could take a copy; term 0) or       \
+     * ERROR */                                                               \
+    X(CLTOND_LEAVE, 19, CLTOND, empty)                                        \
+    /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's        \
+     * metadata record:                                                       \
+     *   seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B           \
+     *   flags:8 (bit 0 tombstone, other bits 0) acked:8 (bit i: replica i    \
+     *   holds the version durably; bits >= count are 0) count:8 (0..3)       \
+     *   then count x { idlen:8 id addrlen:8 addr } namelen:16 name           \
+     * (addrlen may be 0: address unknown to the sender; ids unique; seq >=   \
+     * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX). ---- */            \
+    /* namelen:16 name:namelen  (gateway -> leader: a put of name starts;     \
+     * reply PLACE or ERROR) */                                               \
+    X(NDTOND_ALLOC, 20, NDTOND, name)                                         \
+    /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x               \
+     *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique;            \
+     * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                          \
+    X(NDTOCL_PLACE, 21, NDTOCL, place)                                        \
+    /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:     \
+     * store this version; reply PUT_READY, then CHUNK frames and PUT_END     \
+     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=    \
+     * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                       \
+    X(NDTOND_RPUT, 22, NDTOND, rput)                                          \
+    /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */           \
+    X(NDTOND_COMMIT, 23, NDTOND, record)                                      \
+    /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or   \
      * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1) */ \
-    X(NDTOND_META_PUT, 24, NDTOND, meta_put)                                \
-    /* term:64 max:32 afterlen:16 after  (new leader -> member: promise     \
-     * @term, then send the records with name > after; reply META_LIST;     \
-     * max >= 1; afterlen may be 0) */                                      \
-    X(NDTOND_META_PULL, 25, NDTOND, meta_pull)                              \
-    /* more:8 count:32 then count x RECORD  (names ascending) */            \
-    X(NDTOCL_META_LIST, 26, NDTOCL, meta_list)                              \
-    /* seq:64 namelen:16 name  (-> leader: the committed record of name,    \
-     * seq 0 = newest; reply RECORD or ERROR) */                            \
-    X(NDTOND_LOOKUP, 27, NDTOND, get)                                       \
-    /* RECORD */                                                            \
-    X(NDTOCL_RECORD, 28, NDTOCL, record)                                    \
-    /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this       \
-     * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */      \
-    X(NDTOND_RGET, 29, NDTOND, rget)                                        \
-    /* ---- files: repair (docs/ARCHITECTURE.md "Upkeep") ---- */          \
-    /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:     \
-     * hold a complete, verified copy of the record's version, fetching     \
-     * what is missing from the sources in turn (RGET_FROM); reply OK with  \
-     * the version once it is durable, or ERROR; not a tombstone; nsrc      \
-     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */                          \
-    X(NDTOND_REPLICATE, 30, NDTOND, replicate)                              \
-    /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but   \
-     * the CHUNK frames after GET_INFO start at index first (none when      \
-     * first >= nchunks); seq >= 1) */                                      \
-    X(NDTOND_RGET_FROM, 31, NDTOND, rget_from)                              \
-    /* idlen:8 id  (leaving member -> leader: hand off every copy member    \
-     * id holds; reply, once no file on it can still be moved, OK with seq  \
-     * = the files that could not be moved (no room, no healthy source)     \
-     * and term 0, or ERROR) */                                             \
-    X(NDTOND_DRAIN, 32, NDTOND, drain)                                      \
-    /* (empty payload)  (-> leader: its re-replication figures; reply       \
-     * HEALTH or ERROR) */                                                  \
-    X(NDTOND_HEALTH, 33, NDTOND, empty)                                     \
-    /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader     \
-     * that finished a scan; else under and names are 0) under:32           \
-     * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }  \
-     * pending:32 running:32 done:64 failed:64 bytes:64 */                  \
-    X(NDTOCL_HEALTH, 34, NDTOCL, health)                                    \
-    /* ---- files: scrub, read repair, stale reads (35..39) ---- */         \
-    /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of     \
-     * name? Answered from the store without reading chunks; reply          \
-     * NDTOCL_PROBE. seq 0 (then term 0) asks only for the newest) */       \
-    X(NDTOND_PROBE, 35, NDTOND, probe)                                      \
-    /* have:8 seq:64 term:64 flags:8  (have, of the version asked: 0 not    \
-     * held complete here (or seq 0 was asked), 1 held complete, 2 held     \
-     * but its scrub found a bad chunk; seq/term: the newest committed      \
-     * version held here, 0 0 if none; flags bit 0: that newest version is  \
-     * a tombstone; other bits 0) */                                        \
-    X(NDTOCL_PROBE, 36, NDTOCL, probe_reply)                                \
-    /* msglen:16 msg  (node -> client, only for a CLTOND_GET flagged        \
-     * GDFS_FLAG_STALE_OK that was served without a leader's record: sent   \
-     * before GET_INFO, says why the bytes may be stale; msglen             \
-     * 1..GDFS_ERRMSG_MAX) */                                               \
-    X(NDTOCL_STALE, 37, NDTOCL, stale)                                      \
-    /* ---- files: record sync (anti-entropy). The leader compares its      \
-     * records with each member's by digest and sends the buckets that      \
-     * differ again. ---- */                                                \
-    /* term:64 then GDFS_META_BUCKETS x { count:32 sum:16B }  (leader of    \
-     * @term -> member: the leader's record digest; reply META_DIFF; term   \
-     * >= 1) */                                                             \
-    X(NDTOND_META_SUM, 45, NDTOND, meta_sum)                                \
-    /* mask:64  (bit i: the member's bucket i differs from the leader's) */ \
-    X(NDTOCL_META_DIFF, 46, NDTOCL, meta_diff)                              \
-    /* term:64 complete:64 more:8 count:32 then count x RECORD  (leader     \
-     * of @term -> member: persist these records as committed, all in one   \
-     * transaction; reply OK, or ERROR GDFS_ESTALE when the member promised \
-     * a newer term; term >= 1; more: more pages follow; complete, read on  \
-     * the last page only (more = 0): bit i set when this push carried      \
-     * every record of bucket i the leader holds, so a record the member    \
-     * accepted from an older term's leader in that bucket and that the     \
-     * leader does not hold never committed; 0 for confirmations) */        \
+    X(NDTOND_META_PUT, 24, NDTOND, meta_put)                                  \
+    /* term:64 max:32 afterlen:16 after  (new leader -> member: promise       \
+     * @term, then send the records with name > after; reply META_LIST;       \
+     * max >= 1; afterlen may be 0) */                                        \
+    X(NDTOND_META_PULL, 25, NDTOND, meta_pull)                                \
+    /* more:8 count:32 then count x RECORD  (names ascending) */              \
+    X(NDTOCL_META_LIST, 26, NDTOCL, meta_list)                                \
+    /* seq:64 namelen:16 name  (-> leader: the committed record of name,      \
+     * seq 0 = newest; reply RECORD or ERROR) */                              \
+    X(NDTOND_LOOKUP, 27, NDTOND, get)                                         \
+    /* RECORD */                                                              \
+    X(NDTOCL_RECORD, 28, NDTOCL, record)                                      \
+    /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this         \
+     * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */        \
+    X(NDTOND_RGET, 29, NDTOND, rget)                                          \
+    /* ---- files: repair (docs/ARCHITECTURE.md "Upkeep") ---- */             \
+    /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:       \
+     * hold a complete, verified copy of the record's version, fetching       \
+     * what is missing from the sources in turn (RGET_FROM); reply OK with    \
+     * the version once it is durable, or ERROR; not a tombstone; nsrc        \
+     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */                            \
+    X(NDTOND_REPLICATE, 30, NDTOND, replicate)                                \
+    /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but     \
+     * the CHUNK frames after GET_INFO start at index first (none when        \
+     * first >= nchunks); seq >= 1) */                                        \
+    X(NDTOND_RGET_FROM, 31, NDTOND, rget_from)                                \
+    /* idlen:8 id  (leaving member -> leader: hand off every copy member      \
+     * id holds; reply, once no file on it can still be moved, OK with seq    \
+     * = the files that could not be moved (no room, no healthy source)       \
+     * and term 0, or ERROR) */                                               \
+    X(NDTOND_DRAIN, 32, NDTOND, drain)                                        \
+    /* (empty payload)  (-> leader: its re-replication figures; reply         \
+     * HEALTH or ERROR) */                                                    \
+    X(NDTOND_HEALTH, 33, NDTOND, empty)                                       \
+    /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader       \
+     * that finished a scan; else under and names are 0) under:32             \
+     * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }    \
+     * pending:32 running:32 done:64 failed:64 bytes:64 */                    \
+    X(NDTOCL_HEALTH, 34, NDTOCL, health)                                      \
+    /* ---- files: scrub, read repair, stale reads (35..39) ---- */           \
+    /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of       \
+     * name? Answered from the store without reading chunks; reply            \
+     * NDTOCL_PROBE. seq 0 (then term 0) asks only for the newest) */         \
+    X(NDTOND_PROBE, 35, NDTOND, probe)                                        \
+    /* have:8 seq:64 term:64 flags:8  (have, of the version asked: 0 not      \
+     * held complete here (or seq 0 was asked), 1 held complete, 2 held       \
+     * but its scrub found a bad chunk; seq/term: the newest committed        \
+     * version held here, 0 0 if none; flags bit 0: that newest version is    \
+     * a tombstone; other bits 0) */                                          \
+    X(NDTOCL_PROBE, 36, NDTOCL, probe_reply)                                  \
+    /* msglen:16 msg  (node -> client, only for a CLTOND_GET flagged          \
+     * GDFS_FLAG_STALE_OK that was served without a leader's record: sent     \
+     * before GET_INFO, says why the bytes may be stale; msglen               \
+     * 1..GDFS_ERRMSG_MAX) */                                                 \
+    X(NDTOCL_STALE, 37, NDTOCL, stale)                                        \
+    /* ---- files: record sync (anti-entropy). The leader compares its        \
+     * records with each member's by digest and sends the buckets that        \
+     * differ again. ---- */                                                  \
+    /* term:64 then GDFS_META_BUCKETS x { count:32 sum:16B }  (leader of      \
+     * @term -> member: the leader's record digest; reply META_DIFF; term     \
+     * >= 1) */                                                               \
+    X(NDTOND_META_SUM, 45, NDTOND, meta_sum)                                  \
+    /* mask:64  (bit i: the member's bucket i differs from the leader's) */   \
+    X(NDTOCL_META_DIFF, 46, NDTOCL, meta_diff)                                \
+    /* term:64 complete:64 more:8 count:32 then count x RECORD  (leader       \
+     * of @term -> member: persist these records as committed, all in one     \
+     * transaction; reply OK, or ERROR GDFS_ESTALE when the member promised   \
+     * a newer term; term >= 1; more: more pages follow; complete, read on    \
+     * the last page only (more = 0): bit i set when this push carried        \
+     * every record of bucket i the leader holds, so a record the member      \
+     * accepted from an older term's leader in that bucket and that the       \
+     * leader does not hold never committed; 0 for confirmations) */          \
     X(NDTOND_META_SYNC, 47, NDTOND, meta_sync)
 
 /* Message types (wire ids). */

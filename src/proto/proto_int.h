@@ -18,8 +18,7 @@
 
 /* Reads one entry of a list body into @e (the entry struct its list
  * reply's iterator fills) and validates it. */
-typedef bool (*gdfs_proto_entry_read_cb)(struct gdfs_pack_reader *r,
-                                         void *e);
+typedef bool (*gdfs_proto_entry_read_cb)(struct gdfs_pack_reader *r, void *e);
 
 /* How one message payload is read and written. GDFS_PROTO_MSG_LIST names
  * one per message (messages with the same payload share one); frame.c
@@ -44,7 +43,7 @@ struct gdfs_proto_codec {
     bool more;                      /* a more:8 byte precedes the count */
 };
 
-#define GDFS_PROTO_CODEC_DECLARE(name, id, dir, codec)                      \
+#define GDFS_PROTO_CODEC_DECLARE(name, id, dir, codec)                        \
     extern const struct gdfs_proto_codec gdfs_proto_codec_##codec;
 GDFS_PROTO_MSG_LIST(GDFS_PROTO_CODEC_DECLARE)
 #undef GDFS_PROTO_CODEC_DECLARE

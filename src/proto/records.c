@@ -14,7 +14,8 @@
 /* proto/messages.h RECORD flags:8: bit 0 tombstone, other bits 0. */
 #define RECORD_TOMBSTONE 1
 
-/* proto/messages.h RECORD: "chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX". */
+/* proto/messages.h RECORD: "chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX".
+ */
 static bool valid_record_chunk_size(uint32_t chunk_size)
 {
     return chunk_size == 0 || gdfs_proto_valid_chunk_size(chunk_size);
@@ -42,8 +43,7 @@ bool gdfs_proto_valid_refs(const struct gdfs_replica_ref *refs, uint32_t n,
  * has no struct side (the struct has only the tombstone bool). */
 static bool valid_record(const struct gdfs_record *rec)
 {
-    return rec->version.seq >= 1 &&
-           valid_record_chunk_size(rec->chunk_size) &&
+    return rec->version.seq >= 1 && valid_record_chunk_size(rec->chunk_size) &&
            rec->nreplicas <= GDFS_REPLICAS &&
            (rec->acked >> rec->nreplicas) == 0 &&
            gdfs_proto_valid_refs(rec->replica, rec->nreplicas, true) &&

@@ -99,8 +99,7 @@ const struct gdfs_proto_codec gdfs_proto_codec_rput = {
 
 /* The part the three share: seq:64 term:64 namelen:16 name (into
  * m->u.rget); the version rule is the caller's. */
-static bool version_name_decode(struct gdfs_pack_reader *r,
-                                struct gdfs_msg *m)
+static bool version_name_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     gdfs_proto_get_version(r, &m->u.rget.version);
     gdfs_proto_get_bytes16(r, &m->u.rget.name);
@@ -249,8 +248,8 @@ static int replicate_check(const struct gdfs_msg *m)
 
     if (rc != GDFS_OK)
         return rc;
-    for (uint8_t i = 0; i < m->u.replicate.nsrc &&
-                        i < GDFS_REPLICATE_SRC_MAX; i++)
+    for (uint8_t i = 0; i < m->u.replicate.nsrc && i < GDFS_REPLICATE_SRC_MAX;
+         i++)
         if (m->u.replicate.src[i].len > GDFS_ADDR_MAX)
             return GDFS_ETOOBIG;
     return valid_replicate(m) ? GDFS_OK : GDFS_EINVAL;
@@ -355,8 +354,8 @@ static bool health_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 
 static int health_check(const struct gdfs_msg *m)
 {
-    for (uint8_t i = 0; i < m->u.health.nnames &&
-                        i < GDFS_HEALTH_NAMES_MAX; i++)
+    for (uint8_t i = 0; i < m->u.health.nnames && i < GDFS_HEALTH_NAMES_MAX;
+         i++)
         if (m->u.health.names[i].len > GDFS_NAME_MAX)
             return GDFS_ETOOBIG;
     return gdfs_proto_valid_health_enc(&m->u.health) ? GDFS_OK : GDFS_EINVAL;

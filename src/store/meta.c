@@ -147,16 +147,16 @@ int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
 {
     char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
-    int rc = st_prep_named(
-        st,
-        aterm == 0
-            ? "INSERT OR REPLACE INTO meta (" META_COLS
-              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-              "?10)"
-            : "INSERT OR REPLACE INTO pending (" META_COLS
-              ", aterm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-              "?9, ?10, ?11)",
-        m->name, m->namelen, &m->version, &s);
+    int rc =
+        st_prep_named(st,
+                      aterm == 0
+                          ? "INSERT OR REPLACE INTO meta (" META_COLS
+                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                            "?10)"
+                          : "INSERT OR REPLACE INTO pending (" META_COLS
+                            ", aterm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                            "?9, ?10, ?11)",
+                      m->name, m->namelen, &m->version, &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -210,8 +210,7 @@ static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
     return st_drop_selected(st,
                             "SELECT id FROM versions WHERE name = ?1 AND "
                             "seq = ?2 AND term = ?3 AND state > 0 LIMIT 64",
-                            m->name, m->namelen,
-                            (sqlite3_int64)m->version.seq,
+                            m->name, m->namelen, (sqlite3_int64)m->version.seq,
                             (sqlite3_int64)m->version.term,
                             "find overtaken copy");
 }
@@ -233,12 +232,12 @@ static int prune_pending(struct gdfs_store *st, uint64_t term,
 {
     char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
-    int rc = st_prep_named(
-        st,
-        "DELETE FROM pending WHERE name = ?1 AND (aterm < ?4 OR "
-        "(term, seq) < (?3, ?2) OR ((term, seq) = (?3, ?2) AND "
-        "replicas = ?5 AND acked = ?6 AND tombstone = ?7))",
-        m->name, m->namelen, &m->version, &s);
+    int rc =
+        st_prep_named(st,
+                      "DELETE FROM pending WHERE name = ?1 AND (aterm < ?4 OR "
+                      "(term, seq) < (?3, ?2) OR ((term, seq) = (?3, ?2) AND "
+                      "replicas = ?5 AND acked = ?6 AND tombstone = ?7))",
+                      m->name, m->namelen, &m->version, &s);
 
     if (rc != GDFS_OK)
         return rc;

@@ -71,8 +71,7 @@ static int add_to_digest(void *ctx, const struct gdfs_meta *m)
     return 0;
 }
 
-int gdfs_store_meta_digest(struct gdfs_store *st,
-                           struct gdfs_meta_digest *out)
+int gdfs_store_meta_digest(struct gdfs_store *st, struct gdfs_meta_digest *out)
 {
     struct digest_walk w = {.d = out};
     bool more = true;
@@ -152,8 +151,8 @@ int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
 }
 
 int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
-                                size_t namelen,
-                                const struct gdfs_version *v, bool *dropped)
+                                size_t namelen, const struct gdfs_version *v,
+                                bool *dropped)
 {
     sqlite3_stmt *s;
     int64_t id = 0;

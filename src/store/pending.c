@@ -45,10 +45,9 @@ int gdfs_store_meta_accept(struct gdfs_store *st, uint64_t term,
     return st_meta_write(st, term, m, accept_one, stored);
 }
 
-int gdfs_store_meta_list_accepted(struct gdfs_store *st,
-                                  const uint8_t *after, size_t afterlen,
-                                  uint32_t max, gdfs_store_meta_cb cb,
-                                  void *ctx, bool *more)
+int gdfs_store_meta_list_accepted(struct gdfs_store *st, const uint8_t *after,
+                                  size_t afterlen, uint32_t max,
+                                  gdfs_store_meta_cb cb, void *ctx, bool *more)
 {
     /* Per file the newer of the committed and the accepted record. On the
      * same version the accepted one: it arrived after the committed one
@@ -146,9 +145,9 @@ int gdfs_store_pending_stale(struct gdfs_store *st, uint64_t term,
         return rc;
     sqlite3_bind_int64(s, 1, (sqlite3_int64)term);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        *mask |= (uint64_t)1 << gdfs_meta_bucket(
-                     sqlite3_column_blob(s, 0),
-                     (size_t)sqlite3_column_bytes(s, 0));
+        *mask |= (uint64_t)1
+                 << gdfs_meta_bucket(sqlite3_column_blob(s, 0),
+                                     (size_t)sqlite3_column_bytes(s, 0));
     rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list accepted records");
     sqlite3_finalize(s);
     return rc;

@@ -383,8 +383,7 @@ static int migrate(struct gdfs_store *st)
         /* Another connection may have migrated while we waited. */
         rc = user_version(st, &now);
         if (rc == GDFS_OK && now < m->version) {
-            if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) !=
-                SQLITE_OK) {
+            if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) != SQLITE_OK) {
                 rc = st_fail(st, m->file);
             } else {
                 snprintf(sql, sizeof(sql), "PRAGMA user_version=%d",
@@ -490,7 +489,7 @@ int gdfs_store_recover(struct gdfs_store *st, int *n)
     if (rc != GDFS_OK)
         return rc;
     rc = st_exec(st, "DELETE FROM chunks WHERE version_id IN "
-                  "(SELECT id FROM versions WHERE state = 0)");
+                     "(SELECT id FROM versions WHERE state = 0)");
     if (rc == GDFS_OK)
         rc = st_exec(st, "DELETE FROM versions WHERE state = 0");
     if (rc != GDFS_OK) {
@@ -520,9 +519,9 @@ int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "SELECT node_id, group_id, current_term, last_seq "
-                  "FROM node WHERE one = 1",
-                  &s);
+                     "SELECT node_id, group_id, current_term, last_seq "
+                     "FROM node WHERE one = 1",
+                     &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -545,9 +544,9 @@ static int insert_node_row(struct gdfs_store *st, const char *node_id,
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "INSERT INTO node (one, node_id, group_id, current_term) "
-                  "VALUES (1, ?1, ?2, ?3)",
-                  &s);
+                     "INSERT INTO node (one, node_id, group_id, current_term) "
+                     "VALUES (1, ?1, ?2, ?3)",
+                     &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -562,9 +561,9 @@ static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "UPDATE node SET members_seq = ?1, members_term = ?2 "
-                  "WHERE one = 1",
-                  &s);
+                     "UPDATE node SET members_seq = ?1, members_term = ?2 "
+                     "WHERE one = 1",
+                     &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -576,9 +575,9 @@ static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
         return rc;
     for (uint32_t i = 0; i < set->n; i++) {
         rc = st_prep(st,
-                  "INSERT INTO members (node_id, addr, state, incarnation) "
-                  "VALUES (?1, ?2, ?3, ?4)",
-                  &s);
+                     "INSERT INTO members (node_id, addr, state, incarnation) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+                     &s);
         if (rc != GDFS_OK)
             return rc;
         sqlite3_bind_text(s, 1, set->m[i].id, -1, SQLITE_STATIC);
@@ -592,8 +591,7 @@ static int write_set(struct gdfs_store *st, const struct gdfs_members *set)
 }
 
 int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
-                         const char *group_id, const char *addr,
-                         uint64_t term)
+                         const char *group_id, const char *addr, uint64_t term)
 {
     struct gdfs_node_state have;
     struct gdfs_members *set = calloc(1, sizeof(*set));
@@ -638,9 +636,9 @@ int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
     if (rc != GDFS_OK)
         return rc;
     rc = st_prep(st,
-              "UPDATE node SET current_term = ?1, voted_for = ?2 "
-              "WHERE one = 1",
-              &s);
+                 "UPDATE node SET current_term = ?1, voted_for = ?2 "
+                 "WHERE one = 1",
+                 &s);
     if (rc != GDFS_OK)
         goto fail;
     sqlite3_bind_int64(s, 1, (sqlite3_int64)term);
@@ -667,9 +665,9 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "SELECT group_id, current_term, coalesce(voted_for, ''), "
-                  "members_seq, members_term FROM node WHERE one = 1",
-                  &s);
+                     "SELECT group_id, current_term, coalesce(voted_for, ''), "
+                     "members_seq, members_term FROM node WHERE one = 1",
+                     &s);
 
     memset(set, 0, sizeof(*set));
     if (rc != GDFS_OK)
@@ -687,9 +685,9 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
     if (rc != GDFS_OK)
         return rc;
     rc = st_prep(st,
-              "SELECT node_id, addr, state, incarnation FROM members "
-              "ORDER BY rowid",
-              &s);
+                 "SELECT node_id, addr, state, incarnation FROM members "
+                 "ORDER BY rowid",
+                 &s);
     if (rc != GDFS_OK)
         return rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && set->n < GDFS_GROUP_MAX) {
@@ -741,9 +739,9 @@ static int next_version(struct gdfs_store *st, struct gdfs_version *v)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "UPDATE node SET last_seq = last_seq + 1 WHERE one = 1 "
-                  "RETURNING last_seq, current_term",
-                  &s);
+                     "UPDATE node SET last_seq = last_seq + 1 WHERE one = 1 "
+                     "RETURNING last_seq, current_term",
+                     &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -817,9 +815,8 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
             return rc;
         }
     }
-    rc = insert_version(st, name, namelen, &out->version,
-                        GDFS_VERSION_WRITING, chunk_size, v == NULL,
-                        &out->id);
+    rc = insert_version(st, name, namelen, &out->version, GDFS_VERSION_WRITING,
+                        chunk_size, v == NULL, &out->id);
     /* No version yet: it is assigned at commit, so that versions follow
      * commit order. */
     if (rc == GDFS_OK && v == NULL)
@@ -839,9 +836,9 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "INSERT INTO chunks (version_id, idx, sha256, data) "
-                  "VALUES (?1, ?2, ?3, ?4)",
-                  &s);
+                     "INSERT INTO chunks (version_id, idx, sha256, data) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+                     &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -871,7 +868,8 @@ int st_drop_version(struct gdfs_store *st, int64_t id)
     sqlite3_bind_int64(s, 1, id);
     if ((rc = st_step_done(st, s, "drop chunks")) != GDFS_OK)
         return rc;
-    if ((rc = st_prep(st, "DELETE FROM versions WHERE id = ?1", &s)) != GDFS_OK)
+    if ((rc = st_prep(st, "DELETE FROM versions WHERE id = ?1", &s)) !=
+        GDFS_OK)
         return rc;
     sqlite3_bind_int64(s, 1, id);
     return st_step_done(st, s, "drop version");
@@ -967,9 +965,9 @@ static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                  "SELECT count(*), coalesce(max(idx), -1) FROM chunks "
-                  "WHERE version_id = ?1",
-                  &s);
+                     "SELECT count(*), coalesce(max(idx), -1) FROM chunks "
+                     "WHERE version_id = ?1",
+                     &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -1018,12 +1016,12 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     if ((int64_t)v.seq < 0 && (rc = next_version(st, &v)) != GDFS_OK)
         goto fail;
     rc = st_prep(st,
-              "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
-              "sha256 = ?4, seq = ?5, term = ?6, created = ?7, "
-              "committed = committed OR "
-              "EXISTS (SELECT 1 FROM meta m WHERE m.name = versions.name "
-              "AND m.seq = ?5 AND m.term = ?6) WHERE id = ?1",
-              &s);
+                 "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
+                 "sha256 = ?4, seq = ?5, term = ?6, created = ?7, "
+                 "committed = committed OR "
+                 "EXISTS (SELECT 1 FROM meta m WHERE m.name = versions.name "
+                 "AND m.seq = ?5 AND m.term = ?6) WHERE id = ?1",
+                 &s);
     if (rc != GDFS_OK)
         goto fail;
     sqlite3_bind_int64(s, 1, vid);
@@ -1040,7 +1038,8 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
         goto fail;
     if (out != NULL)
         *out = v;
-    if ((rc = st_collect(st, name, namelen, st->opts.keep_versions)) != GDFS_OK)
+    if ((rc = st_collect(st, name, namelen, st->opts.keep_versions)) !=
+        GDFS_OK)
         goto fail;
     return st_commit(st);
 fail:
@@ -1183,8 +1182,7 @@ static int version_shape(struct gdfs_store *st, int64_t vid, int *state,
     return rc;
 }
 
-int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid,
-                             int64_t *sid)
+int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid, int64_t *sid)
 {
     uint8_t name[GDFS_NAME_MAX];
     struct gdfs_version none = {0, 0};
@@ -1215,8 +1213,7 @@ fail:
     return rc;
 }
 
-int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
-                              int64_t sid)
+int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid, int64_t sid)
 {
     uint32_t chunk_size, nchunks, have = 0;
     sqlite3_stmt *s;
@@ -1230,8 +1227,8 @@ int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
         if ((rc = st_drop_version(st, sid)) != GDFS_OK ||
             (rc = st_commit(st)) != GDFS_OK)
             return rc;
-        snprintf(st->errmsg, sizeof(st->errmsg),
-                 "version row %lld is gone", (long long)vid);
+        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld is gone",
+                 (long long)vid);
         return GDFS_ENOENT;
     }
     if (rc != GDFS_OK)
@@ -1245,9 +1242,10 @@ int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
     sqlite3_bind_int64(s, 2, sid);
     if ((rc = st_step_done(st, s, "drop replaced chunks")) != GDFS_OK)
         goto fail;
-    if ((rc = st_prep(st,
-                      "UPDATE chunks SET version_id = ?1 WHERE version_id = ?2",
-                      &s)) != GDFS_OK)
+    if ((rc =
+             st_prep(st,
+                     "UPDATE chunks SET version_id = ?1 WHERE version_id = ?2",
+                     &s)) != GDFS_OK)
         goto fail;
     sqlite3_bind_int64(s, 1, vid);
     sqlite3_bind_int64(s, 2, sid);
@@ -1335,16 +1333,17 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
                       struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep_named(
-        st,
-        seq == 0 ? "SELECT " VERSION_COLS " FROM versions "
-                   "WHERE name = ?1 AND state > 0 AND committed = 1 "
-                   "ORDER BY term DESC, seq DESC LIMIT 1"
-                 : "SELECT " VERSION_COLS " FROM versions "
-                   "WHERE name = ?1 AND state > 0 AND seq = ?2 "
-                   "AND committed = 1 "
-                   "ORDER BY term DESC LIMIT 1",
-        name, namelen, NULL, &s);
+    int rc =
+        st_prep_named(st,
+                      seq == 0
+                          ? "SELECT " VERSION_COLS " FROM versions "
+                            "WHERE name = ?1 AND state > 0 AND committed = 1 "
+                            "ORDER BY term DESC, seq DESC LIMIT 1"
+                          : "SELECT " VERSION_COLS " FROM versions "
+                            "WHERE name = ?1 AND state > 0 AND seq = ?2 "
+                            "AND committed = 1 "
+                            "ORDER BY term DESC LIMIT 1",
+                      name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -1368,11 +1367,11 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
                             struct gdfs_store_version *out)
 {
     sqlite3_stmt *s;
-    int rc = st_prep_named(
-        st,
-        "SELECT " VERSION_COLS " FROM versions WHERE name = ?1 "
-        "AND seq = ?2 AND term = ?3 AND state = 1",
-        name, namelen, v, &s);
+    int rc = st_prep_named(st,
+                           "SELECT " VERSION_COLS
+                           " FROM versions WHERE name = ?1 "
+                           "AND seq = ?2 AND term = ?3 AND state = 1",
+                           name, namelen, v, &s);
 
     if (rc != GDFS_OK)
         return rc;
@@ -1413,18 +1412,19 @@ int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
     int rc;
 
     /* The newest visible version of each name, complete ones only. */
-    rc = st_prep(st,
-              "SELECT name, " VERSION_COLS " FROM versions v "
-              "WHERE state > 0 AND committed = 1 AND name > ?1 AND NOT EXISTS ("
-              "  SELECT 1 FROM versions w WHERE w.name = v.name "
-              "  AND w.state > 0 AND w.committed = 1 "
-              "  AND (w.term, w.seq) > (v.term, v.seq)) "
-              "AND state = 1 ORDER BY name LIMIT ?2",
-              &s);
+    rc = st_prep(
+        st,
+        "SELECT name, " VERSION_COLS " FROM versions v "
+        "WHERE state > 0 AND committed = 1 AND name > ?1 AND NOT EXISTS ("
+        "  SELECT 1 FROM versions w WHERE w.name = v.name "
+        "  AND w.state > 0 AND w.committed = 1 "
+        "  AND (w.term, w.seq) > (v.term, v.seq)) "
+        "AND state = 1 ORDER BY name LIMIT ?2",
+        &s);
     if (rc != GDFS_OK)
         return rc;
-    sqlite3_bind_blob(s, 1, after ? (const void *)after : "",
-                      (int)afterlen, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 1, after ? (const void *)after : "", (int)afterlen,
+                      SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, max);
     *more = false;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1451,10 +1451,10 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
 {
     sqlite3_stmt *s;
     int rc = st_prep_named(st,
-                        "SELECT " VERSION_COLS " FROM versions "
-                        "WHERE name = ?1 AND state > 0 AND committed = 1 "
-                        "ORDER BY term DESC, seq DESC",
-                        name, namelen, NULL, &s);
+                           "SELECT " VERSION_COLS " FROM versions "
+                           "WHERE name = ?1 AND state > 0 AND committed = 1 "
+                           "ORDER BY term DESC, seq DESC",
+                           name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;

@@ -33,9 +33,9 @@ struct gdfs_store_opts {
     uint32_t page_size;     /* for a new database only */
     uint32_t cache_kib;     /* page cache per connection */
     uint32_t keep_versions; /* complete versions kept per file */
-    bool no_migrate; /* only check the schema (per-thread connections: the
-                      * node's main connection migrated it at start-up;
-                      * migrating takes the write lock) */
+    bool no_migrate;  /* only check the schema (per-thread connections: the
+                       * node's main connection migrated it at start-up;
+                       * migrating takes the write lock) */
     uint32_t busy_ms; /* longest wait for the writer lock (0: 30 s): a
                        * write then fails with GDFS_EBUSY */
 };
@@ -179,16 +179,14 @@ int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
  * staging row to store the replacements in with gdfs_store_put_chunk. It
  * is invisible, like a put in progress (gdfs_store_recover removes it
  * after a crash); gdfs_store_put_abort discards it. */
-int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid,
-                             int64_t *sid);
+int gdfs_store_replace_begin(struct gdfs_store *st, int64_t vid, int64_t *sid);
 
 /* In one fsynced transaction: move every chunk staged in @sid into @vid,
  * each replacing the chunk of the same index, and drop @sid. @vid must
  * then hold exactly its nchunks chunks, else GDFS_ECORRUPT and nothing
  * changes (the staging row stays for put_abort). GDFS_ENOENT if @vid is
  * gone (collected meanwhile); the staging row is dropped then. */
-int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid,
-                              int64_t sid);
+int gdfs_store_replace_commit(struct gdfs_store *st, int64_t vid, int64_t sid);
 
 /* ---- metadata records (meta.c) --------------------------------------------- */
 
@@ -240,10 +238,10 @@ int gdfs_store_meta_accept(struct gdfs_store *st, uint64_t term,
 
 /* As gdfs_store_meta_list (tombstones included), but per file the newer
  * of the committed and the accepted record: what a new leader collects. */
-int gdfs_store_meta_list_accepted(struct gdfs_store *st,
-                                  const uint8_t *after, size_t afterlen,
-                                  uint32_t max, gdfs_store_meta_cb cb,
-                                  void *ctx, bool *more);
+int gdfs_store_meta_list_accepted(struct gdfs_store *st, const uint8_t *after,
+                                  size_t afterlen, uint32_t max,
+                                  gdfs_store_meta_cb cb, void *ctx,
+                                  bool *more);
 
 /* A new leader of @term takes its own accepted records as collected ones
  * (those newer than its committed records become committed, with their
@@ -309,8 +307,7 @@ struct gdfs_store_copy {
  * their record, or be a put's leftovers about to be collected). One short
  * read: no transaction stays open after return. */
 int gdfs_store_copies(struct gdfs_store *st, int64_t after, int64_t min_age_s,
-                      struct gdfs_store_copy *out, unsigned max,
-                      unsigned *n);
+                      struct gdfs_store_copy *out, unsigned max, unsigned *n);
 
 /* How many chunks the copies gdfs_store_copies lists (from the start, with
  * this @min_age_s) hold: a scrub pass's total. */
@@ -370,8 +367,8 @@ int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
 /* Drop this node's copy of @name at @v if it is still uncommitted and no
  * record stored here names it; *dropped says whether it went. */
 int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
-                                size_t namelen,
-                                const struct gdfs_version *v, bool *dropped);
+                                size_t namelen, const struct gdfs_version *v,
+                                bool *dropped);
 
 /* ---- reading ------------------------------------------------------------- */
 

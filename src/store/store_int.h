@@ -1,5 +1,5 @@
-/* Internals shared by the store's source files (store.c, meta.c, metasync.c): the
- * connection struct and the transaction helpers. Not for use outside
+/* Internals shared by the store's source files (store.c, meta.c, metasync.c):
+ * the connection struct and the transaction helpers. Not for use outside
  * src/store/. */
 #ifndef GDFS_STORE_INT_H
 #define GDFS_STORE_INT_H
@@ -35,24 +35,24 @@ struct st_shared {
     uint64_t committed;   /* durable commits so far (tickets) */
     uint64_t synced;      /* commits up to this ticket are on disk */
     uint64_t failed_upto; /* a failed sync covered tickets up to this */
-    bool poisoned; /* a WAL sync failed: no later commit is durable */
+    bool poisoned;        /* a WAL sync failed: no later commit is durable */
     bool syncing;
     char sync_err[512];
 
     /* Below: under ckpt_mu. */
     pthread_mutex_t ckpt_mu;
-    pthread_cond_t ckpt_cv; /* wakes the checkpointer */
-    pthread_cond_t cap_cv;  /* chunk writers waiting for a pass */
-    bool ckpt_running;      /* a checkpointer owns checkpoints */
-    bool ckpt_sleeping;     /* it waits for the next commit, no timer */
-    uint64_t start_bytes;   /* its PASSIVE threshold */
-    uint64_t cap_bytes;     /* chunk writers wait beyond this */
-    uint64_t wal_bytes;     /* WAL size at the last commit */
-    uint64_t commits;       /* commits seen by the WAL hook */
+    pthread_cond_t ckpt_cv;  /* wakes the checkpointer */
+    pthread_cond_t cap_cv;   /* chunk writers waiting for a pass */
+    bool ckpt_running;       /* a checkpointer owns checkpoints */
+    bool ckpt_sleeping;      /* it waits for the next commit, no timer */
+    uint64_t start_bytes;    /* its PASSIVE threshold */
+    uint64_t cap_bytes;      /* chunk writers wait beyond this */
+    uint64_t wal_bytes;      /* WAL size at the last commit */
+    uint64_t commits;        /* commits seen by the WAL hook */
     uint64_t last_commit_ms; /* gdfs_clock_ms */
-    uint64_t unsynced;      /* chunk bytes written since a WAL sync */
-    uint64_t passes_begun;  /* checkpoint passes begun, numbered 1.. */
-    uint64_t passes;        /* the last one finished */
+    uint64_t unsynced;       /* chunk bytes written since a WAL sync */
+    uint64_t passes_begun;   /* checkpoint passes begun, numbered 1.. */
+    uint64_t passes;         /* the last one finished */
     unsigned cap_waiters;
 };
 
@@ -61,7 +61,7 @@ struct gdfs_store {
     struct st_shared *shared;
     bool writing; /* this connection holds shared->write_mu */
     struct gdfs_store_opts opts;
-    bool durable; /* the open transaction commits with fsync */
+    bool durable;       /* the open transaction commits with fsync */
     uint32_t page_size; /* the database's, for the WAL hook */
     char wal_path[4200];
     char errmsg[512];
@@ -125,7 +125,7 @@ int st_drop_selected(struct gdfs_store *st, const char *sql,
                      const uint8_t *name, size_t namelen, int64_t p2,
                      int64_t p3, const char *what);
 /* The columns st_read_version reads, in order, from column @col on. */
-#define ST_VERSION_COLS                                                    \
+#define ST_VERSION_COLS                                                       \
     "id, seq, term, state, size, chunk_size, nchunks, sha256"
 void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v);
 /* Inside a write transaction: drop committed versions of @name beyond the
@@ -156,8 +156,8 @@ int st_pending_drop_stale(struct gdfs_store *st, uint64_t term,
                           uint64_t complete);
 /* Record columns, in the order st_read_meta reads them (meta and pending
  * tables alike). */
-#define ST_META_COLS                                                       \
-    "name, seq, term, size, chunk_size, nchunks, sha256, tombstone, "      \
+#define ST_META_COLS                                                          \
+    "name, seq, term, size, chunk_size, nchunks, sha256, tombstone, "         \
     "acked, replicas"
 void st_read_meta(sqlite3_stmt *s, struct gdfs_meta *m);
 /* The record of @name, committed (table meta) or @accepted (pending):

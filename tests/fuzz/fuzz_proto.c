@@ -38,13 +38,13 @@ static uint8_t out[HDR + GDFS_PROTO_MAX_PAYLOAD];
 /* A decoded group message (large: not on the stack). */
 static struct gdfs_gmsg gmsg;
 
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (!(cond)) {                                                      \
-            fprintf(stderr, "fuzz_proto: oracle failed: %s (line %d)\n",    \
-                    #cond, __LINE__);                                       \
-            abort();                                                        \
-        }                                                                   \
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "fuzz_proto: oracle failed: %s (line %d)\n",      \
+                    #cond, __LINE__);                                         \
+            abort();                                                          \
+        }                                                                     \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -79,7 +79,8 @@ static bool body_eq(const struct gdfs_list_body *a,
 static bool is_list_reply(uint8_t type)
 {
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
-           type == GDFS_MSG_NDTOCL_STATUS || type == GDFS_MSG_NDTOCL_VERSIONS ||
+           type == GDFS_MSG_NDTOCL_STATUS ||
+           type == GDFS_MSG_NDTOCL_VERSIONS ||
            type == GDFS_MSG_NDTOCL_META_LIST ||
            type == GDFS_MSG_NDTOND_META_SYNC;
 }
@@ -208,8 +209,8 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                version_eq(a->u.put_ready.version, b->u.put_ready.version);
     case GDFS_MSG_CHUNK:
         return a->u.chunk.idx == b->u.chunk.idx &&
-               memcmp(a->u.chunk.sha256, b->u.chunk.sha256,
-                      GDFS_SHA256_LEN) == 0 &&
+               memcmp(a->u.chunk.sha256, b->u.chunk.sha256, GDFS_SHA256_LEN) ==
+                   0 &&
                bytes_eq(a->u.chunk.data, b->u.chunk.data);
     case GDFS_MSG_CLTOND_PUT_END:
         return a->u.put_end.size == b->u.put_end.size &&
@@ -570,9 +571,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               GDFS_ETOOBIG);
     } else if (!is_list_reply(m.type)) {
         CHECK(gdfs_proto_encode(&m, out, flen - 1, &len) == GDFS_ETOOBIG);
-    } else if (body_of(&m)->count > 0 &&
-               !(m.type == GDFS_MSG_NDTOCL_STATUS &&
-                 m.u.status_reply.has_tail)) {
+    } else if (body_of(&m)->count > 0 && !(m.type == GDFS_MSG_NDTOCL_STATUS &&
+                                           m.u.status_reply.has_tail)) {
         /* (a STATUS tail follows the members: the frame one byte short
          * still holds them all) */
         check_overflow(&m, data, flen);

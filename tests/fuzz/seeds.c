@@ -62,8 +62,11 @@ static void emit_lists(void)
     if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
         die("list", GDFS_EINVAL);
     for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
-        struct gdfs_list_entry e = {bs(i == 0 ? "a" : i == 1 ? "b/c" : "z z"),
-                                    (uint64_t)i * 5000, {(uint64_t)i + 1, 2},
+        struct gdfs_list_entry e = {bs(i == 0   ? "a"
+                                       : i == 1 ? "b/c"
+                                                : "z z"),
+                                    (uint64_t)i * 5000,
+                                    {(uint64_t)i + 1, 2},
                                     3};
         rc = gdfs_proto_add_list(&w, &e);
     }
@@ -79,11 +82,14 @@ static void emit_lists(void)
     if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
         die("locate", GDFS_EINVAL);
     for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
-        struct gdfs_replica_entry e = {
-            bs(i == 0 ? "n1" : i == 1 ? "n2" : "n3"),
-            bs(i == 0 ? "127.0.0.1:7001" : i == 1 ? "127.0.0.1:7002"
-                                                  : "127.0.0.1:7003"),
-            {7, 2}, (uint8_t)i};
+        struct gdfs_replica_entry e = {bs(i == 0   ? "n1"
+                                          : i == 1 ? "n2"
+                                                   : "n3"),
+                                       bs(i == 0   ? "127.0.0.1:7001"
+                                          : i == 1 ? "127.0.0.1:7002"
+                                                   : "127.0.0.1:7003"),
+                                       {7, 2},
+                                       (uint8_t)i};
         rc = gdfs_proto_add_replica(&w, &e);
     }
     if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
@@ -106,17 +112,21 @@ static void emit_lists(void)
         if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
             die("status", GDFS_EINVAL);
         for (int i = 0; i < 3 && rc == GDFS_OK; i++) {
-            struct gdfs_member_entry e = {
-                bs(i == 0 ? "n1" : i == 1 ? "n2" : "n3"),
-                bs(i == 0 ? "127.0.0.1:7001" : i == 1 ? "127.0.0.1:7002"
+            struct gdfs_member_entry e = {bs(i == 0   ? "n1"
+                                             : i == 1 ? "n2"
+                                                      : "n3"),
+                                          bs(i == 0   ? "127.0.0.1:7001"
+                                             : i == 1 ? "127.0.0.1:7002"
                                                       : "127.0.0.1:7003"),
-                (uint8_t)(3 - i), (uint8_t)i};
+                                          (uint8_t)(3 - i), (uint8_t)i};
             rc = gdfs_proto_add_member(&w, &e);
         }
         if (pass == 1 && rc == GDFS_OK) {
             /* the health and scrub tail */
-            struct gdfs_health_figures h = {.known = true, .under = 1,
-                                            .nnames = 1, .done = 3};
+            struct gdfs_health_figures h = {.known = true,
+                                            .under = 1,
+                                            .nnames = 1,
+                                            .done = 3};
             struct gdfs_scrub_figures sc = {false, 2, 0, 0, 1, 1};
 
             h.names[0] = bs("dir/file.txt");
@@ -399,17 +409,16 @@ static void emit_groups(void)
             /* k == APPEND: 3 members; then 0 members; then GDFS_GROUP_MAX */
             g.u.append.sent_at = 1000;
             g.u.append.committed = (struct gdfs_version){4, 7};
-            snprintf(g.u.append.set.group_id,
-                     sizeof(g.u.append.set.group_id), "6f1e2d3c");
+            snprintf(g.u.append.set.group_id, sizeof(g.u.append.set.group_id),
+                     "6f1e2d3c");
             g.u.append.set.version = (struct gdfs_version){5, 7};
-            g.u.append.set.n = k == GDFS_GMSG_APPEND ? 3
+            g.u.append.set.n = k == GDFS_GMSG_APPEND      ? 3
                                : k == GDFS_GMSG_LEAVE + 1 ? 0
                                                           : GDFS_GROUP_MAX;
             for (uint32_t i = 0; i < g.u.append.set.n; i++) {
                 struct gdfs_member *mb = &g.u.append.set.m[i];
                 snprintf(mb->id, sizeof(mb->id), "n%u", i + 1);
-                snprintf(mb->addr, sizeof(mb->addr), "127.0.0.1:%u",
-                         7001 + i);
+                snprintf(mb->addr, sizeof(mb->addr), "127.0.0.1:%u", 7001 + i);
                 mb->state = (uint8_t)(i % 4);
                 mb->incarnation = i;
                 mb->since = 900 + i;
@@ -434,8 +443,7 @@ static void emit_groups(void)
             break;
         case GDFS_GMSG_JOIN:
             g.group_id[0] = '\0'; /* not a member yet */
-            snprintf(g.u.join.addr, sizeof(g.u.join.addr),
-                     "127.0.0.1:7004");
+            snprintf(g.u.join.addr, sizeof(g.u.join.addr), "127.0.0.1:7004");
             break;
         }
         rc = gdfs_proto_encode_group(&g, buf, sizeof(buf), &len);

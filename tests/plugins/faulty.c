@@ -72,7 +72,8 @@ static void reload(struct faulty *f)
     rewind(fp);
     free(f->text);
     f->text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
-    if (f->text != NULL && n > 0 && fread(f->text, 1, (size_t)n, fp) != (size_t)n)
+    if (f->text != NULL && n > 0 &&
+        fread(f->text, 1, (size_t)n, fp) != (size_t)n)
         f->text[0] = '\0';
     fclose(fp);
     f->mtime = st.st_mtim;
@@ -139,9 +140,8 @@ static int f_init(struct gdfs_transport *t)
     snprintf(path, sizeof(path), "%s/tcp.so", inner_dir);
     f->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     *(void **)&entry = f->dl ? dlsym(f->dl, GDFS_TRANSPORT_ENTRY_NAME) : NULL;
-    f->inner_ops = entry ? entry(GDFS_TRANSPORT_ABI, t->errmsg,
-                                 sizeof(t->errmsg))
-                         : NULL;
+    f->inner_ops =
+        entry ? entry(GDFS_TRANSPORT_ABI, t->errmsg, sizeof(t->errmsg)) : NULL;
     if (f->inner_ops == NULL) {
         snprintf(t->errmsg, sizeof(t->errmsg), "[faulty] cannot load %.200s",
                  path);

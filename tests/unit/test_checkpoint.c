@@ -23,8 +23,8 @@ static struct gdfs_store *st;
 /* 64 KiB pages: SQLite's own checkpoint would wait for 1000 of them
  * (64 MiB), far beyond what these tests write. */
 static const struct gdfs_store_opts opts = {.page_size = 65536,
-                                           .cache_kib = 1024,
-                                           .keep_versions = 3};
+                                            .cache_kib = 1024,
+                                            .keep_versions = 3};
 
 static struct gdfs_store *open_store(void)
 {
@@ -132,7 +132,7 @@ static void check_file(const char *name, uint32_t nchunks)
 /* Poll (5 s at most) until @ck has truncated the WAL more than @before
  * times and the WAL file is empty; the stats then. */
 static struct gdfs_checkpoint_stats truncated(struct gdfs_checkpoint *ck,
-                                             uint64_t before)
+                                              uint64_t before)
 {
     struct timespec ms10 = {0, 10000000};
     struct gdfs_checkpoint_stats s;
@@ -145,9 +145,8 @@ static struct gdfs_checkpoint_stats truncated(struct gdfs_checkpoint *ck,
     }
     ck_assert_msg(s.truncate > before && wal_size() == 0,
                   "truncate %llu (before %llu), busy %llu, WAL %lld bytes",
-                  (unsigned long long)s.truncate,
-                  (unsigned long long)before, (unsigned long long)s.busy,
-                  wal_size());
+                  (unsigned long long)s.truncate, (unsigned long long)before,
+                  (unsigned long long)s.busy, wal_size());
     return s;
 }
 

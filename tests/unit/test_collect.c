@@ -47,8 +47,8 @@ static struct gdfs_meta fold(const struct gdfs_meta *rows, unsigned n)
 
     memset(&held, 0, sizeof(held));
     for (unsigned i = 0; i < n; i++) {
-        enum gdfs_collect_take t =
-            gdfs_collect_merge(have ? &held : NULL, &rows[i]);
+        enum gdfs_collect_take t = gdfs_collect_merge(have ? &held : NULL,
+                                                      &rows[i]);
 
         if (t == GDFS_COLLECT_NEWER || t == GDFS_COLLECT_RESET) {
             held = rows[i];

@@ -155,8 +155,9 @@ START_TEST(test_config_parse_u32_accepts_decimal)
     ck_assert_int_eq(gdfs_config_parse_u32("4294967295", 0, UINT32_MAX, &v),
                      GDFS_OK);
     ck_assert_uint_eq(v, UINT32_MAX);
-    ck_assert_int_eq(
-        gdfs_config_parse_u32("0000000000000000000007", 0, 10, &v), GDFS_OK);
+    ck_assert_int_eq(gdfs_config_parse_u32("0000000000000000000007", 0, 10,
+                                           &v),
+                     GDFS_OK);
     ck_assert_uint_eq(v, 7);
 }
 END_TEST
@@ -203,9 +204,9 @@ START_TEST(test_config_parse_hostport_valid)
                      GDFS_OK);
     ck_assert_str_eq(host, "127.0.0.1");
     ck_assert_uint_eq(port, 7001);
-    ck_assert_int_eq(
-        gdfs_config_parse_hostport("[::1]:80", host, sizeof(host), &port),
-        GDFS_OK);
+    ck_assert_int_eq(gdfs_config_parse_hostport("[::1]:80", host, sizeof(host),
+                                                &port),
+                     GDFS_OK);
     ck_assert_str_eq(host, "::1");
     ck_assert_uint_eq(port, 80);
     ck_assert_int_eq(gdfs_config_parse_hostport("node-1.example:65535", host,
@@ -213,8 +214,9 @@ START_TEST(test_config_parse_hostport_valid)
                      GDFS_OK);
     ck_assert_str_eq(host, "node-1.example");
     ck_assert_uint_eq(port, 65535);
-    ck_assert_int_eq(
-        gdfs_config_parse_hostport("h:1", host, sizeof(host), &port), GDFS_OK);
+    ck_assert_int_eq(gdfs_config_parse_hostport("h:1", host, sizeof(host),
+                                                &port),
+                     GDFS_OK);
     ck_assert_uint_eq(port, 1);
 }
 END_TEST
@@ -241,12 +243,12 @@ START_TEST(test_config_parse_hostport_host_too_long)
     char host[8];
     uint16_t port;
 
-    ck_assert_int_eq(
-        gdfs_config_parse_hostport("1234567:1", host, sizeof(host), &port),
-        GDFS_OK);
-    ck_assert_int_eq(
-        gdfs_config_parse_hostport("12345678:1", host, sizeof(host), &port),
-        GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_config_parse_hostport("1234567:1", host,
+                                                sizeof(host), &port),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_config_parse_hostport("12345678:1", host,
+                                                sizeof(host), &port),
+                     GDFS_EINVAL);
 }
 END_TEST
 
@@ -747,9 +749,9 @@ START_TEST(test_config_bad_node_id)
                           "[node] id: '");
     memset(long_id, 'a', 65);
     long_id[65] = '\0';
-    ASSERT_LOAD_FAILS(
-        load("[node]\nid = %s\nlisten = h:1\ndata_dir = /d\n", long_id),
-        "[node] id: '");
+    ASSERT_LOAD_FAILS(load("[node]\nid = %s\nlisten = h:1\ndata_dir = /d\n",
+                           long_id),
+                      "[node] id: '");
     long_id[64] = '\0';
     ASSERT_LOAD_OK(
         load("[node]\nid = %s\nlisten = h:1\ndata_dir = /d\n", long_id));
@@ -1027,15 +1029,15 @@ START_TEST(test_config_parse_addr_scheme)
     uint16_t port = 0;
 
     ck_assert_int_eq(gdfs_config_parse_addr("ssh://10.0.0.1:7001", scheme,
-                                            sizeof(scheme), host,
-                                            sizeof(host), &port),
+                                            sizeof(scheme), host, sizeof(host),
+                                            &port),
                      GDFS_OK);
     ck_assert_str_eq(scheme, "ssh");
     ck_assert_str_eq(host, "10.0.0.1");
     ck_assert_uint_eq(port, 7001);
     ck_assert_int_eq(gdfs_config_parse_addr("tcp://[::1]:9", scheme,
-                                            sizeof(scheme), host,
-                                            sizeof(host), &port),
+                                            sizeof(scheme), host, sizeof(host),
+                                            &port),
                      GDFS_OK);
     ck_assert_str_eq(scheme, "tcp");
     ck_assert_str_eq(host, "::1");
@@ -1050,8 +1052,14 @@ END_TEST
 START_TEST(test_config_parse_addr_invalid)
 {
     static const char *const bad[] = {
-        "://h:1", "SSH://h:1", "s-h://h:1", "ssh:/h:1", "ssh://h",
-        "ssh://h:0", "ssh://", "ssh://ssh://h:1",
+        "://h:1",
+        "SSH://h:1",
+        "s-h://h:1",
+        "ssh:/h:1",
+        "ssh://h",
+        "ssh://h:0",
+        "ssh://",
+        "ssh://ssh://h:1",
         "abcdefghijklmnopqrstuvwxyz0123456://h:1"};
     char scheme[33], host[64];
     uint16_t port;

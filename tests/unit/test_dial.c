@@ -24,14 +24,13 @@
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv; /* on the monotonic clock: main() */
 static bool gate_open;
-static int calls;        /* resolver calls so far */
-static int answer = 0;   /* what the resolver returns once let through */
+static int calls;      /* resolver calls so far */
+static int answer = 0; /* what the resolver returns once let through */
 
 /* Waits at the gate (10 s at most, so a broken test cannot hang), then
  * answers @answer; a success resolves 127.0.0.1, whatever the name. */
 static int gated_resolver(const char *host, const char *port,
-                          const struct addrinfo *hints,
-                          struct addrinfo **res)
+                          const struct addrinfo *hints, struct addrinfo **res)
 {
     uint64_t until = gdfs_clock_ms() + 10000;
     struct addrinfo h = *hints;
@@ -103,15 +102,15 @@ START_TEST(test_dial_numeric_address_needs_no_lookup)
     struct dial_names *n;
     const struct addrinfo *ai;
 
-    ck_assert_int_eq(dial_resolve("127.0.0.1", "7001", dial_deadline(1000),
-                                  &n, &ai, err, sizeof(err)),
+    ck_assert_int_eq(dial_resolve("127.0.0.1", "7001", dial_deadline(1000), &n,
+                                  &ai, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_ptr_nonnull(ai);
     ck_assert_int_eq(ai->ai_family, AF_INET);
     ck_assert_int_eq(ncalls(), 0);
     dial_names_release(n);
-    ck_assert_int_eq(dial_resolve("::1", "7001", dial_deadline(1000), &n,
-                                  &ai, err, sizeof(err)),
+    ck_assert_int_eq(dial_resolve("::1", "7001", dial_deadline(1000), &n, &ai,
+                                  err, sizeof(err)),
                      GDFS_OK);
     ck_assert_int_eq(ai->ai_family, AF_INET6);
     dial_names_release(n);
@@ -134,8 +133,9 @@ START_TEST(test_dial_slow_lookup_bounded_by_deadline)
     ck_assert_int_lt(took, 1000); /* the resolver holds 10 s */
     ck_assert_ptr_null(n);
     ck_assert_ptr_null(ai);
-    ck_assert_int_eq(sscanf(err, "resolving slow.example took longer than "
-                                 "%d ms",
+    ck_assert_int_eq(sscanf(err,
+                            "resolving slow.example took longer than "
+                            "%d ms",
                             &budget),
                      1);
     ck_assert_int_ge(budget, 190);
@@ -154,9 +154,8 @@ START_TEST(test_dial_lookup_answered_in_time)
     const struct addrinfo *ai;
 
     open_gate();
-    ck_assert_int_eq(dial_resolve("fast.example", "7001",
-                                  dial_deadline(5000), &n, &ai, err,
-                                  sizeof(err)),
+    ck_assert_int_eq(dial_resolve("fast.example", "7001", dial_deadline(5000),
+                                  &n, &ai, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_ptr_nonnull(ai);
     ck_assert_int_eq(ncalls(), 1);
@@ -212,8 +211,8 @@ START_TEST(test_dial_lookups_at_once_are_capped)
 
     for (int i = 0; i < DIAL_MAX_LOOKUPS; i++) {
         snprintf(host, sizeof(host), "dead%d.example", i);
-        ck_assert_int_eq(dial_resolve(host, "7001", dial_deadline(20), &n,
-                                      &ai, err, sizeof(err)),
+        ck_assert_int_eq(dial_resolve(host, "7001", dial_deadline(20), &n, &ai,
+                                      err, sizeof(err)),
                          GDFS_ETIMEDOUT);
     }
     ck_assert_int_eq(dial_lookups_running(), DIAL_MAX_LOOKUPS);
@@ -281,8 +280,8 @@ START_TEST(test_dial_connect_by_name_and_number)
     close(fd);
     close(lfd);
     /* Nobody listens there any more. */
-    ck_assert_int_eq(dial_connect("127.0.0.1", port, dial_deadline(2000),
-                                  NULL, NULL, &fd, err, sizeof(err)),
+    ck_assert_int_eq(dial_connect("127.0.0.1", port, dial_deadline(2000), NULL,
+                                  NULL, &fd, err, sizeof(err)),
                      GDFS_ENET);
     ck_assert_int_eq(fd, -1);
     ck_assert_str_eq(err, "Connection refused");
@@ -294,8 +293,8 @@ START_TEST(test_dial_connect_bounded_by_slow_lookup)
     long t0 = (long)gdfs_clock_ms();
     int fd = 0;
 
-    ck_assert_int_eq(dial_connect("slow.example", "7001", t0 + 300, NULL,
-                                  NULL, &fd, err, sizeof(err)),
+    ck_assert_int_eq(dial_connect("slow.example", "7001", t0 + 300, NULL, NULL,
+                                  &fd, err, sizeof(err)),
                      GDFS_ETIMEDOUT);
     ck_assert_int_lt((long)gdfs_clock_ms() - t0, 1000);
     ck_assert_int_eq(fd, -1);

@@ -111,8 +111,7 @@ START_TEST(test_fanout_every_consumer_takes_every_frame_in_order)
     sinks_init();
     f = start(GDFS_REPLICAS);
     for (unsigned n = 0; n < NFRAMES; n++)
-        ck_assert_int_eq(gdfs_fanout_push(f, buf, frame_of(n, buf)),
-                         GDFS_OK);
+        ck_assert_int_eq(gdfs_fanout_push(f, buf, frame_of(n, buf)), GDFS_OK);
     gdfs_fanout_flush(f);
     for (unsigned i = 0; i < GDFS_REPLICAS; i++) {
         check_all_in_order(i, NFRAMES);
@@ -189,8 +188,7 @@ START_TEST(test_fanout_a_failed_consumer_stops_and_holds_nothing_back)
     sinks[1].fail_at = 2;
     f = start(3);
     for (unsigned n = 0; n < NFRAMES; n++)
-        ck_assert_int_eq(gdfs_fanout_push(f, buf, frame_of(n, buf)),
-                         GDFS_OK);
+        ck_assert_int_eq(gdfs_fanout_push(f, buf, frame_of(n, buf)), GDFS_OK);
     gdfs_fanout_flush(f);
     check_all_in_order(0, NFRAMES);
     check_all_in_order(2, NFRAMES);
@@ -211,8 +209,7 @@ START_TEST(test_fanout_push_with_every_consumer_failed_returns)
     sinks[0].fail_at = 0;
     f = start(1);
     for (unsigned n = 0; n < NFRAMES; n++)
-        ck_assert_int_eq(gdfs_fanout_push(f, buf, frame_of(n, buf)),
-                         GDFS_OK);
+        ck_assert_int_eq(gdfs_fanout_push(f, buf, frame_of(n, buf)), GDFS_OK);
     gdfs_fanout_flush(f);
     ck_assert_uint_eq(got(0), 0);
     ck_assert(gdfs_fanout_reap(f, 0));
@@ -243,7 +240,8 @@ static Suite *fanout_suite(void)
 
     tcase_add_test(tc, test_fanout_every_consumer_takes_every_frame_in_order);
     tcase_add_test(tc, test_fanout_a_held_consumer_bounds_the_ring);
-    tcase_add_test(tc, test_fanout_a_failed_consumer_stops_and_holds_nothing_back);
+    tcase_add_test(tc,
+                   test_fanout_a_failed_consumer_stops_and_holds_nothing_back);
     tcase_add_test(tc, test_fanout_push_with_every_consumer_failed_returns);
     tcase_add_test(tc, test_fanout_refuses_a_frame_over_its_size);
     suite_add_tcase(s, tc);

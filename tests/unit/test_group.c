@@ -81,7 +81,8 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-static void sim_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sim_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void sim_fail(const char *fmt, ...)
 {
@@ -139,11 +140,11 @@ static int io_save_term(void *ctx, uint64_t term, const char *vote)
 
     if (term < nd->disk.term)
         sim_fail("%s: term went back from %" PRIu64 " to %" PRIu64, nd->id,
-             nd->disk.term, term);
+                 nd->disk.term, term);
     if (term == nd->disk.term && nd->disk.vote[0] && vote[0] &&
         strcmp(vote, nd->disk.vote) != 0)
         sim_fail("%s voted twice in term %" PRIu64 " (%s, then %s)", nd->id,
-             term, nd->disk.vote, vote);
+                 term, nd->disk.vote, vote);
     if (term == nd->disk.term && nd->disk.vote[0] && !vote[0])
         sim_fail("%s forgot its vote in term %" PRIu64, nd->id, term);
     nd->disk.term = term;
@@ -178,15 +179,16 @@ static void io_event(void *ctx, int ev, const char *detail)
         }
         if (W.leader_of[term][0] && strcmp(W.leader_of[term], nd->id) != 0)
             sim_fail("two leaders in term %" PRIu64 ": %s and %s", term,
-                 W.leader_of[term], nd->id);
+                     W.leader_of[term], nd->id);
         snprintf(W.leader_of[term], sizeof(W.leader_of[term]), "%s", nd->id);
     }
 }
 
 static struct gdfs_group_io io_for(struct node *nd)
 {
-    struct gdfs_group_io io = {nd, io_send, io_save_term, io_save_members,
-                               io_random, io_event};
+    struct gdfs_group_io io = {nd,           io_send,
+                               io_save_term, io_save_members,
+                               io_random,    io_event};
     return io;
 }
 
@@ -234,8 +236,8 @@ static void world_init(int n, uint64_t seed)
         nd->disk.set = set;
         nd->disk.has_set = true;
         nd->up = true;
-        ck_assert_int_eq(gdfs_group_start(&nd->g, nd->id, &sim_cfg, &io, 0,
-                                          "", &set, W.now),
+        ck_assert_int_eq(gdfs_group_start(&nd->g, nd->id, &sim_cfg, &io, 0, "",
+                                          &set, W.now),
                          GDFS_OK);
     }
 }
@@ -608,8 +610,8 @@ START_TEST(test_group_join_and_leave)
     nd = &W.node[3];
     memset(&nd->disk, 0, sizeof(nd->disk));
     io = io_for(nd);
-    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[0].addr, &cfg,
-                          &io, W.now);
+    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[0].addr, &cfg, &io,
+                          W.now);
     run(3000);
     ck_assert_int_eq(leaders(ALL, &l), 1);
     for (int i = 0; i < 4; i++) {
@@ -625,15 +627,16 @@ START_TEST(test_group_join_and_leave)
     {
         int f = (l + 1) % 4;
 
-        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g,
-                                                  W.node[f].id, W.now),
+        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g, W.node[f].id,
+                                                  W.now),
                          GDFS_OK);
         /* Already out of the leader's set; and one change at a time. */
-        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g,
-                                                  W.node[f].id, W.now),
+        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g, W.node[f].id,
+                                                  W.now),
                          GDFS_ENOENT);
-        ck_assert_int_eq(gdfs_group_propose_leave(
-                             &W.node[l].g, W.node[(l + 2) % 4].id, W.now),
+        ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g,
+                                                  W.node[(l + 2) % 4].id,
+                                                  W.now),
                          GDFS_EBUSY);
         run(2000);
         ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_REMOVED);
@@ -661,7 +664,6 @@ START_TEST(test_group_join_and_leave)
     ck_assert_str_eq(W.failure, "");
 }
 END_TEST
-
 
 START_TEST(test_group_dead_member_removed_after_dead_ms)
 {
@@ -703,7 +705,7 @@ static unsigned popcount(unsigned x)
 static const char *simulate(uint64_t seed)
 {
     uint64_t calm_from = 0;
-    unsigned side = 0; /* current partition mask, 0 = healed */
+    unsigned side = 0;               /* current partition mask, 0 = healed */
     int n = 3 + (int)(seed % 3) * 2; /* 3, 5 or 7 */
 
     world_init(n, seed);
@@ -751,8 +753,8 @@ static const char *simulate(uint64_t seed)
                 if (popcount(sides[s]) < (unsigned)n / 2 + 1 &&
                     leaders(sides[s], NULL) > 0)
                     sim_fail("a leader on the minority side (mask %#x) at "
-                         "t=%" PRIu64,
-                         sides[s], W.now);
+                             "t=%" PRIu64,
+                             sides[s], W.now);
         }
     }
     /* Calm: everyone up, no faults. One leader, agreed by all. */
@@ -793,8 +795,9 @@ START_TEST(test_group_random_schedules)
 
         if (why[0] != '\0') {
             fprintf(stderr,
-                    "seed %" PRIu64 " failed: %s (replay: GDFS_SIM_SEED=%"
-                    PRIu64 " tests/unit/test_group)\n",
+                    "seed %" PRIu64
+                    " failed: %s (replay: GDFS_SIM_SEED=%" PRIu64
+                    " tests/unit/test_group)\n",
                     s, why, s);
             if (++bad >= 5)
                 break;

@@ -85,11 +85,11 @@ END_TEST
 START_TEST(test_health_unacked_lost_after_grace)
 {
     group_of(5);
-    ck_assert_int_eq(gdfs_health_replica("n1", false, &set, extra, 499,
-                                         &cfg, NULL),
+    ck_assert_int_eq(gdfs_health_replica("n1", false, &set, extra, 499, &cfg,
+                                         NULL),
                      GDFS_HEALTH_WAIT);
-    ck_assert_int_eq(gdfs_health_replica("n1", false, &set, extra, 500,
-                                         &cfg, NULL),
+    ck_assert_int_eq(gdfs_health_replica("n1", false, &set, extra, 500, &cfg,
+                                         NULL),
                      GDFS_HEALTH_LOST);
     ck_assert_int_eq(why_of("n1", false, 500), GDFS_LOST_UNACKED);
 }
@@ -132,15 +132,15 @@ START_TEST(test_health_record_counts_what_counts)
 
     group_of(5);
     replicas("n1", "n2", "n3");
-    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX +
-                                                        1])ids,
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
                                          3, 7, &set, extra, 0, &cfg, h),
                       3);
     /* n2 failed long enough, n3 never acked in an old record. */
     set.m[1].state = GDFS_MEMBER_FAILED;
     extra[1].failed_for_ms = 5000;
-    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX +
-                                                        1])ids,
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
                                          3, 3, &set, extra, 600, &cfg, h),
                       1);
     ck_assert_int_eq(h[0], GDFS_HEALTH_GOOD);
@@ -149,8 +149,8 @@ START_TEST(test_health_record_counts_what_counts)
     ck_assert_uint_lt(1, gdfs_health_want(&set, extra)); /* under-replicated */
     /* A record with fewer names than wanted is under-replicated too. */
     group_of(5);
-    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX +
-                                                        1])ids,
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
                                          2, 3, &set, extra, 0, &cfg, NULL),
                       2);
 }

@@ -44,17 +44,17 @@ static struct gdfs_bytes bn(const uint8_t *p, size_t len)
     return b;
 }
 
-#define ck_assert_bytes_eq(a, b)                                            \
-    do {                                                                    \
-        ck_assert_uint_eq((a).len, (b).len);                                \
-        if ((a).len > 0)                                                    \
-            ck_assert_mem_eq((a).p, (b).p, (a).len);                        \
+#define ck_assert_bytes_eq(a, b)                                              \
+    do {                                                                      \
+        ck_assert_uint_eq((a).len, (b).len);                                  \
+        if ((a).len > 0)                                                      \
+            ck_assert_mem_eq((a).p, (b).p, (a).len);                          \
     } while (0)
 
-#define ck_assert_version_eq(a, b)                                          \
-    do {                                                                    \
-        ck_assert_uint_eq((a).seq, (b).seq);                                \
-        ck_assert_uint_eq((a).term, (b).term);                              \
+#define ck_assert_version_eq(a, b)                                            \
+    do {                                                                      \
+        ck_assert_uint_eq((a).seq, (b).seq);                                  \
+        ck_assert_uint_eq((a).term, (b).term);                                \
     } while (0)
 
 /* Decode a whole frame: header with the protocol maximum, then the payload
@@ -459,15 +459,15 @@ static size_t encode_group_ok(const struct gdfs_gmsg *g, uint8_t *buf)
 {
     size_t len = 0;
 
-    ck_assert_int_eq(gdfs_proto_encode_group(g, buf, BIG_CAP, &len),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_encode_group(g, buf, BIG_CAP, &len), GDFS_OK);
     ck_assert_uint_gt(len, HDR);
     return len;
 }
 
 /* Field-by-field equality of two group messages (only the union member
  * named by the type). */
-static void assert_gmsg_eq(const struct gdfs_gmsg *a, const struct gdfs_gmsg *b)
+static void assert_gmsg_eq(const struct gdfs_gmsg *a,
+                           const struct gdfs_gmsg *b)
 {
     ck_assert_uint_eq(a->type, b->type);
     ck_assert_str_eq(a->from, b->from);
@@ -482,8 +482,7 @@ static void assert_gmsg_eq(const struct gdfs_gmsg *a, const struct gdfs_gmsg *b)
         ck_assert_uint_eq(a->u.append.sent_at, b->u.append.sent_at);
         ck_assert_version_eq(a->u.append.committed, b->u.append.committed);
         ck_assert_str_eq(a->u.append.set.group_id, b->u.append.set.group_id);
-        ck_assert_version_eq(a->u.append.set.version,
-                             b->u.append.set.version);
+        ck_assert_version_eq(a->u.append.set.version, b->u.append.set.version);
         ck_assert_uint_eq(a->u.append.set.n, b->u.append.set.n);
         for (uint32_t i = 0; i < a->u.append.set.n; i++) {
             const struct gdfs_member *x = &a->u.append.set.m[i];
@@ -497,8 +496,7 @@ static void assert_gmsg_eq(const struct gdfs_gmsg *a, const struct gdfs_gmsg *b)
         break;
     case GDFS_GMSG_APPEND_ACK:
         ck_assert_uint_eq(a->u.append_ack.sent_at, b->u.append_ack.sent_at);
-        ck_assert_version_eq(a->u.append_ack.version,
-                             b->u.append_ack.version);
+        ck_assert_version_eq(a->u.append_ack.version, b->u.append_ack.version);
         ck_assert_uint_eq(a->u.append_ack.incarnation,
                           b->u.append_ack.incarnation);
         break;
@@ -512,8 +510,7 @@ static void assert_gmsg_eq(const struct gdfs_gmsg *a, const struct gdfs_gmsg *b)
         break;
     case GDFS_GMSG_SUSPECT:
         ck_assert_str_eq(a->u.suspect.target, b->u.suspect.target);
-        ck_assert_uint_eq(a->u.suspect.incarnation,
-                          b->u.suspect.incarnation);
+        ck_assert_uint_eq(a->u.suspect.incarnation, b->u.suspect.incarnation);
         break;
     case GDFS_GMSG_JOIN:
         ck_assert_str_eq(a->u.join.addr, b->u.join.addr);
@@ -537,9 +534,9 @@ static size_t group_roundtrip(const struct gdfs_gmsg *in)
     ck_assert_ptr_eq(m.u.group.raw.p, held);
     ck_assert_uint_eq(m.u.group.raw.len, len - HDR);
     memset(&gout, 0xa5, sizeof(gout));
-    ck_assert_int_eq(
-        gdfs_proto_decode_group(m.u.group.raw.p, m.u.group.raw.len, &gout),
-        GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_decode_group(m.u.group.raw.p,
+                                             m.u.group.raw.len, &gout),
+                     GDFS_OK);
     assert_gmsg_eq(in, &gout);
     len2 = encode_group_ok(&gout, frame2);
     ck_assert_uint_eq(len2, len);
@@ -656,8 +653,8 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.put.name = bs("v");
         break;
     case 20:
-        return build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, NVERSION, false,
-                                "", buf, BIG_CAP);
+        return build_list_reply(GDFS_MSG_NDTOCL_VERSIONS, NVERSION, false, "",
+                                buf, BIG_CAP);
     case 21:
         m.type = GDFS_MSG_CLTOND_LEAVE;
         break;
@@ -876,8 +873,7 @@ START_TEST(test_proto_hdr_rejects_garbage)
                 continue;
             raw_begin(&r, GDFS_MSG_CLTOND_STATUS);
             r.b[byte] ^= (uint8_t)(1u << bit);
-            ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr),
-                             GDFS_EPROTO);
+            ck_assert_int_eq(gdfs_proto_decode_hdr(r.b, 0, &hdr), GDFS_EPROTO);
         }
     }
     for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
@@ -1090,9 +1086,9 @@ START_TEST(test_proto_hdr_flags)
                          GDFS_EINVAL);
         ck_assert_uint_eq(len, 12345);
         in.type = GDFS_MSG_NDTOCL_VERSIONS;
-        ck_assert_int_eq(
-            gdfs_proto_writer_begin(&w, frame, sizeof(frame), &in),
-            GDFS_EINVAL);
+        ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame),
+                                                 &in),
+                         GDFS_EINVAL);
     }
 }
 END_TEST
@@ -1142,9 +1138,10 @@ END_TEST
 
 START_TEST(test_proto_roundtrip_name_messages)
 {
-    static const uint8_t types[] = {
-        GDFS_MSG_CLTOND_PUT, GDFS_MSG_CLTOND_REMOVE, GDFS_MSG_CLTOND_LOCATE,
-        GDFS_MSG_CLTOND_VERSIONS};
+    static const uint8_t types[] = {GDFS_MSG_CLTOND_PUT,
+                                    GDFS_MSG_CLTOND_REMOVE,
+                                    GDFS_MSG_CLTOND_LOCATE,
+                                    GDFS_MSG_CLTOND_VERSIONS};
     uint8_t longest[GDFS_NAME_MAX];
     struct gdfs_msg in, out;
 
@@ -1374,8 +1371,8 @@ START_TEST(test_proto_roundtrip_status_reply)
     struct gdfs_msg m;
     size_t len, off = 0, i = 0;
 
-    len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, NMEMBER, false, "n1",
-                           frame, sizeof(frame));
+    len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, NMEMBER, false, "n1", frame,
+                           sizeof(frame));
     ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
     ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_STATUS);
     ck_assert_bytes_eq(m.u.status_reply.id, bs("n2"));
@@ -1457,7 +1454,8 @@ END_TEST
 
 START_TEST(test_proto_list_reply_empty)
 {
-    static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST, GDFS_MSG_NDTOCL_LOCATE,
+    static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST,
+                                    GDFS_MSG_NDTOCL_LOCATE,
                                     GDFS_MSG_NDTOCL_STATUS,
                                     GDFS_MSG_NDTOCL_VERSIONS};
     struct gdfs_list_entry le;
@@ -1528,8 +1526,7 @@ START_TEST(test_proto_truncated_payload_every_length)
                 continue;
             if (rc != GDFS_EPROTO)
                 ck_abort_msg("sample %d (%s): prefix %zu of %zu decoded", i,
-                             gdfs_proto_type_name(frame[5]), plen,
-                             len - HDR);
+                             gdfs_proto_type_name(frame[5]), plen, len - HDR);
             checked++;
         }
     }
@@ -1546,9 +1543,9 @@ START_TEST(test_proto_trailing_bytes_rejected)
     for (int i = 0; (len = sample_frame(i, frame)) != 0; i++, n++) {
         for (unsigned extra = 1; extra <= 3; extra++) {
             memset(frame + len, 0, extra);
-            ck_assert_int_eq(
-                decode_payload(frame[5], frame + HDR, len - HDR + extra, &m),
-                GDFS_EPROTO);
+            ck_assert_int_eq(decode_payload(frame[5], frame + HDR,
+                                            len - HDR + extra, &m),
+                             GDFS_EPROTO);
         }
     }
     ck_assert_int_ge(n, 21);
@@ -1564,9 +1561,9 @@ START_TEST(test_proto_hdr_len_matches_frame)
     int n = 0;
 
     for (int i = 0; (len = sample_frame(i, frame)) != 0; i++, n++) {
-        ck_assert_int_eq(
-            gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD, &hdr),
-            GDFS_OK);
+        ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                               &hdr),
+                         GDFS_OK);
         ck_assert_uint_eq(HDR + hdr.len, len);
     }
     ck_assert_int_ge(n, 21);
@@ -1596,9 +1593,9 @@ START_TEST(test_proto_payload_for_other_type_rejected)
     ck_assert_int_eq(decode_payload(GDFS_MSG_CLTOND_STATUS, frame + HDR,
                                     len - HDR, &m),
                      GDFS_EPROTO);
-    ck_assert_int_eq(
-        decode_payload(GDFS_MSG_NDTOCL_OK, frame + HDR, len - HDR, &m),
-        GDFS_EPROTO);
+    ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOCL_OK, frame + HDR, len - HDR,
+                                    &m),
+                     GDFS_EPROTO);
 }
 END_TEST
 
@@ -1627,15 +1624,16 @@ END_TEST
 
 START_TEST(test_proto_bad_names_rejected_by_decode)
 {
-    static const uint8_t types[] = {GDFS_MSG_CLTOND_PUT, GDFS_MSG_CLTOND_REMOVE,
+    static const uint8_t types[] = {GDFS_MSG_CLTOND_PUT,
+                                    GDFS_MSG_CLTOND_REMOVE,
                                     GDFS_MSG_CLTOND_LOCATE,
                                     GDFS_MSG_CLTOND_VERSIONS,
                                     GDFS_MSG_CLTOND_GET};
     static const struct {
         const char *p;
         size_t len;
-    } bad[] = {{"", 0}, {"a\nb", 3}, {"a\0b", 3}, {"\x7f", 1}, {"x\x1f", 2},
-               {"\t", 1}};
+    } bad[] = {{"", 0},     {"a\nb", 3},  {"a\0b", 3},
+               {"\x7f", 1}, {"x\x1f", 2}, {"\t", 1}};
     static uint8_t longname[GDFS_NAME_MAX + 1];
     struct gdfs_msg m;
     struct raw r;
@@ -1643,9 +1641,9 @@ START_TEST(test_proto_bad_names_rejected_by_decode)
     memset(longname, 'L', sizeof(longname));
     for (size_t t = 0; t < sizeof(types); t++) {
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) + 1; i++) {
-            const uint8_t *p =
-                i < sizeof(bad) / sizeof(bad[0]) ? (const uint8_t *)bad[i].p
-                                                 : longname;
+            const uint8_t *p = i < sizeof(bad) / sizeof(bad[0])
+                                   ? (const uint8_t *)bad[i].p
+                                   : longname;
             size_t n = i < sizeof(bad) / sizeof(bad[0]) ? bad[i].len
                                                         : sizeof(longname);
             raw_begin(&r, types[t]);
@@ -1724,8 +1722,8 @@ START_TEST(test_proto_check_node_id_rules)
     ck_assert_int_eq(gdfs_proto_check_node_id(id, 0), GDFS_EINVAL);
     ck_assert_int_eq(gdfs_proto_check_node_id(id, GDFS_NODE_ID_MAX + 1),
                      GDFS_EINVAL);
-    ck_assert_int_eq(
-        gdfs_proto_check_node_id((const uint8_t *)"Az09._-", 7), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_check_node_id((const uint8_t *)"Az09._-", 7),
+                     GDFS_OK);
     for (unsigned c = 0; c < 256; c++) {
         bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                   (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -1814,9 +1812,9 @@ START_TEST(test_proto_bad_states_rejected)
     }
     ck_assert_int_eq(locate_with("n1", "h:1", GDFS_MEMBER_STATE_MAX + 1),
                      GDFS_EPROTO);
-    ck_assert_int_eq(
-        status_with("n1", "g", "n1", "n2", "h:2", GDFS_MEMBER_STATE_MAX + 1),
-        GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h:2",
+                                 GDFS_MEMBER_STATE_MAX + 1),
+                     GDFS_EPROTO);
 
     /* and the writer refuses to produce them */
     memset(&m, 0, sizeof(m));
@@ -1851,8 +1849,7 @@ START_TEST(test_proto_status_fields_validated)
     ck_assert_int_eq(status_with("n1", group, "", "n2", "h:2", 1),
                      GDFS_EPROTO);
     ck_assert_int_eq(status_with("", "g", "", "n2", "h:2", 1), GDFS_EPROTO);
-    ck_assert_int_eq(status_with("n 1", "g", "", "n2", "h:2", 1),
-                     GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n 1", "g", "", "n2", "h:2", 1), GDFS_EPROTO);
     ck_assert_int_eq(status_with("n1", "", "", "n2", "h:2", 1), GDFS_EPROTO);
     ck_assert_int_eq(status_with("n1", "a b", "", "n2", "h:2", 1),
                      GDFS_EPROTO);
@@ -2108,8 +2105,8 @@ START_TEST(test_proto_list_scope_and_booleans)
         raw_u8(&r, scope);
         raw_u32(&r, 5);
         raw_u16(&r, 0);
-        ck_assert_int_eq(raw_decode(&r, &m), scope <= 1 ? GDFS_OK
-                                                        : GDFS_EPROTO);
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         scope <= 1 ? GDFS_OK : GDFS_EPROTO);
     }
     memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_CLTOND_LIST;
@@ -2122,8 +2119,8 @@ START_TEST(test_proto_list_scope_and_booleans)
         raw_begin(&r, GDFS_MSG_NDTOCL_LIST);
         raw_u8(&r, more);
         raw_u32(&r, 0);
-        ck_assert_int_eq(raw_decode(&r, &m), more <= 1 ? GDFS_OK
-                                                       : GDFS_EPROTO);
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         more <= 1 ? GDFS_OK : GDFS_EPROTO);
         if (more <= 1)
             ck_assert(m.u.list_reply.more == (more == 1));
     }
@@ -2135,8 +2132,8 @@ START_TEST(test_proto_list_scope_and_booleans)
         raw_u64(&r, 1);
         raw_u64(&r, 1);
         raw_u8(&r, tomb);
-        ck_assert_int_eq(raw_decode(&r, &m), tomb <= 1 ? GDFS_OK
-                                                       : GDFS_EPROTO);
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         tomb <= 1 ? GDFS_OK : GDFS_EPROTO);
     }
 }
 END_TEST
@@ -2219,13 +2216,12 @@ END_TEST
 
 START_TEST(test_proto_encode_rejects_list_replies_and_unknown)
 {
-    static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST, GDFS_MSG_NDTOCL_LOCATE,
-                                    GDFS_MSG_NDTOCL_STATUS,
-                                    GDFS_MSG_NDTOCL_VERSIONS,
-                                    GDFS_MSG_NDTOCL_META_LIST,
-                                    GDFS_MSG_NDTOND_META_SYNC,
-                                    GDFS_MSG_NDTOND_GROUP, 0,
-                                    GDFS_MSG_TYPE_MAX + 1, 255};
+    static const uint8_t types[] = {
+        GDFS_MSG_NDTOCL_LIST,      GDFS_MSG_NDTOCL_LOCATE,
+        GDFS_MSG_NDTOCL_STATUS,    GDFS_MSG_NDTOCL_VERSIONS,
+        GDFS_MSG_NDTOCL_META_LIST, GDFS_MSG_NDTOND_META_SYNC,
+        GDFS_MSG_NDTOND_GROUP,     0,
+        GDFS_MSG_TYPE_MAX + 1,     255};
     struct gdfs_msg m;
     size_t len;
 
@@ -2302,8 +2298,7 @@ START_TEST(test_proto_writer_begin_small_buffer)
     m.type = GDFS_MSG_NDTOCL_LIST;
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 4, &m),
                      GDFS_ETOOBIG);
-    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 5, &m),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 5, &m), GDFS_OK);
     m.type = GDFS_MSG_NDTOCL_LOCATE;
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 24, &m),
                      GDFS_ETOOBIG);
@@ -2326,8 +2321,7 @@ START_TEST(test_proto_writer_add_wrong_kind)
                      GDFS_EINVAL);
     ck_assert_int_eq(gdfs_proto_add_member(&w, &member_entries[0]),
                      GDFS_EINVAL);
-    ck_assert_int_eq(gdfs_proto_add_version(&w, &version_entries[0]),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_add_version(&w, &version_entries[0]), GDFS_OK);
     ck_assert_uint_eq(w.count, 1);
 }
 END_TEST
@@ -2365,8 +2359,8 @@ START_TEST(test_proto_writer_overflow_leaves_frame)
     ck_assert_uint_gt(added, 3);
     ck_assert_uint_eq(w.count, added);
     ck_assert_uint_eq(w.len, wlen);
-    ck_assert_mem_eq(frame, snap, wlen);           /* frame unchanged */
-    ck_assert_uint_eq(frame[cap], 0xcc);           /* nothing past cap */
+    ck_assert_mem_eq(frame, snap, wlen); /* frame unchanged */
+    ck_assert_uint_eq(frame[cap], 0xcc); /* nothing past cap */
     ck_assert_int_eq(gdfs_proto_add_list(&w, &e), GDFS_ETOOBIG); /* again */
     ck_assert_uint_eq(w.len, wlen);
 
@@ -2568,9 +2562,10 @@ START_TEST(test_proto_status_role_and_ring)
         ck_assert_int_eq(status_full("n1", "g", "", role, "n2", "h:2", 0, 0),
                          GDFS_EPROTO);
     for (unsigned ring = 0; ring < 256; ring++)
-        ck_assert_int_eq(
-            status_full("n1", "g", "", 1, "n2", "h:2", 0, ring),
-            ring <= (GDFS_RING_TO | GDFS_RING_FROM) ? GDFS_OK : GDFS_EPROTO);
+        ck_assert_int_eq(status_full("n1", "g", "", 1, "n2", "h:2", 0, ring),
+                         ring <= (GDFS_RING_TO | GDFS_RING_FROM)
+                             ? GDFS_OK
+                             : GDFS_EPROTO);
 
     /* the writer refuses the same, and writes role and ring where the
      * layout says */
@@ -2812,8 +2807,8 @@ START_TEST(test_proto_group_truncated_every_length)
         ck_assert_int_eq(gdfs_proto_decode_group(held, len - HDR, &gout),
                          GDFS_OK);
         for (size_t plen = 0; plen < len - HDR; plen++) {
-            if (decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR, plen,
-                               &m) != GDFS_EPROTO)
+            if (decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR, plen, &m) !=
+                GDFS_EPROTO)
                 ck_abort_msg("sample %d: prefix %zu of %zu decoded", i, plen,
                              len - HDR);
             if (gdfs_proto_decode_group(held, plen, &gout) != GDFS_EPROTO)
@@ -2855,8 +2850,8 @@ END_TEST
 START_TEST(test_proto_group_bad_from_and_group)
 {
     char longid[GDFS_NODE_ID_MAX + 2];
-    static const char *const bad_ids[] = {"", "a b", "n:1", "n/1", "\x7f",
-                                          "n\xc3\xa9"};
+    static const char *const bad_ids[] = {"",    "a b",  "n:1",
+                                          "n/1", "\x7f", "n\xc3\xa9"};
     struct raw r;
 
     memset(longid, 'x', sizeof(longid));
@@ -3154,8 +3149,9 @@ START_TEST(test_proto_encode_group_small_buffer)
         if (frame2[5] != GDFS_MSG_NDTOND_GROUP)
             continue;
         n++;
-        ck_assert_int_eq(
-            gdfs_proto_decode_group(frame2 + HDR, full - HDR, &gin), GDFS_OK);
+        ck_assert_int_eq(gdfs_proto_decode_group(frame2 + HDR, full - HDR,
+                                                 &gin),
+                         GDFS_OK);
         for (size_t cap = 0; cap < full; cap++) {
             len = 12345;
             ck_assert_int_eq(gdfs_proto_encode_group(&gin, frame, cap, &len),
@@ -3383,20 +3379,16 @@ START_TEST(test_proto_replicate_rules)
     ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
                                            &hdr),
                      GDFS_OK);
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_EPROTO);
     frame[len - 5] = GDFS_REPLICATE_SRC_MAX + 1;
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_EPROTO);
     frame[len - 5] = 1;
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_OK);
     frame[len - 4] = 0; /* addrlen 0, then 3 bytes left over */
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_EPROTO);
 
     memset(&m, 0, sizeof(m));
@@ -3419,8 +3411,7 @@ START_TEST(test_proto_status_tail_roundtrip_and_optional)
                                            &hdr),
                      GDFS_OK);
     ck_assert_uint_eq(hdr.len + GDFS_PROTO_HDR_LEN, len);
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_OK);
     while (gdfs_proto_next_member(&out.u.status_reply.body, &off, &e))
         n++;
@@ -3443,16 +3434,14 @@ START_TEST(test_proto_status_tail_roundtrip_and_optional)
     ck_assert_uint_eq(out.u.status_reply.scrub.repaired, 1);
     /* A tail cut short is refused; no tail at all (an older node) is not. */
     hdr.len--;
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_EPROTO);
     len = build_list_reply(GDFS_MSG_NDTOCL_STATUS, 2, false, "n1", frame,
                            sizeof(frame));
     ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
                                            &hdr),
                      GDFS_OK);
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_OK);
     ck_assert(!out.u.status_reply.has_tail);
     ck_assert_uint_eq(len, hdr.len + GDFS_PROTO_HDR_LEN);
@@ -3506,8 +3495,7 @@ START_TEST(test_proto_drain_and_health_rules)
     ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
                                            &hdr),
                      GDFS_OK);
-    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN,
-                                       &out),
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
                      GDFS_EPROTO);
 }
 END_TEST
@@ -3617,7 +3605,7 @@ struct rawrec {
 };
 
 static const struct rawrec good_rec = {
-    5, 65536, 0, 3, 2, {"n1", "n2", "n3", "n4"}, {"h:1", "", "h:3", "h:4"},
+    5,  65536, 0, 3, 2, {"n1", "n2", "n3", "n4"}, {"h:1", "", "h:3", "h:4"},
     "f"};
 
 static void raw_record(struct raw *r, const struct rawrec *x)
@@ -3657,9 +3645,10 @@ static int record_in(unsigned type, const struct rawrec *x)
     return raw_decode(&r, &m);
 }
 
-static const unsigned record_types[] = {
-    GDFS_MSG_NDTOND_COMMIT, GDFS_MSG_NDTOCL_RECORD, GDFS_MSG_NDTOND_META_PUT,
-    GDFS_MSG_NDTOCL_META_LIST};
+static const unsigned record_types[] = {GDFS_MSG_NDTOND_COMMIT,
+                                        GDFS_MSG_NDTOCL_RECORD,
+                                        GDFS_MSG_NDTOND_META_PUT,
+                                        GDFS_MSG_NDTOCL_META_LIST};
 #define NRECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
 START_TEST(test_proto_record_wire_layout)
@@ -3806,13 +3795,11 @@ START_TEST(test_proto_record_truncated_and_padded)
         raw_record(&r, &good_rec);
         raw_end(&r);
         ck_assert_int_eq(decode_frame(r.b, r.n, &m), GDFS_OK);
-        ck_assert_int_eq(
-            decode_payload(r.b[5], r.b + HDR, r.n - HDR - 1, &m),
-            GDFS_EPROTO);
+        ck_assert_int_eq(decode_payload(r.b[5], r.b + HDR, r.n - HDR - 1, &m),
+                         GDFS_EPROTO);
         r.b[r.n] = 0;
-        ck_assert_int_eq(
-            decode_payload(r.b[5], r.b + HDR, r.n - HDR + 1, &m),
-            GDFS_EPROTO);
+        ck_assert_int_eq(decode_payload(r.b[5], r.b + HDR, r.n - HDR + 1, &m),
+                         GDFS_EPROTO);
     }
 }
 END_TEST
@@ -4349,7 +4336,7 @@ START_TEST(test_proto_type_names)
                      "NDTOND_RGET");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_META_SYNC),
                      "NDTOND_META_SYNC");
-        ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_REPLICATE),
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_REPLICATE),
                      "NDTOND_REPLICATE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RGET_FROM),
                      "NDTOND_RGET_FROM");

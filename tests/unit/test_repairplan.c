@@ -44,7 +44,7 @@ static void setup(void)
     in.m = &rec;
     in.set = &set;
     in.extra = extra;
-    in.drains = (const char(*)[GDFS_NODE_ID_MAX + 1])drains;
+    in.drains = (const char(*)[GDFS_NODE_ID_MAX + 1]) drains;
     in.now = NOW;
     in.cfg.repair_delay_ms = DELAY_MS;
     in.cfg.unacked_grace_ms = GRACE_MS;
@@ -217,7 +217,7 @@ START_TEST(test_repairplan_unacked_age_starts_at_first_sight)
     rec.acked = 3; /* n3 never acked */
     plan();
     ck_assert(out.unacked);
-    ck_assert_uint_eq(out.unacked_since, NOW); /* a new note */
+    ck_assert_uint_eq(out.unacked_since, NOW);       /* a new note */
     ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_NONE); /* within the grace */
     in.unacked_since = NOW - GRACE_MS + 1;
     plan();

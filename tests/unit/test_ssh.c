@@ -18,16 +18,18 @@
 
 /* Two ed25519 public keys made with ssh-keygen -t ed25519, and the
  * fingerprints ssh-keygen -l -E sha256 printed for them. */
-#define K1_B64 "AAAAC3NzaC1lZDI1NTE5AAAAIPCLhhfmJdA46J7KMaXqPtTS0jaBR2V6xHa4jrihPilJ"
+#define K1_B64                                                                \
+    "AAAAC3NzaC1lZDI1NTE5AAAAIPCLhhfmJdA46J7KMaXqPtTS0jaBR2V6xHa4jrihPilJ"
 #define K1_FP "SHA256:m3zIdujayZC/cGtsRa/yvMVexI2wl7hRF1YsyFV0h2g"
-#define K2_B64 "AAAAC3NzaC1lZDI1NTE5AAAAIBondN76lCA2Yl+SpH8BtEkM+Hxe6vM7EOhRcB3WvprY"
+#define K2_B64                                                                \
+    "AAAAC3NzaC1lZDI1NTE5AAAAIBondN76lCA2Yl+SpH8BtEkM+Hxe6vM7EOhRcB3WvprY"
 #define K2_FP "SHA256:eYKYHBQ/aJAI4UEv84RUD6n7yrFw890QEBm5zf/FeW8"
 /* ssh-keygen -H of "[10.1.2.3]:2222 <K1>" and "gw.example.org <K1>". */
-#define K1_HASHED_10_1_2_3_2222                                             \
-    "|1|CZHfwLyLvM+2whTYoem4mB00Upg=|a4NmQSYFu28xVGtvJetiLbqkxAQ= "         \
+#define K1_HASHED_10_1_2_3_2222                                               \
+    "|1|CZHfwLyLvM+2whTYoem4mB00Upg=|a4NmQSYFu28xVGtvJetiLbqkxAQ= "           \
     "ssh-ed25519 " K1_B64
-#define K1_HASHED_GW                                                        \
-    "|1|j42jA6ByBfBZy5iYyyQiJhn8Vg0=|/X1FkfLz6RyNdFW1aAMh/JVMW7Y= "         \
+#define K1_HASHED_GW                                                          \
+    "|1|j42jA6ByBfBZy5iYyyQiJhn8Vg0=|/X1FkfLz6RyNdFW1aAMh/JVMW7Y= "           \
     "ssh-ed25519 " K1_B64
 
 /* ---- fixture --------------------------------------------------------------- */
@@ -73,8 +75,7 @@ static const char *write_file(const char *name, const char *text)
 static const char *blob(const char *b64, size_t *len)
 {
     static unsigned char out[128];
-    int n = EVP_DecodeBlock(out, (const unsigned char *)b64,
-                            (int)strlen(b64));
+    int n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)strlen(b64));
     size_t pad = 0;
 
     ck_assert_int_gt(n, 0);
@@ -103,7 +104,7 @@ static int apply(struct ssh_conf *cf, const char *key, const char *value)
     return ssh_conf_apply(cf, 1, k, v, "/home/u", err, sizeof(err));
 }
 
-#define ck_assert_err_has(s)                                                \
+#define ck_assert_err_has(s)                                                  \
     ck_assert_msg(strstr(err, (s)) != NULL, "error '%s' lacks '%s'", err, (s))
 
 /* ---- conf: defaults and keys ------------------------------------------------- */
@@ -127,16 +128,19 @@ END_TEST
 START_TEST(test_ssh_conf_every_key)
 {
     struct ssh_conf cf;
-    const char *k[] = {"user",        "identity", "known_hosts", "port",
-                       "ciphers",     "macs",     "keepalive_s",
-                       "max_sessions"};
-    const char *v[] = {"gdfs", "~/keys/node", "/etc/gdfs/known_hosts",
-                       "2222", "aes128-ctr,aes256-ctr", "hmac-sha2-256",
-                       "0", "8"};
+    const char *k[] = {"user",    "identity", "known_hosts", "port",
+                       "ciphers", "macs",     "keepalive_s", "max_sessions"};
+    const char *v[] = {"gdfs",
+                       "~/keys/node",
+                       "/etc/gdfs/known_hosts",
+                       "2222",
+                       "aes128-ctr,aes256-ctr",
+                       "hmac-sha2-256",
+                       "0",
+                       "8"};
 
     ssh_conf_defaults(&cf, "x", "/home/x");
-    ck_assert_int_eq(ssh_conf_apply(&cf, 8, k, v, "/home/u", err,
-                                    sizeof(err)),
+    ck_assert_int_eq(ssh_conf_apply(&cf, 8, k, v, "/home/u", err, sizeof(err)),
                      GDFS_OK);
     ck_assert_str_eq(cf.user, "gdfs");
     ck_assert_str_eq(cf.identity, "/home/u/keys/node");
@@ -223,7 +227,10 @@ START_TEST(test_ssh_conf_check_names_missing_files)
 
     ssh_conf_defaults(&cf, "x", dir);
     ck_assert_int_eq(ssh_conf_check(&cf, err, sizeof(err)), GDFS_ECONFIG);
-    snprintf(path, sizeof(path), "[ssh] identity: cannot read '%s/.ssh/id_ed25519': No such file or directory", dir);
+    snprintf(path, sizeof(path),
+             "[ssh] identity: cannot read '%s/.ssh/id_ed25519': No such file "
+             "or directory",
+             dir);
     ck_assert_str_eq(err, path);
     snprintf(cf.identity, sizeof(cf.identity), "%s",
              write_file("id", "not really a key\n"));
@@ -272,8 +279,7 @@ START_TEST(test_ssh_target_default_is_node_host_and_ssh_port)
     ck_assert_str_eq(t.ssh_host, "10.0.0.2");
     ck_assert_int_eq(t.ssh_port, 2222);
     ck_assert_int_eq(t.node_port, 7001);
-    ck_assert_int_eq(ssh_conf_target(&cf, "[::1]:7001", &t, err,
-                                     sizeof(err)),
+    ck_assert_int_eq(ssh_conf_target(&cf, "[::1]:7001", &t, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_str_eq(t.ssh_host, "::1");
 }
@@ -290,8 +296,7 @@ START_TEST(test_ssh_target_host_map)
     ck_assert_int_eq(ssh_conf_apply(&cf, 3, k, v, NULL, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_uint_eq(cf.nhosts, 3);
-    ck_assert_int_eq(ssh_conf_target(&cf, "NODE2:7002", &t, err,
-                                     sizeof(err)),
+    ck_assert_int_eq(ssh_conf_target(&cf, "NODE2:7002", &t, err, sizeof(err)),
                      GDFS_OK);
     ck_assert_str_eq(t.ssh_host, "gw.example.org");
     ck_assert_int_eq(t.ssh_port, 2200);
@@ -315,8 +320,8 @@ START_TEST(test_ssh_target_bad_address)
 {
     struct ssh_conf cf;
     struct ssh_target t;
-    const char *bad[] = {"n2", "n2:", "n2:0", "n2:70000", ":7001",
-                         "[::1]7001", "a b:1", "ssh://n2:7001"};
+    const char *bad[] = {"n2",    "n2:",       "n2:0",  "n2:70000",
+                         ":7001", "[::1]7001", "a b:1", "ssh://n2:7001"};
 
     ssh_conf_defaults(&cf, "x", "/home/x");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -332,12 +337,12 @@ END_TEST
 
 START_TEST(test_ssh_base64_rfc4648_vectors)
 {
-    static const char *in[] = {"", "f", "fo", "foo", "foob", "fooba",
-                               "foobar"};
-    static const char *padded[] = {"",     "Zg==",     "Zm8=",    "Zm9v",
+    static const char *in[] = {"",     "f",     "fo",    "foo",
+                               "foob", "fooba", "foobar"};
+    static const char *padded[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
                                    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-    static const char *bare[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE",
-                                 "Zm9vYmFy"};
+    static const char *bare[] = {"",       "Zg",      "Zm8",     "Zm9v",
+                                 "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
     char out[16];
 
     for (size_t i = 0; i < 7; i++) {
@@ -349,8 +354,8 @@ START_TEST(test_ssh_base64_rfc4648_vectors)
                    sizeof(out));
         ck_assert_str_eq(out, bare[i]);
     }
-    ck_assert_uint_eq(ssh_base64((const unsigned char *)"foobar", 6, true,
-                                 out, 8),
+    ck_assert_uint_eq(ssh_base64((const unsigned char *)"foobar", 6, true, out,
+                                 8),
                       0); /* 8 characters and a NUL do not fit */
 }
 END_TEST
@@ -424,8 +429,8 @@ END_TEST
 
 START_TEST(test_ssh_hostkey_changed_key_refused)
 {
-    const char *kh = write_file("kh", "[10.1.2.3]:2222 ssh-ed25519 " K1_B64
-                                      "\n");
+    const char *kh = write_file("kh",
+                                "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
     char want[512];
 
     ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K2_B64, K2_FP),
@@ -440,8 +445,8 @@ END_TEST
 
 START_TEST(test_ssh_hostkey_hashed_entries)
 {
-    const char *kh = write_file("kh", K1_HASHED_10_1_2_3_2222 "\n"
-                                      K1_HASHED_GW "\n");
+    const char *kh = write_file("kh", K1_HASHED_10_1_2_3_2222 "\n" K1_HASHED_GW
+                                                              "\n");
 
     ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP), GDFS_OK);
     ck_assert_int_eq(check_key(kh, "gw.example.org", 22, K1_B64, K1_FP),
@@ -457,10 +462,10 @@ END_TEST
 START_TEST(test_ssh_hostkey_bad_lines_skipped_not_fatal)
 {
     /* libssh2_knownhost_readfile would stop at the first bad line. */
-    const char *kh = write_file(
-        "kh", "@revoked * ssh-ed25519 " K2_B64 "\n"
-              "garbage\n"
-              "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
+    const char *kh = write_file("kh",
+                                "@revoked * ssh-ed25519 " K2_B64 "\n"
+                                "garbage\n"
+                                "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
 
     ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP), GDFS_OK);
     ck_assert_int_eq(check_key(kh, "10.9.9.9", 2222, K1_B64, K1_FP),
@@ -471,8 +476,8 @@ END_TEST
 
 START_TEST(test_ssh_hostkey_comma_list_of_names)
 {
-    const char *kh = write_file("kh", "a.example,[10.1.2.3]:2222 ssh-ed25519 "
-                                      K1_B64 "\n");
+    const char *kh =
+        write_file("kh", "a.example,[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
 
     ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP), GDFS_OK);
     ck_assert_int_eq(check_key(kh, "a.example", 22, K1_B64, K1_FP), GDFS_OK);
@@ -494,8 +499,7 @@ END_TEST
 
 /* A resolver as stuck as a DNS server that does not answer: 5 s. */
 static int stuck_resolver(const char *host, const char *port,
-                          const struct addrinfo *hints,
-                          struct addrinfo **res)
+                          const struct addrinfo *hints, struct addrinfo **res)
 {
     (void)host;
     (void)port;
@@ -548,7 +552,8 @@ static Suite *ssh_suite(void)
     tcase_add_test(enc, test_ssh_fingerprint_matches_ssh_keygen);
     tcase_add_test(enc, test_ssh_known_name_brackets_other_ports);
     tcase_add_test(kh, test_ssh_hostkey_plain_host_port_entry);
-    tcase_add_test(kh, test_ssh_hostkey_port_22_entry_does_not_cover_other_ports);
+    tcase_add_test(kh,
+                   test_ssh_hostkey_port_22_entry_does_not_cover_other_ports);
     tcase_add_test(kh, test_ssh_hostkey_changed_key_refused);
     tcase_add_test(kh, test_ssh_hostkey_hashed_entries);
     tcase_add_test(kh, test_ssh_hostkey_bad_lines_skipped_not_fatal);

@@ -22,8 +22,8 @@ static char dir[256];
 static char path[300];
 static struct gdfs_store *st;
 static const struct gdfs_store_opts opts = {.page_size = 65536,
-                                           .cache_kib = 1024,
-                                           .keep_versions = 3};
+                                            .cache_kib = 1024,
+                                            .keep_versions = 3};
 
 static struct gdfs_store *open_store(void)
 {
@@ -192,7 +192,6 @@ START_TEST(test_store_refuses_non_database)
 }
 END_TEST
 
-
 START_TEST(test_store_migrates_v1_database)
 {
     struct gdfs_store *s = NULL;
@@ -287,7 +286,6 @@ START_TEST(test_store_versions_increase)
 }
 END_TEST
 
-
 START_TEST(test_store_versions_follow_commit_order)
 {
     struct gdfs_store_version slow = put_file(st, "o", 4096, 1, 1, 1, 0), got;
@@ -329,8 +327,7 @@ START_TEST(test_store_unfinished_put_invisible)
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("w"), 0, &got), GDFS_ENOENT);
     ck_assert_int_eq(gdfs_store_lookup(other, NAME("w"), 0, &got),
                      GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_store_list(other, NULL, 0, 100, count_cb, &n,
-                                     &more),
+    ck_assert_int_eq(gdfs_store_list(other, NULL, 0, 100, count_cb, &n, &more),
                      GDFS_OK);
     ck_assert_int_eq(n, 0);
     /* A crash here: recovery drops it. */
@@ -363,8 +360,8 @@ START_TEST(test_store_abort_drops_chunks)
     size_t len;
 
     ck_assert_int_eq(gdfs_store_put_abort(st, v.id), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf),
-                                           &len, sha),
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf), &len,
+                                           sha),
                      GDFS_ENOENT);
 }
 END_TEST
@@ -384,8 +381,8 @@ START_TEST(test_store_read_chunks_back)
         gdfs_hash_sha256(buf, len, want);
         ck_assert_mem_eq(sha, want, sizeof(want));
     }
-    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 3, buf, sizeof(buf),
-                                           &len, sha),
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 3, buf, sizeof(buf), &len,
+                                           sha),
                      GDFS_ENOENT);
     /* A buffer too small for the chunk is refused, not overrun. */
     ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, 100, &len, sha),
@@ -422,8 +419,8 @@ START_TEST(test_store_remove_tombstone)
     ck_assert_int_eq(gdfs_store_remove(st, NAME("never"), NULL, &tomb),
                      GDFS_ENOENT);
     /* Chunks of the removed version are gone. */
-    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf),
-                                           &len, sha),
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf), &len,
+                                           sha),
                      GDFS_ENOENT);
     ck_assert_int_eq(gdfs_store_list(st, NULL, 0, 10, count_cb, &n, &more),
                      GDFS_OK);
@@ -468,8 +465,7 @@ START_TEST(test_store_list_pages_in_order)
     ck_assert(more);
     ck_assert_str_eq(ns.got[0], "a");
     ck_assert_str_eq(ns.got[1], "b");
-    ck_assert_int_eq(gdfs_store_list(st, NAME("b"), 10, names_cb, &ns,
-                                     &more),
+    ck_assert_int_eq(gdfs_store_list(st, NAME("b"), 10, names_cb, &ns, &more),
                      GDFS_OK);
     ck_assert_int_eq(ns.n, 5);
     ck_assert(!more);
@@ -483,8 +479,7 @@ START_TEST(test_store_names_are_bytes)
     const uint8_t n1[] = {0xff, 'x'}, n2[] = {'x', 0xc3, 0xa9};
     struct gdfs_store_version v, got;
 
-    ck_assert_int_eq(gdfs_store_put_begin(st, n1, 2, 4096, NULL, &v),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_begin(st, n1, 2, 4096, NULL, &v), GDFS_OK);
     ck_assert_int_eq(gdfs_store_put_commit(st, v.id, 0, 0, (uint8_t[32]){0},
                                            NULL),
                      GDFS_OK);
@@ -511,14 +506,13 @@ START_TEST(test_store_flipped_byte_detected_by_checksum)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf),
-                                           &len, sha),
+    ck_assert_int_eq(gdfs_store_read_chunk(st, v.id, 0, buf, sizeof(buf), &len,
+                                           sha),
                      GDFS_OK);
     gdfs_hash_sha256(buf, len, actual);
     ck_assert_mem_ne(sha, actual, sizeof(sha));
 }
 END_TEST
-
 
 /* ---- checking and replacing chunks ----------------------------------------- */
 
@@ -695,7 +689,6 @@ START_TEST(test_store_replace_of_collected_version_is_enoent)
 }
 END_TEST
 
-
 /* ---- group state --------------------------------------------------------- */
 
 START_TEST(test_store_term_and_vote_persist)
@@ -770,8 +763,7 @@ START_TEST(test_store_joining_node_becomes_member)
     snprintf(p2, sizeof(p2), "%s/joiner.db", dir);
     ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
                      GDFS_OK);
-    ck_assert_int_eq(gdfs_store_load_group(s, &term, vote, &got),
-                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_load_group(s, &term, vote, &got), GDFS_ENOENT);
     memset(&set, 0, sizeof(set));
     snprintf(set.group_id, sizeof(set.group_id), "gj");
     set.n = 2;
@@ -789,7 +781,6 @@ START_TEST(test_store_joining_node_becomes_member)
 END_TEST
 
 /* ---- suite --------------------------------------------------------------- */
-
 
 static int count_meta(void *ctx, const struct gdfs_meta *m)
 {
@@ -892,7 +883,8 @@ END_TEST
 
 START_TEST(test_store_record_older_term_refused)
 {
-    struct gdfs_meta m = record("f", 5, 3, false), old = record("g", 9, 2, false);
+    struct gdfs_meta m = record("f", 5, 3, false),
+                     old = record("g", 9, 2, false);
     struct gdfs_meta got;
     uint64_t promised = 0;
 
@@ -979,8 +971,7 @@ START_TEST(test_store_tombstone_record_drops_copies)
     ck_assert_int_eq(gdfs_store_meta_put(st, 1, &gone, NULL), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v1, &v),
                      GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v3, &v),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &v3, &v), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
     ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
     ck_assert(got.tombstone);
@@ -1088,8 +1079,7 @@ START_TEST(test_store_probe_reports_versions)
     /* A tombstone version row (a local remove) is the newest, and says
      * so. */
     put_file(st, "t", 4096, 1, 5, 1, 1);
-    ck_assert_int_eq(gdfs_store_remove(st, NAME("t"), NULL, &other),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_remove(st, NAME("t"), NULL, &other), GDFS_OK);
     ck_assert_int_eq(gdfs_store_probe(st, NAME("t"), NULL, &have, &newest,
                                       &tomb),
                      GDFS_OK);
@@ -1111,7 +1101,7 @@ START_TEST(test_store_copies_walk_in_id_order)
     put_file(st, "a", 4096, 3, 100, 1, 1);
     put_file(st, "b", 4096, 1, 4096, 2, 1);
     put_file(st, "a", 4096, 2, 10, 3, 1); /* a second version of a */
-    put_replica("r", 5, 1);                /* uncommitted, just made */
+    put_replica("r", 5, 1);               /* uncommitted, just made */
     ck_assert_int_eq(gdfs_store_put_begin(st, NAME("w"), 4096, NULL,
                                           &unfinished),
                      GDFS_OK);
@@ -1153,8 +1143,7 @@ START_TEST(test_store_mark_damaged_gone_row)
     struct gdfs_store_version v = put_file(st, "d", 4096, 1, 5, 1, 1);
     unsigned n;
 
-    ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id + 100, 1),
-                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id + 100, 1), GDFS_ENOENT);
     ck_assert_int_eq(gdfs_store_mark_damaged(st, v.id, 2), GDFS_OK);
     ck_assert_int_eq(gdfs_store_copies(st, 0, 0, &c, 1, &n), GDFS_OK);
     ck_assert_uint_eq(n, 1);
@@ -1166,7 +1155,8 @@ END_TEST
 
 START_TEST(test_store_meta_digest_matches_records)
 {
-    struct gdfs_meta a = record("a", 1, 1, false), b = record("b", 2, 1, false);
+    struct gdfs_meta a = record("a", 1, 1, false),
+                     b = record("b", 2, 1, false);
     struct gdfs_meta c = record("c", 3, 1, true);
     struct gdfs_meta_digest got, want, empty;
     unsigned bucket;
@@ -1197,7 +1187,8 @@ END_TEST
 
 START_TEST(test_store_meta_put_many_all_or_none)
 {
-    struct gdfs_meta ms[3] = {record("x", 4, 2, false), record("y", 5, 2, false),
+    struct gdfs_meta ms[3] = {record("x", 4, 2, false),
+                              record("y", 5, 2, false),
                               record("z", 6, 2, true)};
     struct gdfs_store_version v;
     struct gdfs_version z1 = {1, 1};
@@ -1273,7 +1264,8 @@ START_TEST(test_store_snapshot_renew_moves_forward)
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("y"), 0, &v), GDFS_OK);
     /* x removed meanwhile: its row is gone for the renewed snapshot, and
      * a row id reused by another version is not taken for it. */
-    ck_assert_int_eq(gdfs_store_remove(other, NAME("x"), NULL, &gone), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_remove(other, NAME("x"), NULL, &gone),
+                     GDFS_OK);
     ck_assert_int_eq(gdfs_store_snapshot_renew(st, &x), GDFS_ENOENT);
     z = y; /* y's row, another version: as if the id had been reused */
     z.version = x.version;
@@ -1357,8 +1349,7 @@ START_TEST(test_store_accepted_tombstone_drops_nothing)
     ck_assert_int_eq(gdfs_store_meta_put(st, 1, &put, NULL), GDFS_OK);
     ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &gone, NULL), GDFS_OK);
     ck_assert(accepted("g").tombstone);
-    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("g"), &v1, &v),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("g"), &v1, &v), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("g"), 0, &v), GDFS_OK);
     /* The leader of term 3 never had it: its sync of g's bucket (complete)
      * settles it, and the copy stays. */
@@ -1366,8 +1357,7 @@ START_TEST(test_store_accepted_tombstone_drops_nothing)
                      GDFS_OK);
     ck_assert(!accepted("g").tombstone);
     ck_assert_uint_eq(accepted("g").version.seq, 1);
-    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("g"), &v1, &v),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("g"), &v1, &v), GDFS_OK);
 }
 END_TEST
 
@@ -1389,8 +1379,7 @@ START_TEST(test_store_accept_keeps_newest_and_is_fenced)
     ck_assert(!stored);
     /* Older terms are refused as for committed records. */
     ck_assert_int_eq(gdfs_store_meta_promise(st, 3, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &a5, &stored),
-                     GDFS_ESTALE);
+    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &a5, &stored), GDFS_ESTALE);
 }
 END_TEST
 
@@ -1507,8 +1496,7 @@ START_TEST(test_store_accepted_same_version_new_replicas_wins)
     ck_assert_int_eq(gdfs_store_meta_accept(st, 3, &r2, NULL), GDFS_OK);
     ck_assert_str_eq(accepted("b").replica[2], "n4");
     /* A page of term 3 built before the repair committed: r2 stays. */
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &r, 1, 0, NULL),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &r, 1, 0, NULL), GDFS_OK);
     ck_assert_str_eq(accepted("b").replica[2], "n4");
     /* This node leads term 4: r2 is its record now. */
     ck_assert_int_eq(gdfs_store_meta_adopt(st, 4, &adopted), GDFS_OK);
@@ -1691,7 +1679,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_verify_chunk_detects_bad_and_missing);
     tcase_add_test(tc, test_store_replace_chunks_in_one_commit);
     tcase_add_test(tc, test_store_replace_refuses_incomplete_result);
-    tcase_add_test(tc, test_store_replace_staging_dropped_by_recover_and_abort);
+    tcase_add_test(tc,
+                   test_store_replace_staging_dropped_by_recover_and_abort);
     tcase_add_test(tc, test_store_replace_of_collected_version_is_enoent);
     tcase_add_test(tc, test_store_term_and_vote_persist);
     tcase_add_test(tc, test_store_member_set_round_trip);

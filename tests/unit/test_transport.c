@@ -144,8 +144,7 @@ static void open_pair(struct pair *p)
         rc = gdfs_listener_open(p->t, &p->l, p->addr);
     }
     ck_assert_int_eq(rc, GDFS_OK);
-    ck_assert_int_eq(gdfs_conn_dial(p->t, &p->client, p->addr, 1000),
-                     GDFS_OK);
+    ck_assert_int_eq(gdfs_conn_dial(p->t, &p->client, p->addr, 1000), GDFS_OK);
     for (int i = 0; i < 100; i++) {
         rc = gdfs_listener_accept(&p->l, &p->server);
         if (rc != GDFS_EAGAIN)
@@ -196,8 +195,8 @@ START_TEST(test_transport_tcp_idle_times_out)
     open_pair(&p);
     /* Half a header, then silence. */
     ck_assert_int_eq(gdfs_net_send_all(&p.client, "GDF", 3, 1000), GDFS_OK);
-    ck_assert_int_eq(gdfs_net_recv_msg(&p.server, in, sizeof(in), 64, 200,
-                                       200, &r),
+    ck_assert_int_eq(gdfs_net_recv_msg(&p.server, in, sizeof(in), 64, 200, 200,
+                                       &r),
                      GDFS_ETIMEDOUT);
     close_pair(&p);
 }
@@ -207,8 +206,9 @@ START_TEST(test_transport_tcp_oversized_frame_is_eproto)
 {
     struct pair p;
     uint8_t in[GDFS_PROTO_HDR_LEN + 64];
-    const uint8_t hdr[16] = {'G', 'D', 'F', 'S', 1, GDFS_MSG_CLTOND_PUT, 0, 0,
-                             0,   0,   0,   1,   0, 0x10, 0, 0};
+    const uint8_t hdr[16] = {'G', 'D',  'F', 'S', 1, GDFS_MSG_CLTOND_PUT,
+                             0,   0,    0,   0,   0, 1,
+                             0,   0x10, 0,   0};
     struct gdfs_msg r;
 
     open_pair(&p);
@@ -244,8 +244,7 @@ START_TEST(test_transport_tcp_dial_refused)
     /* Port 1 on loopback: nobody listens there in a test run. */
     ck_assert_int_eq(gdfs_conn_dial(t, &c, "127.0.0.1:1", 1000), GDFS_ENET);
     ck_assert_ptr_nonnull(strstr(c.errmsg, "127.0.0.1:1"));
-    ck_assert_int_eq(gdfs_conn_dial(t, &c, "no-port-here", 1000),
-                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_conn_dial(t, &c, "no-port-here", 1000), GDFS_EINVAL);
     gdfs_transport_free(t);
 }
 END_TEST

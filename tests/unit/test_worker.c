@@ -17,9 +17,9 @@ struct counter {
     struct gdfs_worker w;
     uint64_t sleep_ms;
     pthread_mutex_t mu;
-    unsigned rounds;     /* under mu */
-    bool last_sleep;     /* under mu: what the last sleep returned */
-    uint64_t slept_ms;   /* under mu: how long the first full sleep took */
+    unsigned rounds;   /* under mu */
+    bool last_sleep;   /* under mu: what the last sleep returned */
+    uint64_t slept_ms; /* under mu: how long the first full sleep took */
 };
 
 static void *count_main(void *arg)

@@ -40,9 +40,9 @@ struct copy {
      * last failed */
     int64_t usable_from[GDFS_REPLICATE_SRC_MAX];
     int src_rc[GDFS_REPLICATE_SRC_MAX];
-    unsigned cur;              /* source of the stream, or next to try */
-    struct gdfs_rpc_conn *c;   /* the open stream, or NULL */
-    uint32_t c_next;           /* next chunk index the stream delivers */
+    unsigned cur;            /* source of the stream, or next to try */
+    struct gdfs_rpc_conn *c; /* the open stream, or NULL */
+    uint32_t c_next;         /* next chunk index the stream delivers */
     uint64_t bytes;
     char name[256];
     char last[768]; /* the last source failure */
@@ -66,8 +66,8 @@ static void source_failed(struct copy *cp, uint32_t idx, int rc, bool dead,
     unsigned i = cp->cur;
 
     cp->src_rc[i] = rc;
-    cp->usable_from[i] =
-        rc == GDFS_ECORRUPT && !dead ? (int64_t)idx + 1 : DEAD;
+    cp->usable_from[i] = rc == GDFS_ECORRUPT && !dead ? (int64_t)idx + 1
+                                                      : DEAD;
     snprintf(cp->last, sizeof(cp->last), "%s: %s", cp->srcs[i], what);
     gdfs_log(GDFS_LOG_WARN, "copy %s version %llu: source %s", cp->name,
              (unsigned long long)cp->m->version.seq, cp->last);
@@ -99,8 +99,7 @@ static int no_source(struct copy *cp, uint32_t idx, char *why, size_t whylen)
 }
 
 /* Open a stream at chunk @idx from the next usable source. */
-static int stream_open(struct copy *cp, uint32_t idx, char *why,
-                       size_t whylen)
+static int stream_open(struct copy *cp, uint32_t idx, char *why, size_t whylen)
 {
     const struct gdfs_meta *m = cp->m;
 
@@ -154,8 +153,8 @@ static int fetch(struct copy *cp, uint32_t idx, struct gdfs_msg *out,
         if (rc == GDFS_OK && out->u.chunk.idx != cp->c_next) {
             rc = GDFS_EPROTO;
             snprintf(cp->c->errmsg, sizeof(cp->c->errmsg),
-                     "sent chunk %u where chunk %u was due",
-                     out->u.chunk.idx, cp->c_next);
+                     "sent chunk %u where chunk %u was due", out->u.chunk.idx,
+                     cp->c_next);
         }
         if (rc != GDFS_OK) {
             source_failed(cp, cp->c_next, rc, false, cp->c->errmsg);
@@ -177,8 +176,8 @@ static int fetch(struct copy *cp, uint32_t idx, struct gdfs_msg *out,
 
 /* One pass; *@redo is set when the chunks verify one by one but do not add
  * up to the file checksum while local chunks were trusted. */
-static int copy_pass(struct copy *cp, bool trust_local, bool *redo,
-                     char *why, size_t whylen)
+static int copy_pass(struct copy *cp, bool trust_local, bool *redo, char *why,
+                     size_t whylen)
 {
     const struct gdfs_meta *m = cp->m;
     struct gdfs_store_version local;
@@ -239,11 +238,12 @@ static int copy_pass(struct copy *cp, bool trust_local, bool *redo,
                 goto fail_hash;
             }
             if (rc != GDFS_OK)
-                gdfs_log(GDFS_LOG_NOTICE, "copy %s version %llu: %s",
-                         cp->name, (unsigned long long)m->version.seq,
+                gdfs_log(GDFS_LOG_NOTICE, "copy %s version %llu: %s", cp->name,
+                         (unsigned long long)m->version.seq,
                          gdfs_store_errmsg(cp->st));
-            if (dest == 0 && (rc = gdfs_store_replace_begin(
-                                  cp->st, local.id, &dest)) != GDFS_OK) {
+            if (dest == 0 &&
+                (rc = gdfs_store_replace_begin(cp->st, local.id, &dest)) !=
+                    GDFS_OK) {
                 snprintf(why, whylen, "%s", gdfs_store_errmsg(cp->st));
                 goto fail_hash;
             }
@@ -310,8 +310,8 @@ int gdfs_copy_version(struct gdfs_store *st, struct gdfs_rpc *rpc,
         return GDFS_OK;
     cp.nsrc = nsrc > GDFS_REPLICATE_SRC_MAX ? GDFS_REPLICATE_SRC_MAX : nsrc;
     snprintf(cp.name, sizeof(cp.name), "%.*s%s",
-             (int)(m->namelen > 200 ? 200 : m->namelen),
-             (const char *)m->name, m->namelen > 200 ? "..." : "");
+             (int)(m->namelen > 200 ? 200 : m->namelen), (const char *)m->name,
+             m->namelen > 200 ? "..." : "");
     rc = copy_pass(&cp, true, &redo, why, whylen);
     if (rc != GDFS_OK && redo) {
         gdfs_log(GDFS_LOG_WARN,

@@ -16,8 +16,8 @@ struct consumer {
     void *ctx;
     unsigned i;
     pthread_t tid;
-    uint64_t sent;  /* frames sent; under f->mu */
-    bool failed;    /* its last send failed: it has stopped */
+    uint64_t sent; /* frames sent; under f->mu */
+    bool failed;   /* its last send failed: it has stopped */
     bool joined;
 };
 

@@ -40,10 +40,10 @@ struct fan {
     const char (*addr)[GDFS_ADDR_MAX + 1];
     const char *name; /* for logs */
     unsigned n, live, w;
-    int self;        /* this node's replica index, -1 if none */
-    bool self_live;  /* its copy is being (or was) stored */
-    bool self_done;  /* ... and committed */
-    int64_t vid;     /* its version row */
+    int self;       /* this node's replica index, -1 if none */
+    bool self_live; /* its copy is being (or was) stored */
+    bool self_done; /* ... and committed */
+    int64_t vid;    /* its version row */
     int io_ms;
     char last[512];     /* the last replica failure */
     char self_err[512]; /* why storing the copy here failed */
@@ -55,16 +55,17 @@ static void fan_drop(struct fan *fn, unsigned i, const char *why)
 {
     if ((int)i == fn->self ? !fn->self_live : fn->c[i] == NULL)
         return;
-    gdfs_log(GDFS_LOG_WARN, "replica %s dropped from the put: %s",
-             fn->addr[i], why);
+    gdfs_log(GDFS_LOG_WARN, "replica %s dropped from the put: %s", fn->addr[i],
+             why);
     snprintf(fn->last, sizeof(fn->last), "%s", why);
     fn->live--;
     if ((int)i == fn->self) {
         fn->self_live = false;
-        if (!fn->self_done &&
-            gdfs_store_put_abort(fn->st, fn->vid) != GDFS_OK)
-            gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at "
-                     "restart)", fn->name, gdfs_store_errmsg(fn->st));
+        if (!fn->self_done && gdfs_store_put_abort(fn->st, fn->vid) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN,
+                     "put %s: abort: %s (removed at "
+                     "restart)",
+                     fn->name, gdfs_store_errmsg(fn->st));
         return;
     }
     fn->c[i]->broken = true;
@@ -77,13 +78,12 @@ static void fan_reap(struct fan *fn)
 {
     for (unsigned i = 0; fn->out != NULL && i < fn->n; i++)
         if (gdfs_fanout_reap(fn->out, i))
-            fan_drop(fn, i, (int)i == fn->self ? fn->self_err
-                                               : fn->c[i]->errmsg);
+            fan_drop(fn, i,
+                     (int)i == fn->self ? fn->self_err : fn->c[i]->errmsg);
 }
 
 /* A remote replica's consumer: send the frame on its stream. */
-static int send_remote(void *ctx, unsigned i, const uint8_t *frame,
-                       size_t len)
+static int send_remote(void *ctx, unsigned i, const uint8_t *frame, size_t len)
 {
     struct fan *fn = ctx;
 
@@ -92,8 +92,7 @@ static int send_remote(void *ctx, unsigned i, const uint8_t *frame,
 
 /* This node's consumer: check a CHUNK frame's data against its SHA-256
  * and store it (PUT_END is the gateway's to commit). */
-static int store_local(void *ctx, unsigned i, const uint8_t *frame,
-                       size_t len)
+static int store_local(void *ctx, unsigned i, const uint8_t *frame, size_t len)
 {
     struct fan *fn = ctx;
     struct gdfs_frame_hdr hdr;
@@ -204,8 +203,8 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
     if (rc != GDFS_OK)
         return rc;
     if (self)
-        return gdfs_records_alloc(s->records, s->st, name->p, name->len, p, why,
-                                whylen);
+        return gdfs_records_alloc(s->records, s->st, name->p, name->len, p,
+                                  why, whylen);
     req.u.put.name = *name;
     rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
                        GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
@@ -247,8 +246,8 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
         return gdfs_records_commit_put(s->records, s->st, m, why, whylen);
     gdfs_records_to_record(NULL, m, addrs, &req.u.record.rec);
     rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
-                       GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s),
-                       why, whylen);
+                       GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s), why,
+                       whylen);
     if (rc != GDFS_OK)
         return leader_silent(rc, true, addr, why, whylen);
     gdfs_rpc_close(gdfs_records_rpc(s->records), c);
@@ -277,8 +276,8 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
         req.u.rput.version = p->version;
         req.u.rput.chunk_size = s->cfg->chunk_size;
         req.u.rput.name = *name;
-        if (gdfs_rpc_open(fn->rpc, p->addr[i], &fn->c[i], err,
-                          sizeof(err)) != GDFS_OK) {
+        if (gdfs_rpc_open(fn->rpc, p->addr[i], &fn->c[i], err, sizeof(err)) !=
+            GDFS_OK) {
             snprintf(fn->last, sizeof(fn->last), "%s", err);
             continue;
         }
@@ -308,8 +307,9 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
                         fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
-            fan_drop(fn, i, fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
-                                                : "no answer to RPUT in time");
+            fan_drop(fn, i,
+                     fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
+                                         : "no answer to RPUT in time");
     for (unsigned i = 0; i < fn->n; i++) {
         bool self = (int)i == fn->self;
 
@@ -359,8 +359,10 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
             fn->self_done = true;
             *acked |= (uint8_t)(1u << fn->self);
             ok++;
-            gdfs_log(GDFS_LOG_DEBUG, "put %s: this node's copy stored in "
-                     "its own store", fn->name);
+            gdfs_log(GDFS_LOG_DEBUG,
+                     "put %s: this node's copy stored in "
+                     "its own store",
+                     fn->name);
         } else {
             char err[512];
 
@@ -413,7 +415,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_reply_error(s, m->reqid, rc, "put %s: %s", name, why);
     fn.n = p.n;
     fn.w = p.w;
-    fn.addr = (const char(*)[GDFS_ADDR_MAX + 1])p.addr;
+    fn.addr = (const char(*)[GDFS_ADDR_MAX + 1]) p.addr;
     fn.name = name;
     for (unsigned i = 0; i < p.n; i++)
         if (strcmp(p.id[i], s->cfg->node_id) == 0)
@@ -431,8 +433,8 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                            gdfs_session_io_ms(s));
     if (rc == GDFS_OK)
-        rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end,
-                                 &in_step, why, sizeof(why));
+        rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end, &in_step,
+                                 why, sizeof(why));
     if (rc == GDFS_OK && fan_finish(s, &fn, &end, &acked) < fn.w)
         rc = gdfs_err_noquorum(why, sizeof(why),
                                "%u of %u replicas stored it, %u needed (%s)",
@@ -446,14 +448,15 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         meta.acked = acked;
         meta.nreplicas = (uint8_t)p.n;
         for (unsigned i = 0; i < p.n; i++)
-            snprintf(meta.replica[i], sizeof(meta.replica[i]), "%s",
-                     p.id[i]);
+            snprintf(meta.replica[i], sizeof(meta.replica[i]), "%s", p.id[i]);
         rc = commit_record(s, &meta, why, sizeof(why));
     }
     fan_close(&fn, rc != GDFS_OK);
     if (rc == GDFS_OK) {
-        gdfs_log(GDFS_LOG_INFO, "put %s: version %llu, %llu bytes, %u of %u "
-                 "replicas", name, (unsigned long long)p.version.seq,
+        gdfs_log(GDFS_LOG_INFO,
+                 "put %s: version %llu, %llu bytes, %u of %u "
+                 "replicas",
+                 name, (unsigned long long)p.version.seq,
                  (unsigned long long)end.u.put_end.size,
                  (unsigned)__builtin_popcount(acked), p.n);
         return gdfs_reply_ok(s, m->reqid, &p.version);
@@ -486,11 +489,10 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
     if (rc != GDFS_OK)
         return rc;
     if (self) {
-        rc = gdfs_leaderops_record(s, name->p, name->len, meta, why,
-                                   whylen);
+        rc = gdfs_leaderops_record(s, name->p, name->len, meta, why, whylen);
         for (unsigned i = 0; rc == GDFS_OK && i < meta->nreplicas; i++)
             if (!gdfs_records_member(s->records, meta->replica[i], addrs[i],
-                                   NULL))
+                                     NULL))
                 addrs[i][0] = '\0';
         return rc;
     }
@@ -537,9 +539,9 @@ static int send_stale(struct reader *rd, const char *addr, int io)
                  name, (unsigned long long)rd->info.u.get_info.version.seq,
                  addr, rd->stale);
     w.u.stale.msg.p = (const uint8_t *)text;
-    w.u.stale.msg.len = n < 0 ? 0 : (size_t)n >= sizeof(text)
-                                         ? sizeof(text) - 1
-                                         : (size_t)n;
+    w.u.stale.msg.len = n < 0                       ? 0
+                        : (size_t)n >= sizeof(text) ? sizeof(text) - 1
+                                                    : (size_t)n;
     gdfs_log(GDFS_LOG_NOTICE, "%s", text);
     return gdfs_net_send_msg(rd->s->conn, &w, rd->s->out, rd->s->outcap, io);
 }
@@ -654,8 +656,8 @@ static int read_local(struct reader *rd, const char *addr, char *why,
         return rc;
     }
     if (rd->want.term == 0) /* get --version N: the committed one */
-        rc = gdfs_store_lookup(s->st, rd->name->p, rd->name->len,
-                               rd->want.seq, &v);
+        rc = gdfs_store_lookup(s->st, rd->name->p, rd->name->len, rd->want.seq,
+                               &v);
     else
         rc = gdfs_store_lookup_exact(s->st, rd->name->p, rd->name->len,
                                      &rd->want, &v);
@@ -676,7 +678,8 @@ static int read_local(struct reader *rd, const char *addr, char *why,
         goto out;
     gdfs_log(GDFS_LOG_DEBUG,
              "get %s: version %llu read from this node's store, from chunk "
-             "%u", name, (unsigned long long)v.version.seq, rd->next);
+             "%u",
+             name, (unsigned long long)v.version.seq, rd->next);
     for (uint32_t i = rd->next; i < v.nchunks; i++) {
         uint8_t sha[GDFS_SHA256_LEN];
         size_t len;
@@ -686,8 +689,8 @@ static int read_local(struct reader *rd, const char *addr, char *why,
         if (rc != GDFS_OK)
             goto out;
         gdfs_hash_update(&rd->list, sha, sizeof(sha));
-        if (gdfs_net_send_all(s->conn, s->out, len,
-                              gdfs_session_io_ms(s)) != GDFS_OK) {
+        if (gdfs_net_send_all(s->conn, s->out, len, gdfs_session_io_ms(s)) !=
+            GDFS_OK) {
             rd->client_gone = true;
             rc = GDFS_ECLOSED;
             goto out;
@@ -749,15 +752,16 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     /* R = 2 (DESIGN.md "Get"): a second replica is probed meanwhile; read
      * repair of the committed version, after the get (readrepair.h). */
     if (rd.stale == NULL && rd.want.term != 0 && n > 0)
-        ticket = gdfs_readrepair_begin(
-            s->readrepair, &meta, (const char(*)[GDFS_ADDR_MAX + 1])addrs,
-            order[0]);
+        ticket = gdfs_readrepair_begin(s->readrepair, &meta,
+                                       (const char(*)[GDFS_ADDR_MAX + 1])
+                                           addrs,
+                                       order[0]);
     for (unsigned k = 0; k < n; k++) {
         unsigned i = order[k];
 
         if (strcmp(meta.replica[i], s->cfg->node_id) == 0)
-            rc = read_local(&rd, addrs[i][0] ? addrs[i] : s->cfg->node_id,
-                            why, sizeof(why));
+            rc = read_local(&rd, addrs[i][0] ? addrs[i] : s->cfg->node_id, why,
+                            sizeof(why));
         else if (addrs[i][0] == '\0')
             continue;
         else
@@ -776,7 +780,7 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     }
     if (rd.stale == NULL && rd.want.term != 0)
         gdfs_readrepair_end(s->readrepair, ticket, &meta,
-                            (const char(*)[GDFS_ADDR_MAX + 1])addrs, bad,
+                            (const char(*)[GDFS_ADDR_MAX + 1]) addrs, bad,
                             good);
     if (rc == GDFS_OK) {
         uint8_t top[GDFS_SHA256_LEN];

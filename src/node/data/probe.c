@@ -33,9 +33,8 @@ int gdfs_probe_handle(struct gdfs_session *s, const struct gdfs_msg *m)
                              gdfs_session_io_ms(s));
 }
 
-int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr,
-                   const uint8_t *name, size_t namelen,
-                   const struct gdfs_version *v, int io_ms,
+int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr, const uint8_t *name,
+                   size_t namelen, const struct gdfs_version *v, int io_ms,
                    struct gdfs_probe_result *out, char *why, size_t whylen)
 {
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_PROBE}, r;
@@ -59,8 +58,9 @@ int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr,
 
 /* ---- get --stale-ok -------------------------------------------------------- */
 
-int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
-                          uint64_t seq, struct gdfs_meta *meta,
+int gdfs_probe_stale_plan(struct gdfs_session *s,
+                          const struct gdfs_bytes *name, uint64_t seq,
+                          struct gdfs_meta *meta,
                           char (*addrs)[GDFS_ADDR_MAX + 1], char *why,
                           size_t whylen)
 {

@@ -14,9 +14,9 @@
 #include "proto.h"
 
 struct gdfs_probe_result {
-    uint8_t have;              /* enum gdfs_probe_have, of the version asked */
+    uint8_t have; /* enum gdfs_probe_have, of the version asked */
     struct gdfs_version newest; /* newest committed version held; 0 0: none */
-    bool tombstone;            /* newest is a tombstone */
+    bool tombstone;             /* newest is a tombstone */
 };
 
 /* Replica side: answer NDTOND_PROBE @m from this node's store. */
@@ -26,9 +26,8 @@ int gdfs_probe_handle(struct gdfs_session *s, const struct gdfs_msg *m);
  * its newest). One round trip, bounded by @io_ms (and the dial timeout).
  * GDFS_OK with *out filled, or the failure with @why. No reference to
  * @name or @v is kept. */
-int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr,
-                   const uint8_t *name, size_t namelen,
-                   const struct gdfs_version *v, int io_ms,
+int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr, const uint8_t *name,
+                   size_t namelen, const struct gdfs_version *v, int io_ms,
                    struct gdfs_probe_result *out, char *why, size_t whylen);
 
 /* get --stale-ok without a leader: from this node's own record of @name
@@ -39,8 +38,9 @@ int gdfs_probe_ask(struct gdfs_rpc *rpc, const char *addr,
  * When @seq is not 0 (get --version N) no version is chosen: *meta names
  * every candidate node and version {@seq, 0}. GDFS_ENOENT when nothing
  * is held, or the newest known is a tombstone; @why says so. */
-int gdfs_probe_stale_plan(struct gdfs_session *s, const struct gdfs_bytes *name,
-                          uint64_t seq, struct gdfs_meta *meta,
+int gdfs_probe_stale_plan(struct gdfs_session *s,
+                          const struct gdfs_bytes *name, uint64_t seq,
+                          struct gdfs_meta *meta,
                           char (*addrs)[GDFS_ADDR_MAX + 1], char *why,
                           size_t whylen);
 

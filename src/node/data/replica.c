@@ -71,22 +71,21 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
                                  sizeof(why));
     if (rc == GDFS_OK) {
         rc = gdfs_store_put_commit(s->st, v.id, end.u.put_end.size,
-                                   end.u.put_end.nchunks,
-                                   end.u.put_end.sha256, NULL);
+                                   end.u.put_end.nchunks, end.u.put_end.sha256,
+                                   NULL);
         if (rc != GDFS_OK)
-            snprintf(why, sizeof(why), "commit: %s",
-                     gdfs_store_errmsg(s->st));
+            snprintf(why, sizeof(why), "commit: %s", gdfs_store_errmsg(s->st));
     }
     if (rc == GDFS_OK) {
         gdfs_log(GDFS_LOG_DEBUG, "replica of %s version %llu stored", name,
                  (unsigned long long)m->u.rput.version.seq);
         return gdfs_reply_ok(s, m->reqid, &m->u.rput.version);
     }
-    gdfs_log(in_step ? GDFS_LOG_WARN : GDFS_LOG_INFO,
-             "replica put %s: %s: %s", name, gdfs_strerror(rc), why);
+    gdfs_log(in_step ? GDFS_LOG_WARN : GDFS_LOG_INFO, "replica put %s: %s: %s",
+             name, gdfs_strerror(rc), why);
     if (gdfs_store_put_abort(s->st, v.id) != GDFS_OK)
-        gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at restart)",
-                 name, gdfs_store_errmsg(s->st));
+        gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at restart)", name,
+                 gdfs_store_errmsg(s->st));
     if (rc == GDFS_ECLOSED || rc == GDFS_ETIMEDOUT || rc == GDFS_ESHUTDOWN)
         return rc;
     if (gdfs_reply_error(s, m->reqid, rc, "replica put %s on %s: %s", name,
@@ -138,19 +137,20 @@ int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
                  (int)m->u.replicate.src[i].len,
                  (const char *)m->u.replicate.src[i].p);
     rc = gdfs_copy_version(s->st, gdfs_records_rpc(s->records), &meta,
-                           (const char(*)[GDFS_ADDR_MAX + 1])srcs,
+                           (const char(*)[GDFS_ADDR_MAX + 1]) srcs,
                            m->u.replicate.nsrc, &bytes, why, sizeof(why));
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_WARN, "copy of %s version %llu: %s: %s", name,
-                 (unsigned long long)meta.version.seq, gdfs_strerror(rc),
-                 why);
+                 (unsigned long long)meta.version.seq, gdfs_strerror(rc), why);
         return gdfs_reply_error(s, m->reqid, rc,
                                 "copy of %s version %llu to %s: %s", name,
                                 (unsigned long long)meta.version.seq,
                                 s->cfg->node_id, why);
     }
-    gdfs_log(GDFS_LOG_DEBUG, "copy of %s version %llu held (%llu bytes "
-             "fetched)", name, (unsigned long long)meta.version.seq,
+    gdfs_log(GDFS_LOG_DEBUG,
+             "copy of %s version %llu held (%llu bytes "
+             "fetched)",
+             name, (unsigned long long)meta.version.seq,
              (unsigned long long)bytes);
     return gdfs_reply_ok(s, m->reqid, &meta.version);
 }
@@ -210,8 +210,8 @@ int gdfs_replica_meta_pull(struct gdfs_session *s, const struct gdfs_msg *m)
     if (rc == GDFS_OK)
         rc = gdfs_store_meta_list_accepted(s->st, m->u.meta_pull.after.p,
                                            m->u.meta_pull.after.len,
-                                           m->u.meta_pull.max, add_record,
-                                           &pc, &more);
+                                           m->u.meta_pull.max, add_record, &pc,
+                                           &more);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "records on %s: %s",
                                 s->cfg->node_id, gdfs_store_errmsg(s->st));

@@ -24,7 +24,8 @@ int gdfs_drain_put(struct gdfs_session *s)
     for (;;) {
         struct gdfs_msg m;
         int rc = gdfs_net_recv_msg(s->conn, s->in, s->incap, s->max_payload,
-                                   gdfs_session_io_ms(s), gdfs_session_io_ms(s), &m);
+                                   gdfs_session_io_ms(s),
+                                   gdfs_session_io_ms(s), &m);
 
         if (rc != GDFS_OK)
             return rc;
@@ -58,7 +59,8 @@ int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
          * a slow pipe): allow it the idle timeout; within a chunk, the
          * I/O timeout. */
         rc = gdfs_net_recv_msg(s->conn, s->in, s->incap, s->max_payload,
-                               (int)s->cfg->idle_timeout_ms, gdfs_session_io_ms(s), end);
+                               (int)s->cfg->idle_timeout_ms,
+                               gdfs_session_io_ms(s), end);
         if (rc != GDFS_OK) {
             snprintf(why, whylen, "%s", s->conn->errmsg);
             *in_step = false;
@@ -85,8 +87,7 @@ int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,
         if (sink->unverified)
             memcpy(sha, end->u.chunk.sha256, sizeof(sha));
         else
-            gdfs_hash_sha256(end->u.chunk.data.p, end->u.chunk.data.len,
-                             sha);
+            gdfs_hash_sha256(end->u.chunk.data.p, end->u.chunk.data.len, sha);
         if (memcmp(sha, end->u.chunk.sha256, sizeof(sha)) != 0) {
             rc = GDFS_ECORRUPT;
             snprintf(why, whylen, "chunk %u: checksum mismatch in transit",
@@ -149,11 +150,10 @@ int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
              : GDFS_OK;
     if (rc == GDFS_OK)
         rc = gdfs_store_read_chunk(s->st, v->id, idx, data,
-                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD,
-                                   &len, sha256);
+                                   s->outcap - GDFS_PROTO_CHUNK_OVERHEAD, &len,
+                                   sha256);
     if (rc == GDFS_ENOENT) {
-        gdfs_log(GDFS_LOG_INFO, "get %s: %s", name,
-                 gdfs_store_errmsg(s->st));
+        gdfs_log(GDFS_LOG_INFO, "get %s: %s", name, gdfs_store_errmsg(s->st));
         snprintf(why, whylen,
                  "version %llu was removed or collected on node %s while "
                  "it was read",
@@ -161,8 +161,7 @@ int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
         return rc;
     }
     if (rc != GDFS_OK) {
-        gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name,
-                 gdfs_store_errmsg(s->st));
+        gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name, gdfs_store_errmsg(s->st));
         snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
         return rc;
     }

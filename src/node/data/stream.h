@@ -28,8 +28,8 @@ struct gdfs_chunk_sink {
 };
 
 /* Receive a put's CHUNK frames (in order, all full but the last, each
- * checked against its SHA-256 unless sink->unverified) up to PUT_END, which lands
- * in @end and is checked against what arrived (the hash list over the
+ * checked against its SHA-256 unless sink->unverified) up to PUT_END, which
+ * lands in @end and is checked against what arrived (the hash list over the
  * chunks' SHA-256s). *in_step: the sender's stream is still
  * between frames (after an error the rest can be drained). */
 int gdfs_receive_chunks(struct gdfs_session *s, uint32_t chunk_size,

@@ -72,8 +72,7 @@ static void io_send(void *ctx, const char *to, const char *addr,
 
     (void)to;
     if (gdfs_proto_encode_group(m, h->frame, h->frame_cap, &len) != GDFS_OK) {
-        gdfs_log(GDFS_LOG_ERROR, "cannot encode a group message for %s",
-                 addr);
+        gdfs_log(GDFS_LOG_ERROR, "cannot encode a group message for %s", addr);
         return;
     }
     gdfs_peers_send(h->peers, addr, h->frame, len);
@@ -127,8 +126,8 @@ static void io_event(void *ctx, int ev, const char *detail)
 
     switch (ev) {
     case GDFS_GEV_LEADER:
-        gdfs_log(GDFS_LOG_NOTICE, "leader is %s (term %s): this node",
-                 g->self, detail);
+        gdfs_log(GDFS_LOG_NOTICE, "leader is %s (term %s): this node", g->self,
+                 detail);
         break;
     case GDFS_GEV_STEP_DOWN:
         gdfs_log(GDFS_LOG_NOTICE,
@@ -230,16 +229,14 @@ static void *group_main(void *arg)
 }
 
 int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
-                         struct gdfs_transport *t, int mode,
-                         const char *seed, int stop_wr,
-                         struct gdfs_grouphost **out, char *err,
+                         struct gdfs_transport *t, int mode, const char *seed,
+                         int stop_wr, struct gdfs_grouphost **out, char *err,
                          size_t errlen)
 {
     struct gdfs_grouphost *h = calloc(1, sizeof(*h));
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_group_cfg gc = {cfg->heartbeat_ms, cfg->suspect_ms,
-                                cfg->election_ms, cfg->lease_ms,
-                                cfg->dead_ms};
+                                cfg->election_ms, cfg->lease_ms, cfg->dead_ms};
     struct gdfs_group_io io;
     struct gdfs_members *set = NULL;
     char vote[GDFS_NODE_ID_MAX + 1];
@@ -277,8 +274,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    io = (struct gdfs_group_io){h, io_send, io_save_term, io_save_members,
-                                io_random, io_event};
+    io = (struct gdfs_group_io){
+        h, io_send, io_save_term, io_save_members, io_random, io_event};
     if (mode == GDFS_GROUPHOST_JOIN) {
         gdfs_group_start_join(&h->g, cfg->node_id, cfg->advertise, seed, &gc,
                               &io, gdfs_clock_ms());
@@ -313,8 +310,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          "knows (%s); the group keeps using the latter",
                          cfg->advertise, h->g.set.m[me].addr);
         }
-        gdfs_log(GDFS_LOG_NOTICE,
-                 "member of group %s (term %llu, %u members)",
+        gdfs_log(GDFS_LOG_NOTICE, "member of group %s (term %llu, %u members)",
                  set->group_id, (unsigned long long)term, set->n);
         /* A group of one elects itself here, before the first client. */
         gdfs_group_tick(&h->g, gdfs_clock_ms());
@@ -447,16 +443,14 @@ int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
                               "node %s knows no leader (term %llu); a "
                               "majority of the %u members may be "
                               "unreachable",
-                              g->self, (unsigned long long)g->term,
-                              g->set.n);
+                              g->self, (unsigned long long)g->term, g->set.n);
         rc = l >= 0 ? GDFS_ENOTLEADER : GDFS_ENOQUORUM;
     } else if (!gdfs_group_can_write(g, gdfs_clock_ms())) {
         rc = gdfs_err_noquorum(why, whylen,
                                "leader %s has not heard from a majority of "
                                "the %u members within its lease (term "
                                "%llu)",
-                               g->self, g->set.n,
-                               (unsigned long long)g->term);
+                               g->self, g->set.n, (unsigned long long)g->term);
     }
     pthread_mutex_unlock(&h->mu);
     return rc;

@@ -168,8 +168,8 @@ static struct link *find_link(struct gdfs_peers *p, const char *addr)
     return l;
 }
 
-void gdfs_peers_send(struct gdfs_peers *p, const char *addr,
-                     const void *frame, size_t len)
+void gdfs_peers_send(struct gdfs_peers *p, const char *addr, const void *frame,
+                     size_t len)
 {
     struct frame *f = malloc(sizeof(*f) + len);
     struct link *l;

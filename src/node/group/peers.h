@@ -22,8 +22,8 @@ int gdfs_peers_new(struct gdfs_transport *t, int dial_timeout_ms,
 
 /* Queue a copy of the @len-byte frame for the node at @addr. Never
  * blocks on the network. */
-void gdfs_peers_send(struct gdfs_peers *p, const char *addr,
-                     const void *frame, size_t len);
+void gdfs_peers_send(struct gdfs_peers *p, const char *addr, const void *frame,
+                     size_t len);
 
 /* Stop every sender thread, close the links, free everything. */
 void gdfs_peers_free(struct gdfs_peers *p);

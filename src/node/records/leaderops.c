@@ -32,11 +32,12 @@ int gdfs_leaderops_forward(struct gdfs_session *s, const struct gdfs_msg *m,
     if (c == NULL) {
         /* No frame came back: transport trouble, not an answer. */
         if (gdfs_rpc_no_answer(rc))
-            return gdfs_reply_error(
-                s, m->reqid,
-                m->type == GDFS_MSG_CLTOND_REMOVE ? GDFS_EUNKNOWN
-                                                  : GDFS_ENOQUORUM,
-                "%s: the leader at %s did not answer: %s", what, addr, why);
+            return gdfs_reply_error(s, m->reqid,
+                                    m->type == GDFS_MSG_CLTOND_REMOVE
+                                        ? GDFS_EUNKNOWN
+                                        : GDFS_ENOQUORUM,
+                                    "%s: the leader at %s did not answer: %s",
+                                    what, addr, why);
         return gdfs_reply_error(s, m->reqid, rc, "%s", why);
     }
     rc = gdfs_reply_raw(s, m->reqid, c->in, gdfs_proto_frame_len(c->in));
@@ -89,7 +90,7 @@ int gdfs_leaderops_alloc(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_records_place p;
     char why[512];
     int rc = gdfs_records_alloc(s->records, s->st, m->u.put.name.p,
-                              m->u.put.name.len, &p, why, sizeof(why));
+                                m->u.put.name.len, &p, why, sizeof(why));
 
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "%s", why);
@@ -148,13 +149,13 @@ int gdfs_leaderops_remove(struct gdfs_session *s, const struct gdfs_msg *m)
         return done;
     memset(&meta, 0, sizeof(meta));
     rc = gdfs_records_alloc_remove(s->records, s->st, m->u.put.name.p,
-                                 m->u.put.name.len, &meta.version, why,
-                                 sizeof(why));
+                                   m->u.put.name.len, &meta.version, why,
+                                   sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "remove %s: %s", name, why);
     /* The tombstone names the replicas, so they know to drop their copies. */
-    if (gdfs_store_meta_get(s->st, m->u.put.name.p, m->u.put.name.len,
-                            &cur) != GDFS_OK)
+    if (gdfs_store_meta_get(s->st, m->u.put.name.p, m->u.put.name.len, &cur) !=
+        GDFS_OK)
         memset(&cur, 0, sizeof(cur));
     meta.namelen = m->u.put.name.len;
     memcpy(meta.name, m->u.put.name.p, meta.namelen);
@@ -177,11 +178,11 @@ struct list_ctx {
 static int add_file(void *ctx, const struct gdfs_meta *m)
 {
     struct list_ctx *lc = ctx;
-    struct gdfs_list_entry e = {
-        .name = {m->name, m->namelen},
-        .size = m->size,
-        .version = m->version,
-        .replicas = (uint8_t)__builtin_popcount(m->acked)};
+    struct gdfs_list_entry e = {.name = {m->name, m->namelen},
+                                .size = m->size,
+                                .version = m->version,
+                                .replicas =
+                                    (uint8_t)__builtin_popcount(m->acked)};
 
     if (gdfs_proto_add_list(lc->w, &e) != GDFS_OK) {
         lc->full = true;
@@ -202,7 +203,8 @@ int gdfs_leaderops_list(struct gdfs_session *s, const struct gdfs_msg *m)
 
     if (must_forward(s, m, "ls", &done))
         return done;
-    if ((rc = gdfs_records_check_leader(s->records, why, sizeof(why))) != GDFS_OK)
+    if ((rc = gdfs_records_check_leader(s->records, why, sizeof(why))) !=
+        GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "ls: %s", why);
     if (max == 0 || max > LIST_PAGE_MAX)
         max = LIST_PAGE_MAX;
@@ -244,7 +246,8 @@ int gdfs_leaderops_locate(struct gdfs_session *s, const struct gdfs_msg *m)
         struct gdfs_replica_entry e;
         uint8_t state = GDFS_MEMBER_LEFT;
 
-        if (!gdfs_records_member(s->records, meta.replica[i], addrs[i], &state))
+        if (!gdfs_records_member(s->records, meta.replica[i], addrs[i],
+                                 &state))
             snprintf(addrs[i], sizeof(addrs[i]), "-");
         e.id.p = (const uint8_t *)meta.replica[i];
         e.id.len = strlen(meta.replica[i]);

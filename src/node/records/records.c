@@ -32,11 +32,11 @@ struct gdfs_records {
     bool stop;
     uint64_t collected_term; /* records of a majority collected for it */
     uint64_t ready_term;     /* ... and our table on a majority (sync.c) */
-    uint64_t next_seq;   /* leader: next version seq to assign */
+    uint64_t next_seq;       /* leader: next version seq to assign */
     /* Members handing off their copies (repair.c): no new put goes there. */
     char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
     unsigned ndraining;
-    struct gdfs_store *st; /* the collection thread's connection */
+    struct gdfs_store *st;            /* the collection thread's connection */
     gdfs_records_commit_fn on_commit; /* told of every committed record */
     void *on_commit_ctx;
     /* Records of this term whose commit reached fewer than a majority
@@ -81,7 +81,7 @@ unsigned gdfs_records_w(struct gdfs_records *f)
 }
 
 int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
-                      char *why, size_t whylen)
+                        char *why, size_t whylen)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     int rc = GDFS_ENOQUORUM;
@@ -106,7 +106,7 @@ int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
 }
 
 bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
-                       uint8_t *state)
+                         uint8_t *state)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     bool found = false;
@@ -129,8 +129,8 @@ bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
 /* ---- records on the wire ---------------------------------------------------- */
 
 void gdfs_records_to_record(struct gdfs_records *f, const struct gdfs_meta *m,
-                          char (*addrs)[GDFS_ADDR_MAX + 1],
-                          struct gdfs_record *out)
+                            char (*addrs)[GDFS_ADDR_MAX + 1],
+                            struct gdfs_record *out)
 {
     memset(out, 0, sizeof(*out));
     out->name.p = m->name;
@@ -155,7 +155,7 @@ void gdfs_records_to_record(struct gdfs_records *f, const struct gdfs_meta *m,
 }
 
 void gdfs_records_from_record(const struct gdfs_record *r,
-                            struct gdfs_meta *out)
+                              struct gdfs_meta *out)
 {
     memset(out, 0, sizeof(*out));
     out->namelen = r->name.len > GDFS_NAME_MAX ? GDFS_NAME_MAX : r->name.len;
@@ -261,8 +261,9 @@ static uint64_t take_seq(struct gdfs_records *f)
 }
 
 int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
-                     const uint8_t *name, size_t namelen,
-                     struct gdfs_records_place *out, char *why, size_t whylen)
+                       const uint8_t *name, size_t namelen,
+                       struct gdfs_records_place *out, char *why,
+                       size_t whylen)
 {
     struct gdfs_group_status *gs;
     struct gdfs_members *set;
@@ -298,14 +299,13 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
     ndraining = f->ndraining;
     pthread_mutex_unlock(&f->mu);
     out->n = gdfs_place(name, namelen, set,
-                        (const char(*)[GDFS_NODE_ID_MAX + 1])prev.replica,
-                        nprev, (const char(*)[GDFS_NODE_ID_MAX + 1])draining,
+                        (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
+                        nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) draining,
                         ndraining, GDFS_REPLICAS, idx);
     out->w = voters(gs) >= 2 ? 2 : 1;
     for (unsigned i = 0; i < out->n; i++) {
         snprintf(out->id[i], sizeof(out->id[i]), "%s", gs->m[idx[i]].id);
-        snprintf(out->addr[i], sizeof(out->addr[i]), "%s",
-                 gs->m[idx[i]].addr);
+        snprintf(out->addr[i], sizeof(out->addr[i]), "%s", gs->m[idx[i]].addr);
     }
     rc = GDFS_OK;
     if (out->n < out->w)
@@ -324,9 +324,9 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
 }
 
 int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
-                            const uint8_t *name, size_t namelen,
-                            struct gdfs_version *out, char *why,
-                            size_t whylen)
+                              const uint8_t *name, size_t namelen,
+                              struct gdfs_version *out, char *why,
+                              size_t whylen)
 {
     struct gdfs_meta cur;
     uint64_t term;
@@ -348,7 +348,7 @@ int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
 }
 
 void gdfs_records_on_commit(struct gdfs_records *f, gdfs_records_commit_fn fn,
-                          void *ctx)
+                            void *ctx)
 {
     pthread_mutex_lock(&f->mu);
     f->on_commit = fn;
@@ -357,8 +357,8 @@ void gdfs_records_on_commit(struct gdfs_records *f, gdfs_records_commit_fn fn,
 }
 
 void gdfs_records_set_draining(struct gdfs_records *f,
-                             const char (*ids)[GDFS_NODE_ID_MAX + 1],
-                             unsigned n)
+                               const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                               unsigned n)
 {
     pthread_mutex_lock(&f->mu);
     f->ndraining = 0;
@@ -417,7 +417,7 @@ static void retry_one(struct gdfs_records *f, uint64_t term)
 }
 
 int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
-                      const struct gdfs_meta *m, char *why, size_t whylen)
+                        const struct gdfs_meta *m, char *why, size_t whylen)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
@@ -497,8 +497,8 @@ out:
 }
 
 int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
-                          const struct gdfs_meta *m, char *why,
-                          size_t whylen)
+                            const struct gdfs_meta *m, char *why,
+                            size_t whylen)
 {
     uint64_t term;
     int rc = leader_term(f, &term, why, whylen);
@@ -527,8 +527,7 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
  * store merges each by gdfs_collect_merge, files/collect.h); *last gets
  * the last name. */
 static int merge_page(struct gdfs_records *f, uint64_t term,
-                      const struct gdfs_msg *r, uint8_t *last,
-                      size_t *lastlen)
+                      const struct gdfs_msg *r, uint8_t *last, size_t *lastlen)
 {
     const struct gdfs_list_body *b = &r->u.meta_list.body;
     struct gdfs_meta *ms = calloc(b->count ? b->count : 1, sizeof(*ms));
@@ -700,8 +699,8 @@ static void *files_main(void *arg)
 }
 
 int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
-                     struct gdfs_transport *t, struct gdfs_grouphost *g,
-                     struct gdfs_records **out, char *err, size_t errlen)
+                       struct gdfs_transport *t, struct gdfs_grouphost *g,
+                       struct gdfs_records **out, char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_records *f = calloc(1, sizeof(*f));
@@ -726,8 +725,7 @@ int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
     pthread_mutex_init(&f->mu, NULL);
     gdfs_clock_cond_init(&f->cv);
     if ((rc = gdfs_rpc_new(t, cfg, &f->rpc)) != GDFS_OK ||
-        (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) !=
-            GDFS_OK) {
+        (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) != GDFS_OK) {
         gdfs_rpc_free(f->rpc);
         free(f->retry);
         free(f->retry_term);

@@ -36,15 +36,15 @@ struct gdfs_records;
 struct gdfs_records_place {
     struct gdfs_version version;
     uint32_t chunk_size;
-    unsigned n;       /* replicas chosen (W <= n <= GDFS_REPLICAS) */
-    unsigned w;       /* acknowledgements needed */
+    unsigned n; /* replicas chosen (W <= n <= GDFS_REPLICAS) */
+    unsigned w; /* acknowledgements needed */
     char id[GDFS_REPLICAS][GDFS_NODE_ID_MAX + 1];
     char addr[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
 };
 
 int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
-                     struct gdfs_transport *t, struct gdfs_grouphost *g,
-                     struct gdfs_records **out, char *err, size_t errlen);
+                       struct gdfs_transport *t, struct gdfs_grouphost *g,
+                       struct gdfs_records **out, char *err, size_t errlen);
 void gdfs_records_stop(struct gdfs_records *f);
 
 struct gdfs_rpc *gdfs_records_rpc(struct gdfs_records *f);
@@ -55,11 +55,11 @@ unsigned gdfs_records_w(struct gdfs_records *f);
 /* The leader's address. *self says whether it is this node.
  * GDFS_ENOQUORUM with @why when no leader is known. */
 int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
-                      char *why, size_t whylen);
+                        char *why, size_t whylen);
 
 /* The address and liveness state of member @id; false if not a member. */
 bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
-                       uint8_t *state);
+                         uint8_t *state);
 
 /* ---- leader side: each checks that this node leads, holds its lease and
  * has collected its term's records (waiting briefly for that); else
@@ -68,40 +68,41 @@ bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
 
 /* A new version of @name and its replicas. */
 int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
-                     const uint8_t *name, size_t namelen,
-                     struct gdfs_records_place *out, char *why, size_t whylen);
+                       const uint8_t *name, size_t namelen,
+                       struct gdfs_records_place *out, char *why,
+                       size_t whylen);
 
 /* The members handing off their copies before they leave (repair.c):
  * new versions are not placed on them (at most GDFS_REPLICAS + 1 kept). */
 void gdfs_records_set_draining(struct gdfs_records *f,
-                             const char (*ids)[GDFS_NODE_ID_MAX + 1],
-                             unsigned n);
+                               const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                               unsigned n);
 
 /* Called with every record this leader committed (of term @term), after
  * it is on a majority and persisted here: the confirmation members wait
  * for before they apply it (confirm.c). Called under the records layer's
  * lock: must not block. */
 typedef void (*gdfs_records_commit_fn)(void *ctx, uint64_t term,
-                                     const struct gdfs_meta *m);
+                                       const struct gdfs_meta *m);
 void gdfs_records_on_commit(struct gdfs_records *f, gdfs_records_commit_fn fn,
-                          void *ctx);
+                            void *ctx);
 
 /* A new version for removing @name (GDFS_ENOENT if there is no file). */
 int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
-                            const uint8_t *name, size_t namelen,
-                            struct gdfs_version *out, char *why,
-                            size_t whylen);
+                              const uint8_t *name, size_t namelen,
+                              struct gdfs_version *out, char *why,
+                              size_t whylen);
 
 /* Commit @m: persist it here and on a majority of the group.
  * GDFS_ENOQUORUM (not on a majority: the outcome is unknown if some
  * members took it) or GDFS_ENOTLEADER. */
 int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
-                      const struct gdfs_meta *m, char *why, size_t whylen);
+                        const struct gdfs_meta *m, char *why, size_t whylen);
 /* gdfs_records_commit for a new put's record: its version must have been
  * allocated in this leader's term (else GDFS_ESTALE: nothing committed). */
 int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
-                          const struct gdfs_meta *m, char *why,
-                          size_t whylen);
+                            const struct gdfs_meta *m, char *why,
+                            size_t whylen);
 
 /* After an election the leader collects a majority's records (accepted
  * ones included), then writes its merged table back to a majority before
@@ -118,7 +119,8 @@ bool gdfs_records_ready(struct gdfs_records *f, uint64_t term);
 void gdfs_records_set_ready(struct gdfs_records *f, uint64_t term);
 
 /* Check that this node may answer from its records now (as above). */
-int gdfs_records_check_leader(struct gdfs_records *f, char *why, size_t whylen);
+int gdfs_records_check_leader(struct gdfs_records *f, char *why,
+                              size_t whylen);
 
 /* ---- records on the wire ---- */
 
@@ -126,9 +128,9 @@ int gdfs_records_check_leader(struct gdfs_records *f, char *why, size_t whylen);
  * node knows are filled in from @f, or left empty; @f may be NULL). The
  * address strings live in @addrs. */
 void gdfs_records_to_record(struct gdfs_records *f, const struct gdfs_meta *m,
-                          char (*addrs)[GDFS_ADDR_MAX + 1],
-                          struct gdfs_record *out);
+                            char (*addrs)[GDFS_ADDR_MAX + 1],
+                            struct gdfs_record *out);
 void gdfs_records_from_record(const struct gdfs_record *r,
-                            struct gdfs_meta *out);
+                              struct gdfs_meta *out);
 
 #endif

@@ -36,17 +36,17 @@
 #include "store/store.h"
 
 #define TICK_MS 100
-#define RETRY_MS 1000   /* after a failed sync with a member */
+#define RETRY_MS 1000       /* after a failed sync with a member */
 #define SETTLE_RETRY_MS 100 /* a new term not yet on a majority */
-#define PAGE 256        /* records read per store page */
+#define PAGE 256            /* records read per store page */
 /* A META_SYNC page: within any member's frame limit (chunk_size + 64 KiB,
  * chunk_size >= 4 KiB), and room for many records of at most ~2 KiB. */
 #define PAGE_BYTES (GDFS_PROTO_HDR_LEN + 64u * 1024)
 
 struct member_sync {
     char id[GDFS_NODE_ID_MAX + 1];
-    bool synced;       /* compared (and fixed) since it was last not alive */
-    uint64_t next_ms;  /* next comparison due */
+    bool synced;      /* compared (and fixed) since it was last not alive */
+    uint64_t next_ms; /* next comparison due */
 };
 
 struct gdfs_sync {
@@ -55,12 +55,12 @@ struct gdfs_sync {
     struct gdfs_grouphost *group;
     struct gdfs_store *st;
     struct gdfs_worker w; /* the thread */
-    uint64_t term;     /* the leader term the member table belongs to */
-    uint64_t settle_at; /* next write-back attempt of a new term (ms) */
+    uint64_t term;        /* the leader term the member table belongs to */
+    uint64_t settle_at;   /* next write-back attempt of a new term (ms) */
     struct member_sync m[GDFS_GROUP_MAX];
     unsigned n;
     struct gdfs_members set; /* leader_round's: the member set it serves */
-    uint8_t *frame;      /* one META_SYNC page */
+    uint8_t *frame;          /* one META_SYNC page */
     size_t framecap;
 };
 
@@ -103,8 +103,8 @@ int gdfs_sync_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m)
      * too: the leader sends them whole, which settles those records. */
     if (theirs != NULL && ours != NULL &&
         (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK &&
-        (rc = gdfs_store_pending_stale(s->st, m->u.meta_sum.term,
-                                       &stale)) == GDFS_OK) {
+        (rc = gdfs_store_pending_stale(s->st, m->u.meta_sum.term, &stale)) ==
+            GDFS_OK) {
         sums_get(m->u.meta_sum.sums.p, theirs);
         r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours) | stale;
     }
@@ -144,9 +144,10 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_reply_error(s, m->reqid, rc, "record sync on %s: %s",
                                 s->cfg->node_id, gdfs_store_errmsg(s->st));
     if (applied > 0)
-        gdfs_log(GDFS_LOG_INFO, "record sync: %u of %u records were new "
-                 "(term %llu)", applied, n,
-                 (unsigned long long)m->u.meta_sync.term);
+        gdfs_log(GDFS_LOG_INFO,
+                 "record sync: %u of %u records were new "
+                 "(term %llu)",
+                 applied, n, (unsigned long long)m->u.meta_sync.term);
     {
         static const struct gdfs_version none;
 
@@ -309,7 +310,7 @@ static void leader_round(struct gdfs_sync *sy,
          * writes its result back (gdfs_records_set_ready). */
         if (!settling && (!gdfs_records_ready(sy->records, gs->term) ||
                           gdfs_records_check_leader(sy->records, why,
-                                                  sizeof(why)) != GDFS_OK))
+                                                    sizeof(why)) != GDFS_OK))
             break;
         if (ours == NULL) {
             if ((ours = malloc(sizeof(*ours))) == NULL ||
@@ -382,8 +383,7 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
     sy->cfg = cfg;
     sy->records = records;
     sy->group = g;
-    if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
-        GDFS_OK)
+    if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) != GDFS_OK)
         goto fail;
     if (gdfs_worker_start(&sy->w, sync_main, sy) != 0) {
         snprintf(err, errlen, "cannot start the record sync thread");

@@ -109,8 +109,8 @@ static void orphan_round(struct gdfs_orphans *sy)
 
     if (o == NULL)
         return;
-    if (gdfs_store_uncommitted(sy->st, before, ORPHANS_PER_ROUND,
-                               note_orphan, o) != GDFS_OK) {
+    if (gdfs_store_uncommitted(sy->st, before, ORPHANS_PER_ROUND, note_orphan,
+                               o) != GDFS_OK) {
         gdfs_log(GDFS_LOG_WARN, "orphan copies: %s",
                  gdfs_store_errmsg(sy->st));
         o->n = 0;
@@ -123,8 +123,7 @@ static void orphan_round(struct gdfs_orphans *sy)
         bool dropped = false;
         int rc = leader_record(sy, c->name, c->namelen, &rec);
 
-        if (rc == GDFS_OK &&
-            gdfs_version_cmp(&rec.version, &c->version) == 0)
+        if (rc == GDFS_OK && gdfs_version_cmp(&rec.version, &c->version) == 0)
             continue; /* committed: its record is on its way here */
         if (rc != GDFS_OK && rc != GDFS_ENOENT)
             break; /* no leader to ask: try again next round */
@@ -170,8 +169,7 @@ int gdfs_orphans_start(const struct gdfs_config *cfg, const char *db_path,
     sy->cfg = cfg;
     sy->records = records;
     sy->group = g;
-    if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) !=
-        GDFS_OK)
+    if ((rc = gdfs_store_open(db_path, &so, &sy->st, err, errlen)) != GDFS_OK)
         goto fail;
     if (gdfs_worker_start(&sy->w, orphans_main, sy) != 0) {
         snprintf(err, errlen, "cannot start the orphan copies thread");

@@ -73,8 +73,7 @@ static struct job *find(struct gdfs_readrepair *rr, const struct gdfs_meta *m,
 
 static struct job *add(struct gdfs_readrepair *rr, int state,
                        const struct gdfs_meta *m,
-                       const char (*addrs)[GDFS_ADDR_MAX + 1],
-                       unsigned target)
+                       const char (*addrs)[GDFS_ADDR_MAX + 1], unsigned target)
 {
     for (unsigned i = 0; i < QUEUE_MAX; i++) {
         struct job *j = &rr->jobs[i];
@@ -179,8 +178,8 @@ static bool probe(struct gdfs_readrepair *rr, struct job *j)
     if (rc != GDFS_OK) {
         /* Down or unreachable: re-replication's business, not ours. */
         gdfs_log(GDFS_LOG_DEBUG, "probe of %s version %llu on %s: %s", name,
-                 (unsigned long long)j->m.version.seq,
-                 j->m.replica[j->target], err);
+                 (unsigned long long)j->m.version.seq, j->m.replica[j->target],
+                 err);
         return false;
     }
     if (pr.have == GDFS_PROBE_COMPLETE)
@@ -248,7 +247,8 @@ static void repair(struct gdfs_readrepair *rr, struct job *j)
 
 static struct job *next_job(struct gdfs_readrepair *rr, bool *is_probe)
 {
-    for (int want = JOB_PROBE; want <= JOB_READY; want += JOB_READY - JOB_PROBE)
+    for (int want = JOB_PROBE; want <= JOB_READY;
+         want += JOB_READY - JOB_PROBE)
         for (unsigned i = 0; i < QUEUE_MAX; i++)
             if (rr->jobs[i].state == want) {
                 *is_probe = want == JOB_PROBE;

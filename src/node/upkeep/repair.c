@@ -31,8 +31,8 @@
 #define REPAIR_WORKERS 4
 #define QUEUE_MAX 16
 #define PAGE 256
-#define PASS_MIN_MS 250  /* between the starts of two passes, at least */
-#define IDLE_MS 500      /* between checks while not leading */
+#define PASS_MIN_MS 250 /* between the starts of two passes, at least */
+#define IDLE_MS 500     /* between checks while not leading */
 #define NOTES_MAX 1024
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
@@ -43,8 +43,8 @@ _Static_assert(DRAINS_MAX <= GDFS_REPLICAS + 1,
 
 /* A copy to make. */
 struct job {
-    struct gdfs_meta m;     /* the record as scanned */
-    struct gdfs_meta next;  /* the record to commit once the copy is held */
+    struct gdfs_meta m;    /* the record as scanned */
+    struct gdfs_meta next; /* the record to commit once the copy is held */
     char target[GDFS_NODE_ID_MAX + 1];
     char target_addr[GDFS_ADDR_MAX + 1];
     unsigned nsrc;
@@ -58,8 +58,8 @@ struct note {
     uint64_t unacked_since; /* first pass that saw an unacked replica */
     uint64_t retry_at;      /* no copy before this */
     uint32_t backoff_ms;
-    uint64_t pass;          /* last pass that looked at it */
-    bool reported;          /* "no healthy source" logged */
+    uint64_t pass; /* last pass that looked at it */
+    bool reported; /* "no healthy source" logged */
 };
 
 struct drain {
@@ -84,7 +84,7 @@ struct gdfs_repair {
     pthread_t workers[REPAIR_WORKERS];
     unsigned nworkers;
     pthread_mutex_t mu;
-    pthread_cond_t cv;      /* queue changed, stop, or a pass ended */
+    pthread_cond_t cv; /* queue changed, stop, or a pass ended */
     bool stop;
     struct job queue[QUEUE_MAX];
     unsigned qhead, qlen;
@@ -94,7 +94,7 @@ struct gdfs_repair {
     struct note notes[NOTES_MAX];
     struct drain drains[DRAINS_MAX];
     unsigned ndrains;
-    uint64_t pass;       /* passes started */
+    uint64_t pass;         /* passes started */
     struct gdfs_pace pace; /* repair_rate_mib_s over copies, no burst */
     struct gdfs_repair_stats stats;
     /* failed-since times of members (the scanner's clock) */
@@ -168,8 +168,7 @@ static bool in_flight(struct gdfs_repair *r, const struct gdfs_meta *m)
     return false;
 }
 
-static void inflight_set(struct gdfs_repair *r, struct gdfs_meta *m,
-                         bool on)
+static void inflight_set(struct gdfs_repair *r, struct gdfs_meta *m, bool on)
 {
     for (unsigned i = 0; i < QUEUE_MAX + REPAIR_WORKERS; i++)
         if (on ? r->inflight[i] == NULL : r->inflight[i] == m) {
@@ -194,8 +193,9 @@ static void publish_drains(struct gdfs_repair *r)
 
     for (unsigned d = 0; d < r->ndrains; d++)
         snprintf(ids[d], sizeof(ids[d]), "%s", r->drains[d].id);
-    gdfs_records_set_draining(r->records, (const char(*)[GDFS_NODE_ID_MAX + 1])ids,
-                            r->ndrains);
+    gdfs_records_set_draining(r->records,
+                              (const char(*)[GDFS_NODE_ID_MAX + 1]) ids,
+                              r->ndrains);
 }
 
 /* Lock held: the member set with how long each member has been failed
@@ -215,8 +215,8 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
         for (uint32_t i = 0; i < v->gs.n; i++)
             member |= strcmp(v->gs.m[i].id, r->drains[d].id) == 0 &&
                       v->gs.m[i].state != GDFS_MEMBER_LEFT;
-        if (!member ||
-            (r->drains[d].done && now - r->drains[d].done_at > DRAIN_KEEP_MS)) {
+        if (!member || (r->drains[d].done &&
+                        now - r->drains[d].done_at > DRAIN_KEEP_MS)) {
             r->drains[d] = r->drains[--r->ndrains];
             publish_drains(r);
         } else {
@@ -262,7 +262,7 @@ struct pass {
     uint64_t now;
     uint32_t under;
     uint32_t nnames;
-    struct gdfs_repair_stats *names; /* names go here */
+    struct gdfs_repair_stats *names;  /* names go here */
     uint32_t drain_left[DRAINS_MAX];  /* files still naming a draining node */
     uint32_t drain_stuck[DRAINS_MAX]; /* ... that cannot be moved */
 };
@@ -277,7 +277,7 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
         .m = m,
         .set = &p->v->set,
         .extra = p->v->extra,
-        .drains = (const char(*)[GDFS_NODE_ID_MAX + 1])drains,
+        .drains = (const char(*)[GDFS_NODE_ID_MAX + 1]) drains,
         .ndrains = r->ndrains,
         .now = p->now,
         .cfg = p->v->hcfg,
@@ -475,9 +475,9 @@ static void *scanner_main(void *arg)
         }
         took = gdfs_clock_ms() - start;
         if (!r->stop)
-            wait_ms(r, !leads ? IDLE_MS
-                              : took * 2 > PASS_MIN_MS ? took * 2
-                                                       : PASS_MIN_MS - took);
+            wait_ms(r, !leads                   ? IDLE_MS
+                       : took * 2 > PASS_MIN_MS ? took * 2
+                                                : PASS_MIN_MS - took);
     }
     pthread_mutex_unlock(&r->mu);
     free(page);
@@ -541,8 +541,8 @@ static void *worker_main(void *arg)
     char err[512];
 
     free(arg);
-    if (j == NULL || gdfs_store_open(r->db_path, &so, &st, err,
-                                     sizeof(err)) != GDFS_OK) {
+    if (j == NULL ||
+        gdfs_store_open(r->db_path, &so, &st, err, sizeof(err)) != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "repair worker %u: cannot start: %s", no,
                  j == NULL ? "out of memory" : err);
         free(j);
@@ -574,8 +574,8 @@ static void *worker_main(void *arg)
         log_name(&j->m, name, sizeof(name));
         srcs[0] = '\0';
         for (unsigned i = 0; i < j->nsrc; i++)
-            snprintf(srcs + strlen(srcs), sizeof(srcs) - strlen(srcs),
-                     "%s%s", i ? "," : "", j->src_ids[i]);
+            snprintf(srcs + strlen(srcs), sizeof(srcs) - strlen(srcs), "%s%s",
+                     i ? "," : "", j->src_ids[i]);
         t0 = gdfs_clock_ms();
         rc = r->stop ? GDFS_ESHUTDOWN : run_job(r, st, j, why, sizeof(why));
         pthread_mutex_lock(&r->mu);
@@ -710,8 +710,9 @@ void gdfs_repair_undrain(struct gdfs_repair *r, const char *id)
 /* ---- life cycle ------------------------------------------------------------- */
 
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
-                      struct gdfs_records *records, struct gdfs_grouphost *group,
-                      struct gdfs_repair **out, char *err, size_t errlen)
+                      struct gdfs_records *records,
+                      struct gdfs_grouphost *group, struct gdfs_repair **out,
+                      char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_repair *r = calloc(1, sizeof(*r));
@@ -729,8 +730,7 @@ int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
     gdfs_clock_cond_init(&r->cv);
     gdfs_pace_init(&r->pace, (uint64_t)cfg->repair_rate_mib_s << 20, 0,
                    gdfs_clock_ms());
-    if ((rc = gdfs_store_open(db_path, &so, &r->st, err, errlen)) !=
-        GDFS_OK) {
+    if ((rc = gdfs_store_open(db_path, &so, &r->st, err, errlen)) != GDFS_OK) {
         free(r);
         return rc;
     }

@@ -46,18 +46,19 @@ struct gdfs_repair_stats {
         uint8_t p[GDFS_NAME_MAX];
         size_t len;
     } names[GDFS_REPAIR_NAMES_MAX]; /* the first of them, in name order */
-    uint32_t pending; /* copies queued */
-    uint32_t running; /* copies in progress */
-    uint64_t done;    /* copies made and committed since start */
-    uint64_t failed;  /* copies that failed (each retry counts) */
-    uint64_t bytes;   /* bytes of the versions copied */
+    uint32_t pending;               /* copies queued */
+    uint32_t running;               /* copies in progress */
+    uint64_t done;                  /* copies made and committed since start */
+    uint64_t failed; /* copies that failed (each retry counts) */
+    uint64_t bytes;  /* bytes of the versions copied */
 };
 
 /* Start the scanner and the workers; each opens its own store connection
  * on @db_path. @records and @group must outlive the repair module. */
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
-                      struct gdfs_records *records, struct gdfs_grouphost *group,
-                      struct gdfs_repair **out, char *err, size_t errlen);
+                      struct gdfs_records *records,
+                      struct gdfs_grouphost *group, struct gdfs_repair **out,
+                      char *err, size_t errlen);
 
 /* Stop the threads (a copy in progress is abandoned: the target drops it
  * or keeps an uncommitted copy) and free everything. NULL is fine. */

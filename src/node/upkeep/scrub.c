@@ -111,9 +111,9 @@ static void add_source(struct gdfs_scrub *sc, const struct gdfs_meta *m,
         if (strcmp(srcs[i], addr) == 0)
             return;
     if (*n >= GDFS_REPLICATE_SRC_MAX ||
-        gdfs_probe_ask(gdfs_records_rpc(sc->records), addr, m->name, m->namelen,
-                       &m->version, (int)sc->cfg->io_timeout_ms, &pr, err,
-                       sizeof(err)) != GDFS_OK ||
+        gdfs_probe_ask(gdfs_records_rpc(sc->records), addr, m->name,
+                       m->namelen, &m->version, (int)sc->cfg->io_timeout_ms,
+                       &pr, err, sizeof(err)) != GDFS_OK ||
         pr.have != GDFS_PROBE_COMPLETE)
         return;
     snprintf(srcs[(*n)++], GDFS_ADDR_MAX + 1, "%s", addr);
@@ -155,14 +155,13 @@ static int repair_copy(struct gdfs_scrub *sc, const struct gdfs_store_copy *c,
              gs->m[k].state == GDFS_MEMBER_SUSPECT))
             add_source(sc, m, gs->m[k].addr, srcs, &n);
     if (n == 0) {
-        snprintf(why, whylen,
-                 "no other member holds version %llu complete",
+        snprintf(why, whylen, "no other member holds version %llu complete",
                  (unsigned long long)c->v.version.seq);
         rc = GDFS_ENOENT;
         goto out;
     }
     rc = gdfs_copy_version(sc->st, gdfs_records_rpc(sc->records), m,
-                           (const char(*)[GDFS_ADDR_MAX + 1])srcs, n, NULL,
+                           (const char(*)[GDFS_ADDR_MAX + 1]) srcs, n, NULL,
                            why, whylen);
 out:
     free(gs);
@@ -249,8 +248,8 @@ static int scrub_copy(struct gdfs_scrub *sc, const struct gdfs_store_copy *c)
     if (rc != GDFS_OK)
         return rc == GDFS_ESHUTDOWN ? rc : GDFS_OK;
     if (bad == 0) {
-        if (c->damaged > 0 && gdfs_store_mark_damaged(sc->st, c->v.id, 0) ==
-                                  GDFS_OK)
+        if (c->damaged > 0 &&
+            gdfs_store_mark_damaged(sc->st, c->v.id, 0) == GDFS_OK)
             gdfs_log(GDFS_LOG_NOTICE, "%s version %llu is whole again", name,
                      (unsigned long long)c->v.version.seq);
         return GDFS_OK;
@@ -350,8 +349,8 @@ static void *scrub_main(void *arg)
                  (unsigned long long)sc->checked,
                  (unsigned long long)sc->total,
                  (unsigned long long)(gdfs_clock_ms() - t0),
-                 (unsigned long long)sc->bad,
-                 (unsigned long long)sc->repaired, rc == GDFS_OK ? "" : ": ",
+                 (unsigned long long)sc->bad, (unsigned long long)sc->repaired,
+                 rc == GDFS_OK ? "" : ": ",
                  rc == GDFS_OK ? "" : gdfs_store_errmsg(sc->st));
         pthread_mutex_unlock(&sc->mu);
         if (!sleep_until(sc, gdfs_clock_ms() +
@@ -365,8 +364,9 @@ static void *scrub_main(void *arg)
 /* ---- start/stop -------------------------------------------------------------------- */
 
 int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
-                     struct gdfs_records *records, struct gdfs_grouphost *group,
-                     struct gdfs_scrub **out, char *err, size_t errlen)
+                     struct gdfs_records *records,
+                     struct gdfs_grouphost *group, struct gdfs_scrub **out,
+                     char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_scrub *sc = calloc(1, sizeof(*sc));

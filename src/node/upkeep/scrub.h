@@ -37,8 +37,9 @@ struct gdfs_scrub;
  * opens its own connection). @records and @group must outlive the returned
  * object; *out is freed by gdfs_scrub_stop. */
 int gdfs_scrub_start(const struct gdfs_config *cfg, const char *db_path,
-                     struct gdfs_records *records, struct gdfs_grouphost *group,
-                     struct gdfs_scrub **out, char *err, size_t errlen);
+                     struct gdfs_records *records,
+                     struct gdfs_grouphost *group, struct gdfs_scrub **out,
+                     char *err, size_t errlen);
 
 /* Stop the thread (a chunk read or a repair in flight finishes first) and
  * free @sc; NULL is fine. */

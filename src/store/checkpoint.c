@@ -6,7 +6,24 @@
  * records the WAL's size and the time, and wakes the checkpointer when
  * the WAL passed start_kib or when it was asleep with nothing to do.
  * Chunk writers wait (st_chunk_written, after their commit, no lock held)
- * while the WAL is over cap_kib, for one pass each. */
+ * while the WAL is over cap_kib, for one pass each.
+ *
+ * The WAL-reset bug (SQLite's wal.html, "The WAL-Reset Bug"): in SQLite
+ * 3.7.0 to 3.51.2 (fixed in 3.51.3, and in the 3.44.6 and 3.50.7
+ * backports), a checkpoint that starts just after another one completed
+ * reads the WAL-index header, and if another connection's commit resets
+ * the WAL before it reads the backfill count, it works from the old WAL's
+ * size: it records frames of the new WAL as already copied, and later
+ * checkpoints skip them, so committed pages never reach the database
+ * file (readers then get the database's old page, zeros for a new one).
+ * Debian 12 ships 3.40.1 without the fix. Our checkpointer used to run
+ * PASSIVE passes beside the writers, one right after another while a
+ * chunk writer waits on the cap: the very pattern. On those versions
+ * every checkpoint holds the writer lock (every commit of this process
+ * takes it, and no other process writes a node's database), so no commit,
+ * hence no WAL reset, runs while a checkpoint starts. Writers then wait
+ * for a pass's copy; chunk writers over the cap waited for it anyway.
+ * Evidence and cost: the commit that brought this in. */
 #define GDFS_LOG_MODULE "store"
 #include "store/checkpoint.h"
 
@@ -27,6 +44,7 @@ struct gdfs_checkpoint {
     struct st_shared *sh;
     struct gdfs_checkpoint_opts o;
     pthread_t thread;
+    bool serialize; /* checkpoints hold the writer lock (WAL-reset bug) */
     /* Below: under sh->ckpt_mu. */
     bool stop;
     struct gdfs_checkpoint_stats stats;
@@ -108,12 +126,32 @@ void st_chunk_written(struct gdfs_store *st, size_t len)
 
 /* ---- the checkpointer ----------------------------------------------------- */
 
-/* Run one checkpoint of @mode; SQLITE_OK, SQLITE_BUSY or the failure
- * (logged). */
-static int checkpoint(struct gdfs_checkpoint *ck, int mode, const char *what)
+bool st_wal_reset_bug(void)
 {
-    int rc = sqlite3_wal_checkpoint_v2(ck->st->db, NULL, mode, NULL, NULL);
+    int v = sqlite3_libversion_number();
 
+    if (v >= 3044006 && v < 3045000) /* the 3.44 backport */
+        return false;
+    if (v >= 3050007 && v < 3051000) /* the 3.50 backport */
+        return false;
+    return v < 3051003;
+}
+
+/* Run one checkpoint of @mode; SQLITE_OK, SQLITE_BUSY or the failure
+ * (logged). Under the writer lock if @locked (the caller holds it) or
+ * this SQLite has the WAL-reset bug (opening comment); SQLITE_BUSY if the
+ * lock is not free within busy_ms. */
+static int checkpoint(struct gdfs_checkpoint *ck, int mode, bool locked,
+                      const char *what)
+{
+    bool lock = !locked && ck->serialize;
+    int rc;
+
+    if (lock && st_lock(ck->st) != GDFS_OK)
+        return SQLITE_BUSY; /* a writer held it that long: try later */
+    rc = sqlite3_wal_checkpoint_v2(ck->st->db, NULL, mode, NULL, NULL);
+    if (lock)
+        st_unlock(ck->st);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         gdfs_log(GDFS_LOG_WARN, "%s checkpoint of %s: %s (sqlite %d)", what,
                  ck->sh->wal_path, sqlite3_errmsg(ck->st->db),
@@ -121,18 +159,19 @@ static int checkpoint(struct gdfs_checkpoint *ck, int mode, const char *what)
     return rc;
 }
 
-/* Copy every frame into the database without the writer lock, then take
- * it and truncate the WAL (only the frames committed meanwhile are left to
- * copy under it). SQLITE_BUSY when a reader still uses old frames. */
+/* Copy every frame into the database (without the writer lock unless
+ * checkpoints must hold it), then take it and truncate the WAL (only the
+ * frames committed meanwhile are left to copy under it). SQLITE_BUSY when
+ * a reader still uses old frames. */
 static int truncate_wal(struct gdfs_checkpoint *ck)
 {
-    int rc = checkpoint(ck, SQLITE_CHECKPOINT_PASSIVE, "idle");
+    int rc = checkpoint(ck, SQLITE_CHECKPOINT_PASSIVE, false, "idle");
 
     if (rc != SQLITE_OK)
         return rc;
     if (st_lock(ck->st) != GDFS_OK)
         return SQLITE_BUSY; /* a writer holds it: try again when idle */
-    rc = checkpoint(ck, SQLITE_CHECKPOINT_TRUNCATE, "idle truncating");
+    rc = checkpoint(ck, SQLITE_CHECKPOINT_TRUNCATE, true, "idle truncating");
     st_unlock(ck->st);
     return rc;
 }
@@ -163,7 +202,7 @@ static void *run(void *arg)
 
             pass_commits = sh->commits;
             pthread_mutex_unlock(&sh->ckpt_mu);
-            checkpoint(ck, SQLITE_CHECKPOINT_PASSIVE, "background");
+            checkpoint(ck, SQLITE_CHECKPOINT_PASSIVE, false, "background");
             pthread_mutex_lock(&sh->ckpt_mu);
             ck->stats.passive++;
             sh->passes = pass;
@@ -207,6 +246,23 @@ static void *run(void *arg)
     return NULL;
 }
 
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+/* Once per process: which SQLite, and whether checkpoints take the
+ * writer lock because of it. */
+static void log_version(void)
+{
+    if (st_wal_reset_bug())
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "SQLite %s has the WAL-reset bug (fixed in 3.51.3, 3.50.7, "
+                 "3.44.6): checkpoints hold the writer lock",
+                 sqlite3_libversion());
+    else
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "SQLite %s: checkpoints run beside the writers",
+                 sqlite3_libversion());
+}
+
 int gdfs_checkpoint_start(const char *path, const struct gdfs_store_opts *so,
                           const struct gdfs_checkpoint_opts *co,
                           struct gdfs_checkpoint **out, char *err,
@@ -233,6 +289,8 @@ int gdfs_checkpoint_start(const char *path, const struct gdfs_store_opts *so,
     sqlite3_busy_timeout(ck->st->db, 0);
     ck->o = *co;
     ck->sh = sh = ck->st->shared;
+    ck->serialize = st_wal_reset_bug();
+    pthread_once(&version_once, log_version);
     pthread_mutex_lock(&sh->ckpt_mu);
     if (sh->ckpt_running) {
         pthread_mutex_unlock(&sh->ckpt_mu);

@@ -74,6 +74,10 @@ void st_sync_wal(struct st_shared *sh);
 /* checkpoint.c: after open, watch @st's commits (the WAL hook, which also
  * replaces SQLite's automatic checkpoint). */
 int st_watch_wal(struct gdfs_store *st);
+/* checkpoint.c: whether the linked SQLite has the WAL-reset bug
+ * (sqlite.org/wal.html, "The WAL-Reset Bug"), so that a checkpoint must
+ * not start while another connection may commit. */
+bool st_wal_reset_bug(void);
 /* checkpoint.c: a chunk of @len bytes was committed outside a durable
  * transaction: sync the WAL now and then, and wait for the checkpointer
  * while the WAL is over its cap. */

@@ -190,27 +190,43 @@ static int leader_silent(int rc, bool acts, const char *addr, char *why,
                              cause);
 }
 
+/* The leader's side of a request: *self when this node leads (the caller
+ * then serves @req itself, and nothing was sent); else @req is sent to the
+ * leader and its reply of type @want lands in @r, read through *c (the
+ * caller gives *c back with gdfs_rpc_close). A leader that does not
+ * answer is leader_silent's (@acts as there). */
+static int ask_leader(struct gdfs_session *s, struct gdfs_msg *req,
+                      uint8_t want, bool acts, bool *self, struct gdfs_msg *r,
+                      struct gdfs_rpc_conn **c, char *why, size_t whylen)
+{
+    char addr[GDFS_ADDR_MAX + 1];
+    int rc = gdfs_records_leader(s->records, addr, self, why, whylen);
+
+    if (rc != GDFS_OK || *self)
+        return rc;
+    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, req, want, r, c,
+                       gdfs_session_io_ms(s), why, whylen);
+    return rc == GDFS_OK ? GDFS_OK
+                         : leader_silent(rc, acts, addr, why, whylen);
+}
+
 /* Ask the leader (here or remote) for a version and replicas. */
 static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
                      struct gdfs_records_place *p, char *why, size_t whylen)
 {
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_ALLOC}, r;
     struct gdfs_rpc_conn *c;
-    char addr[GDFS_ADDR_MAX + 1];
     bool self;
-    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
+    int rc;
 
+    req.u.put.name = *name;
+    rc = ask_leader(s, &req, GDFS_MSG_NDTOCL_PLACE, false, &self, &r, &c, why,
+                    whylen);
     if (rc != GDFS_OK)
         return rc;
     if (self)
         return gdfs_records_alloc(s->records, s->st, name->p, name->len, p,
                                   why, whylen);
-    req.u.put.name = *name;
-    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
-                       GDFS_MSG_NDTOCL_PLACE, &r, &c, gdfs_session_io_ms(s),
-                       why, whylen);
-    if (rc != GDFS_OK)
-        return leader_silent(rc, false, addr, why, whylen);
     memset(p, 0, sizeof(*p));
     p->version = r.u.place.version;
     p->chunk_size = r.u.place.chunk_size;
@@ -236,20 +252,16 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_COMMIT}, r;
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct gdfs_rpc_conn *c;
-    char addr[GDFS_ADDR_MAX + 1];
     bool self;
-    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
+    int rc;
 
+    gdfs_records_to_record(NULL, m, addrs, &req.u.record.rec);
+    rc = ask_leader(s, &req, GDFS_MSG_NDTOCL_OK, true, &self, &r, &c, why,
+                    whylen);
     if (rc != GDFS_OK)
         return rc;
     if (self)
         return gdfs_records_commit_put(s->records, s->st, m, why, whylen);
-    gdfs_records_to_record(NULL, m, addrs, &req.u.record.rec);
-    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
-                       GDFS_MSG_NDTOCL_OK, &r, &c, gdfs_session_io_ms(s), why,
-                       whylen);
-    if (rc != GDFS_OK)
-        return leader_silent(rc, true, addr, why, whylen);
     gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
 }
@@ -482,10 +494,13 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
 {
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_LOOKUP}, r;
     struct gdfs_rpc_conn *c;
-    char addr[GDFS_ADDR_MAX + 1];
     bool self;
-    int rc = gdfs_records_leader(s->records, addr, &self, why, whylen);
+    int rc;
 
+    req.u.get.seq = 0;
+    req.u.get.name = *name;
+    rc = ask_leader(s, &req, GDFS_MSG_NDTOCL_RECORD, false, &self, &r, &c, why,
+                    whylen);
     if (rc != GDFS_OK)
         return rc;
     if (self) {
@@ -496,13 +511,6 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
                 addrs[i][0] = '\0';
         return rc;
     }
-    req.u.get.seq = 0;
-    req.u.get.name = *name;
-    rc = gdfs_rpc_call(gdfs_records_rpc(s->records), addr, &req,
-                       GDFS_MSG_NDTOCL_RECORD, &r, &c, gdfs_session_io_ms(s),
-                       why, whylen);
-    if (rc != GDFS_OK)
-        return leader_silent(rc, false, addr, why, whylen);
     gdfs_records_from_record(&r.u.record.rec, meta);
     for (unsigned i = 0; i < meta->nreplicas; i++)
         snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",

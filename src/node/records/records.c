@@ -370,7 +370,7 @@ void gdfs_records_set_draining(struct gdfs_records *f,
 
 /* ---- commit: the record on a majority ----------------------------------------- */
 
-/* Queue @m (of @term) to be committed again later (files_main). */
+/* Queue @m (of @term) to be committed again later (records_main). */
 static void retry_later(struct gdfs_records *f, uint64_t term,
                         const struct gdfs_meta *m)
 {
@@ -668,7 +668,7 @@ out:
     return rc;
 }
 
-static void *files_main(void *arg)
+static void *records_main(void *arg)
 {
     struct gdfs_records *f = arg;
     uint64_t failed_term = 0, retry_at = 0;
@@ -732,8 +732,8 @@ int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
         free(f);
         return rc;
     }
-    if (pthread_create(&f->thread, NULL, files_main, f) != 0) {
-        snprintf(err, errlen, "cannot start the files thread");
+    if (pthread_create(&f->thread, NULL, records_main, f) != 0) {
+        snprintf(err, errlen, "cannot start the records thread");
         gdfs_store_close(f->st);
         gdfs_rpc_free(f->rpc);
         free(f->retry);

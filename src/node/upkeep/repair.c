@@ -185,7 +185,7 @@ struct view {
     struct gdfs_health_cfg hcfg;
 };
 
-/* Lock held: tell the files layer which nodes are being drained, so that
+/* Lock held: tell the records layer which nodes are being drained, so that
  * new puts are not placed on them. */
 static void publish_drains(struct gdfs_repair *r)
 {

@@ -39,7 +39,7 @@
 #define NO_SOURCE_RETRY_MS 10000
 #define DRAINS_MAX 4
 _Static_assert(DRAINS_MAX <= GDFS_REPLICAS + 1,
-               "files.c keeps GDFS_REPLICAS + 1 draining members");
+               "records.c keeps GDFS_REPLICAS + 1 draining members");
 
 /* A copy to make. */
 struct job {

@@ -58,8 +58,8 @@ static int leader_record(struct gdfs_orphans *sy, const uint8_t *name,
         bool ready = false;
 
         /* Not ready yet (collecting or writing back): decide nothing,
-         * without waiting in gdfs_records_check_leader (this thread does
-         * the write-back). */
+         * and do not wait in gdfs_records_check_leader: the sweep can
+         * wait for its next round. */
         if (gs != NULL) {
             gdfs_grouphost_status(sy->group, gs);
             ready = gdfs_records_ready(sy->records, gs->term);

@@ -36,7 +36,9 @@
     X(GDFS_EGROUP, 22, "group membership error")                              \
     X(GDFS_ETOOBIG, 23, "too large")                                          \
     X(GDFS_EUNKNOWN, 24, "outcome unknown")                                   \
-    X(GDFS_ESTALE, 25, "stale term (a newer leader exists)")
+    X(GDFS_ESTALE, 25, "stale term (a newer leader exists)")                  \
+    X(GDFS_EAUTH, 26, "authentication failed")                                \
+    X(GDFS_EPERM, 27, "permission denied")
 
 enum gdfs_status {
 #define GDFS_ERR_ENUM(name, num, msg) name = num,

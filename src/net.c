@@ -190,6 +190,9 @@ int gdfs_net_readable(struct gdfs_conn *c)
     struct pollfd p;
     int fd, mask;
 
+    if (GDFS_TRANSPORT_HAS_1_1(c->t->ops) && c->t->ops->pending != NULL &&
+        c->t->ops->pending(c))
+        return 1;
     if (gdfs_conn_events(c, GDFS_EV_READ, &fd, &mask) != GDFS_OK)
         return 0;
     p.fd = fd;

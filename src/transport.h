@@ -31,7 +31,7 @@
 #include "err.h"
 
 #define GDFS_TRANSPORT_ABI_MAJOR 1
-#define GDFS_TRANSPORT_ABI_MINOR 0
+#define GDFS_TRANSPORT_ABI_MINOR 1
 #define GDFS_TRANSPORT_ABI                                                    \
     ((GDFS_TRANSPORT_ABI_MAJOR << 16) | GDFS_TRANSPORT_ABI_MINOR)
 #define GDFS_TRANSPORT_ENTRY_NAME "gdfs_transport_entry"
@@ -117,7 +117,17 @@ struct gdfs_transport_ops {
     int (*events)(struct gdfs_conn *c, int want, int *fd, int *mask);
     /* Close and free c->impl. */
     void (*close)(struct gdfs_conn *c);
+
+    /* Members below: ABI 1.1; read them only when the table's
+     * abi_version minor is >= 1 (older plugins' tables end above). */
+
+    /* 1 if bytes the plugin already holds can be read now without waiting
+     * for the fd (a layer that decrypts ahead); NULL means never. */
+    int (*pending)(struct gdfs_conn *c);
 };
+
+/* Does @ops have the ABI 1.1 members? */
+#define GDFS_TRANSPORT_HAS_1_1(ops) (((ops)->abi_version & 0xffffu) >= 1)
 
 /* The one symbol a plugin exports. Returns its ops table (static, const),
  * or NULL with a reason in @err if @host_abi has a major it cannot serve. */

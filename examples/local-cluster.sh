@@ -71,7 +71,11 @@ start() {
         elif [ "$i" = 1 ]; then
             cmd="init"                              # the first node starts the group
         else
-            cmd="join 127.0.0.1:7001"               # the others join through n1
+            # The others join through n1 with a join token it issues
+            # (a file, so the token shows in no process list).
+            (umask 077; "$build/gdfs-node" -c "$run/node1.ini" token --role node \
+                > "$run/join.token")
+            cmd="join --token-file $run/join.token 127.0.0.1:7001"
         fi
         # Its own log, not our stdout: a pipe from this script must end.
         "$build/gdfs-node" -c "$run/node$i.ini" $cmd >>"$run/n$i/log" 2>&1 </dev/null &

@@ -72,6 +72,8 @@ static const struct key_def key_defs[] = {
     STR("node", "data_dir"),
     STR("node", "log_level"),
     U32("node", max_clients, KEY_U32, 1, 4096, 256),
+    U32("node", max_peers, KEY_U32, 1, 4096, 256),
+    U32("node", max_per_source, KEY_U32, 1, 4096, 64),
     U32("node", idle_timeout_ms, KEY_U32, 100, 3600000, 30000),
     STR("transport", "plugin"),
     STR("transport", "plugin_dir"),

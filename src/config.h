@@ -10,7 +10,10 @@
  * Sections and keys (defaults in brackets; see examples/node.ini):
  *   [node]      id (required), listen (required, HOST:PORT), advertise
  *               [= listen], data_dir (required), log_level [info],
- *               max_clients [256], idle_timeout_ms [30000]
+ *               max_clients [256] (client connections), max_peers [256]
+ *               (connections from members), max_per_source [64] (client
+ *               connections from one source address), idle_timeout_ms
+ *               [30000]
  *   [transport] plugin [tcp], plugin_dir [$(pkglibdir)],
  *               dial_timeout_ms [3000], io_timeout_ms [10000],
  *               plugins [none]: more plugins to load, a comma list
@@ -67,6 +70,8 @@ struct gdfs_config {
     char *data_dir;
     int log_level; /* GDFS_LOG_* */
     uint32_t max_clients;
+    uint32_t max_peers;
+    uint32_t max_per_source;
     uint32_t idle_timeout_ms;
     /* [transport] */
     char *plugin;

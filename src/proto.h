@@ -302,7 +302,11 @@ struct gdfs_msg {
             struct gdfs_bytes name;
             uint32_t first;
         } rget;
-        struct { struct gdfs_bytes id; } drain;
+        struct { struct gdfs_bytes id; } drain; /* and CLTOND_ENROL */
+        struct {
+            uint8_t key[32]; /* GDFS_GROUP_KEY_LEN */
+            struct gdfs_bytes group;
+        } enrol;
         struct gdfs_health_figures health; /* NDTOCL_HEALTH */
         struct {
             struct gdfs_record rec;
@@ -519,5 +523,19 @@ int gdfs_proto_decode_group(const uint8_t *p, size_t len, struct gdfs_gmsg *g);
 
 /* Name of a message type for logs ("CLTOND_PUT"); "?" if unknown. */
 const char *gdfs_proto_type_name(uint8_t type);
+
+/* Who may send a message as a request (the auth column of
+ * proto/messages.h). */
+enum gdfs_msg_auth {
+    GDFS_AUTH_REPLY = 0, /* never as a request */
+    GDFS_AUTH_READ,      /* role read or higher, or a member */
+    GDFS_AUTH_WRITE,     /* role write or higher, or a member */
+    GDFS_AUTH_ADMIN,     /* role admin, or a member */
+    GDFS_AUTH_JOIN,      /* a join token (role node), or a member */
+    GDFS_AUTH_MEMBER,    /* members only */
+    GDFS_AUTH_LEADER,    /* only the member leading the message's term */
+};
+/* GDFS_AUTH_REPLY for a type not in the list. */
+enum gdfs_msg_auth gdfs_proto_auth_of(uint8_t type);
 
 #endif

@@ -32,12 +32,12 @@ struct channel {
     struct gdfs_transport t; /* c->t while wrapped */
     struct gdfs_conn inner;  /* the plugin's connection */
     SSL *ssl;
-    int need[2];         /* GDFS_EV_* the last recv / send waits for */
-    int inner_rc;        /* the plugin's last error, for messages */
-    int closed_by_peer;  /* the plugin reported end of stream */
+    int need[2];        /* GDFS_EV_* the last recv / send waits for */
+    int inner_rc;       /* the plugin's last error, for messages */
+    int closed_by_peer; /* the plugin reported end of stream */
     /* Handshake state (accepting side). */
     const uint8_t *gk;
-    struct gdfs_peer *peer;
+    struct gdfs_auth_peer *peer;
     int offered; /* 0 none, 1 malformed identity, 2 well-formed */
     char identity[GDFS_IDENTITY_MAX + 1];
     /* Dialling side. */
@@ -390,7 +390,7 @@ static void printable(const char *in, char *out, size_t cap)
 
 int gdfs_channel_accept(struct gdfs_conn *c,
                         const uint8_t gk[GDFS_GROUP_KEY_LEN], int timeout_ms,
-                        struct gdfs_peer *peer)
+                        struct gdfs_auth_peer *peer)
 {
     char why[GDFS_TRANSPORT_ERRMSG], ident[GDFS_IDENTITY_MAX + 1];
     struct channel *ch;

@@ -28,7 +28,7 @@
 #include "transport.h"
 
 /* Who is at the other end of an accepted connection. */
-struct gdfs_peer {
+struct gdfs_auth_peer {
     enum gdfs_cred_role role; /* MEMBER for a node; else a credential role */
     char id[GDFS_CRED_ID_MAX + 1]; /* node id, or credential id */
 };
@@ -50,6 +50,6 @@ int gdfs_channel_dial(struct gdfs_transport *t, struct gdfs_conn *c,
  * close. */
 int gdfs_channel_accept(struct gdfs_conn *c,
                         const uint8_t gk[GDFS_GROUP_KEY_LEN], int timeout_ms,
-                        struct gdfs_peer *peer);
+                        struct gdfs_auth_peer *peer);
 
 #endif

@@ -21,8 +21,8 @@
 #define PSK_LABEL "gdfs1 psk "
 
 static const char *const role_names[] = {
-    [GDFS_CRED_NODE] = "node",   [GDFS_CRED_READ] = "read",
-    [GDFS_CRED_WRITE] = "write", [GDFS_CRED_ADMIN] = "admin",
+    [GDFS_CRED_NODE] = "node",     [GDFS_CRED_READ] = "read",
+    [GDFS_CRED_WRITE] = "write",   [GDFS_CRED_ADMIN] = "admin",
     [GDFS_CRED_MEMBER] = "member",
 };
 
@@ -58,8 +58,7 @@ bool gdfs_cred_id_valid(const char *id, size_t len)
         char ch = id[i];
 
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == '-'))
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
             return false;
     }
     return true;
@@ -195,8 +194,8 @@ int gdfs_cred_parse(const char *line, struct gdfs_cred *c, char *err,
     while (*p == ' ' || *p == '\t')
         p++;
     end = p + strlen(p);
-    while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
-                       end[-1] == ' ' || end[-1] == '\t'))
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' ||
+                       end[-1] == '\t'))
         end--;
     while (nf < 4) {
         const char *colon = memchr(p, ':', (size_t)(end - p));

@@ -39,7 +39,8 @@
 /* Longest identity: "gdfs1 member " + a node id. */
 #define GDFS_IDENTITY_MAX 80
 /* Longest credential line, without its newline. */
-#define GDFS_CRED_LINE_MAX (6 + 6 + GDFS_CRED_ID_MAX + 1 + 2 * GDFS_CRED_KEY_LEN)
+#define GDFS_CRED_LINE_MAX                                                    \
+    (6 + 6 + GDFS_CRED_ID_MAX + 1 + 2 * GDFS_CRED_KEY_LEN)
 /* The group key's file in data_dir. */
 #define GDFS_GROUP_KEY_FILE "group.key"
 /* File names under which revocations are recorded: PREFIX + credential ID. */
@@ -118,8 +119,8 @@ int gdfs_cred_load(const char *path, struct gdfs_cred *c, char *err,
 int gdfs_group_key_load(const char *data_dir, uint8_t gk[GDFS_GROUP_KEY_LEN],
                         char *err, size_t errlen);
 int gdfs_group_key_create(const char *data_dir,
-                          const uint8_t *gk /* NULL: new random */,
-                          char *err, size_t errlen);
+                          const uint8_t *gk /* NULL: new random */, char *err,
+                          size_t errlen);
 
 /* Overwrite @n bytes at @p (keys on the stack before they go out of scope). */
 void gdfs_cred_wipe(void *p, size_t n);

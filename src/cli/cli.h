@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/cred.h"
 #include "proto.h"
 #include "transport.h"
 
@@ -16,6 +17,7 @@
 
 struct cli {
     struct gdfs_transport *t;
+    struct gdfs_cred cred; /* what every connection proves */
     struct gdfs_conn conn;
     bool connected;
     char addr[GDFS_ADDR_MAX + 1]; /* node asked */

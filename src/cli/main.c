@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "auth/channel.h"
+#include "auth/requests.h"
 #include "cli/output.h"
 #include "config.h"
 #include "log.h"
@@ -143,7 +145,8 @@ int cli_connect(struct cli *c)
 
     if (c->connected)
         return 0;
-    rc = gdfs_conn_dial(c->t, &c->conn, c->addr, c->dial_timeout_ms);
+    rc = gdfs_channel_dial(c->t, &c->conn, c->addr, c->dial_timeout_ms,
+                           &c->cred);
     if (rc != GDFS_OK)
         return cli_fail(rc, "cannot reach node %s: %s", c->addr,
                         c->conn.errmsg);
@@ -551,7 +554,80 @@ static int cmd_leave(struct cli *c)
 /* ---- main ---------------------------------------------------------------- */
 
 /* Long options without a short form. */
-enum { OPT_STALE_OK = 256 };
+enum { OPT_STALE_OK = 256, OPT_KEY_FILE };
+
+/* revoke ID: write the revocation record through the node asked. */
+static int cmd_revoke(struct cli *c, const char *id)
+{
+    char err[1024];
+    uint64_t version = 0;
+    int rc;
+
+    if (!gdfs_cred_id_valid(id, strlen(id)))
+        return usage_error("revoke: '%s' is not a credential id", id);
+    rc = gdfs_auth_revoke(c->t, c->addr, &c->cred, id, c->io_timeout_ms,
+                          &version, err, sizeof(err));
+    if (rc != GDFS_OK)
+        return cli_fail(rc, "revoke %s: %s", id, err);
+    if (c->json)
+        printf("{\"revoked\": \"%s\", \"version\": %llu}\n", id,
+               (unsigned long long)version);
+    else
+        printf("revoked %s (record version %llu): members refuse it within "
+               "seconds\n",
+               id, (unsigned long long)version);
+    return 0;
+}
+
+/* The credential every connection proves: --key-file, $GDFS_KEY_FILE, or
+ * with -c on a member's host that member's admin rights (from the group
+ * key in its data_dir). 0 or an exit status (the cause printed). */
+static int load_credential(struct cli *c, const char *key_file,
+                           const struct gdfs_config *cfg, bool from_config)
+{
+    char err[1024], local[GDFS_CRED_ID_MAX + 1];
+    uint8_t gk[GDFS_GROUP_KEY_LEN];
+    int rc;
+
+    if (key_file == NULL)
+        key_file = getenv("GDFS_KEY_FILE");
+    if (key_file != NULL && key_file[0] != '\0') {
+        rc = gdfs_cred_load(key_file, &c->cred, err, sizeof(err));
+        if (rc != GDFS_OK) {
+            fprintf(stderr, "gdfs-cli: key file: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        if (c->cred.role == GDFS_CRED_NODE) {
+            fprintf(stderr,
+                    "gdfs-cli: key file %s: that is a join token "
+                    "(for gdfs-node join), not a client credential\n",
+                    key_file);
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    }
+    if (from_config) {
+        rc = gdfs_group_key_load(cfg->data_dir, gk, err, sizeof(err));
+        if (rc == GDFS_OK) {
+            snprintf(local, sizeof(local), "local.%s", cfg->node_id);
+            gdfs_cred_make(gk, GDFS_CRED_ADMIN, local, &c->cred);
+            gdfs_cred_wipe(gk, sizeof(gk));
+            return 0;
+        }
+        fprintf(stderr,
+                "gdfs-cli: no credential: -c acts with the node's admin "
+                "rights only where its group key is readable (%s); else give "
+                "--key-file F\n",
+                err);
+        return CLI_EXIT_USAGE;
+    }
+    fprintf(stderr,
+            "gdfs-cli: no credential: give --key-file F (or set "
+            "GDFS_KEY_FILE), or -c node.ini on a member's host; a member "
+            "makes one with 'gdfs-node -c FILE token --role "
+            "read|write|admin'\n");
+    return CLI_EXIT_USAGE;
+}
 
 static void usage(FILE *f)
 {
@@ -575,9 +651,13 @@ static void usage(FILE *f)
           "members\n"
           "  leave                 the node asked leaves its group "
           "gracefully\n"
+          "  revoke ID             revoke credential ID (admin)\n"
           "options:\n"
           "  -c, --config FILE     take the node address and transport from "
           "a node's INI file\n"
+          "                        (and, on its host, its admin rights)\n"
+          "      --key-file F      the credential to connect with (default "
+          "$GDFS_KEY_FILE)\n"
           "  -n, --node HOST:PORT  the node to ask (default: $GDFS_NODE)\n"
           "  -j, --json            print JSON (ls, lshere, locate, status, "
           "versions, put)\n"
@@ -604,9 +684,9 @@ static const struct {
     const char *name;
     int min, max;
 } commands[] = {
-    {"put", 2, 2},    {"get", 2, 2},      {"remove", 1, 1},
-    {"locate", 1, 1}, {"ls", 0, 0},       {"lshere", 0, 1},
-    {"status", 0, 0}, {"versions", 1, 1}, {"leave", 0, 0},
+    {"put", 2, 2},   {"get", 2, 2},    {"remove", 1, 1}, {"locate", 1, 1},
+    {"ls", 0, 0},    {"lshere", 0, 1}, {"status", 0, 0}, {"versions", 1, 1},
+    {"leave", 0, 0}, {"revoke", 1, 1},
 };
 
 static int run(struct cli *c, const char *cmd, char **args)
@@ -630,6 +710,8 @@ static int run(struct cli *c, const char *cmd, char **args)
         return cmd_versions(c, args[0]);
     if (strcmp(cmd, "leave") == 0)
         return cmd_leave(c);
+    if (strcmp(cmd, "revoke") == 0)
+        return cmd_revoke(c, args[0]);
     return cmd_status(c);
 }
 
@@ -648,12 +730,13 @@ int main(int argc, char **argv)
         {"parallel", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {"stale-ok", no_argument, NULL, OPT_STALE_OK},
+        {"key-file", required_argument, NULL, OPT_KEY_FILE},
         {NULL, 0, NULL, 0},
     };
     struct cli c;
     struct gdfs_config cfg;
     const char *config = NULL, *node = NULL, *transport = NULL;
-    const char *plugin_dir = NULL, *cmd, *name = NULL;
+    const char *plugin_dir = NULL, *cmd, *name = NULL, *key_file = NULL;
     const char *keys[GDFS_CONFIG_MAX_PLUGIN_KEYS];
     const char *vals[GDFS_CONFIG_MAX_PLUGIN_KEYS];
     char err[1024];
@@ -710,6 +793,9 @@ int main(int argc, char **argv)
             return 0;
         case OPT_STALE_OK:
             c.stale_ok = true;
+            break;
+        case OPT_KEY_FILE:
+            key_file = optarg;
             break;
         default:
             return usage_error("bad option");
@@ -801,6 +887,11 @@ int main(int argc, char **argv)
         return usage_error("node address too long");
     }
     snprintf(c.addr, sizeof(c.addr), "%s", node);
+    status = load_credential(&c, key_file, &cfg, config != NULL);
+    if (status != 0) {
+        gdfs_config_free(&cfg);
+        return status;
+    }
     gdfs_log_init("cli", GDFS_LOG_WARN);
     signal(SIGPIPE, SIG_IGN);
     c.progress = isatty(STDERR_FILENO) && !c.json;
@@ -829,5 +920,6 @@ int main(int argc, char **argv)
     gdfs_config_free(&cfg);
     free(c.in);
     free(c.out);
+    gdfs_cred_wipe(&c.cred, sizeof(c.cred));
     return status;
 }

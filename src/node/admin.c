@@ -297,10 +297,40 @@ int gdfs_admin_group(struct gdfs_session *s, const struct gdfs_msg *m)
     if (g == NULL)
         return GDFS_ENOMEM;
     rc = gdfs_proto_decode_group(m->u.group.raw.p, m->u.group.raw.len, g);
-    if (rc == GDFS_OK)
+    if (rc == GDFS_OK && strcmp(g->from, s->peer.id) != 0) {
+        /* Only the member itself may speak for it. */
+        gdfs_log(GDFS_LOG_WARN,
+                 "%s: member %s sent a group message from '%s'; closing",
+                 s->conn->peer, s->peer.id, g->from);
+        rc = GDFS_EPERM;
+    } else if (rc == GDFS_OK) {
         gdfs_grouphost_deliver(s->group, g);
+    }
     free(g);
     return rc; /* one-way: no reply */
+}
+
+/* ENROL: a node with a join token asks for the group key. */
+int gdfs_admin_enrol(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_ENROL, .reqid = m->reqid};
+    struct gdfs_group_status st;
+    int rc;
+
+    gdfs_grouphost_status(s->group, &st);
+    if (st.group_id[0] == '\0')
+        return gdfs_reply_error(s, m->reqid, GDFS_EGROUP,
+                                "this node belongs to no group yet");
+    memcpy(r.u.enrol.key, s->group_key, sizeof(r.u.enrol.key));
+    r.u.enrol.group.p = (const uint8_t *)st.group_id;
+    r.u.enrol.group.len = strlen(st.group_id);
+    gdfs_log(GDFS_LOG_NOTICE, "node %.*s enrolled with join token %s (%s)",
+             (int)m->u.drain.id.len, (const char *)m->u.drain.id.p, s->peer.id,
+             s->conn->peer);
+    rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
+                           gdfs_session_io_ms(s));
+    gdfs_cred_wipe(r.u.enrol.key, sizeof(r.u.enrol.key));
+    return rc;
 }
 
 /* DRAIN (on the leader): hand off the copies of the member named. */

@@ -13,6 +13,8 @@ int gdfs_admin_versions(struct gdfs_session *s, const struct gdfs_msg *m);
 /* STATUS: this node's view of the group, health, repair and scrub. */
 int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m);
 /* GROUP: the member set as this node knows it. */
+/* CLTOND_ENROL: hand a node that proved a join token the group key. */
+int gdfs_admin_enrol(struct gdfs_session *s, const struct gdfs_msg *m);
 int gdfs_admin_group(struct gdfs_session *s, const struct gdfs_msg *m);
 /* LEAVE: hand this node's copies off, then leave the group. */
 int gdfs_admin_leave(struct gdfs_session *s, const struct gdfs_msg *m);

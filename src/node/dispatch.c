@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "node/admin.h"
+#include "node/authz.h"
 #include "node/data/gateway.h"
 #include "node/data/probe.h"
 #include "node/data/replica.h"
@@ -13,9 +14,33 @@
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+/* Refuse @m when its sender may not ask it: an ERROR reply; the
+ * connection stays open after a refused request, but not after a failed
+ * authentication or a member that forged another's name. */
+static int refuse(struct gdfs_session *s, const struct gdfs_msg *m, int rc,
+                  const char *why)
+{
+    int sent;
+
+    gdfs_log(rc == GDFS_ENOTLEADER ? GDFS_LOG_INFO : GDFS_LOG_WARN,
+             "%s (%s %s): %s", s->conn->peer,
+             gdfs_cred_role_name(s->peer.role), s->peer.id, why);
+    sent = gdfs_reply_error(s, m->reqid, rc, "%s", why);
+    if (rc == GDFS_EAUTH || s->peer.role == GDFS_CRED_MEMBER)
+        return rc == GDFS_ENOTLEADER ? sent : rc;
+    return sent;
+}
+
 int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
 {
+    char why[512];
+    int rc = gdfs_node_authz(s, m, why, sizeof(why));
+
+    if (rc != GDFS_OK)
+        return refuse(s, m, rc, why);
     switch (m->type) {
+    case GDFS_MSG_CLTOND_ENROL:
+        return gdfs_admin_enrol(s, m);
     case GDFS_MSG_CLTOND_PUT:
         return gdfs_gateway_put(s, m);
     case GDFS_MSG_CLTOND_GET:

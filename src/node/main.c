@@ -1,10 +1,17 @@
 /* gdfs-node: one storage node.
  *
  *   gdfs-node -c FILE init            start a new group with this node as
- *                                     its first leader (term 1), then serve
- *   gdfs-node -c FILE join HOST:PORT  join the group of the member at
- *                                     HOST:PORT, then serve
+ *                                     its first leader (term 1) and a new
+ *                                     group key, then serve
+ *   gdfs-node -c FILE join --token T HOST:PORT
+ *                                     trade join token T for the group key
+ *                                     at the member HOST:PORT, join its
+ *                                     group, then serve
  *   gdfs-node -c FILE                 restart a member from its database
+ *   gdfs-node -c FILE token --role R  print a new credential (node: a join
+ *                                     token; read, write, admin: a client's)
+ *   gdfs-node -c FILE revoke ID       revoke credential ID, through this
+ *                                     node (which must be running)
  *
  * Start-up is an ordered table of steps, undone in reverse on exit (moosefs
  * RunTab). Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure,
@@ -14,12 +21,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "auth/cred.h"
+#include "auth/requests.h"
 #include "config.h"
 #include "hash.h"
 #include "log.h"
@@ -43,7 +53,9 @@
 struct node {
     const char *config_path;
     int do_init;
-    const char *join; /* seed address with `join` */
+    const char *join;       /* seed address with `join` */
+    struct gdfs_cred token; /* join's --token (role node) */
+    bool has_token;
     struct gdfs_config cfg;
     struct gdfs_store *st; /* the main thread's connection */
     struct gdfs_checkpoint *ckpt;
@@ -221,10 +233,84 @@ static int step_identity(struct node *n)
     return 0;
 }
 
+/* The group key: made by init, fetched with the join token by join,
+ * loaded on restart; then this node's member credential from it. */
+static int step_keys(struct node *n)
+{
+    struct gdfs_node_state state;
+    char err[1024], group[GDFS_NODE_ID_MAX + 1];
+    uint8_t gk[GDFS_GROUP_KEY_LEN];
+    bool owned = gdfs_store_get_node(n->st, &state) == GDFS_OK;
+    int rc;
+
+    n->exit_code = EXIT_USAGE;
+    if (owned && (n->do_init || n->join != NULL))
+        return 0; /* the identity step refuses: the database has a group */
+    if (!owned && !n->do_init && n->join == NULL)
+        return 0; /* the identity step says how to start one */
+    rc = gdfs_group_key_load(n->cfg.data_dir, gk, err, sizeof(err));
+    if (rc == GDFS_ENOENT && owned) {
+        gdfs_log(GDFS_LOG_ERROR,
+                 "%s belongs to group %s but %s/%s is missing: the database "
+                 "was made by a gdfs without authentication (or the key was "
+                 "deleted). This gdfs cannot serve it: start a new group on "
+                 "an empty data_dir (init, then join with a token) and copy "
+                 "the files in with gdfs-cli get/put; see README, "
+                 "\"Upgrading\"",
+                 n->srv.db_path, state.group_id, n->cfg.data_dir,
+                 GDFS_GROUP_KEY_FILE);
+        return -1;
+    }
+    if (rc == GDFS_ENOENT && n->do_init) {
+        rc = gdfs_group_key_create(n->cfg.data_dir, NULL, err, sizeof(err));
+        if (rc == GDFS_OK)
+            rc = gdfs_group_key_load(n->cfg.data_dir, gk, err, sizeof(err));
+        if (rc == GDFS_OK)
+            gdfs_log(GDFS_LOG_NOTICE, "made a new group key in %s/%s",
+                     n->cfg.data_dir, GDFS_GROUP_KEY_FILE);
+    } else if (rc == GDFS_ENOENT && n->join != NULL) {
+        if (!n->has_token) {
+            gdfs_log(GDFS_LOG_ERROR,
+                     "join needs a join token: run 'gdfs-node -c FILE token "
+                     "--role node' on a member and pass what it prints with "
+                     "--token (or --token-file)");
+            return -1;
+        }
+        rc = gdfs_auth_enrol(n->srv.transport, n->join, &n->token,
+                             n->cfg.node_id, (int)n->cfg.io_timeout_ms, gk,
+                             group, err, sizeof(err));
+        if (rc != GDFS_OK) {
+            gdfs_log(GDFS_LOG_ERROR, "join: %s", err);
+            n->exit_code = rc == GDFS_EAUTH || rc == GDFS_EPERM ? EXIT_USAGE
+                                                                : 1;
+            return -1;
+        }
+        rc = gdfs_group_key_create(n->cfg.data_dir, gk, err, sizeof(err));
+        if (rc == GDFS_OK)
+            gdfs_log(GDFS_LOG_NOTICE,
+                     "join token %s accepted by %s: group %s key stored in "
+                     "%s/%s",
+                     n->token.id, n->join, group, n->cfg.data_dir,
+                     GDFS_GROUP_KEY_FILE);
+    }
+    gdfs_cred_wipe(&n->token, sizeof(n->token));
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        gdfs_cred_wipe(gk, sizeof(gk));
+        return -1;
+    }
+    memcpy(n->srv.group_key, gk, sizeof(gk));
+    gdfs_cred_make(gk, GDFS_CRED_MEMBER, n->cfg.node_id, &n->srv.self);
+    gdfs_cred_wipe(gk, sizeof(gk));
+    n->exit_code = 1;
+    return 0;
+}
+
 static int step_group(struct node *n)
 {
     char err[1024];
     int rc = gdfs_grouphost_start(&n->cfg, n->srv.db_path, n->srv.transport,
+                                  &n->srv.self,
                                   n->join ? GDFS_GROUPHOST_JOIN
                                           : GDFS_GROUPHOST_RESTART,
                                   n->join, n->stop_pipe[1], &n->srv.group, err,
@@ -259,8 +345,8 @@ static int step_records(struct node *n)
 {
     char err[1024];
     int rc = gdfs_records_start(&n->cfg, n->srv.db_path, n->srv.transport,
-                                n->srv.group, &n->srv.records, err,
-                                sizeof(err));
+                                &n->srv.self, n->srv.group, &n->srv.records,
+                                err, sizeof(err));
 
     return thread_started(n, rc, err);
 }
@@ -453,6 +539,9 @@ static const struct {
      * wait in the backlog until the server runs. */
     {step_transport, undo_transport, "transport"},
     {step_listen, undo_listen, "listen"},
+    /* Before identity: `init` makes the key before the database names a
+     * group, `join` fetches it before the group thread dials anyone. */
+    {step_keys, NULL, "keys"},
     {step_identity, NULL, "identity"},
     /* Recover only a database we own. */
     {step_recover, NULL, "recover"},
@@ -480,14 +569,155 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gdfs-node -c FILE [init | join HOST:PORT]\n"
-               "  -c FILE         node configuration (INI); see "
-               "examples/node.ini\n"
-               "  init            start a new group with this node as its "
-               "leader\n"
-               "  join HOST:PORT  join the group of the member at HOST:PORT\n"
-               "  (no command: restart the node from its database)\n"
-               "  -h        this help;  -V  version\n");
+    fprintf(f,
+            "usage: gdfs-node -c FILE [COMMAND]\n"
+            "  -c FILE            node configuration (INI); see "
+            "examples/node.ini\n"
+            "commands:\n"
+            "  init               start a new group (and its key) with this "
+            "node as its leader\n"
+            "  join --token T HOST:PORT\n"
+            "                     join the group of the member at HOST:PORT "
+            "with join token T\n"
+            "                     (--token-file F: read T from file F)\n"
+            "  token --role R     print a new credential: R = node (a join "
+            "token), read,\n"
+            "                     write or admin (a client's; see gdfs-cli "
+            "--key-file)\n"
+            "  revoke ID          revoke credential ID (this node must be "
+            "running)\n"
+            "  (no command: restart the node from its database)\n"
+            "  -h  this help;  -V  version\n");
+}
+
+enum command { CMD_SERVE, CMD_TOKEN, CMD_REVOKE };
+
+/* token --role R: a new credential from the group key in data_dir. No
+ * database access: it works while the node runs. */
+static int cmd_token(const struct gdfs_config *cfg, enum gdfs_cred_role role)
+{
+    uint8_t gk[GDFS_GROUP_KEY_LEN];
+    struct gdfs_cred c;
+    char err[1024], line[GDFS_CRED_LINE_MAX + 1];
+    int rc = gdfs_group_key_load(cfg->data_dir, gk, err, sizeof(err));
+
+    if (rc != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: token: %s%s\n", err,
+                rc == GDFS_ENOENT ? " (run it on a member of the group)" : "");
+        return EXIT_USAGE;
+    }
+    rc = gdfs_cred_issue(gk, role, &c);
+    gdfs_cred_wipe(gk, sizeof(gk));
+    if (rc != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: token: no randomness\n");
+        return 1;
+    }
+    gdfs_cred_format(&c, line, sizeof(line));
+    printf("%s\n", line);
+    gdfs_cred_wipe(line, sizeof(line));
+    gdfs_cred_wipe(&c, sizeof(c));
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* revoke ID: through this node, with its own admin rights. */
+static int cmd_revoke(const struct gdfs_config *cfg, const char *id)
+{
+    const char *keys[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    const char *vals[GDFS_CONFIG_MAX_PLUGIN_KEYS];
+    struct gdfs_transport *t = NULL;
+    uint8_t gk[GDFS_GROUP_KEY_LEN];
+    struct gdfs_cred admin;
+    char err[1024], local[GDFS_CRED_ID_MAX + 1];
+    uint64_t version = 0;
+    int rc = gdfs_group_key_load(cfg->data_dir, gk, err, sizeof(err));
+
+    if (rc != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: revoke: %s\n", err);
+        return EXIT_USAGE;
+    }
+    snprintf(local, sizeof(local), "local.%s", cfg->node_id);
+    gdfs_cred_make(gk, GDFS_CRED_ADMIN, local, &admin);
+    gdfs_cred_wipe(gk, sizeof(gk));
+    for (size_t i = 0; i < cfg->nplugin_kv; i++) {
+        keys[i] = cfg->plugin_kv[i].key;
+        vals[i] = cfg->plugin_kv[i].value;
+    }
+    if (gdfs_transport_new(cfg->plugin_dir, cfg->plugin, cfg->nplugin_kv, keys,
+                           vals, &t, err, sizeof(err)) != GDFS_OK ||
+        gdfs_transport_attach_config(t, cfg, err, sizeof(err)) != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: revoke: %s\n", err);
+        gdfs_transport_free(t);
+        return EXIT_USAGE;
+    }
+    rc = gdfs_auth_revoke(t, cfg->advertise, &admin, id,
+                          (int)cfg->io_timeout_ms, &version, err, sizeof(err));
+    gdfs_cred_wipe(&admin, sizeof(admin));
+    gdfs_transport_free(t);
+    if (rc != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: revoke %s: %s\n", id, err);
+        return 1;
+    }
+    printf("revoked %s (record version %llu): members refuse it within "
+           "seconds\n",
+           id, (unsigned long long)version);
+    return 0;
+}
+
+/* join's arguments: [--token T | --token=T | --token-file F] HOST:PORT. */
+static int parse_join(struct node *n, int argc, char **argv)
+{
+    const char *tok = NULL, *tokfile = NULL;
+    char err[512], host[256], scheme[64];
+    uint16_t port;
+    int rc;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
+            tok = argv[++i];
+        else if (strncmp(argv[i], "--token=", 8) == 0)
+            tok = argv[i] + 8;
+        else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc)
+            tokfile = argv[++i];
+        else if (strncmp(argv[i], "--token-file=", 13) == 0)
+            tokfile = argv[i] + 13;
+        else if (argv[i][0] == '-' || n->join != NULL) {
+            fprintf(stderr, "gdfs-node: join: unexpected '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        } else
+            n->join = argv[i];
+    }
+    if (n->join == NULL) {
+        fprintf(stderr, "gdfs-node: join: HOST:PORT of a member is missing\n");
+        return EXIT_USAGE;
+    }
+    if (gdfs_config_parse_addr(n->join, scheme, sizeof(scheme), host,
+                               sizeof(host), &port) != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: join: '%s' is not [PLUGIN://]HOST:PORT\n",
+                n->join);
+        return EXIT_USAGE;
+    }
+    if (tok != NULL && tokfile != NULL) {
+        fprintf(stderr,
+                "gdfs-node: join: --token or --token-file, not both\n");
+        return EXIT_USAGE;
+    }
+    if (tok == NULL && tokfile == NULL)
+        return 0; /* only if data_dir already holds the group key */
+    rc = tok != NULL ? gdfs_cred_parse(tok, &n->token, err, sizeof(err))
+                     : gdfs_cred_load(tokfile, &n->token, err, sizeof(err));
+    if (rc == GDFS_OK && n->token.role != GDFS_CRED_NODE) {
+        snprintf(err, sizeof(err),
+                 "that is a %s credential, not a join token (make one with "
+                 "'gdfs-node -c FILE token --role node' on a member)",
+                 gdfs_cred_role_name(n->token.role));
+        rc = GDFS_EINVAL;
+    }
+    if (rc != GDFS_OK) {
+        fprintf(stderr, "gdfs-node: join: token: %s\n", err);
+        return EXIT_USAGE;
+    }
+    n->has_token = true;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -496,10 +726,14 @@ int main(int argc, char **argv)
     char err[1024];
     size_t done = 0;
     int opt, rc = 0;
+    enum command cmd = CMD_SERVE;
+    enum gdfs_cred_role role = GDFS_CRED_NONE;
+    const char *revoke_id = NULL;
 
     memset(&n, 0, sizeof(n));
     n.exit_code = 1;
-    while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+    /* '+': options end at the command; the command parses its own. */
+    while ((opt = getopt(argc, argv, "+c:hV")) != -1) {
         switch (opt) {
         case 'c':
             n.config_path = optarg;
@@ -523,22 +757,39 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (optind < argc) {
-        if (strcmp(argv[optind], "init") == 0 && optind + 1 == argc) {
-            n.do_init = 1;
-        } else if (strcmp(argv[optind], "join") == 0 && optind + 2 == argc) {
-            char host[256], scheme[64];
-            uint16_t port;
+        const char *c = argv[optind];
 
-            n.join = argv[optind + 1];
-            if (gdfs_config_parse_addr(n.join, scheme, sizeof(scheme), host,
-                                       sizeof(host), &port) != GDFS_OK) {
+        if (strcmp(c, "init") == 0 && optind + 1 == argc) {
+            n.do_init = 1;
+        } else if (strcmp(c, "join") == 0) {
+            if ((rc = parse_join(&n, argc - optind - 1, argv + optind + 1)) !=
+                0)
+                return rc;
+        } else if (strcmp(c, "token") == 0) {
+            cmd = CMD_TOKEN;
+            if (optind + 3 == argc && strcmp(argv[optind + 1], "--role") == 0)
+                role = gdfs_cred_role_parse(argv[optind + 2]);
+            else if (optind + 2 == argc &&
+                     strncmp(argv[optind + 1], "--role=", 7) == 0)
+                role = gdfs_cred_role_parse(argv[optind + 1] + 7);
+            else {
                 fprintf(stderr,
-                        "gdfs-node: join: '%s' is not [PLUGIN://]HOST:PORT\n",
-                        n.join);
+                        "gdfs-node: token: --role node|read|write|admin\n");
                 return EXIT_USAGE;
             }
+            if (role == GDFS_CRED_NONE) {
+                fprintf(stderr,
+                        "gdfs-node: token: role '%s' unknown (node, "
+                        "read, write, admin)\n",
+                        argv[argc - 1]);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(c, "revoke") == 0 && optind + 2 == argc) {
+            cmd = CMD_REVOKE;
+            revoke_id = argv[optind + 1];
         } else {
-            fprintf(stderr, "gdfs-node: unknown command '%s'\n", argv[optind]);
+            fprintf(stderr, "gdfs-node: unknown command or arguments: '%s'\n",
+                    c);
             usage(stderr);
             return EXIT_USAGE;
         }
@@ -547,6 +798,12 @@ int main(int argc, char **argv)
         GDFS_OK) {
         fprintf(stderr, "gdfs-node: %s\n", err);
         return EXIT_USAGE;
+    }
+    if (cmd != CMD_SERVE) {
+        rc = cmd == CMD_TOKEN ? cmd_token(&n.cfg, role)
+                              : cmd_revoke(&n.cfg, revoke_id);
+        gdfs_config_free(&n.cfg);
+        return rc;
     }
     gdfs_log_init(n.cfg.node_id, n.cfg.log_level);
     n.srv.cfg = &n.cfg;

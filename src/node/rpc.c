@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/channel.h"
 #include "clock.h"
 #include "log.h"
 #include "net.h"
@@ -27,6 +28,7 @@ struct addr_state {
 
 struct gdfs_rpc {
     struct gdfs_transport *t;
+    const struct gdfs_cred *self;
     int dial_ms, io_ms;
     uint64_t max_idle_ms;
     uint32_t max_payload;
@@ -36,13 +38,14 @@ struct gdfs_rpc {
 };
 
 int gdfs_rpc_new(struct gdfs_transport *t, const struct gdfs_config *cfg,
-                 struct gdfs_rpc **out)
+                 const struct gdfs_cred *self, struct gdfs_rpc **out)
 {
     struct gdfs_rpc *r = calloc(1, sizeof(*r));
 
     if (r == NULL)
         return GDFS_ENOMEM;
     r->t = t;
+    r->self = self;
     r->dial_ms = (int)cfg->dial_timeout_ms;
     r->io_ms = (int)cfg->io_timeout_ms;
     /* Peers close connections idle for idle_timeout_ms: reuse well within. */
@@ -151,7 +154,7 @@ int gdfs_rpc_open(struct gdfs_rpc *r, const char *addr,
     c->incap = GDFS_PROTO_HDR_LEN + (size_t)r->max_payload;
     c->max_payload = r->max_payload;
     snprintf(c->addr, sizeof(c->addr), "%s", addr);
-    rc = gdfs_conn_dial(r->t, &c->conn, addr, r->dial_ms);
+    rc = gdfs_channel_dial(r->t, &c->conn, addr, r->dial_ms, r->self);
     if (rc != GDFS_OK) {
         pthread_mutex_lock(&r->mu);
         a = find_addr(r, addr);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/cred.h"
 #include "config.h"
 #include "proto.h"
 #include "transport.h"
@@ -34,7 +35,7 @@ struct gdfs_rpc_conn {
 };
 
 int gdfs_rpc_new(struct gdfs_transport *t, const struct gdfs_config *cfg,
-                 struct gdfs_rpc **out);
+                 const struct gdfs_cred *self, struct gdfs_rpc **out);
 void gdfs_rpc_free(struct gdfs_rpc *r);
 
 /* A connection to @addr, pooled or newly dialled. GDFS_ENET (down:

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "net.h"
+#include "auth/channel.h"
 #include "node/dispatch.h"
 #include "store/store.h"
 
@@ -22,20 +25,213 @@
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t active_cv; /* on CLOCK_MONOTONIC: drain() times out */
 static pthread_once_t active_once = PTHREAD_ONCE_INIT;
-static unsigned active;
+static unsigned active; /* connection threads running */
 
 static void active_init(void)
 {
     gdfs_clock_cond_init(&active_cv);
 }
 
+/* ---- connection pools (under active_mu) ---------------------------------- */
+
+enum pool { POOL_NONE, POOL_HANDSHAKE, POOL_PEER, POOL_CLIENT };
+
+/* Connections from one source address (the peer's address without its
+ * port), in the pools that count per source. */
+struct source {
+    char addr[80];
+    unsigned handshakes, clients;
+};
+
+static struct {
+    unsigned handshakes, peers, clients;
+    struct source *src; /* nsrc slots; a slot with no counts is free */
+    size_t nsrc;
+    uint64_t last_refusal_log_ms;
+    unsigned refused_since_log;
+} pools;
+
 struct client {
     struct gdfs_server *srv;
     struct gdfs_conn conn;
+    enum pool pool;
+    char source[80];
 };
 
-static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
+static void source_of(const char *peer, char *out, size_t cap)
 {
+    const char *colon = strrchr(peer, ':');
+    size_t len = colon != NULL ? (size_t)(colon - peer) : strlen(peer);
+
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, peer, len);
+    out[len] = '\0';
+}
+
+/* The slot of @addr, or a free one for it; NULL if the table is full. */
+static struct source *source_get(const char *addr)
+{
+    struct source *free_slot = NULL;
+
+    for (size_t i = 0; i < pools.nsrc; i++) {
+        struct source *x = &pools.src[i];
+
+        if (x->handshakes == 0 && x->clients == 0) {
+            if (free_slot == NULL)
+                free_slot = x;
+        } else if (strcmp(x->addr, addr) == 0) {
+            return x;
+        }
+    }
+    if (free_slot != NULL)
+        snprintf(free_slot->addr, sizeof(free_slot->addr), "%s", addr);
+    return free_slot;
+}
+
+/* Move @cl into pool @to (from its current one). false, with @why, when
+ * @to is full; @cl then stays where it was. */
+static bool pool_enter(struct client *cl, enum pool to, char *why,
+                       size_t whylen)
+{
+    const struct gdfs_config *cfg = cl->srv->cfg;
+    struct source *x = source_get(cl->source);
+    bool ok = true;
+
+    switch (to) {
+    case POOL_HANDSHAKE:
+        if (pools.handshakes >= GDFS_SERVER_HANDSHAKES || x == NULL ||
+            x->handshakes >= GDFS_SERVER_HANDSHAKES_PER_SOURCE) {
+            snprintf(why, whylen, "%u handshakes in progress (%u from %s)",
+                     pools.handshakes, x ? x->handshakes : 0, cl->source);
+            ok = false;
+        }
+        break;
+    case POOL_PEER:
+        if (pools.peers >= cfg->max_peers) {
+            snprintf(why, whylen,
+                     "node busy: it has max_peers (%u) member connections",
+                     cfg->max_peers);
+            ok = false;
+        }
+        break;
+    case POOL_CLIENT:
+        if (pools.clients >= cfg->max_clients) {
+            snprintf(why, whylen,
+                     "node busy: it has max_clients (%u) client connections",
+                     cfg->max_clients);
+            ok = false;
+        } else if (x == NULL || x->clients >= cfg->max_per_source) {
+            snprintf(why, whylen,
+                     "node busy: %s has max_per_source (%u) client "
+                     "connections to it",
+                     cl->source, cfg->max_per_source);
+            ok = false;
+        }
+        break;
+    case POOL_NONE:
+        break;
+    }
+    if (!ok)
+        return false;
+    /* Leave the old pool. */
+    switch (cl->pool) {
+    case POOL_HANDSHAKE:
+        pools.handshakes--;
+        if (x != NULL)
+            x->handshakes--;
+        break;
+    case POOL_PEER:
+        pools.peers--;
+        break;
+    case POOL_CLIENT:
+        pools.clients--;
+        if (x != NULL)
+            x->clients--;
+        break;
+    case POOL_NONE:
+        break;
+    }
+    switch (to) {
+    case POOL_HANDSHAKE:
+        pools.handshakes++;
+        x->handshakes++;
+        break;
+    case POOL_PEER:
+        pools.peers++;
+        break;
+    case POOL_CLIENT:
+        pools.clients++;
+        x->clients++;
+        break;
+    case POOL_NONE:
+        break;
+    }
+    cl->pool = to;
+    return true;
+}
+
+/* Log refusals at most once a second (a flood must not fill the log). */
+static void log_refusal(const char *who, const char *why)
+{
+    uint64_t now = gdfs_clock_ms();
+
+    pthread_mutex_lock(&active_mu);
+    pools.refused_since_log++;
+    if (now - pools.last_refusal_log_ms < 1000) {
+        pthread_mutex_unlock(&active_mu);
+        return;
+    }
+    pools.last_refusal_log_ms = now;
+    unsigned n = pools.refused_since_log;
+    pools.refused_since_log = 0;
+    pthread_mutex_unlock(&active_mu);
+    gdfs_log(GDFS_LOG_WARN, "refusing %s: %s (%u refused in the last second)",
+             who, why, n);
+}
+
+/* ---- one connection ------------------------------------------------------ */
+
+/* The secure handshake, then the pool the proven identity belongs to.
+ * false: the connection is to be closed. */
+static bool admit(struct client *cl, struct gdfs_auth_peer *peer)
+{
+    struct gdfs_server *srv = cl->srv;
+    struct gdfs_conn *c = &cl->conn;
+    int ms = (int)srv->cfg->io_timeout_ms < GDFS_SERVER_HANDSHAKE_MS
+                 ? (int)srv->cfg->io_timeout_ms
+                 : GDFS_SERVER_HANDSHAKE_MS;
+    char why[256];
+    bool ok;
+    int rc;
+
+    rc = gdfs_channel_accept(c, srv->group_key, ms, peer);
+    if (rc != GDFS_OK) {
+        if (rc == GDFS_EAUTH)
+            log_refusal(c->peer, c->errmsg);
+        else
+            gdfs_log(GDFS_LOG_DEBUG, "%s", c->errmsg);
+        return false;
+    }
+    pthread_mutex_lock(&active_mu);
+    ok = pool_enter(cl,
+                    peer->role == GDFS_CRED_MEMBER ? POOL_PEER : POOL_CLIENT,
+                    why, sizeof(why));
+    pthread_mutex_unlock(&active_mu);
+    if (!ok) {
+        log_refusal(c->peer, why);
+        gdfs_net_send_error(c, 0, GDFS_EBUSY, 200, "%s", why);
+        return false;
+    }
+    gdfs_log(GDFS_LOG_DEBUG, "%s is %s %s", c->peer,
+             gdfs_cred_role_name(peer->role), peer->id);
+    return true;
+}
+
+static void serve(struct client *cl)
+{
+    struct gdfs_server *srv = cl->srv;
+    struct gdfs_conn *c = &cl->conn;
     const struct gdfs_config *cfg = srv->cfg;
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_session s = {.cfg = cfg,
@@ -44,11 +240,13 @@ static void serve(struct gdfs_server *srv, struct gdfs_conn *c)
                              .records = srv->records,
                              .readrepair = srv->readrepair,
                              .scrub = srv->scrub,
-
+                             .group_key = srv->group_key,
                              .repair = srv->repair};
     char err[512];
     int rc;
 
+    if (!admit(cl, &s.peer))
+        return;
     s.max_payload = cfg->chunk_size + 64 * 1024;
     s.incap = s.outcap = GDFS_PROTO_HDR_LEN + (size_t)s.max_payload;
     s.in = malloc(s.incap);
@@ -93,34 +291,34 @@ static void *client_main(void *arg)
 {
     struct client *cl = arg;
 
-    serve(cl->srv, &cl->conn);
+    serve(cl);
     gdfs_conn_close(&cl->conn);
-    free(cl);
     pthread_mutex_lock(&active_mu);
+    pool_enter(cl, POOL_NONE, NULL, 0);
     active--;
     pthread_cond_broadcast(&active_cv);
     pthread_mutex_unlock(&active_mu);
+    free(cl);
     return NULL;
 }
 
-/* Start a thread for @cl, or refuse it when max_clients are busy. */
+/* Start a thread for @cl, or refuse it when the handshake pool is full
+ * (closed at once: nothing is said before a handshake). */
 static void start_client(struct gdfs_server *srv, struct client *cl)
 {
     pthread_attr_t attr;
     pthread_t tid;
-    int busy;
+    char why[256];
+    bool ok;
 
+    source_of(cl->conn.peer, cl->source, sizeof(cl->source));
     pthread_mutex_lock(&active_mu);
-    busy = active >= srv->cfg->max_clients;
-    if (!busy)
+    ok = pool_enter(cl, POOL_HANDSHAKE, why, sizeof(why));
+    if (ok)
         active++;
     pthread_mutex_unlock(&active_mu);
-    if (busy) {
-        gdfs_log(GDFS_LOG_WARN, "refusing %s: %u clients connected",
-                 cl->conn.peer, srv->cfg->max_clients);
-        gdfs_net_send_error(&cl->conn, 0, GDFS_EBUSY, 200,
-                            "node busy: it has max_clients (%u) connections",
-                            srv->cfg->max_clients);
+    if (!ok) {
+        log_refusal(cl->conn.peer, why);
         goto refuse;
     }
     pthread_attr_init(&attr);
@@ -133,6 +331,7 @@ static void start_client(struct gdfs_server *srv, struct client *cl)
     pthread_attr_destroy(&attr);
     gdfs_log(GDFS_LOG_ERROR, "cannot start a thread for %s", cl->conn.peer);
     pthread_mutex_lock(&active_mu);
+    pool_enter(cl, POOL_NONE, NULL, 0);
     active--;
     pthread_mutex_unlock(&active_mu);
 refuse:
@@ -164,6 +363,12 @@ int gdfs_server_run(struct gdfs_server *srv)
     int rc = GDFS_OK;
 
     pthread_once(&active_once, active_init); /* before any client starts */
+    pools.nsrc = GDFS_SERVER_HANDSHAKES + srv->cfg->max_clients;
+    pools.src = calloc(pools.nsrc, sizeof(*pools.src));
+    if (pools.src == NULL) {
+        gdfs_log(GDFS_LOG_ERROR, "out of memory for connection pools");
+        return GDFS_ENOMEM;
+    }
     p[0].fd = srv->transport->ops->listener_fd(l);
     p[0].events = POLLIN;
     p[1].fd = srv->stop_rd;
@@ -205,7 +410,9 @@ int gdfs_server_run(struct gdfs_server *srv)
         gdfs_log(GDFS_LOG_WARN,
                  "connections still busy %d ms after the stop request",
                  DRAIN_MS);
-        return GDFS_EBUSY;
+        return GDFS_EBUSY; /* the pools stay: threads still use them */
     }
+    free(pools.src);
+    pools.src = NULL;
     return rc;
 }

@@ -1,10 +1,16 @@
 /* gdfs-node's server: accepts connections through the transport plugin
- * and serves each on a thread of its own (bounded by max_clients), so a
- * slow or stalled client only ever holds up itself; idle connections are
- * dropped after idle_timeout_ms. */
+ * and serves each on a thread of its own, so a slow or stalled client only
+ * ever holds up itself; idle connections are dropped after
+ * idle_timeout_ms. Every connection first runs the secure handshake
+ * (auth/channel.h); what it proved decides which pool it counts against:
+ * handshakes in progress (GDFS_SERVER_HANDSHAKES, of which
+ * GDFS_SERVER_HANDSHAKES_PER_SOURCE from one source address), members
+ * (max_peers) or clients (max_clients, max_per_source from one address),
+ * so clients, authenticated or not, can never lock members out. */
 #ifndef GDFS_NODE_SERVER_H
 #define GDFS_NODE_SERVER_H
 
+#include "auth/cred.h"
 #include "config.h"
 #include "transport.h"
 
@@ -14,6 +20,10 @@ struct gdfs_records;
 struct gdfs_repair;
 struct gdfs_readrepair;
 struct gdfs_scrub;
+
+#define GDFS_SERVER_HANDSHAKES 64
+#define GDFS_SERVER_HANDSHAKES_PER_SOURCE 16
+#define GDFS_SERVER_HANDSHAKE_MS 5000
 
 struct gdfs_server {
     const struct gdfs_config *cfg;
@@ -26,6 +36,10 @@ struct gdfs_server {
     struct gdfs_listener listener;
     char db_path[4096];
     int stop_rd; /* readable once shutdown was asked for */
+    /* The group key every connection proves against, and this node's own
+     * member credential (for what it dials). */
+    uint8_t group_key[GDFS_GROUP_KEY_LEN];
+    struct gdfs_cred self;
 };
 
 /* Accept and serve until @srv->stop_rd becomes readable, then wait (up to

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/channel.h"
 #include "config.h"
 #include "proto.h"
 #include "transport.h"
@@ -31,6 +32,9 @@ struct gdfs_session {
     struct gdfs_scrub *scrub;           /* this node's scrub (figures) */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
+    struct gdfs_auth_peer peer;  /* who the channel proved is there */
+    uint64_t revoked_checked_ms; /* when its credential was last looked up */
+    const uint8_t *group_key;    /* GDFS_GROUP_KEY_LEN bytes (ENROL) */
     uint8_t *in; /* receive buffer: frame header + max payload */
     size_t incap;
     uint8_t *out; /* send buffer: replies and chunks */

@@ -187,14 +187,15 @@ const struct gdfs_proto_codec gdfs_proto_codec_empty = {
 static const struct {
     const struct gdfs_proto_codec *codec;
     const char *name;
+    enum gdfs_msg_auth auth;
 } types[UINT8_MAX + 1] = {
-#define TYPE_ROW(name, id, dir, codec)                                        \
-    [id] = {&gdfs_proto_codec_##codec, #name},
+#define TYPE_ROW(name, id, dir, codec, auth)                                  \
+    [id] = {&gdfs_proto_codec_##codec, #name, GDFS_AUTH_##auth},
     GDFS_PROTO_MSG_LIST(TYPE_ROW)
 #undef TYPE_ROW
 };
 
-#define ID_IN_RANGE(name, id, dir, codec)                                     \
+#define ID_IN_RANGE(name, id, dir, codec, auth)                               \
     _Static_assert((id) >= 1 && (id) <= GDFS_MSG_TYPE_MAX,                    \
                    "GDFS_MSG_" #name ": id outside 1..GDFS_MSG_TYPE_MAX");
 GDFS_PROTO_MSG_LIST(ID_IN_RANGE)
@@ -203,6 +204,11 @@ GDFS_PROTO_MSG_LIST(ID_IN_RANGE)
 const struct gdfs_proto_codec *gdfs_proto_codec_of(uint8_t type)
 {
     return types[type].codec;
+}
+
+enum gdfs_msg_auth gdfs_proto_auth_of(uint8_t type)
+{
+    return types[type].codec != NULL ? types[type].auth : GDFS_AUTH_REPLY;
 }
 
 const char *gdfs_proto_type_name(uint8_t type)

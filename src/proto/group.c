@@ -337,3 +337,31 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
     *len = w.off;
     return GDFS_OK;
 }
+
+/* ---- NDTOCL_ENROL: key:32B grouplen:8 group ------------------------------ */
+
+static bool enrol_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
+{
+    gdfs_pack_get_copy(r, m->u.enrol.key, sizeof(m->u.enrol.key));
+    gdfs_proto_get_bytes8(r, &m->u.enrol.group);
+    return !r->bad && gdfs_proto_valid_node_id(&m->u.enrol.group);
+}
+
+static int enrol_check(const struct gdfs_msg *m)
+{
+    if (m->u.enrol.group.len > GDFS_NODE_ID_MAX)
+        return GDFS_ETOOBIG;
+    return gdfs_proto_valid_node_id(&m->u.enrol.group) ? GDFS_OK : GDFS_EINVAL;
+}
+
+static void enrol_encode(struct gdfs_pack_writer *w, const struct gdfs_msg *m)
+{
+    gdfs_pack_put_bytes(w, m->u.enrol.key, sizeof(m->u.enrol.key));
+    gdfs_proto_put_bytes8(w, &m->u.enrol.group);
+}
+
+const struct gdfs_proto_codec gdfs_proto_codec_enrol = {
+    .decode = enrol_decode,
+    .check = enrol_check,
+    .encode = enrol_encode,
+};

@@ -6,7 +6,7 @@
  * the list is refused), decode, encode and the list writer go through.
  * How to add a message: see the top of src/proto.h.
  *
- * X(name, id, dir, codec)
+ * X(name, id, dir, codec, auth)
  *   name  the message is GDFS_MSG_<name>, its log name "<name>"
  *   id    the type byte on the wire: never renumber, never reuse
  *   dir   who sends it, as the name's prefix says: CLTOND client to node,
@@ -16,6 +16,12 @@
  *         gdfs_proto_codec gdfs_proto_codec_<codec> (src/proto/proto_int.h),
  *         defined beside its decode/check/encode functions in the family's
  *         file under src/proto/; messages with the same payload share one
+ *   auth  who may send it as a request (enum gdfs_msg_auth, GDFS_AUTH_<auth>):
+ *         READ, WRITE, ADMIN a credential of that role or higher, or a
+ *         member; JOIN a join token (role node) or a member; MEMBER an
+ *         authenticated member only; LEADER only the member this node
+ *         believes leads the message's term; REPLY never (a reply, or a
+ *         frame only valid inside another exchange's stream)
  * The comment above each entry is its payload layout (fields big-endian,
  * name:bits, name:NB for N bytes, then what the values may be). */
 #ifndef GDFS_PROTO_MESSAGES_H
@@ -23,41 +29,41 @@
 
 #define GDFS_PROTO_MSG_LIST(X)                                                \
     /* status:32 msglen:16 msg:msglen  (status is a GDFS_E* code != 0) */     \
-    X(NDTOCL_ERROR, 1, NDTOCL, error)                                         \
+    X(NDTOCL_ERROR, 1, NDTOCL, error, REPLY)                                  \
     /* seq:64 term:64  (generic success; the version the operation made) */   \
-    X(NDTOCL_OK, 2, NDTOCL, ok)                                               \
+    X(NDTOCL_OK, 2, NDTOCL, ok, REPLY)                                        \
     /* namelen:16 name:namelen  (start a put; chunks follow once READY) */    \
-    X(CLTOND_PUT, 3, CLTOND, name)                                            \
+    X(CLTOND_PUT, 3, CLTOND, name, WRITE)                                     \
     /* chunk_size:32 seq:64 term:64  (the version this put will create, or    \
      * 0 when it is assigned at commit: the OK that ends the put says) */     \
-    X(NDTOCL_PUT_READY, 4, NDTOCL, put_ready)                                 \
+    X(NDTOCL_PUT_READY, 4, NDTOCL, put_ready, REPLY)                          \
     /* idx:32 sha256:32B len:32 data:len  (either direction; len >= 1         \
      * except for the only chunk of an empty file, which is never sent) */    \
-    X(CHUNK, 5, ANY, chunk)                                                   \
+    X(CHUNK, 5, ANY, chunk, WRITE)                                            \
     /* size:64 nchunks:32 sha256:32B  (file hash = SHA-256 over the           \
      * concatenated chunk hashes; reply is OK or ERROR) */                    \
-    X(CLTOND_PUT_END, 6, CLTOND, put_end)                                     \
+    X(CLTOND_PUT_END, 6, CLTOND, put_end, WRITE)                              \
     /* seq:64 namelen:16 name:namelen  (seq 0 = newest) */                    \
-    X(CLTOND_GET, 7, CLTOND, get)                                             \
+    X(CLTOND_GET, 7, CLTOND, get, READ)                                       \
     /* seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B             \
      * (then nchunks CHUNK frames, idx 0..nchunks-1) */                       \
-    X(NDTOCL_GET_INFO, 8, NDTOCL, get_info)                                   \
+    X(NDTOCL_GET_INFO, 8, NDTOCL, get_info, REPLY)                            \
     /* namelen:16 name:namelen  (reply OK with the tombstone's version) */    \
-    X(CLTOND_REMOVE, 9, CLTOND, name)                                         \
+    X(CLTOND_REMOVE, 9, CLTOND, name, WRITE)                                  \
     /* scope:8 (0 all files, 1 files held here) max:32 afterlen:16 after      \
      * (names sorted bytewise; entries with name > after; afterlen may        \
      * be 0) */                                                               \
-    X(CLTOND_LIST, 10, CLTOND, list)                                          \
+    X(CLTOND_LIST, 10, CLTOND, list, READ)                                    \
     /* more:8 count:32 then count x                                           \
      *   { namelen:16 name size:64 seq:64 term:64 replicas:8 } */             \
-    X(NDTOCL_LIST, 11, NDTOCL, list_reply)                                    \
+    X(NDTOCL_LIST, 11, NDTOCL, list_reply, REPLY)                             \
     /* namelen:16 name:namelen */                                             \
-    X(CLTOND_LOCATE, 12, CLTOND, name)                                        \
+    X(CLTOND_LOCATE, 12, CLTOND, name, READ)                                  \
     /* seq:64 term:64 size:64 count:8 then count x                            \
      *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */              \
-    X(NDTOCL_LOCATE, 13, NDTOCL, locate_reply)                                \
+    X(NDTOCL_LOCATE, 13, NDTOCL, locate_reply, REPLY)                         \
     /* (empty payload) */                                                     \
-    X(CLTOND_STATUS, 14, CLTOND, empty)                                       \
+    X(CLTOND_STATUS, 14, CLTOND, empty, READ)                                 \
     /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8          \
      * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }     \
      * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =    \
@@ -66,11 +72,11 @@
      * then, optionally (absent from older nodes): HEALTH (see                \
      * NDTOCL_HEALTH: the leader's view) and this node's scrub figures        \
      * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */    \
-    X(NDTOCL_STATUS, 15, NDTOCL, status_reply)                                \
+    X(NDTOCL_STATUS, 15, NDTOCL, status_reply, REPLY)                         \
     /* namelen:16 name:namelen */                                             \
-    X(CLTOND_VERSIONS, 16, CLTOND, name)                                      \
+    X(CLTOND_VERSIONS, 16, CLTOND, name, READ)                                \
     /* count:16 then count x { seq:64 term:64 size:64 tombstone:8 } */        \
-    X(NDTOCL_VERSIONS, 17, NDTOCL, versions_reply)                            \
+    X(NDTOCL_VERSIONS, 17, NDTOCL, versions_reply, REPLY)                     \
     /* One group message (struct gdfs_gmsg):                                  \
      *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:         \
      *   HEARTBEAT  incarnation:64                                            \
@@ -85,12 +91,12 @@
      * count x { idlen:8 id addrlen:8 addr state:8 incarnation:64 since:64 }  \
      * (count <= GDFS_GROUP_MAX, ids unique). from is a node id; group is     \
      * empty only in JOIN; booleans are 0 or 1. One-way: no reply frame. */   \
-    X(NDTOND_GROUP, 18, NDTOND, group)                                        \
+    X(NDTOND_GROUP, 18, NDTOND, group, MEMBER)                                \
     /* (empty payload) ask the node to leave its group gracefully, after      \
      * its copies are handed off; reply OK (seq: files left under-            \
      * replicated because no other member could take a copy; term 0) or       \
      * ERROR */                                                               \
-    X(CLTOND_LEAVE, 19, CLTOND, empty)                                        \
+    X(CLTOND_LEAVE, 19, CLTOND, empty, ADMIN)                                 \
     /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's        \
      * metadata record:                                                       \
      *   seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B           \
@@ -101,84 +107,84 @@
      * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX). ---- */            \
     /* namelen:16 name:namelen  (gateway -> leader: a put of name starts;     \
      * reply PLACE or ERROR) */                                               \
-    X(NDTOND_ALLOC, 20, NDTOND, name)                                         \
+    X(NDTOND_ALLOC, 20, NDTOND, name, MEMBER)                                 \
     /* seq:64 term:64 chunk_size:32 count:8 (1..3) then count x               \
      *   { idlen:8 id addrlen:8 addr }  (addrlen >= 1; ids unique;            \
      * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                          \
-    X(NDTOCL_PLACE, 21, NDTOCL, place)                                        \
+    X(NDTOCL_PLACE, 21, NDTOCL, place, REPLY)                                 \
     /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:     \
      * store this version; reply PUT_READY, then CHUNK frames and PUT_END     \
      * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=    \
      * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                       \
-    X(NDTOND_RPUT, 22, NDTOND, rput)                                          \
+    X(NDTOND_RPUT, 22, NDTOND, rput, MEMBER)                                  \
     /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */           \
-    X(NDTOND_COMMIT, 23, NDTOND, record)                                      \
+    X(NDTOND_COMMIT, 23, NDTOND, record, MEMBER)                              \
     /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or   \
      * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1) */ \
-    X(NDTOND_META_PUT, 24, NDTOND, meta_put)                                  \
+    X(NDTOND_META_PUT, 24, NDTOND, meta_put, LEADER)                          \
     /* term:64 max:32 afterlen:16 after  (new leader -> member: promise       \
      * @term, then send the records with name > after; reply META_LIST;       \
      * max >= 1; afterlen may be 0) */                                        \
-    X(NDTOND_META_PULL, 25, NDTOND, meta_pull)                                \
+    X(NDTOND_META_PULL, 25, NDTOND, meta_pull, LEADER)                        \
     /* more:8 count:32 then count x RECORD  (names ascending) */              \
-    X(NDTOCL_META_LIST, 26, NDTOCL, meta_list)                                \
+    X(NDTOCL_META_LIST, 26, NDTOCL, meta_list, REPLY)                         \
     /* seq:64 namelen:16 name  (-> leader: the committed record of name,      \
      * seq 0 = newest; reply RECORD or ERROR) */                              \
-    X(NDTOND_LOOKUP, 27, NDTOND, get)                                         \
+    X(NDTOND_LOOKUP, 27, NDTOND, get, MEMBER)                                 \
     /* RECORD */                                                              \
-    X(NDTOCL_RECORD, 28, NDTOCL, record)                                      \
+    X(NDTOCL_RECORD, 28, NDTOCL, record, REPLY)                               \
     /* seq:64 term:64 namelen:16 name  (-> replica: send exactly this         \
      * version: GET_INFO then its CHUNK frames, or ERROR; seq >= 1) */        \
-    X(NDTOND_RGET, 29, NDTOND, rget)                                          \
+    X(NDTOND_RGET, 29, NDTOND, rget, MEMBER)                                  \
     /* ---- files: repair (docs/ARCHITECTURE.md "Upkeep") ---- */             \
     /* RECORD nsrc:8 then nsrc x { addrlen:8 addr }  (leader -> member:       \
      * hold a complete, verified copy of the record's version, fetching       \
      * what is missing from the sources in turn (RGET_FROM); reply OK with    \
      * the version once it is durable, or ERROR; not a tombstone; nsrc        \
      * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1) */                            \
-    X(NDTOND_REPLICATE, 30, NDTOND, replicate)                                \
+    X(NDTOND_REPLICATE, 30, NDTOND, replicate, LEADER)                        \
     /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but     \
      * the CHUNK frames after GET_INFO start at index first (none when        \
      * first >= nchunks); seq >= 1) */                                        \
-    X(NDTOND_RGET_FROM, 31, NDTOND, rget_from)                                \
+    X(NDTOND_RGET_FROM, 31, NDTOND, rget_from, MEMBER)                        \
     /* idlen:8 id  (leaving member -> leader: hand off every copy member      \
      * id holds; reply, once no file on it can still be moved, OK with seq    \
      * = the files that could not be moved (no room, no healthy source)       \
      * and term 0, or ERROR) */                                               \
-    X(NDTOND_DRAIN, 32, NDTOND, drain)                                        \
+    X(NDTOND_DRAIN, 32, NDTOND, drain, MEMBER)                                \
     /* (empty payload)  (-> leader: its re-replication figures; reply         \
      * HEALTH or ERROR) */                                                    \
-    X(NDTOND_HEALTH, 33, NDTOND, empty)                                       \
+    X(NDTOND_HEALTH, 33, NDTOND, empty, MEMBER)                               \
     /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader       \
      * that finished a scan; else under and names are 0) under:32             \
      * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }    \
      * pending:32 running:32 done:64 failed:64 bytes:64 */                    \
-    X(NDTOCL_HEALTH, 34, NDTOCL, health)                                      \
+    X(NDTOCL_HEALTH, 34, NDTOCL, health, REPLY)                               \
     /* ---- files: scrub, read repair, stale reads (35..39) ---- */           \
     /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of       \
      * name? Answered from the store without reading chunks; reply            \
      * NDTOCL_PROBE. seq 0 (then term 0) asks only for the newest) */         \
-    X(NDTOND_PROBE, 35, NDTOND, probe)                                        \
+    X(NDTOND_PROBE, 35, NDTOND, probe, MEMBER)                                \
     /* have:8 seq:64 term:64 flags:8  (have, of the version asked: 0 not      \
      * held complete here (or seq 0 was asked), 1 held complete, 2 held       \
      * but its scrub found a bad chunk; seq/term: the newest committed        \
      * version held here, 0 0 if none; flags bit 0: that newest version is    \
      * a tombstone; other bits 0) */                                          \
-    X(NDTOCL_PROBE, 36, NDTOCL, probe_reply)                                  \
+    X(NDTOCL_PROBE, 36, NDTOCL, probe_reply, REPLY)                           \
     /* msglen:16 msg  (node -> client, only for a CLTOND_GET flagged          \
      * GDFS_FLAG_STALE_OK that was served without a leader's record: sent     \
      * before GET_INFO, says why the bytes may be stale; msglen               \
      * 1..GDFS_ERRMSG_MAX) */                                                 \
-    X(NDTOCL_STALE, 37, NDTOCL, stale)                                        \
+    X(NDTOCL_STALE, 37, NDTOCL, stale, REPLY)                                 \
     /* ---- files: record sync (anti-entropy). The leader compares its        \
      * records with each member's by digest and sends the buckets that        \
      * differ again. ---- */                                                  \
     /* term:64 then GDFS_META_BUCKETS x { count:32 sum:16B }  (leader of      \
      * @term -> member: the leader's record digest; reply META_DIFF; term     \
      * >= 1) */                                                               \
-    X(NDTOND_META_SUM, 45, NDTOND, meta_sum)                                  \
+    X(NDTOND_META_SUM, 45, NDTOND, meta_sum, LEADER)                          \
     /* mask:64  (bit i: the member's bucket i differs from the leader's) */   \
-    X(NDTOCL_META_DIFF, 46, NDTOCL, meta_diff)                                \
+    X(NDTOCL_META_DIFF, 46, NDTOCL, meta_diff, REPLY)                         \
     /* term:64 complete:64 more:8 count:32 then count x RECORD  (leader       \
      * of @term -> member: persist these records as committed, all in one     \
      * transaction; reply OK, or ERROR GDFS_ESTALE when the member promised   \
@@ -187,15 +193,23 @@
      * every record of bucket i the leader holds, so a record the member      \
      * accepted from an older term's leader in that bucket and that the       \
      * leader does not hold never committed; 0 for confirmations) */          \
-    X(NDTOND_META_SYNC, 47, NDTOND, meta_sync)
+    X(NDTOND_META_SYNC, 47, NDTOND, meta_sync, LEADER)                        \
+    /* ---- joining (docs/ARCHITECTURE.md "Security") ---- */                 \
+    /* idlen:8 id  (a node joining with a join token -> a member: hand me     \
+     * the group key; id is the joining node's id, for the log; reply         \
+     * ENROL or ERROR) */                                                     \
+    X(CLTOND_ENROL, 48, CLTOND, drain, JOIN)                                  \
+    /* key:32B grouplen:8 group  (the group key and the group's id;           \
+     * grouplen 1..GDFS_NODE_ID_MAX) */                                       \
+    X(NDTOCL_ENROL, 49, NDTOCL, enrol, REPLY)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {
-#define GDFS_PROTO_MSG_ENUM(name, id, dir, codec) GDFS_MSG_##name = id,
+#define GDFS_PROTO_MSG_ENUM(name, id, dir, codec, auth) GDFS_MSG_##name = id,
     GDFS_PROTO_MSG_LIST(GDFS_PROTO_MSG_ENUM)
 #undef GDFS_PROTO_MSG_ENUM
 };
 /* The largest id in the list (ids below it may be unassigned). */
-#define GDFS_MSG_TYPE_MAX 47
+#define GDFS_MSG_TYPE_MAX 49
 
 #endif

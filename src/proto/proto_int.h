@@ -43,7 +43,7 @@ struct gdfs_proto_codec {
     bool more;                      /* a more:8 byte precedes the count */
 };
 
-#define GDFS_PROTO_CODEC_DECLARE(name, id, dir, codec)                        \
+#define GDFS_PROTO_CODEC_DECLARE(name, id, dir, codec, auth)                  \
     extern const struct gdfs_proto_codec gdfs_proto_codec_##codec;
 GDFS_PROTO_MSG_LIST(GDFS_PROTO_CODEC_DECLARE)
 #undef GDFS_PROTO_CODEC_DECLARE

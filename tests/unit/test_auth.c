@@ -95,10 +95,10 @@ START_TEST(test_cred_identity_parse_is_strict)
 {
     enum gdfs_cred_role role;
     char id[GDFS_CRED_ID_MAX + 1];
-    static const char *bad[] = {"gdfs1 member", "gdfs1 member ",
-                                "gdfs1 root n1", "gdfs1  member n1",
+    static const char *bad[] = {"gdfs1 member",     "gdfs1 member ",
+                                "gdfs1 root n1",    "gdfs1  member n1",
                                 "gdfs1 member n 1", "gdfs1 member n1\n",
-                                "GDFS1 member n1", "gdfs1 member n\x01"};
+                                "GDFS1 member n1",  "gdfs1 member n\x01"};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(gdfs_cred_identity_parse((const uint8_t *)bad[i],
@@ -188,7 +188,7 @@ struct side {
     char addr[64];
     const uint8_t *gk; /* accepting side's group key */
     struct gdfs_conn server;
-    struct gdfs_peer peer;
+    struct gdfs_auth_peer peer;
     int accept_rc;
     int raw; /* accept without a handshake */
 };
@@ -206,9 +206,9 @@ static void *accept_main(void *arg)
         rc = gdfs_listener_accept(&s->l, &s->server);
     } while (rc == GDFS_EAGAIN);
     ck_assert_int_eq(rc, GDFS_OK);
-    s->accept_rc =
-        s->raw ? GDFS_OK
-               : gdfs_channel_accept(&s->server, s->gk, 2000, &s->peer);
+    s->accept_rc = s->raw ? GDFS_OK
+                          : gdfs_channel_accept(&s->server, s->gk, 2000,
+                                                &s->peer);
     return NULL;
 }
 
@@ -358,8 +358,8 @@ START_TEST(test_channel_wrong_key_fails_both_sides)
     /* Right identity, key of another group. */
     gdfs_cred_make(other_gk, GDFS_CRED_ADMIN, "a1", &self);
     ck_assert_int_eq(connect_pair(&s, &self, &client), GDFS_EAUTH);
-    ck_assert_msg(strstr(client.errmsg, "authentication failed") != NULL,
-                  "%s", client.errmsg);
+    ck_assert_msg(strstr(client.errmsg, "authentication failed") != NULL, "%s",
+                  client.errmsg);
     ck_assert_int_eq(s.accept_rc, GDFS_EAUTH);
     ck_assert_msg(strstr(s.server.errmsg, "gdfs1 admin a1") != NULL, "%s",
                   s.server.errmsg);

@@ -804,6 +804,16 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.type = GDFS_MSG_NDTOCL_STALE;
         m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
         break;
+    case 62:
+        m.type = GDFS_MSG_CLTOND_ENROL;
+        m.u.drain.id = bs("n4");
+        break;
+    case 63:
+        m.type = GDFS_MSG_NDTOCL_ENROL;
+        for (int k = 0; k < 32; k++)
+            m.u.enrol.key[k] = (uint8_t)(k * 11);
+        m.u.enrol.group = bs("g-1a2b");
+        break;
     default:
         return 0;
     }
@@ -811,6 +821,37 @@ static size_t sample_frame(int i, uint8_t *buf)
 }
 
 /* ---- frame header -------------------------------------------------------- */
+
+/* The auth column: replies are never requests, each client verb has its
+ * role, node messages are for members. */
+START_TEST(test_proto_auth_column)
+{
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOCL_OK), GDFS_AUTH_REPLY);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_GET), GDFS_AUTH_READ);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_PUT), GDFS_AUTH_WRITE);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_REMOVE),
+                     GDFS_AUTH_WRITE);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_LEAVE),
+                     GDFS_AUTH_ADMIN);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_ENROL),
+                     GDFS_AUTH_JOIN);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_GROUP),
+                     GDFS_AUTH_MEMBER);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_META_PULL),
+                     GDFS_AUTH_LEADER);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_REPLICATE),
+                     GDFS_AUTH_LEADER);
+    ck_assert_int_eq(gdfs_proto_auth_of(200), GDFS_AUTH_REPLY);
+    for (int t = 0; t <= GDFS_MSG_TYPE_MAX; t++) {
+        const char *n = gdfs_proto_type_name((uint8_t)t);
+
+        if (strncmp(n, "NDTOCL_", 7) == 0)
+            ck_assert_int_eq(gdfs_proto_auth_of((uint8_t)t), GDFS_AUTH_REPLY);
+        if (strncmp(n, "NDTOND_", 7) == 0)
+            ck_assert_int_ge(gdfs_proto_auth_of((uint8_t)t), GDFS_AUTH_MEMBER);
+    }
+}
+END_TEST
 
 START_TEST(test_proto_hdr_golden_bytes)
 {
@@ -894,7 +935,7 @@ static const struct {
     unsigned id;
     const char *name, *dir;
 } listed[] = {
-#define LISTED(name, id, dir, codec) {id, #name, #dir},
+#define LISTED(name, id, dir, codec, auth) {id, #name, #dir},
     GDFS_PROTO_MSG_LIST(LISTED)
 #undef LISTED
 };
@@ -4348,7 +4389,7 @@ START_TEST(test_proto_type_names)
                      "NDTOND_PROBE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_STALE),
                      "NDTOCL_STALE");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 47);
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 49);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
@@ -4368,6 +4409,7 @@ static Suite *proto_suite(void)
 
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_proto_auth_column);
     tcase_add_test(tc, test_proto_hdr_golden_bytes);
     tcase_add_test(tc, test_proto_hdr_fields_and_reqid_echo);
     tcase_add_test(tc, test_proto_hdr_rejects_garbage);

@@ -229,9 +229,10 @@ static void *group_main(void *arg)
 }
 
 int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
-                         struct gdfs_transport *t, int mode, const char *seed,
-                         int stop_wr, struct gdfs_grouphost **out, char *err,
-                         size_t errlen)
+                         struct gdfs_transport *t,
+                         const struct gdfs_cred *self, int mode,
+                         const char *seed, int stop_wr,
+                         struct gdfs_grouphost **out, char *err, size_t errlen)
 {
     struct gdfs_grouphost *h = calloc(1, sizeof(*h));
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
@@ -268,8 +269,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
     rc = gdfs_store_open(db_path, &so, &h->st, err, errlen);
     if (rc != GDFS_OK)
         goto fail;
-    rc = gdfs_peers_new(t, (int)cfg->dial_timeout_ms, (int)cfg->io_timeout_ms,
-                        &h->peers);
+    rc = gdfs_peers_new(t, self, (int)cfg->dial_timeout_ms,
+                        (int)cfg->io_timeout_ms, &h->peers);
     if (rc != GDFS_OK) {
         snprintf(err, errlen, "out of memory");
         goto fail;

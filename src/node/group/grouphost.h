@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/cred.h"
 #include "config.h"
 #include "core/group.h"
 #include "proto.h"
@@ -54,8 +55,10 @@ struct gdfs_group_status {
  * (it was removed from the group, or a join was not accepted in time):
  * gdfs_grouphost_exit_code then says with which status. */
 int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
-                         struct gdfs_transport *t, int mode, const char *seed,
-                         int stop_wr, struct gdfs_grouphost **out, char *err,
+                         struct gdfs_transport *t,
+                         const struct gdfs_cred *self, int mode,
+                         const char *seed, int stop_wr,
+                         struct gdfs_grouphost **out, char *err,
                          size_t errlen);
 
 /* Stop the thread and free everything. NULL is fine. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/channel.h"
 #include "clock.h"
 #include "log.h"
 #include "net.h"
@@ -40,6 +41,7 @@ struct link {
 
 struct gdfs_peers {
     struct gdfs_transport *t;
+    const struct gdfs_cred *self;
     int dial_timeout_ms, io_timeout_ms;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -67,7 +69,8 @@ static int ensure_connected(struct link *l)
         return GDFS_OK;
     if (gdfs_clock_ms() < l->retry_at)
         return GDFS_EAGAIN;
-    rc = gdfs_conn_dial(p->t, &l->conn, l->addr, p->dial_timeout_ms);
+    rc = gdfs_channel_dial(p->t, &l->conn, l->addr, p->dial_timeout_ms,
+                           p->self);
     if (rc == GDFS_OK) {
         if (l->warned)
             gdfs_log(GDFS_LOG_INFO, "reached %s again", l->addr);
@@ -128,8 +131,9 @@ static void *link_main(void *arg)
     return NULL;
 }
 
-int gdfs_peers_new(struct gdfs_transport *t, int dial_timeout_ms,
-                   int io_timeout_ms, struct gdfs_peers **out)
+int gdfs_peers_new(struct gdfs_transport *t, const struct gdfs_cred *self,
+                   int dial_timeout_ms, int io_timeout_ms,
+                   struct gdfs_peers **out)
 {
     struct gdfs_peers *p = calloc(1, sizeof(*p));
 
@@ -137,6 +141,7 @@ int gdfs_peers_new(struct gdfs_transport *t, int dial_timeout_ms,
     if (p == NULL)
         return GDFS_ENOMEM;
     p->t = t;
+    p->self = self;
     p->dial_timeout_ms = dial_timeout_ms;
     p->io_timeout_ms = io_timeout_ms;
     pthread_mutex_init(&p->mu, NULL);

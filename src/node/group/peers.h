@@ -11,14 +11,16 @@
 
 #include <stddef.h>
 
+#include "auth/cred.h"
 #include "transport.h"
 
 struct gdfs_peers;
 
 /* Links dialled through @t. No reference to anything but @t (which must
  * outlive the links) is kept. */
-int gdfs_peers_new(struct gdfs_transport *t, int dial_timeout_ms,
-                   int io_timeout_ms, struct gdfs_peers **out);
+int gdfs_peers_new(struct gdfs_transport *t, const struct gdfs_cred *self,
+                   int dial_timeout_ms, int io_timeout_ms,
+                   struct gdfs_peers **out);
 
 /* Queue a copy of the @len-byte frame for the node at @addr. Never
  * blocks on the network. */

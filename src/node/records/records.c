@@ -699,8 +699,9 @@ static void *records_main(void *arg)
 }
 
 int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
-                       struct gdfs_transport *t, struct gdfs_grouphost *g,
-                       struct gdfs_records **out, char *err, size_t errlen)
+                       struct gdfs_transport *t, const struct gdfs_cred *self,
+                       struct gdfs_grouphost *g, struct gdfs_records **out,
+                       char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_records *f = calloc(1, sizeof(*f));
@@ -724,7 +725,7 @@ int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
     snprintf(f->db_path, sizeof(f->db_path), "%s", db_path);
     pthread_mutex_init(&f->mu, NULL);
     gdfs_clock_cond_init(&f->cv);
-    if ((rc = gdfs_rpc_new(t, cfg, &f->rpc)) != GDFS_OK ||
+    if ((rc = gdfs_rpc_new(t, cfg, self, &f->rpc)) != GDFS_OK ||
         (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) != GDFS_OK) {
         gdfs_rpc_free(f->rpc);
         free(f->retry);

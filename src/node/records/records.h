@@ -42,9 +42,12 @@ struct gdfs_records_place {
     char addr[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
 };
 
+/* @self: this node's member credential, for what it dials (kept: it must
+ * outlive the records layer). */
 int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
-                       struct gdfs_transport *t, struct gdfs_grouphost *g,
-                       struct gdfs_records **out, char *err, size_t errlen);
+                       struct gdfs_transport *t, const struct gdfs_cred *self,
+                       struct gdfs_grouphost *g, struct gdfs_records **out,
+                       char *err, size_t errlen);
 void gdfs_records_stop(struct gdfs_records *f);
 
 struct gdfs_rpc *gdfs_records_rpc(struct gdfs_records *f);

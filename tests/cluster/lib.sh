@@ -19,6 +19,8 @@
 #            launch_cluster N [ini args], node_pid I, addr_of I,
 #            start_nodes I...
 #            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
+#            (start_node I join ADDR gets a join token by itself; every
+#            gdfs-cli proves the admin credential in $GDFS_KEY_FILE)
 #   group    view I, agree NODES..., alive_count I, state_of I J,
 #            leader_num I, agreed_leader NODES..., leader_alive_count I
 #   waiting  expect_within SECS EXPECTED CMD...   (glusterfs EXPECT_WITHIN:
@@ -58,6 +60,9 @@ export GDFS_PLUGIN_DIR
 unset GDFS_NODE
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/gdfs-test.XXXXXX") || exit 99
+# Every gdfs-cli of the test proves this admin credential, made from the
+# first member's group key (ensure_admin_key).
+export GDFS_KEY_FILE=$T/admin.key
 OUT=$T/out
 ERR=$T/err
 
@@ -324,8 +329,18 @@ make_node_ini() {
 # its exit status to $T/nI/rc (so that a node killed by a signal does not
 # make bash print "Killed" into the TAP stream).
 start_node() {
-    local i=$1 pid=""
+    local i=$1 pid="" k
     shift
+    # A join without a token gets a join token from a member's key.
+    if [ "${1:-}" = join ] && [[ " $* " != *" --token"* ]]; then
+        k=$(member_with_key) || {
+            diag "start_node n$i join: no member holds a group key yet"
+            return 1
+        }
+        (umask 077 && "$NODE_BIN" -c "$T/n$k/node.ini" token --role node \
+            >"$T/n$i/join.token") || return 1
+        set -- join --token-file "$T/n$i/join.token" "${@:2}"
+    fi
     rm -f "$T/n$i/pid" "$T/n$i/rc"
     (
         "$NODE_BIN" -c "$T/n$i/node.ini" "$@" >>"$T/n$i/log" 2>&1 &
@@ -349,7 +364,8 @@ start_node() {
             diag "node n$i exited with status ${NODE_RC[$i]} during start-up"
             return 1
         fi
-        if "$CLI_BIN" -n "$(addr_of "$i")" -T 1000 status >/dev/null 2>&1; then
+        if GDFS_KEY_FILE=$(key_for "$i") "$CLI_BIN" -n "$(addr_of "$i")" \
+            -T 1000 status >/dev/null 2>&1; then
             return 0
         fi
         if [ "$(date +%s%N)" -ge "$deadline" ]; then
@@ -358,6 +374,48 @@ start_node() {
         fi
         sleep 0.1
     done
+}
+
+# member_with_key: the number of the first node whose data_dir holds the
+# group key.
+member_with_key() {
+    local d
+    for d in "$T"/n*/data/group.key; do
+        [ -e "$d" ] || continue
+        d=${d#"$T"/n}
+        echo "${d%%/*}"
+        return 0
+    done
+    return 1
+}
+
+# ensure_admin_key [I]: admin credentials made from the group keys the
+# nodes hold: $T/nI/admin.key from node I's (remade if its key is newer),
+# and once any member has one, $GDFS_KEY_FILE ($T/admin.key) for every
+# gdfs-cli the test runs by hand.
+ensure_admin_key() {
+    local k i=${1:-}
+    if [ -n "$i" ] && [ -e "$T/n$i/data/group.key" ] &&
+        { [ ! -s "$T/n$i/admin.key" ] ||
+            [ "$T/n$i/data/group.key" -nt "$T/n$i/admin.key" ]; }; then
+        (umask 077 && "$NODE_BIN" -c "$T/n$i/node.ini" token --role admin \
+            >"$T/n$i/admin.key.tmp" &&
+            mv "$T/n$i/admin.key.tmp" "$T/n$i/admin.key")
+    fi
+    [ -s "$GDFS_KEY_FILE" ] && return 0
+    k=$(member_with_key) || return 1
+    (umask 077 && "$NODE_BIN" -c "$T/n$k/node.ini" token --role admin \
+        >"$GDFS_KEY_FILE.tmp" && mv "$GDFS_KEY_FILE.tmp" "$GDFS_KEY_FILE")
+}
+
+# key_for I: the credential to talk to node I with: its own group's.
+key_for() {
+    ensure_admin_key "$1" >/dev/null 2>&1
+    if [ -s "$T/n$1/admin.key" ]; then
+        echo "$T/n$1/admin.key"
+    else
+        echo "$GDFS_KEY_FILE"
+    fi
 }
 
 # kill_node I [SIG]: send SIG (default KILL) to node I and wait for it to
@@ -469,7 +527,7 @@ start_nodes() {
 cli() {
     local i=$1
     shift
-    "$CLI_BIN" -n "$(addr_of "$i")" "$@"
+    GDFS_KEY_FILE=$(key_for "$i") "$CLI_BIN" -n "$(addr_of "$i")" "$@"
 }
 
 # ---- data --------------------------------------------------------------------

@@ -52,12 +52,14 @@ rule "proto: bytes to structs, nothing else" \
     src/proto src/proto.h src/pack.h -- 'proto\.h|proto/[a-z_]+\.h|pack\.h|err\.h'
 rule "store: no network, no node, no group; the files layer's merge rule only" \
     src/store -- 'store/[a-z_]+\.h|files/collect\.h|proto\.h|pack\.h|err\.h|log\.h|hash\.h|clock\.h'
+rule "auth: credentials and the channel over the transport; no node, no store" \
+    src/auth -- 'auth/[a-z_]+\.h|proto\.h|transport\.h|net\.h|hash\.h|clock\.h|err\.h'
 rule "cli: the protocol and transport, never a store or a node's rooms" \
-    src/cli -- 'cli/[a-z_]+\.h|proto\.h|transport\.h|net\.h|config\.h|hash\.h|log\.h|clock\.h|err\.h'
+    src/cli -- 'cli/[a-z_]+\.h|auth/(cred|channel|requests)\.h|proto\.h|transport\.h|net\.h|config\.h|hash\.h|log\.h|clock\.h|err\.h'
 rule "plugins: no gdfs header beyond transport.h, err.h and clock.h" \
     plugins -- '\.\./common/(dial|sock)\.h|dial\.h|sock\.h|ssh_int\.h|transport\.h|err\.h|clock\.h'
 rule "node/group: never the records, data or upkeep rooms" \
-    src/node/group -- 'node/group/[a-z_]+\.h|node/dbopts\.h|core/[a-z_]+\.h|store/store\.h|proto\.h|transport\.h|net\.h|config\.h|log\.h|clock\.h'
+    src/node/group -- 'node/group/[a-z_]+\.h|node/dbopts\.h|auth/(cred|channel)\.h|core/[a-z_]+\.h|store/store\.h|proto\.h|transport\.h|net\.h|config\.h|log\.h|clock\.h'
 rule "node/records: never the data or upkeep rooms" \
     src/node/records -- 'node/records/[a-z_]+\.h|node/group/grouphost\.h|node/(session|rpc|dbopts)\.h|files/[a-z_]+\.h|core/group\.h|store/store\.h|proto\.h|pack\.h|transport\.h|net\.h|config\.h|log\.h|clock\.h|worker\.h'
 rule "node/data: upkeep only through read repair's queue" \
@@ -65,7 +67,7 @@ rule "node/data: upkeep only through read repair's queue" \
 only sqlite3.h "sqlite3.h only in src/store" src/store/store_int.h src/store/store.c src/store/checkpoint.c
 only iniparser.h "iniparser.h only in src/config.c" src/config.c
 only libssh2.h "libssh2.h only in the ssh plugin" plugins/ssh/ssh_int.h plugins/ssh/ssh.c
-only 'openssl/[a-z]*\.h' "OpenSSL only in src/hash.c" src/hash.c
+only 'openssl/[a-z]*\.h' "OpenSSL only in src/hash.c and src/auth (cred, channel)" src/hash.c src/auth/cred.c src/auth/channel.c
 
 echo "1..$n"
 [ "$bad" -eq 0 ]

@@ -34,16 +34,16 @@ static enum gdfs_cred_role needed_role(enum gdfs_msg_auth a)
     }
 }
 
-int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type, char *why,
-                       size_t whylen)
+int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type,
+                       char *why, size_t whylen)
 {
     enum gdfs_msg_auth a = gdfs_proto_auth_of(type);
     char verb[32];
 
     if (a == GDFS_AUTH_REPLY) {
-        snprintf(why, whylen, "%s is not a request",
+        snprintf(why, whylen, "unexpected %s request",
                  gdfs_proto_type_name(type));
-        return GDFS_EPERM;
+        return GDFS_EPROTO;
     }
     if (peer->role == GDFS_CRED_MEMBER)
         return GDFS_OK;
@@ -51,9 +51,10 @@ int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type, char *wh
     if (a == GDFS_AUTH_JOIN) {
         if (peer->role == GDFS_CRED_NODE)
             return GDFS_OK;
-        snprintf(why, whylen,
-                 "permission denied: role %s cannot %s (it needs a join token)",
-                 gdfs_cred_role_name(peer->role), verb);
+        snprintf(
+            why, whylen,
+            "permission denied: role %s cannot %s (it needs a join token)",
+            gdfs_cred_role_name(peer->role), verb);
         return GDFS_EPERM;
     }
     if (peer->role == GDFS_CRED_NODE) {

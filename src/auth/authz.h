@@ -14,11 +14,12 @@
 
 #include "auth/channel.h"
 
-/* May @peer send a request of wire type @type? GDFS_OK, or GDFS_EPERM with
- * a reason in @why ("permission denied: role read cannot put"). For a
+/* May @peer send a request of wire type @type? GDFS_OK, GDFS_EPERM with
+ * a reason in @why ("permission denied: role read cannot put"), or
+ * GDFS_EPROTO for a type that is never a request (a reply). For a
  * GDFS_AUTH_LEADER message GDFS_OK only says the peer is a member. */
-int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type, char *why,
-                       size_t whylen);
+int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type,
+                       char *why, size_t whylen);
 
 /* May @peer write (put, remove) the file name @name (@len bytes)? Names
  * under GDFS_RESERVED_PREFIX (revocations) are for admins and members.

@@ -25,7 +25,8 @@ static int call(struct gdfs_conn *c, struct gdfs_msg *m, uint8_t *buf,
         rc = gdfs_net_recv_msg(c, buf, cap, (uint32_t)(cap - 16), timeout_ms,
                                timeout_ms, r);
     if (rc != GDFS_OK) {
-        snprintf(err, errlen, "%s", c->errmsg[0] ? c->errmsg : gdfs_strerror(rc));
+        snprintf(err, errlen, "%s",
+                 c->errmsg[0] ? c->errmsg : gdfs_strerror(rc));
         return rc;
     }
     if (r->type == GDFS_MSG_NDTOCL_ERROR) {

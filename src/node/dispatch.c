@@ -26,7 +26,8 @@ static int refuse(struct gdfs_session *s, const struct gdfs_msg *m, int rc,
              "%s (%s %s): %s", s->conn->peer,
              gdfs_cred_role_name(s->peer.role), s->peer.id, why);
     sent = gdfs_reply_error(s, m->reqid, rc, "%s", why);
-    if (rc == GDFS_EAUTH || s->peer.role == GDFS_CRED_MEMBER)
+    if (rc == GDFS_EAUTH || rc == GDFS_EPROTO ||
+        s->peer.role == GDFS_CRED_MEMBER)
         return rc == GDFS_ENOTLEADER ? sent : rc;
     return sent;
 }

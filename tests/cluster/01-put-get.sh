@@ -128,6 +128,10 @@ for mode in close badsum; do
     python3 "$T/fake.py" "$fport" "$mode" >"$T/fake.$mode.out" 2>&1 &
     track_pid $!
     expect_within 10 listening cat "$T/fake.$mode.out"
+    # The fake node speaks plain frames behind an authenticated front
+    # (node 1's group), as a real node would.
+    tport=$(free_port)
+    tunnel_from "$tport" "127.0.0.1:$fport" 1
     rm -rf "$T/dl" && mkdir "$T/dl"
     echo old >"$T/dl/keep"
     case $mode in
@@ -135,7 +139,7 @@ for mode in close badsum; do
     badsum) what="sends a chunk with a wrong checksum" ;;
     esac
     exits 1 "get from a node that $what exits 1" \
-        "$CLI_BIN" -n "127.0.0.1:$fport" get some-name "$T/dl/keep"
+        "$CLI_BIN" -n "127.0.0.1:$tport" get some-name "$T/dl/keep"
     ok "... and leaves the existing local file untouched, with no temporary file" \
         test "$(ls -A "$T/dl")" = keep -a "$(cat "$T/dl/keep")" = old
 done

@@ -115,7 +115,7 @@ refused "a restart without init on an empty data_dir exits 2 with a hint about i
 ok "the database refused above still restarts as node n$OCT (no init)" \
     start_node "$OCT"
 ok "... with its 10 versions" \
-    expect_within 5 10 bash -c "'$CLI_BIN' -n $(addr_of "$OCT") --json versions oct |
+    expect_within 5 10 bash -c "GDFS_KEY_FILE='$(key_for "$OCT")' '$CLI_BIN' -n $(addr_of "$OCT") --json versions oct |
         python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'"
 kill_node "$OCT" TERM
 

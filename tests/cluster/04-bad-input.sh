@@ -100,8 +100,10 @@ print("open", flush=True)
 time.sleep(60)
 PY
 
+# Raw frames travel through the authenticated channel (tunnel_to), as a
+# client with a credential would send them.
 raw() {
-    python3 "$T/raw.py" "$(addr_of 1)" "$@"
+    python3 "$T/raw.py" "127.0.0.1:$TUN1" "$@"
 }
 
 # still_serves: status works and a fresh put/get round-trips.
@@ -117,6 +119,8 @@ still_serves() {
 make_node_ini 1 node.idle_timeout_ms=$IDLE_MS transport.io_timeout_ms=$IO_MS
 ok "a node with idle_timeout_ms = $IDLE_MS and io_timeout_ms = $IO_MS starts" \
     start_node 1 init
+TUN1=$(tunnel_to 1)
+result $? "a plain-to-authenticated tunnel to n1 for raw frames"
 
 # --- names
 echo data >"$T/small"
@@ -195,10 +199,10 @@ ok "a truncated header, then close: the node carries on" \
 ok "... and still serves status and put/get" still_serves
 
 # --- stalled and idle clients
-python3 "$T/raw.py" "$(addr_of 1)" half 15 >"$T/half.out" 2>&1 &
+python3 "$T/raw.py" "127.0.0.1:$TUN1" half 15 >"$T/half.out" 2>&1 &
 half_pid=$!
 track_pid $half_pid
-python3 "$T/raw.py" "$(addr_of 1)" idle 15 >"$T/idle.out" 2>&1 &
+python3 "$T/raw.py" "127.0.0.1:$TUN1" idle 15 >"$T/idle.out" 2>&1 &
 idle_pid=$!
 track_pid $idle_pid
 expect_within 5 sent cat "$T/half.out"
@@ -234,11 +238,13 @@ make_node_ini 2 node.max_clients=4 node.idle_timeout_ms=$IDLE_MS
 ok "a node with max_clients = 4 starts" start_node 2 init
 # start_node's own status probe may still hold a slot for a moment.
 expect_within 5 '.*"node": "n2".*' cli 2 --json status >/dev/null
-python3 "$T/hold.py" "$(addr_of 2)" 4 >"$T/hold.out" 2>&1 &
+TUN2=$(tunnel_to 2)
+python3 "$T/hold.py" "127.0.0.1:$TUN2" 4 >"$T/hold.out" 2>&1 &
 hold_pid=$!
 track_pid $hold_pid
 expect_within 5 open cat "$T/hold.out"
 result $? "4 idle clients connect"
+sleep 0.3 # the tunnel finishes their handshakes (well within idle_timeout_ms)
 exits 1 "a 5th client is refused with exit 1" cli 2 status
 ok "... and told the node is busy" grep -q busy "$ERR"
 ok "once the idle clients are dropped, status works again" \
@@ -253,7 +259,7 @@ make_node_ini 3 node.idle_timeout_ms=5000 transport.io_timeout_ms=1000 \
 ok "a node with chunk_size 4096, io_timeout_ms 1000 starts" start_node 3 init
 ok "a put from a pipe pausing 2 s between chunks succeeds" \
     bash -c "(head -c 5000 /dev/zero; sleep 2; head -c 5000 /dev/zero) |
-        '$CLI_BIN' -n $(addr_of 3) put - paused"
+        GDFS_KEY_FILE='$(key_for 3)' '$CLI_BIN' -n $(addr_of 3) put - paused"
 cli 3 get paused - | wc -c >"$T/paused.size"
 ok "... and reads back all 10000 bytes" grep -qx 10000 "$T/paused.size"
 

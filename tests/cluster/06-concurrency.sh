@@ -147,12 +147,14 @@ if [ ! -x /usr/bin/time ]; then
 else
     rand_file "$T/big" $BIG
     /usr/bin/time -f %M -o "$T/put.rss" \
+        env GDFS_KEY_FILE="$(key_for 2)" \
         "$CLI_BIN" -n "$(addr_of 2)" put "$T/big" big >/dev/null 2>"$ERR"
     result $? "put of a 200 MB file succeeds"
     rss=$(tail -n 1 "$T/put.rss")
     test "$rss" -lt 65536
     result $? "put of 200 MB: gdfs-cli max RSS < 64 MB" "$rss KB"
     /usr/bin/time -f %M -o "$T/get.rss" \
+        env GDFS_KEY_FILE="$(key_for 2)" \
         "$CLI_BIN" -n "$(addr_of 2)" get big "$T/big.back" 2>"$ERR"
     result $? "get of the 200 MB file succeeds"
     rss=$(tail -n 1 "$T/get.rss")

@@ -139,7 +139,9 @@ ok "the harmless file arrived" same "$SRC/d0/b/f2" "$T/jail/dir/inside"
 # The gateway no longer hashes the chunks it passes on (the replicas do):
 # a chunk whose bytes do not match its SHA-256 must still be refused.
 bad_chunk() {
-    python3 - "$(addr_of 1)" <<'PY'
+    local port
+    port=$(tunnel_to 1) || return 1
+    python3 - "127.0.0.1:$port" <<'PY'
 import hashlib, socket, struct, sys
 host, port = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((host, int(port)))

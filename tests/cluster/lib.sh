@@ -530,6 +530,31 @@ cli() {
     GDFS_KEY_FILE=$(key_for "$i") "$CLI_BIN" -n "$(addr_of "$i")" "$@"
 }
 
+# tunnel_to I: a plain TCP port on 127.0.0.1 that relays to node I over
+# the authenticated channel (tests/tools/tunnel, proving the credential
+# key_for I gives), for scripts that write raw frames; prints the port.
+tunnel_to() {
+    local port out
+    port=$(free_port) || return 1
+    out=$T/tunnel.$port
+    GDFS_KEY_FILE=$(key_for "$1") "$GDFS_BUILDDIR/tests/tools/tunnel" dial \
+        "$port" "$(addr_of "$1")" >"$out" 2>&1 &
+    track_pid $!
+    expect_within 5 listening head -n 1 "$out" >/dev/null || return 1
+    echo "$port"
+}
+
+# tunnel_from PORT TARGET I: an authenticated port 127.0.0.1:PORT (of node
+# I's group) that relays to the plain TCP TARGET, a fake node a script
+# runs; gdfs-cli can then be pointed at PORT.
+tunnel_from() {
+    local out=$T/tunnel.$1
+    "$GDFS_BUILDDIR/tests/tools/tunnel" serve "$1" "$2" "$T/n$3/data" \
+        >"$out" 2>&1 &
+    track_pid $!
+    expect_within 5 listening head -n 1 "$out" >/dev/null
+}
+
 # ---- data --------------------------------------------------------------------
 
 # rand_file PATH BYTES: BYTES random bytes into PATH.

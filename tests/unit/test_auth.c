@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/authz.h"
 #include "auth/channel.h"
 #include "auth/cred.h"
 #include "net.h"
@@ -423,6 +424,96 @@ START_TEST(test_channel_server_must_prove_key)
 }
 END_TEST
 
+/* ---- authorization by message and role ---------------------------------- */
+
+static int may(enum gdfs_cred_role role, uint8_t type, char *why)
+{
+    struct gdfs_auth_peer p = {.role = role};
+
+    snprintf(p.id, sizeof(p.id), "x1");
+    return gdfs_authz_request(&p, type, why, 256);
+}
+
+START_TEST(test_authz_roles)
+{
+    char why[256];
+
+    /* read */
+    ck_assert_int_eq(may(GDFS_CRED_READ, GDFS_MSG_CLTOND_GET, why), GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_READ, GDFS_MSG_CLTOND_LIST, why), GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_READ, GDFS_MSG_CLTOND_STATUS, why),
+                     GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_READ, GDFS_MSG_CLTOND_PUT, why),
+                     GDFS_EPERM);
+    ck_assert_str_eq(why, "permission denied: role read cannot put");
+    ck_assert_int_eq(may(GDFS_CRED_READ, GDFS_MSG_CLTOND_REMOVE, why),
+                     GDFS_EPERM);
+    ck_assert_str_eq(why, "permission denied: role read cannot remove");
+    ck_assert_int_eq(may(GDFS_CRED_READ, GDFS_MSG_CLTOND_LEAVE, why),
+                     GDFS_EPERM);
+    /* write */
+    ck_assert_int_eq(may(GDFS_CRED_WRITE, GDFS_MSG_CLTOND_PUT, why), GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_WRITE, GDFS_MSG_CLTOND_REMOVE, why),
+                     GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_WRITE, GDFS_MSG_CLTOND_LEAVE, why),
+                     GDFS_EPERM);
+    ck_assert_str_eq(why, "permission denied: role write cannot leave");
+    /* admin */
+    ck_assert_int_eq(may(GDFS_CRED_ADMIN, GDFS_MSG_CLTOND_LEAVE, why),
+                     GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_ADMIN, GDFS_MSG_CLTOND_GET, why), GDFS_OK);
+    /* no client role reaches node messages */
+    for (int r = GDFS_CRED_NODE; r <= GDFS_CRED_ADMIN; r++) {
+        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_GROUP, why), GDFS_EPERM);
+        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_META_PULL, why), GDFS_EPERM);
+        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_REPLICATE, why), GDFS_EPERM);
+        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_DRAIN, why), GDFS_EPERM);
+        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_ALLOC, why), GDFS_EPERM);
+    }
+    /* a join token only enrols; only a join token (or a member) enrols */
+    ck_assert_int_eq(may(GDFS_CRED_NODE, GDFS_MSG_CLTOND_ENROL, why), GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_NODE, GDFS_MSG_CLTOND_GET, why),
+                     GDFS_EPERM);
+    ck_assert_int_eq(may(GDFS_CRED_ADMIN, GDFS_MSG_CLTOND_ENROL, why),
+                     GDFS_EPERM);
+    /* members: everything that is a request; replies never */
+    ck_assert_int_eq(may(GDFS_CRED_MEMBER, GDFS_MSG_NDTOND_META_SYNC, why),
+                     GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_MEMBER, GDFS_MSG_CLTOND_PUT, why), GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_MEMBER, GDFS_MSG_NDTOCL_OK, why),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(may(GDFS_CRED_ADMIN, 250, why), GDFS_EPROTO);
+    ck_assert_int_eq(may(GDFS_CRED_NONE, GDFS_MSG_CLTOND_GET, why),
+                     GDFS_EPERM);
+}
+END_TEST
+
+START_TEST(test_authz_reserved_names)
+{
+    struct gdfs_auth_peer p = {.role = GDFS_CRED_WRITE};
+    const char *rev = GDFS_REVOKED_PREFIX "abc";
+    char why[256];
+
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
+                                     why, sizeof(why)),
+                     GDFS_EPERM);
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfsx", 6, why,
+                                     sizeof(why)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfs", 5, why,
+                                     sizeof(why)),
+                     GDFS_OK);
+    p.role = GDFS_CRED_ADMIN;
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
+                                     why, sizeof(why)),
+                     GDFS_OK);
+    p.role = GDFS_CRED_MEMBER;
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
+                                     why, sizeof(why)),
+                     GDFS_OK);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *su = suite_create("auth");
@@ -442,6 +533,11 @@ static Suite *suite(void)
     tcase_add_test(ch, test_channel_malformed_identity_refused);
     tcase_add_test(ch, test_channel_plain_frame_refused);
     tcase_add_test(ch, test_channel_server_must_prove_key);
+    TCase *az = tcase_create("authz");
+
+    tcase_add_test(az, test_authz_roles);
+    tcase_add_test(az, test_authz_reserved_names);
+    suite_add_tcase(su, az);
     suite_add_tcase(su, cred);
     suite_add_tcase(su, ch);
     return su;

@@ -395,7 +395,7 @@ static Suite *checkpoint_suite(void)
     TCase *tc = tcase_create("checkpoint");
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
+    tcase_set_timeout(tc, 120); /* about 30 s alone; far more under load */
     tcase_add_test(tc, test_ckpt_wal_bounded);
     tcase_add_test(tc, test_ckpt_without_checkpointer_grows);
     tcase_add_test(tc, test_ckpt_reader_does_not_stop_writer);

@@ -294,7 +294,12 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
     case GDFS_MSG_NDTOND_REPLICATE:
         return replicate_eq(a, b);
     case GDFS_MSG_NDTOND_DRAIN:
+    case GDFS_MSG_CLTOND_ENROL:
         return bytes_eq(a->u.drain.id, b->u.drain.id);
+    case GDFS_MSG_NDTOCL_ENROL:
+        return memcmp(a->u.enrol.key, b->u.enrol.key,
+                      sizeof(a->u.enrol.key)) == 0 &&
+               bytes_eq(a->u.enrol.group, b->u.enrol.group);
     case GDFS_MSG_NDTOND_HEALTH:
         return true;
     case GDFS_MSG_NDTOCL_HEALTH:

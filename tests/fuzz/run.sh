@@ -41,6 +41,12 @@ for f in src/err.c src/log.c src/config.c; do
 done
 libs=()
 [ -f src/config.c ] && libs+=(-liniparser)
+# fuzz_auth: the channel and credentials (OpenSSL), over net.c and clock.c.
+for f in src/auth/cred.c src/auth/channel.c src/net.c src/clock.c src/hash.c \
+    src/transport.c; do
+    [ -f "$f" ] && support+=("$f")
+done
+libs+=(-lssl -lcrypto -ldl -lpthread)
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined
     -fno-sanitize-recover=undefined -I src -I/usr/include/iniparser)
 

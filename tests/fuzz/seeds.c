@@ -309,6 +309,19 @@ static void emit_replication(void)
     emit(&m);
 
     memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_ENROL;
+    m.reqid = 48;
+    m.u.drain.id = bs("n4");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_ENROL;
+    m.reqid = 49;
+    memset(m.u.enrol.key, 0x5a, sizeof(m.u.enrol.key));
+    m.u.enrol.group = bs("0123456789abcdef");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOND_HEALTH;
     m.reqid = 33;
     emit(&m);

@@ -48,7 +48,7 @@ static int revoked(struct gdfs_session *s, char *why, size_t whylen)
     return GDFS_OK;
 }
 
-/* The term a leader message speaks for; 0 for REPLICATE (the current). */
+/* The term a leader message speaks for. */
 static uint64_t leader_term(const struct gdfs_msg *m)
 {
     switch (m->type) {
@@ -101,8 +101,7 @@ static int from_leader(struct gdfs_session *s, const struct gdfs_msg *m,
              "%s from %s for term %llu: this node knows no leader of that "
              "term (its term is %llu)",
              gdfs_proto_type_name(m->type), s->peer.id,
-             (unsigned long long)(term ? term : st.term),
-             (unsigned long long)st.term);
+             (unsigned long long)term, (unsigned long long)st.term);
     return GDFS_ENOTLEADER;
 }
 

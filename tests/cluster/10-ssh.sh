@@ -105,8 +105,9 @@ fi
 # A node whose known_hosts lacks the key cannot join, and its log says why.
 make_node_ini 4 "${INI[@]}"
 sed -i "s|^known_hosts = .*|known_hosts = $T/bad/empty_known_hosts|" "$T/n4/node.ini"
+(umask 077 && "$NODE_BIN" -c "$T/n1/node.ini" token --role node >"$T/n4.token")
 exits 1 "a node with the host key missing from known_hosts cannot join" \
-    "$NODE_BIN" -c "$T/n4/node.ini" join "$(addr_of 1)"
+    "$NODE_BIN" -c "$T/n4/node.ini" join --token-file "$T/n4.token" "$(addr_of 1)"
 ok "... and its log names the host and fingerprint" \
     grep -qF "host key for [127.0.0.1]:$SSHD_PORT (ssh-ed25519 $FP) is not in" "$ERR"
 

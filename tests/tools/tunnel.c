@@ -39,7 +39,7 @@ static const char *target;
 static int serving;
 
 struct relay {
-    int fd; /* plain side */
+    int fd;             /* plain side */
     struct gdfs_conn c; /* channel side */
 };
 
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
     char err[512], addr[64];
     int rc;
 
-    if (argc < 4 || (strcmp(argv[1], "dial") != 0 &&
-                     strcmp(argv[1], "serve") != 0) ||
+    if (argc < 4 ||
+        (strcmp(argv[1], "dial") != 0 && strcmp(argv[1], "serve") != 0) ||
         (strcmp(argv[1], "serve") == 0 && argc != 5) ||
         (strcmp(argv[1], "dial") == 0 && argc != 4)) {
         fprintf(stderr, "usage: tunnel dial LPORT NODEADDR | tunnel serve "

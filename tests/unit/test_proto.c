@@ -840,7 +840,7 @@ START_TEST(test_proto_auth_column)
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_META_PULL),
                      GDFS_AUTH_LEADER);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_REPLICATE),
-                     GDFS_AUTH_LEADER);
+                     GDFS_AUTH_MEMBER);
     ck_assert_int_eq(gdfs_proto_auth_of(200), GDFS_AUTH_REPLY);
     for (int t = 0; t <= GDFS_MSG_TYPE_MAX; t++) {
         const char *n = gdfs_proto_type_name((uint8_t)t);

@@ -442,14 +442,16 @@ stop_node() {
 }
 
 # launch_cluster N [make_node_ini args...]: write an INI for nodes 1..N and
-# start the group: node 1 with init, the others join through node 1; returns
-# once node 1 sees all N alive.
+# start a new group: node 1 with init, the others join through node 1;
+# returns once node 1 sees all N alive.
 launch_cluster() {
     local n=$1 i
     shift
     for i in $(seq 1 "$n"); do
         make_node_ini "$i" "$@" || return 1
     done
+    # A new group has a new key: the old group's admin credential is stale.
+    rm -f "$GDFS_KEY_FILE"
     start_node 1 init || return 1
     for i in $(seq 2 "$n"); do
         start_node "$i" join "$(addr_of 1)" || return 1

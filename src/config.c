@@ -4,7 +4,8 @@
  *   1. key table and small helpers (errors, strings, name checks)
  *   2. number and HOST:PORT parsers (public, also used by the CLI)
  *   3. data_dir check (mkdir -p, writable)
- *   4. defaults, free, load
+ *   4. values iniparser would cut (a second read of the raw lines)
+ *   5. defaults, free, load
  *
  * Not reentrant: iniparser reports syntax errors through one process-wide
  * callback, which gdfs_config_load points at a static buffer for the
@@ -13,6 +14,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -354,7 +356,155 @@ static int check_dir(const char *path, const char *dir, char *err,
 }
 
 /* ======================================================================
- * 4. Defaults, free, load
+ * 4. Values iniparser would cut
+ * ====================================================================== */
+
+/* iniparser 4.1 splits "key = value" with sscanf and says nothing when it
+ * drops part of a value: an unquoted value ends at its first '#' or ';'
+ * ("/srv/gdfs#2" reads as "/srv/gdfs"), a quoted one ("..." or '...') at
+ * its closing quote whatever follows ('"a" b' reads as "a"), and an
+ * opening quote that is never closed is dropped. So the raw lines are
+ * read a second time, split as iniparser splits them (leading and
+ * trailing blanks stripped, comment lines starting with '#' or ';', a
+ * line ending in '\' continued by the next), and a value iniparser would
+ * not read whole is refused:
+ *   - an unquoted value with '#' or ';' anywhere, a trailing comment
+ *     included: "a ;b" may be a value or a value and a comment, and only
+ *     the operator knows which;
+ *   - a quoted value followed by anything but blanks and a comment;
+ *   - an opening quote without its closing one. */
+
+/* The message for @value (@what, at @path:@lineno), which holds @c where
+ * iniparser would cut it: how to write it instead. */
+static int cut_error(const char *path, unsigned lineno, const char *what,
+                     const char *value, char c, char *err, size_t errlen)
+{
+    char quote = strchr(value, '"') == NULL    ? '"'
+                 : strchr(value, '\'') == NULL ? '\''
+                                               : '\0';
+
+    if (quote == '\0')
+        return errorf(err, errlen,
+                      "%s:%u: %s: the value contains '%c', where iniparser "
+                      "would cut it, and both kinds of quote, so it cannot "
+                      "be quoted either",
+                      path, lineno, what, c);
+    return errorf(err, errlen,
+                  "%s:%u: %s: the value contains '%c', where iniparser would "
+                  "cut it; quote the whole value (%c%s%c) or move a comment "
+                  "to its own line",
+                  path, lineno, what, c, quote, value, quote);
+}
+
+/* One logical line (blanks stripped at both ends) in section @sec. */
+static int check_line(const char *path, unsigned lineno, char *sec,
+                      size_t seclen, const char *line, char *err,
+                      size_t errlen)
+{
+    const char *eq, *v, *p, *close;
+    char what[256];
+    size_t n;
+
+    if (line[0] == '\0' || line[0] == '#' || line[0] == ';')
+        return GDFS_OK;
+    n = strlen(line);
+    if (line[0] == '[' && line[n - 1] == ']') {
+        p = line + 1;
+        while (isspace((unsigned char)*p))
+            p++;
+        n = strcspn(p, "]");
+        while (n > 0 && isspace((unsigned char)p[n - 1]))
+            n--;
+        snprintf(sec, seclen, "%.*s", (int)n, p);
+        return GDFS_OK;
+    }
+    eq = strchr(line, '=');
+    if (eq == NULL)
+        return GDFS_OK; /* not a value (iniparser refuses such a line) */
+    for (p = eq; p > line && isspace((unsigned char)p[-1]); p--)
+        ;
+    if (sec[0] != '\0')
+        snprintf(what, sizeof(what), "[%s] %.*s", sec, (int)(p - line), line);
+    else
+        snprintf(what, sizeof(what), "%.*s", (int)(p - line), line);
+    v = eq + 1;
+    while (isspace((unsigned char)*v))
+        v++;
+    if (*v == '"' || *v == '\'') {
+        close = strchr(v + 1, *v);
+        if (close == NULL)
+            return errorf(err, errlen,
+                          "%s:%u: %s: the value opens a quote (%c) that it "
+                          "never closes",
+                          path, lineno, what, *v);
+        for (p = close + 1; isspace((unsigned char)*p); p++)
+            ;
+        if (*p != '\0' && *p != '#' && *p != ';')
+            return errorf(err, errlen,
+                          "%s:%u: %s: iniparser would drop '%s' after the "
+                          "closing quote; put it inside the quotes or remove "
+                          "it",
+                          path, lineno, what, p);
+        return GDFS_OK;
+    }
+    p = strpbrk(v, "#;");
+    if (p != NULL)
+        return cut_error(path, lineno, what, v, *p, err, errlen);
+    return GDFS_OK;
+}
+
+/* Read @path as iniparser_load does and check every value with
+ * check_line. Called after iniparser_load succeeded. */
+static int check_cuts(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL, *logical = NULL, sec[128] = "";
+    size_t cap = 0, lcap = 0, llen = 0;
+    unsigned lineno = 0, start = 0;
+    int rc = GDFS_OK;
+
+    if (f == NULL)
+        return errorf(err, errlen, "%s: cannot read: %s", path,
+                      strerror(errno));
+    while (rc == GDFS_OK && getline(&buf, &cap, f) != -1) {
+        size_t len = strlen(buf); /* iniparser stops at a NUL too */
+        char *p;
+
+        lineno++;
+        while (len > 0 && isspace((unsigned char)buf[len - 1]))
+            len--;
+        if (llen == 0)
+            start = lineno;
+        if (llen + len + 1 > lcap) {
+            size_t want = (llen + len + 1) * 2;
+            char *grown = realloc(logical, want);
+            if (grown == NULL) {
+                rc = nomem(path, err, errlen);
+                break;
+            }
+            logical = grown;
+            lcap = want;
+        }
+        memcpy(logical + llen, buf, len);
+        llen += len;
+        logical[llen] = '\0';
+        if (llen > 0 && logical[llen - 1] == '\\') {
+            logical[--llen] = '\0'; /* continued on the next line */
+            continue;
+        }
+        for (p = logical; isspace((unsigned char)*p); p++)
+            ;
+        rc = check_line(path, start, sec, sizeof(sec), p, err, errlen);
+        llen = 0;
+    }
+    free(buf);
+    free(logical);
+    fclose(f);
+    return rc;
+}
+
+/* ======================================================================
+ * 5. Defaults, free, load
  * ====================================================================== */
 
 void gdfs_config_defaults(struct gdfs_config *cfg)
@@ -852,7 +1002,11 @@ int gdfs_config_load(const char *path, struct gdfs_config *cfg,
             rc = errorf(err, errlen, "%s: cannot parse INI file", path);
         goto fail;
     }
-    rc = load_dict(d, path, &c, check_data_dir, err, errlen);
+    /* Before load_dict: a cut value would otherwise meet its checks as
+     * if whole ("listen = h:70#01" is "expected HOST:PORT, got 'h:70'"). */
+    rc = check_cuts(path, err, errlen);
+    if (rc == GDFS_OK)
+        rc = load_dict(d, path, &c, check_data_dir, err, errlen);
     iniparser_freedict(d);
     if (rc != GDFS_OK)
         goto fail;

@@ -3,9 +3,10 @@
  * config.c is the only file that includes iniparser.h. Every value is
  * copied out of the iniparser dictionary, which is freed before
  * gdfs_config_load returns. Unknown sections or keys, bad numbers (parsed in
- * base 10 by us: iniparser would read "042" as octal), out-of-range values
- * and unusable paths are refused with a message that names the file, the
- * key and the reason.
+ * base 10 by us: iniparser would read "042" as octal), out-of-range values,
+ * unusable paths and values iniparser would cut short (an unquoted '#' or
+ * ';', a trailing comment included: see config.c section 4) are refused
+ * with a message that names the file, the key and the reason.
  *
  * Sections and keys (defaults in brackets; see examples/node.ini):
  *   [node]      id (required), listen (required, HOST:PORT), advertise

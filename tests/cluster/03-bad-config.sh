@@ -66,6 +66,11 @@ refused "an id with a space and '!' exits 2 naming the file and the key" \
     "%INI%|[node] id" init -- "node.id=bad id!"
 refused "a line that is not INI exits 2 naming the file" \
     "%INI%" init -- "this is not ini"
+refused "an unquoted '#' in data_dir (iniparser would cut it) exits 2 saying how to quote" \
+    "%INI%:5: [node] data_dir|quote the whole value (\"$T/hash#2\")" init -- \
+    node.data_dir="$T/hash#2"
+refused "a comment after a value exits 2 naming the line and the key" \
+    "%INI%:3: [node] id|contains ';'" init -- "node.id=n1 ; the first"
 touch "$T/a-file"
 refused "a data_dir that is a regular file exits 2 naming the file and the key" \
     "%INI%|[node] data_dir|$T/a-file" init -- node.data_dir="$T/a-file"

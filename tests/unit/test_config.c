@@ -341,7 +341,7 @@ START_TEST(test_config_full_file)
                      "[node]\n"
                      "id = node-7.a_b\n"
                      "listen = 0.0.0.0:7100\n"
-                     "advertise = [::1]:7100   ; inline comment\n"
+                     "advertise = \"[::1]:7100\"   ; after a quoted value\n"
                      "data_dir = %s\n"
                      "log_level = debug\n"
                      "max_clients = 17\n"
@@ -409,6 +409,83 @@ START_TEST(test_config_quoted_values)
     ck_assert_str_eq(cfg.node_id, "n1");
     ck_assert_str_eq(cfg.listen, "h:1");
     ck_assert_str_eq(cfg.data_dir, "/d;x");
+}
+END_TEST
+
+/* iniparser 4.1 reads "data_dir = /srv/gdfs#2" as "/srv/gdfs", without a
+ * word: such a value is refused, naming file, line and key, and saying how
+ * to quote it. */
+START_TEST(test_config_value_cut_at_hash_or_semicolon_refused)
+{
+    ASSERT_LOAD_FAILS(load("[node]\nid = n1\nlisten = h:1\n"
+                           "data_dir = /srv/gdfs#2\n"),
+                      "node.ini:4: [node] data_dir: the value contains '#', "
+                      "where iniparser would cut it; quote the whole value "
+                      "(\"/srv/gdfs#2\") or move a comment to its own line");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[ssh]\nidentity = /k;old\n"),
+                      "node.ini:6: [ssh] identity: the value contains ';'");
+    /* A value with a double quote gets the single-quoted form. */
+    ASSERT_LOAD_FAILS(load(MINIMAL "[ssh]\nuser = a\"b#c\n"), "('a\"b#c')");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[ssh]\nuser = a\"b'#c\n"),
+                      "and both kinds of quote, so it cannot be quoted");
+}
+END_TEST
+
+/* A comment after a value may be meant as a comment or as part of the
+ * value: only the operator knows, so it is refused too. */
+START_TEST(test_config_trailing_comment_after_value_refused)
+{
+    ASSERT_LOAD_FAILS(load("[node]\nid = n1 ; the first node\n"
+                           "listen = h:1\ndata_dir = /d\n"),
+                      "node.ini:2: [node] id: the value contains ';'");
+    ASSERT_ERR_HAS("(\"n1 ; the first node\")");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[files]\nkeep_versions = 4 # four\n"),
+                      "node.ini:6: [files] keep_versions: the value contains "
+                      "'#'");
+    /* Comment lines, and blanks before them, are fine. */
+    ASSERT_LOAD_OK(load("# a\n; b\n  # c\n[node] \nid = n1\n\t; d\n"
+                        "listen = h:1\ndata_dir = /d\n"));
+}
+END_TEST
+
+START_TEST(test_config_quoted_value_with_comment_after_it)
+{
+    ASSERT_LOAD_OK(load("[node]\nid = n1\nlisten = h:1\n"
+                        "data_dir = \"/srv/gdfs#2\"  ; the second disk\n"
+                        "[transport]\nplugin = ssh\n"
+                        "[ssh]\nidentity = '/k;old'# old key\n"));
+    ck_assert_str_eq(cfg.data_dir, "/srv/gdfs#2");
+    ck_assert_str_eq(cfg.plugin_kv[0].value, "/k;old");
+}
+END_TEST
+
+/* iniparser drops what follows a closing quote, and an opening quote
+ * never closed. */
+START_TEST(test_config_quote_misuse_refused)
+{
+    ASSERT_LOAD_FAILS(load("[node]\nid = n1\nlisten = h:1\n"
+                           "data_dir = \"/srv/a\" b\n"),
+                      "node.ini:4: [node] data_dir: iniparser would drop 'b' "
+                      "after the closing quote");
+    ASSERT_LOAD_FAILS(load("[node]\nid = n1\nlisten = h:1\n"
+                           "data_dir = \"/srv/a#b\n"),
+                      "node.ini:4: [node] data_dir: the value opens a quote "
+                      "(\") that it never closes");
+    ASSERT_LOAD_FAILS(load(MINIMAL "[ssh]\nuser = 'ab\n"),
+                      "[ssh] user: the value opens a quote (')");
+}
+END_TEST
+
+/* A line ending in '\' continues on the next, for iniparser as here: the
+ * error names the line the value starts on. */
+START_TEST(test_config_cut_in_continued_line_refused)
+{
+    ASSERT_LOAD_OK(load("[node]\nid = n1\nlisten = h:1\n"
+                        "data_dir = /srv/\\\n   gdfs\n"));
+    ck_assert_str_eq(cfg.data_dir, "/srv/   gdfs");
+    ASSERT_LOAD_FAILS(load("[node]\nid = n1\nlisten = h:1\n"
+                           "data_dir = /srv/\\\n  gdfs#2\n"),
+                      "node.ini:4: [node] data_dir: the value contains '#'");
 }
 END_TEST
 
@@ -1162,6 +1239,11 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_full_file);
     tcase_add_test(tc, test_config_names_are_case_insensitive);
     tcase_add_test(tc, test_config_quoted_values);
+    tcase_add_test(tc, test_config_value_cut_at_hash_or_semicolon_refused);
+    tcase_add_test(tc, test_config_trailing_comment_after_value_refused);
+    tcase_add_test(tc, test_config_quoted_value_with_comment_after_it);
+    tcase_add_test(tc, test_config_quote_misuse_refused);
+    tcase_add_test(tc, test_config_cut_in_continued_line_refused);
     tcase_add_test(tc, test_config_later_key_wins);
     tcase_add_test(tc, test_config_unknown_section);
     tcase_add_test(tc, test_config_group_timing_rules);

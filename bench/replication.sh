@@ -30,7 +30,6 @@ trap cleanup EXIT
 
 base=$((20000 + RANDOM % 12000))
 for i in 1 2 3; do
-    mkdir -p "$dir/n$i"
     cat >"$dir/n$i.ini" <<INI
 [node]
 id = n$i

@@ -3,7 +3,7 @@
  * This is the only file that includes iniparser.h. Sections:
  *   1. key table and small helpers (errors, strings, name checks)
  *   2. number and HOST:PORT parsers (public, also used by the CLI)
- *   3. data_dir check (mkdir -p, writable)
+ *   3. data_dir check (mkdir -p 0700, writable, private)
  *   4. values iniparser would cut (a second read of the raw lines)
  *   5. defaults, free, load
  *
@@ -352,6 +352,12 @@ static int check_dir(const char *path, const char *dir, char *err,
     if (access(dir, W_OK | X_OK) != 0)
         return errorf(err, errlen, "%s: [node] data_dir: '%s': %s", path, dir,
                       strerror(errno));
+    /* The database in it holds every file stored on the node. */
+    if ((st.st_mode & 077) != 0)
+        return errorf(err, errlen,
+                      "%s: [node] data_dir: '%s' is open to group or others "
+                      "(mode %04o); fix: chmod 700 '%s'",
+                      path, dir, (unsigned)(st.st_mode & 07777), dir);
     return GDFS_OK;
 }
 

@@ -109,7 +109,8 @@ struct gdfs_config {
  * Returns GDFS_OK, or GDFS_ECONFIG with a message in @err like
  * "node.ini: [node] listen: expected HOST:PORT, got 'x'". On error @cfg
  * holds nothing that needs freeing. @check_data_dir: also require data_dir
- * to exist (or be creatable) and be writable. */
+ * to exist (or be creatable: mkdir -p, mode 0700), be writable and give no
+ * access to group or others (the message says "chmod 700"). */
 int gdfs_config_load(const char *path, struct gdfs_config *cfg,
                      int check_data_dir, char *err, size_t errlen);
 

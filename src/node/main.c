@@ -16,7 +16,7 @@
  * Start-up is an ordered table of steps, undone in reverse on exit (moosefs
  * RunTab). Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure,
  * 2 usage or configuration error (bad INI, missing plugin, database of
- * another group or node). */
+ * another group or node, data_dir or database open to group or others). */
 #define GDFS_LOG_MODULE "node"
 #include <errno.h>
 #include <fcntl.h>
@@ -122,6 +122,14 @@ static int step_store(struct node *n)
 
     snprintf(n->srv.db_path, sizeof(n->srv.db_path), "%s/%s", n->cfg.data_dir,
              GDFS_STORE_DB_NAME);
+    /* Before the open: SQLite would make new -wal and -shm files with the
+     * database's loose mode. (The configuration load checked data_dir.) */
+    rc = gdfs_store_check_modes(n->srv.db_path, err, sizeof(err));
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "%s", err);
+        n->exit_code = EXIT_USAGE;
+        return -1;
+    }
     rc = gdfs_store_open(n->srv.db_path, &so, &n->st, err, sizeof(err));
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "clock.h"
@@ -404,11 +405,75 @@ static int migrate(struct gdfs_store *st)
     return GDFS_OK;
 }
 
+/* The files of a database: itself and what SQLite keeps beside it. */
+static const char *const db_suffixes[] = {"", "-wal", "-shm", "-journal"};
+
+/* Append to the message in @err (@errlen bytes, NUL-terminated). */
+static void append(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *err, size_t errlen, const char *fmt, ...)
+{
+    size_t used = strnlen(err, errlen);
+    va_list ap;
+
+    if (used + 1 >= errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err + used, errlen - used, fmt, ap);
+    va_end(ap);
+}
+
+int gdfs_store_check_modes(const char *path, char *err, size_t errlen)
+{
+    enum { N = sizeof(db_suffixes) / sizeof(db_suffixes[0]) };
+    unsigned mode[N];
+    struct stat sb;
+    char f[4200];
+    int bad = 0;
+
+    for (size_t i = 0; i < N; i++) {
+        snprintf(f, sizeof(f), "%s%s", path, db_suffixes[i]);
+        /* A file that cannot be stat'ed is left to SQLite to report. */
+        mode[i] = stat(f, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 0;
+        if ((mode[i] & 077) != 0)
+            bad++;
+    }
+    if (bad == 0)
+        return GDFS_OK;
+    if (errlen == 0)
+        return GDFS_ECONFIG;
+    err[0] = '\0';
+    append(err, errlen,
+           "database file%s open to group or others (the database holds "
+           "every file stored on this node): ",
+           bad > 1 ? "s" : "");
+    for (size_t i = 0, n = 0; i < N; i++)
+        if ((mode[i] & 077) != 0)
+            append(err, errlen, "%s%s%s (mode %04o)", n++ > 0 ? ", " : "",
+                   path, db_suffixes[i], mode[i]);
+    append(err, errlen, "; fix: chmod 600");
+    for (size_t i = 0; i < N; i++)
+        if ((mode[i] & 077) != 0)
+            append(err, errlen, " '%s%s'", path, db_suffixes[i]);
+    return GDFS_ECONFIG;
+}
+
+/* Is @path a database file that does not exist yet? */
+static bool is_new_file(const char *path)
+{
+    struct stat sb;
+
+    return path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
+           stat(path, &sb) != 0 && errno == ENOENT;
+}
+
 int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
                     struct gdfs_store **out, char *err, size_t errlen)
 {
     struct gdfs_store *st = calloc(1, sizeof(*st));
     char sql[96];
+    bool fresh;
     int rc;
 
     *out = NULL;
@@ -423,11 +488,24 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
         snprintf(err, errlen, "out of memory");
         return GDFS_ENOMEM;
     }
+    fresh = is_new_file(path);
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         rc = st->db ? st_fail(st, path) : GDFS_ENOMEM;
+        goto out;
+    }
+    /* SQLite creates a database 0644 less the umask, and the -wal and -shm
+     * files it makes later with the database's mode. So a database made
+     * here is made 0600 at once, while it is still empty, by its path: a
+     * descriptor of our own would not do, since closing any descriptor of
+     * a file drops every POSIX lock the process holds on it, SQLite's
+     * locks included. */
+    if (fresh && chmod(path, 0600) != 0) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "chmod 600: %s",
+                 strerror(errno));
+        rc = GDFS_ESTORE;
         goto out;
     }
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);

@@ -67,11 +67,20 @@ struct gdfs_node_state {
 /* ---- life cycle ---------------------------------------------------------- */
 
 /* Open (creating if needed) the database at @path and bring its schema up
- * to date. A database whose user_version is newer than this binary knows is
+ * to date. A new database file is created with mode 0600 whatever the
+ * umask; SQLite gives the -wal and -shm files it makes beside it the same
+ * mode. A database whose user_version is newer than this binary knows is
  * refused with GDFS_EVERSION. Errors: GDFS_ESTORE/GDFS_ENOSPC/GDFS_EVERSION
  * with a reason in @err. *out is freed with gdfs_store_close. */
 int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
                     struct gdfs_store **out, char *err, size_t errlen);
+
+/* Check that the database at @path and the files SQLite keeps beside it
+ * (-wal, -shm, -journal), those that exist, give no access to group or
+ * others: they hold every file stored on this node. GDFS_OK (also when
+ * none exists yet), or GDFS_ECONFIG with @err naming each such file, its
+ * mode and the fix ("chmod 600 ..."). Does not open the database. */
+int gdfs_store_check_modes(const char *path, char *err, size_t errlen);
 void gdfs_store_close(struct gdfs_store *st);
 
 /* The reason for the last failure on @st (valid until the next call). */

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Bad configuration and bad start-up: gdfs-node exits 2 with a message that
 # names the file and the key; the node's database refuses the wrong node,
-# a second init, and a restart before init. gdfs-cli usage errors exit 2.
+# a second init, and a restart before init; a data_dir or database open to
+# group or others is refused, and the node makes its own private (0700,
+# 0600). gdfs-cli usage errors exit 2.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -107,6 +109,12 @@ for _ in $(seq 1 12); do cli "$OCT" put "$T/small" oct >/dev/null; done
 cli "$OCT" --json versions oct >"$T/oct.json"
 ok "keep_versions = 010 means 10 (not 8): 12 puts keep 10 versions" \
     json_ok "$T/oct.json" "len(d) == 10"
+# The node made its data_dir and database; nobody else may read them.
+modes() { # modes DIR: "data_dir db wal shm" modes as stat prints them
+    stat -c %a "$1" "$1/gdfs.db" "$1/gdfs.db-wal" "$1/gdfs.db-shm" | tr '\n' ' '
+}
+ok "the node created data_dir 0700 and gdfs.db, -wal, -shm 0600" \
+    expect_within 5 "700 600 600 600 " modes "$T/n$OCT/data"
 gid=$(cli "$OCT" --json status | json 'd["group"]')
 kill_node "$OCT" TERM
 
@@ -122,6 +130,20 @@ ok "the database refused above still restarts as node n$OCT (no init)" \
 ok "... with its 10 versions" \
     expect_within 5 10 bash -c "GDFS_KEY_FILE='$(key_for "$OCT")' '$CLI_BIN' -n $(addr_of "$OCT") --json versions oct |
         python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'"
+kill_node "$OCT" TERM
+
+# --- data_dir and database open to group or others
+chmod 755 "$T/n$OCT/data"
+refused "a data_dir open to others (0755) exits 2 saying chmod 700" \
+    "%INI%|[node] data_dir|(mode 0755)|chmod 700 '$T/n$OCT/data'" -- \
+    node.data_dir="$T/n$OCT/data" node.id=n$OCT
+chmod 700 "$T/n$OCT/data"
+chmod 644 "$T/n$OCT/data/gdfs.db"
+refused "a database file open to others (0644) exits 2 saying chmod 600" \
+    "$T/n$OCT/data/gdfs.db (mode 0644)|chmod 600 '$T/n$OCT/data/gdfs.db'" -- \
+    node.data_dir="$T/n$OCT/data" node.id=n$OCT
+chmod 600 "$T/n$OCT/data/gdfs.db"
+ok "after chmod 700 and chmod 600 the node restarts" start_node "$OCT"
 kill_node "$OCT" TERM
 
 # --- gdfs-cli

@@ -24,7 +24,7 @@ fi
 # lib.sh's clean-up (which kills the nodes, then removes $T) can run
 # before the unmount.
 MNT=$(mktemp -d "${TMPDIR:-/tmp}/gdfs-full.XXXXXX") || exit 99
-if ! mount -t tmpfs -o size=64m,mode=0755 gdfs-test-full "$MNT" 2>"$ERR"; then
+if ! mount -t tmpfs -o size=64m,mode=0700 gdfs-test-full "$MNT" 2>"$ERR"; then
     rmdir "$MNT"
     echo "1..0 # SKIP cannot mount a tmpfs: $(head -n 1 "$ERR")"
     exit 0

@@ -1036,6 +1036,31 @@ START_TEST(test_config_data_dir_created_when_missing)
 }
 END_TEST
 
+/* The database in data_dir holds every file stored on the node: a
+ * data_dir group or others may enter is refused, saying the fix. */
+START_TEST(test_config_data_dir_open_to_others_refused)
+{
+    char dir[PATH_MAX + 16], want[3 * PATH_MAX];
+
+    snprintf(dir, sizeof(dir), "%s/open", tmpdir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    ASSERT_LOAD_FAILS(load_with_data_dir(dir), "[node] data_dir");
+    snprintf(want, sizeof(want),
+             "[node] data_dir: '%s' is open to group or others (mode 0755); "
+             "fix: chmod 700 '%s'",
+             dir, dir);
+    ASSERT_ERR_HAS(want);
+    ck_assert_int_eq(chmod(dir, 0701), 0);
+    ASSERT_LOAD_FAILS(load_with_data_dir(dir), "(mode 0701)");
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    ASSERT_LOAD_OK(load_with_data_dir(dir));
+    /* Only the node checks: the CLI reads the same file without it. */
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    ASSERT_LOAD_OK(load(MINIMAL "[node]\ndata_dir = %s\n", dir));
+}
+END_TEST
+
 START_TEST(test_config_data_dir_unchecked_without_flag)
 {
     char dir[PATH_MAX + 16];
@@ -1276,6 +1301,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_small_error_buffer);
     tcase_add_test(tc, test_config_data_dir_not_a_directory);
     tcase_add_test(tc, test_config_data_dir_created_when_missing);
+    tcase_add_test(tc, test_config_data_dir_open_to_others_refused);
     tcase_add_test(tc, test_config_data_dir_unchecked_without_flag);
     tcase_add_test(tc, test_config_examples_load);
     tcase_add_test(tc, test_config_ssh_examples_load);

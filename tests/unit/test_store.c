@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,6 +190,78 @@ START_TEST(test_store_refuses_non_database)
                      GDFS_OK);
     ck_assert_ptr_null(s);
     ck_assert_ptr_nonnull(strstr(err, "junk.db"));
+}
+END_TEST
+
+/* Mode bits of @f ("%s%s" of @base and @suffix). */
+static unsigned mode_of(const char *base, const char *suffix)
+{
+    char f[400];
+    struct stat sb;
+
+    snprintf(f, sizeof(f), "%s%s", base, suffix);
+    ck_assert_msg(stat(f, &sb) == 0, "stat %s", f);
+    return (unsigned)(sb.st_mode & 07777);
+}
+
+/* Under the usual umask 022, SQLite alone would make the database and
+ * its -wal and -shm 0644: readable by every local user. */
+START_TEST(test_store_new_files_are_private)
+{
+    struct gdfs_store *s = NULL;
+    char p2[300], err[512];
+    mode_t old = umask(022);
+
+    snprintf(p2, sizeof(p2), "%s/private.db", dir);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    umask(old);
+    ck_assert_int_eq(gdfs_store_init_node(s, "n1", "g1", "127.0.0.1:1", 1),
+                     GDFS_OK);
+    put_file(s, "a", 4096, 2, 10, 1, 1);
+    ck_assert_uint_eq(mode_of(p2, ""), 0600);
+    ck_assert_uint_eq(mode_of(p2, "-wal"), 0600);
+    ck_assert_uint_eq(mode_of(p2, "-shm"), 0600);
+    ck_assert_int_eq(gdfs_store_check_modes(p2, err, sizeof(err)), GDFS_OK);
+    gdfs_store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_check_modes_names_open_files)
+{
+    char p2[310], want[2048], err[2048];
+
+    ck_assert_int_eq(gdfs_store_check_modes(path, err, sizeof(err)), GDFS_OK);
+    /* Nothing there yet: nothing to refuse. */
+    snprintf(p2, sizeof(p2), "%s/none.db", dir);
+    ck_assert_int_eq(gdfs_store_check_modes(p2, err, sizeof(err)), GDFS_OK);
+
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(gdfs_store_check_modes(path, err, sizeof(err)),
+                     GDFS_ECONFIG);
+    snprintf(want, sizeof(want),
+             "database file open to group or others (the database holds "
+             "every file stored on this node): %s (mode 0644); fix: chmod "
+             "600 '%s'",
+             path, path);
+    ck_assert_str_eq(err, want);
+
+    snprintf(p2, sizeof(p2), "%s-wal", path);
+    ck_assert_int_eq(chmod(p2, 0640), 0);
+    ck_assert_int_eq(gdfs_store_check_modes(path, err, sizeof(err)),
+                     GDFS_ECONFIG);
+    snprintf(want, sizeof(want),
+             "database files open to group or others (the database holds "
+             "every file stored on this node): %s (mode 0644), %s (mode "
+             "0640); fix: chmod 600 '%s' '%s'",
+             path, p2, path, p2);
+    ck_assert_str_eq(err, want);
+    /* Group or other bits of any kind count, not only read. */
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_assert_int_eq(chmod(p2, 0601), 0);
+    ck_assert_int_eq(gdfs_store_check_modes(path, err, sizeof(err)),
+                     GDFS_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(err, "(mode 0601)"));
 }
 END_TEST
 
@@ -1661,6 +1734,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_refuses_newer_database);
     tcase_add_test(tc, test_store_reopen_keeps_data);
     tcase_add_test(tc, test_store_refuses_non_database);
+    tcase_add_test(tc, test_store_new_files_are_private);
+    tcase_add_test(tc, test_store_check_modes_names_open_files);
     tcase_add_test(tc, test_store_no_migrate_checks_only);
     tcase_add_test(tc, test_store_migrates_v1_database);
     tcase_add_test(tc, test_store_init_twice_refused);

@@ -21,10 +21,12 @@
  *                            keys in a way OpenSSH >= 8.8 accepts.
  *   known_hosts   = FILE     OpenSSH known_hosts [~/.ssh/known_hosts];
  *                            plain or hashed (|1|) names, "[host]:port"
- *                            for sshd ports other than 22. An unknown or
- *                            changed host key is refused, naming the host
- *                            and the key's SHA256 fingerprint; nothing is
- *                            ever added to the file.
+ *                            for sshd ports other than 22. An unknown,
+ *                            changed or @revoked host key is refused,
+ *                            naming the host and the key's SHA256
+ *                            fingerprint; nothing is ever added to the
+ *                            file. A @revoked line revokes its key for
+ *                            every host, whatever its host patterns.
  *   port          = N        sshd port on every peer machine [22]
  *   ciphers       = LIST     cipher preference, e.g. aes128-ctr,aes256-ctr
  *                            [libssh2's order]

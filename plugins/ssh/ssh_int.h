@@ -134,9 +134,11 @@ const char *ssh_keytype_name(int hostkey_type);
  * @type a LIBSSH2_HOSTKEY_TYPE_*, @fp its fingerprint (for messages).
  * @s is any libssh2 session (only used for allocation).
  * GDFS_OK on a match. GDFS_ECONFIG with @err naming the host, key type,
- * fingerprint and file when the host is unknown, its key has CHANGED, or
- * the file cannot be read. Lines libssh2 cannot parse are skipped (and
- * counted in the message). */
+ * fingerprint and file when the host is unknown, its key has CHANGED, the
+ * key is on a "@revoked" line (whatever that line's host patterns, and
+ * even if a plain entry lists it too), a @revoked line cannot be read, or
+ * the file cannot be read. Other lines libssh2 cannot parse (other
+ * markers included) are skipped (and counted in the message). */
 int ssh_hostkey_check(LIBSSH2_SESSION *s, const char *path, const char *host,
                       int port, const char *key, size_t keylen, int type,
                       const char *fp, char *err, size_t errlen);

@@ -2,7 +2,7 @@
 # The ssh transport against a private sshd on loopback: a 3-node group
 # whose members reach each other only through SSH tunnels (init, join,
 # put/get/locate through the ssh CLI, leader SIGKILL and failover), strict
-# host keys (unknown and changed keys refused, naming host and
+# host keys (unknown, changed and @revoked keys refused, naming host and
 # fingerprint), a user key sshd does not accept, and recovery after sshd
 # and all its sessions are killed and sshd comes back.
 #
@@ -101,6 +101,17 @@ if grep -q '^|1|' "$T/bad/hashed_known_hosts"; then
 else
     skip "a hashed known_hosts entry is accepted" "ssh-keygen -H wrote no |1| line"
 fi
+
+# A revoked key is refused even though a plain entry lists it too.
+{
+    cat "$T/known_hosts"
+    echo "@revoked * $(cut -d' ' -f1,2 "$SSHD_DIR/host_key.pub")"
+} >"$T/bad/revoked_known_hosts"
+ini=$(bad_ini revoked known_hosts="$T/bad/revoked_known_hosts")
+exits 2 "a host key listed plainly and also @revoked is refused (exit 2)" \
+    "$CLI_BIN" -c "$ini" status
+ok "... the error says REVOKED and names host, fingerprint, file and line" \
+    grep -qF "host key for [127.0.0.1]:$SSHD_PORT (ssh-ed25519 $FP) is REVOKED in $T/bad/revoked_known_hosts (line 2)" "$ERR"
 
 # A node whose known_hosts lacks the key cannot join, and its log says why.
 make_node_ini 4 "${INI[@]}"

@@ -1,7 +1,8 @@
 /* Unit tests of the ssh plugin's pure parts, compiled in from its sources
  * (plugins/ssh/conf.c, hostkey.c): the [ssh] section, node address ->
  * sshd mapping, base64 and fingerprints, and known_hosts matching (plain,
- * "[host]:port", hashed "|1|", changed keys, unreadable lines), and a
+ * "[host]:port", hashed "|1|", changed keys, @revoked keys, unreadable
+ * lines), and a
  * session set-up whose sshd name does not resolve in time (the resolver
  * replaced by a slow one). No network: the sessions and the pump are
  * exercised by tests/cluster/10-ssh.sh against a real sshd. */
@@ -461,9 +462,10 @@ END_TEST
 
 START_TEST(test_ssh_hostkey_bad_lines_skipped_not_fatal)
 {
-    /* libssh2_knownhost_readfile would stop at the first bad line. */
+    /* libssh2_knownhost_readfile would stop at the first bad line. A
+     * marker other than @revoked is not supported: skipped. */
     const char *kh = write_file("kh",
-                                "@revoked * ssh-ed25519 " K2_B64 "\n"
+                                "@cert-authority * ssh-ed25519 " K2_B64 "\n"
                                 "garbage\n"
                                 "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
 
@@ -471,6 +473,82 @@ START_TEST(test_ssh_hostkey_bad_lines_skipped_not_fatal)
     ck_assert_int_eq(check_key(kh, "10.9.9.9", 2222, K1_B64, K1_FP),
                      GDFS_ECONFIG);
     ck_assert_err_has("(2 unreadable lines skipped)");
+}
+END_TEST
+
+/* A revoked key is refused even when a plain entry lists it: libssh2
+ * knows no markers, and the plugin used to skip the @revoked line. */
+START_TEST(test_ssh_hostkey_revoked_refused_even_if_listed)
+{
+    const char *kh = write_file("kh",
+                                "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n"
+                                "# revoked after the laptop was lost\n"
+                                "@revoked * ssh-ed25519 " K1_B64 " old\n");
+    char want[512];
+
+    ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP),
+                     GDFS_ECONFIG);
+    snprintf(want, sizeof(want),
+             "ssh: host key for [10.1.2.3]:2222 (ssh-ed25519 %s) is REVOKED "
+             "in %s (line 3); refusing",
+             K1_FP, kh);
+    ck_assert_str_eq(err, want);
+    /* Before the plain entry, for another host name, or hashed: the same.
+     * The host patterns of a @revoked line do not limit it. */
+    kh = write_file("kh", "@revoked\tgw.example.org ssh-ed25519 " K1_B64 "\n"
+                          "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
+    ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP),
+                     GDFS_ECONFIG);
+    ck_assert_err_has("is REVOKED in ");
+    ck_assert_err_has("(line 1)");
+    kh = write_file("kh", "@revoked " K1_HASHED_GW "\n" K1_HASHED_GW "\n");
+    ck_assert_int_eq(check_key(kh, "gw.example.org", 22, K1_B64, K1_FP),
+                     GDFS_ECONFIG);
+    ck_assert_err_has("REVOKED");
+}
+END_TEST
+
+START_TEST(test_ssh_hostkey_revoked_other_key_does_not_matter)
+{
+    const char *kh = write_file("kh",
+                                "@revoked * ssh-ed25519 " K2_B64 "\r\n"
+                                "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n");
+
+    ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP), GDFS_OK);
+    /* The revoked key itself, unknown for this host: REVOKED says more. */
+    ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K2_B64, K2_FP),
+                     GDFS_ECONFIG);
+    ck_assert_err_has("is REVOKED in ");
+}
+END_TEST
+
+/* A revocation that cannot be read might be for this very key: every
+ * key is refused until the line is fixed. */
+START_TEST(test_ssh_hostkey_unreadable_revoked_line_refuses)
+{
+    static const char *const bad[] = {
+        "@revoked *\n",
+        "@revoked * ssh-ed25519\n",
+        "@revoked * ssh-ed25519 not*base64\n",
+    };
+    char want[512];
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        const char *kh;
+
+        snprintf(text, sizeof(text),
+                 "[10.1.2.3]:2222 ssh-ed25519 " K1_B64 "\n%s", bad[i]);
+        kh = write_file("kh", text);
+        ck_assert_int_eq(check_key(kh, "10.1.2.3", 2222, K1_B64, K1_FP),
+                         GDFS_ECONFIG);
+        snprintf(want, sizeof(want),
+                 "ssh: host key for [10.1.2.3]:2222: cannot read @revoked "
+                 "line 2 of %s (want @revoked HOSTS TYPE BASE64); refusing "
+                 "every key until it is fixed",
+                 kh);
+        ck_assert_str_eq(err, want);
+    }
 }
 END_TEST
 
@@ -557,6 +635,9 @@ static Suite *ssh_suite(void)
     tcase_add_test(kh, test_ssh_hostkey_changed_key_refused);
     tcase_add_test(kh, test_ssh_hostkey_hashed_entries);
     tcase_add_test(kh, test_ssh_hostkey_bad_lines_skipped_not_fatal);
+    tcase_add_test(kh, test_ssh_hostkey_revoked_refused_even_if_listed);
+    tcase_add_test(kh, test_ssh_hostkey_revoked_other_key_does_not_matter);
+    tcase_add_test(kh, test_ssh_hostkey_unreadable_revoked_line_refuses);
     tcase_add_test(kh, test_ssh_hostkey_comma_list_of_names);
     tcase_add_test(kh, test_ssh_hostkey_missing_file_named);
     tcase_add_test(sess_tc, test_ssh_session_open_bounded_by_slow_lookup);

@@ -8,11 +8,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- defaults ------------------------------------------------------------ */
@@ -272,6 +274,33 @@ int ssh_conf_apply(struct ssh_conf *cf, size_t n, const char *const *keys,
     return GDFS_OK;
 }
 
+int ssh_conf_check_identity(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int e = 0;
+
+    if (fd < 0 || fstat(fd, &st) != 0)
+        e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (e != 0) {
+        snprintf(err, errlen, "[ssh] identity: cannot read '%s': %s", path,
+                 strerror(e));
+        return GDFS_ECONFIG;
+    }
+    /* ssh's own rule (sshkey_perm_ok), without its exception for a key
+     * owned by another user: a key others may read is no secret. */
+    if ((st.st_mode & 077) != 0) {
+        snprintf(err, errlen,
+                 "[ssh] identity: UNPROTECTED PRIVATE KEY FILE '%s' (mode "
+                 "%04o, open to group or others); fix: chmod 600 '%s'",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        return GDFS_ECONFIG;
+    }
+    return GDFS_OK;
+}
+
 static int check_readable(const char *key, const char *path, char *err,
                           size_t errlen)
 {
@@ -332,7 +361,7 @@ int ssh_conf_check(const struct ssh_conf *cf, char *err, size_t errlen)
     LIBSSH2_SESSION *s;
     int rc;
 
-    rc = check_readable("identity", cf->identity, err, errlen);
+    rc = ssh_conf_check_identity(cf->identity, err, errlen);
     if (rc == GDFS_OK)
         rc = check_readable("known_hosts", cf->known_hosts, err, errlen);
     if (rc != GDFS_OK || (cf->ciphers[0] == '\0' && cf->macs[0] == '\0'))

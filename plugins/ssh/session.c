@@ -160,6 +160,11 @@ static int authenticate(struct ssh_sess *ss, const struct ssh_conf *cf,
 {
     int rc;
 
+    /* libssh2 reads the key again for every session: so is its mode
+     * checked, as it was at start-up. */
+    rc = ssh_conf_check_identity(cf->identity, err, errlen);
+    if (rc != GDFS_OK)
+        return rc;
     /* No public key file: libssh2 derives the public key from the
      * private one, so a stale .pub beside it cannot mislead. */
     RETRY(ss, rc, deadline_ms,

@@ -18,7 +18,9 @@
  *                            format, as ssh-keygen -t ed25519 writes it)
  *                            [~/.ssh/id_ed25519]; identity_file is an
  *                            alias. libssh2 1.10 cannot sign with RSA
- *                            keys in a way OpenSSH >= 8.8 accepts.
+ *                            keys in a way OpenSSH >= 8.8 accepts. Like
+ *                            ssh, a key file with any group or other
+ *                            permission bit is refused (chmod 600).
  *   known_hosts   = FILE     OpenSSH known_hosts [~/.ssh/known_hosts];
  *                            plain or hashed (|1|) names, "[host]:port"
  *                            for sshd ports other than 22. An unknown,

@@ -91,11 +91,17 @@ int ssh_conf_apply(struct ssh_conf *cf, size_t n, const char *const *keys,
                    const char *const *values, const char *home, char *err,
                    size_t errlen);
 
-/* Check that the identity and known_hosts files can be read, and that
- * libssh2 knows at least one of the listed ciphers and MACs (libssh2
- * must be initialised). GDFS_OK or GDFS_ECONFIG naming key, file and
- * reason. */
+/* Check that the identity and known_hosts files can be read, that the
+ * identity is private (ssh_conf_check_identity), and that libssh2 knows
+ * at least one of the listed ciphers and MACs (libssh2 must be
+ * initialised). GDFS_OK or GDFS_ECONFIG naming key, file and reason. */
 int ssh_conf_check(const struct ssh_conf *cf, char *err, size_t errlen);
+
+/* Check that the private key file @path can be read and gives no access
+ * to group or others, as ssh insists. GDFS_OK, or GDFS_ECONFIG with @err
+ * ("[ssh] identity: UNPROTECTED PRIVATE KEY FILE '...' (mode 0644) ...
+ * fix: chmod 600 '...'", or why it cannot be read). */
+int ssh_conf_check_identity(const char *path, char *err, size_t errlen);
 
 /* Split @addr ("HOST:PORT", "[V6]:PORT") into @host and @port (1..65535).
  * 0 or -1. */

@@ -3,8 +3,8 @@
 # whose members reach each other only through SSH tunnels (init, join,
 # put/get/locate through the ssh CLI, leader SIGKILL and failover), strict
 # host keys (unknown, changed and @revoked keys refused, naming host and
-# fingerprint), a user key sshd does not accept, and recovery after sshd
-# and all its sessions are killed and sshd comes back.
+# fingerprint), a user key sshd does not accept or others may read, and
+# recovery after sshd and all its sessions are killed and sshd comes back.
 #
 # Skips (TAP "1..0 # SKIP") when /usr/sbin/sshd is missing; it installs
 # nothing (tests/install-deps.sh installs openssh-server).
@@ -123,6 +123,17 @@ ok "... and its log names the host and fingerprint" \
     grep -qF "host key for [127.0.0.1]:$SSHD_PORT (ssh-ed25519 $FP) is not in" "$ERR"
 
 # ---- user keys
+ok "the user key ssh-keygen made for the test is 0600" \
+    test "$(stat -c %a "$SSH_KEY")" = 600
+cp "$SSH_KEY" "$T/bad/loose_key"
+chmod 644 "$T/bad/loose_key"
+ini=$(bad_ini loosekey identity="$T/bad/loose_key")
+exits 2 "a user key others may read (0644) is refused (exit 2)" \
+    "$CLI_BIN" -c "$ini" status
+ok "... as ssh does: UNPROTECTED PRIVATE KEY FILE, with the chmod to run" \
+    grep -qF "[ssh] identity: UNPROTECTED PRIVATE KEY FILE '$T/bad/loose_key' (mode 0644, open to group or others); fix: chmod 600 '$T/bad/loose_key'" "$ERR"
+chmod 600 "$T/bad/loose_key"
+exits 0 "... and the same key is used after chmod 600" "$CLI_BIN" -c "$ini" status
 ssh-keygen -q -t ed25519 -N '' -C stranger -f "$T/bad/stranger_key"
 ini=$(bad_ini wrongkey identity="$T/bad/stranger_key")
 exits 2 "a user key sshd does not accept is refused (exit 2)" \

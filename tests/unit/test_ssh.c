@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../plugins/common/dial.h"
@@ -69,6 +70,15 @@ static const char *write_file(const char *name, const char *text)
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
     fclose(f);
+    return path;
+}
+
+/* write_file with mode 0600, as ssh-keygen makes a private key. */
+static const char *write_key(const char *name, const char *text)
+{
+    const char *path = write_file(name, text);
+
+    ck_assert_int_eq(chmod(path, 0600), 0);
     return path;
 }
 
@@ -234,11 +244,41 @@ START_TEST(test_ssh_conf_check_names_missing_files)
              dir);
     ck_assert_str_eq(err, path);
     snprintf(cf.identity, sizeof(cf.identity), "%s",
-             write_file("id", "not really a key\n"));
+             write_key("id", "not really a key\n"));
     ck_assert_int_eq(ssh_conf_check(&cf, err, sizeof(err)), GDFS_ECONFIG);
     ck_assert_err_has("[ssh] known_hosts: cannot read");
     snprintf(cf.known_hosts, sizeof(cf.known_hosts), "%s",
              write_file("kh", ""));
+    ck_assert_int_eq(ssh_conf_check(&cf, err, sizeof(err)), GDFS_OK);
+}
+END_TEST
+
+/* A private key group or others may read is refused, at start-up as
+ * ssh refuses it, with the fix in the message. */
+START_TEST(test_ssh_conf_check_refuses_unprotected_identity)
+{
+    static const unsigned modes[] = {0644, 0640, 0604, 0601, 0660, 0666};
+    struct ssh_conf cf;
+    char want[3 * SSH_PATH_MAX];
+
+    ssh_conf_defaults(&cf, "x", "/home/x");
+    snprintf(cf.identity, sizeof(cf.identity), "%s", write_key("id", "k"));
+    snprintf(cf.known_hosts, sizeof(cf.known_hosts), "%s",
+             write_file("kh", ""));
+    ck_assert_int_eq(ssh_conf_check(&cf, err, sizeof(err)), GDFS_OK);
+    ck_assert_int_eq(ssh_conf_check_identity(cf.identity, err, sizeof(err)),
+                     GDFS_OK);
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        ck_assert_int_eq(chmod(cf.identity, modes[i]), 0);
+        ck_assert_int_eq(ssh_conf_check(&cf, err, sizeof(err)), GDFS_ECONFIG);
+        snprintf(want, sizeof(want),
+                 "[ssh] identity: UNPROTECTED PRIVATE KEY FILE '%s' (mode "
+                 "%04o, open to group or others); fix: chmod 600 '%s'",
+                 cf.identity, modes[i], cf.identity);
+        ck_assert_str_eq(err, want);
+    }
+    /* Read-only for its owner is fine, as for ssh. */
+    ck_assert_int_eq(chmod(cf.identity, 0400), 0);
     ck_assert_int_eq(ssh_conf_check(&cf, err, sizeof(err)), GDFS_OK);
 }
 END_TEST
@@ -248,7 +288,7 @@ START_TEST(test_ssh_conf_check_methods_against_libssh2)
     struct ssh_conf cf;
 
     ssh_conf_defaults(&cf, "x", "/home/x");
-    snprintf(cf.identity, sizeof(cf.identity), "%s", write_file("id", "k"));
+    snprintf(cf.identity, sizeof(cf.identity), "%s", write_key("id", "k"));
     snprintf(cf.known_hosts, sizeof(cf.known_hosts), "%s",
              write_file("kh", ""));
     ck_assert_int_eq(apply(&cf, "ciphers", "rot13-cbc,aes128-ctr"), GDFS_OK);
@@ -622,6 +662,7 @@ static Suite *ssh_suite(void)
     tcase_add_test(conf, test_ssh_conf_unknown_key_named);
     tcase_add_test(conf, test_ssh_conf_bad_values_named);
     tcase_add_test(conf, test_ssh_conf_check_names_missing_files);
+    tcase_add_test(conf, test_ssh_conf_check_refuses_unprotected_identity);
     tcase_add_test(conf, test_ssh_conf_check_methods_against_libssh2);
     tcase_add_test(target, test_ssh_target_default_is_node_host_and_ssh_port);
     tcase_add_test(target, test_ssh_target_host_map);

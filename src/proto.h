@@ -506,6 +506,23 @@ int gdfs_proto_check_name(const uint8_t *p, size_t len);
 /* GDFS_OK if @p/@len is a valid node id, else GDFS_EINVAL. */
 int gdfs_proto_check_node_id(const uint8_t *p, size_t len);
 
+/* A file's shape: @size bytes in @nchunks chunks of @chunk_size bytes, all
+ * full but the last. True when nchunks = ceil(size / chunk_size) (0 for an
+ * empty file); with @chunk_size 0 (a record of no bytes: a tombstone),
+ * only when size and nchunks are 0 too. The chunk size's range is the
+ * caller's rule. Computed in 64 bits: a size whose chunk count does not
+ * fit in 32 bits never matches, so a size that passes is at most
+ * GDFS_SIZE_MAX and size + chunk_size, idx * chunk_size (in 64 bits)
+ * cannot overflow. Every message that carries all three (RECORD,
+ * GET_INFO) is refused unless they pass. */
+bool gdfs_proto_valid_shape(uint64_t size, uint32_t chunk_size,
+                            uint32_t nchunks);
+#define GDFS_SIZE_MAX ((uint64_t)UINT32_MAX * GDFS_CHUNK_MAX)
+/* Bytes of chunk @idx (< nchunks) of a file whose shape
+ * gdfs_proto_valid_shape accepted (chunk_size >= 1). */
+uint32_t gdfs_proto_chunk_len(uint64_t size, uint32_t chunk_size,
+                              uint32_t nchunks, uint32_t idx);
+
 /* ---- group messages on the wire ------------------------------------------ */
 
 /* Encode @g as a whole NDTOND_GROUP frame (header included, flags and

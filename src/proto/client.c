@@ -168,13 +168,33 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 
 /* ---- CLTOND_PUT_END: size:64 nchunks:32 sha256:32B ----------------------- */
 
+/* proto/messages.h CLTOND_PUT_END: the chunk size is not in the frame, so
+ * nchunks is checked against the range any chunk size allows (the node
+ * then compares both with the chunks it received): none for an empty
+ * file, else all but the last full (GDFS_CHUNK_MIN at least), the last 1
+ * byte at least, none over GDFS_CHUNK_MAX. In 64 bits, without overflow
+ * (nchunks < 2^32, GDFS_CHUNK_MAX = 2^22). */
+static bool valid_put_end(uint64_t size, uint32_t nchunks)
+{
+    if (nchunks == 0)
+        return size == 0;
+    return size > (uint64_t)(nchunks - 1) * GDFS_CHUNK_MIN &&
+           size <= (uint64_t)nchunks * GDFS_CHUNK_MAX;
+}
+
 static bool put_end_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
-    /* nchunks cannot be checked here: the chunk size is not known. */
     m->u.put_end.size = gdfs_pack_get_u64(r);
     m->u.put_end.nchunks = gdfs_pack_get_u32(r);
     gdfs_pack_get_copy(r, m->u.put_end.sha256, GDFS_SHA256_LEN);
-    return !r->bad;
+    return !r->bad && valid_put_end(m->u.put_end.size, m->u.put_end.nchunks);
+}
+
+static int put_end_check(const struct gdfs_msg *m)
+{
+    return valid_put_end(m->u.put_end.size, m->u.put_end.nchunks)
+               ? GDFS_OK
+               : GDFS_EINVAL;
 }
 
 static void put_end_encode(struct gdfs_pack_writer *w,
@@ -187,6 +207,7 @@ static void put_end_encode(struct gdfs_pack_writer *w,
 
 const struct gdfs_proto_codec gdfs_proto_codec_put_end = {
     .decode = put_end_decode,
+    .check = put_end_check,
     .encode = put_end_encode,
 };
 
@@ -218,15 +239,6 @@ const struct gdfs_proto_codec gdfs_proto_codec_get = {
 
 /* ---- NDTOCL_GET_INFO ----------------------------------------------------- */
 
-/* nchunks = ceil(size / chunk_size), 0 for an empty file. Done in 64 bits:
- * a size whose chunk count overflows 32 bits never matches. */
-static bool valid_nchunks(uint64_t size, uint32_t chunk_size, uint32_t nchunks)
-{
-    uint64_t want = size / chunk_size + (size % chunk_size != 0);
-
-    return want == nchunks;
-}
-
 /* seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B */
 static bool get_info_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
@@ -236,8 +248,8 @@ static bool get_info_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
     m->u.get_info.nchunks = gdfs_pack_get_u32(r);
     gdfs_pack_get_copy(r, m->u.get_info.sha256, GDFS_SHA256_LEN);
     return !r->bad && gdfs_proto_valid_chunk_size(m->u.get_info.chunk_size) &&
-           valid_nchunks(m->u.get_info.size, m->u.get_info.chunk_size,
-                         m->u.get_info.nchunks);
+           gdfs_proto_valid_shape(m->u.get_info.size, m->u.get_info.chunk_size,
+                                  m->u.get_info.nchunks);
 }
 
 static int get_info_check(const struct gdfs_msg *m)
@@ -246,8 +258,8 @@ static int get_info_check(const struct gdfs_msg *m)
 
     if (rc != GDFS_OK)
         return rc;
-    if (!valid_nchunks(m->u.get_info.size, m->u.get_info.chunk_size,
-                       m->u.get_info.nchunks))
+    if (!gdfs_proto_valid_shape(m->u.get_info.size, m->u.get_info.chunk_size,
+                                m->u.get_info.nchunks))
         return GDFS_EINVAL;
     return GDFS_OK;
 }

@@ -92,6 +92,22 @@ bool gdfs_proto_valid_chunk_size(uint32_t chunk_size)
     return chunk_size >= GDFS_CHUNK_MIN && chunk_size <= GDFS_CHUNK_MAX;
 }
 
+bool gdfs_proto_valid_shape(uint64_t size, uint32_t chunk_size,
+                            uint32_t nchunks)
+{
+    if (chunk_size == 0)
+        return size == 0 && nchunks == 0;
+    return size / chunk_size + (size % chunk_size != 0) == nchunks;
+}
+
+uint32_t gdfs_proto_chunk_len(uint64_t size, uint32_t chunk_size,
+                              uint32_t nchunks, uint32_t idx)
+{
+    if (idx + 1 < nchunks)
+        return chunk_size;
+    return (uint32_t)(size - (uint64_t)idx * chunk_size);
+}
+
 bool gdfs_proto_bytes_same(const struct gdfs_bytes *a,
                            const struct gdfs_bytes *b)
 {

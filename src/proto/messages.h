@@ -41,7 +41,10 @@
      * except for the only chunk of an empty file, which is never sent) */    \
     X(CHUNK, 5, ANY, chunk, WRITE)                                            \
     /* size:64 nchunks:32 sha256:32B  (file hash = SHA-256 over the           \
-     * concatenated chunk hashes; reply is OK or ERROR) */                    \
+     * concatenated chunk hashes; reply is OK or ERROR; nchunks 0 only        \
+     * with size 0, else size above (nchunks - 1) x GDFS_CHUNK_MIN and at     \
+     * most nchunks x GDFS_CHUNK_MAX; the node compares both with the         \
+     * chunks it received) */                                                 \
     X(CLTOND_PUT_END, 6, CLTOND, put_end, WRITE)                              \
     /* seq:64 namelen:16 name:namelen  (seq 0 = newest) */                    \
     X(CLTOND_GET, 7, CLTOND, get, READ)                                       \
@@ -104,7 +107,9 @@
      *   holds the version durably; bits >= count are 0) count:8 (0..3)       \
      *   then count x { idlen:8 id addrlen:8 addr } namelen:16 name           \
      * (addrlen may be 0: address unknown to the sender; ids unique; seq >=   \
-     * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX). ---- */            \
+     * 1; chunk_size 0 or GDFS_CHUNK_MIN..GDFS_CHUNK_MAX; nchunks =           \
+     * ceil(size / chunk_size), so 0 for an empty file, and size and          \
+     * nchunks 0 when chunk_size is 0; a tombstone has size 0). ---- */       \
     /* namelen:16 name:namelen  (gateway -> leader: a put of name starts;     \
      * reply PLACE or ERROR) */                                               \
     X(NDTOND_ALLOC, 20, NDTOND, name, MEMBER)                                 \

@@ -44,6 +44,8 @@ bool gdfs_proto_valid_refs(const struct gdfs_replica_ref *refs, uint32_t n,
 static bool valid_record(const struct gdfs_record *rec)
 {
     return rec->version.seq >= 1 && valid_record_chunk_size(rec->chunk_size) &&
+           gdfs_proto_valid_shape(rec->size, rec->chunk_size, rec->nchunks) &&
+           (!rec->tombstone || rec->size == 0) &&
            rec->nreplicas <= GDFS_REPLICAS &&
            (rec->acked >> rec->nreplicas) == 0 &&
            gdfs_proto_valid_refs(rec->replica, rec->nreplicas, true) &&

@@ -138,6 +138,14 @@ static void check_record(const struct gdfs_record *r)
     CHECK(r->version.seq >= 1);
     CHECK(r->chunk_size == 0 || (r->chunk_size >= GDFS_CHUNK_MIN &&
                                  r->chunk_size <= GDFS_CHUNK_MAX));
+    /* nchunks chunks of chunk_size, all full but the last, none empty */
+    if (r->nchunks == 0)
+        CHECK(r->size == 0);
+    else
+        CHECK(r->chunk_size != 0 &&
+              (uint64_t)(r->nchunks - 1) * r->chunk_size < r->size &&
+              r->size <= (uint64_t)r->nchunks * r->chunk_size);
+    CHECK(!r->tombstone || r->size == 0);
     CHECK(gdfs_proto_check_name(r->name.p, r->name.len) == GDFS_OK);
     for (uint8_t i = 0; i < r->nreplicas; i++) {
         const struct gdfs_bytes *addr = &r->replica[i].addr;
@@ -550,6 +558,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_record(&m.u.record.rec);
     if (m.type == GDFS_MSG_NDTOND_META_PUT)
         check_record(&m.u.meta_put.rec);
+    if (m.type == GDFS_MSG_NDTOND_REPLICATE)
+        check_record(&m.u.replicate.rec);
+    if (m.type == GDFS_MSG_CLTOND_PUT_END && m.u.put_end.nchunks == 0)
+        CHECK(m.u.put_end.size == 0);
+    if (m.type == GDFS_MSG_CLTOND_PUT_END && m.u.put_end.nchunks > 0)
+        CHECK((uint64_t)(m.u.put_end.nchunks - 1) * GDFS_CHUNK_MIN <
+                  m.u.put_end.size &&
+              m.u.put_end.size <=
+                  (uint64_t)m.u.put_end.nchunks * GDFS_CHUNK_MAX);
 
     /* Iterate any list body fully (no writer). */
     if (is_list_reply(m.type)) {

@@ -180,7 +180,7 @@ static void make_record(int i, struct gdfs_record *rec)
     default:
         rec->name = bs("z");
         rec->version.seq = UINT64_MAX;
-        rec->size = UINT64_MAX;
+        rec->size = GDFS_SIZE_MAX;
         rec->chunk_size = GDFS_CHUNK_MAX;
         rec->nchunks = UINT32_MAX;
         rec->acked = 1;

@@ -259,7 +259,7 @@ static void make_record(int i, struct gdfs_record *rec)
     case 2:
         rec->name = bs("\xc3\xa9");
         rec->version = (struct gdfs_version){UINT64_MAX, UINT64_MAX};
-        rec->size = UINT64_MAX;
+        rec->size = GDFS_SIZE_MAX;
         rec->chunk_size = GDFS_CHUNK_MAX;
         rec->nchunks = UINT32_MAX;
         rec->acked = 1;
@@ -1250,11 +1250,11 @@ START_TEST(test_proto_roundtrip_put_end)
     memset(&in, 0, sizeof(in));
     in.type = GDFS_MSG_CLTOND_PUT_END;
     in.u.put_end.size = 0x123456789abull;
-    in.u.put_end.nchunks = 77;
+    in.u.put_end.nchunks = 300000;
     memcpy(in.u.put_end.sha256, sha_a, GDFS_SHA256_LEN);
     roundtrip(&in, &out);
     ck_assert_uint_eq(out.u.put_end.size, in.u.put_end.size);
-    ck_assert_uint_eq(out.u.put_end.nchunks, 77);
+    ck_assert_uint_eq(out.u.put_end.nchunks, 300000);
     ck_assert_mem_eq(out.u.put_end.sha256, sha_a, GDFS_SHA256_LEN);
 }
 END_TEST
@@ -2119,19 +2119,92 @@ START_TEST(test_proto_get_info_consistency)
 }
 END_TEST
 
-START_TEST(test_proto_put_end_not_checked_for_nchunks)
+static int put_end_with(uint64_t size, uint32_t n)
 {
-    /* PUT_END carries no chunk size, so any nchunks decodes */
     struct gdfs_msg m;
     struct raw r;
 
     raw_begin(&r, GDFS_MSG_CLTOND_PUT_END);
-    raw_u64(&r, 0);
-    raw_u32(&r, 5);
+    raw_u64(&r, size);
+    raw_u32(&r, n);
     raw_mem(&r, sha_a, GDFS_SHA256_LEN);
-    ck_assert_int_eq(raw_decode(&r, &m), GDFS_OK);
-    ck_assert_uint_eq(m.u.put_end.nchunks, 5);
-    ck_assert_uint_eq(m.u.put_end.size, 0);
+    return raw_decode(&r, &m);
+}
+
+START_TEST(test_proto_put_end_shape)
+{
+    /* PUT_END has no chunk size: nchunks must fit some chunk size in
+     * range, all chunks full but the last */
+    const uint64_t min = GDFS_CHUNK_MIN, max = GDFS_CHUNK_MAX;
+    struct gdfs_msg m;
+    size_t len;
+
+    ck_assert_int_eq(put_end_with(0, 0), GDFS_OK);
+    ck_assert_int_eq(put_end_with(0, 1), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(0, 5), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(1, 0), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(UINT64_MAX, 0), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(1, 1), GDFS_OK);
+    ck_assert_int_eq(put_end_with(max, 1), GDFS_OK);
+    ck_assert_int_eq(put_end_with(max + 1, 1), GDFS_EPROTO);
+    /* 3 chunks: more than 2 full small ones, at most 3 large ones */
+    ck_assert_int_eq(put_end_with(2 * min, 3), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(2 * min + 1, 3), GDFS_OK);
+    ck_assert_int_eq(put_end_with(3 * max, 3), GDFS_OK);
+    ck_assert_int_eq(put_end_with(3 * max + 1, 3), GDFS_EPROTO);
+    /* the limits of 32-bit counts, without overflow */
+    ck_assert_int_eq(put_end_with(GDFS_SIZE_MAX, UINT32_MAX), GDFS_OK);
+    ck_assert_int_eq(put_end_with(GDFS_SIZE_MAX + 1, UINT32_MAX), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(UINT64_MAX, UINT32_MAX), GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with((uint64_t)(UINT32_MAX - 1) * min,
+                                  UINT32_MAX),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(put_end_with(1000, 2), GDFS_EPROTO);
+
+    /* nothing is sent that the node refuses */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_PUT_END;
+    m.u.put_end.size = 0;
+    m.u.put_end.nchunks = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.put_end.size = max + 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    m.u.put_end.nchunks = 2;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_proto_shape_rule)
+{
+    const uint32_t cs = 65536;
+
+    ck_assert(gdfs_proto_valid_shape(0, cs, 0));
+    ck_assert(!gdfs_proto_valid_shape(0, cs, 1));
+    ck_assert(gdfs_proto_valid_shape(1, cs, 1));
+    ck_assert(gdfs_proto_valid_shape(cs, cs, 1));
+    ck_assert(!gdfs_proto_valid_shape(cs, cs, 2));
+    ck_assert(gdfs_proto_valid_shape(cs + 1, cs, 2));
+    /* chunk size 0: no bytes, no chunks */
+    ck_assert(gdfs_proto_valid_shape(0, 0, 0));
+    ck_assert(!gdfs_proto_valid_shape(1, 0, 1));
+    ck_assert(!gdfs_proto_valid_shape(0, 0, 1));
+    /* at most GDFS_SIZE_MAX; a count over 32 bits never matches */
+    ck_assert(
+        gdfs_proto_valid_shape(GDFS_SIZE_MAX, GDFS_CHUNK_MAX, UINT32_MAX));
+    ck_assert(!gdfs_proto_valid_shape(GDFS_SIZE_MAX + 1, GDFS_CHUNK_MAX,
+                                      UINT32_MAX));
+    ck_assert(!gdfs_proto_valid_shape(UINT64_MAX, GDFS_CHUNK_MAX, 0));
+    ck_assert(!gdfs_proto_valid_shape(UINT64_MAX, 1, UINT32_MAX));
+    /* chunk lengths */
+    ck_assert_uint_eq(gdfs_proto_chunk_len(cs + 1, cs, 2, 0), cs);
+    ck_assert_uint_eq(gdfs_proto_chunk_len(cs + 1, cs, 2, 1), 1);
+    ck_assert_uint_eq(gdfs_proto_chunk_len(cs, cs, 1, 0), cs);
+    ck_assert_uint_eq(gdfs_proto_chunk_len(GDFS_SIZE_MAX, GDFS_CHUNK_MAX,
+                                           UINT32_MAX, UINT32_MAX - 1),
+                      GDFS_CHUNK_MAX);
 }
 END_TEST
 
@@ -3638,24 +3711,32 @@ END_TEST
 /* A raw RECORD, field by field, so that each rule can be broken alone. */
 struct rawrec {
     uint64_t seq;
-    uint32_t chunk_size;
+    uint64_t size;
+    uint32_t chunk_size, nchunks;
     unsigned flags, acked, count;
     const char *ids[4];
     const char *addrs[4];
     const char *name;
 };
 
-static const struct rawrec good_rec = {
-    5,  65536, 0, 3, 2, {"n1", "n2", "n3", "n4"}, {"h:1", "", "h:3", "h:4"},
-    "f"};
+static const struct rawrec good_rec = {5,
+                                       100,
+                                       65536,
+                                       1,
+                                       0,
+                                       3,
+                                       2,
+                                       {"n1", "n2", "n3", "n4"},
+                                       {"h:1", "", "h:3", "h:4"},
+                                       "f"};
 
 static void raw_record(struct raw *r, const struct rawrec *x)
 {
     raw_u64(r, x->seq);
-    raw_u64(r, 2);   /* term */
-    raw_u64(r, 100); /* size */
+    raw_u64(r, 2); /* term */
+    raw_u64(r, x->size);
     raw_u32(r, x->chunk_size);
-    raw_u32(r, 1); /* nchunks */
+    raw_u32(r, x->nchunks);
     raw_mem(r, sha_a, GDFS_SHA256_LEN);
     raw_u8(r, x->flags);
     raw_u8(r, x->acked);
@@ -3729,6 +3810,8 @@ START_TEST(test_proto_record_wire_layout)
 
     /* a tombstone sets bit 0 of flags and nothing else */
     rec.tombstone = true;
+    rec.size = 0;
+    rec.nchunks = 0;
     m.u.record.rec = rec;
     len = encode_ok(&m, frame);
     ck_assert_uint_eq(frame[HDR + 8 + 8 + 8 + 4 + 4 + GDFS_SHA256_LEN], 1);
@@ -3768,8 +3851,10 @@ START_TEST(test_proto_record_rules)
         ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
         x.addrs[0] = "h\x01";
         ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
-        /* flags: only bit 0 */
+        /* flags: only bit 0 (a tombstone, of no bytes) */
         x = good_rec;
+        x.size = 0;
+        x.nchunks = 0;
         x.flags = 1;
         ck_assert_int_eq(record_in(type, &x), GDFS_OK);
         for (unsigned f = 2; f < 256; f++) {
@@ -3792,10 +3877,14 @@ START_TEST(test_proto_record_rules)
         ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
         x.seq = 1;
         ck_assert_int_eq(record_in(type, &x), GDFS_OK);
-        /* chunk_size 0 or in range */
+        /* chunk_size 0 (with no bytes) or in range */
         x = good_rec;
         x.chunk_size = 0;
+        ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
+        x.size = 0;
+        x.nchunks = 0;
         ck_assert_int_eq(record_in(type, &x), GDFS_OK);
+        x = good_rec;
         x.chunk_size = GDFS_CHUNK_MIN;
         ck_assert_int_eq(record_in(type, &x), GDFS_OK);
         x.chunk_size = GDFS_CHUNK_MAX;
@@ -3815,6 +3904,50 @@ START_TEST(test_proto_record_rules)
         x.name = "a\x7f";
         ck_assert_int_eq(record_in(type, &x), GDFS_EPROTO);
     }
+}
+END_TEST
+
+START_TEST(test_proto_record_shape_rules)
+{
+    /* nchunks = ceil(size / chunk_size) in every message carrying a
+     * RECORD; a tombstone carries no bytes */
+    static const struct {
+        uint64_t size;
+        uint32_t chunk_size, nchunks;
+        unsigned flags;
+        int rc;
+    } cases[] = {
+        {0, 65536, 0, 0, GDFS_OK}, /* an empty file */
+        {0, 65536, 1, 0, GDFS_EPROTO},
+        {1, 65536, 0, 0, GDFS_EPROTO},
+        {65536, 65536, 1, 0, GDFS_OK},
+        {65536, 65536, 2, 0, GDFS_EPROTO},
+        {65537, 65536, 1, 0, GDFS_EPROTO},
+        {65537, 65536, 2, 0, GDFS_OK},
+        {GDFS_SIZE_MAX, GDFS_CHUNK_MAX, UINT32_MAX, 0, GDFS_OK},
+        {GDFS_SIZE_MAX + 1, GDFS_CHUNK_MAX, UINT32_MAX, 0, GDFS_EPROTO},
+        {UINT64_MAX, GDFS_CHUNK_MIN, UINT32_MAX, 0, GDFS_EPROTO},
+        {UINT64_MAX, GDFS_CHUNK_MAX, 0, 0, GDFS_EPROTO},
+        {0, 0, 0, 0, GDFS_OK}, /* no chunk size: no bytes */
+        {1, 0, 1, 0, GDFS_EPROTO},
+        {0, 0, 1, 0, GDFS_EPROTO},
+        {0, 0, 0, 1, GDFS_OK}, /* a tombstone */
+        {0, 65536, 0, 1, GDFS_OK},
+        {100, 65536, 1, 1, GDFS_EPROTO},
+        {0, 65536, 1, 1, GDFS_EPROTO},
+    };
+    struct rawrec x;
+
+    for (size_t t = 0; t < NRECORD_TYPES; t++)
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            x = good_rec;
+            x.size = cases[i].size;
+            x.chunk_size = cases[i].chunk_size;
+            x.nchunks = cases[i].nchunks;
+            x.flags = cases[i].flags;
+            ck_assert_msg(record_in(record_types[t], &x) == cases[i].rc,
+                          "type %u case %zu", record_types[t], i);
+        }
 }
 END_TEST
 
@@ -3913,6 +4046,19 @@ START_TEST(test_proto_record_encode_rules)
     rec.chunk_size = GDFS_CHUNK_MAX + 1;
     ck_assert_int_eq(encode_record_rc(&rec), GDFS_ETOOBIG);
     rec.chunk_size = 0;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.size = 0;
+    rec.nchunks = 0;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_OK);
+    /* nchunks = ceil(size / chunk_size); a tombstone has no bytes */
+    rec = good;
+    rec.nchunks++;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec = good;
+    rec.tombstone = true;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    rec.size = 0;
+    rec.nchunks = 0;
     ck_assert_int_eq(encode_record_rc(&rec), GDFS_OK);
     rec = good;
     rec.name = bs("");
@@ -4452,7 +4598,8 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_chunk_rules);
     tcase_add_test(tc, test_proto_put_ready_chunk_size_range);
     tcase_add_test(tc, test_proto_get_info_consistency);
-    tcase_add_test(tc, test_proto_put_end_not_checked_for_nchunks);
+    tcase_add_test(tc, test_proto_put_end_shape);
+    tcase_add_test(tc, test_proto_shape_rule);
     tcase_add_test(tc, test_proto_list_scope_and_booleans);
     tcase_add_test(tc, test_proto_list_reply_bad_entry_rejected);
     tcase_add_test(tc, test_proto_list_reply_count_mismatch);
@@ -4495,6 +4642,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_roundtrip_meta_list);
     tcase_add_test(tc, test_proto_record_wire_layout);
     tcase_add_test(tc, test_proto_record_rules);
+    tcase_add_test(tc, test_proto_record_shape_rules);
     tcase_add_test(tc, test_proto_record_truncated_and_padded);
     tcase_add_test(tc, test_proto_record_encode_rules);
     tcase_add_test(tc, test_proto_place_rules);

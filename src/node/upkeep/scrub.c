@@ -88,14 +88,6 @@ static bool pace(struct gdfs_scrub *sc, uint64_t bytes)
     return wait == 0 ? !stopping(sc) : sleep_until(sc, now + wait);
 }
 
-/* Length of chunk @idx of @v. */
-static uint64_t chunk_len(const struct gdfs_store_version *v, uint32_t idx)
-{
-    if (idx + 1 < v->nchunks)
-        return v->chunk_size;
-    return v->size - (uint64_t)idx * v->chunk_size;
-}
-
 /* ---- repair of one copy ------------------------------------------------------ */
 
 /* Add @addr to @srcs (*n of them) if the node there holds @m's version
@@ -214,7 +206,8 @@ static int check_copy(struct gdfs_scrub *sc, const struct gdfs_store_copy *c,
         if (!paced)
             continue;
         count(sc, &sc->checked, 1);
-        if (!pace(sc, chunk_len(&c->v, i))) {
+        if (!pace(sc, gdfs_proto_chunk_len(c->v.size, c->v.chunk_size,
+                                           c->v.nchunks, i))) {
             rc = GDFS_ESHUTDOWN;
             goto out;
         }

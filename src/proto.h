@@ -38,7 +38,11 @@
  * Versions: a version is (seq, term). seq is the user-visible version
  * number: unique among committed versions of the group and increasing in
  * commit order; term says which leader assigned it. seq 0 means "none" /
- * "newest" where a field says so.
+ * "newest" where a field says so. A seq or term a node stores (in a
+ * RECORD, PLACE or RPUT, and the term of META_PUT, META_PULL, META_SUM and
+ * META_SYNC) is at most GDFS_VERSION_MAX: the store keeps them as SQLite's
+ * signed 64-bit integers and orders them there, where a larger one would
+ * sort below every other. Real seqs and terms count up by one from 1.
  *
  * Decoded pointers (gdfs_bytes, list bodies) point into the input buffer and
  * live as long as it does. */
@@ -64,6 +68,7 @@
 #define GDFS_ADDR_MAX 255
 #define GDFS_ERRMSG_MAX 1024
 #define GDFS_SHA256_LEN 32
+#define GDFS_VERSION_MAX ((uint64_t)INT64_MAX)
 
 /* Message types: enum gdfs_msg_type, one entry per message with its
  * payload layout, generated from the list in proto/messages.h. */

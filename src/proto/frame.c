@@ -92,6 +92,16 @@ bool gdfs_proto_valid_chunk_size(uint32_t chunk_size)
     return chunk_size >= GDFS_CHUNK_MIN && chunk_size <= GDFS_CHUNK_MAX;
 }
 
+bool gdfs_proto_valid_term(uint64_t term)
+{
+    return term <= GDFS_VERSION_MAX;
+}
+
+bool gdfs_proto_valid_version(const struct gdfs_version *v)
+{
+    return v->seq <= GDFS_VERSION_MAX && v->term <= GDFS_VERSION_MAX;
+}
+
 bool gdfs_proto_valid_shape(uint64_t size, uint32_t chunk_size,
                             uint32_t nchunks)
 {

@@ -100,7 +100,9 @@
      * replicated because no other member could take a copy; term 0) or       \
      * ERROR */                                                               \
     X(CLTOND_LEAVE, 19, CLTOND, empty, ADMIN)                                 \
-    /* ---- files: replication (DESIGN.md "Files"). RECORD is a file's        \
+    /* ---- files: replication (DESIGN.md "Files"). A seq or term stored      \
+     * (RECORD, PLACE, RPUT, the term of META_*) is at most                   \
+     * GDFS_VERSION_MAX (proto.h "Versions"). RECORD is a file's              \
      * metadata record:                                                       \
      *   seq:64 term:64 size:64 chunk_size:32 nchunks:32 sha256:32B           \
      *   flags:8 (bit 0 tombstone, other bits 0) acked:8 (bit i: replica i    \

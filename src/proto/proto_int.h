@@ -108,6 +108,10 @@ bool gdfs_proto_valid_addr(const struct gdfs_bytes *b);
 /* 1..GDFS_NODE_ID_MAX printable bytes other than space. */
 bool gdfs_proto_valid_group(const struct gdfs_bytes *b);
 bool gdfs_proto_valid_chunk_size(uint32_t chunk_size);
+/* A term, or both halves of a version, at most GDFS_VERSION_MAX (proto.h
+ * "Versions"). */
+bool gdfs_proto_valid_term(uint64_t term);
+bool gdfs_proto_valid_version(const struct gdfs_version *v);
 bool gdfs_proto_bytes_same(const struct gdfs_bytes *a,
                            const struct gdfs_bytes *b);
 

@@ -43,7 +43,8 @@ bool gdfs_proto_valid_refs(const struct gdfs_replica_ref *refs, uint32_t n,
  * has no struct side (the struct has only the tombstone bool). */
 static bool valid_record(const struct gdfs_record *rec)
 {
-    return rec->version.seq >= 1 && valid_record_chunk_size(rec->chunk_size) &&
+    return rec->version.seq >= 1 && gdfs_proto_valid_version(&rec->version) &&
+           valid_record_chunk_size(rec->chunk_size) &&
            gdfs_proto_valid_shape(rec->size, rec->chunk_size, rec->nchunks) &&
            (!rec->tombstone || rec->size == 0) &&
            rec->nreplicas <= GDFS_REPLICAS &&
@@ -176,14 +177,16 @@ static bool meta_put_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     m->u.meta_put.term = gdfs_pack_get_u64(r);
     return gdfs_proto_read_record(r, &m->u.meta_put.rec) &&
-           m->u.meta_put.term >= 1;
+           m->u.meta_put.term >= 1 &&
+           gdfs_proto_valid_term(m->u.meta_put.term);
 }
 
 static int meta_put_check(const struct gdfs_msg *m)
 {
     int rc = gdfs_proto_check_record_enc(&m->u.meta_put.rec);
 
-    if (rc == GDFS_OK && m->u.meta_put.term == 0)
+    if (rc == GDFS_OK && (m->u.meta_put.term == 0 ||
+                          !gdfs_proto_valid_term(m->u.meta_put.term)))
         rc = GDFS_EINVAL;
     return rc;
 }
@@ -209,13 +212,14 @@ static bool meta_pull_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
     m->u.meta_pull.max = gdfs_pack_get_u32(r);
     gdfs_proto_get_bytes16(r, &m->u.meta_pull.after);
     return !r->bad && m->u.meta_pull.max >= 1 &&
+           gdfs_proto_valid_term(m->u.meta_pull.term) &&
            (m->u.meta_pull.after.len == 0 ||
             gdfs_proto_valid_name(&m->u.meta_pull.after));
 }
 
 static int meta_pull_check(const struct gdfs_msg *m)
 {
-    if (m->u.meta_pull.max == 0)
+    if (m->u.meta_pull.max == 0 || !gdfs_proto_valid_term(m->u.meta_pull.term))
         return GDFS_EINVAL;
     return gdfs_proto_check_name_enc(&m->u.meta_pull.after, true);
 }
@@ -261,13 +265,17 @@ static bool meta_sync_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
     m->u.meta_sync.term = gdfs_pack_get_u64(r);
     m->u.meta_sync.complete = gdfs_pack_get_u64(r);
     return !r->bad && m->u.meta_sync.term != 0 &&
+           gdfs_proto_valid_term(m->u.meta_sync.term) &&
            gdfs_proto_read_list(r, m, &m->u.meta_sync.more,
                                 &m->u.meta_sync.body);
 }
 
 static int meta_sync_check(const struct gdfs_msg *m)
 {
-    return m->u.meta_sync.term != 0 ? GDFS_OK : GDFS_EINVAL;
+    return m->u.meta_sync.term != 0 &&
+                   gdfs_proto_valid_term(m->u.meta_sync.term)
+               ? GDFS_OK
+               : GDFS_EINVAL;
 }
 
 static void meta_sync_encode(struct gdfs_pack_writer *w,
@@ -320,12 +328,14 @@ static bool meta_sum_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
     m->u.meta_sum.term = gdfs_pack_get_u64(r);
     m->u.meta_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
     m->u.meta_sum.sums.len = GDFS_META_SUMS_LEN;
-    return !r->bad && m->u.meta_sum.term >= 1;
+    return !r->bad && m->u.meta_sum.term >= 1 &&
+           gdfs_proto_valid_term(m->u.meta_sum.term);
 }
 
 static int meta_sum_check(const struct gdfs_msg *m)
 {
     if (m->u.meta_sum.term == 0 ||
+        !gdfs_proto_valid_term(m->u.meta_sum.term) ||
         m->u.meta_sum.sums.len != GDFS_META_SUMS_LEN ||
         m->u.meta_sum.sums.p == NULL)
         return GDFS_EINVAL;

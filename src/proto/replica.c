@@ -12,6 +12,7 @@
 static bool valid_place(const struct gdfs_msg *m)
 {
     return gdfs_proto_valid_chunk_size(m->u.place.chunk_size) &&
+           gdfs_proto_valid_version(&m->u.place.version) &&
            m->u.place.nreplicas >= 1 &&
            gdfs_proto_valid_refs(m->u.place.replica, m->u.place.nreplicas,
                                  false);
@@ -67,6 +68,7 @@ static bool rput_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
     m->u.rput.chunk_size = gdfs_pack_get_u32(r);
     gdfs_proto_get_bytes16(r, &m->u.rput.name);
     return !r->bad && m->u.rput.version.seq >= 1 &&
+           gdfs_proto_valid_version(&m->u.rput.version) &&
            gdfs_proto_valid_chunk_size(m->u.rput.chunk_size) &&
            gdfs_proto_valid_name(&m->u.rput.name);
 }
@@ -77,7 +79,8 @@ static int rput_check(const struct gdfs_msg *m)
 
     if (rc == GDFS_OK)
         rc = gdfs_proto_check_name_enc(&m->u.rput.name, false);
-    if (rc == GDFS_OK && m->u.rput.version.seq == 0)
+    if (rc == GDFS_OK && (m->u.rput.version.seq == 0 ||
+                          !gdfs_proto_valid_version(&m->u.rput.version)))
         rc = GDFS_EINVAL;
     return rc;
 }

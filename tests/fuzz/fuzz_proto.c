@@ -136,6 +136,8 @@ static void check_record(const struct gdfs_record *r)
     CHECK(r->nreplicas <= GDFS_REPLICAS);
     CHECK((r->acked & ~((1u << r->nreplicas) - 1)) == 0);
     CHECK(r->version.seq >= 1);
+    CHECK(r->version.seq <= 0x7fffffffffffffffull &&
+          r->version.term <= 0x7fffffffffffffffull);
     CHECK(r->chunk_size == 0 || (r->chunk_size >= GDFS_CHUNK_MIN &&
                                  r->chunk_size <= GDFS_CHUNK_MAX));
     /* nchunks chunks of chunk_size, all full but the last, none empty */

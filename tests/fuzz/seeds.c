@@ -179,7 +179,7 @@ static void make_record(int i, struct gdfs_record *rec)
         break;
     default:
         rec->name = bs("z");
-        rec->version.seq = UINT64_MAX;
+        rec->version.seq = GDFS_VERSION_MAX;
         rec->size = GDFS_SIZE_MAX;
         rec->chunk_size = GDFS_CHUNK_MAX;
         rec->nchunks = UINT32_MAX;

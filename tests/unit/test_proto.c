@@ -258,7 +258,8 @@ static void make_record(int i, struct gdfs_record *rec)
         break;
     case 2:
         rec->name = bs("\xc3\xa9");
-        rec->version = (struct gdfs_version){UINT64_MAX, UINT64_MAX};
+        rec->version = (struct gdfs_version){GDFS_VERSION_MAX,
+                                             GDFS_VERSION_MAX};
         rec->size = GDFS_SIZE_MAX;
         rec->chunk_size = GDFS_CHUNK_MAX;
         rec->nchunks = UINT32_MAX;
@@ -3710,7 +3711,7 @@ END_TEST
 
 /* A raw RECORD, field by field, so that each rule can be broken alone. */
 struct rawrec {
-    uint64_t seq;
+    uint64_t seq, term;
     uint64_t size;
     uint32_t chunk_size, nchunks;
     unsigned flags, acked, count;
@@ -3719,21 +3720,21 @@ struct rawrec {
     const char *name;
 };
 
-static const struct rawrec good_rec = {5,
-                                       100,
-                                       65536,
-                                       1,
-                                       0,
-                                       3,
-                                       2,
-                                       {"n1", "n2", "n3", "n4"},
-                                       {"h:1", "", "h:3", "h:4"},
-                                       "f"};
+static const struct rawrec good_rec = {.seq = 5,
+                                       .term = 2,
+                                       .size = 100,
+                                       .chunk_size = 65536,
+                                       .nchunks = 1,
+                                       .acked = 3,
+                                       .count = 2,
+                                       .ids = {"n1", "n2", "n3", "n4"},
+                                       .addrs = {"h:1", "", "h:3", "h:4"},
+                                       .name = "f"};
 
 static void raw_record(struct raw *r, const struct rawrec *x)
 {
     raw_u64(r, x->seq);
-    raw_u64(r, 2); /* term */
+    raw_u64(r, x->term);
     raw_u64(r, x->size);
     raw_u32(r, x->chunk_size);
     raw_u32(r, x->nchunks);
@@ -4447,6 +4448,123 @@ START_TEST(test_proto_meta_sync_and_sum)
 }
 END_TEST
 
+/* Every seq and term a node stores fits SQLite's signed 64 bits. */
+START_TEST(test_proto_versions_fit_int64)
+{
+    const uint64_t max = GDFS_VERSION_MAX, over = max + 1;
+    static uint8_t sums[GDFS_META_SUMS_LEN];
+    struct gdfs_record rec;
+    struct gdfs_msg m;
+    struct rawrec x;
+    struct raw r;
+    size_t len;
+
+    ck_assert_uint_eq(max, 0x7fffffffffffffffull);
+    for (size_t t = 0; t < NRECORD_TYPES; t++) {
+        x = good_rec;
+        x.seq = max;
+        x.term = max;
+        ck_assert_int_eq(record_in(record_types[t], &x), GDFS_OK);
+        x.seq = over;
+        ck_assert_int_eq(record_in(record_types[t], &x), GDFS_EPROTO);
+        x.seq = UINT64_MAX;
+        ck_assert_int_eq(record_in(record_types[t], &x), GDFS_EPROTO);
+        x.seq = max;
+        x.term = over;
+        ck_assert_int_eq(record_in(record_types[t], &x), GDFS_EPROTO);
+    }
+    make_record(0, &rec);
+    rec.version.seq = over;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+    make_record(0, &rec);
+    rec.version.term = over;
+    ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
+
+    /* the terms of META_PUT, META_PULL, META_SUM, META_SYNC; the version
+     * of RPUT and PLACE (what a put stores) */
+    for (int k = 0; k < 2; k++) {
+        uint64_t term = k == 0 ? max : over;
+        int want = k == 0 ? GDFS_OK : GDFS_EPROTO;
+
+        raw_begin(&r, GDFS_MSG_NDTOND_META_PUT);
+        raw_u64(&r, term);
+        raw_record(&r, &good_rec);
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+        raw_begin(&r, GDFS_MSG_NDTOND_META_PULL);
+        raw_u64(&r, term);
+        raw_u32(&r, 10);
+        raw_str16(&r, "");
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+        raw_begin(&r, GDFS_MSG_NDTOND_META_SUM);
+        raw_u64(&r, term);
+        raw_mem(&r, sums, sizeof(sums));
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+        raw_begin(&r, GDFS_MSG_NDTOND_META_SYNC);
+        raw_u64(&r, term);
+        raw_u64(&r, 0);
+        raw_u8(&r, 0);
+        raw_u32(&r, 1);
+        raw_record(&r, &good_rec);
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+        raw_begin(&r, GDFS_MSG_NDTOND_RPUT);
+        raw_u64(&r, term);
+        raw_u64(&r, 1);
+        raw_u32(&r, 65536);
+        raw_str16(&r, "f");
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+        raw_begin(&r, GDFS_MSG_NDTOND_RPUT);
+        raw_u64(&r, 1);
+        raw_u64(&r, term);
+        raw_u32(&r, 65536);
+        raw_str16(&r, "f");
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+        raw_begin(&r, GDFS_MSG_NDTOCL_PLACE);
+        raw_u64(&r, term);
+        raw_u64(&r, 1);
+        raw_u32(&r, 65536);
+        raw_u8(&r, 1);
+        raw_str8(&r, "n1");
+        raw_str8(&r, "h:1");
+        ck_assert_int_eq(raw_decode(&r, &m), want);
+    }
+    /* and nothing is sent that the peer refuses */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_PUT;
+    make_record(0, &m.u.meta_put.rec);
+    m.u.meta_put.term = over;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_PULL;
+    m.u.meta_pull.term = over;
+    m.u.meta_pull.max = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_SUM;
+    m.u.meta_sum.term = over;
+    m.u.meta_sum.sums.p = sums;
+    m.u.meta_sum.sums.len = sizeof(sums);
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_SYNC;
+    m.u.meta_sync.term = over;
+    {
+        struct gdfs_proto_writer w;
+        ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                         GDFS_EINVAL);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RPUT;
+    m.u.rput.version = (struct gdfs_version){over, 1};
+    m.u.rput.chunk_size = 65536;
+    m.u.rput.name = bs("f");
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+}
+END_TEST
+
 START_TEST(test_proto_writer_meta_list_overflow)
 {
     static uint8_t snap[4096];
@@ -4643,6 +4761,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_record_wire_layout);
     tcase_add_test(tc, test_proto_record_rules);
     tcase_add_test(tc, test_proto_record_shape_rules);
+    tcase_add_test(tc, test_proto_versions_fit_int64);
     tcase_add_test(tc, test_proto_record_truncated_and_padded);
     tcase_add_test(tc, test_proto_record_encode_rules);
     tcase_add_test(tc, test_proto_place_rules);

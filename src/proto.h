@@ -79,6 +79,11 @@
 #define GDFS_META_BUCKETS 64
 #define GDFS_META_SUM_LEN 16
 #define GDFS_META_SUMS_LEN (GDFS_META_BUCKETS * (4 + GDFS_META_SUM_LEN))
+/* Largest NDTOND_META_SYNC payload. A member holds the records of one
+ * page in memory (over a kilobyte each as struct gdfs_meta), so a page is
+ * bounded by this, not by the frame limit: room for hundreds of records
+ * of any size. */
+#define GDFS_META_PAGE_MAX (64u * 1024)
 
 /* Header flag bits. FORWARDED: a gateway node passed this request on to
  * the node it believes leads; that node answers ENOTLEADER rather than
@@ -410,7 +415,8 @@ struct gdfs_gmsg {
  * GDFS_EPROTO on a wrong magic, version, flags outside GDFS_FLAG_MASK,
  * a type not in GDFS_PROTO_MSG_LIST (proto/messages.h), or a payload
  * length above @max_payload (which itself is capped at
- * GDFS_PROTO_MAX_PAYLOAD). */
+ * GDFS_PROTO_MAX_PAYLOAD) or above the type's own limit (META_SYNC:
+ * GDFS_META_PAGE_MAX). */
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr);
 

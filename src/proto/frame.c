@@ -263,6 +263,17 @@ size_t gdfs_proto_frame_len(const uint8_t *buf)
                                  buf[15]);
 }
 
+/* The limit of @c's payload, at most @max_payload. */
+static uint32_t payload_limit(const struct gdfs_proto_codec *c,
+                              uint32_t max_payload)
+{
+    if (max_payload > GDFS_PROTO_MAX_PAYLOAD)
+        max_payload = GDFS_PROTO_MAX_PAYLOAD;
+    if (c != NULL && c->max_payload != 0 && c->max_payload < max_payload)
+        max_payload = c->max_payload;
+    return max_payload;
+}
+
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr)
 {
@@ -271,8 +282,6 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
     uint8_t version, type;
     uint16_t flags;
 
-    if (max_payload > GDFS_PROTO_MAX_PAYLOAD)
-        max_payload = GDFS_PROTO_MAX_PAYLOAD;
     gdfs_pack_reader_init(&r, buf, GDFS_PROTO_HDR_LEN);
     magic = gdfs_pack_get_u32(&r);
     version = gdfs_pack_get_u8(&r);
@@ -283,7 +292,7 @@ int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
     /* proto.h: a type not in the list is GDFS_EPROTO. */
     if (r.bad || magic != GDFS_PROTO_MAGIC || version != GDFS_PROTO_VERSION ||
         gdfs_proto_codec_of(type) == NULL || (flags & ~GDFS_FLAG_MASK) != 0 ||
-        len > max_payload)
+        len > payload_limit(gdfs_proto_codec_of(type), max_payload))
         return GDFS_EPROTO;
     hdr->type = type;
     hdr->flags = flags;
@@ -306,7 +315,7 @@ int gdfs_proto_decode(const struct gdfs_frame_hdr *hdr, const uint8_t *payload,
     assert(payload != NULL || hdr->len == 0);
     memset(m, 0, sizeof(*m));
     if (c == NULL || (hdr->flags & ~GDFS_FLAG_MASK) != 0 ||
-        hdr->len > GDFS_PROTO_MAX_PAYLOAD)
+        hdr->len > payload_limit(c, GDFS_PROTO_MAX_PAYLOAD))
         return GDFS_EPROTO;
     gdfs_pack_reader_init(&r, payload != NULL ? payload : empty, hdr->len);
     m->type = hdr->type;
@@ -452,7 +461,8 @@ int gdfs_proto_writer_room(const struct gdfs_proto_writer *w,
         return GDFS_EINVAL;
     if (w->count >= w->count_max || w->cap < w->len ||
         w->cap - w->len < size ||
-        w->len - GDFS_PROTO_HDR_LEN + size > GDFS_PROTO_MAX_PAYLOAD)
+        w->len - GDFS_PROTO_HDR_LEN + size >
+            payload_limit(c, GDFS_PROTO_MAX_PAYLOAD))
         return GDFS_ETOOBIG;
     return GDFS_OK;
 }

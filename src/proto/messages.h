@@ -200,16 +200,9 @@
      * the last page only (more = 0): bit i set when this push carried        \
      * every record of bucket i the leader holds, so a record the member      \
      * accepted from an older term's leader in that bucket and that the       \
-     * leader does not hold never committed; 0 for confirmations) */          \
+     * leader does not hold never committed; 0 for confirmations; the         \
+     * payload is at most GDFS_META_PAGE_MAX bytes) */                        \
     X(NDTOND_META_SYNC, 47, NDTOND, meta_sync, LEADER)                        \
-    /* ---- joining (docs/ARCHITECTURE.md "Security") ---- */                 \
-    /* idlen:8 id  (a node joining with a join token -> a member: hand me     \
-     * the group key; id is the joining node's id, for the log; reply         \
-     * ENROL or ERROR) */                                                     \
-    X(CLTOND_ENROL, 48, CLTOND, drain, JOIN)                                  \
-    /* key:32B grouplen:8 group  (the group key and the group's id;           \
-     * grouplen 1..GDFS_NODE_ID_MAX) */                                       \
-    X(NDTOCL_ENROL, 49, NDTOCL, enrol, REPLY)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {

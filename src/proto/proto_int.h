@@ -41,6 +41,10 @@ struct gdfs_proto_codec {
     gdfs_proto_entry_read_cb entry; /* reads one entry */
     uint8_t count_len;              /* bytes of the count: 1, 2 or 4 */
     bool more;                      /* a more:8 byte precedes the count */
+    /* Largest payload of this message, below the frame limit (header
+     * decode, decode and the list writer refuse more); 0: no limit of
+     * its own. */
+    uint32_t max_payload;
 };
 
 #define GDFS_PROTO_CODEC_DECLARE(name, id, dir, codec, auth)                  \

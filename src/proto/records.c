@@ -292,6 +292,7 @@ const struct gdfs_proto_codec gdfs_proto_codec_meta_sync = {
     .entry = record_entry,
     .count_len = 4,
     .more = true,
+    .max_payload = GDFS_META_PAGE_MAX,
 };
 
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,

@@ -2563,6 +2563,64 @@ START_TEST(test_proto_writer_payload_limit)
 }
 END_TEST
 
+/* The header's len field of frame @f. */
+static void set_len(uint8_t *f, uint32_t len)
+{
+    f[12] = (uint8_t)(len >> 24);
+    f[13] = (uint8_t)(len >> 16);
+    f[14] = (uint8_t)(len >> 8);
+    f[15] = (uint8_t)len;
+}
+
+START_TEST(test_proto_meta_sync_page_limit)
+{
+    /* a META_SYNC payload is at most GDFS_META_PAGE_MAX: refused at the
+     * header (before the payload is read) and by decode, and the writer
+     * stops there however large its buffer */
+    struct gdfs_proto_writer w;
+    struct gdfs_frame_hdr hdr;
+    struct gdfs_record rec;
+    struct gdfs_msg m;
+    size_t len = 0;
+    uint32_t added = 0;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_SYNC;
+    m.u.meta_sync.term = 3;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    make_record(0, &rec);
+    while ((rc = gdfs_proto_add_record(&w, &rec)) == GDFS_OK)
+        added++;
+    ck_assert_int_eq(rc, GDFS_ETOOBIG);
+    ck_assert_uint_gt(added, 100);
+    ck_assert_uint_le(w.len - HDR, GDFS_META_PAGE_MAX);
+    /* term:64 complete:64 more:8 count:32, then records of one size */
+    ck_assert_uint_gt(w.len - HDR + (w.len - HDR - 21) / added,
+                      GDFS_META_PAGE_MAX);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, true, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.meta_sync.body.count, added);
+
+    /* one byte more: the header is refused whatever the node's limit */
+    set_len(frame, GDFS_META_PAGE_MAX + 1);
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                           &hdr),
+                     GDFS_EPROTO);
+    hdr.type = GDFS_MSG_NDTOND_META_SYNC;
+    hdr.flags = 0;
+    hdr.reqid = 0;
+    hdr.len = GDFS_META_PAGE_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + HDR, &m), GDFS_EPROTO);
+    /* other messages keep the frame limit */
+    frame[5] = GDFS_MSG_NDTOCL_META_LIST;
+    ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
+                                           &hdr),
+                     GDFS_OK);
+}
+END_TEST
+
 START_TEST(test_proto_writer_rejects_invalid_entries)
 {
     struct gdfs_proto_writer w;
@@ -4730,6 +4788,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_writer_overflow_leaves_frame);
     tcase_add_test(tc, test_proto_writer_count_max);
     tcase_add_test(tc, test_proto_writer_payload_limit);
+    tcase_add_test(tc, test_proto_meta_sync_page_limit);
     tcase_add_test(tc, test_proto_writer_rejects_invalid_entries);
     tcase_add_test(tc, test_proto_iterator_stops_and_keeps_offset);
     tcase_add_test(tc, test_proto_iterator_body_points_into_payload);

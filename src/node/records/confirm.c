@@ -30,9 +30,8 @@
 
 #define QUEUE_MAX 4096 /* records waiting; more are left to record sync */
 #define GATHER_MS 1000 /* longest wait for a member's OK */
-/* One META_SYNC page: within every member's frame limit (chunk_size +
- * 64 KiB, chunk_size >= 4 KiB). */
-#define PAGE_BYTES (GDFS_PROTO_HDR_LEN + 64u * 1024)
+/* One META_SYNC page: as large as members take (proto.h). */
+#define PAGE_BYTES (GDFS_PROTO_HDR_LEN + GDFS_META_PAGE_MAX)
 
 struct entry {
     struct entry *next;

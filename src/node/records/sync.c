@@ -39,9 +39,9 @@
 #define RETRY_MS 1000       /* after a failed sync with a member */
 #define SETTLE_RETRY_MS 100 /* a new term not yet on a majority */
 #define PAGE 256            /* records read per store page */
-/* A META_SYNC page: within any member's frame limit (chunk_size + 64 KiB,
- * chunk_size >= 4 KiB), and room for many records of at most ~2 KiB. */
-#define PAGE_BYTES (GDFS_PROTO_HDR_LEN + 64u * 1024)
+/* A META_SYNC page: as large as members take (proto.h), room for many
+ * records of at most ~2 KiB. */
+#define PAGE_BYTES (GDFS_PROTO_HDR_LEN + GDFS_META_PAGE_MAX)
 
 struct member_sync {
     char id[GDFS_NODE_ID_MAX + 1];

@@ -30,6 +30,14 @@
  *   last wins.
  * - A tombstone is a version like another: a newer one wins and removes
  *   the file; an older put merged behind it loses (its copies go).
+ * - A record is taken only as a leader of its term could have sent it:
+ *   versions are assigned by leaders, each in its own term, so the leader
+ *   of term T holds no version of a later term, and members promise T
+ *   before they answer its collection (store.h "accepted records"): a
+ *   record of a later term in a push, a META_PUT or a collected page is
+ *   forged or from a deposed leader, and the whole page is refused
+ *   (gdfs_collect_check). So are seqs and terms past GDFS_VERSION_MAX
+ *   (proto.h "Versions") and records no put or remove makes.
  * - The leader serves once a majority of the member set, itself included,
  *   holds its merged table (records.h; sync.c: "the leader serves once a
  *   majority, itself included, holds its table"); the majority is the
@@ -66,6 +74,16 @@ bool gdfs_collect_same(const struct gdfs_meta *a, const struct gdfs_meta *b);
 /* Merge @in into @held (NULL: no record held for the file). */
 enum gdfs_collect_take gdfs_collect_merge(const struct gdfs_meta *held,
                                           const struct gdfs_meta *in);
+
+/* Whether the @n records @ms may be taken, as one page, from the leader
+ * of @term (record sync, a confirmation, a META_PUT) or by that leader
+ * from a member (collection): @term is 1..GDFS_VERSION_MAX and every
+ * record has a seq of 1..GDFS_VERSION_MAX, a version term of at most
+ * @term, a name, at most GDFS_REPLICAS replicas with non-empty, distinct
+ * ids, acks only for those, and no bytes if it is a tombstone. GDFS_OK,
+ * or GDFS_EINVAL with the first record refused and why in @why. */
+int gdfs_collect_check(uint64_t term, const struct gdfs_meta *ms, unsigned n,
+                       char *why, size_t whylen);
 
 /* Whether the leader may serve: @holds[i] says whether set->m[i] holds
  * the leader's merged table (the leader's own entry included); true when

@@ -253,6 +253,101 @@ START_TEST(test_collect_failed_members_count_in_the_set)
 }
 END_TEST
 
+/* ---- gdfs_collect_check --------------------------------------------------- */
+
+static char why[512];
+
+START_TEST(test_collect_check_takes_what_a_leader_sends)
+{
+    struct gdfs_meta page[3] = {rec(3, 10, "a", "b", "c"),
+                                rec(1, 2, "a", "", ""), tomb(3, 11)};
+
+    ck_assert_int_eq(gdfs_collect_check(3, page, 3, why, sizeof(why)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_collect_check(3, NULL, 0, why, sizeof(why)),
+                     GDFS_OK);
+    /* a newer leader sends older terms' records too */
+    ck_assert_int_eq(gdfs_collect_check(9, page, 3, why, sizeof(why)),
+                     GDFS_OK);
+    page[0].version = (struct gdfs_version){GDFS_VERSION_MAX,
+                                            GDFS_VERSION_MAX};
+    ck_assert_int_eq(gdfs_collect_check(GDFS_VERSION_MAX, page, 1, why,
+                                        sizeof(why)),
+                     GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_collect_check_refuses_a_version_of_a_later_term)
+{
+    /* The leader of term 3 cannot hold a version term 4 assigned: the
+     * whole page is refused, naming the record. */
+    struct gdfs_meta page[2] = {rec(3, 10, "a", "", ""),
+                                rec(4, 11, "a", "", "")};
+
+    ck_assert_int_eq(gdfs_collect_check(3, page, 2, why, sizeof(why)),
+                     GDFS_EINVAL);
+    ck_assert_ptr_nonnull(strstr(why, "record 2 of 2"));
+    ck_assert_ptr_nonnull(strstr(why, "later term"));
+    ck_assert_int_eq(gdfs_collect_check(4, page, 2, why, sizeof(why)),
+                     GDFS_OK);
+}
+END_TEST
+
+START_TEST(test_collect_check_refuses_terms_and_seqs_out_of_range)
+{
+    struct gdfs_meta m = rec(1, 1, "a", "", "");
+
+    ck_assert_int_eq(gdfs_collect_check(0, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_collect_check(GDFS_VERSION_MAX + 1, &m, 1, why,
+                                        sizeof(why)),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_collect_check(UINT64_MAX, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m.version.seq = 0;
+    ck_assert_int_eq(gdfs_collect_check(1, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m.version.seq = GDFS_VERSION_MAX + 1;
+    ck_assert_int_eq(gdfs_collect_check(1, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m.version.seq = UINT64_MAX;
+    ck_assert_int_eq(gdfs_collect_check(1, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_collect_check_refuses_records_no_put_makes)
+{
+    struct gdfs_meta good = rec(2, 5, "a", "b", ""), m;
+
+    m = good;
+    m.namelen = 0;
+    ck_assert_int_eq(gdfs_collect_check(2, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m = good;
+    m.nreplicas = GDFS_REPLICAS + 1;
+    ck_assert_int_eq(gdfs_collect_check(2, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m = good;
+    m.acked = 4; /* replica 2 of 2 */
+    ck_assert_int_eq(gdfs_collect_check(2, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m = good;
+    snprintf(m.replica[1], sizeof(m.replica[1]), "a");
+    ck_assert_int_eq(gdfs_collect_check(2, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m = good;
+    m.replica[1][0] = '\0';
+    ck_assert_int_eq(gdfs_collect_check(2, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+    m = tomb(2, 6);
+    m.size = 1;
+    m.nchunks = 1;
+    ck_assert_int_eq(gdfs_collect_check(2, &m, 1, why, sizeof(why)),
+                     GDFS_EINVAL);
+}
+END_TEST
+
 /* ---- suite --------------------------------------------------------------- */
 
 static Suite *collect_suite(void)
@@ -274,6 +369,10 @@ static Suite *collect_suite(void)
     tcase_add_test(tc, test_collect_single_member_serves_alone);
     tcase_add_test(tc, test_collect_left_members_do_not_count);
     tcase_add_test(tc, test_collect_failed_members_count_in_the_set);
+    tcase_add_test(tc, test_collect_check_takes_what_a_leader_sends);
+    tcase_add_test(tc, test_collect_check_refuses_a_version_of_a_later_term);
+    tcase_add_test(tc, test_collect_check_refuses_terms_and_seqs_out_of_range);
+    tcase_add_test(tc, test_collect_check_refuses_records_no_put_makes);
     suite_add_tcase(s, tc);
     return s;
 }

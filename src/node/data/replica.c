@@ -158,12 +158,20 @@ int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
 int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_meta meta;
+    char why[512];
     int rc;
 
     /* Accepted, not committed: the leader confirms it (META_SYNC) once a
      * majority holds it; until then it is not this node's view of the
      * file (see gdfs_store_meta_accept). */
     gdfs_records_from_record(&m->u.meta_put.rec, &meta);
+    rc = gdfs_records_may_take(m->u.meta_put.term, &meta, 1, why, sizeof(why));
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "record from %s refused: %s", s->conn->peer,
+                 why);
+        return gdfs_reply_error(s, m->reqid, rc, "record on %s refused: %s",
+                                s->cfg->node_id, why);
+    }
     rc = gdfs_store_meta_accept(s->st, m->u.meta_put.term, &meta, NULL);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "record on %s: %s",

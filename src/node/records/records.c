@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "core/group.h"
+#include "files/collect.h"
 #include "files/placement.h"
 #include "log.h"
 #include "node/group/grouphost.h"
@@ -127,6 +128,12 @@ bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
 }
 
 /* ---- records on the wire ---------------------------------------------------- */
+
+int gdfs_records_may_take(uint64_t term, const struct gdfs_meta *ms,
+                          unsigned n, char *why, size_t whylen)
+{
+    return gdfs_collect_check(term, ms, n, why, whylen);
+}
 
 void gdfs_records_to_record(struct gdfs_records *f, const struct gdfs_meta *m,
                             char (*addrs)[GDFS_ADDR_MAX + 1],
@@ -530,16 +537,40 @@ static int merge_page(struct gdfs_records *f, uint64_t term,
                       const struct gdfs_msg *r, uint8_t *last, size_t *lastlen)
 {
     const struct gdfs_list_body *b = &r->u.meta_list.body;
-    struct gdfs_meta *ms = calloc(b->count ? b->count : 1, sizeof(*ms));
+    struct gdfs_meta *ms;
     struct gdfs_record rec;
     unsigned n = 0;
     size_t off = 0;
+    char why[512];
     int rc;
 
-    if (ms == NULL)
+    /* A page of more records than asked for is refused before anything
+     * is allocated for it. */
+    if (b->count > PULL_PAGE) {
+        gdfs_log(GDFS_LOG_WARN,
+                 "collect for term %llu: a member sent %u records, %u were "
+                 "asked for: its records are not taken",
+                 (unsigned long long)term, b->count, PULL_PAGE);
+        return GDFS_EPROTO;
+    }
+    if ((ms = calloc(b->count ? b->count : 1, sizeof(*ms))) == NULL)
         return GDFS_ENOMEM;
     while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
         gdfs_records_from_record(&rec, &ms[n++]);
+    rc = gdfs_records_may_take(term, ms, n, why, sizeof(why));
+    if (rc == GDFS_OK && n != b->count) {
+        rc = GDFS_EPROTO;
+        snprintf(why, sizeof(why), "%u of its %u records readable", n,
+                 b->count);
+    }
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN,
+                 "collect for term %llu: a member's records are not "
+                 "taken: %s",
+                 (unsigned long long)term, why);
+        free(ms);
+        return rc;
+    }
     rc = gdfs_store_meta_put_many(f->st, term, ms, n, 0, NULL);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "collect: %s", gdfs_store_errmsg(f->st));

@@ -126,6 +126,7 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_record rec;
     unsigned n = 0, applied = 0;
     size_t off = 0;
+    char why[512];
     int rc;
 
     if (ms == NULL)
@@ -134,6 +135,21 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
                                 s->cfg->node_id);
     while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
         gdfs_records_from_record(&rec, &ms[n++]);
+    /* Nothing of a page is stored unless all of it may be (collect.h). */
+    rc = n == b->count ? gdfs_records_may_take(m->u.meta_sync.term, ms, n, why,
+                                               sizeof(why))
+                       : GDFS_EPROTO;
+    if (rc == GDFS_EPROTO)
+        snprintf(why, sizeof(why), "%u of its %u records readable", n,
+                 b->count);
+    if (rc != GDFS_OK) {
+        free(ms);
+        gdfs_log(GDFS_LOG_WARN, "record sync from %s refused: %s",
+                 s->conn->peer, why);
+        return gdfs_reply_error(s, m->reqid, rc,
+                                "record sync on %s refused: %s",
+                                s->cfg->node_id, why);
+    }
     rc = gdfs_store_meta_put_many(s->st, m->u.meta_sync.term, ms, n,
                                   m->u.meta_sync.more
                                       ? 0

@@ -148,8 +148,10 @@
      * hold a complete, verified copy of the record's version, fetching       \
      * what is missing from the sources in turn (RGET_FROM); reply OK with    \
      * the version once it is durable, or ERROR; not a tombstone; nsrc        \
-     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1; from the leader               \
-     * (re-replication) or any member's read repair: MEMBER) */               \
+     * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1; every source a current        \
+     * member's address as the member set spells it, else ERROR               \
+     * GDFS_EINVAL and nothing is dialled; from the leader (re-replication) \
+     * or any member's read repair: MEMBER) */                                \
     X(NDTOND_REPLICATE, 30, NDTOND, replicate, MEMBER)                        \
     /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but     \
      * the CHUNK frames after GET_INFO start at index first (none when        \

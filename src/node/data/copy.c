@@ -295,20 +295,33 @@ fail:
     return rc;
 }
 
-int gdfs_copy_version(struct gdfs_store *st, struct gdfs_rpc *rpc,
+int gdfs_copy_version(struct gdfs_store *st, struct gdfs_records *records,
                       const struct gdfs_meta *m,
                       const char (*srcs)[GDFS_ADDR_MAX + 1], unsigned nsrc,
                       uint64_t *bytes, char *why, size_t whylen)
 {
-    struct copy cp = {.st = st, .rpc = rpc, .m = m, .srcs = srcs};
+    struct copy cp = {.st = st,
+                      .rpc = gdfs_records_rpc(records),
+                      .m = m,
+                      .srcs = srcs};
     bool redo = false;
     int rc;
 
     if (bytes != NULL)
         *bytes = 0;
+    cp.nsrc = nsrc > GDFS_REPLICATE_SRC_MAX ? GDFS_REPLICATE_SRC_MAX : nsrc;
+    /* Before anything else: a copy is never made from, and no connection
+     * ever opened to, an address a peer chose outside the group. */
+    for (unsigned i = 0; i < cp.nsrc; i++)
+        if (!gdfs_records_member_at(records, srcs[i])) {
+            snprintf(why, whylen,
+                     "source %s is not the address of a current member of "
+                     "the group as this node knows it (not dialled)",
+                     srcs[i]);
+            return GDFS_EINVAL;
+        }
     if (m->tombstone)
         return GDFS_OK;
-    cp.nsrc = nsrc > GDFS_REPLICATE_SRC_MAX ? GDFS_REPLICATE_SRC_MAX : nsrc;
     snprintf(cp.name, sizeof(cp.name), "%.*s%s",
              (int)(m->namelen > 200 ? 200 : m->namelen), (const char *)m->name,
              m->namelen > 200 ? "..." : "");

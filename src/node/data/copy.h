@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/rpc.h"
+#include "node/records/records.h"
 #include "proto.h"
 #include "store/store.h"
 
@@ -18,7 +18,12 @@
  * verified against its SHA-256 and the file checksum. Chunks this node
  * already holds for that version and that verify are kept; missing or bad
  * ones are fetched from @srcs (node addresses, tried in turn, resuming at
- * the next needed chunk). A copy made from nothing is stored like an RPUT
+ * the next needed chunk, over @records' rpc pool). Every source must be
+ * the address of a current member as @records knows it
+ * (gdfs_records_member_at): one that is not is never dialled, and the
+ * copy is refused with GDFS_EINVAL before anything is fetched or stored
+ * (a source comes from a peer's REPLICATE, and a node dials only its
+ * group's members). A copy made from nothing is stored like an RPUT
  * (uncommitted, one fsynced commit at the end) and is committed if this
  * node's record already names that version; bad chunks of a copy this node
  * holds are replaced in one fsynced transaction. *@bytes (may be NULL)
@@ -27,7 +32,7 @@
  *
  * A tombstone needs no copy (GDFS_OK, nothing fetched). No reference to
  * @m or @srcs is kept after return. */
-int gdfs_copy_version(struct gdfs_store *st, struct gdfs_rpc *rpc,
+int gdfs_copy_version(struct gdfs_store *st, struct gdfs_records *records,
                       const struct gdfs_meta *m,
                       const char (*srcs)[GDFS_ADDR_MAX + 1], unsigned nsrc,
                       uint64_t *bytes, char *why, size_t whylen);

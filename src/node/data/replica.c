@@ -136,7 +136,7 @@ int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
         snprintf(srcs[i], sizeof(srcs[i]), "%.*s",
                  (int)m->u.replicate.src[i].len,
                  (const char *)m->u.replicate.src[i].p);
-    rc = gdfs_copy_version(s->st, gdfs_records_rpc(s->records), &meta,
+    rc = gdfs_copy_version(s->st, s->records, &meta,
                            (const char(*)[GDFS_ADDR_MAX + 1]) srcs,
                            m->u.replicate.nsrc, &bytes, why, sizeof(why));
     if (rc != GDFS_OK) {

@@ -127,6 +127,21 @@ bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
     return found;
 }
 
+bool gdfs_records_member_at(struct gdfs_records *f, const char *addr)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    bool found = false;
+
+    if (gs == NULL)
+        return false;
+    gdfs_grouphost_status(f->group, gs);
+    for (uint32_t i = 0; i < gs->n && !found; i++)
+        found = gs->m[i].state != GDFS_MEMBER_LEFT &&
+                strcmp(gs->m[i].addr, addr) == 0;
+    free(gs);
+    return found;
+}
+
 /* ---- records on the wire ---------------------------------------------------- */
 
 int gdfs_records_may_take(uint64_t term, const struct gdfs_meta *ms,

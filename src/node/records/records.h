@@ -64,6 +64,13 @@ int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
 bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
                          uint8_t *state);
 
+/* Whether @addr is the address of a current member: one of the member set
+ * this node holds, in any state but LEFT, spelled exactly as that member
+ * advertises it (a scheme such as ssh:// included: "ssh://h:p" and "h:p"
+ * are different addresses, dialled with different transports). An
+ * address taken from a peer's message is dialled only if this is true. */
+bool gdfs_records_member_at(struct gdfs_records *f, const char *addr);
+
 /* ---- leader side: each checks that this node leads, holds its lease and
  * has collected its term's records (waiting briefly for that); else
  * GDFS_ENOTLEADER / GDFS_ENOQUORUM with @why. @st is the caller's store

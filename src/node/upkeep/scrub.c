@@ -152,7 +152,7 @@ static int repair_copy(struct gdfs_scrub *sc, const struct gdfs_store_copy *c,
         rc = GDFS_ENOENT;
         goto out;
     }
-    rc = gdfs_copy_version(sc->st, gdfs_records_rpc(sc->records), m,
+    rc = gdfs_copy_version(sc->st, sc->records, m,
                            (const char(*)[GDFS_ADDR_MAX + 1]) srcs, n, NULL,
                            why, whylen);
 out:

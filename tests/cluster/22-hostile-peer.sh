@@ -1,0 +1,100 @@
+#!/bin/bash
+# A member that misbehaves on purpose (tests/tools/rawframe sends its
+# requests): a REPLICATE naming a source outside the group is refused and
+# the node never dials it; a META_SYNC page carrying a version of a later
+# term than its sender's is refused; the group still serves afterwards.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+RAW=$GDFS_BUILDDIR/tests/tools/rawframe
+CHUNK=65536
+SIZE=200000
+
+raw() { # raw I REQUEST ARGS...: rawframe to node I, its reply in $T/reply
+    "$RAW" "$(addr_of "$1")" "${@:2}" >"$T/reply" 2>&1
+}
+says() { # says REGEX: the last reply matches
+    grep -Eq "$1" "$T/reply" || { echo "reply: $(cat "$T/reply")"; false; }
+}
+read_back_all() { # every node reads f back identical
+    local i
+    for i in 1 2 3 4; do
+        cli "$i" get f "$T/back.$i" && same "$T/src" "$T/back.$i" || return 1
+    done
+}
+
+ok "a 4-node group forms" launch_cluster 4 files.chunk_size=$CHUNK
+ok "all four agree on leader n1" expect_within 10 "n1 1" agree 1 2 3 4
+rand_file "$T/src" $SIZE
+ok "a file is put" cli 1 put "$T/src" f
+
+# Its version, a node that holds it and the one that does not (3 of 4).
+cli 1 --json locate f >"$T/locate.json"
+holders=$(json 'sorted(r["node"][1:] for r in d["replicas"])' <"$T/locate.json" |
+    tr -dc '0-9 ')
+H=${holders%% *}
+X=$(for i in 1 2 3 4; do case " $holders " in *" $i "*) ;; *) echo $i ;; esac; done)
+seq=$(json 'd["version"]' <"$T/locate.json")
+term=$(cli "$H" --json versions f | json 'd[0]["term"]')
+# The file checksum: SHA-256 over the chunks' SHA-256s.
+fsum=$(python3 -c 'import hashlib, sys
+b = open(sys.argv[1], "rb").read(); n = int(sys.argv[2])
+print(hashlib.sha256(b"".join(hashlib.sha256(b[i:i + n]).digest()
+      for i in range(0, len(b), n))).hexdigest())' "$T/src" $CHUNK)
+ok "the file has 3 replicas and node $X is not one of them" \
+    test -n "$X" -a -n "$H" -a -n "$term"
+
+# A listener that records every connection made to it: the address a
+# hostile REPLICATE names.
+LPORT=$(free_port)
+python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+print("listening", flush=True)
+while True:
+    c, a = s.accept(); print("connected", a, flush=True); c.close()' \
+    "$LPORT" >"$T/listener.log" 2>&1 &
+track_pid $!
+ok "a stranger listens on 127.0.0.1:$LPORT" \
+    expect_within 5 listening head -n 1 "$T/listener.log"
+STRANGER=127.0.0.1:$LPORT
+
+# ---- REPLICATE
+rep() { # rep I SRC...: REPLICATE f's version to node I from SRC...
+    raw "$1" replicate f "$seq" "$term" $SIZE $CHUNK "$fsum" "${@:2}"
+}
+rep "$X" "$STRANGER"
+ok "a REPLICATE from a non-member address is refused (invalid argument)" \
+    says "^ERROR 3 .*source $STRANGER is not the address of a current member"
+ok "... and node $X never dialled it" \
+    test "$(grep -c connected "$T/listener.log")" = 0
+ok "... and logged the refusal at WARN" \
+    grep -Eq "warn .*copy of f .*source $STRANGER is not the address" \
+    "$T/n$X/log"
+rep "$X" "$(addr_of "$H")" "$STRANGER"
+ok "a REPLICATE naming a member and a non-member is refused as a whole" \
+    says "^ERROR 3 .*source $STRANGER is not"
+rep "$H" "$STRANGER"
+ok "... also by a node that holds the version already" \
+    says "^ERROR 3 .*source $STRANGER is not"
+ok "... and still nothing dialled the stranger" \
+    test "$(grep -c connected "$T/listener.log")" = 0
+rep "$X" "$(addr_of "$H")"
+ok "a REPLICATE from a member's address copies the version" \
+    says "^OK $seq $term\$"
+
+# ---- META_SYNC: a version of a later term than the leader that sends it
+gterm=$(cli 2 --json status | json 'd["term"]')
+raw 2 meta-sync "$gterm" decoy 999999 $((gterm + 1))
+ok "a META_SYNC page with a version of a later term than its own is refused" \
+    says "^ERROR 3 .*later term"
+ok "... and logged at WARN" \
+    grep -Eq "warn .*record sync from .* refused: .*decoy" "$T/n2/log"
+raw 2 meta-sync "$gterm" decoy 999999 "$gterm"
+ok "... while the same record of the sender's own term is taken" \
+    says "^OK "
+
+# ---- the group is unharmed
+ok "every node still reads the file back" read_back_all
+ok "all four still agree on leader n1" expect_within 10 "n1 1" agree 1 2 3 4
+done_testing

@@ -232,13 +232,15 @@ static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
     p->chunk_size = r.u.place.chunk_size;
     p->n = r.u.place.nreplicas;
     p->w = gdfs_records_w(s->records);
+    /* The client's bytes go to the replicas at the addresses this node
+     * knows for them, never to one the reply names: a replica that is no
+     * member here gets no stream (fan_open). */
     for (unsigned i = 0; i < p->n; i++) {
         snprintf(p->id[i], sizeof(p->id[i]), "%.*s",
                  (int)r.u.place.replica[i].id.len,
                  (const char *)r.u.place.replica[i].id.p);
-        snprintf(p->addr[i], sizeof(p->addr[i]), "%.*s",
-                 (int)r.u.place.replica[i].addr.len,
-                 (const char *)r.u.place.replica[i].addr.p);
+        if (!gdfs_records_member(s->records, p->id[i], p->addr[i], NULL))
+            p->addr[i][0] = '\0';
     }
     gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
@@ -285,6 +287,13 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
 
         if ((int)i == fn->self)
             continue;
+        if (p->addr[i][0] == '\0') {
+            snprintf(fn->last, sizeof(fn->last),
+                     "replica %s is not a member as node %s knows it",
+                     p->id[i], s->cfg->node_id);
+            gdfs_log(GDFS_LOG_WARN, "put %s: %s", fn->name, fn->last);
+            continue;
+        }
         req.u.rput.version = p->version;
         req.u.rput.chunk_size = s->cfg->chunk_size;
         req.u.rput.name = *name;
@@ -505,19 +514,17 @@ int gdfs_gateway_lookup(struct gdfs_session *s, const struct gdfs_bytes *name,
         return rc;
     if (self) {
         rc = gdfs_leaderops_record(s, name->p, name->len, meta, why, whylen);
-        for (unsigned i = 0; rc == GDFS_OK && i < meta->nreplicas; i++)
-            if (!gdfs_records_member(s->records, meta->replica[i], addrs[i],
-                                     NULL))
-                addrs[i][0] = '\0';
-        return rc;
+    } else {
+        gdfs_records_from_record(&r.u.record.rec, meta);
+        gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     }
-    gdfs_records_from_record(&r.u.record.rec, meta);
-    for (unsigned i = 0; i < meta->nreplicas; i++)
-        snprintf(addrs[i], GDFS_ADDR_MAX + 1, "%.*s",
-                 (int)r.u.record.rec.replica[i].addr.len,
-                 (const char *)r.u.record.rec.replica[i].addr.p);
-    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
-    return GDFS_OK;
+    /* The replicas are read (and repaired) at the addresses this node
+     * knows for them, never at one a reply names; one that is no member
+     * here is skipped. */
+    for (unsigned i = 0; rc == GDFS_OK && i < meta->nreplicas; i++)
+        if (!gdfs_records_member(s->records, meta->replica[i], addrs[i], NULL))
+            addrs[i][0] = '\0';
+    return rc;
 }
 
 struct reader {

@@ -22,7 +22,9 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m);
 int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m);
 
 /* The committed record of @name from the leader (here or remote), with
- * the replicas' addresses in @addrs ("" when unknown). GDFS_ENOQUORUM
+ * the replicas' addresses in @addrs as this node's member set has them
+ * ("" for a replica that is no member here: a node dials only members,
+ * whatever a reply names). GDFS_ENOQUORUM
  * (no leader, or it cannot serve) comes with a @why that
  * gdfs_err_noquorum wrote, here or on the leader: gdfs_err_reason takes
  * the reason out of it. */

@@ -94,6 +94,58 @@ raw 2 meta-sync "$gterm" decoy 999999 "$gterm"
 ok "... while the same record of the sender's own term is taken" \
     says "^OK "
 
+# ---- a replica that lies about the bytes it holds
+# tamper I NAME MODE: rewrite chunk 0 of node I's copy of NAME, with a
+# matching chunk checksum: "consistent" also fixes the copy's file
+# checksum (the copy then verifies on its own, but holds other bytes than
+# the record names); "short" drops its last byte.
+tamper() {
+    python3 -c 'import hashlib, sqlite3, sys
+db, name, mode = sys.argv[1:4]
+c = sqlite3.connect(db, timeout=10)
+vid, = c.execute("SELECT id FROM versions WHERE name = CAST(? AS BLOB) "
+                 "AND state = 1", (name,)).fetchone()
+d, = c.execute("SELECT data FROM chunks WHERE version_id = ? AND idx = 0",
+               (vid,)).fetchone()
+d = bytes([d[0] ^ 0xff]) + d[1:] if mode == "consistent" else d[:-1]
+c.execute("UPDATE chunks SET data = ?, sha256 = ? WHERE version_id = ? "
+          "AND idx = 0", (d, hashlib.sha256(d).digest(), vid))
+if mode == "consistent":
+    shas = b"".join(r[0] for r in c.execute("SELECT sha256 FROM chunks "
+                    "WHERE version_id = ? ORDER BY idx", (vid,)))
+    c.execute("UPDATE versions SET sha256 = ? WHERE id = ?",
+              (hashlib.sha256(shas).digest(), vid))
+c.commit()' "$T/n$1/data/gdfs.db" "$2" "$3"
+}
+rand_file "$T/g" $SIZE
+ok "a second file is put" cli 1 put "$T/g" g
+cli 1 --json locate g >"$T/locate-g.json"
+gholders=$(json 'sorted(r["node"][1:] for r in d["replicas"])' \
+    <"$T/locate-g.json" | tr -dc '0-9 ')
+read -r L L2 L3 <<<"$gholders"
+GX=$(for i in 1 2 3 4; do case " $gholders " in *" $i "*) ;; *) echo $i ;; esac; done)
+gseq=$(json 'd["version"]' <"$T/locate-g.json")
+gterm=$(cli "$L3" --json versions g | json 'd[0]["term"]')
+gsum=$(python3 -c 'import hashlib, sys
+b = open(sys.argv[1], "rb").read(); n = int(sys.argv[2])
+print(hashlib.sha256(b"".join(hashlib.sha256(b[i:i + n]).digest()
+      for i in range(0, len(b), n))).hexdigest())' "$T/g" $CHUNK)
+ok "node $L's copy of g is rewritten to other, self-consistent bytes" \
+    tamper "$L" g consistent
+ok "a get of g through node $L returns the bytes the record names" \
+    bash -c "'$CLI_BIN' -n $(addr_of "$L") get g - | cmp -s - '$T/g'"
+ok "... after node $L refused its own copy (logged at WARN)" \
+    grep -Eq "warn .*get g: replica n$L: .*holds other bytes" "$T/n$L/log"
+ok "node $L2's copy of g is given a chunk one byte short (checksum matching)" \
+    tamper "$L2" g short
+raw "$GX" replicate g "$gseq" "$gterm" $SIZE $CHUNK "$gsum" \
+    "$(addr_of "$L2")" "$(addr_of "$L3")"
+ok "a copy of g to node $GX from node $L2 first takes that chunk elsewhere" \
+    says "^OK $gseq "
+ok "... after node $GX found it mis-sized (logged at WARN)" \
+    grep -Eq "warn .*copy g .*source $(addr_of "$L2"): chunk 0 has $((CHUNK - 1)) bytes" \
+    "$T/n$GX/log"
+
 # ---- the group is unharmed
 ok "every node still reads the file back" read_back_all
 ok "all four still agree on leader n1" expect_within 10 "n1 1" agree 1 2 3 4

@@ -141,6 +141,11 @@ static int stream_open(struct copy *cp, uint32_t idx, char *why, size_t whylen)
 static int fetch(struct copy *cp, uint32_t idx, struct gdfs_msg *out,
                  char *why, size_t whylen)
 {
+    /* The record's shape was checked at decode (or comes from a store
+     * that holds it): every chunk but the last is full. */
+    uint32_t due = gdfs_proto_chunk_len(cp->m->size, cp->m->chunk_size,
+                                        cp->m->nchunks, idx);
+
     for (;;) {
         uint8_t sha[GDFS_SHA256_LEN];
         int rc;
@@ -163,10 +168,16 @@ static int fetch(struct copy *cp, uint32_t idx, struct gdfs_msg *out,
         if (cp->c_next++ < idx)
             continue; /* held here and good: dropped */
         gdfs_hash_sha256(out->u.chunk.data.p, out->u.chunk.data.len, sha);
-        if (memcmp(sha, out->u.chunk.sha256, sizeof(sha)) != 0) {
-            char what[64];
+        if (memcmp(sha, out->u.chunk.sha256, sizeof(sha)) != 0 ||
+            out->u.chunk.data.len != due) {
+            char what[96];
 
-            snprintf(what, sizeof(what), "chunk %u fails its checksum", idx);
+            if (out->u.chunk.data.len != due)
+                snprintf(what, sizeof(what), "chunk %u has %zu bytes, %u due",
+                         idx, out->u.chunk.data.len, due);
+            else
+                snprintf(what, sizeof(what), "chunk %u fails its checksum",
+                         idx);
             source_failed(cp, idx, GDFS_ECORRUPT, false, what);
             continue;
         }

@@ -531,6 +531,9 @@ struct reader {
     struct gdfs_session *s;
     uint32_t reqid;
     struct gdfs_version want; /* term 0: by seq */
+    /* The leader's record of exactly @want, or NULL (get --version N of an
+     * older one, get --stale-ok): what a replica must hold under it. */
+    const struct gdfs_meta *rec;
     const struct gdfs_bytes *name;
     bool info_sent;
     struct gdfs_msg info; /* the GET_INFO sent to the client */
@@ -570,7 +573,34 @@ static int take_info(struct reader *rd, const struct gdfs_msg *info,
 {
     struct gdfs_session *s = rd->s;
     int io = gdfs_session_io_ms(s);
+    const struct gdfs_msg *first = rd->info_sent ? &rd->info : NULL;
 
+    /* A replica serves the bytes the record names, whatever it says it
+     * holds under that version: the first one is checked against the
+     * leader's record, any later one against the first. */
+    if (first == NULL && rd->rec != NULL &&
+        (gdfs_version_cmp(&info->u.get_info.version, &rd->rec->version) != 0 ||
+         info->u.get_info.size != rd->rec->size ||
+         info->u.get_info.nchunks != rd->rec->nchunks ||
+         memcmp(info->u.get_info.sha256, rd->rec->sha256, GDFS_SHA256_LEN) !=
+             0)) {
+        snprintf(why, whylen,
+                 "replica at %s holds other bytes (%llu in %u chunks) under "
+                 "version %llu than the leader's record names (%llu in %u)",
+                 from, (unsigned long long)info->u.get_info.size,
+                 info->u.get_info.nchunks,
+                 (unsigned long long)rd->rec->version.seq,
+                 (unsigned long long)rd->rec->size, rd->rec->nchunks);
+        return GDFS_ECORRUPT;
+    }
+    if (first != NULL &&
+        (info->u.get_info.size != first->u.get_info.size ||
+         info->u.get_info.nchunks != first->u.get_info.nchunks ||
+         memcmp(info->u.get_info.sha256, first->u.get_info.sha256,
+                GDFS_SHA256_LEN) != 0)) {
+        snprintf(why, whylen, "replica at %s holds different bytes", from);
+        return GDFS_ECORRUPT;
+    }
     if (!rd->info_sent) {
         rd->info = *info;
         rd->info.reqid = rd->reqid;
@@ -582,10 +612,6 @@ static int take_info(struct reader *rd, const struct gdfs_msg *info,
             return GDFS_ECLOSED;
         }
         rd->info_sent = true;
-    } else if (memcmp(info->u.get_info.sha256, rd->info.u.get_info.sha256,
-                      GDFS_SHA256_LEN) != 0) {
-        snprintf(why, whylen, "replica at %s holds different bytes", from);
-        return GDFS_ECORRUPT;
     }
     return GDFS_OK;
 }
@@ -629,6 +655,19 @@ static int read_from(struct reader *rd, const char *addr, char *why,
         }
         if (i < rd->next)
             continue; /* the client has it from an earlier replica */
+        if (r.u.chunk.data.len !=
+            gdfs_proto_chunk_len(rd->info.u.get_info.size,
+                                 rd->info.u.get_info.chunk_size,
+                                 rd->info.u.get_info.nchunks, i)) {
+            snprintf(why, whylen, "chunk %u from %s has %zu bytes, %u due", i,
+                     addr, r.u.chunk.data.len,
+                     gdfs_proto_chunk_len(rd->info.u.get_info.size,
+                                          rd->info.u.get_info.chunk_size,
+                                          rd->info.u.get_info.nchunks, i));
+            c->broken = true;
+            gdfs_rpc_close(rpc, c);
+            return GDFS_ECORRUPT;
+        }
         gdfs_hash_sha256(r.u.chunk.data.p, r.u.chunk.data.len, sha);
         if (memcmp(sha, r.u.chunk.sha256, sizeof(sha)) != 0) {
             snprintf(why, whylen, "chunk %u from %s fails its checksum", i,
@@ -750,6 +789,7 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_reply_error(s, m->reqid, rc, "get %s: %s", name, why);
     if (m->u.get.seq == 0 || m->u.get.seq == meta.version.seq) {
         rd.want = meta.version;
+        rd.rec = rd.stale == NULL ? &meta : NULL;
     } else {
         rd.want.seq = m->u.get.seq;
         rd.want.term = 0;

@@ -98,7 +98,7 @@ ok "... while the same record of the sender's own term is taken" \
 # tamper I NAME MODE: rewrite chunk 0 of node I's copy of NAME, with a
 # matching chunk checksum: "consistent" also fixes the copy's file
 # checksum (the copy then verifies on its own, but holds other bytes than
-# the record names); "short" drops its last byte.
+# the record names); "short" drops its last byte; "empty" drops them all.
 tamper() {
     python3 -c 'import hashlib, sqlite3, sys
 db, name, mode = sys.argv[1:4]
@@ -107,7 +107,8 @@ vid, = c.execute("SELECT id FROM versions WHERE name = CAST(? AS BLOB) "
                  "AND state = 1", (name,)).fetchone()
 d, = c.execute("SELECT data FROM chunks WHERE version_id = ? AND idx = 0",
                (vid,)).fetchone()
-d = bytes([d[0] ^ 0xff]) + d[1:] if mode == "consistent" else d[:-1]
+d = {"consistent": bytes([d[0] ^ 0xff]) + d[1:], "short": d[:-1],
+     "empty": b""}[mode]
 c.execute("UPDATE chunks SET data = ?, sha256 = ? WHERE version_id = ? "
           "AND idx = 0", (d, hashlib.sha256(d).digest(), vid))
 if mode == "consistent":
@@ -142,9 +143,20 @@ raw "$GX" replicate g "$gseq" "$gterm" $SIZE $CHUNK "$gsum" \
     "$(addr_of "$L2")" "$(addr_of "$L3")"
 ok "a copy of g to node $GX from node $L2 first takes that chunk elsewhere" \
     says "^OK $gseq "
-ok "... after node $GX found it mis-sized (logged at WARN)" \
-    grep -Eq "warn .*copy g .*source $(addr_of "$L2"): chunk 0 has $((CHUNK - 1)) bytes" \
+ok "... after node $L2 refused to send it (logged at WARN by node $GX)" \
+    grep -Eq "warn .*copy g .*source $(addr_of "$L2"): .*chunk 0 is corrupt on node n$L2" \
     "$T/n$GX/log"
+
+ok "a get of g through node $L2 refuses its mis-sized chunk, reads elsewhere" \
+    bash -c "'$CLI_BIN' -n $(addr_of "$L2") get g - | cmp -s - '$T/g'"
+ok "... and node $L2 logged it" \
+    grep -Eq "get g: version $gseq chunk 0 has $((CHUNK - 1)) bytes" \
+    "$T/n$L2/log"
+ok "node $H's copy of f is given an empty first chunk (checksum matching)" \
+    tamper "$H" f empty
+ok "a get of f through node $H reads it elsewhere" \
+    bash -c "'$CLI_BIN' -n $(addr_of "$H") get f - | cmp -s - '$T/src'"
+ok "... and node $H is still up" cli "$H" status
 
 # ---- the group is unharmed
 ok "every node still reads the file back" read_back_all

@@ -139,6 +139,7 @@ int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
 {
     uint8_t *data = s->out + GDFS_PROTO_CHUNK_OVERHEAD;
     uint8_t actual[GDFS_SHA256_LEN];
+    uint32_t due;
     size_t len;
     int rc;
 
@@ -164,6 +165,18 @@ int gdfs_load_chunk(struct gdfs_session *s, uint32_t reqid,
         gdfs_log(GDFS_LOG_ERROR, "get %s: %s", name, gdfs_store_errmsg(s->st));
         snprintf(why, whylen, "%s", gdfs_store_errmsg(s->st));
         return rc;
+    }
+    /* A chunk read from disk is input like one from the network: one of
+     * another length than the version's shape gives it (none is empty,
+     * none over GDFS_CHUNK_MAX) is never framed and sent. */
+    due = gdfs_proto_chunk_len(v->size, v->chunk_size, v->nchunks, idx);
+    if (len == 0 || len > GDFS_CHUNK_MAX || len != due) {
+        gdfs_log(GDFS_LOG_ERROR,
+                 "get %s: version %llu chunk %u has %zu bytes, %u due", name,
+                 (unsigned long long)v->version.seq, idx, len, due);
+        snprintf(why, whylen, "chunk %u is corrupt on node %s (%zu bytes)",
+                 idx, s->cfg->node_id, len);
+        return GDFS_ECORRUPT;
     }
     gdfs_hash_sha256(data, len, actual);
     if (memcmp(actual, sha256, sizeof(actual)) != 0) {

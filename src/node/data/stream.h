@@ -57,7 +57,8 @@ void gdfs_get_info_of(const struct gdfs_store_version *v, uint32_t reqid,
  * check it against its stored SHA-256 (@sha256 gets it); on success s->out
  * holds it as a CHUNK frame stamped @reqid, *framelen bytes long. On
  * failure (logged, naming @name) @why says what was wrong: GDFS_ECORRUPT
- * if the data fails its checksum, GDFS_ENOENT if the chunk is gone (the
+ * if the data fails its checksum or has another length than @v's shape
+ * gives chunk @idx, GDFS_ENOENT if the chunk is gone (the
  * version was removed or collected: every 16th chunk renews the snapshot,
  * so a long stream does not pin the WAL). The caller checks that s->out
  * holds v->chunk_size bytes of payload. */

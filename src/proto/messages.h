@@ -150,7 +150,7 @@
      * the version once it is durable, or ERROR; not a tombstone; nsrc        \
      * 1..GDFS_REPLICATE_SRC_MAX, addrlen >= 1; every source a current        \
      * member's address as the member set spells it, else ERROR               \
-     * GDFS_EINVAL and nothing is dialled; from the leader (re-replication) \
+     * GDFS_EINVAL and nothing is dialled; from the leader (re-replication)   \
      * or any member's read repair: MEMBER) */                                \
     X(NDTOND_REPLICATE, 30, NDTOND, replicate, MEMBER)                        \
     /* first:32 seq:64 term:64 namelen:16 name  (-> replica: as RGET, but     \
@@ -205,6 +205,14 @@
      * leader does not hold never committed; 0 for confirmations; the         \
      * payload is at most GDFS_META_PAGE_MAX bytes) */                        \
     X(NDTOND_META_SYNC, 47, NDTOND, meta_sync, LEADER)                        \
+    /* ---- joining (docs/ARCHITECTURE.md "Security") ---- */                 \
+    /* idlen:8 id  (a node joining with a join token -> a member: hand me     \
+     * the group key; id is the joining node's id, for the log; reply         \
+     * ENROL or ERROR) */                                                     \
+    X(CLTOND_ENROL, 48, CLTOND, drain, JOIN)                                  \
+    /* key:32B grouplen:8 group  (the group key and the group's id;           \
+     * grouplen 1..GDFS_NODE_ID_MAX) */                                       \
+    X(NDTOCL_ENROL, 49, NDTOCL, enrol, REPLY)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "clock.h"
@@ -43,12 +44,17 @@ struct source {
     unsigned handshakes, clients;
 };
 
+struct client;
+
 static struct {
     unsigned handshakes, peers, clients;
     struct source *src; /* nsrc slots; a slot with no counts is free */
     size_t nsrc;
-    uint64_t last_refusal_log_ms;
-    unsigned refused_since_log;
+    /* The handshakes in progress, oldest first (see hs_evict). */
+    struct client *hs_head, *hs_tail;
+    /* The last log line of each kind, and what happened since. */
+    uint64_t last_refusal_log_ms, last_cut_log_ms;
+    unsigned refused_since_log, cut_since_log;
 } pools;
 
 struct client {
@@ -56,6 +62,12 @@ struct client {
     struct gdfs_conn conn;
     enum pool pool;
     char source[80];
+    /* The accepted connection's fd (hs_evict shuts it down), or -1. */
+    int fd;
+    /* While in POOL_HANDSHAKE: its place in pools.hs_* and its source's
+     * slot (which its count keeps from being reused). */
+    struct client *hs_prev, *hs_next;
+    struct source *hs_src;
 };
 
 static void source_of(const char *peer, char *out, size_t cap)
@@ -140,6 +152,16 @@ static bool pool_enter(struct client *cl, enum pool to, char *why,
         pools.handshakes--;
         if (x != NULL)
             x->handshakes--;
+        if (cl->hs_prev != NULL)
+            cl->hs_prev->hs_next = cl->hs_next;
+        else
+            pools.hs_head = cl->hs_next;
+        if (cl->hs_next != NULL)
+            cl->hs_next->hs_prev = cl->hs_prev;
+        else
+            pools.hs_tail = cl->hs_prev;
+        cl->hs_prev = cl->hs_next = NULL;
+        cl->hs_src = NULL;
         break;
     case POOL_PEER:
         pools.peers--;
@@ -156,6 +178,14 @@ static bool pool_enter(struct client *cl, enum pool to, char *why,
     case POOL_HANDSHAKE:
         pools.handshakes++;
         x->handshakes++;
+        cl->hs_src = x;
+        cl->hs_prev = pools.hs_tail;
+        cl->hs_next = NULL;
+        if (pools.hs_tail != NULL)
+            pools.hs_tail->hs_next = cl;
+        else
+            pools.hs_head = cl;
+        pools.hs_tail = cl;
         break;
     case POOL_PEER:
         pools.peers++;
@@ -171,23 +201,64 @@ static bool pool_enter(struct client *cl, enum pool to, char *why,
     return true;
 }
 
-/* Log refusals at most once a second (a flood must not fill the log). */
-static void log_refusal(const char *who, const char *why)
+/* Make room in a full handshake pool for a connection from @source, by
+ * ending the oldest handshake of the source with the most in progress
+ * (under active_mu). Without this, connections that never say a word
+ * would hold every slot for GDFS_SERVER_HANDSHAKE_MS at a time and lock
+ * every new connection out, members' and clients' alike, from as few as
+ * GDFS_SERVER_HANDSHAKES / GDFS_SERVER_HANDSHAKES_PER_SOURCE addresses.
+ * With it, a handshake is cut only when it is the oldest of the busiest
+ * source: one that completes in a few round trips from a source with few
+ * handshakes open is not, however many idle ones others keep opening.
+ * The victim's fd is shut down (its thread wakes, its handshake fails,
+ * and it closes the connection, which it does only after leaving the
+ * pool: the fd is still its own here); a transport whose fd is not a
+ * socket cannot be cut, and the newcomer is then refused as before.
+ * false if nothing was cut; @victim gets the peer cut, for the log. */
+static bool hs_evict(const char *source, char *victim, size_t cap)
+{
+    struct client *v = NULL;
+    struct source *x = source_get(source);
+
+    if (pools.handshakes < GDFS_SERVER_HANDSHAKES || x == NULL ||
+        x->handshakes >= GDFS_SERVER_HANDSHAKES_PER_SOURCE)
+        return false; /* room, or refused whatever we cut */
+    for (struct client *c = pools.hs_head; c != NULL; c = c->hs_next)
+        if (c->fd >= 0 &&
+            (v == NULL || c->hs_src->handshakes > v->hs_src->handshakes))
+            v = c;
+    if (v == NULL || shutdown(v->fd, SHUT_RDWR) != 0)
+        return false;
+    snprintf(victim, cap, "%s", v->conn.peer);
+    pool_enter(v, POOL_NONE, NULL, 0);
+    return true;
+}
+
+/* Log one event of a kind at most once a second, with how many there
+ * were (a flood must not fill the log). */
+static void log_limited(uint64_t *last_ms, unsigned *since, const char *fmt,
+                        const char *who, const char *why)
 {
     uint64_t now = gdfs_clock_ms();
+    unsigned n;
 
     pthread_mutex_lock(&active_mu);
-    pools.refused_since_log++;
-    if (now - pools.last_refusal_log_ms < 1000) {
+    ++*since;
+    if (now - *last_ms < 1000) {
         pthread_mutex_unlock(&active_mu);
         return;
     }
-    pools.last_refusal_log_ms = now;
-    unsigned n = pools.refused_since_log;
-    pools.refused_since_log = 0;
+    *last_ms = now;
+    n = *since;
+    *since = 0;
     pthread_mutex_unlock(&active_mu);
-    gdfs_log(GDFS_LOG_WARN, "refusing %s: %s (%u refused in the last second)",
-             who, why, n);
+    gdfs_log(GDFS_LOG_WARN, fmt, who, why, n);
+}
+
+static void log_refusal(const char *who, const char *why)
+{
+    log_limited(&pools.last_refusal_log_ms, &pools.refused_since_log,
+                "refusing %s: %s (%u refused in the last second)", who, why);
 }
 
 /* ---- one connection ------------------------------------------------------ */
@@ -292,9 +363,13 @@ static void *client_main(void *arg)
     struct client *cl = arg;
 
     serve(cl);
-    gdfs_conn_close(&cl->conn);
+    /* Out of the pools before the fd closes: hs_evict may shut down the
+     * fd of a handshake in the pool. */
     pthread_mutex_lock(&active_mu);
     pool_enter(cl, POOL_NONE, NULL, 0);
+    pthread_mutex_unlock(&active_mu);
+    gdfs_conn_close(&cl->conn);
+    pthread_mutex_lock(&active_mu);
     active--;
     pthread_cond_broadcast(&active_cv);
     pthread_mutex_unlock(&active_mu);
@@ -303,20 +378,32 @@ static void *client_main(void *arg)
 }
 
 /* Start a thread for @cl, or refuse it when the handshake pool is full
- * (closed at once: nothing is said before a handshake). */
+ * and no handshake can be cut for it (closed at once: nothing is said
+ * before a handshake). */
 static void start_client(struct gdfs_server *srv, struct client *cl)
 {
     pthread_attr_t attr;
     pthread_t tid;
-    char why[256];
-    bool ok;
+    char why[256], victim[sizeof(cl->conn.peer)];
+    bool ok, cut;
+    int mask;
 
     source_of(cl->conn.peer, cl->source, sizeof(cl->source));
+    if (gdfs_conn_events(&cl->conn, GDFS_EV_READ, &cl->fd, &mask) != GDFS_OK)
+        cl->fd = -1;
     pthread_mutex_lock(&active_mu);
+    cut = hs_evict(cl->source, victim, sizeof(victim));
     ok = pool_enter(cl, POOL_HANDSHAKE, why, sizeof(why));
     if (ok)
         active++;
     pthread_mutex_unlock(&active_mu);
+    if (cut)
+        log_limited(&pools.last_cut_log_ms, &pools.cut_since_log,
+                    "cutting the handshake of %s: %s (%u cut in the last "
+                    "second)",
+                    victim,
+                    "the oldest of the busiest source, for a new connection "
+                    "in a full handshake pool");
     if (!ok) {
         log_refusal(cl->conn.peer, why);
         goto refuse;

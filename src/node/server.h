@@ -6,7 +6,10 @@
  * handshakes in progress (GDFS_SERVER_HANDSHAKES, of which
  * GDFS_SERVER_HANDSHAKES_PER_SOURCE from one source address), members
  * (max_peers) or clients (max_clients, max_per_source from one address),
- * so clients, authenticated or not, can never lock members out. */
+ * so clients, authenticated or not, can never lock members out. A new
+ * connection that finds the handshake pool full cuts the oldest handshake
+ * of the source with the most in progress, so idle connections from many
+ * addresses cannot hold the pool either. */
 #ifndef GDFS_NODE_SERVER_H
 #define GDFS_NODE_SERVER_H
 

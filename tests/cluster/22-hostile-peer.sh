@@ -1,6 +1,6 @@
 #!/bin/bash
 # A member that misbehaves on purpose (tests/tools/rawframe sends its
-# requests): a REPLICATE naming a source outside the group is refused and
+# requests with member n1's credential): a REPLICATE naming a source outside the group is refused and
 # the node never dials it; a META_SYNC page carrying a version of a later
 # term than its sender's is refused; the group still serves afterwards.
 set -u
@@ -10,8 +10,13 @@ RAW=$GDFS_BUILDDIR/tests/tools/rawframe
 CHUNK=65536
 SIZE=200000
 
-raw() { # raw I REQUEST ARGS...: rawframe to node I, its reply in $T/reply
-    "$RAW" "$(addr_of "$1")" "${@:2}" >"$T/reply" 2>&1
+# raw I REQUEST ARGS...: rawframe to node I, its reply in $T/reply. It
+# speaks as member n1, the leader, through an authenticated tunnel
+# (tunnel_to): what a member that misbehaves could send.
+declare -A TUN
+raw() {
+    [ -n "${TUN[$1]:-}" ] || TUN[$1]=$(tunnel_to "$1" 1) || return 1
+    "$RAW" "127.0.0.1:${TUN[$1]}" "${@:2}" >"$T/reply" 2>&1
 }
 says() { # says REGEX: the last reply matches
     grep -Eq "$1" "$T/reply" || { echo "reply: $(cat "$T/reply")"; false; }

@@ -187,7 +187,7 @@ freeze_tree() {
 cleanup() {
     local rc=$? pid f all=() left
     trap - EXIT TERM INT
-    for pid in $(jobs -rp); do
+    for pid in $(jobs -rp) $(cat "$T/bg.pids" 2>/dev/null); do
         mapfile -t -O "${#all[@]}" all < <(freeze_tree "$pid")
     done
     disown -a
@@ -535,13 +535,18 @@ cli() {
 # tunnel_to I: a plain TCP port on 127.0.0.1 that relays to node I over
 # the authenticated channel (tests/tools/tunnel, proving the credential
 # key_for I gives), for scripts that write raw frames; prints the port.
+# With J (tunnel_to I J), the tunnel proves member nJ's identity instead,
+# from nJ's group key: a member that misbehaves.
 tunnel_to() {
-    local port out
+    local port out as=()
     port=$(free_port) || return 1
     out=$T/tunnel.$port
+    [ -n "${2:-}" ] && as=("$T/n$2/data" "n$2")
     GDFS_KEY_FILE=$(key_for "$1") "$GDFS_BUILDDIR/tests/tools/tunnel" dial \
-        "$port" "$(addr_of "$1")" >"$out" 2>&1 &
-    track_pid $!
+        "$port" "$(addr_of "$1")" "${as[@]}" >"$out" 2>&1 &
+    # Called as $(tunnel_to ...), a subshell: its jobs are not the test's,
+    # so cleanup finds this one in bg.pids.
+    echo $! >>"$T/bg.pids"
     expect_within 5 listening head -n 1 "$out" >/dev/null || return 1
     echo "$port"
 }

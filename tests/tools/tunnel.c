@@ -3,10 +3,13 @@
  * a plain fake node stand behind it, the way stunnel fronts a plain
  * service.
  *
- *   tunnel dial LPORT NODEADDR     accept plain TCP on 127.0.0.1:LPORT; for
+ *   tunnel dial LPORT NODEADDR [DATADIR ID]
+ *                                  accept plain TCP on 127.0.0.1:LPORT; for
  *                                  each connection dial NODEADDR proving
- *                                  the credential in $GDFS_KEY_FILE and
- *                                  relay both ways
+ *                                  the credential in $GDFS_KEY_FILE (or,
+ *                                  with DATADIR and ID, member ID's, made
+ *                                  from the group key in DATADIR: a member
+ *                                  that misbehaves) and relay both ways
  *   tunnel serve LPORT TARGET DATADIR
  *                                  accept channel connections on
  *                                  127.0.0.1:LPORT (proved against the
@@ -163,9 +166,9 @@ int main(int argc, char **argv)
     if (argc < 4 ||
         (strcmp(argv[1], "dial") != 0 && strcmp(argv[1], "serve") != 0) ||
         (strcmp(argv[1], "serve") == 0 && argc != 5) ||
-        (strcmp(argv[1], "dial") == 0 && argc != 4)) {
-        fprintf(stderr, "usage: tunnel dial LPORT NODEADDR | tunnel serve "
-                        "LPORT TARGET DATADIR\n");
+        (strcmp(argv[1], "dial") == 0 && argc != 4 && argc != 6)) {
+        fprintf(stderr, "usage: tunnel dial LPORT NODEADDR [DATADIR ID] | "
+                        "tunnel serve LPORT TARGET DATADIR\n");
         return 2;
     }
     serving = strcmp(argv[1], "serve") == 0;
@@ -178,7 +181,11 @@ int main(int argc, char **argv)
     }
     if (serving)
         rc = gdfs_group_key_load(argv[4], gk, err, sizeof(err));
-    else if (kf == NULL) {
+    else if (argc == 6) {
+        rc = gdfs_group_key_load(argv[4], gk, err, sizeof(err));
+        if (rc == GDFS_OK)
+            gdfs_cred_make(gk, GDFS_CRED_MEMBER, argv[5], &cred);
+    } else if (kf == NULL) {
         snprintf(err, sizeof(err), "GDFS_KEY_FILE is not set");
         rc = GDFS_EINVAL;
     } else

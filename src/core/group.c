@@ -30,6 +30,27 @@ const char *gdfs_group_role_name(int role)
     return role >= 0 && role <= GDFS_ROLE_REMOVED ? names[role] : "?";
 }
 
+const char *gdfs_group_kind_name(int type)
+{
+    static const char *const names[] = {"?",          "HEARTBEAT", "APPEND",
+                                        "APPEND_ACK", "VOTE",      "VOTE_ACK",
+                                        "SUSPECT",    "JOIN",      "LEAVE"};
+
+    return type >= GDFS_GMSG_HEARTBEAT && type <= GDFS_GMSG_LEAVE ? names[type]
+                                                                  : "?";
+}
+
+const char *gdfs_group_drop_text(int reason)
+{
+    static const char *const texts[] = {
+#define GDFS_GROUP_DROP_TEXT(name, text) text,
+        GDFS_GROUP_DROP_LIST(GDFS_GROUP_DROP_TEXT)
+#undef GDFS_GROUP_DROP_TEXT
+    };
+
+    return reason >= 0 && reason < GDFS_GROUP_DROP_COUNT ? texts[reason] : "?";
+}
+
 static void copy_id(char *dst, const char *src)
 {
     snprintf(dst, GDFS_NODE_ID_MAX + 1, "%s", src);
@@ -39,6 +60,38 @@ static void event(struct gdfs_group *g, int ev, const char *detail)
 {
     if (g->io.event != NULL)
         g->io.event(g->io.ctx, ev, detail);
+}
+
+/* A string field of @cap bytes holds a NUL (so strcmp and "%s" stay in
+ * it) and, unless @may_be_empty, something before it. */
+static bool str_ok(const char *s, size_t cap, bool may_be_empty)
+{
+    return memchr(s, '\0', cap) != NULL && (may_be_empty || s[0] != '\0');
+}
+
+#define STR_OK(arr, may_be_empty) str_ok((arr), sizeof(arr), (may_be_empty))
+
+/* Count and report a message @m (NULL: this node's own action) that breaks
+ * rule @reason; the caller then drops it. */
+static void drop(struct gdfs_group *g, const struct gdfs_gmsg *m, int reason)
+{
+    struct gdfs_group_drop *d = &g->last_drop;
+
+    g->drops[reason]++;
+    memset(d, 0, sizeof(*d));
+    d->reason = reason;
+    if (m != NULL) {
+        d->type = m->type;
+        /* well formed or not: at most the array, always terminated */
+        snprintf(d->from, sizeof(d->from), "%.*s", (int)sizeof(m->from),
+                 m->from);
+        d->term = m->term;
+    } else {
+        d->own = true;
+        copy_id(d->from, g->self);
+        d->term = g->term;
+    }
+    event(g, GDFS_GEV_DROPPED, gdfs_group_drop_text(reason));
 }
 
 static uint64_t election_timeout(struct gdfs_group *g)
@@ -786,6 +839,35 @@ void gdfs_group_tick(struct gdfs_group *g, uint64_t now)
         start_prevote(g, now);
 }
 
+/* Every string ends inside its array, the kind and the member count are
+ * in range: what the decoder guarantees, checked again here so that no
+ * host (or fuzzer) can walk the machine off an array. */
+static bool well_formed(const struct gdfs_gmsg *m)
+{
+    const struct gdfs_members *set = &m->u.append.set;
+
+    if (m->type < GDFS_GMSG_HEARTBEAT || m->type > GDFS_GMSG_LEAVE ||
+        !STR_OK(m->from, false) || !STR_OK(m->group_id, true))
+        return false;
+    switch (m->type) {
+    case GDFS_GMSG_APPEND:
+        if (set->n > GDFS_GROUP_MAX || !STR_OK(set->group_id, true))
+            return false;
+        for (uint32_t i = 0; i < set->n; i++)
+            if (!STR_OK(set->m[i].id, false) ||
+                !STR_OK(set->m[i].addr, false) ||
+                set->m[i].state > GDFS_MEMBER_STATE_MAX)
+                return false;
+        return true;
+    case GDFS_GMSG_SUSPECT:
+        return STR_OK(m->u.suspect.target, false);
+    case GDFS_GMSG_JOIN:
+        return STR_OK(m->u.join.addr, false);
+    default:
+        return true;
+    }
+}
+
 void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
                      uint64_t now)
 {
@@ -793,6 +875,17 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
 
     if (g->role == GDFS_ROLE_REMOVED)
         return;
+    if (!well_formed(m)) {
+        drop(g, m, GDFS_GROUP_DROP_MALFORMED);
+        return;
+    }
+    if (strcmp(m->from, g->self) == 0) {
+        /* Our own id from outside: a forgery, or a second node started
+         * with this id. Either way never ours to act on (a leader that
+         * removed itself would otherwise take its own JOIN). */
+        drop(g, m, GDFS_GROUP_DROP_FROM_SELF);
+        return;
+    }
     if (g->role == GDFS_ROLE_JOINING) {
         if (m->type == GDFS_GMSG_APPEND)
             on_append(g, m, now);
@@ -806,8 +899,6 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
     if (strcmp(m->group_id, g->set.group_id) != 0)
         return; /* another group */
     from = gdfs_group_find(&g->set, m->from);
-    if (strcmp(m->from, g->self) == 0)
-        return;
     if (from < 0 && m->type == GDFS_GMSG_APPEND) {
         /* A leader that is removing itself is no longer in the set it
          * sends; it still leads until that set is committed (thesis

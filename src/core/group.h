@@ -33,7 +33,11 @@
  *   its ring neighbours; a neighbour silent for suspect_ms is suspect and
  *   reported to the leader, which marks it failed only if it has not heard
  *   from it for suspect_ms either. A node shown suspect or failed refutes
- *   by raising its incarnation. */
+ *   by raising its incarnation.
+ * - Input is never trusted (DESIGN.md invariant 7): a message that breaks
+ *   a rule below is dropped, counted in g->drops and reported through
+ *   GDFS_GEV_DROPPED; no message can crash the machine or move it outside
+ *   these rules. */
 #ifndef GDFS_CORE_GROUP_H
 #define GDFS_CORE_GROUP_H
 
@@ -62,6 +66,31 @@ enum gdfs_group_event {
     GDFS_GEV_MEMBERS,    /* the member set changed */
     GDFS_GEV_COMMITTED,  /* a member set change was committed */
     GDFS_GEV_REMOVED,    /* this node was removed from the group */
+    GDFS_GEV_DROPPED,    /* a message broke a rule and was dropped (detail:
+                            gdfs_group_drop_text; g->last_drop: which) */
+};
+
+/* Why a message was dropped: X(name, text). The numbers index g->drops. */
+#define GDFS_GROUP_DROP_LIST(X)                                               \
+    X(MALFORMED, "a field the decoder refuses (kind, string, count)")         \
+    X(FROM_SELF, "it claims to come from this node")
+
+/* clang-format off */
+enum gdfs_group_drop_reason {
+#define GDFS_GROUP_DROP_ENUM(name, text) GDFS_GROUP_DROP_##name,
+    GDFS_GROUP_DROP_LIST(GDFS_GROUP_DROP_ENUM)
+#undef GDFS_GROUP_DROP_ENUM
+    GDFS_GROUP_DROP_COUNT
+};
+/* clang-format on */
+
+/* The last message dropped, for the host's log line. */
+struct gdfs_group_drop {
+    int reason;                      /* GDFS_GROUP_DROP_* */
+    bool own;                        /* this node's own step, no message */
+    uint8_t type;                    /* GDFS_GMSG_*, as the message claims */
+    char from[GDFS_NODE_ID_MAX + 1]; /* as the message claims */
+    uint64_t term;                   /* as the message claims */
 };
 
 struct gdfs_group_cfg {
@@ -123,6 +152,8 @@ struct gdfs_group {
 #define GDFS_GONE_MAX 4
     struct gdfs_member gone[GDFS_GONE_MAX]; /* recently removed members */
     unsigned ngone;
+    uint64_t drops[GDFS_GROUP_DROP_COUNT]; /* messages dropped, by reason */
+    struct gdfs_group_drop last_drop;
     struct gdfs_members prev; /* scratch for adopt_set */
     struct gdfs_gmsg scratch; /* scratch for large messages */
 };
@@ -146,7 +177,9 @@ int gdfs_group_start_join(struct gdfs_group *g, const char *self,
 /* Time passed: send heartbeats, detect silence, start elections. */
 void gdfs_group_tick(struct gdfs_group *g, uint64_t now);
 
-/* A message arrived. Messages of another group are dropped. */
+/* A message arrived. Messages of another group are ignored; one that
+ * breaks a rule is dropped and reported (GDFS_GEV_DROPPED). @m may hold
+ * anything a struct can: the machine checks every field it uses. */
 void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
                      uint64_t now);
 
@@ -183,5 +216,11 @@ uint32_t gdfs_group_set_majority(const struct gdfs_members *set);
 int gdfs_group_find(const struct gdfs_members *set, const char *id);
 
 const char *gdfs_group_role_name(int role);
+
+/* "APPEND", "VOTE"... for a GDFS_GMSG_* kind; "?" if unknown. */
+const char *gdfs_group_kind_name(int type);
+
+/* What drop reason @reason means ("?" if unknown): static text. */
+const char *gdfs_group_drop_text(int reason);
 
 #endif

@@ -66,6 +66,7 @@ struct world {
     unsigned drop_pct;
     unsigned delay_max;
     char leader_of[MAXTERM][8]; /* who led each term */
+    unsigned drop_events[MAXN]; /* GDFS_GEV_DROPPED seen, by node */
     char failure[512];
 };
 
@@ -169,6 +170,13 @@ static uint64_t io_random(void *ctx)
 static void io_event(void *ctx, int ev, const char *detail)
 {
     struct node *nd = ctx;
+
+    if (ev == GDFS_GEV_DROPPED) {
+        W.drop_events[nd - W.node]++;
+        if (detail == NULL || detail[0] == '\0')
+            sim_fail("%s: a drop without a reason", nd->id);
+        return;
+    }
 
     if (ev == GDFS_GEV_LEADER) {
         uint64_t term = strtoull(detail, NULL, 10);
@@ -693,6 +701,84 @@ START_TEST(test_group_dead_member_removed_after_dead_ms)
 }
 END_TEST
 
+/* ---- hostile input ------------------------------------------------------ */
+
+/* What a raw-frame client can send: any kind, any sender, any term. The
+ * message is static (a struct gdfs_gmsg is large). */
+static struct gdfs_gmsg *forge(int type, const char *from, uint64_t term)
+{
+    static struct gdfs_gmsg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = (uint8_t)type;
+    snprintf(m.from, sizeof(m.from), "%s", from);
+    snprintf(m.group_id, sizeof(m.group_id), "g");
+    m.term = term;
+    return &m;
+}
+
+/* An APPEND carrying node @i's own member set, as its leader would. */
+static struct gdfs_gmsg *forge_append(int i, const char *from, uint64_t term)
+{
+    struct gdfs_gmsg *m = forge(GDFS_GMSG_APPEND, from, term);
+
+    m->u.append.set = W.node[i].g.set;
+    m->u.append.committed = W.node[i].g.committed;
+    m->u.append.sent_at = W.now;
+    return m;
+}
+
+static uint64_t drops(int i, int reason)
+{
+    return W.node[i].g.drops[reason];
+}
+
+/* A three-node group with a leader and everyone agreeing on it: *l is the
+ * leader, *f one follower. */
+static void settled_three(uint64_t seed, int *l, int *f)
+{
+    world_init(3, seed);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, l), 1);
+    ck_assert(agree(ALL, *l));
+    *f = (*l + 1) % 3;
+}
+
+START_TEST(test_group_drops_malformed_and_own_id)
+{
+    int l, f;
+    struct gdfs_gmsg *m;
+    uint64_t term;
+
+    settled_three(31, &l, &f);
+    term = W.node[f].g.term;
+    /* Its own id: never acted on, whatever the kind. */
+    gdfs_group_recv(&W.node[f].g,
+                    forge(GDFS_GMSG_VOTE, W.node[f].id, term + 1), W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_FROM_SELF), 1);
+    ck_assert_uint_eq(W.node[f].g.term, term);
+    /* A kind out of range, a sender without its NUL, a set of 65. */
+    gdfs_group_recv(&W.node[f].g, forge(0, W.node[l].id, term), W.now);
+    m = forge(GDFS_GMSG_HEARTBEAT, "", term);
+    memset(m->from, 'x', sizeof(m->from));
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    m = forge_append(f, W.node[l].id, term + 1);
+    m->u.append.set.n = GDFS_GROUP_MAX + 1;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    m = forge(GDFS_GMSG_SUSPECT, W.node[l].id, term);
+    gdfs_group_recv(&W.node[f].g, m, W.now); /* empty target */
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_MALFORMED), 4);
+    ck_assert_uint_eq(W.drop_events[f], 5);
+    ck_assert_uint_eq(W.node[f].g.term, term);
+    ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert_str_eq(W.node[f].g.last_drop.from, W.node[l].id);
+    ck_assert_uint_eq(W.node[f].g.last_drop.type, GDFS_GMSG_SUSPECT);
+    run(1000);
+    ck_assert(agree(ALL, l));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- randomized schedules ------------------------------------------------ */
 
 static unsigned popcount(unsigned x)
@@ -824,6 +910,7 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_paused_leader_steps_down);
     tcase_add_test(exact, test_group_join_and_leave);
     tcase_add_test(exact, test_group_dead_member_removed_after_dead_ms);
+    tcase_add_test(exact, test_group_drops_malformed_and_own_id);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 600); /* ASan on 2 busy cores: minutes */
     suite_add_tcase(s, exact);

@@ -28,6 +28,9 @@
 #define INBOX_MAX 1024
 #define TICK_MS 10
 #define JOIN_TIMEOUT_FACTOR 40 /* election timeouts to wait for admission */
+/* A peer can send bad messages as fast as it likes: one WARN per reason
+ * per this long, saying how many went unlogged since. */
+#define DROP_LOG_MS 10000
 
 struct gdfs_grouphost {
     const struct gdfs_config *cfg;
@@ -49,6 +52,8 @@ struct gdfs_grouphost {
     uint8_t *frame; /* encode buffer of the group thread */
     size_t frame_cap;
     bool warned_group[GDFS_GROUP_MAX];
+    uint64_t drop_logged[GDFS_GROUP_DROP_COUNT]; /* when last logged */
+    uint64_t drop_quiet[GDFS_GROUP_DROP_COUNT];  /* dropped since, unlogged */
 };
 
 /* Ask the node to stop with @code. */
@@ -118,6 +123,35 @@ static const char *state_name(int s)
     return s >= 0 && s <= GDFS_MEMBER_STATE_MAX ? names[s] : "?";
 }
 
+/* The state machine dropped a message (g->last_drop): WARN, rate-limited
+ * per reason. */
+static void log_drop(struct gdfs_grouphost *h, const char *why)
+{
+    const struct gdfs_group_drop *d = &h->g.last_drop;
+    uint64_t now = gdfs_clock_ms();
+    int r = d->reason;
+
+    if (r < 0 || r >= GDFS_GROUP_DROP_COUNT)
+        return;
+    if (h->drop_logged[r] != 0 && now - h->drop_logged[r] < DROP_LOG_MS) {
+        h->drop_quiet[r]++;
+        return;
+    }
+    if (d->own)
+        gdfs_log(GDFS_LOG_WARN, "group rule kept (term %llu): %s",
+                 (unsigned long long)d->term, why);
+    else
+        gdfs_log(GDFS_LOG_WARN,
+                 "dropped a group %s from %s (term %llu): %s; %llu more "
+                 "such unlogged since the last, %llu in all",
+                 gdfs_group_kind_name(d->type), d->from,
+                 (unsigned long long)d->term, why,
+                 (unsigned long long)h->drop_quiet[r],
+                 (unsigned long long)h->g.drops[r]);
+    h->drop_logged[r] = now;
+    h->drop_quiet[r] = 0;
+}
+
 static void io_event(void *ctx, int ev, const char *detail)
 {
     struct gdfs_grouphost *h = ctx;
@@ -164,6 +198,9 @@ static void io_event(void *ctx, int ev, const char *detail)
                  g->set.group_id);
         request_exit(h, 0);
         break;
+    case GDFS_GEV_DROPPED:
+        log_drop(h, detail);
+        return; /* nothing changed */
     }
     pthread_cond_broadcast(&h->changed);
 }

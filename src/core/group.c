@@ -4,7 +4,6 @@
  * message handlers, public entry points. */
 #include "core/group.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,6 +146,8 @@ static bool save_term(struct gdfs_group *g, uint64_t term, const char *vote)
 {
     if (g->io.save_term(g->io.ctx, term, vote) != 0)
         return false;
+    if (term != g->term)
+        g->term_leader[0] = '\0'; /* nobody is known to lead it yet */
     g->term = term;
     copy_id(g->voted_for, vote);
     return true;
@@ -311,6 +312,7 @@ static void become_leader(struct gdfs_group *g, uint64_t now)
 
     g->role = GDFS_ROLE_LEADER;
     copy_id(g->leader, g->self);
+    copy_id(g->term_leader, g->self);
     /* Its own entry may say suspect or failed (the last leader's view of
      * it, before it came back): a leader is alive, and tells everyone. */
     {
@@ -582,7 +584,13 @@ static void on_append(struct gdfs_group *g, const struct gdfs_gmsg *m,
         reply(g, m, &ack);
         return;
     }
-    assert(!(g->role == GDFS_ROLE_LEADER && m->term == g->term));
+    if (m->term == g->term && g->term_leader[0] != '\0' &&
+        strcmp(g->term_leader, m->from) != 0) {
+        /* One leader per term (thesis §3.4): a second one is forged or a
+         * bug. The one we know keeps its place; a leader keeps leading. */
+        drop(g, m, GDFS_GROUP_DROP_TWO_LEADERS);
+        return;
+    }
     if (g->role == GDFS_ROLE_JOINING) {
         if (gdfs_group_find(&m->u.append.set, g->self) < 0)
             return;
@@ -593,9 +601,12 @@ static void on_append(struct gdfs_group *g, const struct gdfs_gmsg *m,
         /* A member now (it has a node row): take the leader's term. */
         if (m->term > g->term && !save_term(g, m->term, ""))
             return;
+        copy_id(g->term_leader, m->from);
         event(g, GDFS_GEV_MEMBERS, g->self);
-    } else if (!follow_set(g, &m->u.append.set, now)) {
-        return;
+    } else {
+        copy_id(g->term_leader, m->from);
+        if (!follow_set(g, &m->u.append.set, now))
+            return;
     }
     if (g->role == GDFS_ROLE_REMOVED)
         return;

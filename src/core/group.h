@@ -73,7 +73,9 @@ enum gdfs_group_event {
 /* Why a message was dropped: X(name, text). The numbers index g->drops. */
 #define GDFS_GROUP_DROP_LIST(X)                                               \
     X(MALFORMED, "a field the decoder refuses (kind, string, count)")         \
-    X(FROM_SELF, "it claims to come from this node")
+    X(FROM_SELF, "it claims to come from this node")                          \
+    X(TWO_LEADERS, "a second node claims to lead a term this node knows "     \
+                   "the leader of")
 
 /* clang-format off */
 enum gdfs_group_drop_reason {
@@ -138,6 +140,10 @@ struct gdfs_group {
     uint64_t term;
     char voted_for[GDFS_NODE_ID_MAX + 1];
     char leader[GDFS_NODE_ID_MAX + 1]; /* "" when unknown */
+    /* Who leads `term` as far as this node knows ("" unknown): the first
+     * leader heard of in a term, kept when `leader` is cleared (a step
+     * down, a pre-vote), so that no second one is taken in that term. */
+    char term_leader[GDFS_NODE_ID_MAX + 1];
     uint64_t incarnation;
     struct gdfs_members set;
     struct gdfs_version committed;

@@ -779,6 +779,56 @@ START_TEST(test_group_drops_malformed_and_own_id)
 }
 END_TEST
 
+START_TEST(test_group_leader_keeps_leading_on_append_in_its_term)
+{
+    int l, f;
+    uint64_t term;
+
+    settled_three(32, &l, &f);
+    term = W.node[l].g.term;
+    /* A member's id, the leader's own term: a second leader of one term.
+     * It used to reach an assert and abort the process. */
+    gdfs_group_recv(&W.node[l].g, forge_append(l, W.node[f].id, term), W.now);
+    ck_assert_uint_eq(drops(l, GDFS_GROUP_DROP_TWO_LEADERS), 1);
+    ck_assert_int_eq(W.node[l].g.role, GDFS_ROLE_LEADER);
+    ck_assert_uint_eq(W.node[l].g.term, term);
+    ck_assert_str_eq(W.node[l].g.leader, W.node[l].id);
+    ck_assert(gdfs_group_can_write(&W.node[l].g, W.now));
+    run(1000);
+    ck_assert_int_eq(W.node[l].g.role, GDFS_ROLE_LEADER);
+    ck_assert(agree(ALL, l));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_follower_keeps_the_leader_of_its_term)
+{
+    int l, f, other;
+    uint64_t term;
+
+    settled_three(33, &l, &f);
+    other = (l + 2) % 3;
+    term = W.node[f].g.term;
+    gdfs_group_recv(&W.node[f].g, forge_append(f, W.node[other].id, term),
+                    W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TWO_LEADERS), 1);
+    ck_assert_str_eq(W.node[f].g.leader, W.node[l].id);
+    /* Still so once it has stopped following (a pre-vote clears the
+     * leader it follows, not the one it knows led the term). */
+    W.node[f].g.role = GDFS_ROLE_PRECANDIDATE;
+    W.node[f].g.leader[0] = '\0';
+    gdfs_group_recv(&W.node[f].g, forge_append(f, W.node[other].id, term),
+                    W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TWO_LEADERS), 2);
+    ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_PRECANDIDATE);
+    /* The leader it knew is followed again at its next APPEND. */
+    run(500);
+    ck_assert(agree(ALL, l));
+    ck_assert_uint_eq(W.node[l].g.term, term);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- randomized schedules ------------------------------------------------ */
 
 static unsigned popcount(unsigned x)
@@ -911,6 +961,9 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_join_and_leave);
     tcase_add_test(exact, test_group_dead_member_removed_after_dead_ms);
     tcase_add_test(exact, test_group_drops_malformed_and_own_id);
+    tcase_add_test(exact,
+                   test_group_leader_keeps_leading_on_append_in_its_term);
+    tcase_add_test(exact, test_group_follower_keeps_the_leader_of_its_term);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 600); /* ASan on 2 busy cores: minutes */
     suite_add_tcase(s, exact);

@@ -368,9 +368,21 @@ static void ask_votes(struct gdfs_group *g, bool pre)
     broadcast(g, &m);
 }
 
+/* Whether term + 1 stays below the limit. Only a node pushed to the
+ * limit by lies fails this; it follows, never leads, rather than wrap. */
+static bool may_campaign(struct gdfs_group *g, uint64_t now)
+{
+    if (g->term < GDFS_GROUP_COUNTER_LIMIT - 1)
+        return true;
+    drop(g, NULL, GDFS_GROUP_DROP_TERM_AT_LIMIT);
+    g->role = GDFS_ROLE_FOLLOWER;
+    g->election_at = now + election_timeout(g);
+    return false;
+}
+
 static void start_election(struct gdfs_group *g, uint64_t now)
 {
-    if (!save_term(g, g->term + 1, g->self))
+    if (!may_campaign(g, now) || !save_term(g, g->term + 1, g->self))
         return;
     g->role = GDFS_ROLE_CANDIDATE;
     g->leader[0] = '\0';
@@ -385,6 +397,8 @@ static void start_election(struct gdfs_group *g, uint64_t now)
 
 static void start_prevote(struct gdfs_group *g, uint64_t now)
 {
+    if (!may_campaign(g, now))
+        return;
     g->role = GDFS_ROLE_PRECANDIDATE;
     g->leader[0] = '\0';
     g->election_at = now + election_timeout(g);
@@ -753,6 +767,10 @@ int gdfs_group_start(struct gdfs_group *g, const char *self,
     int me;
 
     init_common(g, self, cfg, io);
+    if (term >= GDFS_GROUP_COUNTER_LIMIT) {
+        g->role = GDFS_ROLE_REMOVED; /* inert */
+        return GDFS_ECORRUPT;
+    }
     g->term = term;
     copy_id(g->voted_for, voted_for ? voted_for : "");
     me = gdfs_group_find(set, self);
@@ -897,19 +915,37 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
         drop(g, m, GDFS_GROUP_DROP_FROM_SELF);
         return;
     }
+    if (m->term >= GDFS_GROUP_COUNTER_LIMIT) {
+        drop(g, m, GDFS_GROUP_DROP_TERM); /* never adopted nor persisted */
+        return;
+    }
     if (g->role == GDFS_ROLE_JOINING) {
+        /* No term of its own yet to measure a jump from. */
         if (m->type == GDFS_GMSG_APPEND)
             on_append(g, m, now);
         return;
     }
     if (m->type == GDFS_GMSG_JOIN) {
-        /* From a node that is no member yet: it has no group id. */
+        /* From a node that is no member yet: it has no group id (nor a
+         * term anyone reads). */
         on_join(g, m, now);
         return;
     }
     if (strcmp(m->group_id, g->set.group_id) != 0)
         return; /* another group */
     from = gdfs_group_find(&g->set, m->from);
+    if (m->term > g->term + GDFS_GROUP_TERM_JUMP_MAX) {
+        /* Too far: not taken, never persisted. But a member may really be
+         * that far ahead (this node was away for ages, or a lie moved the
+         * others): refusing alone would shut this node out for good, so
+         * a member's word moves it up by the jump, a fence (no vote, no
+         * leader); a few messages close any real gap, and a liar needs
+         * 2^31 of them to reach the limit. */
+        drop(g, m, GDFS_GROUP_DROP_TERM);
+        if (from >= 0)
+            adopt_term(g, g->term + GDFS_GROUP_TERM_JUMP_MAX, now);
+        return;
+    }
     if (from < 0 && m->type == GDFS_GMSG_APPEND) {
         /* A leader that is removing itself is no longer in the set it
          * sends; it still leads until that set is committed (thesis

@@ -47,6 +47,25 @@
 
 #include "proto.h"
 
+/* Terms (and, below, the other counters peers send: incarnations, member
+ * set versions) are kept below 2^63: the store keeps them in SQLite's
+ * signed 64-bit INTEGER, and x + 1 of any of them can never wrap. A
+ * message carrying one at or above it is dropped; a node whose term is
+ * 2^63 - 1 never campaigns again. */
+#define GDFS_GROUP_COUNTER_LIMIT (UINT64_C(1) << 63)
+
+/* How far above its own term a peer's term may be: farther, the message
+ * is dropped and its term never adopted or persisted; if the sender is a
+ * member, this node's own term moves up by this much only (so that a
+ * node really that far behind catches up in a few messages instead of
+ * being shut out for good). A legitimate term grows by one per election
+ * that passes pre-vote, at most about one per election timeout
+ * (election_ms >= 20): 2^32 terms take over two years of elections back
+ * to back, and a node cut off for years lags by the elections the others
+ * held, far fewer. A peer that lies about terms needs 2^31 messages, each
+ * with an fsync, to push a node to the limit, instead of one. */
+#define GDFS_GROUP_TERM_JUMP_MAX (UINT64_C(1) << 32)
+
 enum gdfs_group_role {
     GDFS_ROLE_FOLLOWER = 0,
     GDFS_ROLE_PRECANDIDATE,
@@ -70,12 +89,16 @@ enum gdfs_group_event {
                             gdfs_group_drop_text; g->last_drop: which) */
 };
 
-/* Why a message was dropped: X(name, text). The numbers index g->drops. */
+/* Why a message was dropped (TERM_AT_LIMIT: why this node did not start
+ * an election): X(name, text). The numbers index g->drops. */
 #define GDFS_GROUP_DROP_LIST(X)                                               \
     X(MALFORMED, "a field the decoder refuses (kind, string, count)")         \
     X(FROM_SELF, "it claims to come from this node")                          \
     X(TWO_LEADERS, "a second node claims to lead a term this node knows "     \
-                   "the leader of")
+                   "the leader of")                                           \
+    X(TERM, "its term is 2^63 or more, or more than 2^32 above this "         \
+            "node's (from a member: this node's term moved up by 2^32)")      \
+    X(TERM_AT_LIMIT, "this node's term is 2^63 - 1: it does not campaign")
 
 /* clang-format off */
 enum gdfs_group_drop_reason {
@@ -166,7 +189,9 @@ struct gdfs_group {
 
 /* Start as a member of @set (a restart, or the first node after init).
  * @term/@voted_for are the persisted election state. @set must contain
- * @self. A group of one elects itself on its first tick. */
+ * @self (else GDFS_EGROUP). GDFS_ECORRUPT if @term is not below
+ * GDFS_GROUP_COUNTER_LIMIT (no node of this version stores one). A group
+ * of one elects itself on its first tick. */
 int gdfs_group_start(struct gdfs_group *g, const char *self,
                      const struct gdfs_group_cfg *cfg,
                      const struct gdfs_group_io *io, uint64_t term,

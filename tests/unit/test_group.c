@@ -56,6 +56,11 @@ struct msg {
     struct msg *next;
 };
 
+struct led {
+    uint64_t term;
+    char id[8];
+};
+
 struct world {
     int n;
     struct node node[MAXN];
@@ -65,8 +70,8 @@ struct world {
     bool cut[MAXN][MAXN]; /* cut[a][b]: a's messages to b are lost */
     unsigned drop_pct;
     unsigned delay_max;
-    char leader_of[MAXTERM][8]; /* who led each term */
-    unsigned drop_events[MAXN]; /* GDFS_GEV_DROPPED seen, by node */
+    struct led leader_of[MAXTERM]; /* who led a term, at term % MAXTERM */
+    unsigned drop_events[MAXN];    /* GDFS_GEV_DROPPED seen, by node */
     char failure[512];
 };
 
@@ -180,15 +185,15 @@ static void io_event(void *ctx, int ev, const char *detail)
 
     if (ev == GDFS_GEV_LEADER) {
         uint64_t term = strtoull(detail, NULL, 10);
+        /* Terms near the limit share slots with small ones: a slot holds
+         * the newest term that fell in it (no run spans MAXTERM terms). */
+        struct led *lo = &W.leader_of[term % MAXTERM];
 
-        if (term >= MAXTERM) {
-            sim_fail("term %" PRIu64 " too high for the test", term);
-            return;
-        }
-        if (W.leader_of[term][0] && strcmp(W.leader_of[term], nd->id) != 0)
+        if (lo->id[0] && lo->term == term && strcmp(lo->id, nd->id) != 0)
             sim_fail("two leaders in term %" PRIu64 ": %s and %s", term,
-                     W.leader_of[term], nd->id);
-        snprintf(W.leader_of[term], sizeof(W.leader_of[term]), "%s", nd->id);
+                     lo->id, nd->id);
+        lo->term = term;
+        snprintf(lo->id, sizeof(lo->id), "%s", nd->id);
     }
 }
 
@@ -829,6 +834,156 @@ START_TEST(test_group_follower_keeps_the_leader_of_its_term)
 }
 END_TEST
 
+/* Node @i receives one message of every kind from @from at @term (JOIN
+ * too if @join: a JOIN's term means nothing, it is checked for range). */
+static void every_kind(int i, const char *from, uint64_t term, bool join)
+{
+    static const int kinds[] = {GDFS_GMSG_HEARTBEAT,  GDFS_GMSG_APPEND,
+                                GDFS_GMSG_APPEND_ACK, GDFS_GMSG_VOTE,
+                                GDFS_GMSG_VOTE,       GDFS_GMSG_VOTE_ACK,
+                                GDFS_GMSG_SUSPECT,    GDFS_GMSG_LEAVE,
+                                GDFS_GMSG_JOIN};
+
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        struct gdfs_gmsg *m = kinds[k] == GDFS_GMSG_APPEND
+                                  ? forge_append(i, from, term)
+                                  : forge(kinds[k], from, term);
+
+        if (kinds[k] == GDFS_GMSG_JOIN && !join)
+            break;
+        m->u.vote.pre = k == 3; /* the first VOTE is a pre-vote */
+        if (kinds[k] == GDFS_GMSG_VOTE)
+            m->u.vote.version = W.node[i].g.set.version;
+        if (kinds[k] == GDFS_GMSG_VOTE_ACK)
+            m->u.vote_ack.granted = true;
+        if (kinds[k] == GDFS_GMSG_SUSPECT)
+            snprintf(m->u.suspect.target, sizeof(m->u.suspect.target), "%s",
+                     W.node[i].id);
+        if (kinds[k] == GDFS_GMSG_JOIN)
+            snprintf(m->u.join.addr, sizeof(m->u.join.addr), "10.9.9.9:1");
+        gdfs_group_recv(&W.node[i].g, m, W.now);
+    }
+}
+
+START_TEST(test_group_refuses_terms_out_of_range)
+{
+    const uint64_t limit = GDFS_GROUP_COUNTER_LIMIT;
+    const uint64_t jump = GDFS_GROUP_TERM_JUMP_MAX;
+    int l, f;
+    uint64_t term;
+
+    settled_three(34, &l, &f);
+    term = W.node[l].g.term;
+    /* 2^64 - 1 used to be adopted and persisted, and the next election's
+     * term + 1 wrapped to 0: now nothing at or past 2^63 changes a thing,
+     * whoever sends it. */
+    every_kind(l, W.node[f].id, UINT64_MAX, true);
+    every_kind(l, W.node[f].id, limit, true);
+    every_kind(f, W.node[l].id, UINT64_MAX, true);
+    every_kind(f, W.node[l].id, limit, true);
+    ck_assert_uint_eq(drops(l, GDFS_GROUP_DROP_TERM), 2 * 9);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TERM), 2 * 9);
+    /* Past the jump, from a node that is no member: nothing either. */
+    every_kind(f, "x9", limit - 1, false);
+    every_kind(f, "x9", term + jump + 1, false);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TERM), 2 * 9 + 2 * 8);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(W.node[i].g.term, term);
+        ck_assert_uint_eq(W.node[i].disk.term, term);
+    }
+    ck_assert_int_eq(W.node[l].g.role, GDFS_ROLE_LEADER);
+    ck_assert(gdfs_group_can_write(&W.node[l].g, W.now));
+    run(1000);
+    ck_assert(agree(ALL, l));
+    ck_assert_uint_eq(W.node[l].g.term, term);
+
+    /* Past the jump from a member: refused, never persisted, and the
+     * node moves up by the jump only (a fence: it steps down). */
+    gdfs_group_recv(&W.node[l].g,
+                    forge(GDFS_GMSG_APPEND_ACK, W.node[f].id, term + jump + 1),
+                    W.now);
+    ck_assert_uint_eq(drops(l, GDFS_GROUP_DROP_TERM), 2 * 9 + 1);
+    ck_assert_uint_eq(W.node[l].g.term, term + jump);
+    ck_assert_uint_eq(W.node[l].disk.term, term + jump);
+    ck_assert_str_eq(W.node[l].disk.vote, "");
+    ck_assert_int_ne(W.node[l].g.role, GDFS_ROLE_LEADER);
+    /* The group settles above it: the others learn it within the jump. */
+    run(5000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    ck_assert(agree(ALL, l));
+    ck_assert_uint_gt(W.node[l].g.term, term + jump);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_node_far_behind_catches_up)
+{
+    const uint64_t jump = GDFS_GROUP_TERM_JUMP_MAX;
+    int l, f;
+    uint64_t term;
+
+    settled_three(36, &l, &f);
+    term = W.node[f].g.term;
+    /* While f is cut off, the others get three jumps ahead of it (terms
+     * that were pushed on them, or ages of elections). */
+    partition(1u << f);
+    for (int i = 0; i < 3; i++)
+        if (i != f) {
+            crash(i);
+            W.node[i].disk.term = term + 3 * jump;
+            W.node[i].disk.vote[0] = '\0';
+            restart(i);
+        }
+    run(3000);
+    ck_assert_int_eq(leaders(ALL & ~(1u << f), &l), 1);
+    ck_assert_uint_eq(W.node[f].g.term, term);
+    heal();
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    ck_assert(agree(ALL, l));
+    ck_assert_uint_ge(drops(f, GDFS_GROUP_DROP_TERM), 3);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_term_at_the_limit_never_wraps)
+{
+    const uint64_t top = GDFS_GROUP_COUNTER_LIMIT - 1;
+    struct gdfs_group g;
+    struct gdfs_group_io io;
+    int l;
+
+    world_init(3, 35);
+    /* One election left before the limit. */
+    for (int i = 0; i < 3; i++) {
+        W.node[i].disk.term = top - 1;
+        W.node[i].disk.vote[0] = '\0';
+        restart(i);
+    }
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    ck_assert_uint_eq(W.node[l].g.term, top);
+    ck_assert(agree(ALL, l));
+    /* None left: the other two never campaign past it. */
+    crash(l);
+    run(5000);
+    ck_assert_int_eq(leaders(ALL, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(W.node[i].g.term, top);
+        ck_assert_uint_eq(W.node[i].disk.term, top);
+        if (i != l)
+            ck_assert_uint_gt(drops(i, GDFS_GROUP_DROP_TERM_AT_LIMIT), 0);
+    }
+    ck_assert_str_eq(W.failure, ""); /* no term went back */
+    /* A term past the limit on disk is not taken up at all. */
+    io = io_for(&W.node[0]);
+    ck_assert_int_eq(gdfs_group_start(&g, W.node[0].id, &cfg, &io, top + 1, "",
+                                      &W.node[0].disk.set, W.now),
+                     GDFS_ECORRUPT);
+    ck_assert_int_eq(g.role, GDFS_ROLE_REMOVED);
+}
+END_TEST
+
 /* ---- randomized schedules ------------------------------------------------ */
 
 static unsigned popcount(unsigned x)
@@ -964,6 +1119,9 @@ static Suite *group_suite(void)
     tcase_add_test(exact,
                    test_group_leader_keeps_leading_on_append_in_its_term);
     tcase_add_test(exact, test_group_follower_keeps_the_leader_of_its_term);
+    tcase_add_test(exact, test_group_refuses_terms_out_of_range);
+    tcase_add_test(exact, test_group_node_far_behind_catches_up);
+    tcase_add_test(exact, test_group_term_at_the_limit_never_wraps);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 600); /* ASan on 2 busy cores: minutes */
     suite_add_tcase(s, exact);

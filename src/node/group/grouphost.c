@@ -329,6 +329,14 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
         }
         rc = gdfs_group_start(&h->g, cfg->node_id, &gc, &io, term, vote, set,
                               gdfs_clock_ms());
+        if (rc == GDFS_ECORRUPT) {
+            snprintf(err, errlen,
+                     "node %s: the stored group state is out of range "
+                     "(term %llu; terms stay below 2^63): it cannot take "
+                     "part safely; empty its data_dir and join",
+                     cfg->node_id, (unsigned long long)term);
+            goto fail;
+        }
         if (rc != GDFS_OK) {
             snprintf(err, errlen,
                      "node %s is not a member of group %s any more (it "

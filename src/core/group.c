@@ -93,6 +93,14 @@ static void drop(struct gdfs_group *g, const struct gdfs_gmsg *m, int reason)
     event(g, GDFS_GEV_DROPPED, gdfs_group_drop_text(reason));
 }
 
+/* x + 1 for a counter below GDFS_GROUP_COUNTER_LIMIT, staying below it
+ * (only a counter pushed there by lies stops rising). */
+static uint64_t counter_next(uint64_t x)
+{
+    return x < GDFS_GROUP_COUNTER_LIMIT - 1 ? x + 1
+                                            : GDFS_GROUP_COUNTER_LIMIT - 1;
+}
+
 static uint64_t election_timeout(struct gdfs_group *g)
 {
     return g->cfg.election_ms + g->io.random(g->io.ctx) % g->cfg.election_ms;
@@ -211,6 +219,8 @@ static bool pending_change(const struct gdfs_group *g)
 static int propose(struct gdfs_group *g, struct gdfs_members *next,
                    uint64_t now)
 {
+    if (g->set.version.seq >= GDFS_GROUP_COUNTER_LIMIT - 1)
+        return GDFS_ETOOBIG; /* never wraps; 2^63 changes never happen */
     next->version.seq = g->set.version.seq + 1;
     next->version.term = g->term;
     if (g->io.save_members(g->io.ctx, next) != 0)
@@ -581,7 +591,7 @@ static bool follow_set(struct gdfs_group *g, const struct gdfs_members *set,
     /* Refute: shown suspect or failed at our incarnation or later. */
     if (set->m[me].state != GDFS_MEMBER_ALIVE &&
         set->m[me].incarnation >= g->incarnation)
-        g->incarnation = set->m[me].incarnation + 1;
+        g->incarnation = counter_next(set->m[me].incarnation);
     return true;
 }
 
@@ -643,6 +653,14 @@ static void on_append_ack(struct gdfs_group *g, int from,
 
     if (g->role != GDFS_ROLE_LEADER || m->term != g->term)
         return;
+    if (m->u.append_ack.sent_at > now ||
+        gdfs_version_cmp(&m->u.append_ack.version, &g->set.version) > 0) {
+        /* It echoes an APPEND this leader never sent: a time to come (which
+         * would hold the lease for ever) or a set it never made (which
+         * would commit a change no majority holds). */
+        drop(g, m, GDFS_GROUP_DROP_COUNTER);
+        return;
+    }
     p->last_ack = now;
     if (m->u.append_ack.sent_at > p->ack_sent_at)
         p->ack_sent_at = m->u.append_ack.sent_at;
@@ -786,7 +804,7 @@ int gdfs_group_start(struct gdfs_group *g, const char *self,
         g->peer[i].last_rx = now + g->cfg.suspect_ms;
     /* What we knew may be older than the truth: a restart refutes any
      * suspicion at once. */
-    g->incarnation = set->m[me].incarnation + 1;
+    g->incarnation = counter_next(set->m[me].incarnation);
     snprintf(g->self_addr, sizeof(g->self_addr), "%s", set->m[me].addr);
     g->role = GDFS_ROLE_FOLLOWER;
     /* A group of one need not wait: its first tick elects it. */
@@ -897,6 +915,45 @@ static bool well_formed(const struct gdfs_gmsg *m)
     }
 }
 
+/* A member set version a message of term @term may carry: made by a
+ * leader of that term or an earlier one, and below the limit. */
+static bool version_ok(const struct gdfs_version *v, uint64_t term)
+{
+    return v->seq < GDFS_GROUP_COUNTER_LIMIT && v->term <= term;
+}
+
+/* The counters of @m in range (its term is checked already): +1 of any
+ * of them can never wrap, and no version claims a later term than the
+ * message. */
+static bool counters_ok(const struct gdfs_gmsg *m)
+{
+    const uint64_t limit = GDFS_GROUP_COUNTER_LIMIT;
+    const struct gdfs_members *set = &m->u.append.set;
+
+    switch (m->type) {
+    case GDFS_GMSG_HEARTBEAT:
+        return m->u.heartbeat.incarnation < limit;
+    case GDFS_GMSG_APPEND:
+        if (!version_ok(&set->version, m->term) ||
+            !version_ok(&m->u.append.committed, m->term) ||
+            gdfs_version_cmp(&m->u.append.committed, &set->version) > 0)
+            return false;
+        for (uint32_t i = 0; i < set->n; i++)
+            if (set->m[i].incarnation >= limit)
+                return false;
+        return true;
+    case GDFS_GMSG_APPEND_ACK:
+        return m->u.append_ack.incarnation < limit &&
+               version_ok(&m->u.append_ack.version, m->term);
+    case GDFS_GMSG_VOTE:
+        return version_ok(&m->u.vote.version, m->term);
+    case GDFS_GMSG_SUSPECT:
+        return m->u.suspect.incarnation < limit;
+    default:
+        return true;
+    }
+}
+
 void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
                      uint64_t now)
 {
@@ -917,6 +974,10 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
     }
     if (m->term >= GDFS_GROUP_COUNTER_LIMIT) {
         drop(g, m, GDFS_GROUP_DROP_TERM); /* never adopted nor persisted */
+        return;
+    }
+    if (!counters_ok(m)) {
+        drop(g, m, GDFS_GROUP_DROP_COUNTER);
         return;
     }
     if (g->role == GDFS_ROLE_JOINING) {

@@ -98,7 +98,10 @@ enum gdfs_group_event {
                    "the leader of")                                           \
     X(TERM, "its term is 2^63 or more, or more than 2^32 above this "         \
             "node's (from a member: this node's term moved up by 2^32)")      \
-    X(TERM_AT_LIMIT, "this node's term is 2^63 - 1: it does not campaign")
+    X(TERM_AT_LIMIT, "this node's term is 2^63 - 1: it does not campaign")    \
+    X(COUNTER, "an incarnation or member set version is 2^63 or more, a "     \
+               "version is newer than its sender's term or set, or an "       \
+               "APPEND_ACK echoes a time this leader has not reached")
 
 /* clang-format off */
 enum gdfs_group_drop_reason {

@@ -72,6 +72,7 @@ struct world {
     unsigned delay_max;
     struct led leader_of[MAXTERM]; /* who led a term, at term % MAXTERM */
     unsigned drop_events[MAXN];    /* GDFS_GEV_DROPPED seen, by node */
+    bool hostile; /* messages are forged: drops are expected */
     char failure[512];
 };
 
@@ -180,6 +181,12 @@ static void io_event(void *ctx, int ev, const char *detail)
         W.drop_events[nd - W.node]++;
         if (detail == NULL || detail[0] == '\0')
             sim_fail("%s: a drop without a reason", nd->id);
+        /* Honest nodes, however faulty the network, break no rule: a
+         * drop there is a rule that refuses legitimate traffic. */
+        if (!W.hostile)
+            sim_fail("%s dropped a %s from %s (term %" PRIu64 "): %s", nd->id,
+                     gdfs_group_kind_name(nd->g.last_drop.type),
+                     nd->g.last_drop.from, nd->g.last_drop.term, detail);
         return;
     }
 
@@ -739,13 +746,14 @@ static uint64_t drops(int i, int reason)
 }
 
 /* A three-node group with a leader and everyone agreeing on it: *l is the
- * leader, *f one follower. */
+ * leader, *f one follower. From then on drops are expected. */
 static void settled_three(uint64_t seed, int *l, int *f)
 {
     world_init(3, seed);
     run(3000);
     ck_assert_int_eq(leaders(ALL, l), 1);
     ck_assert(agree(ALL, *l));
+    W.hostile = true;
     *f = (*l + 1) % 3;
 }
 
@@ -954,6 +962,7 @@ START_TEST(test_group_term_at_the_limit_never_wraps)
     int l;
 
     world_init(3, 35);
+    W.hostile = true;
     /* One election left before the limit. */
     for (int i = 0; i < 3; i++) {
         W.node[i].disk.term = top - 1;
@@ -981,6 +990,106 @@ START_TEST(test_group_term_at_the_limit_never_wraps)
                                       &W.node[0].disk.set, W.now),
                      GDFS_ECORRUPT);
     ck_assert_int_eq(g.role, GDFS_ROLE_REMOVED);
+}
+END_TEST
+
+START_TEST(test_group_refuses_counters_out_of_range)
+{
+    const uint64_t limit = GDFS_GROUP_COUNTER_LIMIT;
+    int l, f, me, ml;
+    uint64_t term, inc, n = 0;
+    struct gdfs_gmsg *m;
+    struct gdfs_version set_v;
+
+    settled_three(37, &l, &f);
+    term = W.node[f].g.term;
+    inc = W.node[f].g.incarnation;
+    me = gdfs_group_find(&W.node[f].g.set, W.node[f].id);
+    ml = gdfs_group_find(&W.node[f].g.set, W.node[l].id);
+    set_v = W.node[f].g.set.version;
+    /* Shown suspect at 2^64 - 1: the refutation's + 1 used to wrap to 0. */
+    m = forge_append(f, W.node[l].id, term);
+    m->u.append.set.m[me].state = GDFS_MEMBER_SUSPECT;
+    m->u.append.set.m[me].incarnation = UINT64_MAX;
+    gdfs_group_recv(&W.node[f].g, m, W.now), n++;
+    m = forge_append(f, W.node[l].id, term);
+    m->u.append.set.version.seq = UINT64_MAX;
+    gdfs_group_recv(&W.node[f].g, m, W.now), n++;
+    m = forge_append(f, W.node[l].id, term); /* a version of a later term */
+    m->u.append.set.version.term = term + 1;
+    gdfs_group_recv(&W.node[f].g, m, W.now), n++;
+    m = forge_append(f, W.node[l].id, term); /* committed beyond the set */
+    m->u.append.committed = m->u.append.set.version;
+    m->u.append.committed.seq++;
+    gdfs_group_recv(&W.node[f].g, m, W.now), n++;
+    m = forge(GDFS_GMSG_HEARTBEAT, W.node[l].id, term);
+    m->u.heartbeat.incarnation = limit;
+    gdfs_group_recv(&W.node[f].g, m, W.now), n++;
+    m = forge(GDFS_GMSG_VOTE, W.node[l].id, term + 1);
+    m->u.vote.pre = true;
+    m->u.vote.version.term = term + 2;
+    gdfs_group_recv(&W.node[f].g, m, W.now), n++;
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_COUNTER), n);
+    ck_assert_uint_eq(W.node[f].g.incarnation, inc);
+    ck_assert_uint_lt(W.node[f].g.set.m[ml].incarnation, limit);
+    ck_assert_int_eq(gdfs_version_cmp(&W.node[f].g.set.version, &set_v), 0);
+    ck_assert_int_eq(gdfs_version_cmp(&W.node[f].disk.set.version, &set_v), 0);
+    ck_assert_uint_eq(W.node[f].g.term, term);
+
+    /* At the top of the range a refutation stays there: no wrap. */
+    m = forge_append(f, W.node[l].id, term);
+    m->u.append.set.m[me].state = GDFS_MEMBER_SUSPECT;
+    m->u.append.set.m[me].incarnation = limit - 1;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    ck_assert_uint_eq(W.node[f].g.incarnation, limit - 1);
+
+    /* The leader's side: acks of an APPEND it never sent. */
+    n = 0;
+    m = forge(GDFS_GMSG_APPEND_ACK, W.node[f].id, term);
+    m->u.append_ack.version = W.node[l].g.set.version;
+    m->u.append_ack.incarnation = limit;
+    gdfs_group_recv(&W.node[l].g, m, W.now), n++;
+    m = forge(GDFS_GMSG_APPEND_ACK, W.node[f].id, term);
+    m->u.append_ack.version = W.node[l].g.set.version;
+    m->u.append_ack.version.seq++; /* a set it never made */
+    gdfs_group_recv(&W.node[l].g, m, W.now), n++;
+    m = forge(GDFS_GMSG_SUSPECT, W.node[f].id, term);
+    snprintf(m->u.suspect.target, sizeof(m->u.suspect.target), "%s",
+             W.node[(l + 2) % 3].id);
+    m->u.suspect.incarnation = UINT64_MAX;
+    gdfs_group_recv(&W.node[l].g, m, W.now), n++;
+    ck_assert_uint_eq(drops(l, GDFS_GROUP_DROP_COUNTER), n);
+    ck_assert_int_eq(W.node[l].g.role, GDFS_ROLE_LEADER);
+    run(1000);
+    ck_assert(agree(ALL, l));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_lease_ignores_acks_from_the_future)
+{
+    int l, f;
+
+    settled_three(38, &l, &f);
+    /* Both followers "acknowledge" an APPEND sent in a year: taken, that
+     * would hold the leader's lease for a year. */
+    for (int k = 1; k <= 2; k++) {
+        struct gdfs_gmsg *m = forge(GDFS_GMSG_APPEND_ACK,
+                                    W.node[(l + k) % 3].id, W.node[l].g.term);
+
+        m->u.append_ack.version = W.node[l].g.set.version;
+        m->u.append_ack.sent_at = W.now + 365ull * 24 * 3600 * 1000;
+        gdfs_group_recv(&W.node[l].g, m, W.now);
+    }
+    ck_assert_uint_eq(drops(l, GDFS_GROUP_DROP_COUNTER), 2);
+    /* Cut off, it loses the lease in time, before the others elect (the
+     * world fails the test if two nodes may write at once). */
+    partition(1u << l);
+    run(cfg.lease_ms + 2 * STEP_MS);
+    ck_assert(!gdfs_group_can_write(&W.node[l].g, W.now));
+    run(3000);
+    ck_assert_int_eq(leaders(ALL & ~(1u << l), NULL), 1);
+    ck_assert_str_eq(W.failure, "");
 }
 END_TEST
 
@@ -1122,6 +1231,8 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_refuses_terms_out_of_range);
     tcase_add_test(exact, test_group_node_far_behind_catches_up);
     tcase_add_test(exact, test_group_term_at_the_limit_never_wraps);
+    tcase_add_test(exact, test_group_refuses_counters_out_of_range);
+    tcase_add_test(exact, test_group_lease_ignores_acks_from_the_future);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 600); /* ASan on 2 busy cores: minutes */
     suite_add_tcase(s, exact);

@@ -628,7 +628,20 @@ static void on_append(struct gdfs_group *g, const struct gdfs_gmsg *m,
         copy_id(g->term_leader, m->from);
         event(g, GDFS_GEV_MEMBERS, g->self);
     } else {
+        /* Known before this message: it followed the sender this term. */
+        bool known = g->term_leader[0] != '\0';
+
         copy_id(g->term_leader, m->from);
+        if (gdfs_group_find(&m->u.append.set, g->self) < 0 &&
+            (!known || gdfs_version_cmp(&m->u.append.set.version,
+                                        &g->set.version) <= 0)) {
+            /* Taking it would stop this node for good: not on the word of
+             * a node it never followed, nor for a set older than its own
+             * (a leader it does follow sends its removal again until it
+             * is committed). */
+            drop(g, m, GDFS_GROUP_DROP_SELF_REMOVAL);
+            return;
+        }
         if (!follow_set(g, &m->u.append.set, now))
             return;
     }
@@ -915,6 +928,44 @@ static bool well_formed(const struct gdfs_gmsg *m)
     }
 }
 
+/* Whether @id is in this node's member set or was removed lately. */
+static bool was_member(const struct gdfs_group *g, const char *id)
+{
+    if (gdfs_group_find(&g->set, id) >= 0)
+        return true;
+    for (unsigned k = 0; k < GDFS_GONE_MAX && k < g->ngone; k++)
+        if (strcmp(g->gone[k].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* The member set of APPEND @m: of this group, 1 to GDFS_GROUP_MAX members
+ * with distinct ids, none LEFT (the machine never sends one: a member that
+ * leaves leaves the set, and LEFT ones would shrink the majority), with
+ * the sender in it, or, for a leader that removed itself, in ours. A drop
+ * reason, or -1 if it is fine. */
+static int set_check(const struct gdfs_group *g, const struct gdfs_gmsg *m)
+{
+    const struct gdfs_members *set = &m->u.append.set;
+    bool joining = g->role == GDFS_ROLE_JOINING;
+
+    if (set->n == 0 || set->group_id[0] == '\0' ||
+        strcmp(set->group_id, joining ? m->group_id : g->set.group_id) != 0)
+        return GDFS_GROUP_DROP_SET;
+    for (uint32_t i = 0; i < set->n; i++) {
+        if (set->m[i].state == GDFS_MEMBER_LEFT)
+            return GDFS_GROUP_DROP_SET;
+        /* at most 64 x 63 / 2 comparisons of ids of <= 64 bytes */
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(set->m[i].id, set->m[j].id) == 0)
+                return GDFS_GROUP_DROP_SET;
+    }
+    if (gdfs_group_find(set, m->from) < 0 &&
+        (joining || !was_member(g, m->from)))
+        return GDFS_GROUP_DROP_NOT_IN_SET;
+    return -1;
+}
+
 /* A member set version a message of term @term may carry: made by a
  * leader of that term or an earlier one, and below the limit. */
 static bool version_ok(const struct gdfs_version *v, uint64_t term)
@@ -957,7 +1008,7 @@ static bool counters_ok(const struct gdfs_gmsg *m)
 void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
                      uint64_t now)
 {
-    int from;
+    int from, why;
 
     if (g->role == GDFS_ROLE_REMOVED)
         return;
@@ -972,12 +1023,19 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
         drop(g, m, GDFS_GROUP_DROP_FROM_SELF);
         return;
     }
+    if (g->role != GDFS_ROLE_JOINING && m->type != GDFS_GMSG_JOIN &&
+        strcmp(m->group_id, g->set.group_id) != 0)
+        return; /* another group (the host says so), not a rule broken */
     if (m->term >= GDFS_GROUP_COUNTER_LIMIT) {
         drop(g, m, GDFS_GROUP_DROP_TERM); /* never adopted nor persisted */
         return;
     }
     if (!counters_ok(m)) {
         drop(g, m, GDFS_GROUP_DROP_COUNTER);
+        return;
+    }
+    if (m->type == GDFS_GMSG_APPEND && (why = set_check(g, m)) >= 0) {
+        drop(g, m, why); /* before its term is adopted */
         return;
     }
     if (g->role == GDFS_ROLE_JOINING) {
@@ -992,8 +1050,6 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
         on_join(g, m, now);
         return;
     }
-    if (strcmp(m->group_id, g->set.group_id) != 0)
-        return; /* another group */
     from = gdfs_group_find(&g->set, m->from);
     if (m->term > g->term + GDFS_GROUP_TERM_JUMP_MAX) {
         /* Too far: not taken, never persisted. But a member may really be

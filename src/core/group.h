@@ -23,7 +23,9 @@
  *   takes effect on each node when it arrives, is committed once a majority
  *   of the new set has it, and the next change waits for that commit. A
  *   voter refuses a candidate whose member set is older than its own (the
- *   set's version plays the part of Raft's last log entry).
+ *   set's version plays the part of Raft's last log entry). A node takes
+ *   a set without itself (it was removed: it stops for good) only from
+ *   the leader it already follows in that term, and only a newer one.
  * - Leader lease: the leader holds writes only while a majority (itself
  *   included) acknowledged an APPEND it sent less than lease_ms ago, with
  *   lease_ms < election_ms; since those followers refuse votes for
@@ -101,7 +103,14 @@ enum gdfs_group_event {
     X(TERM_AT_LIMIT, "this node's term is 2^63 - 1: it does not campaign")    \
     X(COUNTER, "an incarnation or member set version is 2^63 or more, a "     \
                "version is newer than its sender's term or set, or an "       \
-               "APPEND_ACK echoes a time this leader has not reached")
+               "APPEND_ACK echoes a time this leader has not reached")        \
+    X(SET, "its member set is of another group, empty, names a member "       \
+           "twice or shows one as left")                                      \
+    X(NOT_IN_SET, "an APPEND from a node in neither its member set nor "      \
+                  "this node's")                                              \
+    X(SELF_REMOVAL, "a member set without this node, not from the leader "    \
+                    "this node follows in that term, or not newer than its "  \
+                    "own")
 
 /* clang-format off */
 enum gdfs_group_drop_reason {

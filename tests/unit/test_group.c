@@ -894,7 +894,9 @@ START_TEST(test_group_refuses_terms_out_of_range)
     /* Past the jump, from a node that is no member: nothing either. */
     every_kind(f, "x9", limit - 1, false);
     every_kind(f, "x9", term + jump + 1, false);
-    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TERM), 2 * 9 + 2 * 8);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TERM) +
+                          drops(f, GDFS_GROUP_DROP_NOT_IN_SET),
+                      2 * 9 + 2 * 8);
     for (int i = 0; i < 3; i++) {
         ck_assert_uint_eq(W.node[i].g.term, term);
         ck_assert_uint_eq(W.node[i].disk.term, term);
@@ -1093,6 +1095,112 @@ START_TEST(test_group_lease_ignores_acks_from_the_future)
 }
 END_TEST
 
+/* @i's member set without member @gone (as a leader removing it sends). */
+static struct gdfs_gmsg *forge_without(int i, int gone, const char *from,
+                                       uint64_t term)
+{
+    struct gdfs_gmsg *m = forge_append(i, from, term);
+    struct gdfs_members *set = &m->u.append.set;
+    int k = gdfs_group_find(set, W.node[gone].id);
+
+    set->m[k] = set->m[set->n - 1];
+    set->n--;
+    return m;
+}
+
+START_TEST(test_group_refuses_bad_member_sets)
+{
+    int l, f, other;
+    uint64_t term;
+    struct gdfs_gmsg *m;
+    struct gdfs_members before;
+
+    settled_three(39, &l, &f);
+    other = (l + 2) % 3;
+    term = W.node[f].g.term;
+    before = W.node[f].g.set;
+    m = forge_append(f, W.node[l].id, term); /* a member twice */
+    snprintf(m->u.append.set.m[1].id, sizeof(m->u.append.set.m[1].id), "%s",
+             m->u.append.set.m[0].id);
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    m = forge_append(f, W.node[l].id, term); /* LEFT: a smaller majority */
+    m->u.append.set.m[gdfs_group_find(&m->u.append.set, W.node[other].id)]
+        .state = GDFS_MEMBER_LEFT;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    m = forge_append(f, W.node[l].id, term); /* another group's set */
+    snprintf(m->u.append.set.group_id, sizeof(m->u.append.set.group_id), "h");
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    m = forge_append(f, W.node[l].id, term); /* nobody */
+    m->u.append.set.n = 0;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_SET), 4);
+    /* From a stranger who is not in the set it sends either, at a higher
+     * term: dropped before the term is taken. */
+    m = forge_append(f, "x9", term + 1);
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_NOT_IN_SET), 1);
+    ck_assert_uint_eq(W.node[f].g.term, term);
+    ck_assert_uint_eq(W.node[f].g.set.n, before.n);
+    ck_assert_int_eq(gdfs_version_cmp(&W.node[f].g.set.version,
+                                      &before.version),
+                     0);
+    run(1000);
+    ck_assert(agree(ALL, l));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_removes_itself_only_on_its_leaders_word)
+{
+    int l, f, other;
+    uint64_t term;
+    struct gdfs_gmsg *m;
+
+    settled_three(40, &l, &f);
+    other = (l + 2) % 3;
+    term = W.node[f].g.term;
+    /* Stale: answered with the newer term, nothing taken. */
+    m = forge_without(f, f, W.node[l].id, term - 1);
+    m->u.append.set.version.term = 0;
+    m->u.append.set.version.seq++;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    /* Another member in the same term: a second leader. */
+    m = forge_without(f, f, W.node[other].id, term);
+    m->u.append.set.version.seq++;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_TWO_LEADERS), 1);
+    /* Its own leader, but a set no newer than the one it holds. */
+    m = forge_without(f, f, W.node[l].id, term);
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_SELF_REMOVAL), 1);
+    /* A member at a higher term: the term is a fence and is taken, but a
+     * node it never followed does not remove it. */
+    m = forge_without(f, f, W.node[other].id, term + 1);
+    m->u.append.set.version.term = term + 1;
+    m->u.append.set.version.seq++;
+    gdfs_group_recv(&W.node[f].g, m, W.now);
+    ck_assert_uint_eq(drops(f, GDFS_GROUP_DROP_SELF_REMOVAL), 2);
+    ck_assert_uint_eq(W.node[f].g.term, term + 1);
+    ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert_int_ge(gdfs_group_find(&W.node[f].g.set, W.node[f].id), 0);
+    ck_assert_int_ge(gdfs_group_find(&W.node[f].disk.set, W.node[f].id), 0);
+    /* The group gets over the forged term and keeps all three. */
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    ck_assert(agree(ALL, l));
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(W.node[i].g.set.n, 3);
+    /* The real thing, its leader removing it, still works. */
+    f = (l + 1) % 3;
+    ck_assert_int_eq(gdfs_group_propose_leave(&W.node[l].g, W.node[f].id,
+                                              W.now),
+                     GDFS_OK);
+    run(2000);
+    ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_REMOVED);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- randomized schedules ------------------------------------------------ */
 
 static unsigned popcount(unsigned x)
@@ -1233,6 +1341,8 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_term_at_the_limit_never_wraps);
     tcase_add_test(exact, test_group_refuses_counters_out_of_range);
     tcase_add_test(exact, test_group_lease_ignores_acks_from_the_future);
+    tcase_add_test(exact, test_group_refuses_bad_member_sets);
+    tcase_add_test(exact, test_group_removes_itself_only_on_its_leaders_word);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 600); /* ASan on 2 busy cores: minutes */
     suite_add_tcase(s, exact);

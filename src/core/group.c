@@ -331,6 +331,11 @@ static void become_leader(struct gdfs_group *g, uint64_t now)
         if (me >= 0)
             set_state(g, me, GDFS_MEMBER_ALIVE, now);
     }
+    /* `since` came from the last leader's clock (or from whoever sent the
+     * set): meaningless on ours, and a value ahead of or far behind ours
+     * would remove a failed member at once. Its dead_ms starts now. */
+    for (uint32_t i = 0; i < g->set.n; i++)
+        g->set.m[i].since = now;
     for (uint32_t i = 0; i < g->set.n; i++) {
         /* A grace period for the step-down check; the lease itself needs
          * acks of this term's APPENDs. */

@@ -1201,6 +1201,42 @@ START_TEST(test_group_removes_itself_only_on_its_leaders_word)
 }
 END_TEST
 
+/* In @viewer's member set, @member failed "since" 0. */
+static void show_failed_since_0(int viewer, int member)
+{
+    struct gdfs_members *set = &W.node[viewer].g.set;
+    struct gdfs_member *m = &set->m[gdfs_group_find(set, W.node[member].id)];
+
+    m->state = GDFS_MEMBER_FAILED;
+    m->since = 0;
+}
+
+START_TEST(test_group_new_leader_times_failures_on_its_own_clock)
+{
+    int l, f, other, l2 = -1;
+
+    sim_cfg = cfg;
+    sim_cfg.dead_ms = 2000;
+    settled_three(41, &l, &f);
+    other = (l + 2) % 3;
+    /* Each follower was shown the other failed, "since" a time on another
+     * clock (0 here; far ahead of ours works the same way). */
+    show_failed_since_0(f, other);
+    show_failed_since_0(other, f);
+    crash(l);
+    while (leaders(ALL, &l2) == 0 && W.now < 20000)
+        run(STEP_MS);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    /* Well within dead_ms of the election: the member it was shown failed
+     * is still in, and has refuted. */
+    run(500);
+    ck_assert_uint_eq(W.node[l2].g.set.n, 3);
+    ck_assert_int_eq(state_of(l2, l2 == f ? other : f), GDFS_MEMBER_ALIVE);
+    sim_cfg = cfg;
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- randomized schedules ------------------------------------------------ */
 
 static unsigned popcount(unsigned x)
@@ -1343,6 +1379,8 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_lease_ignores_acks_from_the_future);
     tcase_add_test(exact, test_group_refuses_bad_member_sets);
     tcase_add_test(exact, test_group_removes_itself_only_on_its_leaders_word);
+    tcase_add_test(exact,
+                   test_group_new_leader_times_failures_on_its_own_clock);
     tcase_add_test(random, test_group_random_schedules);
     tcase_set_timeout(random, 600); /* ASan on 2 busy cores: minutes */
     suite_add_tcase(s, exact);

@@ -22,10 +22,10 @@
 #include "clock.h"
 #include "core/ring.h"
 #include "log.h"
+#include "node/group/inbox.h"
 #include "node/group/peers.h"
 #include "store/store.h"
 
-#define INBOX_MAX 1024
 #define TICK_MS 10
 #define JOIN_TIMEOUT_FACTOR 40 /* election timeouts to wait for admission */
 /* A peer can send bad messages as fast as it likes: one WARN per reason
@@ -47,9 +47,10 @@ struct gdfs_grouphost {
     int exit_code;
     uint64_t rng;
     uint64_t join_deadline;
-    struct gdfs_gmsg *inbox[INBOX_MAX];
-    unsigned in_head, in_count;
-    uint8_t *frame; /* encode buffer of the group thread */
+    struct gdfs_inbox inbox;  /* from connection threads, under mu */
+    uint64_t inbox_logged;    /* inbox.dropped when last logged */
+    uint64_t inbox_logged_at; /* and when */
+    uint8_t *frame;           /* encode buffer of the group thread */
     size_t frame_cap;
     bool warned_group[GDFS_GROUP_MAX];
     uint64_t drop_logged[GDFS_GROUP_DROP_COUNT]; /* when last logged */
@@ -222,6 +223,24 @@ static void warn_other_group(struct gdfs_grouphost *h,
              m->from, m->group_id, h->g.set.group_id);
 }
 
+/* Messages the inbox refused since the last report: WARN, at most every
+ * DROP_LOG_MS. */
+static void log_inbox_drops(struct gdfs_grouphost *h, uint64_t now)
+{
+    uint64_t n = h->inbox.dropped - h->inbox_logged;
+
+    if (n == 0 ||
+        (h->inbox_logged_at != 0 && now - h->inbox_logged_at < DROP_LOG_MS))
+        return;
+    gdfs_log(GDFS_LOG_WARN,
+             "group inbox: dropped %llu message(s) from senders with %d "
+             "already waiting (the last from %s), %llu in all",
+             (unsigned long long)n, GDFS_INBOX_PER_SENDER,
+             h->inbox.last_dropped, (unsigned long long)h->inbox.dropped);
+    h->inbox_logged = h->inbox.dropped;
+    h->inbox_logged_at = now;
+}
+
 static void *group_main(void *arg)
 {
     struct gdfs_grouphost *h = arg;
@@ -229,6 +248,7 @@ static void *group_main(void *arg)
 
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
+        struct gdfs_gmsg *m;
         uint64_t now;
         char drain[64];
 
@@ -239,15 +259,12 @@ static void *group_main(void *arg)
             }
         pthread_mutex_lock(&h->mu);
         now = gdfs_clock_ms();
-        while (h->in_count > 0) {
-            struct gdfs_gmsg *m = h->inbox[h->in_head];
-
-            h->in_head = (h->in_head + 1) % INBOX_MAX;
-            h->in_count--;
+        while ((m = gdfs_inbox_take(&h->inbox)) != NULL) {
             warn_other_group(h, m);
             gdfs_group_recv(&h->g, m, now);
             free(m);
         }
+        log_inbox_drops(h, now);
         gdfs_group_tick(&h->g, now);
         if (h->g.role == GDFS_ROLE_JOINING && h->join_deadline != 0 &&
             now > h->join_deadline) {
@@ -288,6 +305,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
     }
     h->cfg = cfg;
     h->stop_wr = stop_wr;
+    gdfs_inbox_init(&h->inbox);
     h->wake[0] = h->wake[1] = -1;
     pthread_mutex_init(&h->mu, NULL);
     gdfs_clock_cond_init(&h->changed); /* timed waits: leave */
@@ -390,11 +408,7 @@ void gdfs_grouphost_stop(struct gdfs_grouphost *h)
         pthread_join(h->thread, NULL);
     }
     gdfs_peers_free(h->peers);
-    while (h->in_count > 0) {
-        free(h->inbox[h->in_head]);
-        h->in_head = (h->in_head + 1) % INBOX_MAX;
-        h->in_count--;
-    }
+    gdfs_inbox_clear(&h->inbox);
     gdfs_store_close(h->st);
     if (h->wake[0] >= 0) {
         close(h->wake[0]);
@@ -412,17 +426,18 @@ void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
                             const struct gdfs_gmsg *m)
 {
     struct gdfs_gmsg *copy = malloc(sizeof(*copy));
-    bool queued = false;
+    bool queued;
 
     if (copy == NULL)
         return;
     *copy = *m;
     pthread_mutex_lock(&h->mu);
-    if (h->in_count < INBOX_MAX) {
-        h->inbox[(h->in_head + h->in_count) % INBOX_MAX] = copy;
-        h->in_count++;
-        queued = true;
-    }
+    /* Keyed by the sender, the member the channel authenticated
+     * (node/admin.c): each member its own quota, the rest one. */
+    queued = gdfs_inbox_put(&h->inbox, copy,
+                            gdfs_group_find(&h->g.set, copy->from) >= 0
+                                ? copy->from
+                                : NULL);
     pthread_mutex_unlock(&h->mu);
     if (!queued) {
         free(copy);

@@ -65,7 +65,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
 void gdfs_grouphost_stop(struct gdfs_grouphost *h);
 
 /* A peer's message (decoded from an NDTOND_GROUP frame). Copied; never
- * blocks (a full inbox drops the message). */
+ * blocks: a sender that has its quota of messages waiting already has
+ * this one dropped and counted (node/group/inbox.h). */
 void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
                             const struct gdfs_gmsg *m);
 

@@ -33,9 +33,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Every target links the same support code; fuzz_config needs config.c and
-# iniparser. Sources not written yet are skipped.
+# iniparser, fuzz_group the core (pure: no clock, no I/O). Sources not
+# written yet are skipped.
 proto=(src/proto/*.c)
-support=("${proto[@]}")
+support=("${proto[@]}" src/core/*.c)
 for f in src/err.c src/log.c src/config.c; do
     [ -f "$f" ] && support+=("$f")
 done
@@ -82,6 +83,14 @@ for src in "${targets[@]}"; do
         for f in examples/*.ini tests/fuzz/corpus/fuzz_config/*; do
             [ -f "$f" ] && cp "$f" "$corpus/"
         done
+        ;;
+    fuzz_group)
+        # One script per line: "name hex-bytes" (# comments).
+        while read -r sname hex; do
+            case $sname in '' | '#'*) continue ;; esac
+            printf "$(printf '%s' "$hex" | tr -d ' ' | sed 's/../\\x&/g')" \
+                >"$corpus/$sname"
+        done <tests/fuzz/seeds_group.txt
         ;;
     esac
     if [ -d "tests/fuzz/corpus/$name" ]; then

@@ -2,10 +2,16 @@
 # configures $build once (an optimised build without sanitizers) and
 # brings it up to date. Needs $src (the source tree); sets $build from
 # GDFS_BUILD (default $src/_build/bench).
+
+# bench_build SRCDIR BUILDDIR: configure BUILDDIR from SRCDIR once, then make.
+bench_build() {
+    if [ ! -f "$2/Makefile" ]; then
+        [ -x "$1/configure" ] || (cd "$1" && autoreconf -fi >/dev/null 2>&1)
+        mkdir -p "$2" && (cd "$2" && "$1/configure" --quiet)
+    fi
+    make -s -C "$2" -j"$(nproc)" >/dev/null
+}
+
 build=${GDFS_BUILD:-$src/_build/bench}
 "$src/tests/install-deps.sh"
-if [ ! -f "$build/Makefile" ]; then
-    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
-    mkdir -p "$build" && (cd "$build" && "$src/configure" --quiet)
-fi
-make -s -C "$build" -j"$(nproc)" >/dev/null
+bench_build "$src" "$build"

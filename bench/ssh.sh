@@ -27,15 +27,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 dir=${GDFS_BENCH_DIR:-/var/tmp/gdfs-bench-ssh}
-build=${GDFS_BUILD:-$src/_build/bench}
-
-"$src/tests/install-deps.sh"
+. "$src/bench/build.sh"
 command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null; }
-if [ ! -f "$build/Makefile" ]; then
-    [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
-    mkdir -p "$build" && (cd "$build" && "$src/configure" --quiet)
-fi
-make -s -C "$build" -j"$(nproc)" >/dev/null
 [ -e "$build/plugins/ssh/.libs/ssh.so" ] || { echo "no ssh.so in $build (configured --disable-ssh?)" >&2; exit 1; }
 mkdir -p /run/sshd
 

@@ -43,7 +43,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port in 20000..32699 nothing listens on (below the ephemeral range).
+# port: REPLY = a port in 20000..32699 nothing listens on (below the
+# ephemeral range), not given before (so not called in a subshell).
 taken=" "
 port() {
     local p
@@ -52,14 +53,15 @@ port() {
         case $taken in *" $p "*) continue ;; esac
         ss -Htan "( sport = :$p )" | grep -q . && continue
         taken="$taken$p "
-        echo "$p"
+        REPLY=$p
         return
     done
 }
 
 # ---- a private sshd -----------------------------------------------------------
 sdir=$dir/sshd
-sport=$(port)
+port
+sport=$REPLY
 ssh-keygen -q -t ed25519 -N '' -f "$sdir/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$sdir/user_key"
 cp "$sdir/user_key.pub" "$sdir/authorized_keys"
@@ -93,7 +95,8 @@ sshopts=(-F /dev/null -i "$sdir/user_key" -o "UserKnownHostsFile=$sdir/known_hos
 # ---- 3 nodes over ssh -------------------------------------------------------------
 declare -a nport
 for i in 1 2 3; do
-    nport[$i]=$(port)
+    port
+    nport[$i]=$REPLY
     mkdir -p "$dir/n$i"
     cat >"$dir/n$i/node.ini" <<EOF
 [node]

@@ -4,7 +4,8 @@
 # or $against_build (a built tree), either or both empty.
 #
 # Sets $slots: "this", or "this ref" with a reference; per slot, bdir[S]
-# (its build directory) and bname[S] (how the output names it). A
+# (its build directory), bname[S] (how the output names it) and
+# npids[S] (its nodes' pids, as node_start starts them). A
 # revision is built once, from `git archive`, into
 # ${TMPDIR:-/tmp}/gdfs-bench-SHA/build and reused by later runs.
 #
@@ -15,7 +16,7 @@
 # group's first node (`gdfs-node -c INI token --role ROLE`); a build
 # without it is started and called as before.
 
-declare -A bdir bname bauth bfirst
+declare -A bdir bname bauth bfirst npids
 
 # slot_add S DIR NAME: a build the benchmark runs.
 slot_add() {
@@ -61,8 +62,8 @@ elif [ -n "${against_build:-}" ]; then
 fi
 
 # node_start S INI LOG [init | join FIRST_INI]: one node of slot S's build
-# in the background ($! is its pid). A joining node asks the node of
-# FIRST_INI, which must be running.
+# in the background ($! is its pid, also added to npids[S]). A joining
+# node asks the node of FIRST_INI, which must be running.
 node_start() {
     local s=$1 ini=$2 log=$3 addr tok
     shift 3
@@ -80,6 +81,7 @@ node_start() {
         ;;
     esac
     "${bdir[$s]}/gdfs-node" -c "$ini" "$@" 2>>"$log" &
+    npids[$s]+=" $!"
 }
 
 # gcli S ARGS...: slot S's gdfs-cli. With authentication it presents a
@@ -104,4 +106,17 @@ gcli() {
 by_run() {
     paste -d' ' <(echo "$1" | xargs -n1) <(echo "$2" | xargs -n1) |
         awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1 / $2} END {print ""}'
+}
+
+# cpu_s PID...: the user + system CPU seconds the processes (all their
+# threads) have used so far; one that has gone counts nothing.
+cpu_s() {
+    local p st t=0
+    local -a fl
+    for p; do
+        st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        read -ra fl <<<"${st##*) }" # fields 3.. of proc(5): utime 14, stime 15
+        t=$((t + fl[11] + fl[12]))
+    done
+    awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
 }

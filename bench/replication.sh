@@ -13,7 +13,8 @@
 # --against REV (a git revision, built once: bench/builds.sh) or
 # --against-build DIR (a built tree) runs a second group of that build
 # beside this one's; each run measures both, in turn (this, ref; then
-# ref, this), and every figure is printed for both with this/ref.
+# ref, this), and every figure is printed for both with this/ref, and
+# the CPU time (user + system) of the nodes and of gdfs-cli in the put.
 # Re-replication after a node failure: bench/rereplication.sh.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,8 +93,9 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR
 
 # Figures per slot, each a list of seconds: put[S] "0.31 0.29 ...".
 floor=() sfloor=()
-declare -A put get sput sget
+declare -A put get sput sget cpun cpuc
 order=$slots
+TIMEFORMAT='%3U %3S'
 for r in $(seq "$runs"); do
     rm -rf "$dir/c1" "$dir/c2" "$dir/c3"; mkdir -p "$dir/c1" "$dir/c2" "$dir/c3"
     t0=$(date +%s%N)
@@ -101,8 +103,11 @@ for r in $(seq "$runs"); do
     sync
     floor+=("$(secs "$t0" "$(date +%s%N)")")
     for s in $order; do
-        t0=$(date +%s%N); cli "$s" put "$dir/file" "big$r" >/dev/null
+        c0=$(cpu_s ${npids[$s]})
+        t0=$(date +%s%N); { time cli "$s" put "$dir/file" "big$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu"
         put[$s]+=" $(secs "$t0" "$(date +%s%N)")"
+        cpun[$s]+=" $(awk -v a="$c0" -v b="$(cpu_s ${npids[$s]})" 'BEGIN {printf "%.2f", b - a}')"
+        cpuc[$s]+=" $(awk '{printf "%.3f", $1 + $2}' "$dir/cpu")"
         cli "$s" get "big$r" - >/dev/null # warm
         t0=$(date +%s%N); cli "$s" get "big$r" - >/dev/null
         get[$s]+=" $(secs "$t0" "$(date +%s%N)")"
@@ -177,7 +182,13 @@ f=$(echo "${floor[*]}" | median)
 printf '%-44s %8s s  %6s MiB/s\n' "floor: cp to 3 dirs + sync" "$f" "$(mibs "$f")"
 row "gdfs put (3 replicas, W = 2)" put mibs
 row "gdfs get to /dev/null, warm" get mibs
-runs floor put=put get=get
+if [ -n "${bdir[ref]:-}" ]; then
+    row "gdfs put: CPU of the 3 nodes (user + sys)" cpun
+    row "gdfs put: CPU of gdfs-cli (user + sys)" cpuc
+    runs floor put=put get=get "put CPU nodes=cpun" "put CPU cli=cpuc"
+else
+    runs floor put=put get=get
+fi
 echo "1000 x 4 KiB files, one CLI call each way (-p 8), median of $runs runs"
 printf '%-44s %8s s\n' "floor: cp -r to 3 dirs + sync" "$(echo "${sfloor[*]}" | median)"
 row "gdfs put -r (3 replicas, W = 2)" sput

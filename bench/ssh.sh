@@ -16,7 +16,9 @@
 # --against REV (a git revision, built once: bench/builds.sh) or
 # --against-build DIR (a built tree) runs a second group of that build
 # through the same sshd; each run measures both, in turn (this, ref; then
-# ref, this), and every gdfs figure is printed for both with this/ref.
+# ref, this), and every gdfs figure is printed for both with this/ref,
+# and the CPU time (user + system) of the nodes and of gdfs-cli in the
+# put over ssh (sshd's is shared by both builds and not counted).
 # Environment: GDFS_BENCH_DIR (default /var/tmp/gdfs-bench-ssh: on disk,
 # not tmpfs), GDFS_BUILD (a configured build dir; default _build/bench).
 # Needs root (sshd's privilege separation directory /run/sshd).
@@ -163,15 +165,19 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 # Per slot, each a list of seconds: sput[S] "0.61 0.58 ...".
-declare -A sput sget tput tget sstat
+declare -A sput sget tput tget sstat cpun cpuc
+TIMEFORMAT='%3U %3S'
 scp1=() scp3=() scpp=()
 order=$slots
 for r in $(seq "$runs"); do
     for s in $order; do
         t0=$(now); scli "$s" 1 status >/dev/null; t1=$(now)
         sstat[$s]+=" $(secs "$t0" "$t1")"
-        sync; t0=$(now); scli "$s" 1 put "$dir/in.bin" "ssh-$r" >/dev/null; t1=$(now)
+        sync; c0=$(cpu_s ${npids[$s]})
+        t0=$(now); { time scli "$s" 1 put "$dir/in.bin" "ssh-$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu"; t1=$(now)
         sput[$s]+=" $(secs "$t0" "$t1")"
+        cpun[$s]+=" $(awk -v a="$c0" -v b="$(cpu_s ${npids[$s]})" 'BEGIN {printf "%.2f", b - a}')"
+        cpuc[$s]+=" $(awk '{printf "%.3f", $1 + $2}' "$dir/cpu")"
         t0=$(now); scli "$s" 1 get "ssh-$r" - >"$dir/out.bin"; t1=$(now)
         sget[$s]+=" $(secs "$t0" "$t1")"
         cmp -s "$dir/in.bin" "$dir/out.bin" || { echo "${bname[$s]}: get over ssh returned other bytes" >&2; exit 1; }
@@ -234,6 +240,8 @@ grow "gdfs get over ssh (leader -> CLI)" sget
 grow "gdfs put over tcp (same group, reference)" tput
 grow "gdfs get over tcp (same group, reference)" tget
 if [ -n "${bdir[ref]:-}" ]; then
+    grow "gdfs put over ssh: CPU of the 3 nodes" cpun "user + sys" -
+    grow "gdfs put over ssh: CPU of gdfs-cli" cpuc "user + sys" -
     echo "this/ref by run: status $(by_run "${sstat[this]}" "${sstat[ref]}"); put over ssh $(by_run "${sput[this]}" "${sput[ref]}");" \
         "get over ssh $(by_run "${sget[this]}" "${sget[ref]}"); put over tcp $(by_run "${tput[this]}" "${tput[ref]}");" \
         "get over tcp $(by_run "${tget[this]}" "${tget[ref]}")"

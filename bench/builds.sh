@@ -120,3 +120,16 @@ cpu_s() {
     done
     awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}'
 }
+
+# fail S WHAT LOG...: say which build's WHAT failed, with the end of each
+# LOG (the benchmark's directory goes with it), and stop.
+fail() {
+    local s=$1 what=$2 l
+    shift 2
+    echo "${bname[$s]}: $what failed" >&2
+    for l; do
+        echo "--- $l" >&2
+        tail -n 10 "$l" >&2
+    done
+    exit 1
+}

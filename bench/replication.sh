@@ -104,12 +104,13 @@ for r in $(seq "$runs"); do
     floor+=("$(secs "$t0" "$(date +%s%N)")")
     for s in $order; do
         c0=$(cpu_s ${npids[$s]})
-        t0=$(date +%s%N); { time cli "$s" put "$dir/file" "big$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu"
+        t0=$(date +%s%N); { time cli "$s" put "$dir/file" "big$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu" ||
+            fail "$s" "put big$r" "$dir/$s/log"
         put[$s]+=" $(secs "$t0" "$(date +%s%N)")"
         cpun[$s]+=" $(awk -v a="$c0" -v b="$(cpu_s ${npids[$s]})" 'BEGIN {printf "%.2f", b - a}')"
         cpuc[$s]+=" $(awk '{printf "%.3f", $1 + $2}' "$dir/cpu")"
-        cli "$s" get "big$r" - >/dev/null # warm
-        t0=$(date +%s%N); cli "$s" get "big$r" - >/dev/null
+        cli "$s" get "big$r" - >/dev/null || fail "$s" "get big$r" "$dir/$s/log" # warm
+        t0=$(date +%s%N); cli "$s" get "big$r" - >/dev/null || fail "$s" "get big$r" "$dir/$s/log"
         get[$s]+=" $(secs "$t0" "$(date +%s%N)")"
     done
 
@@ -120,9 +121,11 @@ for r in $(seq "$runs"); do
     sfloor+=("$(secs "$t0" "$(date +%s%N)")")
     for s in $order; do
         rm -rf "$dir/back"
-        t0=$(date +%s%N); cli "$s" put -r "$dir/small" "small$r/" >/dev/null
+        t0=$(date +%s%N); cli "$s" put -r "$dir/small" "small$r/" >/dev/null 2>"$dir/err" ||
+            fail "$s" "put -r" "$dir/err" "$dir/$s/log"
         sput[$s]+=" $(secs "$t0" "$(date +%s%N)")"
-        t0=$(date +%s%N); cli "$s" get -r "small$r/" "$dir/back" >/dev/null
+        t0=$(date +%s%N); cli "$s" get -r "small$r/" "$dir/back" >/dev/null 2>"$dir/err" ||
+            fail "$s" "get -r" "$dir/err" "$dir/$s/log"
         sget[$s]+=" $(secs "$t0" "$(date +%s%N)")"
         diff -r "$dir/small" "$dir/back" >/dev/null || { echo "${bname[$s]}: get -r differs" >&2; exit 1; }
     done

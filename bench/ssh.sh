@@ -171,19 +171,21 @@ scp1=() scp3=() scpp=()
 order=$slots
 for r in $(seq "$runs"); do
     for s in $order; do
-        t0=$(now); scli "$s" 1 status >/dev/null; t1=$(now)
+        t0=$(now); scli "$s" 1 status >/dev/null || fail "$s" "status over ssh" "$dir/$s"/n?/log; t1=$(now)
         sstat[$s]+=" $(secs "$t0" "$t1")"
         sync; c0=$(cpu_s ${npids[$s]})
-        t0=$(now); { time scli "$s" 1 put "$dir/in.bin" "ssh-$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu"; t1=$(now)
+        t0=$(now); { time scli "$s" 1 put "$dir/in.bin" "ssh-$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu" ||
+            fail "$s" "put over ssh" "$dir/$s"/n?/log
+        t1=$(now)
         sput[$s]+=" $(secs "$t0" "$t1")"
         cpun[$s]+=" $(awk -v a="$c0" -v b="$(cpu_s ${npids[$s]})" 'BEGIN {printf "%.2f", b - a}')"
         cpuc[$s]+=" $(awk '{printf "%.3f", $1 + $2}' "$dir/cpu")"
-        t0=$(now); scli "$s" 1 get "ssh-$r" - >"$dir/out.bin"; t1=$(now)
+        t0=$(now); scli "$s" 1 get "ssh-$r" - >"$dir/out.bin" || fail "$s" "get over ssh" "$dir/$s"/n?/log; t1=$(now)
         sget[$s]+=" $(secs "$t0" "$t1")"
         cmp -s "$dir/in.bin" "$dir/out.bin" || { echo "${bname[$s]}: get over ssh returned other bytes" >&2; exit 1; }
-        sync; t0=$(now); tcli "$s" 1 put "$dir/in.bin" "tcp-$r" >/dev/null; t1=$(now)
+        sync; t0=$(now); tcli "$s" 1 put "$dir/in.bin" "tcp-$r" >/dev/null || fail "$s" "put over tcp" "$dir/$s"/n?/log; t1=$(now)
         tput[$s]+=" $(secs "$t0" "$t1")"
-        t0=$(now); tcli "$s" 1 get "tcp-$r" - >"$dir/out.bin"; t1=$(now)
+        t0=$(now); tcli "$s" 1 get "tcp-$r" - >"$dir/out.bin" || fail "$s" "get over tcp" "$dir/$s"/n?/log; t1=$(now)
         tget[$s]+=" $(secs "$t0" "$t1")"
         rm -f "$dir/out.bin"
     done

@@ -33,7 +33,7 @@ static int revoked(struct gdfs_session *s, char *why, size_t whylen)
     rc = gdfs_store_meta_get(s->st, (const uint8_t *)name, (size_t)n, &meta);
     if (rc == GDFS_OK && !meta.tombstone) {
         snprintf(why, whylen,
-                 "authentication failed: credential %s revoked (role %s)",
+                 "authentication failed: credential revoked (id %s, role %s)",
                  s->peer.id, gdfs_cred_role_name(s->peer.role));
         return GDFS_EAUTH;
     }

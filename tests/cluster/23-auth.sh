@@ -66,7 +66,8 @@ sleep 2 # confirmations reach every member within about a second
 exits 2 "a revoked join token cannot enrol (through n3)" \
     timeout 10 "$NODE_BIN" -c "$T/n4/node.ini" join --token-file "$T/join.token" \
     "$(addr_of 3)"
-ok "... credential revoked" grep -q "revoked" "$ERR"
+ok "... authentication failed: credential revoked" \
+    grep -q "authentication failed: credential revoked" "$ERR"
 ok "a fresh join token lets n4 join" start_node 4 join "$(addr_of 1)"
 expect_within 30 4 alive_count 1
 result $? "the group has 4 members alive"

@@ -24,6 +24,8 @@
 
 /* The suites whose hash (SHA-256) the PSK is bound to. */
 #define SUITES "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+/* Bytes read from the transport at once (about 8 records of 16 KiB). */
+#define READ_AHEAD_LEN (128 * 1024)
 static const unsigned char suite_aes128gcm[2] = {0x13, 0x01};
 
 enum { OP_RECV = 0, OP_SEND = 1 };
@@ -193,6 +195,12 @@ static SSL_CTX *ctx_new(const SSL_METHOD *method)
     /* Partial writes: the conn ABI reports how much was taken. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Read ahead into a buffer of several records: without it each
+     * 16 KiB record costs two reads of the transport (header, body),
+     * 13 000 system calls per 100 MiB. Bytes read ahead count in
+     * SSL_has_pending (ch_pending), so readiness stays right. */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, READ_AHEAD_LEN);
     return ctx;
 }
 

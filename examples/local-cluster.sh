@@ -80,7 +80,11 @@ start() {
         # Its own log, not our stdout: a pipe from this script must end.
         "$build/gdfs-node" -c "$run/node$i.ini" $cmd >>"$run/n$i/log" 2>&1 </dev/null &
         echo $! > "$run/n$i/pid"
-        wait_for cli "$i" status
+        if ! wait_for cli "$i" status >/dev/null 2>&1; then
+            echo "node n$i did not start; the end of its log ($run/n$i/log):" >&2
+            tail -n 3 "$run/n$i/log" >&2
+            exit 1
+        fi
     done
     wait_for members_alive
     wait_for has_leader     # after a restart the group first elects one

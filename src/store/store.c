@@ -551,6 +551,49 @@ out:
     return GDFS_OK;
 }
 
+/* quick_check's first problem @what into errmsg, as one log line:
+ * SQLite puts "*** in database main ***" and a newline before it. */
+static void one_line(struct gdfs_store *st, const unsigned char *what)
+{
+    static const char head[] = "*** in database main ***\n";
+    const char *w = what ? (const char *)what : "(no answer)";
+
+    if (strncmp(w, head, sizeof(head) - 1) == 0)
+        w += sizeof(head) - 1;
+    snprintf(st->errmsg, sizeof(st->errmsg), "quick_check: %s", w);
+    for (char *p = st->errmsg; *p != '\0'; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+int gdfs_store_check(struct gdfs_store *st, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    const unsigned char *first;
+    int rc;
+
+    /* (1): stop at the first problem; only it is reported. */
+    rc = st_prep(st, "PRAGMA quick_check(1)", &s);
+    if (rc == GDFS_OK) {
+        switch (sqlite3_step(s)) {
+        case SQLITE_ROW:
+            first = sqlite3_column_text(s, 0);
+            if (first == NULL || strcmp((const char *)first, "ok") != 0) {
+                one_line(st, first);
+                rc = GDFS_ECORRUPT;
+            }
+            break;
+        default:
+            rc = st_fail(st, "quick_check");
+            break;
+        }
+        sqlite3_finalize(s);
+    }
+    if (rc != GDFS_OK)
+        snprintf(err, errlen, "%s", st->errmsg);
+    return rc;
+}
+
 void gdfs_store_close(struct gdfs_store *st)
 {
     if (st == NULL)

@@ -81,6 +81,18 @@ int gdfs_store_open(const char *path, const struct gdfs_store_opts *opts,
  * none exists yet), or GDFS_ECONFIG with @err naming each such file, its
  * mode and the fix ("chmod 600 ..."). Does not open the database. */
 int gdfs_store_check_modes(const char *path, char *err, size_t errlen);
+
+/* Run SQLite's quick_check on @st's database: every page of every b-tree
+ * and overflow chain is read and its structure checked (not the agreement
+ * of indexes with their tables: that is integrity_check, whose cost grows
+ * faster than the file). Run once at node start-up, before anything
+ * reads the database, so that a damaged store never serves. GDFS_OK if
+ * SQLite answers "ok"; GDFS_ECORRUPT with @err ("quick_check: <first
+ * problem SQLite found>") if the file is damaged, including when SQLite
+ * cannot even read it (SQLITE_CORRUPT, SQLITE_NOTADB); GDFS_EIO,
+ * GDFS_ENOMEM or GDFS_ESTORE with the reason if the check could not run.
+ * Takes no writer lock: readers may run beside it. */
+int gdfs_store_check(struct gdfs_store *st, char *err, size_t errlen);
 void gdfs_store_close(struct gdfs_store *st);
 
 /* The reason for the last failure on @st (valid until the next call). */

@@ -587,6 +587,102 @@ START_TEST(test_store_flipped_byte_detected_by_checksum)
 }
 END_TEST
 
+/* Overwrite page @pgno (1-based) of the closed database at path with a
+ * fixed garbage pattern, as a bad sector or a torn write would leave it. */
+static void smash_page(int pgno)
+{
+    uint8_t junk[65536];
+    FILE *f = fopen(path, "r+b");
+
+    ck_assert_ptr_nonnull(f);
+    memset(junk, 0xa5, sizeof(junk));
+    ck_assert_int_eq(fseek(f, (long)(pgno - 1) * opts.page_size, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(junk, 1, opts.page_size, f), opts.page_size);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The root page of table @name of the database at path. */
+static int root_page(const char *name)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int pg;
+
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT rootpage FROM sqlite_master "
+                                        "WHERE name = ?",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    pg = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return pg;
+}
+
+START_TEST(test_store_check_passes_sound_database)
+{
+    char err[512] = "";
+
+    for (int i = 0; i < 5; i++) {
+        char name[8];
+
+        snprintf(name, sizeof(name), "f%d", i);
+        put_file(st, name, 65536, 3, 100, i, 1);
+    }
+    ck_assert_int_eq(gdfs_store_check(st, err, sizeof(err)), GDFS_OK);
+    ck_assert_str_eq(err, "");
+}
+END_TEST
+
+/* A damaged b-tree page: the store still opens (SQLite reads pages only
+ * as it needs them), and the check says it is damaged, in SQLite's
+ * words. */
+START_TEST(test_store_check_finds_damaged_page)
+{
+    char err[512] = "";
+    int pg;
+
+    for (int i = 0; i < 5; i++) {
+        char name[8];
+
+        snprintf(name, sizeof(name), "f%d", i);
+        put_file(st, name, 65536, 3, 100, i, 1);
+    }
+    gdfs_store_close(st); /* the last connection: checkpoints the WAL */
+    st = NULL;
+    pg = root_page("versions");
+    ck_assert_int_gt(pg, 1);
+    smash_page(pg);
+    st = open_store();
+    ck_assert_int_eq(gdfs_store_check(st, err, sizeof(err)), GDFS_ECORRUPT);
+    ck_assert_msg(strncmp(err, "quick_check: ", 13) == 0, "err: %s", err);
+    /* One log line, SQLite's own words after the prefix. */
+    ck_assert_ptr_null(strchr(err, '\n'));
+    ck_assert_ptr_null(strstr(err, "***"));
+    ck_assert_msg(strlen(err) > 13, "err: %s", err);
+}
+END_TEST
+
+/* Page 1 holds the header and the schema: SQLite cannot open the store
+ * at all, and that is damage too, not an I/O failure. */
+START_TEST(test_store_open_of_damaged_header_is_ecorrupt)
+{
+    struct gdfs_store *s = NULL;
+    char err[512];
+
+    gdfs_store_close(st);
+    st = NULL;
+    smash_page(1);
+    ck_assert_int_eq(gdfs_store_open(path, &opts, &s, err, sizeof(err)),
+                     GDFS_ECORRUPT);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(err, path));
+}
+END_TEST
+
 /* ---- checking and replacing chunks ----------------------------------------- */
 
 /* Run @sql on the database behind the store's back. */
@@ -1734,6 +1830,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_refuses_newer_database);
     tcase_add_test(tc, test_store_reopen_keeps_data);
     tcase_add_test(tc, test_store_refuses_non_database);
+    tcase_add_test(tc, test_store_check_passes_sound_database);
+    tcase_add_test(tc, test_store_check_finds_damaged_page);
+    tcase_add_test(tc, test_store_open_of_damaged_header_is_ecorrupt);
     tcase_add_test(tc, test_store_new_files_are_private);
     tcase_add_test(tc, test_store_check_modes_names_open_files);
     tcase_add_test(tc, test_store_no_migrate_checks_only);

@@ -16,7 +16,8 @@
  * Start-up is an ordered table of steps, undone in reverse on exit (moosefs
  * RunTab). Exit status: 0 clean stop (SIGTERM/SIGINT), 1 runtime failure,
  * 2 usage or configuration error (bad INI, missing plugin, database of
- * another group or node, data_dir or database open to group or others). */
+ * another group or node, data_dir or database open to group or others, a
+ * damaged database). */
 #define GDFS_LOG_MODULE "node"
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 
 #include "auth/cred.h"
 #include "auth/requests.h"
+#include "clock.h"
 #include "config.h"
 #include "hash.h"
 #include "log.h"
@@ -113,11 +115,36 @@ static void undo_signals(struct node *n)
     close(n->stop_pipe[1]);
 }
 
+static void undo_store(struct node *n);
+
+/* A database SQLite finds damaged (@why says how): refuse to start on it,
+ * naming the file and the way back (README, "A damaged database"). A store
+ * that lost pages may have lost a vote, a term or acknowledged copies
+ * without knowing it: it must never lead or serve. The group key is
+ * kept, so the node needs no join token to come back empty. */
+static int damaged(struct node *n, const char *why)
+{
+    const char *dir = n->cfg.data_dir;
+
+    gdfs_log(GDFS_LOG_ERROR,
+             "database %s is damaged (%s); the node will not start on it. "
+             "Move the database aside, keeping %s/%s: 'mkdir %s.damaged && "
+             "mv %s/%s* %s.damaged/', then start the node empty with "
+             "'gdfs-node -c %s join HOST:PORT' (HOST:PORT: another "
+             "member); the other members still hold every file (README, "
+             "\"A damaged database\")",
+             n->srv.db_path, why, dir, GDFS_GROUP_KEY_FILE, dir, dir,
+             GDFS_STORE_DB_NAME, dir, n->config_path);
+    n->exit_code = EXIT_USAGE;
+    return -1;
+}
+
 static int step_store(struct node *n)
 {
     /* The main connection migrates the schema, before any thread. */
     struct gdfs_store_opts so = gdfs_node_store_opts(&n->cfg, false);
     char err[1024];
+    uint64_t t0;
     int rc;
 
     snprintf(n->srv.db_path, sizeof(n->srv.db_path), "%s/%s", n->cfg.data_dir,
@@ -131,11 +158,27 @@ static int step_store(struct node *n)
         return -1;
     }
     rc = gdfs_store_open(n->srv.db_path, &so, &n->st, err, sizeof(err));
+    if (rc == GDFS_ECORRUPT)
+        return damaged(n, err);
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "%s", err);
         n->exit_code = rc == GDFS_EVERSION ? EXIT_USAGE : 1;
         return -1;
     }
+    /* Before any step reads it: quick_check, not integrity_check, whose
+     * index-against-table pass costs more than reading the file once. */
+    t0 = gdfs_clock_ms();
+    rc = gdfs_store_check(n->st, err, sizeof(err));
+    if (rc != GDFS_OK) {
+        /* A failed step is not undone: close it here. */
+        undo_store(n);
+        if (rc == GDFS_ECORRUPT)
+            return damaged(n, err);
+        gdfs_log(GDFS_LOG_ERROR, "%s: %s", n->srv.db_path, err);
+        return -1;
+    }
+    gdfs_log(GDFS_LOG_INFO, "%s passed quick_check in %llu ms", n->srv.db_path,
+             (unsigned long long)(gdfs_clock_ms() - t0));
     return 0;
 }
 
@@ -203,6 +246,8 @@ static int step_identity(struct node *n)
         gdfs_log(GDFS_LOG_NOTICE, "initialised group %s", gid);
     }
     rc = gdfs_store_get_node(n->st, &n->state);
+    if (rc == GDFS_ECORRUPT) /* what quick_check cannot see */
+        return damaged(n, gdfs_store_errmsg(n->st));
     if (n->join != NULL) {
         if (rc == GDFS_OK) {
             gdfs_log(GDFS_LOG_ERROR,
@@ -464,8 +509,11 @@ static void undo_scrub(struct node *n)
 static int step_recover(struct node *n)
 {
     int dropped = 0;
+    int rc = gdfs_store_recover(n->st, &dropped);
 
-    if (gdfs_store_recover(n->st, &dropped) != GDFS_OK) {
+    if (rc == GDFS_ECORRUPT)
+        return damaged(n, gdfs_store_errmsg(n->st));
+    if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "recover: %s", gdfs_store_errmsg(n->st));
         return -1;
     }

@@ -19,8 +19,9 @@
 #            launch_cluster N [ini args], node_pid I, addr_of I,
 #            start_nodes I...
 #            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
-#            (start_node I join ADDR gets a join token by itself; every
-#            gdfs-cli proves the admin credential in $GDFS_KEY_FILE)
+#            (start_node I join ADDR gets a join token by itself when
+#            nI has no group key; every gdfs-cli proves the admin
+#            credential in $GDFS_KEY_FILE)
 #   group    view I, agree NODES..., alive_count I, state_of I J,
 #            leader_num I, agreed_leader NODES..., leader_alive_count I
 #   waiting  expect_within SECS EXPECTED CMD...   (glusterfs EXPECT_WITHIN:
@@ -331,8 +332,10 @@ make_node_ini() {
 start_node() {
     local i=$1 pid="" k
     shift
-    # A join without a token gets a join token from a member's key.
-    if [ "${1:-}" = join ] && [[ " $* " != *" --token"* ]]; then
+    # A join without a token gets a join token from a member's key, unless
+    # the node holds the group key already (the node would not use it).
+    if [ "${1:-}" = join ] && [[ " $* " != *" --token"* ]] &&
+        [ ! -e "$T/n$i/data/group.key" ]; then
         k=$(member_with_key) || {
             diag "start_node n$i join: no member holds a group key yet"
             return 1

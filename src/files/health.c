@@ -40,13 +40,21 @@ enum gdfs_health gdfs_health_replica(const char *id, bool acked,
 unsigned gdfs_health_want(const struct gdfs_members *set,
                           const struct gdfs_health_member *extra)
 {
-    unsigned live = 0;
+    unsigned members = 0;
 
     for (uint32_t i = 0; i < set->n; i++)
-        if (set->m[i].state != GDFS_MEMBER_FAILED &&
-            set->m[i].state != GDFS_MEMBER_LEFT && !extra[i].draining)
-            live++;
-    return live < GDFS_REPLICAS ? live : GDFS_REPLICAS;
+        if (set->m[i].state != GDFS_MEMBER_LEFT && !extra[i].draining)
+            members++;
+    return members < GDFS_REPLICAS ? members : GDFS_REPLICAS;
+}
+
+/* Is member @id in @set and failed? */
+static bool member_failed(const char *id, const struct gdfs_members *set)
+{
+    for (uint32_t k = 0; k < set->n; k++)
+        if (strcmp(set->m[k].id, id) == 0)
+            return set->m[k].state == GDFS_MEMBER_FAILED;
+    return false;
 }
 
 unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
@@ -54,9 +62,9 @@ unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
                             const struct gdfs_members *set,
                             const struct gdfs_health_member *extra,
                             uint64_t age_ms, const struct gdfs_health_cfg *cfg,
-                            enum gdfs_health *out)
+                            enum gdfs_health *out, unsigned *live)
 {
-    unsigned count = 0;
+    unsigned count = 0, onlive = 0;
 
     for (unsigned i = 0; i < n; i++) {
         enum gdfs_health h = gdfs_health_replica(ids[i], (acked >> i) & 1u,
@@ -65,8 +73,15 @@ unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
 
         if (out != NULL)
             out[i] = h;
-        if (h != GDFS_HEALTH_LOST)
-            count++;
+        if (h == GDFS_HEALTH_LOST)
+            continue;
+        count++;
+        /* Not lost and not failed: acked (or unacked in a young record) on
+         * a member that is alive or suspect. */
+        if (!member_failed(ids[i], set))
+            onlive++;
     }
+    if (live != NULL)
+        *live = onlive;
     return count;
 }

@@ -11,7 +11,15 @@
  * leaves), is lost at once. One that never acked is lost once the record
  * is unacked_grace_ms old (the gateway commits only after every replica
  * it still streams to has answered, so an unacked replica never finishes
- * the copy later; the grace only covers a record seen right at commit). */
+ * the copy later; the grace only covers a record seen right at commit).
+ *
+ * Two counts come out of a record, for two uses. The replicas that count
+ * (GOOD or WAIT) decide whether the repair thread copies now: a failed
+ * member's copy still counts while it may come back. The replicas that
+ * count on live members (not failed) are the figure status shows: a file
+ * with a copy on a failed member is under-replicated at once, even while
+ * its repair waits for the delay (issue 13: with one of 3 nodes killed,
+ * status must not say all is well). */
 #ifndef GDFS_FILES_HEALTH_H
 #define GDFS_FILES_HEALTH_H
 
@@ -58,18 +66,23 @@ enum gdfs_health gdfs_health_replica(const char *id, bool acked,
                                      enum gdfs_health_why *why);
 
 /* Replicas a file should have: min(GDFS_REPLICAS, members that are
- * neither failed, left nor draining). */
+ * neither left nor draining). A failed member still counts: its failure
+ * does not make the group smaller, it makes the file short of a copy
+ * (DESIGN.md invariant 4). Below GDFS_REPLICAS only when the group itself
+ * is too small (1 or 2 members), which status shows apart. */
 unsigned gdfs_health_want(const struct gdfs_members *set,
                           const struct gdfs_health_member *extra);
 
 /* A whole record: @out[i] (may be NULL) gets replica i's standing;
- * returns how many count (GOOD or WAIT). The file is under-replicated
- * when that is below gdfs_health_want. */
+ * returns how many count (GOOD or WAIT): below gdfs_health_want, the file
+ * needs a copy once nothing waits. *live (may be NULL) gets how many of
+ * those are on members that are not failed: below gdfs_health_want, the
+ * file is under-replicated (the figure status shows). */
 unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
                             unsigned n, uint8_t acked,
                             const struct gdfs_members *set,
                             const struct gdfs_health_member *extra,
                             uint64_t age_ms, const struct gdfs_health_cfg *cfg,
-                            enum gdfs_health *out);
+                            enum gdfs_health *out, unsigned *live);
 
 #endif

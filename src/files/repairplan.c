@@ -14,6 +14,14 @@ static int member_index(const struct gdfs_members *set, const char *id)
     return -1;
 }
 
+static bool drains_any(const struct gdfs_repairplan *out)
+{
+    for (unsigned i = 0; i < GDFS_REPLICAS; i++)
+        if (out->drain[i] >= 0)
+            return true;
+    return false;
+}
+
 /* Sources and target for in->m, and the record to commit (COPY), or the
  * reason there are none (STUCK). @h is each replica's health. */
 static void plan_copy(const struct gdfs_repairplan_in *in,
@@ -57,6 +65,10 @@ static void plan_copy(const struct gdfs_repairplan_in *in,
                           (const char(*)[GDFS_NODE_ID_MAX + 1]) exclude, nexcl,
                           1, &idx) != 1) {
         out->why = "no member left to take a copy";
+        /* Nowhere to put a copy (each live member holds one): wait for a
+         * member to come back or join; a hand-off stays STUCK. */
+        if (!drains_any(out))
+            out->act = GDFS_REPAIRPLAN_WAIT;
         return;
     }
     /* The new replica set: what still counts, then the target. */
@@ -118,10 +130,15 @@ void gdfs_repairplan_make(const struct gdfs_repairplan_in *in,
     out->good = gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                        m->replica,
                                    m->nreplicas, m->acked, in->set, in->extra,
-                                   age, &in->cfg, h);
-    out->under = out->good < out->want;
-    if (!out->under && drained == 0)
+                                   age, &in->cfg, h, &out->live);
+    out->under = out->live < out->want;
+    if (out->good >= out->want && drained == 0) {
+        if (out->under) {
+            out->act = GDFS_REPAIRPLAN_WAIT;
+            out->why = "a failed member's copy counts until repair_delay_ms";
+        }
         return;
+    }
     if (in->in_flight) {
         out->act = GDFS_REPAIRPLAN_BUSY;
         return;

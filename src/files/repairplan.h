@@ -17,10 +17,17 @@
  *   lost once the record has been seen unacked for unacked_grace_ms. The
  *   record's age starts at the first pass that saw it unacked (the note's
  *   unacked_since), so a new leader waits the full grace.
- * - A file needs work when fewer replicas count than it should have
- *   (gdfs_health_want: that is the "under-replicated" figure status shows),
+ * - A file is under-replicated (the figure status shows) when fewer of its
+ *   replicas count on live members than it should have (gdfs_health_want:
+ *   min(3, members not left nor draining); a failed member is still a
+ *   member). It needs a copy now when fewer replicas count than that
+ *   (a failed member's copy counts for repair_delay_ms: it waits, WAIT),
  *   or when one of its replicas is on a draining member (hand-off on
  *   leave, docs/ARCHITECTURE.md "Upkeep").
+ * - No member can take the copy (every live member holds one already, as
+ *   in a 3-node group with one failed): WAIT, quietly, until a member
+ *   comes back or joins; only a hand-off with nowhere to go is STUCK (the
+ *   leave reports it).
  * - A file whose copy is queued or running waits for it; so does one whose
  *   last copy failed, until the backoff the note holds (retry_at) is over.
  * - Sources are the replicas that acked the version and whose member is
@@ -67,20 +74,24 @@ enum gdfs_repairplan_act {
     GDFS_REPAIRPLAN_BACKOFF,  /* needs work; retry_at not reached */
     GDFS_REPAIRPLAN_COPY,     /* copy from src[] onto target, commit next */
     GDFS_REPAIRPLAN_STUCK,    /* needs work, cannot get it (see why) */
+    GDFS_REPAIRPLAN_WAIT,     /* under-replicated, no copy yet: the failed
+                               * member's delay runs, or no member is free
+                               * to take one (see why) */
 };
 
 struct gdfs_repairplan {
     enum gdfs_repairplan_act act;
     unsigned good; /* replicas that count (health GOOD or WAIT) */
+    unsigned live; /* ... of them on members that are not failed */
     unsigned want; /* replicas the file should have */
-    bool under;    /* good < want: an under-replicated file */
+    bool under;    /* live < want: an under-replicated file */
     /* The record names a member that has not acked: the note must keep
      * unacked_since (the value below: in->unacked_since, or now). */
     bool unacked;
     uint64_t unacked_since;
     /* drain[i]: index in in->drains of replica i's member, or -1. */
     int drain[GDFS_REPLICAS];
-    const char *why; /* STUCK: a static reason, for the log */
+    const char *why; /* STUCK, WAIT: a static reason, for the log */
     /* COPY: indices into in->set. */
     int target;
     unsigned nsrc;

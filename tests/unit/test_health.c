@@ -108,7 +108,7 @@ END_TEST
 
 /* ---- gdfs_health_want ---------------------------------------------------- */
 
-START_TEST(test_health_want_is_three_or_the_live_members)
+START_TEST(test_health_want_is_three_or_the_group_size)
 {
     group_of(5);
     ck_assert_uint_eq(gdfs_health_want(&set, extra), 3);
@@ -116,11 +116,30 @@ START_TEST(test_health_want_is_three_or_the_live_members)
     set.m[1].state = GDFS_MEMBER_LEFT;
     ck_assert_uint_eq(gdfs_health_want(&set, extra), 3);
     extra[2].draining = true;
+    ck_assert_uint_eq(gdfs_health_want(&set, extra), 3); /* n1, n4, n5 */
+    extra[3].draining = true;
+    ck_assert_uint_eq(gdfs_health_want(&set, extra), 2); /* n1, n5 */
+    set.m[4].state = GDFS_MEMBER_SUSPECT;                /* still a member */
     ck_assert_uint_eq(gdfs_health_want(&set, extra), 2);
-    set.m[3].state = GDFS_MEMBER_SUSPECT; /* still live */
+    group_of(2);
     ck_assert_uint_eq(gdfs_health_want(&set, extra), 2);
     group_of(1);
     ck_assert_uint_eq(gdfs_health_want(&set, extra), 1);
+}
+END_TEST
+
+START_TEST(test_health_want_counts_failed_members)
+{
+    /* Issue 13: one of 3 failed must not lower the target to 2. */
+    group_of(3);
+    set.m[2].state = GDFS_MEMBER_FAILED;
+    ck_assert_uint_eq(gdfs_health_want(&set, extra), 3);
+    set.m[1].state = GDFS_MEMBER_FAILED;
+    ck_assert_uint_eq(gdfs_health_want(&set, extra), 3);
+    /* A 2-node group with one failed still wants 2. */
+    group_of(2);
+    set.m[1].state = GDFS_MEMBER_FAILED;
+    ck_assert_uint_eq(gdfs_health_want(&set, extra), 2);
 }
 END_TEST
 
@@ -134,14 +153,15 @@ START_TEST(test_health_record_counts_what_counts)
     replicas("n1", "n2", "n3");
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 7, &set, extra, 0, &cfg, h),
+                                         3, 7, &set, extra, 0, &cfg, h, NULL),
                       3);
     /* n2 failed long enough, n3 never acked in an old record. */
     set.m[1].state = GDFS_MEMBER_FAILED;
     extra[1].failed_for_ms = 5000;
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 3, &set, extra, 600, &cfg, h),
+                                         3, 3, &set, extra, 600, &cfg, h,
+                                         NULL),
                       1);
     ck_assert_int_eq(h[0], GDFS_HEALTH_GOOD);
     ck_assert_int_eq(h[1], GDFS_HEALTH_LOST);
@@ -151,8 +171,62 @@ START_TEST(test_health_record_counts_what_counts)
     group_of(5);
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         2, 3, &set, extra, 0, &cfg, NULL),
+                                         2, 3, &set, extra, 0, &cfg, NULL,
+                                         NULL),
                       2);
+}
+END_TEST
+
+START_TEST(test_health_record_one_of_three_failed_is_under_replicated)
+{
+    unsigned live = 99;
+
+    /* Issue 13: 3 nodes, n3 killed. Its copy still counts for repair
+     * until the delay (WAIT) but not on a live member: want 3, have 2. */
+    group_of(3);
+    replicas("n1", "n2", "n3");
+    set.m[2].state = GDFS_MEMBER_FAILED;
+    extra[2].failed_for_ms = 10;
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
+                                         3, 7, &set, extra, 0, &cfg, NULL,
+                                         &live),
+                      3);
+    ck_assert_uint_eq(live, 2);
+    ck_assert_uint_lt(live, gdfs_health_want(&set, extra));
+    /* Past the delay the copy is lost: 2 count, 2 live, still short. */
+    extra[2].failed_for_ms = 5000;
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
+                                         3, 7, &set, extra, 0, &cfg, NULL,
+                                         &live),
+                      2);
+    ck_assert_uint_eq(live, 2);
+    ck_assert_uint_eq(gdfs_health_want(&set, extra), 3);
+    /* An unacked replica of a young record on a live member is live. */
+    group_of(3);
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
+                                         3, 3, &set, extra, 0, &cfg, NULL,
+                                         &live),
+                      3);
+    ck_assert_uint_eq(live, 3);
+}
+END_TEST
+
+START_TEST(test_health_record_small_group_is_not_under_replicated)
+{
+    unsigned live = 0;
+
+    /* A 2-node group: 2 copies are all it can hold. */
+    group_of(2);
+    replicas("n1", "n2", "");
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
+                                         2, 3, &set, extra, 0, &cfg, NULL,
+                                         &live),
+                      2);
+    ck_assert_uint_eq(live, gdfs_health_want(&set, extra));
 }
 END_TEST
 
@@ -168,8 +242,12 @@ static Suite *health_suite(void)
     tcase_add_test(tc, test_health_non_member_and_left_lost_at_once);
     tcase_add_test(tc, test_health_unacked_lost_after_grace);
     tcase_add_test(tc, test_health_draining_lost_at_once);
-    tcase_add_test(tc, test_health_want_is_three_or_the_live_members);
+    tcase_add_test(tc, test_health_want_is_three_or_the_group_size);
+    tcase_add_test(tc, test_health_want_counts_failed_members);
     tcase_add_test(tc, test_health_record_counts_what_counts);
+    tcase_add_test(tc,
+                   test_health_record_one_of_three_failed_is_under_replicated);
+    tcase_add_test(tc, test_health_record_small_group_is_not_under_replicated);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -108,8 +108,12 @@ START_TEST(test_repairplan_failed_member_waits_repair_delay)
 {
     failed(2, DELAY_MS - 1);
     plan();
-    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_NONE);
+    /* Under-replicated at once (n2's copy is not on a live member), but
+     * no copy before the delay: a quick restart must not start a storm. */
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_WAIT);
     ck_assert_uint_eq(out.good, 3);
+    ck_assert_uint_eq(out.live, 2);
+    ck_assert(out.under);
     failed(2, DELAY_MS);
     plan();
     ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_COPY);
@@ -301,9 +305,10 @@ START_TEST(test_repairplan_under_replicated_when_good_below_want)
 {
     /* The figure status shows: replicas that count below what the file
      * should have, whatever is done about it. */
-    failed(1, DELAY_MS - 1); /* counts (WAIT) */
+    failed(1, DELAY_MS - 1); /* counts for repair (WAIT), not as live */
     plan();
-    ck_assert(!out.under);
+    ck_assert(out.under);
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_WAIT);
     failed(1, DELAY_MS);
     plan();
     ck_assert(out.under);
@@ -319,6 +324,33 @@ START_TEST(test_repairplan_under_replicated_when_good_below_want)
     plan();
     ck_assert(!out.under);
     ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_NONE);
+}
+END_TEST
+
+START_TEST(test_repairplan_three_nodes_one_failed_waits_quietly)
+{
+    /* Issue 13: 3 members, n3 failed past the delay. The file is short
+     * (want 3, 2 live) but every live member holds a copy: WAIT, not
+     * STUCK (which logs), until n3 comes back or a member joins. */
+    set.n = 3;
+    failed(3, DELAY_MS * 10);
+    plan();
+    ck_assert_uint_eq(out.want, 3);
+    ck_assert_uint_eq(out.live, 2);
+    ck_assert(out.under);
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_WAIT);
+    ck_assert_str_eq(out.why, "no member left to take a copy");
+    /* A fourth member: the copy goes there. */
+    set.n = 4;
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_COPY);
+    ck_assert_str_eq(set.m[out.target].id, "n4");
+    /* n3 back: healthy again. */
+    set.n = 3;
+    set.m[2].state = GDFS_MEMBER_ALIVE;
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_NONE);
+    ck_assert(!out.under);
 }
 END_TEST
 
@@ -357,6 +389,7 @@ static Suite *repairplan_suite(void)
     tcase_add_test(tc, test_repairplan_never_fewer_copies_than_now);
     tcase_add_test(tc, test_repairplan_departed_replica_lost_at_once);
     tcase_add_test(tc, test_repairplan_under_replicated_when_good_below_want);
+    tcase_add_test(tc, test_repairplan_three_nodes_one_failed_waits_quietly);
     tcase_add_test(tc, test_repairplan_small_group_wants_fewer);
     suite_add_tcase(s, tc);
     return s;

@@ -312,7 +312,10 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
     for (unsigned i = 0; i < m->nreplicas; i++)
         if (plan.drain[i] >= 0)
             p->drain_left[plan.drain[i]]++;
-    if (plan.act == GDFS_REPAIRPLAN_BUSY)
+    /* WAIT: the failed member's delay runs, or no member is free to take
+     * a copy (a 3-node group with one failed); the next pass looks again,
+     * nothing is logged. */
+    if (plan.act == GDFS_REPAIRPLAN_BUSY || plan.act == GDFS_REPAIRPLAN_WAIT)
         return;
     if (note != NULL)
         note->pass = r->pass;

@@ -5,10 +5,12 @@
 #include "node/records/leaderops.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "net.h"
+#include "node/group/grouphost.h"
 #include "node/records/records.h"
 #include "node/rpc.h"
 #include "store/store.h"
@@ -173,7 +175,28 @@ int gdfs_leaderops_remove(struct gdfs_session *s, const struct gdfs_msg *m)
 struct list_ctx {
     struct gdfs_proto_writer *w;
     bool full;
+    const struct gdfs_group_status *gs; /* the member set, once per page */
 };
+
+/* The copies of @m that count on live members: acked, on a member that
+ * is alive or suspect (issue 13: a copy on a failed node is not shown as
+ * a replica; compare with the 3 a file should have). */
+static uint8_t live_replicas(const struct gdfs_meta *m,
+                             const struct gdfs_group_status *gs)
+{
+    uint8_t n = 0;
+
+    for (unsigned i = 0; i < m->nreplicas; i++) {
+        if (!((m->acked >> i) & 1u))
+            continue;
+        for (uint32_t k = 0; k < gs->n; k++)
+            if (strcmp(gs->m[k].id, m->replica[i]) == 0 &&
+                (gs->m[k].state == GDFS_MEMBER_ALIVE ||
+                 gs->m[k].state == GDFS_MEMBER_SUSPECT))
+                n++;
+    }
+    return n;
+}
 
 static int add_file(void *ctx, const struct gdfs_meta *m)
 {
@@ -181,8 +204,7 @@ static int add_file(void *ctx, const struct gdfs_meta *m)
     struct gdfs_list_entry e = {.name = {m->name, m->namelen},
                                 .size = m->size,
                                 .version = m->version,
-                                .replicas =
-                                    (uint8_t)__builtin_popcount(m->acked)};
+                                .replicas = live_replicas(m, lc->gs)};
 
     if (gdfs_proto_add_list(lc->w, &e) != GDFS_OK) {
         lc->full = true;
@@ -195,7 +217,8 @@ int gdfs_leaderops_list(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_LIST, .reqid = m->reqid};
     struct gdfs_proto_writer w;
-    struct list_ctx lc = {&w, false};
+    struct list_ctx lc = {&w, false, NULL};
+    struct gdfs_group_status *gs;
     uint32_t max = m->u.list.max;
     char why[512];
     bool more = false;
@@ -206,6 +229,10 @@ int gdfs_leaderops_list(struct gdfs_session *s, const struct gdfs_msg *m)
     if ((rc = gdfs_records_check_leader(s->records, why, sizeof(why))) !=
         GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "ls: %s", why);
+    if ((gs = malloc(sizeof(*gs))) == NULL)
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM, "ls: out of memory");
+    gdfs_grouphost_status(s->group, gs);
+    lc.gs = gs;
     if (max == 0 || max > LIST_PAGE_MAX)
         max = LIST_PAGE_MAX;
     rc = gdfs_proto_writer_begin(&w, s->out, s->outcap, &r);
@@ -213,6 +240,7 @@ int gdfs_leaderops_list(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = gdfs_store_meta_list(s->st, m->u.list.after.p,
                                   m->u.list.after.len, max, false, add_file,
                                   &lc, &more);
+    free(gs);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "ls: %s",
                                 gdfs_store_errmsg(s->st));

@@ -117,8 +117,13 @@ enum gdfs_member_state {
     GDFS_MEMBER_SUSPECT = 1,
     GDFS_MEMBER_FAILED = 2,
     GDFS_MEMBER_LEFT = 3,
+    /* NDTOCL_STATUS only: the node asked has no leader and cannot vouch
+     * for this member's state (its own view is stale). Never in group
+     * messages, records or LOCATE, whose range stays ..MEMBER_STATE_MAX. */
+    GDFS_MEMBER_UNKNOWN = 4,
 };
 #define GDFS_MEMBER_STATE_MAX 3
+#define GDFS_STATUS_STATE_MAX 4 /* states a NDTOCL_STATUS member may have */
 
 enum gdfs_list_scope { GDFS_LIST_ALL = 0, GDFS_LIST_HERE = 1 };
 

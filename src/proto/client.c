@@ -459,7 +459,7 @@ static bool member_entry(struct gdfs_pack_reader *r, void *out)
     e->ring = gdfs_pack_get_u8(r);
     return !r->bad && gdfs_proto_valid_node_id(&e->id) &&
            gdfs_proto_valid_addr(&e->addr) &&
-           e->state <= GDFS_MEMBER_STATE_MAX && (e->ring & ~RING_BITS) == 0;
+           e->state <= GDFS_STATUS_STATE_MAX && (e->ring & ~RING_BITS) == 0;
 }
 
 /* running:8 passes:32 checked:64 total:64 bad:64 repaired:64 */
@@ -541,7 +541,7 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
     int rc;
 
     if (!gdfs_proto_valid_node_id(&e->id) ||
-        !gdfs_proto_valid_addr(&e->addr) || e->state > GDFS_MEMBER_STATE_MAX ||
+        !gdfs_proto_valid_addr(&e->addr) || e->state > GDFS_STATUS_STATE_MAX ||
         (e->ring & ~RING_BITS) != 0)
         return GDFS_EINVAL;
     rc = gdfs_proto_writer_room(w, member_entry, size);

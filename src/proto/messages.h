@@ -69,7 +69,9 @@
     X(CLTOND_STATUS, 14, CLTOND, empty, READ)                                 \
     /* idlen:8 id grouplen:8 group leaderlen:8 leader term:64 role:8          \
      * count:16 then count x { idlen:8 id addrlen:8 addr state:8 ring:8 }     \
-     * (leaderlen may be 0; role: enum gdfs_group_role 0..5; ring: bit 0 =    \
+     * (leaderlen may be 0; state: 0..3 as in group messages, or 4 unknown:   \
+     * the node has no leader and cannot vouch for the member (older CLIs     \
+     * refuse the reply then); role: enum gdfs_group_role 0..5; ring: bit 0 = \
      * the node asked heartbeats this member, bit 1 = this member's           \
      * heartbeats reach the node asked; other bits 0)                         \
      * then, optionally (absent from older nodes): HEALTH (see                \

@@ -381,7 +381,7 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             if (!gdfs_proto_next_member(b, &off, &me))
                 goto done;
             CHECK(gdfs_proto_check_node_id(me.id.p, me.id.len) == GDFS_OK);
-            CHECK(me.state <= GDFS_MEMBER_STATE_MAX);
+            CHECK(me.state <= GDFS_STATUS_STATE_MAX);
             CHECK((me.ring & ~(GDFS_RING_TO | GDFS_RING_FROM)) == 0);
             eat(me.addr.p, me.addr.len);
             rc = w != NULL ? gdfs_proto_add_member(w, &me) : GDFS_OK;

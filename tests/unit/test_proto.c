@@ -1847,15 +1847,19 @@ START_TEST(test_proto_bad_states_rejected)
     struct gdfs_member_entry me = member_entries[0];
     struct gdfs_msg m;
 
-    for (unsigned s = GDFS_MEMBER_STATE_MAX + 1; s < 256; s += 17) {
+    for (unsigned s = GDFS_MEMBER_STATE_MAX + 1; s < 256; s += 17)
         ck_assert_int_eq(locate_with("n1", "h:1", s), GDFS_EPROTO);
+    for (unsigned s = GDFS_STATUS_STATE_MAX + 1; s < 256; s += 17)
         ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h:2", s),
                          GDFS_EPROTO);
-    }
-    ck_assert_int_eq(locate_with("n1", "h:1", GDFS_MEMBER_STATE_MAX + 1),
+    /* unknown is a STATUS state only */
+    ck_assert_int_eq(locate_with("n1", "h:1", GDFS_MEMBER_UNKNOWN),
                      GDFS_EPROTO);
+    ck_assert_int_eq(status_with("n1", "g", "", "n2", "h:2",
+                                 GDFS_MEMBER_UNKNOWN),
+                     GDFS_OK);
     ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h:2",
-                                 GDFS_MEMBER_STATE_MAX + 1),
+                                 GDFS_STATUS_STATE_MAX + 1),
                      GDFS_EPROTO);
 
     /* and the writer refuses to produce them */
@@ -1872,6 +1876,8 @@ START_TEST(test_proto_bad_states_rejected)
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
                      GDFS_OK);
     me.state = 200;
+    ck_assert_int_eq(gdfs_proto_add_member(&w, &me), GDFS_EINVAL);
+    me.state = GDFS_STATUS_STATE_MAX + 1;
     ck_assert_int_eq(gdfs_proto_add_member(&w, &me), GDFS_EINVAL);
     ck_assert_uint_eq(w.count, 0);
 }

@@ -266,6 +266,13 @@ int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m)
                                       .state = gs->m[i].state,
                                       .ring = gs->m[i].ring};
 
+        /* Without a leader this node hears of the others only through
+         * its ring neighbours, and nobody marks failures: what it holds
+         * may be long stale, so it vouches for nobody but itself. A
+         * member that left stays left (a committed change). */
+        if (gs->leader[0] == '\0' && strcmp(gs->m[i].id, gs->self) != 0 &&
+            gs->m[i].state != GDFS_MEMBER_LEFT)
+            e.state = GDFS_MEMBER_UNKNOWN;
         rc = gdfs_proto_add_member(&w, &e);
     }
     free(gs);

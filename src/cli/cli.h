@@ -1,6 +1,7 @@
 /* gdfs-cli internals shared by its files: the connection to one node and
  * the commands. Exit status of every command: 0 success, 1 the operation
- * failed, 2 usage or configuration error. */
+ * failed, 2 usage or configuration error; status also 3 degraded and 1
+ * no quorum (main.c). */
 #ifndef GDFS_CLI_H
 #define GDFS_CLI_H
 
@@ -14,6 +15,7 @@
 
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
+#define CLI_EXIT_DEGRADED 3 /* status only: the group works, but not whole */
 
 struct cli {
     struct gdfs_transport *t;

@@ -11,11 +11,16 @@
  *     ls                    every file
  *     lshere [HOST:PORT]    files with a replica on that node
  *     versions NAME         kept versions of NAME
- *     status                the node, its group, leader, term and members
+ *     status                the node, its group, leader, term, members and
+ *                           the group's health
  *     leave                 the node asked leaves its group
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage or configuration
- * error. Sections: helpers, connection, commands, main. */
+ * error. status says how the group is: 0 healthy; 3 degraded (files
+ * under-replicated, a member suspect, failed or unknown, copies being
+ * re-created, or the leader's figures not known); 1 no quorum (the node
+ * knows no leader) or the node cannot be reached. Sections: helpers,
+ * connection, commands, main. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -385,6 +390,86 @@ static void ring_list(const struct gdfs_list_body *body, int bit, bool json)
     printf(json ? "]" : first ? "-\n" : "\n");
 }
 
+/* What status says of the group (its exit status: 0, 3, 1). */
+enum status_health { HEALTHY = 0, DEGRADED, NO_QUORUM };
+
+static const char *const health_names[] = {"healthy", "degraded", "no quorum"};
+
+/* Members that are not left: the most copies a file can have is
+ * min(GDFS_REPLICAS, that). */
+static unsigned group_members(const struct gdfs_list_body *body)
+{
+    struct gdfs_member_entry e;
+    size_t off = 0;
+    unsigned n = 0;
+
+    while (gdfs_proto_next_member(body, &off, &e))
+        n += e.state != GDFS_MEMBER_LEFT;
+    return n;
+}
+
+/* Append ", " (after the first) and the formatted reason to @why. */
+static void add_why(char *why, size_t whylen, size_t *used, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+static void add_why(char *why, size_t whylen, size_t *used, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    int n;
+
+    if (*used > 0 && *used + 2 < whylen) {
+        memcpy(why + *used, ", ", 3);
+        *used += 2;
+    }
+    if (*used >= whylen)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(why + *used, whylen - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used = *used + (size_t)n < whylen ? *used + (size_t)n : whylen - 1;
+}
+
+/* Judge the reply: no quorum when the node knows no leader (it is then
+ * joining, removed, or cut off from a majority); degraded when a member
+ * is not alive, files are under-replicated, copies are queued or running,
+ * or the leader's figures are not known (it has not finished a pass, or
+ * did not answer). The cumulative count of failed copies is not looked
+ * at: a copy that keeps failing leaves its file under-replicated, which
+ * is. @why gets the reasons. */
+static enum status_health judge(const struct gdfs_msg *r, char *why,
+                                size_t whylen)
+{
+    const struct gdfs_health_figures *h = &r->u.status_reply.health;
+    unsigned notalive = 0;
+    struct gdfs_member_entry e;
+    size_t off = 0, used = 0;
+
+    why[0] = '\0';
+    if (r->u.status_reply.leader.len == 0) {
+        snprintf(why, whylen, "the node knows no leader");
+        return NO_QUORUM;
+    }
+    while (gdfs_proto_next_member(&r->u.status_reply.body, &off, &e))
+        notalive += e.state != GDFS_MEMBER_ALIVE &&
+                    e.state != GDFS_MEMBER_LEFT;
+    if (notalive > 0)
+        add_why(why, whylen, &used, "%u member%s not alive", notalive,
+                notalive > 1 ? "s" : "");
+    if (r->u.status_reply.has_tail) {
+        if (!h->known)
+            add_why(why, whylen, &used, "under-replicated files not known");
+        else if (h->under > 0)
+            add_why(why, whylen, &used, "%u file%s under-replicated", h->under,
+                    h->under > 1 ? "s" : "");
+        if (h->pending + h->running > 0)
+            add_why(why, whylen, &used, "%u cop%s being re-created",
+                    h->pending + h->running,
+                    h->pending + h->running > 1 ? "ies" : "y");
+    }
+    return used > 0 ? DEGRADED : HEALTHY;
+}
+
 /* The status reply's re-replication and scrub figures (absent from a node
  * that predates them). */
 static void print_health(struct cli *c, const struct gdfs_msg *r)
@@ -450,6 +535,9 @@ static int cmd_status(struct cli *c)
     struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_STATUS}, r;
     struct gdfs_member_entry e;
     const struct gdfs_list_body *body;
+    enum status_health health;
+    unsigned members, want;
+    char why[256];
     size_t off = 0;
     int rc, first = 1;
 
@@ -522,9 +610,31 @@ static int cmd_status(struct cli *c)
     if (c->json)
         printf("]");
     print_health(c, &r);
-    if (c->json)
+    health = judge(&r, why, sizeof(why));
+    members = group_members(body);
+    want = members < GDFS_REPLICAS ? members : GDFS_REPLICAS;
+    if (c->json) {
+        printf(", \"replica_target\": %u, \"small_group\": %s, "
+               "\"health\": \"%s\"",
+               want, want < GDFS_REPLICAS ? "true" : "false",
+               health_names[health]);
+        if (why[0] != '\0') {
+            printf(", \"health_why\": ");
+            output_json_string(stdout, (const uint8_t *)why, strlen(why));
+        }
         printf("}\n");
-    return 0;
+    } else {
+        if (want < GDFS_REPLICAS)
+            printf("note             group has only %u member%s: files keep "
+                   "%u cop%s, not %d\n",
+                   members, members == 1 ? "" : "s", want,
+                   want == 1 ? "y" : "ies", GDFS_REPLICAS);
+        printf("health           %s%s%s\n", health_names[health],
+               why[0] != '\0' ? ": " : "", why);
+    }
+    return health == HEALTHY    ? 0
+           : health == DEGRADED ? CLI_EXIT_DEGRADED
+                                : CLI_EXIT_FAIL;
 }
 
 static int cmd_leave(struct cli *c)
@@ -647,8 +757,10 @@ static void usage(FILE *f)
           "  ls                    list every file\n"
           "  lshere [HOST:PORT]    list the files held by one node\n"
           "  versions NAME         list the kept versions of NAME\n"
-          "  status                node, group, leader, term, ring and "
-          "members\n"
+          "  status                node, group, leader, term, ring, "
+          "members, health;\n"
+          "                        exits 0 healthy, 3 degraded, 1 no "
+          "quorum or unreachable\n"
           "  leave                 the node asked leaves its group "
           "gracefully\n"
           "  revoke ID             revoke credential ID (admin)\n"
@@ -675,7 +787,12 @@ static void usage(FILE *f)
           "  -p, --parallel N      transfers in flight with -r/--batch "
           "(1-64, default 8)\n"
           "exit status: 0 success, 1 operation failed, 2 usage or "
-          "configuration error\n",
+          "configuration error;\n"
+          "  status: 0 healthy, 3 degraded (under-replicated files, members "
+          "suspect,\n"
+          "  failed or unknown, copies being re-created), 1 no quorum (no "
+          "leader) or\n"
+          "  the node cannot be reached\n",
           f);
 }
 

@@ -87,6 +87,8 @@ const char *output_state_name(int state)
         return "failed";
     case GDFS_MEMBER_LEFT:
         return "left";
+    case GDFS_MEMBER_UNKNOWN:
+        return "unknown";
     }
     return "unknown";
 }

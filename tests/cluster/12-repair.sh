@@ -41,7 +41,7 @@ status_field() {
     cli "$1" --json status | json "$2"
 }
 ok "status --json carries the health and scrub keys" sh -c "
-    '$CLI_BIN' -n '$(addr_of 2)' --json status >'$T/st.json' &&
+    '$CLI_BIN' -n '$(addr_of 2)' --json status >'$T/st.json';
     python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 assert isinstance(d[\"under_replicated\"], int), d

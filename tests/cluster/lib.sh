@@ -19,6 +19,7 @@
 #            launch_cluster N [ini args], node_pid I, addr_of I,
 #            start_nodes I...
 #            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
+#            answers I [ARGS]        node I answers status (whatever health)
 #            (start_node I join ADDR gets a join token by itself when
 #            nI has no group key; every gdfs-cli proves the admin
 #            credential in $GDFS_KEY_FILE)
@@ -367,8 +368,7 @@ start_node() {
             diag "node n$i exited with status ${NODE_RC[$i]} during start-up"
             return 1
         fi
-        if GDFS_KEY_FILE=$(key_for "$i") "$CLI_BIN" -n "$(addr_of "$i")" \
-            -T 1000 status >/dev/null 2>&1; then
+        if answers "$i" -T 1000; then
             return 0
         fi
         if [ "$(date +%s%N)" -ge "$deadline" ]; then
@@ -377,6 +377,17 @@ start_node() {
         fi
         sleep 0.1
     done
+}
+
+# answers I [ARGS]: node I answers status (any health: status exits 0
+# healthy, 3 degraded, 1 no quorum or unreachable; a reply printed is an
+# answer).
+answers() {
+    local i=$1 out
+    shift
+    out=$(GDFS_KEY_FILE=$(key_for "$i") "$CLI_BIN" -n "$(addr_of "$i")" \
+        "$@" status 2>/dev/null)
+    [ -n "$out" ]
 }
 
 # member_with_key: the number of the first node whose data_dir holds the

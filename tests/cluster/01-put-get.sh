@@ -23,6 +23,8 @@ roundtrip() {
 make_node_ini 1
 ok "a new node (init) starts and answers status" start_node 1 init
 
+ok "status exits 0 once the leader has looked: a group of one is healthy" \
+    expect_within 5 0 status_rc 1
 cli 1 --json status >"$T/status.json"
 result $? "status --json exits 0"
 ok "status --json names node n1, leader n1, a term and one alive member" \
@@ -30,6 +32,12 @@ ok "status --json names node n1, leader n1, a term and one alive member" \
         isinstance(d['term'], int) and d['term'] >= 1 and
         [(m['id'], m['addr'], m['state']) for m in d['members']] ==
         [('n1', '$(addr_of 1)', 'alive')]"
+ok "... healthy, with a replica target of 1 (a small group)" \
+    json_ok "$T/status.json" "d['health'] == 'healthy' and
+        d['replica_target'] == 1 and d['small_group'] is True"
+exits 0 "text status exits 0" cli 1 status
+ok "... and notes that the group has only 1 member" \
+    grep -q '^note  *group has only 1 member: files keep 1 copy, not 3$' "$OUT"
 
 for spec in "empty:0" "one:1" "chunk-1:$((CHUNK - 1))" "chunk:$CHUNK" \
     "chunk+1:$((CHUNK + 1))"; do

@@ -9,11 +9,6 @@ set -u
 
 NFILES=5
 
-# status_rc I: gdfs-cli status's exit status through node I.
-status_rc() {
-    cli "$1" status >/dev/null 2>&1
-    echo $?
-}
 # status_field I EXPR: a Python expression over node I's status --json.
 status_field() {
     cli "$1" --json status | json "$2"

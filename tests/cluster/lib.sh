@@ -20,6 +20,7 @@
 #            start_nodes I...
 #            cli I ARGS...           gdfs-cli -n <addr of node I> ARGS...
 #            answers I [ARGS]        node I answers status (whatever health)
+#            status_rc I             status's exit status through node I
 #            (start_node I join ADDR gets a join token by itself when
 #            nI has no group key; every gdfs-cli proves the admin
 #            credential in $GDFS_KEY_FILE)
@@ -388,6 +389,13 @@ answers() {
     out=$(GDFS_KEY_FILE=$(key_for "$i") "$CLI_BIN" -n "$(addr_of "$i")" \
         "$@" status 2>/dev/null)
     [ -n "$out" ]
+}
+
+# status_rc I: gdfs-cli status's exit status through node I (0 healthy,
+# 3 degraded, 1 no quorum or unreachable).
+status_rc() {
+    cli "$1" status >/dev/null 2>&1
+    echo $?
 }
 
 # member_with_key: the number of the first node whose data_dir holds the

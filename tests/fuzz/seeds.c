@@ -119,6 +119,10 @@ static void emit_lists(void)
                                              : i == 1 ? "127.0.0.1:7002"
                                                       : "127.0.0.1:7003"),
                                           (uint8_t)(3 - i), (uint8_t)i};
+
+            /* a node with no leader vouches only for itself */
+            if (pass == 1 && i > 0)
+                e.state = GDFS_MEMBER_UNKNOWN;
             rc = gdfs_proto_add_member(&w, &e);
         }
         if (pass == 1 && rc == GDFS_OK) {

@@ -53,6 +53,18 @@ members_alive() {
     [ "$(cli 1 status | grep -c ' alive')" -eq 3 ]
 }
 
+# answers I: node I answers status: exit 0 (healthy) or 3 (degraded, e.g.
+# a member still joining); 1 is no leader or no answer.
+answers() {
+    local rc=0
+    cli "$1" status >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+}
+
+healthy() {
+    cli 1 status >/dev/null 2>&1
+}
+
 has_leader() {
     cli 1 status | grep -Eq '^leader +n[0-9]+$'
 }
@@ -80,7 +92,7 @@ start() {
         # Its own log, not our stdout: a pipe from this script must end.
         "$build/gdfs-node" -c "$run/node$i.ini" $cmd >>"$run/n$i/log" 2>&1 </dev/null &
         echo $! > "$run/n$i/pid"
-        if ! wait_for cli "$i" status >/dev/null 2>&1; then
+        if ! wait_for answers "$i" >/dev/null 2>&1; then
             echo "node n$i did not start; the end of its log ($run/n$i/log):" >&2
             tail -n 3 "$run/n$i/log" >&2
             exit 1
@@ -88,7 +100,8 @@ start() {
     done
     wait_for members_alive
     wait_for has_leader     # after a restart the group first elects one
-    cli 1 status
+    wait_for healthy || true    # the leader's first pass over the files
+    cli 1 status || [ $? -eq 3 ] # 3: degraded (README, gdfs-cli status)
     head -c 5000000 /dev/urandom > "$run/hello.bin"
     # Writes go through the leader; any member answers status.
     leader=$(cli 1 status | sed -n 's/^leader *n\([0-9]*\)$/\1/p')

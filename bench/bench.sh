@@ -48,7 +48,7 @@ cli() { "$build/gdfs-cli" -n 127.0.0.1:$port -P "$build/plugins/tcp/.libs" "$@";
 start_node() {
     "$build/gdfs-node" -c "$dir/node.ini" $1 2>>"$dir/node.log" &
     node_pid=$!
-    for _ in $(seq 100); do cli status >/dev/null 2>&1 && return; sleep 0.05; done
+    for _ in $(seq 100); do answers cli status && return; sleep 0.05; done
     echo "node did not start" >&2; cat "$dir/node.log" >&2; exit 1
 }
 stop_node() { kill "$node_pid"; wait "$node_pid" || true; node_pid=; }

@@ -43,7 +43,7 @@ start() { # start I [init | join ADDR]
     shift
     "$build/gdfs-node" -c "$dir/n$i.ini" "$@" 2>>"$dir/n$i.log" &
     PID[$i]=$!
-    for _ in $(seq 100); do cli "$i" status >/dev/null 2>&1 && return 0; sleep 0.05; done
+    for _ in $(seq 100); do answers cli "$i" status && return 0; sleep 0.05; done
     echo "node n$i did not start" >&2; tail "$dir/n$i.log" >&2; exit 1
 }
 

@@ -141,7 +141,7 @@ start() { # start SLOT I [init | join]
     [ "${1:-}" = join ] && set -- join "$dir/$s/n1/node.ini"
     node_start "$s" "$dir/$s/n$i/node.ini" "$dir/$s/n$i/log" "$@"
     pids+=($!)
-    for _ in $(seq 100); do tcli "$s" "$i" status >/dev/null 2>&1 && return; sleep 0.05; done
+    for _ in $(seq 100); do answers tcli "$s" "$i" status && return; sleep 0.05; done
     echo "${bname[$s]}: node n$i did not start" >&2; cat "$dir/$s/n$i/log" >&2; exit 1
 }
 for s in $slots; do
@@ -171,7 +171,7 @@ scp1=() scp3=() scpp=()
 order=$slots
 for r in $(seq "$runs"); do
     for s in $order; do
-        t0=$(now); scli "$s" 1 status >/dev/null || fail "$s" "status over ssh" "$dir/$s"/n?/log; t1=$(now)
+        t0=$(now); answers scli "$s" 1 status || fail "$s" "status over ssh" "$dir/$s"/n?/log; t1=$(now)
         sstat[$s]+=" $(secs "$t0" "$t1")"
         sync; c0=$(cpu_s ${npids[$s]})
         t0=$(now); { time scli "$s" 1 put "$dir/in.bin" "ssh-$r" >/dev/null 2>&3; } 3>&2 2>"$dir/cpu" ||

@@ -78,17 +78,33 @@ int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type,
     return GDFS_EPERM;
 }
 
-int gdfs_authz_name(const struct gdfs_auth_peer *peer, const uint8_t *name,
-                    size_t len, char *why, size_t whylen)
+bool gdfs_authz_reserved(const uint8_t *name, size_t len)
 {
     size_t plen = strlen(GDFS_RESERVED_PREFIX);
 
-    if (len < plen || memcmp(name, GDFS_RESERVED_PREFIX, plen) != 0 ||
-        peer->role == GDFS_CRED_MEMBER || peer->role == GDFS_CRED_ADMIN)
+    return len >= plen && memcmp(name, GDFS_RESERVED_PREFIX, plen) == 0;
+}
+
+int gdfs_authz_name(const struct gdfs_auth_peer *peer, const uint8_t *name,
+                    size_t len, bool remove, char *why, size_t whylen)
+{
+    size_t rlen = strlen(GDFS_REVOKED_PREFIX);
+
+    if (!gdfs_authz_reserved(name, len) || peer->role == GDFS_CRED_MEMBER)
         return GDFS_OK;
-    snprintf(why, whylen,
-             "permission denied: names under %s belong to the group (role %s "
-             "cannot write them)",
-             GDFS_RESERVED_PREFIX, gdfs_cred_role_name(peer->role));
-    return GDFS_EPERM;
+    if (peer->role != GDFS_CRED_ADMIN) {
+        snprintf(why, whylen,
+                 "permission denied: names under %s belong to the group "
+                 "(role %s cannot write them)",
+                 GDFS_RESERVED_PREFIX, gdfs_cred_role_name(peer->role));
+        return GDFS_EPERM;
+    }
+    if (remove && len >= rlen &&
+        memcmp(name, GDFS_REVOKED_PREFIX, rlen) == 0) {
+        snprintf(why, whylen,
+                 "permission denied: a revocation is for good and cannot be "
+                 "removed (issue a new credential instead)");
+        return GDFS_EPERM;
+    }
+    return GDFS_OK;
 }

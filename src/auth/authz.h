@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "auth/channel.h"
 
 /* May @peer send a request of wire type @type? GDFS_OK, GDFS_EPERM with
@@ -21,10 +23,16 @@
 int gdfs_authz_request(const struct gdfs_auth_peer *peer, uint8_t type,
                        char *why, size_t whylen);
 
-/* May @peer write (put, remove) the file name @name (@len bytes)? Names
- * under GDFS_RESERVED_PREFIX (revocations) are for admins and members.
- * GDFS_OK or GDFS_EPERM with @why. */
+/* Is @name (@len bytes) under GDFS_RESERVED_PREFIX? */
+bool gdfs_authz_reserved(const uint8_t *name, size_t len);
+
+/* May @peer put (@remove false) or remove the file name @name (@len
+ * bytes)? Names under GDFS_RESERVED_PREFIX (revocations) are for admins
+ * and members; a revocation (GDFS_REVOKED_PREFIX) is never removed by a
+ * client, admins included: revoking is for good, so that a stolen admin
+ * credential cannot lift its own revocation. GDFS_OK or GDFS_EPERM with
+ * @why. */
 int gdfs_authz_name(const struct gdfs_auth_peer *peer, const uint8_t *name,
-                    size_t len, char *why, size_t whylen);
+                    size_t len, bool remove, char *why, size_t whylen);
 
 #endif

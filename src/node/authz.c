@@ -112,13 +112,19 @@ int gdfs_node_authz(struct gdfs_session *s, const struct gdfs_msg *m,
 
     if (rc != GDFS_OK)
         return rc;
+    /* A write under .gdfs/ (a revocation) is checked against revocations
+     * afresh, not from the last second's answer. */
+    if ((m->type == GDFS_MSG_CLTOND_PUT ||
+         m->type == GDFS_MSG_CLTOND_REMOVE) &&
+        gdfs_authz_reserved(m->u.put.name.p, m->u.put.name.len))
+        s->revoked_checked_ms = 0;
     if ((rc = revoked(s, why, whylen)) != GDFS_OK)
         return rc;
     switch (m->type) {
     case GDFS_MSG_CLTOND_PUT:
     case GDFS_MSG_CLTOND_REMOVE:
         return gdfs_authz_name(&s->peer, m->u.put.name.p, m->u.put.name.len,
-                               why, whylen);
+                               m->type == GDFS_MSG_CLTOND_REMOVE, why, whylen);
     case GDFS_MSG_NDTOND_DRAIN:
         if (m->u.drain.id.len != strlen(s->peer.id) ||
             memcmp(m->u.drain.id.p, s->peer.id, m->u.drain.id.len) != 0) {

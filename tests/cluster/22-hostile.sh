@@ -235,6 +235,14 @@ wait "$RP" 2>/dev/null
 diag "$(cat "$T/repeat.out")"
 ok "... after serving it until then" \
     grep -Eq "^status: [0-9]+ x REPLY NDTOCL_STATUS; then 1 x ERROR GDFS_EAUTH: authentication failed: credential revoked \(id $W2" "$T/repeat.out"
+for i in $ALL; do
+    exits 1 "an admin cannot lift the revocation through n$i (remove it)" \
+        as "$T/admin2.key" "$i" remove ".gdfs/revoked/$W2"
+    ok "... a revocation is for good" \
+        grep -q "permission denied: a revocation is for good" "$ERR"
+done
+ok "... and the revoked credential is still refused" \
+    test "$(refused "$T/w2.key" "$L")" = refused
 
 token node "$T/n4.token"
 ok "a join token, revoked" \

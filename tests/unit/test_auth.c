@@ -495,21 +495,33 @@ START_TEST(test_authz_reserved_names)
     char why[256];
 
     ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
-                                     why, sizeof(why)),
+                                     false, why, sizeof(why)),
                      GDFS_EPERM);
-    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfsx", 6, why,
-                                     sizeof(why)),
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfsx", 6, false,
+                                     why, sizeof(why)),
                      GDFS_OK);
-    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfs", 5, why,
-                                     sizeof(why)),
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfs", 5, false,
+                                     why, sizeof(why)),
                      GDFS_OK);
     p.role = GDFS_CRED_ADMIN;
     ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
-                                     why, sizeof(why)),
+                                     false, why, sizeof(why)),
+                     GDFS_OK);
+    /* A revocation is for good: not even an admin removes it (a stolen
+     * admin credential would lift its own). */
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
+                                     true, why, sizeof(why)),
+                     GDFS_EPERM);
+    ck_assert(strstr(why, "cannot be removed") != NULL);
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)".gdfs/other", 11,
+                                     true, why, sizeof(why)),
                      GDFS_OK);
     p.role = GDFS_CRED_MEMBER;
     ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
-                                     why, sizeof(why)),
+                                     true, why, sizeof(why)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_authz_name(&p, (const uint8_t *)rev, strlen(rev),
+                                     false, why, sizeof(why)),
                      GDFS_OK);
 }
 END_TEST

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -70,6 +71,24 @@ int gdfs_auth_enrol(struct gdfs_transport *t, const char *addr,
     return rc;
 }
 
+/* An id gdfs_cred_issue makes (16 lowercase hex digits) or a node's local
+ * admin ("local." + node id). Anything else matches no credential: node
+ * ids are members, never revoked, and ids are case-sensitive. */
+static bool issued_form(const char *id)
+{
+    size_t n = strlen(id);
+
+    if (strncmp(id, "local.", 6) == 0)
+        return n > 6;
+    if (n != 16)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') ||
+              (id[i] >= 'a' && id[i] <= 'f')))
+            return false;
+    return true;
+}
+
 int gdfs_auth_revoke(struct gdfs_transport *t, const char *addr,
                      const struct gdfs_cred *admin, const char *id,
                      int timeout_ms, uint64_t *version, char *err,
@@ -84,14 +103,20 @@ int gdfs_auth_revoke(struct gdfs_transport *t, const char *addr,
     size_t tlen;
     int rc;
 
-    if (!gdfs_cred_id_valid(id, strlen(id))) {
-        snprintf(err, errlen, "'%s' is not a credential id", id);
+    if (!gdfs_cred_id_valid(id, strlen(id)) || !issued_form(id)) {
+        snprintf(err, errlen,
+                 "'%s' is not a credential id: one that 'gdfs-node token' "
+                 "issues (16 hex digits, the third field of the credential "
+                 "line) or a node's local admin (local.NODE); a member "
+                 "leaves the group with 'gdfs-cli leave', not revoke",
+                 id);
         return GDFS_EINVAL;
     }
     snprintf(name, sizeof(name), GDFS_REVOKED_PREFIX "%s", id);
+    /* Not who revoked it: any reader may get the record, and an admin's id
+     * is worth keeping from them. */
     tlen = (size_t)snprintf(text, sizeof(text),
-                            "credential %s revoked by %s %s at %lld\n", id,
-                            gdfs_cred_role_name(admin->role), admin->id,
+                            "credential %s revoked at %lld\n", id,
                             (long long)time(NULL));
     rc = gdfs_channel_dial(t, &c, addr, timeout_ms, admin);
     if (rc != GDFS_OK) {

@@ -60,6 +60,9 @@ exits 2 "join with a forged join token exits 2" \
     "$(cat "$T/badjoin.token")" "$(addr_of 1)"
 ok "... authentication failed" grep -q "authentication failed" "$ERR"
 ok "... and no group key was stored" test ! -e "$T/n4/data/group.key"
+exits 1 "revoking a member's id is refused (a member leaves, it is not revoked)" \
+    "$NODE_BIN" -c "$T/n1/node.ini" revoke n2
+ok "... saying what a credential id is" grep -q "is not a credential id" "$ERR"
 jid=$(cut -d: -f3 "$T/join.token")
 ok "revoke the join token through n1" "$NODE_BIN" -c "$T/n1/node.ini" revoke "$jid"
 sleep 2 # confirmations reach every member within about a second

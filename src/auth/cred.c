@@ -250,6 +250,13 @@ static int check_private(int fd, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a regular file", path);
         return GDFS_EINVAL;
     }
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen,
+                 "%s: owned by uid %u, not by this process's (%u): a secret "
+                 "is trusted only from its own user",
+                 path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return GDFS_EINVAL;
+    }
     if (st.st_mode & 077) {
         snprintf(err, errlen,
                  "%s: mode %03o lets others read a secret; run 'chmod 600 "

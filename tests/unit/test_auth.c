@@ -143,6 +143,14 @@ START_TEST(test_group_key_file)
     ck_assert_int_eq(gdfs_group_key_load(dir, a, err, sizeof(err)),
                      GDFS_EINVAL);
     ck_assert_msg(strstr(err, "chmod 600") != NULL, "%s", err);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    /* Owned by another user (one root can give it to): not trusted. */
+    if (geteuid() == 0) {
+        ck_assert_int_eq(chown(path, 65534, 65534), 0);
+        ck_assert_int_eq(gdfs_group_key_load(dir, a, err, sizeof(err)),
+                         GDFS_EINVAL);
+        ck_assert_msg(strstr(err, "owned by uid 65534") != NULL, "%s", err);
+    }
     unlink(path);
     rmdir(dir);
 }

@@ -391,6 +391,54 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
                                 size_t namelen, const struct gdfs_version *v,
                                 bool *dropped);
 
+/* ---- copy inventory (inventory.c) ---------------------------------------- */
+
+/* DESIGN.md "Copies and inventory": each member reports the copies it holds
+ * complete, and the leader counts against those reports. Both sides digest
+ * the same set, the (name, version) of every non-tombstone record that
+ * names the member among its acknowledged replicas: the leader over its
+ * records (what they claim member X holds), the member over its own records
+ * keeping only the versions it holds complete and undamaged (claimed and
+ * held). In a healthy group the two digests are equal; a bucket that
+ * differs is listed in full: the leader its claims (gdfs_store_inv_claims),
+ * the member every complete copy it holds there, committed or not, of any
+ * version (gdfs_store_inv_copies), so that a member whose records lag the
+ * leader's still reports what it has. The digest reuses the record
+ * digest's buckets and shape (count + XOR sum), with its own hash. */
+
+/* Add the copy of @name at @v to @d's bucket for @name. */
+void gdfs_inv_digest_add(struct gdfs_meta_digest *d, const uint8_t *name,
+                         size_t namelen, const struct gdfs_version *v);
+
+/* Whether @m names @member among its replicas with its acked bit set. */
+bool gdfs_inv_names_acked(const struct gdfs_meta *m, const char *member);
+
+/* The inventory digest of member @member over the records stored here;
+ * @held: only the versions held here complete and undamaged (a member's
+ * own report, @member being its id), else all of them (the leader's
+ * expectation for @member). Reads in pages: no transaction stays open
+ * after return. */
+int gdfs_store_inv_digest(struct gdfs_store *st, const char *member, bool held,
+                          struct gdfs_meta_digest *out);
+
+/* A listed copy or claim; pointers live until it returns, and a nonzero
+ * return stops the listing. */
+typedef int (*gdfs_store_inv_cb)(void *ctx, const uint8_t *name,
+                                 size_t namelen, const struct gdfs_version *v);
+
+/* The (name, version) the records stored here claim @member holds, in the
+ * buckets of @mask (bit i: bucket i), in name order. */
+int gdfs_store_inv_claims(struct gdfs_store *st, const char *member,
+                          uint64_t mask, gdfs_store_inv_cb cb, void *ctx);
+
+/* The complete, undamaged copies held here (committed or not) in the
+ * buckets of @mask, with version row id > @after, in row id order, at most
+ * @max of them. *last gets the row id to pass as @after for the next page,
+ * *more whether there may be more (also when @cb stopped the listing). */
+int gdfs_store_inv_copies(struct gdfs_store *st, uint64_t mask, int64_t after,
+                          uint32_t max, gdfs_store_inv_cb cb, void *ctx,
+                          int64_t *last, bool *more);
+
 /* ---- reading ------------------------------------------------------------- */
 
 /* Read from one snapshot until gdfs_store_snapshot_end: a get sees its

@@ -1820,6 +1820,183 @@ START_TEST(test_store_put_begin_replaces_a_dead_stream)
 }
 END_TEST
 
+/* ---- copy inventory (inventory.c) ----------------------------------------- */
+
+struct inv_seen {
+    unsigned n;
+    struct gdfs_meta_digest d; /* what was listed, digested */
+};
+
+static int inv_collect(void *ctx, const uint8_t *name, size_t namelen,
+                       const struct gdfs_version *v)
+{
+    struct inv_seen *seen = ctx;
+
+    seen->n++;
+    gdfs_inv_digest_add(&seen->d, name, namelen, v);
+    return 0;
+}
+
+static uint64_t bucket_bit(const char *name)
+{
+    return (uint64_t)1 << gdfs_meta_bucket(NAME(name));
+}
+
+START_TEST(test_store_inv_digest_counts_claims_and_held_copies)
+{
+    /* record(): n1 and n2 acked (acked = 3), n3 named but not acked. */
+    struct gdfs_meta a = record("a", 1, 1, false),
+                     b = record("b", 2, 1, false);
+    struct gdfs_meta c = record("c", 3, 1, true);
+    struct gdfs_version va = {1, 1}, vb = {2, 1};
+    struct gdfs_meta_digest held, claimed, want, empty;
+
+    memset(&empty, 0, sizeof(empty));
+    put_replica("a", 1, 1);
+    put_replica("c", 9, 1); /* a copy no record names: not in a digest */
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &a, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &b, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &c, NULL), GDFS_OK);
+
+    memset(&want, 0, sizeof(want));
+    gdfs_inv_digest_add(&want, NAME("b"), &vb);
+    gdfs_inv_digest_add(&want, NAME("a"), &va);
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n2", false, &claimed),
+                     GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&claimed, &want), 0);
+    /* held: only a is here; the difference is exactly b's bucket */
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n2", true, &held), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&held, &claimed), bucket_bit("b"));
+    ck_assert_uint_ne(gdfs_meta_digest_diff(&held, &empty), 0);
+    /* a member named but not acked, or not named, is claimed nothing */
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n3", false, &claimed),
+                     GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&claimed, &empty), 0);
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n9", false, &claimed),
+                     GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&claimed, &empty), 0);
+}
+END_TEST
+
+START_TEST(test_store_inv_digest_skips_damaged_and_other_versions)
+{
+    struct gdfs_meta a = record("a", 5, 2, false);
+    struct gdfs_store_version row;
+    struct gdfs_meta_digest held, empty;
+
+    memset(&empty, 0, sizeof(empty));
+    /* an older version held is not the one the record claims */
+    put_replica("a", 4, 2);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &a, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n1", true, &held), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&held, &empty), 0);
+    put_replica("a", 5, 2);
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n1", true, &held), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&held, &empty), bucket_bit("a"));
+    /* a copy a scrub found damaged is not reported held */
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("a"), &a.version, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_mark_damaged(st, row.id, 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_inv_digest(st, "n1", true, &held), GDFS_OK);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&held, &empty), 0);
+}
+END_TEST
+
+START_TEST(test_store_inv_claims_lists_masked_buckets)
+{
+    static const char *names[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    struct inv_seen got, want;
+    uint64_t mask = bucket_bit("a") | bucket_bit("e");
+
+    memset(&want, 0, sizeof(want));
+    for (unsigned i = 0; i < 8; i++) {
+        struct gdfs_meta m = record(names[i], i + 1, 1, false);
+
+        ck_assert_int_eq(gdfs_store_meta_put(st, 1, &m, NULL), GDFS_OK);
+        if ((mask & bucket_bit(names[i])) != 0)
+            gdfs_inv_digest_add(&want.d, NAME(names[i]), &m.version);
+    }
+    memset(&got, 0, sizeof(got));
+    ck_assert_int_eq(gdfs_store_inv_claims(st, "n1", mask, inv_collect, &got),
+                     GDFS_OK);
+    ck_assert_uint_ge(got.n, 2);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got.d, &want.d), 0);
+    memset(&got, 0, sizeof(got));
+    ck_assert_int_eq(gdfs_store_inv_claims(st, "n3", mask, inv_collect, &got),
+                     GDFS_OK);
+    ck_assert_uint_eq(got.n, 0);
+}
+END_TEST
+
+START_TEST(test_store_inv_copies_pages_through_masked_buckets)
+{
+    struct inv_seen got, want;
+    struct gdfs_store_version row;
+    uint64_t mask = ~(uint64_t)0;
+    int64_t after = 0;
+    bool more = true;
+    unsigned pages = 0;
+    char name[8];
+
+    /* 20 files, two versions each, committed or not: all 40 copies; one
+     * put still being written is not a copy. */
+    memset(&want, 0, sizeof(want));
+    for (unsigned i = 0; i < 20; i++) {
+        struct gdfs_version v1 = {i * 2 + 1, 1}, v2 = {i * 2 + 2, 1};
+
+        snprintf(name, sizeof(name), "f%02u", i);
+        put_replica(name, v1.seq, 1);
+        put_replica(name, v2.seq, 1);
+        gdfs_inv_digest_add(&want.d, NAME(name), &v1);
+        gdfs_inv_digest_add(&want.d, NAME(name), &v2);
+    }
+    {
+        struct gdfs_version w = {99, 1};
+
+        ck_assert_int_eq(gdfs_store_put_begin(st, NAME("f00"), 4096, &w, &row),
+                         GDFS_OK);
+    }
+    memset(&got, 0, sizeof(got));
+    while (more) {
+        unsigned before = got.n;
+
+        ck_assert_int_eq(gdfs_store_inv_copies(st, mask, after, 7, inv_collect,
+                                               &got, &after, &more),
+                         GDFS_OK);
+        ck_assert_uint_le(got.n - before, 7);
+        ck_assert_uint_lt(++pages, 20);
+    }
+    ck_assert_uint_eq(got.n, 40);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got.d, &want.d), 0);
+
+    /* one bucket: exactly the copies of the files in it */
+    mask = bucket_bit("f03");
+    memset(&want, 0, sizeof(want));
+    for (unsigned i = 0; i < 20; i++) {
+        struct gdfs_version v1 = {i * 2 + 1, 1}, v2 = {i * 2 + 2, 1};
+
+        snprintf(name, sizeof(name), "f%02u", i);
+        if ((mask & bucket_bit(name)) == 0)
+            continue;
+        gdfs_inv_digest_add(&want.d, NAME(name), &v1);
+        gdfs_inv_digest_add(&want.d, NAME(name), &v2);
+    }
+    memset(&got, 0, sizeof(got));
+    ck_assert_int_eq(gdfs_store_inv_copies(st, mask, 0, 1000, inv_collect,
+                                           &got, &after, &more),
+                     GDFS_OK);
+    ck_assert(!more);
+    ck_assert_uint_ge(got.n, 2);
+    ck_assert_uint_eq(gdfs_meta_digest_diff(&got.d, &want.d), 0);
+    /* an empty mask lists nothing */
+    memset(&got, 0, sizeof(got));
+    ck_assert_int_eq(gdfs_store_inv_copies(st, 0, 0, 1000, inv_collect, &got,
+                                           &after, &more),
+                     GDFS_OK);
+    ck_assert_uint_eq(got.n, 0);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1884,6 +2061,10 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
     tcase_add_test(tc, test_store_orphan_age_counts_from_completion);
     tcase_add_test(tc, test_store_put_begin_replaces_a_dead_stream);
+    tcase_add_test(tc, test_store_inv_digest_counts_claims_and_held_copies);
+    tcase_add_test(tc, test_store_inv_digest_skips_damaged_and_other_versions);
+    tcase_add_test(tc, test_store_inv_claims_lists_masked_buckets);
+    tcase_add_test(tc, test_store_inv_copies_pages_through_masked_buckets);
     suite_add_tcase(s, tc);
     return s;
 }

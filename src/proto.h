@@ -183,6 +183,12 @@ struct gdfs_version_entry {
     bool tombstone;
 };
 
+/* One copy of NDTOND_INV_LIST. */
+struct gdfs_copy_entry {
+    struct gdfs_bytes name;
+    struct gdfs_version version;
+};
+
 /* A replica's node id and address (address may be empty in a RECORD). */
 struct gdfs_replica_ref {
     struct gdfs_bytes id;
@@ -305,6 +311,14 @@ struct gdfs_msg {
         /* sums: GDFS_META_SUMS_LEN bytes as on the wire */
         struct { uint64_t term; struct gdfs_bytes sums; } meta_sum;
         struct { uint64_t mask; } meta_diff;
+        /* sums as in meta_sum */
+        struct { uint64_t incarnation; struct gdfs_bytes sums; } inv_sum;
+        struct {
+            uint64_t incarnation;
+            uint64_t mask; /* the buckets the listing covers */
+            bool more;
+            struct gdfs_list_body body;
+        } inv_list;
         struct {
             uint64_t term;
             uint64_t complete; /* bucket mask, see NDTOND_META_SYNC */
@@ -420,8 +434,8 @@ struct gdfs_gmsg {
  * GDFS_EPROTO on a wrong magic, version, flags outside GDFS_FLAG_MASK,
  * a type not in GDFS_PROTO_MSG_LIST (proto/messages.h), or a payload
  * length above @max_payload (which itself is capped at
- * GDFS_PROTO_MAX_PAYLOAD) or above the type's own limit (META_SYNC:
- * GDFS_META_PAGE_MAX). */
+ * GDFS_PROTO_MAX_PAYLOAD) or above the type's own limit (META_SYNC,
+ * INV_LIST: GDFS_META_PAGE_MAX). */
 int gdfs_proto_decode_hdr(const uint8_t *buf, uint32_t max_payload,
                           struct gdfs_frame_hdr *hdr);
 
@@ -459,10 +473,11 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 /* ---- list replies: writer ------------------------------------------------ */
 
 /* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS,
- * NDTOCL_META_LIST and NDTOND_META_SYNC in a caller-supplied buffer: begin
- * with the fixed fields in @m (body ignored; flags as in gdfs_proto_encode),
- * add entries, finish. An add that does not fit returns GDFS_ETOOBIG and
- * leaves the frame as it was, so the caller can finish it with "more". */
+ * NDTOCL_META_LIST, NDTOND_META_SYNC and NDTOND_INV_LIST in a caller-supplied
+ * buffer: begin with the fixed fields in @m (body ignored; flags as in
+ * gdfs_proto_encode), add entries, finish. An add that does not fit returns
+ * GDFS_ETOOBIG and leaves the frame as it was, so the caller can finish it
+ * with "more". */
 struct gdfs_proto_writer {
     uint8_t *buf;
     size_t cap;
@@ -488,6 +503,9 @@ int gdfs_proto_add_version(struct gdfs_proto_writer *w,
  * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);
+/* NDTOND_INV_LIST entries. A bad name or a seq of 0 is GDFS_EINVAL. */
+int gdfs_proto_add_copy(struct gdfs_proto_writer *w,
+                        const struct gdfs_copy_entry *e);
 /* NDTOCL_STATUS only: append the optional tail (after the last member; no
  * member may be added after it). GDFS_ETOOBIG if it does not fit,
  * GDFS_EINVAL for figures decode would refuse (more than
@@ -514,6 +532,8 @@ bool gdfs_proto_next_version(const struct gdfs_list_body *b, size_t *off,
                              struct gdfs_version_entry *e);
 bool gdfs_proto_next_record(const struct gdfs_list_body *b, size_t *off,
                             struct gdfs_record *r);
+bool gdfs_proto_next_copy(const struct gdfs_list_body *b, size_t *off,
+                          struct gdfs_copy_entry *e);
 
 /* ---- validation ---------------------------------------------------------- */
 

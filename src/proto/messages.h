@@ -214,7 +214,22 @@
     X(CLTOND_ENROL, 48, CLTOND, drain, JOIN)                                  \
     /* key:32B grouplen:8 group  (the group key and the group's id;           \
      * grouplen 1..GDFS_NODE_ID_MAX) */                                       \
-    X(NDTOCL_ENROL, 49, NDTOCL, enrol, REPLY)
+    X(NDTOCL_ENROL, 49, NDTOCL, enrol, REPLY)                                 \
+    /* ---- files: copy inventory (DESIGN.md "Copies and inventory"; src/     \
+     * store/store.h "copy inventory"). The sender is the channel's           \
+     * authenticated member, never a field. ---- */                           \
+    /* incarnation:64 then GDFS_META_BUCKETS x { count:32 sum:16B }           \
+     * (member -> leader: the digest of the copies the member's records       \
+     * say it holds and it does hold; incarnation: the member's own, so a     \
+     * restart shows; reply META_DIFF with the buckets that differ from       \
+     * the leader's claims for it, or ERROR GDFS_ENOTLEADER) */               \
+    X(NDTOND_INV_SUM, 50, NDTOND, inv_sum, MEMBER)                            \
+    /* incarnation:64 mask:64 more:8 count:32 then count x                    \
+     *   { seq:64 term:64 namelen:16 name }  (member -> leader, after a       \
+     * META_DIFF: every complete copy the member holds in the buckets of      \
+     * mask, in pages; more: more pages follow; seq >= 1; the payload is at   \
+     * most GDFS_META_PAGE_MAX bytes; reply OK or ERROR) */                   \
+    X(NDTOND_INV_LIST, 51, NDTOND, inv_list, MEMBER)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {
@@ -223,6 +238,6 @@ enum gdfs_msg_type {
 #undef GDFS_PROTO_MSG_ENUM
 };
 /* The largest id in the list (ids below it may be unassigned). */
-#define GDFS_MSG_TYPE_MAX 49
+#define GDFS_MSG_TYPE_MAX 51
 
 #endif

@@ -373,3 +373,98 @@ const struct gdfs_proto_codec gdfs_proto_codec_meta_diff = {
     .decode = meta_diff_decode,
     .encode = meta_diff_encode,
 };
+
+/* ---- copy inventory: NDTOND_INV_SUM, NDTOND_INV_LIST --------------------- */
+
+/* incarnation:64 then GDFS_META_SUMS_LEN bytes of sums */
+static bool inv_sum_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
+{
+    m->u.inv_sum.incarnation = gdfs_pack_get_u64(r);
+    m->u.inv_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
+    m->u.inv_sum.sums.len = GDFS_META_SUMS_LEN;
+    return !r->bad;
+}
+
+static int inv_sum_check(const struct gdfs_msg *m)
+{
+    return m->u.inv_sum.sums.len == GDFS_META_SUMS_LEN &&
+                   m->u.inv_sum.sums.p != NULL
+               ? GDFS_OK
+               : GDFS_EINVAL;
+}
+
+static void inv_sum_encode(struct gdfs_pack_writer *w,
+                           const struct gdfs_msg *m)
+{
+    gdfs_pack_put_u64(w, m->u.inv_sum.incarnation);
+    gdfs_pack_put_bytes(w, m->u.inv_sum.sums.p, GDFS_META_SUMS_LEN);
+}
+
+const struct gdfs_proto_codec gdfs_proto_codec_inv_sum = {
+    .decode = inv_sum_decode,
+    .check = inv_sum_check,
+    .encode = inv_sum_encode,
+};
+
+/* { seq:64 term:64 namelen:16 name }: a complete copy, so seq >= 1. */
+static bool copy_entry(struct gdfs_pack_reader *r, void *e)
+{
+    struct gdfs_copy_entry *c = e;
+
+    gdfs_proto_get_version(r, &c->version);
+    gdfs_proto_get_bytes16(r, &c->name);
+    return !r->bad && c->version.seq >= 1 &&
+           gdfs_proto_valid_version(&c->version) &&
+           gdfs_proto_valid_name(&c->name);
+}
+
+/* incarnation:64 mask:64 more:8 count:32 then count x copy */
+static bool inv_list_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
+{
+    m->u.inv_list.incarnation = gdfs_pack_get_u64(r);
+    m->u.inv_list.mask = gdfs_pack_get_u64(r);
+    return !r->bad && gdfs_proto_read_list(r, m, &m->u.inv_list.more,
+                                           &m->u.inv_list.body);
+}
+
+static void inv_list_encode(struct gdfs_pack_writer *w,
+                            const struct gdfs_msg *m)
+{
+    gdfs_pack_put_u64(w, m->u.inv_list.incarnation);
+    gdfs_pack_put_u64(w, m->u.inv_list.mask);
+}
+
+const struct gdfs_proto_codec gdfs_proto_codec_inv_list = {
+    .decode = inv_list_decode,
+    .encode = inv_list_encode,
+    .entry = copy_entry,
+    .count_len = 4,
+    .more = true,
+    .max_payload = GDFS_META_PAGE_MAX,
+};
+
+int gdfs_proto_add_copy(struct gdfs_proto_writer *w,
+                        const struct gdfs_copy_entry *e)
+{
+    struct gdfs_pack_writer pw;
+    size_t size = 8 + 8 + 2 + e->name.len;
+    int rc;
+
+    if (e->version.seq == 0 || !gdfs_proto_valid_version(&e->version) ||
+        !gdfs_proto_valid_name(&e->name))
+        return GDFS_EINVAL;
+    rc = gdfs_proto_writer_room(w, copy_entry, size);
+    if (rc != GDFS_OK)
+        return rc;
+    gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
+    gdfs_proto_put_version(&pw, &e->version);
+    gdfs_proto_put_bytes16(&pw, &e->name);
+    gdfs_proto_writer_commit(w, &pw, size);
+    return GDFS_OK;
+}
+
+bool gdfs_proto_next_copy(const struct gdfs_list_body *b, size_t *off,
+                          struct gdfs_copy_entry *e)
+{
+    return gdfs_proto_next_entry(copy_entry, b, off, e);
+}

@@ -82,7 +82,8 @@ static bool is_list_reply(uint8_t type)
            type == GDFS_MSG_NDTOCL_STATUS ||
            type == GDFS_MSG_NDTOCL_VERSIONS ||
            type == GDFS_MSG_NDTOCL_META_LIST ||
-           type == GDFS_MSG_NDTOND_META_SYNC;
+           type == GDFS_MSG_NDTOND_META_SYNC ||
+           type == GDFS_MSG_NDTOND_INV_LIST;
 }
 
 /* The list replies whose first byte is "more". */
@@ -106,6 +107,8 @@ static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
         return &m->u.meta_list.body;
     case GDFS_MSG_NDTOND_META_SYNC:
         return &m->u.meta_sync.body;
+    case GDFS_MSG_NDTOND_INV_LIST:
+        return &m->u.inv_list.body;
     }
     return NULL;
 }
@@ -330,6 +333,14 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                a->u.meta_sync.complete == b->u.meta_sync.complete &&
                a->u.meta_sync.more == b->u.meta_sync.more &&
                body_eq(&a->u.meta_sync.body, &b->u.meta_sync.body);
+    case GDFS_MSG_NDTOND_INV_SUM:
+        return a->u.inv_sum.incarnation == b->u.inv_sum.incarnation &&
+               bytes_eq(a->u.inv_sum.sums, b->u.inv_sum.sums);
+    case GDFS_MSG_NDTOND_INV_LIST:
+        return a->u.inv_list.incarnation == b->u.inv_list.incarnation &&
+               a->u.inv_list.mask == b->u.inv_list.mask &&
+               a->u.inv_list.more == b->u.inv_list.more &&
+               body_eq(&a->u.inv_list.body, &b->u.inv_list.body);
     }
     return false;
 }
@@ -354,6 +365,7 @@ static uint32_t walk_body(const struct gdfs_msg *m,
     struct gdfs_member_entry me;
     struct gdfs_version_entry ve;
     struct gdfs_record rec;
+    struct gdfs_copy_entry ce;
     size_t off = 0, pre;
     uint32_t n = 0;
     int rc;
@@ -392,6 +404,14 @@ static uint32_t walk_body(const struct gdfs_msg *m,
                 goto done;
             check_record(&rec);
             rc = w != NULL ? gdfs_proto_add_record(w, &rec) : GDFS_OK;
+            break;
+        case GDFS_MSG_NDTOND_INV_LIST:
+            if (!gdfs_proto_next_copy(b, &off, &ce))
+                goto done;
+            CHECK(gdfs_proto_check_name(ce.name.p, ce.name.len) == GDFS_OK);
+            CHECK(ce.version.seq >= 1 && ce.version.seq <= GDFS_VERSION_MAX &&
+                  ce.version.term <= GDFS_VERSION_MAX);
+            rc = w != NULL ? gdfs_proto_add_copy(w, &ce) : GDFS_OK;
             break;
         default:
             if (!gdfs_proto_next_version(b, &off, &ve))
@@ -459,7 +479,8 @@ static int reencode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
         &w,
         (m->type == GDFS_MSG_NDTOCL_LIST && m->u.list_reply.more) ||
             (m->type == GDFS_MSG_NDTOCL_META_LIST && m->u.meta_list.more) ||
-            (m->type == GDFS_MSG_NDTOND_META_SYNC && m->u.meta_sync.more),
+            (m->type == GDFS_MSG_NDTOND_META_SYNC && m->u.meta_sync.more) ||
+            (m->type == GDFS_MSG_NDTOND_INV_LIST && m->u.inv_list.more),
         len);
 }
 
@@ -487,10 +508,13 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
     CHECK(gdfs_proto_decode(&hdr, out + HDR, &m2) == GDFS_OK);
     /* fixed fields as in the input (LIST, META_LIST: only "more", now 1,
      * precedes the count; META_SYNC: the term and the complete mask, then
-     * "more"); body a prefix of the input's */
-    fixed = m->type == GDFS_MSG_NDTOND_META_SYNC ? 16
-            : has_more(m->type)                  ? 0
-                                                 : w.count_off - HDR;
+     * "more"; INV_LIST: incarnation and mask, then "more"); body a prefix
+     * of the input's */
+    fixed = m->type == GDFS_MSG_NDTOND_META_SYNC ||
+                    m->type == GDFS_MSG_NDTOND_INV_LIST
+                ? 16
+            : has_more(m->type) ? 0
+                                : w.count_off - HDR;
     CHECK(memcmp(out + HDR, frame + HDR, fixed) == 0);
     CHECK(body_of(&m2)->count == b->count - 1);
     CHECK(body_of(&m2)->len < b->len);
@@ -499,6 +523,10 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
         CHECK(m2.u.list_reply.more);
     if (m->type == GDFS_MSG_NDTOCL_META_LIST)
         CHECK(m2.u.meta_list.more);
+    if (m->type == GDFS_MSG_NDTOND_INV_LIST)
+        CHECK(m2.u.inv_list.more &&
+              m2.u.inv_list.incarnation == m->u.inv_list.incarnation &&
+              m2.u.inv_list.mask == m->u.inv_list.mask);
     if (m->type == GDFS_MSG_NDTOND_META_SYNC)
         CHECK(m2.u.meta_sync.more &&
               m2.u.meta_sync.term == m->u.meta_sync.term &&

@@ -403,6 +403,36 @@ static void emit_replication(void)
     if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
         die("meta_sync", rc);
     save(len);
+
+    {
+        static uint8_t sums[GDFS_META_SUMS_LEN];
+
+        for (size_t k = 0; k < sizeof(sums); k++)
+            sums[k] = (uint8_t)(k * 3);
+        memset(&m, 0, sizeof(m));
+        m.type = GDFS_MSG_NDTOND_INV_SUM;
+        m.reqid = 50;
+        m.u.inv_sum.incarnation = 3;
+        m.u.inv_sum.sums.p = sums;
+        m.u.inv_sum.sums.len = sizeof(sums);
+        emit(&m);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_INV_LIST;
+    m.reqid = 51;
+    m.u.inv_list.incarnation = 3;
+    m.u.inv_list.mask = 0x8000000000000001ull;
+    rc = GDFS_OK;
+    if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+        die("inv_list", GDFS_EINVAL);
+    for (uint64_t i = 1; i <= 2 && rc == GDFS_OK; i++) {
+        struct gdfs_copy_entry c = {bs(i == 1 ? "a" : "dir/b"), {i, 2}};
+
+        rc = gdfs_proto_add_copy(&w, &c);
+    }
+    if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, true, &len) != GDFS_OK)
+        die("inv_list", rc);
+    save(len);
 }
 
 /* One group message of every kind, and the member set's edge cases. */

@@ -324,6 +324,9 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
     } else if (type == GDFS_MSG_NDTOND_META_SYNC) {
         m.u.meta_sync.term = 9;
         m.u.meta_sync.complete = 0x8000000000000011ull;
+    } else if (type == GDFS_MSG_NDTOND_INV_LIST) {
+        m.u.inv_list.incarnation = 0xfedcba9876543210ull;
+        m.u.inv_list.mask = 0x8000000000000003ull;
     }
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, buf, cap, &m), GDFS_OK);
     for (size_t i = 0; i < n; i++) {
@@ -346,6 +349,11 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
             struct gdfs_record rec;
             make_record((int)i, &rec);
             rc = gdfs_proto_add_record(&w, &rec);
+            break;
+        }
+        case GDFS_MSG_NDTOND_INV_LIST: {
+            struct gdfs_copy_entry c = {bs(i % 2 ? "dir/b" : "a"), {i + 1, 2}};
+            rc = gdfs_proto_add_copy(&w, &c);
             break;
         }
         }
@@ -815,6 +823,23 @@ static size_t sample_frame(int i, uint8_t *buf)
             m.u.enrol.key[k] = (uint8_t)(k * 11);
         m.u.enrol.group = bs("g-1a2b");
         break;
+    case 64: {
+        static uint8_t sums[GDFS_META_SUMS_LEN];
+
+        for (size_t k = 0; k < sizeof(sums); k++)
+            sums[k] = (uint8_t)(k * 5 + 3);
+        m.type = GDFS_MSG_NDTOND_INV_SUM;
+        m.u.inv_sum.incarnation = 0x0102030405060708ull;
+        m.u.inv_sum.sums.p = sums;
+        m.u.inv_sum.sums.len = sizeof(sums);
+        break;
+    }
+    case 65:
+        return build_list_reply(GDFS_MSG_NDTOND_INV_LIST, 3, true, "", buf,
+                                BIG_CAP);
+    case 66:
+        return build_list_reply(GDFS_MSG_NDTOND_INV_LIST, 0, false, "", buf,
+                                BIG_CAP);
     default:
         return 0;
     }
@@ -841,6 +866,11 @@ START_TEST(test_proto_auth_column)
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_META_PULL),
                      GDFS_AUTH_LEADER);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_REPLICATE),
+                     GDFS_AUTH_MEMBER);
+    /* inventory reports come from any member, to the leader */
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_INV_SUM),
+                     GDFS_AUTH_MEMBER);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_INV_LIST),
                      GDFS_AUTH_MEMBER);
     ck_assert_int_eq(gdfs_proto_auth_of(200), GDFS_AUTH_REPLY);
     for (int t = 0; t <= GDFS_MSG_TYPE_MAX; t++) {
@@ -2319,6 +2349,7 @@ START_TEST(test_proto_encode_small_buffer)
             type == GDFS_MSG_NDTOCL_VERSIONS ||
             type == GDFS_MSG_NDTOCL_META_LIST ||
             type == GDFS_MSG_NDTOND_META_SYNC ||
+            type == GDFS_MSG_NDTOND_INV_LIST ||
             type == GDFS_MSG_NDTOND_GROUP) /* group: own test below */
             continue;
         ck_assert_int_eq(decode_frame(frame2, full, &m), GDFS_OK);
@@ -2337,12 +2368,17 @@ END_TEST
 
 START_TEST(test_proto_encode_rejects_list_replies_and_unknown)
 {
-    static const uint8_t types[] = {
-        GDFS_MSG_NDTOCL_LIST,      GDFS_MSG_NDTOCL_LOCATE,
-        GDFS_MSG_NDTOCL_STATUS,    GDFS_MSG_NDTOCL_VERSIONS,
-        GDFS_MSG_NDTOCL_META_LIST, GDFS_MSG_NDTOND_META_SYNC,
-        GDFS_MSG_NDTOND_GROUP,     0,
-        GDFS_MSG_TYPE_MAX + 1,     255};
+    static const uint8_t types[] = {GDFS_MSG_NDTOCL_LIST,
+                                    GDFS_MSG_NDTOCL_LOCATE,
+                                    GDFS_MSG_NDTOCL_STATUS,
+                                    GDFS_MSG_NDTOCL_VERSIONS,
+                                    GDFS_MSG_NDTOCL_META_LIST,
+                                    GDFS_MSG_NDTOND_META_SYNC,
+                                    GDFS_MSG_NDTOND_INV_LIST,
+                                    GDFS_MSG_NDTOND_GROUP,
+                                    0,
+                                    GDFS_MSG_TYPE_MAX + 1,
+                                    255};
     struct gdfs_msg m;
     size_t len;
 
@@ -2400,7 +2436,8 @@ START_TEST(test_proto_writer_begin_rejects_other_types)
                     t == GDFS_MSG_NDTOCL_STATUS ||
                     t == GDFS_MSG_NDTOCL_VERSIONS ||
                     t == GDFS_MSG_NDTOCL_META_LIST ||
-                    t == GDFS_MSG_NDTOND_META_SYNC; /* term: id's bytes */
+                    t == GDFS_MSG_NDTOND_META_SYNC || /* term: id's bytes */
+                    t == GDFS_MSG_NDTOND_INV_LIST;
         ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
                          list ? GDFS_OK : GDFS_EINVAL);
         if (!list)
@@ -4512,6 +4549,79 @@ START_TEST(test_proto_meta_sync_and_sum)
 }
 END_TEST
 
+/* INV_SUM: exactly the sums; INV_LIST: a page of valid copies. */
+START_TEST(test_proto_inv_sum_and_list)
+{
+    static uint8_t sums[GDFS_META_SUMS_LEN + 1]; /* one spare: too long */
+    struct gdfs_copy_entry got, bad;
+    struct gdfs_proto_writer w;
+    struct gdfs_msg m;
+    struct raw r;
+    size_t off = 0, len;
+    unsigned n = 0;
+
+    for (int extra = -1; extra <= 1; extra++) {
+        raw_begin(&r, GDFS_MSG_NDTOND_INV_SUM);
+        raw_u64(&r, 0); /* any incarnation */
+        raw_mem(&r, sums, (size_t)(GDFS_META_SUMS_LEN + extra));
+        ck_assert_int_eq(raw_decode(&r, &m),
+                         extra == 0 ? GDFS_OK : GDFS_EPROTO);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_INV_SUM;
+    m.u.inv_sum.sums.p = sums;
+    m.u.inv_sum.sums.len = GDFS_META_SUMS_LEN - 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+
+    len = build_list_reply(GDFS_MSG_NDTOND_INV_LIST, 3, true, "", frame,
+                           sizeof(frame));
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.inv_list.incarnation, 0xfedcba9876543210ull);
+    ck_assert_uint_eq(m.u.inv_list.mask, 0x8000000000000003ull);
+    ck_assert(m.u.inv_list.more);
+    while (gdfs_proto_next_copy(&m.u.inv_list.body, &off, &got)) {
+        ck_assert_uint_eq(got.version.seq, n + 1);
+        ck_assert_uint_eq(got.version.term, 2);
+        n++;
+    }
+    ck_assert_uint_eq(n, 3);
+    /* seq 0, a term over GDFS_VERSION_MAX, a bad name: refused both ways */
+    for (int k = 0; k < 3; k++) {
+        raw_begin(&r, GDFS_MSG_NDTOND_INV_LIST);
+        raw_u64(&r, 1);
+        raw_u64(&r, 1);
+        raw_u8(&r, 0);
+        raw_u32(&r, 1);
+        raw_u64(&r, k == 0 ? 0 : 1);
+        raw_u64(&r, k == 1 ? GDFS_VERSION_MAX + 1 : 1);
+        raw_u16(&r, k == 2 ? 0 : 1);
+        if (k != 2)
+            raw_mem(&r, "a", 1);
+        ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_INV_LIST;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    bad = (struct gdfs_copy_entry){bs("a"), {0, 1}};
+    ck_assert_int_eq(gdfs_proto_add_copy(&w, &bad), GDFS_EINVAL);
+    bad = (struct gdfs_copy_entry){bs(""), {1, 1}};
+    ck_assert_int_eq(gdfs_proto_add_copy(&w, &bad), GDFS_EINVAL);
+    /* a count that claims more entries than the body holds */
+    raw_begin(&r, GDFS_MSG_NDTOND_INV_LIST);
+    raw_u64(&r, 1);
+    raw_u64(&r, 1);
+    raw_u8(&r, 0);
+    raw_u32(&r, 2);
+    raw_u64(&r, 1);
+    raw_u64(&r, 1);
+    raw_u16(&r, 1);
+    raw_mem(&r, "a", 1);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+}
+END_TEST
+
 /* Every seq and term a node stores fits SQLite's signed 64 bits. */
 START_TEST(test_proto_versions_fit_int64)
 {
@@ -4717,7 +4827,9 @@ START_TEST(test_proto_type_names)
                      "NDTOND_PROBE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_STALE),
                      "NDTOCL_STALE");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 49);
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_INV_LIST),
+                     "NDTOND_INV_LIST");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 51);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
@@ -4836,6 +4948,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_meta_pull_and_put_rules);
     tcase_add_test(tc, test_proto_meta_list_bad_entry_and_count);
     tcase_add_test(tc, test_proto_meta_sync_and_sum);
+    tcase_add_test(tc, test_proto_inv_sum_and_list);
     tcase_add_test(tc, test_proto_writer_meta_list_overflow);
     tcase_add_test(tc, test_proto_type_names);
     suite_add_tcase(s, tc);

@@ -21,7 +21,10 @@
  *               ("tcp, ssh"), for members whose advertised address names
  *               one ("ssh://host:port"; see gdfs_transport_pick)
  *   [files]     chunk_size [262144], keep_versions [3], sync_interval_s [30],
- *               orphan_age_s [3600], repair_delay_ms
+ *               inventory_interval_ms [60000] (a member reports the
+ *               copies it holds to the leader this often, and at start
+ *               and when the leader changes), orphan_age_s [3600],
+ *               repair_delay_ms
  *               [30000] (a failed member's copies are re-created after
  *               it has been failed this long), repair_rate_mib_s [100]
  *               (re-replication bandwidth, all copies together; 0 =
@@ -83,7 +86,9 @@ struct gdfs_config {
     uint32_t chunk_size;
     uint32_t keep_versions;
     uint32_t sync_interval_s; /* leader: compare records with each member */
-    uint32_t orphan_age_s;    /* uncommitted copies older than this go */
+    uint32_t
+        inventory_interval_ms; /* member: report its copies to the leader */
+    uint32_t orphan_age_s;     /* uncommitted copies older than this go */
     uint32_t repair_delay_ms;
     uint32_t repair_rate_mib_s;
     uint32_t scrub_rate_mib_s; /* 0: scrub disabled */

@@ -9,15 +9,15 @@
 
 #define INV_PAGE 512
 
-void gdfs_inv_digest_add(struct gdfs_meta_digest *d, const uint8_t *name,
-                         size_t namelen, const struct gdfs_version *v)
+void gdfs_inv_key_of(const uint8_t *name, size_t namelen,
+                     const struct gdfs_version *v,
+                     uint8_t key[GDFS_META_SUM_LEN])
 {
     /* "inv" namelen:16 name seq:64 term:64: a copy is its file and
      * version; the tag keeps these sums apart from record sums. */
     uint8_t buf[3 + 2 + GDFS_NAME_MAX + 8 + 8];
     uint8_t h[GDFS_HASH_LEN];
     struct gdfs_pack_writer w;
-    unsigned b = gdfs_meta_bucket(name, namelen);
 
     gdfs_pack_writer_init(&w, buf, sizeof(buf), 0);
     gdfs_pack_put_bytes(&w, "inv", 3);
@@ -26,8 +26,18 @@ void gdfs_inv_digest_add(struct gdfs_meta_digest *d, const uint8_t *name,
     gdfs_pack_put_u64(&w, v->seq);
     gdfs_pack_put_u64(&w, v->term);
     gdfs_hash_sha256(buf, w.off, h);
+    memcpy(key, h, GDFS_META_SUM_LEN);
+}
+
+void gdfs_inv_digest_add(struct gdfs_meta_digest *d, const uint8_t *name,
+                         size_t namelen, const struct gdfs_version *v)
+{
+    uint8_t key[GDFS_META_SUM_LEN];
+    unsigned b = gdfs_meta_bucket(name, namelen);
+
+    gdfs_inv_key_of(name, namelen, v, key);
     for (unsigned i = 0; i < GDFS_META_SUM_LEN; i++)
-        d->sum[b][i] ^= h[i];
+        d->sum[b][i] ^= key[i];
     d->count[b]++;
 }
 

@@ -406,7 +406,14 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
  * leader's still reports what it has. The digest reuses the record
  * digest's buckets and shape (count + XOR sum), with its own hash. */
 
-/* Add the copy of @name at @v to @d's bucket for @name. */
+/* The key of the copy of @name at @v: a hash of both (the leader's
+ * inventory keeps these, files/inventory.h). */
+void gdfs_inv_key_of(const uint8_t *name, size_t namelen,
+                     const struct gdfs_version *v,
+                     uint8_t key[GDFS_META_SUM_LEN]);
+
+/* Add the copy of @name at @v to @d's bucket for @name: its key, XORed
+ * into the bucket's sum. */
 void gdfs_inv_digest_add(struct gdfs_meta_digest *d, const uint8_t *name,
                          size_t namelen, const struct gdfs_version *v);
 

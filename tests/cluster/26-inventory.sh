@@ -1,0 +1,51 @@
+#!/bin/bash
+# Copy inventory (issue 13, item 1; DESIGN.md "Copies and inventory"):
+# every member reports the copies it holds to the leader, at start-up,
+# when the leader changes and every inventory_interval_ms, and the leader
+# finds what a member lacks of what the records name on it. A healthy
+# group reports nothing lacking; a member killed, emptied and rejoined
+# under its old id is found lacking every copy it held.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+NFILES=5
+ok "a 3-node group forms (inventory every 2 s)" \
+    launch_cluster 3 files.inventory_interval_ms=2000
+ok "all three agree on a leader" expect_within 10 'n[1-3] [0-9]+' agree 1 2 3
+L=$(agreed_leader 1 2 3)
+V=$((L % 3 + 1)) # a member that does not lead
+for k in $(seq 1 $NFILES); do
+    rand_file "$T/f$k" $((k * 70000))
+    ok "file$k is put through n$L" cli "$L" put "$T/f$k" "file$k"
+done
+
+# lacking_count I: what the leader (node I) last said node V lacks.
+lacking_count() {
+    sed -n "s/.*member n$V lacks \([0-9]*\) cop.*/\1/p" "$T/n$1/log" |
+        tail -n 1
+}
+
+# holds_every I J: whether the leader (node I) logged that node J holds
+# every copy named on it (once per incarnation and term).
+holds_every() {
+    grep -c "member n$2 holds every copy named on it" "$T/n$1/log"
+}
+
+for i in 1 2 3; do
+    ok "the leader finds n$i holding every copy named on it" \
+        expect_within 20 '[1-9][0-9]*' holds_every "$L" "$i"
+done
+result "$([ -z "$(grep 'lacks [0-9]* cop' "$T/n$L/log")" ]; echo $?)" \
+    "the leader finds nothing lacking in a healthy group" \
+    "$(grep 'lacks [0-9]* cop' "$T/n$L/log")"
+
+ok "n$V is killed (SIGKILL)" kill_node "$V" KILL
+D=$T/n$V/data
+ok "... its database is moved aside, group.key kept" \
+    sh -c "mkdir '$D.gone' && mv '$D'/gdfs.db* '$D.gone/'"
+ok "n$V joins again, empty, under its old id" \
+    start_node "$V" join "$(addr_of "$L")"
+ok "n$V sees all 3 members alive" expect_within 30 3 alive_count "$V"
+ok "the leader finds n$V lacking all $NFILES copies" \
+    expect_within 30 "$NFILES" lacking_count "$L"
+done_testing

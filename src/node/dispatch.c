@@ -9,6 +9,7 @@
 #include "node/data/gateway.h"
 #include "node/data/probe.h"
 #include "node/data/replica.h"
+#include "node/records/inventory.h"
 #include "node/records/leaderops.h"
 #include "node/records/sync.h"
 
@@ -76,6 +77,10 @@ int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_sync_handle_sum(s, m);
     case GDFS_MSG_NDTOND_META_SYNC:
         return gdfs_sync_handle_push(s, m);
+    case GDFS_MSG_NDTOND_INV_SUM:
+        return gdfs_inventory_handle_sum(s, m);
+    case GDFS_MSG_NDTOND_INV_LIST:
+        return gdfs_inventory_handle_list(s, m);
     case GDFS_MSG_CLTOND_VERSIONS:
         return gdfs_admin_versions(s, m);
     case GDFS_MSG_CLTOND_STATUS:

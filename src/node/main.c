@@ -40,6 +40,7 @@
 #include "node/group/grouphost.h"
 #include "node/records/confirm.h"
 #include "node/records/records.h"
+#include "node/records/inventory.h"
 #include "node/records/sync.h"
 #include "node/server.h"
 #include "node/upkeep/orphans.h"
@@ -458,6 +459,22 @@ static void undo_confirm(struct node *n)
     n->confirm = NULL;
 }
 
+static int step_inventory(struct node *n)
+{
+    char err[1024];
+    int rc = gdfs_inventory_start(&n->cfg, n->srv.db_path, n->srv.records,
+                                  n->srv.group, &n->srv.inventory, err,
+                                  sizeof(err));
+
+    return thread_started(n, rc, err);
+}
+
+static void undo_inventory(struct node *n)
+{
+    gdfs_inventory_stop(n->srv.inventory);
+    n->srv.inventory = NULL;
+}
+
 static void undo_sync(struct node *n)
 {
     gdfs_sync_stop(n->sync);
@@ -610,6 +627,9 @@ static const struct {
     {step_confirm, undo_confirm, "confirm"},
     /* Uses the records layer (its connections, its view of the leader). */
     {step_sync, undo_sync, "sync"},
+    /* Reports to the leader through the records layer; its table is read
+     * by the repair thread below, so it outlives that. */
+    {step_inventory, undo_inventory, "inventory"},
     /* Asks the leader through the records layer. */
     {step_orphans, undo_orphans, "orphans"},
     /* Uses the records layer (leader checks, rpc, commits). */

@@ -312,7 +312,8 @@ static void serve(struct client *cl)
                              .readrepair = srv->readrepair,
                              .scrub = srv->scrub,
                              .group_key = srv->group_key,
-                             .repair = srv->repair};
+                             .repair = srv->repair,
+                             .inventory = srv->inventory};
     char err[512];
     int rc;
 

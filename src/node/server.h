@@ -23,6 +23,7 @@ struct gdfs_records;
 struct gdfs_repair;
 struct gdfs_readrepair;
 struct gdfs_scrub;
+struct gdfs_inventory;
 
 #define GDFS_SERVER_HANDSHAKES 64
 #define GDFS_SERVER_HANDSHAKES_PER_SOURCE 16
@@ -36,6 +37,7 @@ struct gdfs_server {
     struct gdfs_repair *repair;
     struct gdfs_readrepair *readrepair;
     struct gdfs_scrub *scrub;
+    struct gdfs_inventory *inventory;
     struct gdfs_listener listener;
     char db_path[4096];
     int stop_rd; /* readable once shutdown was asked for */

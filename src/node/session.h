@@ -21,6 +21,7 @@ struct gdfs_records;
 struct gdfs_repair;
 struct gdfs_readrepair;
 struct gdfs_scrub;
+struct gdfs_inventory;
 struct gdfs_store;
 
 struct gdfs_session {
@@ -30,6 +31,7 @@ struct gdfs_session {
     struct gdfs_repair *repair;         /* re-replication (leader) */
     struct gdfs_readrepair *readrepair; /* read repair's queue */
     struct gdfs_scrub *scrub;           /* this node's scrub (figures) */
+    struct gdfs_inventory *inventory;   /* members' copy reports (leader) */
     struct gdfs_store *st;              /* this thread's own connection */
     struct gdfs_conn *conn;
     struct gdfs_auth_peer peer;  /* who the channel proved is there */

@@ -112,9 +112,9 @@ static int leader_sum(struct gdfs_inventory *inv, struct gdfs_store *st,
         pthread_mutex_lock(&inv->mu);
         table_term(inv, term);
         if ((iv = slot_of(inv, id, true)) != NULL) {
-            news = *diff == 0 && !(iv->seen && iv->incarnation == incarnation &&
-                                   iv->verified && iv->complete &&
-                                   iv->nlacking == 0);
+            news = *diff == 0 &&
+                   !(iv->seen && iv->incarnation == incarnation &&
+                     iv->verified && iv->complete && iv->nlacking == 0);
             gdfs_inv_on_sum(iv, incarnation, *diff);
         } else {
             rc = GDFS_ENOMEM;
@@ -175,8 +175,7 @@ static int leader_page(struct gdfs_inventory *inv, struct gdfs_store *st,
                  "member %s lacks %u cop%s the records name on it", id,
                  lacking, lacking == 1 ? "y" : "ies");
     else if (finished)
-        gdfs_log(GDFS_LOG_INFO, "member %s holds every copy named on it",
-                 id);
+        gdfs_log(GDFS_LOG_INFO, "member %s holds every copy named on it", id);
     return rc;
 }
 
@@ -281,8 +280,9 @@ int gdfs_inventory_handle_list(struct gdfs_session *s,
                          m->u.inv_list.incarnation, m->u.inv_list.mask, keys,
                          n, m->u.inv_list.more);
         if (rc == GDFS_EINVAL)
-            snprintf(why, sizeof(why), "no inventory listing of those "
-                                       "buckets is under way");
+            snprintf(why, sizeof(why),
+                     "no inventory listing of those "
+                     "buckets is under way");
         else if (rc != GDFS_OK)
             snprintf(why, sizeof(why), "%s",
                      rc == GDFS_ENOMEM ? "out of memory"
@@ -467,8 +467,8 @@ static int report_self(struct gdfs_inventory *inv, uint64_t term,
         rc = leader_sum(inv, inv->st, term, self, inv->incarnation, d, &diff);
     free(d);
     while (rc == GDFS_OK && diff != 0 && more && !c.over)
-        rc = gdfs_store_inv_copies(inv->st, diff, after, 4096, collect_one,
-                                   &c, &after, &more);
+        rc = gdfs_store_inv_copies(inv->st, diff, after, 4096, collect_one, &c,
+                                   &after, &more);
     /* Over REPORT_MAX the listing is left unfinished: the last finished
      * round (or unknown) still answers. */
     if (rc == GDFS_OK && diff != 0 && !c.over)
@@ -498,7 +498,8 @@ static void *inventory_main(void *arg)
         gdfs_grouphost_status(inv->group, gs);
         if (gs->leader[0] == '\0')
             continue;
-        changed = strcmp(gs->leader, last_leader) != 0 || gs->term != last_term;
+        changed = strcmp(gs->leader, last_leader) != 0 ||
+                  gs->term != last_term;
         if (!changed && now < next_ms)
             continue;
         if (gdfs_records_leader(inv->records, addr, &self, why, sizeof(why)) !=
@@ -513,8 +514,8 @@ static void *inventory_main(void *arg)
         /* A failed report is retried soon (a new leader still at once). */
         snprintf(last_leader, sizeof(last_leader), "%s", gs->leader);
         last_term = gs->term;
-        next_ms = now + (rc == GDFS_OK ? inv->cfg->inventory_interval_ms
-                                       : RETRY_MS);
+        next_ms = now +
+                  (rc == GDFS_OK ? inv->cfg->inventory_interval_ms : RETRY_MS);
     } while (gdfs_worker_sleep_ms(&inv->w, TICK_MS));
     free(gs);
     return NULL;
@@ -531,8 +532,8 @@ static uint64_t draw_incarnation(void)
 
 int gdfs_inventory_start(const struct gdfs_config *cfg, const char *db_path,
                          struct gdfs_records *records,
-                         struct gdfs_grouphost *g,
-                         struct gdfs_inventory **out, char *err, size_t errlen)
+                         struct gdfs_grouphost *g, struct gdfs_inventory **out,
+                         char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_inventory *inv = calloc(1, sizeof(*inv));

@@ -29,15 +29,15 @@ struct gdfs_inventory;
 /* Start the member thread (its own store connection on @db_path). */
 int gdfs_inventory_start(const struct gdfs_config *cfg, const char *db_path,
                          struct gdfs_records *records,
-                         struct gdfs_grouphost *g,
-                         struct gdfs_inventory **out, char *err,
-                         size_t errlen);
+                         struct gdfs_grouphost *g, struct gdfs_inventory **out,
+                         char *err, size_t errlen);
 /* Stop it and free the table. NULL is fine. */
 void gdfs_inventory_stop(struct gdfs_inventory *inv);
 
 /* Leader side: INV_SUM (reply META_DIFF) and INV_LIST (reply OK). The
  * member is the session's authenticated peer. */
-int gdfs_inventory_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m);
+int gdfs_inventory_handle_sum(struct gdfs_session *s,
+                              const struct gdfs_msg *m);
 int gdfs_inventory_handle_list(struct gdfs_session *s,
                                const struct gdfs_msg *m);
 

@@ -66,8 +66,8 @@ struct gdfs_sync {
 
 /* ---- digests on the wire ---------------------------------------------------- */
 
-static void sums_put(const struct gdfs_meta_digest *d,
-                     uint8_t out[GDFS_META_SUMS_LEN])
+void gdfs_sync_sums_put(const struct gdfs_meta_digest *d,
+                        uint8_t out[GDFS_META_SUMS_LEN])
 {
     struct gdfs_pack_writer w;
 
@@ -78,7 +78,7 @@ static void sums_put(const struct gdfs_meta_digest *d,
     }
 }
 
-static void sums_get(const uint8_t *p, struct gdfs_meta_digest *d)
+void gdfs_sync_sums_get(const uint8_t *p, struct gdfs_meta_digest *d)
 {
     struct gdfs_pack_reader r;
 
@@ -105,7 +105,7 @@ int gdfs_sync_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m)
         (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK &&
         (rc = gdfs_store_pending_stale(s->st, m->u.meta_sum.term, &stale)) ==
             GDFS_OK) {
-        sums_get(m->u.meta_sum.sums.p, theirs);
+        gdfs_sync_sums_get(m->u.meta_sum.sums.p, theirs);
         r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours) | stale;
     }
     free(theirs);
@@ -232,7 +232,7 @@ static int sync_member(struct gdfs_sync *sy, uint64_t term, const char *id,
     char err[512];
     int rc;
 
-    sums_put(ours, sums);
+    gdfs_sync_sums_put(ours, sums);
     req.u.meta_sum.term = term;
     req.u.meta_sum.sums.p = sums;
     req.u.meta_sum.sums.len = sizeof(sums);

@@ -10,6 +10,7 @@
 #include "node/records/records.h"
 #include "node/group/grouphost.h"
 #include "node/session.h"
+#include "store/store.h"
 
 struct gdfs_sync;
 
@@ -18,6 +19,12 @@ int gdfs_sync_start(const struct gdfs_config *cfg, const char *db_path,
                     struct gdfs_records *records, struct gdfs_grouphost *g,
                     struct gdfs_sync **out, char *err, size_t errlen);
 void gdfs_sync_stop(struct gdfs_sync *s);
+
+/* A digest as META_SUM and INV_SUM carry it (GDFS_META_SUMS_LEN bytes:
+ * per bucket count:32 sum:16B), and back. */
+void gdfs_sync_sums_put(const struct gdfs_meta_digest *d,
+                        uint8_t out[GDFS_META_SUMS_LEN]);
+void gdfs_sync_sums_get(const uint8_t *p, struct gdfs_meta_digest *d);
 
 /* Member side: META_SUM (answer which digest buckets differ) and
  * META_SYNC (persist a page of the leader's records). */

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-enum gdfs_health gdfs_health_replica(const char *id, bool acked,
+enum gdfs_health gdfs_health_replica(const char *id, bool acked, bool missing,
                                      const struct gdfs_members *set,
                                      const struct gdfs_health_member *extra,
                                      uint64_t age_ms,
@@ -23,6 +23,12 @@ enum gdfs_health gdfs_health_replica(const char *id, bool acked,
     } else if (extra[i].draining) {
         h = GDFS_HEALTH_LOST;
         w = GDFS_LOST_DRAINING;
+    } else if (acked && missing) {
+        /* DESIGN.md invariant 8: the record's claim does not count against
+         * the member's own report. Lost at once, failed or not: it holds
+         * nothing to come back with. */
+        h = GDFS_HEALTH_LOST;
+        w = GDFS_LOST_MISSING;
     } else if (!acked) {
         h = age_ms >= cfg->unacked_grace_ms ? GDFS_HEALTH_LOST
                                             : GDFS_HEALTH_WAIT;
@@ -58,7 +64,7 @@ static bool member_failed(const char *id, const struct gdfs_members *set)
 }
 
 unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
-                            unsigned n, uint8_t acked,
+                            unsigned n, uint8_t acked, uint8_t missing,
                             const struct gdfs_members *set,
                             const struct gdfs_health_member *extra,
                             uint64_t age_ms, const struct gdfs_health_cfg *cfg,
@@ -68,8 +74,8 @@ unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
 
     for (unsigned i = 0; i < n; i++) {
         enum gdfs_health h = gdfs_health_replica(ids[i], (acked >> i) & 1u,
-                                                 set, extra, age_ms, cfg,
-                                                 NULL);
+                                                 (missing >> i) & 1u, set,
+                                                 extra, age_ms, cfg, NULL);
 
         if (out != NULL)
             out[i] = h;

@@ -4,7 +4,10 @@
  * leader's repair thread (src/node/upkeep/repair.c) acts on the answers.
  *
  * A replica counts (GDFS_HEALTH_GOOD) when it acked the version, is still a
- * member and is not failed. A failed member counts as lost only once it
+ * member, is not failed, and its member's inventory (DESIGN.md "Copies and
+ * inventory", files/inventory.h) does not say it lacks the version: one
+ * that does is lost at once (GDFS_LOST_MISSING; invariant 8, health never
+ * over-reports). A failed member counts as lost only once it
  * has been failed for repair_delay_ms (a quick restart must not start a
  * copy storm): until then it is GDFS_HEALTH_WAIT, which still counts. A
  * replica that is no longer a member, or that is being drained (its node
@@ -42,6 +45,7 @@ enum gdfs_health_why {
     GDFS_LOST_NOT_MEMBER, /* left or removed from the group */
     GDFS_LOST_UNACKED,    /* never held the version durably */
     GDFS_LOST_DRAINING,   /* its node is leaving (still a source) */
+    GDFS_LOST_MISSING,    /* acked, but its member's inventory lacks it */
 };
 
 struct gdfs_health_cfg {
@@ -55,10 +59,11 @@ struct gdfs_health_member {
     bool draining;          /* its replicas are being handed off */
 };
 
-/* The standing of replica @id, which acked the version if @acked, given
- * the member set @set (extra[i] describes set->m[i]) and the record's age
+/* The standing of replica @id, which acked the version if @acked and whose
+ * member's inventory says it lacks the version if @missing, given the
+ * member set @set (extra[i] describes set->m[i]) and the record's age
  * @age_ms. *why (may be NULL) says why a lost replica is lost. */
-enum gdfs_health gdfs_health_replica(const char *id, bool acked,
+enum gdfs_health gdfs_health_replica(const char *id, bool acked, bool missing,
                                      const struct gdfs_members *set,
                                      const struct gdfs_health_member *extra,
                                      uint64_t age_ms,
@@ -73,13 +78,14 @@ enum gdfs_health gdfs_health_replica(const char *id, bool acked,
 unsigned gdfs_health_want(const struct gdfs_members *set,
                           const struct gdfs_health_member *extra);
 
-/* A whole record: @out[i] (may be NULL) gets replica i's standing;
+/* A whole record (@missing: bit i set when replica i's member reported it
+ * lacks the version): @out[i] (may be NULL) gets replica i's standing;
  * returns how many count (GOOD or WAIT): below gdfs_health_want, the file
  * needs a copy once nothing waits. *live (may be NULL) gets how many of
  * those are on members that are not failed: below gdfs_health_want, the
  * file is under-replicated (the figure status shows). */
 unsigned gdfs_health_record(const char (*ids)[GDFS_NODE_ID_MAX + 1],
-                            unsigned n, uint8_t acked,
+                            unsigned n, uint8_t acked, uint8_t missing,
                             const struct gdfs_members *set,
                             const struct gdfs_health_member *extra,
                             uint64_t age_ms, const struct gdfs_health_cfg *cfg,

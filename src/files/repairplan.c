@@ -36,13 +36,15 @@ static void plan_copy(const struct gdfs_repairplan_in *in,
 
     for (unsigned i = 0; i < m->nreplicas; i++) {
         int k = member_index(set, m->replica[i]);
-        bool acked = (m->acked >> i) & 1u;
+        bool acked = ((m->acked & ~in->missing) >> i) & 1u;
 
         snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s", m->replica[i]);
         if (k < 0 || !acked || set->m[k].state == GDFS_MEMBER_FAILED ||
             set->m[k].state == GDFS_MEMBER_LEFT) {
             /* An unacked replica that is alive may hold the data after
-             * all (a late ack): ask it first, the copy keeps what it has. */
+             * all (a late ack): ask it first, the copy keeps what it has.
+             * So is one whose member lacks the version (its inventory):
+             * the copy goes back where the record says it belongs. */
             if (k >= 0 && !acked && h[i] == GDFS_HEALTH_LOST &&
                 set->m[k].state == GDFS_MEMBER_ALIVE &&
                 !in->extra[k].draining && unacked_target < 0)
@@ -127,10 +129,10 @@ void gdfs_repairplan_make(const struct gdfs_repairplan_in *in,
         age = in->now - out->unacked_since;
     }
     out->want = gdfs_health_want(in->set, in->extra);
-    out->good = gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
-                                       m->replica,
-                                   m->nreplicas, m->acked, in->set, in->extra,
-                                   age, &in->cfg, h, &out->live);
+    out->good =
+        gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1]) m->replica,
+                           m->nreplicas, m->acked, in->missing, in->set,
+                           in->extra, age, &in->cfg, h, &out->live);
     out->under = out->live < out->want;
     if (out->good >= out->want && drained == 0) {
         if (out->under) {

@@ -30,14 +30,18 @@
  *   leave reports it).
  * - A file whose copy is queued or running waits for it; so does one whose
  *   last copy failed, until the backoff the note holds (retry_at) is over.
- * - Sources are the replicas that acked the version and whose member is
- *   neither failed nor departed; suspect and draining ones are sources too
- *   (a draining node still holds its copies). No source: stuck.
- * - The target: first a replica that never acked, is lost, alive and not
- *   draining (a late ack: it may hold the data, the copy keeps what it
- *   has); else placement's best alive (then suspect) member that holds no
- *   replica of the record and is not draining (src/files/placement.h).
- *   None: stuck.
+ * - A replica whose member's inventory says it lacks the version
+ *   (in->missing) is lost at once (health's GDFS_LOST_MISSING).
+ * - Sources are the replicas that acked the version, are not missing it,
+ *   and whose member is neither failed nor departed; suspect and draining
+ *   ones are sources too (a draining node still holds its copies). No
+ *   source: stuck.
+ * - The target: first a replica that never acked or is missing the
+ *   version, is lost, alive and not draining (a late ack: it may hold the
+ *   data, the copy keeps what it has; a member back with an emptied disk
+ *   gets its copies again); else placement's best alive (then suspect) member
+ * that holds no replica of the record and is not draining
+ * (src/files/placement.h). None: stuck.
  * - The new replica set keeps every replica that still counts (never
  *   fewer copies than now), drops the lost ones, and adds the target once,
  *   as acked (it holds the version once the copy is done). More than
@@ -65,6 +69,8 @@ struct gdfs_repairplan_in {
                                  * unacked (0: none yet) */
     uint64_t retry_at;          /* the note's: no copy before this (0: none) */
     bool in_flight;             /* a copy of the file is queued or running */
+    uint8_t missing;            /* bit i: replica i's member reported it
+                                 * lacks the version (its inventory) */
     struct gdfs_health_cfg cfg; /* repair_delay_ms, unacked_grace_ms */
 };
 

@@ -439,7 +439,8 @@ static int step_repair(struct node *n)
 {
     char err[1024];
     int rc = gdfs_repair_start(&n->cfg, n->srv.db_path, n->srv.records,
-                               n->srv.group, &n->srv.repair, err, sizeof(err));
+                               n->srv.group, n->srv.inventory, &n->srv.repair,
+                               err, sizeof(err));
 
     return thread_started(n, rc, err);
 }
@@ -632,7 +633,8 @@ static const struct {
     {step_inventory, undo_inventory, "inventory"},
     /* Asks the leader through the records layer. */
     {step_orphans, undo_orphans, "orphans"},
-    /* Uses the records layer (leader checks, rpc, commits). */
+    /* Uses the records layer (leader checks, rpc, commits) and counts
+     * against the inventory's table: after it, stopped before it. */
     {step_repair, undo_repair, "repair"},
     /* Uses the records layer's rpc pool: after it, stopped before it. */
     {step_readrepair, undo_readrepair, "read repair"},

@@ -2,9 +2,11 @@
 # Copy inventory (issue 13, item 1; DESIGN.md "Copies and inventory"):
 # every member reports the copies it holds to the leader, at start-up,
 # when the leader changes and every inventory_interval_ms, and the leader
-# finds what a member lacks of what the records name on it. A healthy
-# group reports nothing lacking; a member killed, emptied and rejoined
-# under its old id is found lacking every copy it held.
+# finds what a member lacks of what the records name on it, counts those
+# copies missing and copies them back onto that member. A healthy group
+# reports nothing lacking; a member killed, emptied and rejoined under its
+# old id is found lacking every copy it held, and gets them all back
+# without an operator.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -48,4 +50,33 @@ ok "n$V joins again, empty, under its old id" \
 ok "n$V sees all 3 members alive" expect_within 30 3 alive_count "$V"
 ok "the leader finds n$V lacking all $NFILES copies" \
     expect_within 30 "$NFILES" lacking_count "$L"
+
+# status_field I EXPR: a Python expression over node I's status --json.
+status_field() {
+    cli "$1" --json status | json "$2"
+}
+# lshere_count I: how many files node I holds (lshere).
+lshere_count() {
+    cli "$1" --json lshere | json 'len(d)'
+}
+# missing_counted: status counts the missing copies, unless they are back.
+missing_counted() {
+    local under here
+    under=$(status_field "$L" 'd["under_replicated"]') || return 1
+    here=$(lshere_count "$V") || return 1
+    [ "$under" -gt 0 ] || [ "$here" = "$NFILES" ]
+}
+ok "status counts n$V's missing copies (or they are back already)" \
+    missing_counted
+ok "within a minute n$V holds every file again (lshere)" \
+    expect_within 60 "$NFILES" lshere_count "$V"
+# copied_to I J: the copies the leader (node I) logged onto node J.
+copied_to() {
+    grep -c "copied .* to n$2: " "$T/n$1/log"
+}
+ok "... each copied back by the leader's repair onto n$V itself" \
+    expect_within 5 "[$NFILES-9]|[1-9][0-9]+" copied_to "$L" "$V"
+ok "... and the leader's status says 0 under-replicated" \
+    expect_within 30 0 status_field "$L" 'd["under_replicated"]'
+ok "every file reads back byte-identical through n$V" files_read_back "$V"
 done_testing

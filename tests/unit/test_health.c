@@ -34,7 +34,7 @@ static enum gdfs_health_why why_of(const char *id, bool acked, uint64_t age)
 {
     enum gdfs_health_why why;
 
-    gdfs_health_replica(id, acked, &set, extra, age, &cfg, &why);
+    gdfs_health_replica(id, acked, false, &set, extra, age, &cfg, &why);
     return why;
 }
 
@@ -43,12 +43,12 @@ static enum gdfs_health_why why_of(const char *id, bool acked, uint64_t age)
 START_TEST(test_health_alive_acked_member_is_good)
 {
     group_of(5);
-    ck_assert_int_eq(gdfs_health_replica("n2", true, &set, extra, 0, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n2", true, false, &set, extra, 0,
+                                         &cfg, NULL),
                      GDFS_HEALTH_GOOD);
     set.m[1].state = GDFS_MEMBER_SUSPECT; /* suspicion is not failure */
-    ck_assert_int_eq(gdfs_health_replica("n2", true, &set, extra, 0, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n2", true, false, &set, extra, 0,
+                                         &cfg, NULL),
                      GDFS_HEALTH_GOOD);
     ck_assert_int_eq(why_of("n2", true, 0), GDFS_LOST_NONE);
 }
@@ -59,12 +59,12 @@ START_TEST(test_health_failed_member_lost_only_after_delay)
     group_of(5);
     set.m[2].state = GDFS_MEMBER_FAILED;
     extra[2].failed_for_ms = 999;
-    ck_assert_int_eq(gdfs_health_replica("n3", true, &set, extra, 0, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n3", true, false, &set, extra, 0,
+                                         &cfg, NULL),
                      GDFS_HEALTH_WAIT);
     extra[2].failed_for_ms = 1000;
-    ck_assert_int_eq(gdfs_health_replica("n3", true, &set, extra, 0, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n3", true, false, &set, extra, 0,
+                                         &cfg, NULL),
                      GDFS_HEALTH_LOST);
     ck_assert_int_eq(why_of("n3", true, 0), GDFS_LOST_FAILED);
 }
@@ -73,8 +73,8 @@ END_TEST
 START_TEST(test_health_non_member_and_left_lost_at_once)
 {
     group_of(4);
-    ck_assert_int_eq(gdfs_health_replica("n9", true, &set, extra, 0, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n9", true, false, &set, extra, 0,
+                                         &cfg, NULL),
                      GDFS_HEALTH_LOST);
     ck_assert_int_eq(why_of("n9", true, 0), GDFS_LOST_NOT_MEMBER);
     set.m[3].state = GDFS_MEMBER_LEFT;
@@ -85,11 +85,11 @@ END_TEST
 START_TEST(test_health_unacked_lost_after_grace)
 {
     group_of(5);
-    ck_assert_int_eq(gdfs_health_replica("n1", false, &set, extra, 499, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n1", false, false, &set, extra, 499,
+                                         &cfg, NULL),
                      GDFS_HEALTH_WAIT);
-    ck_assert_int_eq(gdfs_health_replica("n1", false, &set, extra, 500, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n1", false, false, &set, extra, 500,
+                                         &cfg, NULL),
                      GDFS_HEALTH_LOST);
     ck_assert_int_eq(why_of("n1", false, 500), GDFS_LOST_UNACKED);
 }
@@ -99,8 +99,8 @@ START_TEST(test_health_draining_lost_at_once)
 {
     group_of(5);
     extra[0].draining = true;
-    ck_assert_int_eq(gdfs_health_replica("n1", true, &set, extra, 0, &cfg,
-                                         NULL),
+    ck_assert_int_eq(gdfs_health_replica("n1", true, false, &set, extra, 0,
+                                         &cfg, NULL),
                      GDFS_HEALTH_LOST);
     ck_assert_int_eq(why_of("n1", true, 0), GDFS_LOST_DRAINING);
 }
@@ -153,14 +153,15 @@ START_TEST(test_health_record_counts_what_counts)
     replicas("n1", "n2", "n3");
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 7, &set, extra, 0, &cfg, h, NULL),
+                                         3, 7, 0, &set, extra, 0, &cfg, h,
+                                         NULL),
                       3);
     /* n2 failed long enough, n3 never acked in an old record. */
     set.m[1].state = GDFS_MEMBER_FAILED;
     extra[1].failed_for_ms = 5000;
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 3, &set, extra, 600, &cfg, h,
+                                         3, 3, 0, &set, extra, 600, &cfg, h,
                                          NULL),
                       1);
     ck_assert_int_eq(h[0], GDFS_HEALTH_GOOD);
@@ -171,7 +172,7 @@ START_TEST(test_health_record_counts_what_counts)
     group_of(5);
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         2, 3, &set, extra, 0, &cfg, NULL,
+                                         2, 3, 0, &set, extra, 0, &cfg, NULL,
                                          NULL),
                       2);
 }
@@ -189,7 +190,7 @@ START_TEST(test_health_record_one_of_three_failed_is_under_replicated)
     extra[2].failed_for_ms = 10;
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 7, &set, extra, 0, &cfg, NULL,
+                                         3, 7, 0, &set, extra, 0, &cfg, NULL,
                                          &live),
                       3);
     ck_assert_uint_eq(live, 2);
@@ -198,7 +199,7 @@ START_TEST(test_health_record_one_of_three_failed_is_under_replicated)
     extra[2].failed_for_ms = 5000;
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 7, &set, extra, 0, &cfg, NULL,
+                                         3, 7, 0, &set, extra, 0, &cfg, NULL,
                                          &live),
                       2);
     ck_assert_uint_eq(live, 2);
@@ -207,7 +208,7 @@ START_TEST(test_health_record_one_of_three_failed_is_under_replicated)
     group_of(3);
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         3, 3, &set, extra, 0, &cfg, NULL,
+                                         3, 3, 0, &set, extra, 0, &cfg, NULL,
                                          &live),
                       3);
     ck_assert_uint_eq(live, 3);
@@ -223,7 +224,7 @@ START_TEST(test_health_record_small_group_is_not_under_replicated)
     replicas("n1", "n2", "");
     ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
                                              ids,
-                                         2, 3, &set, extra, 0, &cfg, NULL,
+                                         2, 3, 0, &set, extra, 0, &cfg, NULL,
                                          &live),
                       2);
     ck_assert_uint_eq(live, gdfs_health_want(&set, extra));
@@ -231,6 +232,43 @@ START_TEST(test_health_record_small_group_is_not_under_replicated)
 END_TEST
 
 /* ---- suite --------------------------------------------------------------- */
+
+/* ---- inventory: a copy the member lacks ------------------------------------ */
+
+START_TEST(test_health_missing_copy_lost_at_once)
+{
+    enum gdfs_health_why why;
+    enum gdfs_health h[GDFS_REPLICAS];
+    unsigned live = 9;
+
+    group_of(3);
+    /* acked, alive, but its inventory says it lacks the version */
+    ck_assert_int_eq(gdfs_health_replica("n2", true, true, &set, extra, 0,
+                                         &cfg, &why),
+                     GDFS_HEALTH_LOST);
+    ck_assert_int_eq(why, GDFS_LOST_MISSING);
+    /* failed and missing: lost without waiting for the delay */
+    set.m[1].state = GDFS_MEMBER_FAILED;
+    extra[1].failed_for_ms = 1;
+    ck_assert_int_eq(why_of("n2", true, 0), GDFS_LOST_NONE); /* waits */
+    ck_assert_int_eq(gdfs_health_replica("n2", true, true, &set, extra, 0,
+                                         &cfg, &why),
+                     GDFS_HEALTH_LOST);
+    ck_assert_int_eq(why, GDFS_LOST_MISSING);
+    set.m[1].state = GDFS_MEMBER_ALIVE;
+    extra[1].failed_for_ms = 0;
+    /* a whole record: the missing replica neither counts nor is live */
+    replicas("n1", "n2", "n3");
+    ck_assert_uint_eq(gdfs_health_record((const char(*)[GDFS_NODE_ID_MAX + 1])
+                                             ids,
+                                         3, 7, 2, &set, extra, 0, &cfg, h,
+                                         &live),
+                      2);
+    ck_assert_uint_eq(live, 2);
+    ck_assert_int_eq(h[1], GDFS_HEALTH_LOST);
+    ck_assert_int_eq(h[0], GDFS_HEALTH_GOOD);
+}
+END_TEST
 
 static Suite *health_suite(void)
 {
@@ -242,6 +280,7 @@ static Suite *health_suite(void)
     tcase_add_test(tc, test_health_non_member_and_left_lost_at_once);
     tcase_add_test(tc, test_health_unacked_lost_after_grace);
     tcase_add_test(tc, test_health_draining_lost_at_once);
+    tcase_add_test(tc, test_health_missing_copy_lost_at_once);
     tcase_add_test(tc, test_health_want_is_three_or_the_group_size);
     tcase_add_test(tc, test_health_want_counts_failed_members);
     tcase_add_test(tc, test_health_record_counts_what_counts);

@@ -367,6 +367,53 @@ END_TEST
 
 /* ---- suite --------------------------------------------------------------- */
 
+/* ---- inventory: a replica whose member lacks the version ------------------ */
+
+START_TEST(test_repairplan_missing_copy_is_restored_on_its_member)
+{
+    /* n2 came back with an emptied disk: its inventory lacks "f" */
+    in.missing = 2;
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_COPY);
+    ck_assert(out.under);
+    ck_assert_uint_eq(out.good, 2);
+    ck_assert_uint_eq(out.live, 2);
+    /* back onto n2 itself, from the two that hold it */
+    ck_assert_str_eq(set.m[out.target].id, "n2");
+    ck_assert_uint_eq(out.nsrc, 2);
+    for (unsigned i = 0; i < out.nsrc; i++)
+        ck_assert_str_ne(set.m[out.src[i]].id, "n2");
+    ck_assert_uint_eq(out.next.nreplicas, 3);
+    ck_assert_uint_eq(out.next.acked, 7);
+    ck_assert(names(&out.next, "n1") && names(&out.next, "n2") &&
+              names(&out.next, "n3"));
+}
+END_TEST
+
+START_TEST(test_repairplan_missing_everywhere_is_stuck)
+{
+    /* no member holds it: nothing to copy from */
+    in.missing = 7;
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_STUCK);
+    ck_assert(out.under);
+    ck_assert_uint_eq(out.good, 0);
+}
+END_TEST
+
+START_TEST(test_repairplan_missing_on_failed_member_goes_elsewhere)
+{
+    /* a failed member that lacks the copy is lost at once, and cannot take
+     * a copy: placement picks another member */
+    in.missing = 2;
+    failed(2, 1);
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_COPY);
+    ck_assert_str_ne(set.m[out.target].id, "n2");
+    ck_assert(!names(&out.next, "n2"));
+}
+END_TEST
+
 static Suite *repairplan_suite(void)
 {
     Suite *s = suite_create("repairplan");
@@ -391,6 +438,10 @@ static Suite *repairplan_suite(void)
     tcase_add_test(tc, test_repairplan_under_replicated_when_good_below_want);
     tcase_add_test(tc, test_repairplan_three_nodes_one_failed_waits_quietly);
     tcase_add_test(tc, test_repairplan_small_group_wants_fewer);
+    tcase_add_test(tc, test_repairplan_missing_copy_is_restored_on_its_member);
+    tcase_add_test(tc, test_repairplan_missing_everywhere_is_stuck);
+    tcase_add_test(tc,
+                   test_repairplan_missing_on_failed_member_goes_elsewhere);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,7 @@
 #include "node/data/copy.h"
 #include "store/store.h"
 #include "node/group/grouphost.h"
+#include "node/records/inventory.h"
 #include "node/records/records.h"
 #include "node/rpc.h"
 #include "pace.h"
@@ -78,6 +79,7 @@ struct gdfs_repair {
     const struct gdfs_config *cfg;
     struct gdfs_records *records;
     struct gdfs_grouphost *group;
+    struct gdfs_inventory *inv; /* what members report they hold */
     char db_path[4096];
     struct gdfs_store *st; /* the scanner's connection */
     pthread_t scanner;
@@ -292,6 +294,13 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
         in.retry_at = note->retry_at;
     }
     in.in_flight = in_flight(r, m);
+    /* DESIGN.md "Copies and inventory": a replica counts only if its
+     * member's report does not say it lacks the version. */
+    for (unsigned i = 0; i < m->nreplicas && !m->tombstone; i++)
+        if ((m->acked >> i & 1u) != 0 &&
+            gdfs_inventory_holds(r->inv, m->replica[i], m->name, m->namelen,
+                                 &m->version) == GDFS_INV_LACKS)
+            in.missing |= (uint8_t)(1u << i);
     gdfs_repairplan_make(&in, &plan);
     if (plan.unacked) {
         if (note == NULL)
@@ -587,6 +596,8 @@ static void *worker_main(void *arg)
         note = note_of(r, &j->m, true);
         note->pass = r->pass;
         if (rc == GDFS_OK) {
+            gdfs_inventory_repaired(r->inv, j->target, j->m.name, j->m.namelen,
+                                    &j->m.version);
             r->stats.done++;
             r->stats.bytes += j->m.size;
             note->backoff_ms = 0;
@@ -714,8 +725,9 @@ void gdfs_repair_undrain(struct gdfs_repair *r, const char *id)
 
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
                       struct gdfs_records *records,
-                      struct gdfs_grouphost *group, struct gdfs_repair **out,
-                      char *err, size_t errlen)
+                      struct gdfs_grouphost *group,
+                      struct gdfs_inventory *inventory,
+                      struct gdfs_repair **out, char *err, size_t errlen)
 {
     struct gdfs_store_opts so = gdfs_node_store_opts(cfg, true);
     struct gdfs_repair *r = calloc(1, sizeof(*r));
@@ -728,6 +740,7 @@ int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
     r->cfg = cfg;
     r->records = records;
     r->group = group;
+    r->inv = inventory;
     snprintf(r->db_path, sizeof(r->db_path), "%s", db_path);
     pthread_mutex_init(&r->mu, NULL);
     gdfs_clock_cond_init(&r->cv);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "node/records/inventory.h"
 #include "node/records/records.h"
 #include "node/group/grouphost.h"
 #include "proto.h"
@@ -57,8 +58,9 @@ struct gdfs_repair_stats {
  * on @db_path. @records and @group must outlive the repair module. */
 int gdfs_repair_start(const struct gdfs_config *cfg, const char *db_path,
                       struct gdfs_records *records,
-                      struct gdfs_grouphost *group, struct gdfs_repair **out,
-                      char *err, size_t errlen);
+                      struct gdfs_grouphost *group,
+                      struct gdfs_inventory *inventory,
+                      struct gdfs_repair **out, char *err, size_t errlen);
 
 /* Stop the threads (a copy in progress is abandoned: the target drops it
  * or keeps an uncommitted copy) and free everything. NULL is fine. */

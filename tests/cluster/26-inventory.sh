@@ -6,7 +6,8 @@
 # copies missing and copies them back onto that member. A healthy group
 # reports nothing lacking; a member killed, emptied and rejoined under its
 # old id is found lacking every copy it held, and gets them all back
-# without an operator.
+# without an operator; so does one that left gracefully, was emptied and
+# joined again under the same id.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -76,6 +77,21 @@ copied_to() {
 }
 ok "... each copied back by the leader's repair onto n$V itself" \
     expect_within 5 "[$NFILES-9]|[1-9][0-9]+" copied_to "$L" "$V"
+ok "... and the leader's status says 0 under-replicated" \
+    expect_within 30 0 status_field "$L" 'd["under_replicated"]'
+ok "every file reads back byte-identical through n$V" files_read_back "$V"
+
+# The same after a graceful leave: the node leaves, its disk is emptied,
+# and it joins again under the same id.
+exits 0 "n$V leaves the group with gdfs-cli leave" cli "$V" leave
+ok "n$V stops by itself with status 0" expect_within 30 0 exit_status "$V"
+ok "... its database is moved aside again, group.key kept" \
+    sh -c "mkdir '$D.left' && mv '$D'/gdfs.db* '$D.left/'"
+ok "n$V joins again, empty, under its old id" \
+    start_node "$V" join "$(addr_of "$L")"
+ok "n$V sees all 3 members alive" expect_within 30 3 alive_count "$V"
+ok "within a minute n$V holds every file again (lshere)" \
+    expect_within 60 "$NFILES" lshere_count "$V"
 ok "... and the leader's status says 0 under-replicated" \
     expect_within 30 0 status_field "$L" 'd["under_replicated"]'
 ok "every file reads back byte-identical through n$V" files_read_back "$V"

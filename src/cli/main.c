@@ -436,7 +436,8 @@ static void add_why(char *why, size_t whylen, size_t *used, const char *fmt,
  * or the leader's figures are not known (it has not finished a pass, or
  * did not answer). The cumulative count of failed copies is not looked
  * at: a copy that keeps failing leaves its file under-replicated, which
- * is. @why gets the reasons. */
+ * is. @why gets the reasons. (Not known also while the leader waits for
+ * a live member's inventory report.) */
 static enum status_health judge(const struct gdfs_msg *r, char *why,
                                 size_t whylen)
 {
@@ -502,7 +503,8 @@ static void print_health(struct cli *c, const struct gdfs_msg *r)
         return;
     }
     if (!h->known) {
-        printf("under-replicated unknown: no leader\n");
+        printf("under-replicated unknown (no leader answered, or it has not "
+               "verified every member's copies yet)\n");
     } else {
         printf("under-replicated %u", h->under);
         for (uint8_t i = 0; i < h->nnames; i++) {

@@ -40,7 +40,9 @@ struct gdfs_repair;
 #define GDFS_REPAIR_NAMES_MAX 16
 
 struct gdfs_repair_stats {
-    bool known;     /* this node leads and finished a pass of its term */
+    bool known;     /* this node leads, finished a pass of its term, and
+                     * every live member's copies were verified by its
+                     * inventory report (node/records/inventory.h) */
     uint32_t under; /* under-replicated files at the last full pass */
     uint32_t nnames;
     struct {

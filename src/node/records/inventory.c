@@ -198,6 +198,23 @@ enum gdfs_inv_answer gdfs_inventory_holds(struct gdfs_inventory *inv,
     return a;
 }
 
+bool gdfs_inventory_incarnation(struct gdfs_inventory *inv, const char *id,
+                                uint64_t *incarnation)
+{
+    struct gdfs_inv *iv;
+    bool seen = false;
+
+    if (inv == NULL)
+        return false;
+    pthread_mutex_lock(&inv->mu);
+    if ((iv = slot_of(inv, id, false)) != NULL && iv->seen) {
+        *incarnation = iv->incarnation;
+        seen = true;
+    }
+    pthread_mutex_unlock(&inv->mu);
+    return seen;
+}
+
 void gdfs_inventory_repaired(struct gdfs_inventory *inv, const char *id,
                              const uint8_t *name, size_t namelen,
                              const struct gdfs_version *v)

@@ -48,6 +48,11 @@ enum gdfs_inv_answer gdfs_inventory_holds(struct gdfs_inventory *inv,
                                           const char *id, const uint8_t *name,
                                           size_t namelen,
                                           const struct gdfs_version *v);
+/* Leader: the incarnation member @id last reported with (false if it has
+ * not reported to this leader). Thread-safe. */
+bool gdfs_inventory_incarnation(struct gdfs_inventory *inv, const char *id,
+                                uint64_t *incarnation);
+
 /* Leader: a repair made @id hold that copy. */
 void gdfs_inventory_repaired(struct gdfs_inventory *inv, const char *id,
                              const uint8_t *name, size_t namelen,

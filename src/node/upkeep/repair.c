@@ -65,7 +65,9 @@ struct note {
 
 struct drain {
     char id[GDFS_NODE_ID_MAX + 1];
-    uint64_t from_pass; /* passes starting at or after it count */
+    bool has_inc;         /* the node had reported its inventory ... */
+    uint64_t incarnation; /* ... with this incarnation when drained */
+    uint64_t from_pass;   /* passes starting at or after it count */
     bool done;
     uint64_t done_at;
     uint32_t stuck;
@@ -209,16 +211,23 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
     uint64_t since[GDFS_GROUP_MAX];
     unsigned n = 0;
 
-    /* Drop drain marks of nodes gone, and of finished drains whose node
-     * stayed. */
+    /* Drop drain marks of nodes gone, of finished drains whose node
+     * stayed, and of finished drains whose node left and already joined
+     * again (a new incarnation in its inventory report: faster than a
+     * pass can see it gone), so that it gets copies again. */
     for (unsigned d = 0; d < r->ndrains;) {
-        bool member = false;
+        bool member = false, reborn = false;
+        uint64_t inc;
 
         for (uint32_t i = 0; i < v->gs.n; i++)
             member |= strcmp(v->gs.m[i].id, r->drains[d].id) == 0 &&
                       v->gs.m[i].state != GDFS_MEMBER_LEFT;
-        if (!member || (r->drains[d].done &&
-                        now - r->drains[d].done_at > DRAIN_KEEP_MS)) {
+        if (r->drains[d].done && r->drains[d].has_inc &&
+            gdfs_inventory_incarnation(r->inv, r->drains[d].id, &inc))
+            reborn = inc != r->drains[d].incarnation;
+        if (!member || reborn ||
+            (r->drains[d].done &&
+             now - r->drains[d].done_at > DRAIN_KEEP_MS)) {
             r->drains[d] = r->drains[--r->ndrains];
             publish_drains(r);
         } else {
@@ -703,6 +712,8 @@ int gdfs_repair_drain(struct gdfs_repair *r, const char *id, int timeout_ms,
         d = (int)r->ndrains++;
         memset(&r->drains[d], 0, sizeof(r->drains[d]));
         snprintf(r->drains[d].id, sizeof(r->drains[d].id), "%s", id);
+        r->drains[d].has_inc =
+            gdfs_inventory_incarnation(r->inv, id, &r->drains[d].incarnation);
         publish_drains(r);
         gdfs_log(GDFS_LOG_NOTICE, "handing off the copies held by %s", id);
     }

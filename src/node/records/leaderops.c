@@ -11,6 +11,7 @@
 #include "log.h"
 #include "net.h"
 #include "node/group/grouphost.h"
+#include "node/records/inventory.h"
 #include "node/records/records.h"
 #include "node/rpc.h"
 #include "store/store.h"
@@ -176,18 +177,23 @@ struct list_ctx {
     struct gdfs_proto_writer *w;
     bool full;
     const struct gdfs_group_status *gs; /* the member set, once per page */
+    struct gdfs_inventory *inv;         /* what members report they hold */
 };
 
 /* The copies of @m that count on live members: acked, on a member that
  * is alive or suspect (issue 13: a copy on a failed node is not shown as
- * a replica; compare with the 3 a file should have). */
+ * a replica; compare with the 3 a file should have), and not reported
+ * lacking by that member's inventory (DESIGN.md invariant 8). */
 static uint8_t live_replicas(const struct gdfs_meta *m,
-                             const struct gdfs_group_status *gs)
+                             const struct gdfs_group_status *gs,
+                             struct gdfs_inventory *inv)
 {
     uint8_t n = 0;
 
     for (unsigned i = 0; i < m->nreplicas; i++) {
-        if (!((m->acked >> i) & 1u))
+        if (!((m->acked >> i) & 1u) ||
+            gdfs_inventory_holds(inv, m->replica[i], m->name, m->namelen,
+                                 &m->version) == GDFS_INV_LACKS)
             continue;
         for (uint32_t k = 0; k < gs->n; k++)
             if (strcmp(gs->m[k].id, m->replica[i]) == 0 &&
@@ -204,7 +210,7 @@ static int add_file(void *ctx, const struct gdfs_meta *m)
     struct gdfs_list_entry e = {.name = {m->name, m->namelen},
                                 .size = m->size,
                                 .version = m->version,
-                                .replicas = live_replicas(m, lc->gs)};
+                                .replicas = live_replicas(m, lc->gs, lc->inv)};
 
     if (gdfs_proto_add_list(lc->w, &e) != GDFS_OK) {
         lc->full = true;
@@ -217,7 +223,7 @@ int gdfs_leaderops_list(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_LIST, .reqid = m->reqid};
     struct gdfs_proto_writer w;
-    struct list_ctx lc = {&w, false, NULL};
+    struct list_ctx lc = {&w, false, NULL, s->inventory};
     struct gdfs_group_status *gs;
     uint32_t max = m->u.list.max;
     char why[512];

@@ -3,9 +3,9 @@
 # SQLite's quick_check at start refuses to start (exit 2, at step 'store'),
 # naming the file and the way out; README's "A damaged database" runbook,
 # followed word for word, brings it back empty, and the group is whole:
-# every member alive, every file read back byte-identical through each.
-# (That the returning node gets its copies back is issue 13's inventory,
-# not built yet: not checked here.)
+# every member alive, every file read back byte-identical through each,
+# and the returning node gets its copies back (issue 13's inventory; see
+# also 26-inventory.sh).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -107,6 +107,12 @@ ok "all three agree on a leader again" \
     expect_within 10 'n[1-3] [0-9]+' agree 1 2 3
 ok "every file reads back byte-identical through every node" \
     files_read_back 1 2 3
+# lshere_count I: how many files node I holds.
+lshere_count() {
+    cli "$1" --json lshere | json 'len(d)'
+}
+ok "within a minute n$V holds every file again (lshere)" \
+    expect_within 60 "$NFILES" lshere_count "$V"
 ok "n$V stops cleanly" stop_node "$V"
 ok "... and restarts from its new database" start_node "$V"
 ok "... which passed quick_check" \

@@ -297,21 +297,6 @@ int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m)
     return gdfs_reply_writer(s, &w, false);
 }
 
-/* Is @id in this node's member set? */
-static bool is_member(struct gdfs_session *s, const char *id)
-{
-    struct gdfs_group_status *st = malloc(sizeof(*st));
-    bool found = false;
-
-    if (st == NULL)
-        return false;
-    gdfs_grouphost_status(s->group, st);
-    for (uint32_t i = 0; i < st->n && !found; i++)
-        found = strcmp(st->m[i].id, id) == 0;
-    free(st);
-    return found;
-}
-
 int gdfs_admin_group(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_gmsg *g = malloc(sizeof(*g));
@@ -321,7 +306,8 @@ int gdfs_admin_group(struct gdfs_session *s, const struct gdfs_msg *m)
         return GDFS_ENOMEM;
     rc = gdfs_proto_decode_group(m->u.group.raw.p, m->u.group.raw.len, g);
     if (rc == GDFS_OK && strcmp(g->from, s->peer.id) != 0 &&
-        !(g->type == GDFS_GMSG_JOIN && is_member(s, s->peer.id))) {
+        !(g->type == GDFS_GMSG_JOIN &&
+          gdfs_records_member(s->records, s->peer.id, NULL, NULL))) {
         /* Only the member itself may speak for it; a member passes a
          * joining node's JOIN on to the leader (core/group.c on_join). */
         gdfs_log(GDFS_LOG_WARN,

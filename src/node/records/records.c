@@ -106,8 +106,11 @@ int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
     return rc;
 }
 
-bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
-                         uint8_t *state)
+/* Is there a member in this node's member set with id @id, or else (id
+ * NULL) one not LEFT that advertises @at? Its address into @addr
+ * (GDFS_ADDR_MAX + 1 bytes) and its state into *state, each if not NULL. */
+static bool find_member(struct gdfs_records *f, const char *id, const char *at,
+                        char *addr, uint8_t *state)
 {
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     bool found = false;
@@ -115,31 +118,28 @@ bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
     if (gs == NULL)
         return false;
     gdfs_grouphost_status(f->group, gs);
-    for (uint32_t i = 0; i < gs->n && !found; i++)
-        if (strcmp(gs->m[i].id, id) == 0) {
-            if (addr != NULL)
-                snprintf(addr, GDFS_ADDR_MAX + 1, "%s", gs->m[i].addr);
-            if (state != NULL)
-                *state = gs->m[i].state;
-            found = true;
-        }
+    for (uint32_t i = 0; i < gs->n && !found; i++) {
+        found = id != NULL ? strcmp(gs->m[i].id, id) == 0
+                           : gs->m[i].state != GDFS_MEMBER_LEFT &&
+                                 strcmp(gs->m[i].addr, at) == 0;
+        if (found && addr != NULL)
+            snprintf(addr, GDFS_ADDR_MAX + 1, "%s", gs->m[i].addr);
+        if (found && state != NULL)
+            *state = gs->m[i].state;
+    }
     free(gs);
     return found;
 }
 
+bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
+                         uint8_t *state)
+{
+    return find_member(f, id, NULL, addr, state);
+}
+
 bool gdfs_records_member_at(struct gdfs_records *f, const char *addr)
 {
-    struct gdfs_group_status *gs = malloc(sizeof(*gs));
-    bool found = false;
-
-    if (gs == NULL)
-        return false;
-    gdfs_grouphost_status(f->group, gs);
-    for (uint32_t i = 0; i < gs->n && !found; i++)
-        found = gs->m[i].state != GDFS_MEMBER_LEFT &&
-                strcmp(gs->m[i].addr, addr) == 0;
-    free(gs);
-    return found;
+    return find_member(f, NULL, addr, NULL, NULL);
 }
 
 /* ---- records on the wire ---------------------------------------------------- */

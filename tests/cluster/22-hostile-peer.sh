@@ -21,6 +21,23 @@ raw() {
 says() { # says REGEX: the last reply matches
     grep -Eq "$1" "$T/reply" || { echo "reply: $(cat "$T/reply")"; false; }
 }
+# file_sum FILE: the file checksum of FILE in chunks of $CHUNK: SHA-256
+# over the chunks' SHA-256s.
+file_sum() {
+    python3 -c 'import hashlib, sys
+b = open(sys.argv[1], "rb").read(); n = int(sys.argv[2])
+print(hashlib.sha256(b"".join(hashlib.sha256(b[i:i + n]).digest()
+      for i in range(0, len(b), n))).hexdigest())' "$1" $CHUNK
+}
+# holders LOCATE_JSON: the numbers of the nodes holding a replica.
+holders() {
+    json 'sorted(r["node"][1:] for r in d["replicas"])' <"$1" | tr -dc '0-9 '
+}
+# not_in "I J K": the node of 1..4 that is not listed.
+not_in() {
+    local i
+    for i in 1 2 3 4; do case " $1 " in *" $i "*) ;; *) echo $i ;; esac; done
+}
 read_back_all() { # every node reads f back identical
     local i
     for i in 1 2 3 4; do
@@ -35,17 +52,12 @@ ok "a file is put" cli 1 put "$T/src" f
 
 # Its version, a node that holds it and the one that does not (3 of 4).
 cli 1 --json locate f >"$T/locate.json"
-holders=$(json 'sorted(r["node"][1:] for r in d["replicas"])' <"$T/locate.json" |
-    tr -dc '0-9 ')
+holders=$(holders "$T/locate.json")
 H=${holders%% *}
-X=$(for i in 1 2 3 4; do case " $holders " in *" $i "*) ;; *) echo $i ;; esac; done)
+X=$(not_in "$holders")
 seq=$(json 'd["version"]' <"$T/locate.json")
 term=$(cli "$H" --json versions f | json 'd[0]["term"]')
-# The file checksum: SHA-256 over the chunks' SHA-256s.
-fsum=$(python3 -c 'import hashlib, sys
-b = open(sys.argv[1], "rb").read(); n = int(sys.argv[2])
-print(hashlib.sha256(b"".join(hashlib.sha256(b[i:i + n]).digest()
-      for i in range(0, len(b), n))).hexdigest())' "$T/src" $CHUNK)
+fsum=$(file_sum "$T/src")
 ok "the file has 3 replicas and node $X is not one of them" \
     test -n "$X" -a -n "$H" -a -n "$term"
 
@@ -126,16 +138,12 @@ c.commit()' "$T/n$1/data/gdfs.db" "$2" "$3"
 rand_file "$T/g" $SIZE
 ok "a second file is put" cli 1 put "$T/g" g
 cli 1 --json locate g >"$T/locate-g.json"
-gholders=$(json 'sorted(r["node"][1:] for r in d["replicas"])' \
-    <"$T/locate-g.json" | tr -dc '0-9 ')
+gholders=$(holders "$T/locate-g.json")
 read -r L L2 L3 <<<"$gholders"
-GX=$(for i in 1 2 3 4; do case " $gholders " in *" $i "*) ;; *) echo $i ;; esac; done)
+GX=$(not_in "$gholders")
 gseq=$(json 'd["version"]' <"$T/locate-g.json")
 gterm=$(cli "$L3" --json versions g | json 'd[0]["term"]')
-gsum=$(python3 -c 'import hashlib, sys
-b = open(sys.argv[1], "rb").read(); n = int(sys.argv[2])
-print(hashlib.sha256(b"".join(hashlib.sha256(b[i:i + n]).digest()
-      for i in range(0, len(b), n))).hexdigest())' "$T/g" $CHUNK)
+gsum=$(file_sum "$T/g")
 ok "node $L's copy of g is rewritten to other, self-consistent bytes" \
     tamper "$L" g consistent
 ok "a get of g through node $L returns the bytes the record names" \

@@ -522,12 +522,13 @@ static void *inventory_main(void *arg)
         if (gdfs_records_leader(inv->records, addr, &self, why, sizeof(why)) !=
             GDFS_OK)
             continue;
-        if (self)
-            rc = gdfs_records_ready(inv->records, gs->term)
-                     ? report_self(inv, gs->term, gs->self)
-                     : GDFS_ENOTLEADER;
-        else
-            rc = report_remote(inv, gs->self, addr);
+        /* A leader whose records are not ready yet (collecting and
+         * writing back, a fraction of a second) reconciles its own copies
+         * at the next tick: until then status cannot vouch for them. */
+        if (self && !gdfs_records_ready(inv->records, gs->term))
+            continue;
+        rc = self ? report_self(inv, gs->term, gs->self)
+                  : report_remote(inv, gs->self, addr);
         /* A failed report is retried soon (a new leader still at once). */
         snprintf(last_leader, sizeof(last_leader), "%s", gs->leader);
         last_term = gs->term;

@@ -169,7 +169,7 @@ ok "node $H's copy of f is given an empty first chunk (checksum matching)" \
     tamper "$H" f empty
 ok "a get of f through node $H reads it elsewhere" \
     bash -c "'$CLI_BIN' -n $(addr_of "$H") get f - | cmp -s - '$T/src'"
-ok "... and node $H is still up" cli "$H" status
+ok "... and node $H is still up" answers "$H"
 
 # ---- the group is unharmed
 ok "every node still reads the file back" read_back_all

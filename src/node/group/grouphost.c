@@ -55,7 +55,80 @@ struct gdfs_grouphost {
     bool warned_group[GDFS_GROUP_MAX];
     uint64_t drop_logged[GDFS_GROUP_DROP_COUNT]; /* when last logged */
     uint64_t drop_quiet[GDFS_GROUP_DROP_COUNT];  /* dropped since, unlogged */
+    /* When each member of the saved set entered it (a counter of this
+     * process): an id that left and came back enters again. */
+    struct {
+        char id[GDFS_NODE_ID_MAX + 1];
+        uint64_t at;
+        bool joining; /* asked to join again; no APPEND_ACK since */
+    } entered[GDFS_GROUP_MAX];
+    uint32_t nentered;
+    uint64_t entries;
 };
+
+/* Under mu: @set is the member set from now on; members not in the last
+ * one entered now. Every membership change this node makes or takes is
+ * saved first (a leader makes each one), so a leave and a join again are
+ * never seen as one set. */
+/* Under mu: the index of member @id in h->entered, or -1. */
+static int entry_index(const struct gdfs_grouphost *h, const char *id)
+{
+    for (uint32_t k = 0; k < h->nentered; k++)
+        if (strcmp(h->entered[k].id, id) == 0)
+            return (int)k;
+    return -1;
+}
+
+static void note_entries(struct gdfs_grouphost *h,
+                         const struct gdfs_members *set)
+{
+    uint64_t at[GDFS_GROUP_MAX];
+    bool joining[GDFS_GROUP_MAX];
+
+    for (uint32_t i = 0; i < set->n; i++) {
+        int k = entry_index(h, set->m[i].id);
+
+        at[i] = k >= 0 ? h->entered[k].at : ++h->entries;
+        joining[i] = k >= 0 && h->entered[k].joining;
+    }
+    for (uint32_t i = 0; i < set->n; i++) {
+        memcpy(h->entered[i].id, set->m[i].id, sizeof(h->entered[i].id));
+        h->entered[i].at = at[i];
+        h->entered[i].joining = joining[i];
+    }
+    h->nentered = set->n;
+}
+
+/* Under mu, before the machine takes @m: a member that asks to join
+ * although it is one started again without its state (an emptied or new
+ * disk, see README): it enters anew, so that the copies it held count
+ * for nothing until it reports them (DESIGN.md invariant 8). Once per
+ * episode: its JOINs repeat until its first APPEND_ACK. */
+static void note_rejoin(struct gdfs_grouphost *h, const struct gdfs_gmsg *m)
+{
+    int k = entry_index(h, m->from);
+
+    if (k < 0 || h->g.role != GDFS_ROLE_LEADER)
+        return;
+    if (m->type == GDFS_GMSG_APPEND_ACK) {
+        h->entered[k].joining = false;
+    } else if (m->type == GDFS_GMSG_JOIN && !h->entered[k].joining) {
+        h->entered[k].joining = true;
+        h->entered[k].at = ++h->entries;
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "member %s asks to join again: it started without its "
+                 "state, so its copies count once it reports them",
+                 m->from);
+    }
+}
+
+/* Under mu: when member @id entered the set (0 if it is not in it). */
+static uint64_t entered_at(const struct gdfs_grouphost *h, const char *id)
+{
+    int k = entry_index(h, id);
+
+    return k >= 0 ? h->entered[k].at : 0;
+}
 
 /* Ask the node to stop with @code. */
 static void request_exit(struct gdfs_grouphost *h, int code)
@@ -103,6 +176,8 @@ static int io_save_members(void *ctx, const struct gdfs_members *set)
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "cannot save the member set: %s",
                  gdfs_store_errmsg(h->st));
+    else
+        note_entries(h, set);
     return rc;
 }
 
@@ -261,6 +336,7 @@ static void *group_main(void *arg)
         now = gdfs_clock_ms();
         while ((m = gdfs_inbox_take(&h->inbox)) != NULL) {
             warn_other_group(h, m);
+            note_rejoin(h, m);
             gdfs_group_recv(&h->g, m, now);
             free(m);
         }
@@ -374,6 +450,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          "knows (%s); the group keeps using the latter",
                          cfg->advertise, h->g.set.m[me].addr);
         }
+        note_entries(h, &h->g.set);
         gdfs_log(GDFS_LOG_NOTICE, "member of group %s (term %llu, %u members)",
                  set->group_id, (unsigned long long)term, set->n);
         /* A group of one elects itself here, before the first client. */
@@ -463,6 +540,8 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
     snprintf(out->self, sizeof(out->self), "%s", g->self);
     snprintf(out->leader, sizeof(out->leader), "%s", g->leader);
     snprintf(out->group_id, sizeof(out->group_id), "%s", g->set.group_id);
+    out->incarnation = g->incarnation;
+    out->set_version = g->set.version;
     self = gdfs_group_find(&g->set, g->self);
     if (self >= 0)
         k = gdfs_ring_neighbours(&g->set, self, nb);
@@ -472,6 +551,8 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
         snprintf(out->m[i].addr, sizeof(out->m[i].addr), "%s",
                  g->set.m[i].addr);
         out->m[i].state = g->set.m[i].state;
+        out->m[i].incarnation = g->set.m[i].incarnation;
+        out->m[i].entered = entered_at(h, g->set.m[i].id);
         for (size_t x = 0; x < k; x++)
             if (nb[x] == (int)i) {
                 out->m[i].ring |= GDFS_RING_TO;

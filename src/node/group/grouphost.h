@@ -40,12 +40,18 @@ struct gdfs_group_status {
     char self[GDFS_NODE_ID_MAX + 1];
     char leader[GDFS_NODE_ID_MAX + 1];
     char group_id[GDFS_NODE_ID_MAX + 1];
+    uint64_t incarnation; /* this node's: raised at each start and refute */
+    struct gdfs_version set_version; /* of the member set */
     uint32_t n;
     struct {
         char id[GDFS_NODE_ID_MAX + 1];
         char addr[GDFS_ADDR_MAX + 1];
         uint8_t state;
-        uint8_t ring; /* GDFS_RING_* */
+        uint8_t ring;         /* GDFS_RING_* */
+        uint64_t incarnation; /* the newest this node has seen */
+        uint64_t entered;     /* when it last entered the set (a counter
+                               * of this process; a leave and a join
+                               * again change it) */
     } m[GDFS_GROUP_MAX];
 };
 

@@ -312,7 +312,11 @@ struct gdfs_msg {
         struct { uint64_t term; struct gdfs_bytes sums; } meta_sum;
         struct { uint64_t mask; } meta_diff;
         /* sums as in meta_sum */
-        struct { uint64_t incarnation; struct gdfs_bytes sums; } inv_sum;
+        struct {
+            uint64_t incarnation; /* the member process's, drawn at start */
+            uint64_t member_inc;  /* its incarnation in the member set */
+            struct gdfs_bytes sums;
+        } inv_sum;
         struct {
             uint64_t incarnation;
             uint64_t mask; /* the buckets the listing covers */

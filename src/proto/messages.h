@@ -218,11 +218,15 @@
     /* ---- files: copy inventory (DESIGN.md "Copies and inventory"; src/     \
      * store/store.h "copy inventory"). The sender is the channel's           \
      * authenticated member, never a field. ---- */                           \
-    /* incarnation:64 then GDFS_META_BUCKETS x { count:32 sum:16B }           \
+    /* incarnation:64 member_inc:64 then GDFS_META_BUCKETS x                  \
+     *   { count:32 sum:16B }                                                 \
      * (member -> leader: the digest of the copies the member's records       \
-     * say it holds and it does hold; incarnation: the member's own, so a     \
-     * restart shows; reply META_DIFF with the buckets that differ from       \
-     * the leader's claims for it, or ERROR GDFS_ENOTLEADER) */               \
+     * say it holds and it does hold; incarnation: the member process's       \
+     * own, so a restart shows; member_inc (<= GDFS_VERSION_MAX): its         \
+     * incarnation in the member set when it took the digest, so that the     \
+     * leader knows a report older than the member's last start or refute;    \
+     * reply META_DIFF with the buckets that differ from the leader's         \
+     * claims for it, or ERROR GDFS_ENOTLEADER) */                            \
     X(NDTOND_INV_SUM, 50, NDTOND, inv_sum, MEMBER)                            \
     /* incarnation:64 mask:64 more:8 count:32 then count x                    \
      *   { seq:64 term:64 namelen:16 name }  (member -> leader, after a       \

@@ -376,19 +376,21 @@ const struct gdfs_proto_codec gdfs_proto_codec_meta_diff = {
 
 /* ---- copy inventory: NDTOND_INV_SUM, NDTOND_INV_LIST --------------------- */
 
-/* incarnation:64 then GDFS_META_SUMS_LEN bytes of sums */
+/* incarnation:64 member_inc:64 then GDFS_META_SUMS_LEN bytes of sums */
 static bool inv_sum_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     m->u.inv_sum.incarnation = gdfs_pack_get_u64(r);
+    m->u.inv_sum.member_inc = gdfs_pack_get_u64(r);
     m->u.inv_sum.sums.p = gdfs_pack_get_bytes(r, GDFS_META_SUMS_LEN);
     m->u.inv_sum.sums.len = GDFS_META_SUMS_LEN;
-    return !r->bad;
+    return !r->bad && m->u.inv_sum.member_inc <= GDFS_VERSION_MAX;
 }
 
 static int inv_sum_check(const struct gdfs_msg *m)
 {
     return m->u.inv_sum.sums.len == GDFS_META_SUMS_LEN &&
-                   m->u.inv_sum.sums.p != NULL
+                   m->u.inv_sum.sums.p != NULL &&
+                   m->u.inv_sum.member_inc <= GDFS_VERSION_MAX
                ? GDFS_OK
                : GDFS_EINVAL;
 }
@@ -397,6 +399,7 @@ static void inv_sum_encode(struct gdfs_pack_writer *w,
                            const struct gdfs_msg *m)
 {
     gdfs_pack_put_u64(w, m->u.inv_sum.incarnation);
+    gdfs_pack_put_u64(w, m->u.inv_sum.member_inc);
     gdfs_pack_put_bytes(w, m->u.inv_sum.sums.p, GDFS_META_SUMS_LEN);
 }
 

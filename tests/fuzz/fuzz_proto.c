@@ -335,6 +335,7 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                body_eq(&a->u.meta_sync.body, &b->u.meta_sync.body);
     case GDFS_MSG_NDTOND_INV_SUM:
         return a->u.inv_sum.incarnation == b->u.inv_sum.incarnation &&
+               a->u.inv_sum.member_inc == b->u.inv_sum.member_inc &&
                bytes_eq(a->u.inv_sum.sums, b->u.inv_sum.sums);
     case GDFS_MSG_NDTOND_INV_LIST:
         return a->u.inv_list.incarnation == b->u.inv_list.incarnation &&

@@ -413,6 +413,7 @@ static void emit_replication(void)
         m.type = GDFS_MSG_NDTOND_INV_SUM;
         m.reqid = 50;
         m.u.inv_sum.incarnation = 3;
+        m.u.inv_sum.member_inc = 2;
         m.u.inv_sum.sums.p = sums;
         m.u.inv_sum.sums.len = sizeof(sums);
         emit(&m);

@@ -830,6 +830,7 @@ static size_t sample_frame(int i, uint8_t *buf)
             sums[k] = (uint8_t)(k * 5 + 3);
         m.type = GDFS_MSG_NDTOND_INV_SUM;
         m.u.inv_sum.incarnation = 0x0102030405060708ull;
+        m.u.inv_sum.member_inc = 0x0a0b0c0d0e0f1011ull;
         m.u.inv_sum.sums.p = sums;
         m.u.inv_sum.sums.len = sizeof(sums);
         break;
@@ -4563,10 +4564,17 @@ START_TEST(test_proto_inv_sum_and_list)
     for (int extra = -1; extra <= 1; extra++) {
         raw_begin(&r, GDFS_MSG_NDTOND_INV_SUM);
         raw_u64(&r, 0); /* any incarnation */
+        raw_u64(&r, GDFS_VERSION_MAX);
         raw_mem(&r, sums, (size_t)(GDFS_META_SUMS_LEN + extra));
         ck_assert_int_eq(raw_decode(&r, &m),
                          extra == 0 ? GDFS_OK : GDFS_EPROTO);
     }
+    /* a member set incarnation of 2^63: no node keeps one */
+    raw_begin(&r, GDFS_MSG_NDTOND_INV_SUM);
+    raw_u64(&r, 0);
+    raw_u64(&r, GDFS_VERSION_MAX + 1);
+    raw_mem(&r, sums, GDFS_META_SUMS_LEN);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
     memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOND_INV_SUM;
     m.u.inv_sum.sums.p = sums;

@@ -70,15 +70,20 @@ void gdfs_inv_forget(struct gdfs_inv *iv)
 }
 
 uint64_t gdfs_inv_on_sum(struct gdfs_inv *iv, uint64_t incarnation,
-                         uint64_t diff)
+                         const struct gdfs_inv_member *at, uint64_t diff)
 {
-    /* Another incarnation: what the last one held or lacked says nothing
-     * of this one (an emptied disk, a replaced one). */
-    if (!iv->seen || incarnation != iv->incarnation) {
+    /* Another incarnation, or a member that left and joined again: what
+     * the last one held or lacked says nothing of this one (an emptied
+     * disk, a replaced one). */
+    if (!iv->seen || incarnation != iv->incarnation ||
+        at->entered != iv->at.entered) {
         gdfs_inv_forget(iv);
         iv->incarnation = incarnation;
+        iv->at.entered = at->entered;
         iv->seen = true;
     }
+    if (at->inc > iv->at.inc)
+        iv->at.inc = at->inc;
     end_listing(iv);
     if (diff == 0) {
         free(iv->lacking);
@@ -173,9 +178,11 @@ void gdfs_inv_finish_end(struct gdfs_inv *iv, unsigned *lacking)
 }
 
 enum gdfs_inv_answer gdfs_inv_holds(const struct gdfs_inv *iv,
+                                    const struct gdfs_inv_member *now,
                                     const struct gdfs_inv_key *k)
 {
-    if (!iv->verified)
+    if (!iv->verified || now->inc > iv->at.inc ||
+        now->entered != iv->at.entered)
         return GDFS_INV_UNKNOWN;
     if (key_in(iv->lacking, iv->nlacking, k))
         return GDFS_INV_LACKS;

@@ -25,7 +25,13 @@
  * copy: the caller may not count those copies as verified. A
  * reconciliation that finished says HELD or LACKS for each claim until the
  * next one finishes; a new incarnation (restart, rejoin) forgets it at
- * once. When more than lacking_max claims were not listed, the first
+ * once. A report taken before the member's current incarnation in the
+ * member set (the leader has seen it start again, or refute a suspicion,
+ * since), or before it last entered the set (it left and joined again),
+ * says nothing either: UNKNOWN until the member reports again. The group
+ * learns of a restart from the member's first APPEND_ACK, often before
+ * its first report. When more than lacking_max claims were not
+ * listed, the first
  * lacking_max are LACKS and every other claim UNKNOWN (memory stays
  * bounded; repairing those, the next rounds find the rest).
  *
@@ -60,10 +66,19 @@ enum gdfs_inv_answer {
 };
 
 /* Caller-allocated; every member is private to this module. */
+/* A member as the group knows it: its incarnation in the member set
+ * (raised at each start and refute) and when it last entered the set (a
+ * counter of the leader's: a leave and a join again change it). */
+struct gdfs_inv_member {
+    uint64_t inc;
+    uint64_t entered;
+};
+
 struct gdfs_inv {
     const struct gdfs_inv_cfg *cfg;
     uint64_t incarnation;
-    bool seen;        /* a report of this incarnation arrived */
+    struct gdfs_inv_member at; /* as the group knew it at its last report */
+    bool seen;                 /* a report of this incarnation arrived */
     bool verified;    /* a reconciliation of it finished within bounds */
     bool complete;    /* ... and its lacking set is whole */
     uint64_t listing; /* buckets being listed (0: none) */
@@ -84,13 +99,15 @@ void gdfs_inv_close(struct gdfs_inv *iv);
 /* Forget everything (the member left, or this node stopped leading). */
 void gdfs_inv_forget(struct gdfs_inv *iv);
 
-/* An INV_SUM of @incarnation whose digest differs from the leader's claims
- * in the buckets of @diff. A new incarnation forgets what the previous one
- * was known to lack. @diff 0: verified, lacking nothing. Else a listing of
- * @diff begins (one already running is dropped). Returns @diff: the
- * buckets the member is asked to list (META_DIFF). */
+/* An INV_SUM of @incarnation, taken with the member as @at says (its
+ * incarnation as it sent it, its entry as the leader knows it), whose
+ * digest differs from the leader's claims in the buckets of @diff. A new
+ * incarnation or entry forgets what the previous one was known to lack.
+ * @diff 0: verified, lacking nothing. Else a listing of @diff begins (one
+ * already running is dropped). Returns @diff: the buckets the member is
+ * asked to list (META_DIFF). */
 uint64_t gdfs_inv_on_sum(struct gdfs_inv *iv, uint64_t incarnation,
-                         uint64_t diff);
+                         const struct gdfs_inv_member *at, uint64_t diff);
 
 /* One INV_LIST page of @n keys, for the buckets @mask of @incarnation.
  * GDFS_EINVAL if that is not the listing in progress (a page of an older
@@ -115,8 +132,10 @@ void gdfs_inv_claim(struct gdfs_inv *iv, const struct gdfs_inv_key *k);
  * how many lacking copies are remembered. */
 void gdfs_inv_finish_end(struct gdfs_inv *iv, unsigned *lacking);
 
-/* Whether the member holds the copy @k the records claim it holds. */
+/* Whether the member, as the group knows it @now, holds the copy @k the
+ * records claim it holds. */
 enum gdfs_inv_answer gdfs_inv_holds(const struct gdfs_inv *iv,
+                                    const struct gdfs_inv_member *now,
                                     const struct gdfs_inv_key *k);
 
 /* A repair made the member hold @k: no longer lacking. */

@@ -10,6 +10,7 @@
 /* ---- fixture ------------------------------------------------------------- */
 
 static struct gdfs_inv iv;
+static const struct gdfs_inv_member at0 = {0, 0};
 static struct gdfs_inv_cfg cfg;
 
 static void setup(void)
@@ -46,7 +47,7 @@ static unsigned round_of(uint64_t incarnation, unsigned listed,
 
     for (unsigned i = 0; i < listed; i++)
         keys[i] = key(i);
-    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, incarnation, 0x5), 0x5);
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, incarnation, &at0, 0x5), 0x5);
     ck_assert_int_eq(gdfs_inv_on_page(&iv, incarnation, 0x5, keys, listed),
                      GDFS_OK);
     ck_assert(gdfs_inv_listing(&iv, NULL));
@@ -65,7 +66,7 @@ static enum gdfs_inv_answer holds(unsigned i)
 {
     struct gdfs_inv_key k = key(i);
 
-    return gdfs_inv_holds(&iv, &k);
+    return gdfs_inv_holds(&iv, &at0, &k);
 }
 
 /* ---- reports ------------------------------------------------------------- */
@@ -78,9 +79,42 @@ END_TEST
 
 START_TEST(test_inventory_matching_digest_verifies)
 {
-    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, 0), 0);
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, &at0, 0), 0);
     ck_assert_int_eq(holds(1), GDFS_INV_HELD);
     ck_assert(!gdfs_inv_listing(&iv, NULL));
+}
+END_TEST
+
+/* The group saw the member start again or refute a suspicion (a higher
+ * member set incarnation), or leave and join again (a new entry), after
+ * its last report: nothing is known until it reports again. */
+START_TEST(test_inventory_report_older_than_member_is_unknown)
+{
+    const struct gdfs_inv_member m4 = {4, 1}, m3 = {3, 1}, m5 = {5, 1},
+                                 m6 = {6, 1}, m2 = {2, 1}, m7 = {7, 1},
+                                 m8 = {8, 1}, back = {0, 2};
+    struct gdfs_inv_key k = key(1);
+
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, &m4, 0), 0);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m4, &k), GDFS_INV_HELD);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m3, &k), GDFS_INV_HELD);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m5, &k), GDFS_INV_UNKNOWN);
+    /* the report at the new incarnation may come first: it counts */
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, &m6, 0), 0);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m5, &k), GDFS_INV_HELD);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m6, &k), GDFS_INV_HELD);
+    /* a late report of an older one does not lower it */
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, &m2, 0), 0);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m6, &k), GDFS_INV_HELD);
+    /* a new process starts from its own report */
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 8, &m7, 0), 0);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m7, &k), GDFS_INV_HELD);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &m8, &k), GDFS_INV_UNKNOWN);
+    /* it left and joined again (incarnation 0 once more): unknown, and
+     * its next report starts afresh even from the same process */
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &back, &k), GDFS_INV_UNKNOWN);
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 8, &back, 0x1), 0x1);
+    ck_assert_int_eq(gdfs_inv_holds(&iv, &back, &k), GDFS_INV_UNKNOWN);
 }
 END_TEST
 
@@ -108,7 +142,7 @@ START_TEST(test_inventory_pages_accumulate)
     struct gdfs_inv_key a[2] = {key(0), key(1)}, b[1] = {key(2)};
     unsigned lacking;
 
-    gdfs_inv_on_sum(&iv, 3, 0x1);
+    gdfs_inv_on_sum(&iv, 3, &at0, 0x1);
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 3, 0x1, a, 2), GDFS_OK);
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 3, 0x1, b, 1), GDFS_OK);
     gdfs_inv_finish_begin(&iv);
@@ -130,7 +164,7 @@ START_TEST(test_inventory_new_incarnation_forgets)
     ck_assert_int_eq(holds(0), GDFS_INV_LACKS);
     /* restarted (an emptied disk, a replaced one): nothing known until its
      * own round finishes */
-    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 8, 0x2), 0x2);
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 8, &at0, 0x2), 0x2);
     ck_assert_int_eq(holds(0), GDFS_INV_UNKNOWN);
     ck_assert_uint_eq(round_of(8, 3, 3), 0);
     ck_assert_int_eq(holds(0), GDFS_INV_HELD);
@@ -140,7 +174,7 @@ END_TEST
 START_TEST(test_inventory_same_incarnation_keeps_answers_while_listing)
 {
     ck_assert_uint_eq(round_of(7, 1, 2), 1);
-    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, 0x4), 0x4);
+    ck_assert_uint_eq(gdfs_inv_on_sum(&iv, 7, &at0, 0x4), 0x4);
     /* the last finished round still answers */
     ck_assert_int_eq(holds(1), GDFS_INV_LACKS);
     ck_assert_int_eq(holds(0), GDFS_INV_HELD);
@@ -153,13 +187,13 @@ START_TEST(test_inventory_page_of_another_round_refused)
 
     /* no listing asked */
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 7, 0x1, &k, 1), GDFS_EINVAL);
-    gdfs_inv_on_sum(&iv, 7, 0x1);
+    gdfs_inv_on_sum(&iv, 7, &at0, 0x1);
     /* other buckets, other incarnation */
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 7, 0x3, &k, 1), GDFS_EINVAL);
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 6, 0x1, &k, 1), GDFS_EINVAL);
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 7, 0x1, &k, 1), GDFS_OK);
     /* a newer report drops the listing it replaces */
-    gdfs_inv_on_sum(&iv, 7, 0);
+    gdfs_inv_on_sum(&iv, 7, &at0, 0);
     ck_assert_int_eq(gdfs_inv_on_page(&iv, 7, 0x1, &k, 1), GDFS_EINVAL);
 }
 END_TEST
@@ -232,6 +266,7 @@ static Suite *inventory_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_inventory_unknown_until_reported);
     tcase_add_test(tc, test_inventory_matching_digest_verifies);
+    tcase_add_test(tc, test_inventory_report_older_than_member_is_unknown);
     tcase_add_test(tc, test_inventory_listing_finds_lacking_claims);
     tcase_add_test(tc, test_inventory_pages_accumulate);
     tcase_add_test(tc, test_inventory_new_incarnation_forgets);

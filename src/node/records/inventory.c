@@ -51,6 +51,7 @@ struct gdfs_inventory {
     /* Below: the leader's table, under mu. */
     pthread_mutex_t mu;
     uint64_t term; /* the term the table belongs to */
+    uint64_t gen;  /* raised when an answer may have turned worse */
     struct slot slots[GDFS_GROUP_MAX];
     unsigned nslots;
 };
@@ -73,6 +74,7 @@ static void table_term(struct gdfs_inventory *inv, uint64_t term)
         gdfs_inv_close(&inv->slots[i].iv);
     inv->nslots = 0;
     inv->term = term;
+    inv->gen++;
 }
 
 /* Under mu: member @id's slot; NULL if not there and not @create (or the
@@ -97,6 +99,7 @@ static struct gdfs_inv *slot_of(struct gdfs_inventory *inv, const char *id,
  * whose digests differ from the claims of @st's records. */
 static int leader_sum(struct gdfs_inventory *inv, struct gdfs_store *st,
                       uint64_t term, const char *id, uint64_t incarnation,
+                      const struct gdfs_inv_member *at,
                       const struct gdfs_meta_digest *theirs, uint64_t *diff)
 {
     struct gdfs_meta_digest *claims = malloc(sizeof(*claims));
@@ -115,7 +118,13 @@ static int leader_sum(struct gdfs_inventory *inv, struct gdfs_store *st,
             news = *diff == 0 &&
                    !(iv->seen && iv->incarnation == incarnation &&
                      iv->verified && iv->complete && iv->nlacking == 0);
-            gdfs_inv_on_sum(iv, incarnation, *diff);
+            /* A new process, or a member back in the set: what it was
+             * known to hold is forgotten, and figures counted from it are
+             * stale. */
+            if (iv->seen && (iv->incarnation != incarnation ||
+                             iv->at.entered != at->entered))
+                inv->gen++;
+            gdfs_inv_on_sum(iv, incarnation, at, *diff);
         } else {
             rc = GDFS_ENOMEM;
         }
@@ -162,10 +171,15 @@ static int leader_page(struct gdfs_inventory *inv, struct gdfs_store *st,
         gdfs_inv_finish_begin(iv);
         rc = gdfs_store_inv_claims(st, id, mask, claim_one, iv);
         if (rc != GDFS_OK)
-            gdfs_inv_on_sum(iv, incarnation, mask); /* start over */
+            gdfs_inv_on_sum(iv, incarnation, &iv->at, mask); /* start over */
         else {
             gdfs_inv_finish_end(iv, &lacking);
             finished = true;
+            /* Copies found lacking, or answers turned unknown: figures
+             * counted before are stale. */
+            if (lacking > 0 ||
+                (before != UINT32_MAX && !(iv->verified && iv->complete)))
+                inv->gen++;
         }
     }
     pthread_mutex_unlock(&inv->mu);
@@ -180,8 +194,9 @@ static int leader_page(struct gdfs_inventory *inv, struct gdfs_store *st,
 }
 
 enum gdfs_inv_answer gdfs_inventory_holds(struct gdfs_inventory *inv,
-                                          const char *id, const uint8_t *name,
-                                          size_t namelen,
+                                          const char *id,
+                                          const struct gdfs_inv_member *now,
+                                          const uint8_t *name, size_t namelen,
                                           const struct gdfs_version *v)
 {
     enum gdfs_inv_answer a = GDFS_INV_UNKNOWN;
@@ -193,7 +208,7 @@ enum gdfs_inv_answer gdfs_inventory_holds(struct gdfs_inventory *inv,
     key_of(name, namelen, v, &k);
     pthread_mutex_lock(&inv->mu);
     if ((iv = slot_of(inv, id, false)) != NULL)
-        a = gdfs_inv_holds(iv, &k);
+        a = gdfs_inv_holds(iv, now, &k);
     pthread_mutex_unlock(&inv->mu);
     return a;
 }
@@ -215,6 +230,18 @@ bool gdfs_inventory_incarnation(struct gdfs_inventory *inv, const char *id,
     return seen;
 }
 
+uint64_t gdfs_inventory_gen(struct gdfs_inventory *inv)
+{
+    uint64_t gen;
+
+    if (inv == NULL)
+        return 0;
+    pthread_mutex_lock(&inv->mu);
+    gen = inv->gen;
+    pthread_mutex_unlock(&inv->mu);
+    return gen;
+}
+
 void gdfs_inventory_repaired(struct gdfs_inventory *inv, const char *id,
                              const uint8_t *name, size_t namelen,
                              const struct gdfs_version *v)
@@ -233,9 +260,19 @@ void gdfs_inventory_repaired(struct gdfs_inventory *inv, const char *id,
 
 /* ---- handlers (leader) -------------------------------------------------- */
 
-/* The term this node leads and serves in, or an error reply's code. */
-static int serving_term(struct gdfs_session *s, uint64_t *term, char *why,
-                        size_t whylen)
+/* @gs's entry of member @id into *entered (0 if it is not a member). */
+static uint64_t entry_of(const struct gdfs_group_status *gs, const char *id)
+{
+    for (uint32_t i = 0; i < gs->n; i++)
+        if (strcmp(gs->m[i].id, id) == 0)
+            return gs->m[i].entered;
+    return 0;
+}
+
+/* The term this node leads and serves in, or an error reply's code; with
+ * when the peer entered the member set. */
+static int serving_term(struct gdfs_session *s, uint64_t *term,
+                        uint64_t *entered, char *why, size_t whylen)
 {
     struct gdfs_group_status *gs;
     int rc = gdfs_records_check_leader(s->records, why, whylen);
@@ -246,6 +283,7 @@ static int serving_term(struct gdfs_session *s, uint64_t *term, char *why,
         return GDFS_ENOMEM;
     gdfs_grouphost_status(s->group, gs);
     *term = gs->term;
+    *entered = entry_of(gs, s->peer.id);
     free(gs);
     return GDFS_OK;
 }
@@ -254,16 +292,19 @@ int gdfs_inventory_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_META_DIFF, .reqid = m->reqid};
     struct gdfs_meta_digest *theirs = malloc(sizeof(*theirs));
+    struct gdfs_inv_member at = {.inc = m->u.inv_sum.member_inc};
     uint64_t term = 0;
     char why[512] = "out of memory";
-    int rc = theirs != NULL ? serving_term(s, &term, why, sizeof(why))
-                            : GDFS_ENOMEM;
+    int rc = theirs != NULL
+                 ? serving_term(s, &term, &at.entered, why, sizeof(why))
+                 : GDFS_ENOMEM;
 
     if (rc == GDFS_OK) {
         /* DESIGN.md invariant 7: the member is who the channel proved. */
         gdfs_sync_sums_get(m->u.inv_sum.sums.p, theirs);
         rc = leader_sum(s->inventory, s->st, term, s->peer.id,
-                        m->u.inv_sum.incarnation, theirs, &r.u.meta_diff.mask);
+                        m->u.inv_sum.incarnation, &at, theirs,
+                        &r.u.meta_diff.mask);
         if (rc != GDFS_OK)
             snprintf(why, sizeof(why), "%s",
                      rc == GDFS_ENOMEM ? "out of memory"
@@ -287,7 +328,8 @@ int gdfs_inventory_handle_list(struct gdfs_session *s,
     uint64_t term = 0;
     size_t off = 0;
     char why[512] = "out of memory";
-    int rc = keys != NULL ? serving_term(s, &term, why, sizeof(why))
+    uint64_t entered = 0;
+    int rc = keys != NULL ? serving_term(s, &term, &entered, why, sizeof(why))
                           : GDFS_ENOMEM;
 
     if (rc == GDFS_OK) {
@@ -372,7 +414,7 @@ static int page_send(struct gdfs_rpc_conn *c, struct lister *l, bool more,
 /* Report to the leader at @addr: the digest, then the differing buckets'
  * copies. */
 static int report_remote(struct gdfs_inventory *inv, const char *self,
-                         const char *addr)
+                         uint64_t member_inc, const char *addr)
 {
     struct gdfs_rpc *rpc = gdfs_records_rpc(inv->records);
     struct gdfs_meta_digest *d = malloc(sizeof(*d));
@@ -398,6 +440,7 @@ static int report_remote(struct gdfs_inventory *inv, const char *self,
     gdfs_sync_sums_put(d, sums);
     free(d);
     req.u.inv_sum.incarnation = inv->incarnation;
+    req.u.inv_sum.member_inc = member_inc;
     req.u.inv_sum.sums.p = sums;
     req.u.inv_sum.sums.len = sizeof(sums);
     rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_META_DIFF, &r, &c,
@@ -470,7 +513,7 @@ static int collect_one(void *ctx, const uint8_t *name, size_t namelen,
 /* This node leads in @term: reconcile its own copies in process, as a
  * member's report would. */
 static int report_self(struct gdfs_inventory *inv, uint64_t term,
-                       const char *self)
+                       const char *self, const struct gdfs_inv_member *at)
 {
     struct gdfs_meta_digest *d = malloc(sizeof(*d));
     struct collect c = {0};
@@ -481,7 +524,8 @@ static int report_self(struct gdfs_inventory *inv, uint64_t term,
                        : GDFS_ENOMEM;
 
     if (rc == GDFS_OK)
-        rc = leader_sum(inv, inv->st, term, self, inv->incarnation, d, &diff);
+        rc = leader_sum(inv, inv->st, term, self, inv->incarnation, at, d,
+                        &diff);
     free(d);
     while (rc == GDFS_OK && diff != 0 && more && !c.over)
         rc = gdfs_store_inv_copies(inv->st, diff, after, 4096, collect_one, &c,
@@ -502,7 +546,7 @@ static void *inventory_main(void *arg)
     struct gdfs_inventory *inv = arg;
     struct gdfs_group_status *gs = malloc(sizeof(*gs));
     char last_leader[GDFS_NODE_ID_MAX + 1] = "";
-    uint64_t last_term = 0, next_ms = 0;
+    uint64_t last_term = 0, last_inc = 0, next_ms = 0;
 
     if (gs == NULL)
         return NULL;
@@ -515,8 +559,10 @@ static void *inventory_main(void *arg)
         gdfs_grouphost_status(inv->group, gs);
         if (gs->leader[0] == '\0')
             continue;
+        /* A new leader, or a new incarnation of this member in the set
+         * (the leader then cannot vouch for the last report): at once. */
         changed = strcmp(gs->leader, last_leader) != 0 ||
-                  gs->term != last_term;
+                  gs->term != last_term || gs->incarnation != last_inc;
         if (!changed && now < next_ms)
             continue;
         if (gdfs_records_leader(inv->records, addr, &self, why, sizeof(why)) !=
@@ -527,11 +573,18 @@ static void *inventory_main(void *arg)
          * at the next tick: until then status cannot vouch for them. */
         if (self && !gdfs_records_ready(inv->records, gs->term))
             continue;
-        rc = self ? report_self(inv, gs->term, gs->self)
-                  : report_remote(inv, gs->self, addr);
+        if (self) {
+            struct gdfs_inv_member at = {gs->incarnation,
+                                         entry_of(gs, gs->self)};
+
+            rc = report_self(inv, gs->term, gs->self, &at);
+        } else {
+            rc = report_remote(inv, gs->self, gs->incarnation, addr);
+        }
         /* A failed report is retried soon (a new leader still at once). */
         snprintf(last_leader, sizeof(last_leader), "%s", gs->leader);
         last_term = gs->term;
+        last_inc = gs->incarnation;
         next_ms = now +
                   (rc == GDFS_OK ? inv->cfg->inventory_interval_ms : RETRY_MS);
     } while (gdfs_worker_sleep_ms(&inv->w, TICK_MS));

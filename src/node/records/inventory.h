@@ -41,13 +41,19 @@ int gdfs_inventory_handle_sum(struct gdfs_session *s,
 int gdfs_inventory_handle_list(struct gdfs_session *s,
                                const struct gdfs_msg *m);
 
-/* Leader: whether member @id holds the copy of @name at @v that the
- * records claim it holds, as its last finished report says. UNKNOWN
- * without one. Thread-safe. */
+/* Leader: whether member @id, as the group knows it @now (incarnation and
+ * entry, from gdfs_grouphost_status), holds the copy of @name at @v that
+ * the records claim it holds, as its last finished report says. UNKNOWN
+ * without one, or when that report is older than @now. Thread-safe. */
 enum gdfs_inv_answer gdfs_inventory_holds(struct gdfs_inventory *inv,
-                                          const char *id, const uint8_t *name,
-                                          size_t namelen,
+                                          const char *id,
+                                          const struct gdfs_inv_member *now,
+                                          const uint8_t *name, size_t namelen,
                                           const struct gdfs_version *v);
+/* Leader: a counter raised whenever an answer may have turned worse (a
+ * member's new process, copies found lacking, a new term): figures
+ * counted while it stood still are current. Thread-safe. */
+uint64_t gdfs_inventory_gen(struct gdfs_inventory *inv);
 /* Leader: the incarnation member @id last reported with (false if it has
  * not reported to this leader). Thread-safe. */
 bool gdfs_inventory_incarnation(struct gdfs_inventory *inv, const char *id,

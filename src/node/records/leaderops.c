@@ -191,15 +191,20 @@ static uint8_t live_replicas(const struct gdfs_meta *m,
     uint8_t n = 0;
 
     for (unsigned i = 0; i < m->nreplicas; i++) {
-        if (!((m->acked >> i) & 1u) ||
-            gdfs_inventory_holds(inv, m->replica[i], m->name, m->namelen,
-                                 &m->version) == GDFS_INV_LACKS)
+        if (!((m->acked >> i) & 1u))
             continue;
-        for (uint32_t k = 0; k < gs->n; k++)
+        for (uint32_t k = 0; k < gs->n; k++) {
+            struct gdfs_inv_member now = {gs->m[k].incarnation,
+                                          gs->m[k].entered};
+
             if (strcmp(gs->m[k].id, m->replica[i]) == 0 &&
                 (gs->m[k].state == GDFS_MEMBER_ALIVE ||
-                 gs->m[k].state == GDFS_MEMBER_SUSPECT))
+                 gs->m[k].state == GDFS_MEMBER_SUSPECT) &&
+                gdfs_inventory_holds(inv, m->replica[i], &now, m->name,
+                                     m->namelen,
+                                     &m->version) != GDFS_INV_LACKS)
                 n++;
+        }
     }
     return n;
 }

@@ -99,6 +99,7 @@ struct gdfs_repair {
     struct drain drains[DRAINS_MAX];
     unsigned ndrains;
     uint64_t pass;         /* passes started */
+    uint64_t stats_stamp;  /* view_stamp at the start of stats' pass */
     struct gdfs_pace pace; /* repair_rate_mib_s over copies, no burst */
     struct gdfs_repair_stats stats;
     /* failed-since times of members (the scanner's clock) */
@@ -279,6 +280,20 @@ struct pass {
     uint32_t drain_stuck[DRAINS_MAX]; /* ... that cannot be moved */
 };
 
+/* Member @id as @gs knows it (zeros if it is not a member). */
+static struct gdfs_inv_member member_now(const struct gdfs_group_status *gs,
+                                         const char *id)
+{
+    struct gdfs_inv_member now = {0, 0};
+
+    for (uint32_t k = 0; k < gs->n; k++)
+        if (strcmp(gs->m[k].id, id) == 0) {
+            now.inc = gs->m[k].incarnation;
+            now.entered = gs->m[k].entered;
+        }
+    return now;
+}
+
 /* Whether member @id is in @set and alive or suspect. */
 static bool member_live(const struct gdfs_members *set, const char *id)
 {
@@ -320,12 +335,13 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
      * member that has not reported yet is not known either way: the pass
      * then cannot vouch for its figures (invariant 8). */
     for (unsigned i = 0; i < m->nreplicas && !m->tombstone; i++) {
+        struct gdfs_inv_member now = member_now(&p->v->gs, m->replica[i]);
         enum gdfs_inv_answer a;
 
         if ((m->acked >> i & 1u) == 0)
             continue;
-        a = gdfs_inventory_holds(r->inv, m->replica[i], m->name, m->namelen,
-                                 &m->version);
+        a = gdfs_inventory_holds(r->inv, m->replica[i], &now, m->name,
+                                 m->namelen, &m->version);
         if (a == GDFS_INV_LACKS)
             in.missing |= (uint8_t)(1u << i);
         else if (a == GDFS_INV_UNKNOWN &&
@@ -420,6 +436,36 @@ static int collect_page(void *ctx, const struct gdfs_meta *m)
     return 0;
 }
 
+/* What a pass's figures depend on besides the records: the term, the
+ * member set with each member's state and incarnation, and the
+ * inventory's answers (their generation), folded into 64 bits (FNV-1a).
+ * Figures are current only while it stands still. */
+static uint64_t fold(uint64_t h, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t view_stamp(const struct gdfs_group_status *gs,
+                           uint64_t inv_gen)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+    h = fold(h, &gs->term, sizeof(gs->term));
+    h = fold(h, &gs->set_version, sizeof(gs->set_version));
+    h = fold(h, &inv_gen, sizeof(inv_gen));
+    for (uint32_t i = 0; i < gs->n; i++) {
+        h = fold(h, gs->m[i].id, strlen(gs->m[i].id) + 1);
+        h = fold(h, &gs->m[i].state, sizeof(gs->m[i].state));
+        h = fold(h, &gs->m[i].incarnation, sizeof(gs->m[i].incarnation));
+        h = fold(h, &gs->m[i].entered, sizeof(gs->m[i].entered));
+    }
+    return h;
+}
+
 /* One pass over every record; GDFS_OK if it went to the end. */
 static int scan_pass(struct gdfs_repair *r, struct view *v,
                      struct gdfs_meta *page)
@@ -428,13 +474,14 @@ static int scan_pass(struct gdfs_repair *r, struct view *v,
     struct pass p = {.r = r, .v = v, .names = names};
     uint8_t after[GDFS_NAME_MAX];
     size_t afterlen = 0;
-    uint64_t pass;
+    uint64_t pass, stamp;
     bool more = true;
     int rc = GDFS_OK;
 
     if (names == NULL)
         return GDFS_ENOMEM;
     gdfs_grouphost_status(r->group, &v->gs);
+    stamp = view_stamp(&v->gs, gdfs_inventory_gen(r->inv));
     pthread_mutex_lock(&r->mu);
     pass = ++r->pass;
     p.now = gdfs_clock_ms();
@@ -463,6 +510,7 @@ static int scan_pass(struct gdfs_repair *r, struct view *v,
         /* Figures some member's copies are not verified for are not
          * given as known (DESIGN.md invariant 8). */
         r->stats.known = p.unverified == 0;
+        r->stats_stamp = stamp;
         r->stats.under = p.under;
         r->stats.nnames = p.nnames;
         memcpy(r->stats.names, names->names, sizeof(names->names));
@@ -673,11 +721,23 @@ void gdfs_repair_stats(struct gdfs_repair *r, struct gdfs_repair_stats *out)
      * leading. */
     bool leads = gdfs_grouphost_check_write(r->group, why, sizeof(why)) ==
                  GDFS_OK;
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    uint64_t stamp = 0;
+    bool current = false;
 
+    /* DESIGN.md invariant 8: a member failed, started again (an emptied
+     * disk), joined or was found lacking copies since the last pass
+     * began: its figures may say too much until the next pass. */
+    if (gs != NULL) {
+        gdfs_grouphost_status(r->group, gs);
+        stamp = view_stamp(gs, gdfs_inventory_gen(r->inv));
+        current = true;
+        free(gs);
+    }
     pthread_mutex_lock(&r->mu);
     *out = r->stats;
     out->pending = r->qlen;
-    out->known &= leads;
+    out->known &= leads && current && stamp == r->stats_stamp;
     pthread_mutex_unlock(&r->mu);
 }
 

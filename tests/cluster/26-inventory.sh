@@ -7,13 +7,17 @@
 # reports nothing lacking; a member killed, emptied and rejoined under its
 # old id is found lacking every copy it held, and gets them all back
 # without an operator; so does one that left gracefully, was emptied and
-# joined again under the same id.
+# joined again under the same id. From the rejoin until the copies are
+# back, status is polled: it never says 0 under-replicated while one is
+# missing.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 NFILES=5
-ok "a 3-node group forms (inventory every 2 s)" \
-    launch_cluster 3 files.inventory_interval_ms=2000
+# Repairs paced at 1 MiB/s take about a second for the 1 MiB of files,
+# so the status polls below see the copies missing for a while.
+ok "a 3-node group forms (inventory every 2 s, repairs at 1 MiB/s)" \
+    launch_cluster 3 files.inventory_interval_ms=2000 files.repair_rate_mib_s=1
 ok "all three agree on a leader" expect_within 10 'n[1-3] [0-9]+' agree 1 2 3
 L=$(agreed_leader 1 2 3)
 V=$((L % 3 + 1)) # a member that does not lead
@@ -42,16 +46,6 @@ result "$([ -z "$(grep 'lacks [0-9]* cop' "$T/n$L/log")" ]; echo $?)" \
     "the leader finds nothing lacking in a healthy group" \
     "$(grep 'lacks [0-9]* cop' "$T/n$L/log")"
 
-ok "n$V is killed (SIGKILL)" kill_node "$V" KILL
-D=$T/n$V/data
-ok "... its database is moved aside, group.key kept" \
-    sh -c "mkdir '$D.gone' && mv '$D'/gdfs.db* '$D.gone/'"
-ok "n$V joins again, empty, under its old id" \
-    start_node "$V" join "$(addr_of "$L")"
-ok "n$V sees all 3 members alive" expect_within 30 3 alive_count "$V"
-ok "the leader finds n$V lacking all $NFILES copies" \
-    expect_within 30 "$NFILES" lacking_count "$L"
-
 # status_field I EXPR: a Python expression over node I's status --json.
 status_field() {
     cli "$1" --json status | json "$2"
@@ -60,6 +54,60 @@ status_field() {
 lshere_count() {
     cli "$1" --json lshere | json 'len(d)'
 }
+# copies_to_v FROM: how many copies the leader logged onto node V after
+# line FROM of its log.
+copies_to_v() {
+    tail -n +"$(($1 + 1))" "$T/n$L/log" | grep -c "copied .* to n$V: "
+}
+# watch_status OUT FROM: until the leader has logged NFILES copies onto V
+# after line FROM of its log (or 90 s pass), ask the leader's status, then
+# count those copies, and log one line per round: "UNDER V_STATE COPIES".
+# A status that said 0 under-replicated, with V a member, before the
+# count still missed a copy, said 0 while a copy was missing (invariant
+# 8). (Not V's lshere: V learns a copied file's record a moment after
+# the copy.)
+watch_status() {
+    local seen got end=$(($(date +%s) + 90))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        seen=$(status_field "$L" '"%s %s" % (d["under_replicated"],
+            ([m["state"] for m in d["members"] if m["id"] == "n'"$V"'"]
+             + ["none"])[0])') || seen="err err"
+        got=$(copies_to_v "$2")
+        echo "$seen $got" >>"$1"
+        [ "$got" -ge "$NFILES" ] && return 0
+        sleep 0.1
+    done
+}
+# status_agreed OUT: no round of watch_status OUT saw 0 under-replicated
+# while V was a member missing a copy. The note counts the rounds, and
+# those that saw copies missing (the check has teeth in those).
+status_agreed() {
+    local bad missing
+    bad=$(awk -v n="$NFILES" '$1 == "0" && $2 != "none" && $2 != "left" &&
+        $3 < n' "$1")
+    missing=$(awk -v n="$NFILES" '$2 != "none" && $2 != "left" && $3 < n' \
+        "$1" | wc -l)
+    [ -z "$bad" ] || diag "status said 0 while n$V missed copies: $bad"
+    result "$([ -z "$bad" ]; echo $?)" \
+        "status never said 0 under-replicated while n$V missed a copy" \
+        "$(wc -l <"$1") rounds, $missing with copies missing"
+}
+
+ok "n$V is killed (SIGKILL)" kill_node "$V" KILL
+D=$T/n$V/data
+ok "... its database is moved aside, group.key kept" \
+    sh -c "mkdir '$D.gone' && mv '$D'/gdfs.db* '$D.gone/'"
+FROM=$(wc -l <"$T/n$L/log")
+ok "n$V joins again, empty, under its old id" \
+    start_node "$V" join "$(addr_of "$L")"
+ok "n$V sees all 3 members alive" expect_within 30 3 alive_count "$V"
+# From here the leader has heard n$V ask to join again (before that it
+# cannot know that n$V lost its copies):
+watch_status "$T/watch1" "$FROM" &
+W1=$!
+ok "the leader finds n$V lacking all $NFILES copies" \
+    expect_within 30 "$NFILES" lacking_count "$L"
+
 # missing_counted: status and ls count the missing copies, unless they
 # are back.
 missing_counted() {
@@ -80,6 +128,8 @@ ok "within a minute n$V holds every file again (lshere)" \
 copied_to() {
     grep -c "copied .* to n$2: " "$T/n$1/log"
 }
+wait $W1
+status_agreed "$T/watch1"
 ok "... each copied back by the leader's repair onto n$V itself" \
     expect_within 5 "[$NFILES-9]|[1-9][0-9]+" copied_to "$L" "$V"
 ok "... and the leader's status says 0 under-replicated" \
@@ -92,11 +142,18 @@ exits 0 "n$V leaves the group with gdfs-cli leave" cli "$V" leave
 ok "n$V stops by itself with status 0" expect_within 30 0 exit_status "$V"
 ok "... its database is moved aside again, group.key kept" \
     sh -c "mkdir '$D.left' && mv '$D'/gdfs.db* '$D.left/'"
+FROM=$(wc -l <"$T/n$L/log")
 ok "n$V joins again, empty, under its old id" \
     start_node "$V" join "$(addr_of "$L")"
 ok "n$V sees all 3 members alive" expect_within 30 3 alive_count "$V"
+# From here the leader has heard n$V ask to join again (before that it
+# cannot know that n$V lost its copies):
+watch_status "$T/watch2" "$FROM" &
+W2=$!
 ok "within a minute n$V holds every file again (lshere)" \
     expect_within 60 "$NFILES" lshere_count "$V"
+wait $W2
+status_agreed "$T/watch2"
 ok "... and the leader's status says 0 under-replicated" \
     expect_within 30 0 status_field "$L" 'd["under_replicated"]'
 ok "every file reads back byte-identical through n$V" files_read_back "$V"

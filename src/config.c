@@ -93,6 +93,9 @@ static const struct key_def key_defs[] = {
     U32("files", scrub_interval_s, KEY_U32, 1, 31536000, 86400),
     U32("store", page_size, KEY_U32_POW2, 512, 65536, 4096),
     U32("store", cache_kib, KEY_U32, 64, 1048576, 2048),
+    /* Unset: GDFS_CONFIG_RESERVE_AUTO, sized from the filesystem at run
+     * time (store.h gdfs_store_room_reserve). */
+    U32("store", reserve_mib, KEY_U32, 0, 1048576, GDFS_CONFIG_RESERVE_AUTO),
     U32("group", heartbeat_ms, KEY_U32, 10, 60000, 100),
     U32("group", suspect_ms, KEY_U32, 20, 600000, 600),
     U32("group", election_ms, KEY_U32, 20, 600000, 700),

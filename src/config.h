@@ -31,7 +31,9 @@
  *               unlimited), scrub_rate_mib_s [8] (MiB/s a scrub
  *               reads; 0 = no scrub), scrub_interval_s [86400] (pause
  *               between scrub passes)
- *   [store]     page_size [4096], cache_kib [2048]
+ *   [store]     page_size [4096], cache_kib [2048], reserve_mib [5% of
+ *               data_dir's filesystem, 8 MiB..4 GiB, at most a quarter of
+ *               it] (space kept free: no new copies below it)
  *   [group]     heartbeat_ms [100], suspect_ms [600] (>= 2 heartbeats),
  *               election_ms [700] (timeouts drawn in [e, 2e)), lease_ms
  *               [560] (< election_ms), dead_ms [3600000] (a member failed
@@ -52,6 +54,8 @@
 
 #define GDFS_CONFIG_MAX_PLUGIN_KEYS 32
 #define GDFS_CONFIG_MAX_EXTRA_PLUGINS 4
+/* [store] reserve_mib when the key is not set: above its range. */
+#define GDFS_CONFIG_RESERVE_AUTO UINT32_MAX
 
 struct gdfs_config_kv {
     char *key;
@@ -96,6 +100,11 @@ struct gdfs_config {
     /* [store] */
     uint32_t page_size;
     uint32_t cache_kib;
+    /* Free space this node keeps on data_dir's filesystem, in MiB:
+     * placement and the node's own replica writes stay above it. 0 = no
+     * reserve; GDFS_CONFIG_RESERVE_AUTO (the key unset) = sized from the
+     * filesystem (gdfs_store_room_reserve). */
+    uint32_t reserve_mib;
     /* [group] */
     uint32_t heartbeat_ms;
     uint32_t suspect_ms;

@@ -278,6 +278,7 @@ START_TEST(test_config_defaults_values)
     ck_assert_uint_eq(cfg.inventory_interval_ms, 60000);
     ck_assert_uint_eq(cfg.page_size, 4096);
     ck_assert_uint_eq(cfg.cache_kib, 2048);
+    ck_assert_uint_eq(cfg.reserve_mib, GDFS_CONFIG_RESERVE_AUTO);
     ck_assert_uint_eq(cfg.nplugin_kv, 0);
 }
 END_TEST
@@ -327,6 +328,7 @@ START_TEST(test_config_minimal_file_gets_defaults)
     ck_assert_uint_eq(cfg.keep_versions, 3);
     ck_assert_uint_eq(cfg.page_size, 4096);
     ck_assert_uint_eq(cfg.cache_kib, 2048);
+    ck_assert_uint_eq(cfg.reserve_mib, GDFS_CONFIG_RESERVE_AUTO);
     ck_assert_uint_eq(cfg.nplugin_kv, 0);
     ck_assert_str_eq(err, "");
 }
@@ -364,6 +366,7 @@ START_TEST(test_config_full_file)
                      "[store]\n"
                      "page_size = 16384\n"
                      "cache_kib = 100\n"
+                     "reserve_mib = 64\n"
                      "\n"
                      "[ssh]\n"
                      "user = gdfs\n"
@@ -386,6 +389,7 @@ START_TEST(test_config_full_file)
     ck_assert_uint_eq(cfg.scrub_interval_s, 60);
     ck_assert_uint_eq(cfg.page_size, 16384);
     ck_assert_uint_eq(cfg.cache_kib, 100);
+    ck_assert_uint_eq(cfg.reserve_mib, 64);
     ck_assert_uint_eq(cfg.nplugin_kv, 2);
     ck_assert_str_eq(cfg.plugin_kv[0].key, "user");
     ck_assert_str_eq(cfg.plugin_kv[0].value, "gdfs");
@@ -648,6 +652,7 @@ static const struct num_case num_cases[] = {
     NUM("files", inventory_interval_ms, 100, 86400000, 0),
     NUM("store", page_size, 512, 65536, 1),
     NUM("store", cache_kib, 64, 1048576, 0),
+    NUM("store", reserve_mib, 0, 1048576, 0),
 };
 
 #define NNUM_CASES ((int)(sizeof(num_cases) / sizeof(num_cases[0])))

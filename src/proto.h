@@ -195,6 +195,35 @@ struct gdfs_replica_ref {
     struct gdfs_bytes addr;
 };
 
+/* A list body inside a decoded frame: @count entries, already validated by
+ * decode, read with the gdfs_proto_next_* iterators below. */
+struct gdfs_list_body {
+    const uint8_t *p;
+    size_t len;
+    uint32_t count;
+};
+
+/* Bytes a disk room figure may give (1 EiB): a larger one is refused, so
+ * that sums of a few of them never wrap. */
+#define GDFS_CAPACITY_MAX (1ull << 60)
+
+/* A member's disk room (issue 13 "Capacity"): the bytes its
+ * database files take, the bytes free to it on its data_dir's filesystem
+ * and the free bytes it keeps in reserve ([store] reserve_mib). Each at
+ * most GDFS_CAPACITY_MAX. @known false: not reported (yet). */
+struct gdfs_capacity {
+    bool known;
+    uint64_t used;
+    uint64_t free;
+    uint64_t reserve;
+};
+
+/* One member's room in the list HEALTH and STATUS end with. */
+struct gdfs_capacity_entry {
+    struct gdfs_bytes id;
+    struct gdfs_capacity room; /* known is true */
+};
+
 /* Re-replication figures (HEALTH on the wire). */
 struct gdfs_health_figures {
     bool known;
@@ -203,6 +232,10 @@ struct gdfs_health_figures {
     struct gdfs_bytes names[GDFS_HEALTH_NAMES_MAX];
     uint32_t pending, running;
     uint64_t done, failed, bytes;
+    /* The leader's view of its members' disk room, at the end of the
+     * frame (absent from older nodes: count 0): entries made by
+     * gdfs_proto_pack_capacity, read with gdfs_proto_next_capacity. */
+    struct gdfs_list_body capacity;
 };
 
 /* A node's scrub figures (the tail of NDTOCL_STATUS). */
@@ -224,14 +257,6 @@ struct gdfs_record {
     uint8_t acked; /* bit i: replica[i] holds the version durably */
     uint8_t nreplicas;
     struct gdfs_replica_ref replica[GDFS_REPLICAS];
-};
-
-/* A list body inside a decoded frame: @count entries, already validated by
- * decode, read with the gdfs_proto_next_* iterators below. */
-struct gdfs_list_body {
-    const uint8_t *p;
-    size_t len;
-    uint32_t count;
 };
 
 /* A decoded (or to-be-encoded) message. Only the member of @u named after
@@ -413,6 +438,9 @@ struct gdfs_gmsg {
             uint64_t sent_at;
             struct gdfs_version version; /* member set version held */
             uint64_t incarnation;
+            /* the member's disk room, filled in by its host (node/group/
+             * grouphost.c), not by the state machine; the optional tail */
+            struct gdfs_capacity room;
         } append_ack;
         struct {
             bool pre;
@@ -538,6 +566,18 @@ bool gdfs_proto_next_record(const struct gdfs_list_body *b, size_t *off,
                             struct gdfs_record *r);
 bool gdfs_proto_next_copy(const struct gdfs_list_body *b, size_t *off,
                           struct gdfs_copy_entry *e);
+
+/* The capacity list of HEALTH and STATUS (struct gdfs_health_figures
+ * capacity): pack @n entries (at most GDFS_GROUP_MAX, valid ids, figures
+ * at most GDFS_CAPACITY_MAX; else GDFS_EINVAL) into @buf of @cap bytes
+ * (GDFS_ETOOBIG if short; 64 entries take under 6 KiB) and make @out
+ * cover them; @out points into @buf. The entry with known false is left
+ * out. */
+int gdfs_proto_pack_capacity(const struct gdfs_capacity_entry *e, unsigned n,
+                             uint8_t *buf, size_t cap,
+                             struct gdfs_list_body *out);
+bool gdfs_proto_next_capacity(const struct gdfs_list_body *b, size_t *off,
+                              struct gdfs_capacity_entry *e);
 
 /* ---- validation ---------------------------------------------------------- */
 

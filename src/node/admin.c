@@ -210,6 +210,7 @@ static void status_health(struct gdfs_session *s, struct gdfs_repair_stats *st,
     }
     /* Names point into c's buffer: keep them in @buf. */
     *h = r.u.health;
+    memset(&h->capacity, 0, sizeof(h->capacity));
     for (uint8_t i = 0; i < h->nnames; i++) {
         size_t n = h->names[i].len <= cap ? h->names[i].len : 0;
 

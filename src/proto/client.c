@@ -498,7 +498,8 @@ static bool status_reply_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
         return true;
     m->u.status_reply.has_tail = true;
     return gdfs_proto_read_health(r, &m->u.status_reply.health) &&
-           read_scrub(r, &m->u.status_reply.scrub);
+           read_scrub(r, &m->u.status_reply.scrub) &&
+           gdfs_proto_read_rooms(r, &m->u.status_reply.health.capacity);
 }
 
 static int status_reply_check(const struct gdfs_msg *m)
@@ -562,7 +563,8 @@ int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
 {
     struct gdfs_pack_writer pw;
 
-    if (w->type != GDFS_MSG_NDTOCL_STATUS || !gdfs_proto_valid_health_enc(h))
+    if (w->type != GDFS_MSG_NDTOCL_STATUS || !gdfs_proto_valid_health_enc(h) ||
+        !gdfs_proto_valid_rooms_enc(&h->capacity))
         return GDFS_EINVAL;
     gdfs_pack_writer_init(&pw, w->buf, w->cap, w->len);
     gdfs_proto_put_health(&pw, h);
@@ -572,6 +574,7 @@ int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
     gdfs_pack_put_u64(&pw, sc->total);
     gdfs_pack_put_u64(&pw, sc->bad);
     gdfs_pack_put_u64(&pw, sc->repaired);
+    gdfs_proto_put_rooms(&pw, &h->capacity);
     if (pw.bad)
         return GDFS_ETOOBIG;
     w->len = pw.off;

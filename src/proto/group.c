@@ -90,6 +90,7 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
 {
     struct gdfs_bytes from, group, s;
     struct gdfs_version v;
+    struct gdfs_capacity c;
     uint64_t term, a, b;
     uint8_t kind;
     bool x, y;
@@ -133,7 +134,16 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
             g->u.append_ack.version = v;
             g->u.append_ack.incarnation = b;
         }
-        return !r->bad;
+        if (r->bad)
+            return false;
+        /* The disk room: optional (older nodes, or not measured). */
+        if (gdfs_pack_left(r) == 0)
+            return true;
+        if (!gdfs_proto_read_room(r, &c))
+            return false;
+        if (g != NULL)
+            g->u.append_ack.room = c;
+        return true;
     case GDFS_GMSG_VOTE:
         if (!gdfs_proto_get_bool(r, &x))
             return false;
@@ -255,6 +265,11 @@ static bool valid_gmsg_enc(const struct gdfs_gmsg *g)
     switch (g->type) {
     case GDFS_GMSG_APPEND:
         return valid_members_enc(&g->u.append.set);
+    case GDFS_GMSG_APPEND_ACK:
+        return !g->u.append_ack.room.known ||
+               (g->u.append_ack.room.used <= GDFS_CAPACITY_MAX &&
+                g->u.append_ack.room.free <= GDFS_CAPACITY_MAX &&
+                g->u.append_ack.room.reserve <= GDFS_CAPACITY_MAX);
     case GDFS_GMSG_SUSPECT:
         s = STR_OF(g->u.suspect.target);
         return gdfs_proto_valid_node_id(&s);
@@ -310,6 +325,8 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
         gdfs_pack_put_u64(&w, g->u.append_ack.sent_at);
         gdfs_proto_put_version(&w, &g->u.append_ack.version);
         gdfs_pack_put_u64(&w, g->u.append_ack.incarnation);
+        if (g->u.append_ack.room.known)
+            gdfs_proto_put_room(&w, &g->u.append_ack.room);
         break;
     case GDFS_GMSG_VOTE:
         gdfs_pack_put_u8(&w, g->u.vote.pre ? 1 : 0);

@@ -76,7 +76,8 @@
      * heartbeats reach the node asked; other bits 0)                         \
      * then, optionally (absent from older nodes): HEALTH (see                \
      * NDTOCL_HEALTH: the leader's view) and this node's scrub figures        \
-     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64 */    \
+     * running:8 (0/1) passes:32 checked:64 total:64 bad:64 repaired:64       \
+     * then, optionally (absent from older nodes), ROOMS (NDTOCL_HEALTH) */   \
     X(NDTOCL_STATUS, 15, NDTOCL, status_reply, REPLY)                         \
     /* namelen:16 name:namelen */                                             \
     X(CLTOND_VERSIONS, 16, CLTOND, name, READ)                                \
@@ -86,7 +87,10 @@
      *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:         \
      *   HEARTBEAT  incarnation:64                                            \
      *   APPEND     sent_at:64 committed:VER set:SET                          \
-     *   APPEND_ACK sent_at:64 version:VER incarnation:64                     \
+     *   APPEND_ACK sent_at:64 version:VER incarnation:64 then, optionally    \
+     *              (absent from older nodes and while unknown):              \
+     *              used:64 free:64 reserve:64 (the member's disk room,       \
+     *              each <= GDFS_CAPACITY_MAX)                                \
      *   VOTE       pre:8 version:VER                                         \
      *   VOTE_ACK   pre:8 granted:8                                           \
      *   SUSPECT    targetlen:8 target incarnation:64                         \
@@ -170,7 +174,12 @@
     /* HEALTH = known:8 (0/1: 1 if the figures below come from a leader       \
      * that finished a scan; else under and names are 0) under:32             \
      * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }    \
-     * pending:32 running:32 done:64 failed:64 bytes:64 */                    \
+     * pending:32 running:32 done:64 failed:64 bytes:64                       \
+     * NDTOCL_HEALTH is HEALTH then, optionally (absent from older nodes),    \
+     * ROOMS = count:8 (0..GDFS_GROUP_MAX) then count x { idlen:8 id          \
+     * used:64 free:64 reserve:64 } (the members' disk room as the leader     \
+     * last heard it; each figure <= GDFS_CAPACITY_MAX; a member left out is  \
+     * unknown) */                                                            \
     X(NDTOCL_HEALTH, 34, NDTOCL, health, REPLY)                               \
     /* ---- files: scrub, read repair, stale reads (35..39) ---- */           \
     /* seq:64 term:64 namelen:16 name  (-> replica: what do you hold of       \

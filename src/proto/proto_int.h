@@ -158,4 +158,20 @@ void gdfs_proto_put_health(struct gdfs_pack_writer *w,
 /* Everything but lengths: names valid and at most GDFS_HEALTH_NAMES_MAX. */
 bool gdfs_proto_valid_health_enc(const struct gdfs_health_figures *h);
 
+/* A disk room (used:64 free:64 reserve:64, each at most
+ * GDFS_CAPACITY_MAX): read (false, and c->known false, if bad or
+ * short) and write. */
+bool gdfs_proto_read_room(struct gdfs_pack_reader *r, struct gdfs_capacity *c);
+void gdfs_proto_put_room(struct gdfs_pack_writer *w,
+                         const struct gdfs_capacity *c);
+/* ROOMS (proto/messages.h NDTOCL_HEALTH), the optional end of a frame:
+ * nothing left in @r gives an empty list. */
+bool gdfs_proto_read_rooms(struct gdfs_pack_reader *r,
+                           struct gdfs_list_body *b);
+/* Write ROOMS from a body gdfs_proto_valid_rooms_enc() accepted. */
+void gdfs_proto_put_rooms(struct gdfs_pack_writer *w,
+                          const struct gdfs_list_body *b);
+/* @b holds exactly b->count valid entries, at most GDFS_GROUP_MAX. */
+bool gdfs_proto_valid_rooms_enc(const struct gdfs_list_body *b);
+
 #endif

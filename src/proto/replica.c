@@ -350,9 +350,124 @@ void gdfs_proto_put_health(struct gdfs_pack_writer *w,
     gdfs_pack_put_u64(w, h->bytes);
 }
 
+/* ---- ROOMS: the members' disk room ----------------------------------------- */
+
+static bool valid_room(const struct gdfs_capacity *c)
+{
+    return c->used <= GDFS_CAPACITY_MAX && c->free <= GDFS_CAPACITY_MAX &&
+           c->reserve <= GDFS_CAPACITY_MAX;
+}
+
+bool gdfs_proto_read_room(struct gdfs_pack_reader *r, struct gdfs_capacity *c)
+{
+    c->used = gdfs_pack_get_u64(r);
+    c->free = gdfs_pack_get_u64(r);
+    c->reserve = gdfs_pack_get_u64(r);
+    c->known = !r->bad && valid_room(c);
+    return c->known;
+}
+
+void gdfs_proto_put_room(struct gdfs_pack_writer *w,
+                         const struct gdfs_capacity *c)
+{
+    gdfs_pack_put_u64(w, c->used);
+    gdfs_pack_put_u64(w, c->free);
+    gdfs_pack_put_u64(w, c->reserve);
+}
+
+/* { idlen:8 id used:64 free:64 reserve:64 } */
+static bool room_entry(struct gdfs_pack_reader *r, void *out)
+{
+    struct gdfs_capacity_entry *e = out;
+
+    gdfs_proto_get_bytes8(r, &e->id);
+    return gdfs_proto_read_room(r, &e->room) &&
+           gdfs_proto_valid_node_id(&e->id);
+}
+
+bool gdfs_proto_read_rooms(struct gdfs_pack_reader *r,
+                           struct gdfs_list_body *b)
+{
+    struct gdfs_capacity_entry e;
+    uint8_t count;
+    size_t start;
+
+    memset(b, 0, sizeof(*b));
+    if (gdfs_pack_left(r) == 0)
+        return true; /* optional: absent from older nodes */
+    count = gdfs_pack_get_u8(r);
+    if (r->bad || count > GDFS_GROUP_MAX)
+        return false;
+    start = r->off;
+    for (uint8_t i = 0; i < count; i++)
+        if (!room_entry(r, &e))
+            return false;
+    b->p = r->p + start;
+    b->len = r->off - start;
+    b->count = count;
+    return true;
+}
+
+void gdfs_proto_put_rooms(struct gdfs_pack_writer *w,
+                          const struct gdfs_list_body *b)
+{
+    gdfs_pack_put_u8(w, (uint8_t)b->count);
+    if (b->len > 0)
+        gdfs_pack_put_bytes(w, b->p, b->len);
+}
+
+bool gdfs_proto_valid_rooms_enc(const struct gdfs_list_body *b)
+{
+    struct gdfs_capacity_entry e;
+    struct gdfs_pack_reader r;
+
+    if (b->count > GDFS_GROUP_MAX || (b->len > 0 && b->p == NULL))
+        return false;
+    gdfs_pack_reader_init(&r, b->len > 0 ? b->p : (const uint8_t *)"", b->len);
+    for (uint32_t i = 0; i < b->count; i++)
+        if (!room_entry(&r, &e))
+            return false;
+    return gdfs_pack_left(&r) == 0;
+}
+
+int gdfs_proto_pack_capacity(const struct gdfs_capacity_entry *e, unsigned n,
+                             uint8_t *buf, size_t cap,
+                             struct gdfs_list_body *out)
+{
+    struct gdfs_pack_writer w;
+    uint32_t count = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (n > GDFS_GROUP_MAX)
+        return GDFS_EINVAL;
+    gdfs_pack_writer_init(&w, buf, cap, 0);
+    for (unsigned i = 0; i < n; i++) {
+        if (!e[i].room.known)
+            continue;
+        if (!gdfs_proto_valid_node_id(&e[i].id) || !valid_room(&e[i].room))
+            return GDFS_EINVAL;
+        gdfs_proto_put_bytes8(&w, &e[i].id);
+        gdfs_proto_put_room(&w, &e[i].room);
+        count++;
+    }
+    if (w.bad)
+        return GDFS_ETOOBIG;
+    out->p = buf;
+    out->len = w.off;
+    out->count = count;
+    return GDFS_OK;
+}
+
+bool gdfs_proto_next_capacity(const struct gdfs_list_body *b, size_t *off,
+                              struct gdfs_capacity_entry *e)
+{
+    return gdfs_proto_next_entry(room_entry, b, off, e);
+}
+
 static bool health_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
-    return gdfs_proto_read_health(r, &m->u.health);
+    return gdfs_proto_read_health(r, &m->u.health) &&
+           gdfs_proto_read_rooms(r, &m->u.health.capacity);
 }
 
 static int health_check(const struct gdfs_msg *m)
@@ -361,12 +476,16 @@ static int health_check(const struct gdfs_msg *m)
          i++)
         if (m->u.health.names[i].len > GDFS_NAME_MAX)
             return GDFS_ETOOBIG;
-    return gdfs_proto_valid_health_enc(&m->u.health) ? GDFS_OK : GDFS_EINVAL;
+    return gdfs_proto_valid_health_enc(&m->u.health) &&
+                   gdfs_proto_valid_rooms_enc(&m->u.health.capacity)
+               ? GDFS_OK
+               : GDFS_EINVAL;
 }
 
 static void health_encode(struct gdfs_pack_writer *w, const struct gdfs_msg *m)
 {
     gdfs_proto_put_health(w, &m->u.health);
+    gdfs_proto_put_rooms(w, &m->u.health.capacity);
 }
 
 const struct gdfs_proto_codec gdfs_proto_codec_health = {

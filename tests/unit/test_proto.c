@@ -363,6 +363,22 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
     return len;
 }
 
+/* Two members' disk room, packed into @h's capacity list. */
+static void sample_capacity(struct gdfs_health_figures *h)
+{
+    static uint8_t buf[256];
+    struct gdfs_capacity_entry e[3] = {
+        {bs("n1"), {true, 4096, 1ull << 33, 8ull << 20}},
+        {bs("n9"), {false, 0, 0, 0}}, /* unknown: left out */
+        {bs("node-2.b_x"), {true, 0, 0, GDFS_CAPACITY_MAX}},
+    };
+
+    ck_assert_int_eq(gdfs_proto_pack_capacity(e, 3, buf, sizeof(buf),
+                                              &h->capacity),
+                     GDFS_OK);
+    ck_assert_uint_eq(h->capacity.count, 2);
+}
+
 /* A STATUS with 2 members and the health/scrub tail (@nnames names). */
 static size_t build_status_tail(uint8_t *buf, size_t cap, uint8_t nnames)
 {
@@ -394,6 +410,7 @@ static size_t build_status_tail(uint8_t *buf, size_t cap, uint8_t nnames)
     h.done = 1ull << 40;
     h.failed = 5;
     h.bytes = UINT64_MAX;
+    sample_capacity(&h);
     ck_assert_int_eq(gdfs_proto_writer_status_tail(&w, &h, &sc), GDFS_OK);
     /* no member after the tail */
     ck_assert_int_eq(gdfs_proto_add_member(&w, &member_entries[2]),
@@ -441,6 +458,10 @@ static void make_gmsg(uint8_t kind, uint32_t n, struct gdfs_gmsg *g)
         g->u.append_ack.version.seq = 5;
         g->u.append_ack.version.term = 3;
         g->u.append_ack.incarnation = UINT64_MAX;
+        g->u.append_ack.room.known = true;
+        g->u.append_ack.room.used = 123;
+        g->u.append_ack.room.free = 1ull << 40;
+        g->u.append_ack.room.reserve = GDFS_CAPACITY_MAX;
         break;
     case GDFS_GMSG_VOTE:
         g->u.vote.pre = true;
@@ -508,6 +529,13 @@ static void assert_gmsg_eq(const struct gdfs_gmsg *a,
         ck_assert_version_eq(a->u.append_ack.version, b->u.append_ack.version);
         ck_assert_uint_eq(a->u.append_ack.incarnation,
                           b->u.append_ack.incarnation);
+        ck_assert(a->u.append_ack.room.known == b->u.append_ack.room.known);
+        ck_assert_uint_eq(a->u.append_ack.room.used,
+                          b->u.append_ack.room.used);
+        ck_assert_uint_eq(a->u.append_ack.room.free,
+                          b->u.append_ack.room.free);
+        ck_assert_uint_eq(a->u.append_ack.room.reserve,
+                          b->u.append_ack.room.reserve);
         break;
     case GDFS_GMSG_VOTE:
         ck_assert(a->u.vote.pre == b->u.vote.pre);
@@ -772,6 +800,8 @@ static size_t sample_frame(int i, uint8_t *buf)
             m.u.health.names[k] = bs("dir/x");
         m.u.health.done = 7;
         m.u.health.bytes = 1 << 20;
+        if (i == 52)
+            sample_capacity(&m.u.health);
         break;
     case 53:
         return build_status_tail(buf, BIG_CAP, 3);
@@ -1568,17 +1598,35 @@ END_TEST
 
 /* ---- truncated and padded frames ----------------------------------------- */
 
-/* Bytes of the health/scrub tail of the STATUS frame in @f (0 if none). */
-static size_t status_tail_len(const uint8_t *f, size_t len)
+/* Whether the frame in @f, cut to @plen payload bytes, is a whole frame
+ * of an older node: cut exactly before an optional end (STATUS's
+ * health/scrub tail or its ROOMS, HEALTH's ROOMS, APPEND_ACK's room). */
+static bool older_cut(const uint8_t *f, size_t len, size_t plen)
 {
     struct gdfs_msg m;
-    size_t tail = 1 + 4 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 4 + 8 * 4;
+    struct gdfs_gmsg *g = &gtmp;
+    size_t have = len - HDR, rooms, tail;
 
-    if (decode_frame(f, len, &m) != GDFS_OK || !m.u.status_reply.has_tail)
-        return 0;
-    for (uint8_t i = 0; i < m.u.status_reply.health.nnames; i++)
-        tail += 2 + m.u.status_reply.health.names[i].len;
-    return tail;
+    if (decode_frame(f, len, &m) != GDFS_OK)
+        return false;
+    switch (m.type) {
+    case GDFS_MSG_NDTOCL_STATUS:
+        if (!m.u.status_reply.has_tail)
+            return false;
+        rooms = 1 + m.u.status_reply.health.capacity.len;
+        tail = 1 + 4 + 1 + 4 + 4 + 8 + 8 + 8 + 1 + 4 + 8 * 4 + rooms;
+        for (uint8_t i = 0; i < m.u.status_reply.health.nnames; i++)
+            tail += 2 + m.u.status_reply.health.names[i].len;
+        return plen == have - rooms || plen == have - tail;
+    case GDFS_MSG_NDTOCL_HEALTH:
+        return plen == have - 1 - m.u.health.capacity.len;
+    case GDFS_MSG_NDTOND_GROUP:
+        return gdfs_proto_decode_group(m.u.group.raw.p, m.u.group.raw.len,
+                                       g) == GDFS_OK &&
+               g->type == GDFS_GMSG_APPEND_ACK && g->u.append_ack.room.known &&
+               plen == have - 3 * 8;
+    }
+    return false;
 }
 
 START_TEST(test_proto_truncated_payload_every_length)
@@ -1591,11 +1639,8 @@ START_TEST(test_proto_truncated_payload_every_length)
         /* every strict prefix, under a header that claims the prefix */
         for (size_t plen = 0; plen < len - HDR; plen++) {
             int rc = decode_payload(frame[5], frame + HDR, plen, &m);
-            /* A STATUS cut exactly before its optional tail is a whole
-             * STATUS of an older node. */
-            if (rc == GDFS_OK && frame[5] == GDFS_MSG_NDTOCL_STATUS &&
-                !m.u.status_reply.has_tail &&
-                status_tail_len(frame, len) == len - HDR - plen)
+            /* Cut exactly before an optional end: an older node's. */
+            if (rc == GDFS_OK && older_cut(frame, len, plen))
                 continue;
             if (rc != GDFS_EPROTO)
                 ck_abort_msg("sample %d (%s): prefix %zu of %zu decoded", i,
@@ -3024,6 +3069,9 @@ START_TEST(test_proto_group_truncated_every_length)
         ck_assert_int_eq(gdfs_proto_decode_group(held, len - HDR, &gout),
                          GDFS_OK);
         for (size_t plen = 0; plen < len - HDR; plen++) {
+            /* An APPEND_ACK without its room is an older node's. */
+            if (older_cut(frame, len, plen))
+                continue;
             if (decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR, plen, &m) !=
                 GDFS_EPROTO)
                 ck_abort_msg("sample %d: prefix %zu of %zu decoded", i, plen,
@@ -3713,6 +3761,76 @@ START_TEST(test_proto_drain_and_health_rules)
                                            &hdr),
                      GDFS_OK);
     ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + GDFS_PROTO_HDR_LEN, &out),
+                     GDFS_EPROTO);
+}
+END_TEST
+
+START_TEST(test_proto_capacity_rules)
+{
+    struct gdfs_capacity_entry e, bad[1] = {{bs("bad id"), {true, 1, 2, 3}}};
+    struct gdfs_list_body b;
+    struct gdfs_msg m, out;
+    uint8_t buf[64];
+    size_t len, off = 0;
+    int n = 0;
+
+    /* HEALTH's list round-trips, the unknown member left out */
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_HEALTH;
+    sample_capacity(&m.u.health);
+    roundtrip(&m, &out);
+    ck_assert_uint_eq(out.u.health.capacity.count, 2);
+    while (gdfs_proto_next_capacity(&out.u.health.capacity, &off, &e)) {
+        ck_assert(e.room.known);
+        ck_assert_bytes_eq(e.id, bs(n == 0 ? "n1" : "node-2.b_x"));
+        ck_assert_uint_eq(e.room.free, n == 0 ? 1ull << 33 : 0);
+        ck_assert_uint_eq(e.room.reserve,
+                          n == 0 ? 8ull << 20 : GDFS_CAPACITY_MAX);
+        n++;
+    }
+    ck_assert_int_eq(n, 2);
+    /* packing refuses what decode would */
+    ck_assert_int_eq(gdfs_proto_pack_capacity(bad, 1, buf, sizeof(buf), &b),
+                     GDFS_EINVAL);
+    bad[0].id = bs("n1");
+    bad[0].room.free = GDFS_CAPACITY_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_pack_capacity(bad, 1, buf, sizeof(buf), &b),
+                     GDFS_EINVAL);
+    bad[0].room.free = 0;
+    ck_assert_int_eq(gdfs_proto_pack_capacity(bad, 1, buf, 10, &b),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_pack_capacity(bad, GDFS_GROUP_MAX + 1, buf,
+                                              sizeof(buf), &b),
+                     GDFS_EINVAL);
+    /* a figure over GDFS_CAPACITY_MAX, or more entries than a group has
+     * members, from the wire */
+    len = encode_ok(&m, frame);
+    frame[len - 8 - 8 - 8] |= 0x20; /* the last one's used: >= 2^61 */
+    ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOCL_HEALTH, frame + HDR,
+                                    len - HDR, &out),
+                     GDFS_EPROTO);
+    len = encode_ok(&m, frame);
+    frame[len - 1 - m.u.health.capacity.len] = GDFS_GROUP_MAX + 1;
+    ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOCL_HEALTH, frame + HDR,
+                                    len - HDR, &out),
+                     GDFS_EPROTO);
+
+    /* APPEND_ACK: the room is optional, and checked */
+    make_gmsg(GDFS_GMSG_APPEND_ACK, 0, &gin);
+    memset(&gin.u.append_ack.room, 0, sizeof(gin.u.append_ack.room));
+    len = group_roundtrip(&gin);
+    ck_assert(!gout.u.append_ack.room.known);
+    make_gmsg(GDFS_GMSG_APPEND_ACK, 0, &gin);
+    gin.u.append_ack.room.used = GDFS_CAPACITY_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_encode_group(&gin, frame, BIG_CAP, &len),
+                     GDFS_EINVAL);
+    gin.u.append_ack.room.used = 0;
+    len = group_roundtrip(&gin);
+    frame[len - 8] = 0x20; /* reserve 2^61 and more */
+    ck_assert_int_eq(decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR,
+                                    len - HDR, &out),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(gdfs_proto_decode_group(frame + HDR, len - HDR, &gout),
                      GDFS_EPROTO);
 }
 END_TEST
@@ -4940,6 +5058,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_replicate_rules);
     tcase_add_test(tc, test_proto_status_tail_roundtrip_and_optional);
     tcase_add_test(tc, test_proto_drain_and_health_rules);
+    tcase_add_test(tc, test_proto_capacity_rules);
     tcase_add_test(tc, test_proto_roundtrip_record_messages);
     tcase_add_test(tc, test_proto_roundtrip_meta_pull);
     tcase_add_test(tc, test_proto_roundtrip_meta_list);

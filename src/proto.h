@@ -218,6 +218,26 @@ struct gdfs_capacity {
     uint64_t reserve;
 };
 
+/* Bytes free above @c's reserve: 0 when it is below, UINT64_MAX when @c is
+ * unknown (a member that has not reported takes copies: a fresh group
+ * must work before the first report). */
+static inline uint64_t gdfs_capacity_spare(const struct gdfs_capacity *c)
+{
+    if (!c->known)
+        return UINT64_MAX;
+    return c->free > c->reserve ? c->free - c->reserve : 0;
+}
+
+/* Whether @size more bytes fit with @c's reserve left free (a member at
+ * its reserve has no room even for an empty file: its metadata takes some
+ * too). The one rule for "has room", used by placement and by a node's
+ * check of its own writes. */
+static inline bool gdfs_capacity_fits(const struct gdfs_capacity *c,
+                                      uint64_t size)
+{
+    return gdfs_capacity_spare(c) > size;
+}
+
 /* One member's room in the list HEALTH and STATUS end with. */
 struct gdfs_capacity_entry {
     struct gdfs_bytes id;

@@ -446,6 +446,51 @@ int gdfs_store_inv_copies(struct gdfs_store *st, uint64_t mask, int64_t after,
                           uint32_t max, gdfs_store_inv_cb cb, void *ctx,
                           int64_t *last, bool *more);
 
+/* ---- disk room (room.c) ---------------------------------------------------
+ * What the node's database takes and what its filesystem has left (issue
+ * 13 "Capacity"), and the spare file that keeps room for term, vote and
+ * member set saves on a full disk. @data_dir holds the database
+ * (GDFS_STORE_DB_NAME); a reserve given as a negative number of bytes
+ * means "the default" (gdfs_store_room_reserve). None of these opens the
+ * database; each is safe from any thread. */
+
+/* The spare file's size: a term or vote save writes two or three WAL
+ * frames (4 KiB pages), a member set save a few more; 1 MiB holds
+ * hundreds, and a checkpoint lets the WAL reuse its space after. */
+#define GDFS_STORE_SPARE_BYTES (1u << 20)
+
+/* The reserve of a filesystem of @fs_bytes: @reserve_bytes when it is 0
+ * or more, else the default, 5% of the filesystem, at least 8 MiB and at
+ * most 4 GiB, and never more than a quarter of the filesystem. Pure. */
+uint64_t gdfs_store_room_reserve(uint64_t fs_bytes, int64_t reserve_bytes);
+
+/* Measure: used = the bytes the database, its -wal and -shm files and the
+ * spare file take on disk; free = the bytes of the filesystem free to this
+ * process (statvfs f_bavail * f_frsize); reserve as above. Each figure is
+ * capped at GDFS_CAPACITY_MAX. GDFS_EIO (out->known false, a reason in
+ * @err) if the filesystem cannot be asked. */
+int gdfs_store_room_measure(const char *data_dir, int64_t reserve_bytes,
+                            struct gdfs_capacity *out, char *err,
+                            size_t errlen);
+
+/* A write of @more bytes on node @node_id: GDFS_OK while it leaves the
+ * reserve free (gdfs_capacity_fits), else GDFS_ENOSPC with "no space:
+ * ..." in @why. A filesystem that cannot be measured passes: the write
+ * itself then says what is wrong. */
+int gdfs_store_room_check(const char *data_dir, int64_t reserve_bytes,
+                          uint64_t more, const char *node_id, char *why,
+                          size_t whylen);
+
+/* Make the spare file (GDFS_STORE_SPARE_BYTES, allocated, mode 0600) if it
+ * is missing and the filesystem has that much room above @reserve_bytes:
+ * GDFS_OK (made, or there already), GDFS_ENOSPC (no room now; try again
+ * later) or GDFS_EIO. */
+int gdfs_store_spare_make(const char *data_dir, int64_t reserve_bytes);
+
+/* Delete the spare file, giving its room to the next save; true if there
+ * was one. */
+bool gdfs_store_spare_release(const char *data_dir);
+
 /* ---- reading ------------------------------------------------------------- */
 
 /* Read from one snapshot until gdfs_store_snapshot_end: a get sees its

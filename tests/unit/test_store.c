@@ -1997,6 +1997,62 @@ START_TEST(test_store_inv_copies_pages_through_masked_buckets)
 }
 END_TEST
 
+/* ---- disk room (room.c) ---------------------------------------------------- */
+
+#define MIB (1ull << 20)
+
+START_TEST(test_store_room_reserve_default_and_set)
+{
+    /* 5% of the filesystem, 8 MiB..4 GiB, at most a quarter of it */
+    ck_assert_uint_eq(gdfs_store_room_reserve(1024 * MIB, -1),
+                      1024 * MIB / 20);
+    ck_assert_uint_eq(gdfs_store_room_reserve(64 * MIB, -1), 8 * MIB);
+    ck_assert_uint_eq(gdfs_store_room_reserve(16 * MIB, -1), 4 * MIB);
+    ck_assert_uint_eq(gdfs_store_room_reserve(0, -1), 0);
+    ck_assert_uint_eq(gdfs_store_room_reserve(1ull << 50, -1), 4096 * MIB);
+    /* set: as it is, even above the filesystem (nothing is placed) */
+    ck_assert_uint_eq(gdfs_store_room_reserve(1ull << 50, 0), 0);
+    ck_assert_uint_eq(gdfs_store_room_reserve(64 * MIB, 100 * MIB), 100 * MIB);
+    ck_assert_uint_eq(gdfs_store_room_reserve(64 * MIB, INT64_MAX),
+                      GDFS_CAPACITY_MAX);
+}
+END_TEST
+
+START_TEST(test_store_room_measure_counts_spare_file)
+{
+    struct gdfs_capacity c, d;
+    char err[512], why[512];
+
+    ck_assert_int_eq(gdfs_store_room_measure(dir, 0, &c, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert(c.known);
+    ck_assert_uint_gt(c.used, 0); /* the database and its WAL */
+    ck_assert_uint_gt(c.free, 0);
+    ck_assert_uint_eq(c.reserve, 0);
+    ck_assert_int_eq(gdfs_store_spare_make(dir, 0), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_spare_make(dir, 0), GDFS_OK); /* there */
+    ck_assert_int_eq(gdfs_store_room_measure(dir, 0, &d, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_uint_ge(d.used, c.used + GDFS_STORE_SPARE_BYTES);
+    ck_assert(gdfs_store_spare_release(dir));
+    ck_assert(!gdfs_store_spare_release(dir));
+    /* a reserve above what is free: the check and the spare file refuse */
+    ck_assert_int_eq(gdfs_store_room_check(dir, 0, 1, "n1", why, sizeof(why)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_room_check(dir, (int64_t)GDFS_CAPACITY_MAX, 1,
+                                           "n1", why, sizeof(why)),
+                     GDFS_ENOSPC);
+    ck_assert_msg(strstr(why, "no space: node n1 has ") == why, "%s", why);
+    ck_assert_int_eq(gdfs_store_spare_make(dir, (int64_t)GDFS_CAPACITY_MAX),
+                     GDFS_ENOSPC);
+    /* a directory that is not there cannot be measured */
+    ck_assert_int_eq(gdfs_store_room_measure("/nonexistent-gdfs", -1, &c, err,
+                                             sizeof(err)),
+                     GDFS_EIO);
+    ck_assert(!c.known);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -2004,6 +2060,8 @@ static Suite *store_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_store_schema_version_set);
+    tcase_add_test(tc, test_store_room_reserve_default_and_set);
+    tcase_add_test(tc, test_store_room_measure_counts_spare_file);
     tcase_add_test(tc, test_store_refuses_newer_database);
     tcase_add_test(tc, test_store_reopen_keeps_data);
     tcase_add_test(tc, test_store_refuses_non_database);

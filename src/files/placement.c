@@ -37,8 +37,19 @@ static bool chosen(int idx, const int *out, unsigned n)
     return false;
 }
 
+/* Member @i may take the file: not excluded, room for @size. */
+static bool usable(const struct gdfs_members *set, uint32_t i,
+                   const struct gdfs_capacity *room, uint64_t size,
+                   const char (*exclude)[GDFS_NODE_ID_MAX + 1],
+                   unsigned nexclude)
+{
+    return !listed(set->m[i].id, exclude, nexclude) &&
+           (room == NULL || gdfs_capacity_fits(&room[i], size));
+}
+
 unsigned gdfs_place(const uint8_t *name, size_t namelen,
                     const struct gdfs_members *set,
+                    const struct gdfs_capacity *room, uint64_t size,
                     const char (*prev)[GDFS_NODE_ID_MAX + 1], unsigned nprev,
                     const char (*exclude)[GDFS_NODE_ID_MAX + 1],
                     unsigned nexclude, unsigned want, int *out)
@@ -52,7 +63,7 @@ unsigned gdfs_place(const uint8_t *name, size_t namelen,
         for (uint32_t i = 0; i < set->n; i++)
             if (strcmp(set->m[i].id, prev[p]) == 0 &&
                 set->m[i].state == GDFS_MEMBER_ALIVE &&
-                !listed(set->m[i].id, exclude, nexclude) &&
+                usable(set, i, room, size, exclude, nexclude) &&
                 !chosen((int)i, out, n))
                 out[n++] = (int)i;
     /* Then the best scores: alive members, then suspect ones. */
@@ -66,7 +77,7 @@ unsigned gdfs_place(const uint8_t *name, size_t namelen,
                 uint64_t sc;
 
                 if (set->m[i].state != state || chosen((int)i, out, n) ||
-                    listed(set->m[i].id, exclude, nexclude))
+                    !usable(set, i, room, size, exclude, nexclude))
                     continue;
                 sc = gdfs_place_score(name, namelen, set->m[i].id);
                 if (best < 0 || sc > best_score) {

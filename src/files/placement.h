@@ -6,7 +6,12 @@
  * member that joins or dies moves only the files it scores highest for.
  * An update keeps the file's previous replicas that are still alive, so
  * that a new version lands where the old ones are (and keep_versions is
- * served from the same nodes). */
+ * served from the same nodes).
+ *
+ * Capacity (issue 13 "Capacity"): a member whose disk room (as it last
+ * reported it) has no room for the file above its reserve
+ * (gdfs_capacity_fits) is never chosen, not even as a previous replica;
+ * a member that has not reported yet is. */
 #ifndef GDFS_FILES_PLACEMENT_H
 #define GDFS_FILES_PLACEMENT_H
 
@@ -22,10 +27,12 @@ uint64_t gdfs_place_score(const uint8_t *name, size_t namelen, const char *id);
  * @name: first the @nprev previous replicas (ids) still alive, in their
  * order, then alive members by descending score; members that are suspect
  * are used only when too few are alive, failed and left ones never; ids in
- * @exclude (@nexclude of them) never. Writes indices into @set to @out and
- * returns how many. */
+ * @exclude (@nexclude of them) never; nor members without room for @size
+ * bytes by @room (room[i] is set->m[i]'s; NULL: no member has reported).
+ * Writes indices into @set to @out and returns how many. */
 unsigned gdfs_place(const uint8_t *name, size_t namelen,
                     const struct gdfs_members *set,
+                    const struct gdfs_capacity *room, uint64_t size,
                     const char (*prev)[GDFS_NODE_ID_MAX + 1], unsigned nprev,
                     const char (*exclude)[GDFS_NODE_ID_MAX + 1],
                     unsigned nexclude, unsigned want, int *out);

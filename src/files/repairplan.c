@@ -47,7 +47,9 @@ static void plan_copy(const struct gdfs_repairplan_in *in,
              * the copy goes back where the record says it belongs. */
             if (k >= 0 && !acked && h[i] == GDFS_HEALTH_LOST &&
                 set->m[k].state == GDFS_MEMBER_ALIVE &&
-                !in->extra[k].draining && unacked_target < 0)
+                !in->extra[k].draining && unacked_target < 0 &&
+                (in->room == NULL ||
+                 gdfs_capacity_fits(&in->room[k], m->size)))
                 unacked_target = k;
             continue;
         }
@@ -63,7 +65,7 @@ static void plan_copy(const struct gdfs_repairplan_in *in,
         snprintf(exclude[nexcl++], sizeof(exclude[0]), "%s", in->drains[d]);
     if (unacked_target >= 0) {
         idx = unacked_target;
-    } else if (gdfs_place(m->name, m->namelen, set, NULL, 0,
+    } else if (gdfs_place(m->name, m->namelen, set, in->room, m->size, NULL, 0,
                           (const char(*)[GDFS_NODE_ID_MAX + 1]) exclude, nexcl,
                           1, &idx) != 1) {
         out->why = "no member left to take a copy";

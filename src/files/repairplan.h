@@ -41,7 +41,9 @@
  *   data, the copy keeps what it has; a member back with an emptied disk
  *   gets its copies again); else placement's best alive (then suspect) member
  * that holds no replica of the record and is not draining
- * (src/files/placement.h). None: stuck.
+ * (src/files/placement.h). Either must have room for the file above its
+ * reserve, as it last reported (placement.h "Capacity"). None: WAIT
+ * (STUCK for a hand-off), as when no member is free.
  * - The new replica set keeps every replica that still counts (never
  *   fewer copies than now), drops the lost ones, and adds the target once,
  *   as acked (it holds the version once the copy is done). More than
@@ -62,6 +64,8 @@ struct gdfs_repairplan_in {
     const struct gdfs_members *set;         /* members, with addr and state */
     const struct gdfs_health_member *extra; /* extra[i]: set->m[i]'s
                                              * failed time and drain mark */
+    const struct gdfs_capacity *room; /* room[i]: set->m[i]'s disk room as
+                                       * it reported it; NULL: unknown */
     const char (*drains)[GDFS_NODE_ID_MAX + 1]; /* members being drained */
     unsigned ndrains;
     uint64_t now;               /* the scanner's clock (ms) */

@@ -75,8 +75,9 @@ int gdfs_store_room_measure(const char *data_dir, int64_t reserve_bytes,
     }
     out->used = cap(used);
     out->free = cap((uint64_t)vfs.f_bavail * vfs.f_frsize);
-    out->reserve = gdfs_store_room_reserve(
-        (uint64_t)vfs.f_blocks * vfs.f_frsize, reserve_bytes);
+    out->reserve =
+        gdfs_store_room_reserve((uint64_t)vfs.f_blocks * vfs.f_frsize,
+                                reserve_bytes);
     out->known = true;
     return GDFS_OK;
 }

@@ -401,6 +401,31 @@ START_TEST(test_repairplan_missing_everywhere_is_stuck)
 }
 END_TEST
 
+START_TEST(test_repairplan_target_needs_room_above_reserve)
+{
+    struct gdfs_capacity room[GDFS_GROUP_MAX];
+
+    memset(room, 0, sizeof(room)); /* unknown: usable */
+    rec.size = 1000;
+    failed(2, DELAY_MS);
+    in.room = room;
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_COPY);
+    /* Every other member without room for the file: none is the target,
+     * and the file waits as when no member is free. */
+    for (unsigned i = 3; i < set.n; i++)
+        room[i] = (struct gdfs_capacity){true, 0, 1000 + 100, 100};
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_WAIT);
+    ck_assert_str_eq(out.why, "no member left to take a copy");
+    /* One byte more above n5's reserve and it takes the copy. */
+    room[4].free++;
+    plan();
+    ck_assert_int_eq(out.act, GDFS_REPAIRPLAN_COPY);
+    ck_assert_int_eq(out.target, 4);
+}
+END_TEST
+
 START_TEST(test_repairplan_missing_on_failed_member_goes_elsewhere)
 {
     /* a failed member that lacks the copy is lost at once, and cannot take
@@ -440,6 +465,7 @@ static Suite *repairplan_suite(void)
     tcase_add_test(tc, test_repairplan_small_group_wants_fewer);
     tcase_add_test(tc, test_repairplan_missing_copy_is_restored_on_its_member);
     tcase_add_test(tc, test_repairplan_missing_everywhere_is_stuck);
+    tcase_add_test(tc, test_repairplan_target_needs_room_above_reserve);
     tcase_add_test(tc,
                    test_repairplan_missing_on_failed_member_goes_elsewhere);
     suite_add_tcase(s, tc);

@@ -320,7 +320,7 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
     memcpy(draining, f->draining, sizeof(draining));
     ndraining = f->ndraining;
     pthread_mutex_unlock(&f->mu);
-    out->n = gdfs_place(name, namelen, set,
+    out->n = gdfs_place(name, namelen, set, NULL, 0,
                         (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
                         nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) draining,
                         ndraining, GDFS_REPLICAS, idx);

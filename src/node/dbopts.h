@@ -1,4 +1,5 @@
-/* How every node thread opens its connection to the node's database. */
+/* How every node thread opens its connection to the node's database, and
+ * the reserve it keeps on its filesystem. */
 #ifndef GDFS_NODE_DBOPTS_H
 #define GDFS_NODE_DBOPTS_H
 
@@ -16,6 +17,15 @@ gdfs_node_store_opts(const struct gdfs_config *cfg, bool no_migrate)
                                  .no_migrate = no_migrate};
 
     return so;
+}
+
+/* [store] reserve_mib as the store's room verbs take it: bytes, or -1
+ * for the default sized from the filesystem (key unset). */
+static inline int64_t gdfs_node_reserve(const struct gdfs_config *cfg)
+{
+    return cfg->reserve_mib == GDFS_CONFIG_RESERVE_AUTO
+               ? -1
+               : (int64_t)cfg->reserve_mib << 20;
 }
 
 #endif

@@ -31,6 +31,19 @@
 /* A peer can send bad messages as fast as it likes: one WARN per reason
  * per this long, saying how many went unlogged since. */
 #define DROP_LOG_MS 10000
+/* How often this node measures its disk room (and tries to make its spare
+ * file again). */
+#define ROOM_MS 1000
+/* A member's reported room is used this many heartbeat rounds (plus an
+ * election timeout) after its APPEND_ACK; older, it is unknown. */
+#define ROOM_FRESH_BEATS 10
+
+/* A member's disk room as its latest APPEND_ACK gave it. */
+struct room_report {
+    char id[GDFS_NODE_ID_MAX + 1];
+    struct gdfs_capacity room;
+    uint64_t at; /* our clock when it came */
+};
 
 struct gdfs_grouphost {
     const struct gdfs_config *cfg;
@@ -64,12 +77,15 @@ struct gdfs_grouphost {
     } entered[GDFS_GROUP_MAX];
     uint32_t nentered;
     uint64_t entries;
+    /* disk room (issue 13 "Capacity"), under mu */
+    int64_t reserve;               /* gdfs_node_reserve */
+    struct gdfs_capacity own_room; /* measured every ROOM_MS */
+    uint64_t room_at;              /* when */
+    bool room_warned;              /* measuring failed, logged once */
+    struct room_report rooms[GDFS_GROUP_MAX]; /* leader: the members' */
+    struct gdfs_gmsg *ack; /* an APPEND_ACK with own_room stamped in */
 };
 
-/* Under mu: @set is the member set from now on; members not in the last
- * one entered now. Every membership change this node makes or takes is
- * saved first (a leader makes each one), so a leave and a join again are
- * never seen as one set. */
 /* Under mu: the index of member @id in h->entered, or -1. */
 static int entry_index(const struct gdfs_grouphost *h, const char *id)
 {
@@ -79,6 +95,10 @@ static int entry_index(const struct gdfs_grouphost *h, const char *id)
     return -1;
 }
 
+/* Under mu: @set is the member set from now on; members not in the last
+ * one entered now. Every membership change this node makes or takes is
+ * saved first (a leader makes each one), so a leave and a join again are
+ * never seen as one set. */
 static void note_entries(struct gdfs_grouphost *h,
                          const struct gdfs_members *set)
 {
@@ -150,6 +170,13 @@ static void io_send(void *ctx, const char *to, const char *addr,
     size_t len;
 
     (void)to;
+    /* The state machine knows nothing of disks: the ack it makes carries
+     * this node's room to the leader from here. */
+    if (m->type == GDFS_GMSG_APPEND_ACK) {
+        *h->ack = *m;
+        h->ack->u.append_ack.room = h->own_room;
+        m = h->ack;
+    }
     if (gdfs_proto_encode_group(m, h->frame, h->frame_cap, &len) != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "cannot encode a group message for %s", addr);
         return;
@@ -157,11 +184,27 @@ static void io_send(void *ctx, const char *to, const char *addr,
     gdfs_peers_send(h->peers, addr, h->frame, len);
 }
 
+/* A save found the disk full: give it the spare file's room (store.h
+ * "disk room") and say so; true if there was a spare file to give. The
+ * next room check makes it again once the disk has room. */
+static bool give_spare(struct gdfs_grouphost *h, const char *what)
+{
+    if (!gdfs_store_spare_release(h->cfg->data_dir))
+        return false;
+    gdfs_log(GDFS_LOG_WARN,
+             "disk full: %s uses the spare file's room (%s is below its "
+             "reserve; free space there)",
+             what, h->cfg->data_dir);
+    return true;
+}
+
 static int io_save_term(void *ctx, uint64_t term, const char *vote)
 {
     struct gdfs_grouphost *h = ctx;
     int rc = gdfs_store_set_term(h->st, term, vote);
 
+    if (rc == GDFS_ENOSPC && give_spare(h, "saving the term"))
+        rc = gdfs_store_set_term(h->st, term, vote);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "cannot save term %llu: %s",
                  (unsigned long long)term, gdfs_store_errmsg(h->st));
@@ -173,6 +216,8 @@ static int io_save_members(void *ctx, const struct gdfs_members *set)
     struct gdfs_grouphost *h = ctx;
     int rc = gdfs_store_save_members(h->st, h->cfg->node_id, set);
 
+    if (rc == GDFS_ENOSPC && give_spare(h, "saving the member set"))
+        rc = gdfs_store_save_members(h->st, h->cfg->node_id, set);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "cannot save the member set: %s",
                  gdfs_store_errmsg(h->st));
@@ -281,6 +326,81 @@ static void io_event(void *ctx, int ev, const char *detail)
     pthread_cond_broadcast(&h->changed);
 }
 
+/* ---- disk room ----------------------------------------------------------- */
+
+/* Measure this node's room every ROOM_MS, and make the spare file again
+ * when it is missing and there is room for it (mu held). */
+static void measure_room(struct gdfs_grouphost *h, uint64_t now)
+{
+    char err[512];
+    int rc;
+
+    if (h->room_at != 0 && now - h->room_at < ROOM_MS)
+        return;
+    h->room_at = now;
+    rc = gdfs_store_spare_make(h->cfg->data_dir, h->reserve);
+    if (rc == GDFS_OK || rc == GDFS_ENOSPC)
+        rc = gdfs_store_room_measure(h->cfg->data_dir, h->reserve,
+                                     &h->own_room, err, sizeof(err));
+    else
+        snprintf(err, sizeof(err), "cannot make %s/%s-spare", h->cfg->data_dir,
+                 GDFS_STORE_DB_NAME);
+    if (rc != GDFS_OK && rc != GDFS_ENOSPC) {
+        h->own_room.known = false;
+        if (!h->room_warned)
+            gdfs_log(GDFS_LOG_WARN, "disk room: %s", err);
+    }
+    h->room_warned = rc != GDFS_OK && rc != GDFS_ENOSPC;
+}
+
+/* A member's APPEND_ACK: keep the room it reports (mu held). Only a
+ * member's (the channel proved the sender, node/admin.c), and only as
+ * many as the group has members: a slot of an id no longer in the set,
+ * or the oldest, is reused. */
+static void note_room(struct gdfs_grouphost *h, const struct gdfs_gmsg *m,
+                      uint64_t now)
+{
+    struct room_report *slot = NULL;
+
+    if (m->type != GDFS_GMSG_APPEND_ACK || !m->u.append_ack.room.known ||
+        gdfs_group_find(&h->g.set, m->from) < 0)
+        return;
+    for (size_t i = 0; i < GDFS_GROUP_MAX && slot == NULL; i++)
+        if (strcmp(h->rooms[i].id, m->from) == 0)
+            slot = &h->rooms[i];
+    for (size_t i = 0; i < GDFS_GROUP_MAX && slot == NULL; i++)
+        if (h->rooms[i].id[0] == '\0' ||
+            gdfs_group_find(&h->g.set, h->rooms[i].id) < 0)
+            slot = &h->rooms[i];
+    if (slot == NULL) { /* not reached while ids are unique members */
+        slot = &h->rooms[0];
+        for (size_t i = 1; i < GDFS_GROUP_MAX; i++)
+            if (h->rooms[i].at < slot->at)
+                slot = &h->rooms[i];
+    }
+    snprintf(slot->id, sizeof(slot->id), "%s", m->from);
+    slot->room = m->u.append_ack.room;
+    slot->at = now;
+}
+
+/* Member @id's room as this node knows it now (mu held). */
+static struct gdfs_capacity room_of(const struct gdfs_grouphost *h,
+                                    const char *id, uint64_t now)
+{
+    uint64_t fresh = (uint64_t)ROOM_FRESH_BEATS * h->cfg->heartbeat_ms +
+                     h->cfg->election_ms;
+    struct gdfs_capacity none = {.known = false};
+
+    if (strcmp(id, h->g.self) == 0)
+        return h->own_room;
+    if (h->g.role != GDFS_ROLE_LEADER)
+        return none;
+    for (size_t i = 0; i < GDFS_GROUP_MAX; i++)
+        if (strcmp(h->rooms[i].id, id) == 0)
+            return now - h->rooms[i].at <= fresh ? h->rooms[i].room : none;
+    return none;
+}
+
 /* ---- the thread ---------------------------------------------------------- */
 
 static void warn_other_group(struct gdfs_grouphost *h,
@@ -334,9 +454,11 @@ static void *group_main(void *arg)
             }
         pthread_mutex_lock(&h->mu);
         now = gdfs_clock_ms();
+        measure_room(h, now);
         while ((m = gdfs_inbox_take(&h->inbox)) != NULL) {
             warn_other_group(h, m);
             note_rejoin(h, m);
+            note_room(h, m, now);
             gdfs_group_recv(&h->g, m, now);
             free(m);
         }
@@ -387,8 +509,10 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
     gdfs_clock_cond_init(&h->changed); /* timed waits: leave */
     h->frame_cap = GDFS_PROTO_HDR_LEN + 64 * 1024;
     h->frame = malloc(h->frame_cap);
+    h->ack = malloc(sizeof(*h->ack));
+    h->reserve = gdfs_node_reserve(cfg);
     set = malloc(sizeof(*set));
-    if (h->frame == NULL || set == NULL ||
+    if (h->frame == NULL || h->ack == NULL || set == NULL ||
         pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) != 0 ||
         getrandom(&h->rng, sizeof(h->rng), 0) != sizeof(h->rng)) {
         snprintf(err, errlen, "cannot set up the group thread: %s",
@@ -406,6 +530,7 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    measure_room(h, gdfs_clock_ms());
     io = (struct gdfs_group_io){
         h, io_send, io_save_term, io_save_members, io_random, io_event};
     if (mode == GDFS_GROUPHOST_JOIN) {
@@ -494,6 +619,7 @@ void gdfs_grouphost_stop(struct gdfs_grouphost *h)
     pthread_cond_destroy(&h->changed);
     pthread_mutex_destroy(&h->mu);
     free(h->frame);
+    free(h->ack);
     free(h);
 }
 
@@ -553,6 +679,7 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
         out->m[i].state = g->set.m[i].state;
         out->m[i].incarnation = g->set.m[i].incarnation;
         out->m[i].entered = entered_at(h, g->set.m[i].id);
+        out->m[i].room = room_of(h, g->set.m[i].id, now);
         for (size_t x = 0; x < k; x++)
             if (nb[x] == (int)i) {
                 out->m[i].ring |= GDFS_RING_TO;

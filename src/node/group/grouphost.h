@@ -52,11 +52,19 @@ struct gdfs_group_status {
         uint64_t entered;     /* when it last entered the set (a counter
                                * of this process; a leave and a join
                                * again change it) */
+        /* Its disk room: this node's own as last measured; another
+         * member's, on the leader, from its latest APPEND_ACK (known
+         * false on a follower, or once it is older than a few heartbeat
+         * rounds). */
+        struct gdfs_capacity room;
     } m[GDFS_GROUP_MAX];
 };
 
 /* Start the group thread. @db_path is the node's database (the thread
- * opens its own connection); @seed is the member to join through (JOIN
+ * opens its own connection; it measures the disk room of cfg->data_dir
+ * every second, reports it to the leader with each APPEND_ACK, and keeps
+ * the spare file that term and vote saves fall back on: store.h "disk
+ * room"); @seed is the member to join through (JOIN
  * mode only). @stop_wr is written to when the node must stop on its own
  * (it was removed from the group, or a join was not accepted in time):
  * gdfs_grouphost_exit_code then says with which status. */

@@ -289,10 +289,11 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
 {
     struct gdfs_group_status *gs;
     struct gdfs_members *set;
+    struct gdfs_capacity room[GDFS_GROUP_MAX];
     char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
-    unsigned nprev = 0, ndraining;
+    unsigned nprev = 0, ndraining, nroom;
     struct gdfs_meta prev;
-    int idx[GDFS_REPLICAS], rc;
+    int idx[GDFS_REPLICAS], any[GDFS_REPLICAS], rc;
     uint64_t term;
 
     memset(out, 0, sizeof(*out));
@@ -312,6 +313,7 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
     for (uint32_t i = 0; i < gs->n; i++) {
         snprintf(set->m[i].id, sizeof(set->m[i].id), "%s", gs->m[i].id);
         set->m[i].state = gs->m[i].state;
+        room[i] = gs->m[i].room;
     }
     rc = gdfs_store_meta_get(st, name, namelen, &prev);
     if (rc == GDFS_OK && !prev.tombstone)
@@ -320,17 +322,41 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
     memcpy(draining, f->draining, sizeof(draining));
     ndraining = f->ndraining;
     pthread_mutex_unlock(&f->mu);
-    out->n = gdfs_place(name, namelen, set, NULL, 0,
+    /* A put's size is not known yet: members below their reserve are
+     * left out (placement.h "Capacity"). */
+    out->n = gdfs_place(name, namelen, set, room, 0,
                         (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
                         nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) draining,
                         ndraining, GDFS_REPLICAS, idx);
     out->w = voters(gs) >= 2 ? 2 : 1;
+    /* Without the room rule, would there be enough? Then it is space. */
+    nroom =
+        out->n < out->w
+            ? gdfs_place(name, namelen, set, NULL, 0,
+                         (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
+                         nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) draining,
+                         ndraining, GDFS_REPLICAS, any)
+            : out->n;
     for (unsigned i = 0; i < out->n; i++) {
         snprintf(out->id[i], sizeof(out->id[i]), "%s", gs->m[idx[i]].id);
         snprintf(out->addr[i], sizeof(out->addr[i]), "%s", gs->m[idx[i]].addr);
     }
     rc = GDFS_OK;
-    if (out->n < out->w)
+    if (out->n < out->w && nroom >= out->w) {
+        rc = GDFS_ENOSPC;
+        if (out->n == 0)
+            snprintf(why, whylen,
+                     "no space: no member has room above its reserve "
+                     "([store] reserve_mib); free space on a member or "
+                     "add one");
+        else
+            snprintf(why, whylen,
+                     "no space: only %u of the group's %u members %s room "
+                     "above %s reserve ([store] reserve_mib); a put needs "
+                     "%u replicas",
+                     out->n, voters(gs), out->n == 1 ? "has" : "have",
+                     out->n == 1 ? "its" : "their", out->w);
+    } else if (out->n < out->w)
         rc = gdfs_err_noquorum(why, whylen,
                                "only %u of the group's %u members are "
                                "alive; a put needs %u replicas",

@@ -187,6 +187,10 @@ struct view {
     struct gdfs_group_status gs;
     struct gdfs_members set;
     struct gdfs_health_member extra[GDFS_GROUP_MAX];
+    /* each member's disk room as the pass began: a target needs room
+     * above its reserve (the target refuses a copy that would take it
+     * below, should several of one pass go to it) */
+    struct gdfs_capacity room[GDFS_GROUP_MAX];
     struct gdfs_health_cfg hcfg;
 };
 
@@ -245,6 +249,7 @@ static void take_view(struct gdfs_repair *r, struct view *v, uint64_t now)
         memcpy(m->id, v->gs.m[i].id, sizeof(m->id));
         memcpy(m->addr, v->gs.m[i].addr, sizeof(m->addr));
         m->state = v->gs.m[i].state;
+        v->room[i] = v->gs.m[i].room;
         v->extra[i].failed_for_ms = 0;
         v->extra[i].draining = false;
         for (unsigned d = 0; d < r->ndrains; d++)
@@ -314,6 +319,7 @@ static void scan_record(struct pass *p, const struct gdfs_meta *m)
         .m = m,
         .set = &p->v->set,
         .extra = p->v->extra,
+        .room = p->v->room,
         .drains = (const char(*)[GDFS_NODE_ID_MAX + 1]) drains,
         .ndrains = r->ndrains,
         .now = p->now,

@@ -9,12 +9,20 @@
 
 #include "log.h"
 #include "net.h"
+#include "node/dbopts.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
 int gdfs_session_io_ms(const struct gdfs_session *s)
 {
     return (int)s->cfg->io_timeout_ms;
+}
+
+int gdfs_session_room_check(const struct gdfs_session *s, uint64_t more,
+                            char *why, size_t whylen)
+{
+    return gdfs_store_room_check(s->cfg->data_dir, gdfs_node_reserve(s->cfg),
+                                 more, s->cfg->node_id, why, whylen);
 }
 
 int gdfs_reply_error(struct gdfs_session *s, uint32_t reqid, int status,

@@ -60,6 +60,14 @@ int gdfs_reply_writer(struct gdfs_session *s, struct gdfs_proto_writer *w,
 int gdfs_reply_raw(struct gdfs_session *s, uint32_t reqid, uint8_t *frame,
                    size_t len);
 
+/* A replica write of @more bytes here: GDFS_OK while it leaves this
+ * node's reserve ([store] reserve_mib) free, else GDFS_ENOSPC with "no
+ * space: node N has ... free, below its reserve ..." in @why (store.h
+ * gdfs_store_room_check). Reads only s->cfg: safe from a put's consumer
+ * threads. */
+int gdfs_session_room_check(const struct gdfs_session *s, uint64_t more,
+                            char *why, size_t whylen);
+
 /* Printable form of a name for logs. */
 void gdfs_log_name(const struct gdfs_bytes *n, char *out, size_t cap);
 

@@ -38,12 +38,14 @@ struct fan {
     struct gdfs_fanout *out;
     struct gdfs_rpc_conn *c[GDFS_REPLICAS];
     const char (*addr)[GDFS_ADDR_MAX + 1];
-    const char *name; /* for logs */
+    const char *name;       /* for logs */
+    struct gdfs_session *s; /* its cfg only, from the consumers */
     unsigned n, live, w;
-    int self;       /* this node's replica index, -1 if none */
-    bool self_live; /* its copy is being (or was) stored */
-    bool self_done; /* ... and committed */
-    int64_t vid;    /* its version row */
+    unsigned nospace; /* replicas that refused for lack of room */
+    int self;         /* this node's replica index, -1 if none */
+    bool self_live;   /* its copy is being (or was) stored */
+    bool self_done;   /* ... and committed */
+    int64_t vid;      /* its version row */
     int io_ms;
     char last[512];     /* the last replica failure */
     char self_err[512]; /* why storing the copy here failed */
@@ -116,6 +118,10 @@ static int store_local(void *ctx, unsigned i, const uint8_t *frame, size_t len)
                  "chunk %u: checksum mismatch in transit", m.u.chunk.idx);
         return GDFS_ECORRUPT;
     }
+    rc = gdfs_session_room_check(fn->s, m.u.chunk.data.len, fn->self_err,
+                                 sizeof(fn->self_err));
+    if (rc != GDFS_OK)
+        return rc;
     rc = gdfs_store_put_chunk(fn->st, fn->vid, m.u.chunk.idx, sha,
                               m.u.chunk.data.p, m.u.chunk.data.len);
     if (rc != GDFS_OK)
@@ -309,10 +315,15 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
     }
     if (fn->self >= 0) {
         struct gdfs_store_version v;
+        char why[512];
 
-        if (gdfs_store_put_begin(fn->st, name->p, name->len,
-                                 s->cfg->chunk_size, &p->version,
-                                 &v) == GDFS_OK) {
+        if (gdfs_session_room_check(s, 0, why, sizeof(why)) != GDFS_OK) {
+            gdfs_log(GDFS_LOG_INFO, "replica put %s: %s", fn->name, why);
+            snprintf(fn->last, sizeof(fn->last), "%s", why);
+            fn->nospace++;
+        } else if (gdfs_store_put_begin(fn->st, name->p, name->len,
+                                        s->cfg->chunk_size, &p->version,
+                                        &v) == GDFS_OK) {
             fn->vid = v.id;
             fn->self_live = true;
             fn->live++;
@@ -327,10 +338,12 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
         gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote,
                         fn->io_ms, rcs, replies);
     for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL && rcs[i] != GDFS_OK)
+        if (fn->c[i] != NULL && rcs[i] != GDFS_OK) {
+            fn->nospace += rcs[i] == GDFS_ENOSPC;
             fan_drop(fn, i,
                      fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
                                          : "no answer to RPUT in time");
+        }
     for (unsigned i = 0; i < fn->n; i++) {
         bool self = (int)i == fn->self;
 
@@ -414,6 +427,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg end = {.type = 0};
     struct fan fn = {.rpc = gdfs_records_rpc(s->records),
                      .st = s->st,
+                     .s = s,
                      .self = -1,
                      .io_ms = gdfs_session_io_ms(s)};
     /* Every replica (this node's consumer too) checks each chunk against
@@ -442,6 +456,15 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         if (strcmp(p.id[i], s->cfg->node_id) == 0)
             fn.self = (int)i;
     fan_open(s, &fn, &p, &m->u.put.name);
+    if (fn.live < fn.w && fn.live + fn.nospace >= fn.w) {
+        /* The leader's figures were older than the disks: full ones
+         * refused the stream. The cause and the cure are space. */
+        fan_close(&fn, true);
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOSPC,
+                                "put %s: no space: %u of %u replicas have "
+                                "room above their reserve, %u needed (%s)",
+                                name, fn.live, fn.n, fn.w, fn.last);
+    }
     if (fn.live < fn.w) {
         fan_close(&fn, true);
         return gdfs_reply_error(s, m->reqid, GDFS_ENOQUORUM,

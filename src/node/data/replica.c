@@ -17,21 +17,28 @@
 #include "store/store.h"
 
 struct store_sink {
-    struct gdfs_store *st;
+    struct gdfs_session *s;
     int64_t vid;
 };
 
+/* Each chunk is stored only while the node's reserve stays free: a stream
+ * that would take it below stops with "no space" (the gateway goes on
+ * with the other replicas). */
 static int store_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
                        const uint8_t *data, size_t len, uint8_t *frame,
                        size_t framelen, char *why, size_t whylen)
 {
     struct store_sink *k = ctx;
-    int rc = gdfs_store_put_chunk(k->st, k->vid, idx, sha256, data, len);
+    int rc = gdfs_session_room_check(k->s, len, why, whylen);
 
     (void)frame;
     (void)framelen;
     if (rc != GDFS_OK)
-        snprintf(why, whylen, "chunk %u: %s", idx, gdfs_store_errmsg(k->st));
+        return rc;
+    rc = gdfs_store_put_chunk(k->s->st, k->vid, idx, sha256, data, len);
+    if (rc != GDFS_OK)
+        snprintf(why, whylen, "chunk %u: %s", idx,
+                 gdfs_store_errmsg(k->s->st));
     return rc;
 }
 
@@ -40,7 +47,7 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_store_version v;
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
-    struct store_sink k = {s->st, 0};
+    struct store_sink k = {s, 0};
     struct gdfs_chunk_sink sink = {store_chunk, &k, .unverified = false};
     char name[256], why[512] = "";
     bool in_step = false;
@@ -52,6 +59,11 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
                                 "replica put %s: %u-byte chunks are larger "
                                 "than node %s's chunk_size allows",
                                 name, m->u.rput.chunk_size, s->cfg->node_id);
+    if ((rc = gdfs_session_room_check(s, 0, why, sizeof(why))) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_INFO, "replica put %s: %s", name, why);
+        return gdfs_reply_error(s, m->reqid, rc, "replica put %s: %s", name,
+                                why);
+    }
     rc = gdfs_store_put_begin(s->st, m->u.rput.name.p, m->u.rput.name.len,
                               m->u.rput.chunk_size, &m->u.rput.version, &v);
     if (rc != GDFS_OK) {
@@ -125,6 +137,7 @@ int gdfs_replica_get(struct gdfs_session *s, const struct gdfs_msg *m)
 int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     char srcs[GDFS_REPLICATE_SRC_MAX][GDFS_ADDR_MAX + 1];
+    struct gdfs_store_version held;
     struct gdfs_meta meta;
     char name[256], why[1024] = "";
     uint64_t bytes = 0;
@@ -136,6 +149,16 @@ int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m)
         snprintf(srcs[i], sizeof(srcs[i]), "%.*s",
                  (int)m->u.replicate.src[i].len,
                  (const char *)m->u.replicate.src[i].p);
+    /* A new copy (not the repair of one held here) needs room for the
+     * whole file above the reserve: the leader picks another target. */
+    if (!meta.tombstone &&
+        gdfs_store_lookup_exact(s->st, meta.name, meta.namelen, &meta.version,
+                                &held) == GDFS_ENOENT &&
+        (rc = gdfs_session_room_check(s, meta.size, why, sizeof(why))) !=
+            GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "copy of %s version %llu: %s",
+                                name, (unsigned long long)meta.version.seq,
+                                why);
     rc = gdfs_copy_version(s->st, s->records, &meta,
                            (const char(*)[GDFS_ADDR_MAX + 1]) srcs,
                            m->u.replicate.nsrc, &bytes, why, sizeof(why));

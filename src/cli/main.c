@@ -408,6 +408,23 @@ static unsigned group_members(const struct gdfs_list_body *body)
     return n;
 }
 
+/* Member @id's disk room in the status reply @r (known false if the
+ * reply has none for it). */
+static struct gdfs_capacity room_of(const struct gdfs_msg *r,
+                                    const struct gdfs_bytes *id)
+{
+    struct gdfs_capacity_entry e;
+    struct gdfs_capacity none = {.known = false};
+    size_t off = 0;
+
+    while (
+        r->u.status_reply.has_tail &&
+        gdfs_proto_next_capacity(&r->u.status_reply.health.capacity, &off, &e))
+        if (e.id.len == id->len && memcmp(e.id.p, id->p, id->len) == 0)
+            return e.room;
+    return none;
+}
+
 /* Append ", " (after the first) and the formatted reason to @why. */
 static void add_why(char *why, size_t whylen, size_t *used, const char *fmt,
                     ...) __attribute__((format(printf, 4, 5)));
@@ -442,7 +459,7 @@ static enum status_health judge(const struct gdfs_msg *r, char *why,
                                 size_t whylen)
 {
     const struct gdfs_health_figures *h = &r->u.status_reply.health;
-    unsigned notalive = 0;
+    unsigned notalive = 0, full = 0;
     struct gdfs_member_entry e;
     size_t off = 0, used = 0;
 
@@ -451,12 +468,20 @@ static enum status_health judge(const struct gdfs_msg *r, char *why,
         snprintf(why, whylen, "the node knows no leader");
         return NO_QUORUM;
     }
-    while (gdfs_proto_next_member(&r->u.status_reply.body, &off, &e))
+    while (gdfs_proto_next_member(&r->u.status_reply.body, &off, &e)) {
+        struct gdfs_capacity room = room_of(r, &e.id);
+
         notalive += e.state != GDFS_MEMBER_ALIVE &&
                     e.state != GDFS_MEMBER_LEFT;
+        /* It takes no new copies: files may stay under-replicated. */
+        full += e.state != GDFS_MEMBER_LEFT && !gdfs_capacity_fits(&room, 0);
+    }
     if (notalive > 0)
         add_why(why, whylen, &used, "%u member%s not alive", notalive,
                 notalive > 1 ? "s" : "");
+    if (full > 0)
+        add_why(why, whylen, &used, "%u member%s below %s disk reserve", full,
+                full > 1 ? "s" : "", full > 1 ? "their" : "its");
     if (r->u.status_reply.has_tail) {
         if (!h->known)
             add_why(why, whylen, &used, "under-replicated files not known");
@@ -592,20 +617,41 @@ static int cmd_status(struct cli *c)
         printf("members\n");
     }
     while (gdfs_proto_next_member(body, &off, &e)) {
+        struct gdfs_capacity room = room_of(&r, &e.id);
+        char u[32], f[32], rs[32];
+
         if (c->json) {
             printf("%s{\"id\": ", first ? "" : ", ");
             output_json_string(stdout, e.id.p, e.id.len);
             printf(", \"addr\": ");
             output_json_string(stdout, e.addr.p, e.addr.len);
-            printf(", \"state\": \"%s\"}", output_state_name(e.state));
-        } else
-            printf("  %-16.*s %-24.*s %s%s\n", BS(e.id), BS(e.addr),
+            printf(", \"state\": \"%s\"", output_state_name(e.state));
+            if (room.known)
+                printf(", \"used_bytes\": %llu, \"free_bytes\": %llu, "
+                       "\"reserve_bytes\": %llu}",
+                       (unsigned long long)room.used,
+                       (unsigned long long)room.free,
+                       (unsigned long long)room.reserve);
+            else
+                printf(", \"used_bytes\": null, \"free_bytes\": null, "
+                       "\"reserve_bytes\": null}");
+        } else {
+            printf("  %-16.*s %-24.*s %-7s %-8s", BS(e.id), BS(e.addr),
                    output_state_name(e.state),
                    e.id.len == r.u.status_reply.leader.len &&
                            memcmp(e.id.p, r.u.status_reply.leader.p,
                                   e.id.len) == 0
-                       ? " (leader)"
+                       ? "(leader)"
                        : "");
+            if (room.known)
+                printf("  used %9s  free %9s  reserve %9s%s\n",
+                       output_size(room.used, u, sizeof(u)),
+                       output_size(room.free, f, sizeof(f)),
+                       output_size(room.reserve, rs, sizeof(rs)),
+                       gdfs_capacity_fits(&room, 0) ? "" : "  (full)");
+            else
+                printf("  disk room unknown\n");
+        }
         first = 0;
     }
 #undef BS

@@ -76,6 +76,26 @@ void output_raw(FILE *f, const uint8_t *p, size_t len)
     fwrite(p, 1, len, f);
 }
 
+const char *output_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB",
+                                        "TiB", "PiB", "EiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+
+    if (bytes < 1024) {
+        snprintf(buf, len, "%u B", (unsigned)bytes);
+        return buf;
+    }
+    v /= 1024;
+    while (v >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+    return buf;
+}
+
 const char *output_state_name(int state)
 {
     switch (state) {

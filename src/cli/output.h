@@ -14,6 +14,10 @@ void output_json_string(FILE *f, const uint8_t *p, size_t len);
 /* Write @p/@len for a human: bytes as they are. */
 void output_raw(FILE *f, const uint8_t *p, size_t len);
 
+/* @bytes for a human, in binary units with one decimal ("512 B",
+ * "1.2 GiB"), into @buf (@len >= 16); returns @buf. */
+const char *output_size(uint64_t bytes, char *buf, size_t len);
+
 /* Human name of a member/replica state ("alive"). */
 const char *output_state_name(int state);
 

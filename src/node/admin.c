@@ -155,35 +155,64 @@ static void health_of(const struct gdfs_repair_stats *st,
     h->bytes = st->bytes;
 }
 
-/* HEALTH: the leader's figures. */
+/* Room for a ROOMS list of every member (proto.h gdfs_proto_pack_capacity):
+ * idlen:8 id used:64 free:64 reserve:64 each. */
+#define ROOMS_CAP (GDFS_GROUP_MAX * (1 + GDFS_NODE_ID_MAX + 3 * 8))
+
+/* The members' disk room in @gs (the leader's view, or only this node's
+ * own on a follower) as a ROOMS list in @buf. */
+static void pack_rooms(const struct gdfs_group_status *gs, uint8_t *buf,
+                       struct gdfs_list_body *out)
+{
+    struct gdfs_capacity_entry e[GDFS_GROUP_MAX];
+
+    for (uint32_t i = 0; i < gs->n; i++) {
+        e[i].id.p = (const uint8_t *)gs->m[i].id;
+        e[i].id.len = strlen(gs->m[i].id);
+        e[i].room = gs->m[i].room;
+    }
+    if (gdfs_proto_pack_capacity(e, gs->n, buf, ROOMS_CAP, out) != GDFS_OK)
+        memset(out, 0, sizeof(*out)); /* cannot happen: ids and caps valid */
+}
+
+/* HEALTH: the leader's figures, and its members' disk room. */
 int gdfs_admin_health(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_HEALTH, .reqid = m->reqid};
     struct gdfs_repair_stats *st = malloc(sizeof(*st));
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    uint8_t *rooms = malloc(ROOMS_CAP);
     char why[512];
     int rc = gdfs_grouphost_check_write(s->group, why, sizeof(why));
 
-    if (st == NULL)
-        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM,
-                                "health: out of memory");
+    if (st == NULL || gs == NULL || rooms == NULL) {
+        rc = gdfs_reply_error(s, m->reqid, GDFS_ENOMEM,
+                              "health: out of memory");
+        goto out;
+    }
     if (rc != GDFS_OK) {
-        free(st);
-        return gdfs_reply_error(s, m->reqid, rc, "health: %s", why);
+        rc = gdfs_reply_error(s, m->reqid, rc, "health: %s", why);
+        goto out;
     }
     gdfs_repair_stats(s->repair, st);
     health_of(st, &r.u.health);
+    gdfs_grouphost_status(s->group, gs);
+    pack_rooms(gs, rooms, &r.u.health.capacity);
     rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                            gdfs_session_io_ms(s));
+out:
     free(st);
+    free(gs);
+    free(rooms);
     return rc;
 }
 
-/* The figures for a status reply: this node's if it leads, else the
- * leader's (asked with HEALTH; not known when there is no leader or it
- * does not answer soon). @st keeps the name bytes @h points to. */
-static void status_health(struct gdfs_session *s, struct gdfs_repair_stats *st,
-                          struct gdfs_health_figures *h, uint8_t *buf,
-                          size_t cap)
+/* status_health's figures, from this node if it leads, else from the
+ * leader's HEALTH. */
+static void status_health_of(struct gdfs_session *s,
+                             struct gdfs_repair_stats *st,
+                             struct gdfs_health_figures *h, uint8_t *buf,
+                             size_t cap, uint8_t *rooms)
 {
     struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_HEALTH}, r;
     char addr[GDFS_ADDR_MAX + 1], why[512];
@@ -208,9 +237,14 @@ static void status_health(struct gdfs_session *s, struct gdfs_repair_stats *st,
         health_of(st, h);
         return;
     }
-    /* Names point into c's buffer: keep them in @buf. */
+    /* Names and rooms point into c's buffer: keep them in @buf, @rooms. */
     *h = r.u.health;
-    memset(&h->capacity, 0, sizeof(h->capacity));
+    if (h->capacity.len > ROOMS_CAP) /* over 64 entries: decode refused */
+        memset(&h->capacity, 0, sizeof(h->capacity));
+    if (h->capacity.len > 0) {
+        memcpy(rooms, h->capacity.p, h->capacity.len);
+        h->capacity.p = rooms;
+    }
     for (uint8_t i = 0; i < h->nnames; i++) {
         size_t n = h->names[i].len <= cap ? h->names[i].len : 0;
 
@@ -221,6 +255,21 @@ static void status_health(struct gdfs_session *s, struct gdfs_repair_stats *st,
         cap -= n;
     }
     gdfs_rpc_close(gdfs_records_rpc(s->records), c);
+}
+
+/* The figures for a status reply: this node's if it leads, else the
+ * leader's (asked with HEALTH; not known when there is no leader or it
+ * does not answer soon). @st keeps the name bytes @h points to, @rooms
+ * (ROOMS_CAP bytes) the members' disk room: the leader's list, or only
+ * this node's own (in @gs) when there is none. */
+static void status_health(struct gdfs_session *s, struct gdfs_repair_stats *st,
+                          struct gdfs_health_figures *h, uint8_t *buf,
+                          size_t cap, const struct gdfs_group_status *gs,
+                          uint8_t *rooms)
+{
+    status_health_of(s, st, h, buf, cap, rooms);
+    if (h->capacity.count == 0)
+        pack_rooms(gs, rooms, &h->capacity);
 }
 
 /* This node's scrub figures (src/node/upkeep/scrub.c). */
@@ -276,23 +325,25 @@ int gdfs_admin_status(struct gdfs_session *s, const struct gdfs_msg *m)
             e.state = GDFS_MEMBER_UNKNOWN;
         rc = gdfs_proto_add_member(&w, &e);
     }
-    free(gs);
     if (rc == GDFS_OK) {
         struct gdfs_repair_stats *st = malloc(sizeof(*st));
         uint8_t *names = malloc(GDFS_HEALTH_NAMES_MAX * GDFS_NAME_MAX);
+        uint8_t *rooms = malloc(ROOMS_CAP);
         struct gdfs_health_figures h;
         struct gdfs_scrub_figures sc;
 
         rc = GDFS_ENOMEM;
-        if (st != NULL && names != NULL) {
+        if (st != NULL && names != NULL && rooms != NULL) {
             status_health(s, st, &h, names,
-                          GDFS_HEALTH_NAMES_MAX * GDFS_NAME_MAX);
+                          GDFS_HEALTH_NAMES_MAX * GDFS_NAME_MAX, gs, rooms);
             status_scrub(s, &sc);
             rc = gdfs_proto_writer_status_tail(&w, &h, &sc);
         }
         free(st);
         free(names);
+        free(rooms);
     }
+    free(gs);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "status: reply too large");
     return gdfs_reply_writer(s, &w, false);

@@ -29,6 +29,8 @@
 #   waiting  expect_within SECS EXPECTED CMD...   (glusterfs EXPECT_WITHIN:
 #            poll CMD every 0.1 s until its output matches ^EXPECTED$)
 #   misc     free_port, track_pid PID, rand_file PATH BYTES, sha FILE
+#   disk     tmpfs_data_dir I MIB (root: node I's data_dir on a small
+#            tmpfs at $MNT), room_of I J EXPR, holds NAME I
 #   $T       a private temporary directory: node I lives in $T/nI
 #            (node.ini, data/, log)
 #
@@ -584,6 +586,56 @@ tunnel_from() {
     expect_within 5 listening head -n 1 "$out" >/dev/null
 }
 
+# ---- a small disk -------------------------------------------------------------
+
+# tmpfs_data_dir I MIB: give node I (before it is started) a data_dir on a
+# new tmpfs of MIB MiB, mounted at $MNT: the tmpfs lives beside $T and
+# $T/nI/data is a link to it, so that the clean-up (which kills the
+# nodes, then removes $T) runs before the unmount. Needs root: without
+# it, or when the mount fails, prints an empty plan with the reason
+# (SKIP) and exits 0.
+MNT=""
+tmpfs_data_dir() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "1..0 # SKIP needs root to mount a small tmpfs"
+        exit 0
+    fi
+    MNT=$(mktemp -d "${TMPDIR:-/tmp}/gdfs-tmpfs.XXXXXX") || exit 99
+    if ! mount -t tmpfs -o "size=$2m,mode=0700" gdfs-test-tmpfs "$MNT" \
+        2>"$ERR"; then
+        rmdir "$MNT"
+        echo "1..0 # SKIP cannot mount a tmpfs: $(head -n 1 "$ERR")"
+        exit 0
+    fi
+    trap tmpfs_cleanup EXIT
+    mkdir -p "$T/n$1"
+    ln -s "$MNT" "$T/n$1/data"
+}
+tmpfs_cleanup() {
+    local rc=$?
+    (exit $rc)
+    cleanup
+    umount "$MNT" 2>/dev/null || umount -l "$MNT"
+    rmdir "$MNT"
+}
+
+# room_of I J EXPR: the Python expression EXPR over member nJ's entry
+# ("m": id, state, used_bytes, free_bytes, reserve_bytes) in node I's
+# status --json.
+room_of() {
+    cli "$1" --json status |
+        json '[eval(sys.argv[2], {"m": m}) for m in d["members"] if m["id"] == "n'"$2"'"][0]' "$3"
+}
+
+# holds NAME I: node I is one of NAME's replicas (as node 1 locates it).
+holds() {
+    case " $(cli 1 --json locate "$1" |
+        json '" ".join(r["node"] for r in d["replicas"])' | tr -d n) " in
+    *" $2 "*) return 0 ;;
+    esac
+    return 1
+}
+
 # ---- data --------------------------------------------------------------------
 
 # rand_file PATH BYTES: BYTES random bytes into PATH.
@@ -616,13 +668,13 @@ same() {
     cmp -s "$1" "$2"
 }
 
-# json EXPR: read JSON from stdin into "d" and print the Python expression
-# EXPR (e.g. json 'd["node"]').
+# json EXPR [ARG...]: read JSON from stdin into "d" and print the Python
+# expression EXPR (e.g. json 'd["node"]'); EXPR sees ARGs as sys.argv[2:].
 json() {
     python3 -c 'import json, sys
 d = json.load(sys.stdin)
 r = eval("(" + sys.argv[1] + ")")
-print(r if not isinstance(r, bool) else str(r).lower())' "$1"
+print(r if not isinstance(r, bool) else str(r).lower())' "$@"
 }
 
 # json_ok FILE EXPR: true if the Python expression EXPR holds for the JSON

@@ -8,8 +8,10 @@
  * elections, and with the group's leader gone, out of the group. SQLite
  * cannot pre-allocate room for one row's updates, so the node keeps a
  * megabyte of its own: when a save finds the disk full, the group thread
- * deletes the spare file and saves again into the room it gave back; once
- * the disk has room above the reserve again the file is made anew. The
+ * shrinks the spare file by a piece and saves again into the room that
+ * gave back (a piece at a time, so that the node's other writes on a full
+ * disk cannot take all of it before the next term); once the disk has
+ * room above the reserve again the file is made whole. The
  * reserve keeps the node's own copies from taking that room first. */
 #include "store/store.h"
 
@@ -120,7 +122,9 @@ int gdfs_store_spare_make(const char *data_dir, int64_t reserve_bytes)
 
     snprintf(f, sizeof(f), "%s/%s%s", data_dir, GDFS_STORE_DB_NAME,
              SPARE_SUFFIX);
-    if (stat(f, &sb) == 0 && (uint64_t)sb.st_size >= GDFS_STORE_SPARE_BYTES)
+    if (stat(f, &sb) != 0)
+        sb.st_size = -1; /* none yet */
+    if ((int64_t)sb.st_size >= (int64_t)GDFS_STORE_SPARE_BYTES)
         return GDFS_OK;
     if (gdfs_store_room_measure(data_dir, reserve_bytes, &c, err,
                                 sizeof(err)) != GDFS_OK)
@@ -130,22 +134,30 @@ int gdfs_store_spare_make(const char *data_dir, int64_t reserve_bytes)
     fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == ENOSPC ? GDFS_ENOSPC : GDFS_EIO;
-    /* Allocated, not sparse: its blocks are what the next save gets. */
-    /* Not fsynced: a spare file lost in a crash is made again. */
+    /* Allocated, not sparse: its blocks are what the next save gets. Not
+     * fsynced: a spare file lost in a crash is made again. A failure
+     * leaves the pieces there were. */
     rc = posix_fallocate(fd, 0, GDFS_STORE_SPARE_BYTES);
+    if (rc != 0 && sb.st_size >= 0 && ftruncate(fd, sb.st_size) != 0)
+        rc = EIO;
     close(fd);
-    if (rc != 0) {
+    if (rc != 0 && sb.st_size < 0)
         unlink(f);
+    if (rc != 0)
         return rc == ENOSPC ? GDFS_ENOSPC : GDFS_EIO;
-    }
     return GDFS_OK;
 }
 
 bool gdfs_store_spare_release(const char *data_dir)
 {
+    struct stat sb;
     char f[4200];
 
     snprintf(f, sizeof(f), "%s/%s%s", data_dir, GDFS_STORE_DB_NAME,
              SPARE_SUFFIX);
-    return unlink(f) == 0;
+    if (stat(f, &sb) != 0)
+        return false;
+    if ((uint64_t)sb.st_size <= GDFS_STORE_SPARE_PIECE)
+        return unlink(f) == 0;
+    return truncate(f, sb.st_size - GDFS_STORE_SPARE_PIECE) == 0;
 }

@@ -487,8 +487,12 @@ int gdfs_store_room_check(const char *data_dir, int64_t reserve_bytes,
  * later) or GDFS_EIO. */
 int gdfs_store_spare_make(const char *data_dir, int64_t reserve_bytes);
 
-/* Delete the spare file, giving its room to the next save; true if there
- * was one. */
+/* Give one GDFS_STORE_SPARE_PIECE of the spare file's room to the next
+ * save (the file shrinks by that much; its last piece deletes it): a
+ * full node's other writes (records from the leader) may take what one
+ * save left over, and the rest stays kept for the next term. True if
+ * there was room to give. */
+#define GDFS_STORE_SPARE_PIECE (64u << 10)
 bool gdfs_store_spare_release(const char *data_dir);
 
 /* ---- reading ------------------------------------------------------------- */

@@ -184,9 +184,9 @@ static void io_send(void *ctx, const char *to, const char *addr,
     gdfs_peers_send(h->peers, addr, h->frame, len);
 }
 
-/* A save found the disk full: give it the spare file's room (store.h
- * "disk room") and say so; true if there was a spare file to give. The
- * next room check makes it again once the disk has room. */
+/* A save found the disk full: give it a piece of the spare file's room
+ * (store.h "disk room") and say so; true if there was some to give. The
+ * next room check makes the file whole again once the disk has room. */
 static bool give_spare(struct gdfs_grouphost *h, const char *what)
 {
     if (!gdfs_store_spare_release(h->cfg->data_dir))
@@ -203,7 +203,7 @@ static int io_save_term(void *ctx, uint64_t term, const char *vote)
     struct gdfs_grouphost *h = ctx;
     int rc = gdfs_store_set_term(h->st, term, vote);
 
-    if (rc == GDFS_ENOSPC && give_spare(h, "saving the term"))
+    while (rc == GDFS_ENOSPC && give_spare(h, "saving the term"))
         rc = gdfs_store_set_term(h->st, term, vote);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "cannot save term %llu: %s",
@@ -216,7 +216,7 @@ static int io_save_members(void *ctx, const struct gdfs_members *set)
     struct gdfs_grouphost *h = ctx;
     int rc = gdfs_store_save_members(h->st, h->cfg->node_id, set);
 
-    if (rc == GDFS_ENOSPC && give_spare(h, "saving the member set"))
+    while (rc == GDFS_ENOSPC && give_spare(h, "saving the member set"))
         rc = gdfs_store_save_members(h->st, h->cfg->node_id, set);
     if (rc != GDFS_OK)
         gdfs_log(GDFS_LOG_ERROR, "cannot save the member set: %s",

@@ -132,12 +132,32 @@ static int self_index(const struct gdfs_group *g)
     return gdfs_group_find(&g->set, g->self);
 }
 
-/* Fill the common header and hand @m to the host for member @i. */
-static void send_to(struct gdfs_group *g, int i, struct gdfs_gmsg *m)
+/* Fill the common header and hand @m to the host for node @to (a
+ * member, or one removed lately). */
+static void send_to_member(struct gdfs_group *g, const struct gdfs_member *to,
+                           struct gdfs_gmsg *m)
 {
     copy_id(m->from, g->self);
     copy_id(m->group_id, g->set.group_id);
-    g->io.send(g->io.ctx, g->set.m[i].id, g->set.m[i].addr, m);
+    g->io.send(g->io.ctx, to->id, to->addr, m);
+}
+
+/* The same for member @i. */
+static void send_to(struct gdfs_group *g, int i, struct gdfs_gmsg *m)
+{
+    send_to_member(g, &g->set.m[i], m);
+}
+
+/* Leader: this term's APPEND of the member set into @m. */
+static void fill_append(const struct gdfs_group *g, struct gdfs_gmsg *m,
+                        uint64_t now)
+{
+    memset(m, 0, sizeof(*m));
+    m->type = GDFS_GMSG_APPEND;
+    m->term = g->term;
+    m->u.append.sent_at = now;
+    m->u.append.committed = g->committed;
+    m->u.append.set = g->set;
 }
 
 /* Send @m to every member but this node. */
@@ -528,9 +548,7 @@ static void reply(struct gdfs_group *g, const struct gdfs_gmsg *to,
     }
     for (unsigned k = 0; k < GDFS_GONE_MAX && k < g->ngone; k++)
         if (strcmp(g->gone[k].id, to->from) == 0) {
-            copy_id(m->from, g->self);
-            copy_id(m->group_id, g->set.group_id);
-            g->io.send(g->io.ctx, g->gone[k].id, g->gone[k].addr, m);
+            send_to_member(g, &g->gone[k], m);
             return;
         }
 }
@@ -848,17 +866,10 @@ static void send_appends(struct gdfs_group *g, uint64_t now)
 {
     struct gdfs_gmsg *m = &g->scratch; /* large: not on the stack */
 
-    memset(m, 0, sizeof(*m));
-    m->type = GDFS_GMSG_APPEND;
-    m->term = g->term;
-    m->u.append.sent_at = now;
-    m->u.append.committed = g->committed;
-    m->u.append.set = g->set;
+    fill_append(g, m, now);
     broadcast(g, m);
     if (g->has_leaving) {
-        copy_id(m->from, g->self);
-        copy_id(m->group_id, g->set.group_id);
-        g->io.send(g->io.ctx, g->leaving.id, g->leaving.addr, m);
+        send_to_member(g, &g->leaving, m);
         if (!pending_change(g))
             g->has_leaving = false; /* committed: told once more, done */
     }
@@ -1135,6 +1146,24 @@ int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
         return GDFS_EBUSY;
     if (g->set.n == 1)
         return GDFS_EINVAL; /* the last member cannot leave */
+    return propose_remove(g, i, now);
+}
+
+int gdfs_group_propose_forget(struct gdfs_group *g, const char *id,
+                              uint64_t now)
+{
+    int i = gdfs_group_find(&g->set, id);
+
+    if (g->role != GDFS_ROLE_LEADER)
+        return GDFS_ENOTLEADER;
+    if (i < 0)
+        return GDFS_ENOENT;
+    /* Only a member this leader has confirmed failed: a live one leaves
+     * (with its copies handed off), and the leader is alive. */
+    if (strcmp(id, g->self) == 0 || g->set.m[i].state != GDFS_MEMBER_FAILED)
+        return GDFS_EGROUP;
+    if (pending_change(g))
+        return GDFS_EBUSY;
     return propose_remove(g, i, now);
 }
 

@@ -232,6 +232,18 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
 int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
                              uint64_t now);
 
+/* Leader only: propose removing @id for good now, instead of waiting
+ * dead_ms (an operator's "forget"): the same one-node change as the
+ * dead_ms removal, so the rules above hold. Only a member this leader has
+ * confirmed failed: GDFS_EGROUP for one alive or suspect (it should leave,
+ * handing its copies off, or be stopped first) and for the leader itself;
+ * GDFS_ENOTLEADER, GDFS_ENOENT (no such member), GDFS_EBUSY (another
+ * change not yet committed), or GDFS_OK (proposed; it is committed once a
+ * majority of the remaining members hold it: watch for
+ * GDFS_GEV_COMMITTED). */
+int gdfs_group_propose_forget(struct gdfs_group *g, const char *id,
+                              uint64_t now);
+
 /* Ask to leave the group: the leader proposes its own removal (and goes
  * once it is committed); a follower asks the leader. GDFS_OK (asked; watch
  * for GDFS_GEV_REMOVED), GDFS_ENOTLEADER (no leader known), or what

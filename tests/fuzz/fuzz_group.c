@@ -18,7 +18,8 @@
  *   - time passing (0 to about 2 s) and a tick;
  *   - a crash and restart from what the node persisted;
  *   - a leave asked by the host (gdfs_group_request_leave, or
- *     gdfs_group_propose_leave of any member);
+ *     gdfs_group_propose_leave of any member), or a forget of any member
+ *     (gdfs_group_propose_forget: never of the node itself);
  *   - the next save (term or member set) failing.
  * Time only moves forward.
  *
@@ -597,19 +598,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             restart();
             break;
         case 13: {
-            int prev = g.role;
+            int prev = g.role, how = byte() % 3;
             char id[8];
 
-            if (byte() % 2) {
+            if (how == 1) {
                 snprintf(id, sizeof(id), "n1");
                 if (gdfs_group_request_leave(&g, now) == GDFS_OK &&
                     prev == GDFS_ROLE_LEADER)
                     left_self = true;
-            } else {
+            } else if (how == 0) {
                 put_id(id, sizeof(id), byte());
                 if (gdfs_group_propose_leave(&g, id, now) == GDFS_OK &&
                     strcmp(id, "n1") == 0)
                     left_self = true;
+            } else {
+                put_id(id, sizeof(id), byte());
+                /* Only a failed member: never the leader itself. */
+                if (gdfs_group_propose_forget(&g, id, now) == GDFS_OK &&
+                    strcmp(id, "n1") == 0)
+                    abort();
             }
             check(prev, false);
             break;

@@ -713,6 +713,125 @@ START_TEST(test_group_dead_member_removed_after_dead_ms)
 }
 END_TEST
 
+/* ---- forget: removing a failed member now ------------------------------- */
+
+/* Run until the leader @l shows member @f failed (at most @ms). */
+static bool run_until_failed(int l, int f, uint64_t ms)
+{
+    for (uint64_t t = 0; t < ms && state_of(l, f) != GDFS_MEMBER_FAILED;
+         t += 50)
+        run(50);
+    return state_of(l, f) == GDFS_MEMBER_FAILED;
+}
+
+/* Every running node but those in @gone holds @n members, with the
+ * leader's set committed. */
+static void all_hold(unsigned gone, int l, uint32_t n)
+{
+    for (int i = 0; i < W.n; i++)
+        if (!((gone >> i) & 1) && W.node[i].up)
+            ck_assert_uint_eq(W.node[i].g.set.n, n);
+    ck_assert_int_eq(gdfs_version_cmp(&W.node[l].g.committed,
+                                      &W.node[l].g.set.version),
+                     0);
+}
+
+START_TEST(test_group_forget_only_a_failed_member)
+{
+    int l = -1, f, g2;
+
+    world_init(5, 61);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % W.n;
+    g2 = (l + 2) % W.n;
+    /* Alive: refused, nothing proposed; so is the leader itself, a name
+     * that is no member, and any follower asked. */
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_EGROUP);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[l].id,
+                                               W.now),
+                     GDFS_EGROUP);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, "n99", W.now),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[f].g, W.node[g2].id,
+                                               W.now),
+                     GDFS_ENOTLEADER);
+    all_hold(0, l, 5);
+    crash(f);
+    crash(g2);
+    /* Silent but not yet confirmed failed: still refused. */
+    run(100);
+    ck_assert_int_ne(state_of(l, f), GDFS_MEMBER_FAILED);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_EGROUP);
+    ck_assert(run_until_failed(l, f, 3000));
+    ck_assert(run_until_failed(l, g2, 3000));
+    /* Failed: removed now, long before any dead_ms; one change at a
+     * time. */
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[g2].id,
+                                               W.now),
+                     GDFS_EBUSY);
+    run(1000);
+    all_hold((1u << f) | (1u << g2), l, 4);
+    /* Three of four alive commit the second removal too. */
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[g2].id,
+                                               W.now),
+                     GDFS_OK);
+    run(1000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    all_hold((1u << f) | (1u << g2), l, 3);
+    ck_assert_uint_eq(gdfs_group_quorum(&W.node[l].g), 2);
+    ck_assert(agree(ALL & ~(1u << f) & ~(1u << g2), l));
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
+START_TEST(test_group_forget_needs_a_majority)
+{
+    int l = -1, f, g2;
+
+    /* One of three dead: the other two are a majority of the three and
+     * of the two left, so the change commits. */
+    world_init(3, 62);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % 3;
+    crash(f);
+    ck_assert(run_until_failed(l, f, 3000));
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_OK);
+    run(1000);
+    all_hold(1u << f, l, 2);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    /* Two of three dead: the leader loses its majority and steps down;
+     * nobody can commit a change, so nobody may propose one. */
+    world_init(3, 63);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % 3;
+    g2 = (l + 2) % 3;
+    crash(f);
+    crash(g2);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, NULL), 0);
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_ENOTLEADER);
+    ck_assert_uint_eq(W.node[l].g.set.n, 3);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- hostile input ------------------------------------------------------ */
 
 /* What a raw-frame client can send: any kind, any sender, any term. The
@@ -1368,6 +1487,8 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_paused_leader_steps_down);
     tcase_add_test(exact, test_group_join_and_leave);
     tcase_add_test(exact, test_group_dead_member_removed_after_dead_ms);
+    tcase_add_test(exact, test_group_forget_only_a_failed_member);
+    tcase_add_test(exact, test_group_forget_needs_a_majority);
     tcase_add_test(exact, test_group_drops_malformed_and_own_id);
     tcase_add_test(exact,
                    test_group_leader_keeps_leading_on_append_in_its_term);

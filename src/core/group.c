@@ -800,6 +800,28 @@ static void on_join(struct gdfs_group *g, const struct gdfs_gmsg *m,
     propose_add(g, m->from, m->u.join.addr, now);
 }
 
+/* Leader: @m comes from a node that is no longer a member. If it was
+ * removed lately (so its address is known) and that removal is committed,
+ * send it the member set: it stops once it takes a set without itself
+ * from the leader it follows (on_append), which two of these make. A node
+ * removed while it was down or cut off learns it this way, as a leaving
+ * one does from the leader's last APPEND. */
+static void tell_removed(struct gdfs_group *g, const struct gdfs_gmsg *m,
+                         uint64_t now)
+{
+    struct gdfs_gmsg *a = &g->scratch; /* large: not on the stack */
+
+    if (g->role != GDFS_ROLE_LEADER || pending_change(g))
+        return;
+    for (unsigned k = 0; k < GDFS_GONE_MAX && k < g->ngone; k++) {
+        if (strcmp(g->gone[k].id, m->from) != 0)
+            continue;
+        fill_append(g, a, now);
+        send_to_member(g, &g->gone[k], a);
+        return;
+    }
+}
+
 /* ---- public entry points ------------------------------------------------- */
 
 static void init_common(struct gdfs_group *g, const char *self,
@@ -1088,8 +1110,13 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
         on_append(g, m, now);
         return;
     }
-    if (from < 0)
-        return; /* not a member */
+    if (from < 0) {
+        /* Not a member. A removed one that campaigns (restarted from its
+         * old database, or back from a partition) is told. */
+        if (m->type == GDFS_GMSG_VOTE)
+            tell_removed(g, m, now);
+        return;
+    }
     /* Any message shows its sender is up. */
     g->peer[from].last_rx = now;
     if (m->type == GDFS_GMSG_VOTE_ACK && m->u.vote_ack.pre &&

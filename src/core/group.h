@@ -26,6 +26,8 @@
  *   set's version plays the part of Raft's last log entry). A node takes
  *   a set without itself (it was removed: it stops for good) only from
  *   the leader it already follows in that term, and only a newer one.
+ *   A removed node that was down or cut off when it was removed learns
+ *   it when it campaigns: the leader answers its VOTE with the set.
  * - Leader lease: the leader holds writes only while a majority (itself
  *   included) acknowledged an APPEND it sent less than lease_ms ago, with
  *   lease_ms < election_ms; since those followers refuse votes for
@@ -240,7 +242,9 @@ int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
  * GDFS_ENOTLEADER, GDFS_ENOENT (no such member), GDFS_EBUSY (another
  * change not yet committed), or GDFS_OK (proposed; it is committed once a
  * majority of the remaining members hold it: watch for
- * GDFS_GEV_COMMITTED). */
+ * GDFS_GEV_COMMITTED). A removed node that campaigns later (restarted
+ * from its old database) is sent the member set by the leader that
+ * removed it or saw it removed, and stops (GDFS_GEV_REMOVED). */
 int gdfs_group_propose_forget(struct gdfs_group *g, const char *id,
                               uint64_t now);
 

@@ -832,6 +832,48 @@ START_TEST(test_group_forget_needs_a_majority)
 }
 END_TEST
 
+START_TEST(test_group_forgotten_node_restarted_is_told_and_stops)
+{
+    int l = -1, f;
+
+    world_init(4, 64);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % W.n;
+    crash(f);
+    ck_assert(run_until_failed(l, f, 3000));
+    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
+                                               W.now),
+                     GDFS_OK);
+    run(1000);
+    all_hold(1u << f, l, 3);
+    /* Back from its old database, which still names it a member: it
+     * campaigns, nobody votes for a non-member, and the leader sends it
+     * the set. The first such APPEND it drops (it does not follow that
+     * leader yet: the rule against being removed by a stranger), the
+     * next it takes, and it stops for good. */
+    ck_assert_int_ge(gdfs_group_find(&W.node[f].disk.set, W.node[f].id), 0);
+    W.hostile = true; /* that one drop is expected */
+    restart(f);
+    run(6000);
+    ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_REMOVED);
+    ck_assert_int_lt(gdfs_group_find(&W.node[f].disk.set, W.node[f].id), 0);
+    ck_assert_uint_le(W.drop_events[f], 1);
+    ck_assert_uint_eq(W.node[f].g.drops[GDFS_GROUP_DROP_SELF_REMOVAL],
+                      W.drop_events[f]);
+    for (int i = 0; i < W.n; i++)
+        if (i != f)
+            ck_assert_uint_eq(W.drop_events[i], 0);
+    /* It never disturbed the group, and a restart is refused. */
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    all_hold(1u << f, l, 3);
+    ck_assert(agree(ALL & ~(1u << f), l));
+    restart(f);
+    ck_assert_int_eq(W.node[f].g.role, GDFS_ROLE_REMOVED);
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- hostile input ------------------------------------------------------ */
 
 /* What a raw-frame client can send: any kind, any sender, any term. The
@@ -1489,6 +1531,8 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_dead_member_removed_after_dead_ms);
     tcase_add_test(exact, test_group_forget_only_a_failed_member);
     tcase_add_test(exact, test_group_forget_needs_a_majority);
+    tcase_add_test(exact,
+                   test_group_forgotten_node_restarted_is_told_and_stops);
     tcase_add_test(exact, test_group_drops_malformed_and_own_id);
     tcase_add_test(exact,
                    test_group_leader_keeps_leading_on_append_in_its_term);

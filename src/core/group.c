@@ -281,6 +281,18 @@ static int propose_remove(struct gdfs_group *g, int i, uint64_t now)
     return propose(g, &next, now);
 }
 
+/* Leader: member @i now answers at @addr (it moved, and joined again
+ * under its id). The voters stay the same, so any two majorities still
+ * overlap; it is still one change, committed like the others. */
+static int propose_readdress(struct gdfs_group *g, int i, const char *addr,
+                             uint64_t now)
+{
+    struct gdfs_members next = g->set;
+
+    snprintf(next.m[i].addr, sizeof(next.m[i].addr), "%s", addr);
+    return propose(g, &next, now);
+}
+
 /* Leader: commit the member set once a majority of it holds it. */
 static void check_commit(struct gdfs_group *g)
 {
@@ -795,9 +807,16 @@ static void on_join(struct gdfs_group *g, const struct gdfs_gmsg *m,
             g->io.send(g->io.ctx, g->set.m[l].id, g->set.m[l].addr, m);
         return;
     }
-    if (i >= 0 || pending_change(g))
-        return; /* already in (the next APPEND tells it) or busy: retried */
-    propose_add(g, m->from, m->u.join.addr, now);
+    if (pending_change(g))
+        return; /* busy: the joining node asks again */
+    if (i < 0) {
+        propose_add(g, m->from, m->u.join.addr, now);
+        return;
+    }
+    /* Already in: the next APPEND tells it, at the address it gives now
+     * if that changed (a member moved to a new machine under its id). */
+    if (strcmp(g->set.m[i].addr, m->u.join.addr) != 0)
+        propose_readdress(g, i, m->u.join.addr, now);
 }
 
 /* Leader: @m comes from a node that is no longer a member. If it was

@@ -28,6 +28,9 @@
  *   the leader it already follows in that term, and only a newer one.
  *   A removed node that was down or cut off when it was removed learns
  *   it when it campaigns: the leader answers its VOTE with the set.
+ * - A JOIN from a member under its id with a new address (it moved to a
+ *   new machine and joined again, empty) changes that member's address:
+ *   one change like the others, with the same voters.
  * - Leader lease: the leader holds writes only while a majority (itself
  *   included) acknowledged an APPEND it sent less than lease_ms ago, with
  *   lease_ms < election_ms; since those followers refuse votes for

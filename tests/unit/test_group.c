@@ -874,6 +874,56 @@ START_TEST(test_group_forgotten_node_restarted_is_told_and_stops)
 }
 END_TEST
 
+START_TEST(test_group_member_joins_again_at_a_new_address)
+{
+    struct gdfs_group_io io;
+    struct node *nd;
+    int l = -1, f, seed;
+
+    world_init(3, 65);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    f = (l + 1) % 3;
+    seed = (l + 2) % 3; /* joins through a follower: it relays the JOIN */
+    crash(f);
+    ck_assert(run_until_failed(l, f, 3000));
+    /* A new machine: same id, new address, empty disk. */
+    nd = &W.node[f];
+    snprintf(nd->addr, sizeof(nd->addr), "10.0.9.%d:7100", f + 1);
+    memset(&nd->disk, 0, sizeof(nd->disk));
+    io = io_for(nd);
+    nd->up = true;
+    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[seed].addr, &cfg,
+                          &io, W.now);
+    run(3000);
+    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    all_hold(0, l, 3);
+    ck_assert(agree(ALL, l));
+    for (int i = 0; i < 3; i++) {
+        const struct gdfs_members *set = &W.node[i].g.set;
+
+        ck_assert_str_eq(set->m[gdfs_group_find(set, nd->id)].addr, nd->addr);
+        ck_assert_int_eq(state_of(i, f), GDFS_MEMBER_ALIVE);
+    }
+    ck_assert_str_eq(
+        nd->disk.set.m[gdfs_group_find(&nd->disk.set, nd->id)].addr, nd->addr);
+    /* Joining again at the address the set holds (a replaced disk)
+     * changes nothing: the leader's next APPEND admits it. */
+    {
+        struct gdfs_version v = W.node[l].g.set.version;
+
+        memset(&nd->disk, 0, sizeof(nd->disk));
+        gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[l].addr, &cfg,
+                              &io, W.now);
+        run(2000);
+        ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
+        ck_assert_int_eq(gdfs_version_cmp(&W.node[l].g.set.version, &v), 0);
+    }
+    ck_assert_str_eq(W.failure, "");
+}
+END_TEST
+
 /* ---- hostile input ------------------------------------------------------ */
 
 /* What a raw-frame client can send: any kind, any sender, any term. The
@@ -1533,6 +1583,7 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_forget_needs_a_majority);
     tcase_add_test(exact,
                    test_group_forgotten_node_restarted_is_told_and_stops);
+    tcase_add_test(exact, test_group_member_joins_again_at_a_new_address);
     tcase_add_test(exact, test_group_drops_malformed_and_own_id);
     tcase_add_test(exact,
                    test_group_leader_keeps_leading_on_append_in_its_term);

@@ -380,7 +380,7 @@ struct gdfs_msg {
             struct gdfs_bytes name;
             uint32_t first;
         } rget;
-        struct { struct gdfs_bytes id; } drain; /* and CLTOND_ENROL */
+        struct { struct gdfs_bytes id; } drain; /* and CLTOND_ENROL, _FORGET */
         struct {
             uint8_t key[32]; /* GDFS_GROUP_KEY_LEN */
             struct gdfs_bytes group;

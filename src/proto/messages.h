@@ -242,7 +242,13 @@
      * META_DIFF: every complete copy the member holds in the buckets of      \
      * mask, in pages; more: more pages follow; seq >= 1; the payload is at   \
      * most GDFS_META_PAGE_MAX bytes; reply OK or ERROR) */                   \
-    X(NDTOND_INV_LIST, 51, NDTOND, inv_list, MEMBER)
+    X(NDTOND_INV_LIST, 51, NDTOND, inv_list, MEMBER)                          \
+    /* ---- runbook ---- */                                                   \
+    /* idlen:8 id  (an admin -> any member, passed on to the leader: remove   \
+     * member id from the group for good now, not after dead_ms; only one     \
+     * the leader has confirmed failed, never the leader; reply, once the     \
+     * removal is committed, OK with the member set's version, or ERROR) */   \
+    X(CLTOND_FORGET, 52, CLTOND, drain, ADMIN)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {
@@ -251,6 +257,6 @@ enum gdfs_msg_type {
 #undef GDFS_PROTO_MSG_ENUM
 };
 /* The largest id in the list (ids below it may be unassigned). */
-#define GDFS_MSG_TYPE_MAX 51
+#define GDFS_MSG_TYPE_MAX 52
 
 #endif

@@ -308,6 +308,7 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
         return replicate_eq(a, b);
     case GDFS_MSG_NDTOND_DRAIN:
     case GDFS_MSG_CLTOND_ENROL:
+    case GDFS_MSG_CLTOND_FORGET:
         return bytes_eq(a->u.drain.id, b->u.drain.id);
     case GDFS_MSG_NDTOCL_ENROL:
         return memcmp(a->u.enrol.key, b->u.enrol.key,

@@ -319,6 +319,12 @@ static void emit_replication(void)
     emit(&m);
 
     memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_CLTOND_FORGET;
+    m.reqid = 52;
+    m.u.drain.id = bs("n3");
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOCL_ENROL;
     m.reqid = 49;
     memset(m.u.enrol.key, 0x5a, sizeof(m.u.enrol.key));

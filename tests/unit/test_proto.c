@@ -871,6 +871,10 @@ static size_t sample_frame(int i, uint8_t *buf)
     case 66:
         return build_list_reply(GDFS_MSG_NDTOND_INV_LIST, 0, false, "", buf,
                                 BIG_CAP);
+    case 67:
+        m.type = GDFS_MSG_CLTOND_FORGET;
+        m.u.drain.id = bs("n3");
+        break;
     default:
         return 0;
     }
@@ -892,6 +896,8 @@ START_TEST(test_proto_auth_column)
                      GDFS_AUTH_ADMIN);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_ENROL),
                      GDFS_AUTH_JOIN);
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_CLTOND_FORGET),
+                     GDFS_AUTH_ADMIN);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_GROUP),
                      GDFS_AUTH_MEMBER);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_META_PULL),
@@ -3719,17 +3725,20 @@ START_TEST(test_proto_drain_and_health_rules)
     struct gdfs_frame_hdr hdr;
     size_t len;
 
-    memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_DRAIN;
-    m.u.drain.id = bs("n7");
-    roundtrip(&m, &out);
-    ck_assert_bytes_eq(out.u.drain.id, m.u.drain.id);
-    m.u.drain.id = bs("bad id");
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL);
-    m.u.drain.id = bs("");
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL);
+    /* DRAIN and FORGET name a member: a node id, nothing else. */
+    for (int k = 0; k < 2; k++) {
+        memset(&m, 0, sizeof(m));
+        m.type = k == 0 ? GDFS_MSG_NDTOND_DRAIN : GDFS_MSG_CLTOND_FORGET;
+        m.u.drain.id = bs("n7");
+        roundtrip(&m, &out);
+        ck_assert_bytes_eq(out.u.drain.id, m.u.drain.id);
+        m.u.drain.id = bs("bad id");
+        ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                         GDFS_EINVAL);
+        m.u.drain.id = bs("");
+        ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                         GDFS_EINVAL);
+    }
 
     memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOCL_HEALTH;
@@ -4955,7 +4964,9 @@ START_TEST(test_proto_type_names)
                      "NDTOCL_STALE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_INV_LIST),
                      "NDTOND_INV_LIST");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 51);
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CLTOND_FORGET),
+                     "CLTOND_FORGET");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 52);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)

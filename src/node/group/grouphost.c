@@ -56,6 +56,7 @@ struct gdfs_grouphost {
     pthread_cond_t changed; /* role or member set changed */
     int wake[2];            /* pipe: inbox has messages, or stop */
     bool stop;
+    bool leaving; /* this node asked to leave (gdfs_grouphost_leave) */
     int stop_wr;
     int exit_code;
     uint64_t rng;
@@ -315,9 +316,21 @@ static void io_event(void *ctx, int ev, const char *detail)
                  (unsigned long long)g->set.version.seq);
         break;
     case GDFS_GEV_REMOVED:
-        gdfs_log(GDFS_LOG_NOTICE, "this node left group %s; stopping",
+        if (h->leaving) {
+            gdfs_log(GDFS_LOG_NOTICE, "this node left group %s; stopping",
+                     g->set.group_id);
+            request_exit(h, 0);
+            break;
+        }
+        /* Forgotten by an admin, or failed longer than dead_ms, while it
+         * was down or cut off: what it holds is stale. */
+        gdfs_log(GDFS_LOG_ERROR,
+                 "this node was removed from group %s (forgotten by an "
+                 "admin, or failed longer than dead_ms) and is no longer a "
+                 "member; stopping. To use it again, empty its data_dir "
+                 "and join (README, \"Operating gdfs\")",
                  g->set.group_id);
-        request_exit(h, 0);
+        request_exit(h, 2);
         break;
     case GDFS_GEV_DROPPED:
         log_drop(h, detail);
@@ -732,6 +745,7 @@ int gdfs_grouphost_leave(struct gdfs_grouphost *h, int timeout_ms)
 
     pthread_mutex_lock(&h->mu);
     rc = gdfs_group_request_leave(&h->g, gdfs_clock_ms());
+    h->leaving |= rc == GDFS_OK;
     while (rc == GDFS_OK && h->g.role != GDFS_ROLE_REMOVED) {
         if (gdfs_clock_ms() >= deadline) {
             rc = GDFS_ETIMEDOUT;

@@ -66,8 +66,10 @@ struct gdfs_group_status {
  * the spare file that term and vote saves fall back on: store.h "disk
  * room"); @seed is the member to join through (JOIN
  * mode only). @stop_wr is written to when the node must stop on its own
- * (it was removed from the group, or a join was not accepted in time):
- * gdfs_grouphost_exit_code then says with which status. */
+ * (it left or was removed from the group, or a join was not accepted in
+ * time): gdfs_grouphost_exit_code then says with which status (0 after a
+ * leave it asked for, 2 when it was removed without asking, 1 when not
+ * admitted). */
 int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          struct gdfs_transport *t,
                          const struct gdfs_cred *self, int mode,

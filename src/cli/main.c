@@ -14,6 +14,7 @@
  *     status                the node, its group, leader, term, members and
  *                           the group's health
  *     leave                 the node asked leaves its group
+ *     forget NODE_ID        remove a failed member for good (admin)
  *
  * Exit status: 0 success, 1 the operation failed, 2 usage or configuration
  * error. status says how the group is: 0 healthy; 3 degraded (files
@@ -709,6 +710,34 @@ static int cmd_leave(struct cli *c)
     return 0;
 }
 
+/* forget NODE_ID: the leader removes a failed member for good now. */
+static int cmd_forget(struct cli *c, const char *id)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_FORGET}, r;
+    size_t len;
+    int rc;
+
+    m.u.drain.id.p = (const uint8_t *)id;
+    m.u.drain.id.len = strlen(id);
+    /* The codec checks the id as the node will. */
+    if (gdfs_proto_encode(&m, c->out, c->outcap, &len) != GDFS_OK)
+        return usage_error("forget: '%s' is not a node id (1-%d of "
+                           "A-Z a-z 0-9 . _ -)",
+                           id, GDFS_NODE_ID_MAX);
+    if ((rc = cli_call(c, &m, &r, "forget")) != 0)
+        return rc;
+    if (r.type != GDFS_MSG_NDTOCL_OK)
+        return cli_fail(GDFS_EPROTO, "forget: unexpected reply");
+    if (c->json)
+        printf("{\"forgotten\": \"%s\", \"members_version\": %llu}\n", id,
+               (unsigned long long)r.u.ok.version.seq);
+    else
+        printf("forgot %s: no longer a member (member set version %llu); "
+               "its copies are re-created on the other members\n",
+               id, (unsigned long long)r.u.ok.version.seq);
+    return 0;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 /* Long options without a short form. */
@@ -812,6 +841,8 @@ static void usage(FILE *f)
           "  leave                 the node asked leaves its group "
           "gracefully\n"
           "  revoke ID             revoke credential ID (admin)\n"
+          "  forget NODE_ID        remove a failed member for good now "
+          "(admin)\n"
           "options:\n"
           "  -c, --config FILE     take the node address and transport from "
           "a node's INI file\n"
@@ -851,7 +882,7 @@ static const struct {
 } commands[] = {
     {"put", 2, 2},   {"get", 2, 2},    {"remove", 1, 1}, {"locate", 1, 1},
     {"ls", 0, 0},    {"lshere", 0, 1}, {"status", 0, 0}, {"versions", 1, 1},
-    {"leave", 0, 0}, {"revoke", 1, 1},
+    {"leave", 0, 0}, {"revoke", 1, 1}, {"forget", 1, 1},
 };
 
 static int run(struct cli *c, const char *cmd, char **args)
@@ -877,6 +908,8 @@ static int run(struct cli *c, const char *cmd, char **args)
         return cmd_leave(c);
     if (strcmp(cmd, "revoke") == 0)
         return cmd_revoke(c, args[0]);
+    if (strcmp(cmd, "forget") == 0)
+        return cmd_forget(c, args[0]);
     return cmd_status(c);
 }
 

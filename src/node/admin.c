@@ -1,7 +1,8 @@
 /* Requests about this node and the group that are neither the data path
  * nor the leader's records: lshere, versions, status (with re-replication
  * and scrub figures), the group view, leave (with the hand-off of this
- * node's copies) and the leader's HEALTH and DRAIN; see admin.h. */
+ * node's copies), forget (a failed member, through the leader) and the
+ * leader's HEALTH and DRAIN; see admin.h. */
 #define GDFS_LOG_MODULE "node"
 #include "node/admin.h"
 
@@ -489,4 +490,43 @@ int gdfs_admin_leave(struct gdfs_session *s, const struct gdfs_msg *m)
             "%s in time",
             s->cfg->node_id);
     }
+}
+
+/* FORGET: an admin removes a failed member for good, through the leader
+ * (core/group.h gdfs_group_propose_forget). Its copies then count as lost
+ * at once and the leader's repair re-creates them on the other members. */
+int gdfs_admin_forget(struct gdfs_session *s, const struct gdfs_msg *m)
+{
+    char id[GDFS_NODE_ID_MAX + 1], addr[GDFS_ADDR_MAX + 1], why[1024];
+    struct gdfs_version v = {0, 0};
+    bool self;
+    int rc;
+
+    snprintf(id, sizeof(id), "%.*s", (int)m->u.drain.id.len,
+             (const char *)m->u.drain.id.p);
+    rc = gdfs_records_leader(s->records, addr, &self, why, sizeof(why));
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "forget %s: %s", id, why);
+    if (!self) {
+        if (m->flags & GDFS_FLAG_FORWARDED) /* never passed on twice */
+            return gdfs_reply_error(s, m->reqid, GDFS_ENOTLEADER,
+                                    "forget %s: node %s is not the leader "
+                                    "any more; ask again",
+                                    id, s->cfg->node_id);
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "forget %s asked by %s (%s): passed on to "
+                 "the leader at %s",
+                 id, s->peer.id, gdfs_cred_role_name(s->peer.role), addr);
+        return gdfs_leaderops_forward(s, m, addr, "forget");
+    }
+    /* Answer well within the asker's io timeout (a forwarding member's). */
+    rc = gdfs_grouphost_forget(s->group, id, gdfs_session_io_ms(s) / 2, &v,
+                               why, sizeof(why));
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m->reqid, rc, "forget %s: %s", id, why);
+    gdfs_log(GDFS_LOG_NOTICE,
+             "member %s removed for good at the request of %s (%s); its "
+             "copies are re-created on the other members",
+             id, s->peer.id, gdfs_cred_role_name(s->peer.role));
+    return gdfs_reply_ok(s, m->reqid, &v);
 }

@@ -18,6 +18,8 @@ int gdfs_admin_enrol(struct gdfs_session *s, const struct gdfs_msg *m);
 int gdfs_admin_group(struct gdfs_session *s, const struct gdfs_msg *m);
 /* LEAVE: hand this node's copies off, then leave the group. */
 int gdfs_admin_leave(struct gdfs_session *s, const struct gdfs_msg *m);
+/* FORGET (admin): remove a failed member for good, through the leader. */
+int gdfs_admin_forget(struct gdfs_session *s, const struct gdfs_msg *m);
 /* DRAIN (leader): re-create a leaving member's copies elsewhere. */
 int gdfs_admin_drain(struct gdfs_session *s, const struct gdfs_msg *m);
 /* HEALTH (leader): the re-replication figures for a member's status. */

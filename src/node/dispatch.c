@@ -89,6 +89,8 @@ int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_admin_group(s, m);
     case GDFS_MSG_CLTOND_LEAVE:
         return gdfs_admin_leave(s, m);
+    case GDFS_MSG_CLTOND_FORGET:
+        return gdfs_admin_forget(s, m);
     case GDFS_MSG_NDTOND_DRAIN:
         return gdfs_admin_drain(s, m);
     case GDFS_MSG_NDTOND_HEALTH:

@@ -271,6 +271,10 @@ done
     >"$T/wleave.out" 2>&1
 ok "a write client's CLTOND_LEAVE: permission denied" \
     all_lines "$T/wleave.out" 1 "ERROR GDFS_EPERM: permission denied: role write cannot leave"
+"$H" --key-file "$T/write.key" "${FACTS[@]}" "$(addr_of "$L")" cltond-forget \
+    >"$T/wforget.out" 2>&1
+ok "a write client's CLTOND_FORGET: permission denied" \
+    all_lines "$T/wforget.out" 1 "ERROR GDFS_EPERM: permission denied: role write cannot forget"
 ok "after every attack: the same leader, term and members" \
     expect_within 3 "$VIEW0" the_view
 

@@ -277,6 +277,15 @@ static int b_cltond_leave(const struct facts *f, uint8_t *buf, size_t cap,
     return gdfs_proto_encode(&m, buf, cap, len);
 }
 
+static int b_cltond_forget(const struct facts *f, uint8_t *buf, size_t cap,
+                           size_t *len)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_CLTOND_FORGET, .reqid = 1};
+
+    m.u.drain.id = bs(f->victim);
+    return gdfs_proto_encode(&m, buf, cap, len);
+}
+
 static int b_drain(const struct facts *f, uint8_t *buf, size_t cap,
                    size_t *len)
 {
@@ -507,6 +516,7 @@ static const struct attack attacks[] = {
     {"join-member",    "JOIN under the victim's id at the attacker's address", b_join_member},
     {"leave",          "group LEAVE forged from the victim", b_leave},
     {"cltond-leave",   "CLTOND_LEAVE: make the node asked leave", b_cltond_leave},
+    {"cltond-forget",  "CLTOND_FORGET: remove the victim from the group", b_cltond_forget},
     {"drain",          "NDTOND_DRAIN naming the victim", b_drain},
     {"meta-put",       "META_PUT at the leader's term: the file's newer version on the attacker", b_meta_put},
     {"meta-pull",      "META_PULL at term 2^63-1 (promise it, send every record)", b_meta_pull},

@@ -466,8 +466,15 @@ START_TEST(test_authz_roles)
     ck_assert_int_eq(may(GDFS_CRED_WRITE, GDFS_MSG_CLTOND_LEAVE, why),
                      GDFS_EPERM);
     ck_assert_str_eq(why, "permission denied: role write cannot leave");
+    ck_assert_int_eq(may(GDFS_CRED_WRITE, GDFS_MSG_CLTOND_FORGET, why),
+                     GDFS_EPERM);
+    ck_assert_str_eq(why, "permission denied: role write cannot forget");
+    ck_assert_int_eq(may(GDFS_CRED_NODE, GDFS_MSG_CLTOND_FORGET, why),
+                     GDFS_EPERM);
     /* admin */
     ck_assert_int_eq(may(GDFS_CRED_ADMIN, GDFS_MSG_CLTOND_LEAVE, why),
+                     GDFS_OK);
+    ck_assert_int_eq(may(GDFS_CRED_ADMIN, GDFS_MSG_CLTOND_FORGET, why),
                      GDFS_OK);
     ck_assert_int_eq(may(GDFS_CRED_ADMIN, GDFS_MSG_CLTOND_GET, why), GDFS_OK);
     /* no client role reaches node messages */

@@ -760,6 +760,97 @@ int gdfs_grouphost_leave(struct gdfs_grouphost *h, int timeout_ms)
     return rc;
 }
 
+/* Why the leader refused to forget member @id (rc from the core). */
+static void forget_refused(const struct gdfs_group *g, const char *id, int rc,
+                           char *why, size_t whylen)
+{
+    int i = gdfs_group_find(&g->set, id);
+
+    switch (rc) {
+    case GDFS_ENOTLEADER:
+        snprintf(why, whylen, "node %s is not the leader any more; ask again",
+                 g->self);
+        break;
+    case GDFS_ENOENT:
+        snprintf(why, whylen, "%s is not a member of group %s", id,
+                 g->set.group_id);
+        break;
+    case GDFS_EBUSY:
+        snprintf(why, whylen,
+                 "another membership change is in progress; try again");
+        break;
+    case GDFS_EGROUP:
+        if (strcmp(id, g->self) == 0)
+            snprintf(why, whylen,
+                     "%s is the leader; make it leave ('gdfs-cli leave' on "
+                     "it), or stop it so that another member leads, then "
+                     "forget it",
+                     id);
+        else if (i >= 0 && g->set.m[i].state == GDFS_MEMBER_SUSPECT)
+            snprintf(why, whylen,
+                     "%s is suspect, not failed: the leader has not "
+                     "confirmed it down yet; try again in a few seconds, "
+                     "or use 'gdfs-cli leave' on it if it is up",
+                     id);
+        else
+            snprintf(why, whylen,
+                     "%s is alive; use 'gdfs-cli leave' on it (its copies "
+                     "are handed off first), or stop it first (it is "
+                     "failed within seconds)",
+                     id);
+        break;
+    default:
+        snprintf(why, whylen, "cannot propose the removal of %s: %s", id,
+                 gdfs_strerror(rc));
+        break;
+    }
+}
+
+int gdfs_grouphost_forget(struct gdfs_grouphost *h, const char *id,
+                          int timeout_ms, struct gdfs_version *version,
+                          char *why, size_t whylen)
+{
+    uint64_t deadline = gdfs_clock_ms() + (uint64_t)timeout_ms;
+    struct gdfs_version want;
+    int rc;
+
+    pthread_mutex_lock(&h->mu);
+    rc = gdfs_group_propose_forget(&h->g, id, gdfs_clock_ms());
+    if (rc != GDFS_OK) {
+        forget_refused(&h->g, id, rc, why, whylen);
+        goto out;
+    }
+    want = h->g.set.version;
+    gdfs_log(GDFS_LOG_NOTICE,
+             "removing failed member %s for good (member set "
+             "version %llu.%llu)",
+             id, (unsigned long long)want.term, (unsigned long long)want.seq);
+    /* Committed once a majority of the remaining members hold it. */
+    while (gdfs_version_cmp(&h->g.committed, &want) < 0) {
+        if (h->g.role != GDFS_ROLE_LEADER) {
+            rc = gdfs_err_noquorum(why, whylen,
+                                   "node %s stopped leading before the "
+                                   "removal of %s was committed (the next "
+                                   "leader may still commit it: see status)",
+                                   h->g.self, id);
+            goto out;
+        }
+        if (gdfs_clock_ms() >= deadline) {
+            snprintf(why, whylen,
+                     "the removal of %s was not committed within %d ms (a "
+                     "majority of the %u remaining members must hold it)",
+                     id, timeout_ms, h->g.set.n);
+            rc = GDFS_ETIMEDOUT;
+            goto out;
+        }
+        gdfs_clock_cond_wait_ms(&h->changed, &h->mu, 200);
+    }
+    *version = want;
+out:
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
 int gdfs_grouphost_exit_code(struct gdfs_grouphost *h)
 {
     return h != NULL ? h->exit_code : 0;

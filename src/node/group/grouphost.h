@@ -99,6 +99,18 @@ int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,
  * only member), GDFS_EBUSY (another change in progress), GDFS_ETIMEDOUT. */
 int gdfs_grouphost_leave(struct gdfs_grouphost *h, int timeout_ms);
 
+/* Leader: remove failed member @id for good now (core/group.h
+ * gdfs_group_propose_forget) and wait up to @timeout_ms for the removal to
+ * be committed; *version gets the member set version that removed it.
+ * GDFS_OK; else @why says why, with the code: GDFS_ENOTLEADER (not the
+ * leader), GDFS_ENOENT (no such member), GDFS_EGROUP (it is alive or
+ * suspect, or is this leader), GDFS_EBUSY (another change in progress),
+ * GDFS_ENOQUORUM (this node stopped leading before the commit),
+ * GDFS_ETIMEDOUT. */
+int gdfs_grouphost_forget(struct gdfs_grouphost *h, const char *id,
+                          int timeout_ms, struct gdfs_version *version,
+                          char *why, size_t whylen);
+
 /* 0 while running normally; the exit status the node should end with
  * after the group thread asked it to stop. */
 int gdfs_grouphost_exit_code(struct gdfs_grouphost *h);

@@ -1179,15 +1179,23 @@ void gdfs_group_recv(struct gdfs_group *g, const struct gdfs_gmsg *m,
     }
 }
 
+/* Leader: member @id's index into *i, for its removal; GDFS_ENOTLEADER
+ * or GDFS_ENOENT if there is none to remove. */
+static int removal_target(const struct gdfs_group *g, const char *id, int *i)
+{
+    *i = gdfs_group_find(&g->set, id);
+    if (g->role != GDFS_ROLE_LEADER)
+        return GDFS_ENOTLEADER;
+    return *i < 0 ? GDFS_ENOENT : GDFS_OK;
+}
+
 int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
                              uint64_t now)
 {
-    int i = gdfs_group_find(&g->set, id);
+    int i, rc = removal_target(g, id, &i);
 
-    if (g->role != GDFS_ROLE_LEADER)
-        return GDFS_ENOTLEADER;
-    if (i < 0)
-        return GDFS_ENOENT;
+    if (rc != GDFS_OK)
+        return rc;
     if (pending_change(g))
         return GDFS_EBUSY;
     if (g->set.n == 1)
@@ -1198,12 +1206,10 @@ int gdfs_group_propose_leave(struct gdfs_group *g, const char *id,
 int gdfs_group_propose_forget(struct gdfs_group *g, const char *id,
                               uint64_t now)
 {
-    int i = gdfs_group_find(&g->set, id);
+    int i, rc = removal_target(g, id, &i);
 
-    if (g->role != GDFS_ROLE_LEADER)
-        return GDFS_ENOTLEADER;
-    if (i < 0)
-        return GDFS_ENOENT;
+    if (rc != GDFS_OK)
+        return rc;
     /* Only a member this leader has confirmed failed: a live one leaves
      * (with its copies handed off), and the leader is alive. */
     if (strcmp(id, g->self) == 0 || g->set.m[i].state != GDFS_MEMBER_FAILED)

@@ -736,6 +736,27 @@ static void all_hold(unsigned gone, int l, uint32_t n)
                      0);
 }
 
+/* Node @l is asked to forget member @i. */
+static int forget(int l, int i)
+{
+    return gdfs_group_propose_forget(&W.node[l].g, W.node[i].id, W.now);
+}
+
+/* A group of @n whose leader (*l) has just forgotten member *f, crashed
+ * and confirmed failed; the removal is committed. */
+static void forgotten_one(int n, uint64_t seed, int *l, int *f)
+{
+    world_init(n, seed);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, l), 1);
+    *f = (*l + 1) % W.n;
+    crash(*f);
+    ck_assert(run_until_failed(*l, *f, 3000));
+    ck_assert_int_eq(forget(*l, *f), GDFS_OK);
+    run(1000);
+    all_hold(1u << *f, *l, (uint32_t)n - 1);
+}
+
 START_TEST(test_group_forget_only_a_failed_member)
 {
     int l = -1, f, g2;
@@ -747,45 +768,29 @@ START_TEST(test_group_forget_only_a_failed_member)
     g2 = (l + 2) % W.n;
     /* Alive: refused, nothing proposed; so is the leader itself, a name
      * that is no member, and any follower asked. */
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_EGROUP);
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[l].id,
-                                               W.now),
-                     GDFS_EGROUP);
+    ck_assert_int_eq(forget(l, f), GDFS_EGROUP);
+    ck_assert_int_eq(forget(l, l), GDFS_EGROUP);
     ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, "n99", W.now),
                      GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[f].g, W.node[g2].id,
-                                               W.now),
-                     GDFS_ENOTLEADER);
+    ck_assert_int_eq(forget(f, g2), GDFS_ENOTLEADER);
     all_hold(0, l, 5);
     crash(f);
     crash(g2);
     /* Silent but not yet confirmed failed: still refused. */
     run(100);
     ck_assert_int_ne(state_of(l, f), GDFS_MEMBER_FAILED);
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_EGROUP);
+    ck_assert_int_eq(forget(l, f), GDFS_EGROUP);
     ck_assert(run_until_failed(l, f, 3000));
     ck_assert(run_until_failed(l, g2, 3000));
     /* Failed: removed now, long before any dead_ms; one change at a
      * time. */
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_OK);
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[g2].id,
-                                               W.now),
-                     GDFS_EBUSY);
+    ck_assert_int_eq(forget(l, f), GDFS_OK);
+    ck_assert_int_eq(forget(l, f), GDFS_ENOENT);
+    ck_assert_int_eq(forget(l, g2), GDFS_EBUSY);
     run(1000);
     all_hold((1u << f) | (1u << g2), l, 4);
     /* Three of four alive commit the second removal too. */
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[g2].id,
-                                               W.now),
-                     GDFS_OK);
+    ck_assert_int_eq(forget(l, g2), GDFS_OK);
     run(1000);
     ck_assert_int_eq(leaders(ALL, &l), 1);
     all_hold((1u << f) | (1u << g2), l, 3);
@@ -801,17 +806,7 @@ START_TEST(test_group_forget_needs_a_majority)
 
     /* One of three dead: the other two are a majority of the three and
      * of the two left, so the change commits. */
-    world_init(3, 62);
-    run(3000);
-    ck_assert_int_eq(leaders(ALL, &l), 1);
-    f = (l + 1) % 3;
-    crash(f);
-    ck_assert(run_until_failed(l, f, 3000));
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_OK);
-    run(1000);
-    all_hold(1u << f, l, 2);
+    forgotten_one(3, 62, &l, &f);
     ck_assert_int_eq(leaders(ALL, &l), 1);
     /* Two of three dead: the leader loses its majority and steps down;
      * nobody can commit a change, so nobody may propose one. */
@@ -824,9 +819,7 @@ START_TEST(test_group_forget_needs_a_majority)
     crash(g2);
     run(3000);
     ck_assert_int_eq(leaders(ALL, NULL), 0);
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_ENOTLEADER);
+    ck_assert_int_eq(forget(l, f), GDFS_ENOTLEADER);
     ck_assert_uint_eq(W.node[l].g.set.n, 3);
     ck_assert_str_eq(W.failure, "");
 }
@@ -836,17 +829,7 @@ START_TEST(test_group_forgotten_node_restarted_is_told_and_stops)
 {
     int l = -1, f;
 
-    world_init(4, 64);
-    run(3000);
-    ck_assert_int_eq(leaders(ALL, &l), 1);
-    f = (l + 1) % W.n;
-    crash(f);
-    ck_assert(run_until_failed(l, f, 3000));
-    ck_assert_int_eq(gdfs_group_propose_forget(&W.node[l].g, W.node[f].id,
-                                               W.now),
-                     GDFS_OK);
-    run(1000);
-    all_hold(1u << f, l, 3);
+    forgotten_one(4, 64, &l, &f);
     /* Back from its old database, which still names it a member: it
      * campaigns, nobody votes for a non-member, and the leader sends it
      * the set. The first such APPEND it drops (it does not follow that

@@ -585,7 +585,9 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
             if (me >= 0 && strcmp(h->g.set.m[me].addr, cfg->advertise) != 0)
                 gdfs_log(GDFS_LOG_WARN,
                          "advertise %s differs from the address the group "
-                         "knows (%s); the group keeps using the latter",
+                         "knows (%s); the group keeps using the latter (to "
+                         "move a node, empty data_dir but for group.key and "
+                         "join: README, \"Operating gdfs\")",
                          cfg->advertise, h->g.set.m[me].addr);
         }
         note_entries(h, &h->g.set);

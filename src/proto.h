@@ -159,11 +159,24 @@ struct gdfs_list_entry {
 };
 
 /* One replica of NDTOCL_LOCATE. */
+/* What the leader knows of a replica's copy (DESIGN.md "Copies and
+ * inventory"): its member's inventory report says it holds the copy, or
+ * lacks it; no report vouches for it (yet); or the put never heard it
+ * acknowledged. */
+enum gdfs_copy_state {
+    GDFS_COPY_UNVERIFIED = 0,
+    GDFS_COPY_HELD = 1,
+    GDFS_COPY_LACKING = 2,
+    GDFS_COPY_UNACKED = 3,
+};
+#define GDFS_COPY_STATE_MAX 3
+
 struct gdfs_replica_entry {
     struct gdfs_bytes id;
     struct gdfs_bytes addr;
     struct gdfs_version version;
-    uint8_t state;
+    uint8_t state; /* the member's: GDFS_MEMBER_* */
+    uint8_t copy;  /* enum gdfs_copy_state */
 };
 
 /* One member of NDTOCL_STATUS. */

@@ -311,14 +311,14 @@ static int cmd_locate(struct cli *c, const char *name)
             output_json_string(stdout, e.id.p, e.id.len);
             printf(", \"addr\": ");
             output_json_string(stdout, e.addr.p, e.addr.len);
-            printf(", \"version\": %llu, \"state\": \"%s\"}",
+            printf(", \"version\": %llu, \"state\": \"%s\", \"copy\": \"%s\"}",
                    (unsigned long long)e.version.seq,
-                   output_state_name(e.state));
+                   output_state_name(e.state), output_copy_name(e.copy));
         } else {
-            printf("  %-16.*s %-24.*s version %-6llu %s\n", (int)e.id.len,
-                   (const char *)e.id.p, (int)e.addr.len,
+            printf("  %-16.*s %-24.*s version %-6llu %-8s copy %s\n",
+                   (int)e.id.len, (const char *)e.id.p, (int)e.addr.len,
                    (const char *)e.addr.p, (unsigned long long)e.version.seq,
-                   output_state_name(e.state));
+                   output_state_name(e.state), output_copy_name(e.copy));
         }
         first = 0;
     }

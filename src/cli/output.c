@@ -113,6 +113,19 @@ const char *output_state_name(int state)
     return "unknown";
 }
 
+const char *output_copy_name(int copy)
+{
+    switch (copy) {
+    case GDFS_COPY_HELD:
+        return "held";
+    case GDFS_COPY_LACKING:
+        return "lacking";
+    case GDFS_COPY_UNACKED:
+        return "unacked";
+    }
+    return "unverified";
+}
+
 static void draw(struct progress *p, int final)
 {
     double el = (double)gdfs_clock_ms() / 1e3 - p->start;

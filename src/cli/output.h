@@ -20,6 +20,9 @@ const char *output_size(uint64_t bytes, char *buf, size_t len);
 
 /* Human name of a member/replica state ("alive"). */
 const char *output_state_name(int state);
+/* A replica's copy as the leader knows it (enum gdfs_copy_state): "held",
+ * "lacking", "unacked" or "unverified". */
+const char *output_copy_name(int copy);
 
 /* Progress bar on stderr, at most ten updates a second. @total is
  * UINT64_MAX when unknown (stdin). */

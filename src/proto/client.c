@@ -371,7 +371,7 @@ bool gdfs_proto_next_list(const struct gdfs_list_body *b, size_t *off,
 
 /* ---- NDTOCL_LOCATE: seq:64 term:64 size:64 count:8 then replica entries - */
 
-/* { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */
+/* { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 copy:8 } */
 static bool replica_entry(struct gdfs_pack_reader *r, void *out)
 {
     struct gdfs_replica_entry *e = out;
@@ -380,9 +380,10 @@ static bool replica_entry(struct gdfs_pack_reader *r, void *out)
     gdfs_proto_get_bytes8(r, &e->addr);
     gdfs_proto_get_version(r, &e->version);
     e->state = gdfs_pack_get_u8(r);
+    e->copy = gdfs_pack_get_u8(r);
     return !r->bad && gdfs_proto_valid_node_id(&e->id) &&
            gdfs_proto_valid_addr(&e->addr) &&
-           e->state <= GDFS_MEMBER_STATE_MAX;
+           e->state <= GDFS_MEMBER_STATE_MAX && e->copy <= GDFS_COPY_STATE_MAX;
 }
 
 static bool locate_reply_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
@@ -410,11 +411,12 @@ int gdfs_proto_add_replica(struct gdfs_proto_writer *w,
                            const struct gdfs_replica_entry *e)
 {
     struct gdfs_pack_writer pw;
-    size_t size = 1 + e->id.len + 1 + e->addr.len + 8 + 8 + 1;
+    size_t size = 1 + e->id.len + 1 + e->addr.len + 8 + 8 + 1 + 1;
     int rc;
 
     if (!gdfs_proto_valid_node_id(&e->id) ||
-        !gdfs_proto_valid_addr(&e->addr) || e->state > GDFS_MEMBER_STATE_MAX)
+        !gdfs_proto_valid_addr(&e->addr) || e->state > GDFS_MEMBER_STATE_MAX ||
+        e->copy > GDFS_COPY_STATE_MAX)
         return GDFS_EINVAL;
     rc = gdfs_proto_writer_room(w, replica_entry, size);
     if (rc != GDFS_OK)
@@ -424,6 +426,7 @@ int gdfs_proto_add_replica(struct gdfs_proto_writer *w,
     gdfs_proto_put_bytes8(&pw, &e->addr);
     gdfs_proto_put_version(&pw, &e->version);
     gdfs_pack_put_u8(&pw, e->state);
+    gdfs_pack_put_u8(&pw, e->copy);
     gdfs_proto_writer_commit(w, &pw, size);
     return GDFS_OK;
 }

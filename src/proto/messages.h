@@ -63,7 +63,9 @@
     /* namelen:16 name:namelen */                                             \
     X(CLTOND_LOCATE, 12, CLTOND, name, READ)                                  \
     /* seq:64 term:64 size:64 count:8 then count x                            \
-     *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 } */              \
+     *   { idlen:8 id addrlen:8 addr seq:64 term:64 state:8 copy:8 }          \
+     * (state: the member's, GDFS_MEMBER_STATE_MAX at most; copy: enum        \
+     * gdfs_copy_state, the leader's inventory view of that copy) */          \
     X(NDTOCL_LOCATE, 13, NDTOCL, locate_reply, REPLY)                         \
     /* (empty payload) */                                                     \
     X(CLTOND_STATUS, 14, CLTOND, empty, READ)                                 \

@@ -45,6 +45,21 @@ done
 result "$([ -z "$(grep 'lacks [0-9]* cop' "$T/n$L/log")" ]; echo $?)" \
     "the leader finds nothing lacking in a healthy group" \
     "$(grep 'lacks [0-9]* cop' "$T/n$L/log")"
+# copies_of I K: "NODE:COPY ..." for fileK, as locate through node I says.
+copies_of() {
+    cli "$1" --json locate "file$2" |
+        json '" ".join(sorted(r["node"] + ":" + r["copy"] for r in d["replicas"]))'
+}
+# all_held I: every file has its 3 copies held, as locate through I says.
+all_held() {
+    local k
+    for k in $(seq 1 $NFILES); do
+        [ "$(copies_of "$1" "$k")" = "n1:held n2:held n3:held" ] ||
+            { echo "file$k: $(copies_of "$1" "$k")"; return 1; }
+    done
+}
+ok "locate shows every copy held, through the leader and a member" \
+    eval 'all_held "$L" && all_held "$V"'
 
 # status_field I EXPR: a Python expression over node I's status --json.
 status_field() {
@@ -156,5 +171,6 @@ wait $W2
 status_agreed "$T/watch2"
 ok "... and the leader's status says 0 under-replicated" \
     expect_within 30 0 status_field "$L" 'd["under_replicated"]'
+ok "... and locate every copy held again" all_held "$L"
 ok "every file reads back byte-identical through n$V" files_read_back "$V"
 done_testing

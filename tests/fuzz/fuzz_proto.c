@@ -388,6 +388,7 @@ static uint32_t walk_body(const struct gdfs_msg *m,
                 goto done;
             CHECK(gdfs_proto_check_node_id(re.id.p, re.id.len) == GDFS_OK);
             CHECK(re.state <= GDFS_MEMBER_STATE_MAX);
+            CHECK(re.copy <= GDFS_COPY_STATE_MAX);
             eat(re.addr.p, re.addr.len);
             rc = w != NULL ? gdfs_proto_add_replica(w, &re) : GDFS_OK;
             break;

@@ -89,7 +89,8 @@ static void emit_lists(void)
                                           : i == 1 ? "127.0.0.1:7002"
                                                    : "127.0.0.1:7003"),
                                        {7, 2},
-                                       (uint8_t)i};
+                                       (uint8_t)i,
+                                       (uint8_t)(i + 1)};
         rc = gdfs_proto_add_replica(&w, &e);
     }
     if (rc != GDFS_OK || gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)

@@ -204,11 +204,12 @@ static const struct gdfs_list_entry list_entries[] = {
 
 static const struct gdfs_replica_entry replica_entries[] = {
     {{(const uint8_t *)"n1", 2}, {(const uint8_t *)"127.0.0.1:7001", 14},
-     {5, 2}, GDFS_MEMBER_ALIVE},
+     {5, 2}, GDFS_MEMBER_ALIVE, GDFS_COPY_HELD},
     {{(const uint8_t *)"node-2.b_x", 10},
-     {(const uint8_t *)"[::1]:7002", 10}, {4, 1}, GDFS_MEMBER_SUSPECT},
+     {(const uint8_t *)"[::1]:7002", 10}, {4, 1}, GDFS_MEMBER_SUSPECT,
+     GDFS_COPY_LACKING},
     {{(const uint8_t *)"N3", 2}, {(const uint8_t *)"host3:7003", 10},
-     {0, 0}, GDFS_MEMBER_LEFT},
+     {0, 0}, GDFS_MEMBER_LEFT, GDFS_COPY_UNACKED},
 };
 #define NREPLICA (sizeof(replica_entries) / sizeof(replica_entries[0]))
 
@@ -1468,6 +1469,7 @@ START_TEST(test_proto_roundtrip_locate_reply)
         ck_assert_bytes_eq(e.addr, replica_entries[i].addr);
         ck_assert_version_eq(e.version, replica_entries[i].version);
         ck_assert_uint_eq(e.state, replica_entries[i].state);
+        ck_assert_uint_eq(e.copy, replica_entries[i].copy);
         i++;
     }
     ck_assert_uint_eq(i, NREPLICA);
@@ -1859,7 +1861,8 @@ START_TEST(test_proto_check_node_id_rules)
 END_TEST
 
 /* A LOCATE reply with one replica whose fields are given raw. */
-static int locate_with(const char *id, const char *addr, unsigned state)
+static int locate_copy(const char *id, const char *addr, unsigned state,
+                       unsigned copy)
 {
     struct gdfs_msg m;
     struct raw r;
@@ -1874,7 +1877,13 @@ static int locate_with(const char *id, const char *addr, unsigned state)
     raw_u64(&r, 1);
     raw_u64(&r, 1);
     raw_u8(&r, state);
+    raw_u8(&r, copy);
     return raw_decode(&r, &m);
+}
+
+static int locate_with(const char *id, const char *addr, unsigned state)
+{
+    return locate_copy(id, addr, state, GDFS_COPY_HELD);
 }
 
 /* A STATUS reply with one member, fields given raw, role and ring too. */
@@ -1931,6 +1940,9 @@ START_TEST(test_proto_bad_states_rejected)
 
     for (unsigned s = GDFS_MEMBER_STATE_MAX + 1; s < 256; s += 17)
         ck_assert_int_eq(locate_with("n1", "h:1", s), GDFS_EPROTO);
+    for (unsigned c = 0; c < 256; c += 17)
+        ck_assert_int_eq(locate_copy("n1", "h:1", GDFS_MEMBER_ALIVE, c),
+                         c <= GDFS_COPY_STATE_MAX ? GDFS_OK : GDFS_EPROTO);
     for (unsigned s = GDFS_STATUS_STATE_MAX + 1; s < 256; s += 17)
         ck_assert_int_eq(status_with("n1", "g", "n1", "n2", "h:2", s),
                          GDFS_EPROTO);
@@ -1950,6 +1962,9 @@ START_TEST(test_proto_bad_states_rejected)
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
                      GDFS_OK);
     re.state = GDFS_MEMBER_STATE_MAX + 1;
+    ck_assert_int_eq(gdfs_proto_add_replica(&w, &re), GDFS_EINVAL);
+    re.state = GDFS_MEMBER_ALIVE;
+    re.copy = GDFS_COPY_STATE_MAX + 1;
     ck_assert_int_eq(gdfs_proto_add_replica(&w, &re), GDFS_EINVAL);
     ck_assert_uint_eq(w.count, 0);
     m.type = GDFS_MSG_NDTOCL_STATUS;

@@ -180,6 +180,32 @@ struct list_ctx {
     struct gdfs_inventory *inv;         /* what members report they hold */
 };
 
+/* What this leader knows of replica @i's copy of @m: unacked by the put,
+ * or as its member's inventory report says (DESIGN.md invariant 8). */
+static enum gdfs_copy_state copy_of(const struct gdfs_meta *m, unsigned i,
+                                    const struct gdfs_group_status *gs,
+                                    struct gdfs_inventory *inv)
+{
+    struct gdfs_inv_member now = {0, 0};
+
+    if (!((m->acked >> i) & 1u))
+        return GDFS_COPY_UNACKED;
+    for (uint32_t k = 0; k < gs->n; k++)
+        if (strcmp(gs->m[k].id, m->replica[i]) == 0) {
+            now.inc = gs->m[k].incarnation;
+            now.entered = gs->m[k].entered;
+        }
+    switch (gdfs_inventory_holds(inv, m->replica[i], &now, m->name, m->namelen,
+                                 &m->version)) {
+    case GDFS_INV_HELD:
+        return GDFS_COPY_HELD;
+    case GDFS_INV_LACKS:
+        return GDFS_COPY_LACKING;
+    default:
+        return GDFS_COPY_UNVERIFIED;
+    }
+}
+
 /* The copies of @m that count on live members: acked, on a member that
  * is alive or suspect (issue 13: a copy on a failed node is not shown as
  * a replica; compare with the 3 a file should have), and not reported
@@ -191,20 +217,15 @@ static uint8_t live_replicas(const struct gdfs_meta *m,
     uint8_t n = 0;
 
     for (unsigned i = 0; i < m->nreplicas; i++) {
-        if (!((m->acked >> i) & 1u))
-            continue;
-        for (uint32_t k = 0; k < gs->n; k++) {
-            struct gdfs_inv_member now = {gs->m[k].incarnation,
-                                          gs->m[k].entered};
+        enum gdfs_copy_state c = copy_of(m, i, gs, inv);
 
+        if (c == GDFS_COPY_UNACKED || c == GDFS_COPY_LACKING)
+            continue;
+        for (uint32_t k = 0; k < gs->n; k++)
             if (strcmp(gs->m[k].id, m->replica[i]) == 0 &&
                 (gs->m[k].state == GDFS_MEMBER_ALIVE ||
-                 gs->m[k].state == GDFS_MEMBER_SUSPECT) &&
-                gdfs_inventory_holds(inv, m->replica[i], &now, m->name,
-                                     m->namelen,
-                                     &m->version) != GDFS_INV_LACKS)
+                 gs->m[k].state == GDFS_MEMBER_SUSPECT))
                 n++;
-        }
     }
     return n;
 }
@@ -262,6 +283,7 @@ int gdfs_leaderops_locate(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_LOCATE, .reqid = m->reqid};
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
+    struct gdfs_group_status *gs;
     struct gdfs_proto_writer w;
     struct gdfs_meta meta;
     char name[256], why[512];
@@ -278,6 +300,10 @@ int gdfs_leaderops_locate(struct gdfs_session *s, const struct gdfs_msg *m)
     }
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "locate %s: %s", name, why);
+    if ((gs = malloc(sizeof(*gs))) == NULL)
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOMEM,
+                                "locate %s: out of memory", name);
+    gdfs_grouphost_status(s->group, gs);
     r.u.locate_reply.version = meta.version;
     r.u.locate_reply.size = meta.size;
     rc = gdfs_proto_writer_begin(&w, s->out, s->outcap, &r);
@@ -294,8 +320,10 @@ int gdfs_leaderops_locate(struct gdfs_session *s, const struct gdfs_msg *m)
         e.addr.len = strlen(addrs[i]);
         e.version = meta.version;
         e.state = state;
+        e.copy = (uint8_t)copy_of(&meta, i, gs, s->inventory);
         rc = gdfs_proto_add_replica(&w, &e);
     }
+    free(gs);
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "locate %s: reply too large",
                                 name);

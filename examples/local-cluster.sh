@@ -53,12 +53,12 @@ members_alive() {
     [ "$(cli 1 status | grep -c ' alive')" -eq 3 ]
 }
 
-# answers I: node I answers status: exit 0 (healthy) or 3 (degraded, e.g.
-# a member still joining); 1 is no leader or no answer.
+# answers I: node I answers status, whatever the group's health: healthy
+# (exit 0), degraded (3, e.g. a member still joining) or, when it restarts
+# before the other members, no quorum yet (1, but with a status printed;
+# an unreachable node prints none).
 answers() {
-    local rc=0
-    cli "$1" status >/dev/null 2>&1 || rc=$?
-    [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+    [ -n "$(cli "$1" status 2>/dev/null)" ]
 }
 
 healthy() {

@@ -410,6 +410,132 @@ START_TEST(test_rlog_init_and_io_failure)
 }
 END_TEST
 
+/* ---- random hostile input ---------------------------------------------- */
+
+static uint64_t fuzz_rng;
+
+/* check's assertions write to a pipe on every call: too slow for the
+ * hundreds of thousands below, which only speak when they fail. */
+#define REQUIRE(c)                                                            \
+    do {                                                                      \
+        if (!(c))                                                             \
+            ck_abort_msg("%s", #c);                                           \
+    } while (0)
+
+static uint64_t fuzz(void)
+{
+    fuzz_rng ^= fuzz_rng << 13;
+    fuzz_rng ^= fuzz_rng >> 7;
+    fuzz_rng ^= fuzz_rng << 17;
+    return fuzz_rng;
+}
+
+/* A number from a message: small and plausible mostly, else extreme. */
+static uint64_t fuzz_number(void)
+{
+    static const uint64_t extreme[] = {0, GDFS_RLOG_LIMIT - 1, GDFS_RLOG_LIMIT,
+                                       UINT64_MAX};
+    if (fuzz() % 8 != 0)
+        return fuzz() % 32;
+    return extreme[fuzz() % 4];
+}
+
+/* What was committed, entry by entry, as the log's commit index grew. */
+static struct ent fuzz_ref[MAXLOG];
+
+static void fuzz_check(const struct gdfs_rlog *l, const struct store *s,
+                       uint64_t *seen)
+{
+    REQUIRE(l->snap_index <= l->applied);
+    REQUIRE(l->applied <= l->commit);
+    REQUIRE(l->commit <= l->last_index);
+    REQUIRE(l->last_index == mem_last(s));
+    REQUIRE(l->snap_index == s->snap_index);
+    REQUIRE(l->commit >= *seen);
+    for (uint64_t i = s->snap_index + 1; i <= l->commit && i < MAXLOG; i++) {
+        const struct ent *e = &s->e[i - s->snap_index - 1];
+        if (i > *seen)
+            fuzz_ref[i] = *e;
+        REQUIRE(e->term == fuzz_ref[i].term);
+        REQUIRE(e->val == fuzz_ref[i].val);
+    }
+    *seen = l->commit;
+}
+
+/* Random requests, snapshots and acks with numbers in and out of range:
+ * every answer is OK or a refusal, the numbers stay ordered, and no
+ * committed entry ever changes. */
+START_TEST(test_rlog_random_hostile_input_keeps_committed)
+{
+    static struct store s;
+
+    fuzz_rng = 88172645463325252u;
+    for (int round = 0; round < 300; round++) {
+        uint64_t terms[20], t = 1, seen = 10;
+        struct gdfs_rlog l;
+
+        for (int i = 0; i < 20; i++)
+            terms[i] = t += fuzz() % 2;
+        fill(&s, terms, 20);
+        ck_assert_int_eq(mem_open(&l, &s, &cfg0, 10), GDFS_OK);
+        if (fuzz() % 2)
+            ck_assert_int_eq(gdfs_rlog_compact(&l), GDFS_OK);
+        for (int i = 1; i <= 10 && i > (int)s.snap_index; i++)
+            fuzz_ref[i] = s.e[i - s.snap_index - 1];
+        for (int k = 0; k < 200; k++) {
+            struct gdfs_rlog_entry e[4];
+            uint64_t v[4];
+            struct gdfs_rlog_req req = {.prev_index = fuzz_number(),
+                                        .prev_term = fuzz_number(),
+                                        .commit = fuzz_number(),
+                                        .entries = e,
+                                        .n = fuzz() % 5};
+            struct gdfs_rlog_ack ack;
+            int rc;
+
+            for (size_t i = 0; i < req.n; i++) {
+                e[i].index = fuzz() % 8 ? req.prev_index + 1 + i
+                                        : fuzz_number();
+                e[i].term = fuzz() % 8 ? req.prev_term + i / 2 : fuzz_number();
+                v[i] = fuzz();
+                e[i].data = &v[i];
+                e[i].len = sizeof(v[i]);
+            }
+            if (fuzz() % 16 == 0) {
+                s.pending_hash = fuzz();
+                rc = gdfs_rlog_take_snapshot(&l, fuzz_number(), fuzz_number(),
+                                             &ack);
+                if (rc == GDFS_OK && l.snap_index > seen)
+                    seen = l.snap_index; /* a leader's committed state */
+            } else {
+                rc = gdfs_rlog_take_append(&l, &req, &ack);
+            }
+            REQUIRE(rc == GDFS_OK || rc == GDFS_EPROTO);
+            if (rc == GDFS_OK && ack.ok)
+                REQUIRE(ack.match <= l.last_index);
+            fuzz_check(&l, &s, &seen);
+        }
+        ck_assert_int_eq(gdfs_rlog_lead(&l, GDFS_RLOG_LIMIT - 1, 3, 0),
+                         GDFS_OK);
+        for (int k = 0; k < 200; k++) {
+            struct gdfs_rlog_ack ack = {.ok = fuzz() % 2,
+                                        .match = fuzz_number(),
+                                        .last_index = fuzz_number(),
+                                        .conflict_term = fuzz_number(),
+                                        .conflict_from = fuzz_number()};
+            unsigned peer = (unsigned)(fuzz() % 4);
+            int rc = gdfs_rlog_take_ack(&l, peer, &ack);
+
+            REQUIRE(rc == GDFS_OK || rc == GDFS_EPROTO || rc == GDFS_EINVAL);
+            REQUIRE(l.peer[1].match <= l.last_index);
+            REQUIRE(l.peer[1].next > l.peer[1].match);
+            REQUIRE(l.peer[1].next <= l.last_index + 1);
+            fuzz_check(&l, &s, &seen);
+        }
+    }
+}
+END_TEST
+
 /* ---- randomized schedules ---------------------------------------------- */
 
 /* Run @count schedules from @first (GDFS_SIM_SEED: that one only); returns
@@ -535,6 +661,7 @@ static Suite *rlog_suite(void)
     tcase_add_test(exact, test_rlog_snapshot_keeps_agreeing_tail);
     tcase_add_test(exact, test_rlog_refuses_hostile_numbers);
     tcase_add_test(exact, test_rlog_init_and_io_failure);
+    tcase_add_test(exact, test_rlog_random_hostile_input_keeps_committed);
     tcase_add_loop_test(checks, test_rlog_checks_catch_broken_rules, 0,
                         (int)(sizeof(broken) / sizeof(broken[0])));
     tcase_set_timeout(checks, 600);

@@ -301,8 +301,8 @@ int gdfs_rlog_take_append(struct gdfs_rlog *l, const struct gdfs_rlog_req *req,
     int rc;
 
     memset(ack, 0, sizeof(*ack));
-    if (!req_valid(req))
-        return GDFS_EPROTO;
+    if (l->leader || !req_valid(req))
+        return GDFS_EPROTO; /* a leader takes no entries in its own term */
     if (req->prev_index > l->last_index) { /* a gap: ask for earlier */
         ack->last_index = l->last_index;
         return GDFS_OK;
@@ -366,7 +366,7 @@ int gdfs_rlog_take_snapshot(struct gdfs_rlog *l, uint64_t index, uint64_t term,
     int rc;
 
     memset(ack, 0, sizeof(*ack));
-    if (index == 0 || index >= GDFS_RLOG_LIMIT || term == 0 ||
+    if (l->leader || index == 0 || index >= GDFS_RLOG_LIMIT || term == 0 ||
         term >= GDFS_RLOG_LIMIT)
         return GDFS_EPROTO;
     ack->ok = true;

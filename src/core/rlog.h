@@ -204,15 +204,15 @@ int gdfs_rlog_take_ack(struct gdfs_rlog *l, unsigned peer,
 /* Follower: take an append request from the leader of the current term
  * and fill @ack. Applies newly committed entries. GDFS_EPROTO (nothing
  * changed, no answer to send) if the request breaks a rule: numbers past
- * the limit, entries out of sequence or of falling terms, or a change to
- * a committed entry. */
+ * the limit, entries out of sequence or of falling terms, a change to a
+ * committed entry, or this node leads (a second leader in its term). */
 int gdfs_rlog_take_append(struct gdfs_rlog *l, const struct gdfs_rlog_req *req,
                           struct gdfs_rlog_ack *ack);
 
 /* Follower: the leader's snapshot up to @index (entry term @term) has
  * arrived whole in the host's hands: install it unless this node already
  * committed that far, and fill @ack (ok, match = @index). GDFS_EPROTO on
- * numbers past the limit or a term of 0. */
+ * numbers past the limit, a term of 0, or if this node leads. */
 int gdfs_rlog_take_snapshot(struct gdfs_rlog *l, uint64_t index, uint64_t term,
                             struct gdfs_rlog_ack *ack);
 

@@ -370,8 +370,14 @@ START_TEST(test_rlog_refuses_hostile_numbers)
     ck_assert(!ack.ok);
     ck_assert_uint_eq(ack.last_index, 2);
 
-    /* a leader refuses acks claiming more than it holds */
+    /* a leader refuses acks claiming more than it holds, and entries
+     * or a snapshot (another leader of its term) */
     ck_assert_int_eq(gdfs_rlog_lead(&l, 3, 3, 0), GDFS_OK);
+    req.prev_index = 2;
+    e.index = 3;
+    ck_assert_int_eq(gdfs_rlog_take_append(&l, &req, &ack), GDFS_EPROTO);
+    ck_assert_int_eq(gdfs_rlog_take_snapshot(&l, 5, 3, &ack), GDFS_EPROTO);
+    ck_assert_uint_eq(l.last_index, 2);
     ack = (struct gdfs_rlog_ack){.ok = true, .match = 3};
     ck_assert_int_eq(gdfs_rlog_take_ack(&l, 1, &ack), GDFS_EPROTO);
     ack = (struct gdfs_rlog_ack){.last_index = big};

@@ -31,7 +31,15 @@ cleanup() {
 trap cleanup EXIT
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-cli() { "$build/gdfs-cli" -n "127.0.0.1:${PORT[$1]}" -P "$plugins" -T 2000 "${@:2}"; }
+# Every connection is authenticated: gdfs-cli presents an admin credential
+# and a joining node a node token, both issued by n1 (`gdfs-node token`).
+# n1 has a group key once it answers (init writes it first).
+cli() {
+    [ -s "$dir/admin.key" ] ||
+        (umask 077 && "$build/gdfs-node" -c "$dir/n1.ini" token --role admin >"$dir/admin.key.tmp" &&
+            mv "$dir/admin.key.tmp" "$dir/admin.key") 2>/dev/null
+    "$build/gdfs-cli" --key-file "$dir/admin.key" -n "127.0.0.1:${PORT[$1]}" -P "$plugins" -T 2000 "${@:2}"
+}
 role() { cli "$1" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["role"])' 2>/dev/null; }
 state_seen() { # state_seen I J: the state node I gives nJ
     cli "$1" --json status 2>/dev/null | python3 -c 'import json,sys
@@ -39,8 +47,13 @@ d=json.load(sys.stdin); print([m["state"] for m in d["members"] if m["id"]=="n'"
 }
 
 start() { # start I [init | join ADDR]
-    local i=$1
+    local i=$1 tok
     shift
+    if [ "${1:-}" = join ]; then
+        tok=$("$build/gdfs-node" -c "$dir/n1.ini" token --role node) ||
+            { echo "no join token from n1" >&2; exit 1; }
+        set -- join --token "$tok" "${@:2}"
+    fi
     "$build/gdfs-node" -c "$dir/n$i.ini" "$@" 2>>"$dir/n$i.log" &
     PID[$i]=$!
     for _ in $(seq 100); do answers cli "$i" status && return 0; sleep 0.05; done
@@ -100,7 +113,7 @@ echo "gdfs failover bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo
 echo "defaults: heartbeat 100 ms, suspect 600 ms, election 700 ms, lease 560 ms"
 for n in $sizes; do
     PID=() PORT=()
-    rm -rf "${dir:?}"/n*
+    rm -rf "${dir:?}"/n* "$dir/admin.key"
     launch "$n"
     lead=() fol=()
     for r in $(seq "$runs"); do

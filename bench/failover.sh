@@ -7,18 +7,40 @@
 # and the group messages each node sends per second in a quiet group
 # (sendto calls counted with strace over 5 s).
 #
+# With --files N, failover with file records instead (issue 14): a 5-node
+# group is filled with N files of 64 bytes through the normal put path
+# (`gdfs-cli put -r -p 8` of a directory tree; the population time and
+# rate are printed), then the leader is SIGKILLed --runs times (default 3
+# here) and the time to the first acknowledged put through a survivor is
+# printed (median, min, max) beside the same figure for an empty group
+# measured first in the same run. Each run also prints, from the new
+# leader's log (log_level info), when it was elected, when it had
+# collected the members' records and when it began serving, counted from
+# the SIGKILL. After each run the killed node is restarted and the group
+# waited on until status says healthy. The follower and message
+# measurements are not made with --files.
+#
 #   bench/failover.sh [--runs N] [--sizes "5 15"]
+#   bench/failover.sh --files N [--runs N]
 # Environment: GDFS_BUILD (a configured build dir; default _build/bench).
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-runs=10 sizes="5 15"
+runs="" sizes="5 15" files=""
+usage() { echo "usage: $0 [--runs N] [--sizes \"5 15\"] | --files N [--runs N]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) runs=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--sizes \"5 15\"]" >&2; exit 2 ;;
+    --files) files=$2; shift 2 ;;
+    *) usage ;;
     esac
 done
+[[ -z $files || $files =~ ^[0-9]+$ ]] || usage
+[[ -z $runs || $runs =~ ^[1-9][0-9]*$ ]] || usage
+[ -n "$runs" ] || { [ -n "$files" ] && runs=3 || runs=10; }
+# The phases of a failover are read from the nodes' info lines.
+loglevel=warn
+[ -z "$files" ] || loglevel=info
 . "$src/bench/build.sh"
 command -v strace >/dev/null || apt-get install -y -qq strace >/dev/null
 plugins=$build/plugins/tcp/.libs
@@ -34,11 +56,14 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # Every connection is authenticated: gdfs-cli presents an admin credential
 # and a joining node a node token, both issued by n1 (`gdfs-node token`).
 # n1 has a group key once it answers (init writes it first).
-cli() {
+cli() { cli_to 2000 "$@"; }
+cli_to() { # cli_to MS I ARGS...: gdfs-cli through node I, network timeout MS
+    local ms=$1
+    shift
     [ -s "$dir/admin.key" ] ||
         (umask 077 && "$build/gdfs-node" -c "$dir/n1.ini" token --role admin >"$dir/admin.key.tmp" &&
             mv "$dir/admin.key.tmp" "$dir/admin.key") 2>/dev/null
-    "$build/gdfs-cli" --key-file "$dir/admin.key" -n "127.0.0.1:${PORT[$1]}" -P "$plugins" -T 2000 "${@:2}"
+    "$build/gdfs-cli" --key-file "$dir/admin.key" -n "127.0.0.1:${PORT[$1]}" -P "$plugins" -T "$ms" "${@:2}"
 }
 role() { cli "$1" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["role"])' 2>/dev/null; }
 state_seen() { # state_seen I J: the state node I gives nJ
@@ -82,7 +107,7 @@ launch() { # launch N
 id = n$i
 listen = 127.0.0.1:${PORT[$i]}
 data_dir = $dir/n$i
-log_level = warn
+log_level = $loglevel
 [transport]
 plugin_dir = $plugins
 INI
@@ -108,7 +133,138 @@ stats() { # stats values...: median min max
     printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "median %d ms, min %d ms, max %d ms (%d runs)", a[int((NR+1)/2)], a[1], a[NR], NR}'
 }
 
+# populate N: N files of 64 bytes (each its own content), in directories
+# of 1000, put through node 1 with put -r -p 8 as files/dNNNN/fNNNNNN;
+# sets pop_ms (0 for none).
+populate() {
+    local n=$1 t0 got
+    pop_ms=0
+    [ "$n" -gt 0 ] || return 0
+    rm -rf "$dir/tree"
+    python3 - "$dir/tree" "$n" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for k in range(n):
+    d = os.path.join(root, "d%04d" % (k // 1000))
+    if k % 1000 == 0:
+        os.makedirs(d)
+    with open(os.path.join(d, "f%06d" % k), "wb") as f:
+        f.write(b"%063d\n" % k)
+PY
+    t0=$(now_ms)
+    cli_to 10000 1 put -r -p 8 "$dir/tree" files/ >"$dir/populate.out" 2>&1 ||
+        { echo "put -r of $n files failed" >&2; tail "$dir/populate.out" >&2; exit 1; }
+    pop_ms=$(($(now_ms) - t0))
+    rm -rf "$dir/tree"
+    got=$(cli_to 30000 1 ls | grep -c ' files/d' || true)
+    [ "$got" -eq "$n" ] || { echo "ls lists $got of the $n files put" >&2; exit 1; }
+}
+
+# healthy N: wait (120 s at most) until status through the leader exits 0
+# (every member alive, nothing under-replicated); prints how long it took
+# when that was more than a second, and a warning on a timeout.
+healthy() {
+    local n=$1 t0 l
+    t0=$(now_ms)
+    while [ $(($(now_ms) - t0)) -lt 120000 ]; do
+        l=$(leader_of "$n") && cli_to 10000 "$l" status >/dev/null 2>&1 && {
+            [ $(($(now_ms) - t0)) -lt 1000 ] || echo "  (group healthy after $(($(now_ms) - t0)) ms)"
+            return 0
+        }
+        sleep 0.2
+    done
+    echo "  (warning: group not healthy after 120 s; going on)"
+}
+
+# phases T0 T1 LOG:OFFSET...: from the node logs (read from OFFSET), when
+# the node that became leader after T0 (epoch ms) was elected, had
+# collected the members' records and was serving, in ms after T0; T1 is
+# when the put was acknowledged.
+phases() {
+    python3 - "$@" <<'PY'
+import datetime, re, sys
+t0, t1 = int(sys.argv[1]), int(sys.argv[2])
+def ms(line):
+    try:
+        d = datetime.datetime.strptime(line[:24], "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return None
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+for arg in sys.argv[3:]:
+    path, off = arg.rsplit(":", 1)
+    with open(path, errors="replace") as f:
+        f.seek(int(off))
+        lines = f.readlines()
+    term = None
+    at = {}
+    for l in lines:
+        m = re.search(r"leader is \S+ \(term (\d+)\): this node", l)
+        if m and term is None and (ms(l) or 0) >= t0:
+            term, at["elected"] = m.group(1), ms(l)
+        elif term and "term %s: records of" % term in l and "collected" in l:
+            at.setdefault("collected", ms(l))
+        elif term and "term %s: records written back" % term in l and "serving" in l:
+            at.setdefault("serving", ms(l))
+    if term:
+        print("elected +%s ms, records collected +%s ms, serving +%s ms, put acknowledged +%d ms (term %s)" % (
+            *(at[k] - t0 if k in at else "?" for k in ("elected", "collected", "serving")), t1 - t0, term))
+        break
+else:
+    print("no leader election found in the logs")
+PY
+}
+
+# files_failover N: a 5-node group holding N files: populate, then --runs
+# leader SIGKILLs; sets fo (the list of ms) and pop_ms.
+files_failover() {
+    local n=5 nf=$1 r l t0 done_at i offs
+    PID=() PORT=()
+    rm -rf "${dir:?}"/n* "$dir/admin.key"
+    launch "$n"
+    populate "$nf"
+    [ "$nf" -eq 0 ] || echo "$n nodes, $nf files: populated through put -r -p 8 in $((pop_ms / 1000)).$(printf '%03d' $((pop_ms % 1000))) s ($((nf * 1000 / (pop_ms > 0 ? pop_ms : 1))) files/s, $((pop_ms * 10000 / nf)) ms per 10 000 files)"
+    healthy "$n"
+    fo=()
+    for r in $(seq "$runs"); do
+        l=$(leader_of "$n")
+        offs=()
+        for i in $(seq 1 "$n"); do offs+=("$dir/n$i.log:$(stat -c %s "$dir/n$i.log")"); done
+        t0=$(now_ms)
+        kill -9 "${PID[$l]}"; wait "${PID[$l]}" 2>/dev/null || true; unset "PID[$l]"
+        done_at=""
+        while [ -z "$done_at" ]; do
+            for i in $(seq 1 "$n"); do
+                [ -n "${PID[$i]:-}" ] || continue
+                if cli "$i" put "$dir/small" "bench-$r" >/dev/null 2>&1; then done_at=$(now_ms); break; fi
+            done
+            [ $(( $(now_ms) - t0 )) -lt 60000 ] || { echo "no acknowledged put 60 s after the SIGKILL" >&2; exit 1; }
+        done
+        fo+=($((done_at - t0)))
+        echo "  $nf files, run $r: n$l killed; $(phases "$t0" "$done_at" "${offs[@]}")"
+        start "$l"
+        for _ in $(seq 100); do [ "$(state_seen "$l" "$l")" = alive ] && break; sleep 0.1; done
+        healthy "$n"
+    done
+    for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+
 head -c 4096 /dev/urandom >"$dir/small"
+if [ -n "$files" ]; then
+    echo "gdfs failover bench, $files files of 64 bytes: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "defaults: heartbeat 100 ms, suspect 600 ms, election 700 ms, lease 560 ms; $runs runs"
+    files_failover 0
+    ref=("${fo[@]}")
+    ref_med=$(printf '%s\n' "${ref[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "5 nodes, 0 files: leader SIGKILL -> first acknowledged put: $(stats "${ref[@]}")"
+    if [ "$files" -gt 0 ]; then
+        files_failover "$files"
+        med=$(printf '%s\n' "${fo[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+        echo "5 nodes, $files files: populated in $((pop_ms / 1000)).$(printf '%03d' $((pop_ms % 1000))) s ($((files * 1000 / (pop_ms > 0 ? pop_ms : 1))) files/s)"
+        echo "5 nodes, $files files: leader SIGKILL -> first acknowledged put: $(stats "${fo[@]}"); 0 files, same run: median $ref_med ms ($(printf '%+d' $((med - ref_med))) ms)"
+    fi
+    exit 0
+fi
 echo "gdfs failover bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "defaults: heartbeat 100 ms, suspect 600 ms, election 700 ms, lease 560 ms"
 for n in $sizes; do

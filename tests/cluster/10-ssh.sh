@@ -133,7 +133,8 @@ exits 2 "a user key others may read (0644) is refused (exit 2)" \
 ok "... as ssh does: UNPROTECTED PRIVATE KEY FILE, with the chmod to run" \
     grep -qF "[ssh] identity: UNPROTECTED PRIVATE KEY FILE '$T/bad/loose_key' (mode 0644, open to group or others); fix: chmod 600 '$T/bad/loose_key'" "$ERR"
 chmod 600 "$T/bad/loose_key"
-exits 0 "... and the same key is used after chmod 600" "$CLI_BIN" -c "$ini" status
+ok "... and the same key is used after chmod 600" \
+    replies "$CLI_BIN" -c "$ini" status
 ssh-keygen -q -t ed25519 -N '' -C stranger -f "$T/bad/stranger_key"
 ini=$(bad_ini wrongkey identity="$T/bad/stranger_key")
 exits 2 "a user key sshd does not accept is refused (exit 2)" \

@@ -22,7 +22,7 @@ exits 2 "gdfs-cli without a credential exits 2" \
     env -u GDFS_KEY_FILE "$CLI_BIN" -n "$(addr_of 1)" status
 ok "... and says how to get one" grep -q "no credential: give --key-file" "$ERR"
 ok "gdfs-cli -c node.ini on the node's host acts with its admin rights" \
-    env -u GDFS_KEY_FILE "$CLI_BIN" -c "$T/n2/node.ini" status
+    replies env -u GDFS_KEY_FILE "$CLI_BIN" -c "$T/n2/node.ini" status
 (umask 077 && "$NODE_BIN" -c "$T/n1/node.ini" token --role read >"$T/read.key")
 ok "token --role read prints one credential line" \
     grep -Eq '^gdfs1:read:[0-9a-f]{16}:[0-9a-f]{64}$' "$T/read.key"

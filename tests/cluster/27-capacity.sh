@@ -37,6 +37,7 @@ ok "... and used_bytes count its database" \
     test "$(room_of 1 $F 'm["used_bytes"] > 0 and m["used_bytes"] < 64 << 20')" = true
 ok "a follower shows the leader's figures too" \
     expect_within 5 "$RESERVE" room_of 2 $F 'm["reserve_bytes"]'
+ok "the group turns healthy: status exits 0" expect_within 10 0 status_rc 2
 exits 0 "status in words: healthy" cli 2 status
 ok "... with used, free and reserve in human sizes" \
     grep -Eq "^  n$F .* used +[0-9.]+ (KiB|MiB)  free +[0-9.]+ MiB  reserve +16.0 MiB$" "$OUT"

@@ -393,6 +393,15 @@ answers() {
     [ -n "$out" ]
 }
 
+# replies CMD...: CMD, a gdfs-cli status, got a reply: exit 0 (healthy) or
+# 3 (degraded, e.g. the leader has not verified every member's copies yet
+# after a start): the connection and credential worked.
+replies() {
+    local rc=0
+    "$@" || rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+}
+
 # status_rc I: gdfs-cli status's exit status through node I (0 healthy,
 # 3 degraded, 1 no quorum or unreachable).
 status_rc() {

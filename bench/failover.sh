@@ -217,6 +217,22 @@ else:
 PY
 }
 
+# kill_leader N L NAME MS: SIGKILL node L of N (the leader), then put NAME
+# through the survivors until one acknowledges; sets done_at (ms). Gives
+# up after MS ms from t0.
+kill_leader() {
+    local n=$1 l=$2 name=$3 limit=$4 i
+    kill -9 "${PID[$l]}"; wait "${PID[$l]}" 2>/dev/null || true; unset "PID[$l]"
+    done_at=""
+    while [ -z "$done_at" ]; do
+        for i in $(seq 1 "$n"); do
+            [ -n "${PID[$i]:-}" ] || continue
+            if cli "$i" put "$dir/small" "$name" >/dev/null 2>&1; then done_at=$(now_ms); break; fi
+        done
+        [ $(( $(now_ms) - t0 )) -lt "$limit" ] || { echo "no acknowledged put $((limit / 1000)) s after the SIGKILL" >&2; exit 1; }
+    done
+}
+
 # files_failover N: a 5-node group holding N files: populate, then --runs
 # leader SIGKILLs; sets fo (the list of ms) and pop_ms.
 files_failover() {
@@ -233,15 +249,7 @@ files_failover() {
         offs=()
         for i in $(seq 1 "$n"); do offs+=("$dir/n$i.log:$(stat -c %s "$dir/n$i.log")"); done
         t0=$(now_ms)
-        kill -9 "${PID[$l]}"; wait "${PID[$l]}" 2>/dev/null || true; unset "PID[$l]"
-        done_at=""
-        while [ -z "$done_at" ]; do
-            for i in $(seq 1 "$n"); do
-                [ -n "${PID[$i]:-}" ] || continue
-                if cli "$i" put "$dir/small" "bench-$r" >/dev/null 2>&1; then done_at=$(now_ms); break; fi
-            done
-            [ $(( $(now_ms) - t0 )) -lt 60000 ] || { echo "no acknowledged put 60 s after the SIGKILL" >&2; exit 1; }
-        done
+        kill_leader "$n" "$l" "bench-$r" 60000
         fo+=($((done_at - t0)))
         echo "  $nf files, run $r: n$l killed; $(phases "$t0" "$done_at" "${offs[@]}")"
         start "$l"
@@ -278,15 +286,7 @@ for n in $sizes; do
     for r in $(seq "$runs"); do
         l=$(leader_of "$n")
         t0=$(now_ms)
-        kill -9 "${PID[$l]}"; wait "${PID[$l]}" 2>/dev/null || true; unset "PID[$l]"
-        done_at=""
-        while [ -z "$done_at" ]; do
-            for i in $(seq 1 "$n"); do
-                [ -n "${PID[$i]:-}" ] || continue
-                if cli "$i" put "$dir/small" "bench-$r" >/dev/null 2>&1; then done_at=$(now_ms); break; fi
-            done
-            [ $(( $(now_ms) - t0 )) -lt 20000 ] || { echo "no leader after 20 s" >&2; exit 1; }
-        done
+        kill_leader "$n" "$l" "bench-$r" 20000
         lead+=($((done_at - t0)))
         start "$l"
         for _ in $(seq 100); do [ "$(state_seen "$l" "$l")" = alive ] && break; sleep 0.1; done

@@ -177,7 +177,7 @@
      * that finished a scan; else under and names are 0) under:32             \
      * count:8 (0..GDFS_HEALTH_NAMES_MAX) then count x { namelen:16 name }    \
      * pending:32 running:32 done:64 failed:64 bytes:64                       \
-     * NDTOCL_HEALTH is HEALTH then, optionally (absent from older nodes),    \
+     * NDTOCL_HEALTH is HEALTH then, always (count 0 for none),               \
      * ROOMS = count:8 (0..GDFS_GROUP_MAX) then count x { idlen:8 id          \
      * used:64 free:64 reserve:64 } (the members' disk room as the leader     \
      * last heard it; each figure <= GDFS_CAPACITY_MAX; a member left out is  \

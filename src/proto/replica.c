@@ -392,9 +392,9 @@ bool gdfs_proto_read_rooms(struct gdfs_pack_reader *r,
     uint8_t count;
     size_t start;
 
+    /* Always there (count 0 for none): a frame has one encoding, so a
+     * decoded message encodes back to the same bytes. */
     memset(b, 0, sizeof(*b));
-    if (gdfs_pack_left(r) == 0)
-        return true; /* optional: absent from older nodes */
     count = gdfs_pack_get_u8(r);
     if (r->bad || count > GDFS_GROUP_MAX)
         return false;

@@ -43,9 +43,13 @@ static int apply_committed(struct gdfs_rlog *l)
                             APPLY_BATCH, &n);
         if (rc != GDFS_OK)
             return rc;
-        assert(n >= 1 && n <= APPLY_BATCH);
+        /* The host's storage broke the read contract (a damaged store):
+         * an error, never an abort. */
+        if (n < 1 || n > APPLY_BATCH)
+            return GDFS_ECORRUPT;
         for (size_t i = 0; i < n && l->applied < l->commit; i++) {
-            assert(buf[i].index == l->applied + 1);
+            if (buf[i].index != l->applied + 1)
+                return GDFS_ECORRUPT;
             rc = l->io.apply(l->io.ctx, &buf[i]);
             if (rc != GDFS_OK)
                 return rc;
@@ -210,7 +214,8 @@ int gdfs_rlog_prepare(struct gdfs_rlog *l, unsigned peer, size_t max_bytes,
                         &req->n);
         if (rc != GDFS_OK)
             return rc;
-        assert(req->n >= 1 && req->n <= l->cfg.batch_max);
+        if (req->n < 1 || req->n > l->cfg.batch_max)
+            return GDFS_ECORRUPT; /* the host broke the read contract */
     }
     return GDFS_OK;
 }

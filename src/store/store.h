@@ -495,6 +495,68 @@ int gdfs_store_spare_make(const char *data_dir, int64_t reserve_bytes);
 #define GDFS_STORE_SPARE_PIECE (64u << 10)
 bool gdfs_store_spare_release(const char *data_dir);
 
+/* ---- the record log (reclog.c; sql/006-record-log.sql) ------------------- */
+
+/* The entries of the replicated record log after the snapshot, and the
+ * numbers that describe them (docs/record-log.md). The store checks what
+ * it is given against what it holds (no gap, no entry removed that was
+ * applied) and refuses the rest with GDFS_EINVAL; the log's rules are the
+ * records room's (core/rlog.h). */
+
+/* Bytes of one entry's data at most. */
+#define GDFS_STORE_LOG_ENTRY_MAX (64u << 10)
+
+struct gdfs_store_log_entry {
+    uint64_t index;
+    uint64_t term;
+    const void *data;
+    size_t len;
+};
+
+struct gdfs_store_log_state {
+    uint64_t snap_index, snap_term; /* what meta holds as the snapshot */
+    uint64_t last_index, last_term; /* the last stored entry (or snap) */
+    uint64_t applied;               /* the last entry applied to meta */
+};
+
+int gdfs_store_log_state(struct gdfs_store *st,
+                         struct gdfs_store_log_state *out);
+/* The term of the stored entry at @index (GDFS_ENOENT if none). */
+int gdfs_store_log_term_at(struct gdfs_store *st, uint64_t index,
+                           uint64_t *term);
+/* Store @n entries after the last one (the first at last index + 1, each
+ * following the one before, terms never falling, data at most
+ * GDFS_STORE_LOG_ENTRY_MAX bytes), in one transaction, fsynced. */
+int gdfs_store_log_append(struct gdfs_store *st,
+                          const struct gdfs_store_log_entry *e, size_t n);
+/* Remove the entries from @from on (fsynced); never an applied one. */
+int gdfs_store_log_truncate(struct gdfs_store *st, uint64_t from);
+/* Up to @max entries from @from on into @out, their data copied into
+ * @buf (@cap bytes), stopping before the entry that would take the data
+ * past @max_bytes or @cap (one at least: GDFS_ETOOBIG if it does not fit
+ * in @cap). *n gets the count; 0 if @from is past the last entry. */
+int gdfs_store_log_read(struct gdfs_store *st, uint64_t from, size_t max_bytes,
+                        uint8_t *buf, size_t cap,
+                        struct gdfs_store_log_entry *out, size_t max,
+                        size_t *n);
+/* Apply entry @index (the one after the applied index) of @term: @m (NULL
+ * for an entry that changes no record) becomes committed in meta, with
+ * its effects on the copies held here, as gdfs_store_meta_put without the
+ * term promise; the applied index moves in the same transaction. Not
+ * fsynced unless @durable: after a crash the entries are applied again,
+ * which changes nothing the second time. */
+int gdfs_store_log_apply(struct gdfs_store *st, uint64_t index, uint64_t term,
+                         const struct gdfs_meta *m, bool durable);
+/* The applied state up to @index (at most the applied index; its entry of
+ * @term) becomes the snapshot, and the entries up to it go (fsynced). */
+int gdfs_store_log_compact(struct gdfs_store *st, uint64_t index,
+                           uint64_t term);
+/* A leader's snapshot up to @index of @term is in meta (sent in pages):
+ * it becomes the snapshot and the applied index; the entries up to it go,
+ * and all of them when @keep is false (fsynced). */
+int gdfs_store_log_install(struct gdfs_store *st, uint64_t index,
+                           uint64_t term, bool keep);
+
 /* ---- reading ------------------------------------------------------------- */
 
 /* Read from one snapshot until gdfs_store_snapshot_end: a get sees its

@@ -2064,6 +2064,156 @@ START_TEST(test_store_room_measure_counts_spare_file)
 }
 END_TEST
 
+/* ---- the record log (reclog.c) ------------------------------------------- */
+
+static struct gdfs_store_log_entry entry(uint64_t index, uint64_t term,
+                                         const char *data)
+{
+    struct gdfs_store_log_entry e = {index, term, data, strlen(data)};
+
+    return e;
+}
+
+static struct gdfs_store_log_state log_state(struct gdfs_store *s)
+{
+    struct gdfs_store_log_state o;
+
+    ck_assert_int_eq(gdfs_store_log_state(s, &o), GDFS_OK);
+    return o;
+}
+
+START_TEST(test_store_log_appends_reads_and_survives_reopen)
+{
+    struct gdfs_store_log_entry e[3] = {entry(1, 1, "a"), entry(2, 1, "bb"),
+                                        entry(3, 2, "ccc")},
+                                out[4];
+    struct gdfs_store_log_state o = log_state(st);
+    uint8_t buf[16];
+    uint64_t term = 0;
+    size_t n = 0;
+
+    ck_assert_uint_eq(o.last_index, 0);
+    ck_assert_uint_eq(o.applied, 0);
+    ck_assert_int_eq(gdfs_store_log_append(st, e, 3), GDFS_OK);
+    gdfs_store_close(st);
+    st = open_store();
+    o = log_state(st);
+    ck_assert_uint_eq(o.last_index, 3);
+    ck_assert_uint_eq(o.last_term, 2);
+    ck_assert_int_eq(gdfs_store_log_term_at(st, 2, &term), GDFS_OK);
+    ck_assert_uint_eq(term, 1);
+    ck_assert_int_eq(gdfs_store_log_term_at(st, 4, &term), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_log_read(st, 1, 1 << 20, buf, sizeof(buf), out,
+                                         4, &n),
+                     GDFS_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(out[2].index, 3);
+    ck_assert_uint_eq(out[2].len, 3);
+    ck_assert_int_eq(memcmp(out[2].data, "ccc", 3), 0);
+    ck_assert_int_eq(memcmp(out[1].data, "bb", 2), 0);
+    /* The byte budget stops before the entry that passes it, but gives
+     * one at least. */
+    ck_assert_int_eq(gdfs_store_log_read(st, 1, 2, buf, sizeof(buf), out, 4,
+                                         &n),
+                     GDFS_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(gdfs_store_log_read(st, 3, 1, buf, sizeof(buf), out, 4,
+                                         &n),
+                     GDFS_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(gdfs_store_log_read(st, 3, 1, buf, 2, out, 4, &n),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_store_log_read(st, 4, 100, buf, sizeof(buf), out, 4,
+                                         &n),
+                     GDFS_OK);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_store_log_refuses_gaps_and_falling_terms)
+{
+    struct gdfs_store_log_entry a = entry(1, 2, "a"), gap = entry(3, 2, "x"),
+                                fall = entry(2, 1, "x"),
+                                zero = entry(2, 0, "x");
+    struct gdfs_store_log_entry big = {2, 2, NULL, 0};
+    static uint8_t huge[GDFS_STORE_LOG_ENTRY_MAX + 1];
+
+    big.data = huge;
+    big.len = sizeof(huge);
+    ck_assert_int_eq(gdfs_store_log_append(st, &a, 1), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_log_append(st, &gap, 1), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_log_append(st, &fall, 1), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_log_append(st, &zero, 1), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_log_append(st, &big, 1), GDFS_EINVAL);
+    ck_assert_uint_eq(log_state(st).last_index, 1);
+}
+END_TEST
+
+START_TEST(test_store_log_apply_commits_the_record_in_order)
+{
+    struct gdfs_store_log_entry e[2] = {entry(1, 2, "r"), entry(2, 2, "-")};
+    struct gdfs_meta m = record("f", 7, 2, false);
+    struct gdfs_store_version v;
+
+    put_replica("f", 7, 2);
+    ck_assert_int_eq(gdfs_store_log_append(st, e, 2), GDFS_OK);
+    /* Not in order, and not past the last entry. */
+    ck_assert_int_eq(gdfs_store_log_apply(st, 2, 2, NULL, false), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_log_apply(st, 1, 2, &m, false), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 7);
+    ck_assert_int_eq(gdfs_store_log_apply(st, 2, 2, NULL, true), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_log_apply(st, 3, 2, NULL, true), GDFS_EINVAL);
+    ck_assert_uint_eq(log_state(st).applied, 2);
+    /* An applied entry is never removed. */
+    ck_assert_int_eq(gdfs_store_log_truncate(st, 2), GDFS_EINVAL);
+    ck_assert_uint_eq(log_state(st).last_index, 2);
+}
+END_TEST
+
+START_TEST(test_store_log_truncates_compacts_and_installs)
+{
+    struct gdfs_store_log_entry e[4] = {entry(1, 1, "a"), entry(2, 1, "b"),
+                                        entry(3, 2, "c"), entry(4, 2, "d")},
+                                again = entry(3, 3, "C");
+    struct gdfs_store_log_state o;
+    uint64_t term;
+
+    ck_assert_int_eq(gdfs_store_log_append(st, e, 4), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_log_apply(st, 1, 1, NULL, false), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_log_truncate(st, 3), GDFS_OK);
+    o = log_state(st);
+    ck_assert_uint_eq(o.last_index, 2);
+    ck_assert_uint_eq(o.last_term, 1);
+    ck_assert_int_eq(gdfs_store_log_append(st, &again, 1), GDFS_OK);
+    /* Not past the applied index. */
+    ck_assert_int_eq(gdfs_store_log_compact(st, 2, 1), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_log_compact(st, 1, 1), GDFS_OK);
+    o = log_state(st);
+    ck_assert_uint_eq(o.snap_index, 1);
+    ck_assert_uint_eq(o.last_index, 3);
+    ck_assert_int_eq(gdfs_store_log_term_at(st, 1, &term), GDFS_ENOENT);
+    /* A snapshot that agrees with entry 2 keeps what follows it... */
+    ck_assert_int_eq(gdfs_store_log_install(st, 2, 1, true), GDFS_OK);
+    o = log_state(st);
+    ck_assert_uint_eq(o.snap_index, 2);
+    ck_assert_uint_eq(o.applied, 2);
+    ck_assert_uint_eq(o.last_index, 3);
+    ck_assert_uint_eq(o.last_term, 3);
+    /* ... one that does not drops the log. */
+    ck_assert_int_eq(gdfs_store_log_install(st, 9, 4, false), GDFS_OK);
+    gdfs_store_close(st);
+    st = open_store();
+    o = log_state(st);
+    ck_assert_uint_eq(o.snap_index, 9);
+    ck_assert_uint_eq(o.snap_term, 4);
+    ck_assert_uint_eq(o.last_index, 9);
+    ck_assert_uint_eq(o.last_term, 4);
+    ck_assert_uint_eq(o.applied, 9);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -2134,6 +2284,10 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_inv_digest_skips_damaged_and_other_versions);
     tcase_add_test(tc, test_store_inv_claims_lists_masked_buckets);
     tcase_add_test(tc, test_store_inv_copies_pages_through_masked_buckets);
+    tcase_add_test(tc, test_store_log_appends_reads_and_survives_reopen);
+    tcase_add_test(tc, test_store_log_refuses_gaps_and_falling_terms);
+    tcase_add_test(tc, test_store_log_apply_commits_the_record_in_order);
+    tcase_add_test(tc, test_store_log_truncates_compacts_and_installs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -85,6 +85,11 @@
  * of any size. */
 #define GDFS_META_PAGE_MAX (64u * 1024)
 
+/* Largest NDTOND_LOG_APPEND payload: the entries of one append request of
+ * the record log (docs/record-log.md). A follower stores them as they
+ * come, one transaction per request. */
+#define GDFS_LOG_PAGE_MAX (256u * 1024)
+
 /* Header flag bits. FORWARDED: a gateway node passed this request on to
  * the node it believes leads; that node answers ENOTLEADER rather than
  * forwarding again. STALE_OK (CLTOND_GET only; ignored elsewhere): when no
@@ -200,6 +205,22 @@ struct gdfs_version_entry {
 struct gdfs_copy_entry {
     struct gdfs_bytes name;
     struct gdfs_version version;
+};
+
+/* What a record log entry holds (ENTRY on the wire: kind:8, then a RECORD
+ * for GDFS_ENTRY_RECORD; docs/record-log.md). */
+enum gdfs_entry_kind {
+    GDFS_ENTRY_NOOP = 0,   /* a new leader's first entry: changes nothing */
+    GDFS_ENTRY_RECORD = 1, /* a file's record, committed when applied */
+};
+
+/* One entry of NDTOND_LOG_APPEND: its term and its ENTRY bytes (decode
+ * with gdfs_proto_decode_entry); the index follows from the request's
+ * prev_index. */
+struct gdfs_log_entry {
+    uint64_t term;
+    const uint8_t *data;
+    size_t len;
 };
 
 /* A replica's node id and address (address may be empty in a RECORD). */
@@ -411,6 +432,16 @@ struct gdfs_msg {
             uint8_t flags; /* GDFS_PROBE_TOMBSTONE */
         } probe_reply;
         struct { struct gdfs_bytes msg; } stale;
+        /* NDTOND_LOG_APPEND: entries in body (gdfs_proto_next_log_entry) */
+        struct {
+            uint64_t term, prev_index, prev_term, commit;
+            struct gdfs_list_body body;
+        } log_append;
+        struct {
+            uint64_t term; /* the follower's */
+            bool ok;
+            uint64_t match, last_index, conflict_term, conflict_from;
+        } log_ack;
     } u;
     /* clang-format on */
 };
@@ -478,6 +509,8 @@ struct gdfs_gmsg {
         struct {
             bool pre;
             struct gdfs_version version; /* candidate's member set */
+            /* the candidate's last record log entry (docs/record-log.md) */
+            uint64_t log_term, log_index;
         } vote;
         struct {
             bool pre;
@@ -599,6 +632,25 @@ bool gdfs_proto_next_record(const struct gdfs_list_body *b, size_t *off,
                             struct gdfs_record *r);
 bool gdfs_proto_next_copy(const struct gdfs_list_body *b, size_t *off,
                           struct gdfs_copy_entry *e);
+/* NDTOND_LOG_APPEND entries (begin with m->type NDTOND_LOG_APPEND and its
+ * fixed fields). GDFS_EINVAL for a term of 0 or above GDFS_VERSION_MAX,
+ * or data that is not one ENTRY (gdfs_proto_decode_entry). */
+int gdfs_proto_add_log_entry(struct gdfs_proto_writer *w,
+                             const struct gdfs_log_entry *e);
+bool gdfs_proto_next_log_entry(const struct gdfs_list_body *b, size_t *off,
+                               struct gdfs_log_entry *e);
+
+/* ---- record log entries -------------------------------------------------- */
+
+/* Encode an ENTRY of @kind (@r: the record of a GDFS_ENTRY_RECORD, else
+ * NULL) into @buf of @cap bytes; *len gets its size. GDFS_EINVAL for a
+ * record decode would refuse, GDFS_ETOOBIG if @cap is short. */
+int gdfs_proto_encode_entry(uint8_t kind, const struct gdfs_record *r,
+                            uint8_t *buf, size_t cap, size_t *len);
+/* Decode the ENTRY of exactly @len bytes at @p: *kind, and @r (pointing
+ * into @p) for a record. GDFS_EPROTO for anything malformed. */
+int gdfs_proto_decode_entry(const uint8_t *p, size_t len, uint8_t *kind,
+                            struct gdfs_record *r);
 
 /* The capacity list of HEALTH and STATUS (struct gdfs_health_figures
  * capacity): pack @n entries (at most GDFS_GROUP_MAX, valid ids, figures

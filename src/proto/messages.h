@@ -93,7 +93,8 @@
      *              (absent from older nodes and while unknown):              \
      *              used:64 free:64 reserve:64 (the member's disk room,       \
      *              each <= GDFS_CAPACITY_MAX)                                \
-     *   VOTE       pre:8 version:VER                                         \
+     *   VOTE       pre:8 version:VER log_term:64 log_index:64 (the           \
+     *              candidate's last record log entry)                        \
      *   VOTE_ACK   pre:8 granted:8                                           \
      *   SUSPECT    targetlen:8 target incarnation:64                         \
      *   JOIN       addrlen:8 addr                                            \
@@ -250,7 +251,23 @@
      * member id from the group for good now, not after dead_ms; only one     \
      * the leader has confirmed failed, never the leader; reply, once the     \
      * removal is committed, OK with the member set's version, or ERROR) */   \
-    X(CLTOND_FORGET, 52, CLTOND, drain, ADMIN)
+    X(CLTOND_FORGET, 52, CLTOND, drain, ADMIN)                                \
+    /* ---- the record log (docs/record-log.md). ENTRY = kind:8 (enum         \
+     * gdfs_entry_kind: 0 no-op, 1 record) then, for a record, RECORD. ----   \
+     */                                                                       \
+    /* term:64 prev_index:64 prev_term:64 commit:64 count:32 then count x     \
+     *   { term:64 ENTRY }                                                    \
+     * (leader of @term -> member: Raft's AppendEntries; the entries have     \
+     * the indices after prev_index; term >= 1, every number at most          \
+     * GDFS_VERSION_MAX, entry terms >= 1; the payload is at most             \
+     * GDFS_LOG_PAGE_MAX bytes; reply LOG_ACK) */                             \
+    X(NDTOND_LOG_APPEND, 53, NDTOND, log_append, LEADER)                      \
+    /* term:64 ok:8 match:64 last_index:64 conflict_term:64                   \
+     * conflict_from:64  (the member's term; ok: match is the last index      \
+     * known to agree; not ok: its last index, its term at prev_index (0:     \
+     * none) and the first index it holds of that term; each at most          \
+     * GDFS_VERSION_MAX) */                                                   \
+    X(NDTOCL_LOG_ACK, 54, NDTOCL, log_ack, REPLY)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {
@@ -259,6 +276,6 @@ enum gdfs_msg_type {
 #undef GDFS_PROTO_MSG_ENUM
 };
 /* The largest id in the list (ids below it may be unassigned). */
-#define GDFS_MSG_TYPE_MAX 52
+#define GDFS_MSG_TYPE_MAX 54
 
 #endif

@@ -389,6 +389,46 @@ static void emit_replication(void)
         m.u.meta_sum.sums.len = sizeof(sums);
         emit(&m);
     }
+    {
+        uint8_t entry[4096];
+        struct gdfs_log_entry le;
+        size_t elen;
+
+        memset(&m, 0, sizeof(m));
+        m.type = GDFS_MSG_NDTOND_LOG_APPEND;
+        m.reqid = 53;
+        m.u.log_append.term = 5;
+        m.u.log_append.prev_index = 3;
+        m.u.log_append.prev_term = 4;
+        m.u.log_append.commit = 3;
+        if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
+            die("log_append", GDFS_EINVAL);
+        rc = gdfs_proto_encode_entry(GDFS_ENTRY_NOOP, NULL, entry,
+                                     sizeof(entry), &elen);
+        le = (struct gdfs_log_entry){5, entry, elen};
+        if (rc == GDFS_OK)
+            rc = gdfs_proto_add_log_entry(&w, &le);
+        make_record(1, &rec);
+        if (rc == GDFS_OK)
+            rc = gdfs_proto_encode_entry(GDFS_ENTRY_RECORD, &rec, entry,
+                                         sizeof(entry), &elen);
+        le = (struct gdfs_log_entry){5, entry, elen};
+        if (rc == GDFS_OK)
+            rc = gdfs_proto_add_log_entry(&w, &le);
+        if (rc != GDFS_OK ||
+            gdfs_proto_writer_finish(&w, false, &len) != GDFS_OK)
+            die("log_append", rc);
+        save(len);
+    }
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LOG_ACK;
+    m.reqid = 54;
+    m.u.log_ack.term = 5;
+    m.u.log_ack.last_index = 9;
+    m.u.log_ack.conflict_term = 4;
+    m.u.log_ack.conflict_from = 2;
+    emit(&m);
+
     memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOCL_META_DIFF;
     m.reqid = 46;

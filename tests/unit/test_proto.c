@@ -591,6 +591,38 @@ static bool unassigned_type(int t)
     return t >= 38 && t <= 44;
 }
 
+/* A LOG_APPEND with a no-op and a record entry. */
+static size_t build_log_append(uint8_t *buf, size_t cap)
+{
+    uint8_t entry[4096];
+    struct gdfs_proto_writer w;
+    struct gdfs_log_entry e;
+    struct gdfs_record rec;
+    struct gdfs_msg m;
+    size_t elen, len;
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_LOG_APPEND;
+    m.u.log_append.term = 5;
+    m.u.log_append.prev_index = 7;
+    m.u.log_append.prev_term = 4;
+    m.u.log_append.commit = 6;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, buf, cap, &m), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_encode_entry(GDFS_ENTRY_NOOP, NULL, entry,
+                                             sizeof(entry), &elen),
+                     GDFS_OK);
+    e = (struct gdfs_log_entry){5, entry, elen};
+    ck_assert_int_eq(gdfs_proto_add_log_entry(&w, &e), GDFS_OK);
+    make_record(0, &rec);
+    ck_assert_int_eq(gdfs_proto_encode_entry(GDFS_ENTRY_RECORD, &rec, entry,
+                                             sizeof(entry), &elen),
+                     GDFS_OK);
+    e = (struct gdfs_log_entry){5, entry, elen};
+    ck_assert_int_eq(gdfs_proto_add_log_entry(&w, &e), GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    return len;
+}
+
 /* Sample @i into @buf; 0 when there is no sample @i. */
 static size_t sample_frame(int i, uint8_t *buf)
 {
@@ -875,6 +907,14 @@ static size_t sample_frame(int i, uint8_t *buf)
     case 67:
         m.type = GDFS_MSG_CLTOND_FORGET;
         m.u.drain.id = bs("n3");
+        break;
+    case 68:
+        return build_log_append(buf, BIG_CAP);
+    case 69:
+        m.type = GDFS_MSG_NDTOCL_LOG_ACK;
+        m.u.log_ack.term = 9;
+        m.u.log_ack.ok = true;
+        m.u.log_ack.match = GDFS_VERSION_MAX;
         break;
     default:
         return 0;
@@ -2417,6 +2457,7 @@ START_TEST(test_proto_encode_small_buffer)
             type == GDFS_MSG_NDTOCL_META_LIST ||
             type == GDFS_MSG_NDTOND_META_SYNC ||
             type == GDFS_MSG_NDTOND_INV_LIST ||
+            type == GDFS_MSG_NDTOND_LOG_APPEND ||
             type == GDFS_MSG_NDTOND_GROUP) /* group: own test below */
             continue;
         ck_assert_int_eq(decode_frame(frame2, full, &m), GDFS_OK);
@@ -2504,7 +2545,8 @@ START_TEST(test_proto_writer_begin_rejects_other_types)
                     t == GDFS_MSG_NDTOCL_VERSIONS ||
                     t == GDFS_MSG_NDTOCL_META_LIST ||
                     t == GDFS_MSG_NDTOND_META_SYNC || /* term: id's bytes */
-                    t == GDFS_MSG_NDTOND_INV_LIST;
+                    t == GDFS_MSG_NDTOND_INV_LIST ||
+                    t == GDFS_MSG_NDTOND_LOG_APPEND;
         ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
                          list ? GDFS_OK : GDFS_EINVAL);
         if (!list)
@@ -3193,7 +3235,11 @@ START_TEST(test_proto_group_bad_booleans)
         raw_u8(&r, v);
         raw_u64(&r, 1);
         raw_u64(&r, 1);
+        raw_u64(&r, 1); /* log term */
+        raw_u64(&r, 9); /* log index */
         ck_assert_int_eq(raw_gdecode(&r), want);
+        if (want == GDFS_OK)
+            ck_assert_uint_eq(gout.u.vote.log_index, 9);
         if (want == GDFS_OK)
             ck_assert(gout.u.vote.pre == (v == 1));
         raw_gbegin(&r, GDFS_GMSG_VOTE_ACK, "n1", "g");
@@ -4692,6 +4738,112 @@ START_TEST(test_proto_meta_sync_and_sum)
 }
 END_TEST
 
+/* The record log: entries (a no-op, a record) in LOG_APPEND, LOG_ACK. */
+START_TEST(test_proto_log_append_and_ack)
+{
+    uint8_t noop[8], rec[4096];
+    size_t noop_len, rec_len, len, off = 0;
+    struct gdfs_log_entry e, got;
+    struct gdfs_proto_writer w;
+    struct gdfs_record out, good;
+    struct gdfs_msg m;
+    struct raw r;
+    uint8_t kind;
+
+    make_record(0, &good);
+
+    ck_assert_int_eq(gdfs_proto_encode_entry(GDFS_ENTRY_NOOP, NULL, noop,
+                                             sizeof(noop), &noop_len),
+                     GDFS_OK);
+    ck_assert_uint_eq(noop_len, 1);
+    ck_assert_int_eq(gdfs_proto_encode_entry(GDFS_ENTRY_RECORD, &good, rec,
+                                             sizeof(rec), &rec_len),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_proto_encode_entry(GDFS_ENTRY_RECORD, &good, rec,
+                                             rec_len - 1, &len),
+                     GDFS_ETOOBIG);
+    ck_assert_int_eq(gdfs_proto_encode_entry(7, NULL, rec, sizeof(rec), &len),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_proto_decode_entry(rec, rec_len, &kind, &out),
+                     GDFS_OK);
+    ck_assert_uint_eq(kind, GDFS_ENTRY_RECORD);
+    ck_assert_uint_eq(out.version.seq, good.version.seq);
+    ck_assert_int_eq(gdfs_proto_decode_entry(rec, rec_len - 1, &kind, &out),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(gdfs_proto_decode_entry(noop, 2, &kind, &out),
+                     GDFS_EPROTO);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_LOG_APPEND;
+    m.u.log_append.term = 4;
+    m.u.log_append.prev_index = 10;
+    m.u.log_append.prev_term = 3;
+    m.u.log_append.commit = 9;
+    ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &m),
+                     GDFS_OK);
+    e = (struct gdfs_log_entry){4, noop, noop_len};
+    ck_assert_int_eq(gdfs_proto_add_log_entry(&w, &e), GDFS_OK);
+    e = (struct gdfs_log_entry){4, rec, rec_len};
+    ck_assert_int_eq(gdfs_proto_add_log_entry(&w, &e), GDFS_OK);
+    /* Nothing the peer would refuse goes out. */
+    e = (struct gdfs_log_entry){0, noop, noop_len};
+    ck_assert_int_eq(gdfs_proto_add_log_entry(&w, &e), GDFS_EINVAL);
+    e = (struct gdfs_log_entry){4, rec, rec_len - 1};
+    ck_assert_int_eq(gdfs_proto_add_log_entry(&w, &e), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert_uint_eq(m.u.log_append.term, 4);
+    ck_assert_uint_eq(m.u.log_append.prev_index, 10);
+    ck_assert_uint_eq(m.u.log_append.prev_term, 3);
+    ck_assert_uint_eq(m.u.log_append.commit, 9);
+    ck_assert_uint_eq(m.u.log_append.body.count, 2);
+    ck_assert(gdfs_proto_next_log_entry(&m.u.log_append.body, &off, &got));
+    ck_assert_uint_eq(got.len, noop_len);
+    ck_assert(gdfs_proto_next_log_entry(&m.u.log_append.body, &off, &got));
+    ck_assert_uint_eq(got.term, 4);
+    ck_assert_uint_eq(got.len, rec_len);
+    ck_assert_int_eq(memcmp(got.data, rec, rec_len), 0);
+    ck_assert(!gdfs_proto_next_log_entry(&m.u.log_append.body, &off, &got));
+
+    /* term 0, a number past GDFS_VERSION_MAX, an entry of term 0 or of an
+     * unknown kind: refused */
+    for (int bad = 0; bad < 4; bad++) {
+        raw_begin(&r, GDFS_MSG_NDTOND_LOG_APPEND);
+        raw_u64(&r, bad == 0 ? 0 : 2);
+        raw_u64(&r, bad == 1 ? UINT64_MAX : 1);
+        raw_u64(&r, 1);
+        raw_u64(&r, 1);
+        raw_u32(&r, 1);
+        raw_u64(&r, bad == 2 ? 0 : 2);
+        raw_u8(&r, bad == 3 ? 2 : GDFS_ENTRY_NOOP);
+        ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    }
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOCL_LOG_ACK;
+    m.u.log_ack.term = 4;
+    m.u.log_ack.ok = false;
+    m.u.log_ack.last_index = 7;
+    m.u.log_ack.conflict_term = 2;
+    m.u.log_ack.conflict_from = 5;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_OK);
+    ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
+    ck_assert(!m.u.log_ack.ok);
+    ck_assert_uint_eq(m.u.log_ack.last_index, 7);
+    ck_assert_uint_eq(m.u.log_ack.conflict_from, 5);
+    m.u.log_ack.match = UINT64_MAX;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+    raw_begin(&r, GDFS_MSG_NDTOCL_LOG_ACK);
+    raw_u64(&r, 1);
+    raw_u8(&r, 2); /* not a boolean */
+    for (int k = 0; k < 4; k++)
+        raw_u64(&r, 0);
+    ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+}
+END_TEST
+
 /* INV_SUM: exactly the sums; INV_LIST: a page of valid copies. */
 START_TEST(test_proto_inv_sum_and_list)
 {
@@ -4981,7 +5133,11 @@ START_TEST(test_proto_type_names)
                      "NDTOND_INV_LIST");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_CLTOND_FORGET),
                      "CLTOND_FORGET");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 52);
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_LOG_APPEND),
+                     "NDTOND_LOG_APPEND");
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_LOG_ACK),
+                     "NDTOCL_LOG_ACK");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 54);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)
@@ -5101,6 +5257,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_meta_pull_and_put_rules);
     tcase_add_test(tc, test_proto_meta_list_bad_entry_and_count);
     tcase_add_test(tc, test_proto_meta_sync_and_sum);
+    tcase_add_test(tc, test_proto_log_append_and_ack);
     tcase_add_test(tc, test_proto_inv_sum_and_list);
     tcase_add_test(tc, test_proto_writer_meta_list_overflow);
     tcase_add_test(tc, test_proto_type_names);

@@ -319,6 +319,14 @@ static void check_commit(struct gdfs_group *g)
     }
 }
 
+void gdfs_group_set_log(struct gdfs_group *g, uint64_t term, uint64_t index)
+{
+    if (term >= GDFS_GROUP_COUNTER_LIMIT || index >= GDFS_GROUP_COUNTER_LIMIT)
+        return;
+    g->log_term = term;
+    g->log_index = index;
+}
+
 /* ---- roles and elections ------------------------------------------------- */
 
 static void become_follower(struct gdfs_group *g, const char *leader,
@@ -412,6 +420,8 @@ static void ask_votes(struct gdfs_group *g, bool pre)
     m.term = pre ? g->term + 1 : g->term;
     m.u.vote.pre = pre;
     m.u.vote.version = g->set.version;
+    m.u.vote.log_term = g->log_term;
+    m.u.vote.log_index = g->log_index;
     broadcast(g, &m);
 }
 
@@ -728,7 +738,12 @@ static void on_vote(struct gdfs_group *g, int from, const struct gdfs_gmsg *m,
     bool sticky = g->role == GDFS_ROLE_LEADER ||
                   (g->leader[0] != '\0' &&
                    now - g->heard_leader < g->cfg.election_ms);
-    bool fresh = gdfs_version_cmp(&m->u.vote.version, &g->set.version) >= 0;
+    /* Its member set no older than ours, and its record log at least as
+     * up to date (thesis §3.6.1, the election restriction). */
+    bool fresh = gdfs_version_cmp(&m->u.vote.version, &g->set.version) >= 0 &&
+                 (m->u.vote.log_term > g->log_term ||
+                  (m->u.vote.log_term == g->log_term &&
+                   m->u.vote.log_index >= g->log_index));
 
     memset(&ack, 0, sizeof(ack));
     ack.type = GDFS_GMSG_VOTE_ACK;
@@ -1054,7 +1069,8 @@ static bool counters_ok(const struct gdfs_gmsg *m)
         return m->u.append_ack.incarnation < limit &&
                version_ok(&m->u.append_ack.version, m->term);
     case GDFS_GMSG_VOTE:
-        return version_ok(&m->u.vote.version, m->term);
+        return version_ok(&m->u.vote.version, m->term) &&
+               m->u.vote.log_term <= m->term && m->u.vote.log_index < limit;
     case GDFS_GMSG_SUSPECT:
         return m->u.suspect.incarnation < limit;
     default:

@@ -200,6 +200,10 @@ struct gdfs_group {
     unsigned ngone;
     uint64_t drops[GDFS_GROUP_DROP_COUNT]; /* messages dropped, by reason */
     struct gdfs_group_drop last_drop;
+    /* The last entry of this node's record log (docs/record-log.md), as
+     * its host last set it (gdfs_group_set_log): carried in its VOTEs,
+     * and a candidate whose log is behind it gets no vote. */
+    uint64_t log_term, log_index;
     struct gdfs_members prev; /* scratch for adopt_set */
     struct gdfs_gmsg scratch; /* scratch for large messages */
 };
@@ -221,6 +225,14 @@ int gdfs_group_start_join(struct gdfs_group *g, const char *self,
                           const char *self_addr, const char *seed_addr,
                           const struct gdfs_group_cfg *cfg,
                           const struct gdfs_group_io *io, uint64_t now);
+
+/* The record log's last entry is now (@term, @index): from now on a
+ * candidate whose log is behind it gets no vote from this node (Raft's
+ * election restriction, thesis §3.6.1), and its own VOTEs carry it. The
+ * host calls it before it acknowledges entries it stored, under the same
+ * lock as every other call, so that no vote can be granted against a log
+ * it no longer has. Numbers at or above 2^63 are ignored. */
+void gdfs_group_set_log(struct gdfs_group *g, uint64_t term, uint64_t index);
 
 /* Time passed: send heartbeats, detect silence, start elections. */
 void gdfs_group_tick(struct gdfs_group *g, uint64_t now);

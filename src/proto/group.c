@@ -94,6 +94,7 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
     uint64_t term, a, b;
     uint8_t kind;
     bool x, y;
+    uint64_t lt, li;
 
     kind = gdfs_pack_get_u8(r);
     gdfs_proto_get_bytes8(r, &from);
@@ -148,9 +149,13 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
         if (!gdfs_proto_get_bool(r, &x))
             return false;
         gdfs_proto_get_version(r, &v);
+        lt = gdfs_pack_get_u64(r);
+        li = gdfs_pack_get_u64(r);
         if (g != NULL) {
             g->u.vote.pre = x;
             g->u.vote.version = v;
+            g->u.vote.log_term = lt;
+            g->u.vote.log_index = li;
         }
         return !r->bad;
     case GDFS_GMSG_VOTE_ACK:
@@ -331,6 +336,8 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
     case GDFS_GMSG_VOTE:
         gdfs_pack_put_u8(&w, g->u.vote.pre ? 1 : 0);
         gdfs_proto_put_version(&w, &g->u.vote.version);
+        gdfs_pack_put_u64(&w, g->u.vote.log_term);
+        gdfs_pack_put_u64(&w, g->u.vote.log_index);
         break;
     case GDFS_GMSG_VOTE_ACK:
         gdfs_pack_put_u8(&w, g->u.vote_ack.pre ? 1 : 0);

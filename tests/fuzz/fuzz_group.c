@@ -421,6 +421,9 @@ static void make_msg(void)
     case GDFS_GMSG_VOTE:
         msg.u.vote.pre = byte() % 2;
         pick_version(&msg.u.vote.version, msg.term);
+        b = byte();
+        msg.u.vote.log_term = b % 3 == 0 ? 0 : msg.term + (b % 3 == 2);
+        msg.u.vote.log_index = pick_counter(0);
         break;
     case GDFS_GMSG_VOTE_ACK:
         b = byte();

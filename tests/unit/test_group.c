@@ -474,6 +474,49 @@ START_TEST(test_group_leader_crash_replaced)
 }
 END_TEST
 
+/* The election restriction (thesis §3.6.1): with the leader gone, only a
+ * node whose record log is at least as up to date as a majority's can
+ * win. Two of five lag behind: they never win, whatever the schedule;
+ * with equal logs the same schedules let them win sometimes, so the check
+ * is not vacuous. */
+static int winner_with_logs(uint64_t seed, bool lagging)
+{
+    int l = -1, l2 = -1;
+    uint64_t t0, term;
+
+    world_init(5, seed);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    term = W.node[l].g.term;
+    for (int i = 0; i < 5; i++) {
+        /* nodes l+3 and l+4 hold fewer entries, or an older last term */
+        int k = (i - l + 5) % 5;
+        bool behind = lagging && k >= 3;
+
+        gdfs_group_set_log(&W.node[i].g, k == 4 && behind ? term - 1 : term,
+                           k == 3 && behind ? 4 : 10);
+    }
+    crash(l);
+    t0 = W.now;
+    while (leaders(ALL, &l2) == 0 && W.now - t0 < 10000)
+        run(STEP_MS);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert_str_eq(W.failure, "");
+    return (l2 - l + 5) % 5;
+}
+
+START_TEST(test_group_vote_needs_a_log_as_up_to_date)
+{
+    unsigned lagging_won = 0;
+
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        ck_assert_int_lt(winner_with_logs(seed, true), 3);
+        lagging_won += winner_with_logs(seed, false) >= 3;
+    }
+    ck_assert_uint_gt(lagging_won, 0);
+}
+END_TEST
+
 START_TEST(test_group_follower_crash_marked_failed_then_alive)
 {
     int l = -1, f;
@@ -1555,6 +1598,7 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_of_one_leads_at_once);
     tcase_add_test(exact, test_group_elects_one_leader);
     tcase_add_test(exact, test_group_leader_crash_replaced);
+    tcase_add_test(exact, test_group_vote_needs_a_log_as_up_to_date);
     tcase_add_test(exact, test_group_new_leader_shown_failed_is_alive);
     tcase_add_test(exact, test_group_follower_crash_marked_failed_then_alive);
     tcase_add_test(exact, test_group_partition_minority_has_no_leader);

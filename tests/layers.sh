@@ -61,7 +61,7 @@ rule "plugins: no gdfs header beyond transport.h, err.h and clock.h" \
 rule "node/group: never the records, data or upkeep rooms" \
     src/node/group -- 'node/group/[a-z_]+\.h|node/dbopts\.h|auth/(cred|channel)\.h|core/[a-z_]+\.h|store/store\.h|proto\.h|transport\.h|net\.h|config\.h|log\.h|clock\.h'
 rule "node/records: never the data or upkeep rooms" \
-    src/node/records -- 'node/records/[a-z_]+\.h|node/group/grouphost\.h|node/(session|rpc|dbopts)\.h|files/[a-z_]+\.h|core/group\.h|store/store\.h|proto\.h|pack\.h|transport\.h|net\.h|config\.h|log\.h|clock\.h|worker\.h'
+    src/node/records -- 'node/records/[a-z_]+\.h|node/group/grouphost\.h|node/(session|rpc|dbopts)\.h|files/[a-z_]+\.h|core/(group|rlog)\.h|store/store\.h|proto\.h|pack\.h|transport\.h|net\.h|config\.h|log\.h|clock\.h|worker\.h'
 rule "node/data: upkeep only through read repair's queue" \
     src/node/data -- 'node/data/[a-z_]+\.h|node/records/(records|leaderops)\.h|node/upkeep/readrepair\.h|node/(session|rpc)\.h|files/newest\.h|store/store\.h|proto\.h|net\.h|hash\.h|log\.h|err\.h'
 only sqlite3.h "sqlite3.h only in src/store" src/store/store_int.h src/store/store.c src/store/checkpoint.c

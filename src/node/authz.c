@@ -60,6 +60,8 @@ static uint64_t leader_term(const struct gdfs_msg *m)
         return m->u.meta_sum.term;
     case GDFS_MSG_NDTOND_META_SYNC:
         return m->u.meta_sync.term;
+    case GDFS_MSG_NDTOND_LOG_APPEND:
+        return m->u.log_append.term;
     default:
         return 0;
     }

@@ -69,10 +69,8 @@ int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_probe_handle(s, m);
     case GDFS_MSG_NDTOND_REPLICATE:
         return gdfs_replica_replicate(s, m);
-    case GDFS_MSG_NDTOND_META_PUT:
-        return gdfs_replica_meta_put(s, m);
-    case GDFS_MSG_NDTOND_META_PULL:
-        return gdfs_replica_meta_pull(s, m);
+    case GDFS_MSG_NDTOND_LOG_APPEND:
+        return gdfs_reclog_handle_append(s, gdfs_records_log(s->records), m);
     case GDFS_MSG_NDTOND_META_SUM:
         return gdfs_sync_handle_sum(s, m);
     case GDFS_MSG_NDTOND_META_SYNC:

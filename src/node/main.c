@@ -38,7 +38,6 @@
 #include "net.h"
 #include "node/dbopts.h"
 #include "node/group/grouphost.h"
-#include "node/records/confirm.h"
 #include "node/records/records.h"
 #include "node/records/inventory.h"
 #include "node/records/sync.h"
@@ -66,7 +65,6 @@ struct node {
     struct gdfs_server srv;
     struct gdfs_sync *sync;       /* record sync */
     struct gdfs_orphans *orphans; /* orphan copies */
-    struct gdfs_confirm *confirm; /* committed records to the members */
     int stop_pipe[2];
     int exit_code; /* for the failing step: 1 or EXIT_USAGE */
 };
@@ -445,21 +443,6 @@ static int step_repair(struct node *n)
     return thread_started(n, rc, err);
 }
 
-static int step_confirm(struct node *n)
-{
-    char err[1024];
-    int rc = gdfs_confirm_start(n->srv.records, n->srv.group, &n->confirm, err,
-                                sizeof(err));
-
-    return thread_started(n, rc, err);
-}
-
-static void undo_confirm(struct node *n)
-{
-    gdfs_confirm_stop(n->confirm);
-    n->confirm = NULL;
-}
-
 static int step_inventory(struct node *n)
 {
     char err[1024];
@@ -625,7 +608,6 @@ static const struct {
     {step_group, undo_group, "group"},
     {step_records, undo_records, "records"},
     /* Hooks into the records layer's commits: stopped before it. */
-    {step_confirm, undo_confirm, "confirm"},
     /* Uses the records layer (its connections, its view of the leader). */
     {step_sync, undo_sync, "sync"},
     /* Reports to the leader through the records layer; its table is read

@@ -181,7 +181,8 @@ static int log_ack_check(const struct gdfs_msg *m)
                : GDFS_EINVAL;
 }
 
-static void log_ack_encode(struct gdfs_pack_writer *w, const struct gdfs_msg *m)
+static void log_ack_encode(struct gdfs_pack_writer *w,
+                           const struct gdfs_msg *m)
 {
     gdfs_pack_put_u64(w, m->u.log_ack.term);
     gdfs_pack_put_u8(w, m->u.log_ack.ok ? 1 : 0);

@@ -115,8 +115,9 @@ static int append_in(struct gdfs_store *st,
             return refuse(st, "log entry too large (bytes, limit)", e[i].len,
                           GDFS_STORE_LOG_ENTRY_MAX);
     }
-    if ((rc = st_prep(st, "INSERT INTO rlog (idx, term, data) VALUES "
-                          "(?1, ?2, ?3)",
+    if ((rc = st_prep(st,
+                      "INSERT INTO rlog (idx, term, data) VALUES "
+                      "(?1, ?2, ?3)",
                       &s)) != GDFS_OK)
         return rc;
     for (size_t i = 0; i < n && rc == GDFS_OK; i++) {
@@ -285,8 +286,7 @@ static int apply_fn(struct gdfs_store *st, const void *arg)
     if (a->m != NULL &&
         (rc = st_meta_apply(st, a->term, a->m, &changed)) != GDFS_OK)
         return rc;
-    return set_numbers(st,
-                       "UPDATE node SET log_applied = ?1 WHERE one = 1",
+    return set_numbers(st, "UPDATE node SET log_applied = ?1 WHERE one = 1",
                        a->index, 0);
 }
 
@@ -323,8 +323,7 @@ static int snap_fn(struct gdfs_store *st, const void *arg)
                           a->index, a->term)) != GDFS_OK)
         return rc;
     if (a->install &&
-        (rc = set_numbers(st,
-                          "UPDATE node SET log_applied = ?1 WHERE one = 1",
+        (rc = set_numbers(st, "UPDATE node SET log_applied = ?1 WHERE one = 1",
                           a->index, 0)) != GDFS_OK)
         return rc;
     return delete_from(st,

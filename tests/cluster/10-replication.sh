@@ -80,20 +80,23 @@ ok "a put with n$victim down still succeeds" cli 1 put "$T/during" during
 cli 2 get during "$T/g" >/dev/null 2>"$ERR" && same "$T/during" "$T/g"
 result $? "the put made with a node down reads back identical"
 
-# --- the leader dies: a new leader collects the records; nothing is lost
+# --- the leader dies: the new leader already holds every record; nothing
+# is lost
 start_node "$victim" >/dev/null
 ok "n$victim restarts" expect_within 10 "n1 [0-9]+" agree $ALL
 kill_node 1 KILL
 ok "the others elect a new leader" \
     expect_within 10 "n[2-5] [0-9]+" agree 2 3 4 5
 ok "after the failover every file reads back through node 3" files_read_back 3
-# Before it served, the new leader wrote the records it collected back to a
-# majority (so one it took from a single member's accepted record is not
-# lost if it dies next).
+# Before it served, the new leader committed the first entry of its term
+# in its record log (which commits every record earlier leaders left in
+# it), with no collection of records.
 newlead=$(leader_num 2)
-ok "the new leader n$newlead wrote its records back to a majority before serving" \
-    grep -Eq "term [0-9]+: records written back to [3-5] of 5 members; serving" \
+ok "the new leader n$newlead led its record log before serving" \
+    grep -Eq "record log: leading term [0-9]+ from entry [0-9]+ \(5 voters\)" \
     "$T/n$newlead/log"
+ok "... and served once its first entry was committed" \
+    grep -Eq "term [0-9]+: serving; versions continue at" "$T/n$newlead/log"
 for i in 2 3 4 5; do
     cli "$i" ls >"$T/ls$i" 2>>"$ERR"
 done

@@ -10,7 +10,5 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m);
 int gdfs_replica_get(struct gdfs_session *s, const struct gdfs_msg *m);
 /* REPLICATE: gdfs_copy_version, then OK or ERROR. */
 int gdfs_replica_replicate(struct gdfs_session *s, const struct gdfs_msg *m);
-int gdfs_replica_meta_put(struct gdfs_session *s, const struct gdfs_msg *m);
-int gdfs_replica_meta_pull(struct gdfs_session *s, const struct gdfs_msg *m);
 
 #endif

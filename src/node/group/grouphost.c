@@ -493,6 +493,23 @@ static void *group_main(void *arg)
     return NULL;
 }
 
+/* The machine votes with the record log's last entry from the start,
+ * before any message (docs/record-log.md). */
+static int load_log(struct gdfs_grouphost *h, char *err, size_t errlen)
+{
+    struct gdfs_store_log_state o;
+    int rc = gdfs_store_log_state(h->st, &o);
+
+    if (rc == GDFS_ENOENT)
+        return GDFS_OK; /* joining: not a member yet, no log */
+    if (rc != GDFS_OK) {
+        snprintf(err, errlen, "record log: %s", gdfs_store_errmsg(h->st));
+        return rc;
+    }
+    gdfs_group_set_log(&h->g, o.last_term, o.last_index);
+    return GDFS_OK;
+}
+
 int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          struct gdfs_transport *t,
                          const struct gdfs_cred *self, int mode,
@@ -549,6 +566,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
     if (mode == GDFS_GROUPHOST_JOIN) {
         gdfs_group_start_join(&h->g, cfg->node_id, cfg->advertise, seed, &gc,
                               &io, gdfs_clock_ms());
+        if ((rc = load_log(h, err, errlen)) != GDFS_OK)
+            goto fail;
         h->join_deadline = gdfs_clock_ms() +
                            (uint64_t)JOIN_TIMEOUT_FACTOR * cfg->election_ms;
         gdfs_log(GDFS_LOG_NOTICE, "asking %s to let node %s (%s) join", seed,
@@ -590,6 +609,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          "join: README, \"Operating gdfs\")",
                          cfg->advertise, h->g.set.m[me].addr);
         }
+        if ((rc = load_log(h, err, errlen)) != GDFS_OK)
+            goto fail;
         note_entries(h, &h->g.set);
         gdfs_log(GDFS_LOG_NOTICE, "member of group %s (term %llu, %u members)",
                  set->group_id, (unsigned long long)term, set->n);
@@ -704,6 +725,18 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
             }
     }
     pthread_mutex_unlock(&h->mu);
+}
+
+bool gdfs_grouphost_set_log(struct gdfs_grouphost *h, uint64_t term,
+                            uint64_t index, uint64_t in_term)
+{
+    bool same;
+
+    pthread_mutex_lock(&h->mu);
+    gdfs_group_set_log(&h->g, term, index);
+    same = h->g.term == in_term;
+    pthread_mutex_unlock(&h->mu);
+    return same;
 }
 
 int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,

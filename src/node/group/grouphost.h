@@ -89,6 +89,14 @@ void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
 void gdfs_grouphost_status(struct gdfs_grouphost *h,
                            struct gdfs_group_status *out);
 
+/* The record log's last entry is now (@term, @index) (the election
+ * restriction, core/group.h gdfs_group_set_log); true if this node is
+ * still in term @in_term, checked under the same lock, so that entries a
+ * follower stored for the leader of @in_term are acknowledged only if no
+ * vote of a later term was granted before the machine knew of them. */
+bool gdfs_grouphost_set_log(struct gdfs_grouphost *h, uint64_t term,
+                            uint64_t index, uint64_t in_term);
+
 /* GDFS_OK when this node may accept a write now (leader with a lease);
  * else GDFS_ENOTLEADER or GDFS_ENOQUORUM with a reason in @why. */
 int gdfs_grouphost_check_write(struct gdfs_grouphost *h, char *why,

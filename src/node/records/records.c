@@ -1,4 +1,5 @@
-/* The records room's leader side and collection thread; see records.h. */
+/* The records room's leader side; see records.h. Records are committed
+ * through the record log (reclog.h). */
 #define GDFS_LOG_MODULE "records"
 #include "node/records/records.h"
 #include "node/dbopts.h"
@@ -16,41 +17,27 @@
 #include "files/placement.h"
 #include "log.h"
 #include "node/group/grouphost.h"
+#include "node/records/reclog.h"
 #include "node/rpc.h"
 #include "store/store.h"
 
-#define PULL_PAGE 256
-#define READY_WAIT_MS 3000 /* a new leader's collection, seen by a request */
+/* How long a request waits for a new leader's log to be ready (its first
+ * entry committed and everything before it applied). */
+#define READY_WAIT_MS 3000
 
 struct gdfs_records {
     const struct gdfs_config *cfg;
     struct gdfs_grouphost *group;
     struct gdfs_rpc *rpc;
-    char db_path[4096];
-    pthread_t thread;
+    struct gdfs_reclog *log;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
-    uint64_t collected_term; /* records of a majority collected for it */
-    uint64_t ready_term;     /* ... and our table on a majority (sync.c) */
-    uint64_t next_seq;       /* leader: next version seq to assign */
+    uint64_t seq_term; /* the term next_seq was set for */
+    uint64_t next_seq; /* leader: next version seq to assign */
     /* Members handing off their copies (repair.c): no new put goes there. */
     char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
     unsigned ndraining;
-    struct gdfs_store *st;            /* the collection thread's connection */
-    gdfs_records_commit_fn on_commit; /* told of every committed record */
-    void *on_commit_ctx;
-    /* Records of this term whose commit reached fewer than a majority
-     * ("outcome unknown"): members may hold them accepted, so they are
-     * sent again until a majority has them (then committed) or the term
-     * ends (the next leader's collection settles them). */
-    struct gdfs_meta *retry;
-    uint64_t *retry_term;
-    unsigned nretry;
-    uint64_t retry_at; /* next attempt (ms) */
+    struct gdfs_store *st; /* for next_seq, under mu */
 };
-#define RETRY_MAX 256
-#define RETRY_EVERY_MS 1000
 
 struct gdfs_rpc *gdfs_records_rpc(struct gdfs_records *f)
 {
@@ -203,8 +190,27 @@ void gdfs_records_from_record(const struct gdfs_record *r,
 
 /* ---- leader checks ---------------------------------------------------------- */
 
-/* Leader with a lease whose term's records are collected: *term gets the
- * term. Waits up to READY_WAIT_MS for a collection in progress. */
+/* Under f->mu: versions of @term number above every seq this node knows
+ * of once its log is ready (it then holds every committed record). */
+static bool number_from(struct gdfs_records *f, uint64_t term)
+{
+    uint64_t seq = 0;
+
+    if (f->seq_term == term)
+        return true;
+    if (gdfs_store_max_seq(f->st, &seq) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "records: %s", gdfs_store_errmsg(f->st));
+        return false;
+    }
+    f->next_seq = seq + 1;
+    f->seq_term = term;
+    gdfs_log(GDFS_LOG_INFO, "term %llu: serving; versions continue at %llu",
+             (unsigned long long)term, (unsigned long long)seq + 1);
+    return true;
+}
+
+/* Leader with a lease whose record log is ready in its term: *term gets
+ * the term. Waits up to READY_WAIT_MS for a new leader's log. */
 static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
                        size_t whylen)
 {
@@ -218,9 +224,12 @@ static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
         if (rc != GDFS_OK)
             return rc;
         gdfs_grouphost_status(f->group, &gs);
-        pthread_mutex_lock(&f->mu);
-        ready = f->ready_term == gs.term;
-        pthread_mutex_unlock(&f->mu);
+        ready = gdfs_reclog_ready(f->log, gs.term);
+        if (ready) {
+            pthread_mutex_lock(&f->mu);
+            ready = number_from(f, gs.term);
+            pthread_mutex_unlock(&f->mu);
+        }
         if (ready) {
             *term = gs.term;
             return GDFS_OK;
@@ -228,8 +237,8 @@ static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
         if (gdfs_clock_ms() >= until)
             return gdfs_err_noquorum(
                 why, whylen,
-                "leader %s has not yet collected the file records of a "
-                "majority and written them back to one for term %llu",
+                "leader %s has not yet committed the first entry of term "
+                "%llu in its record log on a majority",
                 gs.self, (unsigned long long)gs.term);
         usleep(10 * 1000);
     }
@@ -237,30 +246,12 @@ static int leader_term(struct gdfs_records *f, uint64_t *term, char *why,
 
 bool gdfs_records_ready(struct gdfs_records *f, uint64_t term)
 {
-    bool r;
-
-    pthread_mutex_lock(&f->mu);
-    r = f->ready_term == term;
-    pthread_mutex_unlock(&f->mu);
-    return r;
+    return gdfs_reclog_ready(f->log, term);
 }
 
-bool gdfs_records_settling(struct gdfs_records *f, uint64_t term)
+struct gdfs_reclog *gdfs_records_log(struct gdfs_records *f)
 {
-    bool r;
-
-    pthread_mutex_lock(&f->mu);
-    r = f->collected_term == term && f->ready_term != term;
-    pthread_mutex_unlock(&f->mu);
-    return r;
-}
-
-void gdfs_records_set_ready(struct gdfs_records *f, uint64_t term)
-{
-    pthread_mutex_lock(&f->mu);
-    if (f->collected_term == term)
-        f->ready_term = term;
-    pthread_mutex_unlock(&f->mu);
+    return f->log;
 }
 
 int gdfs_records_check_leader(struct gdfs_records *f, char *why, size_t whylen)
@@ -395,15 +386,6 @@ int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
     return GDFS_OK;
 }
 
-void gdfs_records_on_commit(struct gdfs_records *f, gdfs_records_commit_fn fn,
-                            void *ctx)
-{
-    pthread_mutex_lock(&f->mu);
-    f->on_commit = fn;
-    f->on_commit_ctx = ctx;
-    pthread_mutex_unlock(&f->mu);
-}
-
 void gdfs_records_set_draining(struct gdfs_records *f,
                                const char (*ids)[GDFS_NODE_ID_MAX + 1],
                                unsigned n)
@@ -416,132 +398,18 @@ void gdfs_records_set_draining(struct gdfs_records *f,
     pthread_mutex_unlock(&f->mu);
 }
 
-/* ---- commit: the record on a majority ----------------------------------------- */
-
-/* Queue @m (of @term) to be committed again later (records_main). */
-static void retry_later(struct gdfs_records *f, uint64_t term,
-                        const struct gdfs_meta *m)
-{
-    pthread_mutex_lock(&f->mu);
-    if (f->nretry < RETRY_MAX) {
-        f->retry[f->nretry] = *m;
-        f->retry_term[f->nretry++] = term;
-    } else {
-        gdfs_log(GDFS_LOG_WARN,
-                 "%u records of unknown outcome queued already: this one is "
-                 "left to the next leader",
-                 f->nretry);
-    }
-    pthread_mutex_unlock(&f->mu);
-}
-
-/* Files thread: commit again the first queued record of unknown outcome,
- * if it is still this leader's term (else drop the queue). */
-static void retry_one(struct gdfs_records *f, uint64_t term)
-{
-    struct gdfs_meta m;
-    char why[512];
-    bool have = false;
-
-    pthread_mutex_lock(&f->mu);
-    while (f->nretry > 0 && !have) {
-        have = f->retry_term[0] == term;
-        m = f->retry[0];
-        f->nretry--;
-        memmove(f->retry, f->retry + 1, f->nretry * sizeof(*f->retry));
-        memmove(f->retry_term, f->retry_term + 1,
-                f->nretry * sizeof(*f->retry_term));
-    }
-    pthread_mutex_unlock(&f->mu);
-    if (!have)
-        return;
-    /* Queued again by gdfs_records_commit if it fails the same way. */
-    if (gdfs_records_commit(f, f->st, &m, why, sizeof(why)) == GDFS_OK)
-        gdfs_log(GDFS_LOG_INFO,
-                 "record of unknown outcome committed on a second attempt "
-                 "(version %llu, term %llu)",
-                 (unsigned long long)m.version.seq,
-                 (unsigned long long)m.version.term);
-}
+/* ---- commit: the record through the log ------------------------------------- */
 
 int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
                         const struct gdfs_meta *m, char *why, size_t whylen)
 {
-    struct gdfs_group_status *gs = malloc(sizeof(*gs));
-    struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
-    struct gdfs_msg *replies = malloc(sizeof(*replies) * GDFS_GROUP_MAX);
-    char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
-    int rcs[GDFS_GROUP_MAX];
-    unsigned need, acks = 0, n = 0;
     uint64_t term;
-    int rc;
+    int rc = leader_term(f, &term, why, whylen);
 
-    if (gs == NULL || replies == NULL) {
-        free(gs);
-        free(replies);
-        snprintf(why, whylen, "out of memory");
-        return GDFS_ENOMEM;
-    }
-    if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
-        goto out;
-    gdfs_grouphost_status(f->group, gs);
-    need = gdfs_group_majority(voters(gs));
-    /* Send to every other member first. */
-    for (uint32_t i = 0; i < gs->n; i++) {
-        struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_META_PUT};
-        char err[256];
-
-        if (gs->m[i].state == GDFS_MEMBER_LEFT ||
-            strcmp(gs->m[i].id, gs->self) == 0)
-            continue;
-        req.u.meta_put.term = term;
-        gdfs_records_to_record(NULL, m, addrs, &req.u.meta_put.rec);
-        if (gdfs_rpc_open(f->rpc, gs->m[i].addr, &cs[n], err, sizeof(err)) ==
-                GDFS_OK &&
-            gdfs_rpc_send(cs[n], &req, gdfs_rpc_io_ms(f->rpc)) != GDFS_OK) {
-            gdfs_rpc_close(f->rpc, cs[n]);
-            cs[n] = NULL;
-        }
-        n++;
-    }
-    /* Our own copy goes last: LOOKUP answers from it, so once it is
-     * visible here the record must already be on need - 1 other members
-     * (every majority that could elect a next leader without us meets
-     * one of them). */
-    if (need > 1)
-        acks += gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_OK, need - 1,
-                                gdfs_rpc_io_ms(f->rpc), rcs, replies);
-    for (unsigned i = 0; i < n; i++)
-        gdfs_rpc_close(f->rpc, cs[i]);
-    rc = GDFS_OK;
-    if (acks + 1 < need) {
-        snprintf(why, whylen,
-                 "outcome unknown: the record reached %u of the %u members "
-                 "it needs (term %llu); a later leader may or may not keep "
-                 "it",
-                 acks, need, (unsigned long long)term);
-        rc = GDFS_EUNKNOWN;
-        retry_later(f, term, m);
-    } else if (gdfs_store_meta_put(st, term, m, NULL) != GDFS_OK) {
-        /* Not acknowledged: the leader answers from its own records. */
-        gdfs_log(GDFS_LOG_ERROR, "commit record: %s", gdfs_store_errmsg(st));
-        snprintf(why, whylen,
-                 "outcome unknown: leader %s could not persist the record "
-                 "(%s); %u other members hold it",
-                 gs->self, gdfs_store_errmsg(st), acks);
-        rc = GDFS_EUNKNOWN;
-    } else {
-        /* Committed: the members that accepted it may now apply it. Under
-         * the lock, so a hook being removed is never running after. */
-        pthread_mutex_lock(&f->mu);
-        if (f->on_commit != NULL)
-            f->on_commit(f->on_commit_ctx, term, m);
-        pthread_mutex_unlock(&f->mu);
-    }
-out:
-    free(gs);
-    free(replies);
-    return rc;
+    (void)st;
+    if (rc != GDFS_OK)
+        return rc;
+    return gdfs_reclog_commit(f->log, term, m, why, whylen);
 }
 
 int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
@@ -569,206 +437,7 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
     return gdfs_records_commit(f, st, m, why, whylen);
 }
 
-/* ---- collection after an election --------------------------------------------- */
-
-/* Merge the records of one META_LIST reply (one fsynced transaction; the
- * store merges each by gdfs_collect_merge, files/collect.h); *last gets
- * the last name. */
-static int merge_page(struct gdfs_records *f, uint64_t term,
-                      const struct gdfs_msg *r, uint8_t *last, size_t *lastlen)
-{
-    const struct gdfs_list_body *b = &r->u.meta_list.body;
-    struct gdfs_meta *ms;
-    struct gdfs_record rec;
-    unsigned n = 0;
-    size_t off = 0;
-    char why[512];
-    int rc;
-
-    /* A page of more records than asked for is refused before anything
-     * is allocated for it. */
-    if (b->count > PULL_PAGE) {
-        gdfs_log(GDFS_LOG_WARN,
-                 "collect for term %llu: a member sent %u records, %u were "
-                 "asked for: its records are not taken",
-                 (unsigned long long)term, b->count, PULL_PAGE);
-        return GDFS_EPROTO;
-    }
-    if ((ms = calloc(b->count ? b->count : 1, sizeof(*ms))) == NULL)
-        return GDFS_ENOMEM;
-    while (n < b->count && gdfs_proto_next_record(b, &off, &rec))
-        gdfs_records_from_record(&rec, &ms[n++]);
-    rc = gdfs_records_may_take(term, ms, n, why, sizeof(why));
-    if (rc == GDFS_OK && n != b->count) {
-        rc = GDFS_EPROTO;
-        snprintf(why, sizeof(why), "%u of its %u records readable", n,
-                 b->count);
-    }
-    if (rc != GDFS_OK) {
-        gdfs_log(GDFS_LOG_WARN,
-                 "collect for term %llu: a member's records are not "
-                 "taken: %s",
-                 (unsigned long long)term, why);
-        free(ms);
-        return rc;
-    }
-    rc = gdfs_store_meta_put_many(f->st, term, ms, n, 0, NULL);
-    if (rc != GDFS_OK)
-        gdfs_log(GDFS_LOG_ERROR, "collect: %s", gdfs_store_errmsg(f->st));
-    else if (n > 0) {
-        memcpy(last, ms[n - 1].name, ms[n - 1].namelen);
-        *lastlen = ms[n - 1].namelen;
-    }
-    free(ms);
-    return rc;
-}
-
-static void pull_request(struct gdfs_msg *req, uint64_t term,
-                         const uint8_t *after, size_t afterlen)
-{
-    memset(req, 0, sizeof(*req));
-    req->type = GDFS_MSG_NDTOND_META_PULL;
-    req->u.meta_pull.term = term;
-    req->u.meta_pull.max = PULL_PAGE;
-    req->u.meta_pull.after.p = after;
-    req->u.meta_pull.after.len = afterlen;
-}
-
-/* Collect the records of a majority for @term. GDFS_OK when done. */
-static int collect(struct gdfs_records *f, uint64_t term)
-{
-    struct gdfs_group_status *gs = malloc(sizeof(*gs));
-    struct gdfs_rpc_conn *cs[GDFS_GROUP_MAX] = {NULL};
-    struct gdfs_msg *replies = malloc(sizeof(*replies) * GDFS_GROUP_MAX);
-    static uint8_t last[GDFS_NAME_MAX]; /* only the collection thread */
-    int rcs[GDFS_GROUP_MAX];
-    unsigned need, done = 0, n = 0, adopted = 0;
-    uint64_t promised, seq = 0;
-    int rc;
-
-    if (gs == NULL || replies == NULL) {
-        rc = GDFS_ENOMEM;
-        goto out;
-    }
-    gdfs_grouphost_status(f->group, gs);
-    need = gdfs_group_majority(voters(gs));
-    if ((rc = gdfs_store_meta_promise(f->st, term, &promised)) != GDFS_OK) {
-        gdfs_log(GDFS_LOG_WARN, "collect for term %llu: %s",
-                 (unsigned long long)term, gdfs_store_errmsg(f->st));
-        goto out;
-    }
-    /* Our own records: the records we accepted from earlier leaders count
-     * as collected, as a member's would. */
-    if ((rc = gdfs_store_meta_adopt(f->st, term, &adopted)) != GDFS_OK) {
-        gdfs_log(GDFS_LOG_WARN, "collect for term %llu: %s",
-                 (unsigned long long)term, gdfs_store_errmsg(f->st));
-        goto out;
-    }
-    if (adopted > 0)
-        gdfs_log(GDFS_LOG_INFO,
-                 "collect for term %llu: %u records this node had accepted "
-                 "but not seen confirmed are newest",
-                 (unsigned long long)term, adopted);
-    done = 1;
-    for (uint32_t i = 0; i < gs->n; i++) {
-        struct gdfs_msg req;
-        char err[256];
-
-        if (gs->m[i].state == GDFS_MEMBER_LEFT ||
-            strcmp(gs->m[i].id, gs->self) == 0)
-            continue;
-        pull_request(&req, term, NULL, 0);
-        if (gdfs_rpc_open(f->rpc, gs->m[i].addr, &cs[n], err, sizeof(err)) ==
-                GDFS_OK &&
-            gdfs_rpc_send(cs[n], &req, gdfs_rpc_io_ms(f->rpc)) != GDFS_OK) {
-            gdfs_rpc_close(f->rpc, cs[n]);
-            cs[n] = NULL;
-        }
-        n++;
-    }
-    if (done < need)
-        gdfs_rpc_gather(cs, n, GDFS_MSG_NDTOCL_META_LIST, need - done,
-                        gdfs_rpc_io_ms(f->rpc), rcs, replies);
-    /* Merge each answer, following its pages to the end. */
-    for (unsigned i = 0; i < n && done < need; i++) {
-        size_t lastlen = 0;
-        struct gdfs_msg *r = &replies[i];
-
-        if (cs[i] == NULL || rcs[i] != GDFS_OK)
-            continue;
-        for (;;) {
-            struct gdfs_msg req;
-
-            if (merge_page(f, term, r, last, &lastlen) != GDFS_OK)
-                break;
-            if (!r->u.meta_list.more) {
-                done++;
-                break;
-            }
-            pull_request(&req, term, last, lastlen);
-            if (gdfs_rpc_send(cs[i], &req, gdfs_rpc_io_ms(f->rpc)) !=
-                    GDFS_OK ||
-                gdfs_rpc_recv(cs[i], GDFS_MSG_NDTOCL_META_LIST, r,
-                              gdfs_rpc_io_ms(f->rpc)) != GDFS_OK)
-                break;
-        }
-    }
-    for (unsigned i = 0; i < n; i++)
-        gdfs_rpc_close(f->rpc, cs[i]);
-    rc = GDFS_OK;
-    if (done < need) {
-        gdfs_log(GDFS_LOG_WARN,
-                 "collect for term %llu: records of %u members, %u needed",
-                 (unsigned long long)term, done, need);
-        rc = GDFS_ENOQUORUM;
-        goto out;
-    }
-    if ((rc = gdfs_store_max_seq(f->st, &seq)) != GDFS_OK)
-        goto out;
-    pthread_mutex_lock(&f->mu);
-    f->next_seq = seq + 1;
-    f->collected_term = term; /* ready once sync.c settled a majority */
-    pthread_mutex_unlock(&f->mu);
-    gdfs_log(GDFS_LOG_INFO,
-             "term %llu: records of %u of %u members collected; versions "
-             "continue at %llu",
-             (unsigned long long)term, done, voters(gs),
-             (unsigned long long)seq + 1);
-out:
-    free(gs);
-    free(replies);
-    return rc;
-}
-
-static void *records_main(void *arg)
-{
-    struct gdfs_records *f = arg;
-    uint64_t failed_term = 0, retry_at = 0;
-
-    pthread_mutex_lock(&f->mu);
-    while (!f->stop) {
-        struct gdfs_group_status gs;
-
-        pthread_mutex_unlock(&f->mu);
-        gdfs_grouphost_status(f->group, &gs);
-        if (gs.role == GDFS_ROLE_LEADER && gs.term != f->collected_term &&
-            (gs.term != failed_term || gdfs_clock_ms() >= retry_at)) {
-            if (collect(f, gs.term) != GDFS_OK) {
-                failed_term = gs.term;
-                retry_at = gdfs_clock_ms() + 200;
-            }
-        }
-        if (gs.role == GDFS_ROLE_LEADER && gdfs_records_ready(f, gs.term) &&
-            gdfs_clock_ms() >= f->retry_at) {
-            retry_one(f, gs.term); /* nothing if none is queued */
-            f->retry_at = gdfs_clock_ms() + RETRY_EVERY_MS;
-        }
-        pthread_mutex_lock(&f->mu);
-        gdfs_clock_cond_wait_ms(&f->cv, &f->mu, 20);
-    }
-    pthread_mutex_unlock(&f->mu);
-    return NULL;
-}
+/* ---- start, stop ----------------------------------------------------------------- */
 
 int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
                        struct gdfs_transport *t, const struct gdfs_cred *self,
@@ -785,53 +454,33 @@ int gdfs_records_start(const struct gdfs_config *cfg, const char *db_path,
     }
     f->cfg = cfg;
     f->group = g;
-    f->retry = calloc(RETRY_MAX, sizeof(*f->retry));
-    f->retry_term = calloc(RETRY_MAX, sizeof(*f->retry_term));
-    if (f->retry == NULL || f->retry_term == NULL) {
-        free(f->retry);
-        free(f->retry_term);
-        free(f);
-        snprintf(err, errlen, "out of memory");
-        return GDFS_ENOMEM;
-    }
-    snprintf(f->db_path, sizeof(f->db_path), "%s", db_path);
     pthread_mutex_init(&f->mu, NULL);
-    gdfs_clock_cond_init(&f->cv);
-    if ((rc = gdfs_rpc_new(t, cfg, self, &f->rpc)) != GDFS_OK ||
-        (rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) != GDFS_OK) {
-        gdfs_rpc_free(f->rpc);
-        free(f->retry);
-        free(f->retry_term);
-        free(f);
-        return rc;
+    if ((rc = gdfs_rpc_new(t, cfg, self, &f->rpc)) != GDFS_OK) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
-    if (pthread_create(&f->thread, NULL, records_main, f) != 0) {
-        snprintf(err, errlen, "cannot start the records thread");
-        gdfs_store_close(f->st);
-        gdfs_rpc_free(f->rpc);
-        free(f->retry);
-        free(f->retry_term);
-        free(f);
-        return GDFS_ENOMEM;
-    }
+    if ((rc = gdfs_store_open(db_path, &so, &f->st, err, errlen)) != GDFS_OK)
+        goto fail;
+    if ((rc = gdfs_reclog_start(cfg, db_path, f->rpc, g, &f->log, err,
+                                errlen)) != GDFS_OK)
+        goto fail;
     *out = f;
     return GDFS_OK;
+fail:
+    gdfs_store_close(f->st);
+    gdfs_rpc_free(f->rpc);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+    return rc;
 }
 
 void gdfs_records_stop(struct gdfs_records *f)
 {
     if (f == NULL)
         return;
-    pthread_mutex_lock(&f->mu);
-    f->stop = true;
-    pthread_cond_signal(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(f->thread, NULL);
+    gdfs_reclog_stop(f->log);
     gdfs_store_close(f->st);
     gdfs_rpc_free(f->rpc);
     pthread_mutex_destroy(&f->mu);
-    pthread_cond_destroy(&f->cv);
-    free(f->retry);
-    free(f->retry_term);
     free(f);
 }

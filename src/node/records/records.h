@@ -1,21 +1,22 @@
 /* THE RECORDS ROOM (src/node/records/): the file records of the group.
  * It owns the leader's record keeping (versions, placement through
- * src/files/, commits on a majority, collection after an election), the
- * requests the leader answers from its records (leaderops), the second
- * phase on members (confirm), and record sync with lagging members.
+ * src/files/), the record log that replicates records to every member
+ * (reclog), the requests the leader answers from its records
+ * (leaderops), and the periodic record check with members (sync).
  *   May call: the group room (who leads, in which term, who is alive),
  *   the pure rules in src/files/ and src/core/, the store, the rpc pool.
  *   Never: moves file data (the data room does), or answers from its
  *   records while it does not hold its lease and its term's records.
  * This header is the room's entry: the leader's side of records. */
 /* The records layer on a node (DESIGN.md "Files"): the leader's side of
- * replication (version allocation, placement, committing metadata records
- * on a majority, collecting records after an election) and what every
- * node needs to reach the leader and the replicas.
+ * replication (version allocation, placement, committing records through
+ * the record log) and what every node needs to reach the leader and the
+ * replicas.
  *
- * A leader serves file operations only once it has collected the records
- * of a majority for its term (so no committed put is forgotten) and while
- * it holds its lease. A background thread does the collection. */
+ * A leader serves file operations only once its record log is ready in
+ * its term (its first entry committed, everything before it applied: it
+ * then holds every committed record, by Raft's election restriction) and
+ * while it holds its lease. */
 #ifndef GDFS_NODE_RECORDS_RECORDS_H
 #define GDFS_NODE_RECORDS_RECORDS_H
 
@@ -25,6 +26,7 @@
 
 #include "config.h"
 #include "node/group/grouphost.h"
+#include "node/records/reclog.h"
 #include "node/rpc.h"
 #include "proto.h"
 #include "store/store.h"
@@ -71,8 +73,11 @@ bool gdfs_records_member(struct gdfs_records *f, const char *id, char *addr,
  * address taken from a peer's message is dialled only if this is true. */
 bool gdfs_records_member_at(struct gdfs_records *f, const char *addr);
 
+/* The record log (reclog.h), for its message handler. */
+struct gdfs_reclog *gdfs_records_log(struct gdfs_records *f);
+
 /* ---- leader side: each checks that this node leads, holds its lease and
- * has collected its term's records (waiting briefly for that); else
+ * has its record log ready in its term (waiting briefly for that); else
  * GDFS_ENOTLEADER / GDFS_ENOQUORUM with @why. @st is the caller's store
  * connection. ---- */
 
@@ -88,24 +93,15 @@ void gdfs_records_set_draining(struct gdfs_records *f,
                                const char (*ids)[GDFS_NODE_ID_MAX + 1],
                                unsigned n);
 
-/* Called with every record this leader committed (of term @term), after
- * it is on a majority and persisted here: the confirmation members wait
- * for before they apply it (confirm.c). Called under the records layer's
- * lock: must not block. */
-typedef void (*gdfs_records_commit_fn)(void *ctx, uint64_t term,
-                                       const struct gdfs_meta *m);
-void gdfs_records_on_commit(struct gdfs_records *f, gdfs_records_commit_fn fn,
-                            void *ctx);
-
 /* A new version for removing @name (GDFS_ENOENT if there is no file). */
 int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
                               const uint8_t *name, size_t namelen,
                               struct gdfs_version *out, char *why,
                               size_t whylen);
 
-/* Commit @m: persist it here and on a majority of the group.
- * GDFS_ENOQUORUM (not on a majority: the outcome is unknown if some
- * members took it) or GDFS_ENOTLEADER. */
+/* Commit @m through the record log: on a majority and applied here when
+ * it returns GDFS_OK; else as gdfs_reclog_commit, or GDFS_ENOQUORUM /
+ * GDFS_ENOTLEADER when this node may not write. */
 int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
                         const struct gdfs_meta *m, char *why, size_t whylen);
 /* gdfs_records_commit for a new put's record: its version must have been
@@ -114,19 +110,9 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
                             const struct gdfs_meta *m, char *why,
                             size_t whylen);
 
-/* After an election the leader collects a majority's records (accepted
- * ones included), then writes its merged table back to a majority before
- * it serves (sync.c): a record it took from a single member's accepted
- * row is then on a majority before any client reads it, so the next
- * leader's collection cannot miss it. gdfs_records_settling: @term's
- * records are collected and not yet written back; gdfs_records_set_ready:
- * they are (the leader serves from now on). */
-bool gdfs_records_settling(struct gdfs_records *f, uint64_t term);
-/* Whether @term's records are collected and written back (no waiting,
- * unlike gdfs_records_check_leader: for threads that must not block on the
- * collection, the one that writes back among them). */
+/* Whether this node leads @term with its record log ready (no waiting,
+ * unlike gdfs_records_check_leader). */
 bool gdfs_records_ready(struct gdfs_records *f, uint64_t term);
-void gdfs_records_set_ready(struct gdfs_records *f, uint64_t term);
 
 /* Check that this node may answer from its records now (as above). */
 int gdfs_records_check_leader(struct gdfs_records *f, char *why,

@@ -1,16 +1,14 @@
-/* Record sync: members brought in line with the leader's records.
+/* Record sync: a periodic check that members' records match the
+ * leader's.
  *
- * A member misses a committed record when it is down or cut off while the
- * leader commits (a commit needs only a majority). Reads go through the
- * leader's records, so nothing a client sees depends on it, but the
- * member's own view does: its copies stay uncommitted (lshere, versions),
- * a missed tombstone leaves a removed file's copies on it, and a missed
- * update keeps versions beyond keep_versions. So the leader compares its
- * records with each member's, by digest (store.h, "record sync"): at once
- * when the member is seen alive again after being suspect, failed or
- * unknown, after every election, and every sync_interval_s. Buckets that
- * differ are sent again as META_SYNC pages, which the member persists in
- * one transaction each, fenced by the leader's term like META_PUT.
+ * The record log (reclog.h) brings every member's record table up to date
+ * with the leader's: this is no longer needed for that. It remains a
+ * cheap check for divergence the log would not repair (records written
+ * before the log existed, a table damaged on disk): every
+ * sync_interval_s the leader compares its records with each live
+ * member's, by digest (store.h, "record sync"), and sends the buckets that
+ * differ as META_SYNC pages, which the member persists in one
+ * transaction each, fenced by the leader's term.
  */
 #define GDFS_LOG_MODULE "sync"
 #include "node/records/sync.h"
@@ -25,7 +23,6 @@
 #include <time.h>
 
 #include "clock.h"
-#include "files/collect.h"
 #include "log.h"
 #include "net.h"
 #include "pack.h"
@@ -36,9 +33,8 @@
 #include "store/store.h"
 
 #define TICK_MS 100
-#define RETRY_MS 1000       /* after a failed sync with a member */
-#define SETTLE_RETRY_MS 100 /* a new term not yet on a majority */
-#define PAGE 256            /* records read per store page */
+#define RETRY_MS 1000 /* after a failed sync with a member */
+#define PAGE 256      /* records read per store page */
 /* A META_SYNC page: as large as members take (proto.h), room for many
  * records of at most ~2 KiB. */
 #define PAGE_BYTES (GDFS_PROTO_HDR_LEN + GDFS_META_PAGE_MAX)
@@ -56,11 +52,9 @@ struct gdfs_sync {
     struct gdfs_store *st;
     struct gdfs_worker w; /* the thread */
     uint64_t term;        /* the leader term the member table belongs to */
-    uint64_t settle_at;   /* next write-back attempt of a new term (ms) */
     struct member_sync m[GDFS_GROUP_MAX];
     unsigned n;
-    struct gdfs_members set; /* leader_round's: the member set it serves */
-    uint8_t *frame;          /* one META_SYNC page */
+    uint8_t *frame; /* one META_SYNC page */
     size_t framecap;
 };
 
@@ -271,62 +265,42 @@ static struct member_sync *member_slot(struct gdfs_sync *sy, const char *id)
     return &sy->m[sy->n++];
 }
 
-/* One round of the leader's comparisons. While @settling (a new term's
- * records are collected, not yet written back) every live member is
- * compared at once, and the leader serves once a majority, itself
- * included, holds its table (gdfs_collect_may_serve decides). */
+/* One round of the leader's comparisons: each live member every
+ * sync_interval_s. The record log brings members up to date; this only
+ * finds and fixes divergence the log would not (records from before the
+ * log, a damaged table). A member's first comparison in a term, or after
+ * it was not alive, waits a whole interval, so that it is not made while
+ * the log still catches it up. */
 static void leader_round(struct gdfs_sync *sy,
                          const struct gdfs_group_status *gs)
 {
     struct gdfs_meta_digest *ours = NULL;
-    bool settling = gdfs_records_settling(sy->records, gs->term);
-    bool holds[GDFS_GROUP_MAX]; /* holds our table, this round */
     uint64_t now = gdfs_clock_ms();
-    unsigned voters = 0, ok = 0;
+    uint64_t interval = (uint64_t)sy->cfg->sync_interval_s * 1000;
     char why[256];
 
-    memset(&sy->set, 0, sizeof(sy->set));
-    sy->set.n = gs->n;
-    for (uint32_t i = 0; i < gs->n; i++) {
-        memcpy(sy->set.m[i].id, gs->m[i].id, sizeof(sy->set.m[i].id));
-        sy->set.m[i].state = gs->m[i].state;
-        holds[i] = strcmp(gs->m[i].id, gs->self) == 0;
-    }
-
     if (gs->term != sy->term) {
-        sy->term = gs->term; /* a new term: compare with everyone */
+        sy->term = gs->term; /* a new term: a new table */
         sy->n = 0;
-        sy->settle_at = 0;
     }
-    if (settling && now < sy->settle_at)
-        return;
-    for (uint32_t i = 0; i < gs->n; i++)
-        voters += gs->m[i].state != GDFS_MEMBER_LEFT;
     for (uint32_t i = 0; i < gs->n; i++) {
         struct member_sync *ms;
 
-        /* Settling: a majority is enough to serve; the others are
-         * compared in the next rounds (a member that hangs until the I/O
-         * timeout then delays no election more than it must). */
-        if (settling && gdfs_collect_may_serve(&sy->set, holds))
-            break;
         if (gs->m[i].state == GDFS_MEMBER_LEFT ||
             strcmp(gs->m[i].id, gs->self) == 0 ||
             (ms = member_slot(sy, gs->m[i].id)) == NULL)
             continue;
-        if (gs->m[i].state != GDFS_MEMBER_ALIVE) {
-            ms->synced = false; /* it may miss records from now on */
-            ms->next_ms = 0;
+        if (gs->m[i].state != GDFS_MEMBER_ALIVE || ms->next_ms == 0) {
+            ms->synced = false;
+            ms->next_ms = now + interval;
             continue;
         }
-        if (!settling && now < ms->next_ms)
+        if (now < ms->next_ms)
             continue; /* next round, or backoff after a failure */
-        /* Only a leader that may serve (or is about to) has the records
-         * to compare. Never wait here for the collection: this thread
-         * writes its result back (gdfs_records_set_ready). */
-        if (!settling && (!gdfs_records_ready(sy->records, gs->term) ||
-                          gdfs_records_check_leader(sy->records, why,
-                                                    sizeof(why)) != GDFS_OK))
+        /* Only a leader that may serve has the records to compare. */
+        if (!gdfs_records_ready(sy->records, gs->term) ||
+            gdfs_records_check_leader(sy->records, why, sizeof(why)) !=
+                GDFS_OK)
             break;
         if (ours == NULL) {
             if ((ours = malloc(sizeof(*ours))) == NULL ||
@@ -340,26 +314,13 @@ static void leader_round(struct gdfs_sync *sy,
         if (sync_member(sy, gs->term, gs->m[i].id, gs->m[i].addr, ours) ==
             GDFS_OK) {
             ms->synced = true;
-            ms->next_ms = now + (uint64_t)sy->cfg->sync_interval_s * 1000;
-            holds[i] = true;
-            ok++;
+            ms->next_ms = now + interval;
         } else {
             ms->synced = false;
             ms->next_ms = now + RETRY_MS;
         }
     }
     free(ours);
-    if (!settling)
-        return;
-    if (gdfs_collect_may_serve(&sy->set, holds)) {
-        gdfs_records_set_ready(sy->records, gs->term);
-        gdfs_log(GDFS_LOG_INFO,
-                 "term %llu: records written back to %u of %u members; "
-                 "serving",
-                 (unsigned long long)gs->term, 1 + ok, voters);
-    } else {
-        sy->settle_at = now + SETTLE_RETRY_MS;
-    }
 }
 
 /* ---- the thread ------------------------------------------------------------- */

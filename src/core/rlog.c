@@ -405,18 +405,25 @@ int gdfs_rlog_take_snapshot(struct gdfs_rlog *l, uint64_t index, uint64_t term,
 
 int gdfs_rlog_compact(struct gdfs_rlog *l)
 {
+    return gdfs_rlog_compact_to(l, l->applied);
+}
+
+int gdfs_rlog_compact_to(struct gdfs_rlog *l, uint64_t index)
+{
     uint64_t t;
     int rc;
 
-    if (l->applied <= l->snap_index)
+    if (index > l->applied)
+        return GDFS_EINVAL;
+    if (index <= l->snap_index)
         return GDFS_OK;
-    rc = term_of(l, l->applied, &t);
+    rc = term_of(l, index, &t);
     if (rc != GDFS_OK)
         return rc;
-    rc = l->io.snapshot(l->io.ctx, l->applied, t);
+    rc = l->io.snapshot(l->io.ctx, index, t);
     if (rc != GDFS_OK)
         return rc;
-    l->snap_index = l->applied;
+    l->snap_index = index;
     l->snap_term = t;
     return GDFS_OK;
 }

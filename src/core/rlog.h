@@ -222,5 +222,12 @@ int gdfs_rlog_take_snapshot(struct gdfs_rlog *l, uint64_t index, uint64_t term,
  * the entries below it. Does nothing if nothing was applied since the
  * last snapshot. */
 int gdfs_rlog_compact(struct gdfs_rlog *l);
+/* Compact up to @index only (at most the applied index: GDFS_EINVAL
+ * past it), keeping the entries after it for followers a little behind.
+ * io->snapshot is told @index; a host whose state machine cannot be read
+ * as of @index sends its applied state instead when a snapshot is due
+ * (the index it then names is its applied index, which a follower installs
+ * as any snapshot: every entry up to it is committed). */
+int gdfs_rlog_compact_to(struct gdfs_rlog *l, uint64_t index);
 
 #endif

@@ -298,6 +298,41 @@ START_TEST(test_rlog_snapshot_sent_then_tail)
 }
 END_TEST
 
+/* Compacting below the applied index keeps a tail: a follower just
+ * behind gets entries, one behind the new snapshot gets the snapshot. */
+START_TEST(test_rlog_compact_to_keeps_a_tail)
+{
+    static const uint64_t lt[] = {1, 1, 2, 2, 2, 3};
+    static struct store s;
+    struct gdfs_rlog_entry buf[8];
+    struct gdfs_rlog_req req;
+    struct gdfs_rlog l;
+    bool snap;
+
+    fill(&s, lt, 6);
+    ck_assert_int_eq(mem_open(&l, &s, &cfg0, 5), GDFS_OK);
+    ck_assert_int_eq(gdfs_rlog_compact_to(&l, 6), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_rlog_compact_to(&l, 3), GDFS_OK);
+    ck_assert_uint_eq(s.snap_index, 3);
+    ck_assert_uint_eq(l.snap_term, 2);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_int_eq(gdfs_rlog_compact_to(&l, 2), GDFS_OK); /* no-op */
+    ck_assert_uint_eq(l.snap_index, 3);
+    ck_assert_int_eq(gdfs_rlog_lead(&l, 3, 3, 0), GDFS_OK);
+    l.peer[1].next = 4;
+    ck_assert_int_eq(gdfs_rlog_prepare(&l, 1, 1 << 20, buf, &req, &snap),
+                     GDFS_OK);
+    ck_assert(!snap);
+    ck_assert_uint_eq(req.prev_index, 3);
+    ck_assert_uint_eq(req.prev_term, 2);
+    ck_assert_uint_eq(req.n, 3);
+    l.peer[2].next = 3;
+    ck_assert_int_eq(gdfs_rlog_prepare(&l, 2, 1 << 20, buf, &req, &snap),
+                     GDFS_OK);
+    ck_assert(snap);
+}
+END_TEST
+
 /* A snapshot ending on an entry the follower holds keeps what follows. */
 START_TEST(test_rlog_snapshot_keeps_agreeing_tail)
 {
@@ -664,6 +699,7 @@ static Suite *rlog_suite(void)
     tcase_add_test(exact, test_rlog_truncates_conflict_but_not_committed);
     tcase_add_test(exact, test_rlog_follower_commit_is_min_of_last_new);
     tcase_add_test(exact, test_rlog_snapshot_sent_then_tail);
+    tcase_add_test(exact, test_rlog_compact_to_keeps_a_tail);
     tcase_add_test(exact, test_rlog_snapshot_keeps_agreeing_tail);
     tcase_add_test(exact, test_rlog_refuses_hostile_numbers);
     tcase_add_test(exact, test_rlog_init_and_io_failure);

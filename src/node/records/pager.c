@@ -1,6 +1,8 @@
 /* META_SYNC pages to one member; see pager.h. */
 #include "node/records/pager.h"
 
+#include <string.h>
+
 #include "node/records/records.h"
 #include "node/rpc.h"
 
@@ -49,4 +51,52 @@ int gdfs_pager_flush(struct gdfs_pager *p, bool more)
     if (rc == GDFS_OK)
         p->sent += p->w.count;
     return rc == GDFS_OK ? page_begin(p) : rc;
+}
+
+/* ---- whole buckets ---- */
+
+#define PUSH_PAGE 256 /* records read per store page */
+
+struct push {
+    struct gdfs_pager pg;
+    uint64_t mask;
+    uint8_t last[GDFS_NAME_MAX];
+    size_t lastlen;
+    bool full; /* the record in hand did not fit: send, then resume */
+};
+
+static int push_record(void *ctx, const struct gdfs_meta *m)
+{
+    struct push *p = ctx;
+
+    if ((p->mask >> gdfs_meta_bucket(m->name, m->namelen) & 1) != 0 &&
+        gdfs_pager_add(&p->pg, m) == GDFS_ETOOBIG) {
+        p->full = true;
+        return 1; /* resume at this record after the flush */
+    }
+    memcpy(p->last, m->name, m->namelen);
+    p->lastlen = m->namelen;
+    return 0;
+}
+
+int gdfs_pager_push(struct gdfs_rpc_conn *c, struct gdfs_store *st,
+                    uint8_t *frame, size_t cap, int io_ms, uint64_t term,
+                    uint64_t mask, unsigned *sent)
+{
+    struct push p = {.mask = mask};
+    bool more = true;
+    int rc = gdfs_pager_begin(&p.pg, c, frame, cap, io_ms, term, mask);
+
+    while (rc == GDFS_OK && more) {
+        p.full = false;
+        rc = gdfs_store_meta_list(st, p.last, p.lastlen, PUSH_PAGE, true,
+                                  push_record, &p, &more);
+        if (rc == GDFS_OK && p.full)
+            rc = p.pg.w.count > 0 ? gdfs_pager_flush(&p.pg, true)
+                                  : GDFS_ETOOBIG;
+    }
+    if (rc == GDFS_OK)
+        rc = gdfs_pager_flush(&p.pg, false);
+    *sent = p.pg.sent;
+    return rc;
 }

@@ -33,4 +33,13 @@ int gdfs_pager_add(struct gdfs_pager *p, const struct gdfs_meta *m);
  * the next page. */
 int gdfs_pager_flush(struct gdfs_pager *p, bool more);
 
+/* Send every record of @st in the buckets of @mask on @c as the leader of
+ * @term, in pages built in @frame (@cap bytes); the last page (sent even
+ * when empty) tells the member those buckets are complete. *sent counts
+ * the records the member took. Read in one snapshot if the caller holds
+ * one open on @st (gdfs_store_snapshot_begin). */
+int gdfs_pager_push(struct gdfs_rpc_conn *c, struct gdfs_store *st,
+                    uint8_t *frame, size_t cap, int io_ms, uint64_t term,
+                    uint64_t mask, unsigned *sent);
+
 #endif

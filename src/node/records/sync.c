@@ -34,7 +34,6 @@
 
 #define TICK_MS 100
 #define RETRY_MS 1000 /* after a failed sync with a member */
-#define PAGE 256      /* records read per store page */
 /* A META_SYNC page: as large as members take (proto.h), room for many
  * records of at most ~2 KiB. */
 #define PAGE_BYTES (GDFS_PROTO_HDR_LEN + GDFS_META_PAGE_MAX)
@@ -167,53 +166,6 @@ int gdfs_sync_handle_push(struct gdfs_session *s, const struct gdfs_msg *m)
 
 /* ---- leader side ------------------------------------------------------------ */
 
-struct push {
-    struct gdfs_pager pg;
-    uint64_t mask;
-    uint8_t last[GDFS_NAME_MAX];
-    size_t lastlen;
-    bool full; /* the record in hand did not fit: send, then resume */
-};
-
-static int push_record(void *ctx, const struct gdfs_meta *m)
-{
-    struct push *p = ctx;
-
-    if ((p->mask >> gdfs_meta_bucket(m->name, m->namelen) & 1) != 0 &&
-        gdfs_pager_add(&p->pg, m) == GDFS_ETOOBIG) {
-        p->full = true;
-        return 1; /* resume at this record after the flush */
-    }
-    memcpy(p->last, m->name, m->namelen);
-    p->lastlen = m->namelen;
-    return 0;
-}
-
-/* Send every record in the buckets of @mask on @c; the last page (sent
- * even when empty) tells the member those buckets are complete. */
-static int push_buckets(struct gdfs_sync *sy, struct gdfs_rpc_conn *c,
-                        uint64_t term, uint64_t mask, unsigned *sent)
-{
-    struct push p = {.mask = mask};
-    bool more = true;
-    int rc = gdfs_pager_begin(&p.pg, c, sy->frame, sy->framecap,
-                              gdfs_rpc_io_ms(gdfs_records_rpc(sy->records)),
-                              term, mask);
-
-    while (rc == GDFS_OK && more) {
-        p.full = false;
-        rc = gdfs_store_meta_list(sy->st, p.last, p.lastlen, PAGE, true,
-                                  push_record, &p, &more);
-        if (rc == GDFS_OK && p.full)
-            rc = p.pg.w.count > 0 ? gdfs_pager_flush(&p.pg, true)
-                                  : GDFS_ETOOBIG;
-    }
-    if (rc == GDFS_OK)
-        rc = gdfs_pager_flush(&p.pg, false);
-    *sent = p.pg.sent;
-    return rc;
-}
-
 /* Compare our records with member @id's at @addr and send what differs. */
 static int sync_member(struct gdfs_sync *sy, uint64_t term, const char *id,
                        const char *addr, const struct gdfs_meta_digest *ours)
@@ -239,7 +191,8 @@ static int sync_member(struct gdfs_sync *sy, uint64_t term, const char *id,
     if (r.u.meta_diff.mask != 0) {
         uint64_t mask = r.u.meta_diff.mask;
 
-        rc = push_buckets(sy, c, term, mask, &sent);
+        rc = gdfs_pager_push(c, sy->st, sy->frame, sy->framecap,
+                             gdfs_rpc_io_ms(rpc), term, mask, &sent);
         if (rc == GDFS_OK)
             gdfs_log(GDFS_LOG_INFO,
                      "record sync with %s: %d of %d buckets differed, %u "

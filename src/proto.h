@@ -442,6 +442,7 @@ struct gdfs_msg {
             bool ok;
             uint64_t match, last_index, conflict_term, conflict_from;
         } log_ack;
+        struct { uint64_t term, index, index_term; } log_snap;
     } u;
     /* clang-format on */
 };

@@ -267,7 +267,13 @@
      * known to agree; not ok: its last index, its term at prev_index (0:     \
      * none) and the first index it holds of that term; each at most          \
      * GDFS_VERSION_MAX) */                                                   \
-    X(NDTOCL_LOG_ACK, 54, NDTOCL, log_ack, REPLY)
+    X(NDTOCL_LOG_ACK, 54, NDTOCL, log_ack, REPLY)                             \
+    /* term:64 index:64 index_term:64  (leader of @term -> member, after      \
+     * META_SYNC pages of every bucket: those records are the leader's        \
+     * record table up to its entry @index, of @index_term; take it as the    \
+     * log's snapshot; term, index_term >= 1, index >= 1, each at most        \
+     * GDFS_VERSION_MAX; reply LOG_ACK) */                                    \
+    X(NDTOND_LOG_SNAP, 55, NDTOND, log_snap, LEADER)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {
@@ -276,6 +282,6 @@ enum gdfs_msg_type {
 #undef GDFS_PROTO_MSG_ENUM
 };
 /* The largest id in the list (ids below it may be unassigned). */
-#define GDFS_MSG_TYPE_MAX 54
+#define GDFS_MSG_TYPE_MAX 55
 
 #endif

@@ -1,5 +1,6 @@
-/* The record log on the wire: NDTOND_LOG_APPEND, NDTOCL_LOG_ACK and the
- * ENTRY they carry (proto/messages.h; docs/record-log.md). */
+/* The record log on the wire: NDTOND_LOG_APPEND, NDTOCL_LOG_ACK,
+ * NDTOND_LOG_SNAP and the ENTRY they carry (proto/messages.h;
+ * docs/record-log.md). */
 #include "proto/proto_int.h"
 
 #include <string.h>
@@ -196,4 +197,40 @@ const struct gdfs_proto_codec gdfs_proto_codec_log_ack = {
     .decode = log_ack_decode,
     .check = log_ack_check,
     .encode = log_ack_encode,
+};
+
+/* ---- NDTOND_LOG_SNAP -------------------------------------------------------- */
+
+static bool log_snap_ok(const struct gdfs_msg *m)
+{
+    return m->u.log_snap.index != 0 && m->u.log_snap.index_term != 0 &&
+           numbers_ok(m->u.log_snap.term, m->u.log_snap.index,
+                      m->u.log_snap.index_term, 0);
+}
+
+static bool log_snap_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
+{
+    m->u.log_snap.term = gdfs_pack_get_u64(r);
+    m->u.log_snap.index = gdfs_pack_get_u64(r);
+    m->u.log_snap.index_term = gdfs_pack_get_u64(r);
+    return !r->bad && log_snap_ok(m);
+}
+
+static int log_snap_check(const struct gdfs_msg *m)
+{
+    return log_snap_ok(m) ? GDFS_OK : GDFS_EINVAL;
+}
+
+static void log_snap_encode(struct gdfs_pack_writer *w,
+                            const struct gdfs_msg *m)
+{
+    gdfs_pack_put_u64(w, m->u.log_snap.term);
+    gdfs_pack_put_u64(w, m->u.log_snap.index);
+    gdfs_pack_put_u64(w, m->u.log_snap.index_term);
+}
+
+const struct gdfs_proto_codec gdfs_proto_codec_log_snap = {
+    .decode = log_snap_decode,
+    .check = log_snap_check,
+    .encode = log_snap_encode,
 };

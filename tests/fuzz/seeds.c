@@ -421,6 +421,13 @@ static void emit_replication(void)
         save(len);
     }
     memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_LOG_SNAP;
+    m.reqid = 55;
+    m.u.log_snap.term = 5;
+    m.u.log_snap.index = 40;
+    m.u.log_snap.index_term = 4;
+    emit(&m);
+    memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOCL_LOG_ACK;
     m.reqid = 54;
     m.u.log_ack.term = 5;

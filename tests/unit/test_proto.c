@@ -916,6 +916,12 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.log_ack.ok = true;
         m.u.log_ack.match = GDFS_VERSION_MAX;
         break;
+    case 70:
+        m.type = GDFS_MSG_NDTOND_LOG_SNAP;
+        m.u.log_snap.term = 9;
+        m.u.log_snap.index = 1000;
+        m.u.log_snap.index_term = 8;
+        break;
     default:
         return 0;
     }
@@ -4835,6 +4841,14 @@ START_TEST(test_proto_log_append_and_ack)
     m.u.log_ack.match = UINT64_MAX;
     ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
                      GDFS_EINVAL);
+    /* LOG_SNAP: index and both terms at least 1 */
+    for (int bad = 0; bad < 4; bad++) {
+        raw_begin(&r, GDFS_MSG_NDTOND_LOG_SNAP);
+        raw_u64(&r, bad == 0 ? 0 : 3);
+        raw_u64(&r, bad == 1 ? 0 : 7);
+        raw_u64(&r, bad == 2 ? 0 : bad == 3 ? UINT64_MAX : 2);
+        ck_assert_int_eq(raw_decode(&r, &m), GDFS_EPROTO);
+    }
     raw_begin(&r, GDFS_MSG_NDTOCL_LOG_ACK);
     raw_u64(&r, 1);
     raw_u8(&r, 2); /* not a boolean */
@@ -5137,7 +5151,9 @@ START_TEST(test_proto_type_names)
                      "NDTOND_LOG_APPEND");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_LOG_ACK),
                      "NDTOCL_LOG_ACK");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 54);
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_LOG_SNAP),
+                     "NDTOND_LOG_SNAP");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 55);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)

@@ -86,6 +86,7 @@ static const struct key_def key_defs[] = {
     U32("files", keep_versions, KEY_U32, 1, 1000, 3),
     U32("files", sync_interval_s, KEY_U32, 1, 86400, 30),
     U32("files", inventory_interval_ms, KEY_U32, 100, 86400000, 60000),
+    U32("files", log_keep_entries, KEY_U32, 16, 100000000, 10000),
     U32("files", orphan_age_s, KEY_U32, 1, 31536000, 3600),
     U32("files", repair_delay_ms, KEY_U32, 0, 86400000, 30000),
     U32("files", repair_rate_mib_s, KEY_U32, 0, 1000000, 100),

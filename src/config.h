@@ -23,7 +23,10 @@
  *   [files]     chunk_size [262144], keep_versions [3], sync_interval_s [30],
  *               inventory_interval_ms [60000] (a member reports the
  *               copies it holds to the leader this often, and at start
- *               and when the leader changes), orphan_age_s [3600],
+ *               and when the leader changes), log_keep_entries [10000]
+ *               (applied record log entries kept for members a little
+ *               behind; one further behind gets the record table),
+ *               orphan_age_s [3600],
  *               repair_delay_ms
  *               [30000] (a failed member's copies are re-created after
  *               it has been failed this long), repair_rate_mib_s [100]
@@ -92,6 +95,7 @@ struct gdfs_config {
     uint32_t sync_interval_s; /* leader: compare records with each member */
     uint32_t
         inventory_interval_ms; /* member: report its copies to the leader */
+    uint32_t log_keep_entries; /* record log: applied entries kept */
     uint32_t orphan_age_s;     /* uncommitted copies older than this go */
     uint32_t repair_delay_ms;
     uint32_t repair_rate_mib_s;

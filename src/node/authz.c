@@ -62,6 +62,8 @@ static uint64_t leader_term(const struct gdfs_msg *m)
         return m->u.meta_sync.term;
     case GDFS_MSG_NDTOND_LOG_APPEND:
         return m->u.log_append.term;
+    case GDFS_MSG_NDTOND_LOG_SNAP:
+        return m->u.log_snap.term;
     default:
         return 0;
     }

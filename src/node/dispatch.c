@@ -71,6 +71,8 @@ int gdfs_dispatch(struct gdfs_session *s, const struct gdfs_msg *m)
         return gdfs_replica_replicate(s, m);
     case GDFS_MSG_NDTOND_LOG_APPEND:
         return gdfs_reclog_handle_append(s, gdfs_records_log(s->records), m);
+    case GDFS_MSG_NDTOND_LOG_SNAP:
+        return gdfs_reclog_handle_snap(s, gdfs_records_log(s->records), m);
     case GDFS_MSG_NDTOND_META_SUM:
         return gdfs_sync_handle_sum(s, m);
     case GDFS_MSG_NDTOND_META_SYNC:

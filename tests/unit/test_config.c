@@ -276,6 +276,7 @@ START_TEST(test_config_defaults_values)
     ck_assert_uint_eq(cfg.scrub_rate_mib_s, 8);
     ck_assert_uint_eq(cfg.scrub_interval_s, 86400);
     ck_assert_uint_eq(cfg.inventory_interval_ms, 60000);
+    ck_assert_uint_eq(cfg.log_keep_entries, 10000);
     ck_assert_uint_eq(cfg.page_size, 4096);
     ck_assert_uint_eq(cfg.cache_kib, 2048);
     ck_assert_uint_eq(cfg.reserve_mib, GDFS_CONFIG_RESERVE_AUTO);
@@ -650,6 +651,7 @@ static const struct num_case num_cases[] = {
     NUM("files", scrub_rate_mib_s, 0, 100000, 0),
     NUM("files", scrub_interval_s, 1, 31536000, 0),
     NUM("files", inventory_interval_ms, 100, 86400000, 0),
+    NUM("files", log_keep_entries, 16, 100000000, 0),
     NUM("store", page_size, 512, 65536, 1),
     NUM("store", cache_kib, 64, 1048576, 0),
     NUM("store", reserve_mib, 0, 1048576, 0),

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "net.h"
 #include "node/dbopts.h"
+#include "node/records/pager.h"
 #include "node/records/records.h"
 
 /* Entries one append request carries at most, and their data's bytes:
@@ -43,10 +44,12 @@ struct sender {
     bool down_logged;
     uint8_t *frame;
     struct gdfs_rlog_entry *buf;
+    struct gdfs_store *snap_st; /* its own connection, for snapshots */
 };
 
 struct gdfs_reclog {
     const struct gdfs_config *cfg;
+    char db_path[4096];
     struct gdfs_grouphost *group;
     struct gdfs_rpc *rpc;
     struct gdfs_store *st;
@@ -87,8 +90,8 @@ static int io_append(void *ctx, const struct gdfs_rlog_entry *e, size_t n)
     if (se == NULL)
         return GDFS_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        se[i] = (struct gdfs_store_log_entry){e[i].index, e[i].term,
-                                              e[i].data, e[i].len};
+        se[i] = (struct gdfs_store_log_entry){e[i].index, e[i].term, e[i].data,
+                                              e[i].len};
     rc = gdfs_store_log_append(l->st, se, n);
     free(se);
     if (rc != GDFS_OK)
@@ -284,12 +287,74 @@ static void take(struct sender *sd, uint64_t term, const struct gdfs_msg *a)
     pthread_cond_broadcast(&l->cv);
 }
 
+/* Without mu: send @sd's voter, which is behind the compacted log, the
+ * record table as the log's snapshot: every bucket in META_SYNC pages
+ * read in one store snapshot, then LOG_SNAP naming the applied entry that
+ * table holds; the answer into @ack. */
+static int send_snapshot(struct sender *sd, uint64_t term,
+                         struct gdfs_msg *ack, struct gdfs_rpc_conn **cp,
+                         char *why, size_t whylen)
+{
+    struct gdfs_reclog *l = sd->l;
+    struct gdfs_store_opts so = gdfs_node_store_opts(l->cfg, true);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_LOG_SNAP};
+    struct gdfs_store_log_state o;
+    int io = gdfs_rpc_io_ms(l->rpc);
+    uint64_t at = 0, t0 = gdfs_clock_ms();
+    unsigned sent = 0;
+    int rc = GDFS_OK;
+
+    if (sd->snap_st == NULL)
+        rc = gdfs_store_open(l->db_path, &so, &sd->snap_st, why, whylen);
+    if (rc == GDFS_OK)
+        rc = gdfs_rpc_open(l->rpc, sd->addr, cp, why, whylen);
+    if (rc != GDFS_OK)
+        return rc;
+    rc = gdfs_store_snapshot_begin(sd->snap_st);
+    if (rc == GDFS_OK)
+        rc = gdfs_store_log_state(sd->snap_st, &o);
+    if (rc == GDFS_OK && o.applied > o.snap_index)
+        rc = gdfs_store_log_term_at(sd->snap_st, o.applied, &at);
+    else if (rc == GDFS_OK)
+        at = o.snap_term;
+    if (rc != GDFS_OK)
+        snprintf(why, whylen, "%s", gdfs_store_errmsg(sd->snap_st));
+    if (rc == GDFS_OK && (o.applied == 0 || at == 0)) {
+        snprintf(why, whylen, "nothing applied to send");
+        rc = GDFS_EINVAL;
+    }
+    if (rc == GDFS_OK) {
+        rc = gdfs_pager_push(*cp, sd->snap_st, sd->frame, FRAME_CAP, io, term,
+                             ~UINT64_C(0), &sent);
+        if (rc != GDFS_OK)
+            snprintf(why, whylen, "%.400s", (*cp)->errmsg);
+    }
+    gdfs_store_snapshot_end(sd->snap_st);
+    if (rc != GDFS_OK)
+        return rc;
+    req.u.log_snap.term = term;
+    req.u.log_snap.index = o.applied;
+    req.u.log_snap.index_term = at;
+    rc = gdfs_rpc_send(*cp, &req, io);
+    if (rc == GDFS_OK)
+        rc = gdfs_rpc_recv(*cp, GDFS_MSG_NDTOCL_LOG_ACK, ack, io);
+    if (rc != GDFS_OK) {
+        snprintf(why, whylen, "%.400s", (*cp)->errmsg);
+        return rc;
+    }
+    gdfs_log(GDFS_LOG_INFO,
+             "record log: %s was behind the log's start: sent it the record "
+             "table up to entry %llu (%u records, %llu ms)",
+             sd->id, (unsigned long long)o.applied, sent,
+             (unsigned long long)(gdfs_clock_ms() - t0));
+    return GDFS_OK;
+}
+
 static void *sender_main(void *arg)
 {
     struct sender *sd = arg;
     struct gdfs_reclog *l = sd->l;
     uint64_t last_sent = 0, retry_at = 0;
-    bool snapshot_logged = false;
 
     pthread_mutex_lock(&l->mu);
     while (!l->stop && sd->gen == l->gen) {
@@ -304,31 +369,25 @@ static void *sender_main(void *arg)
 
         if (now < retry_at || !due(sd, now, last_sent)) {
             gdfs_clock_cond_wait_ms(&l->cv, &l->mu,
-                                    now < retry_at ? (int)(retry_at - now)
-                                                   : (int)l->cfg->heartbeat_ms);
+                                    now < retry_at
+                                        ? (int)(retry_at - now)
+                                        : (int)l->cfg->heartbeat_ms);
             continue;
         }
         rc = gdfs_rlog_prepare(&l->log, sd->voter, BATCH_BYTES, sd->buf, &req,
                                &snapshot);
-        if (rc == GDFS_OK && snapshot) {
-            /* The log is never compacted yet: no snapshot is needed. */
-            if (!snapshot_logged)
-                gdfs_log(GDFS_LOG_ERROR,
-                         "record log: %s needs a snapshot, which this "
-                         "version cannot send",
-                         sd->id);
-            snapshot_logged = true;
-            rc = GDFS_EINVAL;
-        }
-        if (rc == GDFS_OK)
+        if (rc == GDFS_OK && !snapshot)
             rc = build(sd, term, &req, &len);
         if (rc != GDFS_OK) {
             retry_at = now + RETRY_MS;
             continue;
         }
-        sd->told_commit = req.commit;
+        sd->told_commit = snapshot ? 0 : req.commit;
         pthread_mutex_unlock(&l->mu);
-        rc = exchange(sd, len, &ack, &c, why, sizeof(why));
+        if (snapshot)
+            rc = send_snapshot(sd, term, &ack, &c, why, sizeof(why));
+        else
+            rc = exchange(sd, len, &ack, &c, why, sizeof(why));
         last_sent = now;
         pthread_mutex_lock(&l->mu);
         if (rc == GDFS_OK && sd->gen == l->gen) {
@@ -358,6 +417,7 @@ static void sender_free(struct sender *sd)
 {
     if (sd == NULL)
         return;
+    gdfs_store_close(sd->snap_st);
     free(sd->frame);
     free(sd->buf);
     free(sd);
@@ -465,6 +525,25 @@ static void lead(struct gdfs_reclog *l, const struct gdfs_group_status *gs)
                  (unsigned long long)l->first_index, nvoters);
 }
 
+/* Under mu: once log_keep_entries applied entries have piled up twice
+ * over, drop all but the last log_keep_entries of them (the record table
+ * holds what they did). A member further behind gets the table. */
+static void compact(struct gdfs_reclog *l)
+{
+    uint64_t keep = l->cfg->log_keep_entries;
+    int rc;
+
+    if (l->log.applied - l->log.snap_index <= 2 * keep)
+        return;
+    rc = gdfs_rlog_compact_to(&l->log, l->log.applied - keep);
+    if (rc != GDFS_OK)
+        gdfs_log(GDFS_LOG_WARN, "record log: compaction: %s",
+                 gdfs_strerror(rc));
+    else
+        gdfs_log(GDFS_LOG_DEBUG, "record log: entries up to %llu dropped",
+                 (unsigned long long)l->log.snap_index);
+}
+
 static void *manager_main(void *arg)
 {
     struct gdfs_reclog *l = arg;
@@ -484,6 +563,7 @@ static void *manager_main(void *arg)
                  gdfs_version_cmp(&l->lead_set, &gs->set_version) != 0)
             lead(l, gs);
         reap(l, false);
+        compact(l);
         gdfs_clock_cond_wait_ms(&l->cv, &l->mu, MANAGE_MS);
     }
     pthread_mutex_unlock(&l->mu);
@@ -507,6 +587,21 @@ static int reply_ack(struct gdfs_session *s, uint32_t reqid, uint64_t term,
                              gdfs_session_io_ms(s));
 }
 
+/* The term this node is in, above @term (a request of @term was refused
+ * because the group moved on). */
+static uint64_t group_term(struct gdfs_session *s, uint64_t term)
+{
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    uint64_t now_term = term + 1;
+
+    if (gs != NULL) {
+        gdfs_grouphost_status(s->group, gs);
+        now_term = gs->term > term ? gs->term : now_term;
+        free(gs);
+    }
+    return now_term;
+}
+
 /* The entries of @m into @e (@max at most), each checked as a record the
  * leader of its entry's term may send. */
 static int read_entries(const struct gdfs_msg *m, struct gdfs_rlog_entry *e,
@@ -527,8 +622,7 @@ static int read_entries(const struct gdfs_msg *m, struct gdfs_rlog_entry *e,
         struct gdfs_meta meta;
         uint8_t kind;
 
-        if (gdfs_proto_decode_entry(le.data, le.len, &kind, &rec) !=
-            GDFS_OK) {
+        if (gdfs_proto_decode_entry(le.data, le.len, &kind, &rec) != GDFS_OK) {
             snprintf(why, whylen, "an unreadable entry");
             return GDFS_EPROTO;
         }
@@ -592,19 +686,53 @@ int gdfs_reclog_handle_append(struct gdfs_session *s, struct gdfs_reclog *l,
     }
     pthread_mutex_unlock(&l->mu);
     free(e);
-    if (rc == GDFS_ESTALE) {
-        struct gdfs_group_status *gs = malloc(sizeof(*gs));
-        uint64_t now_term = term + 1;
-
-        if (gs != NULL) {
-            gdfs_grouphost_status(s->group, gs);
-            now_term = gs->term > term ? gs->term : now_term;
-            free(gs);
-        }
-        return reply_ack(s, m->reqid, now_term, &ack);
-    }
+    if (rc == GDFS_ESTALE)
+        return reply_ack(s, m->reqid, group_term(s, term), &ack);
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_WARN, "record log: request from %s refused: %s",
+                 s->peer.id, why);
+        return gdfs_reply_error(s, m->reqid, rc, "record log: %s", why);
+    }
+    return reply_ack(s, m->reqid, term, &ack);
+}
+
+int gdfs_reclog_handle_snap(struct gdfs_session *s, struct gdfs_reclog *l,
+                            const struct gdfs_msg *m)
+{
+    uint64_t term = m->u.log_snap.term, index = m->u.log_snap.index;
+    struct gdfs_rlog_ack ack;
+    char why[256] = "";
+    int rc;
+
+    memset(&ack, 0, sizeof(ack));
+    pthread_mutex_lock(&l->mu);
+    if ((l->log.leader && l->lead_term >= term) ||
+        m->u.log_snap.index_term > term) {
+        rc = GDFS_EPROTO;
+        snprintf(why, sizeof(why), "a snapshot this node cannot take");
+    } else {
+        follow(l);
+        if (!promise_log(l, term, index)) {
+            ack.last_index = l->log.last_index;
+            rc = GDFS_ESTALE;
+        } else {
+            rc = gdfs_rlog_take_snapshot(&l->log, index,
+                                         m->u.log_snap.index_term, &ack);
+            publish_log(l);
+            if (rc == GDFS_OK)
+                gdfs_log(GDFS_LOG_INFO,
+                         "record log: took %s's record table as the log up "
+                         "to entry %llu",
+                         s->peer.id, (unsigned long long)index);
+            else
+                snprintf(why, sizeof(why), "%s", gdfs_strerror(rc));
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (rc == GDFS_ESTALE)
+        return reply_ack(s, m->reqid, group_term(s, term), &ack);
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_WARN, "record log: snapshot from %s refused: %s",
                  s->peer.id, why);
         return gdfs_reply_error(s, m->reqid, rc, "record log: %s", why);
     }
@@ -719,6 +847,7 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
     l->cfg = cfg;
     l->group = g;
     l->rpc = rpc;
+    snprintf(l->db_path, sizeof(l->db_path), "%s", db_path);
     pthread_mutex_init(&l->mu, NULL);
     gdfs_clock_cond_init(&l->cv);
     rc = gdfs_store_open(db_path, &so, &l->st, err, errlen);
@@ -735,14 +864,15 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
         io = (struct gdfs_rlog_io){l,           io_term_at, io_append,
                                    io_truncate, io_read,    io_apply,
                                    io_snapshot, io_install};
-        disk = (struct gdfs_rlog_disk){o.snap_index, o.snap_term,
-                                       o.last_index, o.last_term};
+        disk = (struct gdfs_rlog_disk){o.snap_index, o.snap_term, o.last_index,
+                                       o.last_term};
         rc = gdfs_rlog_init(&l->log, &rc_cfg, &io, &disk, o.applied);
         if (rc != GDFS_OK)
             snprintf(err, errlen,
                      "record log: its stored numbers do not fit together");
     }
-    if (rc == GDFS_OK && pthread_create(&l->thread, NULL, manager_main, l) != 0) {
+    if (rc == GDFS_OK &&
+        pthread_create(&l->thread, NULL, manager_main, l) != 0) {
         snprintf(err, errlen, "cannot start the record log's thread");
         rc = GDFS_ENOMEM;
     }
@@ -759,8 +889,8 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
              "record log: entries %llu to %llu (last of term %llu), %llu "
              "applied",
              (unsigned long long)o.snap_index + 1,
-             (unsigned long long)o.last_index,
-             (unsigned long long)o.last_term, (unsigned long long)o.applied);
+             (unsigned long long)o.last_index, (unsigned long long)o.last_term,
+             (unsigned long long)o.applied);
     *out = l;
     return GDFS_OK;
 }

@@ -8,7 +8,10 @@
  *   leading the log in that term, appends a no-op entry of it and starts
  *   one sender per other voter; when it stops, the senders stop;
  * - each sender sends its voter what it lacks, or at least every
- *   heartbeat_ms the commit index, and takes its answer;
+ *   heartbeat_ms the commit index, and takes its answer; a voter behind
+ *   the start of the log (it was compacted: log_keep_entries applied
+ *   entries are kept) is sent the record table instead (META_SYNC pages,
+ *   then LOG_SNAP);
  * - a follower takes the leader's LOG_APPEND in the connection thread it
  *   arrives on.
  * Before any entry is stored, the group is told the log's new last entry
@@ -63,5 +66,11 @@ int gdfs_reclog_commit(struct gdfs_reclog *l, uint64_t term,
  * reply LOG_ACK, or ERROR for a request that breaks the log's rules. */
 int gdfs_reclog_handle_append(struct gdfs_session *s, struct gdfs_reclog *l,
                               const struct gdfs_msg *m);
+/* NDTOND_LOG_SNAP, after the leader's META_SYNC pages of every bucket
+ * (record sync's handler stored them): the record table is now the
+ * leader's up to the entry it names; take it as the log's snapshot.
+ * Reply LOG_ACK, or ERROR. */
+int gdfs_reclog_handle_snap(struct gdfs_session *s, struct gdfs_reclog *l,
+                            const struct gdfs_msg *m);
 
 #endif

@@ -14,9 +14,9 @@
 # here) and the time to the first acknowledged put through a survivor is
 # printed (median, min, max) beside the same figure for an empty group
 # measured first in the same run. Each run also prints, from the new
-# leader's log (log_level info), when it was elected, when it had
-# collected the members' records and when it began serving, counted from
-# the SIGKILL. After each run the killed node is restarted and the group
+# leader's log (log_level info), when it was elected, when it led its
+# record log (its no-op appended) and when it began serving (that entry
+# committed), counted from the SIGKILL. After each run the killed node is restarted and the group
 # waited on until the leader sees every member alive. The follower and message
 # measurements are not made with --files.
 #
@@ -180,9 +180,9 @@ settled() {
 }
 
 # phases T0 T1 LOG:OFFSET...: from the node logs (read from OFFSET), when
-# the node that became leader after T0 (epoch ms) was elected, had
-# collected the members' records and was serving, in ms after T0; T1 is
-# when the put was acknowledged.
+# the node that became leader after T0 (epoch ms) was elected, led its
+# record log and was serving, in ms after T0; T1 is when the put was
+# acknowledged.
 phases() {
     python3 - "$@" <<'PY'
 import datetime, re, sys
@@ -204,13 +204,13 @@ for arg in sys.argv[3:]:
         m = re.search(r"leader is \S+ \(term (\d+)\): this node", l)
         if m and term is None and (ms(l) or 0) >= t0:
             term, at["elected"] = m.group(1), ms(l)
-        elif term and "term %s: records of" % term in l and "collected" in l:
-            at.setdefault("collected", ms(l))
-        elif term and "term %s: records written back" % term in l and "serving" in l:
+        elif term and "record log: leading term %s from" % term in l:
+            at.setdefault("led", ms(l))
+        elif term and "term %s: serving" % term in l:
             at.setdefault("serving", ms(l))
     if term:
-        print("elected +%s ms, records collected +%s ms, serving +%s ms, put acknowledged +%d ms (term %s)" % (
-            *(at[k] - t0 if k in at else "?" for k in ("elected", "collected", "serving")), t1 - t0, term))
+        print("elected +%s ms, log led +%s ms, serving +%s ms, put acknowledged +%d ms (term %s)" % (
+            *(at[k] - t0 if k in at else "?" for k in ("elected", "led", "serving")), t1 - t0, term))
         break
 else:
     print("no leader election found in the logs")

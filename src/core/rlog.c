@@ -9,7 +9,7 @@
 #include "err.h"
 
 /* Entries handed to io->apply per read. */
-#define APPLY_BATCH 16
+#define APPLY_BATCH 256
 /* Entries handed to io->append per call when the leader appends. */
 #define APPEND_BATCH 16
 /* A read budget for applying: the host stops at it, one entry at least. */
@@ -47,14 +47,16 @@ static int apply_committed(struct gdfs_rlog *l)
          * an error, never an abort. */
         if (n < 1 || n > APPLY_BATCH)
             return GDFS_ECORRUPT;
-        for (size_t i = 0; i < n && l->applied < l->commit; i++) {
-            if (buf[i].index != l->applied + 1)
+        size_t k = 0;
+        while (k < n && l->applied + k < l->commit) {
+            if (buf[k].index != l->applied + 1 + k)
                 return GDFS_ECORRUPT;
-            rc = l->io.apply(l->io.ctx, &buf[i]);
-            if (rc != GDFS_OK)
-                return rc;
-            l->applied++;
+            k++;
         }
+        rc = l->io.apply(l->io.ctx, buf, k);
+        if (rc != GDFS_OK)
+            return rc;
+        l->applied += k;
     }
     return GDFS_OK;
 }

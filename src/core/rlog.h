@@ -83,9 +83,10 @@ struct gdfs_rlog_io {
      * and at most the last index. */
     int (*read)(void *ctx, uint64_t from, size_t max_bytes,
                 struct gdfs_rlog_entry *out, size_t max, size_t *n);
-    /* Apply a committed entry to the state machine; called in index
-     * order, each index once per start. */
-    int (*apply)(void *ctx, const struct gdfs_rlog_entry *e);
+    /* Apply @n committed entries (consecutive, in index order, the first
+     * after the last applied) to the state machine, all of them or none
+     * (a host may do it in one transaction); each index once per start. */
+    int (*apply)(void *ctx, const struct gdfs_rlog_entry *e, size_t n);
     /* Make the applied state up to @index (whose entry has @term) the
      * snapshot, durably, and drop the stored entries up to @index. */
     int (*snapshot)(void *ctx, uint64_t index, uint64_t term);

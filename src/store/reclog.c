@@ -267,35 +267,43 @@ static int set_numbers(struct gdfs_store *st, const char *sql, uint64_t a,
 }
 
 struct apply_arg {
-    uint64_t index, term;
-    const struct gdfs_meta *m;
+    const struct gdfs_store_log_apply *a;
+    size_t n;
 };
 
 static int apply_fn(struct gdfs_store *st, const void *arg)
 {
-    const struct apply_arg *a = arg;
+    const struct apply_arg *x = arg;
     struct gdfs_store_log_state o;
-    bool changed;
     int rc = read_numbers(st, &o);
 
     if (rc != GDFS_OK)
         return rc;
-    if (a->index != o.applied + 1 || a->index > o.last_index)
-        return refuse(st, "log entry applied out of order (index, applied)",
-                      a->index, o.applied);
-    if (a->m != NULL &&
-        (rc = st_meta_apply(st, a->term, a->m, &changed)) != GDFS_OK)
-        return rc;
+    for (size_t i = 0; i < x->n; i++) {
+        const struct gdfs_store_log_apply *a = &x->a[i];
+        bool changed;
+
+        if (a->index != o.applied + 1 + i || a->index > o.last_index)
+            return refuse(st,
+                          "log entry applied out of order (index, applied)",
+                          a->index, o.applied + i);
+        if (a->m != NULL &&
+            (rc = st_meta_apply(st, a->term, a->m, &changed)) != GDFS_OK)
+            return rc;
+    }
     return set_numbers(st, "UPDATE node SET log_applied = ?1 WHERE one = 1",
-                       a->index, 0);
+                       o.applied + x->n, 0);
 }
 
-int gdfs_store_log_apply(struct gdfs_store *st, uint64_t index, uint64_t term,
-                         const struct gdfs_meta *m, bool durable)
+int gdfs_store_log_apply(struct gdfs_store *st,
+                         const struct gdfs_store_log_apply *a, size_t n,
+                         bool durable)
 {
-    struct apply_arg a = {index, term, m};
+    struct apply_arg x = {a, n};
 
-    return in_txn(st, durable, apply_fn, &a);
+    if (n == 0)
+        return GDFS_OK;
+    return in_txn(st, durable, apply_fn, &x);
 }
 
 struct snap_arg {

@@ -539,14 +539,21 @@ int gdfs_store_log_read(struct gdfs_store *st, uint64_t from, size_t max_bytes,
                         uint8_t *buf, size_t cap,
                         struct gdfs_store_log_entry *out, size_t max,
                         size_t *n);
-/* Apply entry @index (the one after the applied index) of @term: @m (NULL
- * for an entry that changes no record) becomes committed in meta, with
- * its effects on the copies held here, as gdfs_store_meta_put without the
+/* One entry to apply: its index and term, and its record (NULL for an
+ * entry that changes no record). */
+struct gdfs_store_log_apply {
+    uint64_t index, term;
+    const struct gdfs_meta *m;
+};
+/* Apply @n entries, the first the one after the applied index, in order,
+ * in one transaction: each record becomes committed in meta, with its
+ * effects on the copies held here, as gdfs_store_meta_put without the
  * term promise; the applied index moves in the same transaction. Not
  * fsynced unless @durable: after a crash the entries are applied again,
  * which changes nothing the second time. */
-int gdfs_store_log_apply(struct gdfs_store *st, uint64_t index, uint64_t term,
-                         const struct gdfs_meta *m, bool durable);
+int gdfs_store_log_apply(struct gdfs_store *st,
+                         const struct gdfs_store_log_apply *a, size_t n,
+                         bool durable);
 /* The applied state up to @index (at most the applied index; its entry of
  * @term) becomes the snapshot, and the entries up to it go (fsynced). */
 int gdfs_store_log_compact(struct gdfs_store *st, uint64_t index,

@@ -84,15 +84,18 @@ static int io_read(void *ctx, uint64_t from, size_t max_bytes,
     return GDFS_OK;
 }
 
-static int io_apply(void *ctx, const struct gdfs_rlog_entry *e)
+static int io_apply(void *ctx, const struct gdfs_rlog_entry *e, size_t n)
 {
     struct store *s = ctx;
-    struct ent x;
-    x.term = e->term;
-    memcpy(&x.val, e->data, sizeof(x.val));
-    s->hash = mem_mix(s->hash, x.val);
-    if (s->on_apply)
-        s->on_apply(s, e->index, &x);
+
+    for (size_t i = 0; i < n; i++) {
+        struct ent x;
+        x.term = e[i].term;
+        memcpy(&x.val, e[i].data, sizeof(x.val));
+        s->hash = mem_mix(s->hash, x.val);
+        if (s->on_apply)
+            s->on_apply(s, e[i].index, &x);
+    }
     return GDFS_OK;
 }
 

@@ -2153,18 +2153,23 @@ START_TEST(test_store_log_apply_commits_the_record_in_order)
 {
     struct gdfs_store_log_entry e[2] = {entry(1, 2, "r"), entry(2, 2, "-")};
     struct gdfs_meta m = record("f", 7, 2, false);
+    struct gdfs_store_log_apply a1 = {1, 2, &m}, a2 = {2, 2, NULL},
+                                a3 = {3, 2, NULL},
+                                bad[2] = {{1, 2, &m}, {3, 2, NULL}};
     struct gdfs_store_version v;
 
     put_replica("f", 7, 2);
     ck_assert_int_eq(gdfs_store_log_append(st, e, 2), GDFS_OK);
-    /* Not in order, and not past the last entry. */
-    ck_assert_int_eq(gdfs_store_log_apply(st, 2, 2, NULL, false), GDFS_EINVAL);
+    /* Not in order, and not past the last entry; a batch all or none. */
+    ck_assert_int_eq(gdfs_store_log_apply(st, &a2, 1, false), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_log_apply(st, bad, 2, false), GDFS_EINVAL);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_store_log_apply(st, 1, 2, &m, false), GDFS_OK);
+    ck_assert_uint_eq(log_state(st).applied, 0);
+    ck_assert_int_eq(gdfs_store_log_apply(st, &a1, 1, false), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_OK);
     ck_assert_uint_eq(v.version.seq, 7);
-    ck_assert_int_eq(gdfs_store_log_apply(st, 2, 2, NULL, true), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_log_apply(st, 3, 2, NULL, true), GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_log_apply(st, &a2, 1, true), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_log_apply(st, &a3, 1, true), GDFS_EINVAL);
     ck_assert_uint_eq(log_state(st).applied, 2);
     /* An applied entry is never removed. */
     ck_assert_int_eq(gdfs_store_log_truncate(st, 2), GDFS_EINVAL);
@@ -2177,11 +2182,12 @@ START_TEST(test_store_log_truncates_compacts_and_installs)
     struct gdfs_store_log_entry e[4] = {entry(1, 1, "a"), entry(2, 1, "b"),
                                         entry(3, 2, "c"), entry(4, 2, "d")},
                                 again = entry(3, 3, "C");
+    struct gdfs_store_log_apply a1 = {1, 1, NULL};
     struct gdfs_store_log_state o;
     uint64_t term;
 
     ck_assert_int_eq(gdfs_store_log_append(st, e, 4), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_log_apply(st, 1, 1, NULL, false), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_log_apply(st, &a1, 1, false), GDFS_OK);
     ck_assert_int_eq(gdfs_store_log_truncate(st, 3), GDFS_OK);
     o = log_state(st);
     ck_assert_uint_eq(o.last_index, 2);

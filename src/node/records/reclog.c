@@ -31,6 +31,8 @@
 /* A sender whose voter did not answer waits this long before it tries
  * again (at most a heartbeat). */
 #define RETRY_MS 100
+/* Entries applied in one transaction at most (core/rlog.c hands 256). */
+#define APPLY_MAX 256
 
 struct sender {
     struct gdfs_reclog *l;
@@ -57,7 +59,9 @@ struct gdfs_reclog {
     pthread_cond_t cv; /* appended, acknowledged, committed, applied, led */
     bool stop;
     struct gdfs_rlog log;
-    uint8_t *rbuf; /* io read's buffer */
+    uint8_t *rbuf;                      /* io read's buffer */
+    struct gdfs_store_log_apply *apply; /* io apply's, APPLY_MAX each */
+    struct gdfs_meta *metas;
     /* leading (lead_term 0: following) */
     uint64_t lead_term;
     struct gdfs_version lead_set; /* the member set its voters are from */
@@ -135,27 +139,36 @@ static int io_read(void *ctx, uint64_t from, size_t max_bytes,
     return GDFS_OK;
 }
 
-static int io_apply(void *ctx, const struct gdfs_rlog_entry *e)
+static int io_apply(void *ctx, const struct gdfs_rlog_entry *e, size_t n)
 {
     struct gdfs_reclog *l = ctx;
-    struct gdfs_record rec;
-    struct gdfs_meta m;
-    uint8_t kind;
-    int rc = gdfs_proto_decode_entry(e->data, e->len, &kind, &rec);
+    int rc;
 
-    if (rc != GDFS_OK) {
-        /* Every entry was checked before it was stored. */
-        gdfs_log(GDFS_LOG_ERROR, "record log: entry %llu is unreadable",
-                 (unsigned long long)e->index);
-        return GDFS_ECORRUPT;
+    if (n > APPLY_MAX)
+        n = APPLY_MAX; /* never: core/rlog.c applies 256 at a time */
+    for (size_t i = 0; i < n; i++) {
+        struct gdfs_record rec;
+        uint8_t kind;
+
+        if (gdfs_proto_decode_entry(e[i].data, e[i].len, &kind, &rec) !=
+            GDFS_OK) {
+            /* Every entry was checked before it was stored. */
+            gdfs_log(GDFS_LOG_ERROR, "record log: entry %llu is unreadable",
+                     (unsigned long long)e[i].index);
+            return GDFS_ECORRUPT;
+        }
+        l->apply[i] = (struct gdfs_store_log_apply){e[i].index, e[i].term,
+                                                    NULL};
+        if (kind == GDFS_ENTRY_RECORD) {
+            gdfs_records_from_record(&rec, &l->metas[i]);
+            l->apply[i].m = &l->metas[i];
+        }
     }
-    if (kind == GDFS_ENTRY_RECORD)
-        gdfs_records_from_record(&rec, &m);
-    rc = gdfs_store_log_apply(l->st, e->index, e->term,
-                              kind == GDFS_ENTRY_RECORD ? &m : NULL, false);
+    rc = gdfs_store_log_apply(l->st, l->apply, n, false);
     if (rc != GDFS_OK)
-        gdfs_log(GDFS_LOG_ERROR, "record log: apply entry %llu: %s",
-                 (unsigned long long)e->index, gdfs_store_errmsg(l->st));
+        gdfs_log(GDFS_LOG_ERROR, "record log: apply entries %llu to %llu: %s",
+                 (unsigned long long)e[0].index,
+                 (unsigned long long)e[n - 1].index, gdfs_store_errmsg(l->st));
     return rc;
 }
 
@@ -837,9 +850,14 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
     int rc;
 
     if (l == NULL || (l->rbuf = malloc(GDFS_LOG_PAGE_MAX)) == NULL ||
-        (l->gs = malloc(sizeof(*l->gs))) == NULL) {
-        if (l != NULL)
+        (l->gs = malloc(sizeof(*l->gs))) == NULL ||
+        (l->apply = calloc(APPLY_MAX, sizeof(*l->apply))) == NULL ||
+        (l->metas = calloc(APPLY_MAX, sizeof(*l->metas))) == NULL) {
+        if (l != NULL) {
             free(l->rbuf);
+            free(l->gs);
+            free(l->apply);
+        }
         free(l);
         snprintf(err, errlen, "out of memory");
         return GDFS_ENOMEM;
@@ -882,6 +900,8 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
         pthread_cond_destroy(&l->cv);
         free(l->rbuf);
         free(l->gs);
+        free(l->apply);
+        free(l->metas);
         free(l);
         return rc;
     }
@@ -912,5 +932,7 @@ void gdfs_reclog_stop(struct gdfs_reclog *l)
     pthread_cond_destroy(&l->cv);
     free(l->rbuf);
     free(l->gs);
+    free(l->apply);
+    free(l->metas);
     free(l);
 }

@@ -16,7 +16,12 @@
 # measured first in the same run. Each run also prints, from the new
 # leader's log (log_level info), when it was elected, when it led its
 # record log (its no-op appended) and when it began serving (that entry
-# committed), counted from the SIGKILL. After each run the killed node is restarted and the group
+# committed), counted from the SIGKILL. Before the files are put, one
+# follower (n5) is SIGKILLed; once they are in, it is restarted and the
+# time until its record table has applied every record the leader had
+# (log_applied in the databases, read with sqlite3) is printed: the
+# catch-up of a member that was down while N files were put (by the log's
+# entries, or by the record table when it is behind the log's start). After each run the killed node is restarted and the group
 # waited on until the leader sees every member alive. The follower and message
 # measurements are not made with --files.
 #
@@ -43,6 +48,7 @@ loglevel=warn
 [ -z "$files" ] || loglevel=info
 . "$src/bench/build.sh"
 command -v strace >/dev/null || apt-get install -y -qq strace >/dev/null
+command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >/dev/null
 plugins=$build/plugins/tcp/.libs
 dir=$(mktemp -d /tmp/gdfs-failover.XXXXXX)
 declare -A PID PORT
@@ -233,6 +239,28 @@ kill_leader() {
     done
 }
 
+applied() { # applied I: the last record log entry node I applied
+    sqlite3 -cmd ".timeout 5000" "file:$dir/n$1/gdfs.db?mode=ro" \
+        "SELECT log_applied FROM node" 2>/dev/null || echo 0
+}
+
+# catch_up I TARGET: restart node I (down while files were put) and time
+# until it applied entry TARGET; prints the figure and how it caught up.
+catch_up() {
+    local i=$1 target=$2 t0 off how
+    off=$(stat -c %s "$dir/n$i.log")
+    t0=$(now_ms)
+    start "$i"
+    while [ "$(applied "$i")" -lt "$target" ]; do
+        [ $(($(now_ms) - t0)) -lt 600000 ] || { echo "n$i did not catch up in 10 min" >&2; exit 1; }
+        sleep 0.05
+    done
+    how="through the log's entries"
+    tail -c +"$((off + 1))" "$dir/n$i.log" | grep -q "took .* record table as the log" &&
+        how="by the leader's record table, then the log"
+    echo "  n$i, down while the files were put: restarted, applied the leader's entry $target $(($(now_ms) - t0)) ms later ($how)"
+}
+
 # files_failover N: a 5-node group holding N files: populate, then --runs
 # leader SIGKILLs; sets fo (the list of ms) and pop_ms.
 files_failover() {
@@ -240,8 +268,14 @@ files_failover() {
     PID=() PORT=()
     rm -rf "${dir:?}"/n* "$dir/admin.key"
     launch "$n"
+    if [ "$nf" -gt 0 ]; then
+        kill -9 "${PID[5]}"; wait "${PID[5]}" 2>/dev/null || true; unset "PID[5]"
+    fi
     populate "$nf"
-    [ "$nf" -eq 0 ] || echo "$n nodes, $nf files: populated through put -r -p 8 in $((pop_ms / 1000)).$(printf '%03d' $((pop_ms % 1000))) s ($((nf * 1000 / (pop_ms > 0 ? pop_ms : 1))) files/s, $((pop_ms * 10000 / nf)) ms per 10 000 files)"
+    if [ "$nf" -gt 0 ]; then
+        echo "$n nodes, $nf files: populated through put -r -p 8 in $((pop_ms / 1000)).$(printf '%03d' $((pop_ms % 1000))) s ($((nf * 1000 / (pop_ms > 0 ? pop_ms : 1))) files/s, $((pop_ms * 10000 / nf)) ms per 10 000 files), n5 down"
+        catch_up 5 "$(applied "$(leader_of "$n")")"
+    fi
     settled "$n"
     fo=()
     for r in $(seq "$runs"); do

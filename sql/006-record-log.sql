@@ -20,3 +20,10 @@ CREATE TABLE rlog (
 ALTER TABLE node ADD COLUMN log_snap_index INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE node ADD COLUMN log_snap_term  INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE node ADD COLUMN log_applied    INTEGER NOT NULL DEFAULT 0;
+
+-- A new leader numbers its versions above the highest seq it knows
+-- (gdfs_store_max_seq) before it serves: with these indexes that is a
+-- lookup, not a scan of every record and copy, so failover does not grow
+-- with the number of files.
+CREATE INDEX meta_by_seq ON meta (seq);
+CREATE INDEX versions_by_seq ON versions (seq);

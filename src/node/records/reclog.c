@@ -49,6 +49,17 @@ struct sender {
     struct gdfs_store *snap_st; /* its own connection, for snapshots */
 };
 
+/* A record waiting to be appended (gdfs_reclog_commit). */
+struct queued {
+    struct queued *next;
+    const void *data;
+    size_t len;
+    uint64_t term; /* the term its caller leads */
+    bool done;     /* appended, or refused: rc says */
+    int rc;
+    uint64_t index; /* where it went */
+};
+
 struct gdfs_reclog {
     const struct gdfs_config *cfg;
     char db_path[4096];
@@ -58,6 +69,8 @@ struct gdfs_reclog {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* appended, acknowledged, committed, applied, led */
     bool stop;
+    pthread_mutex_t qmu; /* the queue only, taken alone or inside mu */
+    struct queued *queue, **queue_tail;
     struct gdfs_rlog log;
     uint8_t *rbuf;                      /* io read's buffer */
     struct gdfs_store_log_apply *apply; /* io apply's, APPLY_MAX each */
@@ -765,27 +778,80 @@ bool gdfs_reclog_ready(struct gdfs_reclog *l, uint64_t term)
     return r;
 }
 
+/* Under mu: append every queued record of the term this node leads (the
+ * caller's among them) in one transaction, so that concurrent commits
+ * share one fsync; each waiter gets its index or its error. */
+static void append_queued(struct gdfs_reclog *l)
+{
+    uint64_t term = l->log.leader ? l->lead_term : 0;
+    struct queued *q, *batch;
+    const void **data;
+    size_t *len, n = 0, k = 0;
+    int rc = GDFS_OK;
+
+    pthread_mutex_lock(&l->qmu);
+    batch = l->queue;
+    l->queue = NULL;
+    l->queue_tail = &l->queue;
+    pthread_mutex_unlock(&l->qmu);
+    for (q = batch; q != NULL; q = q->next)
+        n += q->term == term && term != 0;
+    data = malloc((n ? n : 1) * sizeof(*data));
+    len = malloc((n ? n : 1) * sizeof(*len));
+    if (data == NULL || len == NULL)
+        rc = GDFS_ENOMEM;
+    for (q = batch; q != NULL && rc == GDFS_OK; q = q->next)
+        if (q->term == term && term != 0) {
+            data[k] = q->data;
+            len[k++] = q->len;
+        }
+    if (rc == GDFS_OK && n > 0 && !promise_log(l, term, l->log.last_index + n))
+        rc = GDFS_ENOTLEADER;
+    if (rc == GDFS_OK && n > 0) {
+        rc = gdfs_rlog_append(&l->log, data, len, n);
+        publish_log(l);
+    }
+    k = 0;
+    for (q = batch; q != NULL; q = q->next) {
+        if (q->term != term || term == 0) {
+            q->rc = GDFS_ENOTLEADER;
+        } else {
+            q->rc = rc == GDFS_OK || rc == GDFS_ENOTLEADER ? rc : GDFS_ESTORE;
+            q->index = rc == GDFS_OK ? l->log.last_index - n + 1 + k++ : 0;
+        }
+        q->done = true;
+    }
+    free(data);
+    free(len);
+    pthread_cond_broadcast(&l->cv);
+}
+
 int gdfs_reclog_commit(struct gdfs_reclog *l, uint64_t term,
                        const struct gdfs_meta *m, char *why, size_t whylen)
 {
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     uint8_t buf[8192];
     struct gdfs_record rec;
-    const void *data = buf;
-    uint64_t until, index, at = 0;
-    size_t len;
+    struct queued q = {.data = buf, .term = term};
+    uint64_t until, at = 0;
     int rc;
 
     gdfs_records_to_record(NULL, m, addrs, &rec);
     rc = gdfs_proto_encode_entry(GDFS_ENTRY_RECORD, &rec, buf, sizeof(buf),
-                                 &len);
+                                 &q.len);
     if (rc != GDFS_OK) {
         snprintf(why, whylen, "record of %.*s cannot be encoded: %s",
                  (int)m->namelen, (const char *)m->name, gdfs_strerror(rc));
         return GDFS_EINVAL;
     }
+    pthread_mutex_lock(&l->qmu);
+    *l->queue_tail = &q;
+    l->queue_tail = &q.next;
+    pthread_mutex_unlock(&l->qmu);
     pthread_mutex_lock(&l->mu);
-    if (!l->log.leader || l->lead_term != term) {
+    if (!q.done)
+        append_queued(l);
+    if (q.rc == GDFS_ENOTLEADER) {
         pthread_mutex_unlock(&l->mu);
         snprintf(why, whylen,
                  "leader changed: this node no longer leads term %llu; "
@@ -793,37 +859,27 @@ int gdfs_reclog_commit(struct gdfs_reclog *l, uint64_t term,
                  (unsigned long long)term);
         return GDFS_ENOTLEADER;
     }
-    if (!promise_log(l, term, l->log.last_index + 1)) {
-        pthread_mutex_unlock(&l->mu);
-        snprintf(why, whylen,
-                 "leader changed: a later term began; nothing was "
-                 "committed (retry)");
-        return GDFS_ENOTLEADER;
-    }
-    rc = gdfs_rlog_append(&l->log, &data, &len, 1);
-    publish_log(l);
-    if (rc != GDFS_OK) {
+    if (q.rc != GDFS_OK) {
         pthread_mutex_unlock(&l->mu);
         snprintf(why, whylen,
                  "the leader could not store the record (%s); nothing was "
                  "committed",
-                 gdfs_strerror(rc));
+                 gdfs_strerror(q.rc));
         return GDFS_ESTORE;
     }
-    index = l->log.last_index;
-    pthread_cond_broadcast(&l->cv);
     until = gdfs_clock_ms() + l->cfg->io_timeout_ms;
-    while (l->log.applied < index && l->log.leader && l->lead_term == term &&
+    while (l->log.applied < q.index && l->log.leader && l->lead_term == term &&
            !l->stop && gdfs_clock_ms() < until)
         gdfs_clock_cond_wait_ms(&l->cv, &l->mu, 100);
-    /* Applied here and of this term at that index: ours (two entries
-     * with the same index and term are the same, Raft's Log Matching). */
+    /* Applied here, and ours: a leader never removes its own entries, and
+     * after its term two entries with the same index and term are the
+     * same one (Raft's Log Matching). */
     rc = GDFS_EUNKNOWN;
-    if (l->log.applied >= index &&
-        (index > l->log.snap_index
-             ? gdfs_store_log_term_at(l->st, index, &at) == GDFS_OK
-             : (at = l->log.snap_term, index == l->log.snap_index)) &&
-        at == term)
+    if (l->log.applied >= q.index &&
+        ((l->log.leader && l->lead_term == term) ||
+         (q.index > l->log.snap_index &&
+          gdfs_store_log_term_at(l->st, q.index, &at) == GDFS_OK &&
+          at == term)))
         rc = GDFS_OK;
     pthread_mutex_unlock(&l->mu);
     if (rc != GDFS_OK)
@@ -831,7 +887,7 @@ int gdfs_reclog_commit(struct gdfs_reclog *l, uint64_t term,
                  "outcome unknown: the record is in leader's log (entry "
                  "%llu of term %llu) but was not seen committed on a "
                  "majority in time; a later leader keeps it or not",
-                 (unsigned long long)index, (unsigned long long)term);
+                 (unsigned long long)q.index, (unsigned long long)term);
     return rc;
 }
 
@@ -867,6 +923,8 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
     l->rpc = rpc;
     snprintf(l->db_path, sizeof(l->db_path), "%s", db_path);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->qmu, NULL);
+    l->queue_tail = &l->queue;
     gdfs_clock_cond_init(&l->cv);
     rc = gdfs_store_open(db_path, &so, &l->st, err, errlen);
     if (rc == GDFS_OK) {
@@ -897,6 +955,7 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
     if (rc != GDFS_OK) {
         gdfs_store_close(l->st);
         pthread_mutex_destroy(&l->mu);
+        pthread_mutex_destroy(&l->qmu);
         pthread_cond_destroy(&l->cv);
         free(l->rbuf);
         free(l->gs);
@@ -929,6 +988,7 @@ void gdfs_reclog_stop(struct gdfs_reclog *l)
     pthread_mutex_unlock(&l->mu);
     gdfs_store_close(l->st);
     pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->qmu);
     pthread_cond_destroy(&l->cv);
     free(l->rbuf);
     free(l->gs);

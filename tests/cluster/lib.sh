@@ -311,7 +311,7 @@ make_node_ini() {
     done
     {
         echo "; written by tests/cluster/lib.sh"
-        for s in node transport files store; do
+        for s in node transport group files store; do
             echo "[$s]"
             for key in "${order[@]}"; do
                 sec=${key%%.*}

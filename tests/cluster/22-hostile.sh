@@ -1,17 +1,19 @@
 #!/bin/bash
 # A hostile peer against a 3-node group (tests/tools/hostile.c): every
 # attack the open protocol took (a forged APPEND at the leader's term, huge
-# terms, META_PULL, fake JOINs, forged LEAVE/DRAIN/META_SYNC/META_PUT,
-# REPLICATE from the attacker's address, ALLOC/COMMIT, reads and writes,
-# asking for the group key), first without a credential (plain frames; TLS
-# with a wrong key, a forged member identity, a made-up and a malformed
-# one), then as an authenticated read, write and admin client; a revoked
-# credential (on an open connection too) and a revoked join token; and
-# hundreds of idle connections, from one source and from twenty, while a
-# client with a credential puts and gets. Afterwards nothing has changed:
-# same leader and term, the same three members alive, every file
-# byte-identical from every node, every node alive and serving, and nobody
-# connected to the attacker's address.
+# terms, fake JOINs, forged LEAVE/DRAIN/META_SYNC, record log appends
+# (LOG_APPEND) at the leader's term and at term 2^63-1, REPLICATE from the
+# attacker's address, ALLOC/COMMIT, reads and writes, asking for the group
+# key), first without a credential (plain frames; TLS with a wrong key, a
+# forged member identity, a made-up and a malformed one), then as an
+# authenticated read, write and admin client; the record log appends also
+# as a member that does not lead; a revoked credential (on an open
+# connection too) and a revoked join token; and hundreds of idle
+# connections, from one source and from twenty, while a client with a
+# credential puts and gets. Afterwards nothing has changed: same leader and
+# term, the same three members alive, every file byte-identical from every
+# node, every node alive and serving, and nobody connected to the
+# attacker's address.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -118,7 +120,7 @@ done
 result $rc "five files of 1 B to 1.1 MB are put through all three nodes"
 ok "... and read back byte-identical from every node" files_read_back $ALL
 
-# The attacker's own address: a REPLICATE or META_PUT that worked would
+# The attacker's own address: a REPLICATE or LOG_APPEND that worked would
 # make a node connect here.
 AP=$(free_port)
 USED_PORTS[$AP]=1
@@ -275,6 +277,22 @@ ok "a write client's CLTOND_LEAVE: permission denied" \
     >"$T/wforget.out" 2>&1
 ok "a write client's CLTOND_FORGET: permission denied" \
     all_lines "$T/wforget.out" 1 "ERROR GDFS_EPERM: permission denied: role write cannot forget"
+
+# A member that does not lead (a follower's credential, through a tunnel
+# that proves it; hostile speaks plain frames into the tunnel): its record
+# log appends are refused before any handler sees them, at the leader's
+# term because another member leads it, at term 2^63-1 because no node
+# knows a leader of that term (after up to 1 s).
+MA=$(echo $FOLLOWERS | cut -d' ' -f1)
+for i in $ALL; do
+    TP=$(tunnel_to "$i" "$MA")
+    "$H" "${FACTS[@]}" "127.0.0.1:$TP" log-append >"$T/mla$i.out" 2>&1
+    ok "member n$MA's LOG_APPEND at the leader's term to n$i: permission denied, n$L leads it" \
+        all_lines "$T/mla$i.out" 1 "ERROR GDFS_EPERM: permission denied: NDTOND_LOG_APPEND from n$MA, but n$L leads term [0-9]+ here"
+    "$H" "${FACTS[@]}" "127.0.0.1:$TP" log-append-term >"$T/mlt$i.out" 2>&1
+    ok "member n$MA's LOG_APPEND at term 2^63-1 to n$i: no leader of that term" \
+        all_lines "$T/mlt$i.out" 1 "ERROR GDFS_ENOTLEADER: NDTOND_LOG_APPEND from n$MA for term 9223372036854775807: this node knows no leader of that term"
+done
 ok "after every attack: the same leader, term and members" \
     expect_within 3 "$VIEW0" the_view
 

@@ -2,13 +2,13 @@
  *
  * It speaks raw gdfs frames to one node and reports what the node did with
  * each: the attacks a group must shrug off (forged group messages at the
- * leader's term, huge terms, record pulls and pushes, fake joins, forged
- * leaves and drains, replication from an attacker's address, allocations
- * and commits, reads and writes without a credential, asking for the group
- * key), and hundreds of idle connections. Each attack frame is built here
- * with gdfs_proto_encode / gdfs_proto_encode_group from the facts the
- * command line gives (group id, leader, term, members, a file), and sent on
- * a connection of its own:
+ * leader's term, huge terms, record log appends and record pushes, fake
+ * joins, forged leaves and drains, replication from an attacker's address,
+ * allocations and commits, reads and writes without a credential, asking
+ * for the group key), and hundreds of idle connections. Each attack frame
+ * is built here with gdfs_proto_encode, gdfs_proto_encode_group or the
+ * list writer from the facts the command line gives (group id, leader,
+ * term, members, a file), and sent on a connection of its own:
  *
  *   --plain (default)  plain TCP, no TLS: the frame as the open protocol
  *                      before authentication would have taken it
@@ -316,25 +316,45 @@ static void file_record(const struct facts *f, uint64_t seq, bool tombstone,
     }
 }
 
-static int b_meta_put(const struct facts *f, uint8_t *buf, size_t cap,
-                      size_t *len)
+/* A LOG_APPEND at @term from the start of the log, carrying one entry of
+ * @term (the file's newer version on the attacker) and committing it. */
+static int log_append(const struct facts *f, uint64_t term, uint8_t *buf,
+                      size_t cap, size_t *len)
 {
-    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_META_PUT, .reqid = 1};
+    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_LOG_APPEND, .reqid = 1};
+    uint8_t entry[4096];
+    struct gdfs_proto_writer w;
+    struct gdfs_log_entry e;
+    struct gdfs_record r;
+    size_t elen;
+    int rc;
 
-    m.u.meta_put.term = f->term;
-    file_record(f, f->seq + 1000, false, &m.u.meta_put.rec);
-    return gdfs_proto_encode(&m, buf, cap, len);
+    m.u.log_append.term = term;
+    m.u.log_append.commit = 1;
+    file_record(f, f->seq + 1000, false, &r);
+    rc = gdfs_proto_encode_entry(GDFS_ENTRY_RECORD, &r, entry, sizeof(entry),
+                                 &elen);
+    if (rc == GDFS_OK)
+        rc = gdfs_proto_writer_begin(&w, buf, cap, &m);
+    e = (struct gdfs_log_entry){term, entry, elen};
+    if (rc == GDFS_OK)
+        rc = gdfs_proto_add_log_entry(&w, &e);
+    if (rc == GDFS_OK)
+        rc = gdfs_proto_writer_finish(&w, false, len);
+    return rc;
 }
 
-static int b_meta_pull(const struct facts *f, uint8_t *buf, size_t cap,
-                       size_t *len)
+static int b_log_append(const struct facts *f, uint8_t *buf, size_t cap,
+                        size_t *len)
 {
-    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_META_PULL, .reqid = 1};
+    return log_append(f, f->term, buf, cap, len);
+}
 
-    (void)f;
-    m.u.meta_pull.term = GDFS_VERSION_MAX; /* the highest a peer may send */
-    m.u.meta_pull.max = 1000;
-    return gdfs_proto_encode(&m, buf, cap, len);
+static int b_log_append_term(const struct facts *f, uint8_t *buf, size_t cap,
+                             size_t *len)
+{
+    /* the highest a peer may send */
+    return log_append(f, GDFS_VERSION_MAX, buf, cap, len);
 }
 
 static int b_meta_sum(const struct facts *f, uint8_t *buf, size_t cap,
@@ -349,7 +369,8 @@ static int b_meta_sum(const struct facts *f, uint8_t *buf, size_t cap,
 }
 
 /* A tombstone of the file, "committed", with every bucket marked complete
- * (so a member would also drop what it accepted and the push lacks). */
+ * (so a member would also drop the accepted records, left from before the
+ * record log, that the push lacks). */
 static int b_meta_sync(const struct facts *f, uint8_t *buf, size_t cap,
                        size_t *len)
 {
@@ -518,8 +539,8 @@ static const struct attack attacks[] = {
     {"cltond-leave",   "CLTOND_LEAVE: make the node asked leave", b_cltond_leave},
     {"cltond-forget",  "CLTOND_FORGET: remove the victim from the group", b_cltond_forget},
     {"drain",          "NDTOND_DRAIN naming the victim", b_drain},
-    {"meta-put",       "META_PUT at the leader's term: the file's newer version on the attacker", b_meta_put},
-    {"meta-pull",      "META_PULL at term 2^63-1 (promise it, send every record)", b_meta_pull},
+    {"log-append",     "LOG_APPEND at the leader's term: the file's newer version on the attacker, committed", b_log_append},
+    {"log-append-term","LOG_APPEND at term 2^63-1: the file's newer version on the attacker, committed", b_log_append_term},
     {"meta-sum",       "META_SUM at the leader's term with empty digests", b_meta_sum},
     {"meta-sync",      "META_SYNC at the leader's term: a tombstone of the file, every bucket complete", b_meta_sync},
     {"replicate",      "REPLICATE the file from the attacker's address", b_replicate},

@@ -39,8 +39,8 @@
  * number: unique among committed versions of the group and increasing in
  * commit order; term says which leader assigned it. seq 0 means "none" /
  * "newest" where a field says so. A seq or term a node stores (in a
- * RECORD, PLACE or RPUT, and the term of META_PUT, META_PULL, META_SUM and
- * META_SYNC) is at most GDFS_VERSION_MAX: the store keeps them as SQLite's
+ * RECORD, PLACE or RPUT, and the term of META_SUM, META_SYNC and
+ * LOG_APPEND) is at most GDFS_VERSION_MAX: the store keeps them as SQLite's
  * signed 64-bit integers and orders them there, where a larger one would
  * sort below every other. Real seqs and terms count up by one from 1.
  *
@@ -380,13 +380,6 @@ struct gdfs_msg {
             struct gdfs_bytes name;
         } rput;
         struct { struct gdfs_record rec; } record; /* COMMIT and RECORD */
-        struct { uint64_t term; struct gdfs_record rec; } meta_put;
-        struct {
-            uint64_t term;
-            uint32_t max;
-            struct gdfs_bytes after;
-        } meta_pull;
-        struct { bool more; struct gdfs_list_body body; } meta_list;
         /* sums: GDFS_META_SUMS_LEN bytes as on the wire */
         struct { uint64_t term; struct gdfs_bytes sums; } meta_sum;
         struct { uint64_t mask; } meta_diff;
@@ -572,11 +565,11 @@ void gdfs_proto_encode_chunk_hdr(uint8_t *buf, uint32_t reqid, uint32_t idx,
 /* ---- list replies: writer ------------------------------------------------ */
 
 /* Builds NDTOCL_LIST, NDTOCL_LOCATE, NDTOCL_STATUS, NDTOCL_VERSIONS,
- * NDTOCL_META_LIST, NDTOND_META_SYNC and NDTOND_INV_LIST in a caller-supplied
- * buffer: begin with the fixed fields in @m (body ignored; flags as in
- * gdfs_proto_encode), add entries, finish. An add that does not fit returns
- * GDFS_ETOOBIG and leaves the frame as it was, so the caller can finish it
- * with "more". */
+ * NDTOND_META_SYNC, NDTOND_INV_LIST and NDTOND_LOG_APPEND in a
+ * caller-supplied buffer: begin with the fixed fields in @m (body ignored;
+ * flags as in gdfs_proto_encode), add entries, finish. An add that does not
+ * fit returns GDFS_ETOOBIG and leaves the frame as it was, so the caller can
+ * finish it with "more". */
 struct gdfs_proto_writer {
     uint8_t *buf;
     size_t cap;
@@ -597,9 +590,9 @@ int gdfs_proto_add_member(struct gdfs_proto_writer *w,
                           const struct gdfs_member_entry *e);
 int gdfs_proto_add_version(struct gdfs_proto_writer *w,
                            const struct gdfs_version_entry *e);
-/* META_LIST and META_SYNC entries (begin with m->type NDTOCL_META_LIST,
- * or NDTOND_META_SYNC with m->u.meta_sync.term). A record that
- * decode would refuse, or with a field over its limit, is GDFS_EINVAL. */
+/* META_SYNC entries (begin with m->type NDTOND_META_SYNC and
+ * m->u.meta_sync.term). A record that decode would refuse, or with a
+ * field over its limit, is GDFS_EINVAL. */
 int gdfs_proto_add_record(struct gdfs_proto_writer *w,
                           const struct gdfs_record *r);
 /* NDTOND_INV_LIST entries. A bad name or a seq of 0 is GDFS_EINVAL. */
@@ -612,8 +605,8 @@ int gdfs_proto_add_copy(struct gdfs_proto_writer *w,
 int gdfs_proto_writer_status_tail(struct gdfs_proto_writer *w,
                                   const struct gdfs_health_figures *h,
                                   const struct gdfs_scrub_figures *sc);
-/* Patch count (and, for LIST and META_LIST, @more) and the header length;
- * *len gets the frame size. */
+/* Patch count (and, for the lists that have one, @more) and the header
+ * length; *len gets the frame size. */
 int gdfs_proto_writer_finish(struct gdfs_proto_writer *w, bool more,
                              size_t *len);
 

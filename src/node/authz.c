@@ -52,10 +52,6 @@ static int revoked(struct gdfs_session *s, char *why, size_t whylen)
 static uint64_t leader_term(const struct gdfs_msg *m)
 {
     switch (m->type) {
-    case GDFS_MSG_NDTOND_META_PUT:
-        return m->u.meta_put.term;
-    case GDFS_MSG_NDTOND_META_PULL:
-        return m->u.meta_pull.term;
     case GDFS_MSG_NDTOND_META_SUM:
         return m->u.meta_sum.term;
     case GDFS_MSG_NDTOND_META_SYNC:

@@ -135,15 +135,9 @@
     X(NDTOND_RPUT, 22, NDTOND, rput, MEMBER)                                  \
     /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */           \
     X(NDTOND_COMMIT, 23, NDTOND, record, MEMBER)                              \
-    /* term:64 RECORD  (leader of @term -> member: persist it; reply OK, or   \
-     * ERROR GDFS_ESTALE when the member promised a newer term; term >= 1) */ \
-    X(NDTOND_META_PUT, 24, NDTOND, meta_put, LEADER)                          \
-    /* term:64 max:32 afterlen:16 after  (new leader -> member: promise       \
-     * @term, then send the records with name > after; reply META_LIST;       \
-     * max >= 1; afterlen may be 0) */                                        \
-    X(NDTOND_META_PULL, 25, NDTOND, meta_pull, LEADER)                        \
-    /* more:8 count:32 then count x RECORD  (names ascending) */              \
-    X(NDTOCL_META_LIST, 26, NDTOCL, meta_list, REPLY)                         \
+    /* 24..26: retired (META_PUT, META_PULL, META_LIST: records sent to       \
+     * members, and collected by a new leader, before the record log); never  \
+     * reuse */                                                               \
     /* seq:64 namelen:16 name  (-> leader: the committed record of name,      \
      * seq 0 = newest; reply RECORD or ERROR) */                              \
     X(NDTOND_LOOKUP, 27, NDTOND, get, MEMBER)                                 \
@@ -214,10 +208,9 @@
      * transaction; reply OK, or ERROR GDFS_ESTALE when the member promised   \
      * a newer term; term >= 1; more: more pages follow; complete, read on    \
      * the last page only (more = 0): bit i set when this push carried        \
-     * every record of bucket i the leader holds, so a record the member      \
-     * accepted from an older term's leader in that bucket and that the       \
-     * leader does not hold never committed; 0 for confirmations; the         \
-     * payload is at most GDFS_META_PAGE_MAX bytes) */                        \
+     * every record of bucket i the leader holds (a member drops there the    \
+     * unconfirmed records older leaders sent it before the record log);      \
+     * the payload is at most GDFS_META_PAGE_MAX bytes) */                    \
     X(NDTOND_META_SYNC, 47, NDTOND, meta_sync, LEADER)                        \
     /* ---- joining (docs/ARCHITECTURE.md "Security") ---- */                 \
     /* idlen:8 id  (a node joining with a join token -> a member: hand me     \

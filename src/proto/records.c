@@ -1,8 +1,7 @@
 /* gdfs wire protocol: metadata records. The RECORD field and the replica
  * refs it shares with PLACE, then the messages that carry records between
- * gateway, leader and members: NDTOND_COMMIT, NDTOCL_RECORD,
- * NDTOND_META_PUT, NDTOND_META_PULL, NDTOCL_META_LIST and record sync
- * (NDTOND_META_SUM, NDTOCL_META_DIFF, NDTOND_META_SYNC).
+ * gateway, leader and members: NDTOND_COMMIT, NDTOCL_RECORD and record
+ * sync (NDTOND_META_SUM, NDTOCL_META_DIFF, NDTOND_META_SYNC).
  * Layouts: proto/messages.h. */
 #include "proto/proto_int.h"
 
@@ -171,93 +170,12 @@ const struct gdfs_proto_codec gdfs_proto_codec_record = {
     .encode = record_encode,
 };
 
-/* ---- NDTOND_META_PUT: term:64 RECORD ------------------------------------- */
-
-static bool meta_put_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
-{
-    m->u.meta_put.term = gdfs_pack_get_u64(r);
-    return gdfs_proto_read_record(r, &m->u.meta_put.rec) &&
-           m->u.meta_put.term >= 1 &&
-           gdfs_proto_valid_term(m->u.meta_put.term);
-}
-
-static int meta_put_check(const struct gdfs_msg *m)
-{
-    int rc = gdfs_proto_check_record_enc(&m->u.meta_put.rec);
-
-    if (rc == GDFS_OK && (m->u.meta_put.term == 0 ||
-                          !gdfs_proto_valid_term(m->u.meta_put.term)))
-        rc = GDFS_EINVAL;
-    return rc;
-}
-
-static void meta_put_encode(struct gdfs_pack_writer *w,
-                            const struct gdfs_msg *m)
-{
-    gdfs_pack_put_u64(w, m->u.meta_put.term);
-    gdfs_proto_put_record(w, &m->u.meta_put.rec);
-}
-
-const struct gdfs_proto_codec gdfs_proto_codec_meta_put = {
-    .decode = meta_put_decode,
-    .check = meta_put_check,
-    .encode = meta_put_encode,
-};
-
-/* ---- NDTOND_META_PULL: term:64 max:32 afterlen:16 after ------------------ */
-
-static bool meta_pull_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
-{
-    m->u.meta_pull.term = gdfs_pack_get_u64(r);
-    m->u.meta_pull.max = gdfs_pack_get_u32(r);
-    gdfs_proto_get_bytes16(r, &m->u.meta_pull.after);
-    return !r->bad && m->u.meta_pull.max >= 1 &&
-           gdfs_proto_valid_term(m->u.meta_pull.term) &&
-           (m->u.meta_pull.after.len == 0 ||
-            gdfs_proto_valid_name(&m->u.meta_pull.after));
-}
-
-static int meta_pull_check(const struct gdfs_msg *m)
-{
-    if (m->u.meta_pull.max == 0 || !gdfs_proto_valid_term(m->u.meta_pull.term))
-        return GDFS_EINVAL;
-    return gdfs_proto_check_name_enc(&m->u.meta_pull.after, true);
-}
-
-static void meta_pull_encode(struct gdfs_pack_writer *w,
-                             const struct gdfs_msg *m)
-{
-    gdfs_pack_put_u64(w, m->u.meta_pull.term);
-    gdfs_pack_put_u32(w, m->u.meta_pull.max);
-    gdfs_proto_put_bytes16(w, &m->u.meta_pull.after);
-}
-
-const struct gdfs_proto_codec gdfs_proto_codec_meta_pull = {
-    .decode = meta_pull_decode,
-    .check = meta_pull_check,
-    .encode = meta_pull_encode,
-};
-
-/* ---- record lists: NDTOCL_META_LIST, NDTOND_META_SYNC -------------------- */
+/* ---- record lists: NDTOND_META_SYNC -------------------------------------- */
 
 static bool record_entry(struct gdfs_pack_reader *r, void *e)
 {
     return gdfs_proto_read_record(r, e);
 }
-
-/* more:8 count:32 then count x RECORD */
-static bool meta_list_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
-{
-    return gdfs_proto_read_list(r, m, &m->u.meta_list.more,
-                                &m->u.meta_list.body);
-}
-
-const struct gdfs_proto_codec gdfs_proto_codec_meta_list = {
-    .decode = meta_list_decode,
-    .entry = record_entry,
-    .count_len = 4,
-    .more = true,
-};
 
 /* term:64 complete:64 more:8 count:32 then count x RECORD */
 static bool meta_sync_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)

@@ -16,8 +16,8 @@
  *     small makes the last add fail with GDFS_ETOOBIG, leaves the frame as it
  *     was, and the frame finished with "more" decodes to all entries but the
  *     last;
- *   - every RECORD (single or in META_LIST) obeys proto.h's rules, checked
- *     here independently of src/proto/;
+ *   - every RECORD (single, in REPLICATE or in META_SYNC) obeys proto.h's
+ *     rules, checked here independently of src/proto/;
  *   - decode refuses only with GDFS_EPROTO.
  * Any violation calls abort(). The payload is decoded from an exact-size
  * heap copy so that AddressSanitizer sees a read one byte past its end. */
@@ -81,7 +81,6 @@ static bool is_list_reply(uint8_t type)
     return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
            type == GDFS_MSG_NDTOCL_STATUS ||
            type == GDFS_MSG_NDTOCL_VERSIONS ||
-           type == GDFS_MSG_NDTOCL_META_LIST ||
            type == GDFS_MSG_NDTOND_META_SYNC ||
            type == GDFS_MSG_NDTOND_INV_LIST;
 }
@@ -89,7 +88,7 @@ static bool is_list_reply(uint8_t type)
 /* The list replies whose first byte is "more". */
 static bool has_more(uint8_t type)
 {
-    return type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_META_LIST;
+    return type == GDFS_MSG_NDTOCL_LIST;
 }
 
 static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
@@ -103,8 +102,6 @@ static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
         return &m->u.status_reply.body;
     case GDFS_MSG_NDTOCL_VERSIONS:
         return &m->u.versions_reply.body;
-    case GDFS_MSG_NDTOCL_META_LIST:
-        return &m->u.meta_list.body;
     case GDFS_MSG_NDTOND_META_SYNC:
         return &m->u.meta_sync.body;
     case GDFS_MSG_NDTOND_INV_LIST:
@@ -288,16 +285,6 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
     case GDFS_MSG_NDTOND_COMMIT:
     case GDFS_MSG_NDTOCL_RECORD:
         return record_eq(&a->u.record.rec, &b->u.record.rec);
-    case GDFS_MSG_NDTOND_META_PUT:
-        return a->u.meta_put.term == b->u.meta_put.term &&
-               record_eq(&a->u.meta_put.rec, &b->u.meta_put.rec);
-    case GDFS_MSG_NDTOND_META_PULL:
-        return a->u.meta_pull.term == b->u.meta_pull.term &&
-               a->u.meta_pull.max == b->u.meta_pull.max &&
-               bytes_eq(a->u.meta_pull.after, b->u.meta_pull.after);
-    case GDFS_MSG_NDTOCL_META_LIST:
-        return a->u.meta_list.more == b->u.meta_list.more &&
-               body_eq(&a->u.meta_list.body, &b->u.meta_list.body);
     case GDFS_MSG_NDTOND_RGET:
     case GDFS_MSG_NDTOND_RGET_FROM:
     case GDFS_MSG_NDTOND_PROBE:
@@ -401,7 +388,6 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             eat(me.addr.p, me.addr.len);
             rc = w != NULL ? gdfs_proto_add_member(w, &me) : GDFS_OK;
             break;
-        case GDFS_MSG_NDTOCL_META_LIST:
         case GDFS_MSG_NDTOND_META_SYNC:
             if (!gdfs_proto_next_record(b, &off, &rec))
                 goto done;
@@ -481,7 +467,6 @@ static int reencode(const struct gdfs_msg *m, uint8_t *buf, size_t cap,
     return gdfs_proto_writer_finish(
         &w,
         (m->type == GDFS_MSG_NDTOCL_LIST && m->u.list_reply.more) ||
-            (m->type == GDFS_MSG_NDTOCL_META_LIST && m->u.meta_list.more) ||
             (m->type == GDFS_MSG_NDTOND_META_SYNC && m->u.meta_sync.more) ||
             (m->type == GDFS_MSG_NDTOND_INV_LIST && m->u.inv_list.more),
         len);
@@ -509,7 +494,7 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
     CHECK(gdfs_proto_decode_hdr(out, GDFS_PROTO_MAX_PAYLOAD, &hdr) == GDFS_OK);
     CHECK(HDR + hdr.len == len);
     CHECK(gdfs_proto_decode(&hdr, out + HDR, &m2) == GDFS_OK);
-    /* fixed fields as in the input (LIST, META_LIST: only "more", now 1,
+    /* fixed fields as in the input (LIST: only "more", now 1,
      * precedes the count; META_SYNC: the term and the complete mask, then
      * "more"; INV_LIST: incarnation and mask, then "more"); body a prefix
      * of the input's */
@@ -524,8 +509,6 @@ static void check_overflow(const struct gdfs_msg *m, const uint8_t *frame,
     CHECK(memcmp(body_of(&m2)->p, b->p, body_of(&m2)->len) == 0);
     if (m->type == GDFS_MSG_NDTOCL_LIST)
         CHECK(m2.u.list_reply.more);
-    if (m->type == GDFS_MSG_NDTOCL_META_LIST)
-        CHECK(m2.u.meta_list.more);
     if (m->type == GDFS_MSG_NDTOND_INV_LIST)
         CHECK(m2.u.inv_list.more &&
               m2.u.inv_list.incarnation == m->u.inv_list.incarnation &&
@@ -589,8 +572,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(m.type == hdr.type && m.flags == hdr.flags && m.reqid == hdr.reqid);
     if (m.type == GDFS_MSG_NDTOND_COMMIT || m.type == GDFS_MSG_NDTOCL_RECORD)
         check_record(&m.u.record.rec);
-    if (m.type == GDFS_MSG_NDTOND_META_PUT)
-        check_record(&m.u.meta_put.rec);
     if (m.type == GDFS_MSG_NDTOND_REPLICATE)
         check_record(&m.u.replicate.rec);
     if (m.type == GDFS_MSG_CLTOND_PUT_END && m.u.put_end.nchunks == 0)

@@ -248,38 +248,6 @@ static void emit_replication(void)
     }
 
     memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_META_PUT;
-    m.reqid = 24;
-    m.u.meta_put.term = 5;
-    make_record(0, &m.u.meta_put.rec);
-    emit(&m);
-
-    memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_META_PULL;
-    m.reqid = 25;
-    m.u.meta_pull.term = 5;
-    m.u.meta_pull.max = 100;
-    emit(&m);
-    m.u.meta_pull.after = bs("dir/file.txt");
-    emit(&m);
-
-    memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOCL_META_LIST;
-    m.reqid = 26;
-    for (int more = 1; more >= 0; more--) {
-        if (gdfs_proto_writer_begin(&w, buf, sizeof(buf), &m) != GDFS_OK)
-            die("meta_list", GDFS_EINVAL);
-        for (int i = 0; i < (more ? 3 : 0) && rc == GDFS_OK; i++) {
-            make_record(i, &rec);
-            rc = gdfs_proto_add_record(&w, &rec);
-        }
-        if (rc != GDFS_OK ||
-            gdfs_proto_writer_finish(&w, more, &len) != GDFS_OK)
-            die("meta_list", rc);
-        save(len);
-    }
-
-    memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOND_LOOKUP;
     m.reqid = 27;
     m.u.get.name = bs("dir/file.txt");

@@ -480,7 +480,7 @@ START_TEST(test_authz_roles)
     /* no client role reaches node messages */
     for (int r = GDFS_CRED_NODE; r <= GDFS_CRED_ADMIN; r++) {
         ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_GROUP, why), GDFS_EPERM);
-        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_META_PULL, why), GDFS_EPERM);
+        ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_LOG_APPEND, why), GDFS_EPERM);
         ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_REPLICATE, why), GDFS_EPERM);
         ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_DRAIN, why), GDFS_EPERM);
         ck_assert_int_eq(may(r, GDFS_MSG_NDTOND_ALLOC, why), GDFS_EPERM);

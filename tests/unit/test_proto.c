@@ -345,7 +345,6 @@ static size_t build_list_reply(uint8_t type, size_t n, bool more,
         case GDFS_MSG_NDTOCL_VERSIONS:
             rc = gdfs_proto_add_version(&w, &version_entries[i]);
             break;
-        case GDFS_MSG_NDTOCL_META_LIST:
         case GDFS_MSG_NDTOND_META_SYNC: {
             struct gdfs_record rec;
             make_record((int)i, &rec);
@@ -584,11 +583,12 @@ static size_t group_roundtrip(const struct gdfs_gmsg *in)
 
 static const char chunk_data[] = "hello, chunk";
 
-/* Numbers below GDFS_MSG_TYPE_MAX that name no message (yet): 38..39
- * are left in scrub's range, 40..44 are free. */
+/* Numbers below GDFS_MSG_TYPE_MAX that name no message: 24..26 are
+ * retired (META_PUT, META_PULL, META_LIST), 38..39 are left in scrub's
+ * range, 40..44 are free. */
 static bool unassigned_type(int t)
 {
-    return t >= 38 && t <= 44;
+    return (t >= 24 && t <= 26) || (t >= 38 && t <= 44);
 }
 
 /* A LOG_APPEND with a no-op and a record entry. */
@@ -775,70 +775,52 @@ static size_t sample_frame(int i, uint8_t *buf)
         make_record(i == 37 ? 0 : 1, &m.u.record.rec);
         break;
     case 39:
-        m.type = GDFS_MSG_NDTOND_META_PUT;
-        m.u.meta_put.term = 5;
-        make_record(3, &m.u.meta_put.rec);
-        break;
-    case 40:
-    case 41: /* from the start, and after a name */
-        m.type = GDFS_MSG_NDTOND_META_PULL;
-        m.u.meta_pull.term = 5;
-        m.u.meta_pull.max = i == 40 ? 1 : 500;
-        m.u.meta_pull.after = bs(i == 40 ? "" : "dir/rec.txt");
-        break;
-    case 42:
-        return build_list_reply(GDFS_MSG_NDTOCL_META_LIST, NRECORD, true, "",
-                                buf, BIG_CAP);
-    case 43:
-        return build_list_reply(GDFS_MSG_NDTOCL_META_LIST, 0, false, "", buf,
-                                BIG_CAP);
-    case 44:
         m.type = GDFS_MSG_NDTOND_LOOKUP;
         m.u.get.seq = 12;
         m.u.get.name = bs("dir/rec.txt");
         break;
-    case 45:
+    case 40:
         m.type = GDFS_MSG_NDTOND_RGET;
         m.u.rget.version = (struct gdfs_version){12, 4};
         m.u.rget.name = bs("dir/rec.txt");
         break;
-    case 46:
-    case 47: /* one source, and the most */
+    case 41:
+    case 42: /* one source, and the most */
         m.type = GDFS_MSG_NDTOND_REPLICATE;
         make_record(0, &m.u.replicate.rec);
-        m.u.replicate.nsrc = i == 46 ? 1 : GDFS_REPLICATE_SRC_MAX;
+        m.u.replicate.nsrc = i == 41 ? 1 : GDFS_REPLICATE_SRC_MAX;
         for (int k = 0; k < m.u.replicate.nsrc; k++)
             m.u.replicate.src[k] = bs(k % 2 ? "[::1]:7003" : "127.0.0.1:7001");
         break;
-    case 48:
+    case 43:
         m.type = GDFS_MSG_NDTOND_RGET_FROM;
         m.u.rget.version = (struct gdfs_version){12, 4};
         m.u.rget.name = bs("dir/rec.txt");
         m.u.rget.first = 7;
         break;
-    case 49:
+    case 44:
         m.type = GDFS_MSG_NDTOND_DRAIN;
         m.u.drain.id = bs("node-2.b_x");
         break;
-    case 50:
+    case 45:
         m.type = GDFS_MSG_NDTOND_HEALTH;
         break;
-    case 51:
-    case 52: /* no names, and the most */
+    case 46:
+    case 47: /* no names, and the most */
         m.type = GDFS_MSG_NDTOCL_HEALTH;
-        m.u.health.known = i == 52;
+        m.u.health.known = i == 47;
         m.u.health.under = 99;
-        m.u.health.nnames = i == 52 ? GDFS_HEALTH_NAMES_MAX : 0;
+        m.u.health.nnames = i == 47 ? GDFS_HEALTH_NAMES_MAX : 0;
         for (int k = 0; k < m.u.health.nnames; k++)
             m.u.health.names[k] = bs("dir/x");
         m.u.health.done = 7;
         m.u.health.bytes = 1 << 20;
-        if (i == 52)
+        if (i == 47)
             sample_capacity(&m.u.health);
         break;
-    case 53:
+    case 48:
         return build_status_tail(buf, BIG_CAP, 3);
-    case 54: {
+    case 49: {
         static uint8_t sums[GDFS_META_SUMS_LEN];
 
         for (size_t k = 0; k < sizeof(sums); k++)
@@ -849,44 +831,44 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.meta_sum.sums.len = sizeof(sums);
         break;
     }
-    case 55:
+    case 50:
         m.type = GDFS_MSG_NDTOCL_META_DIFF;
         m.u.meta_diff.mask = 0x8000000000000401ull;
         break;
-    case 56:
+    case 51:
         return build_list_reply(GDFS_MSG_NDTOND_META_SYNC, NRECORD, true, "",
                                 buf, BIG_CAP);
-    case 57:
+    case 52:
         return build_list_reply(GDFS_MSG_NDTOND_META_SYNC, 0, false, "", buf,
                                 BIG_CAP);
-    case 58:
-    case 59: /* one version, and "newest only" */
+    case 53:
+    case 54: /* one version, and "newest only" */
         m.type = GDFS_MSG_NDTOND_PROBE;
-        m.u.rget.version = (struct gdfs_version){i == 58 ? 12 : 0,
-                                                 i == 58 ? 4 : 0};
+        m.u.rget.version = (struct gdfs_version){i == 53 ? 12 : 0,
+                                                 i == 53 ? 4 : 0};
         m.u.rget.name = bs("dir/rec.txt");
         break;
-    case 60:
+    case 55:
         m.type = GDFS_MSG_NDTOCL_PROBE;
         m.u.probe_reply.have = GDFS_PROBE_DAMAGED;
         m.u.probe_reply.newest = (struct gdfs_version){13, 4};
         m.u.probe_reply.flags = GDFS_PROBE_TOMBSTONE;
         break;
-    case 61:
+    case 56:
         m.type = GDFS_MSG_NDTOCL_STALE;
         m.u.stale.msg = bs("get f: may be stale: no quorum (no leader)");
         break;
-    case 62:
+    case 57:
         m.type = GDFS_MSG_CLTOND_ENROL;
         m.u.drain.id = bs("n4");
         break;
-    case 63:
+    case 58:
         m.type = GDFS_MSG_NDTOCL_ENROL;
         for (int k = 0; k < 32; k++)
             m.u.enrol.key[k] = (uint8_t)(k * 11);
         m.u.enrol.group = bs("g-1a2b");
         break;
-    case 64: {
+    case 59: {
         static uint8_t sums[GDFS_META_SUMS_LEN];
 
         for (size_t k = 0; k < sizeof(sums); k++)
@@ -898,19 +880,19 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.inv_sum.sums.len = sizeof(sums);
         break;
     }
-    case 65:
+    case 60:
         return build_list_reply(GDFS_MSG_NDTOND_INV_LIST, 3, true, "", buf,
                                 BIG_CAP);
-    case 66:
+    case 61:
         return build_list_reply(GDFS_MSG_NDTOND_INV_LIST, 0, false, "", buf,
                                 BIG_CAP);
-    case 67:
+    case 62:
         m.type = GDFS_MSG_CLTOND_FORGET;
         m.u.drain.id = bs("n3");
         break;
-    case 68:
+    case 63:
         return build_log_append(buf, BIG_CAP);
-    case 69:
+    case 64:
         m.type = GDFS_MSG_NDTOCL_LOG_ACK;
         m.u.log_ack.term = 9;
         m.u.log_ack.ok = true;
@@ -947,7 +929,7 @@ START_TEST(test_proto_auth_column)
                      GDFS_AUTH_ADMIN);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_GROUP),
                      GDFS_AUTH_MEMBER);
-    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_META_PULL),
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_META_SUM),
                      GDFS_AUTH_LEADER);
     ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_REPLICATE),
                      GDFS_AUTH_MEMBER);
@@ -1066,10 +1048,11 @@ static bool is_listed(unsigned t)
 
 START_TEST(test_proto_hdr_refuses_unlisted_ids)
 {
-    /* the ids a frame may carry are exactly those in the list: the gap
-     * 38..44 (once accepted by a range check), 0 and 255 are refused,
-     * by the header check and by decode */
-    static const unsigned unlisted[] = {0, 38, 39, 40, 41, 42, 43, 44, 255};
+    /* the ids a frame may carry are exactly those in the list: the
+     * retired 24..26, the gap 38..44 (once accepted by a range check), 0
+     * and 255 are refused, by the header check and by decode */
+    static const unsigned unlisted[] = {0,  24, 25, 26, 38, 39,
+                                        40, 41, 42, 43, 44, 255};
     static const uint8_t none[1];
     struct gdfs_frame_hdr hdr;
     struct gdfs_msg m;
@@ -1209,8 +1192,9 @@ START_TEST(test_proto_hdr_flags)
 
     /* the list writer writes them too */
     memset(&in, 0, sizeof(in));
-    in.type = GDFS_MSG_NDTOCL_META_LIST;
+    in.type = GDFS_MSG_NDTOND_META_SYNC;
     in.flags = GDFS_FLAG_FORWARDED;
+    in.u.meta_sync.term = 1;
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, sizeof(frame), &in),
                      GDFS_OK);
     make_record(1, &rec);
@@ -1218,7 +1202,7 @@ START_TEST(test_proto_hdr_flags)
     ck_assert_int_eq(gdfs_proto_writer_finish(&w, false, &len), GDFS_OK);
     ck_assert_int_eq(decode_frame(frame, len, &out), GDFS_OK);
     ck_assert_uint_eq(out.flags, GDFS_FLAG_FORWARDED);
-    ck_assert_uint_eq(out.u.meta_list.body.count, 1);
+    ck_assert_uint_eq(out.u.meta_sync.body.count, 1);
 
     /* every other bit is refused: decode_hdr, encode, writer */
     for (unsigned bit = 1; bit < 16; bit++) {
@@ -2460,7 +2444,6 @@ START_TEST(test_proto_encode_small_buffer)
         if (type == GDFS_MSG_NDTOCL_LIST || type == GDFS_MSG_NDTOCL_LOCATE ||
             type == GDFS_MSG_NDTOCL_STATUS ||
             type == GDFS_MSG_NDTOCL_VERSIONS ||
-            type == GDFS_MSG_NDTOCL_META_LIST ||
             type == GDFS_MSG_NDTOND_META_SYNC ||
             type == GDFS_MSG_NDTOND_INV_LIST ||
             type == GDFS_MSG_NDTOND_LOG_APPEND ||
@@ -2486,11 +2469,11 @@ START_TEST(test_proto_encode_rejects_list_replies_and_unknown)
                                     GDFS_MSG_NDTOCL_LOCATE,
                                     GDFS_MSG_NDTOCL_STATUS,
                                     GDFS_MSG_NDTOCL_VERSIONS,
-                                    GDFS_MSG_NDTOCL_META_LIST,
                                     GDFS_MSG_NDTOND_META_SYNC,
                                     GDFS_MSG_NDTOND_INV_LIST,
                                     GDFS_MSG_NDTOND_GROUP,
                                     0,
+                                    26, /* retired META_LIST */
                                     GDFS_MSG_TYPE_MAX + 1,
                                     255};
     struct gdfs_msg m;
@@ -2549,7 +2532,6 @@ START_TEST(test_proto_writer_begin_rejects_other_types)
         bool list = t == GDFS_MSG_NDTOCL_LIST || t == GDFS_MSG_NDTOCL_LOCATE ||
                     t == GDFS_MSG_NDTOCL_STATUS ||
                     t == GDFS_MSG_NDTOCL_VERSIONS ||
-                    t == GDFS_MSG_NDTOCL_META_LIST ||
                     t == GDFS_MSG_NDTOND_META_SYNC || /* term: id's bytes */
                     t == GDFS_MSG_NDTOND_INV_LIST ||
                     t == GDFS_MSG_NDTOND_LOG_APPEND;
@@ -2772,7 +2754,7 @@ START_TEST(test_proto_meta_sync_page_limit)
     hdr.len = GDFS_META_PAGE_MAX + 1;
     ck_assert_int_eq(gdfs_proto_decode(&hdr, frame + HDR, &m), GDFS_EPROTO);
     /* other messages keep the frame limit */
-    frame[5] = GDFS_MSG_NDTOCL_META_LIST;
+    frame[5] = GDFS_MSG_NDTOCL_LIST;
     ck_assert_int_eq(gdfs_proto_decode_hdr(frame, GDFS_PROTO_MAX_PAYLOAD,
                                            &hdr),
                      GDFS_OK);
@@ -3914,8 +3896,7 @@ END_TEST
 START_TEST(test_proto_roundtrip_record_messages)
 {
     static const uint8_t types[] = {GDFS_MSG_NDTOND_COMMIT,
-                                    GDFS_MSG_NDTOCL_RECORD,
-                                    GDFS_MSG_NDTOND_META_PUT};
+                                    GDFS_MSG_NDTOCL_RECORD};
     struct gdfs_msg in, out;
 
     for (size_t t = 0; t < sizeof(types); t++) {
@@ -3923,46 +3904,15 @@ START_TEST(test_proto_roundtrip_record_messages)
             memset(&in, 0, sizeof(in));
             in.type = types[t];
             in.reqid = (uint32_t)(t * 10 + (size_t)i);
-            if (in.type == GDFS_MSG_NDTOND_META_PUT) {
-                in.u.meta_put.term = (uint64_t)i + 1;
-                make_record(i, &in.u.meta_put.rec);
-            } else {
-                make_record(i, &in.u.record.rec);
-            }
+            make_record(i, &in.u.record.rec);
             roundtrip(&in, &out);
-            if (in.type == GDFS_MSG_NDTOND_META_PUT) {
-                ck_assert_uint_eq(out.u.meta_put.term, (uint64_t)i + 1);
-                assert_record_eq(&out.u.meta_put.rec, &in.u.meta_put.rec);
-            } else {
-                assert_record_eq(&out.u.record.rec, &in.u.record.rec);
-            }
+            assert_record_eq(&out.u.record.rec, &in.u.record.rec);
         }
     }
 }
 END_TEST
 
-START_TEST(test_proto_roundtrip_meta_pull)
-{
-    struct gdfs_msg in, out;
-
-    memset(&in, 0, sizeof(in));
-    in.type = GDFS_MSG_NDTOND_META_PULL;
-    in.reqid = 25;
-    in.u.meta_pull.term = 7;
-    in.u.meta_pull.max = 1;
-    roundtrip(&in, &out);
-    ck_assert_uint_eq(out.u.meta_pull.term, 7);
-    ck_assert_uint_eq(out.u.meta_pull.max, 1);
-    ck_assert_uint_eq(out.u.meta_pull.after.len, 0);
-    in.u.meta_pull.max = UINT32_MAX;
-    in.u.meta_pull.after = bs("dir/rec.txt");
-    roundtrip(&in, &out);
-    ck_assert_uint_eq(out.u.meta_pull.max, UINT32_MAX);
-    ck_assert_bytes_eq(out.u.meta_pull.after, in.u.meta_pull.after);
-}
-END_TEST
-
-START_TEST(test_proto_roundtrip_meta_list)
+START_TEST(test_proto_roundtrip_meta_sync)
 {
     struct gdfs_record want, got;
     struct gdfs_msg m;
@@ -3970,38 +3920,40 @@ START_TEST(test_proto_roundtrip_meta_list)
     int i;
 
     for (int more = 0; more <= 1; more++) {
-        len = build_list_reply(GDFS_MSG_NDTOCL_META_LIST, NRECORD, more, "",
+        len = build_list_reply(GDFS_MSG_NDTOND_META_SYNC, NRECORD, more, "",
                                frame, sizeof(frame));
         ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
-        ck_assert_uint_eq(m.type, GDFS_MSG_NDTOCL_META_LIST);
+        ck_assert_uint_eq(m.type, GDFS_MSG_NDTOND_META_SYNC);
         ck_assert_uint_eq(m.reqid, 0xa1b2c3d4);
-        ck_assert(m.u.meta_list.more == (more == 1));
-        /* more:8 count:32, then the records */
-        ck_assert_uint_eq(frame[HDR], (unsigned)more);
-        ck_assert_uint_eq(frame[HDR + 4], NRECORD);
-        ck_assert_ptr_eq(m.u.meta_list.body.p, held + 5);
-        ck_assert_uint_eq(m.u.meta_list.body.len, len - HDR - 5);
-        ck_assert_uint_eq(m.u.meta_list.body.count, NRECORD);
+        ck_assert_uint_eq(m.u.meta_sync.term, 9);
+        ck_assert_uint_eq(m.u.meta_sync.complete, 0x8000000000000011ull);
+        ck_assert(m.u.meta_sync.more == (more == 1));
+        /* term:64 complete:64 more:8 count:32, then the records */
+        ck_assert_uint_eq(frame[HDR + 16], (unsigned)more);
+        ck_assert_uint_eq(frame[HDR + 20], NRECORD);
+        ck_assert_ptr_eq(m.u.meta_sync.body.p, held + 21);
+        ck_assert_uint_eq(m.u.meta_sync.body.len, len - HDR - 21);
+        ck_assert_uint_eq(m.u.meta_sync.body.count, NRECORD);
         off = 0;
         i = 0;
-        while (gdfs_proto_next_record(&m.u.meta_list.body, &off, &got)) {
+        while (gdfs_proto_next_record(&m.u.meta_sync.body, &off, &got)) {
             ck_assert_int_lt(i, NRECORD);
             make_record(i, &want);
             assert_record_eq(&got, &want);
             i++;
         }
         ck_assert_int_eq(i, NRECORD);
-        ck_assert_uint_eq(off, m.u.meta_list.body.len);
-        ck_assert(!gdfs_proto_next_record(&m.u.meta_list.body, &off, &got));
+        ck_assert_uint_eq(off, m.u.meta_sync.body.len);
+        ck_assert(!gdfs_proto_next_record(&m.u.meta_sync.body, &off, &got));
     }
 
-    len = build_list_reply(GDFS_MSG_NDTOCL_META_LIST, 0, false, "", frame,
+    len = build_list_reply(GDFS_MSG_NDTOND_META_SYNC, 0, false, "", frame,
                            sizeof(frame));
-    ck_assert_uint_eq(len, HDR + 5);
+    ck_assert_uint_eq(len, HDR + 21);
     ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
-    ck_assert_uint_eq(m.u.meta_list.body.count, 0);
+    ck_assert_uint_eq(m.u.meta_sync.body.count, 0);
     off = 0;
-    ck_assert(!gdfs_proto_next_record(&m.u.meta_list.body, &off, &got));
+    ck_assert(!gdfs_proto_next_record(&m.u.meta_sync.body, &off, &got));
 }
 END_TEST
 
@@ -4045,17 +3997,17 @@ static void raw_record(struct raw *r, const struct rawrec *x)
     raw_str16(r, x->name);
 }
 
-/* Decode @x inside a frame of @type (COMMIT, RECORD, META_PUT or
- * META_LIST, where it is the second of two entries). */
+/* Decode @x inside a frame of @type (COMMIT, RECORD, or META_SYNC, where
+ * it is the second of two entries). */
 static int record_in(unsigned type, const struct rawrec *x)
 {
     struct gdfs_msg m;
     struct raw r;
 
     raw_begin(&r, type);
-    if (type == GDFS_MSG_NDTOND_META_PUT)
+    if (type == GDFS_MSG_NDTOND_META_SYNC) {
         raw_u64(&r, 9);
-    if (type == GDFS_MSG_NDTOCL_META_LIST) {
+        raw_u64(&r, 0);
         raw_u8(&r, 1);
         raw_u32(&r, 2);
         raw_record(&r, &good_rec);
@@ -4066,8 +4018,7 @@ static int record_in(unsigned type, const struct rawrec *x)
 
 static const unsigned record_types[] = {GDFS_MSG_NDTOND_COMMIT,
                                         GDFS_MSG_NDTOCL_RECORD,
-                                        GDFS_MSG_NDTOND_META_PUT,
-                                        GDFS_MSG_NDTOCL_META_LIST};
+                                        GDFS_MSG_NDTOND_META_SYNC};
 #define NRECORD_TYPES (sizeof(record_types) / sizeof(record_types[0]))
 
 START_TEST(test_proto_record_wire_layout)
@@ -4257,9 +4208,9 @@ START_TEST(test_proto_record_truncated_and_padded)
 
     for (size_t t = 0; t < NRECORD_TYPES; t++) {
         raw_begin(&r, record_types[t]);
-        if (record_types[t] == GDFS_MSG_NDTOND_META_PUT)
+        if (record_types[t] == GDFS_MSG_NDTOND_META_SYNC) {
             raw_u64(&r, 9);
-        if (record_types[t] == GDFS_MSG_NDTOCL_META_LIST) {
+            raw_u64(&r, 0);
             raw_u8(&r, 0);
             raw_u32(&r, 1);
         }
@@ -4288,7 +4239,9 @@ static int encode_record_rc(const struct gdfs_record *rec)
     m.type = GDFS_MSG_NDTOND_COMMIT;
     m.u.record.rec = *rec;
     rc = gdfs_proto_encode(&m, frame, sizeof(frame), &len);
-    m.type = GDFS_MSG_NDTOCL_META_LIST;
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_META_SYNC;
+    m.u.meta_sync.term = 1;
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame2, sizeof(frame2), &m),
                      GDFS_OK);
     wrc = gdfs_proto_add_record(&w, rec);
@@ -4301,8 +4254,6 @@ START_TEST(test_proto_record_encode_rules)
 {
     static uint8_t big[GDFS_NAME_MAX + 1];
     struct gdfs_record rec, good;
-    struct gdfs_msg m;
-    size_t len;
 
     make_record(0, &good);
     ck_assert_int_eq(encode_record_rc(&good), GDFS_OK);
@@ -4367,16 +4318,6 @@ START_TEST(test_proto_record_encode_rules)
     ck_assert_int_eq(encode_record_rc(&rec), GDFS_ETOOBIG);
     rec.name = bn(big, GDFS_NAME_MAX);
     ck_assert_int_eq(encode_record_rc(&rec), GDFS_OK);
-
-    /* META_PUT: term >= 1 */
-    memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_META_PUT;
-    m.u.meta_put.rec = good;
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL);
-    m.u.meta_put.term = 1;
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_OK);
 }
 END_TEST
 
@@ -4613,57 +4554,22 @@ START_TEST(test_proto_probe_and_stale_rules)
 }
 END_TEST
 
-static int meta_pull_with(uint32_t max, const char *after)
+/* The fixed fields of a META_SYNC page before its more:8 count:32. */
+static void raw_meta_sync(struct raw *r)
 {
-    struct gdfs_msg m;
-    struct raw r;
-
-    raw_begin(&r, GDFS_MSG_NDTOND_META_PULL);
-    raw_u64(&r, 3);
-    raw_u32(&r, max);
-    raw_str16(&r, after);
-    return raw_decode(&r, &m);
+    raw_begin(r, GDFS_MSG_NDTOND_META_SYNC);
+    raw_u64(r, 3);
+    raw_u64(r, 0);
 }
 
-START_TEST(test_proto_meta_pull_and_put_rules)
-{
-    struct gdfs_msg m;
-    struct raw r;
-    size_t len;
-
-    ck_assert_int_eq(meta_pull_with(1, ""), GDFS_OK);
-    ck_assert_int_eq(meta_pull_with(1, "x"), GDFS_OK);
-    ck_assert_int_eq(meta_pull_with(0, ""), GDFS_EPROTO);
-    ck_assert_int_eq(meta_pull_with(1, "a\nb"), GDFS_EPROTO);
-
-    memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_META_PULL;
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL); /* max 0 */
-    m.u.meta_pull.max = 1;
-    m.u.meta_pull.after = bs("a\nb");
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL);
-
-    /* META_PUT: term 0 refused, 1 accepted */
-    for (uint64_t term = 0; term <= 1; term++) {
-        raw_begin(&r, GDFS_MSG_NDTOND_META_PUT);
-        raw_u64(&r, term);
-        raw_record(&r, &good_rec);
-        ck_assert_int_eq(raw_decode(&r, &m),
-                         term == 0 ? GDFS_EPROTO : GDFS_OK);
-    }
-}
-END_TEST
-
-START_TEST(test_proto_meta_list_bad_entry_and_count)
+START_TEST(test_proto_meta_sync_bad_entry_and_count)
 {
     struct gdfs_msg m;
     struct raw r;
 
     /* "more" is a boolean */
     for (unsigned more = 0; more < 4; more++) {
-        raw_begin(&r, GDFS_MSG_NDTOCL_META_LIST);
+        raw_meta_sync(&r);
         raw_u8(&r, more);
         raw_u32(&r, 1);
         raw_record(&r, &good_rec);
@@ -4672,7 +4578,7 @@ START_TEST(test_proto_meta_list_bad_entry_and_count)
     }
     /* count above and below the entries present */
     for (uint32_t count = 0; count < 4; count++) {
-        raw_begin(&r, GDFS_MSG_NDTOCL_META_LIST);
+        raw_meta_sync(&r);
         raw_u8(&r, 0);
         raw_u32(&r, count);
         raw_record(&r, &good_rec);
@@ -4680,7 +4586,7 @@ START_TEST(test_proto_meta_list_bad_entry_and_count)
         ck_assert_int_eq(raw_decode(&r, &m),
                          count == 2 ? GDFS_OK : GDFS_EPROTO);
     }
-    raw_begin(&r, GDFS_MSG_NDTOCL_META_LIST);
+    raw_meta_sync(&r);
     raw_u8(&r, 0);
     raw_u32(&r, UINT32_MAX);
     raw_record(&r, &good_rec);
@@ -4697,7 +4603,7 @@ START_TEST(test_proto_meta_sync_and_sum)
     size_t off = 0, len;
     unsigned n = 0;
 
-    /* META_SYNC: term, then a META_LIST body */
+    /* META_SYNC: term and complete, then a list of records */
     len = build_list_reply(GDFS_MSG_NDTOND_META_SYNC, 3, true, "", frame,
                            sizeof(frame));
     ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
@@ -4970,21 +4876,12 @@ START_TEST(test_proto_versions_fit_int64)
     rec.version.term = over;
     ck_assert_int_eq(encode_record_rc(&rec), GDFS_EINVAL);
 
-    /* the terms of META_PUT, META_PULL, META_SUM, META_SYNC; the version
-     * of RPUT and PLACE (what a put stores) */
+    /* the terms of META_SUM, META_SYNC; the version of RPUT and PLACE
+     * (what a put stores) */
     for (int k = 0; k < 2; k++) {
         uint64_t term = k == 0 ? max : over;
         int want = k == 0 ? GDFS_OK : GDFS_EPROTO;
 
-        raw_begin(&r, GDFS_MSG_NDTOND_META_PUT);
-        raw_u64(&r, term);
-        raw_record(&r, &good_rec);
-        ck_assert_int_eq(raw_decode(&r, &m), want);
-        raw_begin(&r, GDFS_MSG_NDTOND_META_PULL);
-        raw_u64(&r, term);
-        raw_u32(&r, 10);
-        raw_str16(&r, "");
-        ck_assert_int_eq(raw_decode(&r, &m), want);
         raw_begin(&r, GDFS_MSG_NDTOND_META_SUM);
         raw_u64(&r, term);
         raw_mem(&r, sums, sizeof(sums));
@@ -5019,18 +4916,6 @@ START_TEST(test_proto_versions_fit_int64)
     }
     /* and nothing is sent that the peer refuses */
     memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_META_PUT;
-    make_record(0, &m.u.meta_put.rec);
-    m.u.meta_put.term = over;
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL);
-    memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOND_META_PULL;
-    m.u.meta_pull.term = over;
-    m.u.meta_pull.max = 1;
-    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL);
-    memset(&m, 0, sizeof(m));
     m.type = GDFS_MSG_NDTOND_META_SUM;
     m.u.meta_sum.term = over;
     m.u.meta_sum.sums.p = sums;
@@ -5055,7 +4940,7 @@ START_TEST(test_proto_versions_fit_int64)
 }
 END_TEST
 
-START_TEST(test_proto_writer_meta_list_overflow)
+START_TEST(test_proto_writer_meta_sync_overflow)
 {
     static uint8_t snap[4096];
     struct gdfs_proto_writer w;
@@ -5066,8 +4951,9 @@ START_TEST(test_proto_writer_meta_list_overflow)
     int rc;
 
     memset(&m, 0, sizeof(m));
-    m.type = GDFS_MSG_NDTOCL_META_LIST;
-    m.reqid = 26;
+    m.type = GDFS_MSG_NDTOND_META_SYNC;
+    m.reqid = 47;
+    m.u.meta_sync.term = 1;
     memset(frame, 0xcc, cap + 64);
     ck_assert_int_eq(gdfs_proto_writer_begin(&w, frame, HDR + 4, &m),
                      GDFS_ETOOBIG);
@@ -5094,9 +4980,9 @@ START_TEST(test_proto_writer_meta_list_overflow)
     ck_assert_int_eq(gdfs_proto_writer_finish(&w, true, &len), GDFS_OK);
     ck_assert_uint_eq(len, wlen);
     ck_assert_int_eq(decode_frame(frame, len, &m), GDFS_OK);
-    ck_assert(m.u.meta_list.more);
-    ck_assert_uint_eq(m.u.meta_list.body.count, added);
-    while (gdfs_proto_next_record(&m.u.meta_list.body, &off, &got)) {
+    ck_assert(m.u.meta_sync.more);
+    ck_assert_uint_eq(m.u.meta_sync.body.count, added);
+    while (gdfs_proto_next_record(&m.u.meta_sync.body, &off, &got)) {
         rec.version.seq = ++i;
         assert_record_eq(&got, &rec);
     }
@@ -5125,8 +5011,6 @@ START_TEST(test_proto_type_names)
                      "CLTOND_LEAVE");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_ALLOC),
                      "NDTOND_ALLOC");
-    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOCL_META_LIST),
-                     "NDTOCL_META_LIST");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RGET),
                      "NDTOND_RGET");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_META_SYNC),
@@ -5258,8 +5142,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_drain_and_health_rules);
     tcase_add_test(tc, test_proto_capacity_rules);
     tcase_add_test(tc, test_proto_roundtrip_record_messages);
-    tcase_add_test(tc, test_proto_roundtrip_meta_pull);
-    tcase_add_test(tc, test_proto_roundtrip_meta_list);
+    tcase_add_test(tc, test_proto_roundtrip_meta_sync);
     tcase_add_test(tc, test_proto_record_wire_layout);
     tcase_add_test(tc, test_proto_record_rules);
     tcase_add_test(tc, test_proto_record_shape_rules);
@@ -5270,12 +5153,11 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_rput_and_rget_rules);
     tcase_add_test(tc, test_proto_probe_and_stale_rules);
     tcase_add_test(tc, test_proto_roundtrip_probe_and_stale);
-    tcase_add_test(tc, test_proto_meta_pull_and_put_rules);
-    tcase_add_test(tc, test_proto_meta_list_bad_entry_and_count);
+    tcase_add_test(tc, test_proto_meta_sync_bad_entry_and_count);
     tcase_add_test(tc, test_proto_meta_sync_and_sum);
     tcase_add_test(tc, test_proto_log_append_and_ack);
     tcase_add_test(tc, test_proto_inv_sum_and_list);
-    tcase_add_test(tc, test_proto_writer_meta_list_overflow);
+    tcase_add_test(tc, test_proto_writer_meta_sync_overflow);
     tcase_add_test(tc, test_proto_type_names);
     suite_add_tcase(s, tc);
     return s;

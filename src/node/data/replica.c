@@ -1,8 +1,8 @@
-/* What a node does as a replica and as a keeper of metadata records:
- * store a version streamed by a gateway (RPUT), send exactly one version
- * (RGET, RGET_FROM), make a copy of one from other replicas (REPLICATE),
- * persist a leader's record (META_PUT), and hand its records to a new
- * leader (META_PULL). */
+/* What a node does as a replica: store a version streamed by a gateway
+ * (RPUT), send exactly one version (RGET, RGET_FROM) and make a copy of
+ * one from other replicas (REPLICATE). A leader's records reach it
+ * through the record log (node/records/reclog.h) and record sync
+ * (node/records/sync.h). */
 #define GDFS_LOG_MODULE "replica"
 #include "node/data/replica.h"
 

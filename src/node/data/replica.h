@@ -1,5 +1,5 @@
-/* Handlers a node runs for other nodes: replica streams and metadata
- * records (see replica.c). */
+/* Handlers a node runs for other nodes: replica streams (see
+ * replica.c). */
 #ifndef GDFS_NODE_REPLICA_H
 #define GDFS_NODE_REPLICA_H
 

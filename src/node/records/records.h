@@ -121,7 +121,7 @@ int gdfs_records_check_leader(struct gdfs_records *f, char *why,
 /* ---- records on the wire ---- */
 
 /* Whether the @n records @ms may be taken from the leader of @term, as
- * one page (a META_PUT, a META_SYNC page, a collected META_LIST page):
+ * one page (a META_SYNC page, or a record log entry's record):
  * GDFS_OK, or GDFS_EINVAL with the first refused in @why
  * (files/collect.h gdfs_collect_check, the rule). */
 int gdfs_records_may_take(uint64_t term, const struct gdfs_meta *ms,

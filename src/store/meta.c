@@ -73,9 +73,7 @@ static int get_meta_term(struct gdfs_store *st, uint64_t *term)
     return rc;
 }
 
-/* Inside a write transaction: check @term against the promise and raise
- * the promise to it. */
-static int fence(struct gdfs_store *st, uint64_t term, uint64_t *promised)
+int st_meta_fence(struct gdfs_store *st, uint64_t term)
 {
     uint64_t cur = 0;
     sqlite3_stmt *s;
@@ -90,8 +88,6 @@ static int fence(struct gdfs_store *st, uint64_t term, uint64_t *promised)
                  (unsigned long long)term, (unsigned long long)cur);
         return GDFS_ESTALE;
     }
-    if (promised != NULL)
-        *promised = term;
     if (term == cur)
         return GDFS_OK;
     if ((rc = st_prep(st, "UPDATE node SET meta_term = ?1 WHERE one = 1",
@@ -101,67 +97,37 @@ static int fence(struct gdfs_store *st, uint64_t term, uint64_t *promised)
     return st_step_done(st, s, "promise term");
 }
 
-int gdfs_store_meta_promise(struct gdfs_store *st, uint64_t term,
-                            uint64_t *promised)
-{
-    int rc = st_begin(st, true);
-
-    if (rc != GDFS_OK)
-        return rc;
-    if ((rc = fence(st, term, promised)) != GDFS_OK) {
-        st_rollback(st);
-        return rc;
-    }
-    return st_commit(st);
-}
-
-int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
-                size_t namelen, struct gdfs_meta *out)
+int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
+                        size_t namelen, struct gdfs_meta *out)
 {
     sqlite3_stmt *s;
     int rc = st_prep_named(st,
-                           accepted ? "SELECT " META_COLS
-                                      " FROM pending WHERE name = ?1"
-                                    : "SELECT " META_COLS
-                                      " FROM meta WHERE name = ?1",
+                           "SELECT " META_COLS " FROM meta WHERE name = ?1",
                            name, namelen, NULL, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    rc = st_step_row(st, s, accepted ? "read accepted record" : "read record",
-                     "no such file");
+    rc = st_step_row(st, s, "read record", "no such file");
     if (rc == GDFS_OK)
         st_read_meta(s, out);
     sqlite3_finalize(s);
     return rc;
 }
 
-int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
-                        size_t namelen, struct gdfs_meta *out)
-{
-    return st_meta_row(st, false, name, namelen, out);
-}
-
-int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
-                   uint64_t aterm)
+/* Inside a write transaction: store @m as its file's record, replacing
+ * the row. */
+static int upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m)
 {
     char ids[GDFS_REPLICAS * (GDFS_NODE_ID_MAX + 1) + 1];
     sqlite3_stmt *s;
     int rc =
         st_prep_named(st,
-                      aterm == 0
-                          ? "INSERT OR REPLACE INTO meta (" META_COLS
-                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                            "?10)"
-                          : "INSERT OR REPLACE INTO pending (" META_COLS
-                            ", aterm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                            "?9, ?10, ?11)",
+                      "INSERT OR REPLACE INTO meta (" META_COLS
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                       m->name, m->namelen, &m->version, &s);
 
     if (rc != GDFS_OK)
         return rc;
-    if (aterm != 0)
-        sqlite3_bind_int64(s, 11, (sqlite3_int64)aterm);
     join_ids(m, ids, sizeof(ids));
     sqlite3_bind_int64(s, 4, (sqlite3_int64)m->size);
     sqlite3_bind_int64(s, 5, m->chunk_size);
@@ -215,18 +181,11 @@ static int drop_exact(struct gdfs_store *st, const struct gdfs_meta *m)
                             "find overtaken copy");
 }
 
-int st_meta_fence(struct gdfs_store *st, uint64_t term)
-{
-    return fence(st, term, NULL);
-}
-
 /* Inside a write transaction: the leader of @term confirmed @m. Accepted
- * records of its file that it supersedes go: older versions, the same
- * record, and any from an older term's leader (that leader's record never
- * committed: the leader of @term collected a majority's records before it
- * serves, so a committed one would be in what it sends, at least as new).
- * An accepted record of the same version with another replica set from
- * this term stays: a re-replication's newer set, confirmed later. */
+ * records of its file left from before the record log (pending.c) that it
+ * supersedes go: older versions, the same record, and any from an older
+ * term's leader (one that leader never confirmed here). An accepted record
+ * of the same version with another replica set from this term stays. */
 static int prune_pending(struct gdfs_store *st, uint64_t term,
                          const struct gdfs_meta *m)
 {
@@ -272,7 +231,7 @@ int st_meta_apply(struct gdfs_store *st, uint64_t term,
         return cur.tombstone ? drop_exact(st, m) : apply_locally(st, m);
     if (take == GDFS_COLLECT_KEEP)
         return GDFS_OK;
-    if ((rc = st_upsert_meta(st, m, 0)) != GDFS_OK)
+    if ((rc = upsert_meta(st, m)) != GDFS_OK)
         return rc;
     if (take == GDFS_COLLECT_NEWER && (rc = apply_locally(st, m)) != GDFS_OK)
         return rc;
@@ -280,30 +239,15 @@ int st_meta_apply(struct gdfs_store *st, uint64_t term,
     return GDFS_OK;
 }
 
-int st_meta_write(struct gdfs_store *st, uint64_t term,
-                  const struct gdfs_meta *m, st_meta_step step, bool *done)
-{
-    bool did = false;
-    int rc;
-
-    if (done != NULL)
-        *done = false;
-    if ((rc = st_begin(st, true)) != GDFS_OK)
-        return rc;
-    if ((rc = fence(st, term, NULL)) != GDFS_OK ||
-        (rc = step(st, term, m, &did)) != GDFS_OK) {
-        st_rollback(st);
-        return rc;
-    }
-    if ((rc = st_commit(st)) == GDFS_OK && done != NULL)
-        *done = did;
-    return rc;
-}
-
 int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
                         const struct gdfs_meta *m, bool *applied)
 {
-    return st_meta_write(st, term, m, st_meta_apply, applied);
+    unsigned n = 0;
+    int rc = gdfs_store_meta_put_many(st, term, m, 1, 0, &n);
+
+    if (applied != NULL)
+        *applied = rc == GDFS_OK && n > 0;
+    return rc;
 }
 
 int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,

@@ -163,8 +163,8 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
         return rc;
     /* Still uncommitted, and no record here names it, committed or
      * accepted (a record that arrived since the caller looked wins; an
-     * accepted one may yet be committed, by a later leader that collects
-     * it: its data must stay until it is settled). */
+     * accepted one, left from before the record log, keeps its data until
+     * record sync or a newer record settles it). */
     rc = st_prep_named(
         st,
         "SELECT id FROM versions v WHERE name = ?1 AND seq = ?2 AND "

@@ -240,50 +240,6 @@ int gdfs_store_meta_put(struct gdfs_store *st, uint64_t term,
 /* A record listing's callback: a nonzero return stops the listing. */
 typedef int (*gdfs_store_meta_cb)(void *ctx, const struct gdfs_meta *m);
 
-/* ---- accepted records (pending.c): a record's first phase on a member ------ */
-
-/* A member keeps the record a leader sends (META_PUT) as *accepted*: not
- * yet its view of the file, since the leader may fail to reach a majority
- * (a partition) and the record then never commits. It becomes committed
- * (gdfs_store_meta_put, with the effects on copies) when the leader
- * confirms it (META_SYNC). Accepted records count for a new leader's
- * collection: one may be committed on a majority whose leader died before
- * it confirmed it. */
-
-/* Keep @m as accepted from the leader of @term (fsynced; fenced like
- * gdfs_store_meta_put), unless this node has it committed, a newer
- * committed record, or a newer accepted one. *stored (may be NULL) says
- * whether it was kept. */
-int gdfs_store_meta_accept(struct gdfs_store *st, uint64_t term,
-                           const struct gdfs_meta *m, bool *stored);
-
-/* As gdfs_store_meta_list (tombstones included), but per file the newer
- * of the committed and the accepted record: what a new leader collects. */
-int gdfs_store_meta_list_accepted(struct gdfs_store *st, const uint8_t *after,
-                                  size_t afterlen, uint32_t max,
-                                  gdfs_store_meta_cb cb, void *ctx,
-                                  bool *more);
-
-/* A new leader of @term takes its own accepted records as collected ones
- * (those newer than its committed records become committed, with their
- * effects) and drops them all; *adopted counts the records that changed.
- * One fsynced transaction, fenced by @term. */
-int gdfs_store_meta_adopt(struct gdfs_store *st, uint64_t term,
-                          unsigned *adopted);
-
-/* Bit i of *mask set when bucket i (gdfs_meta_bucket) holds a record
- * accepted from a leader of a term older than @term: one that leader never
- * confirmed here. A member reports those buckets to the leader of @term as
- * differing, so it sends them whole and the rows are settled. */
-int gdfs_store_pending_stale(struct gdfs_store *st, uint64_t term,
-                             uint64_t *mask);
-
-/* Promise @term: refuse records of older terms from now on (fsynced).
- * GDFS_ESTALE if a newer term was promised already; *promised gets the
- * term now promised. */
-int gdfs_store_meta_promise(struct gdfs_store *st, uint64_t term,
-                            uint64_t *promised);
-
 /* The stored record of @name; GDFS_ENOENT if none (tombstones are
  * returned: check m->tombstone). */
 int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
@@ -365,9 +321,9 @@ int gdfs_store_meta_digest(struct gdfs_store *st,
 /* gdfs_store_meta_put for @n records of the leader of @term, in one
  * fsynced transaction (all or none). When @complete is not 0, the leader
  * has now sent every record it holds in those buckets: records accepted
- * from older terms' leaders there that it did not send never committed,
- * and go (gdfs_store_pending_stale). *applied (may be NULL) counts the
- * records that changed the stored ones. */
+ * there from older terms' leaders before the record log, that it did not
+ * send, never committed and go. *applied (may be NULL) counts the records
+ * that changed the stored ones. */
 int gdfs_store_meta_put_many(struct gdfs_store *st, uint64_t term,
                              const struct gdfs_meta *ms, unsigned n,
                              uint64_t complete, unsigned *applied);

@@ -145,33 +145,15 @@ int st_meta_fence(struct gdfs_store *st, uint64_t term);
  * record changed. */
 int st_meta_apply(struct gdfs_store *st, uint64_t term,
                   const struct gdfs_meta *m, bool *applied);
-/* One step on a record inside a write transaction (st_meta_apply, or
- * pending.c's accept): *done says whether it changed anything. */
-typedef int (*st_meta_step)(struct gdfs_store *st, uint64_t term,
-                            const struct gdfs_meta *m, bool *done);
-/* @step on @m from the leader of @term in one durable transaction, after
- * the term fence (GDFS_ESTALE: a newer term was promised). *done (may be
- * NULL) as @step says, once committed. */
-int st_meta_write(struct gdfs_store *st, uint64_t term,
-                  const struct gdfs_meta *m, st_meta_step step, bool *done);
 /* Inside a write transaction (pending.c): drop the records accepted from
  * leaders of terms older than @term in the buckets of @complete. */
 int st_pending_drop_stale(struct gdfs_store *st, uint64_t term,
                           uint64_t complete);
-/* Record columns, in the order st_read_meta reads them (meta and pending
- * tables alike). */
+/* Record columns, in the order st_read_meta reads them. */
 #define ST_META_COLS                                                          \
     "name, seq, term, size, chunk_size, nchunks, sha256, tombstone, "         \
     "acked, replicas"
 void st_read_meta(sqlite3_stmt *s, struct gdfs_meta *m);
-/* The record of @name, committed (table meta) or @accepted (pending):
- * GDFS_OK, GDFS_ENOENT if none, or another error. */
-int st_meta_row(struct gdfs_store *st, bool accepted, const uint8_t *name,
-                size_t namelen, struct gdfs_meta *out);
-/* Store @m in meta (@aterm 0) or as accepted in pending, sent by the
- * leader of term @aterm. Replaces the file's row. */
-int st_upsert_meta(struct gdfs_store *st, const struct gdfs_meta *m,
-                   uint64_t aterm);
 /* Run @sql (?1: names after this, ?2: at most this many rows, selecting
  * ST_META_COLS) and hand each record to @cb, as gdfs_store_meta_list. */
 int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,

@@ -1055,14 +1055,15 @@ START_TEST(test_store_record_older_term_refused)
     struct gdfs_meta m = record("f", 5, 3, false),
                      old = record("g", 9, 2, false);
     struct gdfs_meta got;
-    uint64_t promised = 0;
 
-    ck_assert_int_eq(gdfs_store_meta_promise(st, 3, &promised), GDFS_OK);
-    ck_assert_uint_eq(promised, 3);
+    /* An empty page of term 3 promises it. */
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, 0, NULL),
+                     GDFS_OK);
     ck_assert_int_eq(gdfs_store_meta_put(st, 2, &old, NULL), GDFS_ESTALE);
     ck_assert_ptr_nonnull(strstr(gdfs_store_errmsg(st), "term 2 is stale"));
     ck_assert_int_eq(gdfs_store_meta_get(st, NAME("g"), &got), GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_store_meta_promise(st, 2, &promised), GDFS_ESTALE);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, NULL, 0, 0, NULL),
+                     GDFS_ESTALE);
     ck_assert_int_eq(gdfs_store_meta_put(st, 3, &m, NULL), GDFS_OK);
     /* The promise survives a restart. */
     gdfs_store_close(st);
@@ -1379,7 +1380,8 @@ START_TEST(test_store_meta_put_many_all_or_none)
                      GDFS_OK);
     ck_assert_uint_eq(applied, 0);
     /* a stale term is refused as a whole */
-    ck_assert_int_eq(gdfs_store_meta_promise(st, 3, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, 0, NULL),
+                     GDFS_OK);
     ms[0] = record("w", 9, 2, false);
     ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, ms, 1, 0, &applied),
                      GDFS_ESTALE);
@@ -1404,13 +1406,15 @@ START_TEST(test_store_writer_lock_wait_is_bounded)
                      GDFS_OK);
     ck_assert_int_eq(st_begin(st, false), GDFS_OK);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ck_assert_int_eq(gdfs_store_meta_promise(other, 5, NULL), GDFS_EBUSY);
+    ck_assert_int_eq(gdfs_store_meta_put_many(other, 5, NULL, 0, 0, NULL),
+                     GDFS_EBUSY);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     ck_assert_int_ge(ms, 190);
     ck_assert_ptr_nonnull(strstr(gdfs_store_errmsg(other), "database busy"));
     st_rollback(st);
-    ck_assert_int_eq(gdfs_store_meta_promise(other, 5, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_meta_put_many(other, 5, NULL, 0, 0, NULL),
+                     GDFS_OK);
     gdfs_store_close(other);
 }
 END_TEST
@@ -1442,262 +1446,6 @@ START_TEST(test_store_snapshot_renew_moves_forward)
     ck_assert_int_eq(gdfs_store_snapshot_renew(st, &y), GDFS_OK);
     gdfs_store_snapshot_end(st);
     gdfs_store_close(other);
-}
-END_TEST
-
-/* ---- accepted records (two phases on a member) --------------------------- */
-
-/* The version of @name's entry in gdfs_store_meta_list_accepted ({0, 0}
- * if none). */
-static int find_accepted(void *ctx, const struct gdfs_meta *m)
-{
-    struct gdfs_meta *want = ctx;
-
-    if (m->namelen == want->namelen &&
-        memcmp(m->name, want->name, m->namelen) == 0)
-        *want = *m;
-    return 0;
-}
-
-static struct gdfs_meta accepted(const char *name)
-{
-    struct gdfs_meta m = record(name, 0, 0, false);
-    bool more;
-
-    m.nreplicas = 0;
-    ck_assert_int_eq(gdfs_store_meta_list_accepted(st, NULL, 0, 1000,
-                                                   find_accepted, &m, &more),
-                     GDFS_OK);
-    return m;
-}
-
-START_TEST(test_store_accepted_record_applies_only_when_confirmed)
-{
-    struct gdfs_meta old = record("a", 1, 1, false);
-    struct gdfs_meta upd = record("a", 4, 2, false);
-    struct gdfs_store_version v;
-    struct gdfs_meta got;
-    bool stored = false;
-    uint64_t mask = 1;
-
-    put_replica("a", 1, 1);
-    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &old, NULL), GDFS_OK);
-    put_replica("a", 4, 2);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &upd, &stored), GDFS_OK);
-    ck_assert(stored);
-    /* Not this node's view yet: record, newest copy. */
-    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("a"), &got), GDFS_OK);
-    ck_assert_uint_eq(got.version.seq, 1);
-    ck_assert_int_eq(gdfs_store_lookup(st, NAME("a"), 0, &v), GDFS_OK);
-    ck_assert_uint_eq(v.version.seq, 1);
-    /* ... but what a new leader collects. */
-    ck_assert_uint_eq(accepted("a").version.seq, 4);
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 2, &mask), GDFS_OK);
-    ck_assert_uint_eq(mask, 0);
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 3, &mask), GDFS_OK);
-    ck_assert_uint_eq(mask, (uint64_t)1 << gdfs_meta_bucket(NAME("a")));
-    /* The leader confirms it: now applied, and no longer accepted. */
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 2, &upd, 1, 0, NULL),
-                     GDFS_OK);
-    ck_assert_int_eq(gdfs_store_lookup(st, NAME("a"), 0, &v), GDFS_OK);
-    ck_assert_uint_eq(v.version.seq, 4);
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 3, &mask), GDFS_OK);
-    ck_assert_uint_eq(mask, 0);
-}
-END_TEST
-
-START_TEST(test_store_accepted_tombstone_drops_nothing)
-{
-    struct gdfs_meta put = record("g", 1, 1, false);
-    struct gdfs_meta gone = record("g", 2, 2, true);
-    struct gdfs_version v1 = {1, 1};
-    struct gdfs_store_version v;
-    uint64_t bit = (uint64_t)1 << gdfs_meta_bucket(NAME("g"));
-
-    put_replica("g", 1, 1);
-    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &put, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &gone, NULL), GDFS_OK);
-    ck_assert(accepted("g").tombstone);
-    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("g"), &v1, &v), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_lookup(st, NAME("g"), 0, &v), GDFS_OK);
-    /* The leader of term 3 never had it: its sync of g's bucket (complete)
-     * settles it, and the copy stays. */
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &put, 1, bit, NULL),
-                     GDFS_OK);
-    ck_assert(!accepted("g").tombstone);
-    ck_assert_uint_eq(accepted("g").version.seq, 1);
-    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("g"), &v1, &v), GDFS_OK);
-}
-END_TEST
-
-START_TEST(test_store_accept_keeps_newest_and_is_fenced)
-{
-    struct gdfs_meta a5 = record("k", 5, 2, false);
-    struct gdfs_meta a4 = record("k", 4, 2, false);
-    struct gdfs_meta c = record("c", 3, 1, false);
-    bool stored = true;
-
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &a5, &stored), GDFS_OK);
-    ck_assert(stored);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &a4, &stored), GDFS_OK);
-    ck_assert(!stored);
-    ck_assert_uint_eq(accepted("k").version.seq, 5);
-    /* A record this node has committed already is not kept again. */
-    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &c, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &c, &stored), GDFS_OK);
-    ck_assert(!stored);
-    /* Older terms are refused as for committed records. */
-    ck_assert_int_eq(gdfs_store_meta_promise(st, 3, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &a5, &stored), GDFS_ESTALE);
-}
-END_TEST
-
-START_TEST(test_store_confirmation_prunes_older_terms_only)
-{
-    struct gdfs_meta f9 = record("f", 9, 2, false);
-    struct gdfs_meta f6 = record("f", 6, 2, false);
-    struct gdfs_meta h10 = record("h", 10, 3, false);
-    struct gdfs_meta h9 = record("h", 9, 3, false);
-    struct gdfs_meta got;
-
-    /* f 9 from term 2's leader, never confirmed: the leader of term 3
-     * confirms f 6 (it collected a majority, so f 9 never committed). */
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &f9, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &f6, 1, 0, NULL),
-                     GDFS_OK);
-    ck_assert_uint_eq(accepted("f").version.seq, 6);
-    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("f"), &got), GDFS_OK);
-    ck_assert_uint_eq(got.version.seq, 6);
-    /* h 10 from this term's leader is in flight: a confirmation of the
-     * older h 9 leaves it. */
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 3, &h10, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &h9, 1, 0, NULL),
-                     GDFS_OK);
-    ck_assert_uint_eq(accepted("h").version.seq, 10);
-    /* ... and so does a complete bucket from the same term. */
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, ~(uint64_t)0,
-                                              NULL),
-                     GDFS_OK);
-    ck_assert_uint_eq(accepted("h").version.seq, 10);
-}
-END_TEST
-
-START_TEST(test_store_complete_buckets_drop_stale_accepted)
-{
-    char name[16];
-    uint64_t mask = 0, bit;
-    unsigned n = 0;
-
-    /* Many names over many buckets (more than one batch of the drop). */
-    for (int i = 0; i < 40; i++) {
-        struct gdfs_meta m;
-
-        snprintf(name, sizeof(name), "s%d", i);
-        m = record(name, (uint64_t)i + 1, 2, false);
-        ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &m, NULL), GDFS_OK);
-    }
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 3, &mask), GDFS_OK);
-    ck_assert_uint_ne(mask, 0);
-    /* All buckets but s7's complete: only names in s7's bucket stay. */
-    bit = (uint64_t)1 << gdfs_meta_bucket(NAME("s7"));
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, ~bit, NULL),
-                     GDFS_OK);
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 3, &mask), GDFS_OK);
-    ck_assert_uint_eq(mask, bit);
-    ck_assert_uint_eq(accepted("s7").version.seq, 8);
-    for (int i = 0; i < 40; i++) {
-        snprintf(name, sizeof(name), "s%d", i);
-        n += accepted(name).version.seq != 0;
-    }
-    ck_assert_uint_ge(n, 1);
-    ck_assert_uint_lt(n, 40);
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, bit, NULL),
-                     GDFS_OK);
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 3, &mask), GDFS_OK);
-    ck_assert_uint_eq(mask, 0);
-    ck_assert_uint_eq(accepted("s7").version.seq, 0);
-}
-END_TEST
-
-START_TEST(test_store_new_leader_adopts_its_accepted_records)
-{
-    struct gdfs_meta b7 = record("b", 7, 2, false);
-    struct gdfs_meta d2 = record("d", 2, 1, false);
-    struct gdfs_meta d3 = record("d", 3, 2, true);
-    struct gdfs_store_version v;
-    struct gdfs_meta got;
-    unsigned adopted = 0;
-    uint64_t mask = 1;
-
-    put_replica("b", 7, 2);
-    put_replica("d", 2, 1);
-    ck_assert_int_eq(gdfs_store_meta_put(st, 1, &d2, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &b7, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &d3, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_adopt(st, 3, &adopted), GDFS_OK);
-    ck_assert_uint_eq(adopted, 2);
-    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("b"), &got), GDFS_OK);
-    ck_assert_uint_eq(got.version.seq, 7);
-    ck_assert_int_eq(gdfs_store_lookup(st, NAME("b"), 0, &v), GDFS_OK);
-    ck_assert_uint_eq(v.version.seq, 7);
-    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("d"), &got), GDFS_OK);
-    ck_assert(got.tombstone);
-    ck_assert_int_eq(gdfs_store_pending_stale(st, 4, &mask), GDFS_OK);
-    ck_assert_uint_eq(mask, 0);
-    /* Adopting is fenced like any record of that term. */
-    ck_assert_int_eq(gdfs_store_meta_adopt(st, 2, &adopted), GDFS_ESTALE);
-}
-END_TEST
-
-/* A re-replication commits the same version with a new replica set: a
- * member's accepted copy of it outranks its committed record of that
- * version (collection, adoption) and survives an older page of the same
- * term that still carries the old set. */
-START_TEST(test_store_accepted_same_version_new_replicas_wins)
-{
-    struct gdfs_meta r = record("b", 5, 1, false);
-    struct gdfs_meta r2 = record("b", 5, 1, false);
-    struct gdfs_meta got;
-    unsigned adopted = 0;
-
-    strcpy(r2.replica[2], "n4");
-    ck_assert_int_eq(gdfs_store_meta_put(st, 3, &r, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 3, &r2, NULL), GDFS_OK);
-    ck_assert_str_eq(accepted("b").replica[2], "n4");
-    /* A page of term 3 built before the repair committed: r2 stays. */
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, &r, 1, 0, NULL), GDFS_OK);
-    ck_assert_str_eq(accepted("b").replica[2], "n4");
-    /* This node leads term 4: r2 is its record now. */
-    ck_assert_int_eq(gdfs_store_meta_adopt(st, 4, &adopted), GDFS_OK);
-    ck_assert_uint_eq(adopted, 1);
-    ck_assert_int_eq(gdfs_store_meta_get(st, NAME("b"), &got), GDFS_OK);
-    ck_assert_str_eq(got.replica[2], "n4");
-}
-END_TEST
-
-/* A copy that an accepted record names is no orphan: that record may yet
- * be committed by a leader that collects it. */
-START_TEST(test_store_copy_named_by_accepted_record_is_kept)
-{
-    struct gdfs_meta m = record("o", 8, 2, false);
-    struct gdfs_version v = {8, 2};
-    struct gdfs_store_version row;
-    bool dropped = true;
-
-    put_replica("o", 8, 2);
-    ck_assert_int_eq(gdfs_store_meta_accept(st, 2, &m, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("o"), &v, &dropped),
-                     GDFS_OK);
-    ck_assert(!dropped);
-    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("o"), &v, &row),
-                     GDFS_OK);
-    /* Settled (a complete bucket from term 3 without it): now it goes. */
-    ck_assert_int_eq(gdfs_store_meta_put_many(st, 3, NULL, 0, ~(uint64_t)0,
-                                              NULL),
-                     GDFS_OK);
-    ck_assert_int_eq(gdfs_store_drop_uncommitted(st, NAME("o"), &v, &dropped),
-                     GDFS_OK);
-    ck_assert(dropped);
 }
 END_TEST
 
@@ -2275,14 +2023,6 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_meta_put_many_all_or_none);
     tcase_add_test(tc, test_store_writer_lock_wait_is_bounded);
     tcase_add_test(tc, test_store_snapshot_renew_moves_forward);
-    tcase_add_test(tc, test_store_accepted_record_applies_only_when_confirmed);
-    tcase_add_test(tc, test_store_accepted_tombstone_drops_nothing);
-    tcase_add_test(tc, test_store_accept_keeps_newest_and_is_fenced);
-    tcase_add_test(tc, test_store_confirmation_prunes_older_terms_only);
-    tcase_add_test(tc, test_store_complete_buckets_drop_stale_accepted);
-    tcase_add_test(tc, test_store_new_leader_adopts_its_accepted_records);
-    tcase_add_test(tc, test_store_accepted_same_version_new_replicas_wins);
-    tcase_add_test(tc, test_store_copy_named_by_accepted_record_is_kept);
     tcase_add_test(tc, test_store_orphan_copies_listed_and_dropped);
     tcase_add_test(tc, test_store_orphan_age_counts_from_completion);
     tcase_add_test(tc, test_store_put_begin_replaces_a_dead_stream);

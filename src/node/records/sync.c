@@ -89,17 +89,12 @@ int gdfs_sync_handle_sum(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_META_DIFF, .reqid = m->reqid};
     struct gdfs_meta_digest *theirs = malloc(sizeof(*theirs));
     struct gdfs_meta_digest *ours = malloc(sizeof(*ours));
-    uint64_t stale = 0;
     int rc = GDFS_ENOMEM;
 
-    /* Buckets holding records accepted from older terms' leaders differ
-     * too: the leader sends them whole, which settles those records. */
     if (theirs != NULL && ours != NULL &&
-        (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK &&
-        (rc = gdfs_store_pending_stale(s->st, m->u.meta_sum.term, &stale)) ==
-            GDFS_OK) {
+        (rc = gdfs_store_meta_digest(s->st, ours)) == GDFS_OK) {
         gdfs_sync_sums_get(m->u.meta_sum.sums.p, theirs);
-        r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours) | stale;
+        r.u.meta_diff.mask = gdfs_meta_digest_diff(theirs, ours);
     }
     free(theirs);
     free(ours);

@@ -1,11 +1,10 @@
-/* A new leader's merge of collected records and its serve decision; see
- * collect.h for the rules. */
+/* The merge of a leader's record into the one held, and the check of
+ * what a leader may send; see collect.h for the rules. */
 #include "files/collect.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "core/group.h"
 #include "err.h"
 
 bool gdfs_collect_same(const struct gdfs_meta *a, const struct gdfs_meta *b)
@@ -84,14 +83,4 @@ int gdfs_collect_check(uint64_t term, const struct gdfs_meta *ms, unsigned n,
         return GDFS_EINVAL;
     }
     return GDFS_OK;
-}
-
-bool gdfs_collect_may_serve(const struct gdfs_members *set, const bool *holds)
-{
-    uint32_t have = 0;
-
-    for (uint32_t i = 0; i < set->n; i++)
-        if (holds[i] && set->m[i].state != GDFS_MEMBER_LEFT)
-            have++;
-    return have >= gdfs_group_set_majority(set);
 }

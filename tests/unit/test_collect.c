@@ -1,10 +1,10 @@
-/* Unit tests of a new leader's merge of collected records and its serve
- * decision (src/files/collect.c): one test per rule in collect.h. */
+/* Unit tests of the merge of a leader's records and the check of what a
+ * leader may send (src/files/collect.c): one test per rule in
+ * collect.h. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/group.h"
 #include "files/collect.h"
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -38,7 +38,7 @@ static struct gdfs_meta tomb(uint64_t term, uint64_t seq)
     return m;
 }
 
-/* What the leader holds after merging @rows in order, as the store does
+/* What a node holds after merging @rows in order, as the store does
  * (gdfs_collect_merge on each, NEWER and RESET replace the record). */
 static struct gdfs_meta fold(const struct gdfs_meta *rows, unsigned n)
 {
@@ -56,19 +56,6 @@ static struct gdfs_meta fold(const struct gdfs_meta *rows, unsigned n)
         }
     }
     return held;
-}
-
-static struct gdfs_members set;
-static bool holds[GDFS_GROUP_MAX];
-
-/* Members n1..n@n, all alive, none holding the table. */
-static void group_of(unsigned n)
-{
-    memset(&set, 0, sizeof(set));
-    memset(holds, 0, sizeof(holds));
-    set.n = n;
-    for (unsigned i = 0; i < n; i++)
-        snprintf(set.m[i].id, sizeof(set.m[i].id), "n%u", i + 1);
 }
 
 /* ---- gdfs_collect_merge --------------------------------------------------- */
@@ -105,32 +92,29 @@ START_TEST(test_collect_same_record_changes_nothing)
 }
 END_TEST
 
-START_TEST(test_collect_accepted_same_version_outranks_committed)
+START_TEST(test_collect_same_version_other_set_replaces)
 {
-    /* A member holds v5 committed on n1 n2 n3, and accepted v5 on n1 n2
-     * n4 (a re-replication's newer set): the accepted one wins. */
-    struct gdfs_meta committed = rec(2, 5, "n1", "n2", "n3");
-    struct gdfs_meta accepted = rec(2, 5, "n1", "n2", "n4");
+    /* A node holds v5 on n1 n2 n3, and the leader sends v5 on n1 n2 n4
+     * (a re-replication's newer set): the one sent replaces it. */
+    struct gdfs_meta held = rec(2, 5, "n1", "n2", "n3");
+    struct gdfs_meta sent = rec(2, 5, "n1", "n2", "n4");
 
-    ck_assert(!gdfs_collect_same(&committed, &accepted));
-    ck_assert_int_eq(gdfs_collect_merge(&committed, &accepted),
-                     GDFS_COLLECT_RESET);
+    ck_assert(!gdfs_collect_same(&held, &sent));
+    ck_assert_int_eq(gdfs_collect_merge(&held, &sent), GDFS_COLLECT_RESET);
     /* Acks alone differ: a new record too. */
-    accepted = committed;
-    accepted.acked = 3;
-    ck_assert_int_eq(gdfs_collect_merge(&committed, &accepted),
-                     GDFS_COLLECT_RESET);
+    sent = held;
+    sent.acked = 3;
+    ck_assert_int_eq(gdfs_collect_merge(&held, &sent), GDFS_COLLECT_RESET);
 }
 END_TEST
 
-START_TEST(test_collect_accepted_older_than_committed_loses)
+START_TEST(test_collect_older_version_loses)
 {
-    /* An overtaken put's accepted row: the committed newer record stays. */
-    struct gdfs_meta committed = rec(2, 6, "n1", "n2", "n3");
-    struct gdfs_meta accepted = rec(2, 5, "n1", "n2", "n4");
+    /* An overtaken put's record: the newer record held stays. */
+    struct gdfs_meta held = rec(2, 6, "n1", "n2", "n3");
+    struct gdfs_meta sent = rec(2, 5, "n1", "n2", "n4");
 
-    ck_assert_int_eq(gdfs_collect_merge(&committed, &accepted),
-                     GDFS_COLLECT_OLDER);
+    ck_assert_int_eq(gdfs_collect_merge(&held, &sent), GDFS_COLLECT_OLDER);
 }
 END_TEST
 
@@ -166,15 +150,12 @@ START_TEST(test_collect_newer_put_after_tombstone_wins)
 }
 END_TEST
 
-START_TEST(test_collect_minority_accepted_row_is_adopted)
+START_TEST(test_collect_newest_wins_in_any_order)
 {
-    /* The leader and one member hold v5 committed; a single member holds
-     * v6 accepted (its leader may have committed it on a majority and
-     * died): the newest wins, whoever had it. */
     struct gdfs_meta rows[] = {
-        rec(2, 5, "n1", "n2", "n3"), /* the leader's committed row */
-        rec(2, 5, "n1", "n2", "n3"), /* member n2 */
-        rec(2, 6, "n1", "n2", "n4"), /* member n4: accepted only */
+        rec(2, 5, "n1", "n2", "n3"),
+        rec(2, 5, "n1", "n2", "n3"),
+        rec(2, 6, "n1", "n2", "n4"),
     };
     struct gdfs_meta held = fold(rows, 3);
 
@@ -196,60 +177,6 @@ START_TEST(test_collect_same_version_last_merged_wins)
     ck_assert_str_eq(held.replica[2], "n4");
     held = fold((const struct gdfs_meta[]){b, a}, 2);
     ck_assert_str_eq(held.replica[2], "n3");
-}
-END_TEST
-
-/* ---- gdfs_collect_may_serve ---------------------------------------------- */
-
-START_TEST(test_collect_serves_once_a_majority_holds_the_table)
-{
-    group_of(5);
-    holds[0] = true; /* the leader itself */
-    ck_assert(!gdfs_collect_may_serve(&set, holds));
-    holds[3] = true;
-    ck_assert(!gdfs_collect_may_serve(&set, holds));
-    holds[4] = true;
-    ck_assert(gdfs_collect_may_serve(&set, holds));
-    group_of(4); /* 3 of 4: a tie is no majority */
-    holds[0] = holds[1] = true;
-    ck_assert(!gdfs_collect_may_serve(&set, holds));
-    holds[2] = true;
-    ck_assert(gdfs_collect_may_serve(&set, holds));
-}
-END_TEST
-
-START_TEST(test_collect_single_member_serves_alone)
-{
-    group_of(1);
-    ck_assert(!gdfs_collect_may_serve(&set, holds));
-    holds[0] = true;
-    ck_assert(gdfs_collect_may_serve(&set, holds));
-}
-END_TEST
-
-START_TEST(test_collect_left_members_do_not_count)
-{
-    group_of(5);
-    set.m[3].state = GDFS_MEMBER_LEFT;
-    set.m[4].state = GDFS_MEMBER_LEFT;
-    ck_assert_uint_eq(gdfs_group_set_majority(&set), 2);
-    holds[0] = true;
-    holds[3] = holds[4] = true; /* they left: no help */
-    ck_assert(!gdfs_collect_may_serve(&set, holds));
-    holds[1] = true;
-    ck_assert(gdfs_collect_may_serve(&set, holds));
-}
-END_TEST
-
-START_TEST(test_collect_failed_members_count_in_the_set)
-{
-    /* A failed member is still a member: the majority is of the whole
-     * set, never of the live ones (DESIGN.md "Terms and votes"). */
-    group_of(3);
-    set.m[1].state = GDFS_MEMBER_FAILED;
-    set.m[2].state = GDFS_MEMBER_FAILED;
-    holds[0] = true;
-    ck_assert(!gdfs_collect_may_serve(&set, holds));
 }
 END_TEST
 
@@ -358,17 +285,13 @@ static Suite *collect_suite(void)
     tcase_add_test(tc, test_collect_nothing_held_takes_the_record);
     tcase_add_test(tc, test_collect_newer_version_wins);
     tcase_add_test(tc, test_collect_same_record_changes_nothing);
-    tcase_add_test(tc, test_collect_accepted_same_version_outranks_committed);
-    tcase_add_test(tc, test_collect_accepted_older_than_committed_loses);
+    tcase_add_test(tc, test_collect_same_version_other_set_replaces);
+    tcase_add_test(tc, test_collect_older_version_loses);
     tcase_add_test(tc, test_collect_newer_tombstone_removes_the_file);
     tcase_add_test(tc, test_collect_older_put_behind_tombstone_loses);
     tcase_add_test(tc, test_collect_newer_put_after_tombstone_wins);
-    tcase_add_test(tc, test_collect_minority_accepted_row_is_adopted);
+    tcase_add_test(tc, test_collect_newest_wins_in_any_order);
     tcase_add_test(tc, test_collect_same_version_last_merged_wins);
-    tcase_add_test(tc, test_collect_serves_once_a_majority_holds_the_table);
-    tcase_add_test(tc, test_collect_single_member_serves_alone);
-    tcase_add_test(tc, test_collect_left_members_do_not_count);
-    tcase_add_test(tc, test_collect_failed_members_count_in_the_set);
     tcase_add_test(tc, test_collect_check_takes_what_a_leader_sends);
     tcase_add_test(tc, test_collect_check_refuses_a_version_of_a_later_term);
     tcase_add_test(tc, test_collect_check_refuses_terms_and_seqs_out_of_range);

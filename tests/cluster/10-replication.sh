@@ -50,8 +50,8 @@ done
 result $loc_fail "locate shows 3 distinct alive replicas for every file"
 
 # Replicas really hold the bytes: lshere over the group counts 3 per file
-# (a member lists a copy once the leader's confirmation of its record has
-# arrived, and the third copy is written in the background: poll).
+# (a member lists a copy once its record log has applied the record, and
+# the third copy is written in the background: poll).
 copies_listed() {
     local i total=0
     for i in $ALL; do

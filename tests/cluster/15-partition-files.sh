@@ -343,10 +343,11 @@ check_phase() { # check_phase P...: the checks after a heal, for phases P...
     ok "$h: no lshere or versions is newer than the committed record (names without a put of unknown outcome)" \
         nothing_newer "$T/unknown"
     # A record that reached only a minority (the put's outcome was unknown)
-    # is only accepted there, never applied (two phases on members, see
-    # docs/ARCHITECTURE.md "Records"): the hot put of phase 2 must not show
-    # as newest in the minority's lshere or versions, and the remove of
-    # phase 2 must not have dropped the copies the leader still serves.
+    # is only in their record logs, not applied (an entry is applied once
+    # committed, on a majority: docs/record-log.md): the hot put of phase 2
+    # must not show as newest in the minority's lshere or versions, and the
+    # remove of phase 2 must not have dropped the copies the leader still
+    # serves.
     if [ -e "$T/hot-unknown" ]; then
         cli 1 ls | awk '{ print $3 }' | grep -vx "$(cat "$T/hot-unknown")" >"$T/others"
         ok "$h: $(cat "$T/hot-unknown")'s minority-only record shows as newest nowhere" \

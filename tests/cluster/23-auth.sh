@@ -65,7 +65,7 @@ exits 1 "revoking a member's id is refused (a member leaves, it is not revoked)"
 ok "... saying what a credential id is" grep -q "is not a credential id" "$ERR"
 jid=$(cut -d: -f3 "$T/join.token")
 ok "revoke the join token through n1" "$NODE_BIN" -c "$T/n1/node.ini" revoke "$jid"
-sleep 2 # confirmations reach every member within about a second
+sleep 2 # the revocation reaches every member within about a second
 exits 2 "a revoked join token cannot enrol (through n3)" \
     timeout 10 "$NODE_BIN" -c "$T/n4/node.ini" join --token-file "$T/join.token" \
     "$(addr_of 3)"

@@ -568,9 +568,10 @@ static void *inventory_main(void *arg)
         if (gdfs_records_leader(inv->records, addr, &self, why, sizeof(why)) !=
             GDFS_OK)
             continue;
-        /* A leader whose records are not ready yet (collecting and
-         * writing back, a fraction of a second) reconciles its own copies
-         * at the next tick: until then status cannot vouch for them. */
+        /* A leader whose records are not ready yet (its record log has
+         * not applied its term's first entry, a fraction of a second)
+         * reconciles its own copies at the next tick: until then status
+         * cannot vouch for them. */
         if (self && !gdfs_records_ready(inv->records, gs->term))
             continue;
         if (self) {

@@ -7,7 +7,7 @@
 #include "node/session.h"
 #include "store/store.h"
 
-/* This node leads (lease, records collected): the record of @name. */
+/* This node leads (lease, record log ready): the record of @name. */
 int gdfs_leaderops_record(struct gdfs_session *s, const uint8_t *name,
                           size_t namelen, struct gdfs_meta *out, char *why,
                           size_t whylen);

@@ -1,5 +1,5 @@
 /* META_SYNC pages to one member: the leader's records, sent as committed
- * (record sync and confirmations share it). */
+ * (record sync, node/records/sync.h). */
 #ifndef GDFS_NODE_PAGER_H
 #define GDFS_NODE_PAGER_H
 

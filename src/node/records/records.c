@@ -422,8 +422,8 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
     if (rc != GDFS_OK)
         return rc;
     /* A version allocated by an earlier leader may share its seq with
-     * one this leader allocated (it numbers above what it collected, not
-     * above puts still in flight): refuse it, nothing is committed. */
+     * one this leader allocated (it numbers above the records it holds,
+     * not above puts still in flight): refuse it, nothing is committed. */
     if (m->version.term != term) {
         snprintf(why, whylen,
                  "leader changed: version %llu was allocated in term %llu, "

@@ -5,11 +5,11 @@
  * before the commit). Once such a copy was completed more than
  * orphan_age_s ago (and at least twice the I/O timeout), this node asks
  * the leader for the file's record; if the record does not name that
- * version, and no record this node accepted (not yet settled) names it,
- * the copy goes. (An acknowledged version overtaken by a later one that
- * committed first is kept as an older committed version where its record
- * arrived; a replica that missed that record drops its copy here, the
- * other replicas keep theirs.) */
+ * version, and no record this node still holds as accepted from before
+ * the record log names it, the copy goes. (An acknowledged version
+ * overtaken by a later one that committed first is kept as an older
+ * committed version where its record arrived; a replica that missed that
+ * record drops its copy here, the other replicas keep theirs.) */
 #define GDFS_LOG_MODULE "orphans"
 #include "node/upkeep/orphans.h"
 
@@ -57,9 +57,10 @@ static int leader_record(struct gdfs_orphans *sy, const uint8_t *name,
         struct gdfs_group_status *gs = malloc(sizeof(*gs));
         bool ready = false;
 
-        /* Not ready yet (collecting or writing back): decide nothing,
-         * and do not wait in gdfs_records_check_leader: the sweep can
-         * wait for its next round. */
+        /* Not ready yet (its record log has not applied the term's
+         * first entry): decide nothing, and do not wait in
+         * gdfs_records_check_leader: the sweep can wait for its next
+         * round. */
         if (gs != NULL) {
             gdfs_grouphost_status(sy->group, gs);
             ready = gdfs_records_ready(sy->records, gs->term);

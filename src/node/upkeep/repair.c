@@ -723,8 +723,8 @@ void gdfs_repair_stats(struct gdfs_repair *r, struct gdfs_repair_stats *out)
 {
     char why[256];
     /* Not gdfs_records_check_leader: a status must not wait for a new
-     * leader's collection; the scanner clears "known" when it stops
-     * leading. */
+     * leader's record log to be ready; the scanner clears "known" when it
+     * stops leading. */
     bool leads = gdfs_grouphost_check_write(r->group, why, sizeof(why)) ==
                  GDFS_OK;
     struct gdfs_group_status *gs = malloc(sizeof(*gs));

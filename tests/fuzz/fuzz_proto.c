@@ -16,8 +16,9 @@
  *     small makes the last add fail with GDFS_ETOOBIG, leaves the frame as it
  *     was, and the frame finished with "more" decodes to all entries but the
  *     last;
- *   - every RECORD (single, in REPLICATE or in META_SYNC) obeys proto.h's
- *     rules, checked here independently of src/proto/;
+ *   - every RECORD (single, in REPLICATE, in META_SYNC or in a LOG_APPEND
+ *     entry) obeys proto.h's rules, checked here independently of
+ *     src/proto/;
  *   - decode refuses only with GDFS_EPROTO.
  * Any violation calls abort(). The payload is decoded from an exact-size
  * heap copy so that AddressSanitizer sees a read one byte past its end. */
@@ -82,7 +83,8 @@ static bool is_list_reply(uint8_t type)
            type == GDFS_MSG_NDTOCL_STATUS ||
            type == GDFS_MSG_NDTOCL_VERSIONS ||
            type == GDFS_MSG_NDTOND_META_SYNC ||
-           type == GDFS_MSG_NDTOND_INV_LIST;
+           type == GDFS_MSG_NDTOND_INV_LIST ||
+           type == GDFS_MSG_NDTOND_LOG_APPEND;
 }
 
 /* The list replies whose first byte is "more". */
@@ -106,6 +108,8 @@ static const struct gdfs_list_body *body_of(const struct gdfs_msg *m)
         return &m->u.meta_sync.body;
     case GDFS_MSG_NDTOND_INV_LIST:
         return &m->u.inv_list.body;
+    case GDFS_MSG_NDTOND_LOG_APPEND:
+        return &m->u.log_append.body;
     }
     return NULL;
 }
@@ -330,6 +334,19 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                a->u.inv_list.mask == b->u.inv_list.mask &&
                a->u.inv_list.more == b->u.inv_list.more &&
                body_eq(&a->u.inv_list.body, &b->u.inv_list.body);
+    case GDFS_MSG_NDTOND_LOG_APPEND:
+        return a->u.log_append.term == b->u.log_append.term &&
+               a->u.log_append.prev_index == b->u.log_append.prev_index &&
+               a->u.log_append.prev_term == b->u.log_append.prev_term &&
+               a->u.log_append.commit == b->u.log_append.commit &&
+               body_eq(&a->u.log_append.body, &b->u.log_append.body);
+    case GDFS_MSG_NDTOCL_LOG_ACK:
+        return a->u.log_ack.term == b->u.log_ack.term &&
+               a->u.log_ack.ok == b->u.log_ack.ok &&
+               a->u.log_ack.match == b->u.log_ack.match &&
+               a->u.log_ack.last_index == b->u.log_ack.last_index &&
+               a->u.log_ack.conflict_term == b->u.log_ack.conflict_term &&
+               a->u.log_ack.conflict_from == b->u.log_ack.conflict_from;
     }
     return false;
 }
@@ -355,6 +372,8 @@ static uint32_t walk_body(const struct gdfs_msg *m,
     struct gdfs_version_entry ve;
     struct gdfs_record rec;
     struct gdfs_copy_entry ce;
+    struct gdfs_log_entry ge;
+    uint8_t kind;
     size_t off = 0, pre;
     uint32_t n = 0;
     int rc;
@@ -401,6 +420,16 @@ static uint32_t walk_body(const struct gdfs_msg *m,
             CHECK(ce.version.seq >= 1 && ce.version.seq <= GDFS_VERSION_MAX &&
                   ce.version.term <= GDFS_VERSION_MAX);
             rc = w != NULL ? gdfs_proto_add_copy(w, &ce) : GDFS_OK;
+            break;
+        case GDFS_MSG_NDTOND_LOG_APPEND:
+            if (!gdfs_proto_next_log_entry(b, &off, &ge))
+                goto done;
+            CHECK(ge.term >= 1 && ge.term <= GDFS_VERSION_MAX);
+            CHECK(gdfs_proto_decode_entry(ge.data, ge.len, &kind, &rec) ==
+                  GDFS_OK);
+            if (kind == GDFS_ENTRY_RECORD)
+                check_record(&rec);
+            rc = w != NULL ? gdfs_proto_add_log_entry(w, &ge) : GDFS_OK;
             break;
         default:
             if (!gdfs_proto_next_version(b, &off, &ve))

@@ -347,6 +347,10 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                a->u.log_ack.last_index == b->u.log_ack.last_index &&
                a->u.log_ack.conflict_term == b->u.log_ack.conflict_term &&
                a->u.log_ack.conflict_from == b->u.log_ack.conflict_from;
+    case GDFS_MSG_NDTOND_LOG_SNAP:
+        return a->u.log_snap.term == b->u.log_snap.term &&
+               a->u.log_snap.index == b->u.log_snap.index &&
+               a->u.log_snap.index_term == b->u.log_snap.index_term;
     }
     return false;
 }

@@ -898,7 +898,7 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.log_ack.ok = true;
         m.u.log_ack.match = GDFS_VERSION_MAX;
         break;
-    case 70:
+    case 65:
         m.type = GDFS_MSG_NDTOND_LOG_SNAP;
         m.u.log_snap.term = 9;
         m.u.log_snap.index = 1000;

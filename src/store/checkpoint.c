@@ -87,7 +87,7 @@ int st_watch_wal(struct gdfs_store *st)
     } else {
         rc = st_fail(st, "read page_size");
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     if (rc == GDFS_OK)
         sqlite3_wal_hook(st->db, wal_hook, st);
     return rc;

@@ -178,7 +178,7 @@ int gdfs_store_inv_copies(struct gdfs_store *st, uint64_t mask, int64_t after,
             rc = st_fail(st, "list copies for inventory");
         else
             rc = GDFS_OK;
-        sqlite3_finalize(s);
+        st_done(st, s);
         if (rc != GDFS_OK)
             return rc;
         if (stop) {

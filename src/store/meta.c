@@ -69,7 +69,7 @@ static int get_meta_term(struct gdfs_store *st, uint64_t *term)
         snprintf(st->errmsg, sizeof(st->errmsg), "node is not initialised");
         rc = GDFS_ENOENT;
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -110,7 +110,7 @@ int gdfs_store_meta_get(struct gdfs_store *st, const uint8_t *name,
     rc = st_step_row(st, s, "read record", "no such file");
     if (rc == GDFS_OK)
         st_read_meta(s, out);
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -278,7 +278,7 @@ int st_list_meta(struct gdfs_store *st, const char *sql, const uint8_t *after,
     if (n == max)
         *more = true;
     rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list records");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -310,6 +310,6 @@ int gdfs_store_max_seq(struct gdfs_store *st, uint64_t *seq)
         *seq = (uint64_t)sqlite3_column_int64(s, 0);
     else
         rc = st_fail(st, "highest version");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }

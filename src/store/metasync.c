@@ -146,7 +146,7 @@ int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
         }
     }
     rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list uncommitted copies");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -179,7 +179,7 @@ int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         id = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    st_done(st, s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         rc = st_fail(st, "find uncommitted copy");
         goto fail;

@@ -55,7 +55,7 @@ int st_pending_drop_stale(struct gdfs_store *st, uint64_t term,
                 lens[n++] = len;
             }
         }
-        sqlite3_finalize(s);
+        st_done(st, s);
         if (rc != SQLITE_DONE)
             return st_fail(st, "list accepted records");
         for (int i = 0; i < n; i++)

@@ -49,7 +49,7 @@ static int read_numbers(struct gdfs_store *st, struct gdfs_store_log_state *o)
             rc = GDFS_ECORRUPT;
         }
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -77,7 +77,7 @@ int gdfs_store_log_term_at(struct gdfs_store *st, uint64_t index,
                      "no log entry at index %llu", (unsigned long long)index);
     if (rc == GDFS_OK)
         *term = (uint64_t)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -129,7 +129,7 @@ static int append_in(struct gdfs_store *st,
             rc = st_fail(st, "append to the record log");
         sqlite3_reset(s);
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -234,7 +234,7 @@ int gdfs_store_log_read(struct gdfs_store *st, uint64_t from, size_t max_bytes,
             snprintf(st->errmsg, sizeof(st->errmsg),
                      "log entry %llu (%zu bytes) does not fit the buffer",
                      (unsigned long long)idx, len);
-            sqlite3_finalize(s);
+            st_done(st, s);
             return GDFS_ETOOBIG;
         }
         if (len > 0)
@@ -249,7 +249,7 @@ int gdfs_store_log_read(struct gdfs_store *st, uint64_t from, size_t max_bytes,
     rc = step == SQLITE_ROW || step == SQLITE_DONE
              ? GDFS_OK
              : st_fail(st, "read the record log");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 

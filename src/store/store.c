@@ -62,11 +62,50 @@ int st_exec(struct gdfs_store *st, const char *sql)
 /* Prepare @sql into *stmt; on failure sets errmsg. */
 int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt)
 {
-    if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+    struct st_cached *free_slot = NULL;
+
+    for (unsigned i = 0; i < ST_CACHE_MAX; i++) {
+        struct st_cached *c = &st->cache[i];
+
+        if (c->sql == NULL) {
+            if (free_slot == NULL)
+                free_slot = c;
+        } else if (c->sql == sql && !c->busy &&
+                   strcmp(sqlite3_sql(c->s), sql) == 0) {
+            c->busy = true;
+            *stmt = c->s;
+            return GDFS_OK;
+        }
+    }
+    if (sqlite3_prepare_v3(st->db, sql, -1,
+                           free_slot != NULL ? SQLITE_PREPARE_PERSISTENT : 0,
+                           stmt, NULL) != SQLITE_OK) {
         *stmt = NULL;
         return st_fail(st, "prepare");
     }
+    /* A text in use already (a statement run inside another's loop) gets
+     * a statement of its own, finalized when given back. */
+    if (free_slot != NULL) {
+        for (unsigned i = 0; i < ST_CACHE_MAX; i++)
+            if (st->cache[i].sql == sql)
+                return GDFS_OK;
+        *free_slot = (struct st_cached){sql, *stmt, true};
+    }
     return GDFS_OK;
+}
+
+void st_done(struct gdfs_store *st, sqlite3_stmt *s)
+{
+    if (s == NULL)
+        return;
+    for (unsigned i = 0; i < ST_CACHE_MAX; i++)
+        if (st->cache[i].s == s) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            st->cache[i].busy = false;
+            return;
+        }
+    sqlite3_finalize(s);
 }
 
 int st_prep_named(struct gdfs_store *st, const char *sql, const uint8_t *name,
@@ -90,7 +129,7 @@ int st_step_done(struct gdfs_store *st, sqlite3_stmt *s, const char *what)
 {
     int rc = sqlite3_step(s) == SQLITE_DONE ? GDFS_OK : st_fail(st, what);
 
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -348,7 +387,7 @@ static int user_version(struct gdfs_store *st, int *v)
     } else {
         rc = st_fail(st, "read user_version");
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -587,7 +626,7 @@ int gdfs_store_check(struct gdfs_store *st, char *err, size_t errlen)
             rc = st_fail(st, "quick_check");
             break;
         }
-        sqlite3_finalize(s);
+        st_done(st, s);
     }
     if (rc != GDFS_OK)
         snprintf(err, errlen, "%s", st->errmsg);
@@ -598,6 +637,8 @@ void gdfs_store_close(struct gdfs_store *st)
 {
     if (st == NULL)
         return;
+    for (unsigned i = 0; i < ST_CACHE_MAX; i++)
+        sqlite3_finalize(st->cache[i].s);
     sqlite3_close_v2(st->db);
     free(st);
 }
@@ -655,7 +696,7 @@ int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
         out->term = (uint64_t)sqlite3_column_int64(s, 2);
         out->last_seq = (uint64_t)sqlite3_column_int64(s, 3);
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -802,7 +843,7 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
         set->version.seq = (uint64_t)sqlite3_column_int64(s, 3);
         set->version.term = (uint64_t)sqlite3_column_int64(s, 4);
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     if (rc != GDFS_OK)
         return rc;
     rc = st_prep(st,
@@ -821,7 +862,7 @@ int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,
     }
     rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GDFS_OK
                                                  : st_fail(st, "load members");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -871,7 +912,7 @@ static int next_version(struct gdfs_store *st, struct gdfs_version *v)
         v->seq = (uint64_t)sqlite3_column_int64(s, 0);
         v->term = (uint64_t)sqlite3_column_int64(s, 1);
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -968,7 +1009,7 @@ int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     sqlite3_bind_blob(s, 3, sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, data, (int)len, SQLITE_STATIC);
     if ((rc = st_lock(st)) != GDFS_OK) {
-        sqlite3_finalize(s);
+        st_done(st, s);
         return rc;
     }
     rc = st_step_done(st, s, "store chunk");
@@ -1017,10 +1058,10 @@ int st_drop_selected(struct gdfs_store *st, const char *sql,
             ids[n] = sqlite3_column_int64(s, 0);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             rc = st_fail(st, what);
-            sqlite3_finalize(s);
+            st_done(st, s);
             return rc;
         }
-        sqlite3_finalize(s);
+        st_done(st, s);
         for (int i = 0; i < n; i++)
             if ((rc = st_drop_version(st, ids[i])) != GDFS_OK)
                 return rc;
@@ -1059,7 +1100,7 @@ static int version_name(struct gdfs_store *st, int64_t vid, uint8_t *name,
                  (long long)vid);
         rc = GDFS_ENOENT;
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1078,7 +1119,7 @@ static int version_of(struct gdfs_store *st, int64_t vid,
     } else {
         rc = st_fail(st, "read version");
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1102,7 +1143,7 @@ static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
     } else {
         rc = st_fail(st, "count chunks");
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1248,7 +1289,7 @@ static int chunk_row(struct gdfs_store *st, int64_t vid, uint32_t idx,
         }
     }
     if (rc != GDFS_OK)
-        sqlite3_finalize(s);
+        st_done(st, s);
     else
         *out = s;
     return rc;
@@ -1275,7 +1316,7 @@ int gdfs_store_verify_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
                  (long long)vid);
         rc = GDFS_ECORRUPT;
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1299,7 +1340,7 @@ static int version_shape(struct gdfs_store *st, int64_t vid, int *state,
         *chunk_size = (uint32_t)sqlite3_column_int64(s, 1);
         *nchunks = (uint32_t)sqlite3_column_int64(s, 2);
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1427,7 +1468,7 @@ int gdfs_store_snapshot_renew(struct gdfs_store *st,
     rc = st_step_row(st, s, "check version row",
                      "version row %lld (version %llu) is gone",
                      (long long)v->id, (unsigned long long)v->version.seq);
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1479,7 +1520,7 @@ int gdfs_store_lookup(struct gdfs_store *st, const uint8_t *name,
             rc = GDFS_ENOENT;
         }
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1501,7 +1542,7 @@ int gdfs_store_lookup_exact(struct gdfs_store *st, const uint8_t *name,
                      (unsigned long long)v->seq, (unsigned long long)v->term);
     if (rc == GDFS_OK)
         st_read_version(s, 0, out);
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1520,7 +1561,7 @@ int gdfs_store_read_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
     if (n > 0)
         memcpy(buf, sqlite3_column_blob(s, 1), n);
     *len = n;
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1563,7 +1604,7 @@ int gdfs_store_list(struct gdfs_store *st, const uint8_t *after,
     if (n == max)
         *more = true;
     rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list files");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -1589,6 +1630,6 @@ int gdfs_store_versions(struct gdfs_store *st, const uint8_t *name,
         }
     }
     rc = rc == SQLITE_DONE ? GDFS_OK : st_fail(st, "list versions");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }

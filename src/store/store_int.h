@@ -56,8 +56,18 @@ struct st_shared {
     unsigned cap_waiters;
 };
 
+/* Prepared statements kept per connection (st_prep, st_done): preparing
+ * costs more than running most of the store's statements. */
+#define ST_CACHE_MAX 64
+struct st_cached {
+    const char *sql; /* the caller's text (a literal): the key */
+    sqlite3_stmt *s;
+    bool busy; /* handed out, not yet given back */
+};
+
 struct gdfs_store {
     sqlite3 *db;
+    struct st_cached cache[ST_CACHE_MAX];
     struct st_shared *shared;
     bool writing; /* this connection holds shared->write_mu */
     struct gdfs_store_opts opts;
@@ -87,8 +97,13 @@ void st_chunk_written(struct gdfs_store *st, size_t len);
  * GDFS_* code. */
 int st_fail(struct gdfs_store *st, const char *what);
 int st_exec(struct gdfs_store *st, const char *sql);
-/* Prepare @sql into *stmt; on failure sets errmsg. */
+/* Prepare @sql into *stmt; on failure sets errmsg. The statement comes
+ * from the connection's cache when it ran before (reset, no bindings);
+ * give it back with st_done, never sqlite3_finalize. */
 int st_prep(struct gdfs_store *st, const char *sql, sqlite3_stmt **stmt);
+/* Give back a statement of st_prep (kept for the next st_prep of the
+ * same text, or finalized); NULL is fine. */
+void st_done(struct gdfs_store *st, sqlite3_stmt *s);
 /* st_prep, then bind ?1 to the file name @name and, if @v is not NULL,
  * ?2 and ?3 to v->seq and v->term: the key of a version row (or record).
  * @name must stay valid while *stmt runs (bound SQLITE_STATIC); no

@@ -36,7 +36,7 @@ int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
         newest->term = (uint64_t)sqlite3_column_int64(s, 1);
         *tombstone = sqlite3_column_int(s, 2) == GDFS_VERSION_TOMBSTONE;
     }
-    sqlite3_finalize(s);
+    st_done(st, s);
     if (rc == GDFS_ENOENT)
         rc = GDFS_OK;
     if (rc != GDFS_OK || v == NULL)
@@ -52,7 +52,7 @@ int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
     if (rc == GDFS_OK)
         *have = sqlite3_column_int64(s, 0) > 0 ? GDFS_PROBE_DAMAGED
                                                : GDFS_PROBE_COMPLETE;
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc == GDFS_ENOENT ? GDFS_OK : rc;
 }
 
@@ -88,7 +88,7 @@ int gdfs_store_copies(struct gdfs_store *st, int64_t after, int64_t min_age_s,
     }
     rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? GDFS_OK
                                                  : st_fail(st, "list copies");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 
@@ -110,7 +110,7 @@ int gdfs_store_copies_chunks(struct gdfs_store *st, int64_t min_age_s,
         *chunks = (uint64_t)sqlite3_column_int64(s, 0);
     else
         rc = st_fail(st, "count chunks to check");
-    sqlite3_finalize(s);
+    st_done(st, s);
     return rc;
 }
 

@@ -38,9 +38,7 @@
 # steps down for want of a majority (election_ms), and waits up to 1.2 s
 # for a majority. Those margins (1.2 s against 3.2 s and 4 s) are the
 # only timing; where the kill lands is not timed: the FIFO holds the put
-# until the stop, and the kill follows the entry seen in L's log. (lib.sh's
-# make_node_ini writes no [group] section for group.KEY=VALUE arguments,
-# so the [group] lines are passed raw.)
+# until the stop, and the kill follows the entry seen in L's log.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -213,9 +211,8 @@ ok "all five agree on a leader again" expect_within 20 "n[1-5] [0-9]+" agree $AL
 # ---- (a) the leader dies between the replicas' acks and the commit ---------
 for i in $ALL; do
     stop_node "$i"
-    # (make_node_ini writes no [group] section: raw lines.)
-    make_node_ini "$i" transport.io_timeout_ms=1200 "[group]" \
-        "election_ms = 4000" "lease_ms = 3200"
+    make_node_ini "$i" transport.io_timeout_ms=1200 group.election_ms=4000 \
+        group.lease_ms=3200
 done
 ok "the group restarts with slower elections and a 3.2 s lease" \
     start_nodes $ALL

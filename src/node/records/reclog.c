@@ -893,6 +893,20 @@ int gdfs_reclog_commit(struct gdfs_reclog *l, uint64_t term,
 
 /* ---- start, stop ------------------------------------------------------------------ */
 
+/* Close and free @l, its threads stopped or never started. */
+static void reclog_free(struct gdfs_reclog *l)
+{
+    gdfs_store_close(l->st);
+    pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->qmu);
+    pthread_cond_destroy(&l->cv);
+    free(l->rbuf);
+    free(l->gs);
+    free(l->apply);
+    free(l->metas);
+    free(l);
+}
+
 int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
                       struct gdfs_rpc *rpc, struct gdfs_grouphost *g,
                       struct gdfs_reclog **out, char *err, size_t errlen)
@@ -953,15 +967,7 @@ int gdfs_reclog_start(const struct gdfs_config *cfg, const char *db_path,
         rc = GDFS_ENOMEM;
     }
     if (rc != GDFS_OK) {
-        gdfs_store_close(l->st);
-        pthread_mutex_destroy(&l->mu);
-        pthread_mutex_destroy(&l->qmu);
-        pthread_cond_destroy(&l->cv);
-        free(l->rbuf);
-        free(l->gs);
-        free(l->apply);
-        free(l->metas);
-        free(l);
+        reclog_free(l);
         return rc;
     }
     gdfs_log(GDFS_LOG_INFO,
@@ -986,13 +992,5 @@ void gdfs_reclog_stop(struct gdfs_reclog *l)
     pthread_mutex_lock(&l->mu);
     reap(l, true);
     pthread_mutex_unlock(&l->mu);
-    gdfs_store_close(l->st);
-    pthread_mutex_destroy(&l->mu);
-    pthread_mutex_destroy(&l->qmu);
-    pthread_cond_destroy(&l->cv);
-    free(l->rbuf);
-    free(l->gs);
-    free(l->apply);
-    free(l->metas);
-    free(l);
+    reclog_free(l);
 }

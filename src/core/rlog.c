@@ -246,6 +246,16 @@ int gdfs_rlog_take_ack(struct gdfs_rlog *l, unsigned peer,
         ack->conflict_term >= GDFS_RLOG_LIMIT ||
         ack->conflict_from >= GDFS_RLOG_LIMIT)
         return GDFS_EPROTO;
+    if (ack->last_index < p->match) {
+        /* It holds less than it acknowledged: it lost its log (an emptied
+         * or replaced disk, taken back under its id). Raft assumes this
+         * never happens; nothing it holds is known to agree any more, so
+         * start over from its last index (the commit index stays: it
+         * never moves back). */
+        p->match = 0;
+        p->next = ack->last_index + 1;
+        return GDFS_OK;
+    }
     /* Back up a term at a time (§5.3); a hint that points forward or
      * below what the voter is known to hold is ignored. */
     next = ack->conflict_term != 0 ? ack->conflict_from : ack->last_index + 1;

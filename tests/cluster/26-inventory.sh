@@ -132,6 +132,7 @@ missing_counted() {
         return 1
     here=$(lshere_count "$V") || return 1
     # unknown (null) is not 0 either: invariant 8 allows it
+    diag "under-replicated $under, copies in ls $shown, lshere on n$V $here"
     { [ "$under" != 0 ] && [ "$shown" -lt $((3 * NFILES)) ]; } && return 0
     [ "$here" = "$NFILES" ] && return 0
     # The leader counts them back: n$V's own records follow its by a

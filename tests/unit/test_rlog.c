@@ -333,6 +333,29 @@ START_TEST(test_rlog_compact_to_keeps_a_tail)
 }
 END_TEST
 
+/* A voter that acknowledged every entry and then lost its log (an emptied
+ * disk, taken back under its id) is sent the whole log again, instead of
+ * being refused forever at the index it once held. */
+START_TEST(test_rlog_follower_that_lost_its_log_is_refilled)
+{
+    static const uint64_t lt[] = {1, 1, 2, 2, 2, 3};
+    static struct pair p;
+
+    fill(&p.ls, lt, 6);
+    memset(&p.fs, 0, sizeof(p.fs));
+    ck_assert_int_eq(mem_open(&p.leader, &p.ls, &cfg0, 6), GDFS_OK);
+    ck_assert_int_eq(mem_open(&p.follower, &p.fs, &cfg0, 0), GDFS_OK);
+    ck_assert_int_eq(gdfs_rlog_lead(&p.leader, 3, 3, 0), GDFS_OK);
+    p.leader.peer[1].match = 6;
+    p.leader.peer[1].next = 7;
+    for (int i = 0; i < 3 && !same_log(&p.ls, &p.fs); i++)
+        ck_assert_int_eq(round_trip(&p), GDFS_OK);
+    ck_assert(same_log(&p.ls, &p.fs));
+    ck_assert_uint_eq(p.leader.peer[1].match, 6);
+    ck_assert_uint_eq(p.leader.commit, 6); /* never moved back */
+}
+END_TEST
+
 /* A snapshot ending on an entry the follower holds keeps what follows. */
 START_TEST(test_rlog_snapshot_keeps_agreeing_tail)
 {
@@ -700,6 +723,7 @@ static Suite *rlog_suite(void)
     tcase_add_test(exact, test_rlog_follower_commit_is_min_of_last_new);
     tcase_add_test(exact, test_rlog_snapshot_sent_then_tail);
     tcase_add_test(exact, test_rlog_compact_to_keeps_a_tail);
+    tcase_add_test(exact, test_rlog_follower_that_lost_its_log_is_refilled);
     tcase_add_test(exact, test_rlog_snapshot_keeps_agreeing_tail);
     tcase_add_test(exact, test_rlog_refuses_hostile_numbers);
     tcase_add_test(exact, test_rlog_init_and_io_failure);

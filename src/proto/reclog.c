@@ -157,6 +157,15 @@ bool gdfs_proto_next_log_entry(const struct gdfs_list_body *b, size_t *off,
 
 /* ---- NDTOCL_LOG_ACK -------------------------------------------------------- */
 
+/* Every number at most GDFS_VERSION_MAX (a term may be 0 here). */
+static bool log_ack_ok(const struct gdfs_msg *m)
+{
+    return gdfs_proto_valid_term(m->u.log_ack.term) &&
+           numbers_ok(1, m->u.log_ack.match, m->u.log_ack.last_index,
+                      m->u.log_ack.conflict_term) &&
+           gdfs_proto_valid_term(m->u.log_ack.conflict_from);
+}
+
 static bool log_ack_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     m->u.log_ack.term = gdfs_pack_get_u64(r);
@@ -166,20 +175,12 @@ static bool log_ack_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
     m->u.log_ack.last_index = gdfs_pack_get_u64(r);
     m->u.log_ack.conflict_term = gdfs_pack_get_u64(r);
     m->u.log_ack.conflict_from = gdfs_pack_get_u64(r);
-    return !r->bad && gdfs_proto_valid_term(m->u.log_ack.term) &&
-           numbers_ok(1, m->u.log_ack.match, m->u.log_ack.last_index,
-                      m->u.log_ack.conflict_term) &&
-           gdfs_proto_valid_term(m->u.log_ack.conflict_from);
+    return !r->bad && log_ack_ok(m);
 }
 
 static int log_ack_check(const struct gdfs_msg *m)
 {
-    return gdfs_proto_valid_term(m->u.log_ack.term) &&
-                   numbers_ok(1, m->u.log_ack.match, m->u.log_ack.last_index,
-                              m->u.log_ack.conflict_term) &&
-                   gdfs_proto_valid_term(m->u.log_ack.conflict_from)
-               ? GDFS_OK
-               : GDFS_EINVAL;
+    return log_ack_ok(m) ? GDFS_OK : GDFS_EINVAL;
 }
 
 static void log_ack_encode(struct gdfs_pack_writer *w,

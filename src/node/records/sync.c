@@ -40,7 +40,6 @@
 
 struct member_sync {
     char id[GDFS_NODE_ID_MAX + 1];
-    bool synced;      /* compared (and fixed) since it was last not alive */
     uint64_t next_ms; /* next comparison due */
 };
 
@@ -239,7 +238,6 @@ static void leader_round(struct gdfs_sync *sy,
             (ms = member_slot(sy, gs->m[i].id)) == NULL)
             continue;
         if (gs->m[i].state != GDFS_MEMBER_ALIVE || ms->next_ms == 0) {
-            ms->synced = false;
             ms->next_ms = now + interval;
             continue;
         }
@@ -259,14 +257,10 @@ static void leader_round(struct gdfs_sync *sy,
                 return;
             }
         }
-        if (sync_member(sy, gs->term, gs->m[i].id, gs->m[i].addr, ours) ==
-            GDFS_OK) {
-            ms->synced = true;
-            ms->next_ms = now + interval;
-        } else {
-            ms->synced = false;
-            ms->next_ms = now + RETRY_MS;
-        }
+        ms->next_ms = now + (sync_member(sy, gs->term, gs->m[i].id,
+                                         gs->m[i].addr, ours) == GDFS_OK
+                                 ? interval
+                                 : RETRY_MS);
     }
     free(ours);
 }

@@ -269,7 +269,7 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
     if (rc != GDFS_OK)
         return rc;
     if (self)
-        return gdfs_records_commit_put(s->records, s->st, m, why, whylen);
+        return gdfs_records_commit_put(s->records, m, why, whylen);
     gdfs_rpc_close(gdfs_records_rpc(s->records), c);
     return GDFS_OK;
 }

@@ -117,7 +117,7 @@ int gdfs_leaderops_commit(struct gdfs_session *s, const struct gdfs_msg *m)
     int rc;
 
     gdfs_records_from_record(&m->u.record.rec, &meta);
-    rc = gdfs_records_commit_put(s->records, s->st, &meta, why, sizeof(why));
+    rc = gdfs_records_commit_put(s->records, &meta, why, sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "%s", why);
     return gdfs_reply_ok(s, m->reqid, &meta.version);
@@ -165,7 +165,7 @@ int gdfs_leaderops_remove(struct gdfs_session *s, const struct gdfs_msg *m)
     meta.tombstone = true;
     meta.nreplicas = cur.nreplicas;
     memcpy(meta.replica, cur.replica, sizeof(meta.replica));
-    rc = gdfs_records_commit_put(s->records, s->st, &meta, why, sizeof(why));
+    rc = gdfs_records_commit_put(s->records, &meta, why, sizeof(why));
     if (rc != GDFS_OK)
         return gdfs_reply_error(s, m->reqid, rc, "remove %s: %s", name, why);
     gdfs_log(GDFS_LOG_INFO, "removed %s (tombstone version %llu)", name,

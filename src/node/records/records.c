@@ -400,21 +400,19 @@ void gdfs_records_set_draining(struct gdfs_records *f,
 
 /* ---- commit: the record through the log ------------------------------------- */
 
-int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
-                        const struct gdfs_meta *m, char *why, size_t whylen)
+int gdfs_records_commit(struct gdfs_records *f, const struct gdfs_meta *m,
+                        char *why, size_t whylen)
 {
     uint64_t term;
     int rc = leader_term(f, &term, why, whylen);
 
-    (void)st;
     if (rc != GDFS_OK)
         return rc;
     return gdfs_reclog_commit(f->log, term, m, why, whylen);
 }
 
-int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
-                            const struct gdfs_meta *m, char *why,
-                            size_t whylen)
+int gdfs_records_commit_put(struct gdfs_records *f, const struct gdfs_meta *m,
+                            char *why, size_t whylen)
 {
     uint64_t term;
     int rc = leader_term(f, &term, why, whylen);
@@ -434,7 +432,7 @@ int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
                  (unsigned long long)term);
         return GDFS_ESTALE;
     }
-    return gdfs_records_commit(f, st, m, why, whylen);
+    return gdfs_records_commit(f, m, why, whylen);
 }
 
 /* ---- start, stop ----------------------------------------------------------------- */

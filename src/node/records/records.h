@@ -102,13 +102,12 @@ int gdfs_records_alloc_remove(struct gdfs_records *f, struct gdfs_store *st,
 /* Commit @m through the record log: on a majority and applied here when
  * it returns GDFS_OK; else as gdfs_reclog_commit, or GDFS_ENOQUORUM /
  * GDFS_ENOTLEADER when this node may not write. */
-int gdfs_records_commit(struct gdfs_records *f, struct gdfs_store *st,
-                        const struct gdfs_meta *m, char *why, size_t whylen);
+int gdfs_records_commit(struct gdfs_records *f, const struct gdfs_meta *m,
+                        char *why, size_t whylen);
 /* gdfs_records_commit for a new put's record: its version must have been
  * allocated in this leader's term (else GDFS_ESTALE: nothing committed). */
-int gdfs_records_commit_put(struct gdfs_records *f, struct gdfs_store *st,
-                            const struct gdfs_meta *m, char *why,
-                            size_t whylen);
+int gdfs_records_commit_put(struct gdfs_records *f, const struct gdfs_meta *m,
+                            char *why, size_t whylen);
 
 /* Whether this node leads @term with its record log ready (no waiting,
  * unlike gdfs_records_check_leader). */

@@ -623,7 +623,7 @@ static int run_job(struct gdfs_repair *r, struct gdfs_store *st,
     gdfs_rpc_close(rpc, c);
     /* Same version, new replica set: a newer version committed meanwhile
      * keeps its record (the store applies only an equal or newer one). */
-    return gdfs_records_commit(r->records, st, &j->next, why, whylen);
+    return gdfs_records_commit(r->records, &j->next, why, whylen);
 }
 
 struct worker_arg {

@@ -217,6 +217,7 @@ cleanup() {
     else
         rm -rf "$T"
     fi
+    release_ports
 }
 trap cleanup EXIT
 trap 'echo "# killed by signal"; TAP_FAILED=1; exit 1' TERM INT
@@ -248,24 +249,50 @@ expect_within() {
 # free_port: print a random TCP port in 20000..32699 (below Linux's
 # ephemeral range, so no outgoing connection takes it between here and the
 # node's bind) that nothing listens on or uses (ss), that refuses a
-# connection, and that this script has not handed out before
-# (make_node_ini records the ports it takes).
+# connection, and that no test running now has claimed. A port stays
+# claimed until this script exits: tests run side by side (make -j) and a
+# node may bind its port seconds after the port was chosen (launch_cluster
+# writes every node.ini first), so "nothing listens there now" is not
+# enough. A claim is a directory $PORT_CLAIMS/PORT (mkdir is atomic)
+# holding the owner's pid; a claim whose owner has died is taken over.
+PORT_CLAIMS=${TMPDIR:-/tmp}/gdfs-test-ports
+TEST_PID=$$
 declare -A USED_PORTS=()
 free_port() {
-    local p _
+    local p _ owner
+    mkdir -p "$PORT_CLAIMS" 2>/dev/null
     for _ in $(seq 1 200); do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 12700))
         [ -z "${USED_PORTS[$p]:-}" ] || continue
-        if ss -Htan "( sport = :$p )" 2>/dev/null | grep -q .; then
-            continue
+        if ! mkdir "$PORT_CLAIMS/$p" 2>/dev/null; then
+            owner=$(cat "$PORT_CLAIMS/$p/owner" 2>/dev/null)
+            # Claimed by a live test (or being claimed right now): skip.
+            if [ -z "$owner" ] || kill -0 "$owner" 2>/dev/null; then
+                continue
+            fi
+            mv "$PORT_CLAIMS/$p" "$PORT_CLAIMS/.stale.$p.$TEST_PID.$RANDOM" 2>/dev/null &&
+                rm -rf "$PORT_CLAIMS/.stale.$p.$TEST_PID."* &&
+                mkdir "$PORT_CLAIMS/$p" 2>/dev/null || continue
         fi
-        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        echo "$TEST_PID" >"$PORT_CLAIMS/$p/owner"
+        if ss -Htan "( sport = :$p )" 2>/dev/null | grep -q . ||
+            (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            rm -rf "$PORT_CLAIMS/$p"
             continue
         fi
         echo "$p"
         return 0
     done
     return 1
+}
+
+# release_ports: drop this script's port claims (at exit).
+release_ports() {
+    local d
+    for d in "$PORT_CLAIMS"/[0-9]*; do
+        [ "$(cat "$d/owner" 2>/dev/null)" = "$TEST_PID" ] && rm -rf "$d"
+    done
+    return 0
 }
 
 addr_of() {

@@ -276,17 +276,16 @@ static int commit_record(struct gdfs_session *s, const struct gdfs_meta *m,
 
 /* Open a replica stream on each placed node (fn->live counts them): RPUT
  * to the remote ones first, then this node's own version row if it is a
- * replica, then wait for the remote PUT_READYs together, so the round
- * trips (each a SQLite transaction on its replica) overlap; then start a
- * consumer for each. */
+ * replica, then start a consumer for each. The data follows RPUT at once:
+ * the remote PUT_READYs are read by fan_ready once every frame is sent,
+ * so a put spends no round trip between the gateway and its replicas
+ * before the data moves (docs/record-log.md "Round trips of a put"). A
+ * replica that refuses RPUT answers with an error and reads the stream
+ * through to PUT_END without storing it (replica.c). */
 static void fan_open(struct gdfs_session *s, struct fan *fn,
                      const struct gdfs_records_place *p,
                      const struct gdfs_bytes *name)
 {
-    struct gdfs_msg replies[GDFS_REPLICAS];
-    int rcs[GDFS_REPLICAS];
-    unsigned remote = 0;
-
     for (unsigned i = 0; i < p->n; i++) {
         struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RPUT};
         char err[512];
@@ -309,7 +308,6 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             continue;
         }
         fn->live++;
-        remote++;
         if (gdfs_rpc_send(fn->c[i], &req, fn->io_ms) != GDFS_OK)
             fan_drop(fn, i, fn->c[i]->errmsg);
     }
@@ -334,16 +332,6 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
                      fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
         }
     }
-    if (remote > 0)
-        gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote,
-                        fn->io_ms, rcs, replies);
-    for (unsigned i = 0; i < fn->n; i++)
-        if (fn->c[i] != NULL && rcs[i] != GDFS_OK) {
-            fn->nospace += rcs[i] == GDFS_ENOSPC;
-            fan_drop(fn, i,
-                     fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
-                                         : "no answer to RPUT in time");
-        }
     for (unsigned i = 0; i < fn->n; i++) {
         bool self = (int)i == fn->self;
 
@@ -359,6 +347,30 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
                             fn) != GDFS_OK)
             fan_drop(fn, i, "no thread to pass it the data");
     }
+}
+
+/* Read each remote replica's answer to RPUT, once its consumer is done
+ * (the transport is not read while a consumer writes): PUT_READY, or the
+ * refusal that drops it. */
+static void fan_ready(struct fan *fn)
+{
+    struct gdfs_msg replies[GDFS_REPLICAS];
+    int rcs[GDFS_REPLICAS];
+    unsigned remote = 0;
+
+    for (unsigned i = 0; i < fn->n; i++)
+        remote += fn->c[i] != NULL;
+    if (remote == 0)
+        return;
+    gdfs_rpc_gather(fn->c, fn->n, GDFS_MSG_NDTOCL_PUT_READY, remote, fn->io_ms,
+                    rcs, replies);
+    for (unsigned i = 0; i < fn->n; i++)
+        if (fn->c[i] != NULL && rcs[i] != GDFS_OK) {
+            fn->nospace += rcs[i] == GDFS_ENOSPC;
+            fan_drop(fn, i,
+                     fn->c[i]->errmsg[0] ? fn->c[i]->errmsg
+                                         : "no answer to RPUT in time");
+        }
 }
 
 /* Send PUT_END (the frame in s->in) to every live replica, commit this
@@ -384,6 +396,7 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
         for (unsigned i = 0; !pushed && i < fn->n; i++)
             fan_drop(fn, i, "out of memory for PUT_END");
     }
+    fan_ready(fn);
     /* This node's chunks are all stored now; the remote replicas commit
      * theirs meanwhile. */
     if (fn->self >= 0 && fn->self_live) {
@@ -418,6 +431,21 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
                 fan_drop(fn, i, fn->c[i]->errmsg);
         }
     return ok;
+}
+
+/* Whether the put falls short of W copies for want of room: the leader's
+ * figures were older than the disks, and full ones refused the stream
+ * (here, or in their answer to RPUT). The cause and the cure are space:
+ * @why says so. */
+static bool fan_no_space(const struct fan *fn, char *why, size_t whylen)
+{
+    if (fn->live >= fn->w || fn->live + fn->nospace < fn->w)
+        return false;
+    snprintf(why, whylen,
+             "no space: %u of %u replicas have room above their reserve, "
+             "%u needed (%s)",
+             fn->live, fn->n, fn->w, fn->last);
+    return true;
 }
 
 int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
@@ -456,14 +484,10 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         if (strcmp(p.id[i], s->cfg->node_id) == 0)
             fn.self = (int)i;
     fan_open(s, &fn, &p, &m->u.put.name);
-    if (fn.live < fn.w && fn.live + fn.nospace >= fn.w) {
-        /* The leader's figures were older than the disks: full ones
-         * refused the stream. The cause and the cure are space. */
+    if (fan_no_space(&fn, why, sizeof(why))) {
         fan_close(&fn, true);
-        return gdfs_reply_error(s, m->reqid, GDFS_ENOSPC,
-                                "put %s: no space: %u of %u replicas have "
-                                "room above their reserve, %u needed (%s)",
-                                name, fn.live, fn.n, fn.w, fn.last);
+        return gdfs_reply_error(s, m->reqid, GDFS_ENOSPC, "put %s: %s", name,
+                                why);
     }
     if (fn.live < fn.w) {
         fan_close(&fn, true);
@@ -480,9 +504,12 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = gdfs_receive_chunks(s, s->cfg->chunk_size, &sink, &end, &in_step,
                                  why, sizeof(why));
     if (rc == GDFS_OK && fan_finish(s, &fn, &end, &acked) < fn.w)
-        rc = gdfs_err_noquorum(why, sizeof(why),
-                               "%u of %u replicas stored it, %u needed (%s)",
-                               fn.live, fn.n, fn.w, fn.last);
+        rc = fan_no_space(&fn, why, sizeof(why))
+                 ? GDFS_ENOSPC
+                 : gdfs_err_noquorum(why, sizeof(why),
+                                     "%u of %u replicas stored it, %u "
+                                     "needed (%s)",
+                                     fn.live, fn.n, fn.w, fn.last);
     if (rc == GDFS_OK) {
         meta.version = p.version;
         meta.size = end.u.put_end.size;

@@ -42,6 +42,13 @@ static int store_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
     return rc;
 }
 
+/* After the refusal of an RPUT was answered (@sent, the reply's send
+ * status): read the data that followed it through to PUT_END. */
+static int refuse(struct gdfs_session *s, int sent)
+{
+    return sent == GDFS_OK ? gdfs_drain_put(s) : sent;
+}
+
 int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_store_version v;
@@ -54,24 +61,31 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
     int rc;
 
     gdfs_log_name(&m->u.rput.name, name, sizeof(name));
-    if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)m->u.rput.chunk_size > s->incap)
-        return gdfs_reply_error(s, m->reqid, GDFS_ETOOBIG,
-                                "replica put %s: %u-byte chunks are larger "
-                                "than node %s's chunk_size allows",
-                                name, m->u.rput.chunk_size, s->cfg->node_id);
+    /* The gateway sends the data right behind RPUT (gateway.c fan_open):
+     * a refusal is answered, then the stream is read through to PUT_END
+     * and dropped. Frames larger than this node takes cannot be read:
+     * that refusal ends the connection. */
+    if (GDFS_PROTO_CHUNK_OVERHEAD + (size_t)m->u.rput.chunk_size > s->incap) {
+        gdfs_reply_error(s, m->reqid, GDFS_ETOOBIG,
+                         "replica put %s: %u-byte chunks are larger "
+                         "than node %s's chunk_size allows",
+                         name, m->u.rput.chunk_size, s->cfg->node_id);
+        return GDFS_ECLOSED;
+    }
     if ((rc = gdfs_session_room_check(s, 0, why, sizeof(why))) != GDFS_OK) {
         gdfs_log(GDFS_LOG_INFO, "replica put %s: %s", name, why);
-        return gdfs_reply_error(s, m->reqid, rc, "replica put %s: %s", name,
-                                why);
+        return refuse(s, gdfs_reply_error(s, m->reqid, rc,
+                                          "replica put %s: %s", name, why));
     }
     rc = gdfs_store_put_begin(s->st, m->u.rput.name.p, m->u.rput.name.len,
                               m->u.rput.chunk_size, &m->u.rput.version, &v);
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "replica put %s: %s", name,
                  gdfs_store_errmsg(s->st));
-        return gdfs_reply_error(s, m->reqid, rc, "replica put %s on %s: %s",
-                                name, s->cfg->node_id,
-                                gdfs_store_errmsg(s->st));
+        return refuse(s, gdfs_reply_error(s, m->reqid, rc,
+                                          "replica put %s on %s: %s", name,
+                                          s->cfg->node_id,
+                                          gdfs_store_errmsg(s->st)));
     }
     k.vid = v.id;
     r.u.put_ready.chunk_size = v.chunk_size;

@@ -111,6 +111,20 @@ raw 2 meta-sync "$gterm" decoy 999999 "$gterm"
 ok "... while the same record of the sender's own term is taken" \
     says "^OK "
 
+# ---- RPUT refused while its data follows (gateway.c sends a put's data
+# right behind RPUT): the refused stream is read through and dropped, and
+# the next stream on the same connection is taken.
+head -c 3000 /dev/urandom >"$T/small"
+raw "$H" rput f "$T/small" "$seq:$term" "$((seq + 1000)):$term"
+ok "an RPUT of a version node $H holds already is refused" \
+    says "^ERROR "
+ok "... and the stream behind it is read through: the next RPUT on the same connection is stored" \
+    sh -c "sed -n 2,3p '$T/reply' | tr '\n' ' ' | grep -Eq '^READY $((seq + 1000)) $term OK $((seq + 1000)) $term \$'"
+same_via() { # same_via I: f reads back through node I as put
+    cli "$1" get f "$T/back" >/dev/null && same "$T/src" "$T/back"
+}
+ok "... and f still reads back as put through node $H" same_via "$H"
+
 # ---- a replica that lies about the bytes it holds
 # tamper I NAME MODE: rewrite chunk 0 of node I's copy of NAME, with a
 # matching chunk checksum: "consistent" also fixes the copy's file

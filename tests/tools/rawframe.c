@@ -9,9 +9,16 @@
  *   rawframe HOST:PORT meta-sync TERM NAME SEQ VTERM
  *       a one-page NDTOND_META_SYNC from the "leader of TERM" carrying one
  *       record: NAME at version (SEQ, VTERM), empty, on no replica
+ *   rawframe HOST:PORT rput NAME FILE SEQ:TERM...
+ *       for each version in turn, on one connection and without waiting
+ *       for any reply (as a gateway streams a put): NDTOND_RPUT of NAME at
+ *       that version, FILE (at most 64 KiB) as one CHUNK, and PUT_END;
+ *       then the replies: each stream's answer to RPUT, and after a
+ *       PUT_READY ("READY SEQ TERM") the answer to PUT_END
  *
  * Prints "OK SEQ TERM", "ERROR STATUS MESSAGE" or "FRAME TYPE" (any other
- * reply) and exits 0; exits 1 on a bad argument or a transport failure.
+ * reply), one line per reply, and exits 0; exits 1 on a bad argument or a
+ * transport failure.
  * Plain TCP, no plugin: a node-to-node request is just a frame. Built for
  * make check only (check_PROGRAMS), never installed. */
 #include <netdb.h>
@@ -21,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "proto.h"
 
 #define CAP (GDFS_PROTO_HDR_LEN + GDFS_PROTO_MAX_PAYLOAD)
@@ -81,14 +89,18 @@ static void read_all(int fd, uint8_t *p, size_t n)
     }
 }
 
-/* Send @len bytes of @out, then print the one reply frame. */
-static void exchange(int fd, size_t len)
+static void write_all(int fd, const uint8_t *p, size_t n)
+{
+    if (write(fd, p, n) != (ssize_t)n)
+        die("send failed");
+}
+
+/* Read and print one reply frame; its type. */
+static uint8_t print_reply(int fd)
 {
     struct gdfs_frame_hdr hdr;
     struct gdfs_msg r;
 
-    if (write(fd, out, len) != (ssize_t)len)
-        die("send failed");
     read_all(fd, in, GDFS_PROTO_HDR_LEN);
     if (gdfs_proto_decode_hdr(in, GDFS_PROTO_MAX_PAYLOAD, &hdr) != GDFS_OK)
         die("bad reply header");
@@ -101,8 +113,76 @@ static void exchange(int fd, size_t len)
     else if (r.type == GDFS_MSG_NDTOCL_ERROR)
         printf("ERROR %u %.*s\n", r.u.error.status, (int)r.u.error.msg.len,
                (const char *)r.u.error.msg.p);
+    else if (r.type == GDFS_MSG_NDTOCL_PUT_READY)
+        printf("READY %llu %llu\n",
+               (unsigned long long)r.u.put_ready.version.seq,
+               (unsigned long long)r.u.put_ready.version.term);
     else
         printf("FRAME %s\n", gdfs_proto_type_name(r.type));
+    fflush(stdout);
+    return r.type;
+}
+
+/* Send @len bytes of @out, then print the one reply frame. */
+static void exchange(int fd, size_t len)
+{
+    write_all(fd, out, len);
+    print_reply(fd);
+}
+
+#define RPUT_DATA_MAX 65536
+
+/* rput NAME FILE SEQ:TERM...: the streams, sent back to back on @fd, then
+ * their replies. */
+static void rput(int fd, char **a, int n)
+{
+    static uint8_t data[RPUT_DATA_MAX + 1];
+    struct gdfs_msg m;
+    uint8_t csum[GDFS_SHA256_LEN];
+    size_t len, got;
+    FILE *f;
+
+    if (n < 3)
+        die("rput NAME FILE SEQ:TERM...");
+    if ((f = fopen(a[1], "rb")) == NULL)
+        die("cannot open FILE");
+    got = fread(data, 1, sizeof(data), f);
+    fclose(f);
+    if (got == 0 || got > RPUT_DATA_MAX)
+        die("FILE must hold 1 to 65536 bytes");
+    for (int i = 2; i < n; i++) {
+        unsigned long long seq, term;
+        char tail;
+
+        if (sscanf(a[i], "%llu:%llu%c", &seq, &term, &tail) != 2)
+            die("a version is SEQ:TERM");
+        m = (struct gdfs_msg){.type = GDFS_MSG_NDTOND_RPUT, .reqid = 1};
+        m.u.rput.version = (struct gdfs_version){seq, term};
+        m.u.rput.chunk_size = RPUT_DATA_MAX;
+        m.u.rput.name = bs(a[0]);
+        if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
+            die("cannot encode that RPUT");
+        write_all(fd, out, len);
+        m = (struct gdfs_msg){.type = GDFS_MSG_CHUNK, .reqid = 1};
+        m.u.chunk.idx = 0;
+        gdfs_hash_sha256(data, got, m.u.chunk.sha256);
+        m.u.chunk.data = (struct gdfs_bytes){data, got};
+        /* The file checksum: SHA-256 over the chunks' SHA-256s. */
+        gdfs_hash_sha256(m.u.chunk.sha256, sizeof(m.u.chunk.sha256), csum);
+        if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
+            die("cannot encode that CHUNK");
+        write_all(fd, out, len);
+        m = (struct gdfs_msg){.type = GDFS_MSG_CLTOND_PUT_END, .reqid = 1};
+        m.u.put_end.size = got;
+        m.u.put_end.nchunks = 1;
+        memcpy(m.u.put_end.sha256, csum, sizeof(csum));
+        if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
+            die("cannot encode that PUT_END");
+        write_all(fd, out, len);
+    }
+    for (int i = 2; i < n; i++)
+        if (print_reply(fd) == GDFS_MSG_NDTOCL_PUT_READY)
+            print_reply(fd);
 }
 
 static size_t replicate(char **a, int n)
@@ -164,7 +244,13 @@ int main(int argc, char **argv)
     int fd;
 
     if (argc < 3)
-        die("usage: rawframe HOST:PORT replicate|meta-sync ARGS...");
+        die("usage: rawframe HOST:PORT replicate|meta-sync|rput ARGS...");
+    if (strcmp(argv[2], "rput") == 0) {
+        fd = dial(argv[1]);
+        rput(fd, argv + 3, argc - 3);
+        close(fd);
+        return 0;
+    }
     if (strcmp(argv[2], "replicate") == 0)
         len = replicate(argv + 3, argc - 3);
     else if (strcmp(argv[2], "meta-sync") == 0)

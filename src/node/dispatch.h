@@ -2,10 +2,11 @@
  * start-up table; server.c accepts connections and serves each on a
  * thread; dispatch.c hands each request to the room that owns it;
  * session.c holds what every handler shares; rpc.c pools connections to
- * other nodes; admin.c answers status, lshere, versions, group and leave.
- * Rooms: group/ (membership, heartbeats, election), records/ (file
- * records), data/ (file bytes), upkeep/ (background repair). Each room's
- * entry header says what it owns, may call and must never do. */
+ * other nodes; admin.c answers status, lshere, versions, group and leave;
+ * memory.c keeps the allocator from hoarding freed memory. Rooms: group/
+ * (membership, heartbeats, election), records/ (file records), data/ (file
+ * bytes), upkeep/ (background repair). Each room's entry header says what it
+ * owns, may call and must never do. */
 /* Request dispatch of gdfs-node: one handler per message type (the frame
  * is decoded already). */
 #ifndef GDFS_NODE_DISPATCH_H

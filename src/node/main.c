@@ -38,6 +38,7 @@
 #include "net.h"
 #include "node/dbopts.h"
 #include "node/group/grouphost.h"
+#include "node/memory.h"
 #include "node/records/records.h"
 #include "node/records/inventory.h"
 #include "node/records/sync.h"
@@ -65,6 +66,7 @@ struct node {
     struct gdfs_server srv;
     struct gdfs_sync *sync;       /* record sync */
     struct gdfs_orphans *orphans; /* orphan copies */
+    struct gdfs_memory *mem;      /* the allocator's trimming */
     int stop_pipe[2];
     int exit_code; /* for the failing step: 1 or EXIT_USAGE */
 };
@@ -185,6 +187,21 @@ static void undo_store(struct node *n)
 {
     gdfs_store_close(n->st);
     n->st = NULL;
+}
+
+static int step_memory(struct node *n)
+{
+    if (gdfs_memory_start(&n->mem) != GDFS_OK) {
+        gdfs_log(GDFS_LOG_ERROR, "no memory for the trimming thread");
+        return -1;
+    }
+    return 0;
+}
+
+static void undo_memory(struct node *n)
+{
+    gdfs_memory_stop(n->mem);
+    n->mem = NULL;
 }
 
 static int step_checkpoint(struct node *n)
@@ -586,6 +603,8 @@ static const struct {
 } steps[] = {
     /* Signals first: a SIGTERM during start-up must reach the stop pipe. */
     {step_signals, undo_signals, "signals"},
+    /* Before any thread allocates: the allocator's thresholds. */
+    {step_memory, undo_memory, "memory"},
     {step_store, undo_store, "store"},
     /* After the main connection migrated the schema; every later
      * connection's commits feed it. */

@@ -21,7 +21,11 @@
 # time until its record table has applied every record the leader had
 # (log_applied in the databases, read with sqlite3) is printed: the
 # catch-up of a member that was down while N files were put (by the log's
-# entries, or by the record table when it is behind the log's start). After each run the killed node is restarted and the group
+# entries, or by the record table when it is behind the log's start).
+# While the files are put, each node's resident anonymous memory is
+# sampled every 10 s and printed at about every tenth of the records
+# (issue 14: the leader's stays flat). After each run the killed node is
+# restarted and the group
 # waited on until the leader sees every member alive. The follower and message
 # measurements are not made with --files.
 #
@@ -140,6 +144,36 @@ stats() { # stats values...: median min max
     printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "median %d ms, min %d ms, max %d ms (%d runs)", a[int((NR+1)/2)], a[1], a[NR], NR}'
 }
 
+# rss_sample: "ENTRIES KIB..." — the last entry n1 applied, then each
+# running node's resident anonymous memory (RssAnon, KiB; 0 for one
+# down): the heap, stacks and caches, not the mapped files.
+rss_sample() {
+    local i line
+    line=$(applied 1)
+    for i in 1 2 3 4 5; do
+        line="$line $( [ -n "${PID[$i]:-}" ] &&
+            awk '/^RssAnon:/ {print $2}' "/proc/${PID[$i]}/status" 2>/dev/null || echo 0)"
+    done
+    echo "$line"
+}
+rss_sampler() { # every 10 s into $dir/rss.log, until killed
+    rm -f "$dir/rss.log"
+    while :; do rss_sample >>"$dir/rss.log"; sleep 10; done
+}
+# rss_report N: the samples at about every tenth of N entries (issue 14:
+# the leader's RSS stays flat as records pile up on disk).
+rss_report() {
+    awk -v n="$1" '
+        function show(line,   f, k, i) {
+            k = split(line, f, " ")
+            printf "  memory at %d records applied (RssAnon, MiB):", f[1]
+            for (i = 2; i <= k; i++) printf " n%d %.1f", i - 1, f[i] / 1024
+            printf "\n"
+        }
+        $1 >= next_at { show($0); next_at = $1 + n / 10; shown = NR }
+        END { if (NR > 0 && shown != NR) show($0) }' "$dir/rss.log"
+}
+
 # populate N: N files of 64 bytes (each its own content), in directories
 # of 1000, put through node 1 with put -r -p 8 as files/dNNNN/fNNNNNN;
 # sets pop_ms (0 for none).
@@ -159,9 +193,14 @@ for k in range(n):
         f.write(b"%063d\n" % k)
 PY
     t0=$(now_ms)
+    rss_sampler &
+    sampler=$!
     cli_to 10000 1 put -r -p 8 "$dir/tree" files/ >"$dir/populate.out" 2>&1 ||
         { echo "put -r of $n files failed" >&2; tail "$dir/populate.out" >&2; exit 1; }
     pop_ms=$(($(now_ms) - t0))
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+    rss_sample >>"$dir/rss.log"
+    rss_report "$n"
     rm -rf "$dir/tree"
     got=$(cli_to 30000 1 ls | grep -c ' files/d' || true)
     [ "$got" -eq "$n" ] || { echo "ls lists $got of the $n files put" >&2; exit 1; }

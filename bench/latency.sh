@@ -1,8 +1,8 @@
 #!/bin/bash
 # gdfs put/get latency when nodes are far apart: N nodes (default 5), each
-# in its own network namespace on one private bridge, every packet a node
-# sends to another held --delay-ms (default 50) on the way out, so a round
-# trip between two nodes takes twice that (100 ms). The client, gdfs-cli,
+# in its own network namespace on one private bridge, every packet
+# between two nodes held --delay-ms (default 50) once, so a round trip
+# between two nodes takes twice that (100 ms). The client, gdfs-cli,
 # runs inside one node's namespace and talks to that node's own address
 # (local traffic, not delayed): the gateway. It times --count (default 30)
 # puts of distinct 4 KiB files one after another, then a get of each,
@@ -11,14 +11,26 @@
 # median, p90, min and max of each, and the median in round trips (over
 # the round trip measured with ping between two node namespaces just
 # before, printed too), beside a `gdfs-cli status` through the same
-# gateway (what starting the client costs).
+# gateway (what starting the client costs). Gets are also split by
+# whether the gateway held a copy, and the TCP connections the nodes
+# opened to each other during the puts and the gets are counted (each
+# handshake costs a round trip).
 #
-#   bench/latency.sh [--nodes N] [--count K] [--delay-ms D]
+#   bench/latency.sh [--nodes N] [--count K] [--delay-ms D] [--hold in|out]
 #
 # Needs root (namespaces, iptables). The delay is not tc netem (kernels
-# without sch_netem have none): an iptables NFQUEUE rule on eth0's output
-# in each node namespace, and bench/nfq-delay.c (built on first use into
-# the bench build dir) holding each packet. Traffic only goes between the
+# without sch_netem have none): an iptables NFQUEUE rule on eth0 in each
+# node namespace, and bench/nfq-delay.c (built on first use into the bench
+# build dir) holding each packet. By default (--hold in) a packet is held
+# as it arrives (INPUT -i eth0), not as it leaves (--hold out: OUTPUT -o
+# eth0). Why: a packet held on the way out still belongs to the sending
+# socket, and TCP small queues let a socket have only about two packets
+# below it at a time when the round trip is long, so the third packet of
+# a reply waits for the first to be let go: every message of more than
+# two packets (a 4 KiB get reply) takes a further --delay-ms, which no
+# real network adds (there the packet leaves the host at once). A packet
+# held on arrival has left its sender (the veth hands it to the other
+# namespace). Traffic only goes between the
 # namespaces made here (10.97.0.0/24, names gdfslat-*); the root namespace
 # gets an "unreachable" route for that subnet while it runs, so nothing
 # aimed at it leaves the machine. Everything is torn down at exit, and
@@ -27,9 +39,9 @@
 # Environment: GDFS_BUILD (a configured build dir; default _build/bench).
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-nodes=5 count=30 delay_ms=50
+nodes=5 count=30 delay_ms=50 hold=in
 usage() {
-    echo "usage: $0 [--nodes N (2..50)] [--count K (1..10000)] [--delay-ms D (0..2000)]" >&2
+    echo "usage: $0 [--nodes N (2..50)] [--count K (1..10000)] [--delay-ms D (0..2000)] [--hold in|out]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -38,6 +50,7 @@ while [ $# -gt 0 ]; do
     --nodes) nodes=$2 ;;
     --count) count=$2 ;;
     --delay-ms) delay_ms=$2 ;;
+    --hold) hold=$2 ;;
     *) usage ;;
     esac
     shift 2
@@ -48,6 +61,14 @@ in_range() { [[ $1 =~ ^(0|[1-9][0-9]{0,5})$ ]] && [ "$1" -ge "$2" ] && [ "$1" -l
 in_range "$nodes" 2 50 || usage # a follower needs 2; addresses .1 .. .50
 in_range "$count" 1 10000 || usage
 in_range "$delay_ms" 0 2000 || usage
+case $hold in
+in) rule=(INPUT -i eth0) ;;
+out) rule=(OUTPUT -o eth0) ;;
+*) usage ;;
+esac
+# --queue-bypass: packets pass undelayed, never dropped, when no delayer
+# is bound to the queue.
+rule+=(-j NFQUEUE --queue-num 0 --queue-bypass)
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces, iptables)" >&2; exit 1; }
 
 P=gdfslat-  # namespace names: ${P}sw (the bridge), ${P}n1 .. ${P}nN
@@ -149,7 +170,6 @@ ip netns add "${P}sw"
 ip -n "${P}sw" link set lo up
 ip -n "${P}sw" link add br0 type bridge
 ip -n "${P}sw" link set br0 up
-rule=(OUTPUT -o eth0 -j NFQUEUE --queue-num 0 --queue-bypass)
 for i in $(seq "$nodes"); do
     ip netns add "$(ns "$i")"
     # Made inside the two namespaces at once: no interface in the root one.
@@ -160,13 +180,15 @@ for i in $(seq "$nodes"); do
     ip -n "$(ns "$i")" link set lo up
     ip -n "$(ns "$i")" link set eth0 up
     # The delayer must run in the namespace (a queue is per namespace) and
-    # be bound before the rule sends packets to it; --queue-bypass lets
-    # packets through undelayed, never dropped, if it is not there.
+    # be bound before the rule sends packets to it.
     in_ns "$i" "$nfq" "$delay_ms" 0 2>"$dir/nfq$i.log" &
     for _ in $(seq 50); do grep -q '^nfq-delay: queue' "$dir/nfq$i.log" && break; sleep 0.02; done
     grep -q '^nfq-delay: queue' "$dir/nfq$i.log" ||
         { echo "nfq-delay did not start in $(ns "$i"): $(cat "$dir/nfq$i.log")" >&2; exit 1; }
     in_ns "$i" iptables -A "${rule[@]}"
+    # No target: only counts the connections this node opens to others
+    # (syns), to tell round trips spent in TCP handshakes from the rest.
+    in_ns "$i" iptables -I OUTPUT 1 -o eth0 -p tcp --syn
 done
 # The bridge has no STP: its ports forward once up.
 for _ in $(seq 50); do
@@ -175,10 +197,12 @@ for _ in $(seq 50); do
 done
 
 # The round trip between two nodes, what the figures are counted in; one
-# ping first so that ARP is not in the samples.
+# ping first so that ARP is not in the samples. -U: from sending to the
+# reply read, as gdfs sees it; without it ping takes the kernel's arrival
+# stamp of the reply, from before it is held on arrival.
 in_ns 1 ping -c 1 -W 5 "$NET.2" >/dev/null ||
     { echo "no ping from $(ns 1) to $NET.2" >&2; exit 1; }
-mapfile -t rtts < <(in_ns 1 ping -c 5 -i 0.2 "$NET.2" | sed -n 's/.* time=\([0-9.]*\) ms$/\1/p')
+mapfile -t rtts < <(in_ns 1 ping -U -c 5 -i 0.2 "$NET.2" | sed -n 's/.* time=\([0-9.]*\) ms$/\1/p')
 [ ${#rtts[@]} -eq 5 ] || { echo "ping $NET.2 from $(ns 1): ${#rtts[@]} of 5 answers" >&2; exit 1; }
 
 # ---- the group ---------------------------------------------------------------
@@ -281,26 +305,40 @@ timed() {
         -n "$(addr "$i")" -P "$plugins" -T 10000 "$@"
 }
 
+# syns: the TCP connections all nodes opened to each other so far.
+syns() {
+    local i n=0 c
+    for i in $(seq "$nodes"); do
+        c=$(in_ns "$i" iptables -L OUTPUT 1 -v -x -n | awk '{print $1}')
+        n=$((n + c))
+    done
+    echo "$n"
+}
+
 # run_row TAG I: puts and gets of the count files through node I, and
 # status through it; the times go to $dir/TAG.{put,get,status}.
 run_row() {
-    local tag=$1 i=$2 k
+    local tag=$1 i=$2 k s0 s1 s2
     # One put and get first, not counted: the client's first connections.
     timed "$dir/$tag.warm" "$i" put "$dir/files/f1" "warm-$tag" || fail "warm-up put through n$i failed: $(cat "$dir/$tag.warm.err")"
     timed "$dir/$tag.warm" "$i" get "warm-$tag" "$dir/got/warm" || fail "warm-up get through n$i failed: $(cat "$dir/$tag.warm.err")"
     for k in $(seq 5); do
         timed "$dir/$tag.status" "$i" status || fail "status through n$i failed: $(cat "$dir/$tag.status.err")"
     done
+    s0=$(syns)
     for k in $(seq "$count"); do
         timed "$dir/$tag.put" "$i" put "$dir/files/f$k" "$tag/f$k" ||
             fail "put $tag/f$k through n$i failed: $(cat "$dir/$tag.put.err")"
     done
+    s1=$(syns)
     for k in $(seq "$count"); do
         rm -f "$dir/got/f$k"
         timed "$dir/$tag.get" "$i" get "$tag/f$k" "$dir/got/f$k" ||
             fail "get $tag/f$k through n$i failed: $(cat "$dir/$tag.get.err")"
         cmp -s "$dir/files/f$k" "$dir/got/f$k" || fail "get $tag/f$k through n$i: not the bytes put"
     done
+    s2=$(syns)
+    echo "$((s1 - s0)) $((s2 - s1))" >"$dir/$tag.syns"
     # Split the gets by where the copies were: a gateway that holds one
     # can read it from its own disk; one that holds none reads from a
     # replica across the delayed network.
@@ -342,7 +380,7 @@ line() { # line LABEL FILE SCALE; nothing when FILE is empty
         "$p90" "$min" "$max" "$(wc -l <"$2")"
 }
 
-echo "gdfs latency bench: $nodes nodes in network namespaces, ${delay_ms} ms added to every packet a node sends (both ways: RTT $((2 * delay_ms)) ms)"
+echo "gdfs latency bench: $nodes nodes in network namespaces, ${delay_ms} ms added to every packet between nodes (held on $([ "$hold" = in ] && echo arrival || echo leaving), --hold $hold): RTT $((2 * delay_ms)) ms"
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); group formed in $formed_ms ms"
 echo "RTT measured, ping $(ns 1) -> $(ns 2): ${rtts[*]} ms (median $rtt_med)"
 echo "follower gateway n$follower (leader n$leader); leader gateway n$leader_row; $count puts of 4 KiB, then $count gets; times of one gdfs-cli process each"
@@ -357,6 +395,10 @@ line "put 4 KiB via leader" "$dir/leader.put" 1000
 line "get 4 KiB via leader" "$dir/leader.get" 1000
 line "  gateway held a copy" "$dir/leader.get.local" 1000
 line "  gateway held none" "$dir/leader.get.remote" 1000
+for tag in follower leader; do
+    read -r sp sg <"$dir/$tag.syns"
+    echo "TCP connections nodes opened to each other during the $count puts / $count gets via $tag: $sp / $sg"
+done
 echo "warm-up (not counted above; put, get): follower $(($(sed -n 1p "$dir/follower.warm") / 1000)) ms, $(($(sed -n 2p "$dir/follower.warm") / 1000)) ms; leader $(($(sed -n 1p "$dir/leader.warm") / 1000)) ms, $(($(sed -n 2p "$dir/leader.warm") / 1000)) ms"
 # Whether the delayer ever let a packet through early (printed at its exit).
 for i in $(seq "$nodes"); do

@@ -2,9 +2,9 @@
  * bench/nfq-delay.c: hold every packet sent to an NFQUEUE for a fixed
  * time, then let it go on, in order. bench/latency.sh runs one inside
  * each node's network namespace, behind the rule
- *     iptables -A OUTPUT -o eth0 -j NFQUEUE --queue-num Q --queue-bypass
- * so that every packet a node sends to another waits DELAY_MS: two nodes
- * delayed so see a round trip of 2 * DELAY_MS.
+ *     iptables -A INPUT -i eth0 -j NFQUEUE --queue-num Q --queue-bypass
+ * (or OUTPUT -o eth0 with --hold out) so that every packet between two
+ * nodes waits DELAY_MS once: they see a round trip of 2 * DELAY_MS.
  *
  * Why not tc netem: kernels built without sch_netem (and without modules
  * to load it) have no netem qdisc; NFQUEUE and a program like this one

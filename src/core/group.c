@@ -327,6 +327,26 @@ void gdfs_group_set_log(struct gdfs_group *g, uint64_t term, uint64_t index)
     g->log_index = index;
 }
 
+void gdfs_group_hold_votes(struct gdfs_group *g)
+{
+    g->votes_held = true;
+}
+
+bool gdfs_group_release_votes(struct gdfs_group *g)
+{
+    if (!g->votes_held)
+        return true;
+    /* What it voted for in this term before its disk was emptied is
+     * forgotten: it counts as given, to the leader it follows (or to
+     * itself), so no second vote goes out in this term. */
+    if (g->term > 0 && g->voted_for[0] == '\0' &&
+        !save_term(g, g->term,
+                   g->term_leader[0] != '\0' ? g->term_leader : g->self))
+        return false;
+    g->votes_held = false;
+    return true;
+}
+
 /* ---- roles and elections ------------------------------------------------- */
 
 static void become_follower(struct gdfs_group *g, const char *leader,
@@ -749,7 +769,8 @@ static void on_vote(struct gdfs_group *g, int from, const struct gdfs_gmsg *m,
     ack.type = GDFS_GMSG_VOTE_ACK;
     ack.u.vote_ack.pre = m->u.vote.pre;
     if (m->u.vote.pre) {
-        ack.u.vote_ack.granted = m->term > g->term && fresh && !sticky;
+        ack.u.vote_ack.granted = m->term > g->term && fresh && !sticky &&
+                                 !g->votes_held;
         ack.term = ack.u.vote_ack.granted ? m->term : g->term;
         reply(g, m, &ack);
         return;
@@ -762,7 +783,7 @@ static void on_vote(struct gdfs_group *g, int from, const struct gdfs_gmsg *m,
     }
     if (m->term > g->term && !adopt_term(g, m->term, now))
         return;
-    if (m->term == g->term && fresh &&
+    if (m->term == g->term && fresh && !g->votes_held &&
         (g->voted_for[0] == '\0' || strcmp(g->voted_for, m->from) == 0) &&
         save_term(g, g->term, m->from)) {
         ack.u.vote_ack.granted = true;
@@ -915,6 +936,8 @@ int gdfs_group_start_join(struct gdfs_group *g, const char *self,
     snprintf(g->seed_addr, sizeof(g->seed_addr), "%s", seed_addr);
     g->role = GDFS_ROLE_JOINING;
     g->next_join = now;
+    /* Its log is empty; it may be a member back with an emptied disk. */
+    g->votes_held = true;
     return GDFS_OK;
 }
 
@@ -967,7 +990,9 @@ void gdfs_group_tick(struct gdfs_group *g, uint64_t now)
         leader_confirm(g, now);
         return;
     }
-    if (now >= g->election_at)
+    /* A node holding its votes has lost (or never had) entries it may
+     * have acknowledged: it would not win, and must not lead. */
+    if (now >= g->election_at && !g->votes_held)
         start_prevote(g, now);
 }
 

@@ -204,6 +204,8 @@ struct gdfs_group {
      * its host last set it (gdfs_group_set_log): carried in its VOTEs,
      * and a candidate whose log is behind it gets no vote. */
     uint64_t log_term, log_index;
+    /* It grants no vote and starts no election (gdfs_group_hold_votes). */
+    bool votes_held;
     struct gdfs_members prev; /* scratch for adopt_set */
     struct gdfs_gmsg scratch; /* scratch for large messages */
 };
@@ -233,6 +235,20 @@ int gdfs_group_start_join(struct gdfs_group *g, const char *self,
  * lock as every other call, so that no vote can be granted against a log
  * it no longer has. Numbers at or above 2^63 are ignored. */
 void gdfs_group_set_log(struct gdfs_group *g, uint64_t term, uint64_t index);
+
+/* Raft assumes a voter never loses what it acknowledged. A node that
+ * joins may be a member back with an emptied disk: the committed entries
+ * it held, and the vote it gave in this term, are gone, and a vote from
+ * it could elect a candidate that lacks them. So it holds its votes: it
+ * grants none (pre-votes neither) and starts no election until its host
+ * has seen its record log catch up with the leader's commit index.
+ * gdfs_group_start_join holds them; the host holds them again at a
+ * restart before that (it persists the hold). */
+void gdfs_group_hold_votes(struct gdfs_group *g);
+/* The log caught up: vote again, from the next term on (the vote of the
+ * current term counts as given to the leader it follows, persisted
+ * through io.save_term). false if that could not be saved (still held). */
+bool gdfs_group_release_votes(struct gdfs_group *g);
 
 /* Time passed: send heartbeats, detect silence, start elections. */
 void gdfs_group_tick(struct gdfs_group *g, uint64_t now);

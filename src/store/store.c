@@ -700,14 +700,15 @@ int gdfs_store_get_node(struct gdfs_store *st, struct gdfs_node_state *out)
     return rc;
 }
 
-/* Inside a write transaction: the node row of a node joining @group_id. */
+/* Inside a write transaction: the node row of a node in @group_id, its
+ * votes held if it joined (sql/007-votes-held.sql). */
 static int insert_node_row(struct gdfs_store *st, const char *node_id,
-                           const char *group_id, uint64_t term)
+                           const char *group_id, uint64_t term, bool held)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
-                     "INSERT INTO node (one, node_id, group_id, current_term) "
-                     "VALUES (1, ?1, ?2, ?3)",
+                     "INSERT INTO node (one, node_id, group_id, current_term, "
+                     "votes_held) VALUES (1, ?1, ?2, ?3, ?4)",
                      &s);
 
     if (rc != GDFS_OK)
@@ -715,7 +716,28 @@ static int insert_node_row(struct gdfs_store *st, const char *node_id,
     sqlite3_bind_text(s, 1, node_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, group_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)term);
+    sqlite3_bind_int(s, 4, held);
     return st_step_done(st, s, "insert node");
+}
+
+int gdfs_store_votes_held(struct gdfs_store *st, bool *held)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st, "SELECT votes_held FROM node WHERE one = 1", &s);
+
+    *held = false;
+    if (rc != GDFS_OK)
+        return rc;
+    rc = step_node_row(st, s, "read votes held");
+    if (rc == GDFS_OK)
+        *held = sqlite3_column_int(s, 0) != 0;
+    st_done(st, s);
+    return rc;
+}
+
+int gdfs_store_release_votes(struct gdfs_store *st)
+{
+    return st_exec(st, "UPDATE node SET votes_held = 0 WHERE one = 1");
 }
 
 /* Inside a write transaction: replace the member set and its version. */
@@ -778,7 +800,8 @@ int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
     set->n = 1;
     snprintf(set->m[0].id, sizeof(set->m[0].id), "%s", node_id);
     snprintf(set->m[0].addr, sizeof(set->m[0].addr), "%s", addr);
-    if ((rc = insert_node_row(st, node_id, group_id, term)) != GDFS_OK ||
+    if ((rc = insert_node_row(st, node_id, group_id, term, false)) !=
+            GDFS_OK ||
         (rc = write_set(st, set)) != GDFS_OK)
         goto fail;
     free(set);
@@ -877,7 +900,7 @@ int gdfs_store_save_members(struct gdfs_store *st, const char *node_id,
     rc = gdfs_store_get_node(st, &have);
     if (rc == GDFS_ENOENT) {
         /* A joining node becomes a member. */
-        rc = insert_node_row(st, node_id, set->group_id, 0);
+        rc = insert_node_row(st, node_id, set->group_id, 0, true);
     } else if (rc == GDFS_OK && strcmp(have.group_id, set->group_id) != 0) {
         snprintf(st->errmsg, sizeof(st->errmsg),
                  "member set of group %s offered to a node of group %s",

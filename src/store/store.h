@@ -122,6 +122,14 @@ int gdfs_store_init_node(struct gdfs_store *st, const char *node_id,
 int gdfs_store_set_term(struct gdfs_store *st, uint64_t term,
                         const char *voted_for);
 
+/* Whether this node holds its votes (it joined and its record log has not
+ * caught up yet: sql/007-votes-held.sql). GDFS_ENOENT before it is a
+ * member. */
+int gdfs_store_votes_held(struct gdfs_store *st, bool *held);
+/* It caught up: it votes again. Not fsynced by itself: lost in a crash,
+ * the node holds its votes again until it catches up, the safe side. */
+int gdfs_store_release_votes(struct gdfs_store *st);
+
 /* The persisted election state and member set. GDFS_ENOENT if the node
  * belongs to no group. @vote gets GDFS_NODE_ID_MAX + 1 bytes. */
 int gdfs_store_load_group(struct gdfs_store *st, uint64_t *term, char *vote,

@@ -73,6 +73,10 @@ struct world {
     struct led leader_of[MAXTERM]; /* who led a term, at term % MAXTERM */
     unsigned drop_events[MAXN];    /* GDFS_GEV_DROPPED seen, by node */
     bool hostile; /* messages are forged: drops are expected */
+    /* A joined node keeps its votes held (gdfs_group_hold_votes); else it
+     * is released once it follows a leader, as its host does when its
+     * record log has caught up (no log here: at once). */
+    bool keep_held;
     char failure[512];
 };
 
@@ -331,9 +335,16 @@ static void run(uint64_t ms)
                 gdfs_group_recv(&nd->g, &q->m, W.now);
             free(q);
         }
-        for (int i = 0; i < W.n; i++)
-            if (W.node[i].up && !W.node[i].paused)
-                gdfs_group_tick(&W.node[i].g, W.now);
+        for (int i = 0; i < W.n; i++) {
+            struct gdfs_group *g = &W.node[i].g;
+
+            if (!W.node[i].up || W.node[i].paused)
+                continue;
+            if (g->votes_held && !W.keep_held &&
+                g->role == GDFS_ROLE_FOLLOWER && g->leader[0] != '\0')
+                gdfs_group_release_votes(g);
+            gdfs_group_tick(g, W.now);
+        }
         check_invariants();
     }
 }
@@ -514,6 +525,100 @@ START_TEST(test_group_vote_needs_a_log_as_up_to_date)
         lagging_won += winner_with_logs(seed, false) >= 3;
     }
     ck_assert_uint_gt(lagging_won, 0);
+}
+END_TEST
+
+/* A member back with an emptied disk (a wiped data_dir, then join under
+ * its id) lost the entries it acknowledged. Five nodes, all at entry 10
+ * but two lagging at entry 4; the follower next to the leader is wiped
+ * and joins again with an empty log; then the leader dies. Only the one
+ * up-to-date survivor may win: a lagging node that got the wiped node's
+ * vote would lead without entries 5 to 10, which a majority (the leader,
+ * the wiped node and the up-to-date one) had stored. The joined node
+ * holds its votes (gdfs_group_start_join) until its host releases them:
+ * released at once, the same schedules let a lagging node win, so the
+ * check is not vacuous. Returns the winner's distance from the old leader
+ * (2: the up-to-date one; 3 or 4: a lagging one). */
+static int winner_after_wipe(uint64_t seed, bool release)
+{
+    struct gdfs_group_io io;
+    struct node *nd;
+    int l = -1, l2 = -1, w;
+    uint64_t t0, term;
+
+    world_init(5, seed);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    term = W.node[l].g.term;
+    for (int i = 0; i < 5; i++)
+        gdfs_group_set_log(&W.node[i].g, term, (i - l + 5) % 5 >= 3 ? 4 : 10);
+    w = (l + 1) % 5;
+    crash(w);
+    nd = &W.node[w];
+    memset(&nd->disk, 0, sizeof(nd->disk));
+    io = io_for(nd);
+    nd->up = true;
+    W.keep_held = true;
+    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[l].addr, &cfg, &io,
+                          W.now);
+    run(1500);
+    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert(nd->g.votes_held);
+    gdfs_group_set_log(&nd->g, 0, 0);
+    if (release)
+        ck_assert(gdfs_group_release_votes(&nd->g));
+    crash(l);
+    t0 = W.now;
+    while (leaders(ALL, &l2) == 0 && W.now - t0 < 10000)
+        run(STEP_MS);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert_int_ne(l2, w); /* an empty log never wins */
+    ck_assert_str_eq(W.failure, "");
+    return (l2 - l + 5) % 5;
+}
+
+START_TEST(test_group_wiped_member_votes_only_when_caught_up)
+{
+    unsigned lagging_won = 0;
+
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        ck_assert_int_eq(winner_after_wipe(seed, false), 2);
+        lagging_won += winner_after_wipe(seed, true) >= 3;
+    }
+    ck_assert_uint_gt(lagging_won, 0);
+}
+END_TEST
+
+/* Released, a joined node counts its vote of the current term as given
+ * (it may have voted before its disk was emptied) to the leader it
+ * follows, on disk too: in that term it grants no other. */
+START_TEST(test_group_released_votes_start_at_the_next_term)
+{
+    struct gdfs_group_io io;
+    struct node *nd;
+    int l = -1, w;
+
+    world_init(3, 7);
+    run(3000);
+    ck_assert_int_eq(leaders(ALL, &l), 1);
+    w = (l + 1) % 3;
+    crash(w);
+    nd = &W.node[w];
+    memset(&nd->disk, 0, sizeof(nd->disk));
+    io = io_for(nd);
+    nd->up = true;
+    W.keep_held = true;
+    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[l].addr, &cfg, &io,
+                          W.now);
+    run(1500);
+    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert(nd->g.votes_held);
+    ck_assert(gdfs_group_release_votes(&nd->g));
+    ck_assert(!nd->g.votes_held);
+    ck_assert_str_eq(nd->g.voted_for, W.node[l].id);
+    ck_assert_uint_eq(nd->disk.term, nd->g.term);
+    ck_assert_str_eq(nd->disk.vote, W.node[l].id);
+    ck_assert_str_eq(W.failure, "");
 }
 END_TEST
 
@@ -1599,6 +1704,8 @@ static Suite *group_suite(void)
     tcase_add_test(exact, test_group_elects_one_leader);
     tcase_add_test(exact, test_group_leader_crash_replaced);
     tcase_add_test(exact, test_group_vote_needs_a_log_as_up_to_date);
+    tcase_add_test(exact, test_group_wiped_member_votes_only_when_caught_up);
+    tcase_add_test(exact, test_group_released_votes_start_at_the_next_term);
     tcase_add_test(exact, test_group_new_leader_shown_failed_is_alive);
     tcase_add_test(exact, test_group_follower_crash_marked_failed_then_alive);
     tcase_add_test(exact, test_group_partition_minority_has_no_leader);

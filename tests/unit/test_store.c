@@ -949,6 +949,47 @@ START_TEST(test_store_joining_node_becomes_member)
 }
 END_TEST
 
+/* A node that joined holds its votes (sql/007-votes-held.sql) until
+ * released, across a reopen; a group's first node never does. */
+START_TEST(test_store_joined_node_holds_votes)
+{
+    struct gdfs_store *s = NULL;
+    struct gdfs_members set;
+    bool held = true;
+    char p2[300], err[512];
+
+    ck_assert_int_eq(gdfs_store_votes_held(st, &held), GDFS_OK);
+    ck_assert(!held);
+    snprintf(p2, sizeof(p2), "%s/held.db", dir);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_votes_held(s, &held), GDFS_ENOENT);
+    memset(&set, 0, sizeof(set));
+    snprintf(set.group_id, sizeof(set.group_id), "gh");
+    set.n = 1;
+    snprintf(set.m[0].id, sizeof(set.m[0].id), "b");
+    snprintf(set.m[0].addr, sizeof(set.m[0].addr), "b:1");
+    ck_assert_int_eq(gdfs_store_save_members(s, "b", &set), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_votes_held(s, &held), GDFS_OK);
+    ck_assert(held);
+    /* A later member set leaves it held. */
+    set.version.seq = 2;
+    ck_assert_int_eq(gdfs_store_save_members(s, "b", &set), GDFS_OK);
+    gdfs_store_close(s);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_votes_held(s, &held), GDFS_OK);
+    ck_assert(held);
+    ck_assert_int_eq(gdfs_store_release_votes(s), GDFS_OK);
+    gdfs_store_close(s);
+    ck_assert_int_eq(gdfs_store_open(p2, &opts, &s, err, sizeof(err)),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_votes_held(s, &held), GDFS_OK);
+    ck_assert(!held);
+    gdfs_store_close(s);
+}
+END_TEST
+
 /* ---- suite --------------------------------------------------------------- */
 
 static int count_meta(void *ctx, const struct gdfs_meta *m)
@@ -2009,6 +2050,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_term_and_vote_persist);
     tcase_add_test(tc, test_store_member_set_round_trip);
     tcase_add_test(tc, test_store_joining_node_becomes_member);
+    tcase_add_test(tc, test_store_joined_node_holds_votes);
     tcase_add_test(tc, test_store_replica_copy_uncommitted_until_record);
     tcase_add_test(tc, test_store_record_before_copy_commits_it);
     tcase_add_test(tc, test_store_record_older_term_refused);

@@ -510,6 +510,26 @@ static int load_log(struct gdfs_grouphost *h, char *err, size_t errlen)
     return GDFS_OK;
 }
 
+/* A node that joined and had not caught up when it stopped holds its
+ * votes again (group.h gdfs_group_hold_votes). */
+static int load_held(struct gdfs_grouphost *h, char *err, size_t errlen)
+{
+    bool held;
+    int rc = gdfs_store_votes_held(h->st, &held);
+
+    if (rc != GDFS_OK) {
+        snprintf(err, errlen, "%s", gdfs_store_errmsg(h->st));
+        return rc;
+    }
+    if (held) {
+        gdfs_group_hold_votes(&h->g);
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "holding its votes until its record log catches up "
+                 "(it joined and has not yet)");
+    }
+    return GDFS_OK;
+}
+
 int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          struct gdfs_transport *t,
                          const struct gdfs_cred *self, int mode,
@@ -609,7 +629,8 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
                          "join: README, \"Operating gdfs\")",
                          cfg->advertise, h->g.set.m[me].addr);
         }
-        if ((rc = load_log(h, err, errlen)) != GDFS_OK)
+        if ((rc = load_log(h, err, errlen)) != GDFS_OK ||
+            (rc = load_held(h, err, errlen)) != GDFS_OK)
             goto fail;
         note_entries(h, &h->g.set);
         gdfs_log(GDFS_LOG_NOTICE, "member of group %s (term %llu, %u members)",
@@ -723,6 +744,25 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
                     now - g->peer[i].last_rx <= g->cfg.suspect_ms)
                     out->m[i].ring |= GDFS_RING_FROM;
             }
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+void gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
+                              uint64_t index)
+{
+    pthread_mutex_lock(&h->mu);
+    if (h->g.votes_held && h->g.term == term &&
+        gdfs_group_release_votes(&h->g)) {
+        if (gdfs_store_release_votes(h->st) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN,
+                     "votes released, not saved (held again after a "
+                     "restart): %s",
+                     gdfs_store_errmsg(h->st));
+        gdfs_log(GDFS_LOG_NOTICE,
+                 "record log caught up with the leader of term %llu "
+                 "(entry %llu): this node votes again",
+                 (unsigned long long)term, (unsigned long long)index);
     }
     pthread_mutex_unlock(&h->mu);
 }

@@ -89,6 +89,14 @@ void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
 void gdfs_grouphost_status(struct gdfs_grouphost *h,
                            struct gdfs_group_status *out);
 
+/* The record log holds every entry the leader of @term had committed
+ * (up to @index): a node that joined votes again (group.h
+ * gdfs_group_hold_votes; persisted). Nothing if it was not holding them
+ * or the group has left @term. Called under the record log's lock, as
+ * gdfs_grouphost_set_log. */
+void gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
+                              uint64_t index);
+
 /* The record log's last entry is now (@term, @index) (the election
  * restriction, core/group.h gdfs_group_set_log); true if this node is
  * still in term @in_term, checked under the same lock, so that entries a

@@ -708,6 +708,9 @@ int gdfs_reclog_handle_append(struct gdfs_session *s, struct gdfs_reclog *l,
             publish_log(l);
             if (rc != GDFS_OK)
                 snprintf(why, sizeof(why), "%s", gdfs_strerror(rc));
+            else if (ack.ok && ack.match >= req.commit)
+                /* It agrees with the leader past everything committed. */
+                gdfs_grouphost_caught_up(l->group, term, ack.match);
         }
     }
     pthread_mutex_unlock(&l->mu);

@@ -273,15 +273,21 @@ static int exchange(struct sender *sd, size_t len, struct gdfs_msg *ack,
     return rc;
 }
 
-/* Under mu: whether @sd has something to send now (entries its voter
- * lacks, a commit index it was not told, or a heartbeat due). */
+/* Under mu: whether @sd has something to send now: entries its voter
+ * lacks, a commit index it was not told, or, when it has had neither for
+ * election_ms, an empty request, so that a voter that restarted or lost
+ * its log is found (its answer says so). Not every heartbeat: with one
+ * request in flight, a new entry waited for the heartbeat's round trip
+ * most of the time once round trips neared heartbeat_ms (bench/latency.sh:
+ * about 0.8 of one per put at 100 ms). Liveness and leases are the group's
+ * (group.c's APPEND), not this log's. */
 static bool due(const struct sender *sd, uint64_t now, uint64_t last_sent)
 {
     const struct gdfs_reclog *l = sd->l;
     const struct gdfs_rlog_progress *p = &l->log.peer[sd->voter];
 
     return p->next <= l->log.last_index || sd->told_commit < l->log.commit ||
-           now - last_sent >= l->cfg->heartbeat_ms;
+           now - last_sent >= l->cfg->election_ms;
 }
 
 /* Under mu: take @sd's voter's answer @a to a request of term @term. */

@@ -666,25 +666,54 @@ static int take_info(struct reader *rd, const struct gdfs_msg *info,
     return GDFS_OK;
 }
 
-/* Stream from one replica, from chunk rd->next on. A failure of the
- * client's connection sets rd->client_gone (and returns GDFS_ECLOSED);
- * any other failure is the replica's, and the caller may try the next
- * one, even when it is GDFS_ECLOSED (the replica died mid-stream). */
-static int read_from(struct reader *rd, const char *addr, char *why,
-                     size_t whylen)
+/* Send the replica at @addr an RGET of version @v of @name; *cp gets the
+ * connection its answer comes on. */
+static int rget_send(struct gdfs_session *s, const char *addr,
+                     const struct gdfs_bytes *name,
+                     const struct gdfs_version *v, struct gdfs_rpc_conn **cp,
+                     char *why, size_t whylen)
+{
+    struct gdfs_rpc *rpc = gdfs_records_rpc(s->records);
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RGET};
+    int rc = gdfs_rpc_open(rpc, addr, cp, why, whylen);
+
+    if (rc != GDFS_OK)
+        return rc;
+    req.u.rget.version = *v;
+    req.u.rget.name = *name;
+    rc = gdfs_rpc_send(*cp, &req, gdfs_session_io_ms(s));
+    if (rc != GDFS_OK) {
+        snprintf(why, whylen, "%s", (*cp)->errmsg);
+        gdfs_rpc_close(rpc, *cp);
+        *cp = NULL;
+    }
+    return rc;
+}
+
+/* Stream from one replica, from chunk rd->next on, through @c if an RGET
+ * of rd->want was sent on it already (early_rget), else through a new
+ * request. A failure of the client's connection sets rd->client_gone (and
+ * returns GDFS_ECLOSED); any other failure is the replica's, and the
+ * caller may try the next one, even when it is GDFS_ECLOSED (the replica
+ * died mid-stream). */
+static int read_from(struct reader *rd, const char *addr,
+                     struct gdfs_rpc_conn *c, char *why, size_t whylen)
 {
     struct gdfs_session *s = rd->s;
     struct gdfs_rpc *rpc = gdfs_records_rpc(s->records);
-    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_RGET}, r;
-    struct gdfs_rpc_conn *c;
-    int io = gdfs_session_io_ms(s), rc;
+    struct gdfs_msg r;
+    int io = gdfs_session_io_ms(s), rc = GDFS_OK;
 
-    req.u.rget.version = rd->want;
-    req.u.rget.name = *rd->name;
-    rc = gdfs_rpc_call(rpc, addr, &req, GDFS_MSG_NDTOCL_GET_INFO, &r, &c, io,
-                       why, whylen);
+    if (c == NULL)
+        rc = rget_send(s, addr, rd->name, &rd->want, &c, why, whylen);
     if (rc != GDFS_OK)
         return rc;
+    rc = gdfs_rpc_recv(c, GDFS_MSG_NDTOCL_GET_INFO, &r, io);
+    if (rc != GDFS_OK) {
+        snprintf(why, whylen, "%s", c->errmsg);
+        gdfs_rpc_close(rpc, c);
+        return rc;
+    }
     rc = take_info(rd, &r, addr, why, whylen);
     if (rc != GDFS_OK) {
         c->broken = true; /* its chunks are still on the way */
@@ -806,11 +835,102 @@ out:
     return rc;
 }
 
+/* A get's read started before the leader answers (early_rget). */
+struct early {
+    struct gdfs_rpc_conn *c; /* NULL: none */
+    struct gdfs_version v;
+    char id[GDFS_NODE_ID_MAX + 1];
+};
+
+/* A get of the newest version through a node that neither leads nor
+ * holds a copy costs two round trips in series: the leader's record, then
+ * a replica's bytes. This node's own record table follows the leader's
+ * through the record log, usually within a round trip: an RGET of the
+ * version it names goes to a replica it names now, while the leader is
+ * asked, and serves the get only if the leader's record names that same
+ * version (early_take); otherwise it is dropped unread. Nothing reaches
+ * the client before the leader answered. */
+static void early_rget(struct gdfs_session *s, const struct gdfs_msg *m,
+                       struct early *e)
+{
+    struct gdfs_meta local;
+    char addr[GDFS_ADDR_MAX + 1], why[256];
+    bool self;
+
+    e->c = NULL;
+    if (m->u.get.seq != 0 || (m->flags & GDFS_FLAG_STALE_OK) ||
+        gdfs_records_leader(s->records, addr, &self, why, sizeof(why)) !=
+            GDFS_OK ||
+        self ||
+        gdfs_store_meta_get(s->st, m->u.get.name.p, m->u.get.name.len,
+                            &local) != GDFS_OK ||
+        local.tombstone)
+        return;
+    for (unsigned i = 0; i < local.nreplicas; i++)
+        if (strcmp(local.replica[i], s->cfg->node_id) == 0)
+            return; /* it reads its own copy at once */
+    for (unsigned i = 0; i < local.nreplicas; i++) {
+        if (!gdfs_records_member(s->records, local.replica[i], addr, NULL) ||
+            addr[0] == '\0')
+            continue;
+        if (rget_send(s, addr, &m->u.get.name, &local.version, &e->c, why,
+                      sizeof(why)) == GDFS_OK) {
+            e->v = local.version;
+            snprintf(e->id, sizeof(e->id), "%s", local.replica[i]);
+        }
+        return;
+    }
+}
+
+/* Drop an early read's connection @c (NULL is fine) unread. */
+static void early_drop(struct gdfs_session *s, struct gdfs_rpc_conn *c)
+{
+    if (c == NULL)
+        return;
+    c->broken = true; /* its answer is on the way */
+    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
+}
+
+/* The early read of @e, if it reads what the leader's record @meta names
+ * as @want: the index of its replica in @meta (and *c its connection);
+ * else -1, and the early read is dropped. */
+static int early_take(struct gdfs_session *s, struct early *e,
+                      const struct gdfs_meta *meta,
+                      const struct gdfs_version *want,
+                      struct gdfs_rpc_conn **c)
+{
+    *c = NULL;
+    if (e->c == NULL)
+        return -1;
+    if (gdfs_version_cmp(&e->v, want) == 0)
+        for (unsigned i = 0; i < meta->nreplicas; i++)
+            if (strcmp(meta->replica[i], e->id) == 0) {
+                gdfs_log(GDFS_LOG_DEBUG,
+                         "get: version %llu read early from %s, as the "
+                         "leader's record names",
+                         (unsigned long long)want->seq, e->id);
+                *c = e->c;
+                e->c = NULL;
+                return (int)i;
+            }
+    gdfs_log(GDFS_LOG_DEBUG,
+             "get: early read of version %llu from %s dropped: the "
+             "leader's record names version %llu",
+             (unsigned long long)e->v.seq, e->id,
+             (unsigned long long)want->seq);
+    early_drop(s, e->c);
+    e->c = NULL;
+    return -1;
+}
+
 int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_meta meta;
     char addrs[GDFS_REPLICAS][GDFS_ADDR_MAX + 1];
     struct reader rd = {.s = s, .reqid = m->reqid, .name = &m->u.get.name};
+    struct early early;
+    struct gdfs_rpc_conn *ec = NULL; /* the early read's, until used */
+    int ei;                          /* its replica in meta, or -1 */
     char name[256], why[1024] = "", last[1024] = "", stale[1024];
     unsigned order[GDFS_REPLICAS], n = 0;
     int rc, lastrc = GDFS_ENOREPLICA;
@@ -818,6 +938,7 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
     uint8_t bad = 0, good = 0; /* replicas that failed / served the get */
 
     gdfs_log_name(&m->u.get.name, name, sizeof(name));
+    early_rget(s, m, &early);
     rc = gdfs_gateway_lookup(s, &m->u.get.name, &meta, addrs, why,
                              sizeof(why));
     if ((rc == GDFS_ENOQUORUM || rc == GDFS_ENOTLEADER) &&
@@ -835,8 +956,10 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
         snprintf(why, sizeof(why), "no such file (removed in version %llu)",
                  (unsigned long long)meta.version.seq);
     }
-    if (rc != GDFS_OK)
+    if (rc != GDFS_OK) {
+        early_drop(s, early.c);
         return gdfs_reply_error(s, m->reqid, rc, "get %s: %s", name, why);
+    }
     if (m->u.get.seq == 0 || m->u.get.seq == meta.version.seq) {
         rd.want = meta.version;
         rd.rec = rd.stale == NULL ? &meta : NULL;
@@ -844,16 +967,22 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
         rd.want.seq = m->u.get.seq;
         rd.want.term = 0;
     }
-    /* This node first if it holds a copy, then the others. */
+    /* This node first if it holds a copy, then the one read early, then
+     * the others. */
+    ei = early_take(s, &early, &meta, &rd.want, &ec);
     for (unsigned i = 0; i < meta.nreplicas; i++)
         if (strcmp(meta.replica[i], s->cfg->node_id) == 0)
             order[n++] = i;
+    if (ei >= 0)
+        order[n++] = (unsigned)ei;
     for (unsigned i = 0; i < meta.nreplicas; i++)
-        if (strcmp(meta.replica[i], s->cfg->node_id) != 0)
+        if (strcmp(meta.replica[i], s->cfg->node_id) != 0 && (int)i != ei)
             order[n++] = i;
-    if ((rc = gdfs_hash_init(&rd.list)) != GDFS_OK)
+    if ((rc = gdfs_hash_init(&rd.list)) != GDFS_OK) {
+        early_drop(s, ec);
         return gdfs_reply_error(s, m->reqid, rc, "get %s: out of memory",
                                 name);
+    }
     /* R = 2 (DESIGN.md "Get"): a second replica is probed meanwhile; read
      * repair of the committed version, after the get (readrepair.h). */
     if (rd.stale == NULL && rd.want.term != 0 && n > 0)
@@ -869,8 +998,11 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
                             sizeof(why));
         else if (addrs[i][0] == '\0')
             continue;
-        else
-            rc = read_from(&rd, addrs[i], why, sizeof(why));
+        else if ((int)i == ei) {
+            rc = read_from(&rd, addrs[i], ec, why, sizeof(why));
+            ec = NULL;
+        } else
+            rc = read_from(&rd, addrs[i], NULL, why, sizeof(why));
         if (rc == GDFS_OK)
             good |= (uint8_t)(1u << i);
         if (rc == GDFS_OK || rd.client_gone)
@@ -883,6 +1015,7 @@ int gdfs_gateway_get(struct gdfs_session *s, const struct gdfs_msg *m)
         if (rc == GDFS_ENOENT || rc == GDFS_ECORRUPT)
             bad |= (uint8_t)(1u << i);
     }
+    early_drop(s, ec); /* the get ended before reaching it */
     if (rd.stale == NULL && rd.want.term != 0)
         gdfs_readrepair_end(s->readrepair, ticket, &meta,
                             (const char(*)[GDFS_ADDR_MAX + 1]) addrs, bad,

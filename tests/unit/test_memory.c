@@ -21,11 +21,13 @@
 #endif
 #endif
 
+#ifndef SANITIZED
 /* Mapped blocks in use now. */
 static size_t mapped(void)
 {
     return mallinfo2().hblks;
 }
+#endif
 
 START_TEST(test_memory_frames_stay_mapped)
 {

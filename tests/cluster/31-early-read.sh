@@ -17,10 +17,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "1..0 # SKIP python3 not found"
-    exit 0
-fi
+needs_python3
 N=5
 ALL="1 2 3 4 5"
 

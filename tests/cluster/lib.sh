@@ -520,6 +520,15 @@ launch_cluster() {
     expect_within 30 "$n" alive_count 1
 }
 
+# needs_python3: a test that reads databases or JSON with python3 skips
+# itself (plan 1..0) without it.
+needs_python3() {
+    if ! command -v python3 >/dev/null 2>&1; then
+        echo "1..0 # SKIP python3 not found"
+        exit 0
+    fi
+}
+
 cat_rc() {
     [ -e "$T/n$1/rc" ] && echo rc
 }

@@ -485,6 +485,21 @@ START_TEST(test_group_leader_crash_replaced)
 }
 END_TEST
 
+/* Crash leader @l of a 5-node world and run until the others agree on a
+ * new one (10 s at most): its index. */
+static int successor_of(int l)
+{
+    int l2 = -1;
+    uint64_t t0 = W.now;
+
+    crash(l);
+    while (leaders(ALL, &l2) == 0 && W.now - t0 < 10000)
+        run(STEP_MS);
+    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    ck_assert_str_eq(W.failure, "");
+    return l2;
+}
+
 /* The election restriction (thesis §3.6.1): with the leader gone, only a
  * node whose record log is at least as up to date as a majority's can
  * win. Two of five lag behind: they never win, whatever the schedule;
@@ -492,8 +507,8 @@ END_TEST
  * is not vacuous. */
 static int winner_with_logs(uint64_t seed, bool lagging)
 {
-    int l = -1, l2 = -1;
-    uint64_t t0, term;
+    int l = -1;
+    uint64_t term;
 
     world_init(5, seed);
     run(3000);
@@ -507,13 +522,7 @@ static int winner_with_logs(uint64_t seed, bool lagging)
         gdfs_group_set_log(&W.node[i].g, k == 4 && behind ? term - 1 : term,
                            k == 3 && behind ? 4 : 10);
     }
-    crash(l);
-    t0 = W.now;
-    while (leaders(ALL, &l2) == 0 && W.now - t0 < 10000)
-        run(STEP_MS);
-    ck_assert_int_eq(leaders(ALL, &l2), 1);
-    ck_assert_str_eq(W.failure, "");
-    return (l2 - l + 5) % 5;
+    return (successor_of(l) - l + 5) % 5;
 }
 
 START_TEST(test_group_vote_needs_a_log_as_up_to_date)
@@ -528,6 +537,26 @@ START_TEST(test_group_vote_needs_a_log_as_up_to_date)
 }
 END_TEST
 
+/* Crash node @w, empty its disk and have it join again through leader
+ * @l, keeping its votes held; it is a follower again. */
+static struct node *wipe_and_join(int w, int l)
+{
+    struct node *nd = &W.node[w];
+    struct gdfs_group_io io;
+
+    crash(w);
+    memset(&nd->disk, 0, sizeof(nd->disk));
+    io = io_for(nd);
+    nd->up = true;
+    W.keep_held = true;
+    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[l].addr, &cfg, &io,
+                          W.now);
+    run(1500);
+    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
+    ck_assert(nd->g.votes_held);
+    return nd;
+}
+
 /* A member back with an emptied disk (a wiped data_dir, then join under
  * its id) lost the entries it acknowledged. Five nodes, all at entry 10
  * but two lagging at entry 4; the follower next to the leader is wiped
@@ -541,10 +570,9 @@ END_TEST
  * (2: the up-to-date one; 3 or 4: a lagging one). */
 static int winner_after_wipe(uint64_t seed, bool release)
 {
-    struct gdfs_group_io io;
     struct node *nd;
-    int l = -1, l2 = -1, w;
-    uint64_t t0, term;
+    int l = -1, l2, w;
+    uint64_t term;
 
     world_init(5, seed);
     run(3000);
@@ -553,27 +581,12 @@ static int winner_after_wipe(uint64_t seed, bool release)
     for (int i = 0; i < 5; i++)
         gdfs_group_set_log(&W.node[i].g, term, (i - l + 5) % 5 >= 3 ? 4 : 10);
     w = (l + 1) % 5;
-    crash(w);
-    nd = &W.node[w];
-    memset(&nd->disk, 0, sizeof(nd->disk));
-    io = io_for(nd);
-    nd->up = true;
-    W.keep_held = true;
-    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[l].addr, &cfg, &io,
-                          W.now);
-    run(1500);
-    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
-    ck_assert(nd->g.votes_held);
+    nd = wipe_and_join(w, l);
     gdfs_group_set_log(&nd->g, 0, 0);
     if (release)
         ck_assert(gdfs_group_release_votes(&nd->g));
-    crash(l);
-    t0 = W.now;
-    while (leaders(ALL, &l2) == 0 && W.now - t0 < 10000)
-        run(STEP_MS);
-    ck_assert_int_eq(leaders(ALL, &l2), 1);
+    l2 = successor_of(l);
     ck_assert_int_ne(l2, w); /* an empty log never wins */
-    ck_assert_str_eq(W.failure, "");
     return (l2 - l + 5) % 5;
 }
 
@@ -594,7 +607,6 @@ END_TEST
  * follows, on disk too: in that term it grants no other. */
 START_TEST(test_group_released_votes_start_at_the_next_term)
 {
-    struct gdfs_group_io io;
     struct node *nd;
     int l = -1, w;
 
@@ -602,17 +614,7 @@ START_TEST(test_group_released_votes_start_at_the_next_term)
     run(3000);
     ck_assert_int_eq(leaders(ALL, &l), 1);
     w = (l + 1) % 3;
-    crash(w);
-    nd = &W.node[w];
-    memset(&nd->disk, 0, sizeof(nd->disk));
-    io = io_for(nd);
-    nd->up = true;
-    W.keep_held = true;
-    gdfs_group_start_join(&nd->g, nd->id, nd->addr, W.node[l].addr, &cfg, &io,
-                          W.now);
-    run(1500);
-    ck_assert_int_eq(nd->g.role, GDFS_ROLE_FOLLOWER);
-    ck_assert(nd->g.votes_held);
+    nd = wipe_and_join(w, l);
     ck_assert(gdfs_group_release_votes(&nd->g));
     ck_assert(!nd->g.votes_held);
     ck_assert_str_eq(nd->g.voted_for, W.node[l].id);

@@ -748,9 +748,11 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
     pthread_mutex_unlock(&h->mu);
 }
 
-void gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
+bool gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
                               uint64_t index)
 {
+    bool voting;
+
     pthread_mutex_lock(&h->mu);
     if (h->g.votes_held && h->g.term == term &&
         gdfs_group_release_votes(&h->g)) {
@@ -764,7 +766,9 @@ void gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
                  "(entry %llu): this node votes again",
                  (unsigned long long)term, (unsigned long long)index);
     }
+    voting = !h->g.votes_held;
     pthread_mutex_unlock(&h->mu);
+    return voting;
 }
 
 bool gdfs_grouphost_set_log(struct gdfs_grouphost *h, uint64_t term,

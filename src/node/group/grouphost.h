@@ -92,9 +92,11 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
 /* The record log holds every entry the leader of @term had committed
  * (up to @index): a node that joined votes again (group.h
  * gdfs_group_hold_votes; persisted). Nothing if it was not holding them
- * or the group has left @term. Called under the record log's lock, as
+ * or the group has left @term. Returns whether the node votes freely now
+ * (votes are held only from the start of the process, so once true it
+ * stays true). Called under the record log's lock, as
  * gdfs_grouphost_set_log. */
-void gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
+bool gdfs_grouphost_caught_up(struct gdfs_grouphost *h, uint64_t term,
                               uint64_t index);
 
 /* The record log's last entry is now (@term, @index) (the election

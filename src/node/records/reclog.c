@@ -69,6 +69,9 @@ struct gdfs_reclog {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* appended, acknowledged, committed, applied, led */
     bool stop;
+    /* The group votes freely (it held no votes, or released them): the
+     * follower's appends need not tell it that the log caught up. */
+    bool votes_free;
     pthread_mutex_t qmu; /* the queue only, taken alone or inside mu */
     struct queued *queue, **queue_tail;
     struct gdfs_rlog log;
@@ -714,9 +717,10 @@ int gdfs_reclog_handle_append(struct gdfs_session *s, struct gdfs_reclog *l,
             publish_log(l);
             if (rc != GDFS_OK)
                 snprintf(why, sizeof(why), "%s", gdfs_strerror(rc));
-            else if (ack.ok && ack.match >= req.commit)
+            else if (!l->votes_free && ack.ok && ack.match >= req.commit)
                 /* It agrees with the leader past everything committed. */
-                gdfs_grouphost_caught_up(l->group, term, ack.match);
+                l->votes_free = gdfs_grouphost_caught_up(l->group, term,
+                                                         ack.match);
         }
     }
     pthread_mutex_unlock(&l->mu);

@@ -144,7 +144,7 @@ int gdfs_store_inv_copies(struct gdfs_store *st, uint64_t mask, int64_t after,
         bool stop = false;
         int rc = st_prep(st,
                          "SELECT id, name, seq, term FROM versions WHERE "
-                         "id > ?1 AND state = 1 AND damaged = 0 "
+                         "id > ?1 AND state = 1 AND seq > 0 AND damaged = 0 "
                          "ORDER BY id LIMIT ?2",
                          &s);
 

@@ -150,6 +150,19 @@ int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
     return rc;
 }
 
+int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m)
+{
+    int rc = st_begin(st, false);
+
+    if (rc != GDFS_OK)
+        return rc;
+    if ((rc = st_adopt(st, m)) != GDFS_OK) {
+        st_rollback(st);
+        return rc;
+    }
+    return st_commit(st);
+}
+
 int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,
                                 size_t namelen, const struct gdfs_version *v,
                                 bool *dropped)

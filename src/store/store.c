@@ -975,10 +975,25 @@ static int mark_unassigned(struct gdfs_store *st, int64_t id)
     return st_step_done(st, s, "mark version unassigned");
 }
 
-int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
-                         size_t namelen, uint32_t chunk_size,
-                         const struct gdfs_version *v,
-                         struct gdfs_store_version *out)
+/* Drop rows of version @v of @name still being written: they belong to
+ * an earlier stream whose abort failed (a full disk), and would make this
+ * version impossible to store here until a restart. In a transaction. */
+static int drop_stale_streams(struct gdfs_store *st, const uint8_t *name,
+                              size_t namelen, const struct gdfs_version *v)
+{
+    return st_drop_selected(st,
+                            "SELECT id FROM versions WHERE name = ?1 AND "
+                            "seq = ?2 AND term = ?3 AND state = 0 LIMIT 64",
+                            name, namelen, (sqlite3_int64)v->seq,
+                            (sqlite3_int64)v->term, "drop stale stream");
+}
+
+/* put_begin, and with @later (v NULL) a row whose version a replica
+ * learns at the end of its stream (gdfs_store_put_commit_as). */
+static int begin_row(struct gdfs_store *st, const uint8_t *name,
+                     size_t namelen, uint32_t chunk_size,
+                     const struct gdfs_version *v, bool later,
+                     struct gdfs_store_version *out)
 {
     int rc = st_begin(st, false);
 
@@ -987,23 +1002,15 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
         return rc;
     if (v != NULL) {
         out->version = *v;
-        /* A row of this version still being written belongs to an
-         * earlier stream whose abort failed (a full disk): it would make
-         * this version impossible to store here until a restart. */
-        rc = st_drop_selected(st,
-                              "SELECT id FROM versions WHERE name = ?1 AND "
-                              "seq = ?2 AND term = ?3 AND state = 0 LIMIT 64",
-                              name, namelen, (sqlite3_int64)v->seq,
-                              (sqlite3_int64)v->term, "drop stale stream");
-        if (rc != GDFS_OK) {
+        if ((rc = drop_stale_streams(st, name, namelen, v)) != GDFS_OK) {
             st_rollback(st);
             return rc;
         }
     }
     rc = insert_version(st, name, namelen, &out->version, GDFS_VERSION_WRITING,
-                        chunk_size, v == NULL, &out->id);
+                        chunk_size, v == NULL && !later, &out->id);
     /* No version yet: it is assigned at commit, so that versions follow
-     * commit order. */
+     * commit order (or, @later, given then by the gateway). */
     if (rc == GDFS_OK && v == NULL)
         rc = mark_unassigned(st, out->id);
     if (rc != GDFS_OK) {
@@ -1013,6 +1020,21 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
     out->state = GDFS_VERSION_WRITING;
     out->chunk_size = chunk_size;
     return st_commit(st);
+}
+
+int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
+                         size_t namelen, uint32_t chunk_size,
+                         const struct gdfs_version *v,
+                         struct gdfs_store_version *out)
+{
+    return begin_row(st, name, namelen, chunk_size, v, false, out);
+}
+
+int gdfs_store_put_begin_later(struct gdfs_store *st, const uint8_t *name,
+                               size_t namelen, uint32_t chunk_size,
+                               struct gdfs_store_version *out)
+{
+    return begin_row(st, name, namelen, chunk_size, NULL, true, out);
 }
 
 int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
@@ -1170,10 +1192,137 @@ static int count_chunks(struct gdfs_store *st, int64_t vid, uint32_t *n)
     return rc;
 }
 
-int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
-                          uint32_t nchunks,
-                          const uint8_t sha256[GDFS_SHA256_LEN],
-                          struct gdfs_version *out)
+/* ---- copies without a version (put_begin_later) -------------------------- */
+
+/* Whether row @vid is committed (0 when it is gone). */
+static bool row_committed(struct gdfs_store *st, int64_t vid)
+{
+    sqlite3_stmt *s;
+    bool yes = false;
+
+    if (st_prep(st, "SELECT committed FROM versions WHERE id = ?1", &s) !=
+        GDFS_OK)
+        return false;
+    sqlite3_bind_int64(s, 1, vid);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        yes = sqlite3_column_int(s, 0) != 0;
+    st_done(st, s);
+    return yes;
+}
+
+/* Inside a write transaction: the complete copy @vid, without a version,
+ * takes m->version, if it holds m's content (size, chunk count, file
+ * hash; chunk_size too when m has one). @strict: say why not (for
+ * put_assign); else (st_adopt) a copy that does not fit is left as it is.
+ * Holding that version complete already, this copy is one too many: it
+ * goes. It is committed if a record names the version. */
+static int adopt_row(struct gdfs_store *st, int64_t vid,
+                     const struct gdfs_meta *m, bool strict)
+{
+    sqlite3_stmt *s;
+    int rc = st_prep(st,
+                     "SELECT state, seq, size, nchunks, chunk_size, sha256, "
+                     "EXISTS (SELECT 1 FROM versions w WHERE w.name = "
+                     "versions.name AND w.seq = ?2 AND w.term = ?3 AND "
+                     "w.state = 1) FROM versions WHERE id = ?1",
+                     &s);
+    bool fits = false, held = false;
+
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
+    if ((rc = st_step_row(st, s, "read copy", "copy is gone")) == GDFS_OK) {
+        const void *sha = sqlite3_column_blob(s, 5);
+
+        fits = sqlite3_column_int(s, 0) == GDFS_VERSION_COMPLETE &&
+               sqlite3_column_int64(s, 1) < 0 &&
+               (uint64_t)sqlite3_column_int64(s, 2) == m->size &&
+               (uint32_t)sqlite3_column_int64(s, 3) == m->nchunks &&
+               (m->chunk_size == 0 ||
+                (uint32_t)sqlite3_column_int64(s, 4) == m->chunk_size) &&
+               sha != NULL && sqlite3_column_bytes(s, 5) == GDFS_SHA256_LEN &&
+               memcmp(sha, m->sha256, GDFS_SHA256_LEN) == 0;
+        held = sqlite3_column_int(s, 6) != 0;
+    }
+    st_done(st, s);
+    if (rc != GDFS_OK)
+        return rc;
+    if (!fits) {
+        if (!strict)
+            return GDFS_OK;
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "version row %lld is not a complete copy without a "
+                 "version of that content",
+                 (long long)vid);
+        return GDFS_EINVAL;
+    }
+    if (held)
+        return st_drop_version(st, vid);
+    if ((rc = drop_stale_streams(st, m->name, m->namelen, &m->version)) !=
+        GDFS_OK)
+        return rc;
+    rc = st_prep(st,
+                 "UPDATE versions SET seq = ?2, term = ?3, committed = "
+                 "EXISTS (SELECT 1 FROM meta m WHERE m.name = versions.name "
+                 "AND m.seq = ?2 AND m.term = ?3) WHERE id = ?1",
+                 &s);
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 1, vid);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
+    return st_step_done(st, s, "give a copy its version");
+}
+
+int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m)
+{
+    sqlite3_stmt *s;
+    int64_t ids[8];
+    unsigned n = 0;
+    int rc;
+
+    if (m->tombstone)
+        return GDFS_OK;
+    rc = st_prep_named(st,
+                       "SELECT id FROM versions WHERE name = ?1 AND "
+                       "state = 1 AND seq < 0 AND size = ?2 AND "
+                       "nchunks = ?3 ORDER BY id LIMIT 8",
+                       m->name, m->namelen, NULL, &s);
+    if (rc != GDFS_OK)
+        return rc;
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)m->size);
+    sqlite3_bind_int64(s, 3, m->nchunks);
+    while (n < 8 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        ids[n++] = sqlite3_column_int64(s, 0);
+    st_done(st, s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return st_fail(st, "find copies without a version");
+    for (unsigned i = 0; i < n; i++)
+        if ((rc = adopt_row(st, ids[i], m, false)) != GDFS_OK)
+            return rc;
+    return GDFS_OK;
+}
+
+/* Inside a write transaction: st_adopt by the record of @name held here. */
+static int adopt_by_record(struct gdfs_store *st, const uint8_t *name,
+                           size_t namelen)
+{
+    struct gdfs_meta m;
+    int rc = gdfs_store_meta_get(st, name, namelen, &m);
+
+    if (rc == GDFS_ENOENT)
+        return GDFS_OK;
+    return rc == GDFS_OK ? st_adopt(st, &m) : rc;
+}
+
+/* put_commit; @later: of a row begun by put_begin_later, which stays
+ * without a version (put_assign, st_adopt give it one). */
+static int commit_row(struct gdfs_store *st, int64_t vid, bool later,
+                      uint64_t size, uint32_t nchunks,
+                      const uint8_t sha256[GDFS_SHA256_LEN],
+                      struct gdfs_version *out)
 {
     uint8_t name[GDFS_NAME_MAX];
     size_t namelen;
@@ -1197,8 +1346,16 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
     }
     if ((rc = version_of(st, vid, &v)) != GDFS_OK)
         goto fail;
+    if (later != ((int64_t)v.seq < 0 && !row_committed(st, vid))) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "version row %lld: %s",
+                 (long long)vid,
+                 later ? "not a copy begun without a version"
+                       : "a copy begun without a version");
+        rc = GDFS_EINVAL;
+        goto fail;
+    }
     /* Unassigned (seq < 0): the next local version, in commit order. */
-    if ((int64_t)v.seq < 0 && (rc = next_version(st, &v)) != GDFS_OK)
+    if (!later && (int64_t)v.seq < 0 && (rc = next_version(st, &v)) != GDFS_OK)
         goto fail;
     rc = st_prep(st,
                  "UPDATE versions SET state = 1, size = ?2, nchunks = ?3, "
@@ -1225,6 +1382,50 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
         *out = v;
     if ((rc = st_collect(st, name, namelen, st->opts.keep_versions)) !=
         GDFS_OK)
+        goto fail;
+    /* The record of a copy without a version can be here first (a slow
+     * replica): it takes the version now. */
+    if (later && (rc = adopt_by_record(st, name, namelen)) != GDFS_OK)
+        goto fail;
+    return st_commit(st);
+fail:
+    st_rollback(st);
+    return rc;
+}
+
+int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
+                          uint32_t nchunks,
+                          const uint8_t sha256[GDFS_SHA256_LEN],
+                          struct gdfs_version *out)
+{
+    return commit_row(st, vid, false, size, nchunks, sha256, out);
+}
+
+int gdfs_store_put_commit_later(struct gdfs_store *st, int64_t vid,
+                                uint64_t size, uint32_t nchunks,
+                                const uint8_t sha256[GDFS_SHA256_LEN])
+{
+    return commit_row(st, vid, true, size, nchunks, sha256, NULL);
+}
+
+int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,
+                          const struct gdfs_version *v, uint64_t size,
+                          uint32_t nchunks,
+                          const uint8_t sha256[GDFS_SHA256_LEN])
+{
+    struct gdfs_meta m;
+    int state, rc;
+
+    memset(&m, 0, sizeof(m));
+    if ((rc = st_begin(st, true)) != GDFS_OK)
+        return rc;
+    if ((rc = version_name(st, vid, m.name, &m.namelen, &state)) != GDFS_OK)
+        goto fail;
+    m.version = *v;
+    m.size = size;
+    m.nchunks = nchunks;
+    memcpy(m.sha256, sha256, GDFS_SHA256_LEN);
+    if ((rc = adopt_row(st, vid, &m, true)) != GDFS_OK)
         goto fail;
     return st_commit(st);
 fail:

@@ -154,6 +154,15 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
                          const struct gdfs_version *v,
                          struct gdfs_store_version *out);
 
+/* Start a replica's copy of @name whose version is not known yet (a
+ * gateway that has not heard from the leader yet): like put_begin with
+ * @v, uncommitted; it is completed by gdfs_store_put_commit_later and
+ * takes its version from gdfs_store_put_assign, or from the record that
+ * names its content (gdfs_store_meta_put). */
+int gdfs_store_put_begin_later(struct gdfs_store *st, const uint8_t *name,
+                               size_t namelen, uint32_t chunk_size,
+                               struct gdfs_store_version *out);
+
 /* Store chunk @idx of version row @vid. No transaction stays open after
  * return, so a slow sender never holds the write lock. */
 int gdfs_store_put_chunk(struct gdfs_store *st, int64_t vid, uint32_t idx,
@@ -169,6 +178,25 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
                           uint32_t nchunks,
                           const uint8_t sha256[GDFS_SHA256_LEN],
                           struct gdfs_version *out);
+
+/* put_commit of a row begun by put_begin_later: complete and durable,
+ * still without a version, unless the record of its file is here already
+ * and names its content (then it takes that version, as in
+ * gdfs_store_meta_put). GDFS_EINVAL for any other row. */
+int gdfs_store_put_commit_later(struct gdfs_store *st, int64_t vid,
+                                uint64_t size, uint32_t nchunks,
+                                const uint8_t sha256[GDFS_SHA256_LEN]);
+
+/* The complete copy @vid without a version (put_commit_later) is version
+ * @v, whose content is @size bytes in @nchunks chunks with file hash
+ * @sha256 (fsynced; committed if a record names @v). A copy of @v held
+ * here already makes @vid surplus: it is dropped, and the answer is
+ * GDFS_OK. GDFS_EINVAL if @vid is not a complete copy without a version
+ * of that content, GDFS_ENOENT if it is gone. */
+int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,
+                          const struct gdfs_version *v, uint64_t size,
+                          uint32_t nchunks,
+                          const uint8_t sha256[GDFS_SHA256_LEN]);
 
 /* Drop an unfinished version row and its chunks. */
 int gdfs_store_put_abort(struct gdfs_store *st, int64_t vid);
@@ -349,6 +377,10 @@ typedef int (*gdfs_store_copy_cb)(void *ctx, const struct gdfs_copy_ref *c);
  * stops early. */
 int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
                            uint32_t max, gdfs_store_copy_cb cb, void *ctx);
+/* This node's copies of m's file without a version (put_begin_later)
+ * that hold m's content take m->version (the leader's record, for a
+ * replica whose gateway went away before it told it). */
+int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m);
 /* Drop this node's copy of @name at @v if it is still uncommitted and no
  * record stored here names it; *dropped says whether it went. */
 int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,

@@ -57,7 +57,8 @@ int gdfs_store_probe(struct gdfs_store *st, const uint8_t *name,
 }
 
 /* Which copies a scrub checks: complete ones, committed or old enough. */
-#define COPIES_WHERE "state = 1 AND (committed = 1 OR created <= ?2)"
+#define COPIES_WHERE                                                          \
+    "state = 1 AND seq > 0 AND (committed = 1 OR created <= ?2)"
 
 int gdfs_store_copies(struct gdfs_store *st, int64_t after, int64_t min_age_s,
                       struct gdfs_store_copy *out, unsigned max, unsigned *n)

@@ -1078,6 +1078,99 @@ START_TEST(test_store_replica_copy_uncommitted_until_record)
 }
 END_TEST
 
+/* One 100-byte chunk of @fill into a row begun by put_begin_later,
+ * completed without a version; *top gets the file hash. */
+static int64_t later_copy(const char *name, int fill,
+                          uint8_t top[GDFS_SHA256_LEN])
+{
+    struct gdfs_store_version row;
+    uint8_t data[100], sha[GDFS_SHA256_LEN];
+
+    memset(data, fill, sizeof(data));
+    gdfs_hash_sha256(data, sizeof(data), sha);
+    gdfs_hash_sha256(sha, sizeof(sha), top);
+    ck_assert_int_eq(gdfs_store_put_begin_later(st, NAME(name), 4096, &row),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_chunk(st, row.id, 0, sha, data, 100),
+                     GDFS_OK);
+    /* put_commit is for rows that have or get a local version */
+    ck_assert_int_eq(gdfs_store_put_commit(st, row.id, 100, 1, top, NULL),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_put_commit_later(st, row.id, 100, 1, top),
+                     GDFS_OK);
+    return row.id;
+}
+
+/* A gateway that streams before the leader named the version: the copy
+ * is stored without one, then takes it from the gateway (put_assign) or
+ * from the record that names its content; until then no version finds
+ * it, and it is nobody's newest. */
+START_TEST(test_store_replica_copy_version_later)
+{
+    struct gdfs_store_version v;
+    struct gdfs_version want = {8, 2};
+    struct gdfs_meta m = record("f", 8, 2, false), g;
+    uint8_t top[GDFS_SHA256_LEN], other[GDFS_SHA256_LEN];
+    int64_t id = later_copy("f", 1, top), id2, xid;
+
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &want, &v),
+                     GDFS_ENOENT);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
+    /* not its content: refused, nothing changes */
+    memset(other, 7, sizeof(other));
+    ck_assert_int_eq(gdfs_store_put_assign(st, id, &want, 100, 1, other),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_put_assign(st, id, &want, 101, 1, top),
+                     GDFS_EINVAL);
+    ck_assert_int_eq(gdfs_store_put_assign(st, id, &want, 100, 1, top),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &want, &v),
+                     GDFS_OK);
+    ck_assert_uint_eq(v.size, 100);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_ENOENT);
+    /* once */
+    ck_assert_int_eq(gdfs_store_put_assign(st, id, &want, 100, 1, top),
+                     GDFS_EINVAL);
+    /* a second copy of the same content and version is one too many */
+    id2 = later_copy("f", 1, top);
+    ck_assert_int_eq(gdfs_store_put_assign(st, id2, &want, 100, 1, top),
+                     GDFS_OK);
+    ck_assert_int_eq(gdfs_store_put_assign(st, id2, &want, 100, 1, top),
+                     GDFS_ENOENT);
+    memcpy(m.sha256, top, sizeof(top));
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("f"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 8);
+
+    /* The record names the content: it gives the version (a gateway
+     * that went away before telling this replica). */
+    later_copy("g", 2, top);
+    later_copy("g", 3, other); /* another put's copy: stays without */
+    g = record("g", 9, 2, false);
+    memcpy(g.sha256, top, sizeof(top));
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &g, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("g"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 9);
+    ck_assert_int_eq(memcmp(v.sha256, top, sizeof(top)), 0);
+    /* ... and it may come first (a slow replica) */
+    g = record("h", 10, 2, false);
+    xid = later_copy("x", 4, top); /* and h's content hash */
+    memcpy(g.sha256, top, sizeof(top));
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &g, NULL), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("h"), 0, &v), GDFS_ENOENT);
+    later_copy("h", 4, top);
+    ck_assert_int_eq(gdfs_store_lookup(st, NAME("h"), 0, &v), GDFS_OK);
+    ck_assert_uint_eq(v.version.seq, 10);
+    /* a tombstone leaves copies without a version to the orphan sweep
+     * (the put may be newer than the remove) */
+    g = record("x", 11, 2, true);
+    ck_assert_int_eq(gdfs_store_meta_put(st, 2, &g, NULL), GDFS_OK);
+    want = (struct gdfs_version){12, 2};
+    ck_assert_int_eq(gdfs_store_put_assign(st, xid, &want, 100, 1, top),
+                     GDFS_OK);
+}
+END_TEST
+
 START_TEST(test_store_record_before_copy_commits_it)
 {
     struct gdfs_store_version v;
@@ -2052,6 +2145,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_joining_node_becomes_member);
     tcase_add_test(tc, test_store_joined_node_holds_votes);
     tcase_add_test(tc, test_store_replica_copy_uncommitted_until_record);
+    tcase_add_test(tc, test_store_replica_copy_version_later);
     tcase_add_test(tc, test_store_record_before_copy_commits_it);
     tcase_add_test(tc, test_store_record_older_term_refused);
     tcase_add_test(tc, test_store_record_keeps_newest);

@@ -332,6 +332,8 @@ struct gdfs_msg {
             struct gdfs_bytes data;
         } chunk;
         struct {
+            /* RPUT_VERSION only: the version (PUT_END leaves it 0 0) */
+            struct gdfs_version version;
             uint64_t size;
             uint32_t nchunks;
             uint8_t sha256[GDFS_SHA256_LEN];
@@ -491,6 +493,12 @@ struct gdfs_gmsg {
             uint64_t sent_at; /* leader's clock, echoed in the ack */
             struct gdfs_version committed; /* newest member set committed */
             struct gdfs_members set;
+            /* the leader's placement exclusions (bit i: set.m[i]), filled
+             * in by its host (node/group/grouphost.c), not by the state
+             * machine; the optional tail, sent when @hint */
+            bool hint;
+            uint64_t full;  /* no room above its reserve, as it reported */
+            uint64_t drain; /* its copies are being handed off */
         } append;
         struct {
             uint64_t sent_at;

@@ -211,6 +211,40 @@ const struct gdfs_proto_codec gdfs_proto_codec_put_end = {
     .encode = put_end_encode,
 };
 
+/* ---- NDTOND_RPUT_VERSION: seq:64 term:64 then PUT_END's fields ---------- */
+
+/* The version of a copy stored before the gateway knew it
+ * (proto/messages.h NDTOND_RPUT_VERSION), and its content by PUT_END's
+ * rules. */
+static bool rput_version_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
+{
+    gdfs_proto_get_version(r, &m->u.put_end.version);
+    return !r->bad && m->u.put_end.version.seq >= 1 &&
+           gdfs_proto_valid_version(&m->u.put_end.version) &&
+           put_end_decode(r, m);
+}
+
+static int rput_version_check(const struct gdfs_msg *m)
+{
+    if (m->u.put_end.version.seq == 0 ||
+        !gdfs_proto_valid_version(&m->u.put_end.version))
+        return GDFS_EINVAL;
+    return put_end_check(m);
+}
+
+static void rput_version_encode(struct gdfs_pack_writer *w,
+                                const struct gdfs_msg *m)
+{
+    gdfs_proto_put_version(w, &m->u.put_end.version);
+    put_end_encode(w, m);
+}
+
+const struct gdfs_proto_codec gdfs_proto_codec_rput_version = {
+    .decode = rput_version_decode,
+    .check = rput_version_check,
+    .encode = rput_version_encode,
+};
+
 /* ---- CLTOND_GET, NDTOND_LOOKUP: seq:64 namelen:16 name ------------------- */
 
 static bool get_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)

@@ -55,8 +55,10 @@ static bool read_gmember(struct gdfs_pack_reader *r, struct gdfs_bytes *id,
     return true;
 }
 
-/* SET = grouplen:8 group version:VER count:8 then count members. */
-static bool read_members(struct gdfs_pack_reader *r, struct gdfs_members *out)
+/* SET = grouplen:8 group version:VER count:8 then count members; *n gets
+ * the count. */
+static bool read_members(struct gdfs_pack_reader *r, struct gdfs_members *out,
+                         uint32_t *n)
 {
     struct gdfs_bytes group, ids[GDFS_GROUP_MAX];
     struct gdfs_version version;
@@ -80,6 +82,34 @@ static bool read_members(struct gdfs_pack_reader *r, struct gdfs_members *out)
         out->version = version;
         out->n = count;
     }
+    *n = count;
+    return true;
+}
+
+/* Bits of a member mask above the set's @n members. */
+static uint64_t bits_above(uint32_t n)
+{
+    return n >= 64 ? 0 : ~(uint64_t)0 << n;
+}
+
+/* APPEND's optional tail: full:64 drain:64, bits of its @n members only
+ * (@g NULL: check only). */
+static bool read_hint(struct gdfs_pack_reader *r, uint32_t n,
+                      struct gdfs_gmsg *g)
+{
+    uint64_t full, drain;
+
+    if (gdfs_pack_left(r) == 0)
+        return true; /* older nodes send none */
+    full = gdfs_pack_get_u64(r);
+    drain = gdfs_pack_get_u64(r);
+    if (r->bad || ((full | drain) & bits_above(n)) != 0)
+        return false;
+    if (g == NULL)
+        return true;
+    g->u.append.hint = true;
+    g->u.append.full = full;
+    g->u.append.drain = drain;
     return true;
 }
 
@@ -95,6 +125,7 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
     uint8_t kind;
     bool x, y;
     uint64_t lt, li;
+    uint32_t n = 0;
 
     kind = gdfs_pack_get_u8(r);
     gdfs_proto_get_bytes8(r, &from);
@@ -125,7 +156,8 @@ static bool read_gmsg(struct gdfs_pack_reader *r, struct gdfs_gmsg *g)
             g->u.append.sent_at = a;
             g->u.append.committed = v;
         }
-        return read_members(r, g != NULL ? &g->u.append.set : NULL);
+        return read_members(r, g != NULL ? &g->u.append.set : NULL, &n) &&
+               read_hint(r, n, g);
     case GDFS_GMSG_APPEND_ACK:
         a = gdfs_pack_get_u64(r);
         gdfs_proto_get_version(r, &v);
@@ -269,7 +301,9 @@ static bool valid_gmsg_enc(const struct gdfs_gmsg *g)
         return false;
     switch (g->type) {
     case GDFS_GMSG_APPEND:
-        return valid_members_enc(&g->u.append.set);
+        return valid_members_enc(&g->u.append.set) &&
+               (!g->u.append.hint || ((g->u.append.full | g->u.append.drain) &
+                                      bits_above(g->u.append.set.n)) == 0);
     case GDFS_GMSG_APPEND_ACK:
         return !g->u.append_ack.room.known ||
                (g->u.append_ack.room.used <= GDFS_CAPACITY_MAX &&
@@ -324,6 +358,10 @@ int gdfs_proto_encode_group(const struct gdfs_gmsg *g, uint8_t *buf,
             gdfs_pack_put_u8(&w, set->m[i].state);
             gdfs_pack_put_u64(&w, set->m[i].incarnation);
             gdfs_pack_put_u64(&w, set->m[i].since);
+        }
+        if (g->u.append.hint) {
+            gdfs_pack_put_u64(&w, g->u.append.full);
+            gdfs_pack_put_u64(&w, g->u.append.drain);
         }
         break;
     case GDFS_GMSG_APPEND_ACK:

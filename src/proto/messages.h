@@ -88,7 +88,11 @@
     /* One group message (struct gdfs_gmsg):                                  \
      *   kind:8 fromlen:8 from grouplen:8 group term:64 then by kind:         \
      *   HEARTBEAT  incarnation:64                                            \
-     *   APPEND     sent_at:64 committed:VER set:SET                          \
+     *   APPEND     sent_at:64 committed:VER set:SET then, optionally         \
+     *              (absent from older nodes): full:64 drain:64 (the          \
+     *              leader's placement exclusions, bit i = member i of set:   \
+     *              no room above its reserve; being drained; bits >= count   \
+     *              0)                                                        \
      *   APPEND_ACK sent_at:64 version:VER incarnation:64 then, optionally    \
      *              (absent from older nodes and while unknown):              \
      *              used:64 free:64 reserve:64 (the member's disk room,       \
@@ -130,8 +134,10 @@
     X(NDTOCL_PLACE, 21, NDTOCL, place, REPLY)                                 \
     /* seq:64 term:64 chunk_size:32 namelen:16 name  (gateway -> replica:     \
      * store this version; reply PUT_READY, then CHUNK frames and PUT_END     \
-     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable; seq >=    \
-     * 1, chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX) */                       \
+     * as for CLTOND_PUT; PUT_END's reply is OK once it is durable;           \
+     * chunk_size GDFS_CHUNK_MIN..GDFS_CHUNK_MAX; seq >= 1, or seq and term   \
+     * both 0: the version is not known yet; PUT_READY and OK then say 0 0,   \
+     * and RPUT_VERSION follows the OK) */                                    \
     X(NDTOND_RPUT, 22, NDTOND, rput, MEMBER)                                  \
     /* RECORD  (gateway -> leader: commit it; reply OK or ERROR) */           \
     X(NDTOND_COMMIT, 23, NDTOND, record, MEMBER)                              \
@@ -266,7 +272,13 @@
      * record table up to its entry @index, of @index_term; take it as the    \
      * log's snapshot; term, index_term >= 1, index >= 1, each at most        \
      * GDFS_VERSION_MAX; reply LOG_ACK) */                                    \
-    X(NDTOND_LOG_SNAP, 55, NDTOND, log_snap, LEADER)
+    X(NDTOND_LOG_SNAP, 55, NDTOND, log_snap, LEADER)                          \
+    /* seq:64 term:64 size:64 nchunks:32 sha256:32B  (gateway -> replica,     \
+     * on the stream of an RPUT sent with seq 0, after its OK: the copy       \
+     * just stored is version seq/term (seq >= 1), and its content is         \
+     * PUT_END's fields (same rules) again; reply OK once the copy has that   \
+     * version, or ERROR; outside such a stream it is refused) */             \
+    X(NDTOND_RPUT_VERSION, 56, NDTOND, rput_version, MEMBER)
 
 /* Message types (wire ids). */
 enum gdfs_msg_type {
@@ -275,6 +287,6 @@ enum gdfs_msg_type {
 #undef GDFS_PROTO_MSG_ENUM
 };
 /* The largest id in the list (ids below it may be unassigned). */
-#define GDFS_MSG_TYPE_MAX 55
+#define GDFS_MSG_TYPE_MAX 56
 
 #endif

@@ -62,13 +62,20 @@ const struct gdfs_proto_codec gdfs_proto_codec_place = {
 
 /* ---- NDTOND_RPUT: seq:64 term:64 chunk_size:32 namelen:16 name ----------- */
 
+/* seq >= 1, or 0 0: the version comes with RPUT_END. */
+static bool rput_version_ok(const struct gdfs_version *v)
+{
+    if (v->seq == 0)
+        return v->term == 0;
+    return gdfs_proto_valid_version(v);
+}
+
 static bool rput_decode(struct gdfs_pack_reader *r, struct gdfs_msg *m)
 {
     gdfs_proto_get_version(r, &m->u.rput.version);
     m->u.rput.chunk_size = gdfs_pack_get_u32(r);
     gdfs_proto_get_bytes16(r, &m->u.rput.name);
-    return !r->bad && m->u.rput.version.seq >= 1 &&
-           gdfs_proto_valid_version(&m->u.rput.version) &&
+    return !r->bad && rput_version_ok(&m->u.rput.version) &&
            gdfs_proto_valid_chunk_size(m->u.rput.chunk_size) &&
            gdfs_proto_valid_name(&m->u.rput.name);
 }
@@ -79,8 +86,7 @@ static int rput_check(const struct gdfs_msg *m)
 
     if (rc == GDFS_OK)
         rc = gdfs_proto_check_name_enc(&m->u.rput.name, false);
-    if (rc == GDFS_OK && (m->u.rput.version.seq == 0 ||
-                          !gdfs_proto_valid_version(&m->u.rput.version)))
+    if (rc == GDFS_OK && !rput_version_ok(&m->u.rput.version))
         rc = GDFS_EINVAL;
     return rc;
 }

@@ -904,6 +904,18 @@ static size_t sample_frame(int i, uint8_t *buf)
         m.u.log_snap.index = 1000;
         m.u.log_snap.index_term = 8;
         break;
+    case 66:
+        m.type = GDFS_MSG_NDTOND_RPUT_VERSION;
+        m.u.put_end.version = (struct gdfs_version){21, 4};
+        m.u.put_end.size = 1000000;
+        m.u.put_end.nchunks = 16;
+        memcpy(m.u.put_end.sha256, sha_a, GDFS_SHA256_LEN);
+        break;
+    case 67: /* the version comes with RPUT_VERSION */
+        m.type = GDFS_MSG_NDTOND_RPUT;
+        m.u.rput.chunk_size = GDFS_CHUNK_MIN;
+        m.u.rput.name = bs("dir/later");
+        break;
     default:
         return 0;
     }
@@ -4392,16 +4404,37 @@ START_TEST(test_proto_place_rules)
 }
 END_TEST
 
-static int rput_with(uint64_t seq, uint32_t chunk_size, const char *name)
+static int rput_with_term(uint64_t seq, uint64_t term, uint32_t chunk_size,
+                          const char *name)
 {
     struct gdfs_msg m;
     struct raw r;
 
     raw_begin(&r, GDFS_MSG_NDTOND_RPUT);
     raw_u64(&r, seq);
-    raw_u64(&r, 1);
+    raw_u64(&r, term);
     raw_u32(&r, chunk_size);
     raw_str16(&r, name);
+    return raw_decode(&r, &m);
+}
+
+static int rput_with(uint64_t seq, uint32_t chunk_size, const char *name)
+{
+    return rput_with_term(seq, 1, chunk_size, name);
+}
+
+static int rput_version_with(uint64_t seq, uint64_t term, uint64_t size,
+                             uint32_t n)
+{
+    struct gdfs_msg m;
+    struct raw r;
+
+    raw_begin(&r, GDFS_MSG_NDTOND_RPUT_VERSION);
+    raw_u64(&r, seq);
+    raw_u64(&r, term);
+    raw_u64(&r, size);
+    raw_u32(&r, n);
+    raw_mem(&r, sha_a, GDFS_SHA256_LEN);
     return raw_decode(&r, &m);
 }
 
@@ -4424,6 +4457,18 @@ START_TEST(test_proto_rput_and_rget_rules)
 
     ck_assert_int_eq(rput_with(1, 65536, "f"), GDFS_OK);
     ck_assert_int_eq(rput_with(0, 65536, "f"), GDFS_EPROTO);
+    /* seq 0 only with term 0: the version comes with RPUT_VERSION */
+    ck_assert_int_eq(rput_with_term(0, 0, 65536, "f"), GDFS_OK);
+    ck_assert_int_eq(rput_version_with(1, 1, 1, 1), GDFS_OK);
+    ck_assert_int_eq(rput_version_with(0, 0, 1, 1), GDFS_EPROTO);
+    ck_assert_int_eq(rput_version_with(0, 1, 1, 1), GDFS_EPROTO);
+    ck_assert_int_eq(rput_version_with(1, GDFS_VERSION_MAX + 1, 1, 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(rput_version_with(GDFS_VERSION_MAX + 1, 1, 1, 1),
+                     GDFS_EPROTO);
+    ck_assert_int_eq(rput_version_with(1, 1, 0, 1), GDFS_EPROTO); /* shape */
+    ck_assert_int_eq(gdfs_proto_auth_of(GDFS_MSG_NDTOND_RPUT_VERSION),
+                     GDFS_AUTH_MEMBER);
     ck_assert_int_eq(rput_with(1, 0, "f"), GDFS_EPROTO);
     ck_assert_int_eq(rput_with(1, GDFS_CHUNK_MIN - 1, "f"), GDFS_EPROTO);
     ck_assert_int_eq(rput_with(1, GDFS_CHUNK_MAX + 1, "f"), GDFS_EPROTO);
@@ -4438,7 +4483,10 @@ START_TEST(test_proto_rput_and_rget_rules)
     m.u.rput.chunk_size = 65536;
     m.u.rput.name = bs("f");
     ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
-                     GDFS_EINVAL); /* seq 0 */
+                     GDFS_OK); /* 0 0: version at RPUT_VERSION */
+    m.u.rput.version.term = 1;
+    ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
+                     GDFS_EINVAL); /* seq 0 with a term */
     m.u.rput.version.seq = 1;
     ck_assert_int_eq(gdfs_proto_encode(&m, frame, sizeof(frame), &len),
                      GDFS_OK);
@@ -5037,7 +5085,9 @@ START_TEST(test_proto_type_names)
                      "NDTOCL_LOG_ACK");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_LOG_SNAP),
                      "NDTOND_LOG_SNAP");
-    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 55);
+    ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_NDTOND_RPUT_VERSION),
+                     "NDTOND_RPUT_VERSION");
+    ck_assert_int_eq(GDFS_MSG_TYPE_MAX, 56);
     ck_assert_str_eq(gdfs_proto_type_name(0), "?");
     ck_assert_str_eq(gdfs_proto_type_name(GDFS_MSG_TYPE_MAX + 1), "?");
     for (int t = 1; t <= GDFS_MSG_TYPE_MAX; t++)

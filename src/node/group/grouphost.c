@@ -85,6 +85,18 @@ struct gdfs_grouphost {
     bool room_warned;              /* measuring failed, logged once */
     struct room_report rooms[GDFS_GROUP_MAX]; /* leader: the members' */
     struct gdfs_gmsg *ack; /* an APPEND_ACK with own_room stamped in */
+    struct gdfs_gmsg *app; /* an APPEND with the placement hint stamped in */
+    /* Placement exclusions (gdfs_group_status: full, draining), under mu:
+     * the members being drained (set on the leader by the records room),
+     * and what the leader's last APPEND said (on the others). */
+    char draining[GDFS_GROUP_MAX][GDFS_NODE_ID_MAX + 1];
+    uint32_t ndraining;
+    struct {
+        char id[GDFS_NODE_ID_MAX + 1];
+        bool full, drain;
+    } hint[GDFS_GROUP_MAX];
+    uint32_t nhint;
+    uint64_t hint_at, hint_term; /* when it came, and in which term */
 };
 
 /* Under mu: the index of member @id in h->entered, or -1. */
@@ -162,6 +174,85 @@ static void request_exit(struct gdfs_grouphost *h, int code)
     }
 }
 
+/* ---- placement exclusions ------------------------------------------------- */
+
+static struct gdfs_capacity room_of(const struct gdfs_grouphost *h,
+                                    const char *id, uint64_t now);
+
+/* Leader, mu held: whether member @id takes no new put, as this node
+ * knows: *full, no room above its reserve as it last reported it;
+ * *drain, its copies are being handed off. */
+static void leader_flags(const struct gdfs_grouphost *h, const char *id,
+                         uint64_t now, bool *full, bool *drain)
+{
+    struct gdfs_capacity room = room_of(h, id, now);
+
+    *full = room.known && !gdfs_capacity_fits(&room, 0);
+    *drain = false;
+    for (uint32_t d = 0; d < h->ndraining; d++)
+        if (strcmp(h->draining[d], id) == 0)
+            *drain = true;
+}
+
+/* mu held: keep the exclusions of an APPEND of the leader of this term
+ * (after the machine took it, so that it knows the leader). */
+static void note_hint(struct gdfs_grouphost *h, const struct gdfs_gmsg *m,
+                      uint64_t now)
+{
+    const struct gdfs_members *set = &m->u.append.set;
+
+    if (m->type != GDFS_GMSG_APPEND || !m->u.append.hint ||
+        m->term != h->g.term || strcmp(m->from, h->g.leader) != 0)
+        return;
+    h->nhint = 0;
+    for (uint32_t i = 0; i < set->n && i < GDFS_GROUP_MAX; i++) {
+        bool full = (m->u.append.full >> i) & 1u,
+             drain = (m->u.append.drain >> i) & 1u;
+
+        if (!full && !drain)
+            continue;
+        snprintf(h->hint[h->nhint].id, sizeof(h->hint[0].id), "%s",
+                 set->m[i].id);
+        h->hint[h->nhint].full = full;
+        h->hint[h->nhint].drain = drain;
+        h->nhint++;
+    }
+    h->hint_at = now;
+    h->hint_term = m->term;
+}
+
+/* mu held: member @id's exclusions for gdfs_group_status: the leader's
+ * own, or its last word if fresh (within an election timeout, in this
+ * term); none when not known. */
+static void excluded(const struct gdfs_grouphost *h, const char *id,
+                     uint64_t now, bool *full, bool *drain)
+{
+    *full = *drain = false;
+    if (h->g.role == GDFS_ROLE_LEADER) {
+        leader_flags(h, id, now, full, drain);
+        return;
+    }
+    if (h->hint_term != h->g.term || now - h->hint_at > h->cfg->election_ms)
+        return;
+    for (uint32_t k = 0; k < h->nhint; k++)
+        if (strcmp(h->hint[k].id, id) == 0) {
+            *full = h->hint[k].full;
+            *drain = h->hint[k].drain;
+        }
+}
+
+void gdfs_grouphost_set_draining(struct gdfs_grouphost *h,
+                                 const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                                 unsigned n)
+{
+    pthread_mutex_lock(&h->mu);
+    h->ndraining = 0;
+    for (unsigned i = 0; i < n && i < GDFS_GROUP_MAX; i++)
+        snprintf(h->draining[h->ndraining++], sizeof(h->draining[0]), "%s",
+                 ids[i]);
+    pthread_mutex_unlock(&h->mu);
+}
+
 /* ---- io callbacks (called with the lock held, on the group thread) ------- */
 
 static void io_send(void *ctx, const char *to, const char *addr,
@@ -177,6 +268,23 @@ static void io_send(void *ctx, const char *to, const char *addr,
         *h->ack = *m;
         h->ack->u.append_ack.room = h->own_room;
         m = h->ack;
+    }
+    /* ... and the leader's APPEND carries where puts should not go, for
+     * gateways that place puts themselves (docs/record-log.md "Round
+     * trips of a put"). */
+    if (m->type == GDFS_GMSG_APPEND) {
+        uint64_t now = gdfs_clock_ms();
+
+        *h->app = *m;
+        h->app->u.append.hint = true;
+        for (uint32_t i = 0; i < m->u.append.set.n; i++) {
+            bool full, drain;
+
+            leader_flags(h, m->u.append.set.m[i].id, now, &full, &drain);
+            h->app->u.append.full |= (uint64_t)full << i;
+            h->app->u.append.drain |= (uint64_t)drain << i;
+        }
+        m = h->app;
     }
     if (gdfs_proto_encode_group(m, h->frame, h->frame_cap, &len) != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "cannot encode a group message for %s", addr);
@@ -473,6 +581,7 @@ static void *group_main(void *arg)
             note_rejoin(h, m);
             note_room(h, m, now);
             gdfs_group_recv(&h->g, m, now);
+            note_hint(h, m, now);
             free(m);
         }
         log_inbox_drops(h, now);
@@ -560,9 +669,10 @@ int gdfs_grouphost_start(const struct gdfs_config *cfg, const char *db_path,
     h->frame_cap = GDFS_PROTO_HDR_LEN + 64 * 1024;
     h->frame = malloc(h->frame_cap);
     h->ack = malloc(sizeof(*h->ack));
+    h->app = malloc(sizeof(*h->app));
     h->reserve = gdfs_node_reserve(cfg);
     set = malloc(sizeof(*set));
-    if (h->frame == NULL || h->ack == NULL || set == NULL ||
+    if (h->frame == NULL || h->ack == NULL || h->app == NULL || set == NULL ||
         pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) != 0 ||
         getrandom(&h->rng, sizeof(h->rng), 0) != sizeof(h->rng)) {
         snprintf(err, errlen, "cannot set up the group thread: %s",
@@ -677,6 +787,7 @@ void gdfs_grouphost_stop(struct gdfs_grouphost *h)
     pthread_mutex_destroy(&h->mu);
     free(h->frame);
     free(h->ack);
+    free(h->app);
     free(h);
 }
 
@@ -737,6 +848,7 @@ void gdfs_grouphost_status(struct gdfs_grouphost *h,
         out->m[i].incarnation = g->set.m[i].incarnation;
         out->m[i].entered = entered_at(h, g->set.m[i].id);
         out->m[i].room = room_of(h, g->set.m[i].id, now);
+        excluded(h, g->set.m[i].id, now, &out->m[i].full, &out->m[i].draining);
         for (size_t x = 0; x < k; x++)
             if (nb[x] == (int)i) {
                 out->m[i].ring |= GDFS_RING_TO;

@@ -57,6 +57,11 @@ struct gdfs_group_status {
          * false on a follower, or once it is older than a few heartbeat
          * rounds). */
         struct gdfs_capacity room;
+        /* Whether new puts stay off it (placement exclusions): no room above
+         * its reserve, or its copies being handed off. The leader's own view
+         * on the leader; elsewhere what the leader's last APPEND said,
+         * false when that is older than an election timeout. */
+        bool full, draining;
     } m[GDFS_GROUP_MAX];
 };
 
@@ -85,6 +90,12 @@ void gdfs_grouphost_stop(struct gdfs_grouphost *h);
  * this one dropped and counted (node/group/inbox.h). */
 void gdfs_grouphost_deliver(struct gdfs_grouphost *h,
                             const struct gdfs_gmsg *m);
+
+/* Leader: the members being drained (placement leaves them out; the
+ * group's APPENDs tell the other members, gdfs_group_status.draining). */
+void gdfs_grouphost_set_draining(struct gdfs_grouphost *h,
+                                 const char (*ids)[GDFS_NODE_ID_MAX + 1],
+                                 unsigned n);
 
 void gdfs_grouphost_status(struct gdfs_grouphost *h,
                            struct gdfs_group_status *out);

@@ -31,11 +31,8 @@ struct gdfs_records {
     struct gdfs_rpc *rpc;
     struct gdfs_reclog *log;
     pthread_mutex_t mu;
-    uint64_t seq_term; /* the term next_seq was set for */
-    uint64_t next_seq; /* leader: next version seq to assign */
-    /* Members handing off their copies (repair.c): no new put goes there. */
-    char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
-    unsigned ndraining;
+    uint64_t seq_term;     /* the term next_seq was set for */
+    uint64_t next_seq;     /* leader: next version seq to assign */
     struct gdfs_store *st; /* for next_seq, under mu */
 };
 
@@ -273,28 +270,36 @@ static uint64_t take_seq(struct gdfs_records *f)
     return seq;
 }
 
-int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
+/* Members that take no new put (gdfs_group_status: full, draining), into
+ * @ids; with @room_too false only the drained ones. */
+static unsigned exclusions(const struct gdfs_group_status *gs, bool room_too,
+                           char (*ids)[GDFS_NODE_ID_MAX + 1])
+{
+    unsigned n = 0;
+
+    for (uint32_t i = 0; i < gs->n; i++)
+        if (gs->m[i].draining || (room_too && gs->m[i].full))
+            snprintf(ids[n++], GDFS_NODE_ID_MAX + 1, "%s", gs->m[i].id);
+    return n;
+}
+
+int gdfs_records_place(struct gdfs_records *f, struct gdfs_store *st,
                        const uint8_t *name, size_t namelen,
                        struct gdfs_records_place *out, char *why,
                        size_t whylen)
 {
-    struct gdfs_group_status *gs;
-    struct gdfs_members *set;
-    struct gdfs_capacity room[GDFS_GROUP_MAX];
-    char draining[GDFS_REPLICAS + 1][GDFS_NODE_ID_MAX + 1];
-    unsigned nprev = 0, ndraining, nroom;
+    struct gdfs_group_status *gs = malloc(sizeof(*gs));
+    struct gdfs_members *set = malloc(sizeof(*set));
+    char(*excl)[GDFS_NODE_ID_MAX + 1] = malloc(GDFS_GROUP_MAX * sizeof(*excl));
+    unsigned nprev = 0, nexcl, nroom;
     struct gdfs_meta prev;
     int idx[GDFS_REPLICAS], any[GDFS_REPLICAS], rc;
-    uint64_t term;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
-        return rc;
-    gs = malloc(sizeof(*gs));
-    set = malloc(sizeof(*set));
-    if (gs == NULL || set == NULL) {
+    if (gs == NULL || set == NULL || excl == NULL) {
         free(gs);
         free(set);
+        free(excl);
         snprintf(why, whylen, "out of memory");
         return GDFS_ENOMEM;
     }
@@ -304,30 +309,27 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
     for (uint32_t i = 0; i < gs->n; i++) {
         snprintf(set->m[i].id, sizeof(set->m[i].id), "%s", gs->m[i].id);
         set->m[i].state = gs->m[i].state;
-        room[i] = gs->m[i].room;
     }
     rc = gdfs_store_meta_get(st, name, namelen, &prev);
     if (rc == GDFS_OK && !prev.tombstone)
         nprev = prev.nreplicas;
-    pthread_mutex_lock(&f->mu);
-    memcpy(draining, f->draining, sizeof(draining));
-    ndraining = f->ndraining;
-    pthread_mutex_unlock(&f->mu);
     /* A put's size is not known yet: members below their reserve are
-     * left out (placement.h "Capacity"). */
-    out->n = gdfs_place(name, namelen, set, room, 0,
+     * left out (placement.h "Capacity"), as the leader last heard. */
+    nexcl = exclusions(gs, true, excl);
+    out->n = gdfs_place(name, namelen, set, NULL, 0,
                         (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
-                        nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) draining,
-                        ndraining, GDFS_REPLICAS, idx);
+                        nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) excl,
+                        nexcl, GDFS_REPLICAS, idx);
     out->w = voters(gs) >= 2 ? 2 : 1;
     /* Without the room rule, would there be enough? Then it is space. */
-    nroom =
-        out->n < out->w
-            ? gdfs_place(name, namelen, set, NULL, 0,
-                         (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
-                         nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) draining,
-                         ndraining, GDFS_REPLICAS, any)
-            : out->n;
+    if (out->n < out->w) {
+        nexcl = exclusions(gs, false, excl);
+        nroom = gdfs_place(name, namelen, set, NULL, 0,
+                           (const char(*)[GDFS_NODE_ID_MAX + 1]) prev.replica,
+                           nprev, (const char(*)[GDFS_NODE_ID_MAX + 1]) excl,
+                           nexcl, GDFS_REPLICAS, any);
+    } else
+        nroom = out->n;
     for (unsigned i = 0; i < out->n; i++) {
         snprintf(out->id[i], sizeof(out->id[i]), "%s", gs->m[idx[i]].id);
         snprintf(out->addr[i], sizeof(out->addr[i]), "%s", gs->m[idx[i]].addr);
@@ -352,13 +354,29 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
                                "only %u of the group's %u members are "
                                "alive; a put needs %u replicas",
                                out->n, voters(gs), out->w);
+    out->chunk_size = f->cfg->chunk_size;
     free(gs);
     free(set);
-    if (rc != GDFS_OK)
+    free(excl);
+    return rc;
+}
+
+int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
+                       const uint8_t *name, size_t namelen,
+                       struct gdfs_records_place *out, char *why,
+                       size_t whylen)
+{
+    uint64_t term;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = leader_term(f, &term, why, whylen)) != GDFS_OK)
+        return rc;
+    if ((rc = gdfs_records_place(f, st, name, namelen, out, why, whylen)) !=
+        GDFS_OK)
         return rc;
     out->version.seq = take_seq(f);
     out->version.term = term;
-    out->chunk_size = f->cfg->chunk_size;
     return GDFS_OK;
 }
 
@@ -390,12 +408,7 @@ void gdfs_records_set_draining(struct gdfs_records *f,
                                const char (*ids)[GDFS_NODE_ID_MAX + 1],
                                unsigned n)
 {
-    pthread_mutex_lock(&f->mu);
-    f->ndraining = 0;
-    for (unsigned i = 0; i < n && i < GDFS_REPLICAS + 1; i++)
-        snprintf(f->draining[f->ndraining++], sizeof(f->draining[0]), "%s",
-                 ids[i]);
-    pthread_mutex_unlock(&f->mu);
+    gdfs_grouphost_set_draining(f->group, ids, n);
 }
 
 /* ---- commit: the record through the log ------------------------------------- */

@@ -34,7 +34,7 @@
 
 struct gdfs_records;
 
-/* Where a new version goes: chosen by the leader. */
+/* Where a new version goes (gdfs_records_place, gdfs_records_alloc). */
 struct gdfs_records_place {
     struct gdfs_version version;
     uint32_t chunk_size;
@@ -76,6 +76,17 @@ bool gdfs_records_member_at(struct gdfs_records *f, const char *addr);
 /* The record log (reclog.h), for its message handler. */
 struct gdfs_reclog *gdfs_records_log(struct gdfs_records *f);
 
+/* Where a new version of @name goes, as this node knows the group: its
+ * member set, the record of @name it holds, and the leader's placement
+ * exclusions (gdfs_group_status: full, draining). No version (0 0). On
+ * the leader this is gdfs_records_alloc's choice; a gateway elsewhere
+ * places with it while it asks the leader for the version. GDFS_ENOSPC
+ * or GDFS_ENOQUORUM with @why when fewer than W members can take it. */
+int gdfs_records_place(struct gdfs_records *f, struct gdfs_store *st,
+                       const uint8_t *name, size_t namelen,
+                       struct gdfs_records_place *out, char *why,
+                       size_t whylen);
+
 /* ---- leader side: each checks that this node leads, holds its lease and
  * has its record log ready in its term (waiting briefly for that); else
  * GDFS_ENOTLEADER / GDFS_ENOQUORUM with @why. @st is the caller's store
@@ -88,7 +99,7 @@ int gdfs_records_alloc(struct gdfs_records *f, struct gdfs_store *st,
                        size_t whylen);
 
 /* The members handing off their copies before they leave (repair.c):
- * new versions are not placed on them (at most GDFS_REPLICAS + 1 kept). */
+ * new versions are not placed on them (gdfs_grouphost_set_draining). */
 void gdfs_records_set_draining(struct gdfs_records *f,
                                const char (*ids)[GDFS_NODE_ID_MAX + 1],
                                unsigned n);

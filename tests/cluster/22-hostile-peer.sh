@@ -125,6 +125,21 @@ same_via() { # same_via I: f reads back through node I as put
 }
 ok "... and f still reads back as put through node $H" same_via "$H"
 
+# ---- RPUT without a version (a gateway that has not heard the leader's
+# yet): the copy is stored, then takes the version RPUT_VERSION names,
+# and only for the content it holds.
+raw "$H" rput later "$T/small" "0:0=$((seq + 2000)):$term~"
+ok "an RPUT without a version is stored and answered OK 0 0" \
+    sh -c "head -n 2 '$T/reply' | tr '\n' ' ' | grep -Eq '^READY 0 0 OK 0 0 \$'"
+ok "... and an RPUT_VERSION that names other content is refused" \
+    says "^ERROR [0-9]+ .*not the content stored"
+raw "$H" rput later "$T/small" "0:0=$((seq + 2001)):$term"
+ok "... while one that names its content gives the copy its version" \
+    says "^OK $((seq + 2001)) $term\$"
+raw "$H" rput later "$T/small" "$((seq + 2001)):$term"
+ok "... which the node then holds (an RPUT of it is refused)" \
+    says "^ERROR "
+
 # ---- a replica that lies about the bytes it holds
 # tamper I NAME MODE: rewrite chunk 0 of node I's copy of NAME, with a
 # matching chunk checksum: "consistent" also fixes the copy's file

@@ -9,12 +9,16 @@
  *   rawframe HOST:PORT meta-sync TERM NAME SEQ VTERM
  *       a one-page NDTOND_META_SYNC from the "leader of TERM" carrying one
  *       record: NAME at version (SEQ, VTERM), empty, on no replica
- *   rawframe HOST:PORT rput NAME FILE SEQ:TERM...
- *       for each version in turn, on one connection and without waiting
- *       for any reply (as a gateway streams a put): NDTOND_RPUT of NAME at
+ *   rawframe HOST:PORT rput NAME FILE VERSION...
+ *       for each version SEQ:TERM in turn, on one connection and without
+ * waiting for any reply (as a gateway streams a put): NDTOND_RPUT of NAME at
  *       that version, FILE (at most 64 KiB) as one CHUNK, and PUT_END;
  *       then the replies: each stream's answer to RPUT, and after a
- *       PUT_READY ("READY SEQ TERM") the answer to PUT_END
+ *       PUT_READY ("READY SEQ TERM") the answer to PUT_END. A version
+ *       0:0=SEQ:TERM is a stream whose version comes later: RPUT at 0 0,
+ *       the data, then, after its replies, NDTOND_RPUT_VERSION SEQ:TERM
+ *       with the stream's content (0:0=SEQ:TERM~: with a size one larger)
+ *       and its reply; such a stream is sent after the others' replies
  *
  * Prints "OK SEQ TERM", "ERROR STATUS MESSAGE" or "FRAME TYPE" (any other
  * reply), one line per reply, and exits 0; exits 1 on a bad argument or a
@@ -132,14 +136,73 @@ static void exchange(int fd, size_t len)
 
 #define RPUT_DATA_MAX 65536
 
-/* rput NAME FILE SEQ:TERM...: the streams, sent back to back on @fd, then
- * their replies. */
+/* SHA-256 over the one chunk's SHA-256: a one-chunk file's checksum. */
+static void file_sum(const uint8_t *data, size_t len,
+                     uint8_t sum[GDFS_SHA256_LEN])
+{
+    uint8_t sha[GDFS_SHA256_LEN];
+
+    gdfs_hash_sha256(data, len, sha);
+    gdfs_hash_sha256(sha, sizeof(sha), sum);
+}
+
+/* Encode @m into out and send it. */
+static void send_msg(int fd, struct gdfs_msg *m)
+{
+    size_t len;
+
+    if (gdfs_proto_encode(m, out, sizeof(out), &len) != GDFS_OK)
+        die("cannot encode a frame");
+    write_all(fd, out, len);
+}
+
+/* One stream: RPUT of @name at @v, @data as one CHUNK, then PUT_END. */
+static void send_stream(int fd, const char *name, const uint8_t *data,
+                        size_t got, struct gdfs_version v)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_RPUT, .reqid = 1};
+
+    m.u.rput.version = v;
+    m.u.rput.chunk_size = RPUT_DATA_MAX;
+    m.u.rput.name = bs(name);
+    send_msg(fd, &m);
+    m = (struct gdfs_msg){.type = GDFS_MSG_CHUNK, .reqid = 1};
+    gdfs_hash_sha256(data, got, m.u.chunk.sha256);
+    m.u.chunk.data = (struct gdfs_bytes){data, got};
+    send_msg(fd, &m);
+    m = (struct gdfs_msg){.type = GDFS_MSG_CLTOND_PUT_END, .reqid = 1};
+    m.u.put_end.size = got;
+    m.u.put_end.nchunks = 1;
+    file_sum(data, got, m.u.put_end.sha256);
+    send_msg(fd, &m);
+}
+
+/* A stream whose version comes later: RPUT at 0 0 and the data, its
+ * replies, then RPUT_VERSION @v (with a size one larger when @wrong) and
+ * its reply. */
+static void later_stream(int fd, const char *name, const uint8_t *data,
+                         size_t got, struct gdfs_version v, bool wrong)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_RPUT_VERSION, .reqid = 2};
+
+    send_stream(fd, name, data, got, (struct gdfs_version){0, 0});
+    if (print_reply(fd) != GDFS_MSG_NDTOCL_PUT_READY ||
+        print_reply(fd) != GDFS_MSG_NDTOCL_OK)
+        return;
+    m.u.put_end.version = v;
+    m.u.put_end.size = got + (wrong ? 1 : 0);
+    m.u.put_end.nchunks = 1;
+    file_sum(data, got, m.u.put_end.sha256);
+    send_msg(fd, &m);
+    print_reply(fd);
+}
+
+/* rput NAME FILE VERSION...: the streams with plain versions, sent back to
+ * back on @fd, then their replies; then the ones of versions to come. */
 static void rput(int fd, char **a, int n)
 {
     static uint8_t data[RPUT_DATA_MAX + 1];
-    struct gdfs_msg m;
-    uint8_t csum[GDFS_SHA256_LEN];
-    size_t len, got;
+    size_t got;
     FILE *f;
 
     if (n < 3)
@@ -150,39 +213,28 @@ static void rput(int fd, char **a, int n)
     fclose(f);
     if (got == 0 || got > RPUT_DATA_MAX)
         die("FILE must hold 1 to 65536 bytes");
-    for (int i = 2; i < n; i++) {
-        unsigned long long seq, term;
-        char tail;
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 2; i < n; i++) {
+            unsigned long long seq, term, vseq, vterm;
+            char tail = 0, extra;
+            int k = sscanf(a[i], "%llu:%llu=%llu:%llu%c%c", &seq, &term, &vseq,
+                           &vterm, &tail, &extra);
 
-        if (sscanf(a[i], "%llu:%llu%c", &seq, &term, &tail) != 2)
-            die("a version is SEQ:TERM");
-        m = (struct gdfs_msg){.type = GDFS_MSG_NDTOND_RPUT, .reqid = 1};
-        m.u.rput.version = (struct gdfs_version){seq, term};
-        m.u.rput.chunk_size = RPUT_DATA_MAX;
-        m.u.rput.name = bs(a[0]);
-        if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
-            die("cannot encode that RPUT");
-        write_all(fd, out, len);
-        m = (struct gdfs_msg){.type = GDFS_MSG_CHUNK, .reqid = 1};
-        m.u.chunk.idx = 0;
-        gdfs_hash_sha256(data, got, m.u.chunk.sha256);
-        m.u.chunk.data = (struct gdfs_bytes){data, got};
-        /* The file checksum: SHA-256 over the chunks' SHA-256s. */
-        gdfs_hash_sha256(m.u.chunk.sha256, sizeof(m.u.chunk.sha256), csum);
-        if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
-            die("cannot encode that CHUNK");
-        write_all(fd, out, len);
-        m = (struct gdfs_msg){.type = GDFS_MSG_CLTOND_PUT_END, .reqid = 1};
-        m.u.put_end.size = got;
-        m.u.put_end.nchunks = 1;
-        memcpy(m.u.put_end.sha256, csum, sizeof(csum));
-        if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
-            die("cannot encode that PUT_END");
-        write_all(fd, out, len);
-    }
-    for (int i = 2; i < n; i++)
-        if (print_reply(fd) == GDFS_MSG_NDTOCL_PUT_READY)
-            print_reply(fd);
+            if (k == 2 && strchr(a[i], '=') == NULL) {
+                if (pass == 0)
+                    send_stream(fd, a[0], data, got,
+                                (struct gdfs_version){seq, term});
+                else if (pass == 1 &&
+                         print_reply(fd) == GDFS_MSG_NDTOCL_PUT_READY)
+                    print_reply(fd);
+            } else if (seq == 0 && term == 0 &&
+                       (k == 4 || (k == 5 && tail == '~'))) {
+                if (pass == 2)
+                    later_stream(fd, a[0], data, got,
+                                 (struct gdfs_version){vseq, vterm}, k == 5);
+            } else
+                die("a version is SEQ:TERM or 0:0=SEQ:TERM[~]");
+        }
 }
 
 static size_t replicate(char **a, int n)

@@ -47,6 +47,15 @@ struct fan {
     bool self_done;   /* ... and committed */
     int64_t vid;      /* its version row */
     int io_ms;
+    /* The version. When this node does not lead, the replicas' streams
+     * start without it (@later): the leader's answer to ALLOC comes on
+     * @ask while the data moves (ask_wait), and goes to them in
+     * RPUT_VERSION after their OK (fan_assign). */
+    struct gdfs_version version;
+    bool later;
+    struct gdfs_rpc_conn *ask; /* ALLOC sent, answer not read yet */
+    int ask_rc;                /* the answer's result, once read */
+    char leader[GDFS_ADDR_MAX + 1];
     char last[512];     /* the last replica failure */
     char self_err[512]; /* why storing the copy here failed */
 };
@@ -134,6 +143,11 @@ static void fan_close(struct fan *fn, bool broken)
 {
     gdfs_fanout_free(fn->out); /* stops the consumers first */
     fn->out = NULL;
+    if (fn->ask != NULL) { /* its answer unread: not reusable */
+        fn->ask->broken = true;
+        gdfs_rpc_close(fn->rpc, fn->ask);
+        fn->ask = NULL;
+    }
     for (unsigned i = 0; i < fn->n; i++)
         if (fn->c[i] != NULL) {
             fn->c[i]->broken |= broken;
@@ -147,15 +161,25 @@ static void fan_close(struct fan *fn, bool broken)
         fan_drop(fn, (unsigned)fn->self, "put abandoned");
 }
 
+static int ask_wait(struct fan *fn, const struct gdfs_records_place *p,
+                    char *why, size_t whylen);
+
 static int fan_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
                      const uint8_t *data, size_t len, uint8_t *frame,
                      size_t framelen, char *why, size_t whylen)
 {
     struct fan *fn = ctx;
+    int rc;
 
     (void)sha256;
     (void)data;
     (void)len;
+    /* A file of more than one chunk waits for the leader's version before
+     * its second: a refusal (no quorum, a lost lease) then stops the
+     * transfer early, and the wait overlaps the first chunk's. */
+    if (idx >= 1 && fn->ask != NULL &&
+        (rc = ask_wait(fn, NULL, why, whylen)) != GDFS_OK)
+        return rc;
     if (fn->out != NULL &&
         gdfs_fanout_push(fn->out, frame, framelen) != GDFS_OK) {
         snprintf(why, whylen, "out of memory for chunk %u", idx);
@@ -216,40 +240,85 @@ static int ask_leader(struct gdfs_session *s, struct gdfs_msg *req,
                          : leader_silent(rc, acts, addr, why, whylen);
 }
 
-/* Ask the leader (here or remote) for a version and replicas. */
-static int get_place(struct gdfs_session *s, const struct gdfs_bytes *name,
+/* Where the put goes, and its version (docs/record-log.md "Round trips of
+ * a put"). This node leads: both from gdfs_records_alloc. Otherwise the
+ * replicas are placed here (gdfs_records_place, with the leader's
+ * exclusions as its APPENDs carry them) and ALLOC goes to the leader
+ * without waiting: the data moves while it answers (ask_wait), and the
+ * replicas learn the version from RPUT_END. */
+static int place_put(struct gdfs_session *s, struct fan *fn,
+                     const struct gdfs_bytes *name,
                      struct gdfs_records_place *p, char *why, size_t whylen)
 {
-    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_ALLOC}, r;
-    struct gdfs_rpc_conn *c;
+    struct gdfs_msg req = {.type = GDFS_MSG_NDTOND_ALLOC};
     bool self;
-    int rc;
+    int rc = gdfs_records_leader(s->records, fn->leader, &self, why, whylen);
 
-    req.u.put.name = *name;
-    rc = ask_leader(s, &req, GDFS_MSG_NDTOCL_PLACE, false, &self, &r, &c, why,
-                    whylen);
     if (rc != GDFS_OK)
         return rc;
-    if (self)
-        return gdfs_records_alloc(s->records, s->st, name->p, name->len, p,
-                                  why, whylen);
-    memset(p, 0, sizeof(*p));
-    p->version = r.u.place.version;
-    p->chunk_size = r.u.place.chunk_size;
-    p->n = r.u.place.nreplicas;
-    p->w = gdfs_records_w(s->records);
-    /* The client's bytes go to the replicas at the addresses this node
-     * knows for them, never to one the reply names: a replica that is no
-     * member here gets no stream (fan_open). */
-    for (unsigned i = 0; i < p->n; i++) {
-        snprintf(p->id[i], sizeof(p->id[i]), "%.*s",
-                 (int)r.u.place.replica[i].id.len,
-                 (const char *)r.u.place.replica[i].id.p);
-        if (!gdfs_records_member(s->records, p->id[i], p->addr[i], NULL))
-            p->addr[i][0] = '\0';
+    if (self) {
+        rc = gdfs_records_alloc(s->records, s->st, name->p, name->len, p, why,
+                                whylen);
+        fn->version = p->version;
+        return rc;
     }
-    gdfs_rpc_close(gdfs_records_rpc(s->records), c);
-    return GDFS_OK;
+    rc = gdfs_records_place(s->records, s->st, name->p, name->len, p, why,
+                            whylen);
+    if (rc != GDFS_OK)
+        return rc;
+    fn->later = true;
+    req.u.put.name = *name;
+    rc = gdfs_rpc_open(fn->rpc, fn->leader, &fn->ask, why, whylen);
+    if (rc == GDFS_OK &&
+        (rc = gdfs_rpc_send(fn->ask, &req, fn->io_ms)) != GDFS_OK) {
+        snprintf(why, whylen, "%s", fn->ask->errmsg);
+        gdfs_rpc_close(fn->rpc, fn->ask); /* broken by the failed send */
+        fn->ask = NULL;
+    }
+    /* Not sent: nothing changed anywhere. */
+    return rc == GDFS_OK
+               ? GDFS_OK
+               : leader_silent(GDFS_ENET, false, fn->leader, why, whylen);
+}
+
+/* Read the leader's answer to the put's ALLOC, once: fn->version, or why
+ * not. @p (NULL: not logged) is where this node placed the put; a leader
+ * that would have placed it elsewhere (a view of the group a moment
+ * apart) is logged, and this node's placement stands: the record names
+ * the replicas that hold the data. */
+static int ask_wait(struct fan *fn, const struct gdfs_records_place *p,
+                    char *why, size_t whylen)
+{
+    struct gdfs_msg r;
+    int rc;
+
+    if (fn->ask == NULL)
+        return fn->ask_rc;
+    rc = gdfs_rpc_recv(fn->ask, GDFS_MSG_NDTOCL_PLACE, &r, fn->io_ms);
+    if (rc == GDFS_OK) {
+        fn->version = r.u.place.version;
+        for (unsigned i = 0; p != NULL && i < r.u.place.nreplicas; i++) {
+            bool same = false;
+
+            for (unsigned k = 0; k < p->n; k++)
+                same |= r.u.place.replica[i].id.len == strlen(p->id[k]) &&
+                        memcmp(r.u.place.replica[i].id.p, p->id[k],
+                               r.u.place.replica[i].id.len) == 0;
+            if (!same)
+                gdfs_log(GDFS_LOG_DEBUG,
+                         "put %s: the leader would place a copy on %.*s, "
+                         "not a replica chosen here",
+                         fn->name, (int)r.u.place.replica[i].id.len,
+                         (const char *)r.u.place.replica[i].id.p);
+        }
+    } else {
+        snprintf(why, whylen, "%s", fn->ask->errmsg);
+        rc = leader_silent(rc, false, fn->leader, why, whylen);
+    }
+    gdfs_rpc_close(fn->rpc, fn->ask); /* broken unless answered in step */
+    fn->ask = NULL;
+    fn->ask_rc = rc;
+    return rc;
 }
 
 /* Have the leader commit @m. A failure after the record may have reached
@@ -299,7 +368,7 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             gdfs_log(GDFS_LOG_WARN, "put %s: %s", fn->name, fn->last);
             continue;
         }
-        req.u.rput.version = p->version;
+        req.u.rput.version = fn->version; /* 0 0 @later */
         req.u.rput.chunk_size = s->cfg->chunk_size;
         req.u.rput.name = *name;
         if (gdfs_rpc_open(fn->rpc, p->addr[i], &fn->c[i], err, sizeof(err)) !=
@@ -319,9 +388,13 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             gdfs_log(GDFS_LOG_INFO, "replica put %s: %s", fn->name, why);
             snprintf(fn->last, sizeof(fn->last), "%s", why);
             fn->nospace++;
-        } else if (gdfs_store_put_begin(fn->st, name->p, name->len,
-                                        s->cfg->chunk_size, &p->version,
-                                        &v) == GDFS_OK) {
+        } else if ((fn->later
+                        ? gdfs_store_put_begin_later(fn->st, name->p,
+                                                     name->len,
+                                                     s->cfg->chunk_size, &v)
+                        : gdfs_store_put_begin(fn->st, name->p, name->len,
+                                               s->cfg->chunk_size,
+                                               &fn->version, &v)) == GDFS_OK) {
             fn->vid = v.id;
             fn->self_live = true;
             fn->live++;
@@ -400,9 +473,15 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
     /* This node's chunks are all stored now; the remote replicas commit
      * theirs meanwhile. */
     if (fn->self >= 0 && fn->self_live) {
-        if (gdfs_store_put_commit(fn->st, fn->vid, end->u.put_end.size,
-                                  end->u.put_end.nchunks,
-                                  end->u.put_end.sha256, NULL) == GDFS_OK) {
+        if ((fn->later
+                 ? gdfs_store_put_commit_later(fn->st, fn->vid,
+                                               end->u.put_end.size,
+                                               end->u.put_end.nchunks,
+                                               end->u.put_end.sha256)
+                 : gdfs_store_put_commit(fn->st, fn->vid, end->u.put_end.size,
+                                         end->u.put_end.nchunks,
+                                         end->u.put_end.sha256, NULL)) ==
+            GDFS_OK) {
             fn->self_done = true;
             *acked |= (uint8_t)(1u << fn->self);
             ok++;
@@ -431,6 +510,64 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
                 fan_drop(fn, i, fn->c[i]->errmsg);
         }
     return ok;
+}
+
+/* @later: give the copies their version, fn->version, now that the
+ * leader named it: this node's here, the others by RPUT_VERSION on their
+ * streams, whose answers fan_assigned reads after the commit (the
+ * replicas take it while the leader commits; one that misses it takes it
+ * from the record, which names its content: store.h put_begin_later). A
+ * replica that cannot be told is no longer counted in *acked. */
+static void fan_assign(struct fan *fn, const struct gdfs_msg *end,
+                       uint8_t *acked)
+{
+    struct gdfs_msg v = *end;
+
+    v.type = GDFS_MSG_NDTOND_RPUT_VERSION;
+    v.u.put_end.version = fn->version;
+    for (unsigned i = 0; i < fn->n; i++) {
+        if (!((*acked >> i) & 1u))
+            continue;
+        if ((int)i == fn->self) {
+            if (gdfs_store_put_assign(fn->st, fn->vid, &fn->version,
+                                      end->u.put_end.size,
+                                      end->u.put_end.nchunks,
+                                      end->u.put_end.sha256) == GDFS_OK)
+                continue;
+            gdfs_log(GDFS_LOG_WARN, "put %s: this node's copy: %s", fn->name,
+                     gdfs_store_errmsg(fn->st));
+        } else if (gdfs_rpc_send(fn->c[i], &v, fn->io_ms) == GDFS_OK)
+            continue;
+        else
+            fan_drop(fn, i, fn->c[i]->errmsg);
+        *acked &= (uint8_t) ~(1u << i);
+    }
+}
+
+/* Read the replicas' answers to fan_assign's RPUT_VERSION. A refusal
+ * (the copy went meanwhile) is logged: the record stands on the others,
+ * and the copy inventory finds what a member lacks. */
+static void fan_assigned(struct fan *fn, uint8_t acked)
+{
+    struct gdfs_rpc_conn *c[GDFS_REPLICAS] = {NULL};
+    struct gdfs_msg replies[GDFS_REPLICAS];
+    int rcs[GDFS_REPLICAS];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < fn->n; i++)
+        if ((int)i != fn->self && ((acked >> i) & 1u) && fn->c[i] != NULL) {
+            c[i] = fn->c[i];
+            n++;
+        }
+    if (n == 0)
+        return;
+    gdfs_rpc_gather(c, fn->n, GDFS_MSG_NDTOCL_OK, n, fn->io_ms, rcs, replies);
+    for (unsigned i = 0; i < fn->n; i++)
+        if (c[i] != NULL && rcs[i] != GDFS_OK) {
+            gdfs_log(GDFS_LOG_WARN, "put %s: replica %s: %s", fn->name,
+                     fn->addr[i], c[i]->errmsg);
+            c[i]->broken = true;
+        }
 }
 
 /* Whether the put falls short of W copies for want of room: the leader's
@@ -473,13 +610,15 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
     memset(&meta, 0, sizeof(meta));
     meta.namelen = m->u.put.name.len;
     memcpy(meta.name, m->u.put.name.p, meta.namelen);
-    rc = get_place(s, &m->u.put.name, &p, why, sizeof(why));
-    if (rc != GDFS_OK)
+    fn.name = name;
+    rc = place_put(s, &fn, &m->u.put.name, &p, why, sizeof(why));
+    if (rc != GDFS_OK) {
+        fan_close(&fn, true);
         return gdfs_reply_error(s, m->reqid, rc, "put %s: %s", name, why);
+    }
     fn.n = p.n;
     fn.w = p.w;
     fn.addr = (const char(*)[GDFS_ADDR_MAX + 1]) p.addr;
-    fn.name = name;
     for (unsigned i = 0; i < p.n; i++)
         if (strcmp(p.id[i], s->cfg->node_id) == 0)
             fn.self = (int)i;
@@ -497,7 +636,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
                                 name, fn.live, fn.n, fn.w, fn.last);
     }
     r.u.put_ready.chunk_size = s->cfg->chunk_size;
-    r.u.put_ready.version = p.version;
+    r.u.put_ready.version = fn.version; /* 0 0 @later: the OK says */
     rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                            gdfs_session_io_ms(s));
     if (rc == GDFS_OK)
@@ -510,8 +649,19 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
                                      "%u of %u replicas stored it, %u "
                                      "needed (%s)",
                                      fn.live, fn.n, fn.w, fn.last);
+    /* @later: the leader's answer came while the replicas stored. */
+    if (rc == GDFS_OK && fn.later &&
+        (rc = ask_wait(&fn, &p, why, sizeof(why))) == GDFS_OK) {
+        fan_assign(&fn, &end, &acked);
+        if ((unsigned)__builtin_popcount(acked) < fn.w)
+            rc = gdfs_err_noquorum(why, sizeof(why),
+                                   "%u of %u replicas took its version, %u "
+                                   "needed (%s)",
+                                   (unsigned)__builtin_popcount(acked), fn.n,
+                                   fn.w, fn.last);
+    }
     if (rc == GDFS_OK) {
-        meta.version = p.version;
+        meta.version = fn.version;
         meta.size = end.u.put_end.size;
         meta.chunk_size = s->cfg->chunk_size;
         meta.nchunks = end.u.put_end.nchunks;
@@ -522,15 +672,17 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
             snprintf(meta.replica[i], sizeof(meta.replica[i]), "%s", p.id[i]);
         rc = commit_record(s, &meta, why, sizeof(why));
     }
+    if (fn.later && fn.version.seq != 0)
+        fan_assigned(&fn, acked);
     fan_close(&fn, rc != GDFS_OK);
     if (rc == GDFS_OK) {
         gdfs_log(GDFS_LOG_INFO,
                  "put %s: version %llu, %llu bytes, %u of %u "
                  "replicas",
-                 name, (unsigned long long)p.version.seq,
+                 name, (unsigned long long)fn.version.seq,
                  (unsigned long long)end.u.put_end.size,
                  (unsigned)__builtin_popcount(acked), p.n);
-        return gdfs_reply_ok(s, m->reqid, &p.version);
+        return gdfs_reply_ok(s, m->reqid, &fn.version);
     }
     gdfs_log(GDFS_LOG_WARN, "put %s: %s: %s", name, gdfs_strerror(rc), why);
     if (rc == GDFS_ECLOSED || rc == GDFS_ETIMEDOUT || rc == GDFS_ESHUTDOWN)

@@ -49,6 +49,53 @@ static int refuse(struct gdfs_session *s, int sent)
     return sent == GDFS_OK ? gdfs_drain_put(s) : sent;
 }
 
+/* After the OK of an RPUT without a version: the gateway's RPUT_VERSION
+ * names the version of the copy @vid just stored (content as @end said).
+ * A gateway that goes away without it leaves the copy without a version:
+ * the record that names its content gives it one (store.h
+ * put_begin_later), or the orphan sweep takes it. */
+static int take_version(struct gdfs_session *s, int64_t vid, const char *name,
+                        const struct gdfs_msg *end)
+{
+    struct gdfs_msg m;
+    bool same;
+    int rc = gdfs_net_recv_msg(s->conn, s->in, s->incap, s->max_payload,
+                               gdfs_session_io_ms(s), gdfs_session_io_ms(s),
+                               &m);
+
+    if (rc != GDFS_OK) {
+        gdfs_log(GDFS_LOG_INFO,
+                 "replica put %s: no version came for the copy (%s): "
+                 "its record will name it",
+                 name, s->conn->errmsg);
+        return rc;
+    }
+    if (m.type != GDFS_MSG_NDTOND_RPUT_VERSION) {
+        gdfs_reply_error(s, m.reqid, GDFS_EPROTO,
+                         "replica put %s: expected RPUT_VERSION, got %s", name,
+                         gdfs_proto_type_name(m.type));
+        return GDFS_ECLOSED;
+    }
+    same = m.u.put_end.size == end->u.put_end.size &&
+           m.u.put_end.nchunks == end->u.put_end.nchunks &&
+           memcmp(m.u.put_end.sha256, end->u.put_end.sha256,
+                  GDFS_SHA256_LEN) == 0;
+    rc = same ? gdfs_store_put_assign(s->st, vid, &m.u.put_end.version,
+                                      m.u.put_end.size, m.u.put_end.nchunks,
+                                      m.u.put_end.sha256)
+              : GDFS_EINVAL;
+    if (rc != GDFS_OK)
+        return gdfs_reply_error(s, m.reqid, rc,
+                                "replica put %s on %s: version %llu: %s", name,
+                                s->cfg->node_id,
+                                (unsigned long long)m.u.put_end.version.seq,
+                                same ? gdfs_store_errmsg(s->st)
+                                     : "not the content stored");
+    gdfs_log(GDFS_LOG_DEBUG, "replica of %s version %llu stored", name,
+             (unsigned long long)m.u.put_end.version.seq);
+    return gdfs_reply_ok(s, m.reqid, &m.u.put_end.version);
+}
+
 int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
 {
     struct gdfs_store_version v;
@@ -56,6 +103,10 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_msg end = {.type = 0};
     struct store_sink k = {s, 0};
     struct gdfs_chunk_sink sink = {store_chunk, &k, .unverified = false};
+    /* seq 0: the gateway has not heard the version from the leader yet;
+     * it follows the OK (take_version; docs/record-log.md "Round trips of
+     * a put") */
+    bool later = m->u.rput.version.seq == 0;
     char name[256], why[512] = "";
     bool in_step = false;
     int rc;
@@ -77,8 +128,12 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
         return refuse(s, gdfs_reply_error(s, m->reqid, rc,
                                           "replica put %s: %s", name, why));
     }
-    rc = gdfs_store_put_begin(s->st, m->u.rput.name.p, m->u.rput.name.len,
-                              m->u.rput.chunk_size, &m->u.rput.version, &v);
+    rc = later ? gdfs_store_put_begin_later(s->st, m->u.rput.name.p,
+                                            m->u.rput.name.len,
+                                            m->u.rput.chunk_size, &v)
+               : gdfs_store_put_begin(s->st, m->u.rput.name.p,
+                                      m->u.rput.name.len, m->u.rput.chunk_size,
+                                      &m->u.rput.version, &v);
     if (rc != GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "replica put %s: %s", name,
                  gdfs_store_errmsg(s->st));
@@ -96,11 +151,19 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
         rc = gdfs_receive_chunks(s, v.chunk_size, &sink, &end, &in_step, why,
                                  sizeof(why));
     if (rc == GDFS_OK) {
-        rc = gdfs_store_put_commit(s->st, v.id, end.u.put_end.size,
-                                   end.u.put_end.nchunks, end.u.put_end.sha256,
-                                   NULL);
+        rc = later
+                 ? gdfs_store_put_commit_later(s->st, v.id, end.u.put_end.size,
+                                               end.u.put_end.nchunks,
+                                               end.u.put_end.sha256)
+                 : gdfs_store_put_commit(s->st, v.id, end.u.put_end.size,
+                                         end.u.put_end.nchunks,
+                                         end.u.put_end.sha256, NULL);
         if (rc != GDFS_OK)
             snprintf(why, sizeof(why), "commit: %s", gdfs_store_errmsg(s->st));
+    }
+    if (rc == GDFS_OK && later) {
+        rc = gdfs_reply_ok(s, m->reqid, &m->u.rput.version);
+        return rc == GDFS_OK ? take_version(s, v.id, name, &end) : rc;
     }
     if (rc == GDFS_OK) {
         gdfs_log(GDFS_LOG_DEBUG, "replica of %s version %llu stored", name,

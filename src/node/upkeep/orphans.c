@@ -9,7 +9,9 @@
  * the record log names it, the copy goes. (An acknowledged version
  * overtaken by a later one that committed first is kept as an older
  * committed version where its record arrived; a replica that missed that
- * record drops its copy here, the other replicas keep theirs.) */
+ * record drops its copy here, the other replicas keep theirs.) A copy
+ * stored before its gateway knew the version (store.h put_begin_later)
+ * whose content the record names takes that version instead. */
 #define GDFS_LOG_MODULE "orphans"
 #include "node/upkeep/orphans.h"
 
@@ -129,6 +131,12 @@ static void orphan_round(struct gdfs_orphans *sy)
         if (rc != GDFS_OK && rc != GDFS_ENOENT)
             break; /* no leader to ask: try again next round */
         gdfs_log_name(&nb, name, sizeof(name));
+        /* A copy stored without a version whose content the record names
+         * is that version (its gateway went before it said so). */
+        if (rc == GDFS_OK && (int64_t)c->version.seq < 0 &&
+            gdfs_store_adopt(sy->st, &rec) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN, "copy of %s without a version: %s", name,
+                     gdfs_store_errmsg(sy->st));
         if (gdfs_store_drop_uncommitted(sy->st, c->name, c->namelen,
                                         &c->version, &dropped) != GDFS_OK)
             gdfs_log(GDFS_LOG_WARN, "orphan copy %s version %llu: %s", name,

@@ -159,10 +159,6 @@ static int apply_locally(struct gdfs_store *st, const struct gdfs_meta *m)
                                 (sqlite3_int64)m->version.seq,
                                 (sqlite3_int64)m->version.term,
                                 "list removed copies");
-    /* A copy stored before the gateway knew its version takes it from the
-     * record that names its content (store.h put_begin_later). */
-    if ((rc = st_adopt(st, m)) != GDFS_OK)
-        return rc;
     rc = st_prep_named(st,
                        "UPDATE versions SET committed = 1 WHERE name = ?1 AND "
                        "seq = ?2 AND term = ?3 AND state = 1",

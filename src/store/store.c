@@ -1212,10 +1212,11 @@ static bool row_committed(struct gdfs_store *st, int64_t vid)
 
 /* Inside a write transaction: the complete copy @vid, without a version,
  * takes m->version, if it holds m's content (size, chunk count, file
- * hash; chunk_size too when m has one). @strict: say why not (for
- * put_assign); else (st_adopt) a copy that does not fit is left as it is.
- * Holding that version complete already, this copy is one too many: it
- * goes. It is committed if a record names the version. */
+ * hash; chunk_size too when m has one). @strict (put_assign): say why
+ * not, and if that version is held complete already this copy is one
+ * too many: it goes. Not @strict (st_adopt): a copy that does not fit,
+ * or a version held already, leaves the copy as it is (the orphan sweep
+ * has it). It is committed if a record names the version. */
 static int adopt_row(struct gdfs_store *st, int64_t vid,
                      const struct gdfs_meta *m, bool strict)
 {
@@ -1259,7 +1260,7 @@ static int adopt_row(struct gdfs_store *st, int64_t vid,
         return GDFS_EINVAL;
     }
     if (held)
-        return st_drop_version(st, vid);
+        return strict ? st_drop_version(st, vid) : GDFS_OK;
     if ((rc = drop_stale_streams(st, m->name, m->namelen, &m->version)) !=
         GDFS_OK)
         return rc;
@@ -1303,18 +1304,6 @@ int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m)
         if ((rc = adopt_row(st, ids[i], m, false)) != GDFS_OK)
             return rc;
     return GDFS_OK;
-}
-
-/* Inside a write transaction: st_adopt by the record of @name held here. */
-static int adopt_by_record(struct gdfs_store *st, const uint8_t *name,
-                           size_t namelen)
-{
-    struct gdfs_meta m;
-    int rc = gdfs_store_meta_get(st, name, namelen, &m);
-
-    if (rc == GDFS_ENOENT)
-        return GDFS_OK;
-    return rc == GDFS_OK ? st_adopt(st, &m) : rc;
 }
 
 /* put_commit; @later: of a row begun by put_begin_later, which stays
@@ -1382,10 +1371,6 @@ static int commit_row(struct gdfs_store *st, int64_t vid, bool later,
         *out = v;
     if ((rc = st_collect(st, name, namelen, st->opts.keep_versions)) !=
         GDFS_OK)
-        goto fail;
-    /* The record of a copy without a version can be here first (a slow
-     * replica): it takes the version now. */
-    if (later && (rc = adopt_by_record(st, name, namelen)) != GDFS_OK)
         goto fail;
     return st_commit(st);
 fail:

@@ -157,8 +157,9 @@ int gdfs_store_put_begin(struct gdfs_store *st, const uint8_t *name,
 /* Start a replica's copy of @name whose version is not known yet (a
  * gateway that has not heard from the leader yet): like put_begin with
  * @v, uncommitted; it is completed by gdfs_store_put_commit_later and
- * takes its version from gdfs_store_put_assign, or from the record that
- * names its content (gdfs_store_meta_put). */
+ * takes its version from gdfs_store_put_assign, or, once old enough that
+ * none will come, from the record that names its content
+ * (gdfs_store_adopt: the orphan sweep). */
 int gdfs_store_put_begin_later(struct gdfs_store *st, const uint8_t *name,
                                size_t namelen, uint32_t chunk_size,
                                struct gdfs_store_version *out);
@@ -180,9 +181,7 @@ int gdfs_store_put_commit(struct gdfs_store *st, int64_t vid, uint64_t size,
                           struct gdfs_version *out);
 
 /* put_commit of a row begun by put_begin_later: complete and durable,
- * still without a version, unless the record of its file is here already
- * and names its content (then it takes that version, as in
- * gdfs_store_meta_put). GDFS_EINVAL for any other row. */
+ * still without a version. GDFS_EINVAL for any other row. */
 int gdfs_store_put_commit_later(struct gdfs_store *st, int64_t vid,
                                 uint64_t size, uint32_t nchunks,
                                 const uint8_t sha256[GDFS_SHA256_LEN]);
@@ -378,8 +377,10 @@ typedef int (*gdfs_store_copy_cb)(void *ctx, const struct gdfs_copy_ref *c);
 int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
                            uint32_t max, gdfs_store_copy_cb cb, void *ctx);
 /* This node's copies of m's file without a version (put_begin_later)
- * that hold m's content take m->version (the leader's record, for a
- * replica whose gateway went away before it told it). */
+ * that hold m's content take m->version, unless it is held here already
+ * (the leader's record, for a replica whose gateway went away before it
+ * told it; only for copies too old for that word to come: a younger one
+ * of the same content may be another put's). */
 int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m);
 /* Drop this node's copy of @name at @v if it is still uncommitted and no
  * record stored here names it; *dropped says whether it went. */

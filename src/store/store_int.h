@@ -149,8 +149,7 @@ int st_drop_selected(struct gdfs_store *st, const char *sql,
 void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v);
 /* Inside a write transaction: this node's complete copies of m's file
  * that have no version yet (put_begin_later) and hold m's content take
- * m->version (one that holds it already makes them surplus: they go).
- * A tombstone changes nothing. */
+ * m->version, unless it is held already. A tombstone changes nothing. */
 int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m);
 /* Inside a write transaction: drop committed versions of @name beyond the
  * newest @keep. */

@@ -1402,7 +1402,9 @@ int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,
     int state, rc;
 
     memset(&m, 0, sizeof(m));
-    if ((rc = st_begin(st, true)) != GDFS_OK)
+    /* Not fsynced: lost in a crash, the copy is one without a version
+     * again, and the orphan sweep gives it this one from the record. */
+    if ((rc = st_begin(st, false)) != GDFS_OK)
         return rc;
     if ((rc = version_name(st, vid, m.name, &m.namelen, &state)) != GDFS_OK)
         goto fail;

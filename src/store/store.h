@@ -188,8 +188,9 @@ int gdfs_store_put_commit_later(struct gdfs_store *st, int64_t vid,
 
 /* The complete copy @vid without a version (put_commit_later) is version
  * @v, whose content is @size bytes in @nchunks chunks with file hash
- * @sha256 (fsynced; committed if a record names @v). A copy of @v held
- * here already makes @vid surplus: it is dropped, and the answer is
+ * @sha256 (committed if a record names @v; not fsynced: the orphan sweep
+ * gives a copy its version again from the record, gdfs_store_adopt). A copy of
+ * @v held here already makes @vid surplus: it is dropped, and the answer is
  * GDFS_OK. GDFS_EINVAL if @vid is not a complete copy without a version
  * of that content, GDFS_ENOENT if it is gone. */
 int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,

@@ -53,6 +53,7 @@ struct fan {
      * RPUT_VERSION after their OK (fan_assign). */
     struct gdfs_version version;
     bool later;
+    bool assigned;             /* RPUT_VERSION sent (fan_assign) */
     struct gdfs_rpc_conn *ask; /* ALLOC sent, answer not read yet */
     int ask_rc;                /* the answer's result, once read */
     char leader[GDFS_ADDR_MAX + 1];
@@ -525,6 +526,7 @@ static void fan_assign(struct fan *fn, const struct gdfs_msg *end,
 
     v.type = GDFS_MSG_NDTOND_RPUT_VERSION;
     v.u.put_end.version = fn->version;
+    fn->assigned = true;
     for (unsigned i = 0; i < fn->n; i++) {
         if (!((*acked >> i) & 1u))
             continue;
@@ -672,7 +674,7 @@ int gdfs_gateway_put(struct gdfs_session *s, const struct gdfs_msg *m)
             snprintf(meta.replica[i], sizeof(meta.replica[i]), "%s", p.id[i]);
         rc = commit_record(s, &meta, why, sizeof(why));
     }
-    if (fn.later && fn.version.seq != 0)
+    if (fn.assigned)
         fan_assigned(&fn, acked);
     fan_close(&fn, rc != GDFS_OK);
     if (rc == GDFS_OK) {

@@ -226,6 +226,10 @@ static bool msg_eq(const struct gdfs_msg *a, const struct gdfs_msg *b)
                memcmp(a->u.chunk.sha256, b->u.chunk.sha256, GDFS_SHA256_LEN) ==
                    0 &&
                bytes_eq(a->u.chunk.data, b->u.chunk.data);
+    case GDFS_MSG_NDTOND_RPUT_VERSION:
+        if (!version_eq(a->u.put_end.version, b->u.put_end.version))
+            return false;
+        /* FALLTHROUGH: PUT_END's fields */
     case GDFS_MSG_CLTOND_PUT_END:
         return a->u.put_end.size == b->u.put_end.size &&
                a->u.put_end.nchunks == b->u.put_end.nchunks &&
@@ -607,9 +611,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_record(&m.u.record.rec);
     if (m.type == GDFS_MSG_NDTOND_REPLICATE)
         check_record(&m.u.replicate.rec);
-    if (m.type == GDFS_MSG_CLTOND_PUT_END && m.u.put_end.nchunks == 0)
+    if (m.type == GDFS_MSG_NDTOND_RPUT_VERSION)
+        CHECK(m.u.put_end.version.seq >= 1 &&
+              m.u.put_end.version.seq <= GDFS_VERSION_MAX &&
+              m.u.put_end.version.term <= GDFS_VERSION_MAX);
+    if ((m.type == GDFS_MSG_CLTOND_PUT_END ||
+         m.type == GDFS_MSG_NDTOND_RPUT_VERSION) &&
+        m.u.put_end.nchunks == 0)
         CHECK(m.u.put_end.size == 0);
-    if (m.type == GDFS_MSG_CLTOND_PUT_END && m.u.put_end.nchunks > 0)
+    if ((m.type == GDFS_MSG_CLTOND_PUT_END ||
+         m.type == GDFS_MSG_NDTOND_RPUT_VERSION) &&
+        m.u.put_end.nchunks > 0)
         CHECK((uint64_t)(m.u.put_end.nchunks - 1) * GDFS_CHUNK_MIN <
                   m.u.put_end.size &&
               m.u.put_end.size <=

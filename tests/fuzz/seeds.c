@@ -238,6 +238,17 @@ static void emit_replication(void)
     m.u.rput.chunk_size = 65536;
     m.u.rput.name = bs("dir/file.txt");
     emit(&m);
+    m.u.rput.version = (struct gdfs_version){0, 0}; /* version later */
+    emit(&m);
+
+    memset(&m, 0, sizeof(m));
+    m.type = GDFS_MSG_NDTOND_RPUT_VERSION;
+    m.reqid = 56;
+    m.u.put_end.version = (struct gdfs_version){12, 4};
+    m.u.put_end.size = 70000;
+    m.u.put_end.nchunks = 2;
+    memset(m.u.put_end.sha256, 0x5a, sizeof(m.u.put_end.sha256));
+    emit(&m);
 
     for (int i = 0; i < 3; i++) {
         memset(&m, 0, sizeof(m));
@@ -493,6 +504,10 @@ static void emit_groups(void)
                 mb->incarnation = i;
                 mb->since = 900 + i;
             }
+            /* the leader's placement exclusions, with the most members */
+            g.u.append.hint = g.u.append.set.n == GDFS_GROUP_MAX;
+            g.u.append.full = g.u.append.hint ? 0x11 : 0;
+            g.u.append.drain = g.u.append.hint ? 1ull << 63 : 0;
             break;
         case GDFS_GMSG_APPEND_ACK:
             g.u.append_ack.sent_at = 1000;

@@ -452,6 +452,11 @@ static void make_gmsg(uint8_t kind, uint32_t n, struct gdfs_gmsg *g)
             mb->incarnation = i * 3;
             mb->since = UINT64_MAX - i;
         }
+        /* the leader's exclusions: the first member full, the last
+         * being drained */
+        g->u.append.hint = true;
+        g->u.append.full = n > 0 ? 1 : 0;
+        g->u.append.drain = n > 0 ? 1ull << (n - 1) : 0;
         break;
     case GDFS_GMSG_APPEND_ACK:
         g->u.append_ack.sent_at = 99;
@@ -523,6 +528,9 @@ static void assert_gmsg_eq(const struct gdfs_gmsg *a,
             ck_assert_uint_eq(x->incarnation, y->incarnation);
             ck_assert_uint_eq(x->since, y->since);
         }
+        ck_assert_int_eq(a->u.append.hint, b->u.append.hint);
+        ck_assert_uint_eq(a->u.append.full, b->u.append.full);
+        ck_assert_uint_eq(a->u.append.drain, b->u.append.drain);
         break;
     case GDFS_GMSG_APPEND_ACK:
         ck_assert_uint_eq(a->u.append_ack.sent_at, b->u.append_ack.sent_at);
@@ -1650,7 +1658,8 @@ END_TEST
 
 /* Whether the frame in @f, cut to @plen payload bytes, is a whole frame
  * of an older node: cut exactly before an optional end (STATUS's
- * health/scrub tail or its ROOMS, HEALTH's ROOMS, APPEND_ACK's room). */
+ * health/scrub tail or its ROOMS, HEALTH's ROOMS, APPEND_ACK's room,
+ * APPEND's placement exclusions). */
 static bool older_cut(const uint8_t *f, size_t len, size_t plen)
 {
     struct gdfs_msg m;
@@ -1671,10 +1680,13 @@ static bool older_cut(const uint8_t *f, size_t len, size_t plen)
     case GDFS_MSG_NDTOCL_HEALTH:
         return plen == have - 1 - m.u.health.capacity.len;
     case GDFS_MSG_NDTOND_GROUP:
-        return gdfs_proto_decode_group(m.u.group.raw.p, m.u.group.raw.len,
-                                       g) == GDFS_OK &&
-               g->type == GDFS_GMSG_APPEND_ACK && g->u.append_ack.room.known &&
-               plen == have - 3 * 8;
+        if (gdfs_proto_decode_group(m.u.group.raw.p, m.u.group.raw.len, g) !=
+            GDFS_OK)
+            return false;
+        return (g->type == GDFS_GMSG_APPEND_ACK &&
+                g->u.append_ack.room.known && plen == have - 3 * 8) ||
+               (g->type == GDFS_GMSG_APPEND && g->u.append.hint &&
+                plen == have - 2 * 8);
     }
     return false;
 }
@@ -3000,6 +3012,48 @@ static int raw_gdecode(struct raw *r)
     return rc;
 }
 
+/* APPEND's optional tail: absent (an older leader) means no hint; the
+ * masks name members of the message's own set only. */
+START_TEST(test_proto_group_append_hint)
+{
+    struct raw r;
+    size_t len;
+
+    raw_append(&r, "g", 2);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_gmember(&r, "n2", "h:2", 0);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_OK);
+    ck_assert(!gout.u.append.hint);
+    for (int k = 0; k < 4; k++) {
+        /* full, drain: members 0 and 1 may be named, member 2 not */
+        static const uint64_t full[] = {3, 0, 4, 1},
+                              drain[] = {0, 2, 0, 1ull << 63};
+
+        raw_append(&r, "g", 2);
+        raw_gmember(&r, "n1", "h:1", 0);
+        raw_gmember(&r, "n2", "h:2", 0);
+        raw_u64(&r, full[k]);
+        raw_u64(&r, drain[k]);
+        ck_assert_int_eq(raw_gdecode(&r), k < 2 ? GDFS_OK : GDFS_EPROTO);
+        if (k < 2) {
+            ck_assert(gout.u.append.hint);
+            ck_assert_uint_eq(gout.u.append.full, full[k]);
+            ck_assert_uint_eq(gout.u.append.drain, drain[k]);
+        }
+    }
+    /* half a tail */
+    raw_append(&r, "g", 1);
+    raw_gmember(&r, "n1", "h:1", 0);
+    raw_u64(&r, 1);
+    ck_assert_int_eq(raw_gdecode(&r), GDFS_EPROTO);
+    /* and nothing is sent that a member refuses */
+    make_gmsg(GDFS_GMSG_APPEND, 3, &gin);
+    gin.u.append.drain = 1ull << 3;
+    ck_assert_int_eq(gdfs_proto_encode_group(&gin, frame, sizeof(frame), &len),
+                     GDFS_EINVAL);
+}
+END_TEST
+
 START_TEST(test_proto_roundtrip_group_every_kind)
 {
     for (uint8_t k = GDFS_GMSG_HEARTBEAT; k <= GDFS_GMSG_LEAVE; k++) {
@@ -3035,7 +3089,7 @@ START_TEST(test_proto_roundtrip_group_append_sizes)
     make_gmsg(GDFS_GMSG_APPEND, 0, &gin);
     len = group_roundtrip(&gin);
     ck_assert_uint_eq(gout.u.append.set.n, 0);
-    ck_assert_uint_eq(len, HDR + 1 + 3 + 11 + 8 + 8 + 16 + 11 + 16 + 1);
+    ck_assert_uint_eq(len, HDR + 1 + 3 + 11 + 8 + 8 + 16 + 11 + 16 + 1 + 16);
 
     /* GDFS_GROUP_MAX members, every string at its longest */
     make_gmsg(GDFS_GMSG_APPEND, GDFS_GROUP_MAX, &gin);
@@ -3052,7 +3106,7 @@ START_TEST(test_proto_roundtrip_group_append_sizes)
     }
     len = group_roundtrip(&gin);
     want = HDR + 1 + 65 + 65 + 8 + 8 + 16 + 65 + 16 + 1 +
-           GDFS_GROUP_MAX * (65 + 256 + 1 + 8 + 8);
+           GDFS_GROUP_MAX * (65 + 256 + 1 + 8 + 8) + 16;
     ck_assert_uint_eq(len, want);
     ck_assert_uint_eq(gout.u.append.set.n, GDFS_GROUP_MAX);
     ck_assert_uint_eq(strlen(gout.u.append.set.m[63].addr), GDFS_ADDR_MAX);
@@ -3086,6 +3140,8 @@ START_TEST(test_proto_group_wire_layout)
     raw_u8(&r, 0);
     raw_u64(&r, 0);
     raw_u64(&r, UINT64_MAX);
+    raw_u64(&r, 1); /* full: member 0 */
+    raw_u64(&r, 1); /* drain: member 0 (the last of one) */
     raw_end(&r);
     ck_assert_uint_eq(len, r.n);
     ck_assert_mem_eq(frame, r.b, r.n);
@@ -3132,7 +3188,8 @@ START_TEST(test_proto_group_truncated_every_length)
         ck_assert_int_eq(gdfs_proto_decode_group(held, len - HDR, &gout),
                          GDFS_OK);
         for (size_t plen = 0; plen < len - HDR; plen++) {
-            /* An APPEND_ACK without its room is an older node's. */
+            /* An APPEND_ACK without its room, an APPEND without its
+             * exclusions, is an older node's. */
             if (older_cut(frame, len, plen))
                 continue;
             if (decode_payload(GDFS_MSG_NDTOND_GROUP, frame + HDR, plen, &m) !=
@@ -5172,6 +5229,7 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, test_proto_status_role_and_ring);
     tcase_add_test(tc, test_proto_roundtrip_leave);
     tcase_add_test(tc, test_proto_roundtrip_group_every_kind);
+    tcase_add_test(tc, test_proto_group_append_hint);
     tcase_add_test(tc, test_proto_roundtrip_group_append_sizes);
     tcase_add_test(tc, test_proto_group_wire_layout);
     tcase_add_test(tc, test_proto_group_truncated_every_length);

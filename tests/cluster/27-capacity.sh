@@ -75,6 +75,10 @@ done
 ok "10 puts with n$F below its reserve succeed on the other two (W = 2)" \
     test $nok -eq 10
 ok "... and none of them is placed on n$F" test $on_f -eq 0
+# Gateways that do not lead place puts themselves, with the exclusions the
+# leader's APPENDs carry: none sends n$F a stream for it to refuse.
+ok "... nor offered to it by any gateway (n$F refused none)" \
+    sh -c "! grep -q 'replica put during' '$T/n$F/log'"
 ok "... each read back identical through n$F" sh -c "
     for k in \$(seq 1 10); do
         GDFS_KEY_FILE='$(key_for $F)' '$CLI_BIN' -n '$(addr_of $F)' get during\$k '$T/r' >/dev/null &&

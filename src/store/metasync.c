@@ -150,13 +150,15 @@ int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
     return rc;
 }
 
-int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m)
+int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m,
+                     unsigned *adopted)
 {
     int rc = st_begin(st, false);
 
+    *adopted = 0;
     if (rc != GDFS_OK)
         return rc;
-    if ((rc = st_adopt(st, m)) != GDFS_OK) {
+    if ((rc = st_adopt(st, m, adopted)) != GDFS_OK) {
         st_rollback(st);
         return rc;
     }

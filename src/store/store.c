@@ -1218,7 +1218,7 @@ static bool row_committed(struct gdfs_store *st, int64_t vid)
  * or a version held already, leaves the copy as it is (the orphan sweep
  * has it). It is committed if a record names the version. */
 static int adopt_row(struct gdfs_store *st, int64_t vid,
-                     const struct gdfs_meta *m, bool strict)
+                     const struct gdfs_meta *m, bool strict, bool *took)
 {
     sqlite3_stmt *s;
     int rc = st_prep(st,
@@ -1259,6 +1259,7 @@ static int adopt_row(struct gdfs_store *st, int64_t vid,
                  (long long)vid);
         return GDFS_EINVAL;
     }
+    *took = false;
     if (held)
         return strict ? st_drop_version(st, vid) : GDFS_OK;
     if ((rc = drop_stale_streams(st, m->name, m->namelen, &m->version)) !=
@@ -1274,16 +1275,20 @@ static int adopt_row(struct gdfs_store *st, int64_t vid,
     sqlite3_bind_int64(s, 1, vid);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)m->version.seq);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)m->version.term);
-    return st_step_done(st, s, "give a copy its version");
+    rc = st_step_done(st, s, "give a copy its version");
+    *took = rc == GDFS_OK;
+    return rc;
 }
 
-int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m)
+int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m,
+             unsigned *adopted)
 {
     sqlite3_stmt *s;
     int64_t ids[8];
     unsigned n = 0;
     int rc;
 
+    *adopted = 0;
     if (m->tombstone)
         return GDFS_OK;
     rc = st_prep_named(st,
@@ -1300,9 +1305,13 @@ int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m)
     st_done(st, s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return st_fail(st, "find copies without a version");
-    for (unsigned i = 0; i < n; i++)
-        if ((rc = adopt_row(st, ids[i], m, false)) != GDFS_OK)
+    for (unsigned i = 0; i < n; i++) {
+        bool took = false;
+
+        if ((rc = adopt_row(st, ids[i], m, false, &took)) != GDFS_OK)
             return rc;
+        *adopted += took;
+    }
     return GDFS_OK;
 }
 
@@ -1399,6 +1408,7 @@ int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,
                           const uint8_t sha256[GDFS_SHA256_LEN])
 {
     struct gdfs_meta m;
+    bool took;
     int state, rc;
 
     memset(&m, 0, sizeof(m));
@@ -1412,7 +1422,7 @@ int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,
     m.size = size;
     m.nchunks = nchunks;
     memcpy(m.sha256, sha256, GDFS_SHA256_LEN);
-    if ((rc = adopt_row(st, vid, &m, true)) != GDFS_OK)
+    if ((rc = adopt_row(st, vid, &m, true, &took)) != GDFS_OK)
         goto fail;
     return st_commit(st);
 fail:

@@ -378,11 +378,12 @@ typedef int (*gdfs_store_copy_cb)(void *ctx, const struct gdfs_copy_ref *c);
 int gdfs_store_uncommitted(struct gdfs_store *st, int64_t created_before,
                            uint32_t max, gdfs_store_copy_cb cb, void *ctx);
 /* This node's copies of m's file without a version (put_begin_later)
- * that hold m's content take m->version, unless it is held here already
- * (the leader's record, for a replica whose gateway went away before it
- * told it; only for copies too old for that word to come: a younger one
- * of the same content may be another put's). */
-int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m);
+ * that hold m's content take m->version, unless it is held here already;
+ * *adopted says how many did (the leader's record, for a replica whose gateway
+ * went away before it told it; only for copies too old for that word to come:
+ * a younger one of the same content may be another put's). */
+int gdfs_store_adopt(struct gdfs_store *st, const struct gdfs_meta *m,
+                     unsigned *adopted);
 /* Drop this node's copy of @name at @v if it is still uncommitted and no
  * record stored here names it; *dropped says whether it went. */
 int gdfs_store_drop_uncommitted(struct gdfs_store *st, const uint8_t *name,

@@ -149,8 +149,10 @@ int st_drop_selected(struct gdfs_store *st, const char *sql,
 void st_read_version(sqlite3_stmt *s, int col, struct gdfs_store_version *v);
 /* Inside a write transaction: this node's complete copies of m's file
  * that have no version yet (put_begin_later) and hold m's content take
- * m->version, unless it is held already. A tombstone changes nothing. */
-int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m);
+ * m->version, unless it is held already (*adopted: how many did). A
+ * tombstone changes nothing. */
+int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m,
+             unsigned *adopted);
 /* Inside a write transaction: drop committed versions of @name beyond the
  * newest @keep. */
 int st_collect(struct gdfs_store *st, const uint8_t *name, size_t namelen,

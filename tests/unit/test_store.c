@@ -1113,6 +1113,7 @@ START_TEST(test_store_replica_copy_version_later)
     struct gdfs_meta m = record("f", 8, 2, false), g;
     uint8_t top[GDFS_SHA256_LEN], other[GDFS_SHA256_LEN];
     int64_t id = later_copy("f", 1, top), id2, xid;
+    unsigned n;
 
     ck_assert_int_eq(gdfs_store_lookup_exact(st, NAME("f"), &want, &v),
                      GDFS_ENOENT);
@@ -1142,7 +1143,8 @@ START_TEST(test_store_replica_copy_version_later)
      * version (18-kill-mid-transfer caught a store that dropped it). */
     id2 = later_copy("f", 1, top);
     ck_assert_int_eq(gdfs_store_meta_put(st, 2, &m, NULL), GDFS_OK);
-    ck_assert_int_eq(gdfs_store_adopt(st, &m), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_adopt(st, &m, &n), GDFS_OK);
+    ck_assert_uint_eq(n, 0); /* held already */
     want = (struct gdfs_version){9, 2};
     ck_assert_int_eq(gdfs_store_put_assign(st, id2, &want, 100, 1, top),
                      GDFS_OK);
@@ -1163,7 +1165,8 @@ START_TEST(test_store_replica_copy_version_later)
     memcpy(g.sha256, top, sizeof(top));
     ck_assert_int_eq(gdfs_store_meta_put(st, 2, &g, NULL), GDFS_OK);
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("g"), 0, &v), GDFS_ENOENT);
-    ck_assert_int_eq(gdfs_store_adopt(st, &g), GDFS_OK);
+    ck_assert_int_eq(gdfs_store_adopt(st, &g, &n), GDFS_OK);
+    ck_assert_uint_eq(n, 1); /* and not the other put's */
     ck_assert_int_eq(gdfs_store_lookup(st, NAME("g"), 0, &v), GDFS_OK);
     ck_assert_uint_eq(v.version.seq, 9);
     ck_assert_int_eq(memcmp(v.sha256, top, sizeof(top)), 0);

@@ -98,6 +98,33 @@ static int note_orphan(void *ctx, const struct gdfs_copy_ref *c)
     return o->n == ORPHANS_PER_ROUND;
 }
 
+/* Whether record @m counts this node among its replicas. */
+static bool names_self(const struct gdfs_orphans *sy,
+                       const struct gdfs_meta *m)
+{
+    for (unsigned i = 0; i < m->nreplicas; i++)
+        if (strcmp(m->replica[i], sy->cfg->node_id) == 0)
+            return true;
+    return false;
+}
+
+/* Give this node's copies of @m's content without a version m's. */
+static void adopt(struct gdfs_orphans *sy, const struct gdfs_meta *m,
+                  const char *name)
+{
+    unsigned n = 0;
+
+    if (gdfs_store_adopt(sy->st, m, &n) != GDFS_OK)
+        gdfs_log(GDFS_LOG_WARN, "copy of %s without a version: %s", name,
+                 gdfs_store_errmsg(sy->st));
+    else if (n > 0)
+        gdfs_log(GDFS_LOG_INFO,
+                 "copy of %s stored without a version is version %llu "
+                 "(term %llu): its record names its content",
+                 name, (unsigned long long)m->version.seq,
+                 (unsigned long long)m->version.term);
+}
+
 static void orphan_round(struct gdfs_orphans *sy)
 {
     struct orphans *o = calloc(1, sizeof(*o));
@@ -131,17 +158,22 @@ static void orphan_round(struct gdfs_orphans *sy)
         if (rc != GDFS_OK && rc != GDFS_ENOENT)
             break; /* no leader to ask: try again next round */
         gdfs_log_name(&nb, name, sizeof(name));
-        /* A copy stored without a version whose content the record names
-         * is that version (its gateway went before it said so). */
+        /* A copy stored without a version whose content the record names,
+         * on a replica the record counts, is that version (its gateway
+         * went before it said so). */
         if (rc == GDFS_OK && (int64_t)c->version.seq < 0 &&
-            gdfs_store_adopt(sy->st, &rec) != GDFS_OK)
-            gdfs_log(GDFS_LOG_WARN, "copy of %s without a version: %s", name,
-                     gdfs_store_errmsg(sy->st));
+            names_self(sy, &rec))
+            adopt(sy, &rec, name);
         if (gdfs_store_drop_uncommitted(sy->st, c->name, c->namelen,
                                         &c->version, &dropped) != GDFS_OK)
             gdfs_log(GDFS_LOG_WARN, "orphan copy %s version %llu: %s", name,
                      (unsigned long long)c->version.seq,
                      gdfs_store_errmsg(sy->st));
+        else if (dropped && (int64_t)c->version.seq < 0)
+            gdfs_log(GDFS_LOG_INFO,
+                     "dropped orphan copy of %s (stored without a version): "
+                     "no record counts it",
+                     name);
         else if (dropped)
             gdfs_log(GDFS_LOG_INFO,
                      "dropped orphan copy of %s version %llu (term %llu): "

@@ -17,8 +17,15 @@
  *       PUT_READY ("READY SEQ TERM") the answer to PUT_END. A version
  *       0:0=SEQ:TERM is a stream whose version comes later: RPUT at 0 0,
  *       the data, then, after its replies, NDTOND_RPUT_VERSION SEQ:TERM
- *       with the stream's content (0:0=SEQ:TERM~: with a size one larger)
- *       and its reply; such a stream is sent after the others' replies
+ *       with the stream's content (0:0=SEQ:TERM~: with a size one larger;
+ *       0:0=-: none, the connection closes after the OK, as a gateway
+ *       that died) and its reply; such a stream is sent after the
+ *       others' replies
+ *   rawframe HOST:PORT alloc NAME
+ *       NDTOND_ALLOC of NAME: prints "PLACE SEQ TERM ID..."
+ *   rawframe HOST:PORT commit NAME SEQ TERM FILE ID...
+ *       NDTOND_COMMIT of NAME at (SEQ, TERM) with FILE's content in one
+ *       65536-byte chunk, on replicas ID... each acknowledged
  *
  * Prints "OK SEQ TERM", "ERROR STATUS MESSAGE" or "FRAME TYPE" (any other
  * reply), one line per reply, and exits 0; exits 1 on a bad argument or a
@@ -117,7 +124,14 @@ static uint8_t print_reply(int fd)
     else if (r.type == GDFS_MSG_NDTOCL_ERROR)
         printf("ERROR %u %.*s\n", r.u.error.status, (int)r.u.error.msg.len,
                (const char *)r.u.error.msg.p);
-    else if (r.type == GDFS_MSG_NDTOCL_PUT_READY)
+    else if (r.type == GDFS_MSG_NDTOCL_PLACE) {
+        printf("PLACE %llu %llu", (unsigned long long)r.u.place.version.seq,
+               (unsigned long long)r.u.place.version.term);
+        for (unsigned i = 0; i < r.u.place.nreplicas; i++)
+            printf(" %.*s", (int)r.u.place.replica[i].id.len,
+                   (const char *)r.u.place.replica[i].id.p);
+        printf("\n");
+    } else if (r.type == GDFS_MSG_NDTOCL_PUT_READY)
         printf("READY %llu %llu\n",
                (unsigned long long)r.u.put_ready.version.seq,
                (unsigned long long)r.u.put_ready.version.term);
@@ -144,6 +158,21 @@ static void file_sum(const uint8_t *data, size_t len,
 
     gdfs_hash_sha256(data, len, sha);
     gdfs_hash_sha256(sha, sizeof(sha), sum);
+}
+
+/* FILE's bytes (1 to RPUT_DATA_MAX) into @data; their count. */
+static size_t read_small(const char *path, uint8_t *data)
+{
+    FILE *f = fopen(path, "rb");
+    size_t got;
+
+    if (f == NULL)
+        die("cannot open FILE");
+    got = fread(data, 1, RPUT_DATA_MAX + 1, f);
+    fclose(f);
+    if (got == 0 || got > RPUT_DATA_MAX)
+        die("FILE must hold 1 to 65536 bytes");
+    return got;
 }
 
 /* Encode @m into out and send it. */
@@ -187,7 +216,7 @@ static void later_stream(int fd, const char *name, const uint8_t *data,
 
     send_stream(fd, name, data, got, (struct gdfs_version){0, 0});
     if (print_reply(fd) != GDFS_MSG_NDTOCL_PUT_READY ||
-        print_reply(fd) != GDFS_MSG_NDTOCL_OK)
+        print_reply(fd) != GDFS_MSG_NDTOCL_OK || v.seq == 0)
         return;
     m.u.put_end.version = v;
     m.u.put_end.size = got + (wrong ? 1 : 0);
@@ -203,16 +232,10 @@ static void rput(int fd, char **a, int n)
 {
     static uint8_t data[RPUT_DATA_MAX + 1];
     size_t got;
-    FILE *f;
 
     if (n < 3)
         die("rput NAME FILE SEQ:TERM...");
-    if ((f = fopen(a[1], "rb")) == NULL)
-        die("cannot open FILE");
-    got = fread(data, 1, sizeof(data), f);
-    fclose(f);
-    if (got == 0 || got > RPUT_DATA_MAX)
-        die("FILE must hold 1 to 65536 bytes");
+    got = read_small(a[1], data);
     for (int pass = 0; pass < 3; pass++)
         for (int i = 2; i < n; i++) {
             unsigned long long seq, term, vseq, vterm;
@@ -232,9 +255,51 @@ static void rput(int fd, char **a, int n)
                 if (pass == 2)
                     later_stream(fd, a[0], data, got,
                                  (struct gdfs_version){vseq, vterm}, k == 5);
+            } else if (strcmp(a[i], "0:0=-") == 0) {
+                if (pass == 2) /* and no RPUT_VERSION: the last stream */
+                    later_stream(fd, a[0], data, got,
+                                 (struct gdfs_version){0, 0}, false);
             } else
-                die("a version is SEQ:TERM or 0:0=SEQ:TERM[~]");
+                die("a version is SEQ:TERM or 0:0=SEQ:TERM[~] or 0:0=-");
         }
+}
+
+static size_t alloc(char **a, int n)
+{
+    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_ALLOC, .reqid = 1};
+    size_t len;
+
+    if (n != 1)
+        die("alloc NAME");
+    m.u.put.name = bs(a[0]);
+    if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
+        die("cannot encode that ALLOC");
+    return len;
+}
+
+static size_t commit(char **a, int n)
+{
+    static uint8_t data[RPUT_DATA_MAX + 1];
+    struct gdfs_msg m = {.type = GDFS_MSG_NDTOND_COMMIT, .reqid = 1};
+    struct gdfs_record *rec = &m.u.record.rec;
+    size_t len;
+
+    if (n < 5 || n - 4 > GDFS_REPLICAS)
+        die("commit NAME SEQ TERM FILE ID...");
+    rec->name = bs(a[0]);
+    rec->version.seq = num(a[1]);
+    rec->version.term = num(a[2]);
+    rec->size = read_small(a[3], data);
+    rec->chunk_size = RPUT_DATA_MAX;
+    rec->nchunks = 1;
+    file_sum(data, rec->size, rec->sha256);
+    for (int i = 4; i < n; i++) {
+        rec->replica[rec->nreplicas].id = bs(a[i]);
+        rec->acked |= (uint8_t)(1u << rec->nreplicas++);
+    }
+    if (gdfs_proto_encode(&m, out, sizeof(out), &len) != GDFS_OK)
+        die("cannot encode that COMMIT");
+    return len;
 }
 
 static size_t replicate(char **a, int n)
@@ -296,7 +361,8 @@ int main(int argc, char **argv)
     int fd;
 
     if (argc < 3)
-        die("usage: rawframe HOST:PORT replicate|meta-sync|rput ARGS...");
+        die("usage: rawframe HOST:PORT "
+            "replicate|meta-sync|rput|alloc|commit ARGS...");
     if (strcmp(argv[2], "rput") == 0) {
         fd = dial(argv[1]);
         rput(fd, argv + 3, argc - 3);
@@ -307,6 +373,10 @@ int main(int argc, char **argv)
         len = replicate(argv + 3, argc - 3);
     else if (strcmp(argv[2], "meta-sync") == 0)
         len = meta_sync(argv + 3, argc - 3);
+    else if (strcmp(argv[2], "alloc") == 0)
+        len = alloc(argv + 3, argc - 3);
+    else if (strcmp(argv[2], "commit") == 0)
+        len = commit(argv + 3, argc - 3);
     else
         die("unknown request");
     fd = dial(argv[1]);

@@ -1315,9 +1315,10 @@ int st_adopt(struct gdfs_store *st, const struct gdfs_meta *m,
     return GDFS_OK;
 }
 
-/* put_commit; @later: of a row begun by put_begin_later, which stays
- * without a version (put_assign, st_adopt give it one). */
-static int commit_row(struct gdfs_store *st, int64_t vid, bool later,
+/* Inside a write transaction: put_commit's work; @later: of a row begun
+ * by put_begin_later, which stays without a version (put_assign,
+ * st_adopt give it one). */
+static int finish_row(struct gdfs_store *st, int64_t vid, bool later,
                       uint64_t size, uint32_t nchunks,
                       const uint8_t sha256[GDFS_SHA256_LEN],
                       struct gdfs_version *out)
@@ -1329,8 +1330,6 @@ static int commit_row(struct gdfs_store *st, int64_t vid, bool later,
     sqlite3_stmt *s;
     struct gdfs_version v = {0, 0};
 
-    if ((rc = st_begin(st, true)) != GDFS_OK)
-        return rc;
     if ((rc = version_name(st, vid, name, &namelen, &state)) != GDFS_OK)
         goto fail;
     if ((rc = count_chunks(st, vid, &have)) != GDFS_OK)
@@ -1378,12 +1377,74 @@ static int commit_row(struct gdfs_store *st, int64_t vid, bool later,
         goto fail;
     if (out != NULL)
         *out = v;
-    if ((rc = st_collect(st, name, namelen, st->opts.keep_versions)) !=
-        GDFS_OK)
-        goto fail;
-    return st_commit(st);
+    rc = st_collect(st, name, namelen, st->opts.keep_versions);
 fail:
-    st_rollback(st);
+    return rc;
+}
+
+/* put_commit in a durable transaction of its own. */
+static int commit_row(struct gdfs_store *st, int64_t vid, bool later,
+                      uint64_t size, uint32_t nchunks,
+                      const uint8_t sha256[GDFS_SHA256_LEN],
+                      struct gdfs_version *out)
+{
+    int rc = st_begin(st, true);
+
+    if (rc != GDFS_OK)
+        return rc;
+    rc = finish_row(st, vid, later, size, nchunks, sha256, out);
+    if (rc != GDFS_OK) {
+        st_rollback(st);
+        return rc;
+    }
+    return st_commit(st);
+}
+
+int gdfs_store_put_whole(struct gdfs_store *st, const uint8_t *name,
+                         size_t namelen, uint32_t chunk_size,
+                         const struct gdfs_version *v,
+                         const struct gdfs_store_chunk *c, uint64_t size,
+                         uint32_t nchunks,
+                         const uint8_t sha256[GDFS_SHA256_LEN], int64_t *out)
+{
+    struct gdfs_version zero = {0, 0};
+    sqlite3_stmt *s;
+    int64_t vid = 0;
+    int rc;
+
+    if (nchunks != (c != NULL ? 1u : 0u)) {
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "a whole put holds 0 or 1 chunk, not %u", nchunks);
+        return GDFS_ECORRUPT;
+    }
+    if ((rc = st_begin(st, true)) != GDFS_OK)
+        return rc;
+    if (v != NULL)
+        rc = drop_stale_streams(st, name, namelen, v);
+    if (rc == GDFS_OK)
+        rc = insert_version(st, name, namelen, v != NULL ? v : &zero,
+                            GDFS_VERSION_WRITING, chunk_size, false, &vid);
+    if (rc == GDFS_OK && v == NULL)
+        rc = mark_unassigned(st, vid);
+    if (rc == GDFS_OK && c != NULL &&
+        (rc = st_prep(st,
+                      "INSERT INTO chunks (version_id, idx, sha256, data) "
+                      "VALUES (?1, 0, ?2, ?3)",
+                      &s)) == GDFS_OK) {
+        sqlite3_bind_int64(s, 1, vid);
+        sqlite3_bind_blob(s, 2, c->sha256, GDFS_SHA256_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 3, c->data, (int)c->len, SQLITE_STATIC);
+        rc = st_step_done(st, s, "store chunk");
+    }
+    if (rc == GDFS_OK)
+        rc = finish_row(st, vid, v == NULL, size, nchunks, sha256, NULL);
+    if (rc != GDFS_OK) {
+        st_rollback(st);
+        return rc;
+    }
+    if ((rc = st_commit(st)) == GDFS_OK && c != NULL)
+        st_chunk_written(st, c->len);
+    *out = vid;
     return rc;
 }
 

@@ -198,6 +198,25 @@ int gdfs_store_put_assign(struct gdfs_store *st, int64_t vid,
                           uint32_t nchunks,
                           const uint8_t sha256[GDFS_SHA256_LEN]);
 
+/* One chunk of a put, for gdfs_store_put_whole. */
+struct gdfs_store_chunk {
+    uint8_t sha256[GDFS_SHA256_LEN];
+    const void *data;
+    size_t len;
+};
+
+/* A replica's whole copy of a file of at most one chunk (@c, NULL for an
+ * empty file) in one durable transaction: what put_begin (@v) or
+ * put_begin_later (@v NULL), put_chunk and put_commit (put_commit_later)
+ * do in three. The copy is uncommitted, as theirs is; *out gets its row
+ * (for put_assign). */
+int gdfs_store_put_whole(struct gdfs_store *st, const uint8_t *name,
+                         size_t namelen, uint32_t chunk_size,
+                         const struct gdfs_version *v,
+                         const struct gdfs_store_chunk *c, uint64_t size,
+                         uint32_t nchunks,
+                         const uint8_t sha256[GDFS_SHA256_LEN], int64_t *out);
+
 /* Drop an unfinished version row and its chunks. */
 int gdfs_store_put_abort(struct gdfs_store *st, int64_t vid);
 

@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "log.h"
 #include "node/data/stream.h"
+#include "node/data/writer.h"
 #include "net.h"
 #include "node/data/fanout.h"
 #include "node/records/leaderops.h"
@@ -41,11 +42,11 @@ struct fan {
     const char *name;       /* for logs */
     struct gdfs_session *s; /* its cfg only, from the consumers */
     unsigned n, live, w;
-    unsigned nospace; /* replicas that refused for lack of room */
-    int self;         /* this node's replica index, -1 if none */
-    bool self_live;   /* its copy is being (or was) stored */
-    bool self_done;   /* ... and committed */
-    int64_t vid;      /* its version row */
+    unsigned nospace;        /* replicas that refused for lack of room */
+    int self;                /* this node's replica index, -1 if none */
+    bool self_live;          /* its copy is being (or was) stored */
+    bool self_done;          /* ... and committed */
+    struct gdfs_writer copy; /* that copy (writer.h) */
     int io_ms;
     /* The version. When this node does not lead, the replicas' streams
      * start without it (@later): the leader's answer to ALLOC comes on
@@ -72,12 +73,13 @@ static void fan_drop(struct fan *fn, unsigned i, const char *why)
     snprintf(fn->last, sizeof(fn->last), "%s", why);
     fn->live--;
     if ((int)i == fn->self) {
+        char err[512];
+
         fn->self_live = false;
-        if (!fn->self_done && gdfs_store_put_abort(fn->st, fn->vid) != GDFS_OK)
-            gdfs_log(GDFS_LOG_WARN,
-                     "put %s: abort: %s (removed at "
-                     "restart)",
-                     fn->name, gdfs_store_errmsg(fn->st));
+        if (!fn->self_done &&
+            gdfs_writer_abandon(&fn->copy, err, sizeof(err)) != GDFS_OK)
+            gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at restart)",
+                     fn->name, err);
         return;
     }
     fn->c[i]->broken = true;
@@ -132,12 +134,9 @@ static int store_local(void *ctx, unsigned i, const uint8_t *frame, size_t len)
                                  sizeof(fn->self_err));
     if (rc != GDFS_OK)
         return rc;
-    rc = gdfs_store_put_chunk(fn->st, fn->vid, m.u.chunk.idx, sha,
-                              m.u.chunk.data.p, m.u.chunk.data.len);
-    if (rc != GDFS_OK)
-        snprintf(fn->self_err, sizeof(fn->self_err), "chunk %u: %s",
-                 m.u.chunk.idx, gdfs_store_errmsg(fn->st));
-    return rc;
+    return gdfs_writer_chunk(&fn->copy, m.u.chunk.idx, sha, m.u.chunk.data.p,
+                             m.u.chunk.data.len, fn->self_err,
+                             sizeof(fn->self_err));
 }
 
 static void fan_close(struct fan *fn, bool broken)
@@ -382,28 +381,19 @@ static void fan_open(struct gdfs_session *s, struct fan *fn,
             fan_drop(fn, i, fn->c[i]->errmsg);
     }
     if (fn->self >= 0) {
-        struct gdfs_store_version v;
         char why[512];
 
+        /* The copy's row is made with its first chunks, or whole at the
+         * end (writer.h). */
         if (gdfs_session_room_check(s, 0, why, sizeof(why)) != GDFS_OK) {
             gdfs_log(GDFS_LOG_INFO, "replica put %s: %s", fn->name, why);
             snprintf(fn->last, sizeof(fn->last), "%s", why);
             fn->nospace++;
-        } else if ((fn->later
-                        ? gdfs_store_put_begin_later(fn->st, name->p,
-                                                     name->len,
-                                                     s->cfg->chunk_size, &v)
-                        : gdfs_store_put_begin(fn->st, name->p, name->len,
-                                               s->cfg->chunk_size,
-                                               &fn->version, &v)) == GDFS_OK) {
-            fn->vid = v.id;
+        } else {
+            gdfs_writer_init(&fn->copy, fn->st, name, s->cfg->chunk_size,
+                             &fn->version);
             fn->self_live = true;
             fn->live++;
-        } else {
-            gdfs_log(GDFS_LOG_ERROR, "replica put %s: %s", fn->name,
-                     gdfs_store_errmsg(fn->st));
-            snprintf(fn->last, sizeof(fn->last), "replica put %s on %s: %s",
-                     fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
         }
     }
     for (unsigned i = 0; i < fn->n; i++) {
@@ -474,15 +464,11 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
     /* This node's chunks are all stored now; the remote replicas commit
      * theirs meanwhile. */
     if (fn->self >= 0 && fn->self_live) {
-        if ((fn->later
-                 ? gdfs_store_put_commit_later(fn->st, fn->vid,
-                                               end->u.put_end.size,
-                                               end->u.put_end.nchunks,
-                                               end->u.put_end.sha256)
-                 : gdfs_store_put_commit(fn->st, fn->vid, end->u.put_end.size,
-                                         end->u.put_end.nchunks,
-                                         end->u.put_end.sha256, NULL)) ==
-            GDFS_OK) {
+        char why[512];
+
+        if (gdfs_writer_end(&fn->copy, end->u.put_end.size,
+                            end->u.put_end.nchunks, end->u.put_end.sha256, why,
+                            sizeof(why)) == GDFS_OK) {
             fn->self_done = true;
             *acked |= (uint8_t)(1u << fn->self);
             ok++;
@@ -491,10 +477,10 @@ static unsigned fan_finish(struct gdfs_session *s, struct fan *fn,
                      "its own store",
                      fn->name);
         } else {
-            char err[512];
+            char err[1024];
 
-            snprintf(err, sizeof(err), "replica put %s on %s: commit: %s",
-                     fn->name, s->cfg->node_id, gdfs_store_errmsg(fn->st));
+            snprintf(err, sizeof(err), "replica put %s on %s: %s", fn->name,
+                     s->cfg->node_id, why);
             fan_drop(fn, (unsigned)fn->self, err);
         }
     }
@@ -531,7 +517,7 @@ static void fan_assign(struct fan *fn, const struct gdfs_msg *end,
         if (!((*acked >> i) & 1u))
             continue;
         if ((int)i == fn->self) {
-            if (gdfs_store_put_assign(fn->st, fn->vid, &fn->version,
+            if (gdfs_store_put_assign(fn->st, fn->copy.vid, &fn->version,
                                       end->u.put_end.size,
                                       end->u.put_end.nchunks,
                                       end->u.put_end.sha256) == GDFS_OK)

@@ -7,57 +7,20 @@
 #include "node/data/replica.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "node/data/stream.h"
+#include "node/data/writer.h"
 #include "net.h"
 #include "node/data/copy.h"
 #include "node/records/records.h"
 #include "store/store.h"
 
-/* A replica's stream. Its first chunk is held in memory until the next
- * frame: a file of one chunk (most of the small ones) is then stored in
- * one durable transaction (gdfs_store_put_whole), a larger one gets its
- * row and first chunk when its second chunk comes. */
 struct store_sink {
     struct gdfs_session *s;
-    struct gdfs_bytes name; /* a copy of the name */
-    uint8_t namebuf[GDFS_NAME_MAX];
-    uint32_t chunk_size;
-    struct gdfs_version version; /* 0 0: it comes later (RPUT_VERSION) */
-    bool begun;                  /* the row exists: vid */
-    int64_t vid;
-    uint8_t *held; /* chunk 0's bytes until then (chunk_size) */
-    struct gdfs_store_chunk first;
-    bool holding;
+    struct gdfs_writer w;
 };
-
-/* The row and the held first chunk, when a second chunk shows the file
- * is larger than one. */
-static int begin_row(struct store_sink *k, char *why, size_t whylen)
-{
-    struct gdfs_store_version v;
-    struct gdfs_store *st = k->s->st;
-    int rc = k->version.seq == 0
-                 ? gdfs_store_put_begin_later(st, k->name.p, k->name.len,
-                                              k->chunk_size, &v)
-                 : gdfs_store_put_begin(st, k->name.p, k->name.len,
-                                        k->chunk_size, &k->version, &v);
-
-    if (rc == GDFS_OK) {
-        k->begun = true;
-        k->vid = v.id;
-    }
-    if (rc == GDFS_OK && k->holding)
-        rc = gdfs_store_put_chunk(st, k->vid, 0, k->first.sha256,
-                                  k->first.data, k->first.len);
-    k->holding = false;
-    if (rc != GDFS_OK)
-        snprintf(why, whylen, "%s", gdfs_store_errmsg(st));
-    return rc;
-}
 
 /* Each chunk is stored only while the node's reserve stays free: a stream
  * that would take it below stops with "no space" (the gateway goes on
@@ -73,53 +36,7 @@ static int store_chunk(void *ctx, uint32_t idx, const uint8_t *sha256,
     (void)framelen;
     if (rc != GDFS_OK)
         return rc;
-    if (idx == 0 && !k->begun) { /* chunks come in order: the first */
-        if (k->held == NULL && (k->held = malloc(k->chunk_size)) == NULL) {
-            snprintf(why, whylen, "out of memory");
-            return GDFS_ENOMEM;
-        }
-        memcpy(k->held, data, len);
-        memcpy(k->first.sha256, sha256, GDFS_SHA256_LEN);
-        k->first.data = k->held;
-        k->first.len = len;
-        k->holding = true;
-        return GDFS_OK;
-    }
-    if (!k->begun && (rc = begin_row(k, why, whylen)) != GDFS_OK)
-        return rc;
-    rc = gdfs_store_put_chunk(k->s->st, k->vid, idx, sha256, data, len);
-    if (rc != GDFS_OK)
-        snprintf(why, whylen, "chunk %u: %s", idx,
-                 gdfs_store_errmsg(k->s->st));
-    return rc;
-}
-
-/* The end of the stream: the copy made durable (uncommitted, and without
- * a version when it comes later). */
-static int store_end(struct store_sink *k, const struct gdfs_msg *end,
-                     char *why, size_t whylen)
-{
-    struct gdfs_store *st = k->s->st;
-    bool later = k->version.seq == 0;
-    int rc;
-
-    if (!k->begun)
-        rc = gdfs_store_put_whole(st, k->name.p, k->name.len, k->chunk_size,
-                                  later ? NULL : &k->version,
-                                  k->holding ? &k->first : NULL,
-                                  end->u.put_end.size, end->u.put_end.nchunks,
-                                  end->u.put_end.sha256, &k->vid);
-    else if (later)
-        rc = gdfs_store_put_commit_later(st, k->vid, end->u.put_end.size,
-                                         end->u.put_end.nchunks,
-                                         end->u.put_end.sha256);
-    else
-        rc = gdfs_store_put_commit(st, k->vid, end->u.put_end.size,
-                                   end->u.put_end.nchunks,
-                                   end->u.put_end.sha256, NULL);
-    if (rc != GDFS_OK)
-        snprintf(why, whylen, "commit: %s", gdfs_store_errmsg(st));
-    return rc;
+    return gdfs_writer_chunk(&k->w, idx, sha256, data, len, why, whylen);
 }
 
 /* After the refusal of an RPUT was answered (@sent, the reply's send
@@ -181,21 +98,19 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
     struct gdfs_store_version held;
     struct gdfs_msg r = {.type = GDFS_MSG_NDTOCL_PUT_READY, .reqid = m->reqid};
     struct gdfs_msg end = {.type = 0};
-    struct store_sink k = {.s = s,
-                           .chunk_size = m->u.rput.chunk_size,
-                           .version = m->u.rput.version};
+    struct store_sink k = {.s = s};
     struct gdfs_chunk_sink sink = {store_chunk, &k, .unverified = false};
     /* seq 0: the gateway has not heard the version from the leader yet;
      * it follows the OK (take_version; docs/record-log.md "Round trips of
      * a put") */
     bool later = m->u.rput.version.seq == 0;
-    char name[256], why[512] = "";
+    char name[256], why[512] = "", err[512];
     bool in_step = false;
     int rc;
 
     gdfs_log_name(&m->u.rput.name, name, sizeof(name));
-    memcpy(k.namebuf, m->u.rput.name.p, m->u.rput.name.len);
-    k.name = (struct gdfs_bytes){k.namebuf, m->u.rput.name.len};
+    gdfs_writer_init(&k.w, s->st, &m->u.rput.name, m->u.rput.chunk_size,
+                     &m->u.rput.version);
     /* The gateway sends the data right behind RPUT (gateway.c fan_open):
      * a refusal is answered, then the stream is read through to PUT_END
      * and dropped. Frames larger than this node takes cannot be read:
@@ -213,42 +128,44 @@ int gdfs_replica_put(struct gdfs_session *s, const struct gdfs_msg *m)
                                           "replica put %s: %s", name, why));
     }
     /* A version held here complete already is refused before the data. */
-    if (!later && gdfs_store_lookup_exact(s->st, k.name.p, k.name.len,
-                                          &k.version, &held) == GDFS_OK) {
+    if (!later &&
+        gdfs_store_lookup_exact(s->st, m->u.rput.name.p, m->u.rput.name.len,
+                                &m->u.rput.version, &held) == GDFS_OK) {
         gdfs_log(GDFS_LOG_ERROR, "replica put %s: version %llu is held here",
-                 name, (unsigned long long)k.version.seq);
-        return refuse(s, gdfs_reply_error(s, m->reqid, GDFS_ESTORE,
-                                          "replica put %s on %s: version "
-                                          "%llu (term %llu) is held here "
-                                          "already",
-                                          name, s->cfg->node_id,
-                                          (unsigned long long)k.version.seq,
-                                          (unsigned long long)k.version.term));
+                 name, (unsigned long long)k.w.version.seq);
+        return refuse(s,
+                      gdfs_reply_error(s, m->reqid, GDFS_ESTORE,
+                                       "replica put %s on %s: version "
+                                       "%llu (term %llu) is held here "
+                                       "already",
+                                       name, s->cfg->node_id,
+                                       (unsigned long long)k.w.version.seq,
+                                       (unsigned long long)k.w.version.term));
     }
-    r.u.put_ready.chunk_size = k.chunk_size;
+    r.u.put_ready.chunk_size = k.w.chunk_size;
     r.u.put_ready.version = m->u.rput.version;
     rc = gdfs_net_send_msg(s->conn, &r, s->out, s->outcap,
                            gdfs_session_io_ms(s));
     if (rc == GDFS_OK)
-        rc = gdfs_receive_chunks(s, k.chunk_size, &sink, &end, &in_step, why,
+        rc = gdfs_receive_chunks(s, k.w.chunk_size, &sink, &end, &in_step, why,
                                  sizeof(why));
     if (rc == GDFS_OK)
-        rc = store_end(&k, &end, why, sizeof(why));
-    free(k.held);
+        rc = gdfs_writer_end(&k.w, end.u.put_end.size, end.u.put_end.nchunks,
+                             end.u.put_end.sha256, why, sizeof(why));
     if (rc == GDFS_OK && later) {
-        rc = gdfs_reply_ok(s, m->reqid, &k.version);
-        return rc == GDFS_OK ? take_version(s, k.vid, name, &end) : rc;
+        rc = gdfs_reply_ok(s, m->reqid, &k.w.version);
+        return rc == GDFS_OK ? take_version(s, k.w.vid, name, &end) : rc;
     }
     if (rc == GDFS_OK) {
         gdfs_log(GDFS_LOG_DEBUG, "replica of %s version %llu stored", name,
-                 (unsigned long long)k.version.seq);
-        return gdfs_reply_ok(s, m->reqid, &k.version);
+                 (unsigned long long)k.w.version.seq);
+        return gdfs_reply_ok(s, m->reqid, &k.w.version);
     }
     gdfs_log(in_step ? GDFS_LOG_WARN : GDFS_LOG_INFO, "replica put %s: %s: %s",
              name, gdfs_strerror(rc), why);
-    if (k.begun && gdfs_store_put_abort(s->st, k.vid) != GDFS_OK)
+    if (gdfs_writer_abandon(&k.w, err, sizeof(err)) != GDFS_OK)
         gdfs_log(GDFS_LOG_WARN, "put %s: abort: %s (removed at restart)", name,
-                 gdfs_store_errmsg(s->st));
+                 err);
     if (rc == GDFS_ECLOSED || rc == GDFS_ETIMEDOUT || rc == GDFS_ESHUTDOWN)
         return rc;
     if (gdfs_reply_error(s, m->reqid, rc, "replica put %s on %s: %s", name,

@@ -52,19 +52,6 @@ static unsigned voters(const struct gdfs_group_status *gs)
     return n;
 }
 
-unsigned gdfs_records_w(struct gdfs_records *f)
-{
-    struct gdfs_group_status *gs = malloc(sizeof(*gs));
-    unsigned n;
-
-    if (gs == NULL)
-        return 2;
-    gdfs_grouphost_status(f->group, gs);
-    n = voters(gs);
-    free(gs);
-    return n >= 2 ? 2 : 1;
-}
-
 int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
                         char *why, size_t whylen)
 {

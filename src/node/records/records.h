@@ -54,9 +54,6 @@ void gdfs_records_stop(struct gdfs_records *f);
 
 struct gdfs_rpc *gdfs_records_rpc(struct gdfs_records *f);
 
-/* Acknowledgements a put needs: 2, or 1 in a group of one. */
-unsigned gdfs_records_w(struct gdfs_records *f);
-
 /* The leader's address. *self says whether it is this node.
  * GDFS_ENOQUORUM with @why when no leader is known. */
 int gdfs_records_leader(struct gdfs_records *f, char *addr, bool *self,
